@@ -1,0 +1,50 @@
+"""thetahat: estimate the parameters of a model from data, with honest uncertainties.
+
+The public surface
+------------------
+- scipy-compatible fronts: :func:`least_squares`, :func:`curve_fit`, :func:`minimize`,
+  :func:`lsq_linear`, and :func:`linear_fit` (linear models with their covariance);
+- the MINUIT-style minimizer :class:`Minuit` (MIGRAD, HESSE, MINOS, profiles, contours),
+  compatible with iminuit 2.x, and its cost functions in :mod:`thetahat.cost`;
+- a model library in :mod:`thetahat.models` and the one-call :func:`fit`.
+
+Names are imported lazily (PEP 562) so that ``import thetahat`` stays cheap and a user who
+needs only ``curve_fit`` never pays for the rest.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_EXPORTS = {
+    "OptimizeResult": "thetahat._optimize_result",
+    "least_squares": "thetahat._least_squares",
+    "curve_fit": "thetahat._curve_fit",
+    "minimize": "thetahat._minimize",
+    "lsq_linear": "thetahat._linear",
+    "linear_fit": "thetahat._linear",
+    "LinearFitResult": "thetahat._linear",
+    "Minuit": "thetahat.minuit",
+    "fit": "thetahat._fit",
+}
+_SUBMODULES = {"cost", "models", "display", "plot"}
+
+__all__ = sorted(_EXPORTS) + sorted(_SUBMODULES)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value  # cache: later look-ups are plain attribute access
+        return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f"thetahat.{name}")
+    raise AttributeError(f"module 'thetahat' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

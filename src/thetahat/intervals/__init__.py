@@ -1,0 +1,1 @@
+"""Error analysis built on the solvers: HESSE, MINOS, profiles and contours."""
