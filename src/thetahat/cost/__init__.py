@@ -1,0 +1,43 @@
+"""Cost functions for least-squares and maximum-likelihood fits (iminuit 2.x compatible).
+
+Classes: :class:`LeastSquares`, :class:`UnbinnedNLL`, :class:`ExtendedUnbinnedNLL`,
+:class:`BinnedNLL`, :class:`ExtendedBinnedNLL`, :class:`NormalConstraint`,
+:class:`CostSum` (made with ``+``), :class:`Constant`. Statistics functions underneath:
+:func:`chi2`, :func:`poisson_chi2`, :func:`multinomial_chi2`, :func:`unbinned_nll`.
+
+Conventions (as iminuit 2.x, so that ``fval`` and ``reduced_chi2`` agree): every cost has
+``errordef = 1``; likelihoods return -2 ln L, the binned ones as Poisson / multinomial
+deviances so that FCN / ndof measures the goodness of fit; ``ndata`` is the number of
+unmasked points or bins (``inf`` for unbinned costs). Costs with Gauss-Newton structure
+expose ``_fisher(args) -> (value, gradient, H)`` for Minuit's structured minimizer; see
+each module's docstring for the formulas.
+"""
+
+from ._base import Constant, Cost, CostSum, MaskedCost
+from ._binned import BinnedNLL, ExtendedBinnedNLL
+from ._constraint import NormalConstraint
+from ._lsq import LeastSquares
+from ._stats import chi2, multinomial_chi2, poisson_chi2, unbinned_nll
+from ._unbinned import ExtendedUnbinnedNLL, UnbinnedNLL
+
+CHISQUARE = 1.0
+NEGATIVE_LOG_LIKELIHOOD = 0.5
+
+__all__ = [
+    "BinnedNLL",
+    "CHISQUARE",
+    "Constant",
+    "Cost",
+    "CostSum",
+    "ExtendedBinnedNLL",
+    "ExtendedUnbinnedNLL",
+    "LeastSquares",
+    "MaskedCost",
+    "NEGATIVE_LOG_LIKELIHOOD",
+    "NormalConstraint",
+    "UnbinnedNLL",
+    "chi2",
+    "multinomial_chi2",
+    "poisson_chi2",
+    "unbinned_nll",
+]

@@ -1,0 +1,313 @@
+"""Common machinery of the cost functions: parameter introspection, masks, sums.
+
+A cost is a callable ``cost(*args) -> float`` that knows its parameter names
+(``_parameters``: name -> limits or None, as iminuit 2.x), its ``errordef`` (1 for all costs
+here: chi-square-like costs and likelihoods reported as -2 ln L), ``ndata`` (number of
+independent data points; ``inf`` for unbinned fits, where no goodness-of-fit is defined) and
+``npar``. Costs add with ``+`` into a :class:`CostSum` whose parameters are the union of the
+items' parameters, merged by name in order of first appearance.
+
+Gauss-Newton structure. Costs that are sums of squares or likelihoods expose
+``_fisher(args) -> (value, gradient, H)`` where ``H`` is a positive semi-definite
+approximation of the Hessian of the value (Gauss-Newton / expected Fisher information); a
+:class:`CostSum` adds the items' triples after mapping their parameter subsets.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+__all__ = ["Cost", "MaskedCost", "CostSum", "Constant", "describe_model", "fd_jacobian"]
+
+_SQRT_EPS = float(np.sqrt(np.finfo(float).eps))
+
+
+def describe_model(model: Callable, name: Sequence[str] | None, skip_first: bool) -> dict:
+    """Parameter names of ``model`` (after the first argument ``x`` if ``skip_first``).
+
+    An explicit ``name`` sequence replaces the introspected names (its length must match).
+    A model may declare its parameters with a ``_parameters`` dict (iminuit convention).
+    """
+    params: list[str]
+    declared = getattr(model, "_parameters", None)
+    if isinstance(declared, dict):
+        params = list(declared)
+    else:
+        try:
+            sig = inspect.signature(model)
+        except (TypeError, ValueError):
+            sig = None
+        params = []
+        if sig is not None:
+            kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+            for p in sig.parameters.values():
+                if p.kind in kinds:
+                    params.append(p.name)
+                elif p.kind == inspect.Parameter.VAR_POSITIONAL:
+                    break
+            if skip_first:
+                params = params[1:]
+    if name is not None:
+        name = [str(n) for n in name]
+        if params and len(name) != len(params):
+            raise ValueError(
+                f"name has {len(name)} entries but the model has {len(params)} parameters "
+                f"{params}"
+            )
+        params = name
+    if not params:
+        raise ValueError(
+            "cannot find the model's parameter names; pass them with name=[...]"
+        )
+    return {p: None for p in params}
+
+
+def fd_jacobian(fn: Callable[[NDArray], NDArray], p: NDArray, f0: NDArray) -> NDArray:
+    """Forward-difference Jacobian ``d fn / d p`` of shape ``(len(p),) + f0.shape``.
+
+    One call of ``fn`` per parameter with the relative step ``h_j = sqrt(eps) max(|p_j|, 1e-8)``
+    (``sqrt(eps)`` for ``p_j == 0``), rounded so that ``p_j + h_j`` is exact; the truncation
+    error is O(h) relative, about 1e-8, ample for a Gauss-Newton matrix.
+    """
+    p = np.asarray(p, dtype=float)
+    jac = np.empty((p.size,) + np.shape(f0))
+    for j in range(p.size):
+        h = _SQRT_EPS * (abs(p[j]) if p[j] != 0 else 1.0)
+        q = p.copy()
+        q[j] = p[j] + h
+        h = q[j] - p[j]
+        jac[j] = (np.asarray(fn(q), dtype=float) - f0) / h
+    return jac
+
+
+class Cost:
+    """Base class: parameters, errordef, ``+``, verbose printing, call dispatch."""
+
+    _errordef = 1.0
+
+    def __init__(self, parameters: dict, verbose: int = 0) -> None:
+        self._parameters = dict(parameters)
+        self.verbose = int(verbose)
+
+    @property
+    def errordef(self) -> float:
+        """Cost increase that defines one standard deviation (1 for every cost here)."""
+        return self._errordef
+
+    @property
+    def npar(self) -> int:
+        """Number of parameters."""
+        return len(self._parameters)
+
+    @property
+    def ndata(self) -> float:
+        """Number of (unmasked) data points; ``inf`` for unbinned costs."""
+        return self._ndata()
+
+    def _ndata(self) -> float:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    @property
+    def has_grad(self) -> bool:
+        """Whether :meth:`grad` is available (the model supplies parameter gradients)."""
+        return False
+
+    def __call__(self, *args: Any) -> float:
+        """Value of the cost at the parameter values ``args``."""
+        r = self._value(args)
+        if self.verbose >= 1:
+            print(args, "->", r)
+        return r
+
+    def grad(self, *args: Any) -> NDArray:
+        """Gradient of the cost with respect to the parameters (needs a model gradient)."""
+        if not self.has_grad:
+            raise AttributeError(f"{type(self).__name__} has no gradient: pass grad=")
+        return self._grad(args)
+
+    def _value(self, args: tuple) -> float:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _grad(self, args: tuple) -> NDArray:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _call_args(self, args: NDArray) -> tuple:
+        """Turn a flat parameter vector into the call arguments of the model.
+
+        A model with one declared parameter that receives a vector of another length (an
+        "array call", e.g. ``np.polyval(par, x)`` fitted with Minuit(cost, (1, 2, 3))) gets
+        the whole vector as its single argument.
+        """
+        args = np.asarray(args, dtype=float).ravel()
+        if len(self._parameters) == 1 and args.size != 1:
+            return (args,)
+        return tuple(args)
+
+    def __add__(self, other: Any) -> "CostSum":
+        return CostSum(self, other)
+
+    def __radd__(self, other: Any) -> "CostSum":
+        return CostSum(other, self)
+
+    def visualize(self, args: ArrayLike, **kwargs: Any) -> Any:
+        """Draw data and model (matplotlib, imported lazily)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot be visualised")
+
+
+def check_finite(name: str, a: NDArray) -> None:
+    """Raise ValueError naming the first non-finite entry of ``a``."""
+    bad = ~np.isfinite(a)
+    if np.any(bad):
+        idx = tuple(int(i) for i in np.argwhere(bad)[0])
+        i = idx[0] if len(idx) == 1 else idx
+        raise ValueError(f"{name}[{i}] = {a[idx]} is not finite")
+
+
+class MaskedCost(Cost):
+    """A cost over data points that a boolean ``mask`` (settable any time) can select."""
+
+    def __init__(self, parameters: dict, mask_shape: tuple, verbose: int = 0) -> None:
+        super().__init__(parameters, verbose)
+        self._mask_shape = tuple(mask_shape)
+        self._mask: NDArray | None = None
+        self._update_cache()
+
+    @property
+    def mask(self) -> NDArray | None:
+        """Boolean array selecting the data used by the cost, or None (use all)."""
+        return self._mask
+
+    @mask.setter
+    def mask(self, mask: ArrayLike | None) -> None:
+        if mask is None:
+            self._mask = None
+        else:
+            m = np.asarray(mask)
+            if m.shape != self._mask_shape:
+                raise ValueError(
+                    f"mask has shape {m.shape}, expected {self._mask_shape} "
+                    "(one entry per data point)"
+                )
+            if m.dtype != bool:
+                raise TypeError(f"mask must be boolean, got dtype {m.dtype}")
+            self._mask = m.copy()
+        self._update_cache()
+
+    def _update_cache(self) -> None:  # pragma: no cover - overridden
+        pass
+
+
+class Constant(Cost):
+    """A constant term of a :class:`CostSum` (no parameters, no data)."""
+
+    def __init__(self, value: float) -> None:
+        super().__init__({}, 0)
+        self.value = float(value)
+
+    def _ndata(self) -> float:
+        return 0
+
+    def _value(self, args: tuple) -> float:
+        return self.value
+
+    def _grad(self, args: tuple) -> NDArray:
+        return np.zeros(0)
+
+    @property
+    def has_grad(self) -> bool:
+        return True
+
+    def _fisher(self, args: NDArray) -> tuple[float, NDArray, NDArray]:
+        return self.value, np.zeros(0), np.zeros((0, 0))
+
+
+class CostSum(Cost):
+    """Sum of costs with parameters merged by name (``cost1 + cost2``).
+
+    Parameters
+    ----------
+    *items : Cost or float
+        Costs (nested sums are flattened) or constants.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from thetahat.cost import LeastSquares, NormalConstraint
+    >>> c = LeastSquares([0.0, 1.0], [1.0, 2.0], 1.0, lambda x, a, b: a + b * x)
+    >>> s = c + NormalConstraint("b", 1.0, 0.5)
+    >>> list(s._parameters), s(1.0, 2.0)
+    (['a', 'b'], 5.0)
+    """
+
+    def __init__(self, *items: Cost | float) -> None:
+        flat: list[Cost] = []
+        for it in items:
+            if isinstance(it, CostSum):
+                flat.extend(it._items)
+            elif isinstance(it, Cost):
+                flat.append(it)
+            elif np.isscalar(it):
+                flat.append(Constant(float(it)))
+            else:
+                raise TypeError(f"cannot add {type(it).__name__} to a cost")
+        params: dict = {}
+        for c in flat:
+            for k, v in c._parameters.items():
+                params.setdefault(k, v)
+        names = list(params)
+        self._items = flat
+        self._maps = [np.array([names.index(k) for k in c._parameters], dtype=int) for c in flat]
+        super().__init__(params, max(c.verbose for c in flat) if flat else 0)
+        if all(hasattr(c, "_fisher") for c in flat):
+            self._fisher = self._fisher_sum
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getitem__(self, i: int) -> Cost:
+        return self._items[i]
+
+    def __iter__(self):
+        return iter(self._items)
+
+    def _ndata(self) -> float:
+        return sum(c.ndata for c in self._items)
+
+    @property
+    def has_grad(self) -> bool:
+        return all(c.has_grad for c in self._items)
+
+    def _split(self, args: tuple) -> Iterable[tuple[Cost, tuple, NDArray]]:
+        a = np.asarray(args, dtype=float).ravel()
+        for c, idx in zip(self._items, self._maps):
+            yield c, tuple(a[idx]), idx
+
+    def _value(self, args: tuple) -> float:
+        return float(sum(c._value(sub) for c, sub, _ in self._split(args)))
+
+    def _grad(self, args: tuple) -> NDArray:
+        g = np.zeros(self.npar)
+        for c, sub, idx in self._split(args):
+            g[idx] += c._grad(sub)
+        return g
+
+    def _fisher_sum(self, args: NDArray) -> tuple[float, NDArray, NDArray]:
+        f = 0.0
+        g = np.zeros(self.npar)
+        h = np.zeros((self.npar, self.npar))
+        for c, sub, idx in self._split(args):
+            fi, gi, hi = c._fisher(np.asarray(sub))
+            f += fi
+            g[idx] += gi
+            h[np.ix_(idx, idx)] += hi
+        return f, g, h
+
+    def visualize(self, args: ArrayLike, component_kwargs: dict | None = None) -> Any:
+        """Draw each component that can be drawn in its own subplot."""
+        from ._visualize import visualize_sum
+
+        return visualize_sum(self, args, component_kwargs)

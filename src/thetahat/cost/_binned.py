@@ -1,0 +1,367 @@
+"""Binned maximum-likelihood costs: ``BinnedNLL`` and ``ExtendedBinnedNLL``.
+
+Bin contents ``n_i`` are independent Poisson counts with expectations ``mu_i(p)``.
+
+- ``ExtendedBinnedNLL``: ``mu_i`` is the integral of the scaled density over bin i,
+  ``mu_i = Lambda(p) * (F(b_i) - F(a_i))`` from the model's scaled cdf. The cost is the
+  Poisson deviance ``2 sum (mu - n + n ln(n/mu))``, -2 ln L up to a constant.
+- ``BinnedNLL``: the total is not a parameter; ``mu_i = N p_i`` with ``p_i`` the bin
+  probabilities from the cdf and ``N = sum n``. The cost is the multinomial deviance
+  ``2 sum n ln(n / mu)``. With a mask, ``mu_i = p_i sum_{masked} n / sum_{masked} p`` (the
+  probabilities are renormalised over the selected bins, as in iminuit).
+
+Both are asymptotically chi-square distributed at the minimum, so FCN/ndof is a
+goodness-of-fit figure. ``use_pdf='approximate'`` replaces the bin integral by
+``pdf(centre) * bin volume``; ``use_pdf='numerical'`` integrates the pdf with Simpson's rule
+on each bin (edges and midpoint, tensor product in several dimensions).
+
+Weighted histograms (``n`` with a last axis ``(sum w, sum w^2)``) use the scaled Poisson
+distribution of G. Bohm and G. Zech, NIM A 748 (2014) 1: with ``s_i = sum w / sum w^2``,
+``n_i s_i`` is approximately Poisson with mean ``mu_i s_i``, and the cost is
+``poisson_chi2(n s, mu s)`` for both classes.
+
+Gauss-Newton structure (``_fisher``): with ``dmu_i = d mu_i / dp`` (model gradient through
+the same bin integration, or forward differences of ``mu``: one call per parameter),
+
+    Poisson:      g = 2 sum s_i (1 - n_i / mu_i) dmu_i,
+    multinomial:  g = -2 sum (n_i / mu_i) dmu_i,
+    both:         H = 2 sum s_i dmu_i dmu_i^T / mu_i,
+
+the expected Fisher information of the counts, as in MINUIT's FUMILI method (I. N. Silin,
+CERN Program Library D510, 1983). Bins with ``mu_i <= 0`` are left out of H.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ._base import MaskedCost, check_finite, describe_model, fd_jacobian
+from ._stats import multinomial_chi2, poisson_chi2
+
+__all__ = ["BinnedNLL", "ExtendedBinnedNLL"]
+
+
+def _parse_edges(xe: Any) -> list[NDArray]:
+    if isinstance(xe, (list, tuple)) and len(xe) > 0 and np.ndim(xe[0]) == 1:
+        edges = [np.asarray(e, dtype=float) for e in xe]
+        labels = [f"xe[{k}]" for k in range(len(edges))]
+    else:
+        edges = [np.asarray(xe, dtype=float)]
+        labels = ["xe"]
+        if edges[0].ndim != 1:
+            raise ValueError(f"xe must be a 1-D array of edges or a sequence of them, "
+                             f"got shape {edges[0].shape}")
+    for e, lab in zip(edges, labels):
+        if e.size < 2:
+            raise ValueError(f"{lab} needs at least 2 edges, got {e.size}")
+        check_finite(lab, e)
+        d = np.diff(e)
+        bad = np.flatnonzero(~(d > 0))
+        if bad.size:
+            i = int(bad[0]) + 1
+            raise ValueError(f"{lab}[{i}] = {e[i]} is not greater than {lab}[{i - 1}] = "
+                             f"{e[i - 1]}; bin edges must be strictly increasing")
+    return edges
+
+
+class _Binned(MaskedCost):
+    """Shared data handling and bin integration of the binned costs."""
+
+    _extended = False
+
+    def __init__(self, n: ArrayLike, xe: Any, model: Callable, use_pdf: str, verbose: int,
+                 grad: Callable | None, name: Sequence[str] | None) -> None:
+        edges = _parse_edges(xe)
+        nb = tuple(e.size - 1 for e in edges)
+        counts = np.asarray(n, dtype=float)
+        if counts.shape == nb:
+            weighted = False
+        elif counts.shape == nb + (2,):
+            weighted = True
+        else:
+            raise ValueError(
+                f"n has shape {counts.shape} but the edges define {nb} bins; expected n of "
+                f"shape {nb} (counts) or {nb + (2,)} (sum of weights, sum of squared weights)"
+            )
+        check_finite("n", counts)
+        neg = np.argwhere(counts < 0)
+        if neg.size:
+            idx = tuple(int(i) for i in neg[0])
+            i = idx[0] if len(idx) == 1 else idx
+            raise ValueError(f"n[{i}] = {counts[tuple(neg[0])]} must be >= 0")
+        if use_pdf not in ("", "approximate", "numerical"):
+            raise ValueError(f"use_pdf = {use_pdf!r} must be '', 'approximate' or 'numerical'")
+        if not callable(model):
+            raise TypeError("model must be callable")
+        self._edges = edges
+        self._nb = nb
+        self._weighted = weighted
+        self._n_raw = counts
+        if weighted:
+            self._n, self._n2 = counts[..., 0], counts[..., 1]
+        else:
+            self._n, self._n2 = counts, counts
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self._scale = np.where(self._n2 > 0, self._n / self._n2, 1.0) if weighted else None
+        self._model = model
+        self._model_grad = grad
+        self._use_pdf = use_pdf
+        self._setup_grid()
+        super().__init__(describe_model(model, name, True), nb, verbose)
+        self._fisher = self._fisher_impl
+
+    # --- grid on which the model is evaluated, and the linear map to bin contents --------
+    def _setup_grid(self) -> None:
+        e = self._edges
+        d = len(e)
+        if self._use_pdf == "":
+            axes = e
+        elif self._use_pdf == "approximate":
+            axes = [0.5 * (a[1:] + a[:-1]) for a in e]
+        else:
+            axes = []
+            for a in e:
+                pts = np.empty(2 * a.size - 1)
+                pts[0::2] = a
+                pts[1::2] = 0.5 * (a[1:] + a[:-1])
+                axes.append(pts)
+        self._grid_shape = tuple(a.size for a in axes)
+        if d == 1:
+            self._grid = axes[0]
+        else:
+            mesh = np.meshgrid(*axes, indexing="ij")
+            if self._use_pdf == "approximate":
+                self._grid = np.array(mesh)
+            else:
+                self._grid = np.array([m.ravel() for m in mesh])
+        vol = np.ones(self._nb)
+        for k, a in enumerate(e):
+            shape = [1] * d
+            shape[k] = a.size - 1
+            vol = vol * np.diff(a).reshape(shape)
+        self._volume = vol
+
+    def _integrate(self, out: NDArray) -> NDArray:
+        """Bin contents from model values on the grid; leading axes are carried along."""
+        d = len(self._edges)
+        lead = out.shape[: out.ndim - (1 if (d == 1 or self._use_pdf != "approximate") else d)]
+        out = out.reshape(lead + self._grid_shape)
+        if self._use_pdf == "":
+            for k in range(d):
+                out = np.diff(out, axis=len(lead) + k)
+            return out
+        if self._use_pdf == "approximate":
+            return out * self._volume
+        for k in range(d):
+            ax = len(lead) + k
+            f0 = np.take(out, np.arange(0, out.shape[ax] - 1, 2), axis=ax)
+            fm = np.take(out, np.arange(1, out.shape[ax], 2), axis=ax)
+            f1 = np.take(out, np.arange(2, out.shape[ax], 2), axis=ax)
+            out = (f0 + 4.0 * fm + f1) / 6.0
+        return out * self._volume
+
+    def _eval_model(self, call: tuple) -> NDArray:
+        out = np.asarray(self._model(self._grid, *call), dtype=float)
+        expect = self._grid.shape[-1:] if (len(self._edges) == 1 or self._use_pdf != "approximate") \
+            else self._grid.shape[1:]
+        if out.shape != expect:
+            what = "cdf" if self._use_pdf == "" else "pdf"
+            raise ValueError(f"{what} returned an array of shape {out.shape}; expected "
+                             f"{expect}, one value per point of the grid it was given")
+        return out
+
+    # --- data views --------------------------------------------------------------------
+    @property
+    def n(self) -> NDArray:
+        """Bin contents as given (with the (sumw, sumw2) axis for weighted histograms)."""
+        return self._n_raw
+
+    @property
+    def xe(self) -> NDArray | tuple[NDArray, ...]:
+        """Bin edges."""
+        return self._edges[0] if len(self._edges) == 1 else tuple(self._edges)
+
+    @property
+    def data(self) -> NDArray:
+        """Bin contents (same as :attr:`n`)."""
+        return self._n_raw
+
+    def _update_cache(self) -> None:
+        m = self._mask
+        sel = np.ones(self._nb, dtype=bool) if m is None else m
+        self._sel = sel.ravel()
+        self._nm = self._n.ravel()[self._sel]
+        self._n2m = self._n2.ravel()[self._sel]
+        self._sm = None if self._scale is None else self._scale.ravel()[self._sel]
+
+    def _ndata(self) -> float:
+        return int(self._nm.size)
+
+    @property
+    def has_grad(self) -> bool:
+        return self._model_grad is not None
+
+    # --- prediction and its derivatives --------------------------------------------------
+    def _mu_from_integral(self, q: NDArray) -> NDArray:
+        """Expected counts (full bin shape) from the bin integrals ``q`` of the model."""
+        return q  # overridden by BinnedNLL
+
+    def _mu(self, call: tuple) -> NDArray:
+        return self._mu_from_integral(self._integrate(self._eval_model(call)))
+
+    def _dmu(self, p: NDArray, call: tuple, mu_flat_m: NDArray) -> NDArray:
+        """``d mu / dp`` over the selected bins, shape (npar, nsel)."""
+        if self._model_grad is not None:
+            dq = np.asarray(self._model_grad(self._grid, *call), dtype=float)
+            q = self._integrate(self._eval_model(call))
+            dq = self._integrate(dq).reshape(p.size, -1)
+            return self._dmu_from_dq(q.ravel(), dq)[:, self._sel]
+        return fd_jacobian(lambda v: self._mu(self._call_args(v)).ravel()[self._sel], p,
+                           mu_flat_m)
+
+    def _dmu_from_dq(self, q: NDArray, dq: NDArray) -> NDArray:
+        return dq
+
+    def _chi2(self, mu_m: NDArray) -> float:
+        if self._weighted:
+            return poisson_chi2(self._nm * self._sm, mu_m * self._sm)
+        if self._extended:
+            return poisson_chi2(self._nm, mu_m)
+        return multinomial_chi2(self._nm, mu_m)
+
+    def _value(self, args: tuple) -> float:
+        return self._chi2(self._mu(args).ravel()[self._sel])
+
+    def _grad_from(self, mu_m: NDArray, dmu: NDArray) -> NDArray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(self._nm == 0, 0.0, self._nm / mu_m)
+        if self._weighted:
+            return 2.0 * dmu @ (self._sm * (1.0 - ratio))
+        if self._extended:
+            return 2.0 * dmu @ (1.0 - ratio)
+        return -2.0 * dmu @ ratio
+
+    def _grad(self, args: tuple) -> NDArray:
+        p = np.asarray(args, dtype=float).ravel()
+        mu_m = self._mu(args).ravel()[self._sel]
+        return self._grad_from(mu_m, self._dmu(p, args, mu_m))
+
+    def _fisher_impl(self, args: ArrayLike) -> tuple[float, NDArray, NDArray]:
+        """Value, gradient and FUMILI matrix ``2 sum s dmu dmu^T / mu`` (module docstring)."""
+        p = np.asarray(args, dtype=float).ravel()
+        call = self._call_args(p)
+        mu_m = self._mu(call).ravel()[self._sel]
+        dmu = self._dmu(p, call, mu_m)
+        w = np.where(mu_m > 0, 1.0 / np.where(mu_m > 0, mu_m, 1.0), 0.0)
+        if self._weighted:
+            w = w * self._sm
+        h = 2.0 * (dmu * w) @ dmu.T
+        return self._chi2(mu_m), self._grad_from(mu_m, dmu), h
+
+    def prediction(self, args: ArrayLike) -> NDArray:
+        """Expected counts in every bin (masked bins included)."""
+        return self._mu(self._call_args(args))
+
+    def pulls(self, args: ArrayLike) -> NDArray:
+        """``(n - mu) / sqrt(var n)``; NaN for masked bins and bins with zero variance."""
+        mu = self.prediction(args)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = np.where(self._n2 > 0, (self._n - mu) / np.sqrt(self._n2), np.nan)
+        if self._mask is not None:
+            r = np.where(self._mask, r, np.nan)
+        return r
+
+    def visualize(self, args: ArrayLike) -> Any:
+        """Draw the counts with Poisson errors and the expected counts (1-D only)."""
+        from ._visualize import visualize_binned
+
+        return visualize_binned(self, args)
+
+
+class BinnedNLL(_Binned):
+    """Binned negative log-likelihood of a histogram for a normalised model (multinomial).
+
+    Parameters
+    ----------
+    n : array_like
+        Bin counts, shape (nbins...) or (nbins..., 2) for (sum w, sum w^2).
+    xe : array_like or sequence of array_like
+        Bin edges (one array per dimension).
+    cdf : callable
+        ``cdf(xe, *p)`` of the model (a pdf when ``use_pdf`` is set). In several dimensions
+        it receives an array of shape (d, m) of grid points.
+    verbose : int, optional
+        Print arguments and value on every call if >= 1.
+    grad : callable, optional
+        Gradient of the cdf in the parameters, shape (npar,) + grid shape.
+    use_pdf : {'', 'approximate', 'numerical'}, optional
+        Integrate a pdf instead of differencing a cdf.
+    name : sequence of str, optional
+        Parameter names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy.stats import norm
+    >>> c = BinnedNLL([2, 5, 3], [-1.5, -0.5, 0.5, 1.5], lambda x, mu: norm.cdf(x, mu))
+    >>> c.ndata, c.npar
+    (3, 1)
+    """
+
+    def __init__(self, n: ArrayLike, xe: Any, cdf: Callable, *, verbose: int = 0,
+                 grad: Callable | None = None, use_pdf: str = "",
+                 name: Sequence[str] | None = None) -> None:
+        super().__init__(n, xe, cdf, use_pdf, verbose, grad, name)
+
+    @property
+    def cdf(self) -> Callable:
+        """The model cdf (or pdf with ``use_pdf``)."""
+        return self._model
+
+    def _norm(self, q_flat: NDArray) -> tuple[float, float | None]:
+        if self._mask is None:
+            return float(np.sum(self._n)), None
+        return float(np.sum(self._nm)), float(np.sum(q_flat[self._sel]))
+
+    def _mu_from_integral(self, q: NDArray) -> NDArray:
+        ntot, qsum = self._norm(q.ravel())
+        return q * ntot if qsum is None else q * (ntot / qsum)
+
+    def _dmu_from_dq(self, q: NDArray, dq: NDArray) -> NDArray:
+        ntot, qsum = self._norm(q)
+        if qsum is None:
+            return dq * ntot
+        dsum = dq[:, self._sel].sum(axis=1)
+        return ntot * (dq / qsum - np.outer(dsum, q) / qsum**2)
+
+
+class ExtendedBinnedNLL(_Binned):
+    """Extended binned negative log-likelihood (Poisson) of a histogram.
+
+    Parameters
+    ----------
+    n : array_like
+        Bin counts, shape (nbins...) or (nbins..., 2) for (sum w, sum w^2).
+    xe : array_like or sequence of array_like
+        Bin edges.
+    scaled_cdf : callable
+        ``scaled_cdf(xe, *p)``: expected number of events below ``xe`` (a scaled pdf with
+        ``use_pdf``).
+    verbose, grad, use_pdf, name
+        As :class:`BinnedNLL`.
+    """
+
+    _extended = True
+
+    def __init__(self, n: ArrayLike, xe: Any, scaled_cdf: Callable, *, verbose: int = 0,
+                 grad: Callable | None = None, use_pdf: str = "",
+                 name: Sequence[str] | None = None) -> None:
+        super().__init__(n, xe, scaled_cdf, use_pdf, verbose, grad, name)
+
+    @property
+    def scaled_cdf(self) -> Callable:
+        """The scaled cdf model (or scaled pdf with ``use_pdf``)."""
+        return self._model

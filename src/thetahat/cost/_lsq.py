@@ -1,0 +1,267 @@
+"""Chi-square fits of a model to points with Gaussian errors: ``LeastSquares``.
+
+value(p) = sum_i rho(r_i^2),  r_i = (y_i - f(x_i; p)) / sigma_i,
+
+with ``rho(z) = z`` (loss='linear', the chi-square), ``rho(z) = 2 (sqrt(1 + z) - 1)``
+(loss='soft_l1', robust against outliers) or a user function of ``z``.
+
+Gauss-Newton structure (``_fisher``). With the Jacobian ``J_ij = d r_i / d p_j =
+-(d f_i / d p_j) / sigma_i`` (from the model's analytic gradient when given, else forward
+differences: one model call per parameter),
+
+    gradient  g = 2 J^T (rho'(z) * r),
+    Hessian   H ~= 2 J^T diag(w) J,   w = rho'(z) + 2 z rho''(z)
+
+(the second-order term in the residuals' curvature is dropped; for the linear loss
+w = 1 and H = 2 J^T J). This is the robust-loss Gauss-Newton scaling of B. Triggs et al.,
+"Bundle adjustment - a modern synthesis" (2000), sec. 4.3, as used by scipy's
+``least_squares``; where ``w`` would be <= 0 it is replaced by ``eps * rho'`` so that H stays
+positive semi-definite. For soft_l1, ``w = (1 + z)^(-3/2) > 0``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ._base import MaskedCost, check_finite, describe_model, fd_jacobian
+
+__all__ = ["LeastSquares"]
+
+_EPS = np.finfo(float).eps
+
+
+def _soft_l1(z: NDArray) -> NDArray:
+    return 2.0 * (np.sqrt(1.0 + z) - 1.0)
+
+
+def _soft_l1_derivs(z: NDArray) -> tuple[NDArray, NDArray]:
+    t = 1.0 + z
+    return t**-0.5, -0.5 * t**-1.5
+
+
+def _linear_derivs(z: NDArray) -> tuple[NDArray, NDArray]:
+    return np.ones_like(z), np.zeros_like(z)
+
+
+class LeastSquares(MaskedCost):
+    """Least-squares (chi-square) cost of a model ``model(x, *p)`` for points ``(x, y)``.
+
+    Parameters
+    ----------
+    x : array_like
+        Positions, shape (n,) or (k, n) for a k-dimensional model input.
+    y : array_like
+        Measured values, shape (n,).
+    yerror : array_like
+        Standard deviations of ``y``: a positive scalar or shape (n,).
+    model : callable
+        ``model(x, *p) -> array (n,)``; the parameter names are read from its signature
+        (after ``x``) unless ``name`` is given.
+    loss : {'linear', 'soft_l1'} or callable, optional
+        ``rho(z)`` applied to the squared pulls ``z``.
+    verbose : int, optional
+        Print arguments and value on every call if >= 1.
+    grad : callable, optional
+        ``grad(x, *p) -> array (npar, n)``: gradient of the model in the parameters.
+    name : sequence of str, optional
+        Parameter names (replace the introspected ones).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> c = LeastSquares([0.0, 1.0, 2.0], [1.0, 2.0, 3.5], 0.5, lambda x, a, b: a + b * x)
+    >>> c(1.0, 1.0), c.ndata, c.npar
+    (1.0, 3, 2)
+    """
+
+    def __init__(
+        self,
+        x: ArrayLike,
+        y: ArrayLike,
+        yerror: ArrayLike,
+        model: Callable,
+        *,
+        loss: str | Callable[[NDArray], NDArray] = "linear",
+        verbose: int = 0,
+        grad: Callable | None = None,
+        name: Sequence[str] | None = None,
+    ) -> None:
+        x = np.asarray(x, dtype=float)
+        y = np.asarray(y, dtype=float)
+        if y.ndim != 1:
+            raise ValueError(f"y must be one-dimensional, got shape {y.shape}")
+        n = y.size
+        if x.ndim == 0 or x.ndim > 2:
+            raise ValueError(f"x must have shape (n,) or (k, n), got {x.shape}")
+        if x.shape[-1] != n:
+            raise ValueError(f"x has {x.shape[-1]} points but y has {n}")
+        ye = np.asarray(yerror, dtype=float)
+        if ye.ndim == 0:
+            ye = np.full(n, float(ye))
+        elif ye.shape != (n,):
+            raise ValueError(f"yerror has shape {ye.shape} but y has {n} points")
+        check_finite("x", x if x.ndim == 1 else x.T)
+        check_finite("y", y)
+        for i, e in enumerate(ye):
+            if not (np.isfinite(e) and e > 0):
+                raise ValueError(f"yerror[{i}] = {e} must be > 0 and finite")
+        if not callable(model):
+            raise TypeError("model must be callable")
+        self._x, self._y, self._ye = x, y, ye
+        self._model = model
+        self._model_grad = grad
+        self.loss = loss
+        super().__init__(describe_model(model, name, True), (n,), verbose)
+
+    # --- data and settings -------------------------------------------------------------
+    @property
+    def x(self) -> NDArray:
+        """Positions."""
+        return self._x
+
+    @property
+    def y(self) -> NDArray:
+        """Measured values."""
+        return self._y
+
+    @property
+    def yerror(self) -> NDArray:
+        """Standard deviations of ``y``."""
+        return self._ye
+
+    @property
+    def model(self) -> Callable:
+        """The model ``model(x, *p)``."""
+        return self._model
+
+    @property
+    def data(self) -> NDArray:
+        """Array of rows ``(x..., y, yerror)``, one per point."""
+        xs = self._x[:, None] if self._x.ndim == 1 else self._x.T
+        return np.column_stack([xs, self._y, self._ye])
+
+    @property
+    def loss(self) -> str | Callable:
+        """The loss: 'linear', 'soft_l1' or a callable ``rho(z)``."""
+        return self._loss
+
+    @loss.setter
+    def loss(self, loss: str | Callable) -> None:
+        if loss == "linear":
+            self._rho, self._rho_derivs = None, _linear_derivs
+        elif loss == "soft_l1":
+            self._rho, self._rho_derivs = _soft_l1, _soft_l1_derivs
+        elif callable(loss):
+            self._rho, self._rho_derivs = loss, None
+        else:
+            raise ValueError(f"loss = {loss!r} must be 'linear', 'soft_l1' or a callable")
+        self._loss = loss
+        if self._rho_derivs is not None:
+            self._fisher = self._fisher_impl
+        else:
+            self.__dict__.pop("_fisher", None)
+
+    def _update_cache(self) -> None:
+        m = self._mask
+        if m is None:
+            self._xm, self._ym, self._yem = self._x, self._y, self._ye
+        else:
+            self._xm = self._x[..., m]
+            self._ym, self._yem = self._y[m], self._ye[m]
+
+    def _ndata(self) -> float:
+        return int(self._ym.size)
+
+    @property
+    def has_grad(self) -> bool:
+        return self._model_grad is not None and self._rho_derivs is not None
+
+    # --- evaluation ----------------------------------------------------------------------
+    def _eval_model(self, x: NDArray, args: tuple) -> NDArray:
+        f = np.asarray(self._model(x, *args), dtype=float)
+        n = x.shape[-1]
+        if f.shape != (n,):
+            if f.ndim == 0:
+                return np.full(n, float(f))
+            raise ValueError(
+                f"model returned an array of shape {f.shape}; expected ({n},), one value per "
+                "point of x"
+            )
+        return f
+
+    def _eval_model_grad(self, x: NDArray, args: tuple, npar: int) -> NDArray:
+        jac = np.asarray(self._model_grad(x, *args), dtype=float)
+        n = x.shape[-1]
+        if jac.shape != (npar, n):
+            raise ValueError(
+                f"grad returned an array of shape {jac.shape}; expected ({npar}, {n})"
+            )
+        return jac
+
+    def _pulls_masked(self, args: tuple) -> NDArray:
+        return (self._ym - self._eval_model(self._xm, args)) / self._yem
+
+    def _value(self, args: tuple) -> float:
+        r = self._pulls_masked(args)
+        z = r * r
+        return float(np.sum(z if self._rho is None else self._rho(z)))
+
+    def _grad(self, args: tuple) -> NDArray:
+        r = self._pulls_masked(args)
+        npar = len(np.ravel(np.asarray(args, dtype=float))) if args else 0
+        jf = self._eval_model_grad(self._xm, args, npar)
+        d1, _ = self._rho_derivs(r * r)
+        return -2.0 * (jf @ (d1 * r / self._yem))
+
+    def _residual_jacobian(self, p: NDArray) -> tuple[NDArray, NDArray]:
+        """Pulls ``r`` and ``J = dr/dp`` (shape (npar, n)) at the flat parameters ``p``."""
+        call = self._call_args(p)
+        f = self._eval_model(self._xm, call)
+        if self._model_grad is not None:
+            jf = self._eval_model_grad(self._xm, call, p.size)
+        else:
+            jf = fd_jacobian(lambda q: self._eval_model(self._xm, self._call_args(q)), p, f)
+        r = (self._ym - f) / self._yem
+        return r, -jf / self._yem
+
+    def _fisher_impl(self, args: ArrayLike) -> tuple[float, NDArray, NDArray]:
+        """Value, gradient and Gauss-Newton Hessian ``2 J^T diag(w) J`` (module docstring)."""
+        p = np.asarray(args, dtype=float).ravel()
+        r, jac = self._residual_jacobian(p)
+        z = r * r
+        d1, d2 = self._rho_derivs(z)
+        value = float(np.sum(z if self._rho is None else self._rho(z)))
+        w = d1 + 2.0 * z * d2
+        w = np.where(w > 0, w, _EPS * d1)
+        g = 2.0 * (jac @ (d1 * r))
+        h = 2.0 * (jac * w) @ jac.T
+        return value, g, h
+
+    # --- views -----------------------------------------------------------------------------
+    def prediction(self, args: ArrayLike) -> NDArray:
+        """Model values at every ``x`` (masked points included)."""
+        return self._eval_model(self._x, self._call_args_user(args))
+
+    def pulls(self, args: ArrayLike) -> NDArray:
+        """``(y - model) / yerror`` at every point; NaN at masked points."""
+        p = (self._y - self.prediction(args)) / self._ye
+        if self._mask is not None:
+            p = np.where(self._mask, p, np.nan)
+        return p
+
+    def _call_args_user(self, args: ArrayLike) -> tuple:
+        if len(self._parameters) == 1 and np.ndim(args) == 1 and np.size(args) != 1:
+            return (np.asarray(args, dtype=float),)
+        return tuple(np.atleast_1d(np.asarray(args, dtype=float)))
+
+    def visualize(self, args: ArrayLike, model_points: int | Sequence[float] = 0) -> Any:
+        """Draw the points with error bars and the model (1-D ``x`` only).
+
+        Returns ``((x, y, yerror), (xm, ym))``, the data and the model curve drawn.
+        """
+        from ._visualize import visualize_lsq
+
+        return visualize_lsq(self, args, model_points)

@@ -1,0 +1,241 @@
+"""Unbinned maximum-likelihood costs: ``UnbinnedNLL`` and ``ExtendedUnbinnedNLL``.
+
+For a sample ``x_1..x_N`` and a normalised density ``f(x; p)``,
+
+    UnbinnedNLL:          value(p) = -2 sum_i ln f(x_i; p),
+    ExtendedUnbinnedNLL:  value(p) = 2 (Lambda(p) - sum_i ln g(x_i; p)),
+
+where the extended model returns ``(Lambda, g)``: the expected number of events and the
+density scaled to it (``g = Lambda f``). Both are -2 ln L (up to a constant), so errordef
+is 1; there is no goodness-of-fit figure, and ``ndata`` is ``inf``.
+
+Gauss-Newton structure (``_fisher``): with the per-event scores ``s_i = d ln f(x_i) / dp``
+(resp. ``t_i = d ln g(x_i) / dp``),
+
+    UnbinnedNLL:          g = -2 sum_i s_i,              H = 2 sum_i s_i s_i^T,
+    ExtendedUnbinnedNLL:  g = 2 (dLambda - sum_i t_i),   H = 2 sum_i t_i t_i^T.
+
+H is the outer-product-of-scores (BHHH) estimate of the Fisher information (E. Berndt,
+B. Hall, R. Hall, J. Hausman, Ann. Econ. Soc. Meas. 3 (1974) 653): the expectation of
+``sum s s^T`` equals the expected Hessian of -ln L for a correct model. For the extended
+likelihood, Campbell's theorem gives ``E[sum_i t_i t_i^T] = integral g t t^T dx``, which is
+the expected Hessian of ``Lambda - sum ln g``, so the same estimate applies with the
+yield's derivative entering only the gradient. Scores come from the model gradient when
+given, else forward differences of the density (one call per parameter).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ._base import MaskedCost, check_finite, describe_model, fd_jacobian
+from ._stats import safe_log
+
+__all__ = ["UnbinnedNLL", "ExtendedUnbinnedNLL"]
+
+
+class _Unbinned(MaskedCost):
+    """Shared data handling of the unbinned costs."""
+
+    def __init__(self, data: ArrayLike, model: Callable, log: bool, verbose: int,
+                 grad: Callable | None, name: Sequence[str] | None) -> None:
+        d = np.asarray(data, dtype=float)
+        if d.ndim == 0 or d.ndim > 2:
+            raise ValueError(f"data must have shape (N,) or (k, N), got {d.shape}")
+        check_finite("data", d if d.ndim == 1 else d.T)
+        if not callable(model):
+            raise TypeError("model must be callable")
+        self._data = d
+        self._model = model
+        self._model_grad = grad
+        self._log = bool(log)
+        super().__init__(describe_model(model, name, True), (d.shape[-1],), verbose)
+        self._fisher = self._fisher_impl
+
+    @property
+    def data(self) -> NDArray:
+        """The sample, shape (N,) or (k, N)."""
+        return self._data
+
+    def _update_cache(self) -> None:
+        self._dm = self._data if self._mask is None else self._data[..., self._mask]
+
+    def _ndata(self) -> float:
+        return np.inf
+
+    @property
+    def has_grad(self) -> bool:
+        return self._model_grad is not None
+
+    def _check_density(self, f: Any) -> NDArray:
+        f = np.asarray(f, dtype=float)
+        n = self._dm.shape[-1]
+        if f.shape != (n,):
+            raise ValueError(
+                f"model returned an array of shape {f.shape}; expected ({n},), one value per "
+                "event of data"
+            )
+        return f
+
+    def _log_density(self, f: NDArray) -> NDArray:
+        return f if self._log else safe_log(f)
+
+    def _scores(self, p: NDArray, call: tuple, f: NDArray, fn: Callable) -> NDArray:
+        """``d ln f_i / dp``, shape (npar, N), from the model gradient or differences."""
+        if self._model_grad is not None:
+            jac = np.asarray(self._model_grad(self._dm, *call), dtype=float)
+            if jac.shape != (p.size, f.size):
+                raise ValueError(
+                    f"grad returned an array of shape {jac.shape}; expected ({p.size}, {f.size})"
+                )
+        else:
+            jac = fd_jacobian(fn, p, f)
+        if self._log:
+            return jac
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(f > 0, jac / np.where(f > 0, f, 1.0), 0.0)
+
+    def visualize(self, args: ArrayLike, model_points: int | Sequence[float] = 0,
+                  bins: int = 50) -> Any:
+        """Histogram the sample and draw the (scaled) density (1-D data only)."""
+        from ._visualize import visualize_unbinned
+
+        return visualize_unbinned(self, args, model_points, bins)
+
+
+class UnbinnedNLL(_Unbinned):
+    """Unbinned negative log-likelihood ``-2 sum ln pdf(x_i; p)``.
+
+    Parameters
+    ----------
+    data : array_like
+        Sample, shape (N,) or (k, N).
+    pdf : callable
+        ``pdf(x, *p) -> array (N,)``, normalised over the data range.
+    verbose : int, optional
+        Print arguments and value on every call if >= 1.
+    log : bool, optional
+        ``pdf`` returns ``ln pdf`` (more accurate in the tails).
+    grad : callable, optional
+        ``grad(x, *p) -> array (npar, N)``: gradient of the pdf (of ``ln pdf`` if ``log``).
+    name : sequence of str, optional
+        Parameter names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy.stats import norm
+    >>> c = UnbinnedNLL([-1.0, 0.0, 1.0], lambda x, mu, s: norm.pdf(x, mu, s))
+    >>> bool(abs(c(0.0, 1.0) + 2 * norm.logpdf([-1, 0, 1]).sum()) < 1e-12)
+    True
+    """
+
+    def __init__(self, data: ArrayLike, pdf: Callable, *, verbose: int = 0, log: bool = False,
+                 grad: Callable | None = None, name: Sequence[str] | None = None) -> None:
+        super().__init__(data, pdf, log, verbose, grad, name)
+
+    @property
+    def pdf(self) -> Callable:
+        """The density model."""
+        return self._model
+
+    def _density(self, call: tuple) -> NDArray:
+        return self._check_density(self._model(self._dm, *call))
+
+    def _value(self, args: tuple) -> float:
+        return float(-2.0 * np.sum(self._log_density(self._density(args))))
+
+    def _grad(self, args: tuple) -> NDArray:
+        p = np.asarray(args, dtype=float).ravel()
+        f = self._density(args)
+        return -2.0 * np.sum(self._scores(p, args, f, None), axis=1)
+
+    def _fisher_impl(self, args: ArrayLike) -> tuple[float, NDArray, NDArray]:
+        """Value, gradient ``-2 sum s_i`` and BHHH matrix ``2 sum s_i s_i^T``."""
+        p = np.asarray(args, dtype=float).ravel()
+        call = self._call_args(p)
+        f = self._density(call)
+        s = self._scores(p, call, f, lambda q: self._density(self._call_args(q)))
+        value = float(-2.0 * np.sum(self._log_density(f)))
+        return value, -2.0 * s.sum(axis=1), 2.0 * (s @ s.T)
+
+    def _scaled_density(self, x: NDArray, args: tuple) -> NDArray:
+        f = np.asarray(self._model(x, *args), dtype=float)
+        f = np.exp(f) if self._log else f
+        return f * self._dm.shape[-1]
+
+
+class ExtendedUnbinnedNLL(_Unbinned):
+    """Extended unbinned negative log-likelihood ``2 (Lambda - sum ln g(x_i; p))``.
+
+    Parameters
+    ----------
+    data : array_like
+        Sample, shape (N,) or (k, N).
+    scaled_pdf : callable
+        ``scaled_pdf(x, *p) -> (Lambda, g)``: expected number of events and the density
+        scaled to it (``ln g`` if ``log``).
+    verbose, log, name
+        As :class:`UnbinnedNLL`.
+    grad : callable, optional
+        ``grad(x, *p) -> (dLambda (npar,), dg (npar, N))`` (of ``ln g`` if ``log``).
+    """
+
+    def __init__(self, data: ArrayLike, scaled_pdf: Callable, *, verbose: int = 0,
+                 log: bool = False, grad: Callable | None = None,
+                 name: Sequence[str] | None = None) -> None:
+        super().__init__(data, scaled_pdf, log, verbose, grad, name)
+
+    @property
+    def scaled_pdf(self) -> Callable:
+        """The scaled density model."""
+        return self._model
+
+    def _eval(self, call: tuple) -> tuple[float, NDArray]:
+        out = self._model(self._dm, *call)
+        if not (isinstance(out, (tuple, list)) and len(out) == 2):
+            raise ValueError("scaled_pdf must return a pair (expected count, scaled density)")
+        return float(out[0]), self._check_density(out[1])
+
+    def _value(self, args: tuple) -> float:
+        lam, g = self._eval(args)
+        return float(2.0 * (lam - np.sum(self._log_density(g))))
+
+    def _grad(self, args: tuple) -> NDArray:
+        lam, g = self._eval(args)
+        p = np.asarray(args, dtype=float).ravel()
+        dlam, dg = self._model_grad(self._dm, *args)
+        dlam = np.asarray(dlam, dtype=float)
+        t = self._scores_from(np.asarray(dg, dtype=float), g)
+        return 2.0 * (dlam - t.sum(axis=1)) if p.size else np.zeros(0)
+
+    def _scores_from(self, dg: NDArray, g: NDArray) -> NDArray:
+        if self._log:
+            return dg
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(g > 0, dg / np.where(g > 0, g, 1.0), 0.0)
+
+    def _fisher_impl(self, args: ArrayLike) -> tuple[float, NDArray, NDArray]:
+        """Value, gradient ``2 (dLambda - sum t_i)`` and ``2 sum t_i t_i^T``."""
+        p = np.asarray(args, dtype=float).ravel()
+        call = self._call_args(p)
+        lam, g = self._eval(call)
+        if self._model_grad is not None:
+            dlam, dg = self._model_grad(self._dm, *call)
+            dlam = np.asarray(dlam, dtype=float)
+            t = self._scores_from(np.asarray(dg, dtype=float), g)
+        else:
+            both0 = np.concatenate([[lam], g])
+            jac = fd_jacobian(lambda q: np.concatenate(
+                [[(e := self._eval(self._call_args(q)))[0]], e[1]]), p, both0)
+            dlam = jac[:, 0]
+            t = self._scores_from(jac[:, 1:], g)
+        value = float(2.0 * (lam - np.sum(self._log_density(g))))
+        return value, 2.0 * (dlam - t.sum(axis=1)), 2.0 * (t @ t.T)
+
+    def _scaled_density(self, x: NDArray, args: tuple) -> NDArray:
+        g = np.asarray(self._model(x, *args)[1], dtype=float)
+        return np.exp(g) if self._log else g

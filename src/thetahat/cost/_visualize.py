@@ -1,0 +1,96 @@
+"""Drawing of costs with matplotlib (imported lazily; no logic lives here)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+
+def _plt() -> Any:
+    from matplotlib import pyplot as plt
+
+    return plt
+
+
+def visualize_lsq(cost: Any, args: ArrayLike, model_points: Any) -> Any:
+    """Points with error bars and the model curve of a 1-D LeastSquares."""
+    if cost.x.ndim != 1:
+        raise ValueError("visualize needs one-dimensional x")
+    plt = _plt()
+    m = np.ones(cost.y.size, dtype=bool) if cost.mask is None else cost.mask
+    x, y, ye = cost.x[m], cost.y[m], cost.yerror[m]
+    call = cost._call_args_user(args)
+    if np.ndim(model_points) > 0:
+        xm = np.asarray(model_points, dtype=float)
+    elif model_points and int(model_points) > 0:
+        xm = np.linspace(x.min(), x.max(), int(model_points))
+    else:
+        xm = x
+    ym = cost._eval_model(xm, call)
+    plt.errorbar(x, y, ye, fmt="ok")
+    plt.plot(xm, ym)
+    return (x, y, ye), (xm, ym)
+
+
+def visualize_binned(cost: Any, args: ArrayLike) -> Any:
+    """Counts with sqrt(variance) error bars and the expected counts as steps (1-D)."""
+    if len(cost._edges) != 1:
+        raise ValueError("visualize needs a one-dimensional histogram")
+    plt = _plt()
+    xe = cost._edges[0]
+    cx = 0.5 * (xe[1:] + xe[:-1])
+    n, n2 = cost._n, cost._n2
+    mu = cost.prediction(args)
+    m = np.ones(n.size, dtype=bool) if cost.mask is None else cost.mask
+    plt.errorbar(cx[m], n[m], np.sqrt(n2[m]), fmt="ok")
+    plt.stairs(mu, xe, fill=True, alpha=0.5)
+    return (cx, n, np.sqrt(n2)), (xe, mu)
+
+
+def visualize_unbinned(cost: Any, args: ArrayLike, model_points: Any, bins: int) -> Any:
+    """Histogram of the sample and the density scaled to counts per bin (1-D)."""
+    d = cost._dm
+    if d.ndim != 1:
+        raise ValueError("visualize needs one-dimensional data")
+    plt = _plt()
+    n, xe = np.histogram(d, bins=bins)
+    cx = 0.5 * (xe[1:] + xe[:-1])
+    if np.ndim(model_points) > 0:
+        xm = np.asarray(model_points, dtype=float)
+    else:
+        xm = np.linspace(xe[0], xe[-1], int(model_points) if model_points else 200)
+    ym = cost._scaled_density(xm, cost._call_args(args)) * (xe[1] - xe[0])
+    if type(cost).__name__ == "UnbinnedNLL":
+        ym = ym / cost._dm.shape[-1] * d.size
+    plt.errorbar(cx, n, np.sqrt(n), fmt="ok")
+    plt.plot(xm, ym)
+    return (cx, n, np.sqrt(n)), (xm, ym)
+
+
+def visualize_constraint(cost: Any, args: ArrayLike) -> Any:
+    """Expected values with errors and the current parameter values."""
+    plt = _plt()
+    v = cost.value
+    e = np.sqrt(np.diag(cost.covariance))
+    idx = np.arange(v.size)
+    plt.errorbar(idx, v, e, fmt="ok")
+    plt.plot(idx, np.asarray(args, dtype=float).ravel(), "s")
+    plt.xticks(idx, list(cost._parameters))
+    return (idx, v, e), np.asarray(args, dtype=float)
+
+
+def visualize_sum(cost: Any, args: ArrayLike, component_kwargs: dict | None) -> Any:
+    """One subplot per drawable component of a CostSum."""
+    plt = _plt()
+    items = [(i, c, idx) for i, (c, idx) in enumerate(zip(cost._items, cost._maps))
+             if type(c).__name__ != "Constant"]
+    fig, axes = plt.subplots(1, len(items), figsize=(4 * len(items), 3), squeeze=False)
+    a = np.asarray(args, dtype=float).ravel()
+    out = []
+    for ax, (i, c, idx) in zip(axes[0], items):
+        plt.sca(ax)
+        kw = (component_kwargs or {}).get(i, {})
+        out.append(c.visualize(a[idx], **kw))
+    return out
