@@ -259,6 +259,7 @@ class _Binned(MaskedCost):
         if self._weighted:
             w = w * self._sm
         h = 2.0 * (dmu * w) @ dmu.T
+        h = 0.5 * (h + h.T)  # exactly symmetric
         return self._chi2(mu_m), self._grad_from(mu_m, dmu), h
 
     def prediction(self, args: ArrayLike) -> NDArray:

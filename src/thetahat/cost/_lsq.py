@@ -238,6 +238,7 @@ class LeastSquares(MaskedCost):
         w = np.where(w > 0, w, _EPS * d1)
         g = 2.0 * (jac @ (d1 * r))
         h = 2.0 * (jac * w) @ jac.T
+        h = 0.5 * (h + h.T)  # exactly symmetric
         return value, g, h
 
     # --- views -----------------------------------------------------------------------------
