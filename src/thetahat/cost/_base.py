@@ -116,8 +116,17 @@ class Cost:
         """Whether :meth:`grad` is available (the model supplies parameter gradients)."""
         return False
 
+    def _unpack(self, args: tuple) -> tuple:
+        """Accept ``cost(array)`` for a cost with several named parameters (Minuit's
+        array call) as well as ``cost(*values)``."""
+        if len(args) == 1 and len(self._parameters) > 1 and np.ndim(args[0]) == 1:
+            if np.size(args[0]) == len(self._parameters):
+                return tuple(np.asarray(args[0], dtype=float))
+        return args
+
     def __call__(self, *args: Any) -> float:
         """Value of the cost at the parameter values ``args``."""
+        args = self._unpack(args)
         r = self._value(args)
         if self.verbose >= 1:
             print(args, "->", r)
@@ -127,7 +136,7 @@ class Cost:
         """Gradient of the cost with respect to the parameters (needs a model gradient)."""
         if not self.has_grad:
             raise AttributeError(f"{type(self).__name__} has no gradient: pass grad=")
-        return self._grad(args)
+        return self._grad(self._unpack(args))
 
     def _value(self, args: tuple) -> float:  # pragma: no cover - overridden
         raise NotImplementedError
