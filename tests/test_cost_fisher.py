@@ -87,7 +87,19 @@ def make_costs(scale):
     masked.mask = (centre < -0.5) | (centre > 0.5)
     masked_b = tc.BinnedNLL(n, xe, mix_cdf)
     masked_b.mask = centre > -0.7
+    w = np.random.default_rng(8).uniform(0.5, 1.5, x.size)
+    n1, _ = np.histogram(x, bins=50, range=(-1, 1), weights=w)
+    n2, _ = np.histogram(x, bins=50, range=(-1, 1), weights=w**2)
+    xy = np.random.default_rng(9).normal(0.0, 1.0, (2, 2000 * scale))
+    h2, ex, ey = np.histogram2d(*xy, bins=(12, 10), range=((-3, 3), (-3, 3)))
+
+    def cdf2(xy, k, mx, sy):
+        return k * norm.cdf(xy[0], mx) * norm.cdf(xy[1], 0.0, sy)
+
     return [
+        ("ext_binned_weighted", tc.ExtendedBinnedNLL(np.stack([n1, n2], -1), xe, mix_scaled_cdf),
+         (400.0 * scale, 1000.0 * scale, 0.0, 0.1)),
+        ("ext_binned_2d", tc.ExtendedBinnedNLL(h2, (ex, ey), cdf2), (2000.0 * scale, 0.0, 1.0)),
         ("lsq", lsq, (h[0] * 1.0, 30.0, 100.0 * scale / 4, 60.0, 3.0)),
         ("lsq_soft_l1", tc.LeastSquares(tc_[ok], h[ok], np.sqrt(h[ok]), exp_gauss,
                                         loss="soft_l1"), (h[0] * 1.0, 30.0, 25.0 * scale, 60.0, 3.0)),
@@ -257,3 +269,22 @@ def test_gauss_newton_on_fisher_reaches_the_minimum_in_few_calls(case):
     # both at the same minimum to a small fraction of the statistical error
     np.testing.assert_array_less(np.abs(p - np.array(mi.values)), 0.01 * np.array(mi.errors))
     assert calls <= 25  # iminuit's variable metric needs ~50-200 calls here
+
+
+@pytest.mark.parametrize("case", make_costs(1), ids=lambda c: c[0])
+def test_fisher_free_subset_skips_fixed_parameters(case):
+    """``_fisher(args, free)``: the free block of g and H equals the full computation."""
+    _, c, p0 = case
+    p = np.array(p0) * 1.02
+    free = np.zeros(p.size, dtype=bool)
+    free[1::2] = True
+    v, g, h = c._fisher(p)
+    vf, gf, hf = c._fisher(p, free)
+    assert vf == v  # exact: same arithmetic
+    # same differences; only BLAS blocking of the products may change the last bits
+    np.testing.assert_allclose(gf[free], g[free], rtol=1e-13)
+    np.testing.assert_allclose(hf[np.ix_(free, free)], h[np.ix_(free, free)], rtol=1e-13)
+    s = c + tc.NormalConstraint(list(c._parameters)[0], p0[0], 1.0)
+    vs, gs, hs = s._fisher(p, free)
+    # the constraint is on a fixed parameter: the free gradient is unchanged (rounding only)
+    np.testing.assert_allclose(gs[free], gf[free], rtol=1e-13)

@@ -8,9 +8,13 @@ independent data points; ``inf`` for unbinned fits, where no goodness-of-fit is 
 items' parameters, merged by name in order of first appearance.
 
 Gauss-Newton structure. Costs that are sums of squares or likelihoods expose
-``_fisher(args) -> (value, gradient, H)`` where ``H`` is a positive semi-definite
+``_fisher(args, free=None) -> (value, gradient, H)`` where ``H`` is a positive semi-definite
 approximation of the Hessian of the value (Gauss-Newton / expected Fisher information); a
-:class:`CostSum` adds the items' triples after mapping their parameter subsets.
+:class:`CostSum` adds the items' triples after mapping their parameter subsets. ``args`` is
+the flat vector of all parameter values; the optional boolean ``free`` marks the parameters
+whose derivatives are needed (Minuit's free parameters): entries of ``g`` and rows/columns
+of ``H`` of the others may then be zero, and finite differences skip them (saving one model
+call per fixed parameter).
 """
 
 from __future__ import annotations
@@ -66,16 +70,20 @@ def describe_model(model: Callable, name: Sequence[str] | None, skip_first: bool
     return {p: None for p in params}
 
 
-def fd_jacobian(fn: Callable[[NDArray], NDArray], p: NDArray, f0: NDArray) -> NDArray:
+def fd_jacobian(fn: Callable[[NDArray], NDArray], p: NDArray, f0: NDArray,
+                free: NDArray | None = None) -> NDArray:
     """Forward-difference Jacobian ``d fn / d p`` of shape ``(len(p),) + f0.shape``.
 
-    One call of ``fn`` per parameter with the relative step ``h_j = sqrt(eps) max(|p_j|, 1e-8)``
+    One call of ``fn`` per parameter with the relative step ``h_j = sqrt(eps) |p_j|``
     (``sqrt(eps)`` for ``p_j == 0``), rounded so that ``p_j + h_j`` is exact; the truncation
-    error is O(h) relative, about 1e-8, ample for a Gauss-Newton matrix.
+    error is O(h) relative, about 1e-8, ample for a Gauss-Newton matrix. Rows of parameters
+    with ``free[j] == False`` are not computed (left zero).
     """
     p = np.asarray(p, dtype=float)
-    jac = np.empty((p.size,) + np.shape(f0))
+    jac = np.zeros((p.size,) + np.shape(f0))
     for j in range(p.size):
+        if free is not None and not free[j]:
+            continue
         h = _SQRT_EPS * (abs(p[j]) if p[j] != 0 else 1.0)
         q = p.copy()
         q[j] = p[j] + h
@@ -230,7 +238,7 @@ class Constant(Cost):
     def has_grad(self) -> bool:
         return True
 
-    def _fisher(self, args: NDArray) -> tuple[float, NDArray, NDArray]:
+    def _fisher(self, args: NDArray, free: NDArray | None = None) -> tuple[float, NDArray, NDArray]:
         return self.value, np.zeros(0), np.zeros((0, 0))
 
 
@@ -304,12 +312,14 @@ class CostSum(Cost):
             g[idx] += c._grad(sub)
         return g
 
-    def _fisher_sum(self, args: NDArray) -> tuple[float, NDArray, NDArray]:
+    def _fisher_sum(self, args: NDArray, free: NDArray | None = None
+                    ) -> tuple[float, NDArray, NDArray]:
         f = 0.0
         g = np.zeros(self.npar)
         h = np.zeros((self.npar, self.npar))
         for c, sub, idx in self._split(args):
-            fi, gi, hi = c._fisher(np.asarray(sub))
+            sub_free = None if free is None else np.asarray(free, dtype=bool)[idx]
+            fi, gi, hi = c._fisher(np.asarray(sub), sub_free)
             f += fi
             g[idx] += gi
             h[np.ix_(idx, idx)] += hi

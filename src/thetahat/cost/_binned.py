@@ -212,7 +212,8 @@ class _Binned(MaskedCost):
     def _mu(self, call: tuple) -> NDArray:
         return self._mu_from_integral(self._integrate(self._eval_model(call)))
 
-    def _dmu(self, p: NDArray, call: tuple, mu_flat_m: NDArray) -> NDArray:
+    def _dmu(self, p: NDArray, call: tuple, mu_flat_m: NDArray,
+             free: NDArray | None = None) -> NDArray:
         """``d mu / dp`` over the selected bins, shape (npar, nsel)."""
         if self._model_grad is not None:
             dq = np.asarray(self._model_grad(self._grid, *call), dtype=float)
@@ -220,7 +221,7 @@ class _Binned(MaskedCost):
             dq = self._integrate(dq).reshape(p.size, -1)
             return self._dmu_from_dq(q.ravel(), dq)[:, self._sel]
         return fd_jacobian(lambda v: self._mu(self._call_args(v)).ravel()[self._sel], p,
-                           mu_flat_m)
+                           mu_flat_m, free)
 
     def _dmu_from_dq(self, q: NDArray, dq: NDArray) -> NDArray:
         return dq
@@ -249,12 +250,13 @@ class _Binned(MaskedCost):
         mu_m = self._mu(args).ravel()[self._sel]
         return self._grad_from(mu_m, self._dmu(p, args, mu_m))
 
-    def _fisher_impl(self, args: ArrayLike) -> tuple[float, NDArray, NDArray]:
+    def _fisher_impl(self, args: ArrayLike, free: NDArray | None = None
+                     ) -> tuple[float, NDArray, NDArray]:
         """Value, gradient and FUMILI matrix ``2 sum s dmu dmu^T / mu`` (module docstring)."""
         p = np.asarray(args, dtype=float).ravel()
         call = self._call_args(p)
         mu_m = self._mu(call).ravel()[self._sel]
-        dmu = self._dmu(p, call, mu_m)
+        dmu = self._dmu(p, call, mu_m, free)
         w = np.where(mu_m > 0, 1.0 / np.where(mu_m > 0, mu_m, 1.0), 0.0)
         if self._weighted:
             w = w * self._sm

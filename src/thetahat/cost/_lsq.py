@@ -216,21 +216,23 @@ class LeastSquares(MaskedCost):
         d1, _ = self._rho_derivs(r * r)
         return -2.0 * (jf @ (d1 * r / self._yem))
 
-    def _residual_jacobian(self, p: NDArray) -> tuple[NDArray, NDArray]:
+    def _residual_jacobian(self, p: NDArray, free: NDArray | None) -> tuple[NDArray, NDArray]:
         """Pulls ``r`` and ``J = dr/dp`` (shape (npar, n)) at the flat parameters ``p``."""
         call = self._call_args(p)
         f = self._eval_model(self._xm, call)
         if self._model_grad is not None:
             jf = self._eval_model_grad(self._xm, call, p.size)
         else:
-            jf = fd_jacobian(lambda q: self._eval_model(self._xm, self._call_args(q)), p, f)
+            jf = fd_jacobian(lambda q: self._eval_model(self._xm, self._call_args(q)), p, f,
+                             free)
         r = (self._ym - f) / self._yem
         return r, -jf / self._yem
 
-    def _fisher_impl(self, args: ArrayLike) -> tuple[float, NDArray, NDArray]:
+    def _fisher_impl(self, args: ArrayLike, free: NDArray | None = None
+                     ) -> tuple[float, NDArray, NDArray]:
         """Value, gradient and Gauss-Newton Hessian ``2 J^T diag(w) J`` (module docstring)."""
         p = np.asarray(args, dtype=float).ravel()
-        r, jac = self._residual_jacobian(p)
+        r, jac = self._residual_jacobian(p, free)
         z = r * r
         d1, d2 = self._rho_derivs(z)
         value = float(np.sum(z if self._rho is None else self._rho(z)))

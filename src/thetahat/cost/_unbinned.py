@@ -83,7 +83,8 @@ class _Unbinned(MaskedCost):
     def _log_density(self, f: NDArray) -> NDArray:
         return f if self._log else safe_log(f)
 
-    def _scores(self, p: NDArray, call: tuple, f: NDArray, fn: Callable) -> NDArray:
+    def _scores(self, p: NDArray, call: tuple, f: NDArray, fn: Callable | None,
+                free: NDArray | None = None) -> NDArray:
         """``d ln f_i / dp``, shape (npar, N), from the model gradient or differences."""
         if self._model_grad is not None:
             jac = np.asarray(self._model_grad(self._dm, *call), dtype=float)
@@ -92,7 +93,7 @@ class _Unbinned(MaskedCost):
                     f"grad returned an array of shape {jac.shape}; expected ({p.size}, {f.size})"
                 )
         else:
-            jac = fd_jacobian(fn, p, f)
+            jac = fd_jacobian(fn, p, f, free)
         if self._log:
             return jac
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -153,12 +154,13 @@ class UnbinnedNLL(_Unbinned):
         f = self._density(args)
         return -2.0 * np.sum(self._scores(p, args, f, None), axis=1)
 
-    def _fisher_impl(self, args: ArrayLike) -> tuple[float, NDArray, NDArray]:
+    def _fisher_impl(self, args: ArrayLike, free: NDArray | None = None
+                     ) -> tuple[float, NDArray, NDArray]:
         """Value, gradient ``-2 sum s_i`` and BHHH matrix ``2 sum s_i s_i^T``."""
         p = np.asarray(args, dtype=float).ravel()
         call = self._call_args(p)
         f = self._density(call)
-        s = self._scores(p, call, f, lambda q: self._density(self._call_args(q)))
+        s = self._scores(p, call, f, lambda q: self._density(self._call_args(q)), free)
         value = float(-2.0 * np.sum(self._log_density(f)))
         return value, -2.0 * s.sum(axis=1), 2.0 * (s @ s.T)
 
@@ -218,7 +220,8 @@ class ExtendedUnbinnedNLL(_Unbinned):
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(g > 0, dg / np.where(g > 0, g, 1.0), 0.0)
 
-    def _fisher_impl(self, args: ArrayLike) -> tuple[float, NDArray, NDArray]:
+    def _fisher_impl(self, args: ArrayLike, free: NDArray | None = None
+                     ) -> tuple[float, NDArray, NDArray]:
         """Value, gradient ``2 (dLambda - sum t_i)`` and ``2 sum t_i t_i^T``."""
         p = np.asarray(args, dtype=float).ravel()
         call = self._call_args(p)
@@ -230,7 +233,7 @@ class ExtendedUnbinnedNLL(_Unbinned):
         else:
             both0 = np.concatenate([[lam], g])
             jac = fd_jacobian(lambda q: np.concatenate(
-                [[(e := self._eval(self._call_args(q)))[0]], e[1]]), p, both0)
+                [[(e := self._eval(self._call_args(q)))[0]], e[1]]), p, both0, free)
             dlam = jac[:, 0]
             t = self._scores_from(jac[:, 1:], g)
         value = float(2.0 * (lam - np.sum(self._log_density(g))))
