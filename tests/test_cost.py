@@ -360,7 +360,8 @@ def bad_inputs():
     xe_bad[3] = 0.3
     n = np.array([1, 2, 3, 4, 5])
     return [
-        ("x y lengths", lambda: tc.LeastSquares(x[:4], y, 1.0, line), "x has 4 points but y has 5"),
+        ("x y lengths", lambda: tc.LeastSquares(x[:4], y, 1.0, line),
+         "x has 4 points but y has 5"),
         ("yerror length", lambda: tc.LeastSquares(x, y, [1.0] * 4, line), "yerror has shape"),
         ("yerror <= 0", lambda: tc.LeastSquares(x, y, [1, 1, 1, -1.0, 1], line),
          r"yerror\[3\] = -1.0 must be > 0"),
@@ -400,11 +401,13 @@ def test_bad_mask_and_model_shape(lsq_data, peak_hist):
     with pytest.raises(ValueError, match=r"mask has shape \(3,\), expected \(11,\)"):
         c.mask = [True, False, True]
     bad = tc.LeastSquares(x, y, ye, lambda x, a: np.ones(3) * a)
-    with pytest.raises(ValueError, match=r"model returned an array of shape \(3,\); expected \(11,\)"):
+    msg = r"model returned an array of shape \(3,\); expected \(11,\)"
+    with pytest.raises(ValueError, match=msg):
         bad(1.0)
     n, xe = peak_hist
     b = tc.BinnedNLL(n, xe, lambda x, a: np.ones(7) * a)
-    with pytest.raises(ValueError, match=r"cdf returned an array of shape \(7,\); expected \(51,\)"):
+    msg = r"cdf returned an array of shape \(7,\); expected \(51,\)"
+    with pytest.raises(ValueError, match=msg):
         b(1.0)
     with pytest.raises(ValueError, match=r"mask has shape \(49,\), expected \(50,\)"):
         b.mask = np.ones(49, dtype=bool)
@@ -486,8 +489,8 @@ def test_likelihood_grads_match_iminuit(peak_sample, peak_hist, masked):
          p, x > -0.3),
         (tc.ExtendedUnbinnedNLL(x, spdf, grad=spdf_grad),
          ic.ExtendedUnbinnedNLL(x, spdf, grad=spdf_grad), (900.0,) + p, x > -0.3),
-        (tc.BinnedNLL(n, xe, cdf, grad=norm_cdf_grad), ic.BinnedNLL(n, xe, cdf, grad=norm_cdf_grad),
-         p, xe[1:] > -0.3),
+        (tc.BinnedNLL(n, xe, cdf, grad=norm_cdf_grad),
+         ic.BinnedNLL(n, xe, cdf, grad=norm_cdf_grad), p, xe[1:] > -0.3),
         (tc.ExtendedBinnedNLL(n, xe, scdf, grad=scdf_grad),
          ic.ExtendedBinnedNLL(n, xe, scdf, grad=scdf_grad), (900.0,) + p, xe[1:] > -0.3),
     ]

@@ -60,7 +60,8 @@ def model_pdf(x, z, mu, sigma):
 
 
 def model_cdf(xe, z, mu, sigma):
-    return z * norm.cdf(xe, mu, sigma) + (1 - z) * uniform.cdf(xe, XRANGE[0], XRANGE[1] - XRANGE[0])
+    width = XRANGE[1] - XRANGE[0]
+    return z * norm.cdf(xe, mu, sigma) + (1 - z) * uniform.cdf(xe, XRANGE[0], width)
 
 
 def model_density_cdf(x, nsig, nbkg, mu, sigma):

@@ -238,7 +238,8 @@ class Constant(Cost):
     def has_grad(self) -> bool:
         return True
 
-    def _fisher(self, args: NDArray, free: NDArray | None = None) -> tuple[float, NDArray, NDArray]:
+    def _fisher(self, args: NDArray, free: NDArray | None = None
+                ) -> tuple[float, NDArray, NDArray]:
         return self.value, np.zeros(0), np.zeros((0, 0))
 
 

@@ -165,8 +165,8 @@ class _Binned(MaskedCost):
 
     def _eval_model(self, call: tuple) -> NDArray:
         out = np.asarray(self._model(self._grid, *call), dtype=float)
-        expect = self._grid.shape[-1:] if (len(self._edges) == 1 or self._use_pdf != "approximate") \
-            else self._grid.shape[1:]
+        flat = len(self._edges) == 1 or self._use_pdf != "approximate"
+        expect = self._grid.shape[-1:] if flat else self._grid.shape[1:]
         if out.shape != expect:
             what = "cdf" if self._use_pdf == "" else "pdf"
             raise ValueError(f"{what} returned an array of shape {out.shape}; expected "

@@ -88,7 +88,8 @@ class NormalConstraint(Cost):
         d = np.asarray(args, dtype=float).ravel() - self._expected
         return 2.0 * (self._covinv @ d)
 
-    def _fisher(self, args: NDArray, free: NDArray | None = None) -> tuple[float, NDArray, NDArray]:
+    def _fisher(self, args: NDArray, free: NDArray | None = None
+                ) -> tuple[float, NDArray, NDArray]:
         d = np.asarray(args, dtype=float).ravel() - self._expected
         cd = self._covinv @ d
         return float(d @ cd), 2.0 * cd, 2.0 * self._covinv
