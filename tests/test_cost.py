@@ -500,3 +500,27 @@ def test_likelihood_grads_match_iminuit(peak_sample, peak_hist, masked):
         assert a.has_grad and b.has_grad
         # same formula; summation order differs: a few ulps of the largest term
         np.testing.assert_allclose(a.grad(*args), b.grad(*args), rtol=1e-10)
+
+
+def test_bad_gradient_shape_and_verbose_output(lsq_data, capsys):
+    x, y, ye = lsq_data
+    c = tc.LeastSquares(x, y, ye, line, grad=lambda x, m, c: np.ones((3, 11)))
+    with pytest.raises(ValueError, match=r"grad returned an array of shape \(3, 11\); "
+                                         r"expected \(2, 11\)"):
+        c.grad(1.0, 2.0)
+    v = tc.LeastSquares(x, y, ye, line, verbose=1)
+    r = v(1.0, 2.0)
+    assert capsys.readouterr().out.strip() == f"(1.0, 2.0) -> {r}"
+
+
+def test_weighted_histogram_bad_variance_and_2d_mask():
+    xe = np.linspace(0, 1, 4)
+    nw = np.array([[1.0, 1.0], [2.0, -1.0], [1.0, 1.0]])
+    with pytest.raises(ValueError, match=r"n\[1, 1\] = -1.0 must be >= 0"):
+        tc.BinnedNLL(nw, xe, lambda x, a: x * a)
+    c = tc.BinnedNLL(np.ones((3, 2)), (xe, [0.0, 1.0, 2.0]), lambda xy, a: xy[0] * xy[1] * a)
+    assert c.ndata == 6
+    with pytest.raises(ValueError, match=r"mask has shape \(3,\), expected \(3, 2\)"):
+        c.mask = np.ones(3, dtype=bool)
+    c.mask = np.array([[True, False]] * 3)
+    assert c.ndata == 3

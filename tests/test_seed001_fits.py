@@ -358,3 +358,20 @@ def test_exercise7_staged_masked_least_squares(TMinuit, signal_hist):
         m.fixed["B"] = True
         m.migrad()
     assert_agree(mt, mi)
+
+
+def test_negative_pdf_makes_the_minimum_invalid(TMinuit):
+    """A density that goes negative gives NaN, never a silent wrong answer: the minimum is
+    invalid, or the fit raises when ``throw_nan`` is set."""
+    x = np.random.default_rng(3).uniform(-1, 1, 500)
+
+    def pdf(x, b):
+        return (1 + b * x) / 2  # negative for some events when |b| > 1
+
+    m = TMinuit(tc.UnbinnedNLL(x, pdf), b=3.0)
+    m.migrad()
+    assert not m.valid
+    m = TMinuit(tc.UnbinnedNLL(x, pdf), b=3.0)
+    m.throw_nan = True
+    with pytest.raises(RuntimeError):
+        m.migrad()

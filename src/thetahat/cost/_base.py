@@ -180,8 +180,7 @@ def check_finite(name: str, a: NDArray) -> None:
     bad = ~np.isfinite(a)
     if np.any(bad):
         idx = tuple(int(i) for i in np.argwhere(bad)[0])
-        i = idx[0] if len(idx) == 1 else idx
-        raise ValueError(f"{name}[{i}] = {a[idx]} is not finite")
+        raise ValueError(f"{name}[{', '.join(map(str, idx))}] = {a[idx]} is not finite")
 
 
 class MaskedCost(Cost):

@@ -90,8 +90,7 @@ class _Binned(MaskedCost):
         neg = np.argwhere(counts < 0)
         if neg.size:
             idx = tuple(int(i) for i in neg[0])
-            i = idx[0] if len(idx) == 1 else idx
-            raise ValueError(f"n[{i}] = {counts[tuple(neg[0])]} must be >= 0")
+            raise ValueError(f"n[{', '.join(map(str, idx))}] = {counts[idx]} must be >= 0")
         if use_pdf not in ("", "approximate", "numerical"):
             raise ValueError(f"use_pdf = {use_pdf!r} must be '', 'approximate' or 'numerical'")
         if not callable(model):
