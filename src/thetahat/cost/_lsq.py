@@ -103,7 +103,7 @@ class LeastSquares(MaskedCost):
             ye = np.full(n, float(ye))
         elif ye.shape != (n,):
             raise ValueError(f"yerror has shape {ye.shape} but y has {n} points")
-        check_finite("x", x if x.ndim == 1 else x.T)
+        check_finite("x", x)
         check_finite("y", y)
         for i, e in enumerate(ye):
             if not (np.isfinite(e) and e > 0):

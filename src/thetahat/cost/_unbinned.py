@@ -45,7 +45,7 @@ class _Unbinned(MaskedCost):
         d = np.asarray(data, dtype=float)
         if d.ndim == 0 or d.ndim > 2:
             raise ValueError(f"data must have shape (N,) or (k, N), got {d.shape}")
-        check_finite("data", d if d.ndim == 1 else d.T)
+        check_finite("data", d)
         if not callable(model):
             raise TypeError("model must be callable")
         self._data = d
