@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from iminuit import cost as ic
 from scipy.stats import norm, uniform
 
@@ -529,3 +531,24 @@ def test_weighted_histogram_bad_variance_and_2d_mask():
         c.mask = np.ones(3, dtype=bool)
     c.mask = np.array([[True, False]] * 3)
     assert c.ndata == 3
+
+
+# --- properties --------------------------------------------------------------------------
+
+_counts = st.lists(st.integers(0, 50), min_size=1, max_size=20)
+
+
+@settings(max_examples=50, deadline=None)
+@given(_counts, st.floats(0.1, 10.0))
+def test_poisson_deviance_is_nonnegative_and_zero_at_the_data(n, scale):
+    n = np.array(n, dtype=float)
+    mu = np.maximum(n, 0.5) * scale
+    # a deviance is -2 ln of a likelihood ratio against the saturated model: >= 0
+    assert tc.poisson_chi2(n, mu) >= -1e-12 * max(1.0, n.sum())  # rounding of the sum
+    assert tc.poisson_chi2(n, n) == 0.0  # exact: every term is 0
+    # with the total fixed the multinomial and Poisson deviances coincide
+    m = mu * n.sum() / mu.sum()
+    if n.sum() > 0:
+        # identical up to summation rounding of sum(mu - n) ~ eps * N
+        assert tc.multinomial_chi2(n, m) == pytest.approx(tc.poisson_chi2(n, m),
+                                                          abs=1e-9 * n.sum())
