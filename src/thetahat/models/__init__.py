@@ -1,0 +1,145 @@
+"""A library of fit models with analytic derivatives and automatic starting values.
+
+Curve models (for ``LeastSquares``)
+-----------------------------------
+``m = models.parse("expo+gauss")`` (or ``models.Exponential() + models.Gaussian()``) is a
+callable ``m(x, *p)`` with ``m.parameters`` (here ``expo_a, expo_b, expo_c, gauss_a,
+gauss_mu, gauss_sigma``: component name + ``_`` + parameter, a repeated component numbered
+from 1: ``gauss1_mu``), ``m.grad(x, *p)`` (analytic, shape ``(npar, len(x))``),
+``m.guess(x, y)`` (a dict of starting values), ``m.limits`` (natural domain) and ``m.fixed``
+(parameters to keep fixed because they are degenerate: the reference point ``expo_b`` of the
+seed's ``a exp(-(x - b)/c)``). ``LeastSquares(x, y, yerr, m, grad=m.grad)`` introspects the
+names through ``inspect.signature(m)`` = ``(x, expo_a, ...)``. Names: ``constant``, ``line``, ``poly<n>``, ``expo``,
+``expo_rate``, ``powerlaw``, ``sigmoid``, ``gauss``, ``lorentz`` (``cauchy``, ``bw``),
+``rbw`` (relativistic Breit-Wigner), ``voigt``, ``crystalball`` (``cb``). Formulas and
+gradients: :mod:`._curves`, :mod:`._peaks`; the staged guess of sums: :mod:`._base`.
+
+Densities (for the likelihood costs)
+------------------------------------
+``d = models.density("expo+gauss", range=(110, 160))`` is normalised on the range::
+
+    pdf(x) = (1 - f) e(x; c) + f g(x; mu, sigma),
+    e(x; c) = exp(-(x - lo)/c) / (c (1 - exp(-(hi - lo)/c))),
+    g(x; mu, sigma) = exp(-t^2/2) / (sigma sqrt(pi/2) [erf(t/sqrt 2)]_lo^hi),
+
+with parameters ``expo_c, gauss_mu, gauss_sigma, gauss_frac`` (``f``, the signal fraction
+in [0, 1]). Each object the costs want is one attribute away::
+
+    UnbinnedNLL(events, d.pdf, grad=d.pdf.grad)
+    BinnedNLL(counts, edges, d.cdf, grad=d.cdf.grad)
+    e = d.extended()          # yields expo_n, gauss_n instead of the fraction
+    ExtendedUnbinnedNLL(events, e.scaled_pdf, grad=e.scaled_pdf.grad)
+    ExtendedBinnedNLL(counts, edges, e.scaled_cdf, grad=e.scaled_cdf.grad)
+
+and ``d.guess(events)`` / ``e.guess(events)`` give starting values. Density names:
+``expo``, ``gauss``, ``cauchy`` (``lorentz``, ``bw``), ``crystalball`` (``cb``),
+``poly<n>`` (Legendre series), ``uniform`` (``flat``). The maths: :mod:`._densities`.
+
+Unknown names raise ``ValueError`` with the closest known names (``difflib``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Any
+
+from ._base import Model, ParamFunction, SumModel
+from ._curves import (Constant, Exponential, ExponentialRate, Line, Polynomial, PowerLaw,
+                      Sigmoid)
+from ._densities import Density
+from ._densities import Cauchy as CauchyDensity
+from ._densities import CrystalBall as CrystalBallDensity
+from ._densities import Exponential as ExponentialDensity
+from ._densities import Gauss as GaussDensity
+from ._densities import Legendre as LegendreDensity
+from ._densities import Uniform as UniformDensity
+from ._mixture import Extended, Mixture
+from ._peaks import CrystalBall, Gaussian, Lorentzian, RelativisticBreitWigner, Voigt
+
+__all__ = [
+    "Model", "SumModel", "ParamFunction", "Constant", "Line", "Polynomial", "Exponential",
+    "ExponentialRate", "PowerLaw", "Sigmoid", "Gaussian", "Lorentzian",
+    "RelativisticBreitWigner", "Voigt", "CrystalBall", "Density", "Mixture", "Extended",
+    "ExponentialDensity", "GaussDensity", "CauchyDensity", "CrystalBallDensity",
+    "LegendreDensity", "UniformDensity", "get", "parse", "density", "curve_names",
+    "density_names",
+]
+
+_CURVES: dict[str, Any] = {
+    "constant": Constant, "const": Constant, "line": Line, "expo": Exponential,
+    "exp": Exponential, "exponential": Exponential, "expo_rate": ExponentialRate,
+    "powerlaw": PowerLaw, "sigmoid": Sigmoid, "logistic": Sigmoid, "gauss": Gaussian,
+    "gaussian": Gaussian, "lorentz": Lorentzian, "cauchy": Lorentzian, "bw": Lorentzian,
+    "breitwigner": Lorentzian, "rbw": RelativisticBreitWigner, "voigt": Voigt,
+    "crystalball": CrystalBall, "cb": CrystalBall,
+}
+_DENSITIES: dict[str, Any] = {
+    "expo": ExponentialDensity, "exp": ExponentialDensity,
+    "exponential": ExponentialDensity, "gauss": GaussDensity, "gaussian": GaussDensity,
+    "cauchy": CauchyDensity, "lorentz": CauchyDensity, "bw": CauchyDensity,
+    "breitwigner": CauchyDensity, "crystalball": CrystalBallDensity,
+    "cb": CrystalBallDensity, "uniform": UniformDensity, "flat": UniformDensity,
+}
+_POLY = re.compile(r"^(?:poly|pol|polynomial)\(?(\d+)\)?$")
+
+
+def curve_names() -> list[str]:
+    """Known curve model names (aliases included; ``poly<n>`` for any n)."""
+    return sorted(_CURVES) + ["poly<n>"]
+
+
+def density_names() -> list[str]:
+    """Known density names (aliases included; ``poly<n>`` for any n >= 1)."""
+    return sorted(_DENSITIES) + ["poly<n>"]
+
+
+def _unknown(name: str, known: list[str], what: str) -> ValueError:
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    return ValueError(f"unknown {what} {name!r}{hint} (known: {', '.join(known)})")
+
+
+def get(name: str) -> Model:
+    """One curve model by name, e.g. ``get("gauss")``, ``get("poly3")``."""
+    key = str(name).strip().lower()
+    m = _POLY.match(key)
+    if m:
+        return Polynomial(int(m.group(1)))
+    if key not in _CURVES:
+        raise _unknown(key, curve_names(), "model")
+    return _CURVES[key]()
+
+
+def parse(spec: str | Model) -> Model:
+    """A curve model from ``"expo+gauss"`` (components joined by ``+``); models pass through."""
+    if isinstance(spec, Model):
+        return spec
+    if not isinstance(spec, str) or not spec.strip():
+        raise ValueError(f"model spec must be a non-empty string like 'expo+gauss', "
+                         f"got {spec!r}")
+    parts = [get(p) for p in spec.split("+")]
+    return parts[0] if len(parts) == 1 else SumModel(parts)
+
+
+def _density_one(name: str, range: Any) -> Density:
+    key = name.strip().lower()
+    m = _POLY.match(key)
+    if m:
+        return LegendreDensity(int(m.group(1)), range)
+    if key not in _DENSITIES:
+        raise _unknown(key, density_names(), "density")
+    return _DENSITIES[key](range)
+
+
+def density(spec: str | Density, range: Any = None) -> Density:
+    """A range-normalised density or mixture from ``"expo+gauss"`` on ``range=(lo, hi)``."""
+    if isinstance(spec, Density):
+        return spec
+    if range is None:
+        raise ValueError("density needs range=(lo, hi): the pdf is normalised on it")
+    if not isinstance(spec, str) or not spec.strip():
+        raise ValueError(f"density spec must be a non-empty string like 'expo+gauss', "
+                         f"got {spec!r}")
+    parts = [_density_one(p, range) for p in spec.split("+")]
+    return parts[0] if len(parts) == 1 else Mixture(parts)

@@ -1,0 +1,195 @@
+"""Mixtures of range-normalised densities and their extended (yield) form.
+
+See :mod:`thetahat.models._densities` for the maths and the parameter names. The guess of a
+mixture histograms the events in the range (``clip(sqrt(N), 10, 200)`` bins), guesses the
+curve sum of the components' curve shapes on the counts (backgrounds from the sidebands,
+peaks from the residual; :class:`thetahat.models.SumModel`), and converts each component's
+curve to its density parameters and its area (number of events) by the trapezoidal rule on
+a fine grid; fractions are the areas over their sum (kept in [0.001, 0.999]) and yields the
+fractions times the number of events in the range.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ._base import INF, ParamFunction, SumModel, _prefixes
+from ._densities import Density, _args, _complex_step, _events_in_range
+
+__all__ = ["Mixture", "Extended"]
+
+
+def _component_areas(components: Sequence[Density], ev: NDArray
+                     ) -> tuple[list[dict[str, float]], NDArray]:
+    """Per-component density guesses and event counts from a histogram (module docstring)."""
+    lo, hi = components[0].range
+    nb = int(np.clip(np.sqrt(ev.size), 10, 200))
+    counts, edges = np.histogram(ev, bins=nb, range=(lo, hi))
+    centres = 0.5 * (edges[1:] + edges[:-1])
+    width = edges[1] - edges[0]
+    curves = [c._curve() for c in components]
+    for cu, co in zip(curves, components):
+        cu.name = co.name  # so that the sum's prefixes match the mixture's
+    total = SumModel(curves) if len(curves) > 1 else curves[0]
+    g = total.guess(centres, counts.astype(float))
+    pres = _prefixes(curves) if len(curves) > 1 else [None]
+    grid = np.linspace(lo, hi, 4001)
+    shapes, areas = [], []
+    for pre, cu, co in zip(pres, curves, components):
+        gc = {n: g[f"{pre}_{n}" if pre else n] for n in cu.parameters}
+        shapes.append(co._from_curve(gc))
+        yv = cu(grid, *[gc[n] for n in cu.parameters])
+        areas.append(max(float(np.trapezoid(yv, grid)) / width, 0.0))
+    a = np.array(areas)
+    if not a.sum() > 0:
+        a = np.ones(len(components))
+    return shapes, a / a.sum() * ev.size
+
+
+class Mixture(Density):
+    """``(1 - sum_{j>=2} f_j) pdf_1 + sum_{j>=2} f_j pdf_j`` on a common range."""
+
+    def __init__(self, components: Sequence[Density]) -> None:
+        comps = list(components)
+        if len(comps) < 2:
+            raise ValueError("a mixture needs at least 2 components")
+        for j, c in enumerate(comps):
+            if c.range != comps[0].range:
+                raise ValueError(f"components[{j}] has range {c.range}; all components "
+                                 f"of a mixture need the range {comps[0].range}")
+        super().__init__(comps[0].range)
+        self.components = comps
+        self.prefixes = _prefixes(comps)
+        self.name = "+".join(c.name for c in comps)
+        names, limits, self._slices, self._frac_index = [], {}, [], []
+        for k, (pre, c) in enumerate(zip(self.prefixes, comps)):
+            start = len(names)
+            for n in c.parameters:
+                names.append(f"{pre}_{n}")
+                limits[f"{pre}_{n}"] = c.limits[n]
+            self._slices.append(slice(start, len(names)))
+            if k > 0:
+                self._frac_index.append(len(names))
+                names.append(f"{pre}_frac")
+                limits[f"{pre}_frac"] = (0.0, 1.0)
+        self.parameters = tuple(names)
+        self._limits = limits
+        self.role = "other"
+
+    def _weights(self, p: tuple) -> list:
+        f = [p[i] for i in self._frac_index]
+        return [1 - sum(f), *f]
+
+    def _pdf(self, x: NDArray, p: tuple) -> NDArray:
+        return sum(w * c._pdf(x, p[s]) for w, c, s in
+                   zip(self._weights(p), self.components, self._slices))
+
+    def _cdf(self, x: NDArray, p: tuple) -> NDArray:
+        return sum(w * c._cdf(x, p[s]) for w, c, s in
+                   zip(self._weights(p), self.components, self._slices))
+
+    def _guess_events(self, ev: NDArray) -> dict[str, float]:
+        shapes, n = _component_areas(self.components, ev)
+        frac = np.clip(n / n.sum(), 1e-3, 0.999)
+        out: dict[str, float] = {}
+        for k, (pre, c, g) in enumerate(zip(self.prefixes, self.components, shapes)):
+            out.update({f"{pre}_{m}": g[m] for m in c.parameters})
+            if k > 0:
+                out[f"{pre}_frac"] = float(frac[k])
+        return out
+
+    def extended(self) -> "Extended":
+        return Extended(self.components)
+
+
+class Extended:
+    """Extended form of a density or mixture: yields instead of fractions.
+
+    Parameters are the components' (prefixed) shape parameters, each followed by the
+    component's yield ``<component>_n`` (``n`` for a single density). ``scaled_pdf`` and
+    ``scaled_cdf`` are callables with a signature and ``grad`` for
+    ``ExtendedUnbinnedNLL`` / ``ExtendedBinnedNLL``.
+    """
+
+    def __init__(self, components: Sequence[Density]) -> None:
+        self.components = list(components)
+        self.range = self.components[0].range
+        single = len(self.components) == 1
+        self.prefixes = [None] if single else _prefixes(self.components)
+        self.name = "+".join(c.name for c in self.components)
+        names, limits, self._slices, self._yield_index = [], {}, [], []
+        for pre, c in zip(self.prefixes, self.components):
+            start = len(names)
+            for n in c.parameters:
+                name = f"{pre}_{n}" if pre else n
+                names.append(name)
+                limits[name] = c.limits[n]
+            self._slices.append(slice(start, len(names)))
+            self._yield_index.append(len(names))
+            yname = f"{pre}_n" if pre else "n"
+            names.append(yname)
+            limits[yname] = (0.0, INF)
+        self.parameters = tuple(names)
+        self.limits = limits
+
+    def _total(self, p: tuple) -> Any:
+        return sum(p[i] for i in self._yield_index)
+
+    def _spdf(self, x: NDArray, p: tuple) -> NDArray:
+        return sum(p[i] * c._pdf(x, p[s]) for i, c, s in
+                   zip(self._yield_index, self.components, self._slices))
+
+    def _scdf(self, x: NDArray, p: tuple) -> NDArray:
+        return sum(p[i] * c._cdf(x, p[s]) for i, c, s in
+                   zip(self._yield_index, self.components, self._slices))
+
+    @property
+    def scaled_pdf(self) -> ParamFunction:
+        """``(x, *p) -> (total yield, sum n_j pdf_j(x))``; grad -> ``(dN (npar,), dg)``."""
+        def fn(x: ArrayLike, *p: float) -> tuple[float, NDArray]:
+            q = _args(self, p)
+            return float(self._total(q)), self._spdf(np.asarray(x, dtype=float), q).real
+
+        def grad(x: ArrayLike, *p: float) -> tuple[NDArray, NDArray]:
+            q = _args(self, p)
+            xa = np.atleast_1d(np.asarray(x, dtype=float))
+            dn = np.zeros(len(q))
+            dn[self._yield_index] = 1.0
+            return dn, _complex_step(lambda r: self._spdf(xa, r), q)
+
+        return ParamFunction(fn, self.parameters, self.limits, grad, "scaled pdf")
+
+    @property
+    def scaled_cdf(self) -> ParamFunction:
+        """``(x, *p) -> sum n_j cdf_j(x)`` (expected events below x); grad (npar, n)."""
+        def fn(x: ArrayLike, *p: float) -> NDArray:
+            return self._scdf(np.asarray(x, dtype=float), _args(self, p)).real
+
+        def grad(x: ArrayLike, *p: float) -> NDArray:
+            xa = np.atleast_1d(np.asarray(x, dtype=float))
+            return _complex_step(lambda r: self._scdf(xa, r), _args(self, p))
+
+        return ParamFunction(fn, self.parameters, self.limits, grad, "scaled cdf")
+
+    def guess(self, events: ArrayLike) -> dict[str, float]:
+        """Shape parameters as for the mixture; yields from the events in the range."""
+        ev = _events_in_range(events, self.range, len(self.parameters))
+        if len(self.components) == 1:
+            c = self.components[0]
+            out = {k: float(v) for k, v in c._guess_events(ev).items()}
+            out["n"] = float(ev.size)
+            return out
+        shapes, n = _component_areas(self.components, ev)
+        out = {}
+        for k, (pre, c, g) in enumerate(zip(self.prefixes, self.components, shapes)):
+            out.update({f"{pre}_{m}": float(g[m]) for m in c.parameters})
+            out[f"{pre}_n"] = float(max(n[k], 1.0))
+        return out
+
+    guess_events = guess
+
+    def __repr__(self) -> str:
+        return f"<Extended {self.name}({', '.join(self.parameters)}) on {self.range}>"
