@@ -21,9 +21,11 @@ from scipy.stats import norm, uniform
 
 from thetahat import cost as tc
 
-try:
+import importlib.util
+
+if importlib.util.find_spec("thetahat.solvers.migrad") is not None:
     from thetahat import Minuit as _ThetahatMinuit
-except (ImportError, AttributeError):  # the Minuit facade is built by another engineer
+else:  # the MIGRAD engine is being built
     _ThetahatMinuit = None
 
 ENGINES = [

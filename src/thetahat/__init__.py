@@ -30,6 +30,7 @@ _EXPORTS = {
     "LinearFitResult": "thetahat._linear",
     "Minuit": "thetahat.minuit",
     "fit": "thetahat._fit",
+    "ThetahatWarning": "thetahat._warnings",
 }
 _SUBMODULES = {"cost", "models", "display", "plot"}
 

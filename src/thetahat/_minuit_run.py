@@ -1,0 +1,202 @@
+"""Running an algorithm on a :class:`~thetahat.Minuit` and recording what it found.
+
+Each ``run_*`` builds the free-parameter :class:`~thetahat._problem.Problem`, calls a
+solver in internal coordinates, maps the result back (values x = T(u), covariance
+C_ext = D C_int D with C_int = 2 · errordef · H⁻¹) and writes an ``FMin``.
+
+MIGRAD has two engines. A cost that exposes Gauss-Newton structure (``_fisher``) is
+minimised by damped Gauss-Newton steps, ``(H + λ diag H) δ = -g``, where H is JᵀWJ for
+least squares or the Fisher information of the prediction for likelihoods (FUMILI); the
+stopping rule is MINUIT's, EDM = gᵀH⁻¹g / 2 < 0.002 · tol · errordef, and its H gives the
+covariance directly. If that engine does not converge, or the cost is a plain function,
+the variable-metric MIGRAD runs (from where the first engine stopped).
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
+
+from ._problem import Problem
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .minuit import Minuit
+
+__all__ = ["solve", "Solved", "run_migrad", "run_hesse", "run_simplex", "run_scan", "default_ncall"]
+
+
+def default_ncall(n: int) -> int:
+    """MINUIT's default call limit for n free parameters: 200 + 100 n + 5 n²."""
+    return 200 + 100 * n + 5 * n * n
+
+
+def _inverse(h: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Inverse of a symmetric matrix and whether it is positive definite."""
+    try:
+        c = np.linalg.cholesky(h)
+        ci = np.linalg.inv(c)
+        return ci.T @ ci, True
+    except np.linalg.LinAlgError:
+        return np.linalg.pinv(h), False
+
+
+def _all_fixed(m: "Minuit", prob: Problem, algorithm: str, t0: float) -> "Minuit":
+    fval = prob.call_ext(m._values.copy())
+    m._nfcn += prob.nfcn
+    m._set_covariance(None)
+    m._record(algorithm, fval, 0.0, m._nfcn, m._ngrad, {}, t0)
+    return m
+
+
+def _finish(m: "Minuit", prob: Problem, algorithm: str, u: np.ndarray, fval: float,
+            edm: float, hess_inv: np.ndarray | None, flags: dict, t0: float) -> "Minuit":
+    m._values = prob.to_ext(u)
+    m._nfcn += prob.nfcn
+    m._ngrad += prob.ngrad
+    if hess_inv is not None and flags.get("has_covariance", False):
+        m._set_covariance(prob.cov_ext(u, 2.0 * m._errordef * hess_inv))
+    else:
+        m._set_covariance(None)
+    m._record(algorithm, fval, edm, m._nfcn, m._ngrad, flags, t0)
+    return m
+
+
+def _fisher_engine(m: "Minuit", prob: Problem, u0: np.ndarray, ncall: int | None):
+    """Gauss-Newton MIGRAD; returns (result flags, u, fval, edm, hess_inv) or None."""
+    from .solvers.levmar import FisherOptions, minimize_fisher
+    n = prob.idx.size
+    goal = m._edm_goal()
+    opts = FisherOptions(tol_edm=goal, max_nfev=ncall or default_ncall(n))
+    r = minimize_fisher(lambda u: prob.fgh_int(u, m._fcn), u0, opts)
+    if not (r.converged and np.isfinite(r.fval) and np.all(np.isfinite(r.x))):
+        return None, r
+    hinv, posdef = _inverse(np.asarray(r.hess, float))
+    if not posdef:
+        return None, r
+    flags = dict(has_covariance=True, has_accurate_covar=True, has_posdef_covar=True)
+    return (flags, r.x, float(r.fval), float(r.edm), hinv), r
+
+
+class Solved(NamedTuple):
+    """What an engine found, in internal coordinates."""
+
+    u: np.ndarray
+    fval: float
+    edm: float
+    hess_inv: np.ndarray | None
+    flags: dict
+
+
+def solve(m: "Minuit", prob: Problem, u0: np.ndarray, ncall: int | None,
+          iterate: int = 5) -> Solved:
+    """Minimise ``prob`` from ``u0`` with the engine that suits the cost (module docstring)."""
+    from .solvers.migrad import migrad
+    if hasattr(m._fcn, "_fisher") and m._grad is None:
+        out, r = _fisher_engine(m, prob, u0, ncall)
+        if out is not None:
+            flags, u, fval, edm, hinv = out
+            return Solved(np.asarray(u, float), fval, edm, hinv, flags)
+        if np.all(np.isfinite(r.x)):
+            u0 = np.asarray(r.x, float)  # the variable-metric engine continues from here
+    step0 = prob.steps_int(prob.to_ext(u0), m._errors)
+    opts = m._options(None if ncall is None else max(ncall - prob.nfcn, 1), iterate)
+    if m._grad is not None:
+        opts.grad = prob.grad_int
+    r = migrad(prob, u0, step0, opts)
+    flags = dict(has_covariance=r.has_covariance, has_accurate_covar=r.has_accurate_covar,
+                 has_posdef_covar=r.has_posdef_covar,
+                 has_made_posdef_covar=r.has_made_posdef_covar,
+                 has_reached_call_limit=r.has_reached_call_limit, hesse_failed=r.hesse_failed,
+                 is_valid=r.is_valid)
+    return Solved(np.asarray(r.x, float), float(r.fval), float(r.edm), r.hess_inv, flags)
+
+
+def run_migrad(m: "Minuit", ncall: int | None, iterate: int) -> "Minuit":
+    t0 = time.perf_counter()
+    prob = m._problem()
+    m._merrors.clear()
+    if prob.idx.size == 0:
+        return _all_fixed(m, prob, "Migrad", t0)
+    s = solve(m, prob, prob.to_int(m._values), ncall, iterate)
+    _finish(m, prob, "Migrad", s.u, s.fval, s.edm, s.hess_inv, dict(s.flags), t0)
+    if m._strategy == 2 and s.flags.get("has_accurate_covar") and hasattr(m._fcn, "_fisher"):
+        return run_hesse(m, None, keep_time=t0)  # careful strategy: second derivatives
+    return m
+
+
+def run_simplex(m: "Minuit", ncall: int | None) -> "Minuit":
+    from .solvers.simplex import simplex
+    t0 = time.perf_counter()
+    prob = m._problem()
+    m._merrors.clear()
+    if prob.idx.size == 0:
+        return _all_fixed(m, prob, "Simplex", t0)
+    u0 = prob.to_int(m._values)
+    r = simplex(prob, u0, prob.steps_int(m._values, m._errors), m._options(ncall))
+    flags = dict(has_reached_call_limit=r.has_reached_call_limit, is_valid=r.is_valid)
+    return _finish(m, prob, "Simplex", r.x, r.fval, r.edm, None, flags, t0)
+
+
+def run_scan(m: "Minuit", ncall: int | None) -> "Minuit":
+    """Grid search over the free parameters: limits where finite, else value ± 2 errors."""
+    t0 = time.perf_counter()
+    prob = m._problem()
+    m._merrors.clear()
+    idx = prob.idx
+    if idx.size == 0:
+        return _all_fixed(m, prob, "Scan", t0)
+    n = idx.size
+    ncall = ncall or default_ncall(n)
+    npoint = max(2, int(ncall ** (1.0 / n)))
+    axes = []
+    for i in idx:
+        lo, hi = m._lower[i], m._upper[i]
+        v, e = m._values[i], m._errors[i]
+        a = lo if np.isfinite(lo) else v - 2 * e
+        b = hi if np.isfinite(hi) else v + 2 * e
+        axes.append(np.linspace(a, b, npoint))
+    x = m._values.copy()
+    best_x, best_f = x.copy(), prob.call_ext(x.copy())
+    for point in itertools.product(*axes):
+        x[idx] = point
+        f = prob.call_ext(x.copy())
+        if f < best_f:
+            best_f, best_x = f, x.copy()
+    m._values = best_x
+    m._nfcn += prob.nfcn
+    m._set_covariance(None)
+    m._record("Scan", best_f, np.nan, m._nfcn, m._ngrad, {}, t0)
+    return m
+
+
+def run_hesse(m: "Minuit", ncall: int | None, keep_time: float | None = None) -> "Minuit":
+    from .intervals.hesse import hesse
+    t0 = time.perf_counter() if keep_time is None else keep_time
+    prob = m._problem()
+    if prob.idx.size == 0:
+        return _all_fixed(m, prob, "Hesse", t0)
+    u = prob.to_int(m._values)
+    fval = prob(u)
+    step0 = prob.steps_int(m._values, m._errors)
+    opts = m._options(ncall)
+    r = hesse(prob, u, fval, opts, step0=step0, max_nfcn=ncall)
+    m._nfcn += prob.nfcn
+    algorithm = m._fmin.algorithm if m._fmin is not None else "Hesse"
+    if r.failed:
+        flags = dict(hesse_failed=True, has_covariance=False)
+        m._set_covariance(None)
+        edm = m._fmin.edm if m._fmin is not None else np.nan
+    else:
+        flags = dict(has_covariance=True, has_posdef_covar=True,
+                     has_made_posdef_covar=bool(r.made_posdef),
+                     has_accurate_covar=not r.made_posdef)
+        m._set_covariance(prob.cov_ext(u, 2.0 * m._errordef * r.hess_inv))
+        g = np.asarray(r.grad, float)
+        edm = float(0.5 * g @ r.hess_inv @ g)
+    if m._fmin is not None:
+        flags["has_reached_call_limit"] = m._fmin.has_reached_call_limit
+    m._record(algorithm, fval, edm, m._nfcn, m._ngrad, flags, t0)
+    return m

@@ -1,0 +1,201 @@
+"""The free-parameter problem that the solvers see.
+
+``Minuit`` holds all parameters (values, errors, limits, fixed flags) in *external*
+coordinates. The solvers work on the free parameters only, in *internal* coordinates
+where limits disappear, by MINUIT's transforms (F. James, MINUIT Reference Manual, §1.3):
+
+=================  ===========================================  ============================
+limits             external from internal  x = T(u)             internal from external
+=================  ===========================================  ============================
+[a, b]             a + (b - a) (sin u + 1) / 2                  arcsin(2 (x - a)/(b - a) - 1)
+[a, inf)           a - 1 + sqrt(u² + 1)                         sqrt((x - a + 1)² - 1)
+(-inf, b]          b + 1 - sqrt(u² + 1)                         sqrt((b - x + 1)² - 1)
+none               u                                            x
+=================  ===========================================  ============================
+
+with derivatives dx/du = (b - a) cos(u) / 2, u / sqrt(u² + 1), -u / sqrt(u² + 1), 1.
+Errors and covariances map linearly at the minimum: C_ext = D C_int D, D = diag(dx/du);
+an external step s becomes the internal step |T⁻¹(x + s) - T⁻¹(x)| (or the step to the
+other side when x + s crosses a limit), as MINUIT does.
+
+:class:`Problem` is the callable ``F(u)`` the solvers minimise. It counts calls, turns an
+exception of the user's function into one that names the parameter values, and handles
+non-finite values (``throw_nan`` raises; otherwise the value passes through and the solver
+treats it as very large).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["Problem", "ext_from_int", "int_from_ext", "dext_dint", "int_step"]
+
+_INF = np.inf
+
+
+def ext_from_int(u: NDArray, lo: NDArray, hi: NDArray) -> NDArray:
+    """External values x = T(u) for limits ``lo``/``hi`` (±inf where absent)."""
+    x = np.array(u, dtype=float)
+    both = np.isfinite(lo) & np.isfinite(hi)
+    low = np.isfinite(lo) & ~both
+    upp = np.isfinite(hi) & ~both
+    if both.any():
+        x[both] = lo[both] + 0.5 * (hi[both] - lo[both]) * (np.sin(u[both]) + 1.0)
+    if low.any():
+        x[low] = lo[low] - 1.0 + np.sqrt(u[low] ** 2 + 1.0)
+    if upp.any():
+        x[upp] = hi[upp] + 1.0 - np.sqrt(u[upp] ** 2 + 1.0)
+    return x
+
+
+def int_from_ext(x: NDArray, lo: NDArray, hi: NDArray) -> NDArray:
+    """Internal values u = T⁻¹(x); ``x`` must lie inside its limits."""
+    u = np.array(x, dtype=float)
+    both = np.isfinite(lo) & np.isfinite(hi)
+    low = np.isfinite(lo) & ~both
+    upp = np.isfinite(hi) & ~both
+    if both.any():
+        t = 2.0 * (x[both] - lo[both]) / (hi[both] - lo[both]) - 1.0
+        u[both] = np.arcsin(np.clip(t, -1.0, 1.0))
+    if low.any():
+        u[low] = np.sqrt(np.maximum((x[low] - lo[low] + 1.0) ** 2 - 1.0, 0.0))
+    if upp.any():
+        u[upp] = np.sqrt(np.maximum((hi[upp] - x[upp] + 1.0) ** 2 - 1.0, 0.0))
+    return u
+
+
+def dext_dint(u: NDArray, lo: NDArray, hi: NDArray) -> NDArray:
+    """Diagonal of the Jacobian dx/du."""
+    d = np.ones_like(u, dtype=float)
+    both = np.isfinite(lo) & np.isfinite(hi)
+    low = np.isfinite(lo) & ~both
+    upp = np.isfinite(hi) & ~both
+    if both.any():
+        d[both] = 0.5 * (hi[both] - lo[both]) * np.cos(u[both])
+    if low.any():
+        d[low] = u[low] / np.sqrt(u[low] ** 2 + 1.0)
+    if upp.any():
+        d[upp] = -u[upp] / np.sqrt(u[upp] ** 2 + 1.0)
+    return d
+
+
+def int_step(x: NDArray, step: NDArray, lo: NDArray, hi: NDArray) -> NDArray:
+    """Internal step sizes that correspond to external steps ``step`` at ``x``."""
+    u0 = int_from_ext(x, lo, hi)
+    xp = x + step
+    xm = x - step
+    # take the side that stays inside the limits (MINUIT: ext2int of x ± err)
+    up = np.where(xp <= hi, xp, xm)
+    up = np.clip(up, lo, hi)
+    s = np.abs(int_from_ext(up, lo, hi) - u0)
+    limited = np.isfinite(lo) | np.isfinite(hi)
+    # a step that maps to nothing (x at a limit) or beyond the sine's period gets a sane size
+    s = np.where(limited & ((s == 0) | ~np.isfinite(s)), 0.1, s)
+    s = np.where(limited, np.minimum(s, 1.0), s)
+    return np.where(limited, s, np.abs(step))
+
+
+class Problem:
+    """Cost of the free parameters in internal coordinates.
+
+    Parameters
+    ----------
+    fcn : callable
+        The user's cost, called as ``fcn(*values)`` (or ``fcn(values)`` if ``array_call``).
+    values : array
+        All parameter values (external); fixed ones are kept at these values.
+    free : bool array
+        Which parameters the solver varies.
+    lower, upper : arrays
+        Limits of all parameters (±inf where absent).
+    """
+
+    def __init__(self, fcn: Callable, values: NDArray, free: NDArray, lower: NDArray,
+                 upper: NDArray, *, array_call: bool, names: tuple[str, ...],
+                 throw_nan: bool = False, grad: Callable | None = None) -> None:
+        self.fcn = fcn
+        self.grad_fn = grad
+        self.array_call = array_call
+        self.names = names
+        self.throw_nan = throw_nan
+        self.full = np.array(values, dtype=float)
+        self.free = np.asarray(free, dtype=bool)
+        self.idx = np.flatnonzero(self.free)
+        self.lo = np.asarray(lower, dtype=float)[self.idx]
+        self.hi = np.asarray(upper, dtype=float)[self.idx]
+        self.limited = bool(np.any(np.isfinite(self.lo) | np.isfinite(self.hi)))
+        self.nfcn = 0
+        self.ngrad = 0
+
+    # coordinates -------------------------------------------------------------------------
+    def to_int(self, full_values: NDArray) -> NDArray:
+        return int_from_ext(np.asarray(full_values, float)[self.idx], self.lo, self.hi)
+
+    def to_ext(self, u: NDArray) -> NDArray:
+        """All parameter values (external) for internal free values ``u``."""
+        x = self.full.copy()
+        x[self.idx] = ext_from_int(np.asarray(u, float), self.lo, self.hi) if self.limited \
+            else u
+        return x
+
+    def jac_diag(self, u: NDArray) -> NDArray:
+        return dext_dint(np.asarray(u, float), self.lo, self.hi) if self.limited \
+            else np.ones(len(self.idx))
+
+    def steps_int(self, full_values: NDArray, errors: NDArray) -> NDArray:
+        x = np.asarray(full_values, float)[self.idx]
+        return int_step(x, np.asarray(errors, float)[self.idx], self.lo, self.hi)
+
+    def cov_ext(self, u: NDArray, cov_int: NDArray) -> NDArray:
+        """Covariance of all parameters (zeros for fixed ones) from the internal one."""
+        d = self.jac_diag(u)
+        n = len(self.full)
+        c = np.zeros((n, n))
+        c[np.ix_(self.idx, self.idx)] = cov_int * np.outer(d, d)
+        return c
+
+    # evaluation --------------------------------------------------------------------------
+    def call_ext(self, x: NDArray) -> float:
+        """The user's cost at all-parameter values ``x`` (counted)."""
+        self.nfcn += 1
+        try:
+            v = self.fcn(x) if self.array_call else self.fcn(*x)
+        except Exception as e:  # name the values at which the user's code failed
+            where = ", ".join(f"{n}={v!r}" for n, v in zip(self.names, x.tolist()))
+            note = f"thetahat: raised while evaluating the cost at {where}"
+            if hasattr(e, "add_note"):
+                e.add_note(note)
+                raise
+            raise type(e)(f"{e} ({note})") from e  # pragma: no cover - Python 3.10
+        v = float(v)
+        if self.throw_nan and not np.isfinite(v):
+            where = ", ".join(f"{n}={v!r}" for n, v in zip(self.names, x.tolist()))
+            raise RuntimeError(f"cost returned {v} at {where} (throw_nan=True)")
+        return v
+
+    def __call__(self, u: NDArray) -> float:
+        return self.call_ext(self.to_ext(u))
+
+    def grad_int(self, u: NDArray) -> NDArray:
+        """Analytic gradient in internal coordinates (user's ``grad`` times dx/du)."""
+        self.ngrad += 1
+        x = self.to_ext(u)
+        g = np.asarray(self.grad_fn(x) if self.array_call else self.grad_fn(*x), float)
+        if g.shape != (len(x),):
+            raise ValueError(f"grad returned shape {g.shape}, expected ({len(x)},)")
+        return g[self.idx] * self.jac_diag(u)
+
+    def fgh_int(self, u: NDArray, cost: Any) -> tuple[float, NDArray, NDArray]:
+        """Value, gradient and Gauss-Newton matrix of a structured cost, internal coords."""
+        self.nfcn += 1
+        x = self.to_ext(u)
+        v, g, h = cost._fisher(x, self.free)
+        d = self.jac_diag(u)
+        g = np.asarray(g, float)[self.idx] * d
+        h = np.asarray(h, float)[np.ix_(self.idx, self.idx)] * np.outer(d, d)
+        if self.throw_nan and not np.isfinite(v):
+            raise RuntimeError(f"cost returned {v} (throw_nan=True)")
+        return float(v), g, h

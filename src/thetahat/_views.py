@@ -1,0 +1,209 @@
+"""Views of Minuit's parameter state: ``values``, ``errors``, ``fixed``, ``limits``.
+
+A view is indexable by name, position, slice, a list (or tuple) of names or positions, and
+a boolean mask, and assignable with broadcasting, as in iminuit 2.x::
+
+    m.values["a"] = 1.0            m.fixed[:] = True        m.fixed["mu", "sigma"] = True
+    m.limits["x"] = (0, None)      m.limits = [(0, None), (0, 10)]
+
+Views hold no data: they read and write the arrays of the :class:`~thetahat.Minuit` they
+belong to, through ``_get`` / ``_set`` of one position.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import numpy as np
+
+__all__ = ["ValueView", "ErrorView", "FixedView", "LimitView"]
+
+
+class _View:
+    _kind = ""
+
+    def __init__(self, minuit: Any) -> None:
+        self._m = minuit
+
+    # positions ---------------------------------------------------------------------------
+    def _names(self) -> tuple[str, ...]:
+        return self._m._pos2var
+
+    def _pos(self, key: Any) -> int:
+        names = self._names()
+        if isinstance(key, str):
+            try:
+                return self._m._var2pos[key]
+            except KeyError:
+                raise KeyError(f"unknown parameter {key!r}; valid names: {list(names)}") \
+                    from None
+        if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+            i = int(key)
+            if i < 0:
+                i += len(names)
+            if not 0 <= i < len(names):
+                raise IndexError(f"parameter index {key} out of range for {len(names)} "
+                                 "parameters")
+            return i
+        raise TypeError(f"cannot index parameters with {key!r}")
+
+    def _positions(self, key: Any) -> list[int] | None:
+        """Positions selected by ``key``, or None if ``key`` selects a single parameter."""
+        n = len(self._names())
+        if isinstance(key, slice):
+            return list(range(n))[key]
+        if isinstance(key, (list, tuple, np.ndarray)):
+            arr = np.asarray(key) if not isinstance(key, tuple) else None
+            if arr is not None and arr.dtype == bool:
+                if arr.shape != (n,):
+                    raise IndexError(f"boolean mask has length {arr.size}, expected {n}")
+                return list(np.flatnonzero(arr))
+            return [self._pos(k) for k in key]
+        return None
+
+    # access ------------------------------------------------------------------------------
+    def __getitem__(self, key: Any) -> Any:
+        pos = self._positions(key)
+        if pos is None:
+            return self._get(self._pos(key))
+        return [self._get(i) for i in pos]
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        pos = self._positions(key)
+        if pos is None:
+            self._set(self._pos(key), value)
+            return
+        if self._is_scalar(value):
+            for i in pos:
+                self._set(i, value)
+            return
+        value = list(value)
+        if len(value) != len(pos):
+            raise ValueError(f"{self._kind}: {len(value)} values given for {len(pos)} "
+                             "parameters")
+        for i, v in zip(pos, value):
+            self._set(i, v)
+
+    @staticmethod
+    def _is_scalar(value: Any) -> bool:
+        return np.ndim(value) == 0
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def __iter__(self) -> Iterator[Any]:
+        for i in range(len(self)):
+            yield self._get(i)
+
+    def __eq__(self, other: Any) -> bool:
+        try:
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+        except TypeError:
+            return NotImplemented
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return np.array(list(self), dtype=dtype)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: self._get(i) for i, k in enumerate(self._names())}
+
+    def __repr__(self) -> str:
+        body = " ".join(f"{k}={v!r}" for k, v in self.to_dict().items())
+        return f"<{type(self).__name__} {body}>"
+
+    def _get(self, i: int) -> Any:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _set(self, i: int, value: Any) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+class ValueView(_View):
+    """Parameter values (``m.values``)."""
+
+    _kind = "values"
+
+    def _get(self, i: int) -> float:
+        return float(self._m._values[i])
+
+    def _set(self, i: int, value: Any) -> None:
+        v = float(value)
+        if not np.isfinite(v):
+            raise ValueError(f"values[{self._names()[i]!r}] must be finite, got {value!r}")
+        lo, hi = self._m._lower[i], self._m._upper[i]
+        if v < lo or v > hi:
+            self._m._warn(f"value {v} of {self._names()[i]!r} is outside its limits "
+                          f"({lo}, {hi}); clamped")
+            v = min(max(v, lo), hi)
+        self._m._values[i] = v
+
+
+class ErrorView(_View):
+    """Parameter errors, also the initial step sizes (``m.errors``)."""
+
+    _kind = "errors"
+
+    def _get(self, i: int) -> float:
+        return float(self._m._errors[i])
+
+    def _set(self, i: int, value: Any) -> None:
+        v = float(value)
+        if not (np.isfinite(v) and v > 0):
+            raise ValueError(f"errors[{self._names()[i]!r}] must be positive and finite, got "
+                             f"{value!r}")
+        self._m._errors[i] = v
+
+
+class FixedView(_View):
+    """Fixed flags (``m.fixed``); ``None`` counts as False, as in iminuit."""
+
+    _kind = "fixed"
+
+    def _get(self, i: int) -> bool:
+        return bool(self._m._fixed[i])
+
+    def _set(self, i: int, value: Any) -> None:
+        self._m._fixed[i] = bool(value) if value is not None else False
+
+
+class LimitView(_View):
+    """Limits as ``(lower, upper)`` pairs with ±inf for no limit (``m.limits``)."""
+
+    _kind = "limits"
+
+    @staticmethod
+    def _is_scalar(value: Any) -> bool:
+        # a single pair (or None) broadcasts; a sequence of pairs assigns one by one
+        if value is None:
+            return True
+        try:
+            items = list(value)
+        except TypeError:
+            return True
+        return len(items) == 2 and all(v is None or np.ndim(v) == 0 for v in items)
+
+    def _get(self, i: int) -> tuple[float, float]:
+        return (float(self._m._lower[i]), float(self._m._upper[i]))
+
+    def _set(self, i: int, value: Any) -> None:
+        name = self._names()[i]
+        if value is None:
+            lo, hi = -np.inf, np.inf
+        else:
+            try:
+                lo, hi = value
+            except (TypeError, ValueError):
+                raise ValueError(f"limits[{name!r}] must be a pair (lower, upper), got "
+                                 f"{value!r}") from None
+            lo = -np.inf if lo is None else float(lo)
+            hi = np.inf if hi is None else float(hi)
+        if np.isnan(lo) or np.isnan(hi) or lo >= hi:
+            raise ValueError(f"limits[{name!r}] = ({lo}, {hi}): lower must be < upper")
+        self._m._lower[i] = lo
+        self._m._upper[i] = hi
+        v = self._m._values[i]
+        if v < lo or v > hi:
+            clamped = min(max(v, lo), hi)
+            self._m._warn(f"value {v} of {name!r} is outside its new limits ({lo}, {hi}); "
+                          f"clamped to {clamped}")
+            self._m._values[i] = clamped

@@ -1,0 +1,535 @@
+"""``Minuit``: the parameter state of a fit and the algorithms run on it, as iminuit 2.x.
+
+The class is a thin facade. It holds the state of every parameter (value, error = initial
+step, limits, fixed flag), builds a :class:`~thetahat._problem.Problem` of the free
+parameters in MINUIT's internal coordinates, hands it to a solver, and stores what comes
+back (values, covariance, an :class:`~thetahat.results.FMin`). The algorithms live
+elsewhere:
+
+- MIGRAD, the variable-metric minimizer, and SIMPLEX: :mod:`thetahat.solvers.migrad`,
+  :mod:`thetahat.solvers.simplex`;
+- for costs with Gauss-Newton structure (``cost._fisher``: least squares, binned and
+  unbinned likelihoods) MIGRAD takes damped Gauss-Newton steps instead
+  (:func:`thetahat.solvers.levmar.minimize_fisher`), FUMILI's idea; the minimum is then
+  checked with the same EDM = gᵀ V g / 2 against the same goal 0.002 · tol · errordef;
+- HESSE: :mod:`thetahat.intervals.hesse`; covariance = 2 · errordef · H⁻¹, mapped to
+  external coordinates by C_ext = D C_int D, D = dx/du;
+- MINOS, profiles, contours and their drawings: :mod:`thetahat._minuit_intervals`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+import warnings
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ._problem import Problem
+from ._views import ErrorView, FixedView, LimitView, ValueView
+from ._warnings import ThetahatWarning
+from .results import FMin, Matrix, MErrors, Param, Params
+
+__all__ = ["Minuit"]
+
+
+def _signature_names(fcn: Callable) -> list[str] | None:
+    """Positional parameter names of ``fcn`` (None when it takes ``*args``)."""
+    declared = getattr(fcn, "_parameters", None)
+    if isinstance(declared, dict):
+        return list(declared)
+    try:
+        sig = inspect.signature(fcn)
+    except (TypeError, ValueError):
+        return None
+    names = []
+    for p in sig.parameters.values():
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            names.append(p.name)
+        elif p.kind == p.VAR_POSITIONAL:
+            return None
+    return names
+
+
+class Minuit:
+    """Function minimizer and error computer with iminuit 2.x's interface.
+
+    Parameters
+    ----------
+    fcn : callable
+        The cost. A thetahat cost (``thetahat.cost``) or any callable ``fcn(*values)``, or
+        ``fcn(array)`` when started from one sequence.
+    *args
+        Starting values, positionally or as one sequence.
+    grad : callable, optional
+        Gradient of ``fcn``, same calling convention, returning an array.
+    name : sequence of str, optional
+        Parameter names; required neither for named functions nor for array functions
+        (then ``x0, x1, ...``).
+    **kwds
+        Starting values by name.
+
+    Examples
+    --------
+    >>> from thetahat import Minuit
+    >>> def f(x, y): return (x - 1) ** 2 + (y + 2) ** 2
+    >>> m = Minuit(f, x=0, y=0)
+    >>> m.errordef = Minuit.LEAST_SQUARES
+    >>> round(m.migrad().values["x"], 6), round(m.values["y"], 6)
+    (1.0, -2.0)
+    """
+
+    LEAST_SQUARES = 1.0
+    LIKELIHOOD = 0.5
+
+    def __init__(self, fcn: Callable, *args: Any, grad: Callable | None = None,
+                 name: Sequence[str] | None = None, **kwds: Any) -> None:
+        if not callable(fcn):
+            raise TypeError(f"fcn must be callable, got {type(fcn).__name__}")
+        if grad is not None and not callable(grad):
+            raise TypeError(f"grad must be callable or None, got {type(grad).__name__}")
+        names, start, array_call = self._init_names(fcn, args, name, kwds)
+        self._fcn = fcn
+        self._grad = grad
+        self._array_call = array_call or hasattr(fcn, "_fisher")  # costs accept arrays
+        self._pos2var = tuple(names)
+        self._var2pos = {k: i for i, k in enumerate(names)}
+        n = len(names)
+        self._values = np.array(start, dtype=float)
+        for i, v in enumerate(self._values):
+            if not np.isfinite(v):
+                raise ValueError(f"starting value of {names[i]!r} must be finite, got {v}")
+        self._errors = np.where(self._values != 0, 0.01 * np.abs(self._values), 0.1)
+        self._lower = np.full(n, -np.inf)
+        self._upper = np.full(n, np.inf)
+        self._fixed = np.zeros(n, dtype=bool)
+        declared = getattr(fcn, "_parameters", None)
+        if isinstance(declared, dict) and len(declared) == n:
+            for i, lim in enumerate(declared.values()):
+                if lim is not None:
+                    self.limits[i] = lim
+        errordef = getattr(fcn, "errordef", None)
+        self._errordef = float(errordef) if errordef is not None else 1.0
+        self._errordef_set = errordef is not None
+        self._tol = 0.1
+        self._strategy = 1
+        self.print_level = 0
+        self.throw_nan = False
+        self._precision: float | None = None
+        self._init = (self._values.copy(), self._errors.copy(), self._lower.copy(),
+                      self._upper.copy(), self._fixed.copy())
+        self._clear_results()
+
+    @staticmethod
+    def _init_names(fcn: Callable, args: tuple, name: Sequence[str] | None,
+                    kwds: dict) -> tuple[list[str], list[float], bool]:
+        """Parameter names, starting values and whether ``fcn`` takes one array."""
+        sig = _signature_names(fcn)
+        if args and kwds:
+            raise TypeError("give starting values either positionally or by keyword, not both")
+        if len(args) == 1 and np.ndim(args[0]) == 1:
+            start = [float(v) for v in np.asarray(args[0], dtype=float)]
+            if name is None and sig is not None and len(sig) == len(start):
+                return sig, start, False  # one sequence of values for named parameters
+            names = list(name) if name is not None else [f"x{i}" for i in range(len(start))]
+            if len(names) != len(start):
+                raise ValueError(f"name has {len(names)} entries but {len(start)} starting "
+                                 "values were given")
+            return names, start, True
+        if args:
+            start = [float(v) for v in args]
+            names = list(name) if name is not None else (sig or [])
+            if len(names) != len(start):
+                raise TypeError(f"{len(start)} starting values given, but fcn has parameters "
+                                f"{names}")
+            return names, start, False
+        names = list(name) if name is not None else (sig or [])
+        if not names:
+            raise TypeError("cannot determine the parameters of fcn; give starting values "
+                            "as one sequence (and optionally name=...)")
+        unknown = [k for k in kwds if k not in names]
+        if unknown:
+            raise RuntimeError(f"unknown parameter(s) {unknown}; valid names: {names}")
+        missing = [k for k in names if k not in kwds]
+        if missing:
+            raise RuntimeError(f"starting value(s) missing for {missing}; valid names: "
+                               f"{names}")
+        return names, [float(kwds[k]) for k in names], False
+
+    # settings ----------------------------------------------------------------------------
+    def _warn(self, msg: str) -> None:
+        warnings.warn(msg, ThetahatWarning, stacklevel=3)
+
+    @property
+    def fcn(self) -> Callable:
+        """The cost function."""
+        return self._fcn
+
+    @property
+    def grad(self) -> Callable | None:
+        """The user's gradient, or None."""
+        return self._grad
+
+    @property
+    def errordef(self) -> float:
+        """Cost increase that defines one standard deviation (1 for χ², 0.5 for -ln L)."""
+        return self._errordef
+
+    @errordef.setter
+    def errordef(self, value: float) -> None:
+        v = float(value)
+        if not (np.isfinite(v) and v > 0):
+            raise ValueError(f"errordef must be positive, got {value!r}")
+        self._errordef = v
+        self._errordef_set = True
+
+    @property
+    def tol(self) -> float:
+        """Tolerance: MIGRAD stops when EDM < 0.002 · tol · errordef."""
+        return self._tol
+
+    @tol.setter
+    def tol(self, value: float | None) -> None:
+        v = 0.1 if value is None else float(value)
+        if not (np.isfinite(v) and v >= 0):
+            raise ValueError(f"tol must be a non-negative number, got {value!r}")
+        self._tol = v
+
+    @property
+    def strategy(self) -> int:
+        """0 (fast), 1 (default) or 2 (careful): effort spent on derivatives."""
+        return self._strategy
+
+    @strategy.setter
+    def strategy(self, value: int) -> None:
+        if value not in (0, 1, 2):
+            raise ValueError(f"strategy must be 0, 1 or 2, got {value!r}")
+        self._strategy = int(value)
+
+    @property
+    def precision(self) -> float | None:
+        """Relative precision of the cost (None: double precision)."""
+        return self._precision
+
+    @precision.setter
+    def precision(self, value: float | None) -> None:
+        if value is not None and not (0 < float(value) < 1):
+            raise ValueError(f"precision must be in (0, 1) or None, got {value!r}")
+        self._precision = None if value is None else float(value)
+
+    # state -------------------------------------------------------------------------------
+    @property
+    def values(self) -> ValueView:
+        return ValueView(self)
+
+    @values.setter
+    def values(self, v: Any) -> None:
+        self.values[:] = v
+
+    @property
+    def errors(self) -> ErrorView:
+        return ErrorView(self)
+
+    @errors.setter
+    def errors(self, v: Any) -> None:
+        self.errors[:] = v
+
+    @property
+    def fixed(self) -> FixedView:
+        return FixedView(self)
+
+    @fixed.setter
+    def fixed(self, v: Any) -> None:
+        self.fixed[:] = v
+
+    @property
+    def limits(self) -> LimitView:
+        return LimitView(self)
+
+    @limits.setter
+    def limits(self, v: Any) -> None:
+        self.limits[:] = v
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        return self._pos2var
+
+    @property
+    def pos2var(self) -> tuple[str, ...]:
+        return self._pos2var
+
+    @property
+    def var2pos(self) -> dict[str, int]:
+        return dict(self._var2pos)
+
+    @property
+    def npar(self) -> int:
+        return len(self._pos2var)
+
+    @property
+    def nfit(self) -> int:
+        return int(np.sum(~self._fixed))
+
+    @property
+    def ndof(self) -> float:
+        """Degrees of freedom: the cost's ``ndata`` minus the free parameters (nan if unknown)."""
+        nd = getattr(self._fcn, "ndata", np.nan)
+        return float(nd) - self.nfit
+
+    def _param(self, i: int, values: np.ndarray, errors: np.ndarray, merr: bool) -> Param:
+        k = self._pos2var[i]
+        me = None
+        if merr and k in self._merrors:
+            e = self._merrors[k]
+            me = (e.lower, e.upper)
+        lo, hi = self._lower[i], self._upper[i]
+        return Param(i, k, float(values[i]), float(errors[i]), me, False, bool(self._fixed[i]),
+                     None if np.isinf(lo) else float(lo), None if np.isinf(hi) else float(hi))
+
+    @property
+    def params(self) -> Params:
+        """Current state of all parameters."""
+        return Params(self._param(i, self._values, self._errors, True)
+                      for i in range(self.npar))
+
+    @property
+    def init_params(self) -> Params:
+        """State of all parameters at construction."""
+        v, e = self._init[0], self._init[1]
+        return Params(self._param(i, v, e, False) for i in range(self.npar))
+
+    def _clear_results(self) -> None:
+        self._fmin: FMin | None = None
+        self._covariance: Matrix | None = None
+        self._merrors = MErrors()
+        self._nfcn = 0
+        self._ngrad = 0
+        self._edm = np.nan
+
+    @property
+    def fmin(self) -> FMin | None:
+        return self._fmin
+
+    @property
+    def fval(self) -> float | None:
+        return None if self._fmin is None else self._fmin.fval
+
+    @property
+    def valid(self) -> bool:
+        return self._fmin is not None and self._fmin.is_valid
+
+    @property
+    def accurate(self) -> bool:
+        return self._fmin is not None and self._fmin.has_accurate_covar
+
+    @property
+    def nfcn(self) -> int:
+        return self._nfcn
+
+    @property
+    def ngrad(self) -> int:
+        return self._ngrad
+
+    @property
+    def covariance(self) -> Matrix | None:
+        return self._covariance
+
+    @property
+    def merrors(self) -> MErrors:
+        return self._merrors
+
+    def reset(self) -> "Minuit":
+        """Restore the state at construction and forget all results."""
+        (self._values, self._errors, self._lower, self._upper,
+         self._fixed) = (a.copy() for a in self._init)
+        self._clear_results()
+        return self
+
+    def fixto(self, key: Any, value: Any) -> "Minuit":
+        """Fix parameter(s) ``key`` at ``value``."""
+        self.values[key] = value
+        self.fixed[key] = True
+        return self
+
+    # algorithms --------------------------------------------------------------------------
+    def _problem(self) -> Problem:
+        return Problem(self._fcn, self._values, ~self._fixed, self._lower, self._upper,
+                       array_call=self._array_call, names=self._pos2var,
+                       throw_nan=self.throw_nan, grad=self._grad)
+
+    def _check_ncall(self, ncall: Any) -> int | None:
+        if ncall is None:
+            return None
+        if isinstance(ncall, bool) or int(ncall) != ncall or ncall <= 0:
+            raise ValueError(f"ncall must be a positive integer or None, got {ncall!r}")
+        return int(ncall)
+
+    def _options(self, ncall: int | None, iterate: int = 5) -> Any:
+        from .solvers.migrad import MigradOptions
+        return MigradOptions(errordef=self._errordef, tol=self._tol, strategy=self._strategy,
+                             max_nfcn=ncall, precision=self._precision, grad=None,
+                             iterate=iterate)
+
+    def _check_errordef(self) -> None:
+        if not self._errordef_set and not hasattr(self._fcn, "errordef"):
+            self._warn("errordef not set, using 1 (right for least-squares costs; set "
+                       "Minuit.LIKELIHOOD = 0.5 for a negative log-likelihood)")
+            self._errordef_set = True
+
+    def _edm_goal(self) -> float:
+        return 0.002 * self._tol * self._errordef
+
+    def migrad(self, ncall: int | None = None, iterate: int = 5) -> "Minuit":
+        """Find the minimum with MIGRAD (Gauss-Newton steps for structured costs).
+
+        Parameters
+        ----------
+        ncall : int, optional
+            Approximate limit of cost calls (default: MINUIT's 200 + 100 n + 5 n²).
+        iterate : int
+            Attempts to reach a valid minimum (each restarts from the last point).
+        """
+        ncall = self._check_ncall(ncall)
+        if int(iterate) < 1:
+            raise ValueError(f"iterate must be >= 1, got {iterate!r}")
+        self._check_errordef()
+        from . import _minuit_run
+        return _minuit_run.run_migrad(self, ncall, int(iterate))
+
+    def simplex(self, ncall: int | None = None) -> "Minuit":
+        """Minimize with MINUIT's SIMPLEX (no derivatives; errors not reliable)."""
+        ncall = self._check_ncall(ncall)
+        self._check_errordef()
+        from . import _minuit_run
+        return _minuit_run.run_simplex(self, ncall)
+
+    def scan(self, ncall: int | None = None) -> "Minuit":
+        """Brute-force minimization on a grid (limits, else value ± 2 errors)."""
+        ncall = self._check_ncall(ncall)
+        self._check_errordef()
+        from . import _minuit_run
+        return _minuit_run.run_scan(self, ncall)
+
+    def hesse(self, ncall: int | None = None) -> "Minuit":
+        """Covariance from numerical second derivatives at the current point."""
+        ncall = self._check_ncall(ncall)
+        self._check_errordef()
+        from . import _minuit_run
+        return _minuit_run.run_hesse(self, ncall)
+
+    # intervals and drawing (delegated) ---------------------------------------------------
+    def minos(self, *parameters: str, cl: float | None = None,
+              ncall: int | None = None) -> "Minuit":
+        """Asymmetric intervals where the profiled cost rises by errordef · factor(cl)."""
+        ncall = self._check_ncall(ncall)
+        from . import _minuit_intervals
+        return _minuit_intervals.minos(self, parameters, cl, ncall)
+
+    def profile(self, vname: str, *, size: int = 100, bound: Any = 2,
+                grid: Any = None, subtract_min: bool = False) -> tuple:
+        from . import _minuit_intervals
+        return _minuit_intervals.profile(self, vname, size, bound, grid, subtract_min)
+
+    def mnprofile(self, vname: str, *, size: int = 30, bound: Any = 2, grid: Any = None,
+                  subtract_min: bool = False, ncall: int = 0, iterate: int = 5,
+                  use_simplex: bool = True) -> tuple:
+        from . import _minuit_intervals
+        return _minuit_intervals.mnprofile(self, vname, size, bound, grid, subtract_min)
+
+    def contour(self, x: str, y: str, *, size: int = 50, bound: Any = 2, grid: Any = None,
+                subtract_min: bool = False) -> tuple:
+        from . import _minuit_intervals
+        return _minuit_intervals.contour(self, x, y, size, bound, grid, subtract_min)
+
+    def mncontour(self, x: str, y: str, *, cl: float | None = None, size: int = 100,
+                  interpolated: int = 0, experimental: bool = False, ncall: int = 0,
+                  iterate: int = 5, use_simplex: bool = True) -> np.ndarray:
+        from . import _minuit_intervals
+        return _minuit_intervals.mncontour(self, x, y, cl, size, interpolated)
+
+    def draw_profile(self, vname: str, **kwargs: Any) -> tuple:
+        from . import _minuit_intervals
+        return _minuit_intervals.draw_profile(self, vname, **kwargs)
+
+    def draw_mnprofile(self, vname: str, **kwargs: Any) -> tuple:
+        from . import _minuit_intervals
+        return _minuit_intervals.draw_mnprofile(self, vname, **kwargs)
+
+    def draw_contour(self, x: str, y: str, **kwargs: Any) -> Any:
+        from . import _minuit_intervals
+        return _minuit_intervals.draw_contour(self, x, y, **kwargs)
+
+    def draw_mncontour(self, x: str, y: str, **kwargs: Any) -> Any:
+        from . import _minuit_intervals
+        return _minuit_intervals.draw_mncontour(self, x, y, **kwargs)
+
+    def draw_mnmatrix(self, **kwargs: Any) -> Any:
+        from . import _minuit_intervals
+        return _minuit_intervals.draw_mnmatrix(self, **kwargs)
+
+    def visualize(self, plot: Callable | None = None, **kwargs: Any) -> Any:
+        """Draw the cost's data and model at the current values (``fcn.visualize``)."""
+        fn = plot or getattr(self._fcn, "visualize", None)
+        if fn is None:
+            raise AttributeError("the cost has no visualize method; pass plot=callable")
+        return fn(np.array(self._values), **kwargs)
+
+    # display -----------------------------------------------------------------------------
+    def __str__(self) -> str:
+        try:
+            from .display import minuit_text
+        except ImportError:  # pragma: no cover
+            return repr(self)
+        return minuit_text(self)
+
+    def __repr__(self) -> str:
+        return f"<Minuit {' '.join(f'{k}={v:g}' for k, v in zip(self._pos2var, self._values))}>"
+
+    def _repr_html_(self) -> str:
+        from .display import minuit_html
+        return minuit_html(self)
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(repr(self) if cycle else str(self))
+
+    # record of a finished algorithm (used by _minuit_run) --------------------------------
+    def _record(self, algorithm: str, fval: float, edm: float, nfcn: int, ngrad: int,
+                flags: dict, t0: float) -> None:
+        nd = getattr(self._fcn, "ndata", np.nan)
+        ndof = float(nd) - self.nfit
+        red = fval / ndof if (np.isfinite(nd) and ndof > 0) else np.nan
+        goal = self._edm_goal()
+        above = bool(edm > 10 * goal) if np.isfinite(edm) else False
+        valid_pars = bool(np.all(np.isfinite(self._values)) and np.isfinite(fval))
+        f = dict(has_accurate_covar=False, has_covariance=False, has_made_posdef_covar=False,
+                 has_posdef_covar=False, has_reached_call_limit=False, hesse_failed=False)
+        f.update(flags)
+        at_limit = self._at_limit()
+        is_valid = (valid_pars and not above and not f["has_reached_call_limit"]
+                    and not f["hesse_failed"] and f.pop("is_valid", True))
+        f.pop("is_valid", None)
+        self._fmin = FMin(algorithm=algorithm, edm=float(edm), edm_goal=goal,
+                          errordef=self._errordef, fval=float(fval), nfcn=int(nfcn),
+                          ngrad=int(ngrad), has_parameters_at_limit=at_limit,
+                          has_valid_parameters=valid_pars, is_above_max_edm=above,
+                          is_valid=bool(is_valid), reduced_chi2=float(red),
+                          time=time.perf_counter() - t0, **f)
+
+    def _at_limit(self) -> bool:
+        """A free limited parameter within a tiny distance of a limit (MINUIT's flag)."""
+        free = ~self._fixed
+        lo, hi, v = self._lower[free], self._upper[free], self._values[free]
+        span = np.where(np.isfinite(lo) & np.isfinite(hi), hi - lo, 1.0)
+        tol = 1e-4 * span
+        return bool(np.any((np.isfinite(lo) & (v - lo <= tol)) |
+                           (np.isfinite(hi) & (hi - v <= tol))))
+
+    def _set_covariance(self, cov: np.ndarray | None) -> None:
+        if cov is None:
+            self._covariance = None
+            return
+        self._covariance = Matrix(cov, self._pos2var)
+        d = np.diag(cov)
+        free = ~self._fixed & np.isfinite(d) & (d > 0)
+        self._errors[free] = np.sqrt(d[free])

@@ -1,0 +1,295 @@
+"""Value objects that a fit returns: ``FMin``, ``Param``/``Params``, ``MError``/``MErrors``,
+the named covariance ``Matrix``.
+
+Field names and meanings follow iminuit 2.x so that code written for iminuit reads our
+results unchanged. The objects hold numbers and flags only; their text and HTML renderings
+live in :mod:`thetahat.display` (display is not logic).
+
+The validity of a minimum (``FMin.is_valid``) is the conjunction MINUIT uses::
+
+    is_valid = has_valid_parameters and not has_reached_call_limit
+               and not is_above_max_edm and not hesse_failed (when a Hesse ran)
+
+where ``is_above_max_edm`` means EDM > 10 x goal, the goal being 0.002 * tol * errordef.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+__all__ = ["FMin", "Param", "Params", "MError", "MErrors", "Matrix"]
+
+
+def _display(name: str, obj: Any) -> str | None:
+    """Render ``obj`` with ``thetahat.display.<name>`` (None if display is unavailable)."""
+    try:
+        from . import display
+    except ImportError:  # pragma: no cover - display is part of the package
+        return None
+    fn = getattr(display, name, None)
+    return None if fn is None else fn(obj)
+
+
+def _fields_repr(obj: Any) -> str:
+    body = " ".join(f"{f.name}={getattr(obj, f.name)!r}" for f in fields(obj))
+    return f"<{type(obj).__name__} {body}>"
+
+
+class _Rendered:
+    """Mixin: ``str`` is the display module's text, HTML for Jupyter, a pretty-printer."""
+
+    _text_fn = ""
+    _html_fn = ""
+
+    def __str__(self) -> str:
+        s = _display(self._text_fn, self)
+        return s if s is not None else repr(self)
+
+    def _repr_html_(self) -> str:
+        s = _display(self._html_fn, self)
+        return s if s is not None else f"<pre>{self}</pre>"
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(repr(self) if cycle else str(self))
+
+
+@dataclass(frozen=True, repr=False, eq=True)
+class FMin(_Rendered):
+    """The state of a function minimum (iminuit's ``FMin``)."""
+
+    algorithm: str
+    edm: float
+    edm_goal: float
+    errordef: float
+    fval: float
+    nfcn: int
+    ngrad: int
+    has_accurate_covar: bool
+    has_covariance: bool
+    has_made_posdef_covar: bool
+    has_parameters_at_limit: bool
+    has_posdef_covar: bool
+    has_reached_call_limit: bool
+    has_valid_parameters: bool
+    hesse_failed: bool
+    is_above_max_edm: bool
+    is_valid: bool
+    reduced_chi2: float
+    time: float
+
+    _text_fn = "fmin_text"
+    _html_fn = "fmin_html"
+
+    def __repr__(self) -> str:
+        return _fields_repr(self)
+
+
+@dataclass(frozen=True, repr=False, eq=True)
+class Param(_Rendered):
+    """One parameter's state (iminuit's ``Param``)."""
+
+    number: int
+    name: str
+    value: float
+    error: float
+    merror: tuple[float, float] | None
+    is_const: bool
+    is_fixed: bool
+    lower_limit: float | None
+    upper_limit: float | None
+
+    _text_fn = "params_text"
+    _html_fn = "params_html"
+
+    def __repr__(self) -> str:
+        body = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self))
+        return f"Param({body})"
+
+    def __str__(self) -> str:
+        s = _display(self._text_fn, Params([self]))
+        return s if s is not None else repr(self)
+
+    def _repr_html_(self) -> str:
+        s = _display(self._html_fn, Params([self]))
+        return s if s is not None else f"<pre>{self}</pre>"
+
+    @property
+    def has_limits(self) -> bool:
+        return self.has_lower_limit or self.has_upper_limit
+
+    @property
+    def has_lower_limit(self) -> bool:
+        return self.lower_limit is not None
+
+    @property
+    def has_upper_limit(self) -> bool:
+        return self.upper_limit is not None
+
+
+class Params(_Rendered, tuple):
+    """Tuple of :class:`Param`, also indexable by parameter name."""
+
+    _text_fn = "params_text"
+    _html_fn = "params_html"
+
+    def __new__(cls, items: Iterable[Param] = ()) -> "Params":
+        return tuple.__new__(cls, tuple(items))
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, str):
+            for p in self:
+                if p.name == key:
+                    return p
+            raise KeyError(f"unknown parameter {key!r}; valid names: {[p.name for p in self]}")
+        out = tuple.__getitem__(self, key)
+        return Params(out) if isinstance(key, slice) else out
+
+    def __repr__(self) -> str:
+        return "(" + ", ".join(repr(p) for p in self) + ")"
+
+    def to_table(self) -> tuple[list[list[str]], list[str]]:
+        """Rows of strings and the header, as iminuit's ``Params.to_table``."""
+        header = ["pos", "name", "value", "error", "error-", "error+", "limit-", "limit+",
+                  "fixed"]
+        rows = []
+        for p in self:
+            lo, up = p.merror if p.merror else ("", "")
+            rows.append([str(p.number), p.name, f"{p.value:.6g}", f"{p.error:.6g}",
+                         f"{lo:.6g}" if lo != "" else "", f"{up:.6g}" if up != "" else "",
+                         "" if p.lower_limit is None else f"{p.lower_limit:.6g}",
+                         "" if p.upper_limit is None else f"{p.upper_limit:.6g}",
+                         "yes" if p.is_fixed else ""])
+        return rows, header
+
+
+@dataclass(frozen=True, repr=False, eq=True)
+class MError(_Rendered):
+    """Asymmetric MINOS interval of one parameter (iminuit's ``MError``).
+
+    ``lower`` is negative and ``upper`` positive: offsets from the minimum ``min``.
+    """
+
+    number: int
+    name: str
+    lower: float
+    upper: float
+    is_valid: bool
+    lower_valid: bool
+    upper_valid: bool
+    at_lower_limit: bool
+    at_upper_limit: bool
+    at_lower_max_fcn: bool
+    at_upper_max_fcn: bool
+    lower_new_min: bool
+    upper_new_min: bool
+    nfcn: int
+    min: float
+
+    _text_fn = "merrors_text"
+    _html_fn = "merrors_html"
+
+    def __repr__(self) -> str:
+        return _fields_repr(self)
+
+    def __str__(self) -> str:
+        s = _display(self._text_fn, MErrors({self.name: self}))
+        return s if s is not None else repr(self)
+
+    def _repr_html_(self) -> str:
+        s = _display(self._html_fn, MErrors({self.name: self}))
+        return s if s is not None else f"<pre>{self}</pre>"
+
+    def __iter__(self):  # ``lower, upper = m.merrors["x"]``
+        yield self.lower
+        yield self.upper
+
+
+class MErrors(_Rendered, dict):
+    """Mapping of parameter name to :class:`MError`; integer keys index in order."""
+
+    _text_fn = "merrors_text"
+    _html_fn = "merrors_html"
+
+    def __getitem__(self, key: Any) -> MError:
+        if isinstance(key, int):
+            keys = list(self)
+            if not -len(keys) <= key < len(keys):
+                raise IndexError(f"MErrors index {key} out of range for {len(keys)} entries")
+            key = keys[key]
+        return dict.__getitem__(self, key)
+
+    def __repr__(self) -> str:
+        inner = ",\n".join("  " + repr(v) for v in self.values())
+        return f"<MErrors\n{inner}\n>" if self else "<MErrors>"
+
+
+class Matrix(_Rendered, np.ndarray):
+    """Covariance (or correlation) matrix indexable by parameter names.
+
+    ``C["a", "b"]`` is one element, ``C["a"]`` a row, ``C[["a", "b"], ["a", "b"]]`` is not
+    supported (use :meth:`submatrix`); integer indexing is numpy's.
+    """
+
+    _text_fn = "matrix_text"
+    _html_fn = "matrix_html"
+
+    def __new__(cls, data: Any, names: Sequence[str]) -> "Matrix":
+        obj = np.asarray(data, dtype=float).view(cls)
+        names = tuple(names)
+        if obj.shape != (len(names), len(names)):
+            raise ValueError(f"Matrix: shape {obj.shape} does not match {len(names)} names")
+        obj._var2pos = {n: i for i, n in enumerate(names)}
+        return obj
+
+    def __array_finalize__(self, obj: Any) -> None:
+        self._var2pos = getattr(obj, "_var2pos", {})
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self._var2pos)
+
+    def _pos(self, k: Any) -> Any:
+        if isinstance(k, str):
+            try:
+                return self._var2pos[k]
+            except KeyError:
+                raise KeyError(f"unknown parameter {k!r}; valid names: {list(self._var2pos)}")
+        return k
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, tuple):
+            key = tuple(self._pos(k) for k in key)
+        else:
+            key = self._pos(key)
+        out = np.ndarray.__getitem__(self, key)
+        if isinstance(out, Matrix) and (out.ndim != 2 or out.shape[0] != out.shape[1]
+                                        or out.shape[0] != len(self._var2pos)):
+            return np.asarray(out)  # a row or a slice is a plain array
+        return out
+
+    def submatrix(self, names: Sequence[str]) -> "Matrix":
+        idx = [self._pos(n) for n in names]
+        return Matrix(np.asarray(self)[np.ix_(idx, idx)], [self.names[i] for i in idx])
+
+    def correlation(self) -> "Matrix":
+        """Correlation matrix C_ij / sqrt(C_ii C_jj); zero rows for fixed parameters."""
+        a = np.asarray(self)
+        d = np.sqrt(np.diag(a))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            c = a / np.outer(d, d)
+        c[~np.isfinite(c)] = 0.0
+        return Matrix(c, self.names)
+
+    def to_table(self) -> tuple[list[list[str]], list[str]]:
+        names = list(self.names)
+        rows = [[n] + [f"{v:.3g}" for v in np.asarray(self)[i]] for i, n in enumerate(names)]
+        return rows, [""] + names
+
+    def __repr__(self) -> str:
+        return np.asarray(self).__repr__().replace("array", "Matrix", 1)
+
+    def __reduce__(self):  # pickling keeps the names
+        return (Matrix, (np.asarray(self), self.names))
