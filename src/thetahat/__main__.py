@@ -1,20 +1,30 @@
-"""Command line: ``python -m thetahat demo`` (the README's main job)."""
+"""Command line: ``thetahat demo`` (the README's main job) and ``thetahat fit FILE ...``."""
 
 from __future__ import annotations
 
 import sys
 
+USAGE = """usage: thetahat demo [--seed N] [--out DIR] [--no-plot]
+       thetahat fit FILE --model NAME [--x COL --y COL [--yerr COL] |
+                    --events COL [--bins N] [--range LO HI] [--extended]]
+                    [--minos] [--plot OUT.png] [--json OUT.json] [--strict]"""
+
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in {"-h", "--help"}:
-        print("usage: thetahat demo [--out DIR]")
+        print(USAGE)
         return 0 if argv else 2
     if argv[0] == "demo":
         from thetahat._demo import run_demo
 
         return run_demo(argv[1:])
-    print(f"thetahat: unknown command {argv[0]!r}; try 'thetahat demo'", file=sys.stderr)
+    if argv[0] == "fit":
+        from thetahat._cli import main_fit
+
+        return main_fit(argv[1:])
+    print(f"thetahat: unknown command {argv[0]!r}; try 'thetahat demo' or 'thetahat fit'",
+          file=sys.stderr)
     return 2
 
 

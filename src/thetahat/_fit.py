@@ -1,0 +1,194 @@
+"""``thetahat.fit``: one call from data and a model name to a finished ``Minuit``.
+
+Curve data, ``fit(x, y, "expo+gauss", yerr=...)``, is a least-squares fit
+(:class:`~thetahat.cost.LeastSquares`). Without ``yerr`` every point gets the same error
+s, chosen after the fit so that χ²/ndof = 1 (s² = Σ r² / (m - n)), which gives the
+parameter errors of ``scipy.optimize.curve_fit(absolute_sigma=False)``.
+
+Event data, ``fit(events, "expo+gauss", bins=..., range=..., extended=...)``, is a
+likelihood fit of the model's density normalised on ``range``: binned
+(:class:`~thetahat.cost.BinnedNLL` / ``ExtendedBinnedNLL``) when ``bins`` is given,
+unbinned otherwise.
+
+Starting values come from the model's ``guess`` (user values override them), limits from
+the model's natural domain (widths > 0, fractions in [0, 1], yields >= 0). When MIGRAD
+does not reach a valid minimum, the fit restarts from perturbed starting values (scaled
+by 0.5, 2, 0.8, 1.25 in turn, a deterministic sequence) and keeps the best valid
+minimum. The result is the ``Minuit`` object after MIGRAD and HESSE (and MINOS with
+``minos=True``), so every method of ``Minuit`` applies to it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+__all__ = ["fit"]
+
+_FACTORS = (0.5, 2.0, 0.8, 1.25)
+
+
+def _as_1d(name: str, a: Any) -> np.ndarray:
+    arr = np.asarray(a, dtype=float)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
+    bad = np.flatnonzero(~np.isfinite(arr))
+    if bad.size:
+        raise ValueError(f"{name}[{bad[0]}] = {arr[bad[0]]} is not finite")
+    return arr
+
+
+def _model(model: Any, density: bool, range: tuple[float, float] | None,
+           extended: bool) -> Any:
+    from . import models
+    if isinstance(model, str):
+        if density:
+            d = models.density(model, range=range)
+            return d.extended() if extended else d
+        return models.parse(model)
+    return model
+
+
+def _minimize(make: Callable[[Mapping[str, float]], Any], start: dict[str, float],
+              nstart: int) -> Any:
+    """MIGRAD from ``start``; on failure from perturbed starts; the best valid minimum."""
+    best = make(start).migrad()
+    if best.valid:
+        return best
+    for k in range(max(nstart - 1, 0)):
+        f = _FACTORS[k % len(_FACTORS)]
+        m = make({n: v * f if v != 0 else 0.1 * f for n, v in start.items()})
+        try:
+            m.migrad()
+        except (FloatingPointError, ValueError, ZeroDivisionError):  # pragma: no cover
+            continue
+        if m.valid and (not best.valid or m.fval < best.fval):
+            best = m
+            break
+    return best
+
+
+def fit(*args: Any, yerr: Any = None, bins: Any = None, range: Any = None,
+        extended: bool = False, start: Mapping[str, float] | None = None,
+        limits: Mapping[str, tuple] | None = None, fixed: Any = (), minos: bool = False,
+        nstart: int = 5) -> Any:
+    """Fit a model to curve data or to events in one call.
+
+    Parameters
+    ----------
+    *args
+        ``(x, y, model)`` for curve data or ``(events, model)`` for event data. ``model``
+        is a name from :mod:`thetahat.models` (``"line"``, ``"expo+gauss"``, ...) or a
+        model object.
+    yerr : array or float, optional
+        Errors of ``y`` (curve data). Without them the errors are set so that χ²/ndof = 1.
+    bins : int or array, optional
+        Bin the events (binned likelihood); unbinned likelihood otherwise.
+    range : (float, float), optional
+        Range of the events that is fitted and on which densities are normalised
+        (default: the events' minimum and maximum).
+    extended : bool
+        Fit yields (extended likelihood) instead of fractions.
+    start, limits, fixed
+        Override starting values, limits by name; names of parameters to fix.
+    minos : bool
+        Also run MINOS on all free parameters.
+    nstart : int
+        Attempts from different starting values when the first minimum is invalid.
+
+    Returns
+    -------
+    thetahat.Minuit
+        After MIGRAD and HESSE; ``m.fcn`` is the cost, ``m.model`` the model object.
+
+    Examples
+    --------
+    >>> import numpy as np, thetahat
+    >>> x = np.linspace(0, 1, 11)
+    >>> m = thetahat.fit(x, 1 + 2 * x, "line", yerr=0.1)
+    >>> round(m.values["line_b"], 6) if "line_b" in m.parameters else round(m.values[1], 6)
+    2.0
+    """
+    from .cost import (BinnedNLL, ExtendedBinnedNLL, ExtendedUnbinnedNLL, LeastSquares,
+                       UnbinnedNLL)
+    from .minuit import Minuit
+
+    if len(args) == 3:
+        x, y, model = args
+        x, y = _as_1d("x", x), _as_1d("y", y)
+        if x.size != y.size:
+            raise ValueError(f"x and y have different lengths ({x.size} and {y.size})")
+        mod = _model(model, False, None, False)
+        names = list(mod.parameters)
+        nfree = len(names) - len(set(getattr(mod, "fixed", ())) | set(fixed))
+        if x.size < nfree:
+            raise ValueError(f"{x.size} data points cannot determine {nfree} parameters")
+        err = np.ones_like(y) if yerr is None else np.broadcast_to(
+            np.asarray(yerr, dtype=float), y.shape)
+        bad = np.flatnonzero(~(np.isfinite(err) & (err > 0)))
+        if bad.size:
+            raise ValueError(f"yerr[{bad[0]}] = {err[bad[0]]} must be positive and finite")
+        cost = LeastSquares(x, y, err, mod, grad=getattr(mod, "grad", None))
+        guess = mod.guess(x, y) if hasattr(mod, "guess") else {}
+    elif len(args) == 2:
+        events, model = args
+        events = _as_1d("events", events)
+        if range is None:
+            range = (float(events.min()), float(events.max())) if events.size else (0, 1)
+        lo, hi = (float(v) for v in range)
+        if not lo < hi:
+            raise ValueError(f"range = ({lo}, {hi}): lower must be < upper")
+        events = events[(events >= lo) & (events <= hi)]
+        mod = _model(model, True, (lo, hi), extended)
+        names = list(mod.parameters)
+        if events.size < len(names):
+            raise ValueError(f"{events.size} events in range ({lo:g}, {hi:g}) cannot "
+                             f"determine {len(names)} parameters")
+        guess = mod.guess(events)
+        if bins is not None:
+            n, xe = np.histogram(events, bins=bins, range=(lo, hi))
+            if extended:
+                cost = ExtendedBinnedNLL(n, xe, mod.scaled_cdf, grad=mod.scaled_cdf.grad)
+            else:
+                cost = BinnedNLL(n, xe, mod.cdf, grad=mod.cdf.grad)
+        elif extended:
+            cost = ExtendedUnbinnedNLL(events, mod.scaled_pdf, grad=mod.scaled_pdf.grad)
+        else:
+            cost = UnbinnedNLL(events, mod.pdf, grad=mod.pdf.grad)
+    else:
+        raise TypeError("fit takes (x, y, model) for curve data or (events, model) for "
+                        f"event data; got {len(args)} positional arguments")
+
+    start = dict(start or {})
+    unknown = [k for k in list(start) + list(limits or {}) + list(fixed) if k not in names]
+    if unknown:
+        raise ValueError(f"unknown parameter(s) {unknown}; valid names: {names}")
+    init = {k: float(start.get(k, guess.get(k, 1.0))) for k in names}
+    lims = dict(getattr(mod, "limits", {}) or {})
+    lims.update(limits or {})
+    to_fix = set(getattr(mod, "fixed", ())) | set(fixed)
+
+    def make(values: Mapping[str, float]) -> Minuit:
+        m = Minuit(cost, **{k: values[k] for k in names})
+        for k, lim in lims.items():
+            lo_, hi_ = lim
+            if np.isfinite(lo_) or np.isfinite(hi_):
+                v = m.values[k]
+                if lo_ < v < hi_:
+                    m.limits[k] = lim
+        for k in to_fix:
+            m.fixed[k] = True
+        return m
+
+    m = _minimize(make, init, nstart)
+    if len(args) == 3 and yerr is None and m.ndof > 0 and m.valid:
+        s = float(np.sqrt(m.fval / m.ndof))  # curve_fit(absolute_sigma=False) scaling
+        if s > 0:
+            cost = LeastSquares(x, y, np.full_like(y, s), mod, grad=getattr(mod, "grad", None))
+            m = _minimize(make, dict(zip(names, m.values)), 1)
+    m.hesse()
+    if minos and m.valid:
+        m.minos()
+    m.model = mod  # the model object, for plotting and for evaluating the fit
+    return m
