@@ -220,11 +220,21 @@ def test_exercise1_polynomials(TMinuit, order):
                   ic.LeastSquares(EX1_X, EX1_Y, EX1_E, line_np), start, name=name)
     mt.migrad()
     mi.migrad()
-    assert_agree(mt, mi)
     # independent oracle: weighted linear least squares (the model is linear)
     a = np.vander(EX1_X, order + 1) / EX1_E[:, None]
     exact = np.linalg.lstsq(a, EX1_Y / EX1_E, rcond=None)[0]
     cov = np.linalg.inv(a.T @ a)
+    if TMinuit is IMinuit:
+        assert_agree(mt, mi)
+    else:
+        # iminuit's own errors are off by up to 100x at orders >= 7 (correlations ~0.999
+        # defeat its finite-difference Hessian), so the closed form is the oracle here
+        assert mt.valid and mt.accurate
+        mt.hesse()
+        # a quadratic cost: finite differences are exact up to rounding x conditioning
+        np.testing.assert_allclose(np.array(mt.errors), np.sqrt(np.diag(cov)), rtol=0.01)
+        np.testing.assert_allclose(mt.fval, mi.fval, rtol=1e-6)  # both within EDM 2e-7
+        assert mt.ndof == mi.ndof
     # within 0.01 sigma of the exact solution, like the comparison with iminuit
     np.testing.assert_array_less(np.abs(np.array(mt.values) - exact), 0.01 * np.sqrt(np.diag(cov)))
 

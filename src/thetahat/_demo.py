@@ -61,11 +61,14 @@ class _Progress:
 
 
 def _params_line(m, names: Sequence[str]) -> str:
-    from .display import pdg_format
     out = []
     for k in names:
         v, e = m.values[k], m.errors[k]
-        sv, se = pdg_format(v, e)[:2] if _has_pdg() else (f"{v:.4g}", f"{e:.2g}")
+        if _has_pdg():
+            from .display import pdg_format
+            sv, se = pdg_format(v, e)[:2]
+        else:
+            sv, se = f"{v:.4g}", f"{e:.2g}"
         out.append(f"{k} = {sv} ± {se}")
     return ", ".join(out)
 
@@ -137,10 +140,10 @@ def run_demo(argv: Sequence[str] | None = None) -> int:
     ml.limits["expo_c", "expo_n", "gauss_sigma", "gauss_n"] = (0, None)
     ml.limits["gauss_mu"] = RANGE
     ml.migrad().hesse()
-    ml.minos("gauss_mu")
-    me = ml.merrors["gauss_mu"]
     say(f"[5] extended binned likelihood: {_gof(ml)}, valid = {ml.valid}")
     say("    " + _params_line(ml, ["gauss_mu", "gauss_sigma", "gauss_n", "expo_n"]))
+    ml.minos("gauss_mu")
+    me = ml.merrors["gauss_mu"]
     say(f"    MINOS interval of the peak position: {ml.values['gauss_mu']:.3f} "
         f"{me.lower:+.3f} {me.upper:+.3f} GeV")
 
