@@ -160,14 +160,24 @@ def _hesse_from(m: "Minuit", prob: Problem, u: np.ndarray, fval: float, hgn: np.
     return r
 
 
+def _state_key(m: "Minuit") -> tuple:
+    return (m._values.tobytes(), m._fixed.tobytes(), m._lower.tobytes(), m._upper.tobytes(),
+            m._errordef, m._strategy)
+
+
 def run_migrad(m: "Minuit", ncall: int | None, iterate: int) -> "Minuit":
     t0 = time.perf_counter()
     prob = m._problem()
     m._merrors.clear()
+    m._hesse_key = None
     if prob.idx.size == 0:
         return _all_fixed(m, prob, "Migrad", t0)
     s = solve(m, prob, prob.to_int(m._values), ncall, iterate)
-    return _finish(m, prob, "Migrad", s.u, s.fval, s.edm, s.hess_inv, dict(s.flags), t0)
+    _finish(m, prob, "Migrad", s.u, s.fval, s.edm, s.hess_inv, dict(s.flags), t0)
+    if s.flags.get("has_accurate_covar"):
+        # MIGRAD ended with HESSE at this very point: a hesse() call now can reuse it
+        m._hesse_key = _state_key(m)
+    return m
 
 
 def run_simplex(m: "Minuit", ncall: int | None) -> "Minuit":
@@ -218,6 +228,9 @@ def run_scan(m: "Minuit", ncall: int | None) -> "Minuit":
 def run_hesse(m: "Minuit", ncall: int | None, keep_time: float | None = None) -> "Minuit":
     from .intervals.hesse import hesse
     t0 = time.perf_counter() if keep_time is None else keep_time
+    if getattr(m, "_hesse_key", None) is not None and m._hesse_key == _state_key(m) \
+            and m._fmin is not None and m._covariance is not None:
+        return m  # the covariance was computed by HESSE at this point with these settings
     prob = m._problem()
     if prob.idx.size == 0:
         return _all_fixed(m, prob, "Hesse", t0)
@@ -245,4 +258,5 @@ def run_hesse(m: "Minuit", ncall: int | None, keep_time: float | None = None) ->
     if m._fmin is not None:
         flags["has_reached_call_limit"] = m._fmin.has_reached_call_limit
     m._record(algorithm, fval, edm, m._nfcn, m._ngrad, flags, t0)
+    m._hesse_key = _state_key(m) if not r.failed else None
     return m

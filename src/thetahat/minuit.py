@@ -306,6 +306,7 @@ class Minuit:
         self._nfcn = 0
         self._ngrad = 0
         self._edm = np.nan
+        self._hesse_key: tuple | None = None
 
     @property
     def fmin(self) -> FMin | None:
