@@ -142,7 +142,8 @@ def _hesse_from(m: "Minuit", prob: Problem, u: np.ndarray, fval: float, hgn: np.
     condition number κ; when κ > 1e6 (e.g. polynomials of order >= 7) the Gauss-Newton
     matrix, which needs no differencing, is the better estimate and is used.
     """
-    from .intervals.hesse import HesseResult, hesse, hesse_from_gradient
+    from .intervals._hesse_gradient import hesse_from_gradient
+    from .intervals.hesse import HesseResult, hesse
     from .solvers.mn_gradient import optimal_steps
     hgn = np.asarray(hgn, float)
     if getattr(m._fcn, "has_grad", False) and m._grad is None:
