@@ -1,19 +1,28 @@
 """HESSE: the matrix of second derivatives by finite differences, and its inverse.
 
-At the point x (internal coordinates) with value F:
+At the point x (internal coordinates) with value F (F. James, MINUIT Reference Manual,
+"HESSE"):
 
-1. diagonal: for each i, choose h_i as a small fraction of the parameter's standard
-   deviation (see :mod:`thetahat.solvers.mn_gradient` for the fraction), iterating
-   the step up to ``ncycles`` times (2, 3, 6 for strategy 0, 1, 2) until g2 changes by less
-   than a tolerance (0.3, 0.05, 0.02), as described in the MINUIT Reference Manual;
-   the same two calls give the central gradient g_i;
+1. diagonal: for each i, with step h_i a small fraction of the parameter's standard
+   deviation (the fraction of :mod:`thetahat.solvers.mn_gradient`),
+
+       g2_i = (F(x + h_i e_i) + F(x - h_i e_i) - 2 F) / h_i²,
+       g_i  = (F(x + h_i e_i) - F(x - h_i e_i)) / (2 h_i);
+
+   the step is re-tuned from g2_i and the pair re-evaluated, up to 2, 3, 6 cycles for
+   strategy 0, 1, 2, until g2_i changes by less than 30 %, 5 %, 2 % or the step is
+   already within the strategy's tolerance of the optimal one. Values F(x ± h e_i) that
+   MIGRAD's last gradient computed at the same point with the same steps are reused.
 2. off-diagonal: one more call per pair,
-   H_ij = (F(x + h_i e_i + h_j e_j) - F(x + h_i e_i) - F(x + h_j e_j) + F) / (h_i h_j);
-3. positive definiteness: if the smallest eigenvalue λ_min of H (scaled to unit diagonal)
-   is not above ε·λ_max, H is shifted by (10⁻³ λ_max - λ_min) on the scaled diagonal and
-   the result flagged ``made_posdef`` (MINUIT's MnPosDef);
-4. a zero second derivative on the diagonal (a parameter the function does not depend on)
-   makes HESSE fail: no inverse exists.
+
+       H_ij = (F(x + h_i e_i + h_j e_j) - F(x + h_i e_i) - F(x + h_j e_j) + F) / (h_i h_j).
+
+3. positive definiteness: with H scaled to unit diagonal, S = D⁻¹ H D⁻¹, if its smallest
+   eigenvalue λ_min is not above 10 ε λ_max the diagonal of S is raised by
+   10⁻³ λ_max - λ_min (MINUIT's MnPosDef shift) and the result flagged ``made_posdef``.
+4. failure: a second derivative that is zero or not finite on the diagonal (a parameter
+   the function does not depend on, or a region where F is undefined), or the call
+   limit, makes HESSE fail; no inverse is returned.
 
 The covariance of the parameters is 2 · errordef · H⁻¹.
 """
@@ -26,7 +35,7 @@ from typing import Any, Callable
 import numpy as np
 from numpy.typing import NDArray
 
-from ..solvers.mn_gradient import optimal_steps
+from ..solvers.mn_gradient import STEP_RATIO, GradState, optimal_steps
 
 __all__ = ["HesseResult", "hesse", "make_posdef"]
 
@@ -36,6 +45,8 @@ _G2TOL = {0: 0.3, 1: 0.05, 2: 0.02}
 
 @dataclass
 class HesseResult:
+    """Second-derivative matrix at a point, its inverse and how it was obtained."""
+
     hess: NDArray
     hess_inv: NDArray
     grad: NDArray
@@ -48,6 +59,10 @@ class HesseResult:
     message: str
 
 
+class _CallLimit(Exception):
+    pass
+
+
 def make_posdef(h: NDArray) -> tuple[NDArray, bool]:
     """H itself if positive definite, else H shifted on its scaled diagonal (step 3)."""
     d = np.sqrt(np.abs(np.diag(h)))
@@ -56,7 +71,7 @@ def make_posdef(h: NDArray) -> tuple[NDArray, bool]:
     w = np.linalg.eigvalsh(s)
     lmin, lmax = w[0], w[-1]
     eps = np.finfo(float).eps
-    if lmin > eps * max(lmax, 1.0) * 10:
+    if lmin > 10.0 * eps * max(lmax, 1.0):
         return h, False
     shift = 1e-3 * max(lmax, 1.0) - lmin
     s = s + shift * np.eye(len(s))
@@ -64,122 +79,115 @@ def make_posdef(h: NDArray) -> tuple[NDArray, bool]:
 
 
 def hesse(fcn: Callable[[NDArray], float], x: NDArray, fval: float, options: Any,
-          step0: NDArray | None = None, max_nfcn: int | None = None) -> HesseResult:
+          step0: NDArray | None = None, max_nfcn: int | None = None,
+          known: GradState | None = None) -> HesseResult:
     """Second-derivative matrix of ``fcn`` at ``x`` (module docstring).
 
-    ``options`` provides ``errordef``, ``strategy`` and ``precision`` (a ``MigradOptions``).
+    Parameters
+    ----------
+    fcn : callable
+        ``fcn(x) -> float`` in internal coordinates.
+    x : ndarray, shape (n,)
+        Point, usually a minimum.
+    fval : float
+        ``fcn(x)``.
+    options : MigradOptions
+        Provides ``errordef``, ``strategy`` and ``precision``.
+    step0 : ndarray, optional
+        First steps; default 0.1.
+    max_nfcn : int, optional
+        Call limit; default MINUIT's 200 + 100 n + 5 n².
+    known : GradState, optional
+        A gradient evaluation at ``x`` whose F(x ± h e_i) may be reused.
+
+    Returns
+    -------
+    HesseResult
     """
     x = np.array(x, dtype=float)
     n = x.size
+    fval = float(fval)
     errordef = float(options.errordef)
     strategy = int(options.strategy)
     prec = options.precision
+    limit = max_nfcn if max_nfcn else 200 + 100 * n + 5 * n * n
     h = np.full(n, 0.1) if step0 is None else np.array(step0, dtype=float)
     h = np.where(np.isfinite(h) & (h > 0), h, 0.1)
+    reuse = known is not None and known.x is not None and known.fplus is not None \
+        and np.array_equal(known.x, x)
+    if reuse:
+        h = np.array(known.h, dtype=float)
+    ncyc = _CYCLES.get(strategy, 3)
+    g2tol = _G2TOL.get(strategy, 0.05)
+    ratio_ok = STEP_RATIO.get(strategy, 1.5)
     nfcn = 0
+
+    def call(xp: NDArray) -> float:
+        nonlocal nfcn
+        if nfcn >= limit:
+            raise _CallLimit
+        nfcn += 1
+        v = float(fcn(xp))
+        return v if not np.isnan(v) else np.inf
+
     g = np.zeros(n)
     g2 = np.zeros(n)
     fplus = np.zeros(n)
-    for i in range(n):
-        xi = x[i]
-        prev = np.nan
-        for _ in range(_CYCLES.get(strategy, 3)):
-            x[i] = xi + h[i]
-            fp = fcn(x)
-            x[i] = xi - h[i]
-            fm = fcn(x)
-            x[i] = xi
-            nfcn += 2
-            if not (np.isfinite(fp) and np.isfinite(fm)):
-                h[i] *= 0.5  # left the function's domain: smaller step
-                continue
-            g2i = (fp + fm - 2.0 * fval) / (h[i] * h[i])
-            g[i] = (fp - fm) / (2.0 * h[i])
-            g2[i], fplus[i] = g2i, fp
-            hn = optimal_steps(x[i:i + 1], fval, np.array([g2i]), errordef, prec,
-                               fallback=np.array([h[i] * 10.0]))[0]
-            stable = np.isfinite(prev) and abs(g2i - prev) <= _G2TOL.get(strategy, 0.05) \
-                * abs(g2i)
-            if stable or (g2i != 0 and 0.5 < hn / h[i] < 2.0):
-                break  # g2 settled, or the step is already about right
-            prev = g2i
-            if _ < _CYCLES.get(strategy, 3) - 1:
-                h[i] = hn
-    if np.any(g2 == 0) or not np.all(np.isfinite(g2)):
-        bad = int(np.flatnonzero((g2 == 0) | ~np.isfinite(g2))[0])
-        return HesseResult(np.diag(g2), np.zeros((n, n)), g, g2, h, nfcn, False, False, True,
-                           f"second derivative of parameter {bad} is zero")
-    hm = np.diag(g2)
-    for i in range(n):
-        for j in range(i + 1, n):
-            xi, xj = x[i], x[j]
-            x[i] = xi + h[i]
-            x[j] = xj + h[j]
-            fij = fcn(x)
-            x[i], x[j] = xi, xj
-            nfcn += 1
-            v = (fij - fplus[i] - fplus[j] + fval) / (h[i] * h[j])
-            hm[i, j] = hm[j, i] = v if np.isfinite(v) else 0.0
+    gstep = h.copy()
+    try:
+        for i in range(n):
+            prev = np.nan
+            for cyc in range(ncyc):
+                if cyc == 0 and reuse and np.isfinite(known.fplus[i]) \
+                        and np.isfinite(known.fminus[i]):
+                    fp, fm = float(known.fplus[i]), float(known.fminus[i])
+                else:
+                    xp = x.copy()
+                    xp[i] += h[i]
+                    fp = call(xp)
+                    xp[i] = x[i] - h[i]
+                    fm = call(xp)
+                if not (np.isfinite(fp) and np.isfinite(fm)):
+                    h[i] *= 0.5  # left the function's domain: smaller step
+                    g2[i] = np.nan
+                    continue
+                g2i = (fp + fm - 2.0 * fval) / (h[i] * h[i])
+                g[i] = (fp - fm) / (2.0 * h[i])
+                g2[i], fplus[i], gstep[i] = g2i, fp, h[i]
+                if g2i == 0.0:
+                    h[i] *= 10.0  # flat at this scale: look further out
+                    continue
+                hn = optimal_steps(x[i:i + 1], fval, np.array([g2i]), errordef, prec)[0]
+                stable = np.isfinite(prev) and abs(g2i - prev) <= g2tol * abs(g2i)
+                if stable or 1.0 / ratio_ok < hn / h[i] < ratio_ok:
+                    break  # g2 settled, or the step is already about right
+                prev = g2i
+                if cyc < ncyc - 1:
+                    h[i] = hn
+        bad = (g2 == 0) | ~np.isfinite(g2)
+        if np.any(bad):
+            i = int(np.flatnonzero(bad)[0])
+            return HesseResult(np.diag(g2), np.zeros((n, n)), g, g2, gstep, nfcn, False,
+                               False, True, f"second derivative of parameter {i} is "
+                               f"{'zero' if g2[i] == 0 else 'not finite'}")
+        hm = np.diag(g2)
+        for i in range(n):
+            for j in range(i + 1, n):
+                xp = x.copy()
+                xp[i] += gstep[i]
+                xp[j] += gstep[j]
+                v = (call(xp) - fplus[i] - fplus[j] + fval) / (gstep[i] * gstep[j])
+                hm[i, j] = hm[j, i] = v if np.isfinite(v) else 0.0
+    except _CallLimit:
+        return HesseResult(np.diag(g2), np.zeros((n, n)), g, g2, gstep, nfcn, False, False,
+                           True, "call limit reached")
     hp, made = make_posdef(hm)
     try:
         c = np.linalg.cholesky(hp)
         ci = np.linalg.inv(c)
         hinv = ci.T @ ci
     except np.linalg.LinAlgError:
-        return HesseResult(hm, np.zeros((n, n)), g, g2, h, nfcn, False, made, True,
+        return HesseResult(hm, np.zeros((n, n)), g, g2, gstep, nfcn, False, made, True,
                            "matrix of second derivatives is singular")
-    return HesseResult(hp, hinv, g, g2, h, nfcn, not made, made, False,
-                       "forced positive definite" if made else "ok")
-
-
-def hesse_from_gradient(fgh: Callable[[NDArray], tuple], x: NDArray, errordef: float,
-                        h_approx: NDArray) -> HesseResult:
-    """Second derivatives as central differences of an accurate gradient.
-
-    For a cost that computes its gradient itself (``_fisher``: 2 JᵀW r for least squares,
-    the score for likelihoods), column j of the Hessian is
-
-        H[:, j] = (g(x + h_j e_j) - g(x - h_j e_j)) / (2 h_j),
-
-    symmetrised. Differencing a gradient loses ~ε/t of accuracy where differencing values
-    loses ~ε/t², so this stays accurate for strongly correlated parameters (high-order
-    polynomials) where the value-based HESSE cannot. The step is t = ε^(1/3) of each
-    parameter's standard deviation from the approximate matrix ``h_approx`` (Gauss-Newton),
-    which makes the O(t²) truncation error negligible.
-    """
-    x = np.array(x, dtype=float)
-    n = x.size
-    d = np.diag(np.asarray(h_approx, float))
-    eps = float(np.finfo(float).eps)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        sigma = np.sqrt(2.0 * errordef / d)
-    sigma = np.where(np.isfinite(sigma) & (sigma > 0), sigma, np.maximum(np.abs(x), 1.0))
-    h = np.maximum(eps ** (1.0 / 3.0) * sigma, 8.0 * 2.0 * np.sqrt(eps) * (np.abs(x) + 1e-8))
-    hm = np.empty((n, n))
-    nfcn = 0
-    for j in range(n):
-        xj = x[j]
-        x[j] = xj + h[j]
-        _, gp, _ = fgh(x)
-        x[j] = xj - h[j]
-        _, gm, _ = fgh(x)
-        x[j] = xj
-        nfcn += 2
-        hm[:, j] = (np.asarray(gp, float) - np.asarray(gm, float)) / (2.0 * h[j])
-    _, g, _ = fgh(x)
-    nfcn += 1
-    hm = 0.5 * (hm + hm.T)
-    g2 = np.diag(hm).copy()
-    if not np.all(np.isfinite(hm)) or np.any(g2 == 0):
-        return HesseResult(hm, np.zeros((n, n)), np.asarray(g, float), g2, h, nfcn, False,
-                           False, True, "second derivatives are zero or not finite")
-    hp, made = make_posdef(hm)
-    try:
-        c = np.linalg.cholesky(hp)
-        ci = np.linalg.inv(c)
-        hinv = ci.T @ ci
-    except np.linalg.LinAlgError:
-        return HesseResult(hm, np.zeros((n, n)), np.asarray(g, float), g2, h, nfcn, False,
-                           made, True, "matrix of second derivatives is singular")
-    return HesseResult(hp, hinv, np.asarray(g, float), g2, h, nfcn, not made, made, False,
+    return HesseResult(hp, hinv, g, g2, gstep, nfcn, not made, made, False,
                        "forced positive definite" if made else "ok")

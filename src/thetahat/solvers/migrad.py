@@ -1,26 +1,36 @@
 """MIGRAD: variable-metric minimization with MINUIT's stopping rule.
 
-The method (Davidon 1959; Fletcher & Powell 1963; F. James, MINUIT Reference Manual):
+The method (Davidon 1959; Fletcher & Powell 1963; F. James, MINUIT Reference Manual;
+F. James & M. Winkler, Minuit2 User's Guide):
 
 - keep V ≈ H⁻¹, an approximation of the inverse of the matrix of second derivatives;
-- at x with gradient g, step along p = -V g with a line search on F(x + α p): try α = 1,
-  and if F does not fall by at least 10⁻⁴ α |gᵀp| fit a parabola through F(0), F'(0) = gᵀp
-  and the last trial to place the next α (kept within [0.1, 0.5] of the last trial, at
-  most a few trials); when α = 1 gives a large decrease, one extrapolated trial α = 2..4;
-- update V with the BFGS formula (s = Δx, y = Δg, sᵀy > 0)
+- seed: the gradient g and second derivatives g2 from :mod:`.mn_gradient` (with the step
+  tuning cycles of the strategy), V₀ = diag(1 / g2) (strategy 2: the inverse of the full
+  HESSE matrix);
+- at x with gradient g, step along p = -V g with a line search on φ(α) = F(x + α p):
+  try α = 1; if F does not fall by at least 10⁻⁴ α |gᵀp|, fit a parabola through φ(0),
+  φ'(0) = gᵀp and the last trial and move to its minimum (kept within [0.1, 0.5] of the
+  last trial, at most 8 trials); when α = 1 falls by more than 0.9 |gᵀp| (the predicted
+  decrease is |gᵀp| / 2) one extrapolated trial at the parabola's minimum (≤ 4);
+- update V with the BFGS formula (s = Δx, y = Δg, used only when sᵀy > 0)
+
       V ← V + (1 + yᵀVy / sᵀy) ssᵀ / sᵀy - (s yᵀV + V y sᵀ) / sᵀy;
+
 - stop when the estimated distance to the minimum EDM = gᵀ V g / 2 falls below
   goal = 0.002 · tol · errordef.
 
-Gradients are numerical (:mod:`.mn_gradient`) unless an analytic one is given. The first
-V is diag(1/g2) from the second derivatives the first gradient yields (strategy 2: the full
-HESSE matrix). At convergence, strategies 1 and 2 run HESSE (:mod:`thetahat.intervals.hesse`)
-to replace the variable-metric V by the inverse of the computed second-derivative matrix;
-if the EDM computed with it is above the goal the iteration resumes (up to ``iterate``
-times). The call limit defaults to MINUIT's 200 + 100 n + 5 n².
+At convergence, strategies 1 and 2 run HESSE (:mod:`thetahat.intervals.hesse`, reusing
+the last gradient's function values) and replace V by the inverse of the computed
+second-derivative matrix. If the EDM computed with it is above the goal, or HESSE had to
+force the matrix positive definite, the iteration resumes from there, up to ``iterate``
+times in all. The call limit defaults to MINUIT's 200 + 100 n + 5 n².
+
+Status, as iminuit's ``FMin``: ``is_above_max_edm`` when the final EDM exceeds 10 × goal;
+``is_valid`` when neither that, nor the call limit, nor a HESSE failure or a forced
+positive-definite matrix occurred and F is finite.
 
 Non-finite function values are treated as larger than any finite value: a line-search
-trial that returns one is rejected.
+trial that returns one is rejected and its step shortened.
 """
 
 from __future__ import annotations
@@ -31,14 +41,32 @@ from typing import Callable
 import numpy as np
 from numpy.typing import NDArray
 
-from .mn_gradient import GradState, numerical_gradient
+from .mn_gradient import CYCLES, GradState, gradient_full
 
-__all__ = ["MigradOptions", "MigradResult", "migrad"]
+__all__ = ["MigradOptions", "MigradResult", "migrad", "default_max_nfcn"]
 
 
 @dataclass
 class MigradOptions:
-    """Settings of MIGRAD (and of HESSE and SIMPLEX, which read the same fields)."""
+    """Settings of MIGRAD (HESSE and SIMPLEX read the same fields).
+
+    Attributes
+    ----------
+    errordef : float
+        Change of F that defines one standard deviation (1 for χ², 0.5 for -ln L).
+    tol : float
+        EDM goal = 0.002 · tol · errordef.
+    strategy : int
+        0, 1, 2: effort spent on derivatives, as MINUIT's STRATEGY.
+    max_nfcn : int or None
+        Call limit; None: 200 + 100 n + 5 n².
+    precision : float or None
+        Relative precision of F; None: double precision.
+    grad : callable or None
+        Analytic gradient ``grad(x) -> (n,)`` in internal coordinates.
+    iterate : int
+        How often MIGRAD may resume after a check with HESSE finds the minimum invalid.
+    """
 
     errordef: float = 1.0
     tol: float = 0.1
@@ -51,6 +79,12 @@ class MigradOptions:
 
 @dataclass
 class MigradResult:
+    """Minimum found by MIGRAD (or SIMPLEX), in internal coordinates, with iminuit's flags.
+
+    ``hess_inv`` is the inverse of the second-derivative matrix of F; the covariance of
+    the parameters is 2 · errordef · hess_inv.
+    """
+
     x: NDArray
     fval: float
     edm: float
@@ -70,11 +104,19 @@ class MigradResult:
     message: str
 
 
-class _Counted:
-    """Wraps fcn to count calls and raise when the call budget is spent."""
+def default_max_nfcn(n: int) -> int:
+    """MINUIT's default call limit for n parameters: 200 + 100 n + 5 n²."""
+    return 200 + 100 * n + 5 * n * n
 
-    class Limit(Exception):
-        pass
+
+class _Limit(Exception):
+    pass
+
+
+class _Counted:
+    """Wraps fcn: counts calls, maps NaN to +inf, raises _Limit when the budget is spent."""
+
+    __slots__ = ("fcn", "limit", "n")
 
     def __init__(self, fcn: Callable[[NDArray], float], limit: int) -> None:
         self.fcn = fcn
@@ -83,142 +125,232 @@ class _Counted:
 
     def __call__(self, x: NDArray) -> float:
         if self.n >= self.limit:
-            raise _Counted.Limit
+            raise _Limit
         self.n += 1
         v = float(self.fcn(x))
-        return v if not np.isnan(v) else np.inf
+        return v if v == v else np.inf
 
 
-def _edm(g: NDArray, v: NDArray) -> float:
-    return float(0.5 * g @ v @ g)
+def _check(x0: NDArray, step0: NDArray, options: MigradOptions) -> tuple[NDArray, NDArray]:
+    x = np.array(x0, dtype=float).ravel()
+    if x.size == 0:
+        raise ValueError("x0 must have at least one element")
+    bad = np.flatnonzero(~np.isfinite(x))
+    if bad.size:
+        raise ValueError(f"x0[{bad[0]}] must be finite, got {x[bad[0]]!r}")
+    s = np.abs(np.broadcast_to(np.asarray(step0, dtype=float), x.shape)).copy()
+    s = np.where(np.isfinite(s) & (s > 0), s, 0.1)
+    if not options.errordef > 0:
+        raise ValueError(f"errordef must be positive, got {options.errordef!r}")
+    if not options.tol >= 0:
+        raise ValueError(f"tol must be non-negative, got {options.tol!r}")
+    if options.strategy not in (0, 1, 2):
+        raise ValueError(f"strategy must be 0, 1 or 2, got {options.strategy!r}")
+    return x, s
+
+
+def _diag_metric(g2: NDArray, gstep: NDArray, errordef: float) -> NDArray:
+    """V = diag(1/|g2|), with 1/g2 from the step (one σ ~ step) where g2 is unknown."""
+    d = np.abs(g2)
+    dflt = 2.0 * errordef / np.maximum(gstep, 1e-300) ** 2
+    d = np.where((d > 0) & np.isfinite(d), d, dflt)
+    return np.diag(1.0 / d)
+
+
+def _bfgs(v: NDArray, s: NDArray, y: NDArray) -> NDArray:
+    sy = float(s @ y)
+    if not sy > 0:
+        return v
+    vy = v @ y
+    yvy = float(y @ vy)
+    return v + ((1.0 + yvy / sy) / sy) * np.outer(s, s) \
+        - (np.outer(s, vy) + np.outer(vy, s)) / sy
 
 
 def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
            options: MigradOptions) -> MigradResult:
-    """Minimize ``fcn`` from ``x0`` (internal coordinates); see the module docstring."""
+    """Minimize ``fcn`` from ``x0`` (internal coordinates) by MIGRAD (module docstring).
+
+    Parameters
+    ----------
+    fcn : callable
+        ``fcn(x) -> float``; non-finite values count as very large.
+    x0 : ndarray, shape (n,)
+        Start.
+    step0 : ndarray, shape (n,)
+        Initial steps (about one standard deviation), e.g. from the user's errors.
+    options : MigradOptions
+
+    Returns
+    -------
+    MigradResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> r = migrad(lambda x: (x[0] - 1) ** 2 + 4 * x[1] ** 2, np.zeros(2), np.ones(2),
+    ...            MigradOptions())
+    >>> np.round(r.x, 4) + 0.0, r.is_valid, np.round(2 * r.hess_inv, 4) + 0.0
+    (array([1., 0.]), True, array([[1.  , 0.  ],
+           [0.  , 0.25]]))
+    """
     from ..intervals.hesse import hesse
 
-    x = np.array(x0, dtype=float)
+    x, step = _check(x0, step0, options)
     n = x.size
     errordef = float(options.errordef)
     goal = 0.002 * float(options.tol) * errordef
-    limit = options.max_nfcn or (200 + 100 * n + 5 * n * n)
-    f = _Counted(fcn, limit)
     strategy = int(options.strategy)
-    cycles = {0: 1, 1: 2, 2: 3}.get(strategy, 2)
+    f = _Counted(fcn, int(options.max_nfcn or default_max_nfcn(n)))
+    prec = options.precision
+    agrad = options.grad
     ngrad = 0
-    state = GradState(gstep=np.maximum(np.abs(np.asarray(step0, float)), 1e-8),
-                      g2=np.zeros(n))
-    hmax = None
     niter = 0
-    fval = np.nan
+    fval = np.inf
     g = np.zeros(n)
-    v = np.eye(n)
+    v = np.diag(step ** 2 / (2.0 * errordef))
+    edm = np.inf
+    state = GradState(gstep=step, g2=np.zeros(n))
     hesse_failed = made_posdef = accurate = False
-    message = "ok"
     call_limit = False
+    message = "ok"
 
-    def gradient(x: NDArray, fval: float, ncyc: int) -> tuple[NDArray, NDArray]:
+    def gradient(x: NDArray, fval: float, cycles: int) -> NDArray:
         nonlocal state, ngrad
-        if options.grad is not None:
+        if agrad is not None:
             ngrad += 1
-            gg = np.asarray(options.grad(x), dtype=float)
-            return gg, state.g2
-        gg, g2, state, _ = numerical_gradient(f, x, fval, state, errordef, options.precision,
-                                              cycles=ncyc, hmax=hmax)
-        return gg, g2
+            gg = np.asarray(agrad(x), dtype=float).reshape(n)
+            state = GradState(gstep=state.gstep, g2=state.g2)
+            return gg
+        gg, _, state, _ = gradient_full(f, x, fval, state, errordef, prec, strategy, cycles)
+        return gg
 
     try:
         fval = f(x)
         if not np.isfinite(fval):
-            return MigradResult(x=x, fval=float(fval), edm=np.inf, grad=g, hess_inv=v,
-                                nfcn=f.n, ngrad=0, niter=0, is_valid=False,
-                                is_above_max_edm=True, has_reached_call_limit=False,
-                                has_covariance=False, has_accurate_covar=False,
-                                has_posdef_covar=False, has_made_posdef_covar=False,
-                                hesse_failed=False,
-                                message="the cost is not finite at the starting point")
-        g, g2 = gradient(x, fval, cycles)
-        if options.grad is not None:  # second derivatives for the first metric
-            _, g2, state, _ = numerical_gradient(f, x, fval, state, errordef,
-                                                 options.precision, cycles=1)
-        if strategy >= 2:
-            h = hesse(f, x, fval, options, step0=state.gstep)
-            v = h.hess_inv if not h.failed else np.diag(1.0 / np.where(g2 > 0, g2, 1.0))
+            return _result(x, fval, np.inf, g, v, f.n, ngrad, 0, call_limit=False,
+                           goal=goal, has_cov=False, accurate=False, made=False,
+                           hfail=False, message="the function is not finite at the start")
+        # ---- seed ----
+        if agrad is not None:
+            if strategy >= 1:  # curvature for the first metric
+                _, _, state, _ = gradient_full(f, x, fval, state, errordef, prec, strategy,
+                                               1)
+            g = gradient(x, fval, 1)
         else:
-            d = np.where(g2 > 0, g2, np.where(g2 < 0, -g2, 0.0))
-            dflt = 2.0 * errordef / np.maximum(state.gstep, 1e-300) ** 2
-            v = np.diag(1.0 / np.where(d > 0, d, dflt))
-        edm = _edm(g, v)
+            g = gradient(x, fval, CYCLES.get(strategy, 3))
+        v = _diag_metric(state.g2, state.gstep, errordef)
+        if strategy >= 2:
+            h = hesse(f, x, fval, options, step0=state.gstep, max_nfcn=1 << 62,
+                      known=state)
+            if not h.failed:
+                v = h.hess_inv
+                state = GradState(gstep=h.gstep, g2=h.g2)
+        edm = float(0.5 * g @ v @ g)
         attempts = 0
         while True:
-            # ---- variable-metric iterations ----
-            stalled = 0
-            while edm >= goal:
-                niter += 1
-                p = -v @ g
-                slope = float(g @ p)
-                if slope >= 0:  # V lost positive-definiteness: restart from the diagonal
-                    d = np.abs(state.g2)
-                    v = np.diag(1.0 / np.where(d > 0, d, 1.0))
-                    p = -v @ g
-                    slope = float(g @ p)
-                    if slope >= 0:
-                        break
-                alpha, fnew = _line_search(f, x, fval, p, slope)
-                if alpha == 0.0:
-                    stalled += 1
-                    d = np.abs(state.g2)
-                    v = np.diag(1.0 / np.where(d > 0, d, 1.0))
-                    if stalled >= 2:
-                        break
-                    continue
-                s = alpha * p
-                xnew = x + s
-                gnew, g2 = gradient(xnew, fnew, 1)
-                y = gnew - g
-                x, fval, g = xnew, fnew, gnew
-                sy = float(s @ y)
-                if sy > 0:
-                    vy = v @ y
-                    yvy = float(y @ vy)
-                    v = v + ((1.0 + yvy / sy) / sy) * np.outer(s, s) \
-                        - (np.outer(s, vy) + np.outer(vy, s)) / sy
-                edm = _edm(g, v)
-                if edm < 0:  # V not positive definite: reset
-                    d = np.abs(g2)
-                    v = np.diag(1.0 / np.where(d > 0, d, 1.0))
-                    edm = _edm(g, v)
+            cur = _Point(x, fval, g, v)
+            try:
+                niter += _iterate(f, gradient, cur, goal, lambda: state, errordef)
+            finally:
+                x, fval, g, v = cur.x, cur.fval, cur.g, cur.v
+                edm = float(0.5 * g @ v @ g)
             attempts += 1
-            if strategy == 0 or edm < 0:
+            if strategy == 0:
                 break
-            # ---- verify with HESSE (strategies 1, 2) ----
-            h = hesse(f, x, fval, options, step0=state.gstep)
+            # ---- verify with HESSE ----
+            h = hesse(f, x, fval, options, step0=state.gstep, max_nfcn=1 << 62,
+                      known=state)
             if h.failed:
                 hesse_failed = True
-                message = h.message
+                message = "HESSE failed: " + h.message
                 break
+            hesse_failed = False
             v = h.hess_inv
             made_posdef = h.made_posdef
             accurate = not made_posdef
-            g = h.grad
+            if agrad is None:
+                g = h.grad
             state = GradState(gstep=h.gstep, g2=h.g2)
-            edm = _edm(g, v)
-            if edm < goal or attempts >= options.iterate:
+            edm = float(0.5 * g @ v @ g)
+            if (edm < goal and not made_posdef) or attempts >= max(1, options.iterate):
                 break
-    except _Counted.Limit:
+    except _Limit:
         call_limit = True
         message = "call limit reached"
-        edm = _edm(g, v) if np.all(np.isfinite(g)) else np.inf
-    above = bool(not np.isfinite(edm) or edm > 10 * goal)
-    has_cov = not hesse_failed
-    valid = not (call_limit or above or hesse_failed or not np.isfinite(fval))
-    return MigradResult(x=x, fval=float(fval), edm=float(edm), grad=g, hess_inv=v, nfcn=f.n,
-                        ngrad=ngrad, niter=niter, is_valid=valid, is_above_max_edm=above,
-                        has_reached_call_limit=call_limit, has_covariance=has_cov,
-                        has_accurate_covar=accurate and has_cov, has_posdef_covar=has_cov,
-                        has_made_posdef_covar=made_posdef, hesse_failed=hesse_failed,
+    return _result(x, fval, edm, g, v, f.n, ngrad, niter, call_limit=call_limit, goal=goal,
+                   has_cov=not hesse_failed, accurate=accurate, made=made_posdef,
+                   hfail=hesse_failed, message=message)
+
+
+def _result(x, fval, edm, g, v, nfcn, ngrad, niter, *, call_limit, goal, has_cov, accurate,
+            made, hfail, message) -> MigradResult:
+    edm = float(edm)
+    above = bool(not np.isfinite(edm) or edm > 10.0 * goal)
+    if message == "ok" and above:
+        message = "EDM above maximum"
+    elif message == "ok" and made:
+        message = "covariance forced positive definite"
+    valid = not (call_limit or above or hfail or made or not np.isfinite(fval))
+    return MigradResult(x=x, fval=float(fval), edm=edm, grad=g, hess_inv=v, nfcn=nfcn,
+                        ngrad=ngrad, niter=niter, is_valid=bool(valid),
+                        is_above_max_edm=above, has_reached_call_limit=bool(call_limit),
+                        has_covariance=bool(has_cov),
+                        has_accurate_covar=bool(accurate and has_cov and not call_limit),
+                        has_posdef_covar=bool(has_cov and not made),
+                        has_made_posdef_covar=bool(made), hesse_failed=bool(hfail),
                         message=message)
+
+
+class _Point:
+    """The current iterate; updated in place so that a call-limit exit keeps the best."""
+
+    __slots__ = ("x", "fval", "g", "v")
+
+    def __init__(self, x: NDArray, fval: float, g: NDArray, v: NDArray) -> None:
+        self.x, self.fval, self.g, self.v = x, fval, g, v
+
+
+def _iterate(f, gradient, cur: _Point, goal: float, get_state, errordef: float) -> int:
+    """Variable-metric iterations until EDM < goal or no progress; returns their number."""
+    def reset() -> NDArray:
+        st = get_state()
+        return _diag_metric(st.g2, st.gstep, errordef)
+
+    g, v = cur.g, cur.v
+    edm = float(0.5 * g @ v @ g)
+    stalled = 0
+    niter = 0
+    while edm >= goal:
+        niter += 1
+        p = -v @ g
+        slope = float(g @ p)
+        if not slope < 0:  # V lost positive-definiteness: restart from the diagonal
+            cur.v = v = reset()
+            p = -v @ g
+            slope = float(g @ p)
+            if not slope < 0:
+                break
+        alpha, fnew = _line_search(f, cur.x, cur.fval, p, slope)
+        if alpha == 0.0:
+            stalled += 1
+            if stalled >= 2:
+                break
+            cur.v = v = reset()
+            edm = float(0.5 * g @ v @ g)
+            continue
+        stalled = 0
+        s = alpha * p
+        xnew = cur.x + s
+        gnew = gradient(xnew, fnew, 1)
+        v = _bfgs(v, s, gnew - g)
+        g = gnew
+        edm = float(0.5 * g @ v @ g)
+        if edm < 0:  # V not positive definite: reset
+            v = reset()
+            edm = float(0.5 * g @ v @ g)
+        cur.x, cur.fval, cur.g, cur.v = xnew, fnew, g, v
+    return niter
 
 
 def _line_search(f: Callable[[NDArray], float], x: NDArray, f0: float, p: NDArray,

@@ -16,100 +16,188 @@ correlations (a quadratic cost has no truncation error at all, so larger steps a
 
 with ε the relative precision of F (about 2e-4 for |F| ~ 1, 3e-3 for a likelihood
 of |F| ~ 10⁴). HESSE's forward off-diagonal formula then has an O(t) error from third
-derivatives, ~1e-3 relative at worst. Steps are kept above the rounding floor of x itself, 8 ε₂ (|x_i| + ε₂) with
-ε₂ = 2 sqrt(ε) (MINUIT's), and below ``hmax`` when the caller gives one.
+derivatives, ~1e-3 relative at worst. Steps are kept above the rounding floor of x itself,
+8 ε₂ (|x_i| + ε₂) with ε₂ = 2 sqrt(ε) (as MINUIT), and below ``hmax`` when given.
 
 A gradient evaluation costs 2n calls and yields g2 as a by-product, which sets the steps
-of the next evaluation (the ``GradState`` carried between iterations). When a step changes
-by more than a factor 2 in the first evaluation, the estimate is repeated once with the
-new step (``cycles``, more with a more careful strategy).
+of the next evaluation (the :class:`GradState` carried between iterations). As in MINUIT
+the step of a component is re-tuned and the component re-evaluated while the new step
+differs from the old one by more than the strategy's step tolerance, up to a number of
+cycles that grows with the strategy (MINUIT Reference Manual, "STRATEGY"):
+
+    strategy   cycles   step ratio accepted
+    0          2        [1/2, 2]
+    1          3        [1/1.5, 1.5]
+    2          5        [1/1.2, 1.2]
+
+A component is only re-evaluated when its own step changed, so a gradient with well tuned
+steps (every iteration after the first) costs exactly 2n calls.
+
+A function value that is not finite (outside the function's domain) on one side makes
+that component one-sided, with g2 unknown (0) and the step halved for the next call.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["GradState", "numerical_gradient", "optimal_steps"]
+__all__ = ["GradState", "numerical_gradient", "optimal_steps", "STEP_RATIO", "CYCLES"]
 
 EPS = float(np.finfo(float).eps)
+
+#: re-evaluation cycles of the first gradient, by strategy
+CYCLES = {0: 2, 1: 3, 2: 5}
+#: a new step within this factor of the old one is accepted without re-evaluation
+STEP_RATIO = {0: 2.0, 1: 1.5, 2: 1.2}
 
 
 @dataclass
 class GradState:
-    """Steps and second derivatives from the last gradient evaluation."""
+    """Steps and second derivatives carried from one gradient evaluation to the next.
+
+    ``fplus``/``fminus`` are F(x ± h e_i) of the last evaluation at ``x`` with steps ``h``
+    (the steps actually used, before re-tuning into ``gstep``); HESSE reuses them.
+    """
 
     gstep: NDArray
     g2: NDArray
+    x: NDArray | None = None
+    h: NDArray | None = None
+    fplus: NDArray | None = None
+    fminus: NDArray | None = None
+
+
+def _eps(precision: float | None) -> float:
+    return EPS if precision is None else float(precision)
 
 
 def optimal_steps(x: NDArray, fval: float, g2: NDArray, errordef: float,
                   precision: float | None, hmin_scale: NDArray | None = None,
                   fallback: NDArray | None = None) -> NDArray:
-    """Steps of t standard deviations (module docstring), bounded below by rounding."""
-    eps = EPS if precision is None else precision
+    """Steps of t standard deviations (module docstring), bounded below by rounding.
+
+    Parameters
+    ----------
+    x : ndarray
+        Point (internal coordinates).
+    fval : float
+        F(x).
+    g2 : ndarray
+        Second derivatives; where zero or not finite ``fallback`` (default 0.1) is used.
+    errordef : float
+        Change of F that defines one standard deviation.
+    precision : float or None
+        Relative precision of F (None: double precision).
+    hmin_scale : ndarray, optional
+        Unused; kept for call compatibility.
+    fallback : ndarray, optional
+        Steps where g2 gives none.
+    """
+    eps = _eps(precision)
     eps2 = 2.0 * np.sqrt(eps)
     t = 2.0 * (eps * (abs(fval) + errordef) / errordef) ** 0.25
     aimsag = errordef * t * t
     hmin = 8.0 * eps2 * (np.abs(x) + eps2)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         h = np.sqrt(2.0 * aimsag / np.abs(g2))
     bad = ~np.isfinite(h) | (g2 == 0)
-    if fallback is not None:
-        h = np.where(bad, fallback, h)
-    else:
-        h = np.where(bad, 0.1, h)
+    h = np.where(bad, 0.1 if fallback is None else fallback, h)
     return np.maximum(h, hmin)
 
 
-def _central(fcn: Callable[[NDArray], float], x: NDArray, fval: float, h: NDArray
-             ) -> tuple[NDArray, NDArray, int]:
+def gradient_full(fcn: Callable[[NDArray], float], x: NDArray, fval: float,
+                  state: GradState | None, errordef: float, precision: float | None,
+                  strategy: int = 1, cycles: int = 1, hmax: NDArray | None = None
+                  ) -> tuple[NDArray, NDArray, GradState, int]:
+    """Gradient, second derivatives, new state (with the raw F(x ± h)) and call count."""
+    x = np.array(x, dtype=float)
     n = x.size
-    g = np.empty(n)
-    g2 = np.empty(n)
-    for i in range(n):
-        xi = x[i]
-        x[i] = xi + h[i]
-        fp = fcn(x)
-        x[i] = xi - h[i]
-        fm = fcn(x)
-        x[i] = xi
-        if np.isfinite(fp) and np.isfinite(fm):
-            g[i] = (fp - fm) / (2.0 * h[i])
-            g2[i] = (fp + fm - 2.0 * fval) / (h[i] * h[i])
-        elif np.isfinite(fp):  # one side is outside the function's domain
-            g[i] = (fp - fval) / h[i]
-            g2[i] = 0.0
-        elif np.isfinite(fm):
-            g[i] = (fval - fm) / h[i]
-            g2[i] = 0.0
-        else:
-            g[i] = 0.0
-            g2[i] = 0.0
-    return g, g2, 2 * n
+    h = np.full(n, 0.1) if state is None else np.array(state.gstep, dtype=float)
+    h = np.where(np.isfinite(h) & (h > 0), h, 0.1)
+    if hmax is not None:
+        h = np.minimum(h, hmax)
+    ratio_ok = STEP_RATIO.get(strategy, 1.5)
+    g = np.zeros(n)
+    g2 = np.zeros(n)
+    fp = np.full(n, np.nan)
+    fm = np.full(n, np.nan)
+    hused = h.copy()
+    hnext = h.copy()
+    todo = np.arange(n)
+    nfcn = 0
+    fval = float(fval)
+    for cycle in range(max(1, cycles)):
+        for i in todo:
+            hi = h[i]
+            xp = x.copy()
+            xp[i] += hi
+            a = float(fcn(xp))
+            xp[i] = x[i] - hi
+            b = float(fcn(xp))
+            nfcn += 2
+            fa, fb = np.isfinite(a), np.isfinite(b)
+            hused[i], fp[i], fm[i] = hi, a, b
+            if fa and fb:
+                g[i] = (a - b) / (2.0 * hi)
+                g2[i] = (a + b - 2.0 * fval) / (hi * hi)
+            else:
+                g2[i] = 0.0
+                g[i] = (a - fval) / hi if fa else ((fval - b) / hi if fb else 0.0)
+                hnext[i] = 0.5 * hi
+        ok = (g2 != 0) & np.isfinite(g2)
+        hopt = optimal_steps(x, fval, g2, errordef, precision, fallback=hnext)
+        if hmax is not None:
+            hopt = np.minimum(hopt, hmax)
+        hnext = np.where(ok, hopt, hnext)
+        r = hnext / h
+        todo = np.flatnonzero(ok & ((r > ratio_ok) | (r < 1.0 / ratio_ok)))
+        h = hnext.copy()
+        if todo.size == 0:
+            break
+    st = GradState(gstep=h, g2=g2, x=x, h=hused, fplus=fp, fminus=fm)
+    return g, g2, st, nfcn
 
 
 def numerical_gradient(fcn: Callable[[NDArray], float], x: NDArray, fval: float,
-                       state: GradState, errordef: float, precision: float | None,
-                       cycles: int = 1, hmax: NDArray | None = None
-                       ) -> tuple[NDArray, NDArray, GradState, int]:
-    """Gradient, second derivatives, new state and number of calls (module docstring)."""
-    x = np.array(x, dtype=float)
-    h = state.gstep.copy()
-    if hmax is not None:
-        h = np.minimum(h, hmax)
-    nfcn = 0
-    for _ in range(max(1, cycles)):
-        g, g2, k = _central(fcn, x, fval, h)
-        nfcn += k
-        hnew = optimal_steps(x, fval, g2, errordef, precision, fallback=h * 10.0)
-        if hmax is not None:
-            hnew = np.minimum(hnew, hmax)
-        ratio = hnew / h
-        h = hnew
-        if np.all((ratio < 2.0) & (ratio > 0.5)):
-            break
-    return g, g2, GradState(gstep=h, g2=g2), nfcn
+                       state: GradState | None, options: Any, *, cycles: int | None = None,
+                       hmax: NDArray | None = None
+                       ) -> tuple[NDArray, NDArray, NDArray, int]:
+    """MINUIT's two-sided numerical gradient with step tuning (module docstring).
+
+    Parameters
+    ----------
+    fcn : callable
+        ``fcn(x) -> float``.
+    x : ndarray, shape (n,)
+        Point.
+    fval : float
+        ``fcn(x)``.
+    state : GradState or None
+        Steps (and second derivatives) of the previous evaluation; None: steps of 0.1.
+    options : MigradOptions
+        Provides ``errordef``, ``precision`` and ``strategy``.
+    cycles : int, optional
+        Maximum re-evaluation cycles; default by strategy (2, 3, 5) when ``state`` is
+        None or has no second derivatives, else 1.
+    hmax : ndarray, optional
+        Upper bounds of the steps.
+
+    Returns
+    -------
+    g, g2, gstep : ndarray
+        Gradient, second derivatives (0 where unknown) and tuned steps for the next call.
+    nfcn : int
+        Number of calls of ``fcn``.
+    """
+    strategy = int(getattr(options, "strategy", 1))
+    if cycles is None:
+        fresh = state is None or not np.any(state.g2)
+        cycles = CYCLES.get(strategy, 3) if fresh else 1
+    g, g2, st, nfcn = gradient_full(fcn, x, fval, state, float(options.errordef),
+                                    getattr(options, "precision", None), strategy, cycles,
+                                    hmax)
+    return g, g2, st.gstep, nfcn
