@@ -70,14 +70,45 @@ def _fisher_engine(m: "Minuit", prob: Problem, u0: np.ndarray, ncall: int | None
     n = prob.idx.size
     goal = m._edm_goal()
     opts = FisherOptions(tol_edm=goal, max_nfev=ncall or default_ncall(n))
-    r = minimize_fisher(lambda u: prob.fgh_int(u, m._fcn), u0, opts)
+    first: list = []
+
+    def fgh(u: np.ndarray) -> tuple:
+        out = prob.fgh_int(u, m._fcn)
+        if not first:
+            first.append(out[2])
+        return out
+
+    r = minimize_fisher(fgh, u0, opts)
     if not (r.converged and np.isfinite(r.fval) and np.all(np.isfinite(r.x))):
         return None, r
     hinv, posdef = _inverse(np.asarray(r.hess, float))
     if not posdef:
         return None, r
-    flags = dict(has_covariance=True, has_accurate_covar=True, has_posdef_covar=True)
+    flags = dict(has_covariance=True, has_accurate_covar=True, has_posdef_covar=True,
+                 exact_quadratic=_linear_least_squares(m, prob, u0, r.x, first[0], r.hess,
+                                                       hinv))
     return (flags, r.x, float(r.fval), float(r.edm), hinv), r
+
+
+def _linear_least_squares(m: "Minuit", prob: Problem, u0: np.ndarray, u1: np.ndarray,
+                          h0: np.ndarray, h1: np.ndarray, hinv: np.ndarray) -> bool:
+    """Whether χ² is exactly quadratic, so that 2 JᵀWJ is its Hessian and HESSE is moot.
+
+    For a least-squares cost with the linear loss and no limits, H(p) = 2 JᵀWJ + 2 Σ w r ∇²f
+    is constant iff the model is linear in its parameters. We accept that when the
+    Gauss-Newton matrices at the start and at the minimum agree to 1e-7 relative after a
+    move of at least one standard deviation in some parameter (so the two points differ).
+    """
+    from .cost import LeastSquares
+    if not isinstance(m._fcn, LeastSquares) or prob.limited or \
+            not (isinstance(m._fcn.loss, str) and m._fcn.loss == "linear"):
+        return False
+    d = np.abs(np.asarray(u1) - np.asarray(u0)) / np.sqrt(2.0 * m._errordef *
+                                                           np.maximum(np.diag(hinv), 1e-300))
+    if not np.any(d > 1.0):
+        return False
+    scale = np.sqrt(np.outer(np.diag(h1), np.diag(h1)))
+    return bool(np.all(np.abs(h1 - h0) <= 1e-7 * scale))
 
 
 class Solved(NamedTuple):
@@ -99,7 +130,8 @@ def solve(m: "Minuit", prob: Problem, u0: np.ndarray, ncall: int | None,
         if out is not None:
             flags, u, fval, edm, hinv = out
             u = np.asarray(u, float)
-            if m._strategy >= 1:
+            exact = flags.pop("exact_quadratic", False)
+            if m._strategy >= 1 and not exact:
                 # second derivatives, as MIGRAD's final HESSE: the Gauss-Newton matrix
                 # omits the residual (observed-information) terms
                 h = _hesse_from(m, prob, u, fval, r.hess)

@@ -127,6 +127,7 @@ class Problem:
         self.lo = np.asarray(lower, dtype=float)[self.idx]
         self.hi = np.asarray(upper, dtype=float)[self.idx]
         self.limited = bool(np.any(np.isfinite(self.lo) | np.isfinite(self.hi)))
+        self.all_free = bool(self.free.all())
         self.nfcn = 0
         self.ngrad = 0
 
@@ -136,6 +137,8 @@ class Problem:
 
     def to_ext(self, u: NDArray) -> NDArray:
         """All parameter values (external) for internal free values ``u``."""
+        if self.all_free and not self.limited:
+            return np.array(u, dtype=float)
         x = self.full.copy()
         x[self.idx] = ext_from_int(np.asarray(u, float), self.lo, self.hi) if self.limited \
             else u
@@ -151,10 +154,16 @@ class Problem:
 
     def cov_ext(self, u: NDArray, cov_int: NDArray) -> NDArray:
         """Covariance of all parameters (zeros for fixed ones) from the internal one."""
-        d = self.jac_diag(u)
+        if not self.limited:
+            if self.all_free:
+                return np.array(cov_int, dtype=float)
+            c_int = cov_int
+        else:
+            d = self.jac_diag(u)
+            c_int = cov_int * np.outer(d, d)
         n = len(self.full)
         c = np.zeros((n, n))
-        c[np.ix_(self.idx, self.idx)] = cov_int * np.outer(d, d)
+        c[np.ix_(self.idx, self.idx)] = c_int
         return c
 
     # evaluation --------------------------------------------------------------------------
@@ -192,10 +201,16 @@ class Problem:
         """Value, gradient and Gauss-Newton matrix of a structured cost, internal coords."""
         self.nfcn += 1
         x = self.to_ext(u)
-        v, g, h = cost._fisher(x, self.free)
-        d = self.jac_diag(u)
-        g = np.asarray(g, float)[self.idx] * d
-        h = np.asarray(h, float)[np.ix_(self.idx, self.idx)] * np.outer(d, d)
+        v, g, h = cost._fisher(x, None if self.all_free else self.free)
+        g = np.asarray(g, float)
+        h = np.asarray(h, float)
+        if not self.all_free:
+            g = g[self.idx]
+            h = h[np.ix_(self.idx, self.idx)]
+        if self.limited:
+            d = self.jac_diag(u)
+            g = g * d
+            h = h * np.outer(d, d)
         if self.throw_nan and not np.isfinite(v):
             raise RuntimeError(f"cost returned {v} (throw_nan=True)")
         return float(v), g, h

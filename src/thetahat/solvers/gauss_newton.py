@@ -49,11 +49,12 @@ class FisherResult:
 
 def _edm(g: NDArray, h: NDArray) -> float:
     try:
-        c = np.linalg.cholesky(h)
-        z = np.linalg.solve(c, g)
-        return float(0.5 * z @ z)
+        e = float(0.5 * g @ np.linalg.solve(h, g))
     except np.linalg.LinAlgError:
-        return float(0.5 * g @ np.linalg.pinv(h) @ g)
+        e = np.nan
+    if not (e >= 0):  # singular or indefinite: the pseudo-inverse
+        e = float(0.5 * g @ np.linalg.pinv(h) @ g)
+    return e
 
 
 def minimize_fisher(fgh: Callable[[NDArray], tuple[float, NDArray, NDArray]], x0: NDArray,
