@@ -78,7 +78,8 @@ def main() -> None:
 
         def run_r(rf=rf):
             m = IMinuit(rf, m=5, c=5)
-            m.errordef = 1
+            if not hasattr(rf, "errordef"):
+                m.errordef = 1
             m.migrad().hesse()
             return m
 
