@@ -249,3 +249,63 @@ def test_errordef_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         m.migrad()  # warned once only
+
+
+def test_user_gradient_is_used_and_agrees():
+    calls = []
+
+    def grad(x, y):
+        calls.append(1)
+        return np.array([2 * (x - 1) + y, 2 * (y - 2) + x])
+
+    def f(x, y):
+        return (x - 1) ** 2 + (y - 2) ** 2 + x * y
+
+    t = Minuit(f, x=0, y=3, grad=grad)
+    t.errordef = 1
+    t.tol = TOL
+    t.migrad()
+    assert calls and t.ngrad > 0
+    # closed form minimum of the quadratic: (0, 2), errors sqrt(4/3) from H = [[2,1],[1,2]]
+    np.testing.assert_allclose(np.asarray(t.values), [0, 2], atol=1e-3)  # EDM < 2e-7
+    np.testing.assert_allclose(np.asarray(t.errors), np.sqrt(4 / 3), rtol=1e-3)  # HESSE
+
+
+def test_simplex_scan_then_migrad():
+    m = Minuit(rosenbrock, x=-1.2, y=1.0)
+    m.errordef = 1
+    m.simplex()
+    assert m.fmin.algorithm == "Simplex"
+    assert m.fval < rosenbrock(-1.2, 1.0)  # simplex made progress from the start
+    m.migrad()
+    np.testing.assert_allclose(np.asarray(m.values), [1, 1], atol=2e-2)  # EDM<2e-4 valley
+    s = Minuit(two_minima, theta=0.0)
+    s.errordef = 1
+    s.limits["theta"] = (-1.5, 1.5)
+    s.scan(ncall=31)
+    # the grid of 31 points on [-1.5, 1.5] has spacing 0.1; the minimum |theta| is 1/sqrt(2)
+    assert abs(abs(s.values["theta"]) - np.sqrt(0.5)) <= 0.05 + 1e-12
+
+
+def test_double_sided_limits_and_covariance_of_fixed(line_data):
+    x, y, yerr = line_data
+    fcn = LeastSquares(x, y, yerr, line)
+    t, r = Minuit(fcn, m=3, c=3), IMinuit(fcn, m=3, c=3)
+    for m in (t, r):
+        m.tol = TOL
+        m.limits["m"] = (0, 5)  # minimum inside: errors from the transformed HESSE
+        m.migrad().hesse()
+    _assert_agree(t, r)
+    t.fixed["c"] = True
+    t.migrad().hesse()
+    assert t.covariance["c", "c"] == 0.0 and t.covariance["m", "c"] == 0.0  # fixed: exact 0
+
+
+def test_reset_and_init_params(line_data):
+    x, y, yerr = line_data
+    m = Minuit(LeastSquares(x, y, yerr, line), m=5, c=5)
+    m.migrad()
+    assert m.values["m"] != 5
+    m.reset()
+    assert m.values["m"] == 5 and m.fmin is None and m.init_params["c"].value == 5
+
