@@ -1,11 +1,27 @@
 """SIMPLEX: MINUIT's derivative-free minimizer (Nelder & Mead 1965).
 
-A simplex of n + 1 points, the first at x0 and the others displaced by the initial steps
-along each axis, is moved by reflection (α = 1), expansion (γ = 2), contraction
-(β = 0.5) of its worst point through the centroid of the others, and shrinkage towards the
-best point when nothing else helps. MINUIT's stopping rule: the spread of the function
-values over the simplex, F_max - F_min, which estimates the distance to the minimum,
-falls below the EDM goal 0.002 · tol · errordef. No covariance is produced.
+A simplex of n + 1 points is moved by operations on its worst point x_w through the
+centroid c of the others:
+
+    reflection   x_r = c + (c - x_w)            (α = 1)
+    expansion    x_e = c + 2 (c - x_w)          (γ = 2), when x_r beats the best point
+    contraction  x_c = c ± (x_w - c) / 2        (β = 1/2), outside or inside
+    shrinkage    x_i ← x_b + (x_i - x_b) / 2    towards the best point x_b
+
+until the spread of the function values over the simplex, F_max - F_min, falls below the
+goal tol · errordef — deliberately lax (MIGRAD's is 0.002 · tol · errordef, see iminuit's
+``Minuit.tol``), since SIMPLEX is meant to bring a fit near the minimum for MIGRAD.
+
+A small simplex shows a small spread far from the minimum too, so every apparent
+convergence is checked, as O'Neill (1971) suggests, by a probe: F(x_b ± h_i e_i) along each
+axis (2n calls; the start is probed the same way with h = step0). The probe gives the
+central estimates g_i, g2_i, the diagonal EDM Σ g_i² / (2 g2_i), and the next simplex: x_b
+and the lower side along each axis, with edges h_i ← sqrt(2 errordef / g2_i), one
+standard deviation (changed at most tenfold per probe). The search stops when that EDM is
+below the goal and the last simplex search gained less than the goal (the diagonal EDM
+misses progress along correlated valleys). ``hess_inv`` is diag(1 / g2) of the last probe;
+no covariance is reported (``has_covariance`` False). Non-finite function values count
+as +inf. The call limit is MIGRAD's, 200 + 100 n + 5 n².
 """
 
 from __future__ import annotations
@@ -15,61 +31,139 @@ from typing import Callable
 import numpy as np
 from numpy.typing import NDArray
 
-from .migrad import MigradOptions, MigradResult
+from .migrad import MigradOptions, MigradResult, _check, _Limit, default_max_nfcn
 
 __all__ = ["simplex"]
 
 
 def simplex(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
             options: MigradOptions) -> MigradResult:
-    x0 = np.array(x0, dtype=float)
+    """Minimize ``fcn`` from ``x0`` by SIMPLEX (module docstring).
+
+    Parameters
+    ----------
+    fcn : callable
+        ``fcn(x) -> float``.
+    x0 : ndarray, shape (n,)
+        Start (internal coordinates).
+    step0 : ndarray, shape (n,)
+        Initial steps: the simplex edges along each axis.
+    options : MigradOptions
+        ``errordef``, ``tol`` and ``max_nfcn`` are used.
+
+    Returns
+    -------
+    MigradResult
+        ``has_covariance`` is False.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> r = simplex(lambda x: (x[0] - 1) ** 2 + x[1] ** 2, np.zeros(2), np.ones(2),
+    ...             MigradOptions(tol=1e-4))
+    >>> bool(np.allclose(r.x, [1, 0], atol=0.05)), r.is_valid
+    (True, True)
+    """
+    x0, step = _check(x0, step0, options)
     n = x0.size
-    goal = 0.002 * options.tol * options.errordef
-    limit = options.max_nfcn or (200 + 100 * n + 5 * n * n)
+    errordef = float(options.errordef)
+    goal = max(float(options.tol), 1e-5) * errordef
+    limit = int(options.max_nfcn or default_max_nfcn(n))
     nfcn = 0
+    best = [x0.copy(), np.inf]
 
     def f(x: NDArray) -> float:
         nonlocal nfcn
+        if nfcn >= limit:
+            raise _Limit
         nfcn += 1
         v = float(fcn(x))
-        return v if np.isfinite(v) else np.inf
+        v = v if np.isfinite(v) else np.inf
+        if v < best[1]:
+            best[0], best[1] = x.copy(), v
+        return v
 
-    pts = np.vstack([x0] + [x0 + np.eye(n)[i] * step0[i] for i in range(n)])
-    fv = np.array([f(p) for p in pts])
+    def probe(xb: NDArray, fb: float, h: NDArray):
+        """F(xb ± h_i e_i): a simplex of the lower sides, diagonal g, g2, EDM, new steps."""
+        pts = np.vstack([xb, xb + np.diag(h)])
+        fv = np.full(n + 1, np.inf)
+        fv[0] = fb
+        g = np.zeros(n)
+        g2 = np.zeros(n)
+        for i in range(n):
+            xp = xb.copy()
+            xp[i] += h[i]
+            xm = xb.copy()
+            xm[i] -= h[i]
+            fp, fm = f(xp), f(xm)
+            pts[i + 1], fv[i + 1] = (xm, fm) if fm < fp else (xp, fp)
+            g[i] = (fp - fm) / (2.0 * h[i])
+            g2[i] = (fp + fm - 2.0 * fb) / (h[i] * h[i])
+        curved = (g2 > 0) & np.isfinite(g2)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            edm = float(np.sum(np.where(curved, g * g / (2.0 * g2), np.inf)))
+            hnew = np.where(curved, np.sqrt(2.0 * errordef / np.where(curved, g2, 1.0)),
+                            4.0 * h)
+        # the next simplex edge: about one standard deviation, changing at most 10-fold
+        return pts, fv, edm, np.clip(hnew, 0.1 * h, 10.0 * h), np.where(curved, g2, 0.0)
+
     niter = 0
-    while nfcn < limit:
-        order = np.argsort(fv)
-        pts, fv = pts[order], fv[order]
-        if fv[-1] - fv[0] < goal:
-            break
-        niter += 1
-        c = pts[:-1].mean(axis=0)
-        xr = c + (c - pts[-1])
-        fr = f(xr)
-        if fr < fv[0]:
-            xe = c + 2.0 * (c - pts[-1])
-            fe = f(xe)
-            pts[-1], fv[-1] = (xe, fe) if fe < fr else (xr, fr)
-        elif fr < fv[-2]:
-            pts[-1], fv[-1] = xr, fr
-        else:
-            xc = c + 0.5 * (pts[-1] - c) if fr >= fv[-1] else c + 0.5 * (xr - c)
-            fc = f(xc)
-            if fc < min(fr, fv[-1]):
-                pts[-1], fv[-1] = xc, fc
-            else:  # shrink towards the best point
-                for i in range(1, n + 1):
-                    pts[i] = pts[0] + 0.5 * (pts[i] - pts[0])
-                    fv[i] = f(pts[i])
-    order = np.argsort(fv)
+    pts = np.vstack([x0] * (n + 1))
+    fv = np.full(n + 1, np.inf)
+    edm = np.inf
+    g2 = np.zeros(n)
+    call_limit = False
+    h = step.copy()
+    try:
+        fv[0] = f(x0)
+        pts, fv, edm, h, g2 = probe(x0, fv[0], h)
+        nprobe = 1
+        fprobe = fv[0]
+        gain = np.inf if edm >= goal else 0.0
+        while (edm >= goal or gain >= goal) and nprobe < 50:
+            order = np.argsort(fv, kind="stable")
+            pts, fv = pts[order], fv[order]
+            if fv[-1] - fv[0] < goal:
+                # a small spread can also mean a small simplex: measure the EDM
+                gain, fprobe = fprobe - fv[0], fv[0]
+                pts, fv, edm, h, g2 = probe(pts[0].copy(), fv[0], h)
+                nprobe += 1
+                continue
+            niter += 1
+            c = pts[:-1].mean(axis=0)
+            xr = c + (c - pts[-1])
+            fr = f(xr)
+            if fr < fv[0]:
+                xe = c + 2.0 * (c - pts[-1])
+                fe = f(xe)
+                pts[-1], fv[-1] = (xe, fe) if fe < fr else (xr, fr)
+            elif fr < fv[-2]:
+                pts[-1], fv[-1] = xr, fr
+            else:
+                outside = fr < fv[-1]
+                xc = c + 0.5 * (xr - c) if outside else c + 0.5 * (pts[-1] - c)
+                fc = f(xc)
+                if fc < (fr if outside else fv[-1]):
+                    pts[-1], fv[-1] = xc, fc
+                else:  # shrink towards the best point
+                    for i in range(1, n + 1):
+                        pts[i] = pts[0] + 0.5 * (pts[i] - pts[0])
+                        fv[i] = f(pts[i])
+    except _Limit:
+        call_limit = True
+        pts[0], fv[0] = best[0], best[1]
+    order = np.argsort(fv, kind="stable")
     pts, fv = pts[order], fv[order]
-    edm = float(fv[-1] - fv[0])
-    call_limit = nfcn >= limit and edm >= goal
-    above = bool(edm > 10 * goal)
-    return MigradResult(x=pts[0], fval=float(fv[0]), edm=edm, grad=np.zeros(n),
-                        hess_inv=np.diag(np.asarray(step0, float) ** 2), nfcn=nfcn, ngrad=0,
-                        niter=niter, is_valid=not (call_limit or above), is_above_max_edm=above,
-                        has_reached_call_limit=bool(call_limit), has_covariance=False,
-                        has_accurate_covar=False, has_posdef_covar=False,
-                        has_made_posdef_covar=False, hesse_failed=False,
+    call_limit = bool(call_limit and not edm < goal)
+    hinv = np.diag(np.where(g2 > 0, 1.0 / np.where(g2 > 0, g2, 1.0),
+                            step ** 2 / (2.0 * errordef)))
+    above = bool(not edm < 10.0 * goal)
+    ok = np.isfinite(fv[0])
+    return MigradResult(x=pts[0].copy(), fval=float(fv[0]), edm=edm, grad=np.zeros(n),
+                        hess_inv=hinv, nfcn=nfcn, ngrad=0,
+                        niter=niter, is_valid=bool(ok and not (call_limit or above)),
+                        is_above_max_edm=above, has_reached_call_limit=call_limit,
+                        has_covariance=False, has_accurate_covar=False,
+                        has_posdef_covar=False, has_made_posdef_covar=False,
+                        hesse_failed=False,
                         message="call limit reached" if call_limit else "ok")
