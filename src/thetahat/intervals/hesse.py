@@ -11,7 +11,8 @@ At the point x (internal coordinates) with value F (F. James, MINUIT Reference M
 
    the step is re-tuned from g2_i and the pair re-evaluated, up to 2, 3, 6 cycles for
    strategy 0, 1, 2, until g2_i changes by less than 30 %, 5 %, 2 % or the step is
-   already within the strategy's tolerance of the optimal one. Values F(x ± h e_i) that
+   already within the strategy's tolerance of the optimal one; a step that leaves the
+   function's domain (a non-finite value) is halved without counting a cycle. Values F(x ± h e_i) that
    MIGRAD's last gradient computed at the same point with the same steps are reused.
 2. off-diagonal: one more call per pair,
 
@@ -137,8 +138,9 @@ def hesse(fcn: Callable[[NDArray], float], x: NDArray, fval: float, options: Any
     try:
         for i in range(n):
             prev = np.nan
-            for cyc in range(ncyc):
-                if cyc == 0 and reuse and np.isfinite(known.fplus[i]) \
+            cyc = halvings = 0
+            while cyc < ncyc:
+                if cyc == 0 and halvings == 0 and reuse and np.isfinite(known.fplus[i]) \
                         and np.isfinite(known.fminus[i]):
                     fp, fm = float(known.fplus[i]), float(known.fminus[i])
                 else:
@@ -150,19 +152,24 @@ def hesse(fcn: Callable[[NDArray], float], x: NDArray, fval: float, options: Any
                 if not (np.isfinite(fp) and np.isfinite(fm)):
                     h[i] *= 0.5  # left the function's domain: smaller step
                     g2[i] = np.nan
+                    halvings += 1
+                    if halvings > 30:
+                        break
                     continue
+                cyc += 1
                 g2i = (fp + fm - 2.0 * fval) / (h[i] * h[i])
                 g[i] = (fp - fm) / (2.0 * h[i])
                 g2[i], fplus[i], gstep[i] = g2i, fp, h[i]
                 if g2i == 0.0:
-                    h[i] *= 10.0  # flat at this scale: look further out
+                    if cyc < ncyc:
+                        h[i] *= 10.0  # flat at this scale: look further out
                     continue
                 hn = optimal_steps(x[i:i + 1], fval, np.array([g2i]), errordef, prec)[0]
                 stable = np.isfinite(prev) and abs(g2i - prev) <= g2tol * abs(g2i)
                 if stable or 1.0 / ratio_ok < hn / h[i] < ratio_ok:
                     break  # g2 settled, or the step is already about right
                 prev = g2i
-                if cyc < ncyc - 1:
+                if cyc < ncyc:
                     h[i] = hn
         bad = (g2 == 0) | ~np.isfinite(g2)
         if np.any(bad):

@@ -6,12 +6,13 @@ F. James & M. Winkler, Minuit2 User's Guide):
 - keep V ≈ H⁻¹, an approximation of the inverse of the matrix of second derivatives;
 - seed: the gradient g and second derivatives g2 from :mod:`.mn_gradient` (with the step
   tuning cycles of the strategy), V₀ = diag(1 / g2) (strategy 2: the inverse of the full
-  HESSE matrix);
+  HESSE matrix); with an analytic gradient g2 still comes from one numerical pass;
 - at x with gradient g, step along p = -V g with a line search on φ(α) = F(x + α p):
   try α = 1; if F does not fall by at least 10⁻⁴ α |gᵀp|, fit a parabola through φ(0),
   φ'(0) = gᵀp and the last trial and move to its minimum (kept within [0.1, 0.5] of the
-  last trial, at most 8 trials); when α = 1 falls by more than 0.9 |gᵀp| (the predicted
-  decrease is |gᵀp| / 2) one extrapolated trial at the parabola's minimum (≤ 4);
+  last trial, at most 8 trials); when α = 1 is accepted but the parabola through φ(0),
+  φ'(0), φ(1) puts the minimum outside [0.8, 1.25] (V poor along p), one more trial there
+  (at most α = 4), kept if lower;
 - update V with the BFGS formula (s = Δx, y = Δg, used only when sᵀy > 0)
 
       V ← V + (1 + yᵀVy / sᵀy) ssᵀ / sᵀy - (s yᵀV + V y sᵀ) / sᵀy;
@@ -238,7 +239,9 @@ def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
                                                1)
             g = gradient(x, fval, 1)
         else:
-            g = gradient(x, fval, CYCLES.get(strategy, 3))
+            g, _, state, _ = gradient_full(f, x, fval, state, errordef, prec, strategy,
+                                           CYCLES.get(strategy, 3),
+                                           sigma_frac=0.5 if strategy < 2 else 0.0)
         v = _diag_metric(state.g2, state.gstep, errordef)
         if strategy >= 2:
             h = hesse(f, x, fval, options, step0=state.gstep, max_nfcn=1 << 62,
@@ -353,6 +356,9 @@ def _iterate(f, gradient, cur: _Point, goal: float, get_state, errordef: float) 
     return niter
 
 
+_LS_LO, _LS_HI, _LS_MAX = 0.8, 1.25, 4.0
+
+
 def _line_search(f: Callable[[NDArray], float], x: NDArray, f0: float, p: NDArray,
                  slope: float, max_trials: int = 8) -> tuple[float, float]:
     """Step length along ``p`` with sufficient decrease (module docstring); 0 on failure."""
@@ -375,13 +381,14 @@ def _line_search(f: Callable[[NDArray], float], x: NDArray, f0: float, p: NDArra
             best_a, best_f = alpha, fa
     else:
         return best_a, best_f
-    if alpha == 1.0 and fa < f0 + 0.9 * slope:
-        # a large decrease at the full step: the minimum may lie further out
+    if alpha == 1.0:
+        # the parabola through F(0), F'(0) and F(1) puts the minimum at a_min; when that
+        # is far from 1 the metric is poor along p and one more trial pays off
         denom = 2.0 * (fa - f0 - slope)
         if denom > 0:
-            aext = min(-slope / denom, 4.0)
-            if aext > 1.5:
-                fe = f(x + aext * p)
+            amin = min(-slope / denom, _LS_MAX)
+            if amin > _LS_HI or amin < _LS_LO:
+                fe = f(x + amin * p)
                 if fe < fa:
-                    return aext, fe
+                    return amin, fe
     return (alpha, fa) if fa < best_f or best_a == 0.0 else (best_a, best_f)

@@ -31,7 +31,9 @@ cycles that grows with the strategy (MINUIT Reference Manual, "STRATEGY"):
     2          5        [1/1.2, 1.2]
 
 A component is only re-evaluated when its own step changed, so a gradient with well tuned
-steps (every iteration after the first) costs exactly 2n calls.
+steps (every iteration after the first) costs exactly 2n calls. MIGRAD's first gradient
+(strategies 0, 1) also accepts a step larger than the tuned one up to half a standard
+deviation: its truncation error, ~h² F'''/6, is harmless far from the minimum.
 
 A function value that is not finite (outside the function's domain) on one side makes
 that component one-sided, with g2 unknown (0) and the step halved for the next call.
@@ -111,9 +113,13 @@ def optimal_steps(x: NDArray, fval: float, g2: NDArray, errordef: float,
 
 def gradient_full(fcn: Callable[[NDArray], float], x: NDArray, fval: float,
                   state: GradState | None, errordef: float, precision: float | None,
-                  strategy: int = 1, cycles: int = 1, hmax: NDArray | None = None
-                  ) -> tuple[NDArray, NDArray, GradState, int]:
-    """Gradient, second derivatives, new state (with the raw F(x ± h)) and call count."""
+                  strategy: int = 1, cycles: int = 1, hmax: NDArray | None = None,
+                  sigma_frac: float = 0.0) -> tuple[NDArray, NDArray, GradState, int]:
+    """Gradient, second derivatives, new state (with the raw F(x ± h)) and call count.
+
+    With ``sigma_frac`` > 0, a component whose step lies between the tuned step and
+    ``sigma_frac`` standard deviations is not re-evaluated (accurate enough for a seed).
+    """
     x = np.array(x, dtype=float)
     n = x.size
     h = np.full(n, 0.1) if state is None else np.array(state.gstep, dtype=float)
@@ -154,7 +160,12 @@ def gradient_full(fcn: Callable[[NDArray], float], x: NDArray, fval: float,
             hopt = np.minimum(hopt, hmax)
         hnext = np.where(ok, hopt, hnext)
         r = hnext / h
-        todo = np.flatnonzero(ok & ((r > ratio_ok) | (r < 1.0 / ratio_ok)))
+        retune = (r > ratio_ok) | (r < 1.0 / ratio_ok)
+        if sigma_frac > 0:
+            with np.errstate(divide="ignore"):
+                sig = np.sqrt(2.0 * errordef / np.abs(g2))
+            retune &= (r > ratio_ok) | (h > sigma_frac * sig)
+        todo = np.flatnonzero(ok & retune)
         h = hnext.copy()
         if todo.size == 0:
             break
