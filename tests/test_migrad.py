@@ -208,3 +208,21 @@ def test_quartic_minimum():
     f = lambda x: float(x[0] ** 4)
     r = migrad(f, np.array([1.0]), np.array([0.1]), MigradOptions())
     assert r.is_valid and r.edm < 2e-4 and abs(r.x[0]) < 0.14
+
+
+def test_saddle_escape():
+    # start on the symmetry line y = 0 of a saddle: the gradient in y vanishes exactly;
+    # HESSE sees the negative curvature and MIGRAD leaves downhill (iminuit: y = -0.7077)
+    f = lambda x: float(x[0] ** 2 - x[1] ** 2 + x[1] ** 4)
+    r = migrad(f, np.array([1.0, 0.0]), np.full(2, 0.1), MigradOptions())
+    assert r.is_valid and r.has_accurate_covar and not r.has_made_posdef_covar
+    # EDM < 2e-4 with sigma_y = 1/2: |dy| < 0.02 sigma
+    np.testing.assert_allclose(np.abs(r.x), [0.0, 1 / np.sqrt(2)], atol=0.02)
+
+
+def test_parameter_without_effect():
+    # F does not depend on x1: HESSE fails and the minimum is invalid, as in iminuit
+    r = migrad(lambda x: float(x[0] ** 2), np.array([1.0, 0.0]), np.full(2, 0.1),
+               MigradOptions())
+    assert r.hesse_failed and not r.is_valid and not r.has_covariance
+    assert abs(r.x[0]) < 0.02  # EDM < 2e-4, sigma = 1

@@ -58,6 +58,7 @@ class HesseResult:
     made_posdef: bool
     failed: bool
     message: str
+    hess_raw: NDArray | None = None  # before the positive-definite shift
 
 
 class _CallLimit(Exception):
@@ -197,4 +198,4 @@ def hesse(fcn: Callable[[NDArray], float], x: NDArray, fval: float, options: Any
         return HesseResult(hm, np.zeros((n, n)), g, g2, gstep, nfcn, False, made, True,
                            "matrix of second derivatives is singular")
     return HesseResult(hp, hinv, g, g2, gstep, nfcn, not made, made, False,
-                       "forced positive definite" if made else "ok")
+                       "forced positive definite" if made else "ok", hess_raw=hm)

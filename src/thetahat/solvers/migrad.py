@@ -24,7 +24,8 @@ At convergence, strategies 1 and 2 run HESSE (:mod:`thetahat.intervals.hesse`, r
 the last gradient's function values) and replace V by the inverse of the computed
 second-derivative matrix. If the EDM computed with it is above the goal, or HESSE had to
 force the matrix positive definite, the iteration resumes from there, up to ``iterate``
-times in all. The call limit defaults to MINUIT's 200 + 100 n + 5 n².
+times in all; at a saddle point (negative curvature) it first steps downhill along the
+direction of most negative curvature (see ``_escape``). The call limit defaults to MINUIT's 200 + 100 n + 5 n².
 
 Status, as iminuit's ``FMin``: ``is_above_max_edm`` when the final EDM exceeds 10 × goal;
 ``is_valid`` when neither that, nor the call limit, nor a HESSE failure or a forced
@@ -278,6 +279,12 @@ def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
             edm = float(0.5 * g @ v @ g)
             if (edm < goal and not made_posdef) or attempts >= max(1, options.iterate):
                 break
+            if made_posdef and h.hess_raw is not None:
+                esc = _escape(f, x, fval, g, h.hess_raw, errordef)
+                if esc is not None:  # left a saddle point downhill
+                    x, fval = esc
+                    g = gradient(x, fval, 1)
+                    edm = float(0.5 * g @ v @ g)
     except _Limit:
         call_limit = True
         message = "call limit reached"
@@ -303,6 +310,38 @@ def _result(x, fval, edm, g, v, nfcn, ngrad, niter, *, call_limit, goal, has_cov
                         has_posdef_covar=bool(has_cov and not made),
                         has_made_posdef_covar=bool(made), hesse_failed=bool(hfail),
                         message=message)
+
+
+def _escape(f, x: NDArray, fval: float, g: NDArray, hraw: NDArray, errordef: float
+            ) -> tuple[NDArray, float] | None:
+    """A lower point along the direction of most negative curvature of ``hraw``, or None.
+
+    With S = D⁻¹ H D⁻¹ (D² = |diag H|) and u its eigenvector of eigenvalue λ < 0, the
+    direction d = D⁻¹ u has curvature dᵀ H d = λ; the first trial lies where the
+    quadratic model has fallen by errordef, t = sqrt(2 errordef / |λ|), then t is
+    doubled while F falls (or quartered while it does not, three times).
+    """
+    d = np.sqrt(np.abs(np.diag(hraw)))
+    d = np.where(d > 0, d, 1.0)
+    w, u = np.linalg.eigh(hraw / np.outer(d, d))
+    if not w[0] < 0:
+        return None
+    p = u[:, 0] / d
+    if g @ p > 0:
+        p = -p
+    t = np.sqrt(2.0 * errordef / -w[0])
+    best_x, best_f = None, fval
+    for k in range(12):
+        xt = x + t * p
+        ft = f(xt)
+        if ft < best_f:
+            best_x, best_f = xt, ft
+            t *= 2.0
+        elif best_x is None and k < 3:
+            t *= 0.25
+        else:
+            break
+    return None if best_x is None else (best_x, best_f)
 
 
 class _Point:

@@ -100,14 +100,14 @@ def optimal_steps(x: NDArray, fval: float, g2: NDArray, errordef: float,
         Steps where g2 gives none.
     """
     eps = _eps(precision)
-    eps2 = 2.0 * np.sqrt(eps)
+    eps2 = 2.0 * eps ** 0.5
     t = 2.0 * (eps * (abs(fval) + errordef) / errordef) ** 0.25
     aimsag = errordef * t * t
     hmin = 8.0 * eps2 * (np.abs(x) + eps2)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        h = np.sqrt(2.0 * aimsag / np.abs(g2))
-    bad = ~np.isfinite(h) | (g2 == 0)
-    h = np.where(bad, 0.1 if fallback is None else fallback, h)
+    a = np.abs(g2)
+    good = (a > 1e-300) & (a < np.inf)  # no warnings on 0, tiny, inf or NaN curvature
+    h = np.sqrt(2.0 * aimsag / np.where(good, a, 1.0))
+    h = np.where(good, h, 0.1 if fallback is None else fallback)
     return np.maximum(h, hmin)
 
 
@@ -141,19 +141,21 @@ def gradient_full(fcn: Callable[[NDArray], float], x: NDArray, fval: float,
             hi = h[i]
             xp = x.copy()
             xp[i] += hi
-            a = float(fcn(xp))
-            xp[i] = x[i] - hi
-            b = float(fcn(xp))
-            nfcn += 2
-            fa, fb = np.isfinite(a), np.isfinite(b)
-            hused[i], fp[i], fm[i] = hi, a, b
-            if fa and fb:
-                g[i] = (a - b) / (2.0 * hi)
-                g2[i] = (a + b - 2.0 * fval) / (hi * hi)
-            else:
-                g2[i] = 0.0
-                g[i] = (a - fval) / hi if fa else ((fval - b) / hi if fb else 0.0)
-                hnext[i] = 0.5 * hi
+            xm = x.copy()
+            xm[i] -= hi
+            fp[i] = fcn(xp)
+            fm[i] = fcn(xm)
+        nfcn += 2 * todo.size
+        a, b, ht = fp[todo], fm[todo], h[todo]
+        hused[todo] = ht
+        fa, fb = np.isfinite(a), np.isfinite(b)
+        both = fa & fb
+        with np.errstate(invalid="ignore", over="ignore"):
+            g[todo] = np.where(both, (a - b) / (2.0 * ht),
+                               np.where(fa, (a - fval) / ht,
+                                        np.where(fb, (fval - b) / ht, 0.0)))
+            g2[todo] = np.where(both, (a + b - 2.0 * fval) / (ht * ht), 0.0)
+        hnext[todo] = np.where(both, hnext[todo], 0.5 * ht)
         ok = (g2 != 0) & np.isfinite(g2)
         hopt = optimal_steps(x, fval, g2, errordef, precision, fallback=hnext)
         if hmax is not None:
@@ -162,8 +164,7 @@ def gradient_full(fcn: Callable[[NDArray], float], x: NDArray, fval: float,
         r = hnext / h
         retune = (r > ratio_ok) | (r < 1.0 / ratio_ok)
         if sigma_frac > 0:
-            with np.errstate(divide="ignore"):
-                sig = np.sqrt(2.0 * errordef / np.abs(g2))
+            sig = np.sqrt(2.0 * errordef / np.where(ok, np.abs(g2), 1.0))
             retune &= (r > ratio_ok) | (h > sigma_frac * sig)
         todo = np.flatnonzero(ok & retune)
         h = hnext.copy()
