@@ -24,8 +24,11 @@ At convergence, strategies 1 and 2 run HESSE (:mod:`thetahat.intervals.hesse`, r
 the last gradient's function values) and replace V by the inverse of the computed
 second-derivative matrix. If the EDM computed with it is above the goal, or HESSE had to
 force the matrix positive definite, the iteration resumes from there, up to ``iterate``
-times in all; at a saddle point (negative curvature) it first steps downhill along the
-direction of most negative curvature (see ``_escape``). The call limit defaults to MINUIT's 200 + 100 n + 5 n².
+times in all. When the iterations after a HESSE changed its matrix by less than 5 % (in
+units of sqrt(V_ii V_jj), MINUIT's DCOVAR), it is kept as accurate without another HESSE
+(for a quadratic F the BFGS update leaves an exact H⁻¹ unchanged). At a saddle point
+(negative curvature) MIGRAD first steps downhill along the direction of most negative
+curvature (``_escape``). The call limit defaults to MINUIT's 200 + 100 n + 5 n².
 
 Status, as iminuit's ``FMin``: ``is_above_max_edm`` when the final EDM exceeds 10 × goal;
 ``is_valid`` when neither that, nor the call limit, nor a HESSE failure or a forced
@@ -252,6 +255,7 @@ def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
                 state = GradState(gstep=h.gstep, g2=h.g2)
         edm = float(0.5 * g @ v @ g)
         attempts = 0
+        v_hesse = None
         while True:
             cur = _Point(x, fval, g, v)
             try:
@@ -262,6 +266,8 @@ def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
             attempts += 1
             if strategy == 0:
                 break
+            if v_hesse is not None and edm < goal and _dcovar(v, v_hesse) < 0.05:
+                break  # a few updates of HESSE's matrix: it is still accurate
             # ---- verify with HESSE ----
             h = hesse(f, x, fval, options, step0=state.gstep, max_nfcn=1 << 62,
                       known=state)
@@ -270,7 +276,7 @@ def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
                 message = "HESSE failed: " + h.message
                 break
             hesse_failed = False
-            v = h.hess_inv
+            v = v_hesse = h.hess_inv
             made_posdef = h.made_posdef
             accurate = not made_posdef
             if agrad is None:
@@ -291,6 +297,13 @@ def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
     return _result(x, fval, edm, g, v, f.n, ngrad, niter, call_limit=call_limit, goal=goal,
                    has_cov=not hesse_failed, accurate=accurate, made=made_posdef,
                    hfail=hesse_failed, message=message)
+
+
+def _dcovar(v: NDArray, vref: NDArray) -> float:
+    """Largest change of V relative to vref, in units of sqrt(vref_ii vref_jj)."""
+    d = np.sqrt(np.abs(np.diag(vref)))
+    d = np.where(d > 0, d, 1.0)
+    return float(np.max(np.abs(v - vref) / np.outer(d, d)))
 
 
 def _result(x, fval, edm, g, v, nfcn, ngrad, niter, *, call_limit, goal, has_cov, accurate,
