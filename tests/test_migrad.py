@@ -226,3 +226,27 @@ def test_parameter_without_effect():
                MigradOptions())
     assert r.hesse_failed and not r.is_valid and not r.has_covariance
     assert abs(r.x[0]) < 0.02  # EDM < 2e-4, sigma = 1
+
+
+def _bowl_ill(n: int, seed: int, ridge: float):
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=(n, n))
+    h = a @ a.T / n + ridge * np.eye(n)
+    c = rng.normal(size=n)
+    return (lambda x: float(0.5 * (x - c) @ h @ (x - c))), h, c
+
+
+@pytest.mark.parametrize("n,ridge", [(2, 1.0), (10, 1.0), (20, 0.01), (50, 0.05), (100, 0.1)])
+def test_nfcn_not_above_iminuit(n, ridge):
+    # strategy 1 from the origin; (20, 0.01) has condition number ~300, correlations ~0.87
+    f, h, c = _bowl_ill(n, n, ridge)
+    r = migrad(f, np.zeros(n), np.full(n, 0.1), MigradOptions())
+    m = _iminuit(f, np.zeros(n))
+    assert r.is_valid and r.has_accurate_covar
+    assert r.nfcn <= m.fmin.nfcn
+    cov = 2 * np.linalg.inv(h)
+    d = np.sqrt(np.diag(cov))
+    # HESSE of a quadratic: exact up to rounding, in units of sigma_i sigma_j
+    assert np.max(np.abs(2 * r.hess_inv - cov) / np.outer(d, d)) < 1e-6
+    np.testing.assert_allclose(2 * r.hess_inv, np.array(m.covariance), rtol=0.01,
+                               atol=1e-6 * np.max(np.abs(cov)))
