@@ -309,3 +309,18 @@ def test_reset_and_init_params(line_data):
     m.reset()
     assert m.values["m"] == 5 and m.fmin is None and m.init_params["c"].value == 5
 
+
+
+def test_nan_region_makes_the_minimum_invalid():
+    """The minimum at a = 3 lies in a region where the cost is NaN: never a valid answer."""
+    def f(a):
+        return np.nan if a > 2 else (a - 3) ** 2
+
+    m = Minuit(f, a=0)
+    m.errordef = 1
+    m.migrad()
+    r = IMinuit(f, a=0)
+    r.errordef = 1
+    r.migrad()
+    assert not m.valid and not r.valid  # iminuit agrees: invalid
+    assert m.values["a"] <= 2  # never reported inside the NaN region
