@@ -1,0 +1,200 @@
+"""Line search satisfying the strong Wolfe conditions.
+
+Along a descent direction ``p`` from ``x`` let ``phi(a) = f(x + a p)``, so that
+``phi'(0) = g . p < 0``.  A step ``a > 0`` satisfies the *strong Wolfe conditions* with
+``0 < c1 < c2 < 1`` when
+
+    phi(a) <= phi(0) + c1 a phi'(0)           (sufficient decrease, Armijo)
+    |phi'(a)| <= c2 |phi'(0)|                  (curvature)
+
+The curvature condition guarantees ``y . s > 0`` for ``s = a p``, ``y = g(x+s) - g(x)``, so
+the BFGS update stays positive definite.
+
+Algorithm (Nocedal & Wright, *Numerical Optimization*, 2nd ed., Algorithms 3.5 and 3.6):
+
+1. *Bracketing.*  Starting from the trial ``a_1``, while ``phi`` keeps decreasing with a
+   negative slope and the curvature condition is not met, extrapolate: the next trial is the
+   minimiser of the cubic through ``(a_{i-1}, phi, phi')`` and ``(a_i, phi, phi')``, kept in
+   ``[a_i + 1.1 (a_i - a_{i-1}), a_i + 4 (a_i - a_{i-1})]`` and capped at ``a_max``.  The
+   first trial that violates sufficient decrease, does not decrease ``phi`` below the
+   previous trial, or has ``phi' >= 0`` closes a bracket that contains points satisfying
+   the strong Wolfe conditions.
+2. *Zoom.*  With ``a_lo`` the best point (satisfying sufficient decrease) and ``a_hi`` the
+   other end, the next trial is the minimiser of the cubic interpolating both ends
+   (quadratic if the far derivative is unusable, bisection if neither is), safeguarded to
+   lie in the middle 80 % of the bracket.  The bracket shrinks until a trial satisfies both
+   conditions.
+
+If ``a_max`` is reached while ``phi`` still decreases, ``a_max`` is returned (it satisfies
+sufficient decrease; a bounded solver cannot go further).  Non-finite ``phi`` at a trial is
+treated as a failure of sufficient decrease, so the search backs off.
+
+The search reports failure when the bracket becomes narrower than ``xtol`` relative to its
+position, when ``|phi'(a_lo)|`` times its width is below the rounding level
+``4 eps |phi(a_lo)|`` (no visible change of ``phi`` is possible inside it), or when
+``maxiter`` trials were used; the best point found with a strict decrease
+is then returned with ``success=False`` so that the caller may still use it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+__all__ = ["LineSearchResult", "strong_wolfe"]
+
+_ROUNDING = 4 * 2.220446049250313e-16
+
+
+@dataclass(frozen=True)
+class LineSearchResult:
+    """Outcome of :func:`strong_wolfe`.
+
+    Attributes
+    ----------
+    alpha : float
+        Accepted step (0.0 if no decrease was found).
+    phi, dphi : float
+        ``phi(alpha)`` and ``phi'(alpha)``; ``dphi`` is NaN when ``alpha`` is 0.
+    nfev : int
+        Number of evaluations of ``phi_dphi``.
+    success : bool
+        True when both strong Wolfe conditions hold at ``alpha`` (or ``alpha = a_max``
+        with sufficient decrease).
+    """
+
+    alpha: float
+    phi: float
+    dphi: float
+    nfev: int
+    success: bool
+
+
+def _cubic_min(a: float, fa: float, da: float, b: float, fb: float, db: float) -> float:
+    """Minimiser of the cubic with values ``fa, fb`` and slopes ``da, db`` at ``a, b``
+    (NaN if it has none)."""
+    if a == b:
+        return math.nan
+    d1 = da + db - 3.0 * (fa - fb) / (a - b)
+    disc = d1 * d1 - da * db
+    if not (disc >= 0.0) or not math.isfinite(disc):
+        return math.nan
+    d2 = math.copysign(math.sqrt(disc), b - a)
+    denom = db - da + 2.0 * d2
+    if denom == 0.0:
+        return math.nan
+    return b - (b - a) * (db + d2 - d1) / denom
+
+
+def _quad_min(a: float, fa: float, da: float, b: float, fb: float) -> float:
+    """Minimiser of the quadratic with value ``fa`` and slope ``da`` at ``a``, value
+    ``fb`` at ``b`` (NaN if it is not convex)."""
+    h = b - a
+    if h == 0.0:
+        return math.nan
+    curv = (fb - fa - da * h) / (h * h)
+    if not (curv > 0.0) or not math.isfinite(curv):
+        return math.nan
+    return a - da / (2.0 * curv)
+
+
+def strong_wolfe(phi_dphi: Callable[[float], tuple[float, float]], phi0: float, dphi0: float,
+                 alpha1: float = 1.0, c1: float = 1e-4, c2: float = 0.9,
+                 alpha_max: float = math.inf, maxiter: int = 30,
+                 xtol: float = 1e-14) -> LineSearchResult:
+    """Find a step satisfying the strong Wolfe conditions.
+
+    Parameters
+    ----------
+    phi_dphi : callable
+        ``phi_dphi(a) -> (phi(a), phi'(a))``.
+    phi0, dphi0 : float
+        ``phi(0)`` and ``phi'(0)``; ``dphi0`` must be negative.
+    alpha1 : float
+        First trial step (clipped to ``alpha_max``).
+    c1, c2 : float
+        Wolfe constants, ``0 < c1 < c2 < 1``.
+    alpha_max : float
+        Largest admissible step.
+    maxiter : int
+        Largest number of evaluations.
+    xtol : float
+        Relative width below which the bracket is considered collapsed.
+
+    Returns
+    -------
+    LineSearchResult
+    """
+    if not dphi0 < 0.0:
+        return LineSearchResult(0.0, phi0, dphi0, 0, False)
+    nfev = 0
+    best = (0.0, phi0, dphi0)  # best point with sufficient decrease
+
+    def armijo(a: float, f: float) -> bool:
+        return math.isfinite(f) and f <= phi0 + c1 * a * dphi0
+
+    def fail() -> LineSearchResult:
+        a, f, d = best
+        return LineSearchResult(a, f, d, nfev, False)
+
+    a_prev, f_prev, d_prev = 0.0, phi0, dphi0
+    a = min(alpha1, alpha_max)
+    if not a > 0.0:
+        a = min(1.0, alpha_max)
+    lo = hi = None
+    while nfev < maxiter:
+        f, d = phi_dphi(a)
+        nfev += 1
+        if not armijo(a, f) or (a_prev > 0.0 and f >= f_prev):
+            lo, hi = (a_prev, f_prev, d_prev), (a, f, d)
+            break
+        if f < best[1]:
+            best = (a, f, d)
+        if abs(d) <= -c2 * dphi0:
+            return LineSearchResult(a, f, d, nfev, True)
+        if d >= 0.0:
+            lo, hi = (a, f, d), (a_prev, f_prev, d_prev)
+            break
+        if a >= alpha_max:
+            return LineSearchResult(a, f, d, nfev, True)
+        step = a - a_prev
+        c = _cubic_min(a_prev, f_prev, d_prev, a, f, d)
+        lo_ext, hi_ext = a + 1.1 * step, a + 4.0 * step
+        a_new = c if (math.isfinite(c) and lo_ext <= c <= hi_ext) else hi_ext
+        a_prev, f_prev, d_prev = a, f, d
+        a = min(a_new, alpha_max)
+    else:
+        return fail()
+
+    # zoom: lo satisfies sufficient decrease and has the lowest phi; (hi - lo) * phi'(lo) < 0
+    while nfev < maxiter:
+        a_lo, f_lo, d_lo = lo
+        a_hi, f_hi, d_hi = hi
+        width = abs(a_hi - a_lo)
+        if width <= xtol * max(abs(a_lo), abs(a_hi)):
+            break
+        if width * abs(d_lo) <= _ROUNDING * max(abs(f_lo), 1e-300):
+            break  # no change of phi above rounding is possible inside the bracket
+        left, right = min(a_lo, a_hi), max(a_lo, a_hi)
+        a = math.nan
+        if math.isfinite(f_hi) and math.isfinite(d_hi):
+            a = _cubic_min(a_lo, f_lo, d_lo, a_hi, f_hi, d_hi)
+        if not math.isfinite(a) and math.isfinite(f_hi):
+            a = _quad_min(a_lo, f_lo, d_lo, a_hi, f_hi)
+        margin = 0.1 * width
+        if not (left + margin <= a <= right - margin):
+            a = 0.5 * (a_lo + a_hi)
+        f, d = phi_dphi(a)
+        nfev += 1
+        if not armijo(a, f) or f >= f_lo:
+            hi = (a, f, d)
+        else:
+            if f < best[1]:
+                best = (a, f, d)
+            if abs(d) <= -c2 * dphi0:
+                return LineSearchResult(a, f, d, nfev, True)
+            if d * (a_hi - a_lo) >= 0.0:
+                hi = lo
+            lo = (a, f, d)
+    return fail()

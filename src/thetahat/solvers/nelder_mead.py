@@ -1,0 +1,186 @@
+"""Nelder–Mead downhill simplex minimisation (no derivatives).
+
+A simplex of ``n + 1`` vertices sorted by value ``f_0 <= ... <= f_n`` is transformed each
+iteration.  With the centroid of the best ``n`` vertices ``c`` and the worst vertex
+``x_n``:
+
+    reflection         x_r  = c + rho (c - x_n)
+    expansion          x_e  = c + rho chi (c - x_n)          if f_r < f_0
+    outside contraction x_oc = c + psi rho (c - x_n)          if f_{n-1} <= f_r < f_n
+    inside contraction x_ic = c - psi (c - x_n)               if f_r >= f_n
+    shrink             x_j <- x_0 + sigma (x_j - x_0)         if the contraction fails
+
+(Lagarias, Reeds, Wright & Wright, SIAM J. Optim. 9 (1998) 112).  Standard coefficients
+``(rho, chi, psi, sigma) = (1, 2, 1/2, 1/2)``; the *adaptive* ones of Gao & Han
+(Comput. Optim. Appl. 51 (2012) 259) are ``(1, 1 + 2/n, 3/4 - 1/(2n), 1 - 1/n)`` and work
+better in many dimensions.
+
+Start simplex (scipy's convention): ``x0`` and, for each ``i``, ``x0`` with component
+``i`` multiplied by 1.05 (set to 0.00025 if it is zero).  Bounds, if given, clip every
+vertex into the box (vertices of the start simplex beyond a bound are first reflected).
+
+Stop when ``max_j ||x_j - x_0||_inf <= xatol`` and ``max_j |f_j - f_0| <= fatol``
+(status 0), or when ``maxfev`` evaluations (status 1) or ``maxiter`` iterations
+(status 2) are used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+__all__ = ["NelderMeadOptions", "NelderMeadResult", "nelder_mead"]
+
+MESSAGES = {
+    0: "Optimization terminated successfully.",
+    1: "Maximum number of function evaluations has been exceeded.",
+    2: "Maximum number of iterations has been exceeded.",
+    99: "`callback` raised `StopIteration`.",
+}
+
+
+@dataclass
+class NelderMeadOptions:
+    """Settings of :func:`nelder_mead` (scipy's option names)."""
+
+    xatol: float = 1e-4
+    fatol: float = 1e-4
+    maxiter: int | None = None
+    maxfev: int | None = None
+    adaptive: bool = False
+    initial_simplex: np.ndarray | None = None
+    lower: np.ndarray | None = None
+    upper: np.ndarray | None = None
+
+
+@dataclass
+class NelderMeadResult:
+    """Outcome of :func:`nelder_mead`; ``status`` has scipy's meaning."""
+
+    x: np.ndarray
+    fun: float
+    nit: int
+    nfev: int
+    status: int
+    message: str
+    final_simplex: tuple[np.ndarray, np.ndarray]
+
+
+def _start_simplex(x0: np.ndarray) -> np.ndarray:
+    n = x0.size
+    sim = np.tile(x0, (n + 1, 1))
+    for i in range(n):
+        sim[i + 1, i] = sim[i + 1, i] * 1.05 if sim[i + 1, i] != 0 else 0.00025
+    return sim
+
+
+def nelder_mead(f: Callable[[np.ndarray], float], x0: np.ndarray,
+                options: NelderMeadOptions | None = None,
+                callback: Callable[[np.ndarray, float], bool] | None = None) -> NelderMeadResult:
+    """Minimise ``f`` with the Nelder–Mead simplex method.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x) -> float``.
+    x0 : ndarray, shape (n,)
+        Start point.
+    options : NelderMeadOptions, optional
+    callback : callable, optional
+        ``callback(x_best, f_best) -> bool`` after each iteration; True stops (status 99).
+
+    Returns
+    -------
+    NelderMeadResult
+    """
+    opt = options or NelderMeadOptions()
+    x0 = np.array(x0, dtype=float)
+    n = x0.size
+    if opt.adaptive:
+        rho, chi, psi, sigma = 1.0, 1.0 + 2.0 / n, 0.75 - 1.0 / (2.0 * n), 1.0 - 1.0 / n
+    else:
+        rho, chi, psi, sigma = 1.0, 2.0, 0.5, 0.5
+    maxiter, maxfev = opt.maxiter, opt.maxfev
+    if maxiter is None and maxfev is None:
+        maxiter = maxfev = 200 * n
+    elif maxiter is None:
+        maxiter = np.inf if maxfev == np.inf else 200 * n
+    elif maxfev is None:
+        maxfev = np.inf if maxiter == np.inf else 200 * n
+    lo, hi = opt.lower, opt.upper
+    bounded = lo is not None and hi is not None
+
+    def clip(x: np.ndarray) -> np.ndarray:
+        return np.clip(x, lo, hi) if bounded else x
+
+    if opt.initial_simplex is not None:
+        sim = np.array(opt.initial_simplex, dtype=float)
+    else:
+        sim = _start_simplex(x0)
+    if bounded:
+        sim = np.where(sim > hi, 2 * hi - sim, sim)
+        sim = np.where(sim < lo, 2 * lo - sim, sim)
+        sim = clip(sim)
+    nfev = 0
+
+    def ev(x: np.ndarray) -> float:
+        nonlocal nfev
+        nfev += 1
+        v = f(x)
+        return v if np.isfinite(v) else np.inf
+
+    fsim = np.array([ev(v) for v in sim])
+    order = np.argsort(fsim, kind="stable")
+    sim, fsim = sim[order], fsim[order]
+    nit = 0
+    status = 0
+    while True:
+        if (np.max(np.abs(sim[1:] - sim[0])) <= opt.xatol
+                and np.max(np.abs(fsim[1:] - fsim[0])) <= opt.fatol):
+            break
+        if nfev >= maxfev:
+            status = 1
+            break
+        if nit >= maxiter:
+            status = 2
+            break
+        c = np.mean(sim[:-1], axis=0)
+        xw = sim[-1]
+        xr = clip(c + rho * (c - xw))
+        fr = ev(xr)
+        shrink = False
+        if fr < fsim[0]:
+            xe = clip(c + rho * chi * (c - xw))
+            fe = ev(xe)
+            sim[-1], fsim[-1] = (xe, fe) if fe < fr else (xr, fr)
+        elif fr < fsim[-2]:
+            sim[-1], fsim[-1] = xr, fr
+        elif fr < fsim[-1]:
+            xc = clip(c + psi * rho * (c - xw))
+            fc = ev(xc)
+            if fc <= fr:
+                sim[-1], fsim[-1] = xc, fc
+            else:
+                shrink = True
+        else:
+            xc = clip(c - psi * (c - xw))
+            fc = ev(xc)
+            if fc < fsim[-1]:
+                sim[-1], fsim[-1] = xc, fc
+            else:
+                shrink = True
+        if shrink:
+            for j in range(1, n + 1):
+                sim[j] = clip(sim[0] + sigma * (sim[j] - sim[0]))
+                fsim[j] = ev(sim[j])
+        order = np.argsort(fsim, kind="stable")
+        sim, fsim = sim[order], fsim[order]
+        nit += 1
+        if callback is not None and callback(sim[0].copy(), float(fsim[0])):
+            status = 99
+            break
+    return NelderMeadResult(x=sim[0].copy(), fun=float(fsim[0]), nit=nit, nfev=nfev,
+                            status=status, message=MESSAGES[status],
+                            final_simplex=(sim, fsim))
