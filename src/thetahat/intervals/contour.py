@@ -1,0 +1,255 @@
+"""Two-parameter cost scans and MINOS contours.
+
+``contour`` tabulates ``F`` on a rectangular grid of ``(theta_x, theta_y)`` with all other
+parameters held at their best values (``F[i, j] = F(x_i, y_j)``, iminuit's layout).
+
+``mncontour`` finds the closed curve where the profiled cost
+
+    F_prof(a, b) = min { F(theta) : theta_x = a, theta_y = b }
+
+rises by ``T = errordef * factor`` above the minimum ``fval`` (``factor`` from
+``_cl.factor_2d``; for a likelihood ``2 (F_prof - F_min) / (2 errordef) ~ chi2(2)``).
+
+Method: radial root finding in the metric of the error ellipse. With ``C`` the 2x2
+covariance block of ``(x, y)`` and ``C = L L^T`` (Cholesky), the point at polar
+coordinates ``(r, phi)`` is
+
+    p(r, phi) = p0 + r L (cos phi, sin phi)^T.
+
+For a quadratic cost ``F_prof(p) - fval = errordef * r**2`` exactly, so along each ray the
+function ``g(r) = sqrt(max(F_prof - fval, 0) / errordef) - sqrt(factor)`` is close to
+linear and its root is found by a safeguarded secant (bisection on a bracket when the
+secant leaves it), starting from the radius found on the neighbouring ray (the first ray
+starts at ``sqrt(factor)``). The ``size`` rays are equally spaced in ``phi`` and visited
+in order, each refit warm-started from the neighbouring ray's conditional minimum.
+The radius is stopped at parameter limits when ``limits`` are given.
+
+The curve is closed by repeating the first point (``size + 1`` rows). If
+``interpolated > size`` the closed curve is resampled at ``interpolated`` points by a
+periodic cubic spline in a uniform curve parameter ``t in [0, 1]``: the spline's second
+derivatives ``M_k`` solve the cyclic tridiagonal system
+``M_{k-1} + 4 M_k + M_{k+1} = 6 (P_{k+1} - 2 P_k + P_{k-1}) / h**2``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+__all__ = ["contour", "mncontour", "periodic_spline"]
+
+_MAXITER = 30
+
+
+def contour(fcn_values: Callable[[np.ndarray], float], *, ix: int, iy: int,
+            values: Sequence[float], xgrid: Any,
+            ygrid: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cost on the grid ``xgrid x ygrid`` of parameters ``ix, iy``, others held.
+
+    Parameters
+    ----------
+    fcn_values : callable
+        ``fcn_values(all_values) -> float``.
+    ix, iy : int
+        The two scanned parameters (different).
+    values : array_like
+        All parameter values (the others stay here).
+    xgrid, ygrid : array_like
+        1-D grids of the two parameters.
+
+    Returns
+    -------
+    x, y, F : ndarray
+        ``F[i, j]`` is the cost at ``(x[i], y[j])``.
+    """
+    p = np.array(values, dtype=float)
+    _check_pair(ix, iy, p.size)
+    gx = np.asarray(xgrid, dtype=float)
+    gy = np.asarray(ygrid, dtype=float)
+    for name, g in (("xgrid", gx), ("ygrid", gy)):
+        if g.ndim != 1 or g.size < 1 or not np.all(np.isfinite(g)):
+            raise ValueError(f"{name} must be a non-empty 1-D array of finite values")
+    F = np.empty((gx.size, gy.size))
+    for a, xv in enumerate(gx):
+        for b, yv in enumerate(gy):
+            p[ix], p[iy] = xv, yv
+            F[a, b] = float(fcn_values(p.copy()))
+    return gx, gy, F
+
+
+def _check_pair(ix: Any, iy: Any, n: int) -> None:
+    for name, i in (("ix", ix), ("iy", iy)):
+        if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not 0 <= i < n:
+            raise ValueError(f"{name} must be an integer in [0, {n}), got {i!r}")
+    if ix == iy:
+        raise ValueError(f"ix and iy must differ, got {ix!r} twice")
+
+
+def _ray_limit(p0: np.ndarray, d: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> float:
+    """Largest ``r`` with ``lo <= p0 + r d <= hi``."""
+    rmax = math.inf
+    for k in range(2):
+        if d[k] > 0 and math.isfinite(hi[k]):
+            rmax = min(rmax, (hi[k] - p0[k]) / d[k])
+        elif d[k] < 0 and math.isfinite(lo[k]):
+            rmax = min(rmax, (lo[k] - p0[k]) / d[k])
+    return max(rmax, 0.0)
+
+
+def mncontour(refit: Callable, *, ix: int, iy: int, values: Sequence[float],
+              cov: np.ndarray, fval: float, errordef: float, factor: float,
+              size: int = 100, interpolated: int = 0,
+              limits: Sequence[tuple[float, float]] | None = None,
+              tol: float = 1e-3) -> np.ndarray:
+    """Points of the profiled-cost contour ``F_prof - fval = errordef * factor``.
+
+    Parameters
+    ----------
+    refit : callable
+        ``refit(fixed, start)`` -> object with ``fval, values, valid, nfcn``.
+    ix, iy : int
+        The two parameters.
+    values : array_like
+        All parameter values at the minimum.
+    cov : ndarray
+        Covariance of all parameters (or at least a valid ``[[ix, iy]]`` block).
+    fval, errordef, factor : float
+        Minimum cost, cost rise of one sigma, multiple of ``errordef``.
+    size : int, optional
+        Number of rays (distinct contour points), at least 4.
+    interpolated : int, optional
+        If larger than ``size``, resample the closed curve at this many points.
+    limits : sequence of (lower, upper), optional
+        Parameter limits; rays stop at them.
+    tol : float, optional
+        Relative tolerance on the cost rise.
+
+    Returns
+    -------
+    ndarray of shape (size + 1, 2), or (interpolated, 2)
+        Closed curve: the last row repeats the first.
+    """
+    p = np.array(values, dtype=float)
+    n = p.size
+    _check_pair(ix, iy, n)
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 4:
+        raise ValueError(f"size must be an integer >= 4, got {size!r}")
+    if not (errordef > 0 and factor > 0):
+        raise ValueError(f"errordef and factor must be positive, got {errordef!r}, "
+                         f"{factor!r}")
+    c = np.asarray(cov, dtype=float)
+    if c.shape != (n, n):
+        raise ValueError(f"cov must have shape ({n}, {n}), got {c.shape}")
+    C = c[np.ix_([ix, iy], [ix, iy])]
+    try:
+        L = np.linalg.cholesky(C)
+    except np.linalg.LinAlgError:
+        raise ValueError(f"cov block of parameters ({ix}, {iy}) is not positive "
+                         f"definite: {C.tolist()}") from None
+    p0 = p[[ix, iy]]
+    lo = np.array([-math.inf, -math.inf])
+    hi = np.array([math.inf, math.inf])
+    if limits is not None:
+        lo = np.array([limits[ix][0], limits[iy][0]], dtype=float)
+        hi = np.array([limits[ix][1], limits[iy][1]], dtype=float)
+    s = math.sqrt(factor)
+    phis = 2 * math.pi * np.arange(size) / size
+    pts = np.empty((size, 2))
+    r_prev = s
+    x_prev = p
+    for k, phi in enumerate(phis):
+        d = L @ np.array([math.cos(phi), math.sin(phi)])
+        rmax = _ray_limit(p0, d, lo, hi)
+        r, x_prev = _ray(refit, ix, iy, p0, d, p, x_prev, min(r_prev, rmax), rmax,
+                         fval, errordef, s, tol)
+        pts[k] = p0 + r * d
+        if 0 < r < rmax:
+            r_prev = r
+    pts = np.vstack([pts, pts[:1]])
+    if interpolated > size:
+        pts = periodic_spline(pts, int(interpolated))
+    return pts
+
+
+def _ray(refit: Callable, ix: int, iy: int, p0: np.ndarray, d: np.ndarray,
+         pmin: np.ndarray, x_start: np.ndarray, r: float, rmax: float, fval: float,
+         errordef: float, s: float, tol: float) -> tuple[float, np.ndarray]:
+    """Root of ``g(r) = sqrt((F_prof(p0 + r d) - fval) / errordef) - s`` on one ray."""
+    pts = [(0.0, -s)]
+    lo, glo, hi, ghi = 0.0, -s, math.inf, math.inf
+    x_best = x_start
+    if r <= 0:
+        return 0.0, x_best
+    for _ in range(_MAXITER):
+        a, b = p0 + r * d
+        start = np.array(x_best, dtype=float)
+        start[ix], start[iy] = a, b
+        res = refit({ix: float(a), iy: float(b)}, start)
+        df = (float(res.fval) - fval) / errordef
+        if res.valid and math.isfinite(df):
+            x_best = np.asarray(res.values, dtype=float)
+        g = (math.sqrt(df) if df > 0 else 0.0) - s if math.isfinite(df) else math.inf
+        if math.isfinite(df) and abs(df - s * s) <= tol * s * s:
+            return r, x_best
+        if g < 0:
+            if r >= rmax:  # limit reached inside the contour
+                return r, x_best
+            lo, glo = r, g
+        else:
+            hi, ghi = r, g
+        if math.isfinite(hi) and hi - lo <= 1e-2 * tol * hi:
+            return r, x_best
+        pts.append((r, g))
+        (ra, ga), (rb, gb) = pts[-2], pts[-1]
+        sec = rb - gb * (rb - ra) / (gb - ga) if math.isfinite(gb) and gb != ga \
+            else math.nan
+        if not math.isfinite(hi):
+            if not math.isfinite(sec) or sec <= r:
+                r = 2.0 * r
+            else:
+                r = min(max(sec, 1.1 * r), 4.0 * r)
+        elif math.isfinite(sec) and lo < sec < hi and len(pts) < 8:
+            eps = 1e-3 * (hi - lo)
+            r = min(max(sec, lo + eps), hi - eps)
+        elif math.isfinite(ghi):
+            rf = lo - glo * (hi - lo) / (ghi - glo)  # regula falsi
+            r = rf if lo < rf < hi and len(pts) % 2 == 0 else 0.5 * (lo + hi)
+        else:
+            r = 0.5 * (lo + hi)
+        r = min(r, rmax)
+    return r, x_best
+
+
+def periodic_spline(pts: np.ndarray, npoints: int) -> np.ndarray:
+    """Resample a closed curve (last row == first row) with a periodic cubic spline.
+
+    Parameters
+    ----------
+    pts : ndarray of shape (m + 1, k)
+        Closed curve sampled at the uniform parameter ``t = linspace(0, 1, m + 1)``.
+    npoints : int
+        Number of output points (closed: the last equals the first).
+
+    Returns
+    -------
+    ndarray of shape (npoints, k)
+    """
+    P = np.asarray(pts, dtype=float)[:-1]
+    m = P.shape[0]
+    h = 1.0 / m
+    A = 4.0 * np.eye(m)
+    idx = np.arange(m)
+    A[idx, (idx + 1) % m] += 1.0
+    A[idx, (idx - 1) % m] += 1.0
+    rhs = 6.0 * (np.roll(P, -1, axis=0) - 2 * P + np.roll(P, 1, axis=0)) / h ** 2
+    M = np.linalg.solve(A, rhs)
+    t = np.linspace(0.0, 1.0, npoints)
+    k = np.minimum((t / h).astype(int), m - 1)
+    tau = (t - k * h) / h  # local coordinate in [0, 1]
+    P0, P1 = P[k], P[(k + 1) % m]
+    M0, M1 = M[k], M[(k + 1) % m]
+    a, b = (1 - tau)[:, None], tau[:, None]
+    return (a * P0 + b * P1
+            + ((a ** 3 - a) * M0 + (b ** 3 - b) * M1) * h ** 2 / 6.0)
