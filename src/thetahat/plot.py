@@ -1,0 +1,240 @@
+"""Matplotlib drawings of profiles, contours and MINOS contour matrices.
+
+Pure views: every function receives arrays already computed (by
+:mod:`thetahat.intervals` through :class:`~thetahat.Minuit`) and draws them on the current
+axes (or a new figure for the matrix), with iminuit's look and return values. matplotlib
+is imported inside the functions, so ``import thetahat`` never needs it.
+
+Levels: the contour of confidence ``cl`` is where the profiled cost rises by
+``errordef * factor_2d(cl)``; the 1-D interval of ``cl`` by ``errordef * factor_1d(cl)``
+(see :mod:`thetahat.intervals._cl`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+__all__ = ["draw_profile", "draw_mnprofile", "draw_contour", "draw_mncontour",
+           "draw_mnmatrix"]
+
+
+def _pyplot():
+    from matplotlib import pyplot as plt
+    return plt
+
+
+def _cl_label(cl: Any) -> str:
+    if cl is None:
+        return "0.68"
+    c = float(cl)
+    return f"{c:g}σ" if c >= 1 else f"{c:g}"
+
+
+def draw_profile(x: Any, y: Any, *, name: str, band: tuple[float, float, float] | None = None,
+                 text: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Draw a 1-D cost scan ``y(x)`` of parameter ``name`` on the current axes.
+
+    Parameters
+    ----------
+    x, y : array_like
+        Parameter values and cost values.
+    name : str
+        Parameter name (x label).
+    band : (value, lo, up) or None
+        Best value and interval ends: a dashed line at ``value`` and a grey band
+        ``[lo, up]``; ``None`` draws neither.
+    text : bool
+        Title ``name = value - (value-lo) + (up-value)``.
+
+    Returns
+    -------
+    x, y : ndarray
+    """
+    plt = _pyplot()
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if x.shape != y.shape or x.ndim != 1:
+        raise ValueError(f"x and y must be 1-D of equal length, got {x.shape}, {y.shape}")
+    plt.plot(x, y)
+    plt.xlabel(name)
+    plt.ylabel("FCN")
+    if band is not None:
+        v, lo, up = (float(t) for t in band)
+        plt.axvline(v, color="k", linestyle="--")
+        plt.axvspan(lo, up, facecolor="0.8")
+        if text:
+            plt.title(f"{name} = {v:.3g} - {v - lo:.3g} + {up - v:.3g}", fontsize="large")
+    return x, y
+
+
+def draw_mnprofile(x: Any, y: Any, *, name: str,
+                   band: tuple[float, float, float] | None = None,
+                   text: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Draw a profiled-cost scan; same drawing and arguments as :func:`draw_profile`."""
+    return draw_profile(x, y, name=name, band=band, text=text)
+
+
+def draw_contour(x: Any, y: Any, F: Any, *, xname: str, yname: str,
+                 levels: Sequence[float] | None = None,
+                 center: tuple[float, float] | None = None) -> Any:
+    """Draw iso-cost lines of ``F[i, j] = cost(x[i], y[j])``.
+
+    Parameters
+    ----------
+    x, y : array_like
+        Grids, lengths ``nx`` and ``ny``.
+    F : array_like of shape (nx, ny)
+        Cost values.
+    xname, yname : str
+        Axis labels.
+    levels : sequence of float, optional
+        Cost levels of the lines (increasing); matplotlib's choice when ``None``.
+    center : (float, float), optional
+        Best values: dashed cross lines.
+
+    Returns
+    -------
+    matplotlib.contour.QuadContourSet
+    """
+    plt = _pyplot()
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    F = np.asarray(F, dtype=float)
+    if F.shape != (x.size, y.size):
+        raise ValueError(f"F must have shape ({x.size}, {y.size}), got {F.shape}")
+    if levels is None:
+        cs = plt.contour(x, y, F.T)
+    else:
+        lv = sorted(float(t) for t in levels)
+        cs = plt.contour(x, y, F.T, lv)
+    plt.clabel(cs)
+    plt.xlabel(xname)
+    plt.ylabel(yname)
+    if center is not None:
+        plt.axvline(center[0], color="k", ls="--")
+        plt.axhline(center[1], color="k", ls="--")
+    return cs
+
+
+def draw_mncontour(curves: Mapping[Any, Any], *, xname: str, yname: str) -> Any:
+    """Draw closed MINOS contours, one per confidence level, as a labelled ContourSet.
+
+    Parameters
+    ----------
+    curves : mapping cl -> ndarray of shape (N, 2)
+        Closed curves (last point equals the first), keyed by their ``cl``.
+    xname, yname : str
+        Axis labels.
+
+    Returns
+    -------
+    matplotlib.contour.ContourSet
+        One level per ``cl`` (as iminuit's ``draw_mncontour``).
+    """
+    plt = _pyplot()
+    from matplotlib.contour import ContourSet
+    from matplotlib.path import Path
+
+    if not curves:
+        raise ValueError("curves is empty: nothing to draw")
+    items = sorted(curves.items(), key=lambda kv: 0.68 if kv[0] is None else float(kv[0]))
+    levels, segs, kinds = [], [], []
+    for cl, pts in items:
+        p = np.asarray(pts, dtype=float)
+        if p.ndim != 2 or p.shape[1] != 2 or p.shape[0] < 3:
+            raise ValueError(f"curve for cl={cl!r} must have shape (N >= 3, 2), "
+                             f"got {p.shape}")
+        levels.append(0.68 if cl is None else float(cl))
+        segs.append([p])
+        kinds.append([np.array([Path.MOVETO] + [Path.LINETO] * (len(p) - 2)
+                               + [Path.CLOSEPOLY], dtype=np.uint8)])
+    ax = plt.gca()
+    cs = ContourSet(ax, levels, segs, kinds)
+    allp = np.concatenate([s[0] for s in segs])
+    ax.update_datalim(allp)
+    ax.autoscale_view()
+    fmt = {lv: _cl_label(cl) for lv, (cl, _) in zip(levels, items)}
+    plt.clabel(cs, fmt=fmt)
+    plt.xlabel(xname)
+    plt.ylabel(yname)
+    return cs
+
+
+def draw_mnmatrix(profiles: Mapping[str, Any], contours: Mapping[tuple[str, str], Any], *,
+                  names: Sequence[str], values: Mapping[str, float], fval: float,
+                  errordef: float, figsize: Any = None,
+                  cl: Any = None) -> tuple[Any, np.ndarray]:
+    """Matrix of 1-D profiled costs (diagonal) and 2-D MINOS contours (lower triangle).
+
+    Parameters
+    ----------
+    profiles : mapping name -> (x, fvals)
+        Profiled cost of each parameter.
+    contours : mapping (xname, yname) -> mapping cl -> (N, 2) curve
+        Contours of each pair, ``xname`` before ``yname`` in ``names``.
+    names : sequence of str
+        Parameters in display order.
+    values : mapping name -> float
+        Best values (dashed lines).
+    fval, errordef : float
+        Minimum cost and cost rise of one sigma; profiles are drawn as
+        ``fvals - fval`` with horizontal lines at each ``errordef * factor_1d(cl)``.
+    figsize : tuple, optional
+        Figure size; defaults to about 2.5 inches per parameter.
+    cl : float, sequence or None, optional
+        Confidence levels; taken from the contour keys when ``None``.
+
+    Returns
+    -------
+    fig, ax : Figure, ndarray of Axes of shape (n, n)
+    """
+    plt = _pyplot()
+    from .intervals._cl import factor_1d
+
+    names = list(names)
+    n = len(names)
+    if n == 0:
+        raise ValueError("names is empty: no free parameters to draw")
+    if cl is None:
+        keys = [k for c in contours.values() for k in c]
+        cls = list(dict.fromkeys(keys)) or [None]
+    else:
+        cls = [cl] if np.ndim(cl) == 0 else list(cl)
+    if figsize is None:
+        figsize = (2.5 * n + 1, 2.5 * n + 1)
+    fig, ax = plt.subplots(n, n, figsize=figsize, squeeze=False,
+                           constrained_layout=True)
+    colors = plt.rcParams["axes.prop_cycle"].by_key().get("color", ["C0"])
+    for i, yn in enumerate(names):
+        for j, xn in enumerate(names):
+            a = ax[i, j]
+            if j > i:
+                a.set_visible(False)
+                continue
+            if i == j:
+                x, f = (np.asarray(t, dtype=float) for t in profiles[xn])
+                a.plot(x, f - fval, color="k")
+                for k, c in enumerate(cls):
+                    a.axhline(errordef * factor_1d(c), color=colors[k % len(colors)],
+                              ls=":")
+                a.axvline(values[xn], color="k", ls="--", lw=0.8)
+                a.set_ylim(bottom=0)
+            else:
+                curves = contours.get((xn, yn))
+                swap = curves is None
+                if swap:
+                    curves = contours[(yn, xn)]
+                for k, (c, pts) in enumerate(curves.items()):
+                    p = np.asarray(pts, dtype=float)
+                    px, py = (p[:, 1], p[:, 0]) if swap else (p[:, 0], p[:, 1])
+                    a.plot(px, py, color=colors[k % len(colors)], label=_cl_label(c))
+                a.plot(values[xn], values[yn], "+k")
+                if i == 1 and j == 0 and len(cls) > 1:
+                    a.legend(fontsize="small")
+            if i == n - 1:
+                a.set_xlabel(xn)
+            if j == 0 and i > 0:
+                a.set_ylabel(yn)
+    return fig, ax
