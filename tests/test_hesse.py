@@ -115,7 +115,9 @@ def test_reuses_gradient_values():
     from thetahat.solvers.mn_gradient import gradient_full
     _, _, st, _ = gradient_full(f, x, f(x), GradState(gstep, g2), 1.0, None)
     r = hesse(f, x, f(x), opts, known=st)
-    assert r.nfcn == 4 * 3 // 2  # only the off-diagonal calls remain
+    # the diagonal comes from the gradient; left: the noise check (two calls per
+    # parameter, consistent at once for a quadratic) and the off-diagonal calls
+    assert r.nfcn == 2 * 4 + 4 * 3 // 2
     np.testing.assert_allclose(r.hess, h, rtol=1e-6, atol=1e-6)  # as test_quadratic_exact
 
 
@@ -131,3 +133,15 @@ def test_numerical_gradient_accuracy():
     np.testing.assert_allclose(g, exact, rtol=1e-6)
     np.testing.assert_allclose(g2, np.diag(_nonquad_hess(x)), rtol=1e-3)  # as above
     assert nfcn >= 6 and np.all(gstep > 0)
+
+
+def test_noisy_function_larger_steps():
+    # F = 100 + quadratic + uniform noise of 1e-5 (relative 1e-7, far above double
+    # precision): the noise check moves to larger steps instead of returning garbage
+    f0, h, c = _quadratic(3, seed=4)
+    rng = np.random.default_rng(1)
+    f = lambda x: 100.0 + f0(x) + 1e-5 * rng.uniform(-1, 1)
+    r = hesse(f, c, f(c), MigradOptions())
+    d = np.sqrt(np.diag(h))
+    # at steps of 0.1 sigma the sag is 0.01; noise / sag ~ 1e-3, times a few for 4 points
+    assert np.max(np.abs(r.hess - h) / np.outer(d, d)) < 0.05

@@ -14,6 +14,12 @@ At the point x (internal coordinates) with value F (F. James, MINUIT Reference M
    already within the strategy's tolerance of the optimal one; a step that leaves the
    function's domain (a non-finite value) is halved without counting a cycle. Values F(x ± h e_i) that
    MIGRAD's last gradient computed at the same point with the same steps are reused.
+1b. noise check (strategies 1, 2): g2_i is recomputed with a four times larger step; if
+   the two disagree by more than 10⁻³, F may be noisier than its precision says, and
+   the larger step (16 times less sensitive to noise) is taken and checked in turn, while
+   it stays below 0.1 σ_i (truncation error then ~1e-3); a step already that large is
+   not checked. A smooth F keeps the small step, since the off-diagonal formula below has
+   an O(h) truncation error.
 2. off-diagonal: one more call per pair,
 
        H_ij = (F(x + h_i e_i + h_j e_j) - F(x + h_i e_i) - F(x + h_j e_j) + F) / (h_i h_j).
@@ -63,6 +69,31 @@ class HesseResult:
 
 class _CallLimit(Exception):
     pass
+
+
+def _noise_check(call, x: NDArray, i: int, fval: float, g2i: float, gi: float, fp: float,
+                 hi: float, errordef: float) -> tuple[float, float, float, float]:
+    """g2_i confirmed at a four times larger step, or taken from larger steps (step 1b)."""
+    sigma = np.sqrt(2.0 * errordef / g2i)
+    while 4.0 * hi <= 0.1 * sigma:
+        h4 = 4.0 * hi
+        xp = x.copy()
+        xp[i] += h4
+        xm = x.copy()
+        xm[i] -= h4
+        a, b = call(xp), call(xm)
+        if not (np.isfinite(a) and np.isfinite(b)):
+            break
+        g2_4 = (a + b - 2.0 * fval) / (h4 * h4)
+        if g2_4 <= 0:
+            break
+        if abs(g2_4 - g2i) <= 1e-3 * g2_4:
+            break  # smooth: keep the smaller step (HESSE's off-diagonals err by O(h))
+        # otherwise rounding or noise may dominate the smaller step: the larger one has
+        # 16 times less of it and a truncation error ~t^2 / 12
+        g2i, gi, fp, hi = g2_4, (a - b) / (2.0 * h4), a, h4
+        sigma = np.sqrt(2.0 * errordef / g2i)
+    return g2i, gi, fp, hi
 
 
 def make_posdef(h: NDArray) -> tuple[NDArray, bool]:
@@ -172,6 +203,9 @@ def hesse(fcn: Callable[[NDArray], float], x: NDArray, fval: float, options: Any
                 prev = g2i
                 if cyc < ncyc:
                     h[i] = hn
+            if strategy >= 1 and g2[i] > 0 and np.isfinite(g2[i]):
+                g2[i], g[i], fplus[i], gstep[i] = _noise_check(
+                    call, x, i, fval, g2[i], g[i], fplus[i], gstep[i], errordef)
         bad = (g2 == 0) | ~np.isfinite(g2)
         if np.any(bad):
             i = int(np.flatnonzero(bad)[0])

@@ -102,7 +102,10 @@ def optimal_steps(x: NDArray, fval: float, g2: NDArray, errordef: float,
     eps = _eps(precision)
     eps2 = 2.0 * eps ** 0.5
     t = 2.0 * (eps * (abs(fval) + errordef) / errordef) ** 0.25
-    aimsag = errordef * t * t
+    # rounding and noise of large sums grow with |F|: a sag of at least 16 sqrt(eps) |F|,
+    # but never more than (0.1 sigma)^2 of sag, so that truncation stays ~1e-3
+    aimsag = min(max(errordef * t * t, 16.0 * eps ** 0.5 * (abs(fval) + errordef)),
+                 0.01 * errordef)
     hmin = 8.0 * eps2 * (np.abs(x) + eps2)
     a = np.abs(g2)
     good = (a > 1e-300) & (a < np.inf)  # no warnings on 0, tiny, inf or NaN curvature
