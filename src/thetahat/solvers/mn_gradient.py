@@ -7,17 +7,19 @@ For each parameter i, with step h_i, two function values give the central estima
 
 The step is chosen from the curvature, as a fraction t of the parameter's standard
 deviation σ_i = sqrt(2 · errordef / g2_i), so that the sag of the function over the step
-is g2 h²/2 = errordef · t². The fraction balances truncation against rounding for the
-central second derivative (error ~ t² from fourth derivatives, ~ 4 ε|F| / (errordef t²)
-from rounding), with a margin for the amplification of rounding errors by strong
-correlations (a quadratic cost has no truncation error at all, so larger steps are free):
+is g2 h²/2 = errordef · t² (the "aimsag"). The fraction balances truncation against
+rounding for the central second derivative (error ~ t² from fourth derivatives,
+~ 4 ε|F| / (errordef t²) from rounding), with a margin for the amplification of rounding
+errors by strong correlations:
 
-    t = 2 (ε (|F| + errordef) / errordef)^(1/4),
+    sag = errordef · t²,   t = 2 (ε (|F| + errordef) / errordef)^(1/4),
 
-with ε the relative precision of F (about 2e-4 for |F| ~ 1, 3e-3 for a likelihood
-of |F| ~ 10⁴). HESSE's forward off-diagonal formula then has an O(t) error from third
-derivatives, ~1e-3 relative at worst. Steps are kept above the rounding floor of x itself,
-8 ε₂ (|x_i| + ε₂) with ε₂ = 2 sqrt(ε) (as MINUIT), and below ``hmax`` when given.
+with ε the relative precision of F. Sums of many terms carry rounding noise that grows
+with |F|, so, as MINUIT's step rule does (sag ∝ sqrt(ε) |F|, measured on iminuit), the sag
+is at least 16 sqrt(ε) (|F| + errordef); it is at most 0.01 errordef (t ≤ 0.1, where the
+truncation error of the second derivative is ~1e-3). For |F| ~ 1 that gives t ~ 1e-3,
+for a likelihood of |F| ~ 10⁴ t ~ 0.07. Steps are kept above the rounding floor of x
+itself, 8 ε₂ (|x_i| + ε₂) with ε₂ = 2 sqrt(ε) (as MINUIT), and below ``hmax`` when given.
 
 A gradient evaluation costs 2n calls and yields g2 as a by-product, which sets the steps
 of the next evaluation (the :class:`GradState` carried between iterations). As in MINUIT
