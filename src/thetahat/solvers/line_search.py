@@ -22,8 +22,10 @@ Algorithm (Nocedal & Wright, *Numerical Optimization*, 2nd ed., Algorithms 3.5 a
 2. *Zoom.*  With ``a_lo`` the best point (satisfying sufficient decrease) and ``a_hi`` the
    other end, the next trial is the minimiser of the cubic interpolating both ends
    (quadratic if the far derivative is unusable, bisection if neither is), safeguarded to
-   lie in the middle 80 % of the bracket.  The bracket shrinks until a trial satisfies both
-   conditions.
+   lie inside the bracket, at least 0.1 % of its width from either end; if the bracket did
+   not shrink by a factor 0.66 over the last two trials the next trial bisects it (the
+   safeguard of Moré & Thuente, ACM TOMS 20 (1994) 286).  The bracket shrinks until a
+   trial satisfies both conditions.
 
 If ``a_max`` is reached while ``phi`` still decreases, ``a_max`` is returned (it satisfies
 sufficient decrease; a bounded solver cannot go further).  Non-finite ``phi`` at a trial is
@@ -167,6 +169,7 @@ def strong_wolfe(phi_dphi: Callable[[float], tuple[float, float]], phi0: float, 
     else:
         return fail()
 
+    widths: list[float] = []
     # zoom: lo satisfies sufficient decrease and has the lowest phi; (hi - lo) * phi'(lo) < 0
     while nfev < maxiter:
         a_lo, f_lo, d_lo = lo
@@ -182,9 +185,11 @@ def strong_wolfe(phi_dphi: Callable[[float], tuple[float, float]], phi0: float, 
             a = _cubic_min(a_lo, f_lo, d_lo, a_hi, f_hi, d_hi)
         if not math.isfinite(a) and math.isfinite(f_hi):
             a = _quad_min(a_lo, f_lo, d_lo, a_hi, f_hi)
-        margin = 0.1 * width
-        if not (left + margin <= a <= right - margin):
+        margin = 1e-3 * width
+        slow = len(widths) >= 2 and width > 0.66 * widths[-2]
+        if slow or not (left + margin <= a <= right - margin):
             a = 0.5 * (a_lo + a_hi)
+        widths.append(width)
         f, d = phi_dphi(a)
         nfev += 1
         if not armijo(a, f) or f >= f_lo:

@@ -1,0 +1,367 @@
+"""Linear least squares: ``lsq_linear`` (scipy's interface) and ``linear_fit``.
+
+A model linear in its parameters, ``y(x) = sum_k c_k f_k(x)``, has the design matrix
+``A_ik = f_k(x_i)``.  With data ``y_i`` and standard deviations ``sigma_i`` the chi-square
+
+    chi2(c) = || W^(1/2) (A c - y) ||^2,      W = diag(1 / sigma_i^2),
+
+is quadratic, so its minimum is found in one step.  Let ``A_w = W^(1/2) A`` (whitened
+design) and ``y_w = W^(1/2) y``; with the thin SVD ``A_w = U S V^T``
+
+    c_hat = V S^+ U^T y_w,              cov(c_hat) = (A^T W A)^-1 = V (S^+)^2 V^T,
+
+where ``S^+`` inverts singular values above ``s_max max(m, k) eps`` and zeros the rest
+(the minimum-norm solution of a rank-deficient problem).  The Hessian of ``chi2`` is
+``2 A^T W A``, hence ``cov = 2 H^-1`` (MINUIT's ``errordef = 1``).  The condition number
+``s_max / s_min`` of ``A_w`` measures how many digits the solution can lose; above
+``1e10`` (or at rank deficiency) :class:`IllConditionedWarning` is issued.
+
+``lsq_linear`` minimises ``||A x - b||^2 / 2`` subject to ``lb <= x <= ub``.  The
+unbounded solution comes from the SVD (``numpy.linalg.lstsq``); if it is feasible it is
+returned (status 3).  Otherwise both ``method='trf'`` and ``method='bvls'`` use the
+bounded-variable least-squares active-set method (:mod:`thetahat.solvers.bvls`), which
+terminates at the exact constrained minimiser; the names are kept for compatibility.
+``lsq_solver='lsmr'`` is accepted and solved exactly as well.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ._optimize_result import OptimizeResult
+from ._warnings import ThetahatWarning
+from .solvers.bvls import bvls, kkt_violation
+
+__all__ = ["IllConditionedWarning", "LinearFitResult", "linear_fit", "lsq_linear"]
+
+_EPS = np.finfo(float).eps
+COND_LIMIT = 1e10
+
+_LSQ_MESSAGES = {
+    -1: "The algorithm was not able to make progress on the last iteration.",
+    0: "The maximum number of iterations is exceeded.",
+    1: "The first-order optimality measure is less than `tol`.",
+    2: "The relative change of the cost function is less than `tol`.",
+    3: "The unconstrained solution is optimal.",
+}
+
+
+class IllConditionedWarning(ThetahatWarning):
+    """The design matrix is rank-deficient or its condition number exceeds 1e10."""
+
+
+def _as_matrix(A: Any) -> np.ndarray:
+    if hasattr(A, "toarray"):  # scipy sparse
+        return np.asarray(A.toarray(), dtype=float)
+    if hasattr(A, "matmat") and hasattr(A, "shape"):  # LinearOperator
+        return np.asarray(A.matmat(np.eye(A.shape[1])), dtype=float)
+    try:
+        return np.asarray(A, dtype=float)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"A must be a 2-d array of real numbers, got {type(A).__name__}") \
+            from e
+
+
+def _check_finite(arr: np.ndarray, name: str) -> None:
+    bad = np.argwhere(~np.isfinite(arr))
+    if bad.size:
+        idx = tuple(int(i) for i in bad[0])
+        where = idx[0] if len(idx) == 1 else idx
+        raise ValueError(f"{name}[{', '.join(map(str, np.atleast_1d(where)))}] = "
+                         f"{arr[idx]} is not finite")
+
+
+def _parse_bounds(bounds: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
+    if hasattr(bounds, "lb") and hasattr(bounds, "ub"):
+        lb, ub = bounds.lb, bounds.ub
+    else:
+        try:
+            lb, ub = bounds
+        except (TypeError, ValueError) as e:
+            raise ValueError("bounds must be a (lb, ub) pair of scalars or arrays") from e
+    lo = np.asarray(lb, dtype=float)
+    hi = np.asarray(ub, dtype=float)
+    for name, v in (("lb", lo), ("ub", hi)):
+        if v.ndim > 1 or (v.ndim == 1 and v.size != n):
+            raise ValueError(f"bounds {name} must be a scalar or have shape ({n},), got "
+                             f"shape {v.shape}")
+    lo = np.broadcast_to(lo, (n,)).copy()
+    hi = np.broadcast_to(hi, (n,)).copy()
+    for i in range(n):
+        if np.isnan(lo[i]) or np.isnan(hi[i]):
+            raise ValueError(f"bounds[{i}] = ({lo[i]}, {hi[i]}) contains NaN")
+        if lo[i] > hi[i]:
+            raise ValueError(f"bounds: lower bound lb[{i}] = {lo[i]} exceeds upper bound "
+                             f"ub[{i}] = {hi[i]}")
+    return lo, hi
+
+
+def lsq_linear(A: Any, b: Any, bounds: Any = (-np.inf, np.inf), method: str = "trf",
+               tol: float = 1e-10, lsq_solver: str | None = None,
+               lsmr_tol: float | str | None = None, max_iter: int | None = None,
+               verbose: int = 0, *, lsmr_maxiter: int | None = None) -> OptimizeResult:
+    """Linear least squares with bounds: ``min ||A x - b||^2 / 2``, ``lb <= x <= ub``.
+
+    Parameters
+    ----------
+    A : array_like, sparse matrix or LinearOperator, shape (m, n)
+    b : array_like, shape (m,)
+    bounds : (lb, ub) or ``Bounds``
+        Scalars or arrays of shape (n,); ``±inf`` for none.
+    method : {'trf', 'bvls'}
+        Both solve the bounded problem exactly with BVLS (see the module docstring).
+    tol : float
+        Tolerance of the optimality test.
+    lsq_solver, lsmr_tol, lsmr_maxiter : optional
+        Accepted for compatibility; the unbounded solve is always the exact SVD.
+    max_iter : int, optional
+        Limit of BVLS iterations.
+    verbose : {0, 1, 2}
+        Print a summary at the end when positive.
+
+    Returns
+    -------
+    OptimizeResult
+        ``x, cost, fun, optimality, active_mask, unbounded_sol, nit, status, message,
+        success`` with scipy's meaning.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from thetahat import lsq_linear
+    >>> A = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    >>> res = lsq_linear(A, [1.0, 2.0, 3.0], bounds=(0, 1.5))
+    >>> [round(float(v), 6) for v in res.x], res.active_mask.tolist()
+    [[1.0, 1.5], [0, 1]]
+    """
+    if method not in ("trf", "bvls"):
+        raise ValueError(f"method must be 'trf' or 'bvls', got {method!r}")
+    if lsq_solver not in (None, "exact", "lsmr"):
+        raise ValueError(f"lsq_solver must be None, 'exact' or 'lsmr', got {lsq_solver!r}")
+    if verbose not in (0, 1, 2):
+        raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
+    if not tol > 0:
+        raise ValueError(f"tol must be positive, got {tol!r}")
+    if max_iter is not None and int(max_iter) <= 0:
+        raise ValueError(f"max_iter must be None or positive, got {max_iter!r}")
+    A = _as_matrix(A)
+    if A.ndim != 2:
+        raise ValueError(f"A must be 2-dimensional, got shape {A.shape}")
+    b = np.asarray(b, dtype=float)
+    if b.ndim != 1:
+        raise ValueError(f"b must be 1-dimensional, got shape {b.shape}")
+    m, n = A.shape
+    if b.size != m:
+        raise ValueError(f"inconsistent shapes between A {A.shape} and b {b.shape}")
+    _check_finite(A, "A")
+    _check_finite(b, "b")
+    lo, hi = _parse_bounds(bounds, n)
+    unbounded = np.linalg.lstsq(A, b, rcond=None)
+    x_free = unbounded[0]
+    if np.all((x_free >= lo) & (x_free <= hi)):
+        x, mask, nit, status = x_free, np.zeros(n, dtype=int), 0, 3
+        optimality = kkt_violation(A.T @ (A @ x - b), mask)
+    else:
+        r = bvls(A, b, lo, hi, tol=tol, max_iter=max_iter)
+        x, mask, nit = r.x, r.active_mask, r.nit
+        status = 1 if r.converged else 0
+        optimality = r.optimality
+    fun = A @ x - b
+    cost = 0.5 * float(fun @ fun)
+    res = OptimizeResult(x=x, cost=cost, fun=fun, optimality=optimality, active_mask=mask,
+                         unbounded_sol=unbounded, nit=nit, status=status,
+                         message=_LSQ_MESSAGES[status], success=status > 0)
+    if verbose:
+        print(res.message)
+        print(f"Number of iterations {nit}, initial cost "
+              f"{0.5 * float(b @ b):.4e}, final cost {cost:.4e}, first-order optimality "
+              f"{optimality:.2e}.")
+    return res
+
+
+@dataclass(frozen=True)
+class LinearFitResult:
+    """Result of :func:`linear_fit`.
+
+    Attributes
+    ----------
+    coefficients : ndarray, shape (k,)
+        Best-fit coefficients ``c_k``.
+    covariance : ndarray, shape (k, k)
+        ``(A^T W A)^-1`` (pseudo-inverse if rank-deficient); with ``yerr=None`` unit
+        errors are assumed (see :attr:`scaled_covariance`).
+    errors : ndarray, shape (k,)
+        ``sqrt(diag(covariance))``.
+    chi2 : float
+        ``sum ((y - A c) / yerr)^2``.
+    ndof : int
+        ``m - rank``.
+    rank : int
+        Numerical rank of the whitened design matrix.
+    condition_number : float
+        ``s_max / s_min`` of the whitened design matrix (``inf`` if singular).
+    residuals : ndarray, shape (m,)
+        ``y - A c``.
+    design : ndarray, shape (m, k)
+        The design matrix ``A`` (not whitened).
+    basis : sequence of callables or None
+        The basis functions, if given, to evaluate the model at new points.
+    """
+
+    coefficients: np.ndarray
+    covariance: np.ndarray
+    errors: np.ndarray
+    chi2: float
+    ndof: int
+    rank: int
+    condition_number: float
+    residuals: np.ndarray
+    design: np.ndarray = field(repr=False)
+    basis: Sequence[Callable] | None = field(default=None, repr=False)
+
+    @property
+    def x(self) -> np.ndarray:
+        """Alias of :attr:`coefficients` (scipy's name)."""
+        return self.coefficients
+
+    @property
+    def correlation(self) -> np.ndarray:
+        """Correlation matrix of the coefficients."""
+        d = np.sqrt(np.diag(self.covariance))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self.covariance / np.outer(d, d)
+
+    @property
+    def scaled_covariance(self) -> np.ndarray:
+        """``covariance * chi2 / ndof``: errors estimated from the scatter of the data
+        (``curve_fit``'s ``absolute_sigma=False``)."""
+        return self.covariance * (self.chi2 / self.ndof if self.ndof > 0 else np.inf)
+
+    @property
+    def pvalue(self) -> float:
+        """Chi-square probability ``P(chi2' > chi2)`` for ``ndof`` degrees of freedom."""
+        from scipy.stats import chi2 as _chi2
+        return float(_chi2.sf(self.chi2, self.ndof)) if self.ndof > 0 else float("nan")
+
+    def __call__(self, x: Any) -> np.ndarray:
+        """Evaluate the fitted model at ``x`` (needs callable basis functions)."""
+        if self.basis is None:
+            raise TypeError("the model can only be evaluated when basis functions were given")
+        return _design(self.basis, np.asarray(x, dtype=float)) @ self.coefficients
+
+
+def _design(basis: Sequence[Callable], x: np.ndarray) -> np.ndarray:
+    cols = []
+    shape = np.shape(x)
+    for k, f in enumerate(basis):
+        if not callable(f):
+            raise TypeError(f"basis[{k}] must be callable, got {type(f).__name__}")
+        col = np.asarray(f(x), dtype=float)
+        try:
+            col = np.broadcast_to(col, shape)
+        except ValueError as e:
+            raise ValueError(f"basis[{k}] returned shape {col.shape}, expected {shape}") from e
+        cols.append(col.reshape(-1))
+    return np.column_stack(cols)
+
+
+def linear_fit(basis: Any, x: Any, y: Any, yerr: Any = None) -> LinearFitResult:
+    """Fit a model linear in its coefficients, ``y = sum_k c_k f_k(x)``, in one step.
+
+    Parameters
+    ----------
+    basis : sequence of callables or array_like, shape (m, k)
+        Basis functions ``f_k(x)`` (each returns an array like ``x``, or a scalar), or the
+        design matrix itself (then ``x`` is ignored and may be None).
+    x : array_like, shape (m,)
+        Values of the independent variable.
+    y : array_like, shape (m,)
+        Data.
+    yerr : float or array_like, shape (m,), optional
+        Standard deviations of ``y`` (positive); unit errors when omitted.
+
+    Returns
+    -------
+    LinearFitResult
+
+    Warns
+    -----
+    IllConditionedWarning
+        When the whitened design matrix is rank-deficient or its condition number exceeds
+        ``1e10``; the minimum-norm solution is returned.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from thetahat import linear_fit
+    >>> x = np.array([0.0, 1.0, 2.0, 3.0])
+    >>> r = linear_fit([lambda t: 1.0, lambda t: t], x, 1.0 + 2.0 * x)
+    >>> np.round(r.coefficients, 12).tolist(), r.ndof
+    ([1.0, 2.0], 2)
+    """
+    funcs = None
+    if isinstance(basis, (list, tuple)) and basis and all(callable(f) for f in basis):
+        funcs = list(basis)
+        if x is None:
+            raise ValueError("x is required when basis is a list of functions")
+        xa = np.asarray(x, dtype=float)
+        if xa.ndim != 1:
+            raise ValueError(f"x must be 1-dimensional, got shape {xa.shape}")
+        _check_finite(xa, "x")
+        A = _design(funcs, xa)
+        for k in range(A.shape[1]):
+            bad = np.flatnonzero(~np.isfinite(A[:, k]))
+            if bad.size:
+                i = int(bad[0])
+                raise ValueError(f"basis[{k}] is not finite at x[{i}] = {xa[i]} "
+                                 f"(design matrix entry [{i}, {k}] = {A[i, k]})")
+    else:
+        if callable(basis):
+            raise TypeError("basis must be a list of callables or a design matrix")
+        A = _as_matrix(basis)
+        if A.ndim != 2:
+            raise ValueError(f"design matrix (basis) must be 2-dimensional, got shape "
+                             f"{A.shape}")
+        _check_finite(A, "basis")
+    m, k = A.shape
+    ya = np.asarray(y, dtype=float)
+    if ya.shape != (m,):
+        raise ValueError(f"y must have shape ({m},) to match the design matrix, got "
+                         f"{ya.shape}")
+    _check_finite(ya, "y")
+    if yerr is None:
+        w = np.ones(m)
+    else:
+        e = np.broadcast_to(np.asarray(yerr, dtype=float), (m,))
+        bad = np.flatnonzero(~(np.isfinite(e) & (e > 0)))
+        if bad.size:
+            i = int(bad[0])
+            raise ValueError(f"yerr[{i}] = {e[i]} must be positive and finite")
+        w = 1.0 / e
+    Aw = A * w[:, None]
+    yw = ya * w
+    U, s, Vt = np.linalg.svd(Aw, full_matrices=False)
+    cutoff = (s[0] if s.size else 0.0) * max(m, k) * _EPS
+    keep = s > cutoff
+    rank = int(np.count_nonzero(keep))
+    s_inv = np.where(keep, 1.0 / np.where(keep, s, 1.0), 0.0)
+    coef = Vt.T @ (s_inv * (U.T @ yw))
+    cov = (Vt.T * s_inv**2) @ Vt
+    cov = 0.5 * (cov + cov.T)
+    smin = s[-1] if s.size else 0.0
+    cond = float(s[0] / smin) if smin > 0 else float("inf")
+    if rank < k or cond > COND_LIMIT:
+        why = (f"rank-deficient (rank {rank} < {k} coefficients)" if rank < k
+               else "ill-conditioned")
+        warnings.warn(f"design matrix is {why}; condition number {cond:.3g}; the "
+                      "minimum-norm solution is returned and its errors may be meaningless",
+                      IllConditionedWarning, stacklevel=2)
+    resid = ya - A @ coef
+    chi2 = float(np.sum((resid * w) ** 2))
+    return LinearFitResult(coefficients=coef, covariance=cov, errors=np.sqrt(np.diag(cov)),
+                           chi2=chi2, ndof=m - rank, rank=rank, condition_number=cond,
+                           residuals=resid, design=A, basis=funcs)
