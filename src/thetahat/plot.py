@@ -153,8 +153,10 @@ def draw_mncontour(curves: Mapping[Any, Any], *, xname: str, yname: str) -> Any:
     ax = plt.gca()
     cs = ContourSet(ax, levels, segs, kinds)
     allp = np.concatenate([s[0] for s in segs])
-    ax.update_datalim(allp)
-    ax.autoscale_view()
+    lo, hi = allp.min(axis=0), allp.max(axis=0)
+    pad = 0.05 * (hi - lo)
+    ax.set_xlim(lo[0] - pad[0], hi[0] + pad[0])  # ContourSet's sticky edges clip the
+    ax.set_ylim(lo[1] - pad[1], hi[1] + pad[1])  # outermost curve otherwise
     fmt = {lv: _cl_label(cl) for lv, (cl, _) in zip(levels, items)}
     plt.clabel(cs, fmt=fmt)
     plt.xlabel(xname)
