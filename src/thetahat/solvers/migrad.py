@@ -9,10 +9,11 @@ F. James & M. Winkler, Minuit2 User's Guide):
   HESSE matrix); with an analytic gradient g2 still comes from one numerical pass;
 - at x with gradient g, step along p = -V g with a line search on φ(α) = F(x + α p):
   try α = 1; if F does not fall by at least 10⁻⁴ α |gᵀp|, fit a parabola through φ(0),
-  φ'(0) = gᵀp and the last trial and move to its minimum (kept within [0.1, 0.5] of the
-  last trial, at most 8 trials); when α = 1 is accepted but the parabola through φ(0),
-  φ'(0), φ(1) puts the minimum outside [0.8, 1.25] (V poor along p), one more trial there
-  (at most α = 4), kept if lower;
+  φ'(0) = gᵀp and the last trial and move to its minimum (kept within [0.05, 0.5] of the
+  last trial, at most 8 trials); once a trial α is accepted, if the parabola through
+  φ(0), φ'(0), φ(α) puts the minimum outside [0.8 α, 1.25 α] (V poor along p), one more
+  trial there (at most 4 α), kept if lower (these constants were tuned on quadratic bowls,
+  Rosenbrock and Moré–Garbow–Hillstrom problems against iminuit's call counts);
 - update V with the BFGS formula (s = Δx, y = Δg, used only when sᵀy > 0)
 
       V ← V + (1 + yᵀVy / sᵀy) ssᵀ / sᵀy - (s yᵀV + V y sᵀ) / sᵀy;
@@ -411,7 +412,7 @@ def _iterate(f, gradient, cur: _Point, goal: float, get_state, errordef: float) 
     return niter
 
 
-_LS_LO, _LS_HI, _LS_MAX = 0.8, 1.25, 4.0
+_LS_LO, _LS_HI, _LS_MAX, _LS_CLIP = 0.8, 1.25, 4.0, 0.05
 
 
 def _line_search(f: Callable[[NDArray], float], x: NDArray, f0: float, p: NDArray,
@@ -427,7 +428,7 @@ def _line_search(f: Callable[[NDArray], float], x: NDArray, f0: float, p: NDArra
         if np.isfinite(fa):
             denom = 2.0 * (fa - f0 - slope * alpha)
             anew = -slope * alpha * alpha / denom if denom > 0 else 0.5 * alpha
-            anew = min(max(anew, 0.1 * alpha), 0.5 * alpha)
+            anew = min(max(anew, _LS_CLIP * alpha), 0.5 * alpha)
         else:
             anew = 0.5 * alpha
         alpha = anew
@@ -436,14 +437,13 @@ def _line_search(f: Callable[[NDArray], float], x: NDArray, f0: float, p: NDArra
             best_a, best_f = alpha, fa
     else:
         return best_a, best_f
-    if alpha == 1.0:
-        # the parabola through F(0), F'(0) and F(1) puts the minimum at a_min; when that
-        # is far from 1 the metric is poor along p and one more trial pays off
-        denom = 2.0 * (fa - f0 - slope)
-        if denom > 0:
-            amin = min(-slope / denom, _LS_MAX)
-            if amin > _LS_HI or amin < _LS_LO:
-                fe = f(x + amin * p)
-                if fe < fa:
-                    return amin, fe
+    # the parabola through F(0), F'(0) and F(alpha) puts the minimum at a_min; when that
+    # is far from alpha the metric is poor along p and one more trial pays off
+    denom = 2.0 * (fa - f0 - slope * alpha)
+    if denom > 0:
+        amin = min(-slope * alpha * alpha / denom, _LS_MAX * alpha)
+        if amin > _LS_HI * alpha or amin < _LS_LO * alpha:
+            fe = f(x + amin * p)
+            if fe < fa:
+                return amin, fe
     return (alpha, fa) if fa < best_f or best_a == 0.0 else (best_a, best_f)
