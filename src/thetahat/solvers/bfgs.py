@@ -24,7 +24,8 @@ counts are comparable):
   ``xrtol (xrtol + ||x||)`` (status 0).
 
 If the line search fails to satisfy the curvature condition but found a strict decrease,
-the step is taken and the update skipped when ``y.s <= 0`` (more robust than stopping).
+that step is taken (the update is skipped if ``y.s <= 0``) and the run stops with
+status 2: such failures happen when differences of ``f`` are at rounding level.
 
 Reference: J. Nocedal and S. J. Wright, *Numerical Optimization*, 2nd ed., ch. 6.
 """
@@ -159,8 +160,8 @@ def bfgs(fg: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray,
             Hy = H @ y
             H += rho * ((1.0 + rho * float(y @ Hy)) * np.outer(s, s)
                         - np.outer(s, Hy) - np.outer(Hy, s))
-        if not ls.success and ys <= 0.0 and _norm(g, opt.norm) > opt.gtol:
-            status = 2
+        if not ls.success and _norm(g, opt.norm) > opt.gtol:
+            status = 2  # the decrease found was kept, but the search is at rounding level
             break
     return BFGSResult(x=x, fun=float(f), jac=g, hess_inv=H, nit=k, status=status,
                       message=MESSAGES[status])

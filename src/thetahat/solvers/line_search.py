@@ -32,7 +32,8 @@ sufficient decrease; a bounded solver cannot go further).  Non-finite ``phi`` at
 treated as a failure of sufficient decrease, so the search backs off.
 
 The search reports failure when the bracket becomes narrower than ``xtol`` relative to its
-position, when ``|phi'(a_lo)|`` times its width is below the rounding level
+position or below 1 % of the best step (then ``phi'`` contradicts ``phi``, as with
+difference gradients at their truncation level), when ``|phi'(a_lo)|`` times its width is below the rounding level
 ``4 eps |phi(a_lo)|`` (no visible change of ``phi`` is possible inside it), or when
 ``maxiter`` trials were used; the best point found with a strict decrease
 is then returned with ``success=False`` so that the caller may still use it.
@@ -177,6 +178,8 @@ def strong_wolfe(phi_dphi: Callable[[float], tuple[float, float]], phi0: float, 
         width = abs(a_hi - a_lo)
         if width <= xtol * max(abs(a_lo), abs(a_hi)):
             break
+        if a_lo > 0.0 and width <= 1e-2 * a_lo:
+            break  # step known to 1 %: phi' is inconsistent with phi (noisy derivatives)
         if width * abs(d_lo) <= _ROUNDING * max(abs(f_lo), 1e-300):
             break  # no change of phi above rounding is possible inside the bracket
         left, right = min(a_lo, a_hi), max(a_lo, a_hi)

@@ -21,7 +21,7 @@ vertex into the box (vertices of the start simplex beyond a bound are first refl
 
 Stop when ``max_j ||x_j - x_0||_inf <= xatol`` and ``max_j |f_j - f_0| <= fatol``
 (status 0), or when ``maxfev`` evaluations (status 1) or ``maxiter`` iterations
-(status 2) are used.
+(status 2) are used.  As in scipy, building the start simplex counts as iteration 1.
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ def nelder_mead(f: Callable[[np.ndarray], float], x0: np.ndarray,
     fsim = np.array([ev(v) for v in sim])
     order = np.argsort(fsim, kind="stable")
     sim, fsim = sim[order], fsim[order]
-    nit = 0
+    nit = 1  # scipy's convention: building the start simplex counts as an iteration
     status = 0
     while True:
         if (np.max(np.abs(sim[1:] - sim[0])) <= opt.xatol
