@@ -37,12 +37,13 @@ The covariance of the parameters is 2 · errordef · H⁻¹.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from math import isfinite
 from typing import Any, Callable
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ..solvers.mn_gradient import STEP_RATIO, GradState, optimal_steps
+from ..solvers.mn_gradient import STEP_RATIO, GradState, _aimsag
 
 __all__ = ["HesseResult", "hesse", "make_posdef"]
 
@@ -74,7 +75,7 @@ class _CallLimit(Exception):
 def _noise_check(call, x: NDArray, i: int, fval: float, g2i: float, gi: float, fp: float,
                  hi: float, errordef: float) -> tuple[float, float, float, float]:
     """g2_i confirmed at a four times larger step, or taken from larger steps (step 1b)."""
-    sigma = np.sqrt(2.0 * errordef / g2i)
+    sigma = (2.0 * errordef / g2i) ** 0.5
     while 4.0 * hi <= 0.1 * sigma:
         h4 = 4.0 * hi
         xp = x.copy()
@@ -82,7 +83,7 @@ def _noise_check(call, x: NDArray, i: int, fval: float, g2i: float, gi: float, f
         xm = x.copy()
         xm[i] -= h4
         a, b = call(xp), call(xm)
-        if not (np.isfinite(a) and np.isfinite(b)):
+        if not (isfinite(a) and isfinite(b)):
             break
         g2_4 = (a + b - 2.0 * fval) / (h4 * h4)
         if g2_4 <= 0:
@@ -92,7 +93,7 @@ def _noise_check(call, x: NDArray, i: int, fval: float, g2i: float, gi: float, f
         # otherwise rounding or noise may dominate the smaller step: the larger one has
         # 16 times less of it and a truncation error ~t^2 / 12
         g2i, gi, fp, hi = g2_4, (a - b) / (2.0 * h4), a, h4
-        sigma = np.sqrt(2.0 * errordef / g2i)
+        sigma = (2.0 * errordef / g2i) ** 0.5
     return g2i, gi, fp, hi
 
 
@@ -150,6 +151,7 @@ def hesse(fcn: Callable[[NDArray], float], x: NDArray, fval: float, options: Any
         and np.array_equal(known.x, x)
     if reuse:
         h = np.array(known.h, dtype=float)
+    aimsag, eps2 = _aimsag(fval, errordef, prec)
     ncyc = _CYCLES.get(strategy, 3)
     g2tol = _G2TOL.get(strategy, 0.05)
     ratio_ok = STEP_RATIO.get(strategy, 1.5)
@@ -172,16 +174,17 @@ def hesse(fcn: Callable[[NDArray], float], x: NDArray, fval: float, options: Any
             prev = np.nan
             cyc = halvings = 0
             while cyc < ncyc:
-                if cyc == 0 and halvings == 0 and reuse and np.isfinite(known.fplus[i]) \
-                        and np.isfinite(known.fminus[i]):
+                if cyc == 0 and halvings == 0 and reuse and isfinite(known.fplus[i]) \
+                        and isfinite(known.fminus[i]):
                     fp, fm = float(known.fplus[i]), float(known.fminus[i])
                 else:
                     xp = x.copy()
                     xp[i] += h[i]
+                    xm = x.copy()
+                    xm[i] -= h[i]
                     fp = call(xp)
-                    xp[i] = x[i] - h[i]
-                    fm = call(xp)
-                if not (np.isfinite(fp) and np.isfinite(fm)):
+                    fm = call(xm)
+                if not (isfinite(fp) and isfinite(fm)):
                     h[i] *= 0.5  # left the function's domain: smaller step
                     g2[i] = np.nan
                     halvings += 1
@@ -189,21 +192,23 @@ def hesse(fcn: Callable[[NDArray], float], x: NDArray, fval: float, options: Any
                         break
                     continue
                 cyc += 1
-                g2i = (fp + fm - 2.0 * fval) / (h[i] * h[i])
-                g[i] = (fp - fm) / (2.0 * h[i])
-                g2[i], fplus[i], gstep[i] = g2i, fp, h[i]
+                hi = float(h[i])
+                g2i = (fp + fm - 2.0 * fval) / (hi * hi)
+                g[i] = (fp - fm) / (2.0 * hi)
+                g2[i], fplus[i], gstep[i] = g2i, fp, hi
                 if g2i == 0.0:
                     if cyc < ncyc:
                         h[i] *= 10.0  # flat at this scale: look further out
                     continue
-                hn = optimal_steps(x[i:i + 1], fval, np.array([g2i]), errordef, prec)[0]
-                stable = np.isfinite(prev) and abs(g2i - prev) <= g2tol * abs(g2i)
-                if stable or 1.0 / ratio_ok < hn / h[i] < ratio_ok:
+                hn = max((2.0 * aimsag / abs(g2i)) ** 0.5 if abs(g2i) > 1e-300 else hi,
+                         8.0 * eps2 * (abs(float(x[i])) + eps2))
+                stable = isfinite(prev) and abs(g2i - prev) <= g2tol * abs(g2i)
+                if stable or 1.0 / ratio_ok < hn / hi < ratio_ok:
                     break  # g2 settled, or the step is already about right
                 prev = g2i
                 if cyc < ncyc:
                     h[i] = hn
-            if strategy >= 1 and g2[i] > 0 and np.isfinite(g2[i]):
+            if strategy >= 1 and 0 < g2[i] < np.inf:
                 g2[i], g[i], fplus[i], gstep[i] = _noise_check(
                     call, x, i, fval, g2[i], g[i], fplus[i], gstep[i], errordef)
         bad = (g2 == 0) | ~np.isfinite(g2)

@@ -267,7 +267,7 @@ def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
             attempts += 1
             if strategy == 0:
                 break
-            if v_hesse is not None and edm < goal and min(cur.dcov, _dcovar(v, v_hesse)) < 0.05:
+            if v_hesse is not None and edm < goal and min(cur.dcov(), _dcovar(v, v_hesse)) < 0.05:
                 break  # a few updates of HESSE's matrix: it is still accurate
             # ---- verify with HESSE ----
             h = hesse(f, x, fval, options, step0=state.gstep, max_nfcn=1 << 62,
@@ -361,11 +361,15 @@ def _escape(f, x: NDArray, fval: float, g: NDArray, hraw: NDArray, errordef: flo
 class _Point:
     """The current iterate; updated in place so that a call-limit exit keeps the best."""
 
-    __slots__ = ("x", "fval", "g", "v", "dcov")
+    __slots__ = ("x", "fval", "g", "v", "vprev")
 
     def __init__(self, x: NDArray, fval: float, g: NDArray, v: NDArray) -> None:
         self.x, self.fval, self.g, self.v = x, fval, g, v
-        self.dcov = np.inf  # relative change of V by the last update
+        self.vprev = None  # V before the last update
+
+    def dcov(self) -> float:
+        """Relative change of V by the last update (MINUIT's DCOVAR); inf if none."""
+        return np.inf if self.vprev is None else _dcovar(self.v, self.vprev)
 
 
 def _iterate(f, gradient, cur: _Point, goal: float, get_state, errordef: float) -> int:
@@ -403,12 +407,11 @@ def _iterate(f, gradient, cur: _Point, goal: float, get_state, errordef: float) 
         vold, v = v, _bfgs(v, s, gnew - g)
         g = gnew
         edm = float(0.5 * g @ v @ g)
-        cur.dcov = _dcovar(v, vold)
         if edm < 0:  # V not positive definite: reset
             v = reset()
             edm = float(0.5 * g @ v @ g)
-            cur.dcov = np.inf
-        cur.x, cur.fval, cur.g, cur.v = xnew, fnew, g, v
+            vold = None
+        cur.x, cur.fval, cur.g, cur.v, cur.vprev = xnew, fnew, g, v, vold
     return niter
 
 

@@ -43,6 +43,7 @@ that component one-sided, with g2 unknown (0) and the step halved for the next c
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -101,19 +102,24 @@ def optimal_steps(x: NDArray, fval: float, g2: NDArray, errordef: float,
     fallback : ndarray, optional
         Steps where g2 gives none.
     """
-    eps = _eps(precision)
-    eps2 = 2.0 * eps ** 0.5
-    t = 2.0 * (eps * (abs(fval) + errordef) / errordef) ** 0.25
-    # rounding and noise of large sums grow with |F|: a sag of at least 16 sqrt(eps) |F|,
-    # but never more than (0.1 sigma)^2 of sag, so that truncation stays ~1e-3
-    aimsag = min(max(errordef * t * t, 16.0 * eps ** 0.5 * (abs(fval) + errordef)),
-                 0.01 * errordef)
+    aimsag, eps2 = _aimsag(fval, errordef, precision)
     hmin = 8.0 * eps2 * (np.abs(x) + eps2)
     a = np.abs(g2)
     good = (a > 1e-300) & (a < np.inf)  # no warnings on 0, tiny, inf or NaN curvature
     h = np.sqrt(2.0 * aimsag / np.where(good, a, 1.0))
     h = np.where(good, h, 0.1 if fallback is None else fallback)
     return np.maximum(h, hmin)
+
+
+def _aimsag(fval: float, errordef: float, precision: float | None) -> tuple[float, float]:
+    """The sag of F over a step (module docstring) and MINUIT's ε₂ = 2 sqrt(ε)."""
+    eps = _eps(precision)
+    t = 2.0 * (eps * (abs(fval) + errordef) / errordef) ** 0.25
+    # rounding and noise of large sums grow with |F|: a sag of at least 16 sqrt(eps) |F|,
+    # but never more than (0.1 sigma)^2 of sag, so that truncation stays ~1e-3
+    aimsag = min(max(errordef * t * t, 16.0 * eps ** 0.5 * (abs(fval) + errordef)),
+                 0.01 * errordef)
+    return aimsag, 2.0 * eps ** 0.5
 
 
 def gradient_full(fcn: Callable[[NDArray], float], x: NDArray, fval: float,
@@ -125,56 +131,60 @@ def gradient_full(fcn: Callable[[NDArray], float], x: NDArray, fval: float,
     With ``sigma_frac`` > 0, a component whose step lies between the tuned step and
     ``sigma_frac`` standard deviations is not re-evaluated (accurate enough for a seed).
     """
+    # scalar Python per component: for the small n of fits it beats numpy's per-call cost
     x = np.array(x, dtype=float)
     n = x.size
-    h = np.full(n, 0.1) if state is None else np.array(state.gstep, dtype=float)
-    h = np.where(np.isfinite(h) & (h > 0), h, 0.1)
-    if hmax is not None:
-        h = np.minimum(h, hmax)
+    xs = x.tolist()
+    h0 = [0.1] * n if state is None else np.asarray(state.gstep, dtype=float).tolist()
+    hm = [math.inf] * n if hmax is None else np.asarray(hmax, dtype=float).tolist()
+    h = [min(v if (v > 0 and v < math.inf) else 0.1, m) for v, m in zip(h0, hm)]
     ratio_ok = STEP_RATIO.get(strategy, 1.5)
-    g = np.zeros(n)
-    g2 = np.zeros(n)
-    fp = np.full(n, np.nan)
-    fm = np.full(n, np.nan)
-    hused = h.copy()
-    hnext = h.copy()
-    todo = np.arange(n)
+    aimsag, eps2 = _aimsag(float(fval), errordef, precision)
+    g = [0.0] * n
+    g2 = [0.0] * n
+    fp = [math.nan] * n
+    fm = [math.nan] * n
+    hused = list(h)
+    todo = range(n)
     nfcn = 0
     fval = float(fval)
     for cycle in range(max(1, cycles)):
+        retune = []
         for i in todo:
             hi = h[i]
             xp = x.copy()
-            xp[i] += hi
+            xp[i] = xs[i] + hi
             xm = x.copy()
-            xm[i] -= hi
-            fp[i] = fcn(xp)
-            fm[i] = fcn(xm)
-        nfcn += 2 * todo.size
-        a, b, ht = fp[todo], fm[todo], h[todo]
-        hused[todo] = ht
-        fa, fb = np.isfinite(a), np.isfinite(b)
-        both = fa & fb
-        with np.errstate(invalid="ignore", over="ignore"):
-            g[todo] = np.where(both, (a - b) / (2.0 * ht),
-                               np.where(fa, (a - fval) / ht,
-                                        np.where(fb, (fval - b) / ht, 0.0)))
-            g2[todo] = np.where(both, (a + b - 2.0 * fval) / (ht * ht), 0.0)
-        hnext[todo] = np.where(both, hnext[todo], 0.5 * ht)
-        ok = (g2 != 0) & np.isfinite(g2)
-        hopt = optimal_steps(x, fval, g2, errordef, precision, fallback=hnext)
-        if hmax is not None:
-            hopt = np.minimum(hopt, hmax)
-        hnext = np.where(ok, hopt, hnext)
-        r = hnext / h
-        retune = (r > ratio_ok) | (r < 1.0 / ratio_ok)
-        if sigma_frac > 0:
-            sig = np.sqrt(2.0 * errordef / np.where(ok, np.abs(g2), 1.0))
-            retune &= (r > ratio_ok) | (h > sigma_frac * sig)
-        todo = np.flatnonzero(ok & retune)
-        h = hnext.copy()
-        if todo.size == 0:
+            xm[i] = xs[i] - hi
+            a = float(fcn(xp))
+            b = float(fcn(xm))
+            nfcn += 2
+            fp[i], fm[i], hused[i] = a, b, hi
+            fa, fb = math.isfinite(a), math.isfinite(b)
+            if fa and fb:
+                g[i] = (a - b) / (2.0 * hi)
+                c = (a + b - 2.0 * fval) / (hi * hi)
+                g2[i] = c
+            else:  # one side outside the function's domain: one-sided, smaller step
+                g[i] = (a - fval) / hi if fa else ((fval - b) / hi if fb else 0.0)
+                g2[i] = c = 0.0
+                h[i] = 0.5 * hi
+            ac = abs(c)
+            if not (ac > 1e-300 and ac < math.inf):
+                continue  # no curvature to tune the step with
+            hn = max((2.0 * aimsag / ac) ** 0.5, 8.0 * eps2 * (abs(xs[i]) + eps2))
+            hn = min(hn, hm[i])
+            r = hn / hi
+            h[i] = hn
+            if r > ratio_ok or (r < 1.0 / ratio_ok
+                                and not (sigma_frac > 0 and hi <= sigma_frac
+                                         * (2.0 * errordef / ac) ** 0.5)):
+                retune.append(i)
+        todo = retune
+        if not todo:
             break
+    h, g, g2 = np.array(h), np.array(g), np.array(g2)
+    fp, fm, hused = np.array(fp), np.array(fm), np.array(hused)
     st = GradState(gstep=h, g2=g2, x=x, h=hused, fplus=fp, fminus=fm)
     return g, g2, st, nfcn
 
