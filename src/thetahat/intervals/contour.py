@@ -209,7 +209,7 @@ def _ray(refit: Callable, ix: int, iy: int, p0: np.ndarray, d: np.ndarray,
             if not math.isfinite(sec) or sec <= r:
                 r = 2.0 * r
             else:
-                r = min(max(sec, 1.1 * r), 4.0 * r)
+                r = min(sec, 4.0 * r)
         elif math.isfinite(sec) and lo < sec < hi and len(pts) < 8:
             eps = 1e-3 * (hi - lo)
             r = min(max(sec, lo + eps), hi - eps)

@@ -7,23 +7,33 @@ cost
 
 minimised over the other free parameters. The interval ``[x0 + lower, x0 + upper]`` is
 where ``F_prof(v) - fval <= T`` with ``T = errordef * factor`` (``factor`` from
-:mod:`thetahat.intervals._cl`, 1 for one sigma). Each side is found separately, by root
-finding on the distance ``u = |v - x0| >= 0``.
+:mod:`thetahat.intervals._cl`, 1 for one sigma). Each side ``s = +-1`` is found
+separately, by root finding on the distance ``u = |v - x0| >= 0``.
 
-Root finding. Near the minimum ``F_prof(x0 + s u) - fval ~ T (u / u*)**2``, so the
-transformed function
+Model. Write ``q(u) = sqrt(max(F_prof(x0 + s u) - fval, 0))``. Expanding the profile
+about its minimum, ``F_prof - fval = errordef (u / e)**2 (1 + c s u + O(u**2))`` with ``e``
+the parabolic (HESSE) error, since the curvature of the profile at the minimum is
+``1 / C_ii``. Hence
 
-    h(u) = sqrt(max(F_prof(x0 + s u) - fval, 0)) - sqrt(T)
+    q(u) = a u + b u**2 + O(u**3),   a = sqrt(errordef) / e,   b ~ s * const,
 
-is close to linear in ``u`` and the secant step through ``(0, -sqrt T)`` and the first
-trial point solves it exactly when the profile is parabolic. The first trial is the
-parabolic estimate ``u = error * sqrt(factor)``. Later steps are secants through the last
-two points, safeguarded by a bracket ``[u_lo, u_hi]`` (``h(u_lo) < 0 < h(u_hi)``): a
-secant step that leaves the bracket, or that does not halve it in two steps, is replaced by
-bisection; before a bracket exists the extrapolation is limited to a factor 4 and at least
-1.2 of the current ``u``. Iteration stops when ``|F_prof - fval - T| <= tol * T`` (which
-gives ``u`` to about ``tol / 2`` relative) or when the bracket is narrower than
-``tol * u * 1e-2``.
+and the crossing ``q(u*) = sqrt(T)`` of the model is the stable root
+``u* = 2 sqrt(T) / (a + sqrt(a**2 + 4 b sqrt(T)))``. Steps:
+
+1. first trial: on the first side the parabolic estimate ``u = e sqrt(factor)`` (``a``
+   from HESSE, ``b = 0``); on the second side the model root with ``a`` and ``b = -b_other``
+   fitted on the first side (the slope at the minimum is shared, the cubic term changes
+   sign with ``s``), which also corrects an inaccurate HESSE error;
+2. with one trial point ``(u1, q1)``: that ``a``, and ``b = (q1 - a u1) / u1**2``;
+3. with two or more: ``a, b`` interpolate the last two points (``q(0) = 0`` is built in).
+
+A parabolic profile is thus solved by the first trial; a skewed one typically needs two
+refits per side. Every step is safeguarded by a bracket ``[u_lo, u_hi]`` with
+``q(u_lo) < sqrt T < q(u_hi)``: a model root that leaves it, or that fails to halve it in
+two steps, is replaced by regula falsi or bisection; before a bracket exists a step grows
+``u`` by at most a factor 4 (a doubling when the model has no root). Iteration stops when
+``|F_prof - fval - T| <= tol * T`` (``u`` to about ``tol / 2`` relative) or when the
+bracket is narrower than ``1e-2 * tol * u``.
 
 Each ``F_prof`` evaluation is one call of the ``refit(fixed, start)`` closure with
 ``theta_i`` fixed at ``v``, warm-started from the previous conditional minimum moved along
@@ -60,28 +70,93 @@ RefitLike = Callable[[dict, np.ndarray], Any]
 _MAXITER = 30
 
 
+def _model_root(a: float, b: float, sq: float) -> float:
+    """Positive root of ``a u + b u**2 = sq`` (``a > 0``), or nan if there is none."""
+    disc = a * a + 4.0 * b * sq
+    if not (a > 0 and disc >= 0 and math.isfinite(disc)):
+        return math.nan
+    return 2.0 * sq / (a + math.sqrt(disc))
+
+
+class _Side:
+    """Bracketed root search for ``q(u) = sqrt(T)`` on one side."""
+
+    def __init__(self, a: float, sq: float) -> None:
+        self.a, self.sq = a, sq
+        self.pts: list[tuple[float, float]] = []  # (u, q) of finite evaluations
+        self.lo, self.hi = 0.0, math.inf  # q(lo) < sq < q(hi)
+        self.qlo, self.qhi = 0.0, math.inf
+        self.widths: list[float] = []
+        self.b = math.nan
+
+    def add(self, u: float, q: float) -> None:
+        self.pts.append((u, q))
+        if q < self.sq:
+            if u >= self.lo:
+                self.lo, self.qlo = u, q
+        elif u <= self.hi:
+            self.hi, self.qhi = u, q
+
+    def model(self) -> tuple[float, float]:
+        """``(a, b)`` of ``q = a u + b u**2`` from the latest points."""
+        good = [(u, q) for u, q in self.pts if q > 0]
+        if len(good) >= 2:
+            (u1, q1), (u2, q2) = good[-2], good[-1]
+            det = u1 * u2 * (u2 - u1)
+            if det != 0:
+                a = (q1 * u2 * u2 - q2 * u1 * u1) / det
+                b = (q2 * u1 - q1 * u2) / det
+                if a > 0:
+                    return a, b
+        if good:
+            u1, q1 = good[-1]
+            return self.a, (q1 - self.a * u1) / (u1 * u1)
+        return self.a, 0.0
+
+    def next_u(self) -> float:
+        u = self.pts[-1][0]
+        a, b = self.model()
+        self.b = b
+        r = _model_root(a, b, self.sq)
+        lo, hi = self.lo, self.hi
+        if not math.isfinite(hi):  # no bracket yet: go outward, at most 4x
+            if not math.isfinite(r) or r <= u:
+                return 2.0 * u
+            return min(r, 4.0 * u)
+        self.widths.append(hi - lo)
+        slow = len(self.widths) >= 3 and self.widths[-1] > 0.5 * self.widths[-3]
+        if slow:
+            self.widths.clear()
+            return 0.5 * (lo + hi)
+        if not (math.isfinite(r) and lo < r < hi):
+            r = math.nan
+            if math.isfinite(self.qhi) and self.qhi != self.qlo:  # regula falsi
+                r = lo + (self.sq - self.qlo) * (hi - lo) / (self.qhi - self.qlo)
+            if not lo < r < hi:
+                return 0.5 * (lo + hi)
+        eps = 1e-3 * (hi - lo)  # keep off the bracket ends
+        return min(max(r, lo + eps), hi - eps)
+
+
 def _side(refit: RefitLike, i: int, sign: int, x0: float, values: np.ndarray,
-          u0: float, umax: float, fval: float, target: float, tol: float,
+          a: float, b_hint: float, umax: float, fval: float, target: float, tol: float,
           newmin: float, ncall: int | None, slope: np.ndarray | None) -> dict:
     """Find ``u > 0`` with ``F_prof(x0 + sign*u) - fval = target`` on one side."""
-    st = math.sqrt(target)
+    sq = math.sqrt(target)
+    search = _Side(a, sq)
     nfcn = 0
-    # path of conditional minima, as (u, values) for warm starts
-    path: list[tuple[float, np.ndarray]] = [(0.0, values)]
-    pts: list[tuple[float, float]] = [(0.0, -st)]  # (u, h(u))
-    lo, hi = 0.0, math.inf  # bracket
-    hlo, hhi = -st, math.inf
-    width_hist: list[float] = []
-    u = min(u0, umax)
+    path: list[tuple[float, np.ndarray]] = [(0.0, values)]  # conditional minima
+    u = _model_root(a, b_hint, sq)
+    if not math.isfinite(u):
+        u = sq / a
+    u = min(u, umax)
     out = dict(offset=u, valid=False, at_limit=False, at_max_fcn=False, new_min=False)
-    last_valid = True
     for _ in range(_MAXITER):
         v = x0 + sign * u
-        # warm start: linear extrapolation along the profile path
         ua, xa = path[-1]
-        if len(path) >= 2:
+        if len(path) >= 2 and path[-2][0] != ua:
             ub, xb = path[-2]
-            start = xa + (xa - xb) * ((u - ua) / (ua - ub)) if ua != ub else xa.copy()
+            start = xa + (xa - xb) * ((u - ua) / (ua - ub))
         elif slope is not None:
             start = xa + slope * (sign * (u - ua))
         else:
@@ -91,69 +166,39 @@ def _side(refit: RefitLike, i: int, sign: int, x0: float, values: np.ndarray,
         r = refit({i: v}, start)
         nfcn += int(r.nfcn)
         d = float(r.fval) - fval
-        last_valid = bool(r.valid) and math.isfinite(d)
+        ok = bool(r.valid) and math.isfinite(d)
         out["offset"] = u
-        if last_valid and d < -newmin:
+        if ok and d < -newmin:
             out["new_min"] = True
             break
-        if last_valid:
+        if ok:
             path.append((u, np.asarray(r.values, dtype=float)))
-        h = (math.sqrt(d) if d > 0 else 0.0) - st if math.isfinite(d) else math.inf
+            del path[:-2]
         if math.isfinite(d) and abs(d - target) <= tol * target:
-            out["valid"] = last_valid
+            out["valid"] = ok
             break
-        if h < 0:
-            if u >= umax:  # at the limit and still below the target
-                out["at_limit"] = True
-                break
-            if u >= lo:
-                lo, hlo = u, h
-        elif u <= hi:
-            hi, hhi = u, h
+        q = math.sqrt(d) if d > 0 else (0.0 if math.isfinite(d) else math.inf)
+        if q < sq and u >= umax:  # at the limit and still below the target
+            out["at_limit"] = True
+            break
+        search.add(u, q)
         if ncall is not None and nfcn >= ncall:
             out["at_max_fcn"] = True
             break
-        if math.isfinite(hi) and hi - lo <= 1e-2 * tol * hi:
-            out["valid"] = last_valid
+        if math.isfinite(search.hi) and search.hi - search.lo <= 1e-2 * tol * search.hi:
+            out["valid"] = ok
             break
-        pts.append((u, h))
-        unew = _next_u(pts, lo, hi, hlo, hhi, u, width_hist)
-        u = min(unew, umax)
-    else:
-        out["valid"] = False
+        u = min(search.next_u(), umax)
     out["nfcn"] = nfcn
+    a_fit, b_fit = search.model() if search.pts else (a, math.nan)
+    out["a"], out["b"] = (a_fit, b_fit) if out["valid"] else (math.nan, math.nan)
     return out
-
-
-def _next_u(pts: Sequence[tuple[float, float]], lo: float, hi: float, hlo: float,
-            hhi: float, u: float, width_hist: list[float]) -> float:
-    (ua, ha), (ub, hb) = pts[-2], pts[-1]
-    sec = ub - hb * (ub - ua) / (hb - ha) if hb != ha and math.isfinite(hb) else math.nan
-    if not math.isfinite(hi):  # no bracket yet: extrapolate outward, bounded
-        if not math.isfinite(sec) or sec < 1.2 * u:
-            return 2.0 * u if not math.isfinite(sec) or hb <= ha else 1.2 * u
-        return min(sec, 4.0 * u)
-    width_hist.append(hi - lo)
-    # regula falsi on the bracket is the fallback for a secant that leaves it
-    inside = math.isfinite(sec) and lo < sec < hi
-    slow = len(width_hist) >= 3 and width_hist[-1] > 0.5 * width_hist[-3]
-    if not inside:
-        if math.isfinite(hhi) and hhi != hlo:
-            sec = lo - hlo * (hi - lo) / (hhi - hlo)
-            inside = lo < sec < hi
-    if not inside or slow:
-        if slow:
-            width_hist.clear()
-        return 0.5 * (lo + hi)
-    # keep a minimum distance from the bracket ends
-    eps = 1e-3 * (hi - lo)
-    return min(max(sec, lo + eps), hi - eps)
 
 
 def minos_one(refit: RefitLike, *, index: int, values: Sequence[float],
               errors: Sequence[float], limits: Sequence[tuple[float, float]],
               fval: float, errordef: float, factor: float = 1.0,
-              ncall: int | None = None, tol: float = 1e-3,
+              ncall: int | None = None, tol: float = 2e-3,
               cov: np.ndarray | None = None, newmin_tol: float = 1e-3) -> dict:
     """MINOS interval of parameter ``index``.
 
@@ -213,21 +258,26 @@ def minos_one(refit: RefitLike, *, index: int, values: Sequence[float],
     lower_lim, upper_lim = (float(limits[i][0]), float(limits[i][1]))
     x0 = float(x[i])
     target = errordef * factor
-    u0 = e * math.sqrt(factor)
+    a = math.sqrt(errordef) / e  # slope of sqrt(F_prof - fval) at the minimum
     slope = None
     if cov is not None:
         c = np.asarray(cov, dtype=float)
         if c.shape == (n, n) and c[i, i] > 0:
             slope = c[:, i] / c[i, i]
-    res = {}
+    res: dict[str, dict] = {}
+    b_hint = 0.0
     for name, sign, umax in (("upper", 1, upper_lim - x0), ("lower", -1, x0 - lower_lim)):
         umax = max(umax, 0.0)
         if umax == 0.0:  # sitting on the limit
             res[name] = dict(offset=0.0, valid=False, at_limit=True, at_max_fcn=False,
                              new_min=False, nfcn=0)
             continue
-        res[name] = _side(refit, i, sign, x0, x, u0, umax, fval, target, tol,
+        res[name] = _side(refit, i, sign, x0, x, a, b_hint, umax, fval, target, tol,
                           newmin_tol * errordef, ncall, slope)
+        a_fit, b_fit = res[name]["a"], res[name]["b"]
+        if math.isfinite(b_fit) and a_fit > 0:
+            # the slope at the minimum is common to both sides, the skewness flips sign
+            a, b_hint = a_fit, -b_fit
     lo, up = res["lower"], res["upper"]
     return dict(
         number=i,

@@ -1,0 +1,148 @@
+"""MINOS and MNCONTOUR of thetahat against iminuit in one run.
+
+For each seed-001 problem (straight-line chi2, unbinned and binned Gaussian peak on a
+flat background with limits) both libraries fit from the same start, then we time
+
+1. ``minos()`` on all parameters (wall time, best of several repeats) and count the cost
+   calls it used (``nfcn`` summed over the ``MError`` entries);
+2. ``mncontour`` of the first two parameters with ``size=40``;
+3. the interval algorithms alone, driven by an iminuit-based ``refit`` closure, so the
+   number of refits (not the engine) is measured.
+
+Key columns: ``ratio`` = thetahat / iminuit (< 1: thetahat faster or fewer calls).
+
+Run: ``.venv/bin/python benchmarks/run.py intervals``
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+from scipy import stats
+
+from _timing import best_time, table
+
+
+def line(x, m, c):
+    return m * x + c
+
+
+def pdf(x, z, mu, sigma):
+    return z * stats.norm.pdf(x, mu, sigma) + (1 - z) * 0.5
+
+
+def cdf(xe, z, mu, sigma):
+    return z * stats.norm.cdf(xe, mu, sigma) + (1 - z) * (xe + 1) / 2
+
+
+def _peak():
+    rng = np.random.default_rng(1)
+    return np.append(rng.normal(0.0, 0.1, 400), rng.uniform(-1, 1, 1000))
+
+
+def problems(costmod):
+    x = np.linspace(0, 1, 11)
+    y = line(x, 1.0, 2.0) + np.random.default_rng(0).normal(0, 0.1, 11)
+    xs = _peak()
+    n, xe = np.histogram(xs, bins=50, range=(-1, 1))
+    lim = dict(z=(0, 1), mu=(-1, 1), sigma=(0, None))
+    return {
+        "line": (costmod.LeastSquares(x, y, 0.1, line), dict(m=5.0, c=5.0), {}),
+        "unbinned": (costmod.UnbinnedNLL(xs, pdf), dict(z=0.4, mu=0.0, sigma=0.2), lim),
+        "binned": (costmod.BinnedNLL(n, xe, cdf), dict(z=0.4, mu=0.0, sigma=0.2), lim),
+    }
+
+
+def fitted(M, cost, start, limits):
+    m = M(cost, **start)
+    for k, v in limits.items():
+        m.limits[k] = v
+    m.migrad()
+    m.hesse()
+    return m
+
+
+def iminuit_refit(m, cost):
+    """refit closure for the pure interval functions, from iminuit's Minuit."""
+    from iminuit import Minuit
+
+    errors, limits, names = np.array(m.errors), list(m.limits), m.parameters
+    counter = SimpleNamespace(refits=0)
+
+    def refit(fixed, start):
+        counter.refits += 1
+        mm = Minuit(cost, *start, name=names)
+        mm.errors, mm.limits = errors, limits
+        for i, v in fixed.items():
+            mm.values[i] = v
+            mm.fixed[i] = True
+        mm.migrad()
+        return SimpleNamespace(fval=mm.fval, values=np.array(mm.values), valid=mm.valid,
+                               nfcn=mm.nfcn)
+
+    return refit, counter
+
+
+def main() -> None:
+    import iminuit.cost as icost
+    from iminuit import Minuit as IMinuit
+
+    import thetahat.cost as tcost
+    from thetahat import Minuit as TMinuit
+    from thetahat.intervals.minos import minos_one
+
+    tp, ip = problems(tcost), problems(icost)
+    rows = []
+    for name in tp:
+        mt = fitted(TMinuit, *tp[name])
+        mi = fitted(IMinuit, *ip[name])
+        tt = best_time(lambda: mt.minos(), repeat=5)
+        ti = best_time(lambda: mi.minos(), repeat=5)
+        nt = sum(e.nfcn for e in mt.merrors.values())
+        ni = sum(e.nfcn for e in mi.merrors.values())
+        dev = max(abs(mt.merrors[k].lower / mi.merrors[k].lower - 1)
+                  + abs(mt.merrors[k].upper / mi.merrors[k].upper - 1)
+                  for k in mi.parameters)
+        rows.append([name, "minos", tt * 1e3, ti * 1e3, tt / ti, nt, ni, nt / ni, dev])
+        a, b = mi.parameters[:2]
+        tt = best_time(lambda: mt.mncontour(a, b, size=40), repeat=3)
+        ti = best_time(lambda: mi.mncontour(a, b, size=40), repeat=3)
+        n0 = mt.nfcn
+        mt.mncontour(a, b, size=40)
+        nt = mt.nfcn - n0
+        n0 = mi.nfcn
+        mi.mncontour(a, b, size=40)
+        ni = mi.nfcn - n0
+        rows.append([name, "mncontour", tt * 1e3, ti * 1e3, tt / ti, nt, ni,
+                     nt / ni if ni else float("nan"), ""])
+    print("thetahat.Minuit vs iminuit (time in ms; dev = max relative MINOS difference)")
+    print(table(rows, ["problem", "call", "thetahat", "iminuit", "ratio", "nfcn th",
+                       "nfcn im", "nfcn ratio", "dev"]))
+
+    # the algorithm alone on iminuit refits: refits per interval
+    rows = []
+    for name in ip:
+        mi = fitted(IMinuit, *ip[name])
+        refit, counter = iminuit_refit(mi, ip[name][0])
+        lim = [(float(a), float(b)) for a, b in mi.limits]
+        vals, errs = np.array(mi.values), np.array(mi.errors)
+
+        def run():
+            for i in range(mi.npar):
+                minos_one(refit, index=i, values=vals, errors=errs, limits=lim,
+                          fval=mi.fval, errordef=mi.errordef, cov=np.array(mi.covariance))
+
+        t_alg = best_time(run, repeat=3)
+        counter.refits = 0
+        run()
+        refits = counter.refits
+        ti = best_time(lambda: mi.minos(), repeat=3)
+        rows.append([name, mi.npar, refits, refits / (2 * mi.npar), t_alg * 1e3, ti * 1e3])
+    print("\nminos_one driven by iminuit refits (one fresh iminuit.Minuit per refit)")
+    print(table(rows, ["problem", "npar", "refits", "refits/side", "time ms",
+                       "iminuit minos ms"]))
+
+
+if __name__ == "__main__":
+    main()
