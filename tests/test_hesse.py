@@ -111,14 +111,16 @@ def test_reuses_gradient_values():
     f, h, c = _quadratic(4, seed=3)
     x = c + 0.1
     opts = MigradOptions()
-    g, g2, gstep, k = numerical_gradient(f, x, f(x), None, opts)
     from thetahat.solvers.mn_gradient import gradient_full
-    _, _, st, _ = gradient_full(f, x, f(x), GradState(gstep, g2), 1.0, None)
+    _, _, st1, _ = gradient_full(f, x, f(x), None, 1.0, None, cycles=3)
+    _, _, st, _ = gradient_full(f, x, f(x), GradState(st1.gstep, st1.g2), 1.0, None)
     r = hesse(f, x, f(x), opts, known=st)
-    # the diagonal comes from the gradient; left: the noise check (two calls per
-    # parameter, consistent at once for a quadratic) and the off-diagonal calls
-    assert r.nfcn == 2 * 4 + 4 * 3 // 2
+    # diagonal from the gradient; the noise check is skipped because g2 agrees with the
+    # previous evaluation (a quadratic): only the off-diagonal calls remain
+    assert r.nfcn == 4 * 3 // 2
     np.testing.assert_allclose(r.hess, h, rtol=1e-6, atol=1e-6)  # as test_quadratic_exact
+    st.g2_prev = None  # without a previous evaluation: two calls per parameter to check
+    assert hesse(f, x, f(x), opts, known=st).nfcn == 2 * 4 + 4 * 3 // 2
 
 
 def test_numerical_gradient_accuracy():

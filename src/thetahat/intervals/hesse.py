@@ -19,7 +19,9 @@ At the point x (internal coordinates) with value F (F. James, MINUIT Reference M
    the larger step (16 times less sensitive to noise) is taken and checked in turn, while
    it stays below 0.1 σ_i (truncation error then ~1e-3); a step already that large is
    not checked. A smooth F keeps the small step, since the off-diagonal formula below has
-   an O(h) truncation error.
+   an O(h) truncation error. The check is skipped when the reused gradient's g2_i agrees
+   to 10⁻⁶ with the one MIGRAD computed at its previous point: F is then quadratic along
+   that axis up to rounding (noise would differ between the points).
 2. off-diagonal: one more call per pair,
 
        H_ij = (F(x + h_i e_i + h_j e_j) - F(x + h_i e_i) - F(x + h_j e_j) + F) / (h_i h_j).
@@ -173,10 +175,12 @@ def hesse(fcn: Callable[[NDArray], float], x: NDArray, fval: float, options: Any
         for i in range(n):
             prev = np.nan
             cyc = halvings = 0
+            reuse_i = False
             while cyc < ncyc:
                 if cyc == 0 and halvings == 0 and reuse and isfinite(known.fplus[i]) \
                         and isfinite(known.fminus[i]):
                     fp, fm = float(known.fplus[i]), float(known.fminus[i])
+                    reuse_i = True
                 else:
                     xp = x.copy()
                     xp[i] += h[i]
@@ -184,6 +188,7 @@ def hesse(fcn: Callable[[NDArray], float], x: NDArray, fval: float, options: Any
                     xm[i] -= h[i]
                     fp = call(xp)
                     fm = call(xm)
+                    reuse_i = False
                 if not (isfinite(fp) and isfinite(fm)):
                     h[i] *= 0.5  # left the function's domain: smaller step
                     g2[i] = np.nan
@@ -208,7 +213,9 @@ def hesse(fcn: Callable[[NDArray], float], x: NDArray, fval: float, options: Any
                 prev = g2i
                 if cyc < ncyc:
                     h[i] = hn
-            if strategy >= 1 and 0 < g2[i] < np.inf:
+            if strategy >= 1 and 0 < g2[i] < np.inf and not (
+                    reuse_i and known.g2_prev is not None
+                    and abs(known.g2_prev[i] - g2[i]) <= 1e-6 * g2[i]):
                 g2[i], g[i], fplus[i], gstep[i] = _noise_check(
                     call, x, i, fval, g2[i], g[i], fplus[i], gstep[i], errordef)
         bad = (g2 == 0) | ~np.isfinite(g2)

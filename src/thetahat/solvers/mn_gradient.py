@@ -74,6 +74,7 @@ class GradState:
     h: NDArray | None = None
     fplus: NDArray | None = None
     fminus: NDArray | None = None
+    g2_prev: NDArray | None = None  # second derivatives of the evaluation before
 
 
 def _eps(precision: float | None) -> float:
@@ -185,7 +186,8 @@ def gradient_full(fcn: Callable[[NDArray], float], x: NDArray, fval: float,
             break
     h, g, g2 = np.array(h), np.array(g), np.array(g2)
     fp, fm, hused = np.array(fp), np.array(fm), np.array(hused)
-    st = GradState(gstep=h, g2=g2, x=x, h=hused, fplus=fp, fminus=fm)
+    g2_prev = None if state is None else state.g2
+    st = GradState(gstep=h, g2=g2, x=x, h=hused, fplus=fp, fminus=fm, g2_prev=g2_prev)
     return g, g2, st, nfcn
 
 
