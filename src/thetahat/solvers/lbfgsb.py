@@ -1,34 +1,40 @@
-"""Projected limited-memory BFGS for box constraints ``l <= x <= u``.
+"""L-BFGS-B: limited-memory BFGS for box constraints ``l <= x <= u``.
 
-This is a simpler relative of L-BFGS-B (Byrd, Lu, Nocedal & Zhu, SIAM J. Sci. Comput. 16
-(1995) 1190): instead of the generalised Cauchy point and subspace minimisation, each
-iteration fixes the *binding* variables and takes a quasi-Newton step in the others.
+Byrd, Lu, Nocedal & Zhu, SIAM J. Sci. Comput. 16 (1995) 1190 (with the projection of
+Morales & Nocedal, ACM TOMS 38 (2011) 7).  ``P(z) = min(max(z, l), u)`` projects onto the
+box; the projected gradient ``pg = P(x - g) - x`` vanishes exactly at a KKT point.
 
-Notation: ``P(z) = min(max(z, l), u)`` is the projection onto the box; the projected
-gradient is ``pg = P(x - g) - x``, zero exactly at a KKT point.
+Model.  With the last ``m`` pairs ``s_j = x_{j+1} - x_j``, ``y_j = g_{j+1} - g_j`` as
+columns of ``S, Y`` (oldest first) the BFGS matrix has the compact form
 
-Iteration at ``x_k`` (feasible) with gradient ``g``:
+    B = theta I - W M W^T,   W = [Y, theta S],
+    M = [[-D, L^T], [L, theta S^T S]]^-1,   D = diag(s_j . y_j),  L_ij = s_i . y_j (i > j),
 
-1. Binding set ``B = {i : x_i <= l_i and g_i > 0} U {i : x_i >= u_i and g_i < 0}``; free
-   set ``F`` its complement.
-2. Direction: ``d_F = -H_F g_F`` by the L-BFGS two-loop recursion on the last ``m`` pairs
-   ``(s_j, y_j)`` restricted to ``F`` (pairs with ``s_F . y_F <= 0`` skipped), initial
-   matrix ``gamma I`` with ``gamma = s.y / y.y`` of the newest pair; ``d_B = 0``.  With no
-   pairs yet, ``d = -g`` and the first trial step is ``1 / ||d||`` (as L-BFGS-B).
-3. Feasible search path: ``p = P(x + d) - x`` (the projected unit step).  If ``g . p >= 0``
-   (projection spoiled descent) use the projected steepest descent ``p = P(x - g) - x``.
-   Every point ``x + a p``, ``0 <= a <= 1``, is feasible by convexity of the box.
-4. Line search on ``a in (0, 1]`` for the strong Wolfe conditions (``c1 = 1e-3``,
-   ``c2 = 0.9``); reaching ``a = 1`` with sufficient decrease is accepted.
-5. Store ``s = x_{k+1} - x_k``, ``y = g_{k+1} - g_k`` when ``s.y > eps y.y``.
+with ``theta = y.y / s.y`` of the newest pair (``theta = 1``, ``W`` empty, at the start).
+Each iteration minimises ``q(z) = g.(z - x) + (z - x).B(z - x) / 2`` approximately:
 
-Stopping (scipy's L-BFGS-B rules and messages): ``||pg||_inf <= gtol`` (status 0);
+1. *Generalised Cauchy point.*  Along the projected steepest-descent path
+   ``x(t) = P(x - t g)`` (breakpoints ``t_i`` where coordinate ``i`` reaches its bound)
+   ``q`` is piecewise quadratic; its slope ``f'`` and curvature ``f''`` on each segment are
+   updated in O(m) per breakpoint with ``p = W^T d`` and ``c = W^T (x(t) - x)``.  The
+   first local minimiser ``x^c`` fixes the active set ``A = {i : x^c_i at a bound}``.
+2. *Subspace minimisation* over the free set ``F`` (direct primal method):
+   ``r = Z^T (g + theta (x^c - x) - W M c)``, ``v = (I - M W_F^T W_F / theta)^-1 M W_F^T r``,
+   ``d_F = -r / theta - W_F v / theta^2``; ``xbar_F = P(x^c_F + d_F)``; if that is not a
+   descent direction from ``x`` the step is truncated to stay in the box instead.
+3. *Line search* along ``d = xbar - x`` for the strong Wolfe conditions (``c1 = 1e-3``,
+   ``c2 = 0.9``, Moré–Thuente-like safeguards in :mod:`.line_search`), step at most the
+   largest feasible one; first trial 1, or ``1 / ||d||`` at the first iteration.
+4. Keep the pair if ``s.y > eps y.y``; drop the oldest beyond ``m``.  If the line search
+   finds no decrease, the memory is cleared and the iteration retried once.
+
+Stopping (scipy's rules and messages): ``||pg||_inf <= gtol`` (status 0);
 ``(f_k - f_{k+1}) / max(|f_k|, |f_{k+1}|, 1) <= ftol`` (status 0); ``maxiter`` iterations
-or ``maxfun`` evaluations (status 1); line search without decrease (status 2).
+or ``maxfun`` evaluations (status 1); no decrease after a restart (status 2).
 
 The inverse Hessian approximation is returned as :class:`LbfgsInvHess`, a
-``scipy.sparse.linalg.LinearOperator`` applying the two-loop recursion on the full vectors
-(``.todense()`` gives the matrix).
+``scipy.sparse.linalg.LinearOperator`` applying the two-loop recursion on the stored pairs
+(``.todense()`` gives the matrix), as scipy does.
 """
 
 from __future__ import annotations
@@ -133,11 +139,105 @@ class LbfgsInvHess(LinearOperator):
         return self._matmat(np.eye(self.shape[0]))
 
 
+def _compact(S: list[np.ndarray], Y: list[np.ndarray], n: int
+             ) -> tuple[float, np.ndarray, np.ndarray]:
+    """``theta, W (n, 2m), M (2m, 2m)`` of the compact representation of ``B``."""
+    if not S:
+        return 1.0, np.zeros((n, 0)), np.zeros((0, 0))
+    Sm = np.column_stack(S)
+    Ym = np.column_stack(Y)
+    theta = float(Y[-1] @ Y[-1]) / float(S[-1] @ Y[-1])
+    SY = Sm.T @ Ym
+    D = np.diag(np.diag(SY))
+    L = np.tril(SY, -1)
+    K = np.block([[-D, L.T], [L, theta * (Sm.T @ Sm)]])
+    return theta, np.hstack([Ym, theta * Sm]), np.linalg.inv(K)
+
+
+def _cauchy_point(x: np.ndarray, g: np.ndarray, lo: np.ndarray, hi: np.ndarray, theta: float,
+                  W: np.ndarray, M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Generalised Cauchy point ``x^c`` and ``c = W^T (x^c - x)``."""
+    n = x.size
+    tb = np.full(n, np.inf)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tb = np.where(g < 0, (x - hi) / g, tb)
+        tb = np.where(g > 0, (x - lo) / g, tb)
+    d = np.where(tb <= 0, 0.0, -g)
+    xc = x.copy()
+    p = W.T @ d
+    c = np.zeros(W.shape[1])
+    fp = -float(d @ d)
+    fpp0 = -theta * fp
+    fpp = fpp0 - float(p @ M @ p)
+    if fp == 0.0:
+        return xc, c
+    dt_min = -fp / fpp if fpp > 0 else np.inf
+    t_old = 0.0
+    idx = np.flatnonzero((tb > 0) & np.isfinite(tb))
+    for b in idx[np.argsort(tb[idx], kind="stable")]:
+        dt = tb[b] - t_old
+        if dt_min < dt:
+            break
+        xc[b] = hi[b] if d[b] > 0 else lo[b]
+        zb = xc[b] - x[b]
+        c += dt * p
+        gb = g[b]
+        wb = W[b]
+        Mw = M @ wb
+        fp += dt * fpp + gb * gb + theta * gb * zb - gb * float(Mw @ c)
+        fpp += -theta * gb * gb - 2.0 * gb * float(Mw @ p) - gb * gb * float(Mw @ wb)
+        fpp = max(_EPS * fpp0, fpp)
+        p += gb * wb
+        d[b] = 0.0
+        dt_min = -fp / fpp
+        t_old = tb[b]
+    if not np.isfinite(dt_min):
+        dt_min = 0.0
+    dt_min = max(dt_min, 0.0)
+    t_old += dt_min
+    moving = d != 0
+    xc[moving] = x[moving] + t_old * d[moving]
+    c += dt_min * p
+    return np.clip(xc, lo, hi), c
+
+
+def _subspace_min(x: np.ndarray, g: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                  xc: np.ndarray, c: np.ndarray, theta: float, W: np.ndarray,
+                  M: np.ndarray) -> np.ndarray:
+    """Minimiser ``xbar`` of the model over the variables free at ``x^c``."""
+    free = (xc > lo) & (xc < hi)
+    if not np.any(free):
+        return xc
+    r = (g + theta * (xc - x) - W @ (M @ c))[free]
+    if W.shape[1]:
+        WF = W[free]
+        v = M @ (WF.T @ r)
+        N = np.eye(W.shape[1]) - (M @ (WF.T @ WF)) / theta
+        try:
+            v = np.linalg.solve(N, v)
+        except np.linalg.LinAlgError:
+            v = np.linalg.lstsq(N, v, rcond=None)[0]
+        du = -r / theta - (WF @ v) / theta**2
+    else:
+        du = -r / theta
+    xbar = xc.copy()
+    xbar[free] = np.clip(xc[free] + du, lo[free], hi[free])
+    if float(g @ (xbar - x)) < 0.0:
+        return xbar
+    # projection spoiled descent: truncate the step at the first bound instead
+    z, lf, hf = xc[free], lo[free], hi[free]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lim = np.where(du > 0, (hf - z) / du, np.where(du < 0, (lf - z) / du, np.inf))
+    alpha = min(1.0, float(np.min(lim)))
+    xbar[free] = np.clip(z + alpha * du, lf, hf)
+    return xbar
+
+
 def lbfgsb(fg: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray,
            lower: np.ndarray, upper: np.ndarray, options: LBFGSBOptions | None = None,
            callback: Callable[[np.ndarray, float], bool] | None = None,
            nfev: Callable[[], int] | None = None) -> LBFGSBResult:
-    """Minimise ``f`` subject to ``lower <= x <= upper`` by projected L-BFGS.
+    """Minimise ``f`` subject to ``lower <= x <= upper`` with L-BFGS-B.
 
     Parameters
     ----------
@@ -176,12 +276,13 @@ def lbfgsb(fg: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray,
     f, g = fg_counted(x)
     k = 0
     why = None
+    restarted = False
+    theta, W, M = _compact(S, Y, n)
     while why is None:
         if not (np.isfinite(f) and np.all(np.isfinite(g))):
             why = "nan"
             break
-        pg = np.clip(x - g, lo, hi) - x
-        if np.max(np.abs(pg)) <= opt.gtol:
+        if np.max(np.abs(np.clip(x - g, lo, hi) - x)) <= opt.gtol:
             why = "pg"
             break
         if k >= opt.maxiter:
@@ -190,39 +291,38 @@ def lbfgsb(fg: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray,
         if count() >= opt.maxfun:
             why = "fev"
             break
-        binding = ((x <= lo) & (g > 0)) | ((x >= hi) & (g < 0))
-        free = ~binding
-        d = np.zeros(n)
-        pairs = [(s[free], y[free]) for s, y in zip(S, Y)]
-        pairs = [(s, y) for s, y in pairs if float(s @ y) > _EPS * float(y @ y)]
-        if pairs:
-            s_new, y_new = S[-1], Y[-1]
-            gamma = float(s_new @ y_new) / float(y_new @ y_new)
-            d[free] = -_two_loop(g[free], [p[0] for p in pairs], [p[1] for p in pairs], gamma)
-            alpha1 = 1.0
-        else:
-            d[free] = -g[free]
-            alpha1 = min(1.0, 1.0 / max(np.linalg.norm(d), _EPS))
-        p = np.clip(x + d, lo, hi) - x
-        dphi0 = float(g @ p)
-        if not dphi0 < 0.0:
-            p = pg
-            dphi0 = float(g @ p)
-            alpha1 = min(1.0, 1.0 / max(np.linalg.norm(p), _EPS)) if not pairs else 1.0
+        xc, c = _cauchy_point(x, g, lo, hi, theta, W, M)
+        d = _subspace_min(x, g, lo, hi, xc, c, theta, W, M) - x
+        dphi0 = float(g @ d)
+        if not dphi0 < 0.0:  # the model lost descent (rounding): steepest descent
+            d = np.clip(x - g, lo, hi) - x
+            dphi0 = float(g @ d)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lim = np.where(d > 0, (hi - x) / d, np.where(d < 0, (lo - x) / d, np.inf))
+        alpha_max = max(1.0, float(np.min(lim)))
+        alpha1 = 1.0 if (k > 0 and not restarted and S) else \
+            min(1.0 / max(float(np.linalg.norm(d)), _EPS), alpha_max)
         cache: dict[float, tuple[float, np.ndarray]] = {}
 
         def phi_dphi(a: float) -> tuple[float, float]:
-            z = np.clip(x + a * p, lo, hi)
+            z = np.clip(x + a * d, lo, hi)
             fa, ga = fg_counted(z)
             cache[a] = (fa, ga)
-            return fa, float(ga @ p)
+            return fa, float(ga @ d)
 
-        ls = strong_wolfe(phi_dphi, f, dphi0, alpha1, c1=1e-3, c2=0.9, alpha_max=1.0,
+        ls = strong_wolfe(phi_dphi, f, dphi0, alpha1, c1=1e-3, c2=0.9, alpha_max=alpha_max,
                           maxiter=opt.maxls)
         if ls.alpha == 0.0:
+            if S and not restarted:
+                S.clear()
+                Y.clear()
+                theta, W, M = _compact(S, Y, n)
+                restarted = True
+                continue
             why = "ls"
             break
-        x_new = np.clip(x + ls.alpha * p, lo, hi)
+        restarted = False
+        x_new = np.clip(x + ls.alpha * d, lo, hi)
         f_new, g_new = cache[ls.alpha]
         s, y = x_new - x, g_new - g
         f_old = f
@@ -234,6 +334,7 @@ def lbfgsb(fg: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray,
             if len(S) > opt.maxcor:
                 S.pop(0)
                 Y.pop(0)
+            theta, W, M = _compact(S, Y, n)
         if callback is not None and callback(x, f):
             why = "cb"
             break
