@@ -16,11 +16,13 @@ coordinates ``(r, phi)`` is
 
     p(r, phi) = p0 + r L (cos phi, sin phi)^T.
 
-For a quadratic cost ``F_prof(p) - fval = errordef * r**2`` exactly, so along each ray the
-function ``g(r) = sqrt(max(F_prof - fval, 0) / errordef) - sqrt(factor)`` is close to
-linear and its root is found by a safeguarded secant (bisection on a bracket when the
-secant leaves it), starting from the radius found on the neighbouring ray (the first ray
-starts at ``sqrt(factor)``). The ``size`` rays are equally spaced in ``phi`` and visited
+For a quadratic cost ``F_prof(p) - fval = errordef * r**2`` exactly, so along each ray
+``q(r) = sqrt(max(F_prof - fval, 0) / errordef)`` is close to ``r`` and the crossing
+``q = sqrt(factor)`` is found by steps of a local power law ``q ~ r**p`` through the last
+point (``p = 1`` for a quadratic cost; otherwise ``p`` is measured on the previous ray and
+updated from the last two points), safeguarded by a bracket with regula falsi and
+bisection. The first trial radius is extrapolated in the angle from the previous rays
+(quadratically from three) (the first ray starts at ``sqrt(factor)``). The ``size`` rays are equally spaced in ``phi`` and visited
 in order, each refit warm-started from the neighbouring ray's conditional minimum.
 The radius is stopped at parameter limits when ``limits`` are given.
 
@@ -102,7 +104,7 @@ def mncontour(refit: Callable, *, ix: int, iy: int, values: Sequence[float],
               cov: np.ndarray, fval: float, errordef: float, factor: float,
               size: int = 100, interpolated: int = 0,
               limits: Sequence[tuple[float, float]] | None = None,
-              tol: float = 1e-3) -> np.ndarray:
+              tol: float = 3e-3) -> np.ndarray:
     """Points of the profiled-cost contour ``F_prof - fval = errordef * factor``.
 
     Parameters
@@ -157,16 +159,25 @@ def mncontour(refit: Callable, *, ix: int, iy: int, values: Sequence[float],
     s = math.sqrt(factor)
     phis = 2 * math.pi * np.arange(size) / size
     pts = np.empty((size, 2))
-    r_prev = s
+    radii: list[float] = []  # found radii of the rays inside the limits
+    p_hint = 1.0
     x_prev = p
     for k, phi in enumerate(phis):
         d = L @ np.array([math.cos(phi), math.sin(phi)])
         rmax = _ray_limit(p0, d, lo, hi)
-        r, x_prev = _ray(refit, ix, iy, p0, d, p, x_prev, min(r_prev, rmax), rmax,
-                         fval, errordef, s, tol)
+        if len(radii) >= 3:  # quadratic extrapolation in the angle
+            r0 = 3.0 * radii[-1] - 3.0 * radii[-2] + radii[-3]
+            r0 = min(max(r0, 0.5 * radii[-1]), 2.0 * radii[-1])
+        elif len(radii) == 2:  # linear
+            r0 = max(2.0 * radii[-1] - radii[-2], 0.5 * radii[-1])
+        else:
+            r0 = radii[-1] if radii else s
+        r, x_prev, p_ray = _ray(refit, ix, iy, p0, d, x_prev, min(r0, rmax), rmax,
+                                fval, errordef, s, tol, p_hint)
         pts[k] = p0 + r * d
         if 0 < r < rmax:
-            r_prev = r
+            radii.append(r)
+            p_hint = p_ray
     pts = np.vstack([pts, pts[:1]])
     if interpolated > size:
         pts = periodic_spline(pts, int(interpolated))
@@ -174,15 +185,22 @@ def mncontour(refit: Callable, *, ix: int, iy: int, values: Sequence[float],
 
 
 def _ray(refit: Callable, ix: int, iy: int, p0: np.ndarray, d: np.ndarray,
-         pmin: np.ndarray, x_start: np.ndarray, r: float, rmax: float, fval: float,
-         errordef: float, s: float, tol: float) -> tuple[float, np.ndarray]:
-    """Root of ``g(r) = sqrt((F_prof(p0 + r d) - fval) / errordef) - s`` on one ray."""
-    pts = [(0.0, -s)]
-    lo, glo, hi, ghi = 0.0, -s, math.inf, math.inf
+         x_start: np.ndarray, r: float, rmax: float, fval: float, errordef: float,
+         s: float, tol: float, p_hint: float) -> tuple[float, np.ndarray, float]:
+    """Root of ``q(r) = sqrt((F_prof(p0 + r d) - fval) / errordef) = s`` on one ray.
+
+    Steps use the local power law ``q ~ r**p`` through the last point, with ``p`` from the
+    last two points of this ray (or ``p_hint`` from the previous ray; 1 for a quadratic
+    cost), inside a bracket ``q(lo) < s < q(hi)`` with regula falsi / bisection fallbacks.
+    Returns the radius, the last conditional minimum and the exponent ``p``.
+    """
+    pts: list[tuple[float, float]] = []
+    lo, qlo, hi, qhi = 0.0, 0.0, math.inf, math.inf
     x_best = x_start
+    p_est = p_hint
     if r <= 0:
-        return 0.0, x_best
-    for _ in range(_MAXITER):
+        return 0.0, x_best, p_est
+    for it in range(_MAXITER):
         a, b = p0 + r * d
         start = np.array(x_best, dtype=float)
         start[ix], start[iy] = a, b
@@ -190,36 +208,31 @@ def _ray(refit: Callable, ix: int, iy: int, p0: np.ndarray, d: np.ndarray,
         df = (float(res.fval) - fval) / errordef
         if res.valid and math.isfinite(df):
             x_best = np.asarray(res.values, dtype=float)
-        g = (math.sqrt(df) if df > 0 else 0.0) - s if math.isfinite(df) else math.inf
+        q = math.sqrt(df) if df > 0 else (0.0 if math.isfinite(df) else math.inf)
+        if q > 0 and math.isfinite(q):
+            if pts and pts[-1][1] > 0 and pts[-1][0] != r:
+                pe = math.log(q / pts[-1][1]) / math.log(r / pts[-1][0])
+                if 0.2 < pe < 5.0:
+                    p_est = pe
+            pts.append((r, q))
         if math.isfinite(df) and abs(df - s * s) <= tol * s * s:
-            return r, x_best
-        if g < 0:
+            return r, x_best, p_est
+        if q < s:
             if r >= rmax:  # limit reached inside the contour
-                return r, x_best
-            lo, glo = r, g
+                return r, x_best, p_est
+            lo, qlo = r, q
         else:
-            hi, ghi = r, g
+            hi, qhi = r, q
         if math.isfinite(hi) and hi - lo <= 1e-2 * tol * hi:
-            return r, x_best
-        pts.append((r, g))
-        (ra, ga), (rb, gb) = pts[-2], pts[-1]
-        sec = rb - gb * (rb - ra) / (gb - ga) if math.isfinite(gb) and gb != ga \
-            else math.nan
+            return r, x_best, p_est
+        rn = r * (s / q) ** (1.0 / p_est) if 0 < q < math.inf else math.nan
         if not math.isfinite(hi):
-            if not math.isfinite(sec) or sec <= r:
-                r = 2.0 * r
-            else:
-                r = min(sec, 4.0 * r)
-        elif math.isfinite(sec) and lo < sec < hi and len(pts) < 8:
-            eps = 1e-3 * (hi - lo)
-            r = min(max(sec, lo + eps), hi - eps)
-        elif math.isfinite(ghi):
-            rf = lo - glo * (hi - lo) / (ghi - glo)  # regula falsi
-            r = rf if lo < rf < hi and len(pts) % 2 == 0 else 0.5 * (lo + hi)
-        else:
-            r = 0.5 * (lo + hi)
-        r = min(r, rmax)
-    return r, x_best
+            rn = 2.0 * r if not math.isfinite(rn) or rn <= r else min(rn, 4.0 * r)
+        elif not (math.isfinite(rn) and lo < rn < hi) or it >= 6:
+            rf = lo + (s - qlo) * (hi - lo) / (qhi - qlo) if math.isfinite(qhi) else math.nan
+            rn = rf if lo < rf < hi and it % 2 == 0 else 0.5 * (lo + hi)
+        r = min(rn, rmax)
+    return r, x_best, p_est
 
 
 def periodic_spline(pts: np.ndarray, npoints: int) -> np.ndarray:
