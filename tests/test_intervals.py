@@ -478,3 +478,71 @@ def test_periodic_spline_reproduces_circle():
     # cubic spline of a circle with h = 2 pi / 40: error ~ h^4 / 384 ~ 2e-6
     assert np.allclose(np.hypot(out[:, 0], out[:, 1]), 1.0, atol=1e-5)
     assert np.allclose(out[0], out[-1])
+
+
+# --------------------------------------------------------------------------------------
+# properties on exact Gaussians (closed-form profiles)
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+def _gauss_refit(mu, C, errordef):
+    """Conditional minimum of F = errordef (t - mu)^T C^-1 (t - mu): closed form.
+
+    With the held set f and the rest o: t_o = mu_o + C_of C_ff^-1 (t_f - mu_f) and
+    F_prof = errordef d_f^T C_ff^-1 d_f.
+    """
+
+    def refit(fixed, start):
+        f = sorted(fixed)
+        o = [k for k in range(len(mu)) if k not in fixed]
+        d = np.array([fixed[k] for k in f]) - mu[f]
+        w = np.linalg.solve(C[np.ix_(f, f)], d)
+        t = mu.copy()
+        t[f] = mu[f] + d
+        t[o] = mu[o] + C[np.ix_(o, f)] @ w
+        return SimpleNamespace(fval=errordef * float(d @ w), values=t, valid=True, nfcn=1)
+
+    return refit
+
+
+@st.composite
+def gaussians(draw):
+    n = draw(st.integers(2, 5))
+    seed = draw(st.integers(0, 2**31 - 1))
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=(n, n))
+    C = a @ a.T + 0.1 * np.eye(n)
+    mu = rng.normal(size=n) * 3
+    return mu, C, draw(st.sampled_from([0.5, 1.0])), draw(st.sampled_from([None, 0.9, 2]))
+
+
+@given(gaussians())
+@settings(max_examples=30, deadline=None)
+def test_property_minos_of_gaussian_is_parabolic_error(g):
+    mu, C, errordef, cl = g
+    e = np.sqrt(np.diag(C))  # HESSE: 2 errordef (d2F)^-1 = C for this F
+    refit = _gauss_refit(mu, C, errordef)
+    n = len(mu)
+    for i in range(n):
+        d = minos_one(refit, index=i, values=mu, errors=e,
+                      limits=[(-math.inf, math.inf)] * n, fval=0.0, errordef=errordef,
+                      factor=factor_1d(cl))
+        want = math.sqrt(factor_1d(cl) * C[i, i])
+        # exact quadratic profile: the first trial is the root, up to rounding
+        assert (d["lower"], d["upper"]) == pytest.approx((-want, want), rel=1e-9)
+        assert d["nfcn"] == 2  # one refit per side
+
+
+@given(gaussians())
+@settings(max_examples=20, deadline=None)
+def test_property_mncontour_of_gaussian_is_the_ellipse(g):
+    mu, C, errordef, cl = g
+    refit = _gauss_refit(mu, C, errordef)
+    fac = factor_2d(cl)
+    pts = mncontour(refit, ix=0, iy=1, values=mu, cov=C, fval=0.0, errordef=errordef,
+                    factor=fac, size=24)
+    d = pts - mu[:2]
+    r2 = np.einsum("ij,jk,ik->i", d, np.linalg.inv(C[:2, :2]), d)
+    # each ray's first trial is the exact root: rounding only
+    assert np.allclose(r2, fac, rtol=1e-9)
