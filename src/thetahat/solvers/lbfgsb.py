@@ -300,8 +300,7 @@ def lbfgsb(fg: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray,
         with np.errstate(divide="ignore", invalid="ignore"):
             lim = np.where(d > 0, (hi - x) / d, np.where(d < 0, (lo - x) / d, np.inf))
         alpha_max = max(1.0, float(np.min(lim)))
-        alpha1 = 1.0 if (k > 0 and not restarted and S) else \
-            min(1.0 / max(float(np.linalg.norm(d)), _EPS), alpha_max)
+        alpha1 = 1.0 if k > 0 else min(1.0 / max(float(np.linalg.norm(d)), _EPS), alpha_max)
         cache: dict[float, tuple[float, np.ndarray]] = {}
 
         def phi_dphi(a: float) -> tuple[float, float]:
