@@ -7,6 +7,7 @@ import pytest
 from iminuit import Minuit
 
 from thetahat.solvers.migrad import MigradOptions, migrad
+from thetahat.solvers.mn_gradient import GradState, numerical_gradient
 from thetahat.solvers.simplex import simplex
 
 
@@ -179,7 +180,8 @@ def test_nan_region_minimum_inside():
 
     r = migrad(f, np.array([2.9, 3.0]), np.array([1.0, 1.0]), MigradOptions())
     assert r.is_valid
-    np.testing.assert_allclose(r.x, [1.0, -1.0], atol=0.05)  # EDM < 2e-4: 0.02 sigma, sigma ~ 1.4
+    # EDM < 2e-4: 0.02 sigma, sigma ~ 1.4
+    np.testing.assert_allclose(r.x, [1.0, -1.0], atol=0.05)
 
 
 def test_not_finite_at_start():
@@ -250,3 +252,32 @@ def test_nfcn_not_above_iminuit(n, ridge):
     assert np.max(np.abs(2 * r.hess_inv - cov) / np.outer(d, d)) < 1e-6
     np.testing.assert_allclose(2 * r.hess_inv, np.array(m.covariance), rtol=0.01,
                                atol=1e-6 * np.max(np.abs(cov)))
+
+
+def test_tol_zero_uses_lower_limit():
+    # tol = 0 means "as precise as possible": iminuit's EDM goal is then 0.002 * 2^-24
+    f, h, c = _bowl(5, seed=3)
+    r = migrad(f, np.zeros(5), np.full(5, 0.1), MigradOptions(tol=0.0))
+    assert r.is_valid and r.edm < 0.002 * 2.0 ** -24
+    np.testing.assert_allclose(r.x, c, atol=1e-6)  # EDM ~ 1e-10: |dx| ~ 1e-5 sigma
+
+
+def test_iterate_once_and_accuracy_flags():
+    f, h, c = _bowl(4, seed=9)
+    r = migrad(f, np.zeros(4), np.full(4, 0.1), MigradOptions(iterate=1))
+    assert r.is_valid and r.has_accurate_covar and not r.has_made_posdef_covar
+    assert r.has_posdef_covar and r.has_covariance and not r.hesse_failed
+
+
+def test_numerical_gradient_interface():
+    f, h, c = _bowl(3, seed=1)
+    x = c + 0.5
+    g, g2, gstep, nfcn = numerical_gradient(f, x, f(x), None, MigradOptions())
+    # a quadratic: central differences exact up to rounding ~ eps |F| / h
+    np.testing.assert_allclose(g, h @ (x - c), rtol=1e-6)
+    np.testing.assert_allclose(g2, np.diag(h), rtol=1e-6)
+    # second call with the tuned steps: one pass, 2n calls
+    g_, g2_, gstep_, nfcn_ = numerical_gradient(f, x, f(x), GradState(gstep, g2),
+                                                MigradOptions())
+    assert nfcn_ == 6 and nfcn >= 6
+    np.testing.assert_allclose(gstep_, gstep)

@@ -12,8 +12,8 @@ At the point x (internal coordinates) with value F (F. James, MINUIT Reference M
    the step is re-tuned from g2_i and the pair re-evaluated, up to 2, 3, 6 cycles for
    strategy 0, 1, 2, until g2_i changes by less than 30 %, 5 %, 2 % or the step is
    already within the strategy's tolerance of the optimal one; a step that leaves the
-   function's domain (a non-finite value) is halved without counting a cycle. Values F(x ± h e_i) that
-   MIGRAD's last gradient computed at the same point with the same steps are reused.
+   function's domain (a non-finite value) is halved without counting a cycle. The values
+   F(x ± h e_i) that MIGRAD's last gradient computed at the same point are reused.
 1b. noise check (strategies 1, 2): g2_i is recomputed with a four times larger step; if
    the two disagree by more than 10⁻³, F may be noisier than its precision says, and
    the larger step (16 times less sensitive to noise) is taken and checked in turn, while

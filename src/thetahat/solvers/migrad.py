@@ -19,7 +19,8 @@ F. James & M. Winkler, Minuit2 User's Guide):
       V ← V + (1 + yᵀVy / sᵀy) ssᵀ / sᵀy - (s yᵀV + V y sᵀ) / sᵀy;
 
 - stop when the estimated distance to the minimum EDM = gᵀ V g / 2 falls below
-  goal = 0.002 · tol · errordef.
+  goal = 0.002 · tol · errordef (tol is at least 2⁻²⁴, as in iminuit);
+  the iteration also ends when two line searches in a row find no lower point.
 
 At convergence, strategies 1 and 2 run HESSE (:mod:`thetahat.intervals.hesse`, reusing
 the last gradient's function values) and replace V by the inverse of the computed
@@ -108,6 +109,10 @@ class MigradResult:
     has_made_posdef_covar: bool
     hesse_failed: bool
     message: str
+
+
+#: lower limit of tol (iminuit reports an EDM goal of 0.002 * 2^-24 for tol = 0)
+_TOL_MIN = 2.0 ** -24
 
 
 def default_max_nfcn(n: int) -> int:
@@ -205,7 +210,7 @@ def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
     x, step = _check(x0, step0, options)
     n = x.size
     errordef = float(options.errordef)
-    goal = 0.002 * float(options.tol) * errordef
+    goal = 0.002 * max(float(options.tol), _TOL_MIN) * errordef
     strategy = int(options.strategy)
     f = _Counted(fcn, int(options.max_nfcn or default_max_nfcn(n)))
     prec = options.precision
@@ -267,7 +272,8 @@ def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
             attempts += 1
             if strategy == 0:
                 break
-            if v_hesse is not None and edm < goal and min(cur.dcov(), _dcovar(v, v_hesse)) < 0.05:
+            if v_hesse is not None and edm < goal \
+                    and min(cur.dcov(), _dcovar(v, v_hesse)) < 0.05:
                 break  # a few updates of HESSE's matrix: it is still accurate
             # ---- verify with HESSE ----
             h = hesse(f, x, fval, options, step0=state.gstep, max_nfcn=1 << 62,

@@ -205,7 +205,7 @@ def numerical_gradient(fcn: Callable[[NDArray], float], x: NDArray, fval: float,
         Point.
     fval : float
         ``fcn(x)``.
-    state : GradState or None
+    state : GradState, tuple (g2, gstep) or None
         Steps (and second derivatives) of the previous evaluation; None: steps of 0.1.
     options : MigradOptions
         Provides ``errordef``, ``precision`` and ``strategy``.
@@ -223,6 +223,8 @@ def numerical_gradient(fcn: Callable[[NDArray], float], x: NDArray, fval: float,
         Number of calls of ``fcn``.
     """
     strategy = int(getattr(options, "strategy", 1))
+    if isinstance(state, tuple):  # (g2, gstep) as carried by a caller
+        state = GradState(gstep=np.asarray(state[1], float), g2=np.asarray(state[0], float))
     if cycles is None:
         fresh = state is None or not np.any(state.g2)
         cycles = CYCLES.get(strategy, 3) if fresh else 1
