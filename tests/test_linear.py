@@ -197,3 +197,29 @@ def test_lsq_linear_sparse_and_verbose(capsys):
     ref = so.lsq_linear(A, b, bounds=(0, np.inf), method="bvls")
     np.testing.assert_allclose(res.x, ref.x, atol=1e-10)  # both exact; cond(A) ~ 3
     assert "final cost" in capsys.readouterr().out
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.integers(1, 6))
+def test_linear_fit_recovers_exact_model(seed, k):
+    """A model that is exactly linear in its coefficients is solved exactly."""
+    rng = np.random.default_rng(seed)
+    m = k + int(rng.integers(0, 10))
+    A = rng.normal(size=(m, k))
+    c = rng.normal(size=k) * 10
+    yerr = rng.uniform(0.5, 2.0, m)
+    cond = np.linalg.cond(A / yerr[:, None])
+    if cond > 1e8:
+        return  # nearly singular draws are covered by the warning tests
+    fit = linear_fit(A, None, A @ c, yerr)
+    # backward-stable SVD solve: relative error ~ cond * eps (1e-8 * 2e-16 << 1e-6)
+    np.testing.assert_allclose(fit.coefficients, c, atol=1e-12 * cond * np.max(np.abs(c)))
+    assert fit.chi2 <= 1e-20 * max(1.0, float(np.sum((A @ c / yerr) ** 2)))
+
+
+def test_model_evaluation_needs_functions():
+    fit = linear_fit(np.eye(3), None, [1.0, 2.0, 3.0])
+    with pytest.raises(TypeError, match="basis functions"):
+        fit(np.ones(3))
+    with pytest.raises(ValueError, match="x is required"):
+        linear_fit([np.sin], None, [1.0])

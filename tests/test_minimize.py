@@ -321,3 +321,18 @@ def test_unknown_method():
 def test_fun_not_callable():
     with pytest.raises(TypeError, match="fun must be callable"):
         minimize(3.0, [0.0])
+
+
+@needs_minuit
+def test_migrad_with_gradient_and_callback_warning():
+    res = minimize(quad, [0.0, 0.0], method="migrad", jac=quad_grad)
+    # EDM goal 2e-4 with curvatures 2 and 20: |dx| <~ sqrt(2 * 2e-4 / 2) = 1.4e-2
+    np.testing.assert_allclose(res.x, [1, -2], atol=2e-2)
+    assert res.njev > 0
+    with pytest.warns(RuntimeWarning, match="callback"):
+        minimize(quad, [0.0, 0.0], method="migrad", callback=lambda xk: None)
+
+
+def test_nan_cost_is_reported():
+    res = minimize(lambda x: np.nan, [1.0, 2.0])
+    assert not res.success and res.status == 3 and "NaN" in res.message

@@ -136,7 +136,7 @@ def lsq_linear(A: Any, b: Any, bounds: Any = (-np.inf, np.inf), method: str = "t
     >>> A = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
     >>> res = lsq_linear(A, [1.0, 2.0, 3.0], bounds=(0, 1.5))
     >>> [round(float(v), 6) for v in res.x], res.active_mask.tolist()
-    [[1.0, 1.5], [0, 1]]
+    ([1.25, 1.5], [0, 1])
     """
     if method not in ("trf", "bvls"):
         raise ValueError(f"method must be 'trf' or 'bvls', got {method!r}")

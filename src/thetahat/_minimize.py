@@ -21,7 +21,8 @@ Inverse Hessian.  BFGS returns its dense ``hess_inv``.  L-BFGS-B returns
 :class:`thetahat.solvers.lbfgsb.LbfgsInvHess`, a ``scipy.sparse.linalg.LinearOperator``
 holding the limited-memory pairs (``.todense()`` gives the matrix), like scipy.  For
 ``'migrad'`` ``hess_inv = covariance / 2`` since MINUIT's covariance with ``errordef = 1``
-is ``2 H^-1``.
+is ``2 H^-1``; its ``nit`` is MINUIT's call count ``nfcn`` (MINUIT has no iteration count)
+and the ``Minuit`` object is returned in the extra field ``minuit``.
 
 The callback follows scipy 1.17: if its signature has a parameter named
 ``intermediate_result`` it is called as ``callback(intermediate_result=OptimizeResult(x=,
@@ -317,6 +318,9 @@ def minimize(fun: Callable, x0: Any, args: tuple = (), method: str | None = None
     elif meth == "nelder-mead":
         res = _run_nelder_mead(obj, x, box, tol, options, cb)
     else:
+        if callback is not None:
+            warnings.warn("method migrad does not support callback; it is ignored",
+                          RuntimeWarning, stacklevel=2)
         res = _run_migrad(obj, x, box, tol, options)
     if options.get("disp"):
         print(res.message)
