@@ -218,6 +218,9 @@ def test_jac_true_and_callable_agree(method):
     r1 = minimize(lambda x: (quad(x), quad_grad(x)), [0.0, 0.0], method=method, jac=True)
     r2 = minimize(quad, [0.0, 0.0], method=method, jac=quad_grad)
     r3 = minimize(quad, [0.0, 0.0], method=method, jac="3-point")
+    r4 = minimize(quad, [0.0, 0.0], method=method, jac="cs")
+    # the complex step is exact to rounding for a polynomial: same path as the analytic jac
+    np.testing.assert_allclose(r4.x, r2.x, rtol=0, atol=1e-12)
     # analytic gradients: identical arithmetic; central differences: error ~1e-10
     np.testing.assert_allclose(r1.x, r2.x, rtol=0, atol=1e-14)
     np.testing.assert_allclose(r3.x, [1, -2], atol=1e-5)

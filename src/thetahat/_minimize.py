@@ -13,7 +13,9 @@ returns ``g``; otherwise ``g`` is approximated by forward differences
 ``g_i = (f(x + h_i e_i) - f(x)) / h_i`` with scipy's absolute step ``h = eps``
 (``sqrt(machine eps)`` for BFGS, ``1e-8`` for L-BFGS-B, option ``eps``), or the relative
 step ``h_i = r max(1, |x_i|)`` when ``finite_diff_rel_step=r`` is given.  Steps are
-flipped to stay inside bounds.  ``jac='3-point'`` uses central differences.  Each
+flipped to stay inside bounds.  ``jac='3-point'`` uses central differences and
+``jac='cs'`` the complex step ``g_i = Im f(x + i h e_i) / h`` (``fun`` must accept complex
+input).  Each
 gradient by differences costs ``n`` calls of ``fun`` on top of ``f(x)``, counted in
 ``nfev`` as scipy does.
 
@@ -75,11 +77,13 @@ class _Objective:
             self.jac_mode = "callable"
         elif jac == "3-point":
             self.jac_mode = "fd3"
-        elif jac in (None, False, "2-point", "cs"):
+        elif jac == "cs":
+            self.jac_mode = "cs"
+        elif jac in (None, False, "2-point"):
             self.jac_mode = "fd2"
         else:
-            raise ValueError(f"jac must be None, True, a callable, '2-point' or '3-point', "
-                             f"got {jac!r}")
+            raise ValueError(f"jac must be None, True, a callable, '2-point', '3-point' or "
+                             f"'cs', got {jac!r}")
         self.jac = jac
         self.eps, self.rel_step = eps, rel_step
         self.lower, self.upper = lower, upper
@@ -126,6 +130,14 @@ class _Objective:
             g = np.asarray(self.jac(np.array(x), *self.args), dtype=float)
             if g.shape != x.shape:
                 raise ValueError(f"jac must return an array of shape {x.shape}, got {g.shape}")
+            return g
+        if self.jac_mode == "cs":  # complex step: g_i = Im f(x + i h e_i) / h, no cancellation
+            g = np.empty_like(x)
+            for i in range(x.size):
+                xc = x.astype(complex)
+                xc[i] += 1e-30j
+                self.nfev += 1
+                g[i] = np.imag(np.asarray(self.fun(xc, *self.args)).reshape(())) / 1e-30
             return g
         h = self._steps(x)
         g = np.empty_like(x)
@@ -237,7 +249,7 @@ def minimize(fun: Callable, x0: Any, args: tuple = (), method: str | None = None
         Extra arguments passed to ``fun`` and ``jac``.
     method : {'BFGS', 'L-BFGS-B', 'Nelder-Mead', 'migrad'}, optional
         Default ``'BFGS'``, or ``'L-BFGS-B'`` when ``bounds`` are given.
-    jac : callable, True, '2-point' or '3-point', optional
+    jac : callable, True, '2-point', '3-point' or 'cs', optional
         Gradient; forward differences when omitted.
     hess : ignored
         Present for compatibility; a warning is issued if given.

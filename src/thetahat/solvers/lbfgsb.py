@@ -25,6 +25,8 @@ Each iteration minimises ``q(z) = g.(z - x) + (z - x).B(z - x) / 2`` approximate
 3. *Line search* along ``d = xbar - x`` for the strong Wolfe conditions (``c1 = 1e-3``,
    ``c2 = 0.9``, Moré–Thuente-like safeguards in :mod:`.line_search`), step at most the
    largest feasible one; first trial 1, or ``1 / ||d||`` at the first iteration.
+   Without any finite bound steps 1-2 reduce to ``xbar = x - B^-1 g``, computed by the
+   two-loop recursion with ``H_0 = I / theta``.
 4. Keep the pair if ``s.y > eps y.y``; drop the oldest beyond ``m``.  If the line search
    finds no decrease, the memory is cleared and the iteration retried once.
 
@@ -144,14 +146,22 @@ def _compact(S: list[np.ndarray], Y: list[np.ndarray], n: int
     """``theta, W (n, 2m), M (2m, 2m)`` of the compact representation of ``B``."""
     if not S:
         return 1.0, np.zeros((n, 0)), np.zeros((0, 0))
-    Sm = np.column_stack(S)
-    Ym = np.column_stack(Y)
+    m = len(S)
+    W = np.empty((n, 2 * m))
+    for j in range(m):
+        W[:, j] = Y[j]
+        W[:, m + j] = S[j]
+    Sm, Ym = W[:, m:], W[:, :m]
     theta = float(Y[-1] @ Y[-1]) / float(S[-1] @ Y[-1])
     SY = Sm.T @ Ym
-    D = np.diag(np.diag(SY))
+    K = np.zeros((2 * m, 2 * m))
+    K[:m, :m] = -np.diag(np.diag(SY))
     L = np.tril(SY, -1)
-    K = np.block([[-D, L.T], [L, theta * (Sm.T @ Sm)]])
-    return theta, np.hstack([Ym, theta * Sm]), np.linalg.inv(K)
+    K[m:, :m] = L
+    K[:m, m:] = L.T
+    K[m:, m:] = theta * (Sm.T @ Sm)
+    W[:, m:] *= theta
+    return theta, W, np.linalg.inv(K)
 
 
 def _cauchy_point(x: np.ndarray, g: np.ndarray, lo: np.ndarray, hi: np.ndarray, theta: float,
@@ -271,6 +281,7 @@ def lbfgsb(fg: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray,
         return fg(z)
 
     count = nfev if nfev is not None else (lambda: calls)
+    boxed = bool(np.any(np.isfinite(lo)) or np.any(np.isfinite(hi)))
     S: list[np.ndarray] = []
     Y: list[np.ndarray] = []
     f, g = fg_counted(x)
@@ -291,8 +302,11 @@ def lbfgsb(fg: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray,
         if count() >= opt.maxfun:
             why = "fev"
             break
-        xc, c = _cauchy_point(x, g, lo, hi, theta, W, M)
-        d = _subspace_min(x, g, lo, hi, xc, c, theta, W, M) - x
+        if boxed:
+            xc, c = _cauchy_point(x, g, lo, hi, theta, W, M)
+            d = _subspace_min(x, g, lo, hi, xc, c, theta, W, M) - x
+        else:  # no finite bound: the model minimiser is -B^-1 g, by the two-loop recursion
+            d = -_two_loop(g, S, Y, 1.0 / theta)
         dphi0 = float(g @ d)
         if not dphi0 < 0.0:  # the model lost descent (rounding): steepest descent
             d = np.clip(x - g, lo, hi) - x
@@ -333,7 +347,10 @@ def lbfgsb(fg: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray,
             if len(S) > opt.maxcor:
                 S.pop(0)
                 Y.pop(0)
-            theta, W, M = _compact(S, Y, n)
+            if boxed:
+                theta, W, M = _compact(S, Y, n)
+            else:
+                theta = float(y @ y) / float(s @ y)
         if callback is not None and callback(x, f):
             why = "cb"
             break
