@@ -13,14 +13,15 @@ goal tol · errordef — deliberately lax (MIGRAD's is 0.002 · tol · errordef,
 ``Minuit.tol``), since SIMPLEX is meant to bring a fit near the minimum for MIGRAD.
 
 A small simplex shows a small spread far from the minimum too, so every apparent
-convergence is checked, as O'Neill (1971) suggests, by a probe: F(x_b ± h_i e_i) along each
-axis (2n calls; the start is probed the same way with h = step0). The probe gives the
-central estimates g_i, g2_i, the diagonal EDM Σ g_i² / (2 g2_i), and the next simplex: x_b
-and the lower side along each axis, with edges h_i ← sqrt(2 errordef / g2_i), one
-standard deviation (changed at most tenfold per probe). The search stops when that EDM is
-below the goal and the last simplex search gained less than the goal (the diagonal EDM
-misses progress along correlated valleys). ``hess_inv`` is diag(1 / g2) of the last probe;
-no covariance is reported (``has_covariance`` False). Non-finite function values count
+convergence is checked, as O'Neill (1971) suggests, by a probe: F(x_b ± h_i e_i) along
+each axis (2n calls; h_i is halved while a side is outside F's domain; the start is
+probed the same way with h = step0). The probe gives the central estimates g_i, g2_i,
+the diagonal EDM Σ g_i² / (2 g2_i), and the next simplex: x_b and the lower side along
+each axis, with edges h_i ← sqrt(2 errordef / g2_i), one standard deviation (changed at
+most tenfold per probe). The search stops when that EDM is below the goal and the last
+simplex search gained less than the goal (the diagonal EDM misses progress along
+correlated valleys). ``hess_inv`` is diag(1 / g2) of the last probe; no covariance is
+reported (``has_covariance`` False). Non-finite function values count
 as +inf. The call limit is MIGRAD's, 200 + 100 n + 5 n².
 """
 
@@ -90,12 +91,17 @@ def simplex(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
         fv[0] = fb
         g = np.zeros(n)
         g2 = np.zeros(n)
+        h = h.copy()
         for i in range(n):
-            xp = xb.copy()
-            xp[i] += h[i]
-            xm = xb.copy()
-            xm[i] -= h[i]
-            fp, fm = f(xp), f(xm)
+            for _ in range(10):  # a side outside F's domain: halve the step
+                xp = xb.copy()
+                xp[i] += h[i]
+                xm = xb.copy()
+                xm[i] -= h[i]
+                fp, fm = f(xp), f(xm)
+                if fp < np.inf and fm < np.inf:
+                    break
+                h[i] *= 0.5
             pts[i + 1], fv[i + 1] = (xm, fm) if fm < fp else (xp, fp)
             g[i] = (fp - fm) / (2.0 * h[i])
             g2[i] = (fp + fm - 2.0 * fb) / (h[i] * h[i])
