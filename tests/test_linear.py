@@ -223,3 +223,14 @@ def test_model_evaluation_needs_functions():
         fit(np.ones(3))
     with pytest.raises(ValueError, match="x is required"):
         linear_fit([np.sin], None, [1.0])
+
+
+def test_lsq_linear_equal_bounds_fix_a_variable():
+    """scipy rejects lb == ub; here it fixes the variable (the reduced problem is exact)."""
+    rng = np.random.default_rng(9)
+    A, b = rng.normal(size=(10, 3)), rng.normal(size=10)
+    res = lsq_linear(A, b, bounds=([-1, 0.25, -1], [1, 0.25, 1]))
+    reduced = lsq_linear(A[:, [0, 2]], b - 0.25 * A[:, 1], bounds=(-1, 1))
+    assert res.x[1] == 0.25
+    # both exact solves of the same 2-variable problem
+    np.testing.assert_allclose(res.x[[0, 2]], reduced.x, atol=1e-12)

@@ -111,7 +111,8 @@ def lsq_linear(A: Any, b: Any, bounds: Any = (-np.inf, np.inf), method: str = "t
     A : array_like, sparse matrix or LinearOperator, shape (m, n)
     b : array_like, shape (m,)
     bounds : (lb, ub) or ``Bounds``
-        Scalars or arrays of shape (n,); ``±inf`` for none.
+        Scalars or arrays of shape (n,); ``±inf`` for none.  Unlike scipy, ``lb == ub``
+        is allowed and fixes that variable.
     method : {'trf', 'bvls'}
         Both solve the bounded problem exactly with BVLS (see the module docstring).
     tol : float

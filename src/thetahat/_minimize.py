@@ -376,10 +376,7 @@ def _run_lbfgsb(obj: _Objective, x: np.ndarray, lower: np.ndarray, upper: np.nda
         if options.get(key) is not None:
             setattr(opt, key, options[key])
 
-    def counted_fg(xx: np.ndarray) -> tuple[float, np.ndarray]:
-        return obj.fg(xx)
-
-    r = _lb.lbfgsb(counted_fg, x, lower, upper, opt, cb, nfev=lambda: obj.nfev)
+    r = _lb.lbfgsb(obj.fg, x, lower, upper, opt, cb, nfev=lambda: obj.nfev)
     return OptimizeResult(x=r.x, fun=r.fun, jac=r.jac, hess_inv=r.hess_inv, nfev=obj.nfev,
                           njev=obj.njev, nit=r.nit, status=r.status, message=r.message,
                           success=r.status == 0)
