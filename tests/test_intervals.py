@@ -236,6 +236,37 @@ def test_minos_uses_covariance_warm_start():
     assert (d["lower"], d["upper"]) == pytest.approx((ref["lower"], ref["upper"]), rel=1e-3)
 
 
+_SKEWED = {  # (nll, mle, hesse error, limits): strongly non-parabolic 1-D likelihoods
+    "poisson1": (lambda m: m - math.log(m), 1.0, 1.0, (0.0, math.inf)),
+    "poisson3": (lambda m: m - 3 * math.log(m), 3.0, math.sqrt(3), (0.0, math.inf)),
+    "exp2": (lambda t: 2 * math.log(t) + 2.0 / t, 1.0, 1 / math.sqrt(2), (0.0, math.inf)),
+    "binom1of10": (lambda p: -(math.log(p) + 9 * math.log1p(-p)), 0.1, 0.3 / math.sqrt(10),
+                   (0.0, 1.0)),
+}
+
+
+@pytest.mark.parametrize("factor", [1.0, 4.0, 9.0])
+@pytest.mark.parametrize("name", list(_SKEWED))
+def test_minos_skewed_likelihoods_vs_exact_roots(name, factor):
+    nll, x0, e, (lo, hi) = _SKEWED[name]
+
+    def refit(fixed, start):  # the cost diverges at the boundaries: inf there
+        v = fixed[0]
+        return SimpleNamespace(fval=nll(v) if lo < v < hi else math.inf,
+                               values=np.array([v]), valid=True, nfcn=1)
+
+    d = minos_one(refit, index=0, values=[x0], errors=[e], limits=[(lo, hi)],
+                  fval=nll(x0), errordef=0.5, factor=factor)
+    g = lambda v: nll(v) - nll(x0) - 0.5 * factor  # noqa: E731
+    up = optimize.brentq(g, x0, 1e3 if hi == math.inf else hi - 1e-15, xtol=1e-14)
+    dn = optimize.brentq(g, lo + 1e-300, x0, xtol=1e-14)
+    assert d["is_valid"]
+    # tol = 5e-3 on the step; the reported linearised root is second-order accurate
+    assert d["upper"] == pytest.approx(up - x0, rel=1e-3)
+    assert d["lower"] == pytest.approx(dn - x0, rel=1e-3)
+    assert d["nfcn"] <= 16  # a handful of refits per side even when far from parabolic
+
+
 # flags, with closed-form toy refits --------------------------------------------------
 def _quad_refit(x0=0.0, drop_above=math.inf, valid=True):
     """1-D cost (v - x0)^2 (errordef 1), dropping by 5 above ``drop_above``."""

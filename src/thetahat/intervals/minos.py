@@ -28,12 +28,18 @@ and the crossing ``q(u*) = sqrt(T)`` of the model is the stable root
 3. with two or more: ``a, b`` interpolate the last two points (``q(0) = 0`` is built in).
 
 A parabolic profile is thus solved by the first trial; a skewed one typically needs two
-refits per side. Every step is safeguarded by a bracket ``[u_lo, u_hi]`` with
-``q(u_lo) < sqrt T < q(u_hi)``: a model root that leaves it, or that fails to halve it in
-two steps, is replaced by regula falsi or bisection; before a bracket exists a step grows
-``u`` by at most a factor 4 (a doubling when the model has no root). Iteration stops when
-``|F_prof - fval - T| <= tol * T`` (``u`` to about ``tol / 2`` relative) or when the
-bracket is narrower than ``1e-2 * tol * u``.
+refits per side. Before a bracket ``[u_lo, u_hi]`` with ``q(u_lo) < sqrt T <= q(u_hi)``
+exists a step grows ``u`` by at most a factor 4 (a doubling when the model has no root).
+Inside a bracket the step is Brent-like: inverse quadratic interpolation ``u(q)`` through
+the three points nearest the crossing (``(0, 0)`` is exact and included), else the model
+root, else regula falsi, accepted only strictly inside the bracket; bisection when the
+bracket has not halved in two steps. This copes with steep sides (a cost that diverges at
+a boundary) and flat ones (a log-like tail) alike.
+
+Stopping: at each point the linearised crossing ``u + (sqrt T - q) / q'`` (``q'`` by the
+secant to the nearest other point) is computed; the side stops when it moves ``u`` by at
+most ``tol * u`` — a tolerance on the interval itself, not on ``F`` — and reports that
+linearised crossing; or when the bracket is narrower than ``tol * u_hi``.
 
 Each ``F_prof`` evaluation is one call of the ``refit(fixed, start)`` closure with
 ``theta_i`` fixed at ``v``, warm-started from the previous conditional minimum moved along
@@ -79,18 +85,18 @@ def _model_root(a: float, b: float, sq: float) -> float:
 
 
 class _Side:
-    """Bracketed root search for ``q(u) = sqrt(T)`` on one side."""
+    """Bracketed root search for ``q(u) = sqrt(T)`` on one side (``q(0) = 0``)."""
 
     def __init__(self, a: float, sq: float) -> None:
         self.a, self.sq = a, sq
         self.pts: list[tuple[float, float]] = []  # (u, q) of finite evaluations
-        self.lo, self.hi = 0.0, math.inf  # q(lo) < sq < q(hi)
+        self.lo, self.hi = 0.0, math.inf  # q(lo) < sq <= q(hi)
         self.qlo, self.qhi = 0.0, math.inf
         self.widths: list[float] = []
-        self.b = math.nan
 
     def add(self, u: float, q: float) -> None:
-        self.pts.append((u, q))
+        if math.isfinite(q):
+            self.pts.append((u, q))
         if q < self.sq:
             if u >= self.lo:
                 self.lo, self.qlo = u, q
@@ -113,29 +119,53 @@ class _Side:
             return self.a, (q1 - self.a * u1) / (u1 * u1)
         return self.a, 0.0
 
+    def newton(self, u: float, q: float) -> float:
+        """Linearised root ``u + (sq - q) / q'(u)``, ``q'`` from the nearest other point."""
+        others = [(uu, qq) for uu, qq in self.pts if uu != u] + [(0.0, 0.0)]
+        ub, qb = min(others, key=lambda t: abs(t[0] - u))
+        slope = (q - qb) / (u - ub)
+        if not (slope > 0 and math.isfinite(slope)):
+            return math.nan
+        return u + (self.sq - q) / slope
+
+    def _iqi(self) -> float:
+        """Inverse quadratic interpolation ``u(q)`` at ``q = sq`` through the three points
+        nearest the root (the exact point ``(0, 0)`` included)."""
+        cand = sorted(self.pts + [(0.0, 0.0)], key=lambda t: abs(t[1] - self.sq))[:3]
+        if len(cand) < 3 or len({q for _, q in cand}) < 3:
+            return math.nan
+        x = self.sq
+        total = 0.0
+        for j, (uj, qj) in enumerate(cand):
+            w = uj
+            for k, (_, qk) in enumerate(cand):
+                if k != j:
+                    w *= (x - qk) / (qj - qk)
+            total += w
+        return total
+
     def next_u(self) -> float:
-        u = self.pts[-1][0]
-        a, b = self.model()
-        self.b = b
-        r = _model_root(a, b, self.sq)
+        u = self.pts[-1][0] if self.pts else self.lo
         lo, hi = self.lo, self.hi
         if not math.isfinite(hi):  # no bracket yet: go outward, at most 4x
+            a, b = self.model()
+            r = _model_root(a, b, self.sq)
             if not math.isfinite(r) or r <= u:
                 return 2.0 * u
             return min(r, 4.0 * u)
         self.widths.append(hi - lo)
-        slow = len(self.widths) >= 3 and self.widths[-1] > 0.5 * self.widths[-3]
-        if slow:
-            self.widths.clear()
+        if len(self.widths) >= 3 and self.widths[-1] > 0.5 * self.widths[-3]:
+            self.widths.clear()  # not converging fast enough: bisect
             return 0.5 * (lo + hi)
-        if not (math.isfinite(r) and lo < r < hi):
-            r = math.nan
-            if math.isfinite(self.qhi) and self.qhi != self.qlo:  # regula falsi
-                r = lo + (self.sq - self.qlo) * (hi - lo) / (self.qhi - self.qlo)
-            if not lo < r < hi:
-                return 0.5 * (lo + hi)
         eps = 1e-3 * (hi - lo)  # keep off the bracket ends
-        return min(max(r, lo + eps), hi - eps)
+        for r in (self._iqi(), _model_root(*self.model(), self.sq)):
+            if math.isfinite(r) and lo < r < hi:
+                return min(max(r, lo + eps), hi - eps)
+        if math.isfinite(self.qhi) and self.qhi != self.qlo:  # regula falsi
+            r = lo + (self.sq - self.qlo) * (hi - lo) / (self.qhi - self.qlo)
+            if lo < r < hi:
+                return min(max(r, lo + eps), hi - eps)
+        return 0.5 * (lo + hi)
 
 
 def _side(refit: RefitLike, i: int, sign: int, x0: float, values: np.ndarray,
@@ -174,18 +204,22 @@ def _side(refit: RefitLike, i: int, sign: int, x0: float, values: np.ndarray,
         if ok:
             path.append((u, np.asarray(r.values, dtype=float)))
             del path[:-2]
-        if math.isfinite(d) and abs(d - target) <= tol * target:
-            out["valid"] = ok
-            break
         q = math.sqrt(d) if d > 0 else (0.0 if math.isfinite(d) else math.inf)
+        search.add(u, q)
+        if math.isfinite(q):
+            un = search.newton(u, q)
+            if math.isfinite(un) and abs(un - u) <= tol * u:
+                if search.lo <= un <= search.hi and un <= umax:
+                    out["offset"] = un  # the linearised root: free accuracy
+                out["valid"] = ok
+                break
         if q < sq and u >= umax:  # at the limit and still below the target
             out["at_limit"] = True
             break
-        search.add(u, q)
         if ncall is not None and nfcn >= ncall:
             out["at_max_fcn"] = True
             break
-        if math.isfinite(search.hi) and search.hi - search.lo <= 1e-2 * tol * search.hi:
+        if math.isfinite(search.hi) and search.hi - search.lo <= tol * search.hi:
             out["valid"] = ok
             break
         u = min(search.next_u(), umax)
@@ -198,7 +232,7 @@ def _side(refit: RefitLike, i: int, sign: int, x0: float, values: np.ndarray,
 def minos_one(refit: RefitLike, *, index: int, values: Sequence[float],
               errors: Sequence[float], limits: Sequence[tuple[float, float]],
               fval: float, errordef: float, factor: float = 1.0,
-              ncall: int | None = None, tol: float = 2e-3,
+              ncall: int | None = None, tol: float = 5e-3,
               cov: np.ndarray | None = None, newmin_tol: float = 1e-3) -> dict:
     """MINOS interval of parameter ``index``.
 
@@ -223,7 +257,9 @@ def minos_one(refit: RefitLike, *, index: int, values: Sequence[float],
     ncall : int or None, optional
         Budget of cost calls per side; exceeding it sets ``at_*_max_fcn``.
     tol : float, optional
-        Relative tolerance on the cost rise ``errordef * factor``.
+        Relative tolerance on each side's offset: a side stops when the linearised
+        distance to the crossing is below ``tol * |offset|`` (the reported offset is then
+        that linearised crossing), or when its bracket is narrower than that.
     cov : ndarray or None, optional
         Covariance of all parameters; used only for a better first warm start.
     newmin_tol : float, optional
