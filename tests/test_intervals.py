@@ -439,8 +439,9 @@ def test_mncontour_on_level_set_and_area_like_iminuit(name, ix, iy):
     target = f.errordef * fac
     for a, b in pts[:-1]:
         fp = f.refit({ix: a, iy: b}, f.values).fval - f.fval
-        # the contour's own tolerance is 3e-3 of the target; 1% as asked
-        assert fp == pytest.approx(target, rel=1e-2)
+        # radius tol 5e-3 and the reported linearised crossing is second-order accurate
+        # (~1e-4 in F observed); 2e-3 is well inside the 1% asked for
+        assert fp == pytest.approx(target, rel=2e-3)
     ref = f.m.mncontour(ix, iy, size=40)
     # both polygons inscribed in the same curve with 40 vertices: 2%
     assert _area(pts) == pytest.approx(_area(ref), rel=2e-2)

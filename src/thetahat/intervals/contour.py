@@ -104,7 +104,7 @@ def mncontour(refit: Callable, *, ix: int, iy: int, values: Sequence[float],
               cov: np.ndarray, fval: float, errordef: float, factor: float,
               size: int = 100, interpolated: int = 0,
               limits: Sequence[tuple[float, float]] | None = None,
-              tol: float = 3e-3) -> np.ndarray:
+              tol: float = 5e-3) -> np.ndarray:
     """Points of the profiled-cost contour ``F_prof - fval = errordef * factor``.
 
     Parameters
@@ -126,7 +126,8 @@ def mncontour(refit: Callable, *, ix: int, iy: int, values: Sequence[float],
     limits : sequence of (lower, upper), optional
         Parameter limits; rays stop at them.
     tol : float, optional
-        Relative tolerance on the cost rise.
+        Relative tolerance on each radius: a ray stops when the linearised crossing
+        ``r + (sqrt(factor) - q) / q'`` moves ``r`` by at most ``tol * r``, and reports it.
 
     Returns
     -------
@@ -215,8 +216,13 @@ def _ray(refit: Callable, ix: int, iy: int, p0: np.ndarray, d: np.ndarray,
                 if 0.2 < pe < 5.0:
                     p_est = pe
             pts.append((r, q))
-        if math.isfinite(df) and abs(df - s * s) <= tol * s * s:
-            return r, x_best, p_est
+        if 0 < q < math.inf:
+            # linearised crossing by the secant to the nearest other point ((0, 0) exact)
+            rb, qb = min(pts[:-1] + [(0.0, 0.0)], key=lambda t: abs(t[0] - r))
+            slope = (q - qb) / (r - rb) if r != rb else math.nan
+            if slope > 0 and abs(s - q) <= tol * r * slope:
+                rn = r + (s - q) / slope
+                return (rn if lo <= rn <= min(hi, rmax) else r), x_best, p_est
         if q < s:
             if r >= rmax:  # limit reached inside the contour
                 return r, x_best, p_est
