@@ -339,3 +339,15 @@ def test_migrad_with_gradient_and_callback_warning():
 def test_nan_cost_is_reported():
     res = minimize(lambda x: np.nan, [1.0, 2.0])
     assert not res.success and res.status == 3 and "NaN" in res.message
+
+
+@pytest.mark.parametrize("options", [{}, {"maxiter": 50}, {"maxfev": 300},
+                                     {"adaptive": True}],
+                         ids=["default", "maxiter", "maxfev", "adaptive"])
+def test_nelder_mead_follows_scipy_step_for_step(options):
+    x0 = np.full(5, 0.5)
+    res = minimize(rosen, x0, method="Nelder-Mead", options=options)
+    ref = so.minimize(rosen, x0, method="Nelder-Mead", options=options)
+    # the same simplex rules from the same start simplex: identical counts and status
+    assert (res.nfev, res.nit, res.status) == (ref.nfev, ref.nit, ref.status)
+    np.testing.assert_allclose(res.x, ref.x, rtol=1e-12)  # same arithmetic up to ordering

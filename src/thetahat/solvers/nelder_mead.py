@@ -105,10 +105,10 @@ def nelder_mead(f: Callable[[np.ndarray], float], x0: np.ndarray,
     maxiter, maxfev = opt.maxiter, opt.maxfev
     if maxiter is None and maxfev is None:
         maxiter = maxfev = 200 * n
-    elif maxiter is None:
-        maxiter = np.inf if maxfev == np.inf else 200 * n
+    elif maxiter is None:  # only one limit given: the other is off (scipy's rule)
+        maxiter = 200 * n if maxfev == np.inf else np.inf
     elif maxfev is None:
-        maxfev = np.inf if maxiter == np.inf else 200 * n
+        maxfev = 200 * n if maxiter == np.inf else np.inf
     lo, hi = opt.lower, opt.upper
     bounded = lo is not None and hi is not None
 
