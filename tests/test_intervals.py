@@ -13,6 +13,8 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import optimize, stats
 
 iminuit = pytest.importorskip("iminuit")
@@ -514,8 +516,6 @@ def test_periodic_spline_reproduces_circle():
 
 # --------------------------------------------------------------------------------------
 # properties on exact Gaussians (closed-form profiles)
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 
 def _gauss_refit(mu, C, errordef):
