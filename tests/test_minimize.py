@@ -351,3 +351,19 @@ def test_nelder_mead_follows_scipy_step_for_step(options):
     # the same simplex rules from the same start simplex: identical counts and status
     assert (res.nfev, res.nit, res.status) == (ref.nfev, ref.nit, ref.status)
     np.testing.assert_allclose(res.x, ref.x, rtol=1e-12)  # same arithmetic up to ordering
+
+
+@pytest.mark.parametrize("x0", [[0.5, 0.5, 0.5], [0.79, 0.1, 1.99]])
+def test_bounds_object_nelder_mead_and_lbfgsb(x0):
+    bounds = so.Bounds([0, 0, -1], [0.8, 0.5, 2])
+    res = minimize(rosen, x0, method="Nelder-Mead", bounds=bounds)
+    ref = so.minimize(rosen, x0, method="Nelder-Mead", bounds=bounds)
+    # same clipped simplex rules: the same points are visited
+    assert res.nfev == ref.nfev
+    np.testing.assert_allclose(res.x, ref.x, rtol=1e-12)
+    if x0[0] == 0.5:
+        res = minimize(rosen, x0, bounds=bounds, jac=rosen_der, options={"gtol": 1e-9})
+        ref = so.minimize(rosen, x0, bounds=bounds, jac=rosen_der, options={"gtol": 1e-9})
+        # projected gradient 1e-9, free curvature >= ~1: |dx| << 1e-6
+        np.testing.assert_allclose(res.x, ref.x, atol=1e-6)
+        assert res.x[1] == 0.5  # the active upper bound is hit exactly
