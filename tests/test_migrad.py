@@ -357,3 +357,22 @@ def test_simplex_nan_region():
     r = simplex(f, np.array([1.4, 0.0]), np.array([0.5, 0.5]), MigradOptions(tol=1e-3))
     assert r.is_valid and np.isfinite(r.fval)
     assert r.fval < 0.01  # goal tol * errordef = 1e-3, x 10 as is_above_max_edm
+
+
+def test_unbounded_linear_function():
+    # F = sum(x) has no minimum: MIGRAD runs away and reports an invalid minimum, without
+    # overflow warnings (iminuit: x -> -inf, invalid)
+    r = migrad(lambda x: float(np.sum(x)), np.full(3, 0.2), np.full(3, 0.1),
+               MigradOptions(max_nfcn=2000))
+    assert not r.is_valid and r.fval < -1e3
+
+
+def test_noisy_function_valid_with_accurate_covariance():
+    # noise 1e-6 on F ~ 0 is far above double precision; HESSE's noise check takes larger
+    # steps instead of reporting a forced positive-definite matrix
+    rng = np.random.default_rng(1)
+    f = lambda x: float(x[0] ** 2 + x[1] ** 2 + 1e-6 * rng.normal())
+    r = migrad(f, np.array([1.0, 0.1]), np.full(2, 0.1), MigradOptions())
+    assert r.is_valid and r.has_accurate_covar
+    # steps of ~0.03-0.1 sigma: noise / sag ~ 1e-3
+    np.testing.assert_allclose(2 * r.hess_inv, np.eye(2), atol=0.01)

@@ -14,14 +14,15 @@ At the point x (internal coordinates) with value F (F. James, MINUIT Reference M
    already within the strategy's tolerance of the optimal one; a step that leaves the
    function's domain (a non-finite value) is halved without counting a cycle. The values
    F(x ± h e_i) that MIGRAD's last gradient computed at the same point are reused.
-1b. noise check (strategies 1, 2): g2_i is recomputed with a four times larger step; if
-   the two disagree by more than 10⁻³, F may be noisier than its precision says, and
-   the larger step (16 times less sensitive to noise) is taken and checked in turn, while
-   it stays below 0.1 σ_i (truncation error then ~1e-3); a step already that large is
-   not checked. A smooth F keeps the small step, since the off-diagonal formula below has
-   an O(h) truncation error. The check is skipped when the reused gradient's g2_i agrees
-   to 10⁻⁶ with the one MIGRAD computed at its previous point: F is then quadratic along
-   that axis up to rounding (noise would differ between the points).
+1b. noise check (strategies 1, 2): g2_i (of either sign: noise can make it negative) is
+   recomputed with a four times larger step. If the two disagree by more than 10⁻³, F
+   may be noisier than its precision says, and the larger step (16 times less sensitive
+   to noise) is taken and checked in turn, while it stays below 0.1 σ_i (truncation error
+   then ~1e-3); a step already that large is not checked. A smooth F keeps the small
+   step, since the off-diagonal formula below has an O(h) truncation error. The check is
+   skipped when the reused gradient's g2_i agrees to 10⁻⁶ with the one MIGRAD computed
+   at its previous point: F is then quadratic along that axis up to rounding (noise
+   would differ between the points). A sag within rounding of F counts as zero.
 2. off-diagonal: one more call per pair,
 
        H_ij = (F(x + h_i e_i + h_j e_j) - F(x + h_i e_i) - F(x + h_j e_j) + F) / (h_i h_j).
@@ -45,7 +46,7 @@ from typing import Any, Callable
 import numpy as np
 from numpy.typing import NDArray
 
-from ..solvers.mn_gradient import STEP_RATIO, GradState, _aimsag
+from ..solvers.mn_gradient import STEP_RATIO, GradState, _aimsag, _eps
 
 __all__ = ["HesseResult", "hesse", "make_posdef"]
 
@@ -77,7 +78,7 @@ class _CallLimit(Exception):
 def _noise_check(call, x: NDArray, i: int, fval: float, g2i: float, gi: float, fp: float,
                  hi: float, errordef: float) -> tuple[float, float, float, float]:
     """g2_i confirmed at a four times larger step, or taken from larger steps (step 1b)."""
-    sigma = (2.0 * errordef / g2i) ** 0.5
+    sigma = (2.0 * errordef / abs(g2i)) ** 0.5
     while 4.0 * hi <= 0.1 * sigma:
         h4 = 4.0 * hi
         xp = x.copy()
@@ -88,14 +89,14 @@ def _noise_check(call, x: NDArray, i: int, fval: float, g2i: float, gi: float, f
         if not (isfinite(a) and isfinite(b)):
             break
         g2_4 = (a + b - 2.0 * fval) / (h4 * h4)
-        if g2_4 <= 0:
+        if g2_4 == 0:
             break
-        if abs(g2_4 - g2i) <= 1e-3 * g2_4:
+        if abs(g2_4 - g2i) <= 1e-3 * abs(g2_4):
             break  # smooth: keep the smaller step (HESSE's off-diagonals err by O(h))
         # otherwise rounding or noise may dominate the smaller step: the larger one has
         # 16 times less of it and a truncation error ~t^2 / 12
         g2i, gi, fp, hi = g2_4, (a - b) / (2.0 * h4), a, h4
-        sigma = (2.0 * errordef / g2i) ** 0.5
+        sigma = (2.0 * errordef / abs(g2i)) ** 0.5
     return g2i, gi, fp, hi
 
 
@@ -154,6 +155,7 @@ def hesse(fcn: Callable[[NDArray], float], x: NDArray, fval: float, options: Any
     if reuse:
         h = np.array(known.h, dtype=float)
     aimsag, eps2 = _aimsag(fval, errordef, prec)
+    eps = _eps(prec)
     ncyc = _CYCLES.get(strategy, 3)
     g2tol = _G2TOL.get(strategy, 0.05)
     ratio_ok = STEP_RATIO.get(strategy, 1.5)
@@ -198,7 +200,9 @@ def hesse(fcn: Callable[[NDArray], float], x: NDArray, fval: float, options: Any
                     continue
                 cyc += 1
                 hi = float(h[i])
-                g2i = (fp + fm - 2.0 * fval) / (hi * hi)
+                d2 = fp + fm - 2.0 * fval
+                # a sag within rounding of F is no curvature: treated as zero (flat)
+                g2i = d2 / (hi * hi) if abs(d2) > 8.0 * eps * (abs(fp) + abs(fm)) else 0.0
                 g[i] = (fp - fm) / (2.0 * hi)
                 g2[i], fplus[i], gstep[i] = g2i, fp, hi
                 if g2i == 0.0:
@@ -213,7 +217,7 @@ def hesse(fcn: Callable[[NDArray], float], x: NDArray, fval: float, options: Any
                 prev = g2i
                 if cyc < ncyc:
                     h[i] = hn
-            if strategy >= 1 and 0 < g2[i] < np.inf and not (
+            if strategy >= 1 and g2[i] != 0 and abs(g2[i]) < np.inf and not (
                     reuse_i and known.g2_prev is not None
                     and abs(known.g2_prev[i] - g2[i]) <= 1e-6 * g2[i]):
                 g2[i], g[i], fplus[i], gstep[i] = _noise_check(

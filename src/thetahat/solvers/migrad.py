@@ -265,7 +265,8 @@ def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
         while True:
             cur = _Point(x, fval, g, v)
             try:
-                niter += _iterate(f, gradient, cur, goal, lambda: state, errordef)
+                with np.errstate(over="ignore", invalid="ignore"):
+                    niter += _iterate(f, gradient, cur, goal, lambda: state, errordef)
             finally:
                 x, fval, g, v = cur.x, cur.fval, cur.g, cur.v
                 edm = float(0.5 * g @ v @ g)
@@ -392,6 +393,8 @@ def _iterate(f, gradient, cur: _Point, goal: float, get_state, errordef: float) 
         niter += 1
         p = -v @ g
         slope = float(g @ p)
+        if not np.isfinite(slope):
+            break  # V or g overflowed: F is unbounded below along some direction
         if not slope < 0:  # V lost positive-definiteness: restart from the diagonal
             cur.v = v = reset()
             p = -v @ g

@@ -141,6 +141,7 @@ def gradient_full(fcn: Callable[[NDArray], float], x: NDArray, fval: float,
     h = [min(v if (v > 0 and v < math.inf) else 0.1, m) for v, m in zip(h0, hm)]
     ratio_ok = STEP_RATIO.get(strategy, 1.5)
     aimsag, eps2 = _aimsag(float(fval), errordef, precision)
+    eps = _eps(precision)
     g = [0.0] * n
     g2 = [0.0] * n
     fp = [math.nan] * n
@@ -152,7 +153,8 @@ def gradient_full(fcn: Callable[[NDArray], float], x: NDArray, fval: float,
     for cycle in range(max(1, cycles)):
         retune = []
         for i in todo:
-            hi = h[i]
+            # never below the rounding floor of x itself (x may have moved far)
+            hi = max(h[i], 8.0 * eps2 * (abs(xs[i]) + eps2))
             xp = x.copy()
             xp[i] = xs[i] + hi
             xm = x.copy()
@@ -164,7 +166,9 @@ def gradient_full(fcn: Callable[[NDArray], float], x: NDArray, fval: float,
             fa, fb = math.isfinite(a), math.isfinite(b)
             if fa and fb:
                 g[i] = (a - b) / (2.0 * hi)
-                c = (a + b - 2.0 * fval) / (hi * hi)
+                d2 = a + b - 2.0 * fval
+                # a sag within rounding of F says nothing about the curvature
+                c = d2 / (hi * hi) if abs(d2) > 8.0 * eps * (abs(a) + abs(b)) else 0.0
                 g2[i] = c
             else:  # one side outside the function's domain: one-sided, smaller step
                 g[i] = (a - fval) / hi if fa else ((fval - b) / hi if fb else 0.0)

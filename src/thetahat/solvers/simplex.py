@@ -106,7 +106,7 @@ def simplex(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
             g[i] = (fp - fm) / (2.0 * h[i])
             g2[i] = (fp + fm - 2.0 * fb) / (h[i] * h[i])
         curved = (g2 > 0) & np.isfinite(g2)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             edm = float(np.sum(np.where(curved, g * g / (2.0 * g2), np.inf)))
             hnew = np.where(curved, np.sqrt(2.0 * errordef / np.where(curved, g2, 1.0)),
                             4.0 * h)
@@ -172,4 +172,5 @@ def simplex(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
                         has_covariance=False, has_accurate_covar=False,
                         has_posdef_covar=False, has_made_posdef_covar=False,
                         hesse_failed=False,
-                        message="call limit reached" if call_limit else "ok")
+                        message="call limit reached" if call_limit
+                        else ("EDM above maximum" if above else "ok"))
