@@ -350,7 +350,8 @@ def test_nelder_mead_follows_scipy_step_for_step(options):
     ref = so.minimize(rosen, x0, method="Nelder-Mead", options=options)
     # the same simplex rules from the same start simplex: identical counts and status
     assert (res.nfev, res.nit, res.status) == (ref.nfev, ref.nit, ref.status)
-    np.testing.assert_allclose(res.x, ref.x, rtol=1e-12)  # same arithmetic up to ordering
+    # same arithmetic up to the summation order of the centroid
+    np.testing.assert_allclose(res.x, ref.x, rtol=1e-9, atol=1e-13)
 
 
 @pytest.mark.parametrize("x0", [[0.5, 0.5, 0.5], [0.79, 0.1, 1.99]])
@@ -360,7 +361,8 @@ def test_bounds_object_nelder_mead_and_lbfgsb(x0):
     ref = so.minimize(rosen, x0, method="Nelder-Mead", bounds=bounds)
     # same clipped simplex rules: the same points are visited
     assert res.nfev == ref.nfev
-    np.testing.assert_allclose(res.x, ref.x, rtol=1e-12)
+    # same points up to the rounding of the centroid sums (absolute ~1e-16 per step)
+    np.testing.assert_allclose(res.x, ref.x, rtol=1e-9, atol=1e-13)
     if x0[0] == 0.5:
         res = minimize(rosen, x0, bounds=bounds, jac=rosen_der, options={"gtol": 1e-9})
         ref = so.minimize(rosen, x0, bounds=bounds, jac=rosen_der, options={"gtol": 1e-9})
