@@ -578,3 +578,14 @@ def test_property_mncontour_of_gaussian_is_the_ellipse(g):
     r2 = np.einsum("ij,jk,ik->i", d, np.linalg.inv(C[:2, :2]), d)
     # each ray's first trial is the exact root: rounding only
     assert np.allclose(r2, fac, rtol=1e-9)
+
+
+def test_docstring_examples():
+    import doctest
+
+    from thetahat.intervals import _cl
+    from thetahat.intervals import profile as profile_mod
+
+    for mod in (_cl, profile_mod):
+        failed, tried = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
+        assert tried > 0 and failed == 0, mod.__name__
