@@ -293,9 +293,28 @@ def test_minos_exact_quadratic():
 def test_minos_at_limit():
     d = minos_one(_quad_refit(), index=0, values=[0.0], errors=[1.0], limits=[(-0.5, 9)],
                   fval=0.0, errordef=1.0)
-    assert d["at_lower_limit"] and not d["lower_valid"] and not d["is_valid"]
-    assert d["lower"] == -0.5  # distance to the limit, as MINUIT reports it
+    # iminuit: at_lower_limit with the side still valid, the offset = distance to limit
+    assert d["at_lower_limit"] and d["lower_valid"] and d["is_valid"]
+    assert d["lower"] == -0.5
     assert d["upper_valid"] and d["upper"] == pytest.approx(1.0, rel=1e-12)
+
+
+def test_minos_at_limit_like_iminuit():
+    # seed binomial with the lower limit inside the interval (iminuit 2.x flags, values)
+    m = iminuit.Minuit(_binomial_nll, p=0.3)
+    m.limits["p"] = (0.25, 0.9)
+    m.migrad()
+    m.minos()
+    me = m.merrors["p"]
+    d = minos_one(lambda fixed, start: SimpleNamespace(
+        fval=_binomial_nll(fixed[0]), values=np.array([fixed[0]]), valid=True, nfcn=1),
+        index=0, values=[m.values[0]], errors=[m.errors[0]], limits=[(0.25, 0.9)],
+        fval=m.fval, errordef=0.5)
+    for k in ("is_valid", "lower_valid", "upper_valid", "at_lower_limit", "at_upper_limit"):
+        assert d[k] == getattr(me, k), k
+    # the limit distance is exact; the upper offset to iminuit's ~1e-2 MINOS accuracy
+    assert d["lower"] == pytest.approx(me.lower, rel=1e-12)
+    assert d["upper"] == pytest.approx(me.upper, rel=1e-2)
 
 
 def test_minos_new_minimum_is_reported():

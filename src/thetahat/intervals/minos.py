@@ -50,7 +50,7 @@ cov[i, i]`` if a covariance is given).
 Flags (iminuit's ``MError``):
 
 * ``at_*_limit``: the parameter limit is reached before the cost rises by ``T``; the
-  offset is the distance to the limit and the side is not valid;
+  offset is the distance to the limit (the side stays valid, as in iminuit);
 * ``at_*_max_fcn``: the side used more than ``ncall`` cost calls;
 * ``*_new_min``: a conditional minimum lies below ``fval`` by more than ``newmin_tol *
   errordef``: the original minimum was not the minimum, the side stops and is not valid;
@@ -215,6 +215,7 @@ def _side(refit: RefitLike, i: int, sign: int, x0: float, values: np.ndarray,
                 break
         if q < sq and u >= umax:  # at the limit and still below the target
             out["at_limit"] = True
+            out["valid"] = ok  # as MINUIT: the limit is the answer, flagged
             break
         if ncall is not None and nfcn >= ncall:
             out["at_max_fcn"] = True
@@ -275,7 +276,8 @@ def minos_one(refit: RefitLike, *, index: int, values: Sequence[float],
     x = np.array(values, dtype=float)
     err = np.asarray(errors, dtype=float)
     n = x.size
-    if not isinstance(index, (int, np.integer)) or not 0 <= index < n:
+    if isinstance(index, bool) or not isinstance(index, (int, np.integer)) \
+            or not 0 <= index < n:
         raise ValueError(f"index must be an integer in [0, {n}), got {index!r}")
     if err.shape != (n,):
         raise ValueError(f"errors must have shape ({n},), got {err.shape}")
@@ -305,7 +307,7 @@ def minos_one(refit: RefitLike, *, index: int, values: Sequence[float],
     for name, sign, umax in (("upper", 1, upper_lim - x0), ("lower", -1, x0 - lower_lim)):
         umax = max(umax, 0.0)
         if umax == 0.0:  # sitting on the limit
-            res[name] = dict(offset=0.0, valid=False, at_limit=True, at_max_fcn=False,
+            res[name] = dict(offset=0.0, valid=True, at_limit=True, at_max_fcn=False,
                              new_min=False, nfcn=0)
             continue
         res[name] = _side(refit, i, sign, x0, x, a, b_hint, umax, fval, target, tol,
