@@ -116,6 +116,10 @@ def test_draw_mnmatrix_layout(tmp_path):
     assert [ax[i, 0].get_ylabel() for i in range(3)] == ["", "c", "k"]
     assert len(ax[1, 0].lines) == 3  # two contours and the best-value marker
     assert len(ax[0, 0].lines) == 1 + 2 + 1  # profile, two cl lines, best value
+    # a column shares its parameter's range; a row (left of the diagonal) too
+    for k in range(3):
+        assert all(ax[i, k].get_xlim() == ax[k, k].get_xlim() for i in range(k, 3))
+        assert all(ax[k, j].get_ylim() == ax[k, 0].get_ylim() for j in range(k))
     fig.savefig(tmp_path / "mnmatrix.png")
     assert (tmp_path / "mnmatrix.png").stat().st_size > 1000
 

@@ -209,6 +209,16 @@ def draw_mnmatrix(profiles: Mapping[str, Any], contours: Mapping[tuple[str, str]
     fig, ax = plt.subplots(n, n, figsize=figsize, squeeze=False,
                            constrained_layout=True)
     colors = plt.rcParams["axes.prop_cycle"].by_key().get("color", ["C0"])
+    level = max(errordef * factor_1d(c) for c in cls)
+    # displayed range of each parameter: the contours and the profile inside `level`
+    prange = {nm: [np.inf, -np.inf] for nm in names}
+
+    def widen(nm: str, v: np.ndarray) -> None:
+        v = v[np.isfinite(v)]
+        if v.size:
+            prange[nm][0] = min(prange[nm][0], float(v.min()))
+            prange[nm][1] = max(prange[nm][1], float(v.max()))
+
     for i, yn in enumerate(names):
         for j, xn in enumerate(names):
             a = ax[i, j]
@@ -218,11 +228,15 @@ def draw_mnmatrix(profiles: Mapping[str, Any], contours: Mapping[tuple[str, str]
             if i == j:
                 x, f = (np.asarray(t, dtype=float) for t in profiles[xn])
                 a.plot(x, f - fval, color="k")
+                inside = np.flatnonzero(f - fval <= level)
+                if inside.size:  # one grid point beyond each crossing
+                    lo, hi = max(inside[0] - 1, 0), min(inside[-1] + 1, x.size - 1)
+                    widen(xn, x[[lo, hi]])
                 for k, c in enumerate(cls):
                     a.axhline(errordef * factor_1d(c), color=colors[k % len(colors)],
                               ls=":")
                 a.axvline(values[xn], color="k", ls="--", lw=0.8)
-                a.set_ylim(bottom=0)
+                a.set_ylim(0, 1.3 * level)
             else:
                 curves = contours.get((xn, yn))
                 swap = curves is None
@@ -232,6 +246,8 @@ def draw_mnmatrix(profiles: Mapping[str, Any], contours: Mapping[tuple[str, str]
                     p = np.asarray(pts, dtype=float)
                     px, py = (p[:, 1], p[:, 0]) if swap else (p[:, 0], p[:, 1])
                     a.plot(px, py, color=colors[k % len(colors)], label=_cl_label(c))
+                    widen(xn, px)
+                    widen(yn, py)
                 a.plot(values[xn], values[yn], "+k")
                 if i == 1 and j == 0 and len(cls) > 1:
                     a.legend(fontsize="small")
@@ -239,4 +255,13 @@ def draw_mnmatrix(profiles: Mapping[str, Any], contours: Mapping[tuple[str, str]
                 a.set_xlabel(xn)
             if j == 0 and i > 0:
                 a.set_ylabel(yn)
+    for nm, (lo, hi) in prange.items():
+        if not lo < hi:
+            continue
+        pad = 0.05 * (hi - lo)
+        k = names.index(nm)
+        for i in range(k, n):  # column k: x axis is parameter nm
+            ax[i, k].set_xlim(lo - pad, hi + pad)
+        for j in range(k):  # row k, left of the diagonal: y axis is parameter nm
+            ax[k, j].set_ylim(lo - pad, hi + pad)
     return fig, ax
