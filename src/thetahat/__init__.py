@@ -31,6 +31,7 @@ _EXPORTS = {
     "Minuit": "thetahat.minuit",
     "fit": "thetahat._fit",
     "ThetahatWarning": "thetahat._warnings",
+    "IllConditionedWarning": "thetahat._linear",
 }
 _SUBMODULES = {"cost", "models", "display", "plot"}
 

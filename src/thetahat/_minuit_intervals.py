@@ -42,8 +42,10 @@ def make_refit(m: "Minuit", ncall: int | None = None):
                        names=m._pos2var, throw_nan=m.throw_nan, grad=m._grad)
         if prob.idx.size == 0:
             f = prob.call_ext(values)
+            m._nfcn += prob.nfcn
             return RefitResult(f, values, bool(np.isfinite(f)), prob.nfcn)
         s = solve(m, prob, prob.to_int(values), ncall)
+        m._nfcn += prob.nfcn  # every call of the cost counts in Minuit.nfcn
         x = prob.to_ext(s.u)
         valid = bool(s.flags.get("is_valid", True) and np.isfinite(s.fval)
                      and not s.flags.get("has_reached_call_limit", False))
@@ -99,7 +101,6 @@ def minos(m: "Minuit", parameters: tuple, cl: float | None, ncall: int | None) -
         d = dict(d)
         d["name"] = m._pos2var[i]
         d["number"] = i
-        m._nfcn += int(d.get("nfcn", 0))
         m._merrors[m._pos2var[i]] = MError(**{k: d[k] for k in MError.__dataclass_fields__})
     return m
 
