@@ -44,7 +44,7 @@ def make_refit(m: "Minuit", ncall: int | None = None):
             f = prob.call_ext(values)
             m._nfcn += prob.nfcn
             return RefitResult(f, values, bool(np.isfinite(f)), prob.nfcn)
-        s = solve(m, prob, prob.to_int(values), ncall)
+        s = solve(m, prob, prob.to_int(values), ncall, refit=True)
         m._nfcn += prob.nfcn  # every call of the cost counts in Minuit.nfcn
         x = prob.to_ext(s.u)
         valid = bool(s.flags.get("is_valid", True) and np.isfinite(s.fval)
@@ -97,7 +97,7 @@ def minos(m: "Minuit", parameters: tuple, cl: float | None, ncall: int | None) -
             raise ValueError(f"cannot run minos on fixed parameter {m._pos2var[i]!r}")
         d = minos_one(refit, index=i, values=m._values.copy(), errors=m._errors.copy(),
                       limits=_limits(m), fval=m._fmin.fval, errordef=m._errordef,
-                      factor=factor, ncall=ncall)
+                      factor=factor, ncall=ncall, cov=_cov(m))
         d = dict(d)
         d["name"] = m._pos2var[i]
         d["number"] = i
@@ -187,7 +187,7 @@ def mncontour(m: "Minuit", x: str, y: str, cl: float | None, size: int,
         m.hesse()
     pts = _mncontour(make_refit(m), ix=ix, iy=iy, values=m._values.copy(), cov=_cov(m),
                      fval=m._fmin.fval, errordef=m._errordef, factor=factor_2d(cl),
-                     size=int(size), interpolated=int(interpolated))
+                     size=int(size), interpolated=int(interpolated), limits=_limits(m))
     return np.asarray(pts, float)
 
 
@@ -206,7 +206,7 @@ def draw_profile(m: "Minuit", vname: str, *, band: bool = True, text: bool = Tru
     from . import plot
     i = _index(m, vname)
     x, y = profile(m, vname, kwargs.pop("size", 100), kwargs.pop("bound", 2),
-                   kwargs.pop("grid", None), kwargs.pop("subtract_min", False))
+                   kwargs.pop("grid", None), kwargs.pop("subtract_min", True))
     plot.draw_profile(x, y, name=m._pos2var[i], band=_band(m, i) if band else None,
                       text=text)
     return x, y
@@ -217,7 +217,7 @@ def draw_mnprofile(m: "Minuit", vname: str, *, band: bool = True, text: bool = T
     from . import plot
     i = _index(m, vname)
     x, y, _ = mnprofile(m, vname, kwargs.pop("size", 30), kwargs.pop("bound", 2),
-                        kwargs.pop("grid", None), kwargs.pop("subtract_min", False))
+                        kwargs.pop("grid", None), kwargs.pop("subtract_min", True))
     plot.draw_mnprofile(x, y, name=m._pos2var[i], band=_band(m, i) if band else None,
                         text=text)
     return x, y
@@ -226,10 +226,11 @@ def draw_mnprofile(m: "Minuit", vname: str, *, band: bool = True, text: bool = T
 def draw_contour(m: "Minuit", x: str, y: str, **kwargs: Any) -> Any:
     from . import plot
     X, Y, F = contour(m, x, y, kwargs.pop("size", 50), kwargs.pop("bound", 2),
-                      kwargs.pop("grid", None), kwargs.pop("subtract_min", False))
-    fmin = m._fmin.fval if m._fmin is not None else np.nanmin(F)
-    levels = [fmin + m._errordef * k ** 2 for k in (1, 2, 3)]
-    return plot.draw_contour(X, Y, F, xname=x, yname=y, levels=levels)
+                      kwargs.pop("grid", None), kwargs.pop("subtract_min", True))
+    # as iminuit: the cost above its minimum at errordef x (1, 2, 3, 4); returns the grid
+    levels = [m._errordef * k for k in (1, 2, 3, 4)]
+    plot.draw_contour(X, Y, F, xname=x, yname=y, levels=levels)
+    return X, Y, F
 
 
 def draw_mncontour(m: "Minuit", x: str, y: str, *, cl: Any = None, size: int = 100,

@@ -64,11 +64,12 @@ def _finish(m: "Minuit", prob: Problem, algorithm: str, u: np.ndarray, fval: flo
     return m
 
 
-def _fisher_engine(m: "Minuit", prob: Problem, u0: np.ndarray, ncall: int | None):
+def _fisher_engine(m: "Minuit", prob: Problem, u0: np.ndarray, ncall: int | None,
+                   tol_scale: float = 1.0):
     """Gauss-Newton MIGRAD; returns (result flags, u, fval, edm, hess_inv) or None."""
     from .solvers.gauss_newton import FisherOptions, minimize_fisher
     n = prob.idx.size
-    goal = m._edm_goal()
+    goal = m._edm_goal() * tol_scale
     opts = FisherOptions(tol_edm=goal, max_nfev=ncall or default_ncall(n))
     first: list = []
 
@@ -122,16 +123,23 @@ class Solved(NamedTuple):
 
 
 def solve(m: "Minuit", prob: Problem, u0: np.ndarray, ncall: int | None,
-          iterate: int = 5) -> Solved:
-    """Minimise ``prob`` from ``u0`` with the engine that suits the cost (module docstring)."""
+          iterate: int = 5, refit: bool = False) -> Solved:
+    """Minimise ``prob`` from ``u0`` with the engine that suits the cost (module docstring).
+
+    ``refit=True`` is the conditional minimisation inside MINOS, profiles and contours:
+    only the minimum value and position matter there, so no final HESSE is run (strategy 0
+    for the variable-metric engine) and the EDM goal is 100 times tighter, which keeps the
+    profiled cost accurate to ~2e-6 · errordef.
+    """
     from .solvers.migrad import migrad
+    tol_scale = 0.01 if refit else 1.0
     if hasattr(m._fcn, "_fisher") and m._grad is None:
-        out, r = _fisher_engine(m, prob, u0, ncall)
+        out, r = _fisher_engine(m, prob, u0, ncall, tol_scale)
         if out is not None:
             flags, u, fval, edm, hinv = out
             u = np.asarray(u, float)
             exact = flags.pop("exact_quadratic", False)
-            if m._strategy >= 1 and not exact:
+            if m._strategy >= 1 and not exact and not refit:
                 # second derivatives, as MIGRAD's final HESSE: the Gauss-Newton matrix
                 # omits the residual (observed-information) terms
                 h = _hesse_from(m, prob, u, fval, r.hess)
@@ -146,6 +154,9 @@ def solve(m: "Minuit", prob: Problem, u0: np.ndarray, ncall: int | None,
             u0 = np.asarray(r.x, float)  # the variable-metric engine continues from here
     step0 = prob.steps_int(prob.to_ext(u0), m._errors)
     opts = m._options(None if ncall is None else max(ncall - prob.nfcn, 1), iterate)
+    if refit:
+        opts.strategy = 0
+        opts.tol = m._tol * tol_scale
     if m._grad is not None:
         opts.grad = prob.grad_int
     r = migrad(prob, u0, step0, opts)

@@ -198,8 +198,13 @@ class Problem:
         return g[self.idx] * self.jac_diag(u)
 
     def fgh_int(self, u: NDArray, cost: Any) -> tuple[float, NDArray, NDArray]:
-        """Value, gradient and Gauss-Newton matrix of a structured cost, internal coords."""
-        self.nfcn += 1
+        """Value, gradient and Gauss-Newton matrix of a structured cost, internal coords.
+
+        Counted as one call, plus one per free parameter when the cost differentiates its
+        model numerically (the forward-difference Jacobian), so that ``nfcn`` compares
+        with a minimizer that calls the cost itself.
+        """
+        self.nfcn += 1 if getattr(cost, "has_grad", False) else 1 + self.idx.size
         x = self.to_ext(u)
         v, g, h = cost._fisher(x, None if self.all_free else self.free)
         g = np.asarray(g, float)
