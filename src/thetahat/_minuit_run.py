@@ -216,7 +216,8 @@ def run_migrad(m: "Minuit", ncall: int | None, iterate: int) -> "Minuit":
     m._hesse_key = None
     if prob.idx.size == 0:
         return _all_fixed(m, prob, "Migrad", t0)
-    s = solve(m, prob, prob.to_int(m._values), ncall, iterate)
+    u0 = prob.off_stationary(prob.to_int(m._values), m._values, m._errors)
+    s = solve(m, prob, u0, ncall, iterate)
     _finish(m, prob, "Migrad", s.u, s.fval, s.edm, s.hess_inv, dict(s.flags), t0)
     if s.flags.get("has_accurate_covar"):
         # MIGRAD ended with HESSE at this very point: a hesse() call now can reuse it

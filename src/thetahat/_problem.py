@@ -144,6 +144,26 @@ class Problem:
             else u
         return x
 
+    def off_stationary(self, u: NDArray, full_values: NDArray, errors: NDArray) -> NDArray:
+        """Move internal values off the stationary points of the limit transforms.
+
+        A start exactly at a limit maps to u = 0 (one-sided) or u = ±π/2 (two-sided), where
+        dx/du = 0: every derivative in u vanishes and no minimizer can leave. Such a
+        parameter starts one internal step inside instead.
+        """
+        if not self.limited:
+            return u
+        u = np.array(u, dtype=float)
+        step = self.steps_int(full_values, errors)
+        d = self.jac_diag(u)
+        scale = np.where(np.isfinite(self.lo) & np.isfinite(self.hi),
+                         0.5 * (self.hi - self.lo), 1.0)
+        stuck = (np.isfinite(self.lo) | np.isfinite(self.hi)) & (np.abs(d) < 1e-8 * scale)
+        both = np.isfinite(self.lo) & np.isfinite(self.hi)
+        u = np.where(stuck & both, u - np.sign(u) * np.minimum(step, 0.5), u)
+        u = np.where(stuck & ~both, u + np.minimum(step, 1.0), u)
+        return u
+
     def jac_diag(self, u: NDArray) -> NDArray:
         return dext_dint(np.asarray(u, float), self.lo, self.hi) if self.limited \
             else np.ones(len(self.idx))

@@ -1,0 +1,347 @@
+"""Text and HTML renderings of fit results: free functions, no fitting logic.
+
+Layouts follow iminuit 2.x so that a user switching libraries reads the same tables:
+
+- the function-minimum block (``fmin_text``/``fmin_html``): FCN (with χ²/ndof when the
+  cost defines it), Nfcn, EDM and its goal, and the validity cells — green when good,
+  yellow for a warning (parameters at a limit, approximate covariance), red when bad;
+- the parameter table (``params_text``/``params_html``): Name, Value, Hesse Error, Minos
+  Error-, Minos Error+, Limit-, Limit+, Fixed, with values rounded to the significant
+  digits of their error by the PDG rule (:func:`pdg_format`);
+- the MINOS table (``merrors_text``/``merrors_html``) and the covariance matrix with
+  correlations in brackets (``matrix_text``/``matrix_html``).
+
+PDG rounding (Particle Data Group, "Introduction", §5.3): take the three most significant
+digits of the error. If they lie in 100-354, keep two significant digits; in 355-949 keep
+one; in 950-999 round the error up to 1000 and keep two. The value is rounded to the
+same decimal place as the error.
+
+Inputs are duck-typed on iminuit's field names, so iminuit's own result objects render
+too.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+__all__ = ["pdg_format", "fmin_text", "params_text", "merrors_text", "matrix_text",
+           "minuit_text", "fmin_html", "params_html", "merrors_html", "matrix_html",
+           "minuit_html", "pretty"]
+
+GOOD, WARN, BAD = "#92CCA6", "#FFF79A", "#FF7878"
+
+
+# --- numbers -------------------------------------------------------------------------------
+def _pdg_digits(err: float) -> tuple[float, int]:
+    """Error rounded by the PDG rule and the decimal exponent of its last kept digit."""
+    if err <= 0 or not math.isfinite(err):
+        return err, -3
+    e = math.floor(math.log10(err))
+    three = round(err / 10 ** (e - 2))  # the three leading digits, 100..999 (or 1000)
+    if three >= 1000:
+        three, e = 100, e + 1
+    if three <= 354:
+        keep = 2
+    elif three <= 949:
+        keep = 1
+    else:
+        return 10.0 ** (e + 1), e + 1 - 1  # 950-999 -> 1000, two significant digits
+    last = e - keep + 1
+    return round(err / 10 ** last) * 10 ** last, last
+
+
+def pdg_format(value: float, *errors: float) -> tuple[str, ...]:
+    """Value and errors as strings rounded by the PDG rule (module docstring).
+
+    The smallest error sets the decimal place. Large or small numbers share one exponent.
+
+    Examples
+    --------
+    >>> pdg_format(2.3456, 0.0123)
+    ('2.346', '0.012')
+    >>> pdg_format(125.136, 0.181, 0.184)
+    ('125.14', '0.18', '0.18')
+    >>> pdg_format(1234.5, 96.0)
+    ('1230', '100')
+    """
+    errs = [float(e) for e in errors if e is not None and math.isfinite(float(e)) and e != 0]
+    if not errs or not math.isfinite(value):
+        return (_g(value),) + tuple(_g(e) for e in errors)
+    last = min(_pdg_digits(abs(e))[1] for e in errs)
+    big = max([abs(value)] + [abs(e) for e in errs])
+    exp = math.floor(math.log10(big)) if big > 0 else 0
+    if exp >= 5 or exp <= -4:  # common exponent, mantissas with the same decimals
+        scale = 10.0 ** exp
+        dec = max(exp - last, 0)
+        vals = [value] + [float(e) for e in errors]
+        return tuple(f"{v / scale:.{dec}f}e{exp:+03d}" if v is not None and math.isfinite(v)
+                     else _g(v) for v in vals)
+    dec = max(-last, 0)
+    out = [f"{_round(value, last):.{dec}f}"]
+    for e in errors:
+        if e is None or not math.isfinite(float(e)):
+            out.append(_g(e))
+        else:
+            out.append(f"{_round(float(e), last):.{dec}f}")
+    return tuple(out)
+
+
+def _round(v: float, last: int) -> float:
+    return round(v / 10 ** last) * 10 ** last if last > 0 else round(v, -last)
+
+
+def _g(v: Any) -> str:
+    if v is None:
+        return ""
+    return f"{v:.4g}" if isinstance(v, (float, int, np.floating)) else str(v)
+
+
+# --- text boxes ----------------------------------------------------------------------------
+def _box(rows: list[list[str]], header: list[str] | None = None,
+         align: Sequence[str] | None = None) -> str:
+    """A box-drawing table; ``align`` per column: '<', '>' or '^'."""
+    allrows = ([header] if header else []) + rows
+    ncol = max(len(r) for r in allrows)
+    allrows = [r + [""] * (ncol - len(r)) for r in allrows]
+    w = [max(len(r[i]) for r in allrows) for i in range(ncol)]
+    align = list(align or ["^"] * ncol)
+
+    def line(l: str, m: str, r: str) -> str:
+        return l + m.join("─" * (x + 2) for x in w) + r
+
+    def fmt(r: list[str]) -> str:
+        return "│" + "│".join(f" {c:{a}{x}} " for c, a, x in zip(r, align, w)) + "│"
+
+    out = [line("┌", "┬", "┐")]
+    if header:
+        out += [fmt(header), line("├", "┼", "┤")]
+    out += [fmt(r) for r in rows]
+    out.append(line("└", "┴", "┘"))
+    return "\n".join(out)
+
+
+def _fmin_cells(fmin: Any) -> tuple[list[tuple[str, str]], str, str]:
+    """The validity cells as (text, colour) and the FCN / EDM lines."""
+    red = getattr(fmin, "reduced_chi2", math.nan)
+    fcn = f"FCN = {fmin.fval:.4g}"
+    if red is not None and math.isfinite(red):
+        fcn += f" (χ²/ndof = {red:.2f})"
+    edm = f"EDM = {fmin.edm:.3g} (Goal: {fmin.edm_goal:.2g})"
+    cells = [
+        ("Valid Minimum", GOOD) if fmin.is_valid else ("INVALID Minimum", BAD),
+        ("Below EDM threshold (goal x 10)", GOOD) if not fmin.is_above_max_edm
+        else ("ABOVE EDM threshold (goal x 10)", BAD),
+        ("No parameters at limit", GOOD) if not fmin.has_parameters_at_limit
+        else ("SOME parameters at limit", WARN),
+        ("Below call limit", GOOD) if not fmin.has_reached_call_limit
+        else ("ABOVE call limit", BAD),
+        ("Hesse ok", GOOD) if not fmin.hesse_failed else ("Hesse FAILED", BAD),
+        ("Covariance accurate", GOOD) if fmin.has_accurate_covar
+        else (("Covariance APPROXIMATE", WARN) if fmin.has_covariance
+              else ("NO covariance", BAD)),
+    ]
+    if fmin.has_made_posdef_covar:
+        cells.append(("Covariance FORCED pos. def.", BAD))
+    return cells, fcn, edm
+
+
+def fmin_text(fmin: Any) -> str:
+    """The function-minimum block as text."""
+    cells, fcn, edm = _fmin_cells(fmin)
+    t = getattr(fmin, "time", None)
+    right1 = f"Nfcn = {fmin.nfcn}"
+    right2 = f"time = {t * 1e3:.1f} ms" if t else ""
+    if len(cells) % 2:
+        cells.append(("", GOOD))
+    rows = [[fcn, right1], [edm, right2]]
+    body = [[a[0], b[0]] for a, b in zip(cells[::2], cells[1::2])]
+    w = max(34, max(len(c) for r in rows + body for c in r))
+    inner = 2 * (w + 2) + 1
+    title = f"│{fmin.algorithm:^{inner}}│"
+    top = "┌" + "─" * inner + "┐"
+    sep = "├" + "─" * (w + 2) + "┼" + "─" * (w + 2) + "┤"
+    out = [top, title, "├" + "─" * (w + 2) + "┬" + "─" * (w + 2) + "┤"]
+    out += [f"│ {a:<{w}} │ {b:^{w}} │" for a, b in rows]
+    for a, b in body:
+        out += [sep, f"│ {a:^{w}} │ {b:^{w}} │"]
+    out.append("└" + "─" * (w + 2) + "┴" + "─" * (w + 2) + "┘")
+    return "\n".join(out)
+
+
+_PARAM_HEADER = ["", "Name", "Value", "Hesse Error", "Minos Error-", "Minos Error+",
+                 "Limit-", "Limit+", "Fixed"]
+
+
+def _param_row(p: Any) -> list[str]:
+    me = p.merror
+    if me is not None:
+        v, e, lo, up = pdg_format(p.value, p.error, me[0], me[1])
+    else:
+        v, e = pdg_format(p.value, p.error)
+        lo = up = ""
+    lim = ["" if x is None else f"{x:.4g}" for x in (p.lower_limit, p.upper_limit)]
+    return [str(p.number), p.name, v, e, lo, up, lim[0], lim[1],
+            "yes" if p.is_fixed else ("CONST" if getattr(p, "is_const", False) else "")]
+
+
+def params_text(params: Iterable[Any]) -> str:
+    """The parameter table as text."""
+    rows = [_param_row(p) for p in params]
+    return _box(rows, _PARAM_HEADER, ["<", "<", "^", "^", "^", "^", "^", "^", "^"])
+
+
+def merrors_text(merrors: Any) -> str:
+    """The MINOS table as text: one column pair (lower, upper) per parameter."""
+    items = list(merrors.values())
+    header = [""]
+    rows = {k: [k] for k in ("Error", "Valid", "At Limit", "Max FCN", "New Min")}
+    for e in items:
+        header += [f"{e.name} -", f"{e.name} +"]
+        lo, up = pdg_format(abs(e.lower) + abs(e.upper), e.lower, e.upper)[1:]
+        rows["Error"] += [lo, up]
+        rows["Valid"] += [str(e.lower_valid), str(e.upper_valid)]
+        rows["At Limit"] += [str(e.at_lower_limit), str(e.at_upper_limit)]
+        rows["Max FCN"] += [str(e.at_lower_max_fcn), str(e.at_upper_max_fcn)]
+        rows["New Min"] += [str(e.lower_new_min), str(e.upper_new_min)]
+    return _box(list(rows.values()), header, ["<"] + ["^"] * (len(header) - 1))
+
+
+def _matrix_names(matrix: Any) -> list[str]:
+    names = getattr(matrix, "names", None)
+    if names is None:
+        names = list(getattr(matrix, "_var2pos", {}))
+    return list(names)
+
+
+def _matrix_cells(matrix: Any) -> tuple[list[str], list[list[str]], np.ndarray]:
+    a = np.asarray(matrix, dtype=float)
+    names = _matrix_names(matrix) or [str(i) for i in range(len(a))]
+    d = np.sqrt(np.abs(np.diag(a)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        corr = a / np.outer(d, d)
+    corr[~np.isfinite(corr)] = 0.0
+    cells = []
+    for i in range(len(a)):
+        row = []
+        for j in range(len(a)):
+            s = f"{a[i, j]:.3g}"
+            if i != j and a[i, j] != 0:
+                s += f" ({corr[i, j]:.3f})"
+            row.append(s)
+        cells.append(row)
+    return names, cells, corr
+
+
+def matrix_text(matrix: Any) -> str:
+    """The covariance matrix as text, correlations in brackets off the diagonal."""
+    names, cells, _ = _matrix_cells(matrix)
+    return _box([[n] + r for n, r in zip(names, cells)], [""] + names,
+                ["<"] + [">"] * len(names))
+
+
+def minuit_text(m: Any) -> str:
+    """FMin block, parameters, MINOS errors and covariance of a Minuit object."""
+    parts = []
+    if m.fmin is not None:
+        parts.append(fmin_text(m.fmin))
+    parts.append(params_text(m.params))
+    if len(m.merrors):
+        parts.append(merrors_text(m.merrors))
+    if m.covariance is not None:
+        parts.append(matrix_text(m.covariance))
+    return "\n".join(parts)
+
+
+# --- HTML ----------------------------------------------------------------------------------
+_STYLE = ("<style>.thetahat td, .thetahat th {text-align: center; padding: 2px 6px;"
+          " border: 1px solid #ccc} .thetahat {border-collapse: collapse}</style>")
+
+
+def _td(text: str, colour: str | None = None, colspan: int = 1, tag: str = "td") -> str:
+    style = f' style="background-color:{colour}"' if colour else ""
+    span = f' colspan="{colspan}"' if colspan > 1 else ""
+    return f"<{tag}{span}{style}>{html.escape(text)}</{tag}>"
+
+
+def _table(rows: list[str]) -> str:
+    return _STYLE + '<table class="thetahat">' + "".join(f"<tr>{r}</tr>" for r in rows) + \
+        "</table>"
+
+
+def fmin_html(fmin: Any) -> str:
+    """The function-minimum block as an HTML table with coloured validity cells."""
+    cells, fcn, edm = _fmin_cells(fmin)
+    t = getattr(fmin, "time", None)
+    rows = [_td(fmin.algorithm, colspan=2, tag="th"),
+            _td(fcn) + _td(f"Nfcn = {fmin.nfcn}"),
+            _td(edm) + _td(f"time = {t * 1e3:.1f} ms" if t else "")]
+    for a, b in zip(cells[::2], cells[1::2] + [("", None)] * (len(cells) % 2)):
+        rows.append(_td(a[0], a[1]) + _td(b[0], b[1]))
+    return _table(rows)
+
+
+def params_html(params: Iterable[Any]) -> str:
+    """The parameter table as HTML."""
+    rows = ["".join(_td(h, tag="th") for h in _PARAM_HEADER)]
+    rows += ["".join(_td(c) for c in _param_row(p)) for p in params]
+    return _table(rows)
+
+
+def merrors_html(merrors: Any) -> str:
+    """The MINOS table as HTML, invalid sides in red."""
+    items = list(merrors.values())
+    rows = [_td("", tag="th") + "".join(_td(e.name, colspan=2, tag="th") for e in items)]
+    err = _td("Error", tag="th")
+    valid = _td("Valid", tag="th")
+    for e in items:
+        lo, up = pdg_format(abs(e.lower) + abs(e.upper), e.lower, e.upper)[1:]
+        err += _td(lo) + _td(up)
+        valid += _td(str(e.lower_valid), GOOD if e.lower_valid else BAD) + \
+            _td(str(e.upper_valid), GOOD if e.upper_valid else BAD)
+    rows += [err, valid]
+    for label, lo_f, up_f in (("At Limit", "at_lower_limit", "at_upper_limit"),
+                              ("Max FCN", "at_lower_max_fcn", "at_upper_max_fcn"),
+                              ("New Min", "lower_new_min", "upper_new_min")):
+        r = _td(label, tag="th")
+        for e in items:
+            for f in (lo_f, up_f):
+                v = bool(getattr(e, f))
+                r += _td(str(v), BAD if v else GOOD)
+        rows.append(r)
+    return _table(rows)
+
+
+def matrix_html(matrix: Any) -> str:
+    """The covariance matrix as HTML; cells shaded by the size of the correlation."""
+    names, cells, corr = _matrix_cells(matrix)
+    rows = [_td("", tag="th") + "".join(_td(n, tag="th") for n in names)]
+    for i, n in enumerate(names):
+        r = _td(n, tag="th")
+        for j, c in enumerate(cells[i]):
+            k = abs(corr[i, j]) if i != j else 0.0
+            shade = int(255 - 100 * k)
+            r += _td(c, f"rgb(255,{shade},{shade})" if i != j else None)
+        rows.append(r)
+    return _table(rows)
+
+
+def minuit_html(m: Any) -> str:
+    """All blocks of a Minuit object as HTML."""
+    parts = []
+    if m.fmin is not None:
+        parts.append(fmin_html(m.fmin))
+    parts.append(params_html(m.params))
+    if len(m.merrors):
+        parts.append(merrors_html(m.merrors))
+    if m.covariance is not None:
+        parts.append(matrix_html(m.covariance))
+    return "".join(parts)
+
+
+def pretty(obj: Any, p: Any, cycle: bool) -> None:
+    """IPython pretty-printer hook: ``_repr_pretty_ = pretty``-style delegation."""
+    p.text(repr(obj) if cycle else str(obj))

@@ -1,0 +1,98 @@
+"""Text and HTML display (issue 5): PDG rounding by hand, tables of real fits.
+
+The rounding oracle is the PDG rule applied by hand in the comments; the tables are
+checked for the numbers and words a reader needs, on thetahat's and iminuit's own result
+objects (the functions are duck-typed on iminuit's field names).
+"""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+import numpy as np
+import pytest
+from iminuit import Minuit as IMinuit
+
+from thetahat import Minuit
+from thetahat.cost import LeastSquares
+from thetahat.display import (fmin_html, fmin_text, matrix_text, merrors_text, minuit_html,
+                              params_text, pdg_format)
+
+
+@pytest.mark.parametrize("args, expected", [
+    # error 0.0123: leading digits 123 in 100-354 -> two digits 0.012; value to 1e-3
+    ((2.3456, 0.0123), ("2.346", "0.012")),
+    # 0.181 -> 181 -> two digits 0.18; the smaller of two errors sets the place
+    ((125.136, 0.181, 0.184), ("125.14", "0.18", "0.18")),
+    # 0.0456 -> 456 in 355-949 -> one digit 0.05; value to 1e-2
+    ((1.23456, 0.0456), ("1.23", "0.05")),
+    # 0.0097 -> 970 in 950-999 -> rounded up to 0.010, two digits
+    ((0.5, 0.0097), ("0.500", "0.010")),
+    # 96 -> 960 -> 100 with two digits: the value to the tens
+    ((1234.5, 96.0), ("1230", "100")),
+])
+def test_pdg_format(args, expected):
+    assert pdg_format(*args) == expected
+
+
+@pytest.fixture(scope="module")
+def fits():
+    x = np.linspace(0, 1, 11)
+    y = 2 * x + 1 + np.random.default_rng(1).normal(0, 0.1, 11)
+    c = LeastSquares(x, y, 0.1, lambda x, a, b: a + b * x)
+    out = []
+    for M in (Minuit, IMinuit):
+        m = M(c, a=0, b=0)
+        m.limits["a"] = (0, None)
+        m.migrad()
+        m.minos()
+        out.append(m)
+    return out
+
+
+def test_text_of_a_valid_fit(fits):
+    for m in fits:  # thetahat's objects and iminuit's render the same way
+        t = fmin_text(m.fmin)
+        assert "Valid Minimum" in t and "Below call limit" in t and "FCN = 3.98" in t
+        assert "χ²/ndof = 0.44" in t  # 3.98 / 9
+        p = params_text(m.params)
+        assert "Hesse Error" in p and "Minos Error-" in p
+        assert "│ a    │ 1.03  │    0.06" in p  # PDG: 0.056 -> one digit
+        e = merrors_text(m.merrors)
+        assert "-0.06" in e and "At Limit" in e
+        c = matrix_text(m.covariance)
+        assert "(-0.845)" in c  # correlation of intercept and slope
+
+
+def test_invalid_fit_is_red():
+    m = Minuit(lambda x: 0.0, x=1)
+    m.errordef = 1
+    m.migrad()
+    assert "INVALID Minimum" in fmin_text(m.fmin)
+    h = fmin_html(m.fmin)
+    assert "#FF7878" in h and "INVALID Minimum" in h
+
+
+def test_html_is_well_formed(fits):
+    class P(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.stack = []
+
+        def handle_starttag(self, tag, attrs):
+            if tag not in ("br",):
+                self.stack.append(tag)
+
+        def handle_endtag(self, tag):
+            assert self.stack and self.stack.pop() == tag
+
+    p = P()
+    p.feed(minuit_html(fits[0]))
+    assert p.stack == []
+
+
+def test_str_and_repr_html_of_results(fits):
+    m = fits[0]
+    assert str(m).startswith("┌") and "Migrad" in str(m)
+    assert "<table" in m._repr_html_() and "<table" in m.params._repr_html_()
+    assert "Name" in str(m.init_params)
