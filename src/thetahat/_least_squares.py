@@ -1,0 +1,318 @@
+"""``least_squares``: scipy-compatible front of the nonlinear least-squares solvers.
+
+Problem: find a local minimum of F(x) = ½ Σ_i ρ(f_i(x)²) subject to lb <= x <= ub, where
+f: R^n -> R^m are the residuals and ρ a robust loss (``loss``, with soft margin
+C = ``f_scale``: ρ_C(f²) = C² ρ(f²/C²)).  This module only validates the input, builds the
+Jacobian callable (user function or finite differences with MINPACK-style relative steps,
+:mod:`thetahat.solvers.derivatives`) and dispatches:
+
+- ``'trf'``: Trust Region Reflective (:mod:`thetahat.solvers.trf`), bounds and losses;
+- ``'dogbox'``: rectangular trust-region dogleg (:mod:`thetahat.solvers.dogbox`);
+- ``'lm'``: Levenberg–Marquardt (:mod:`thetahat.solvers.levmar`), no bounds, m >= n,
+  linear loss only.
+
+The result has scipy's fields and meanings: x, cost, fun, jac (loss-scaled), grad,
+optimality, active_mask, nfev (calls of ``fun`` outside the Jacobian), njev, status,
+message, success.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, Callable
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._optimize_result import OptimizeResult
+from .solvers.derivatives import approx_jacobian
+from .solvers.lsq_common import LOSSES, MESSAGES, LSQOptions, LSQResult, make_loss, strictly_feasible
+
+__all__ = ["least_squares"]
+
+_EPS = np.finfo(float).eps
+_METHODS = ("trf", "dogbox", "lm")
+_JAC_METHODS = ("2-point", "3-point", "cs")
+
+
+def _bounds(bounds: Any, n: int) -> tuple[NDArray, NDArray]:
+    if hasattr(bounds, "lb") and hasattr(bounds, "ub"):  # scipy.optimize.Bounds
+        lo, hi = bounds.lb, bounds.ub
+    else:
+        try:
+            lo, hi = bounds
+        except (TypeError, ValueError):
+            raise ValueError(f"bounds must be a pair (lb, ub) or a Bounds object, got {bounds!r}") from None
+    out = []
+    for name, b in (("lower", lo), ("upper", hi)):
+        a = np.asarray(b, dtype=float)
+        if a.ndim > 1 or (a.ndim == 1 and a.size not in (1, n)):
+            raise ValueError(f"bounds: {name} bound has shape {a.shape}, expected a scalar or ({n},)")
+        out.append(np.array(np.broadcast_to(a.ravel() if a.ndim else a, (n,)), dtype=float))
+    lb, ub = out
+    bad = np.flatnonzero(~(lb < ub))
+    if bad.size:
+        i = int(bad[0])
+        raise ValueError(f"bounds: each lower bound must be strictly less than the upper bound; "
+                         f"index {i} has lb={float(lb[i])!r}, ub={float(ub[i])!r}")
+    return lb, ub
+
+
+def _tol(name: str, value: float | None, method: str) -> float:
+    if value is None:
+        if method == "lm":
+            raise ValueError(f"{name}=None is not supported by method='lm'")
+        return 0.0
+    value = float(value)
+    if not (value >= 0):
+        raise ValueError(f"{name} must be non-negative, got {value!r}")
+    if method == "lm" and value < _EPS:
+        raise ValueError(f"{name} must be at least machine epsilon ({_EPS:.2e}) for method='lm', got {value!r}")
+    return value
+
+
+def _callback(callback: Callable | None) -> Callable[[dict], bool] | None:
+    """Wrap a user callback: callback(intermediate_result) or callback(x); True or
+    StopIteration stops the solve."""
+    if callback is None:
+        return None
+    try:
+        params = list(inspect.signature(callback).parameters)
+    except (TypeError, ValueError):
+        params = []
+    use_result = params == ["intermediate_result"]
+
+    def cb(state: dict) -> bool:
+        arg = OptimizeResult(state) if use_result else np.copy(state["x"])
+        try:
+            r = callback(arg)
+        except StopIteration:
+            return True
+        return isinstance(r, (bool, np.bool_)) and bool(r)
+
+    return cb
+
+
+def least_squares(fun: Callable[..., Any], x0: Any, jac: str | Callable = "2-point",
+                  bounds: Any = (-np.inf, np.inf), method: str = "trf",
+                  ftol: float | None = 1e-8, xtol: float | None = 1e-8, gtol: float | None = 1e-8,
+                  x_scale: Any = None, loss: str | Callable = "linear", f_scale: float = 1.0,
+                  diff_step: Any = None, max_nfev: int | None = None, verbose: int = 0,
+                  args: tuple = (), kwargs: dict | None = None,
+                  callback: Callable | None = None) -> OptimizeResult:
+    """Solve a nonlinear least-squares problem with bounds on the variables.
+
+    Minimises F(x) = ½ Σ ρ(f_i(x)²) subject to lb <= x <= ub, as
+    ``scipy.optimize.least_squares`` (dense problems) with the same arguments and result.
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(x, *args, **kwargs)`` returning the residuals, shape (m,) (or a scalar).
+    x0 : array_like, shape (n,) or float
+        Starting point; must be finite and within ``bounds``.
+    jac : {'2-point', '3-point', 'cs'} or callable
+        Finite-difference scheme (relative steps ``diff_step * |x|``) or
+        ``jac(x, *args, **kwargs)`` returning the (m, n) Jacobian.
+    bounds : (lb, ub) or scipy.optimize.Bounds
+        Scalars or arrays of shape (n,); ±inf disables a bound.
+    method : {'trf', 'dogbox', 'lm'}
+    ftol, xtol, gtol : float or None
+        Termination tolerances on the relative cost change, the step and the (scaled)
+        gradient; None disables a condition ('trf', 'dogbox').
+    x_scale : None, array_like or 'jac'
+        Characteristic scales of the variables; None means 1 for 'trf'/'dogbox' and
+        'jac' for 'lm' (as scipy 1.16+).
+    loss : {'linear', 'soft_l1', 'huber', 'cauchy', 'arctan'} or callable
+        Robust loss ρ(z); a callable takes z = f² and returns an array (3, m) of
+        ρ, ρ', ρ''.
+    f_scale : float
+        Soft margin C between inliers and outliers.
+    diff_step : None or array_like
+        Relative finite-difference step; default eps^(1/2) ('2-point', 'cs') or
+        eps^(1/3) ('3-point').
+    max_nfev : int, optional
+        Maximum number of calls of ``fun`` (Jacobian evaluations excluded); default 100 n.
+    verbose : {0, 1, 2}
+        1 prints a termination report, 2 also a line per iteration.
+    args, kwargs : extra arguments of ``fun`` and ``jac``.
+    callback : callable, optional
+        ``callback(intermediate_result)`` (an OptimizeResult with x, fun, cost, nit, nfev)
+        or ``callback(x)``, called after each iteration; raising StopIteration or
+        returning True stops the solve with status -2.
+
+    Returns
+    -------
+    OptimizeResult
+        Fields x, cost, fun, jac, grad, optimality, active_mask, nfev, njev, status,
+        message, success with scipy's meanings.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> def rosen(x):
+    ...     return np.array([10 * (x[1] - x[0] ** 2), 1 - x[0]])
+    >>> res = least_squares(rosen, [-1.2, 1.0])
+    >>> np.round(res.x, 6).tolist(), res.success
+    ([1.0, 1.0], True)
+    """
+    if method not in _METHODS:
+        raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
+    if not callable(jac) and jac not in _JAC_METHODS:
+        raise ValueError(f"jac must be one of {_JAC_METHODS} or a callable, got {jac!r}")
+    if not callable(loss) and loss not in LOSSES:
+        raise ValueError(f"loss must be one of {LOSSES} or a callable, got {loss!r}")
+    if method == "lm" and loss != "linear":
+        raise ValueError(f"method='lm' supports only loss='linear', got loss={loss!r}")
+    if verbose not in (0, 1, 2):
+        raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
+    if not callable(fun):
+        raise TypeError(f"fun must be callable, got {type(fun).__name__}")
+    kwargs = {} if kwargs is None else dict(kwargs)
+    args = tuple(args)
+
+    x0a = np.asarray(x0)
+    if np.iscomplexobj(x0a):
+        raise ValueError("x0 must be real")
+    try:
+        x0a = np.atleast_1d(x0a.astype(float))
+    except (TypeError, ValueError):
+        raise ValueError(f"x0 must be an array of real numbers, got {x0!r}") from None
+    if x0a.ndim > 1:
+        raise ValueError(f"x0 must have at most 1 dimension, got shape {x0a.shape}")
+    bad = np.flatnonzero(~np.isfinite(x0a))
+    if bad.size:
+        i = int(bad[0])
+        raise ValueError(f"x0 must be finite; x0[{i}] = {float(x0a[i])!r}")
+    n = x0a.size
+    if n == 0:
+        raise ValueError("x0 must have at least one element")
+
+    lb, ub = _bounds(bounds, n)
+    bounded = bool(np.any(np.isfinite(lb)) or np.any(np.isfinite(ub)))
+    if method == "lm" and bounded:
+        raise ValueError("method='lm' does not support bounds; use method='trf' or 'dogbox'")
+    if np.any((x0a < lb) | (x0a > ub)):
+        i = int(np.flatnonzero((x0a < lb) | (x0a > ub))[0])
+        raise ValueError(f"x0 is infeasible: x0[{i}] = {float(x0a[i])!r} is outside "
+                         f"[{float(lb[i])!r}, {float(ub[i])!r}]")
+
+    ftol_, xtol_, gtol_ = (_tol("ftol", ftol, method), _tol("xtol", xtol, method),
+                           _tol("gtol", gtol, method))
+    if method != "lm" and max(ftol_, xtol_, gtol_) < _EPS:
+        raise ValueError(f"at least one of ftol, xtol, gtol must be at least machine epsilon "
+                         f"({_EPS:.2e}); got {ftol!r}, {xtol!r}, {gtol!r}")
+    f_scale = float(f_scale)
+    if not (f_scale > 0 and np.isfinite(f_scale)):
+        raise ValueError(f"f_scale must be positive and finite, got {f_scale!r}")
+    if max_nfev is None:
+        max_nfev = 100 * n
+    elif isinstance(max_nfev, (bool, float)) or int(max_nfev) != max_nfev or max_nfev <= 0:
+        raise ValueError(f"max_nfev must be None or a positive integer, got {max_nfev!r}")
+    max_nfev = int(max_nfev)
+
+    if x_scale is None:
+        x_scale = "jac" if method == "lm" else 1.0
+    if isinstance(x_scale, str):
+        if x_scale != "jac":
+            raise ValueError(f"x_scale must be None, 'jac' or array_like, got {x_scale!r}")
+        xs: NDArray | str = "jac"
+    else:
+        xs = np.asarray(x_scale, dtype=float)
+        if xs.ndim > 1 or (xs.ndim == 1 and xs.size != n):
+            raise ValueError(f"x_scale must be a scalar or have shape ({n},), got shape {xs.shape}")
+        xs = np.array(np.broadcast_to(xs, (n,)))
+        bad = np.flatnonzero(~(np.isfinite(xs) & (xs > 0)))
+        if bad.size:
+            i = int(bad[0])
+            raise ValueError(f"x_scale must be positive and finite; x_scale[{i}] = {float(xs[i])!r}")
+
+    rel_step = None
+    if diff_step is not None:
+        rel_step = np.array(np.broadcast_to(np.asarray(diff_step, dtype=float), (n,)))
+        rel_step = np.where(rel_step == 0, 1e-300, np.abs(rel_step))
+
+    if method == "trf" and bounded:
+        x0a = strictly_feasible(x0a, lb, ub, rstep=1e-10)
+
+    def fun_w(x: NDArray) -> NDArray:
+        return np.atleast_1d(np.asarray(fun(x, *args, **kwargs), dtype=float))
+
+    f0 = np.atleast_1d(np.asarray(fun(x0a, *args, **kwargs)))
+    if f0.ndim != 1:
+        raise ValueError(f"fun must return at most 1-d array_like; got shape {f0.shape} at x0")
+    if np.iscomplexobj(f0):
+        raise ValueError("fun must return real residuals; wrap complex residuals in a real function")
+    f0 = f0.astype(float)
+    bad = np.flatnonzero(~np.isfinite(f0))
+    if bad.size:
+        i = int(bad[0])
+        raise ValueError(f"Residuals are not finite in the initial point: fun(x0)[{i}] = {f0[i].item()!r}")
+    m = f0.size
+    if method == "lm" and m < n:
+        raise ValueError(f"method='lm' requires at least as many residuals as variables; "
+                         f"got m={m} residuals < n={n} variables")
+
+    if callable(jac):
+        def jac_w(x: NDArray, f: NDArray) -> NDArray:
+            J = jac(x, *args, **kwargs)
+            if hasattr(J, "toarray"):
+                J = J.toarray()
+            return np.atleast_2d(np.asarray(J, dtype=float))
+        J0 = jac_w(x0a, f0)
+        if J0.shape != (m, n):
+            raise ValueError(f"jac returned shape {J0.shape} at x0; expected (m, n) = ({m}, {n})")
+    else:
+        fd_bounds = (lb, ub) if method != "lm" else (-np.inf, np.inf)
+
+        def jac_w(x: NDArray, f: NDArray) -> NDArray:
+            return approx_jacobian(fun, x, f, method=jac, rel_step=rel_step, bounds=fd_bounds,
+                                   args=args, kwargs=kwargs)[0]
+        J0 = jac_w(x0a, f0)
+
+    initial_cost = 0.5 * float(f0 @ f0)
+    if method == "lm":
+        res = _run_lm(fun_w, jac_w, x0a, xs, ftol_, xtol_, gtol_, max_nfev, jac, lb)
+    else:
+        rho = make_loss(loss, f_scale)
+        if rho is not None:
+            initial_cost = 0.5 * float(np.sum(rho(f0)[0]))
+        opts = LSQOptions(ftol=ftol_, xtol=xtol_, gtol=gtol_, max_nfev=max_nfev, x_scale=xs,
+                          loss=rho, verbose=verbose, callback=_callback(callback))
+        if method == "trf":
+            from .solvers.trf import trf as solver
+        else:
+            from .solvers.dogbox import dogbox as solver
+        r = solver(fun_w, jac_w, x0a, f0, J0, lb, ub, opts)
+        res = _result(r)
+    if verbose >= 1:
+        print(res.message)
+        print(f"Function evaluations {res.nfev}, initial cost {initial_cost:.4e}, final cost "
+              f"{res.cost:.4e}, first-order optimality {res.optimality:.2e}.")
+    return res
+
+
+def _result(r: LSQResult) -> OptimizeResult:
+    return OptimizeResult(x=r.x, cost=r.cost, fun=r.fun, jac=r.jac, grad=r.grad,
+                          optimality=r.optimality, active_mask=r.active_mask, nfev=r.nfev,
+                          njev=r.njev, status=r.status, message=MESSAGES[r.status],
+                          success=r.status > 0)
+
+
+def _run_lm(fun: Callable, jac: Callable, x0: NDArray, x_scale: Any, ftol: float, xtol: float,
+            gtol: float, max_nfev: int, jac_kind: Any, lb: NDArray) -> OptimizeResult:
+    from .solvers.levmar import LMOptions, levmar
+
+    r = levmar(fun, jac, x0, LMOptions(ftol=ftol, xtol=xtol, gtol=gtol, max_nfev=max_nfev,
+                                       x_scale=x_scale))
+    f = np.asarray(r.fun, dtype=float)
+    J = np.asarray(r.jac, dtype=float)
+    g = J.T @ f
+    status = int(r.status)
+    return OptimizeResult(x=np.asarray(r.x, dtype=float), cost=0.5 * float(f @ f), fun=f, jac=J,
+                          grad=g, optimality=float(np.max(np.abs(g))),
+                          active_mask=np.zeros(x0.size, dtype=int), nfev=int(r.nfev),
+                          njev=int(r.njev) if callable(jac_kind) else None, status=status,
+                          message=str(r.message) if getattr(r, "message", None)
+                          else MESSAGES.get(status, ""),
+                          success=status > 0)

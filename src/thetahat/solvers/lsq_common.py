@@ -1,0 +1,378 @@
+"""Shared mathematics of the bounded nonlinear least-squares solvers (trf, dogbox).
+
+Problem: minimise F(x) = ½ Σ_i ρ(f_i(x)²) subject to lb <= x <= ub.
+
+Robust loss.  With the soft margin C (``f_scale``) and z = f²/C², the loss is
+ρ_C(f²) = C² ρ(z); its derivatives with respect to f² are ρ'(z) and ρ''(z)/C².
+``loss_rho`` returns the (3, m) array [ρ_C, ρ_C', ρ_C''].  The gradient of F is
+g = Jᵀ(ρ' f) and a Gauss-Newton model of its Hessian is Jᵀ diag(ρ' + 2ρ'' f²) J
+(Triggs et al., "Bundle adjustment — a modern synthesis", 2000).  Both are reproduced
+by an ordinary least-squares model in the *scaled* residuals and Jacobian
+
+    J̃ = diag(s) J,  f̃ = (ρ'/s) f,   s = sqrt(max(ρ' + 2ρ'' f², eps)),
+
+which is what ``scale_for_loss`` returns: then g = J̃ᵀ f̃ and the model Hessian is J̃ᵀJ̃.
+
+Coleman–Li scaling.  For bounds the first-order conditions are v_j g_j = 0 with
+v_j = u_j - x_j if g_j < 0 and u_j < ∞, x_j - l_j if g_j > 0 and l_j > -∞, else 1;
+``cl_scaling`` returns v and dv = dv_j/dx_j ∈ {-1, 0, 1}.
+
+Trust-region subproblem.  min ½‖J p + f‖² s.t. ‖p‖ <= Δ.  With the thin SVD
+J = U S Vᵀ and uf = Uᵀ f the solution is p(α) = -V (s·uf / (s² + α)) with α = 0 if the
+Gauss–Newton step is inside (and J has full rank), otherwise the α > 0 with ‖p(α)‖ = Δ.
+α is found by Newton's method on φ(α) = 1/‖p(α)‖ - 1/Δ, which is nearly linear in α
+(Hebden 1973; Moré 1978), safeguarded by the bracket [α_l, α_u] with
+α_l = -φ(0)/φ'(0) (if J has full rank) and α_u = ‖Jᵀf‖/Δ.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from numpy.typing import NDArray
+
+_EPS = np.finfo(float).eps
+
+LOSSES = ("linear", "soft_l1", "huber", "cauchy", "arctan")
+
+
+# --------------------------------------------------------------------------- losses
+def _rho_soft_l1(z: NDArray) -> NDArray:
+    t = 1 + z
+    r = np.empty((3, z.size))
+    r[0] = 2 * (np.sqrt(t) - 1)
+    r[1] = 1 / np.sqrt(t)
+    r[2] = -0.5 * t ** -1.5
+    return r
+
+
+def _rho_huber(z: NDArray) -> NDArray:
+    inl = z <= 1
+    r = np.empty((3, z.size))
+    sz = np.sqrt(np.where(inl, 1.0, z))
+    r[0] = np.where(inl, z, 2 * sz - 1)
+    r[1] = np.where(inl, 1.0, 1 / sz)
+    r[2] = np.where(inl, 0.0, -0.5 / (sz * np.where(inl, 1.0, z)))
+    return r
+
+
+def _rho_cauchy(z: NDArray) -> NDArray:
+    t = 1 + z
+    r = np.empty((3, z.size))
+    r[0] = np.log1p(z)
+    r[1] = 1 / t
+    r[2] = -1 / t ** 2
+    return r
+
+
+def _rho_arctan(z: NDArray) -> NDArray:
+    t = 1 + z * z
+    r = np.empty((3, z.size))
+    r[0] = np.arctan(z)
+    r[1] = 1 / t
+    r[2] = -2 * z / t ** 2
+    return r
+
+
+_RHO = {"soft_l1": _rho_soft_l1, "huber": _rho_huber, "cauchy": _rho_cauchy, "arctan": _rho_arctan}
+
+
+def make_loss(loss: str | Callable, f_scale: float) -> Callable[[NDArray], NDArray] | None:
+    """A function f -> (3, m) array [ρ_C(f²), ρ_C'(f²), ρ_C''(f²)]; None for 'linear'.
+
+    ``loss`` is a name of :data:`LOSSES` or a callable z -> (3, m) of the unit-margin
+    loss (as scipy); the soft margin C = ``f_scale`` is applied here.
+    """
+    if loss == "linear":
+        return None
+    base = _RHO[loss] if isinstance(loss, str) else loss
+    c2 = f_scale ** 2
+
+    def rho(f: NDArray) -> NDArray:
+        z = (f / f_scale) ** 2
+        r = np.array(base(z), dtype=float, copy=True)
+        if r.shape != (3, f.size):
+            raise ValueError(f"loss must return an array of shape (3, {f.size}), got {r.shape}")
+        r[0] *= c2
+        r[2] /= c2
+        return r
+
+    return rho
+
+
+def cost_of(f: NDArray, rho: NDArray | None) -> float:
+    """F = ½ Σ ρ(f²) (½ ‖f‖² without a loss)."""
+    if rho is None:
+        return 0.5 * float(f @ f)
+    return 0.5 * float(np.sum(rho[0]))
+
+
+def scale_for_loss(J: NDArray, f: NDArray, rho: NDArray) -> tuple[NDArray, NDArray]:
+    """Scaled (J̃, f̃) so that J̃ᵀf̃ = Jᵀ(ρ' f) and J̃ᵀJ̃ = Jᵀ diag(ρ' + 2ρ''f²) J (clipped)."""
+    s = rho[1] + 2 * rho[2] * f ** 2
+    s = np.sqrt(np.maximum(s, _EPS))
+    return J * s[:, None], f * (rho[1] / s)
+
+
+# --------------------------------------------------------------------------- bounds
+def in_bounds(x: NDArray, lb: NDArray, ub: NDArray) -> bool:
+    return bool(np.all((x >= lb) & (x <= ub)))
+
+
+def cl_scaling(x: NDArray, g: NDArray, lb: NDArray, ub: NDArray) -> tuple[NDArray, NDArray]:
+    """Coleman–Li scaling vector v and its derivative dv (see module docstring)."""
+    v = np.ones_like(x)
+    dv = np.zeros_like(x)
+    up = (g < 0) & np.isfinite(ub)
+    v[up] = ub[up] - x[up]
+    dv[up] = -1
+    lo = (g > 0) & np.isfinite(lb)
+    v[lo] = x[lo] - lb[lo]
+    dv[lo] = 1
+    return v, dv
+
+
+def step_to_bound(x: NDArray, s: NDArray, lb: NDArray, ub: NDArray) -> tuple[float, NDArray]:
+    """Largest t >= 0 with x + t s in [lb, ub], and which bounds stop it (-1 lower, +1 upper)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t_up = np.where(s > 0, (ub - x) / s, np.inf)
+        t_lo = np.where(s < 0, (lb - x) / s, np.inf)
+    t = np.minimum(t_up, t_lo)
+    tmin = float(np.min(t)) if t.size else np.inf
+    hits = np.zeros(x.size, dtype=int)
+    if np.isfinite(tmin):
+        at = t == tmin
+        hits[at & (s > 0)] = 1
+        hits[at & (s < 0)] = -1
+    return tmin, hits
+
+
+def strictly_feasible(x: NDArray, lb: NDArray, ub: NDArray, rstep: float = 1e-10) -> NDArray:
+    """Move x strictly inside (lb, ub): by a relative ``rstep`` from a bound, or to the
+    next representable number when ``rstep`` is 0; the midpoint for very narrow boxes."""
+    x = x.copy()
+    if rstep == 0:
+        lo = x <= lb
+        x[lo] = np.nextafter(lb[lo], ub[lo])
+        hi = x >= ub
+        x[hi] = np.nextafter(ub[hi], lb[hi])
+    else:
+        lo = x <= lb
+        x[lo] = lb[lo] + rstep * np.maximum(1, np.abs(lb[lo]))
+        hi = x >= ub
+        x[hi] = ub[hi] - rstep * np.maximum(1, np.abs(ub[hi]))
+    bad = (x < lb) | (x > ub)
+    x[bad] = 0.5 * (lb[bad] + ub[bad])
+    return x
+
+
+def active_mask(x: NDArray, lb: NDArray, ub: NDArray, rtol: float = 1e-10) -> NDArray:
+    """-1 / +1 where x is at (within ``rtol`` relative of) its lower / upper bound, else 0."""
+    mask = np.zeros(x.size, dtype=int)
+    if rtol == 0:
+        mask[x <= lb] = -1
+        mask[x >= ub] = 1
+        return mask
+    tl = rtol * np.maximum(1, np.abs(lb))
+    tu = rtol * np.maximum(1, np.abs(ub))
+    mask[np.isfinite(lb) & (x - lb <= tl)] = -1
+    mask[np.isfinite(ub) & (ub - x <= tu)] = 1
+    return mask
+
+
+# --------------------------------------------------------------------------- models
+def quadratic_1d(Js: NDArray, gs: float, diag_s2: float = 0.0) -> tuple[float, float]:
+    """Coefficients (a, b) of q(t) = a t² + b t along s, given Js = J s, gs = gᵀs and
+    sᵀ diag s (the Coleman–Li term)."""
+    return 0.5 * (float(Js @ Js) + diag_s2), gs
+
+
+def minimize_quadratic_1d(a: float, b: float, lo: float, hi: float) -> tuple[float, float]:
+    """argmin and min of a t² + b t over [lo, hi]."""
+    cands = [lo, hi]
+    if a > 0:
+        t = -b / (2 * a)
+        if lo < t < hi:
+            cands.append(t)
+    vals = [a * t * t + b * t for t in cands]
+    k = int(np.argmin(vals))
+    return cands[k], vals[k]
+
+
+def predicted_reduction(J: NDArray, g: NDArray, p: NDArray, diag: NDArray | None = None) -> float:
+    """-(½ pᵀ(JᵀJ + diag) p + gᵀp): the decrease of the quadratic model for step p."""
+    Jp = J @ p
+    q = 0.5 * float(Jp @ Jp) + float(g @ p)
+    if diag is not None:
+        q += 0.5 * float(p @ (diag * p))
+    return -q
+
+
+def intersect_sphere(x: NDArray, s: NDArray, delta: float) -> tuple[float, float]:
+    """The t's where ‖x + t s‖ = Δ (x inside the sphere): t_minus <= 0 <= t_plus."""
+    a = float(s @ s)
+    if a == 0:
+        return -np.inf, np.inf
+    b = float(x @ s)
+    c = float(x @ x) - delta ** 2
+    d = np.sqrt(max(b * b - a * c, 0.0))
+    q = -(b + np.copysign(d, b))
+    t1 = q / a
+    t2 = c / q if q != 0 else -t1
+    return min(t1, t2), max(t1, t2)
+
+
+# --------------------------------------------------------------------------- subproblem
+def solve_trust_region(uf: NDArray, s: NDArray, V: NDArray, delta: float, alpha: float = 0.0,
+                       rtol: float = 0.01, max_iter: int = 10) -> tuple[NDArray, float, int]:
+    """Exact solution of min ½‖Jp + f‖² s.t. ‖p‖ <= Δ from the SVD of J.
+
+    Parameters
+    ----------
+    uf : ndarray, shape (k,)
+        Uᵀ f for the thin SVD J = U diag(s) Vᵀ (k = min(m, n)).
+    s, V : singular values (descending) and right singular vectors (n, k).
+    delta : trust-region radius.
+    alpha : starting guess for the Levenberg–Marquardt parameter.
+    rtol : accept ‖p‖ within (1 ± rtol) Δ.
+
+    Returns
+    -------
+    p : the step; alpha : its Levenberg–Marquardt parameter (0 for the Gauss–Newton
+    step); n_iter : Newton iterations used.
+    """
+    suf = s * uf
+    full_rank = s.size == V.shape[0] and s.size > 0 and s[-1] > 0
+    if full_rank:
+        p = -V @ (uf / s)
+        if float(np.sqrt(p @ p)) <= delta:
+            return p, 0.0, 0
+
+    def phi(a: float) -> tuple[float, float]:
+        den = s ** 2 + a
+        w = suf / den
+        nrm = float(np.sqrt(w @ w))
+        dn = -float(np.sum(suf ** 2 / den ** 3)) / nrm if nrm > 0 else 0.0
+        return nrm - delta, dn
+
+    gnorm = float(np.sqrt(suf @ suf))
+    if gnorm == 0:
+        return np.zeros(V.shape[0]), 0.0, 0
+    alpha_u = gnorm / delta
+    if full_rank:
+        p0, dp0 = phi(0.0)
+        alpha_l = -p0 / dp0 if dp0 != 0 else 0.0
+    else:
+        alpha_l = 0.0
+    if not (alpha_l <= alpha <= alpha_u) or alpha == 0:
+        alpha = max(0.001 * alpha_u, np.sqrt(alpha_l * alpha_u))
+    it = 0
+    for it in range(1, max_iter + 1):
+        if not (alpha_l <= alpha <= alpha_u):
+            alpha = max(0.001 * alpha_u, np.sqrt(alpha_l * alpha_u))
+        ph, dph = phi(alpha)
+        if ph < 0:
+            alpha_u = alpha
+        ratio = ph / dph
+        alpha_l = max(alpha_l, alpha - ratio)
+        # Newton on 1/‖p‖ - 1/Δ: α ← α - (‖p‖/Δ)(φ/φ')
+        alpha -= (ph + delta) / delta * ratio
+        if abs(ph) < rtol * delta:
+            break
+    alpha = max(alpha, 0.0)
+    p = -V @ (suf / (s ** 2 + alpha))
+    # a final rescale onto the sphere guards the tolerance of the Newton iteration
+    pn = float(np.sqrt(p @ p))
+    if pn > delta:
+        p *= delta / pn
+    return p, alpha, it
+
+
+def svd_thin(J: NDArray) -> tuple[NDArray, NDArray, NDArray]:
+    """Thin SVD (U, s, V) with V of shape (n, k)."""
+    U, s, Vt = np.linalg.svd(J, full_matrices=False)
+    return U, s, Vt.T
+
+
+def update_radius(delta: float, actual: float, predicted: float, step_norm: float,
+                  hit_boundary: bool) -> tuple[float, float]:
+    """Classic trust-region radius update; returns (new Δ, ratio actual/predicted)."""
+    if predicted > 0:
+        ratio = actual / predicted
+    elif predicted == actual == 0:
+        ratio = 1.0
+    else:
+        ratio = 0.0
+    if ratio < 0.25:
+        delta = 0.25 * step_norm
+    elif ratio > 0.75 and hit_boundary:
+        delta *= 2.0
+    return delta, ratio
+
+
+def check_termination(dF: float, F: float, dx_norm: float, x_norm: float, ratio: float,
+                      ftol: float, xtol: float) -> int | None:
+    """scipy's status: 2 ftol, 3 xtol, 4 both, None to go on."""
+    ftol_ok = dF < ftol * F and ratio > 0.25
+    xtol_ok = dx_norm < xtol * (xtol + x_norm)
+    if ftol_ok and xtol_ok:
+        return 4
+    if ftol_ok:
+        return 2
+    if xtol_ok:
+        return 3
+    return None
+
+
+@dataclass
+class LSQOptions:
+    """Settings shared by the trust-region solvers (already validated by the front)."""
+    ftol: float = 1e-8
+    xtol: float = 1e-8
+    gtol: float = 1e-8
+    max_nfev: int = 100
+    x_scale: NDArray | str = 1.0  # array of scales or 'jac'
+    loss: Callable[[NDArray], NDArray] | None = None  # f -> (3, m), None for linear
+    verbose: int = 0
+    callback: Callable[[dict], bool] | None = None  # returns True to stop
+
+
+@dataclass
+class LSQResult:
+    """What a trust-region solver returns; the front turns it into an OptimizeResult."""
+    x: NDArray
+    cost: float
+    fun: NDArray
+    jac: NDArray
+    grad: NDArray
+    optimality: float
+    active_mask: NDArray
+    nfev: int
+    njev: int
+    status: int
+    niter: int
+
+
+def print_header() -> None:
+    print(f"{'Iteration':>13}{'Total nfev':>15}{'Cost':>15}{'Cost reduction':>18}"
+          f"{'Step norm':>15}{'Optimality':>15}")
+
+
+def print_iteration(it: int, nfev: int, cost: float, reduction: float | None,
+                    step_norm: float | None, optimality: float) -> None:
+    red = f"{reduction:15.2e}" if reduction is not None else " " * 15
+    stp = f"{step_norm:15.2e}" if step_norm is not None else " " * 15
+    print(f"{it:13d}{nfev:15d}{cost:15.4e}   {red}{stp}{optimality:15.2e}")
+
+
+MESSAGES = {
+    -2: "The callback requested the solver to stop.",
+    -1: "Improper input parameters status returned from `leastsq`",
+    0: "The maximum number of function evaluations is exceeded.",
+    1: "`gtol` termination condition is satisfied.",
+    2: "`ftol` termination condition is satisfied.",
+    3: "`xtol` termination condition is satisfied.",
+    4: "Both `ftol` and `xtol` termination conditions are satisfied.",
+}

@@ -1,0 +1,260 @@
+"""Trust Region Reflective (TRF) method for bounded nonlinear least squares.
+
+Problem: min F(x) = ½ Σ ρ(f_i(x)²) s.t. lb <= x <= ub, with the robust loss ρ folded into
+scaled residuals and Jacobian (see :mod:`.lsq_common`), so that the model is always
+m(p) = ½‖J p + f‖² with gradient g = Jᵀf.
+
+Variables are scaled twice.  First by ``x_scale`` (x = S x̂, S = diag(scale)); second by
+the Coleman–Li vector v (Coleman & Li 1996): the necessary conditions for a minimum with
+bounds are v ⊙ g = 0, and Newton's method on this system in the variables
+x̂ = D h, D = diag(v^½ ⊙ scale), leads to the quadratic model in h
+
+    q(h) = ½ hᵀ (Ĵᵀ Ĵ + C) h + ĝᵀ h,   Ĵ = J D,  ĝ = D g,  C = diag(g ⊙ dv ⊙ scale) >= 0,
+
+a trust-region problem min q(h) s.t. ‖h‖ <= Δ, solved exactly as a least-squares problem
+with the augmented matrix [Ĵ; C^½] and right-hand side [f; 0] from one SVD per iteration
+(:func:`.lsq_common.solve_trust_region`).  Without bounds v = 1, C = 0 and this is the
+classical Moré (1978) trust-region Levenberg–Marquardt method in the variables x / scale.
+
+Step selection with bounds (Branch, Coleman & Li 1999).  If x + D h is strictly feasible
+it is taken.  Otherwise three candidates are compared by the value of q:
+(1) the step h cut at the first bound it meets and stepped back by θ = max(0.995, 1 - ‖v⊙g‖∞);
+(2) its reflection: from the boundary point continue along h with the components that hit
+a bound negated, to the minimum of q along that ray inside the trust region and bounds;
+(3) the constrained Cauchy step: the minimum of q along -ĝ inside trust region and bounds.
+Iterates stay strictly feasible.
+
+The radius follows the ratio r of actual to predicted reduction: Δ ← ¼‖h‖ if r < ¼,
+Δ ← 2Δ if r > ¾ and the step reached the trust-region boundary.  A step is accepted when
+it reduces F.  Termination (scipy's statuses): 1 if ‖v ⊙ g‖∞ < gtol; 2 if the accepted
+reduction dF < ftol·F with r > ¼; 3 if ‖dx‖ < xtol (xtol + ‖x‖); 4 for 2 and 3 together;
+0 when ``max_nfev`` evaluations of f are spent.
+
+References: M. A. Branch, T. F. Coleman, Y. Li, SIAM J. Sci. Comput. 21 (1999) 1–23;
+T. F. Coleman, Y. Li, SIAM J. Optim. 6 (1996) 418–445; J. J. Moré, "The Levenberg–
+Marquardt algorithm: implementation and theory", Lecture Notes in Math. 630 (1978).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .lsq_common import (
+    LSQOptions,
+    LSQResult,
+    active_mask,
+    check_termination,
+    cl_scaling,
+    cost_of,
+    intersect_sphere,
+    minimize_quadratic_1d,
+    print_header,
+    print_iteration,
+    scale_for_loss,
+    solve_trust_region,
+    step_to_bound,
+    strictly_feasible,
+    update_radius,
+)
+
+__all__ = ["trf"]
+
+
+def _q(Jh: NDArray, gh: NDArray, diag: NDArray | None, h: NDArray) -> float:
+    """Model value q(h) = ½‖Ĵh‖² + ½ hᵀCh + ĝᵀh."""
+    Jp = Jh @ h
+    v = 0.5 * float(Jp @ Jp) + float(gh @ h)
+    if diag is not None:
+        v += 0.5 * float(h @ (diag * h))
+    return v
+
+
+def _ray(Jh: NDArray, gh: NDArray, diag: NDArray, start: NDArray, s: NDArray) -> tuple[float, float]:
+    """Coefficients (a, b) of q(start + t s) - q(start) = a t² + b t."""
+    Js = Jh @ s
+    a = 0.5 * (float(Js @ Js) + float(s @ (diag * s)))
+    b = float(Js @ (Jh @ start)) + float(s @ (diag * start)) + float(gh @ s)
+    return a, b
+
+
+def _select_step(x: NDArray, Jh: NDArray, diag: NDArray, gh: NDArray, ph: NDArray, d: NDArray,
+                 delta: float, lb: NDArray, ub: NDArray, theta: float) -> tuple[NDArray, NDArray, float]:
+    """The best of truncated, reflected and Cauchy steps; returns (step, step_h, predicted)."""
+    p = d * ph
+    t_b, hits = step_to_bound(x, p, lb, ub)
+    if t_b > 1:  # strictly inside
+        return p, ph, -_q(Jh, gh, diag, ph)
+
+    # (2) reflection at the first bound met
+    best_h = ph * (theta * t_b)  # (1) truncated and stepped back
+    best_q = _q(Jh, gh, diag, best_h)
+    hb = ph * t_b
+    rh = ph.copy()
+    rh[hits != 0] *= -1
+    r = d * rh
+    _, to_tr = intersect_sphere(hb, rh, delta)
+    to_bd, _ = step_to_bound(x + d * hb, r, lb, ub)
+    hi = min(to_tr, theta * to_bd) if to_bd <= to_tr else to_tr
+    lo = (1 - theta) * t_b
+    if lo < hi:
+        a, b = _ray(Jh, gh, diag, hb, rh)
+        t, val = minimize_quadratic_1d(a, b, lo, hi)
+        qr = _q(Jh, gh, diag, hb) + val
+        if qr < best_q:
+            best_q, best_h = qr, hb + t * rh
+
+    # (3) Cauchy step along -ĝ
+    ag = -gh
+    ng = float(np.sqrt(ag @ ag))
+    if ng > 0:
+        to_bd, _ = step_to_bound(x, d * ag, lb, ub)
+        hi = min(delta / ng, theta * to_bd)
+        a, b = _ray(Jh, gh, diag, np.zeros_like(ag), ag)
+        t, val = minimize_quadratic_1d(a, b, 0.0, hi)
+        if val < best_q:
+            best_q, best_h = val, t * ag
+    return d * best_h, best_h, -best_q
+
+
+def trf(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], NDArray],
+        x0: NDArray, f0: NDArray, J0: NDArray, lb: NDArray, ub: NDArray,
+        options: LSQOptions) -> LSQResult:
+    """Minimise ½ Σ ρ(f_i²) with the Trust Region Reflective method.
+
+    Parameters
+    ----------
+    fun : callable
+        x -> residuals (m,); each call counts towards ``nfev``.
+    jac : callable
+        (x, f) -> Jacobian (m, n) of the raw residuals.
+    x0, f0, J0 : starting point (strictly feasible), its residuals and Jacobian.
+    lb, ub : bounds, arrays of shape (n,) (±inf where absent).
+    options : :class:`.lsq_common.LSQOptions`.
+
+    Returns
+    -------
+    :class:`.lsq_common.LSQResult`
+    """
+    o = options
+    bounded = bool(np.any(np.isfinite(lb)) or np.any(np.isfinite(ub)))
+    x, f, J = x0.copy(), f0, J0
+    nfev, njev = 1, 1
+    m, n = J.shape
+
+    def scaled(f: NDArray, J: NDArray) -> tuple[float, NDArray, NDArray]:
+        if o.loss is None:
+            return 0.5 * float(f @ f), f, J
+        rho = o.loss(f)
+        Js, fs = scale_for_loss(J, f, rho)
+        return cost_of(f, rho), fs, Js
+
+    cost, fs, Js = scaled(f, J)
+    g = Js.T @ fs
+    jac_scale = isinstance(o.x_scale, str)
+    if jac_scale:
+        scale_inv = np.sqrt(np.einsum("ij,ij->j", Js, Js))
+        scale_inv[scale_inv == 0] = 1.0
+        scale = 1 / scale_inv
+    else:
+        scale = np.broadcast_to(np.asarray(o.x_scale, dtype=float), (n,)).copy()
+        scale_inv = 1 / scale
+    delta = float(np.linalg.norm(x0 * scale_inv))
+    if delta == 0:
+        delta = 1.0
+
+    alpha = 0.0
+    status: int | None = None
+    reduction: float | None = None
+    step_norm: float | None = None
+    it = 0
+    if o.verbose == 2:
+        print_header()
+    while True:
+        if bounded:
+            v, dv = cl_scaling(x, g, lb, ub)
+            act = dv != 0
+            v[act] *= scale_inv[act]
+            g_norm = float(np.max(np.abs(g * v))) if n else 0.0
+        else:
+            g_norm = float(np.max(np.abs(g))) if n else 0.0
+        if o.verbose == 2:
+            print_iteration(it, nfev, cost, reduction, step_norm, g_norm)
+        if g_norm < o.gtol:
+            status = 1
+        if status is not None or nfev >= o.max_nfev:
+            break
+
+        if bounded:
+            d = np.sqrt(v) * scale
+            diag = g * dv * scale
+            Jh = Js * d
+            gh = d * g
+            U, s, Vt = np.linalg.svd(np.vstack((Jh, np.diag(np.sqrt(diag)))), full_matrices=False)
+            uf = U[:m].T @ fs
+            theta = max(0.995, 1 - g_norm)
+        else:
+            d = scale
+            Jh = Js * d
+            gh = d * g
+            U, s, Vt = np.linalg.svd(Jh, full_matrices=False)
+            uf = U.T @ fs
+        V = Vt.T
+
+        actual = -1.0
+        while actual <= 0 and nfev < o.max_nfev:
+            ph, alpha, _ = solve_trust_region(uf, s, V, delta, alpha)
+            if bounded:
+                step, step_h, predicted = _select_step(x, Jh, diag, gh, ph, d, delta, lb, ub, theta)
+                x_new = strictly_feasible(x + step, lb, ub, rstep=0)
+            else:
+                step, step_h = d * ph, ph
+                predicted = -_q(Jh, gh, None, ph)
+                x_new = x + step
+            f_new = fun(x_new)
+            nfev += 1
+            step_h_norm = float(np.sqrt(step_h @ step_h))
+            if not np.all(np.isfinite(f_new)):
+                delta = 0.25 * step_h_norm
+                continue
+            if o.loss is None:
+                cost_new = 0.5 * float(f_new @ f_new)
+            else:
+                cost_new = cost_of(f_new, o.loss(f_new))
+            actual = cost - cost_new
+            delta_new, ratio = update_radius(delta, actual, predicted, step_h_norm,
+                                             step_h_norm > 0.95 * delta)
+            step_norm = float(np.linalg.norm(step))
+            status = check_termination(actual, cost, step_norm, float(np.linalg.norm(x)),
+                                       ratio, o.ftol, o.xtol)
+            if status is not None:
+                break
+            if delta_new > 0:
+                alpha *= delta / delta_new
+            delta = delta_new
+
+        if actual > 0:
+            x, f, cost = x_new, f_new, cost_new
+            J = jac(x, f)
+            njev += 1
+            cost, fs, Js = scaled(f, J)
+            g = Js.T @ fs
+            if jac_scale:
+                scale_inv = np.maximum(scale_inv, np.sqrt(np.einsum("ij,ij->j", Js, Js)))
+                scale = 1 / scale_inv
+            reduction = actual
+        else:
+            step_norm = 0.0
+            reduction = 0.0
+        it += 1
+        if o.callback is not None and o.callback(
+                {"x": x, "fun": f, "cost": cost, "nit": it, "nfev": nfev}):
+            status = -2
+            break
+    if status is None:
+        status = 0
+    return LSQResult(x=x, cost=cost, fun=f, jac=Js, grad=g, optimality=g_norm,
+                     active_mask=active_mask(x, lb, ub, rtol=o.xtol), nfev=nfev, njev=njev,
+                     status=status, niter=it)
