@@ -324,3 +324,18 @@ def test_nan_region_makes_the_minimum_invalid():
     r.migrad()
     assert not m.valid and not r.valid  # iminuit agrees: invalid
     assert m.values["a"] <= 2  # never reported inside the NaN region
+
+
+@pytest.mark.parametrize("lim", [(0, None), (0, 5), (None, 0), (-3, 0), (1.5, 3)])
+def test_start_at_a_limit_and_minimum_beyond_it(line_data, lim):
+    """A start exactly at a limit (dx/du = 0 there) and minima pinned at a limit."""
+    x, y, yerr = line_data
+    fcn = LeastSquares(x, y, yerr, line)
+    start = 2.0 if lim[0] == 1.5 else 0.0
+    t, r = Minuit(fcn, m=start, c=0), IMinuit(fcn, m=start, c=0)
+    for m in (t, r):
+        m.limits["m"] = lim
+        m.migrad()
+    assert t.valid and r.valid
+    assert t.fmin.has_parameters_at_limit == r.fmin.has_parameters_at_limit
+    assert t.fval == pytest.approx(r.fval, rel=1e-4)  # both within EDM 2e-4 of the minimum

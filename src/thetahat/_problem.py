@@ -164,6 +164,17 @@ class Problem:
         u = np.where(stuck & ~both, u + np.minimum(step, 1.0), u)
         return u
 
+    def d2ext_dint2(self, u: NDArray) -> NDArray:
+        """Diagonal second derivative d²x/du² of the limit transforms."""
+        u = np.asarray(u, float)
+        both = np.isfinite(self.lo) & np.isfinite(self.hi)
+        low = np.isfinite(self.lo) & ~both
+        upp = np.isfinite(self.hi) & ~both
+        c = (u * u + 1.0) ** -1.5
+        span = np.where(both, self.hi - self.lo, 0.0)
+        return np.where(both, -0.5 * span * np.sin(u),
+                        np.where(low, c, np.where(upp, -c, 0.0)))
+
     def jac_diag(self, u: NDArray) -> NDArray:
         return dext_dint(np.asarray(u, float), self.lo, self.hi) if self.limited \
             else np.ones(len(self.idx))
@@ -233,9 +244,13 @@ class Problem:
             g = g[self.idx]
             h = h[np.ix_(self.idx, self.idx)]
         if self.limited:
+            # chain rule: g_u = D g_x, H_u = D H_x D + diag(g_x x''(u)); the last term is
+            # kept where positive (it is the curvature that holds a parameter pinned at
+            # its limit, where D -> 0) so that H_u stays positive semi-definite
             d = self.jac_diag(u)
+            curv = np.maximum(g * self.d2ext_dint2(u), 0.0)
             g = g * d
-            h = h * np.outer(d, d)
+            h = h * np.outer(d, d) + np.diag(curv)
         if self.throw_nan and not np.isfinite(v):
             raise RuntimeError(f"cost returned {v} (throw_nan=True)")
         return float(v), g, h
