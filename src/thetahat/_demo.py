@@ -155,7 +155,8 @@ def run_demo(argv: Sequence[str] | None = None) -> int:
     z = float(np.sqrt(max(m0.fval - ml.fval, 0.0)))
     say(f"[6] background-only hypothesis: Delta(-2 ln L) = {m0.fval - ml.fval:.1f}, "
         f"significance of the peak Z = {z:.1f} sigma")
-    print(ml)
+    print(ml.fmin)
+    print(ml.params)
 
     if not args.no_plot:
         path = _plot(args.out, n, xe, model, m, dens, ml)

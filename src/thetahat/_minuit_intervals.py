@@ -9,6 +9,7 @@ into ``MError`` objects and iminuit's return conventions.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
@@ -102,6 +103,7 @@ def minos(m: "Minuit", parameters: tuple, cl: float | None, ncall: int | None) -
         d["name"] = m._pos2var[i]
         d["number"] = i
         m._merrors[m._pos2var[i]] = MError(**{k: d[k] for k in MError.__dataclass_fields__})
+    m._fmin = dataclasses.replace(m._fmin, nfcn=m._nfcn)  # the total, as iminuit reports
     return m
 
 
