@@ -119,6 +119,50 @@ def _select_step(x: NDArray, Jh: NDArray, diag: NDArray, gh: NDArray, ph: NDArra
     return d * best_h, best_h, -best_q
 
 
+def _cost(f: NDArray, o: LSQOptions) -> float:
+    return 0.5 * float(f @ f) if o.loss is None else cost_of(f, o.loss(f))
+
+
+def _model_converged(uf: NDArray, s: NDArray, V: NDArray, d: NDArray, cost: float,
+                     x_norm: float, o: LSQOptions) -> bool:
+    """Does the Gauss–Newton model agree that the gradient test may stop the solve?
+
+    The full Gauss–Newton step p = -V (uf / s) must change neither F (its predicted
+    reduction ½‖uf‖² at most ftol·F) nor x (‖p‖ <= xtol (xtol + ‖x‖)) materially.  A
+    small absolute gradient alone says little when F or J are small in absolute terms.
+    """
+    if o.ftol == 0 and o.xtol == 0:
+        return True
+    keep = s > s[0] * np.finfo(float).eps * max(V.shape) if s.size else s > 0
+    pred = 0.5 * float(uf[keep] @ uf[keep])
+    if pred <= o.ftol * cost:
+        return True
+    p = d * (V[:, keep] @ (uf[keep] / s[keep]))
+    return float(np.linalg.norm(p)) <= o.xtol * (o.xtol + x_norm)
+
+
+def _parabola_step(step: NDArray, g: NDArray, actual: float) -> float | None:
+    """Minimiser t* of the parabola through F(x), F'(x; step) = g·step and F(x + step),
+    capped to [0.5, 4]; None when it is within 20 % of the step taken."""
+    gp = float(g @ step)
+    c = 2 * (-actual - gp)  # curvature stepᵀ(JᵀJ + S) step along the step
+    t = -gp / c if c > 0 else 4.0
+    t = min(max(t, 0.5), 4.0)
+    return t if abs(t - 1) > 0.2 else None
+
+
+def _trial(fun: Callable, x: NDArray, step: NDArray, t: float, lb: NDArray, ub: NDArray,
+           bounded: bool) -> tuple[NDArray, NDArray]:
+    """x + t·step kept strictly feasible, and the residuals there."""
+    if bounded and t > 1:
+        tb, _ = step_to_bound(x, step, lb, ub)
+        t = min(t, 1 + 0.995 * (tb - 1))
+    x_t = x + t * step
+    if bounded:
+        x_t = strictly_feasible(x_t, lb, ub, rstep=0)
+    return x_t, fun(x_t)
+
+
 def trf(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], NDArray],
         x0: NDArray, f0: NDArray, J0: NDArray, lb: NDArray, ub: NDArray,
         options: LSQOptions) -> LSQResult:
@@ -172,6 +216,7 @@ def trf(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], NDA
     it = 0
     if o.verbose == 2:
         print_header()
+    eps = np.finfo(float).eps
     while True:
         if bounded:
             v, dv = cl_scaling(x, g, lb, ub)
@@ -182,8 +227,6 @@ def trf(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], NDA
             g_norm = float(np.max(np.abs(g))) if n else 0.0
         if o.verbose == 2:
             print_iteration(it, nfev, cost, reduction, step_norm, g_norm)
-        if g_norm < o.gtol:
-            status = 1
         if status is not None or nfev >= o.max_nfev:
             break
 
@@ -202,9 +245,15 @@ def trf(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], NDA
             U, s, Vt = np.linalg.svd(Jh, full_matrices=False)
             uf = U.T @ fs
         V = Vt.T
+        x_norm = float(np.linalg.norm(x))
+        if g_norm < o.gtol and _model_converged(uf, s, V, d, cost, x_norm, o):
+            status = 1
+            break
 
         actual = -1.0
-        while actual <= 0 and nfev < o.max_nfev:
+        noise = 16 * eps * cost
+        accept = False
+        while not accept and nfev < o.max_nfev:
             ph, alpha, _ = solve_trust_region(uf, s, V, delta, alpha)
             if bounded:
                 step, step_h, predicted = _select_step(x, Jh, diag, gh, ph, d, delta, lb, ub, theta)
@@ -219,23 +268,39 @@ def trf(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], NDA
             if not np.all(np.isfinite(f_new)):
                 delta = 0.25 * step_h_norm
                 continue
-            if o.loss is None:
-                cost_new = 0.5 * float(f_new @ f_new)
-            else:
-                cost_new = cost_of(f_new, o.loss(f_new))
+            cost_new = _cost(f_new, o)
             actual = cost - cost_new
             delta_new, ratio = update_radius(delta, actual, predicted, step_h_norm,
                                              step_h_norm > 0.95 * delta)
-            step_norm = float(np.linalg.norm(step))
-            status = check_termination(actual, cost, step_norm, float(np.linalg.norm(x)),
-                                       ratio, o.ftol, o.xtol)
+            if (actual > 1e3 * noise and not 0.75 <= ratio <= 1.2 and alpha == 0
+                    and nfev < o.max_nfev):
+                # an unconstrained Gauss-Newton step whose actual and predicted reductions
+                # disagree: the curvature neglected by JᵀJ matters along the step (a
+                # large-residual problem); try the minimum of the parabola through F(x),
+                # g·step and F(x + step)
+                t = _parabola_step(step, g, actual)
+                if t is not None:
+                    x_t, f_t = _trial(fun, x, step, t, lb, ub, bounded)
+                    nfev += 1
+                    cost_t = _cost(f_t, o) if np.all(np.isfinite(f_t)) else np.inf
+                    if cost - cost_t > actual:
+                        x_new, f_new, cost_new = x_t, f_t, cost_t
+                        actual = cost - cost_t
+                        delta_new = max(delta_new, t * step_h_norm)
+            step_norm = float(np.linalg.norm(x_new - x))
+            accept = actual > 0
+            status = check_termination(actual, cost, step_norm, x_norm, ratio, o.ftol, o.xtol)
+            if not accept and predicted <= noise and actual >= -noise:
+                # the change is below the rounding of F: trust the model, take the step
+                # and stop, as no further progress can be measured
+                accept, status = True, 2 if o.ftol > 0 else 3
             if status is not None:
                 break
             if delta_new > 0:
                 alpha *= delta / delta_new
             delta = delta_new
 
-        if actual > 0:
+        if accept:
             x, f, cost = x_new, f_new, cost_new
             J = jac(x, f)
             njev += 1
