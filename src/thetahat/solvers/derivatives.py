@@ -132,17 +132,18 @@ def approx_jacobian(fun: Callable[..., Any], x: NDArray, f0: NDArray | None = No
         J = np.column_stack(cols) if cols else np.zeros((0 if f0 is None else np.size(f0), 0))
         return J, nfev
 
-    if f0 is None:
-        f0 = call(x)
-        nfev += 1
-    f0 = np.asarray(f0, dtype=float)
     lb = np.broadcast_to(np.asarray(bounds[0], dtype=float), (n,))
     ub = np.broadcast_to(np.asarray(bounds[1], dtype=float), (n,))
     h = _base_steps(x, rel)
-    J = np.empty((f0.size, n))
+    central = (h <= ub - x) & (h <= x - lb)
+    if f0 is None and (method == "2-point" or not np.all(central)):
+        f0 = call(x)
+        nfev += 1
     xt = x.copy()
 
     if method == "2-point":
+        f0 = np.asarray(f0, dtype=float)
+        J = np.empty((f0.size, n))
         step, _ = _fit_one_sided(x, h, lb, ub, 1)
         for j in range(n):
             xt[j] = x[j] + step[j]
@@ -152,8 +153,8 @@ def approx_jacobian(fun: Callable[..., Any], x: NDArray, f0: NDArray | None = No
         return J, nfev + n
 
     # 3-point: central where both sides fit, else one-sided second order
-    central = (h <= ub - x) & (h <= x - lb)
     step, _ = _fit_one_sided(x, h, lb, ub, 2)
+    J = None
     for j in range(n):
         if central[j]:
             xt[j] = x[j] + h[j]
@@ -161,13 +162,16 @@ def approx_jacobian(fun: Callable[..., Any], x: NDArray, f0: NDArray | None = No
             fp = call(xt)
             xt[j] = x[j] - dx
             fm = call(xt)
-            J[:, j] = (fp - fm) / (2 * dx)
+            col = (fp - fm) / (2 * dx)
         else:
             xt[j] = x[j] + step[j]
             dx = xt[j] - x[j]
             f1 = call(xt)
             xt[j] = x[j] + 2 * dx
             f2 = call(xt)
-            J[:, j] = (-3 * f0 + 4 * f1 - f2) / (2 * dx)
+            col = (-3 * f0 + 4 * f1 - f2) / (2 * dx)
+        if J is None:
+            J = np.empty((col.size, n))
+        J[:, j] = col
         xt[j] = x[j]
     return J, nfev + 2 * n
