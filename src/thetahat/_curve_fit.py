@@ -1,0 +1,242 @@
+"""``curve_fit``: scipy's curve fitting front on :func:`thetahat.least_squares`.
+
+The problem: minimise χ²(p) = r(p)ᵀ r(p) with whitened residuals r = L⁻¹ (f(x; p) - y),
+where L = diag(σ) for 1-D ``sigma`` and the Cholesky factor of the data covariance for 2-D
+``sigma`` (L Lᵀ = C); no ``sigma`` means L = 1.
+
+The covariance of the estimate is (JᵀJ)⁻¹ with J = ∂r/∂p at the minimum, computed from
+the SVD J = U S Vᵀ as V S⁻² Vᵀ, dropping singular values below
+ε · max(m, n) · s_max (a rank-deficient fit then gets ``inf`` in every entry, as scipy
+does, instead of a number that means nothing). Unless ``absolute_sigma`` is true, ``sigma``
+is a relative weight only, and the covariance is multiplied by the reduced chi-square
+s² = χ²_min / (m - n), which makes the errors independent of the scale of ``sigma``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+from typing import Any, Callable
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._least_squares import least_squares
+
+__all__ = ["curve_fit", "OptimizeWarning"]
+
+
+class OptimizeWarning(UserWarning):
+    """The covariance of the parameters could not be estimated (scipy's name)."""
+
+
+def _n_params(f: Callable) -> int:
+    try:
+        sig = inspect.signature(f)
+    except (TypeError, ValueError):
+        raise ValueError("cannot determine the number of parameters of f; give p0") from None
+    args = [p for p in sig.parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if any(p.kind == p.VAR_POSITIONAL for p in sig.parameters.values()):
+        raise ValueError("f takes *args: the number of parameters is unknown; give p0")
+    if len(args) < 2:
+        raise ValueError("f must take x and at least one parameter: f(x, p1, ...)")
+    return len(args) - 1
+
+
+def _finite(name: str, a: NDArray) -> None:
+    bad = np.argwhere(~np.isfinite(a))
+    if bad.size:
+        idx = tuple(int(i) for i in bad[0])
+        where = idx[0] if len(idx) == 1 else idx
+        raise ValueError(f"{name}[{where}] = {a[idx]} is not finite (use nan_policy='omit' "
+                         "to drop such points)")
+
+
+def curve_fit(f: Callable, xdata: Any, ydata: Any, p0: Any = None, sigma: Any = None,
+              absolute_sigma: bool = False, check_finite: bool | None = None,
+              bounds: Any = (-np.inf, np.inf), method: str | None = None,
+              jac: Callable | str | None = None, *, full_output: bool = False,
+              nan_policy: str | None = None, **kwargs: Any) -> tuple:
+    """Fit ``f(x, *p)`` to data, with scipy's signature and conventions.
+
+    Parameters
+    ----------
+    f : callable
+        Model ``f(xdata, *params) -> array`` with the shape of ``ydata``.
+    xdata : array_like
+        Independent variable(s); passed to ``f`` unchanged (as an array).
+    ydata : array_like
+        Data, 1-D.
+    p0 : array_like, optional
+        Starting values (default: ones, their number from ``f``'s signature).
+    sigma : array_like, optional
+        1-D: errors of ``ydata``; 2-D: covariance matrix of ``ydata``.
+    absolute_sigma : bool
+        True: ``sigma`` is absolute, ``pcov`` = (JᵀJ)⁻¹. False: ``pcov`` is scaled by the
+        reduced chi-square.
+    check_finite : bool, optional
+        Raise on NaN/inf in the data (default True unless ``nan_policy`` is given).
+    bounds : 2-tuple or Bounds
+        Lower and upper bounds of the parameters.
+    method : {'lm', 'trf', 'dogbox'}, optional
+        Default 'lm' without bounds, 'trf' with.
+    jac : callable or str, optional
+        Jacobian of ``f`` with respect to the parameters, shape (m, n), or a
+        finite-difference scheme.
+    full_output : bool
+        Also return ``infodict, mesg, ier``.
+    nan_policy : {'raise', 'omit'}, optional
+        What to do with NaN in ``xdata``/``ydata``.
+    **kwargs
+        Passed to :func:`thetahat.least_squares` (``max_nfev``, ``ftol``, ...).
+
+    Returns
+    -------
+    popt, pcov[, infodict, mesg, ier]
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from thetahat import curve_fit
+    >>> x = np.linspace(0, 1, 11)
+    >>> popt, pcov = curve_fit(lambda x, a, b: a + b * x, x, 1 + 2 * x)
+    >>> np.round(popt, 8)
+    array([1., 2.])
+    """
+    if not callable(f):
+        raise TypeError(f"f must be callable, got {type(f).__name__}")
+    if nan_policy not in (None, "raise", "omit"):
+        raise ValueError(f"nan_policy must be None, 'raise' or 'omit', got {nan_policy!r}")
+    if p0 is None:
+        n = _n_params(f)
+        p0 = np.ones(n)
+    else:
+        p0 = np.atleast_1d(np.asarray(p0, dtype=float))
+        if p0.ndim != 1:
+            raise ValueError(f"p0 must be one-dimensional, got shape {p0.shape}")
+        n = p0.size
+    ydata = np.asarray(ydata, dtype=float)
+    xdata = np.asarray(xdata, dtype=float) if not isinstance(xdata, (list, tuple)) or \
+        np.ndim(xdata) else np.asarray(xdata)
+    if ydata.ndim != 1 or ydata.size == 0:
+        raise ValueError(f"ydata must be a non-empty 1-D array, got shape {ydata.shape}")
+    xn = np.shape(xdata)[-1] if np.ndim(xdata) else 0
+    if np.ndim(xdata) and xn != ydata.size:
+        raise ValueError(f"xdata has {xn} points along its last axis but ydata has "
+                         f"{ydata.size}")
+    keep = None
+    if nan_policy == "omit":
+        keep = np.isfinite(ydata)
+        if np.ndim(xdata):
+            keep &= np.all(np.isfinite(np.reshape(xdata, (-1, xn))), axis=0)
+        ydata = ydata[keep]
+        xdata = xdata[..., keep]
+    elif check_finite is None or check_finite:
+        if nan_policy is None or nan_policy == "raise" or check_finite:
+            _finite("ydata", ydata)
+            if np.ndim(xdata):
+                _finite("xdata", np.asarray(xdata, dtype=float))
+    m = ydata.size
+
+    # whitening
+    transform = None
+    if sigma is not None:
+        s = np.asarray(sigma, dtype=float)
+        if keep is not None and s.ndim >= 1 and s.shape[0] == keep.size:
+            s = s[keep] if s.ndim == 1 else s[np.ix_(keep, keep)]
+        if s.ndim == 1:
+            if s.size != m:
+                raise ValueError(f"sigma has {s.size} entries but ydata has {m}")
+            bad = np.flatnonzero(~(np.isfinite(s) & (s > 0)))
+            if bad.size:
+                raise ValueError(f"sigma[{bad[0]}] = {s[bad[0]]} must be positive and finite")
+            transform = ("diag", 1.0 / s)
+        elif s.ndim == 2:
+            if s.shape != (m, m):
+                raise ValueError(f"sigma as a covariance must have shape ({m}, {m}), got "
+                                 f"{s.shape}")
+            try:
+                chol = np.linalg.cholesky(s)
+            except np.linalg.LinAlgError:
+                raise ValueError("sigma (covariance matrix) is not positive definite") \
+                    from None
+            transform = ("chol", chol)
+        else:
+            raise ValueError(f"sigma must be 1-D (errors) or 2-D (covariance), got shape "
+                             f"{s.shape}")
+
+    def whiten(r: NDArray) -> NDArray:
+        if transform is None:
+            return r
+        if transform[0] == "diag":
+            return r * transform[1]
+        from scipy.linalg import solve_triangular
+        return solve_triangular(transform[1], r, lower=True)
+
+    def residuals(p: NDArray) -> NDArray:
+        v = np.asarray(f(xdata, *p), dtype=float)
+        if v.shape != (m,):
+            if v.size == m:
+                v = v.reshape(m)
+            else:
+                raise ValueError(f"f returned shape {v.shape}, expected ({m},) like ydata")
+        return whiten(v - ydata)
+
+    if callable(jac):
+        def jacobian(p: NDArray) -> NDArray:
+            j = np.asarray(jac(xdata, *p), dtype=float)
+            if j.shape != (m, n):
+                raise ValueError(f"jac returned shape {j.shape}, expected ({m}, {n})")
+            if transform is None:
+                return j
+            if transform[0] == "diag":
+                return j * transform[1][:, None]
+            from scipy.linalg import solve_triangular
+            return solve_triangular(transform[1], j, lower=True)
+        jac_arg: Any = jacobian
+    else:
+        jac_arg = "2-point" if jac is None else jac
+
+    lb, ub = bounds if not hasattr(bounds, "lb") else (bounds.lb, bounds.ub)
+    bounded = np.any(np.isfinite(np.asarray(lb, float))) or \
+        np.any(np.isfinite(np.asarray(ub, float)))
+    if method is None:
+        method = "trf" if bounded else "lm"
+    if method == "lm" and bounded:
+        raise ValueError("method='lm' does not support bounds; use 'trf' or 'dogbox'")
+    if method == "lm" and m < n:
+        raise ValueError(f"method='lm' needs at least as many points ({m}) as parameters "
+                         f"({n})")
+    if "max_nfev" not in kwargs and "maxfev" in kwargs:
+        kwargs["max_nfev"] = kwargs.pop("maxfev")
+    res = least_squares(residuals, p0, jac=jac_arg, bounds=bounds, method=method, **kwargs)
+    if not res.success:
+        raise RuntimeError(f"Optimal parameters not found: {res.message}")
+    popt = res.x
+    cost = 2.0 * res.cost  # chi-square
+    _, s, vt = np.linalg.svd(res.jac, full_matrices=False)
+    threshold = np.finfo(float).eps * max(res.jac.shape) * (s[0] if s.size else 0.0)
+    keep_s = s > threshold
+    warn = False
+    if keep_s.sum() < n:
+        pcov = np.full((n, n), np.inf)
+        warn = True
+    else:
+        vs = vt.T / s
+        pcov = vs @ vs.T
+        if not absolute_sigma:
+            if m > n:
+                pcov = pcov * (cost / (m - n))
+            else:
+                pcov = np.full((n, n), np.inf)
+                warn = True
+    if warn:
+        warnings.warn("Covariance of the parameters could not be estimated", OptimizeWarning,
+                      stacklevel=2)
+    if full_output:
+        info = {"nfev": res.nfev, "fvec": res.fun}
+        if res.njev is not None:
+            info["njev"] = res.njev
+        return popt, pcov, info, res.message, res.status
+    return popt, pcov
