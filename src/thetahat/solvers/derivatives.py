@@ -16,7 +16,9 @@ The step is *relative to the parameter* as in MINPACK's ``fdjac2``:
 h_j = rel_step · |x_j|, so that parameters of size 1e-5 or 1e5 get the same relative
 resolution (a step of max(1, |x_j|) · rel_step, as scipy uses, is far too coarse for a
 parameter of size 1e-5).  Where x_j = 0 (or h_j would vanish in rounding) the step is
-rel_step itself.  The step actually taken is the representable difference
+rel_step itself; where |x_j| < 1 is so small that the relative step changes f only at the
+rounding level (a column of zeros that is really a failed difference), the difference is
+retried once with the step rel_step of a parameter of size 1.  The step actually taken is the representable difference
 (x_j + h_j) - x_j, which removes the rounding error of the step from the quotient.
 
 With bounds lb <= x <= ub a forward step that would leave the box is flipped to a
@@ -145,12 +147,23 @@ def approx_jacobian(fun: Callable[..., Any], x: NDArray, f0: NDArray | None = No
         f0 = np.asarray(f0, dtype=float)
         J = np.empty((f0.size, n))
         step, _ = _fit_one_sided(x, h, lb, ub, 1)
+        tiny = 4 * _EPS * float(np.max(np.abs(f0))) if f0.size else 0.0
         for j in range(n):
             xt[j] = x[j] + step[j]
             dx = xt[j] - x[j]  # the representable step
-            J[:, j] = (call(xt) - f0) / dx
+            df = call(xt) - f0
+            nfev += 1
+            if not np.max(np.abs(df), initial=0.0) > tiny and abs(x[j]) < 1:
+                # |x_j| so small that its relative step moves f by rounding only:
+                # retry with the step of a parameter of size 1
+                hj, _ = _fit_one_sided(x[j:j + 1], rel[j:j + 1], lb[j:j + 1], ub[j:j + 1], 1)
+                xt[j] = x[j] + hj[0]
+                dx = xt[j] - x[j]
+                df = call(xt) - f0
+                nfev += 1
+            J[:, j] = df / dx
             xt[j] = x[j]
-        return J, nfev + n
+        return J, nfev
 
     # 3-point: central where both sides fit, else one-sided second order
     step, _ = _fit_one_sided(x, h, lb, ub, 2)
@@ -162,6 +175,16 @@ def approx_jacobian(fun: Callable[..., Any], x: NDArray, f0: NDArray | None = No
             fp = call(xt)
             xt[j] = x[j] - dx
             fm = call(xt)
+            if (abs(x[j]) < 1 and not np.max(np.abs(fp - fm), initial=0.0)
+                    > 4 * _EPS * np.max(np.abs(fp), initial=0.0) and rel[j] <= ub[j] - x[j]
+                    and rel[j] <= x[j] - lb[j]):
+                # relative step lost in rounding: use the step of a parameter of size 1
+                xt[j] = x[j] + rel[j]
+                dx = xt[j] - x[j]
+                fp = call(xt)
+                xt[j] = x[j] - dx
+                fm = call(xt)
+                nfev += 2
             col = (fp - fm) / (2 * dx)
         else:
             xt[j] = x[j] + step[j]

@@ -48,6 +48,8 @@ from .lsq_common import (
 
 __all__ = ["dogbox"]
 
+_EPS = np.finfo(float).eps
+
 
 def _dogleg(Jf: NDArray, gh: NDArray, hn: NDArray, tl: NDArray, tu: NDArray) -> NDArray:
     """The dogleg step in the box [tl, tu] given the Gauss–Newton point ``hn``."""
@@ -130,9 +132,11 @@ def dogbox(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], 
             Jh = Jf @ h
             predicted = -(0.5 * float(Jh @ Jh) + float(gh @ h))
             x_new = x.copy()
-            xn = xf + h * sf
-            # land exactly on bounds the step reaches
-            xn = np.where(h <= (lf - xf) / sf, lf, np.where(h >= (uf - xf) / sf, uf, xn))
+            dx = h * sf
+            xn = xf + dx
+            # land exactly on bounds the step reaches (up to the rounding of x + dx)
+            tol = 4 * _EPS * np.maximum(np.abs(xf), np.abs(dx))
+            xn = np.where(xn - lf <= tol, lf, np.where(uf - xn <= tol, uf, xn))
             x_new[free] = np.clip(xn, lf, uf)
             f_new = fun(x_new)
             nfev += 1

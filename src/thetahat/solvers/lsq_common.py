@@ -250,11 +250,15 @@ def solve_trust_region(uf: NDArray, s: NDArray, V: NDArray, delta: float, alpha:
         if float(np.sqrt(p @ p)) <= delta:
             return p, 0.0, 0
 
+    def ratio_(a: float, power: int) -> NDArray:
+        den = (s ** 2 + a) ** power
+        top = suf if power == 1 else suf ** 2
+        return np.divide(top, den, out=np.zeros_like(top), where=den > 0)
+
     def phi(a: float) -> tuple[float, float]:
-        den = s ** 2 + a
-        w = suf / den
+        w = ratio_(a, 1)
         nrm = float(np.sqrt(w @ w))
-        dn = -float(np.sum(suf ** 2 / den ** 3)) / nrm if nrm > 0 else 0.0
+        dn = -float(np.sum(ratio_(a, 3))) / nrm if nrm > 0 else 0.0
         return nrm - delta, dn
 
     gnorm = float(np.sqrt(suf @ suf))
@@ -282,7 +286,7 @@ def solve_trust_region(uf: NDArray, s: NDArray, V: NDArray, delta: float, alpha:
         if abs(ph) < rtol * delta:
             break
     alpha = max(alpha, 0.0)
-    p = -V @ (suf / (s ** 2 + alpha))
+    p = -V @ ratio_(alpha, 1)
     # a final rescale onto the sphere guards the tolerance of the Newton iteration
     pn = float(np.sqrt(p @ p))
     if pn > delta:

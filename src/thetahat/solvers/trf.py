@@ -124,18 +124,19 @@ def _cost(f: NDArray, o: LSQOptions) -> float:
 
 
 def _model_converged(uf: NDArray, s: NDArray, V: NDArray, d: NDArray, cost: float,
-                     x_norm: float, o: LSQOptions) -> bool:
+                     x_norm: float, cost0: float, o: LSQOptions) -> bool:
     """Does the Gauss–Newton model agree that the gradient test may stop the solve?
 
     The full Gauss–Newton step p = -V (uf / s) must change neither F (its predicted
-    reduction ½‖uf‖² at most ftol·F) nor x (‖p‖ <= xtol (xtol + ‖x‖)) materially.  A
-    small absolute gradient alone says little when F or J are small in absolute terms.
+    reduction ½‖uf‖² at most ftol·F, or below eps·F(x0), the rounding level of the
+    starting cost) nor x (‖p‖ <= xtol (xtol + ‖x‖)) materially.  A small absolute
+    gradient alone says little when F or J are small in absolute terms.
     """
     if o.ftol == 0 and o.xtol == 0:
         return True
     keep = s > s[0] * np.finfo(float).eps * max(V.shape) if s.size else s > 0
     pred = 0.5 * float(uf[keep] @ uf[keep])
-    if pred <= o.ftol * cost:
+    if pred <= o.ftol * cost or pred <= np.finfo(float).eps * cost0:
         return True
     p = d * (V[:, keep] @ (uf[keep] / s[keep]))
     return float(np.linalg.norm(p)) <= o.xtol * (o.xtol + x_norm)
@@ -196,6 +197,7 @@ def trf(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], NDA
         return cost_of(f, rho), fs, Js
 
     cost, fs, Js = scaled(f, J)
+    cost0 = cost
     g = Js.T @ fs
     jac_scale = isinstance(o.x_scale, str)
     if jac_scale:
@@ -246,7 +248,7 @@ def trf(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], NDA
             uf = U.T @ fs
         V = Vt.T
         x_norm = float(np.linalg.norm(x))
-        if g_norm < o.gtol and _model_converged(uf, s, V, d, cost, x_norm, o):
+        if g_norm < o.gtol and _model_converged(uf, s, V, d, cost, x_norm, cost0, o):
             status = 1
             break
 
