@@ -49,6 +49,7 @@ class LMOptions:
     gtol: float = 1e-8
     max_nfev: int | None = None
     x_scale: Any = None
+    polish: bool = True
 
 
 @dataclass
@@ -190,5 +191,49 @@ def levmar(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], 
             break
         J = np.asarray(jac(x, f), dtype=float)
         njev += 1
+    if status != 0 and options.polish:
+        x, f, J, k = _polish(fun, x, f, J, max_nfev - nfev)
+        nfev += k
     return LMResult(x=x, fun=f, jac=J, nfev=nfev, njev=njev, status=int(status),
                     message=_MESSAGES[int(status)], niter=niter)
+
+
+def _central_jacobian(fun: Callable[[NDArray], NDArray], x: NDArray, m: int
+                      ) -> tuple[NDArray, int]:
+    h = np.finfo(float).eps ** (1.0 / 3.0) * np.where(x != 0, np.abs(x), 1.0)
+    J = np.empty((m, x.size))
+    for j in range(x.size):
+        xp, xm = x.copy(), x.copy()
+        xp[j] += h[j]
+        xm[j] -= h[j]
+        J[:, j] = (np.asarray(fun(xp), float) - np.asarray(fun(xm), float)) / (xp[j] - xm[j])
+    return J, 2 * x.size
+
+
+def _polish(fun: Callable[[NDArray], NDArray], x: NDArray, f: NDArray, J: NDArray,
+            budget: int) -> tuple[NDArray, NDArray, NDArray, int]:
+    """Gauss-Newton steps with central-difference Jacobians after convergence.
+
+    A forward-difference Jacobian has relative errors ~1e-8, and the solution of
+    Jᵀf = 0 inherits them in proportion to the residuals. Central differences (error
+    ~ε^(2/3) ≈ 4e-11) for the last steps recover the digits; a step is kept only if it
+    does not increase ‖f‖, and the polish stops when the step is below 1e-15 relative.
+    """
+    nfev = 0
+    for _ in range(10):
+        if nfev + 2 * x.size + 1 > budget:
+            break
+        Jc, k = _central_jacobian(fun, x, f.size)
+        nfev += k
+        if not np.all(np.isfinite(Jc)):
+            break
+        p = np.linalg.lstsq(Jc, -f, rcond=None)[0]
+        xn = x + p
+        fn = np.asarray(fun(xn), float)
+        nfev += 1
+        if not (np.all(np.isfinite(fn)) and fn @ fn <= f @ f):
+            break
+        x, f, J = xn, fn, Jc
+        if np.linalg.norm(p) <= 1e-15 * max(np.linalg.norm(x), 1e-300):
+            break
+    return x, f, J, nfev
