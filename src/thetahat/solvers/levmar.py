@@ -217,7 +217,8 @@ def _polish(fun: Callable[[NDArray], NDArray], x: NDArray, f: NDArray, J: NDArra
     A forward-difference Jacobian has relative errors ~1e-8, and the solution of
     Jᵀf = 0 inherits them in proportion to the residuals. Central differences (error
     ~ε^(2/3) ≈ 4e-11) for the last steps recover the digits; a step is kept only if it
-    does not increase ‖f‖, and the polish stops when the step is below 1e-15 relative.
+    does not increase ‖f‖, and the polish stops when the step is below 1e-12 relative
+    (the accuracy of the central-difference Jacobian: smaller steps are noise).
     """
     nfev = 0
     for _ in range(10):
@@ -234,6 +235,6 @@ def _polish(fun: Callable[[NDArray], NDArray], x: NDArray, f: NDArray, J: NDArra
         if not (np.all(np.isfinite(fn)) and fn @ fn <= f @ f):
             break
         x, f, J = xn, fn, Jc
-        if np.linalg.norm(p) <= 1e-15 * max(np.linalg.norm(x), 1e-300):
+        if np.linalg.norm(p) <= 1e-12 * max(np.linalg.norm(x), 1e-300):
             break
     return x, f, J, nfev
