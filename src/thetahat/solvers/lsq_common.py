@@ -341,6 +341,7 @@ class LSQOptions:
     loss: Callable[[NDArray], NDArray] | None = None  # f -> (3, m), None for linear
     verbose: int = 0
     callback: Callable[[dict], bool] | None = None  # returns True to stop
+    jac_refine: Callable[[NDArray, NDArray], NDArray] | None = None  # accurate J to confirm
 
 
 @dataclass

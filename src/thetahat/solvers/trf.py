@@ -125,18 +125,23 @@ def _cost(f: NDArray, o: LSQOptions) -> float:
 
 def _model_converged(uf: NDArray, s: NDArray, V: NDArray, d: NDArray, cost: float,
                      x_norm: float, cost0: float, o: LSQOptions) -> bool:
-    """Does the Gauss–Newton model agree that the gradient test may stop the solve?
+    """Does the Gauss–Newton model confirm that a tolerance test may stop the solve?
 
-    The full Gauss–Newton step p = -V (uf / s) must change neither F (its predicted
-    reduction ½‖uf‖² at most ftol·F, or below eps·F(x0), the rounding level of the
-    starting cost) nor x (‖p‖ <= xtol (xtol + ‖x‖)) materially.  A small absolute
-    gradient alone says little when F or J are small in absolute terms.
+    The full Gauss–Newton step p = -V (uf / s) from the current point must change
+    neither F nor x materially: its predicted reduction ½‖uf‖² is at most
+    max(ftol², 16 eps)·F (the parameters would move by about ftol of their statistical
+    precision, or less than rounding can resolve), or below eps·F(x0), or
+    ‖p‖ <= xtol (xtol + ‖x‖).  A small last reduction or gradient alone says little when
+    the iteration converges linearly or F and J are small in absolute terms.
     """
     if o.ftol == 0 and o.xtol == 0:
         return True
-    keep = s > s[0] * np.finfo(float).eps * max(V.shape) if s.size else s > 0
+    eps = np.finfo(float).eps
+    keep = s > s[0] * eps * max(V.shape) if s.size else s > 0
     pred = 0.5 * float(uf[keep] @ uf[keep])
-    if pred <= o.ftol * cost or pred <= np.finfo(float).eps * cost0:
+    if o.ftol > 0 and pred <= max(o.ftol ** 2, 16 * eps) * cost:
+        return True
+    if pred <= eps * cost0:
         return True
     p = d * (V[:, keep] @ (uf[keep] / s[keep]))
     return float(np.linalg.norm(p)) <= o.xtol * (o.xtol + x_norm)
@@ -213,6 +218,9 @@ def trf(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], NDA
 
     alpha = 0.0
     status: int | None = None
+    pending: int | None = None
+    refined = False
+    noise_seen = 0.0
     reduction: float | None = None
     step_norm: float | None = None
     it = 0
@@ -229,6 +237,8 @@ def trf(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], NDA
             g_norm = float(np.max(np.abs(g))) if n else 0.0
         if o.verbose == 2:
             print_iteration(it, nfev, cost, reduction, step_norm, g_norm)
+        if status is None and nfev >= o.max_nfev:
+            status = pending
         if status is not None or nfev >= o.max_nfev:
             break
 
@@ -248,12 +258,27 @@ def trf(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], NDA
             uf = U.T @ fs
         V = Vt.T
         x_norm = float(np.linalg.norm(x))
-        if g_norm < o.gtol and _model_converged(uf, s, V, d, cost, x_norm, cost0, o):
-            status = 1
-            break
+        if pending is not None or g_norm < o.gtol:
+            if _model_converged(uf, s, V, d, cost, x_norm, cost0, o):
+                if o.jac_refine is None or refined:
+                    status = pending if pending is not None else 1
+                    break
+                # confirm with the more accurate Jacobian (central differences): the
+                # stationary point of a forward-difference model is off by ~sqrt(eps)
+                refined, jac = True, o.jac_refine
+                J = jac(x, f)
+                njev += 1
+                cost, fs, Js = scaled(f, J)
+                g = Js.T @ fs
+                pending = None
+                # the trust region may have collapsed on rounding noise: let the next
+                # step be the full Gauss-Newton step of the accurate model
+                delta, alpha = max(delta, float(np.linalg.norm(uf[s > 0] / s[s > 0]))), 0.0
+                continue
+            pending = None
 
         actual = -1.0
-        noise = 16 * eps * cost
+        noise = max(16 * eps * cost, noise_seen)
         accept = False
         while not accept and nfev < o.max_nfev:
             ph, alpha, _ = solve_trust_region(uf, s, V, delta, alpha)
@@ -292,6 +317,11 @@ def trf(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], NDA
             step_norm = float(np.linalg.norm(x_new - x))
             accept = actual > 0
             status = check_termination(actual, cost, step_norm, x_norm, ratio, o.ftol, o.xtol)
+            if abs(predicted) < 1e-10 * cost:
+                # so small a step that the model is exact: any disagreement is rounding
+                # noise in the evaluation of F
+                noise_seen = max(noise_seen, 2 * abs(actual - predicted))
+                noise = max(noise, noise_seen)
             if not accept and predicted <= noise and actual >= -noise:
                 # the change is below the rounding of F: trust the model, take the step
                 # and stop, as no further progress can be measured
@@ -303,6 +333,8 @@ def trf(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], NDA
             delta = delta_new
 
         if accept:
+            # a tolerance test met by an accepted step is confirmed at the new point
+            pending, status = status, None
             x, f, cost = x_new, f_new, cost_new
             J = jac(x, f)
             njev += 1
