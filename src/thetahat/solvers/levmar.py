@@ -31,7 +31,7 @@ from typing import Any, Callable
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["LMOptions", "LMResult", "levmar"]
+__all__ = ["LMOptions", "LMResult", "levmar", "LMBatchResult", "levmar_batch"]
 
 _MESSAGES = {
     0: "The maximum number of function evaluations is exceeded.",
@@ -238,3 +238,104 @@ def _polish(fun: Callable[[NDArray], NDArray], x: NDArray, f: NDArray, J: NDArra
         if np.linalg.norm(p) <= 1e-12 * max(np.linalg.norm(x), 1e-300):
             break
     return x, f, J, nfev
+
+
+# --- batch-native Levenberg-Marquardt ------------------------------------------------------
+@dataclass
+class LMBatchResult:
+    """Results of B independent fits; every field has the batch as its leading axis."""
+
+    x: NDArray        # (B, n)
+    cost: NDArray     # (B,) ½‖f‖²
+    fun: NDArray      # (B, m)
+    jac: NDArray      # (B, m, n)
+    nfev: NDArray     # (B,) residual evaluations each member took part in
+    niter: NDArray    # (B,)
+    status: NDArray   # (B,) scipy's codes: 0 budget, 1 gtol, 2 ftol, 3 xtol, 4 ftol+xtol
+    success: NDArray  # (B,) status > 0
+
+
+def levmar_batch(fun_b: Callable[[NDArray], NDArray],
+                 jac_b: Callable[[NDArray, NDArray], NDArray], X0: NDArray,
+                 options: LMOptions) -> LMBatchResult:
+    """Levenberg–Marquardt on a batch of B independent problems that advance together.
+
+    ``fun_b(X)`` maps parameters (B, n) to residuals (B, m); ``jac_b(X, F)`` gives the
+    Jacobians (B, m, n). Each iteration solves, for every member at once,
+
+        (JᵀJ + λ diag(JᵀJ)) p = -Jᵀf,
+
+    takes the step where the gain ratio ρ = (C(x) - C(x + p)) / (-gᵀp - ½ pᵀJᵀJ p) exceeds
+    10⁻⁴ and updates λ by Nielsen's rule (×max(1/3, 1 - (2ρ - 1)³) on success, ×ν with ν
+    doubling on failure). Written as init / step / terminate over arrays: members that
+    have converged keep their values through ``np.where`` while the others continue, so a
+    single fit is a batch of one. Stopping per member, with scipy's meanings: the largest
+    |gradient| relative to the cost scale below gtol (1); a taken step reduced the cost by
+    at most ftol relative (2); the step is below xtol relative to x (3).
+    """
+    X = np.array(X0, dtype=float)
+    if X.ndim != 2:
+        raise ValueError(f"X0 must have shape (B, n), got {X.shape}")
+    B, n = X.shape
+    max_iter = options.max_nfev or 100 * n
+    F = np.asarray(fun_b(X), dtype=float)
+    J = np.asarray(jac_b(X, F), dtype=float)
+    cost = 0.5 * np.einsum("bm,bm->b", F, F)
+    A = np.einsum("bmi,bmj->bij", J, J)
+    g = np.einsum("bmi,bm->bi", J, F)
+    lam = 1e-3 * np.max(np.diagonal(A, axis1=1, axis2=2), axis=1)
+    lam = np.where(lam > 0, lam, 1e-3)
+    nu = np.full(B, 2.0)
+    status = np.full(B, -1)
+    nfev = np.ones(B, dtype=int)
+    niter = np.zeros(B, dtype=int)
+    eye = np.eye(n)
+    for _ in range(max_iter):
+        active = status < 0
+        if not active.any():
+            break
+        # gtol: the gradient is negligible relative to the cost scale
+        gscale = np.max(np.abs(g), axis=1) / np.maximum(
+            np.sqrt(2 * cost) * np.sqrt(np.max(np.diagonal(A, axis1=1, axis2=2), axis=1)),
+            1e-300)
+        status = np.where(active & ((gscale <= options.gtol) | (cost == 0)), 1, status)
+        active = status < 0
+        if not active.any():
+            break
+        niter += active
+        d = np.diagonal(A, axis1=1, axis2=2)
+        d = np.where(d > 0, d, 1.0)
+        M = A + lam[:, None, None] * (d[:, :, None] * eye)
+        try:
+            P = np.linalg.solve(M, -g[:, :, None])[:, :, 0]
+        except np.linalg.LinAlgError:
+            P = np.einsum("bij,bj->bi", np.linalg.pinv(M), -g)
+        P = np.where(active[:, None], P, 0.0)
+        Xn = X + P
+        Fn = np.asarray(fun_b(Xn), dtype=float)
+        nfev += active
+        costn = 0.5 * np.einsum("bm,bm->b", Fn, Fn)
+        pred = -np.einsum("bi,bi->b", g, P) - 0.5 * np.einsum("bi,bij,bj->b", P, A, P)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rho = np.where(pred > 0, (cost - costn) / pred, -1.0)
+        ok = active & np.isfinite(costn) & (rho > 1e-4)
+        # stopping tests on this step, before the state moves
+        xnorm = np.linalg.norm(X, axis=1)
+        pnorm = np.linalg.norm(P, axis=1)
+        ftol_ok = ok & ((cost - costn) <= options.ftol * cost)
+        xtol_ok = active & (pnorm <= options.xtol * (options.xtol + xnorm))
+        X = np.where(ok[:, None], Xn, X)
+        F = np.where(ok[:, None], Fn, F)
+        cost = np.where(ok, costn, cost)
+        lam = np.where(ok, lam * np.maximum(1 / 3, 1 - (2 * rho - 1) ** 3), lam * nu)
+        nu = np.where(ok, 2.0, nu * 2.0)
+        status = np.where(ftol_ok & xtol_ok, 4, np.where(ftol_ok, 2,
+                          np.where(xtol_ok, 3, status)))
+        if ok.any():
+            Jn = np.asarray(jac_b(X, F), dtype=float)
+            J = np.where(ok[:, None, None], Jn, J)
+            A = np.einsum("bmi,bmj->bij", J, J)
+            g = np.einsum("bmi,bm->bi", J, F)
+    status = np.where(status < 0, 0, status)
+    return LMBatchResult(x=X, cost=cost, fun=F, jac=J, nfev=nfev, niter=niter, status=status,
+                         success=status > 0)
