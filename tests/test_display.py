@@ -96,3 +96,36 @@ def test_str_and_repr_html_of_results(fits):
     assert str(m).startswith("┌") and "Migrad" in str(m)
     assert "<table" in m._repr_html_() and "<table" in m.params._repr_html_()
     assert "Name" in str(m.init_params)
+
+
+# --- golden files: fixed synthetic results, rendered once, checked by eye, then frozen -----
+GOLDEN = __import__("pathlib").Path(__file__).parent / "golden"
+
+
+def synthetic():
+    from thetahat.results import FMin, Matrix, MError, MErrors, Param, Params
+    fm = FMin(algorithm="Migrad", edm=1.2345e-5, edm_goal=2e-4, errordef=1.0, fval=48.5612,
+              nfcn=21, ngrad=0, has_accurate_covar=True, has_covariance=True,
+              has_made_posdef_covar=False, has_parameters_at_limit=True, has_posdef_covar=True,
+              has_reached_call_limit=False, has_valid_parameters=True, hesse_failed=False,
+              is_above_max_edm=False, is_valid=True, reduced_chi2=48.5612 / 45, time=0.0)
+    ps = Params([Param(0, "mu", 125.136, 0.1822, (-0.181, 0.184), False, False, 110.0, 160.0),
+                 Param(1, "sigma", 1.5765, 0.19, None, False, False, 0.0, None),
+                 Param(2, "n", 574.68, 62.3, None, False, True, None, None)])
+    me = MErrors(mu=MError(0, "mu", -0.181, 0.184, True, True, True, False, False, False, False,
+                           False, False, 12, 125.136))
+    cov = Matrix([[0.0332, 0.00238, 0.0], [0.00238, 0.0361, 0.0], [0.0, 0.0, 0.0]],
+                 ["mu", "sigma", "n"])
+    return fm, ps, me, cov
+
+
+@pytest.mark.parametrize("fn, name", [("fmin_text", "fmin.txt"), ("params_text", "params.txt"),
+                                      ("merrors_text", "merrors.txt"),
+                                      ("matrix_text", "matrix.txt"),
+                                      ("params_html", "params.html")])
+def test_golden(fn, name):
+    import thetahat.display as d
+    fm, ps, me, cov = synthetic()
+    arg = {"fmin_text": fm, "params_text": ps, "merrors_text": me, "matrix_text": cov,
+           "params_html": ps}[fn]
+    assert getattr(d, fn)(arg) + "\n" == (GOLDEN / name).read_text(encoding="utf-8")
