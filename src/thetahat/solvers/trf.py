@@ -147,6 +147,28 @@ def _model_converged(uf: NDArray, s: NDArray, V: NDArray, d: NDArray, cost: floa
     return float(np.linalg.norm(p)) <= o.xtol * (o.xtol + x_norm)
 
 
+def _geodesic(fun: Callable, x: NDArray, f: NDArray, J: NDArray, U: NDArray, s: NDArray,
+              V: NDArray, d: NDArray, ph: NDArray, alpha: float) -> NDArray | None:
+    """Geodesic acceleration a (scaled variables) for the step ph, or None if it is not
+    small against the step (2‖a‖ > 0.75‖ph‖) or not finite.
+
+    r_vv = (2/h) ((f(x + h p) - f(x))/h - J p), h = 0.1, approximates the second
+    directional derivative of the residuals along p = d·ph; a solves
+    (ĴᵀĴ + α I) a = -Ĵᵀ r_vv with the same SVD as the step.
+    """
+    h = 0.1
+    p = d * ph
+    fh = fun(x + h * p)
+    if not np.all(np.isfinite(fh)):
+        return None
+    r_vv = (2 / h) * ((fh - f) / h - J @ p)
+    w = s * (U.T @ r_vv)
+    acc = -V @ (w / (s ** 2 + alpha))
+    if not (np.all(np.isfinite(acc)) and 2 * np.linalg.norm(acc) <= 0.75 * np.linalg.norm(ph)):
+        return None
+    return acc
+
+
 def _parabola_step(step: NDArray, g: NDArray, actual: float) -> float | None:
     """Minimiser t* of the parabola through F(x), F'(x; step) = g·step and F(x + step),
     capped to [0.5, 4]; None when it is within 20 % of the step taken."""
@@ -220,6 +242,7 @@ def trf(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], NDA
     status: int | None = None
     pending: int | None = None
     refined = False
+    crawling = False
     noise_seen = 0.0
     reduction: float | None = None
     step_norm: float | None = None
@@ -288,6 +311,15 @@ def trf(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], NDA
             else:
                 step, step_h = d * ph, ph
                 predicted = -_q(Jh, gh, None, ph)
+                if (crawling and alpha > 0 and o.loss is None and nfev + 1 < o.max_nfev):
+                    # crawling along a curved canyon: add the geodesic acceleration
+                    # (Transtrum & Sethna 2012), a second-order correction from the
+                    # directional second derivative of the residuals along the step
+                    acc = _geodesic(fun, x, f, Js, U, s, V, d, ph, alpha)
+                    nfev += 1
+                    if acc is not None:
+                        # the radius follows the first-order part: ratio against its model
+                        step = d * (ph + 0.5 * acc)
                 x_new = x + step
             f_new = fun(x_new)
             nfev += 1
@@ -332,6 +364,8 @@ def trf(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], NDA
                 alpha *= delta / delta_new
             delta = delta_new
 
+        # tiny model reductions from steps cut by the trust region: a canyon
+        crawling = bool(accept and alpha > 0 and 0 < predicted < 1e-4 * cost)
         if accept:
             # a tolerance test met by an accepted step is confirmed at the new point
             pending, status = status, None
