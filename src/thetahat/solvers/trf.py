@@ -30,9 +30,33 @@ it reduces F.  Termination (scipy's statuses): 1 if ‖v ⊙ g‖∞ < gtol; 2 i
 reduction dF < ftol·F with r > ¼; 3 if ‖dx‖ < xtol (xtol + ‖x‖); 4 for 2 and 3 together;
 0 when ``max_nfev`` evaluations of f are spent.
 
+Careful stopping and accuracy (beyond scipy; NIST StRD is the yardstick):
+
+- a tolerance test met by an accepted step is *confirmed* at the new point by the
+  Gauss–Newton model: the full step p_GN must predict a reduction <= max(ftol², 16 eps)·F
+  (the parameters would move by ~ftol of their statistical precision) or
+  ‖p_GN‖ <= xtol (xtol + ‖x‖); otherwise the iteration goes on.  This matters for
+  linearly converging (large-residual) problems, where a small last reduction does not
+  mean a small distance to the minimum.  The gradient test is confirmed the same way.
+- when the Jacobian is a forward difference, convergence is confirmed once more with
+  central differences (``options.jac_refine``): the stationary point of a
+  forward-difference model is off by ~sqrt(eps), that of a central one by ~eps^(2/3).
+- rounding noise: a step whose predicted and actual reductions are both below the
+  rounding level of F is accepted and ends the solve (status 2); the level is 16 eps F or,
+  larger, twice the disagreement between model and F seen on steps so small that the
+  quadratic model is exact.
+- large residuals: when an unconstrained Gauss–Newton step's ratio r is far from 1 the
+  curvature left out of JᵀJ matters; the minimum t* of the parabola through F(x),
+  gᵀs and F(x + s) is tried (one extra evaluation) and kept if better.
+- canyons: when trust-region-limited steps predict reductions < 1e-4 F, the step gets the
+  geodesic acceleration ½a, (ĴᵀĴ + αI) a = -Ĵᵀ r_vv with r_vv the second directional
+  derivative of the residuals by one extra evaluation (Transtrum & Sethna 2012).
+
 References: M. A. Branch, T. F. Coleman, Y. Li, SIAM J. Sci. Comput. 21 (1999) 1–23;
 T. F. Coleman, Y. Li, SIAM J. Optim. 6 (1996) 418–445; J. J. Moré, "The Levenberg–
-Marquardt algorithm: implementation and theory", Lecture Notes in Math. 630 (1978).
+Marquardt algorithm: implementation and theory", Lecture Notes in Math. 630 (1978);
+M. K. Transtrum, J. P. Sethna, "Improvements to the Levenberg-Marquardt algorithm for
+nonlinear least-squares minimization", arXiv:1201.5885 (2012).
 """
 
 from __future__ import annotations
