@@ -107,8 +107,8 @@ def fit(*args: Any, yerr: Any = None, bins: Any = None, range: Any = None,
     >>> import numpy as np, thetahat
     >>> x = np.linspace(0, 1, 11)
     >>> m = thetahat.fit(x, 1 + 2 * x, "line", yerr=0.1)
-    >>> round(m.values["line_b"], 6) if "line_b" in m.parameters else round(m.values[1], 6)
-    2.0
+    >>> m.parameters, round(m.values["b"], 6), m.valid
+    (('a', 'b'), 2.0, True)
     """
     from .cost import (BinnedNLL, ExtendedBinnedNLL, ExtendedUnbinnedNLL, LeastSquares,
                        UnbinnedNLL)
