@@ -53,6 +53,49 @@ def _finite(name: str, a: NDArray) -> None:
                          "to drop such points)")
 
 
+def _lm_direct(residuals: Callable[[NDArray], NDArray], p0: NDArray) -> Any:
+    """``least_squares(residuals, p0, method='lm')`` with forward differences, lean.
+
+    The same Levenberg-Marquardt solver and the same relative finite-difference steps
+    (h_j = sqrt(ε) |p_j|, sqrt(ε) for p_j = 0) as the generic front, without its input
+    handling, which costs more than the fit itself for a small problem.
+    """
+    from ._optimize_result import OptimizeResult
+    from .solvers.levmar import LMOptions, levmar
+
+    sqeps = np.sqrt(np.finfo(float).eps)
+    p0 = np.asarray(p0, dtype=float)
+    f0 = residuals(p0)
+    bad = np.flatnonzero(~np.isfinite(f0))
+    if bad.size:
+        raise ValueError(f"the residuals are not finite at p0: index {bad[0]} is {f0[bad[0]]}")
+    first = [f0]
+    nfd = [0]
+
+    def fun(p: NDArray) -> NDArray:
+        if first:
+            return first.pop()
+        return residuals(p)
+
+    def jac(p: NDArray, f: NDArray) -> NDArray:
+        n = p.size
+        J = np.empty((f.size, n))
+        for j in range(n):
+            q = p.copy()
+            h = sqeps * (abs(p[j]) if p[j] != 0 else 1.0)
+            q[j] = p[j] + h
+            J[:, j] = (residuals(q) - f) / (q[j] - p[j])
+        nfd[0] += n
+        return J
+
+    # no central-difference polish: curve_fit's answer is read against its statistical
+    # errors, ~1e-8 relative is ample (least_squares keeps the polish for NIST-grade digits)
+    r = levmar(fun, jac, p0, LMOptions(max_nfev=100 * (p0.size + 1) * p0.size, polish=False))
+    f = r.fun
+    return OptimizeResult(x=r.x, cost=0.5 * float(f @ f), fun=f, jac=r.jac, nfev=r.nfev + nfd[0],
+                          njev=None, status=r.status, message=r.message, success=r.status > 0)
+
+
 def curve_fit(f: Callable, xdata: Any, ydata: Any, p0: Any = None, sigma: Any = None,
               absolute_sigma: bool = False, check_finite: bool | None = None,
               bounds: Any = (-np.inf, np.inf), method: str | None = None,
@@ -210,7 +253,11 @@ def curve_fit(f: Callable, xdata: Any, ydata: Any, p0: Any = None, sigma: Any = 
                          f"({n})")
     if "max_nfev" not in kwargs and "maxfev" in kwargs:
         kwargs["max_nfev"] = kwargs.pop("maxfev")
-    res = least_squares(residuals, p0, jac=jac_arg, bounds=bounds, method=method, **kwargs)
+    if method == "lm" and jac is None and not kwargs:
+        res = _lm_direct(residuals, p0)  # the common case without the generic front's cost
+    else:
+        res = least_squares(residuals, p0, jac=jac_arg, bounds=bounds, method=method,
+                            **kwargs)
     if not res.success:
         raise RuntimeError(f"Optimal parameters not found: {res.message}")
     popt = res.x

@@ -25,6 +25,7 @@ is below gtol; 2 ftol — both reductions below ftol; 3 xtol — Δ ≤ xtol ‖
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -64,6 +65,10 @@ class LMResult:
     niter: int
 
 
+def _norm(v: NDArray) -> float:
+    return math.sqrt(float(v @ v))
+
+
 def _scaled_step(u: NDArray, s: NDArray, vt: NDArray, f: NDArray, delta: float,
                  lam0: float) -> tuple[NDArray, float]:
     """q(λ) in scaled variables with ‖q‖ ≤ Δ (module docstring); returns q and λ."""
@@ -71,7 +76,7 @@ def _scaled_step(u: NDArray, s: NDArray, vt: NDArray, f: NDArray, delta: float,
     tiny = s.max() * 1e-15 * max(len(s), 1) if s.size else 0.0
     good = s > tiny
     q0 = -(vt[good].T @ (uf[good] / s[good]))
-    nq0 = float(np.linalg.norm(q0))
+    nq0 = _norm(q0)
     if nq0 <= delta * (1 + 1e-10):
         return q0, 0.0
 
@@ -84,7 +89,7 @@ def _scaled_step(u: NDArray, s: NDArray, vt: NDArray, f: NDArray, delta: float,
 
     # bracket: λ_lo from the Gauss-Newton norm, λ_hi from ‖Jᵀf‖ / Δ
     lo = 0.0
-    hi = float(np.linalg.norm(s * uf)) / delta
+    hi = _norm(s * uf) / delta
     lam = lam0 if lo < lam0 < hi else np.sqrt(max(lo, 1e-3 * hi) * hi)
     for _ in range(40):
         if not lo < lam < hi:
@@ -123,7 +128,7 @@ def levmar(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], 
     niter = 0
     J = np.asarray(jac(x, f), dtype=float)
     njev += 1
-    fnorm = float(np.linalg.norm(f))
+    fnorm = _norm(f)
     while status is None:
         niter += 1
         if D is None or not fixed_scale:
@@ -131,7 +136,7 @@ def levmar(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], 
             cn = np.where(cn > 0, cn, 1.0)
             D = cn if (D is None) else np.maximum(D, cn)
         if delta is None:
-            dx = float(np.linalg.norm(D * x))
+            dx = _norm(D * x)
             delta = 100.0 * dx if dx > 0 else 100.0
         # gtol: cosine between f and the columns of J
         cn = np.linalg.norm(J, axis=0)
@@ -148,15 +153,15 @@ def levmar(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], 
         while True:  # inner loop: until a step is taken or a test stops the solve
             q, lam = _scaled_step(u, s, vt, f, delta, lam)
             p = q / D
-            pnorm = float(np.linalg.norm(q))
+            pnorm = _norm(q)
             if niter == 1 and 0 < pnorm < delta:
                 delta = pnorm  # MINPACK: the first radius is at most the first step
             xn = x + p
             fn = np.asarray(fun(xn), dtype=float)
             nfev += 1
-            fnn = float(np.linalg.norm(fn)) if np.all(np.isfinite(fn)) else np.inf
+            fnn = _norm(fn) if np.all(np.isfinite(fn)) else np.inf
             ared = 1.0 - (fnn / fnorm) ** 2 if np.isfinite(fnn) else -np.inf
-            jp = float(np.linalg.norm(J @ p))
+            jp = _norm(J @ p)
             t1 = jp / fnorm
             t2 = np.sqrt(lam) * pnorm / fnorm
             pred = t1 * t1 + 2.0 * t2 * t2
@@ -176,7 +181,7 @@ def levmar(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], 
             accepted = ratio >= 1e-4
             if accepted:
                 x, f, fnorm = xn, fn, fnn
-            xnorm = float(np.linalg.norm(D * x))
+            xnorm = _norm(D * x)
             ftol_ok = abs(ared) <= options.ftol and pred <= options.ftol and 0.5 * ratio <= 1
             xtol_ok = delta <= options.xtol * xnorm
             if ftol_ok or xtol_ok:
