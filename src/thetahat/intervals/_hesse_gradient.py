@@ -18,7 +18,7 @@ from typing import Callable
 import numpy as np
 from numpy.typing import NDArray
 
-from .hesse import HesseResult, make_posdef
+from .hesse import HesseResult, from_matrix
 
 __all__ = ["hesse_from_gradient"]
 
@@ -64,13 +64,4 @@ def hesse_from_gradient(fgh: Callable[[NDArray], tuple], x: NDArray, errordef: f
     if not np.all(np.isfinite(hm)) or np.any(g2 == 0):
         return HesseResult(hm, np.zeros((n, n)), np.asarray(g, float), g2, h, nfcn, False,
                            False, True, "second derivatives are zero or not finite")
-    hp, made = make_posdef(hm)
-    try:
-        c = np.linalg.cholesky(hp)
-        ci = np.linalg.inv(c)
-        hinv = ci.T @ ci
-    except np.linalg.LinAlgError:
-        return HesseResult(hm, np.zeros((n, n)), np.asarray(g, float), g2, h, nfcn, False,
-                           made, True, "matrix of second derivatives is singular")
-    return HesseResult(hp, hinv, np.asarray(g, float), g2, h, nfcn, not made, made, False,
-                       "forced positive definite" if made else "ok")
+    return from_matrix(hm, np.asarray(g, float), g2, h, nfcn)

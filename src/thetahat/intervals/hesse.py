@@ -48,7 +48,7 @@ from numpy.typing import NDArray
 
 from ..solvers.mn_gradient import STEP_RATIO, GradState, _aimsag, _eps
 
-__all__ = ["HesseResult", "hesse", "make_posdef"]
+__all__ = ["HesseResult", "hesse", "make_posdef", "from_matrix"]
 
 _CYCLES = {0: 2, 1: 3, 2: 6}
 _G2TOL = {0: 0.3, 1: 0.05, 2: 0.02}
@@ -239,13 +239,20 @@ def hesse(fcn: Callable[[NDArray], float], x: NDArray, fval: float, options: Any
     except _CallLimit:
         return HesseResult(np.diag(g2), np.zeros((n, n)), g, g2, gstep, nfcn, False, False,
                            True, "call limit reached")
+    return from_matrix(hm, g, g2, gstep, nfcn)
+
+
+def from_matrix(hm: NDArray, g: NDArray, g2: NDArray, steps: NDArray, nfcn: int
+                ) -> HesseResult:
+    """Steps 3-4 for a computed matrix: forced positive definite if needed, inverted."""
+    n = len(hm)
     hp, made = make_posdef(hm)
     try:
         c = np.linalg.cholesky(hp)
         ci = np.linalg.inv(c)
         hinv = ci.T @ ci
     except np.linalg.LinAlgError:
-        return HesseResult(hm, np.zeros((n, n)), g, g2, gstep, nfcn, False, made, True,
+        return HesseResult(hm, np.zeros((n, n)), g, g2, steps, nfcn, False, made, True,
                            "matrix of second derivatives is singular")
-    return HesseResult(hp, hinv, g, g2, gstep, nfcn, not made, made, False,
+    return HesseResult(hp, hinv, g, g2, steps, nfcn, not made, made, False,
                        "forced positive definite" if made else "ok", hess_raw=hm)
