@@ -27,6 +27,7 @@ Gauss–Newton step is inside (and J has full rank), otherwise the α > 0 with �
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -247,48 +248,49 @@ def solve_trust_region(uf: NDArray, s: NDArray, V: NDArray, delta: float, alpha:
     full_rank = s.size == V.shape[0] and s.size > 0 and s[-1] > 0
     if full_rank:
         p = -V @ (uf / s)
-        if float(np.sqrt(p @ p)) <= delta:
+        if math.sqrt(float(p @ p)) <= delta:
             return p, 0.0, 0
-
-    def ratio_(a: float, power: int) -> NDArray:
-        den = (s ** 2 + a) ** power
-        top = suf if power == 1 else suf ** 2
-        return np.divide(top, den, out=np.zeros_like(top), where=den > 0)
-
-    def phi(a: float) -> tuple[float, float]:
-        w = ratio_(a, 1)
-        nrm = float(np.sqrt(w @ w))
-        dn = -float(np.sum(ratio_(a, 3))) / nrm if nrm > 0 else 0.0
-        return nrm - delta, dn
-
-    gnorm = float(np.sqrt(suf @ suf))
+    s2 = s * s
+    suf2 = suf * suf
+    gnorm = math.sqrt(float(np.sum(suf2)))
     if gnorm == 0:
         return np.zeros(V.shape[0]), 0.0, 0
+    if not full_rank:  # drop the null space: its components of Jᵀf vanish
+        keep = s2 > 0
+        s2, suf, suf2 = s2[keep], suf[keep], suf2[keep]
+        V = V[:, keep]
+
+    def phi(a: float) -> tuple[float, float]:
+        """‖p(α)‖ - Δ and its derivative."""
+        den = s2 + a
+        w2 = suf2 / (den * den)
+        nrm = math.sqrt(float(np.sum(w2)))
+        return nrm - delta, -float(np.sum(w2 / den)) / nrm
+
     alpha_u = gnorm / delta
     if full_rank:
         p0, dp0 = phi(0.0)
-        alpha_l = -p0 / dp0 if dp0 != 0 else 0.0
+        alpha_l = -p0 / dp0
     else:
         alpha_l = 0.0
-    if not (alpha_l <= alpha <= alpha_u) or alpha == 0:
-        alpha = max(0.001 * alpha_u, np.sqrt(alpha_l * alpha_u))
+    if not (alpha_l < alpha <= alpha_u):
+        alpha = max(0.001 * alpha_u, math.sqrt(alpha_l * alpha_u))
     it = 0
     for it in range(1, max_iter + 1):
-        if not (alpha_l <= alpha <= alpha_u):
-            alpha = max(0.001 * alpha_u, np.sqrt(alpha_l * alpha_u))
+        if not (alpha_l < alpha <= alpha_u):
+            alpha = max(0.001 * alpha_u, math.sqrt(alpha_l * alpha_u))
         ph, dph = phi(alpha)
+        if abs(ph) < rtol * delta:
+            break
         if ph < 0:
             alpha_u = alpha
         ratio = ph / dph
         alpha_l = max(alpha_l, alpha - ratio)
         # Newton on 1/‖p‖ - 1/Δ: α ← α - (‖p‖/Δ)(φ/φ')
         alpha -= (ph + delta) / delta * ratio
-        if abs(ph) < rtol * delta:
-            break
-    alpha = max(alpha, 0.0)
-    p = -V @ ratio_(alpha, 1)
+    p = -V @ (suf / (s2 + alpha))
     # a final rescale onto the sphere guards the tolerance of the Newton iteration
-    pn = float(np.sqrt(p @ p))
+    pn = math.sqrt(float(p @ p))
     if pn > delta:
         p *= delta / pn
     return p, alpha, it

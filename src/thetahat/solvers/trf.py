@@ -148,7 +148,7 @@ def _cost(f: NDArray, o: LSQOptions) -> float:
 
 
 def _model_converged(uf: NDArray, s: NDArray, V: NDArray, d: NDArray, cost: float,
-                     x_norm: float, cost0: float, o: LSQOptions) -> bool:
+                     x_norm: float, cost0: float, noise: float, o: LSQOptions) -> bool:
     """Does the Gauss–Newton model confirm that a tolerance test may stop the solve?
 
     The full Gauss–Newton step p = -V (uf / s) from the current point must change
@@ -163,10 +163,10 @@ def _model_converged(uf: NDArray, s: NDArray, V: NDArray, d: NDArray, cost: floa
     eps = np.finfo(float).eps
     keep = s > s[0] * eps * max(V.shape) if s.size else s > 0
     pred = 0.5 * float(uf[keep] @ uf[keep])
-    if o.ftol > 0 and pred <= max(o.ftol ** 2, 16 * eps) * cost:
+    if o.ftol > 0 and pred <= max(o.ftol ** 2 * cost, 16 * eps * cost, noise):
         return True
-    if pred <= eps * cost0:
-        return True
+    if cost <= eps * cost0:
+        return True  # residuals zero to the rounding of the start (singular zero-residual)
     p = d * (V[:, keep] @ (uf[keep] / s[keep]))
     return float(np.linalg.norm(p)) <= o.xtol * (o.xtol + x_norm)
 
@@ -268,6 +268,7 @@ def trf(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], NDA
     refined = False
     crawling = False
     noise_seen = 0.0
+    noise_stop = False  # the last step was below the rounding of F: stop without confirming
     reduction: float | None = None
     step_norm: float | None = None
     it = 0
@@ -306,7 +307,7 @@ def trf(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], NDA
         V = Vt.T
         x_norm = float(np.linalg.norm(x))
         if pending is not None or g_norm < o.gtol:
-            if _model_converged(uf, s, V, d, cost, x_norm, cost0, o):
+            if noise_stop or _model_converged(uf, s, V, d, cost, x_norm, cost0, noise_seen, o):
                 if o.jac_refine is None or refined:
                     status = pending if pending is not None else 1
                     break
@@ -317,7 +318,7 @@ def trf(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], NDA
                 njev += 1
                 cost, fs, Js = scaled(f, J)
                 g = Js.T @ fs
-                pending = None
+                pending, noise_stop = None, False
                 # the trust region may have collapsed on rounding noise: let the next
                 # step be the full Gauss-Newton step of the accurate model
                 delta, alpha = max(delta, float(np.linalg.norm(uf[s > 0] / s[s > 0]))), 0.0
@@ -373,15 +374,16 @@ def trf(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], NDA
             step_norm = float(np.linalg.norm(x_new - x))
             accept = actual > 0
             status = check_termination(actual, cost, step_norm, x_norm, ratio, o.ftol, o.xtol)
-            if abs(predicted) < 1e-10 * cost:
-                # so small a step that the model is exact: any disagreement is rounding
-                # noise in the evaluation of F
+            if abs(predicted) < 1e-10 * cost and abs(actual - predicted) > abs(predicted):
+                # so small a step that the model error (at most ~ the prediction, even for
+                # large residuals) cannot explain the disagreement: rounding noise of F
                 noise_seen = max(noise_seen, 2 * abs(actual - predicted))
                 noise = max(noise, noise_seen)
             if not accept and predicted <= noise and actual >= -noise:
                 # the change is below the rounding of F: trust the model, take the step
                 # and stop, as no further progress can be measured
                 accept, status = True, 2 if o.ftol > 0 else 3
+                noise_stop = True
             if status is not None:
                 break
             if delta_new > 0:
