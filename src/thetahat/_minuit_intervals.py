@@ -183,8 +183,8 @@ def mncontour(m: "Minuit", x: str, y: str, cl: float | None, size: int,
     for i in (ix, iy):
         if m._fixed[i]:
             raise ValueError(f"cannot run mncontour on fixed parameter {m._pos2var[i]!r}")
-    if int(size) < 3:
-        raise ValueError(f"size must be >= 3, got {size!r}")
+    if int(size) < 4:  # a closed curve needs at least four points
+        raise ValueError(f"size must be >= 4, got {size!r}")
     if m._covariance is None:
         m.hesse()
     pts = _mncontour(make_refit(m), ix=ix, iy=iy, values=m._values.copy(), cov=_cov(m),
