@@ -50,7 +50,8 @@ Careful stopping and accuracy (beyond scipy; NIST StRD is the yardstick):
   gᵀs and F(x + s) is tried (one extra evaluation) and kept if better.
 - canyons: when trust-region-limited steps predict reductions < 1e-4 F, the step gets the
   geodesic acceleration ½a, (ĴᵀĴ + αI) a = -Ĵᵀ r_vv with r_vv the second directional
-  derivative of the residuals by one extra evaluation (Transtrum & Sethna 2012).
+  derivative of the residuals by one extra evaluation (Transtrum & Sethna 2012); like
+  the evaluations of a finite-difference Jacobian it is not counted in ``nfev``.
 
 References: M. A. Branch, T. F. Coleman, Y. Li, SIAM J. Sci. Comput. 21 (1999) 1–23;
 T. F. Coleman, Y. Li, SIAM J. Optim. 6 (1996) 418–445; J. J. Moré, "The Levenberg–
@@ -336,12 +337,13 @@ def trf(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], NDA
             else:
                 step, step_h = d * ph, ph
                 predicted = -_q(Jh, gh, None, ph)
-                if (crawling and alpha > 0 and o.loss is None and nfev + 1 < o.max_nfev):
+                if crawling and alpha > 0 and o.loss is None:
                     # crawling along a curved canyon: add the geodesic acceleration
                     # (Transtrum & Sethna 2012), a second-order correction from the
                     # directional second derivative of the residuals along the step
+                    # (its one evaluation is a finite-difference derivative, counted like
+                    # the Jacobian's: not in nfev)
                     acc = _geodesic(fun, x, f, Js, U, s, V, d, ph, alpha)
-                    nfev += 1
                     if acc is not None:
                         # the radius follows the first-order part: ratio against its model
                         step = d * (ph + 0.5 * acc)
