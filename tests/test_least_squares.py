@@ -309,3 +309,16 @@ def test_bad_residuals():
         least_squares(lambda x: np.array([x[0] + x[1]]), [1.0, 2.0], method="lm")
     with pytest.raises(ValueError, match=r"jac returned shape \(2, 3\)"):
         least_squares(rosenbrock, [1.0, 2.0], jac=lambda x: np.ones((2, 3)))
+
+
+@pytest.mark.parametrize("method", ["trf", "dogbox"])
+def test_start_on_a_corner_of_the_box(method):
+    # regression: a start at the bounds gave a trust region of ~1e-10 that never grew
+    def fun(x):
+        return np.array([x[0] - 2, x[1] + 1])
+
+    r = least_squares(fun, [0.0, 0.0], bounds=([0, 0], [1, 1]), method=method)
+    s = scipy_lsq(fun, [0.0, 0.0], bounds=([0, 0], [1, 1]), method=method)
+    np.testing.assert_allclose(r.x, [1, 0], atol=1e-9)  # the corner (1, 0), to xtol
+    assert r.active_mask.tolist() == [1, -1] and r.success
+    assert r.nfev <= 2 * s.nfev  # no crawl

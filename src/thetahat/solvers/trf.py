@@ -259,8 +259,13 @@ def trf(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], NDA
     else:
         scale = np.broadcast_to(np.asarray(o.x_scale, dtype=float), (n,)).copy()
         scale_inv = 1 / scale
-    delta = float(np.linalg.norm(x0 * scale_inv))
-    if delta == 0:
+    if bounded:  # the size of x0 in the Coleman-Li scaled variables
+        v0, dv0 = cl_scaling(x0, g, lb, ub)
+        v0[dv0 != 0] *= scale_inv[dv0 != 0]
+        delta = float(np.linalg.norm(x0 * scale_inv / np.sqrt(v0)))
+    else:
+        delta = float(np.linalg.norm(x0 * scale_inv))
+    if delta == 0 or not np.isfinite(delta):
         delta = 1.0
 
     alpha = 0.0
@@ -386,11 +391,11 @@ def trf(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], NDA
                 # and stop, as no further progress can be measured
                 accept, status = True, 2 if o.ftol > 0 else 3
                 noise_stop = True
-            if status is not None:
-                break
             if delta_new > 0:
                 alpha *= delta / delta_new
             delta = delta_new
+            if status is not None:
+                break
 
         # tiny model reductions from steps cut by the trust region: a canyon
         crawling = bool(accept and alpha > 0 and 0 < predicted < 1e-4 * cost)
