@@ -271,7 +271,7 @@ def trf(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], NDA
     alpha = 0.0
     status: int | None = None
     pending: int | None = None
-    refined = False
+    refined = refined_now = False
     crawling = False
     noise_seen = 0.0
     noise_stop = False  # the last step was below the rounding of F: stop without confirming
@@ -289,8 +289,9 @@ def trf(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], NDA
             g_norm = float(np.max(np.abs(g * v))) if n else 0.0
         else:
             g_norm = float(np.max(np.abs(g))) if n else 0.0
-        if o.verbose == 2:
+        if o.verbose == 2 and not refined_now:
             print_iteration(it, nfev, cost, reduction, step_norm, g_norm)
+        refined_now = False
         if status is None and nfev >= o.max_nfev:
             status = pending
         if status is not None or nfev >= o.max_nfev:
@@ -319,7 +320,7 @@ def trf(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], NDA
                     break
                 # confirm with the more accurate Jacobian (central differences): the
                 # stationary point of a forward-difference model is off by ~sqrt(eps)
-                refined, jac = True, o.jac_refine
+                refined, refined_now, jac = True, True, o.jac_refine
                 J = jac(x, f)
                 njev += 1
                 cost, fs, Js = scaled(f, J)
