@@ -134,10 +134,11 @@ def approx_jacobian(fun: Callable[..., Any], x: NDArray, f0: NDArray | None = No
         J = np.column_stack(cols) if cols else np.zeros((0 if f0 is None else np.size(f0), 0))
         return J, nfev
 
-    lb = np.broadcast_to(np.asarray(bounds[0], dtype=float), (n,))
-    ub = np.broadcast_to(np.asarray(bounds[1], dtype=float), (n,))
+    lb, ub = (b if isinstance(b, np.ndarray) and b.shape == (n,) and b.dtype == float
+              else np.broadcast_to(np.asarray(b, dtype=float), (n,)) for b in bounds)
     h = _base_steps(x, rel)
-    central = (h <= ub - x) & (h <= x - lb)
+    unbounded = not (np.isfinite(lb).any() or np.isfinite(ub).any())
+    central = np.ones(n, dtype=bool) if unbounded else (h <= ub - x) & (h <= x - lb)
     if f0 is None and (method == "2-point" or not np.all(central)):
         f0 = call(x)
         nfev += 1
@@ -146,7 +147,7 @@ def approx_jacobian(fun: Callable[..., Any], x: NDArray, f0: NDArray | None = No
     if method == "2-point":
         f0 = np.asarray(f0, dtype=float)
         J = np.empty((f0.size, n))
-        step, _ = _fit_one_sided(x, h, lb, ub, 1)
+        step = h if unbounded else _fit_one_sided(x, h, lb, ub, 1)[0]
         tiny = 4 * _EPS * float(np.max(np.abs(f0))) if f0.size else 0.0
         for j in range(n):
             xt[j] = x[j] + step[j]

@@ -1,0 +1,62 @@
+"""least_squares vs scipy.optimize.least_squares on small dense problems: wall time and nfev.
+
+Run: ``python benchmarks/bench_least_squares.py``.  Ratios < 1 mean thetahat is faster.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+from scipy.optimize import least_squares as scipy_lsq
+
+sys.path.insert(0, os.path.dirname(__file__))
+from _timing import best_time, table  # noqa: E402
+
+from thetahat import least_squares  # noqa: E402
+
+T = np.linspace(0, 4, 11)
+Y = 2.5 * np.exp(-1.3 * T) + 0.05 * np.random.default_rng(1).normal(size=T.size)
+
+
+def decay(p):
+    return p[0] * np.exp(-p[1] * T) - Y
+
+
+def decay_jac(p):
+    e = np.exp(-p[1] * T)
+    return np.column_stack([e, -p[0] * T * e])
+
+
+def rosenbrock(x):
+    return np.array([10 * (x[1] - x[0] ** 2), 1 - x[0]])
+
+
+CASES = [
+    ("decay 11x2 trf", decay, [1.0, 1.0], {}),
+    ("decay 11x2 trf jac", decay, [1.0, 1.0], {"jac": decay_jac}),
+    ("decay 11x2 dogbox", decay, [1.0, 1.0], {"method": "dogbox"}),
+    ("decay 11x2 lm", decay, [1.0, 1.0], {"method": "lm"}),
+    ("decay 11x2 soft_l1", decay, [1.0, 1.0], {"loss": "soft_l1", "f_scale": 0.1}),
+    ("decay 11x2 bounded", decay, [1.0, 1.0], {"bounds": ([0, 0.5], [10, 1.2])}),
+    ("rosenbrock trf", rosenbrock, [-1.2, 1.0], {}),
+    ("rosenbrock dogbox", rosenbrock, [-1.2, 1.0], {"method": "dogbox"}),
+]
+
+
+def main() -> None:
+    rows = []
+    for label, fun, x0, kw in CASES:
+        ours = least_squares(fun, x0, **kw)
+        ref = scipy_lsq(fun, x0, **kw)
+        t_ours = best_time(lambda: least_squares(fun, x0, **kw))
+        t_ref = best_time(lambda: scipy_lsq(fun, x0, **kw))
+        rows.append([label, t_ours * 1e6, t_ref * 1e6, t_ours / t_ref, ours.nfev, ref.nfev,
+                     f"{ours.cost:.6g}", f"{ref.cost:.6g}"])
+    print(table(rows, ["problem", "thetahat us", "scipy us", "ratio", "nfev", "scipy nfev",
+                       "cost", "scipy cost"]))
+
+
+if __name__ == "__main__":
+    main()
