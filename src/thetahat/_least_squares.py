@@ -18,7 +18,7 @@ message, success.
 Where we differ from scipy, on purpose:
 
 - finite differences use steps relative to |x_j| (MINPACK's rule), not to max(1, |x_j|);
-- with ``jac='2-point'`` (and no ``diff_step``) 'trf' confirms convergence with one more
+- with ``jac='2-point'`` (and no ``diff_step``) 'trf' and 'dogbox' confirm convergence with one more
   round of iterations on a central-difference Jacobian, and a tolerance test ends the
   solve only when the Gauss–Newton model agrees (see :mod:`thetahat.solvers.trf`);
   on the NIST StRD problems this gives ~8.8 correct digits at default tolerances where
@@ -296,7 +296,7 @@ def least_squares(fun: Callable[..., Any], x0: Any, jac: str | Callable = "2-poi
                                        args=args, kwargs=kwargs)[0]
         opts = LSQOptions(ftol=ftol_, xtol=xtol_, gtol=gtol_, max_nfev=max_nfev, x_scale=xs,
                           loss=rho, verbose=verbose, callback=_callback(callback),
-                          jac_refine=jac_refine if method == "trf" else None)
+                          jac_refine=jac_refine)
         if method == "trf":
             from .solvers.trf import trf as solver
         else:

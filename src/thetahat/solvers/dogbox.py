@@ -21,6 +21,9 @@ The radius follows the ratio r of actual to predicted reduction: Δ ← ¼‖h�
 Δ ← 2Δ if r > ¾ and the step touched the trust box.  Termination (scipy's statuses):
 1 if ‖g_F‖∞ < gtol over the free variables, 2 if dF < ftol·F with r > ¼,
 3 if ‖dx‖ < xtol (xtol + ‖x‖), 4 for both 2 and 3, 0 at ``max_nfev`` calls of f.
+As in :mod:`.trf`, a test met is confirmed by the Gauss–Newton step at the new point
+(:func:`.lsq_common.gauss_newton_confirms`), a forward-difference Jacobian is replaced by
+a central one for a last round, and a step below the rounding noise of F ends the solve.
 
 Reference: C. Voglis, I. E. Lagaris, "A rectangular trust region dogleg approach for
 unconstrained and bound constrained nonlinear optimization", WSEAS Int. Conf. on
@@ -39,6 +42,7 @@ from .lsq_common import (
     LSQResult,
     check_termination,
     cost_of,
+    gauss_newton_confirms,
     print_header,
     print_iteration,
     scale_for_loss,
@@ -108,13 +112,17 @@ def dogbox(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], 
     it = 0
     if o.verbose == 2:
         print_header()
+    pending: int | None = None  # a tolerance test met, to be confirmed at the new point
+    refined = noise_stop = False
+    noise_seen = 0.0
+    cost0 = cost
     while True:
         free = on_bound * g >= 0  # at a bound with -g pointing outward: held fixed
         g_norm = float(np.max(np.abs(g[free]))) if np.any(free) else 0.0
         if o.verbose == 2:
             print_iteration(it, nfev, cost, reduction, step_norm, g_norm)
-        if g_norm < o.gtol:
-            status = 1
+        if status is None and nfev >= o.max_nfev:
+            status = pending
         if status is not None or nfev >= o.max_nfev:
             break
 
@@ -123,9 +131,30 @@ def dogbox(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], 
         Jf = Js[:, free] * sf
         gh = g[free] * sf
         hn = np.linalg.lstsq(Jf, -fs, rcond=None)[0]
+        x_norm = float(np.linalg.norm(x))
+        if pending is not None or g_norm < o.gtol:
+            Jn = Jf @ hn
+            pred = -(0.5 * float(Jn @ Jn) + float(gh @ hn))
+            if noise_stop or g_norm == 0 or gauss_newton_confirms(
+                    pred, float(np.linalg.norm(hn * sf)), cost, x_norm, cost0, noise_seen,
+                    o.ftol, o.xtol):
+                if o.jac_refine is None or refined:
+                    status = pending if pending is not None else 1
+                    break
+                # confirm once more with the accurate (central-difference) Jacobian
+                refined, jac = True, o.jac_refine
+                J = jac(x, f)
+                njev += 1
+                cost, fs, Js = scaled(f, J)
+                g = Js.T @ fs
+                pending, noise_stop = None, False
+                continue
+            pending = None
 
         actual = -1.0
-        while actual <= 0 and nfev < o.max_nfev:
+        accept = False
+        noise = max(16 * _EPS * cost, noise_seen)
+        while not accept and nfev < o.max_nfev:
             tl = np.maximum((lf - xf) / sf, -delta)
             tu = np.minimum((uf - xf) / sf, delta)
             h = _dogleg(Jf, gh, hn, tl, tu)
@@ -148,15 +177,21 @@ def dogbox(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], 
             actual = cost - cost_new
             tr_hit = bool(np.any(np.abs(h) >= delta * (1 - 1e-12)))
             delta_new, ratio = update_radius(delta, actual, predicted, h_norm, tr_hit)
-            step = x_new - x
-            step_norm = float(np.linalg.norm(step))
-            status = check_termination(actual, cost, step_norm, float(np.linalg.norm(x)),
-                                       ratio, o.ftol, o.xtol)
+            step_norm = float(np.linalg.norm(x_new - x))
+            accept = actual > 0
+            status = check_termination(actual, cost, step_norm, x_norm, ratio, o.ftol, o.xtol)
+            if abs(predicted) < 1e-10 * cost and abs(actual - predicted) > abs(predicted):
+                noise_seen = max(noise_seen, 2 * abs(actual - predicted))  # rounding of F
+                noise = max(noise, noise_seen)
+            if not accept and predicted <= noise and actual >= -noise:
+                # below the rounding of F: take the step and stop
+                accept, status, noise_stop = True, 2 if o.ftol > 0 else 3, True
+            delta = delta_new
             if status is not None:
                 break
-            delta = delta_new
 
-        if actual > 0:
+        if accept:
+            pending, status = status, None
             x, f, cost = x_new, f_new, cost_new
             on_bound[:] = 0
             on_bound[x <= lb] = -1

@@ -374,6 +374,27 @@ def print_iteration(it: int, nfev: int, cost: float, reduction: float | None,
     print(f"{it:13d}{nfev:15d}{cost:15.4e}   {red}{stp}{optimality:15.2e}")
 
 
+def gauss_newton_confirms(pred: float, p_norm: float, cost: float, x_norm: float,
+                          cost0: float, noise: float, ftol: float, xtol: float) -> bool:
+    """Does the full Gauss–Newton step confirm that a tolerance test may stop the solve?
+
+    The step from the current point (predicted reduction ``pred``, length ``p_norm``)
+    must change neither F nor x materially: pred <= max(ftol², 16 eps)·F (the
+    parameters would move by about ftol of their statistical precision, or less than
+    rounding resolves) or below the observed rounding ``noise`` of F, or
+    ‖p‖ <= xtol (xtol + ‖x‖), or F itself is below eps·F(x0) (a zero residual).  A small
+    last reduction or gradient alone says little when the iteration converges linearly
+    or F and J are small in absolute terms.
+    """
+    if ftol == 0 and xtol == 0:
+        return True
+    if ftol > 0 and pred <= max(ftol ** 2 * cost, 16 * _EPS * cost, noise):
+        return True
+    if cost <= _EPS * cost0:
+        return True
+    return p_norm <= xtol * (xtol + x_norm)
+
+
 MESSAGES = {
     -2: "The callback requested the solver to stop.",
     -1: "Improper input parameters status returned from `leastsq`",

@@ -74,6 +74,7 @@ from .lsq_common import (
     check_termination,
     cl_scaling,
     cost_of,
+    gauss_newton_confirms,
     intersect_sphere,
     minimize_quadratic_1d,
     print_header,
@@ -150,26 +151,12 @@ def _cost(f: NDArray, o: LSQOptions) -> float:
 
 def _model_converged(uf: NDArray, s: NDArray, V: NDArray, d: NDArray, cost: float,
                      x_norm: float, cost0: float, noise: float, o: LSQOptions) -> bool:
-    """Does the Gauss–Newton model confirm that a tolerance test may stop the solve?
-
-    The full Gauss–Newton step p = -V (uf / s) from the current point must change
-    neither F nor x materially: its predicted reduction ½‖uf‖² is at most
-    max(ftol², 16 eps)·F (the parameters would move by about ftol of their statistical
-    precision, or less than rounding can resolve), or below eps·F(x0), or
-    ‖p‖ <= xtol (xtol + ‖x‖).  A small last reduction or gradient alone says little when
-    the iteration converges linearly or F and J are small in absolute terms.
-    """
-    if o.ftol == 0 and o.xtol == 0:
-        return True
-    eps = np.finfo(float).eps
-    keep = s > s[0] * eps * max(V.shape) if s.size else s > 0
+    """:func:`.lsq_common.gauss_newton_confirms` for the step p = -D V (uf / s)."""
+    keep = s > s[0] * np.finfo(float).eps * max(V.shape) if s.size else s > 0
     pred = 0.5 * float(uf[keep] @ uf[keep])
-    if o.ftol > 0 and pred <= max(o.ftol ** 2 * cost, 16 * eps * cost, noise):
-        return True
-    if cost <= eps * cost0:
-        return True  # residuals zero to the rounding of the start (singular zero-residual)
     p = d * (V[:, keep] @ (uf[keep] / s[keep]))
-    return float(np.linalg.norm(p)) <= o.xtol * (o.xtol + x_norm)
+    return gauss_newton_confirms(pred, float(np.linalg.norm(p)), cost, x_norm, cost0, noise,
+                                 o.ftol, o.xtol)
 
 
 def _geodesic(fun: Callable, x: NDArray, f: NDArray, J: NDArray, U: NDArray, s: NDArray,
