@@ -322,3 +322,42 @@ def test_start_on_a_corner_of_the_box(method):
     np.testing.assert_allclose(r.x, [1, 0], atol=1e-9)  # the corner (1, 0), to xtol
     assert r.active_mask.tolist() == [1, -1] and r.success
     assert r.nfev <= 2 * s.nfev  # no crawl
+
+
+@pytest.mark.parametrize("method", ["trf", "dogbox"])
+def test_noisy_residuals_terminate(method):
+    # residuals rounded to float32 (noise ~1e-7 relative) with a difference step fit for
+    # them (sqrt of float32 eps): the solve must end on a tolerance, not at max_nfev, even
+    # with tolerances far below the noise
+    def noisy(p):
+        return decay(p).astype(np.float32).astype(float)
+
+    r = least_squares(noisy, [1.0, 1.0], method=method, diff_step=3e-4,
+                      ftol=1e-15, xtol=1e-15, gtol=1e-15)
+    exact = least_squares(decay, [1.0, 1.0], method=method, jac="cs")
+    assert r.status > 0
+    # FD truncation ~3e-4 relative in J and noise ~1e-7 / 3e-4: ~1e-3 relative in x
+    np.testing.assert_allclose(r.x, exact.x, rtol=5e-3)
+
+
+@pytest.mark.parametrize("method", ["trf", "dogbox"])
+def test_non_finite_residuals_away_from_start_shrink_the_step(method):
+    def fun(p):
+        return np.full(T.size, np.nan) if p[1] > 3 else decay(p)
+
+    r = least_squares(fun, [10.0, 2.9], method=method)
+    s = scipy_lsq(decay, [10.0, 2.9], method=method)
+    assert r.success
+    np.testing.assert_allclose(r.x, s.x, rtol=1e-6)  # same minimum, solved to ~1e-8
+
+
+def test_diff_step_sparse_jac_and_lm_njev():
+    from scipy.sparse import csr_array
+
+    r1 = least_squares(decay, [1, 1], diff_step=1e-6)
+    r2 = least_squares(decay, [1, 1], jac=lambda p: csr_array(
+        np.column_stack([np.exp(-p[1] * T), -p[0] * T * np.exp(-p[1] * T)])))
+    # relative step 1e-6: truncation error ~1e-6 in J, the minimum moves by ~1e-7
+    np.testing.assert_allclose(r1.x, r2.x, rtol=1e-6)
+    if HAS_LM:
+        assert least_squares(decay, [1, 1], method="lm").njev is None  # scipy: FD in lm
