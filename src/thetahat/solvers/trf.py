@@ -409,6 +409,12 @@ def trf(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], NDA
             break
     if status is None:
         status = 0
+    if bounded:  # first-order optimality at the final point (the callback may stop early)
+        v, dv = cl_scaling(x, g, lb, ub)
+        v[dv != 0] *= scale_inv[dv != 0]
+        g_norm = float(np.max(np.abs(g * v)))
+    else:
+        g_norm = float(np.max(np.abs(g)))
     return LSQResult(x=x, cost=cost, fun=f, jac=Js, grad=g, optimality=g_norm,
                      active_mask=active_mask(x, lb, ub, rtol=o.xtol), nfev=nfev, njev=njev,
                      status=status, niter=it)
