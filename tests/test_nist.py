@@ -31,7 +31,7 @@ def _scores(method: str, opts: dict) -> dict:
     return out
 
 
-@pytest.mark.parametrize("method", ["lm"])
+@pytest.mark.parametrize("method", ["lm", "trf"])
 @pytest.mark.parametrize("label, opts, each, mean", [
     ("default", {}, 4.0, 7.0),
     ("tight", TIGHT, 6.0, 8.5),
