@@ -128,6 +128,12 @@ class Problem:
         self.hi = np.asarray(upper, dtype=float)[self.idx]
         self.limited = bool(np.any(np.isfinite(self.lo) | np.isfinite(self.hi)))
         self.all_free = bool(self.free.all())
+        # positions (among the free parameters) of each kind of limit, for the fast paths
+        fl, fh = np.isfinite(self.lo), np.isfinite(self.hi)
+        self._both = np.flatnonzero(fl & fh)
+        self._low = np.flatnonzero(fl & ~fh)
+        self._upp = np.flatnonzero(~fl & fh)
+        self._half = 0.5 * (self.hi[self._both] - self.lo[self._both])
         self.nfcn = 0
         self.ngrad = 0
 
@@ -139,9 +145,20 @@ class Problem:
         """All parameter values (external) for internal free values ``u``."""
         if self.all_free and not self.limited:
             return np.array(u, dtype=float)
+        u = np.asarray(u, float)
         x = self.full.copy()
-        x[self.idx] = ext_from_int(np.asarray(u, float), self.lo, self.hi) if self.limited \
-            else u
+        if not self.limited:
+            x[self.idx] = u
+            return x
+        v = u.copy()  # the same transforms as ext_from_int, on precomputed positions
+        b, lo_, up_ = self._both, self._low, self._upp
+        if b.size:
+            v[b] = self.lo[b] + self._half * (np.sin(u[b]) + 1.0)
+        if lo_.size:
+            v[lo_] = self.lo[lo_] - 1.0 + np.sqrt(u[lo_] ** 2 + 1.0)
+        if up_.size:
+            v[up_] = self.hi[up_] + 1.0 - np.sqrt(u[up_] ** 2 + 1.0)
+        x[self.idx] = v
         return x
 
     def off_stationary(self, u: NDArray, full_values: NDArray, errors: NDArray) -> NDArray:
@@ -176,8 +193,18 @@ class Problem:
                         np.where(low, c, np.where(upp, -c, 0.0)))
 
     def jac_diag(self, u: NDArray) -> NDArray:
-        return dext_dint(np.asarray(u, float), self.lo, self.hi) if self.limited \
-            else np.ones(len(self.idx))
+        u = np.asarray(u, float)
+        d = np.ones(u.size)
+        if not self.limited:
+            return d
+        b, lo_, up_ = self._both, self._low, self._upp
+        if b.size:
+            d[b] = self._half * np.cos(u[b])
+        if lo_.size:
+            d[lo_] = u[lo_] / np.sqrt(u[lo_] ** 2 + 1.0)
+        if up_.size:
+            d[up_] = -u[up_] / np.sqrt(u[up_] ** 2 + 1.0)
+        return d
 
     def steps_int(self, full_values: NDArray, errors: NDArray) -> NDArray:
         x = np.asarray(full_values, float)[self.idx]
