@@ -149,6 +149,11 @@ def solve(m: "Minuit", prob: Problem, u0: np.ndarray, ncall: int | None,
                                  has_made_posdef_covar=bool(h.made_posdef))
                     return Solved(u, fval, float(0.5 * g @ h.hess_inv @ g), h.hess_inv, flags)
                 flags = dict(flags, has_accurate_covar=False)
+            elif not exact:
+                # no HESSE (strategy 0 or a refit): the Gauss-Newton / Fisher matrix omits
+                # the residual terms of the second derivatives, so the covariance is only
+                # approximate, as MINUIT's after a strategy-0 MIGRAD
+                flags = dict(flags, has_accurate_covar=False)
             return Solved(u, fval, edm, hinv, flags)
         if np.all(np.isfinite(r.x)):
             u0 = np.asarray(r.x, float)  # the variable-metric engine continues from here
