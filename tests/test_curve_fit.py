@@ -107,6 +107,9 @@ def test_nan_policy_omit_and_full_output():
     (dict(xdata=[0, 1, 2], ydata=[0, 1, 2], sigma=[1, 0, 1]), r"sigma\[1\]"),
     (dict(xdata=[0, 1, 2], ydata=[0, 1, 2], sigma=[1, 1]), "sigma"),
     (dict(xdata=[0, 1, 2], ydata=[0, 1, 2], bounds=([0, 0], [1, 1]), method="lm"), "bounds"),
+    (dict(xdata=[0, 1, 2], ydata=[0, 1, 2], p0=[1, np.nan]), r"p0\[1\] = nan is not finite$"),
+    (dict(xdata=[0, np.inf, 2], ydata=[0, 1, 2]), r"xdata\[1\] = inf"),
+    (dict(xdata=[0, 1, 2], ydata=[0, 1, 2], sigma=[1, -2, 1]), r"sigma\[1\] = -2"),
 ])
 def test_bad_input(kwargs, match):
     with pytest.raises(ValueError, match=match):

@@ -22,6 +22,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._least_squares import least_squares
+from ._optimize_result import OptimizeResult
+from .solvers.levmar import LMOptions, levmar, thin_svd
 
 __all__ = ["curve_fit", "OptimizeWarning"]
 
@@ -44,13 +46,14 @@ def _n_params(f: Callable) -> int:
     return len(args) - 1
 
 
-def _finite(name: str, a: NDArray) -> None:
+def _finite(name: str, a: NDArray, hint: str = " (use nan_policy='omit' to drop such "
+            "points)") -> None:
+    if np.isfinite(a).all():
+        return
     bad = np.argwhere(~np.isfinite(a))
-    if bad.size:
-        idx = tuple(int(i) for i in bad[0])
-        where = idx[0] if len(idx) == 1 else idx
-        raise ValueError(f"{name}[{where}] = {a[idx]} is not finite (use nan_policy='omit' "
-                         "to drop such points)")
+    idx = tuple(int(i) for i in bad[0])
+    where = idx[0] if len(idx) == 1 else idx
+    raise ValueError(f"{name}[{where}] = {a[idx]} is not finite{hint}")
 
 
 def _lm_direct(residuals: Callable[[NDArray], NDArray], p0: NDArray) -> Any:
@@ -60,45 +63,44 @@ def _lm_direct(residuals: Callable[[NDArray], NDArray], p0: NDArray) -> Any:
     (h_j = sqrt(ε) |p_j|, sqrt(ε) for p_j = 0) as the generic front, without its input
     handling, which costs more than the fit itself for a small problem.
     """
-    from ._optimize_result import OptimizeResult
-    from .solvers.levmar import LMOptions, levmar
-
-    sqeps = np.sqrt(np.finfo(float).eps)
     p0 = np.asarray(p0, dtype=float)
     f0 = residuals(p0)
-    bad = np.flatnonzero(~np.isfinite(f0))
-    if bad.size:
+    if not np.isfinite(f0).all():
+        bad = np.flatnonzero(~np.isfinite(f0))
         raise ValueError(f"the residuals are not finite at p0: index {bad[0]} is {f0[bad[0]]}")
-    first = [f0]
-    nfd = [0]
-
-    def fun(p: NDArray) -> NDArray:
-        if first:
-            return first.pop()
-        return residuals(p)
+    n = p0.size
+    nfd = 0
 
     def jac(p: NDArray, f: NDArray) -> NDArray:
-        n = p.size
-        J = np.empty((f.size, n))
-        for j in range(n):
+        nonlocal nfd
+        Jt = np.empty((n, f.size))  # row j: the column j of J, so that J = Jtᵀ is Fortran-ordered
+        h = []
+        for j, pj in enumerate(p.tolist()):
             q = p.copy()
-            h = sqeps * (abs(p[j]) if p[j] != 0 else 1.0)
-            q[j] = p[j] + h
-            J[:, j] = (residuals(q) - f) / (q[j] - p[j])
-        nfd[0] += n
-        return J
+            q[j] = pj + _SQEPS * (abs(pj) if pj != 0 else 1.0)
+            h.append(q[j] - pj)  # the step actually taken in floating point
+            Jt[j] = residuals(q)
+        Jt -= f
+        Jt /= np.array(h)[:, None]
+        nfd += n
+        return Jt.T
 
     # no central-difference polish: curve_fit's answer is read against its statistical
     # errors, ~1e-8 relative is ample (least_squares keeps the polish for NIST-grade digits)
-    r = levmar(fun, jac, p0, LMOptions(max_nfev=100 * (p0.size + 1) * p0.size, polish=False))
+    r = levmar(residuals, jac, p0, LMOptions(max_nfev=100 * (n + 1) * n, polish=False), f0=f0)
     f = r.fun
-    return OptimizeResult(x=r.x, cost=0.5 * float(f @ f), fun=f, jac=r.jac, nfev=r.nfev + nfd[0],
+    return OptimizeResult(x=r.x, cost=0.5 * float(f @ f), fun=f, jac=r.jac, nfev=r.nfev + nfd,
                           njev=None, status=r.status, message=r.message, success=r.status > 0)
+
+
+_SQEPS = float(np.sqrt(np.finfo(float).eps))
+_NO_BOUNDS = (-np.inf, np.inf)
+_EPS = float(np.finfo(float).eps)
 
 
 def curve_fit(f: Callable, xdata: Any, ydata: Any, p0: Any = None, sigma: Any = None,
               absolute_sigma: bool = False, check_finite: bool | None = None,
-              bounds: Any = (-np.inf, np.inf), method: str | None = None,
+              bounds: Any = _NO_BOUNDS, method: str | None = None,
               jac: Callable | str | None = None, *, full_output: bool = False,
               nan_policy: str | None = None, **kwargs: Any) -> tuple:
     """Fit ``f(x, *p)`` to data, with scipy's signature and conventions.
@@ -159,13 +161,14 @@ def curve_fit(f: Callable, xdata: Any, ydata: Any, p0: Any = None, sigma: Any = 
         if p0.ndim != 1:
             raise ValueError(f"p0 must be one-dimensional, got shape {p0.shape}")
         n = p0.size
+        _finite("p0", p0, hint="")
     ydata = np.asarray(ydata, dtype=float)
     xdata = np.asarray(xdata, dtype=float) if not isinstance(xdata, (list, tuple)) or \
         np.ndim(xdata) else np.asarray(xdata)
     if ydata.ndim != 1 or ydata.size == 0:
         raise ValueError(f"ydata must be a non-empty 1-D array, got shape {ydata.shape}")
-    xn = np.shape(xdata)[-1] if np.ndim(xdata) else 0
-    if np.ndim(xdata) and xn != ydata.size:
+    xn = xdata.shape[-1] if xdata.ndim else 0
+    if xdata.ndim and xn != ydata.size:
         raise ValueError(f"xdata has {xn} points along its last axis but ydata has "
                          f"{ydata.size}")
     keep = None
@@ -178,7 +181,7 @@ def curve_fit(f: Callable, xdata: Any, ydata: Any, p0: Any = None, sigma: Any = 
     elif check_finite is None or check_finite:
         if nan_policy is None or nan_policy == "raise" or check_finite:
             _finite("ydata", ydata)
-            if np.ndim(xdata):
+            if xdata.ndim:
                 _finite("xdata", np.asarray(xdata, dtype=float))
     m = ydata.size
 
@@ -191,8 +194,9 @@ def curve_fit(f: Callable, xdata: Any, ydata: Any, p0: Any = None, sigma: Any = 
         if s.ndim == 1:
             if s.size != m:
                 raise ValueError(f"sigma has {s.size} entries but ydata has {m}")
-            bad = np.flatnonzero(~(np.isfinite(s) & (s > 0)))
-            if bad.size:
+            ok = np.isfinite(s) & (s > 0)
+            if not ok.all():
+                bad = np.flatnonzero(~ok)
                 raise ValueError(f"sigma[{bad[0]}] = {s[bad[0]]} must be positive and finite")
             transform = ("diag", 1.0 / s)
         elif s.ndim == 2:
@@ -209,22 +213,30 @@ def curve_fit(f: Callable, xdata: Any, ydata: Any, p0: Any = None, sigma: Any = 
             raise ValueError(f"sigma must be 1-D (errors) or 2-D (covariance), got shape "
                              f"{s.shape}")
 
-    def whiten(r: NDArray) -> NDArray:
-        if transform is None:
-            return r
-        if transform[0] == "diag":
-            return r * transform[1]
-        from scipy.linalg import solve_triangular
-        return solve_triangular(transform[1], r, lower=True)
+    shape = (m,)
 
-    def residuals(p: NDArray) -> NDArray:
+    def values(p: NDArray) -> NDArray:
         v = np.asarray(f(xdata, *p), dtype=float)
-        if v.shape != (m,):
-            if v.size == m:
-                v = v.reshape(m)
-            else:
+        if v.shape != shape:
+            if v.size != m:
                 raise ValueError(f"f returned shape {v.shape}, expected ({m},) like ydata")
-        return whiten(v - ydata)
+            v = v.reshape(m)
+        return v
+
+    if transform is None:
+        def residuals(p: NDArray) -> NDArray:
+            return values(p) - ydata
+    elif transform[0] == "diag":
+        weight = transform[1]
+
+        def residuals(p: NDArray) -> NDArray:
+            return (values(p) - ydata) * weight
+    else:
+        from scipy.linalg import solve_triangular
+        chol = transform[1]
+
+        def residuals(p: NDArray) -> NDArray:
+            return solve_triangular(chol, values(p) - ydata, lower=True)
 
     if callable(jac):
         def jacobian(p: NDArray) -> NDArray:
@@ -241,9 +253,12 @@ def curve_fit(f: Callable, xdata: Any, ydata: Any, p0: Any = None, sigma: Any = 
     else:
         jac_arg = "2-point" if jac is None else jac
 
-    lb, ub = bounds if not hasattr(bounds, "lb") else (bounds.lb, bounds.ub)
-    bounded = np.any(np.isfinite(np.asarray(lb, float))) or \
-        np.any(np.isfinite(np.asarray(ub, float)))
+    if bounds is _NO_BOUNDS:
+        bounded = False
+    else:
+        lb, ub = bounds if not hasattr(bounds, "lb") else (bounds.lb, bounds.ub)
+        bounded = bool(np.isfinite(np.asarray(lb, float)).any()
+                       or np.isfinite(np.asarray(ub, float)).any())
     if method is None:
         method = "trf" if bounded else "lm"
     if method == "lm" and bounded:
@@ -262,11 +277,11 @@ def curve_fit(f: Callable, xdata: Any, ydata: Any, p0: Any = None, sigma: Any = 
         raise RuntimeError(f"Optimal parameters not found: {res.message}")
     popt = res.x
     cost = 2.0 * res.cost  # chi-square
-    _, s, vt = np.linalg.svd(res.jac, full_matrices=False)
-    threshold = np.finfo(float).eps * max(res.jac.shape) * (s[0] if s.size else 0.0)
-    keep_s = s > threshold
+    _, s, vt = thin_svd(res.jac)
+    # s is in decreasing order: full rank iff the smallest is above the threshold
+    threshold = _EPS * max(res.jac.shape) * (s[0] if s.size else 0.0)
     warn = False
-    if keep_s.sum() < n:
+    if s.size < n or not s[-1] > threshold:
         pcov = np.full((n, n), np.inf)
         warn = True
     else:

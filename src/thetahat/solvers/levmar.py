@@ -31,8 +31,9 @@ from typing import Any, Callable
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.linalg.lapack import dgesdd as _gesdd
 
-__all__ = ["LMOptions", "LMResult", "levmar", "LMBatchResult", "levmar_batch"]
+__all__ = ["LMOptions", "LMResult", "levmar", "LMBatchResult", "levmar_batch", "thin_svd"]
 
 _MESSAGES = {
     0: "The maximum number of function evaluations is exceeded.",
@@ -65,36 +66,46 @@ class LMResult:
     niter: int
 
 
-def _norm(v: NDArray) -> float:
-    return math.sqrt(float(v @ v))
+def thin_svd(a: NDArray) -> tuple[NDArray, NDArray, NDArray]:
+    """Thin SVD a = U diag(s) Vᵀ, s decreasing, through LAPACK's gesdd directly (half the
+    overhead of np.linalg.svd on the small matrices of a curve fit). Non-finite input, which
+    gesdd rejects or turns into non-finite s, goes to np.linalg.svd, which raises."""
+    if a.dtype == np.float64 and a.size:
+        u, s, vt, info = _gesdd(a, compute_uv=1, full_matrices=0)
+        if info == 0 and math.isfinite(sum(s.tolist())):
+            return u, s, vt
+    return np.linalg.svd(a, full_matrices=False)
 
 
 def _scaled_step(u: NDArray, s: NDArray, vt: NDArray, f: NDArray, delta: float,
                  lam0: float) -> tuple[NDArray, float]:
     """q(λ) in scaled variables with ‖q‖ ≤ Δ (module docstring); returns q and λ."""
-    uf = u.T @ f
-    tiny = s.max() * 1e-15 * max(len(s), 1) if s.size else 0.0
-    good = s > tiny
-    q0 = -(vt[good].T @ (uf[good] / s[good]))
-    nq0 = _norm(q0)
+    uf = f @ u
+    smax = s[0] if s.size else 0.0  # gesdd orders the singular values decreasingly
+    if s.size and s[-1] > smax * 1e-15 * s.size:
+        q0 = (uf / s) @ vt
+    else:
+        good = s > smax * 1e-15 * max(s.size, 1)
+        q0 = (uf[good] / s[good]) @ vt[good]
+    nq0 = math.sqrt(q0 @ q0)
     if nq0 <= delta * (1 + 1e-10):
-        return q0, 0.0
+        return -q0, 0.0
 
-    def qnorm(lam: float) -> tuple[float, float]:
-        d = s * s + lam
-        w = s * uf / d
-        n2 = float(w @ w)
-        dn2 = float(-2.0 * np.sum(w * w / d))  # d(‖q‖²)/dλ
-        return np.sqrt(n2), dn2
+    sf = s * uf
+    s2 = s * s
 
     # bracket: λ_lo from the Gauss-Newton norm, λ_hi from ‖Jᵀf‖ / Δ
     lo = 0.0
-    hi = _norm(s * uf) / delta
-    lam = lam0 if lo < lam0 < hi else np.sqrt(max(lo, 1e-3 * hi) * hi)
+    hi = math.sqrt(sf @ sf) / delta
+    lam = lam0 if lo < lam0 < hi else math.sqrt(max(lo, 1e-3 * hi) * hi)
     for _ in range(40):
         if not lo < lam < hi:
-            lam = max(0.001 * hi, np.sqrt(max(lo * hi, 0.0)))
-        nq, dn2 = qnorm(lam)
+            lam = max(0.001 * hi, math.sqrt(max(lo * hi, 0.0)))
+        d = s2 + lam
+        w = sf / d
+        n2 = w @ w
+        dn2 = -2.0 * ((w * w) @ (1.0 / d))  # d(‖q‖²)/dλ
+        nq = math.sqrt(n2)
         phi = nq - delta
         if abs(phi) <= 0.1 * delta:
             break
@@ -103,71 +114,80 @@ def _scaled_step(u: NDArray, s: NDArray, vt: NDArray, f: NDArray, delta: float,
         else:
             hi = lam
         # Newton on ψ(λ) = 1/Δ - 1/‖q(λ)‖: λ ← λ - 2 (‖q‖ - Δ) ‖q‖² / (Δ d‖q‖²/dλ)
-        lam = lam - 2.0 * phi * nq * nq / (delta * dn2) if dn2 < 0 else 2.0 * lam
-    d = s * s + lam
-    q = -(vt.T @ (s * uf / d))
+        lam = lam - 2.0 * phi * n2 / (delta * dn2) if dn2 < 0 else 2.0 * lam
+    q = -((sf / (s2 + lam)) @ vt)
     return q, lam
 
 
 def levmar(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], NDArray],
-           x0: NDArray, options: LMOptions) -> LMResult:
-    """Minimise ½‖fun(x)‖² from ``x0`` (module docstring)."""
+           x0: NDArray, options: LMOptions, f0: NDArray | None = None) -> LMResult:
+    """Minimise ½‖fun(x)‖² from ``x0`` (module docstring); ``f0`` = fun(x0) if known.
+
+    Written for small problems, where the cost of a fit is the number of numpy calls per
+    iteration rather than their arithmetic: norms and the n-vectors of the tests as Python
+    floats, one SVD per Jacobian.
+    """
     x = np.array(x0, dtype=float)
     n = x.size
     max_nfev = options.max_nfev or 100 * n
-    f = np.asarray(fun(x), dtype=float)
+    ftol, xtol, gtol = options.ftol, options.xtol, options.gtol
+    f = np.asarray(fun(x) if f0 is None else f0, dtype=float)
     nfev, njev = 1, 0
-    m = f.size
     fixed_scale = options.x_scale is not None and not (isinstance(options.x_scale, str)
                                                         and options.x_scale == "jac")
     D = 1.0 / np.broadcast_to(np.asarray(options.x_scale, float), (n,)) if fixed_scale \
         else None
+    Dl = None if D is None else D.tolist()
     delta = None
     lam = 0.0
     status = None
     niter = 0
     J = np.asarray(jac(x, f), dtype=float)
     njev += 1
-    fnorm = _norm(f)
+    fnorm = math.sqrt(f @ f)
     while status is None:
         niter += 1
-        if D is None or not fixed_scale:
-            cn = np.linalg.norm(J, axis=0)
-            cn = np.where(cn > 0, cn, 1.0)
-            D = cn if (D is None) else np.maximum(D, cn)
+        cn = np.sqrt(np.einsum("ij,ij->j", J, J)).tolist()  # column norms of J
+        if not fixed_scale:
+            if Dl is None:
+                Dl = [c if c > 0 else 1.0 for c in cn]
+            else:
+                Dl = [c if c > d else d for c, d in zip(cn, Dl)]
+            D = np.array(Dl)
         if delta is None:
-            dx = _norm(D * x)
+            dx = math.sqrt((D * x) @ (D * x))
             delta = 100.0 * dx if dx > 0 else 100.0
         # gtol: cosine between f and the columns of J
-        cn = np.linalg.norm(J, axis=0)
         if fnorm == 0:
             status = 1
             break
-        with np.errstate(divide="ignore", invalid="ignore"):
-            cos = np.abs(J.T @ f) / (cn * fnorm)
-        gnorm = float(np.max(np.where(cn > 0, cos, 0.0))) if n else 0.0
-        if gnorm <= options.gtol:
+        gnorm = max([abs(g) / (c * fnorm) if c > 0 else 0.0
+                     for g, c in zip((f @ J).tolist(), cn)], default=0.0)
+        if gnorm <= gtol:  # (a non-finite J goes on, to the SVD, which raises)
             status = 1
             break
-        u, s, vt = np.linalg.svd(J / D, full_matrices=False)
+        u, s, vt = thin_svd(J / D)
         while True:  # inner loop: until a step is taken or a test stops the solve
             q, lam = _scaled_step(u, s, vt, f, delta, lam)
             p = q / D
-            pnorm = _norm(q)
+            pnorm = math.sqrt(q @ q)
             if niter == 1 and 0 < pnorm < delta:
                 delta = pnorm  # MINPACK: the first radius is at most the first step
             xn = x + p
             fn = np.asarray(fun(xn), dtype=float)
             nfev += 1
-            fnn = _norm(fn) if np.all(np.isfinite(fn)) else np.inf
-            ared = 1.0 - (fnn / fnorm) ** 2 if np.isfinite(fnn) else -np.inf
-            jp = _norm(J @ p)
-            t1 = jp / fnorm
-            t2 = np.sqrt(lam) * pnorm / fnorm
+            fnn = math.sqrt(fn @ fn)  # nan or inf if any residual is not finite
+            if math.isfinite(fnn):
+                ared = 1.0 - (fnn / fnorm) ** 2
+            else:
+                fnn, ared = math.inf, -math.inf
+            jp = J @ p
+            t1 = math.sqrt(jp @ jp) / fnorm
+            t2 = math.sqrt(lam) * pnorm / fnorm
             pred = t1 * t1 + 2.0 * t2 * t2
             ratio = ared / pred if pred > 0 else 0.0
             if ratio <= 0.25:
-                if np.isfinite(fnn) and ared < 0:
+                if fnn < math.inf and ared < 0:
                     dirder = -(t1 * t1 + t2 * t2)
                     temp = 0.5 * dirder / (dirder + 0.5 * ared)
                 else:
@@ -181,9 +201,10 @@ def levmar(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], 
             accepted = ratio >= 1e-4
             if accepted:
                 x, f, fnorm = xn, fn, fnn
-            xnorm = _norm(D * x)
-            ftol_ok = abs(ared) <= options.ftol and pred <= options.ftol and 0.5 * ratio <= 1
-            xtol_ok = delta <= options.xtol * xnorm
+            dxv = D * x
+            xnorm = math.sqrt(dxv @ dxv)
+            ftol_ok = abs(ared) <= ftol and pred <= ftol and 0.5 * ratio <= 1
+            xtol_ok = delta <= xtol * xnorm
             if ftol_ok or xtol_ok:
                 status = 4 if (ftol_ok and xtol_ok) else (2 if ftol_ok else 3)
                 break
