@@ -78,18 +78,23 @@ def thin_svd(a: NDArray) -> tuple[NDArray, NDArray, NDArray]:
 
 
 def _scaled_step(u: NDArray, s: NDArray, vt: NDArray, f: NDArray, delta: float,
-                 lam0: float) -> tuple[NDArray, float]:
-    """q(λ) in scaled variables with ‖q‖ ≤ Δ (module docstring); returns q and λ."""
+                 lam0: float) -> tuple[NDArray, float, float, float]:
+    """The step q(λ) in scaled variables with ‖q‖ ≤ Δ (module docstring).
+
+    Returns -q, λ, ‖q‖ and ‖J D⁻¹ q‖, the last two from the SVD's n-vectors:
+    J D⁻¹ q(λ) = -U diag(s² / (s² + λ)) Uᵀf, whose norm is that of the n-vector.
+    """
     uf = f @ u
     smax = s[0] if s.size else 0.0  # gesdd orders the singular values decreasingly
-    if s.size and s[-1] > smax * 1e-15 * s.size:
-        q0 = (uf / s) @ vt
-    else:
+    if not (s.size and s[-1] > smax * 1e-15 * s.size):  # rank-deficient: drop the null space
         good = s > smax * 1e-15 * max(s.size, 1)
-        q0 = (uf[good] / s[good]) @ vt[good]
-    nq0 = math.sqrt(q0 @ q0)
+        uf = np.where(good, uf, 0.0)
+        s = np.where(good, s, 1.0)
+    w = uf / s
+    q0 = w @ vt
+    nq0 = math.sqrt(w @ w)
     if nq0 <= delta * (1 + 1e-10):
-        return -q0, 0.0
+        return q0, 0.0, nq0, math.sqrt(uf @ uf)
 
     sf = s * uf
     s2 = s * s
@@ -115,8 +120,9 @@ def _scaled_step(u: NDArray, s: NDArray, vt: NDArray, f: NDArray, delta: float,
             hi = lam
         # Newton on ψ(λ) = 1/Δ - 1/‖q(λ)‖: λ ← λ - 2 (‖q‖ - Δ) ‖q‖² / (Δ d‖q‖²/dλ)
         lam = lam - 2.0 * phi * n2 / (delta * dn2) if dn2 < 0 else 2.0 * lam
-    q = -((sf / (s2 + lam)) @ vt)
-    return q, lam
+    w = sf / (s2 + lam)
+    sw = s * w
+    return w @ vt, lam, math.sqrt(w @ w), math.sqrt(sw @ sw)
 
 
 def levmar(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], NDArray],
@@ -168,12 +174,10 @@ def levmar(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], 
             break
         u, s, vt = thin_svd(J / D)
         while True:  # inner loop: until a step is taken or a test stops the solve
-            q, lam = _scaled_step(u, s, vt, f, delta, lam)
-            p = q / D
-            pnorm = math.sqrt(q @ q)
+            mq, lam, pnorm, jpnorm = _scaled_step(u, s, vt, f, delta, lam)
             if niter == 1 and 0 < pnorm < delta:
                 delta = pnorm  # MINPACK: the first radius is at most the first step
-            xn = x + p
+            xn = x - mq / D
             fn = np.asarray(fun(xn), dtype=float)
             nfev += 1
             fnn = math.sqrt(fn @ fn)  # nan or inf if any residual is not finite
@@ -181,8 +185,7 @@ def levmar(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], 
                 ared = 1.0 - (fnn / fnorm) ** 2
             else:
                 fnn, ared = math.inf, -math.inf
-            jp = J @ p
-            t1 = math.sqrt(jp @ jp) / fnorm
+            t1 = jpnorm / fnorm  # ‖J p‖ / ‖f‖
             t2 = math.sqrt(lam) * pnorm / fnorm
             pred = t1 * t1 + 2.0 * t2 * t2
             ratio = ared / pred if pred > 0 else 0.0
