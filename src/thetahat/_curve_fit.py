@@ -23,7 +23,8 @@ from numpy.typing import NDArray
 
 from ._least_squares import least_squares
 from ._optimize_result import OptimizeResult
-from .solvers.levmar import LMOptions, levmar, thin_svd
+from .solvers._lapack import thin_svd
+from .solvers.levmar import LMOptions, levmar
 
 __all__ = ["curve_fit", "OptimizeWarning"]
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from ._problem import Problem
+from .solvers._lapack import spd_inverse
 
 if TYPE_CHECKING:  # pragma: no cover
     from .minuit import Minuit
@@ -35,12 +36,10 @@ def default_ncall(n: int) -> int:
 
 def _inverse(h: np.ndarray) -> tuple[np.ndarray, bool]:
     """Inverse of a symmetric matrix and whether it is positive definite."""
-    try:
-        c = np.linalg.cholesky(h)
-        ci = np.linalg.inv(c)
-        return ci.T @ ci, True
-    except np.linalg.LinAlgError:
-        return np.linalg.pinv(h), False
+    hinv = spd_inverse(h)
+    if hinv is not None:
+        return hinv, True
+    return np.linalg.pinv(h), False
 
 
 def _all_fixed(m: "Minuit", prob: Problem, algorithm: str, t0: float) -> "Minuit":

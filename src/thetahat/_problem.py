@@ -123,16 +123,20 @@ class Problem:
         self.throw_nan = throw_nan
         self.full = np.array(values, dtype=float)
         self.free = np.asarray(free, dtype=bool)
-        self.idx = np.flatnonzero(self.free)
-        self.lo = np.asarray(lower, dtype=float)[self.idx]
-        self.hi = np.asarray(upper, dtype=float)[self.idx]
-        self.limited = bool(np.any(np.isfinite(self.lo) | np.isfinite(self.hi)))
         self.all_free = bool(self.free.all())
-        # positions (among the free parameters) of each kind of limit, for the fast paths
+        self.idx = np.arange(self.free.size) if self.all_free else np.flatnonzero(self.free)
+        lo, hi = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+        self.lo = lo.copy() if self.all_free else lo[self.idx]
+        self.hi = hi.copy() if self.all_free else hi[self.idx]
         fl, fh = np.isfinite(self.lo), np.isfinite(self.hi)
-        self._both = np.flatnonzero(fl & fh)
-        self._low = np.flatnonzero(fl & ~fh)
-        self._upp = np.flatnonzero(~fl & fh)
+        self.limited = bool(fl.any() or fh.any())
+        # positions (among the free parameters) of each kind of limit, for the fast paths
+        if self.limited:
+            self._both = np.flatnonzero(fl & fh)
+            self._low = np.flatnonzero(fl & ~fh)
+            self._upp = np.flatnonzero(~fl & fh)
+        else:
+            self._both = self._low = self._upp = np.empty(0, dtype=np.intp)
         self._half = 0.5 * (self.hi[self._both] - self.lo[self._both])
         self.nfcn = 0
         self.ngrad = 0

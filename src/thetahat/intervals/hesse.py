@@ -46,7 +46,10 @@ from typing import Any, Callable
 import numpy as np
 from numpy.typing import NDArray
 
+from ..solvers._lapack import spd_inverse
 from ..solvers.mn_gradient import STEP_RATIO, GradState, _aimsag, _eps
+
+_EPS = float(np.finfo(float).eps)
 
 __all__ = ["HesseResult", "hesse", "make_posdef", "from_matrix"]
 
@@ -104,15 +107,21 @@ def make_posdef(h: NDArray) -> tuple[NDArray, bool]:
     """H itself if positive definite, else H shifted on its scaled diagonal (step 3)."""
     d = np.sqrt(np.abs(np.diag(h)))
     d = np.where(d > 0, d, 1.0)
-    s = h / np.outer(d, d)
+    dd = np.outer(d, d)
+    s = h / dd
+    n = len(s)
+    # the test below is λ_min(S) > 10 ε max(λ_max, 1); S has a unit diagonal when it can
+    # pass, so λ_max ≤ tr S = n and a Cholesky factor of S - 10 ε n I proves it cheaply
+    if spd_inverse(s - (10.0 * _EPS * n) * np.eye(n)) is not None:
+        return h, False
     w = np.linalg.eigvalsh(s)
     lmin, lmax = w[0], w[-1]
-    eps = np.finfo(float).eps
+    eps = _EPS
     if lmin > 10.0 * eps * max(lmax, 1.0):
         return h, False
     shift = 1e-3 * max(lmax, 1.0) - lmin
-    s = s + shift * np.eye(len(s))
-    return s * np.outer(d, d), True
+    s = s + shift * np.eye(n)
+    return s * dd, True
 
 
 def hesse(fcn: Callable[[NDArray], float], x: NDArray, fval: float, options: Any,
@@ -247,11 +256,8 @@ def from_matrix(hm: NDArray, g: NDArray, g2: NDArray, steps: NDArray, nfcn: int
     """Steps 3-4 for a computed matrix: forced positive definite if needed, inverted."""
     n = len(hm)
     hp, made = make_posdef(hm)
-    try:
-        c = np.linalg.cholesky(hp)
-        ci = np.linalg.inv(c)
-        hinv = ci.T @ ci
-    except np.linalg.LinAlgError:
+    hinv = spd_inverse(hp)
+    if hinv is None:
         return HesseResult(hm, np.zeros((n, n)), g, g2, steps, nfcn, False, made, True,
                            "matrix of second derivatives is singular")
     return HesseResult(hp, hinv, g, g2, steps, nfcn, not made, made, False,

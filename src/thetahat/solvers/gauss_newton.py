@@ -23,6 +23,8 @@ from typing import Callable
 import numpy as np
 from numpy.typing import NDArray
 
+from ._lapack import spd_solve
+
 __all__ = ["FisherOptions", "FisherResult", "minimize_fisher"]
 
 
@@ -48,10 +50,8 @@ class FisherResult:
 
 
 def _edm(g: NDArray, h: NDArray) -> float:
-    try:
-        e = float(0.5 * g @ np.linalg.solve(h, g))
-    except np.linalg.LinAlgError:
-        e = np.nan
+    x = spd_solve(h, g)
+    e = float(0.5 * g @ x) if x is not None else np.nan
     if not (e >= 0):  # singular or indefinite: the pseudo-inverse
         e = float(0.5 * g @ np.linalg.pinv(h) @ g)
     return e
@@ -78,9 +78,8 @@ def minimize_fisher(fgh: Callable[[NDArray], tuple[float, NDArray, NDArray]], x0
         niter += 1
         d = np.diag(h).copy()
         d = np.where(d > 0, d, max(float(d.max()), 1.0) * 1e-12 if d.size else 1.0)
-        try:
-            p = np.linalg.solve(h + lam * np.diag(d), -g)
-        except np.linalg.LinAlgError:
+        p = spd_solve(h + lam * np.diag(d), -g)  # H ⪰ 0, λ D ≻ 0: positive definite
+        if p is None:  # numerically not: more damping
             lam = max(lam * nu, 1e-8)
             nu *= 2.0
             continue

@@ -31,9 +31,10 @@ from typing import Any, Callable
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.linalg.lapack import dgesdd as _gesdd
 
-__all__ = ["LMOptions", "LMResult", "levmar", "LMBatchResult", "levmar_batch", "thin_svd"]
+from ._lapack import thin_svd
+
+__all__ = ["LMOptions", "LMResult", "levmar", "LMBatchResult", "levmar_batch"]
 
 _MESSAGES = {
     0: "The maximum number of function evaluations is exceeded.",
@@ -64,17 +65,6 @@ class LMResult:
     status: int
     message: str
     niter: int
-
-
-def thin_svd(a: NDArray) -> tuple[NDArray, NDArray, NDArray]:
-    """Thin SVD a = U diag(s) Vᵀ, s decreasing, through LAPACK's gesdd directly (half the
-    overhead of np.linalg.svd on the small matrices of a curve fit). Non-finite input, which
-    gesdd rejects or turns into non-finite s, goes to np.linalg.svd, which raises."""
-    if a.dtype == np.float64 and a.size:
-        u, s, vt, info = _gesdd(a, compute_uv=1, full_matrices=0)
-        if info == 0 and math.isfinite(sum(s.tolist())):
-            return u, s, vt
-    return np.linalg.svd(a, full_matrices=False)
 
 
 def _scaled_step(u: NDArray, s: NDArray, vt: NDArray, f: NDArray, delta: float,
