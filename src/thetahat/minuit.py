@@ -269,7 +269,7 @@ class Minuit:
 
     @property
     def nfit(self) -> int:
-        return int(np.sum(~self._fixed))
+        return self._fixed.size - int(np.count_nonzero(self._fixed))
 
     @property
     def ndof(self) -> float:
@@ -519,6 +519,9 @@ class Minuit:
 
     def _at_limit(self) -> bool:
         """A free limited parameter within a tiny distance of a limit (MINUIT's flag)."""
+        fl, fh = np.isfinite(self._lower), np.isfinite(self._upper)
+        if not (fl | fh).any():
+            return False
         free = ~self._fixed
         lo, hi, v = self._lower[free], self._upper[free], self._values[free]
         span = np.where(np.isfinite(lo) & np.isfinite(hi), hi - lo, 1.0)
