@@ -339,3 +339,22 @@ def test_start_at_a_limit_and_minimum_beyond_it(line_data, lim):
     assert t.valid and r.valid
     assert t.fmin.has_parameters_at_limit == r.fmin.has_parameters_at_limit
     assert t.fval == pytest.approx(r.fval, rel=1e-4)  # both within EDM 2e-4 of the minimum
+
+
+def test_print_level_prints_the_summary_after_each_algorithm(capsys):
+    m = Minuit(lambda x, y: (x - 1) ** 2 + (y - 2) ** 2, x=0, y=0)
+    m.errordef = 1
+    m.migrad()
+    assert capsys.readouterr().out == ""  # print_level 0 (the default) is quiet
+    m.print_level = 1
+    m.hesse()
+    out = capsys.readouterr().out
+    # MIGRAD ended with HESSE at this point: the reused result is printed
+    assert "Migrad" in out and f"Nfcn = {m.nfcn}" in out and "Name" not in out
+    m.print_level = 2
+    m.migrad()
+    out = capsys.readouterr().out
+    assert "Migrad" in out and "Hesse Error" in out  # level 2 adds the parameter table
+    for bad in (-1, 1.5, True, "1"):
+        with pytest.raises(ValueError, match="print_level"):
+            m.print_level = bad

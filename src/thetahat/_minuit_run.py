@@ -279,6 +279,7 @@ def run_hesse(m: "Minuit", ncall: int | None, keep_time: float | None = None) ->
     t0 = time.perf_counter() if keep_time is None else keep_time
     if getattr(m, "_hesse_key", None) is not None and m._hesse_key == _state_key(m) \
             and m._fmin is not None and m._covariance is not None:
+        m._print_summary()
         return m  # the covariance was computed by HESSE at this point with these settings
     prob = m._problem()
     if prob.idx.size == 0:

@@ -114,7 +114,7 @@ class Minuit:
         self._errordef_set = errordef is not None
         self._tol = 0.1
         self._strategy = 1
-        self.print_level = 0
+        self._print_level = 0
         self.throw_nan = False
         self._precision: float | None = None
         self._init = (self._values.copy(), self._errors.copy(), self._lower.copy(),
@@ -206,6 +206,18 @@ class Minuit:
         if value not in (0, 1, 2):
             raise ValueError(f"strategy must be 0, 1 or 2, got {value!r}")
         self._strategy = int(value)
+
+    @property
+    def print_level(self) -> int:
+        """0: quiet; 1: the function-minimum summary after each algorithm; 2: also the
+        parameter table."""
+        return self._print_level
+
+    @print_level.setter
+    def print_level(self, value: int) -> None:
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+            raise ValueError(f"print_level must be an integer >= 0, got {value!r}")
+        self._print_level = int(value)
 
     @property
     def precision(self) -> float | None:
@@ -516,6 +528,14 @@ class Minuit:
                           has_valid_parameters=valid_pars, is_above_max_edm=above,
                           is_valid=bool(is_valid), reduced_chi2=float(red),
                           time=time.perf_counter() - t0, **f)
+        self._print_summary()
+
+    def _print_summary(self) -> None:
+        """What ``print_level`` asks for after an algorithm."""
+        if self._print_level >= 1:
+            print(self._fmin)
+            if self._print_level >= 2:
+                print(self.params)
 
     def _at_limit(self) -> bool:
         """A free limited parameter within a tiny distance of a limit (MINUIT's flag)."""
