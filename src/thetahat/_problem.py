@@ -211,8 +211,10 @@ class Problem:
         return d
 
     def steps_int(self, full_values: NDArray, errors: NDArray) -> NDArray:
-        x = np.asarray(full_values, float)[self.idx]
-        return int_step(x, np.asarray(errors, float)[self.idx], self.lo, self.hi)
+        e = np.asarray(errors, float)[self.idx]
+        if not self.limited:
+            return np.abs(e)  # no transform: the internal step is the external one
+        return int_step(np.asarray(full_values, float)[self.idx], e, self.lo, self.hi)
 
     def cov_ext(self, u: NDArray, cov_int: NDArray) -> NDArray:
         """Covariance of all parameters (zeros for fixed ones) from the internal one."""

@@ -107,7 +107,7 @@ def make_posdef(h: NDArray) -> tuple[NDArray, bool]:
     """H itself if positive definite, else H shifted on its scaled diagonal (step 3)."""
     d = np.sqrt(np.abs(np.diag(h)))
     d = np.where(d > 0, d, 1.0)
-    dd = np.outer(d, d)
+    dd = d[:, None] * d
     s = h / dd
     n = len(s)
     # the test below is λ_min(S) > 10 ε max(λ_max, 1); S has a unit diagonal when it can

@@ -146,10 +146,12 @@ def _check(x0: NDArray, step0: NDArray, options: MigradOptions) -> tuple[NDArray
     x = np.array(x0, dtype=float).ravel()
     if x.size == 0:
         raise ValueError("x0 must have at least one element")
-    bad = np.flatnonzero(~np.isfinite(x))
-    if bad.size:
+    if not np.isfinite(x).all():
+        bad = np.flatnonzero(~np.isfinite(x))
         raise ValueError(f"x0[{bad[0]}] must be finite, got {x[bad[0]]!r}")
-    s = np.abs(np.broadcast_to(np.asarray(step0, dtype=float), x.shape)).copy()
+    s = np.abs(np.asarray(step0, dtype=float))
+    if s.shape != x.shape:
+        s = np.array(np.broadcast_to(s, x.shape))
     s = np.where(np.isfinite(s) & (s > 0), s, 0.1)
     if not options.errordef > 0:
         raise ValueError(f"errordef must be positive, got {options.errordef!r}")
@@ -174,8 +176,8 @@ def _bfgs(v: NDArray, s: NDArray, y: NDArray) -> NDArray:
         return v
     vy = v @ y
     yvy = float(y @ vy)
-    return v + ((1.0 + yvy / sy) / sy) * np.outer(s, s) \
-        - (np.outer(s, vy) + np.outer(vy, s)) / sy
+    sc, vyc = s[:, None], vy[:, None]  # outer products by broadcasting (np.outer's overhead)
+    return v + ((1.0 + yvy / sy) / sy) * (sc * s) - (sc * vy + vyc * s) / sy
 
 
 def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
@@ -311,7 +313,7 @@ def _dcovar(v: NDArray, vref: NDArray) -> float:
     """Largest change of V relative to vref, in units of sqrt(vref_ii vref_jj)."""
     d = np.sqrt(np.abs(np.diag(vref)))
     d = np.where(d > 0, d, 1.0)
-    return float(np.max(np.abs(v - vref) / np.outer(d, d)))
+    return float(np.max(np.abs(v - vref) / (d[:, None] * d)))
 
 
 def _result(x, fval, edm, g, v, nfcn, ngrad, niter, *, call_limit, goal, has_cov, accurate,
