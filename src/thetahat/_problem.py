@@ -250,6 +250,8 @@ class Problem:
         return v
 
     def __call__(self, u: NDArray) -> float:
+        if self.all_free and not self.limited and not self.array_call:
+            return self.call_ext(u)  # fcn(*u) receives scalars: no copy of u is needed
         return self.call_ext(self.to_ext(u))
 
     def grad_int(self, u: NDArray) -> NDArray:

@@ -138,7 +138,9 @@ def gradient_full(fcn: Callable[[NDArray], float], x: NDArray, fval: float,
     xs = x.tolist()
     h0 = [0.1] * n if state is None else np.asarray(state.gstep, dtype=float).tolist()
     hm = [math.inf] * n if hmax is None else np.asarray(hmax, dtype=float).tolist()
-    h = [min(v if (v > 0 and v < math.inf) else 0.1, m) for v, m in zip(h0, hm)]
+    h = [v if (v > 0 and v < math.inf) else 0.1 for v in h0]
+    if hmax is not None:
+        h = [min(v, m) for v, m in zip(h, hm)]
     ratio_ok = STEP_RATIO.get(strategy, 1.5)
     aimsag, eps2 = _aimsag(float(fval), errordef, precision)
     eps = _eps(precision)
