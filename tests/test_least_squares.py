@@ -385,3 +385,68 @@ def test_nist_digits_trf(label, opts, each, mean):
     worst = min(scores, key=scores.get)
     assert scores[worst] >= each, (label, worst, scores[worst])
     assert np.mean(list(scores.values())) >= mean, (label, np.mean(list(scores.values())))
+
+
+# ---------------------------------------------------------------- scipy's remaining arguments
+def _broyden_tridiagonal(x):
+    """Moré-Garbow-Hillstrom problem 30: a tridiagonal Jacobian, zero residual at the root."""
+    f = (3 - 2 * x) * x + 1
+    f[1:] -= x[:-1]
+    f[:-1] -= 2 * x[1:]
+    return f
+
+
+def _tridiagonal_pattern(n):
+    i = np.arange(n)
+    return np.abs(i[:, None] - i[None, :]) <= 1
+
+
+@pytest.mark.parametrize("jac", ["2-point", "3-point"])
+def test_jac_sparsity_groups_columns_and_agrees_with_scipy(jac):
+    n = 30
+    x0 = -np.ones(n)
+    S = _tridiagonal_pattern(n)
+    counts = {}
+    for label, kw in (("dense", {}), ("sparse", {"jac_sparsity": S})):
+        calls = [0]
+
+        def f(x):
+            calls[0] += 1
+            return _broyden_tridiagonal(x)
+
+        r = least_squares(f, x0, jac=jac, **kw)
+        counts[label] = calls[0]
+        assert r.success and r.jac.shape == (n, n)
+    s = scipy_lsq(_broyden_tridiagonal, x0, jac=jac, jac_sparsity=S)
+    r = least_squares(_broyden_tridiagonal, x0, jac=jac, jac_sparsity=S)
+    # a zero-residual root solved to the difference Jacobian's accuracy on both sides
+    np.testing.assert_allclose(r.x, s.x, rtol=0, atol=1e-8)
+    # three groups instead of 30 columns: each Jacobian costs 3 (or 6) calls, not 30 (60)
+    assert counts["sparse"] * 4 < counts["dense"]
+
+
+def test_column_groups_are_structurally_orthogonal():
+    from thetahat.solvers.derivatives import column_groups
+
+    S = _tridiagonal_pattern(10)
+    groups = column_groups(S)
+    assert len(groups) == 3  # a tridiagonal pattern needs exactly three colours
+    assert sorted(np.concatenate(groups).tolist()) == list(range(10))
+    for g in groups:
+        assert S[:, g].sum(axis=1).max() <= 1  # no row shared within a group
+
+
+def test_tr_solver_and_options_are_accepted_and_checked():
+    ref = least_squares(decay, [1, 1])
+    for kw in ({"tr_solver": "exact"}, {"tr_solver": "lsmr", "tr_options": {"regularize": True}}):
+        r = least_squares(decay, [1, 1], **kw)
+        np.testing.assert_array_equal(r.x, ref.x)  # dense problems: the same exact solve
+    with pytest.raises(ValueError, match="tr_solver"):
+        least_squares(decay, [1, 1], tr_solver="cg")
+    with pytest.raises(TypeError, match="tr_options"):
+        least_squares(decay, [1, 1], tr_options=[1])
+    with pytest.raises(ValueError, match=r"jac_sparsity must have shape \(m, n\)"):
+        least_squares(decay, [1, 1], jac_sparsity=np.ones((3, 2)))
+    if HAS_LM:
+        with pytest.raises(ValueError, match="jac_sparsity"):
+            least_squares(decay, [1, 1], method="lm", jac_sparsity=np.ones((T.size, 2)))

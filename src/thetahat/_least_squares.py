@@ -35,7 +35,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._optimize_result import OptimizeResult
-from .solvers.derivatives import approx_jacobian
+from .solvers.derivatives import approx_jacobian, column_groups
 from .solvers.lsq_common import LOSSES, MESSAGES, LSQOptions, LSQResult, make_loss, strictly_feasible
 
 __all__ = ["least_squares"]
@@ -107,7 +107,9 @@ def least_squares(fun: Callable[..., Any], x0: Any, jac: str | Callable = "2-poi
                   bounds: Any = (-np.inf, np.inf), method: str = "trf",
                   ftol: float | None = 1e-8, xtol: float | None = 1e-8, gtol: float | None = 1e-8,
                   x_scale: Any = None, loss: str | Callable = "linear", f_scale: float = 1.0,
-                  diff_step: Any = None, max_nfev: int | None = None, verbose: int = 0,
+                  diff_step: Any = None, tr_solver: str | None = None,
+                  tr_options: dict | None = None, jac_sparsity: Any = None,
+                  max_nfev: int | None = None, verbose: int = 0,
                   args: tuple = (), kwargs: dict | None = None,
                   callback: Callable | None = None) -> OptimizeResult:
     """Solve a nonlinear least-squares problem with bounds on the variables.
@@ -141,6 +143,17 @@ def least_squares(fun: Callable[..., Any], x0: Any, jac: str | Callable = "2-poi
     diff_step : None or array_like
         Relative finite-difference step; default eps^(1/2) ('2-point', 'cs') or
         eps^(1/3) ('3-point').
+    tr_solver : {None, 'exact', 'lsmr'}
+        Accepted for scipy compatibility. The problems here are dense, and every
+        trust-region subproblem is solved exactly (by SVD), 'lsmr' included: the same step,
+        without the iterative solver's tolerance.
+    tr_options : dict, optional
+        Options of scipy's iterative solver; accepted and not used (see ``tr_solver``).
+    jac_sparsity : array_like or sparse matrix, shape (m, n), optional
+        Which Jacobian entries can be nonzero. The difference Jacobian is then computed
+        with grouped columns (Curtis-Powell-Reid), one evaluation per group instead of one
+        per variable; the Jacobian returned is dense. Not with ``method='lm'``; ignored for
+        a callable ``jac``.
     max_nfev : int, optional
         Maximum number of calls of ``fun`` (Jacobian evaluations excluded); default 100 n.
     verbose : {0, 1, 2}
@@ -197,6 +210,15 @@ def least_squares(fun: Callable[..., Any], x0: Any, jac: str | Callable = "2-poi
     n = x0a.size
     if n == 0:
         raise ValueError("x0 must have at least one element")
+
+    if tr_solver not in (None, "exact", "lsmr"):
+        raise ValueError(f"tr_solver must be None, 'exact' or 'lsmr', got {tr_solver!r}")
+    if tr_options is not None and not isinstance(tr_options, dict):
+        raise TypeError(f"tr_options must be a dict, got {type(tr_options).__name__}")
+    if method == "lm" and tr_solver == "lsmr":
+        raise ValueError("method='lm' supports only tr_solver='exact'")
+    if method == "lm" and jac_sparsity is not None:
+        raise ValueError("method='lm' does not support jac_sparsity; use 'trf' or 'dogbox'")
 
     lb, ub = _bounds(bounds, n)
     bounded = bool(np.any(np.isfinite(lb)) or np.any(np.isfinite(ub)))
@@ -263,6 +285,18 @@ def least_squares(fun: Callable[..., Any], x0: Any, jac: str | Callable = "2-poi
         raise ValueError(f"method='lm' requires at least as many residuals as variables; "
                          f"got m={m} residuals < n={n} variables")
 
+    sparsity = groups = None
+    if jac_sparsity is not None and not callable(jac):
+        sp = jac_sparsity.toarray() if hasattr(jac_sparsity, "toarray") else jac_sparsity
+        sparsity = np.asarray(sp) != 0
+        if sparsity.shape != (m, n):
+            raise ValueError(f"jac_sparsity must have shape (m, n) = ({m}, {n}), got "
+                             f"{sparsity.shape}")
+        if jac == "cs":
+            sparsity = None  # the complex step has no grouped form here: column by column
+        else:
+            groups = column_groups(sparsity)
+
     if callable(jac):
         def jac_w(x: NDArray, f: NDArray) -> NDArray:
             J = jac(x, *args, **kwargs)
@@ -277,7 +311,8 @@ def least_squares(fun: Callable[..., Any], x0: Any, jac: str | Callable = "2-poi
 
         def jac_w(x: NDArray, f: NDArray) -> NDArray:
             return approx_jacobian(fun, x, f, method=jac, rel_step=rel_step, bounds=fd_bounds,
-                                   args=args, kwargs=kwargs)[0]
+                                   args=args, kwargs=kwargs, sparsity=sparsity,
+                                   groups=groups)[0]
         J0 = jac_w(x0a, f0)
 
     initial_cost = 0.5 * float(f0 @ f0)
@@ -293,7 +328,8 @@ def least_squares(fun: Callable[..., Any], x0: Any, jac: str | Callable = "2-poi
             # eps^(1/2)): the forward-difference model's stationary point is off by ~sqrt(eps)
             def jac_refine(x: NDArray, f: NDArray) -> NDArray:
                 return approx_jacobian(fun, x, f, method="3-point", bounds=(lb, ub),
-                                       args=args, kwargs=kwargs)[0]
+                                       args=args, kwargs=kwargs, sparsity=sparsity,
+                                       groups=groups)[0]
         opts = LSQOptions(ftol=ftol_, xtol=xtol_, gtol=gtol_, max_nfev=max_nfev, x_scale=xs,
                           loss=rho, verbose=verbose, callback=_callback(callback),
                           jac_refine=jac_refine)
