@@ -450,3 +450,16 @@ def test_tr_solver_and_options_are_accepted_and_checked():
     if HAS_LM:
         with pytest.raises(ValueError, match="jac_sparsity"):
             least_squares(decay, [1, 1], method="lm", jac_sparsity=np.ones((T.size, 2)))
+
+
+def test_positional_arguments_in_scipys_order():
+    import inspect
+
+    from scipy.optimize import curve_fit as scipy_curve_fit
+
+    from thetahat import curve_fit
+
+    for ours, theirs in ((least_squares, scipy_lsq), (curve_fit, scipy_curve_fit)):
+        a = list(inspect.signature(ours).parameters)
+        b = list(inspect.signature(theirs).parameters)
+        assert a == b[:len(a)], (a, b)  # a positional call means the same on both sides

@@ -283,8 +283,20 @@ def test_unknown_option_warns_naming_it():
 def test_hess_and_bounds_ignored_with_warning():
     with pytest.warns(RuntimeWarning, match="hess"):
         minimize(quad, [0.0, 0.0], hess=lambda x: np.eye(2))
+    with pytest.warns(RuntimeWarning, match=r"\(hessp\)"):
+        minimize(quad, [0.0, 0.0], hessp=lambda x, p: p)
     with pytest.warns(RuntimeWarning, match="bounds"):
         minimize(quad, [0.0, 0.0], method="BFGS", bounds=[(0, 1), (0, 1)])
+
+
+def test_positional_arguments_in_scipys_order():
+    import inspect
+
+    import scipy.optimize as so
+
+    ours = list(inspect.signature(minimize).parameters)
+    theirs = [p for p in inspect.signature(so.minimize).parameters]
+    assert ours == theirs[:len(ours)]  # a positional call means the same on both sides
 
 
 def test_default_method_with_bounds_is_lbfgsb():

@@ -111,7 +111,7 @@ def least_squares(fun: Callable[..., Any], x0: Any, jac: str | Callable = "2-poi
                   tr_options: dict | None = None, jac_sparsity: Any = None,
                   max_nfev: int | None = None, verbose: int = 0,
                   args: tuple = (), kwargs: dict | None = None,
-                  callback: Callable | None = None) -> OptimizeResult:
+                  callback: Callable | None = None, workers: Any = None) -> OptimizeResult:
     """Solve a nonlinear least-squares problem with bounds on the variables.
 
     Minimises F(x) = ½ Σ ρ(f_i(x)²) subject to lb <= x <= ub, as
@@ -163,6 +163,9 @@ def least_squares(fun: Callable[..., Any], x0: Any, jac: str | Callable = "2-poi
         ``callback(intermediate_result)`` (an OptimizeResult with x, fun, cost, nit, nfev)
         or ``callback(x)``, called after each iteration; raising StopIteration or
         returning True stops the solve with status -2.
+    workers : int or map-like callable, optional
+        Accepted for scipy compatibility; the difference Jacobian is evaluated serially
+        (the result is the same).
 
     Returns
     -------

@@ -234,9 +234,9 @@ def _wrap_callback(callback: Callable | None) -> Callable[[np.ndarray, float], b
 
 
 def minimize(fun: Callable, x0: Any, args: tuple = (), method: str | None = None,
-             jac: Any = None, hess: Any = None, bounds: Any = None, tol: float | None = None,
-             callback: Callable | None = None, options: dict | None = None,
-             constraints: Sequence = ()) -> OptimizeResult:
+             jac: Any = None, hess: Any = None, hessp: Any = None, bounds: Any = None,
+             constraints: Sequence = (), tol: float | None = None,
+             callback: Callable | None = None, options: dict | None = None) -> OptimizeResult:
     """Minimise a scalar function of one or more variables (scipy's interface).
 
     Parameters
@@ -251,10 +251,12 @@ def minimize(fun: Callable, x0: Any, args: tuple = (), method: str | None = None
         Default ``'BFGS'``, or ``'L-BFGS-B'`` when ``bounds`` are given.
     jac : callable, True, '2-point', '3-point' or 'cs', optional
         Gradient; forward differences when omitted.
-    hess : ignored
-        Present for compatibility; a warning is issued if given.
+    hess, hessp : ignored
+        Present for compatibility (scipy's argument order); a warning is issued if given.
     bounds : sequence of (min, max) pairs or ``Bounds``, optional
         ``None`` means unbounded on that side.
+    constraints : ()
+        Only an empty sequence is supported; others raise ``ValueError``.
     tol : float, optional
         Sets ``gtol`` (BFGS), ``ftol`` and ``gtol`` (L-BFGS-B), ``xatol`` and ``fatol``
         (Nelder-Mead), the EDM tolerance (migrad).
@@ -264,8 +266,6 @@ def minimize(fun: Callable, x0: Any, args: tuple = (), method: str | None = None
         Method options with scipy's names (``maxiter``, ``gtol``, ``disp``, ``xatol``,
         ``fatol``, ``adaptive``, ``maxfun``, ``ftol``, ``maxcor``, ``eps``, ...).  Unknown
         options raise a ``RuntimeWarning`` naming them.
-    constraints : ()
-        Only an empty sequence is supported.
 
     Returns
     -------
@@ -303,6 +303,9 @@ def minimize(fun: Callable, x0: Any, args: tuple = (), method: str | None = None
     if hess is not None:
         warnings.warn(f"Method {_METHOD_NAMES[meth]} does not use Hessian information "
                       "(hess).", RuntimeWarning, stacklevel=2)
+    if hessp is not None:
+        warnings.warn(f"Method {_METHOD_NAMES[meth]} does not use Hessian-vector product "
+                      "information (hessp).", RuntimeWarning, stacklevel=2)
     if meth == "nelder-mead" and jac is not None and jac is not False:
         warnings.warn("Method Nelder-Mead does not use gradient information (jac).",
                       RuntimeWarning, stacklevel=2)
