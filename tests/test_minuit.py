@@ -355,6 +355,8 @@ def test_print_level_prints_the_summary_after_each_algorithm(capsys):
     m.migrad()
     out = capsys.readouterr().out
     assert "Migrad" in out and "Hesse Error" in out  # level 2 adds the parameter table
-    for bad in (-1, 1.5, True, "1"):
+    m.print_level = False  # a bool is an int, as iminuit takes it
+    assert m.print_level == 0
+    for bad in (-1, 1.5, "1"):
         with pytest.raises(ValueError, match="print_level"):
             m.print_level = bad

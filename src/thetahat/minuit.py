@@ -215,7 +215,7 @@ class Minuit:
 
     @print_level.setter
     def print_level(self, value: int) -> None:
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        if not isinstance(value, (int, np.integer)) or value < 0:  # bools count, as in iminuit
             raise ValueError(f"print_level must be an integer >= 0, got {value!r}")
         self._print_level = int(value)
 
