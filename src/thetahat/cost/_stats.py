@@ -40,6 +40,8 @@ LOG_TINY = float(np.log(TINY))
 def safe_log(x: ArrayLike) -> NDArray[np.float64]:
     """``ln x`` with ``ln 0 -> ln(tiny)`` and NaN (no warning) for negative or NaN ``x``."""
     x = np.asarray(x, dtype=float)
+    if x.size and x.min() > 0:  # the common case (NaN makes min NaN): no masks needed
+        return np.log(x)
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.log(np.where(x > 0, x, 1.0))
     out = np.where(x > 0, out, np.where(x == 0, LOG_TINY, np.nan))
