@@ -82,6 +82,9 @@ def minimize_fisher(fgh: Callable[[NDArray], tuple[float, NDArray, NDArray]], x0
         if p is None:  # numerically not: more damping
             lam = max(lam * nu, 1e-8)
             nu *= 2.0
+            if lam > 1e16:
+                return FisherResult(x, f, g, h, edm, nfev, niter, False, False,
+                                    "the damped Gauss-Newton matrix is not positive definite")
             continue
         pred = -float(g @ p) - 0.5 * float(p @ h @ p)
         xn = x + p
