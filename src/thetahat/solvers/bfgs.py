@@ -18,6 +18,9 @@ counts are comparable):
 - First trial step of each line search ``a = min(1, 1.01 * 2 (f_k - f_{k-1}) / (g_k . p_k))``
   (Nocedal & Wright eq. 3.60), with the fictitious ``f_{-1} = f_0 + |g_0| / 2`` so that the
   very first step has length about one; Wolfe constants ``c1 = 1e-4``, ``c2 = 0.9``.
+- The line search is Moré and Thuente's (ACM TOMS 20 (1994) 286; up to 30 trials); when
+  it fails, as it does at the noise level of difference gradients, a bracketing-and-zoom
+  search (Nocedal & Wright, Algorithms 3.5-3.6; up to 10 trials) tries from the same start.
 - Stop when ``||g||_norm <= gtol`` (status 0), after ``maxiter`` iterations (status 1),
   when the line search finds no decrease (status 2, precision loss), when the function
   value or gradient is not finite (status 3), or when the step is below
@@ -37,7 +40,7 @@ from typing import Callable
 
 import numpy as np
 
-from .line_search import strong_wolfe
+from .line_search import LineSearchResult, more_thuente, strong_wolfe
 
 __all__ = ["BFGSOptions", "BFGSResult", "bfgs"]
 
@@ -82,6 +85,19 @@ def _norm(g: np.ndarray, order: float) -> float:
     if order == -np.inf:
         return float(np.min(np.abs(g))) if g.size else 0.0
     return float(np.sum(np.abs(g) ** order) ** (1.0 / order))
+
+
+def _line_search(phi_dphi: Callable[[float], tuple[float, float]], f: float, dphi0: float,
+                 alpha1: float, c1: float, c2: float) -> LineSearchResult:
+    """Moré-Thuente; if it fails (at the noise level of difference gradients), a short
+    bracketing-and-zoom search (Nocedal & Wright) from the same first trial."""
+    ls = more_thuente(phi_dphi, f, dphi0, alpha1, c1, c2, maxiter=30)
+    if ls.success:
+        return ls
+    ls2 = strong_wolfe(phi_dphi, f, dphi0, alpha1, c1, c2, maxiter=10)
+    if ls2.alpha == 0.0 and ls.alpha > 0.0:
+        return ls  # the first search's decrease, if the second found none
+    return LineSearchResult(ls2.alpha, ls2.phi, ls2.dphi, ls.nfev + ls2.nfev, ls2.success)
 
 
 def bfgs(fg: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray,
@@ -136,7 +152,7 @@ def bfgs(fg: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray,
             cache[a] = (fa, ga)
             return fa, float(ga @ p)
 
-        ls = strong_wolfe(phi_dphi, f, dphi0, alpha1, opt.c1, opt.c2)
+        ls = _line_search(phi_dphi, f, dphi0, alpha1, opt.c1, opt.c2)
         if ls.alpha == 0.0:
             status = 2
             break

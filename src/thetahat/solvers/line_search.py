@@ -45,7 +45,7 @@ import math
 from dataclasses import dataclass
 from typing import Callable
 
-__all__ = ["LineSearchResult", "strong_wolfe"]
+__all__ = ["LineSearchResult", "more_thuente", "strong_wolfe"]
 
 _ROUNDING = 4 * 2.220446049250313e-16
 
@@ -206,3 +206,154 @@ def strong_wolfe(phi_dphi: Callable[[float], tuple[float, float]], phi0: float, 
                 hi = lo
             lo = (a, f, d)
     return fail()
+
+
+# --- Moré-Thuente ----------------------------------------------------------------------------
+def _secant_min(a: float, da: float, b: float, db: float) -> float:
+    """Zero of the line through the slopes ``(a, da)`` and ``(b, db)`` (NaN if parallel)."""
+    if db == da:
+        return math.nan
+    return b - db * (b - a) / (db - da)
+
+
+def _mt_trial(al: float, fl: float, gl: float, at: float, ft: float, gt: float,
+              au: float, fu: float, gu: float, bracketed: bool, lo: float, hi: float
+              ) -> tuple[tuple[float, float, float], tuple[float, float, float], float, bool]:
+    """One safeguarded step of Moré & Thuente (1994), section 4.
+
+    ``al`` is the best point so far, ``at`` the trial just evaluated, ``au`` the other end
+    of the interval; ``[lo, hi]`` bounds an extrapolation. Returns the updated ends
+    (best, other), the next trial and whether a minimiser is bracketed.
+    """
+    ac = _cubic_min(al, fl, gl, at, ft, gt)
+    if ft > fl:
+        # case 1: a higher value; the minimiser lies between al and at. Take the cubic
+        # step if it is closer to al than the quadratic (values and gl) step, else their mean
+        aq = _quad_min(al, fl, gl, at, ft)
+        if not math.isfinite(aq):
+            aq = 0.5 * (al + at)
+        if not math.isfinite(ac):
+            ac = aq
+        a_new = ac if abs(ac - al) < abs(aq - al) else 0.5 * (aq + ac)
+        bracketed = True
+    elif gt * gl < 0:
+        # case 2: the slope changed sign; the minimiser lies between. The step (cubic or
+        # secant) farther from at
+        asec = _secant_min(al, gl, at, gt)
+        if not math.isfinite(ac):
+            ac = asec
+        a_new = ac if abs(ac - at) >= abs(asec - at) else asec
+        bracketed = True
+    elif abs(gt) <= abs(gl):
+        # case 3: same sign, smaller slope. The cubic step only if it lies beyond at
+        # (else the extrapolation bound); the secant step
+        asec = _secant_min(al, gl, at, gt)
+        if not (math.isfinite(ac) and (ac - at) * (at - al) > 0):
+            ac = hi if at > al else lo
+        if not math.isfinite(asec):
+            asec = ac
+        if bracketed:
+            a_new = ac if abs(ac - at) < abs(asec - at) else asec
+            bound = at + 0.66 * (au - at)
+            a_new = min(bound, a_new) if at > al else max(bound, a_new)
+        else:
+            a_new = ac if abs(ac - at) > abs(asec - at) else asec
+            a_new = min(max(a_new, lo), hi) if at > al else max(min(a_new, lo), hi)
+    else:
+        # case 4: same sign, the slope did not decrease: the cubic through at and au when
+        # bracketed, else the extrapolation bound
+        if bracketed:
+            a_new = _cubic_min(au, fu, gu, at, ft, gt)
+            if not math.isfinite(a_new):
+                a_new = 0.5 * (au + at)
+        else:
+            a_new = hi if at > al else lo
+    # the new interval (section 2): at replaces the end whose role it takes
+    if ft > fl:
+        best, other = (al, fl, gl), (at, ft, gt)
+    elif gt * (al - at) < 0:
+        best, other = (at, ft, gt), (al, fl, gl)
+    else:
+        best, other = (at, ft, gt), (au, fu, gu)
+    return best, other, a_new, bracketed
+
+
+def more_thuente(phi_dphi: Callable[[float], tuple[float, float]], phi0: float, dphi0: float,
+                 alpha1: float = 1.0, c1: float = 1e-4, c2: float = 0.9,
+                 alpha_min: float = 1e-100, alpha_max: float = 1e100, xtol: float = 1e-14,
+                 maxiter: int = 100) -> LineSearchResult:
+    """Step satisfying the strong Wolfe conditions by Moré & Thuente's algorithm.
+
+    J. J. Moré and D. J. Thuente, "Line search algorithms with guaranteed sufficient
+    decrease", ACM TOMS 20 (1994) 286. The interval of uncertainty [al, au] (al the best
+    point) is updated by the rules of their section 2 and trial steps come from the
+    safeguarded cubic, quadratic and secant interpolants of section 4 (:func:`_mt_trial`);
+    unbracketed, a trial extrapolates to between 1.1 and 4 times the last step length;
+    bracketed, an interval that did not shrink by 0.66 in two trials is bisected. Until a
+    trial has sufficient decrease and a slope above c1 φ'(0), the interpolation works on
+    the auxiliary function ψ(α) = φ(α) - φ(0) - c1 α φ'(0), whose minimisers satisfy
+    sufficient decrease (their stage 1).
+
+    Fails (``success=False``, returning the best point) when the interval shrinks below
+    ``xtol`` relative, rounding stops progress, ``alpha_min`` is reached without
+    sufficient decrease, or after ``maxiter`` evaluations; reaching ``alpha_max`` with
+    sufficient decrease and a negative slope succeeds.
+    """
+    if not dphi0 < 0.0:
+        return LineSearchResult(0.0, phi0, dphi0, 0, False)
+    gtest = c1 * dphi0
+    curv = c2 * -dphi0
+    stage1 = True
+    bracketed = False
+    al, fl, gl = 0.0, phi0, dphi0
+    au, fu, gu = 0.0, phi0, dphi0
+    width = alpha_max - alpha_min
+    width1 = 2.0 * width
+    a = min(max(alpha1, alpha_min), alpha_max)
+    nfev = 0
+    best = (0.0, phi0, dphi0)
+    while nfev < maxiter:
+        f, g = phi_dphi(a)
+        nfev += 1
+        if not (math.isfinite(f) and math.isfinite(g)):
+            # outside the function's domain: the minimiser lies before a
+            bracketed = True
+            au, fu, gu = a, math.inf, math.nan
+            a = al + 0.5 * (a - al)
+            continue
+        ftest = phi0 + a * gtest
+        if f <= ftest and f < best[1]:
+            best = (a, f, g)
+        if f <= ftest and abs(g) <= curv:
+            return LineSearchResult(a, f, g, nfev, True)
+        if bracketed:
+            imin, imax = min(al, au), max(al, au)
+            if a <= imin or a >= imax or imax - imin <= xtol * imax:
+                break  # rounding errors prevent progress, or the interval is exhausted
+        if a == alpha_max and f <= ftest and g <= gtest:
+            return LineSearchResult(a, f, g, nfev, True)
+        if a == alpha_min and (f > ftest or g >= gtest):
+            break
+        if stage1 and f <= ftest and g >= min(c1, c2) * dphi0:
+            stage1 = False
+        # extrapolation range of the next trial while nothing is bracketed
+        lo, hi = a + 1.1 * (a - al), a + 4.0 * (a - al)
+        if stage1 and f <= fl and f > ftest:
+            # interpolate ψ: values and slopes shifted by the sufficient-decrease line
+            (al, flm, glm), (au, fum, gum), a_new, bracketed = _mt_trial(
+                al, fl - al * gtest, gl - gtest, a, f - a * gtest, g - gtest,
+                au, fu - au * gtest, gu - gtest, bracketed, lo, hi)
+            fl, gl = flm + al * gtest, glm + gtest
+            fu, gu = fum + au * gtest, gum + gtest
+        else:
+            (al, fl, gl), (au, fu, gu), a_new, bracketed = _mt_trial(
+                al, fl, gl, a, f, g, au, fu, gu, bracketed, lo, hi)
+        if bracketed:
+            if abs(au - al) >= 0.66 * width1:
+                a_new = al + 0.5 * (au - al)  # too slow a decrease of the interval: bisect
+            width1, width = width, abs(au - al)
+        if not math.isfinite(a_new):
+            a_new = al + 0.5 * (au - al) if bracketed else hi
+        a = min(max(a_new, alpha_min), alpha_max)
+    a, f, d = best
+    return LineSearchResult(a, f, d, nfev, False)
