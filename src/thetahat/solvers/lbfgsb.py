@@ -22,8 +22,9 @@ Each iteration minimises ``q(z) = g.(z - x) + (z - x).B(z - x) / 2`` approximate
    ``r = Z^T (g + theta (x^c - x) - W M c)``, ``v = (I - M W_F^T W_F / theta)^-1 M W_F^T r``,
    ``d_F = -r / theta - W_F v / theta^2``; ``xbar_F = P(x^c_F + d_F)``; if that is not a
    descent direction from ``x`` the step is truncated to stay in the box instead.
-3. *Line search* along ``d = xbar - x`` for the strong Wolfe conditions (``c1 = 1e-3``,
-   ``c2 = 0.9``, Moré–Thuente-like safeguards in :mod:`.line_search`), step at most the
+3. *Line search* along ``d = xbar - x`` for the strong Wolfe conditions by Moré and
+   Thuente's algorithm (:func:`.line_search.more_thuente`; ``c1 = 1e-3``, ``c2 = 0.9`` and
+   an interval tolerance of 0.1, the constants of the L-BFGS-B paper), step at most the
    largest feasible one; first trial 1, or ``1 / ||d||`` at the first iteration.
    Without any finite bound steps 1-2 reduce to ``xbar = x - B^-1 g``, computed by the
    two-loop recursion with ``H_0 = I / theta``.
@@ -47,7 +48,7 @@ from typing import Callable
 import numpy as np
 from scipy.sparse.linalg import LinearOperator
 
-from .line_search import strong_wolfe
+from .line_search import more_thuente
 
 __all__ = ["LBFGSBOptions", "LBFGSBResult", "LbfgsInvHess", "lbfgsb"]
 
@@ -323,8 +324,8 @@ def lbfgsb(fg: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray,
             cache[a] = (fa, ga)
             return fa, float(ga @ d)
 
-        ls = strong_wolfe(phi_dphi, f, dphi0, alpha1, c1=1e-3, c2=0.9, alpha_max=alpha_max,
-                          maxiter=opt.maxls)
+        ls = more_thuente(phi_dphi, f, dphi0, alpha1, c1=1e-3, c2=0.9, alpha_min=0.0,
+                          alpha_max=alpha_max, xtol=0.1, maxiter=opt.maxls)
         if ls.alpha == 0.0:
             if S and not restarted:
                 S.clear()
