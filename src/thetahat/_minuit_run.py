@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from ._problem import Problem
+from ._problem import Problem, int_from_ext
 from .solvers._lapack import spd_inverse
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -63,22 +63,56 @@ def _finish(m: "Minuit", prob: Problem, algorithm: str, u: np.ndarray, fval: flo
     return m
 
 
+_REL_STEP = 0.001  # HESSE difference steps of structured costs, in standard deviations
+
+
 def _fisher_engine(m: "Minuit", prob: Problem, u0: np.ndarray, ncall: int | None,
-                   tol_scale: float = 1.0):
-    """Gauss-Newton MIGRAD; returns (result flags, u, fval, edm, hess_inv) or None."""
+                   tol_scale: float = 1.0, hesse_next: bool = False):
+    """Gauss-Newton MIGRAD; returns (result flags, u, fval, edm, hess_inv) or None, and the
+    solver's result.
+
+    With ``hesse_next`` (a final HESSE follows) and a cost that can compute its exact
+    Hessian, the forward differences of the model use steps of ``_REL_STEP`` standard
+    deviations (from the previous point's matrix), so that the HESSE at the last point
+    reuses them; ``r.steps`` are the external steps used at ``r.x`` (None otherwise).
+    """
     from .solvers.gauss_newton import FisherOptions, minimize_fisher
     n = prob.idx.size
     goal = m._edm_goal() * tol_scale
     opts = FisherOptions(tol_edm=goal, max_nfev=ncall or default_ncall(n))
     first: list = []
+    share = hesse_next and hasattr(m._fcn, "_observed") and \
+        not getattr(m._fcn, "has_grad", False)
+    last: dict = {"sigma": None, "u": None, "steps": None}
 
     def fgh(u: np.ndarray) -> tuple:
-        out = prob.fgh_int(u, m._fcn)
+        steps = None
+        if share and last["sigma"] is not None:
+            steps = prob.ext_steps(u, _REL_STEP * last["sigma"])
+        out = prob.fgh_int(u, m._fcn, steps)
         if not first:
             first.append(out[2])
+        if share:
+            sigma = _sigma_ext(m, prob, u, out[2])
+            if sigma is not None:
+                last["sigma"] = sigma
+            last["u"], last["steps"] = u, steps
         return out
 
-    r = minimize_fisher(fgh, u0, opts)
+    move = None
+    if prob.limited:
+        def move(u: np.ndarray, p: np.ndarray) -> np.ndarray:
+            """Take the step in external coordinates, where the Gauss-Newton model lives
+            (x + D p, D = dx/du), when that stays strictly inside the limits."""
+            x = prob.to_ext(u)[prob.idx]
+            xn = x + prob.jac_diag(u) * p
+            if np.all((xn > prob.lo) & (xn < prob.hi)):
+                return int_from_ext(xn, prob.lo, prob.hi)
+            return u + p
+
+    r = minimize_fisher(fgh, u0, opts, move)
+    r.steps = last["steps"] if last["u"] is not None and np.array_equal(last["u"], r.x) \
+        else None
     if not (r.converged and np.isfinite(r.fval) and np.all(np.isfinite(r.x))):
         return None, r
     hinv, posdef = _inverse(np.asarray(r.hess, float))
@@ -88,6 +122,15 @@ def _fisher_engine(m: "Minuit", prob: Problem, u0: np.ndarray, ncall: int | None
                  exact_quadratic=_linear_least_squares(m, prob, u0, r.x, first[0], r.hess,
                                                        hinv))
     return (flags, r.x, float(r.fval), float(r.edm), hinv), r
+
+
+def _sigma_ext(m: "Minuit", prob: Problem, u: np.ndarray, hgn: np.ndarray
+               ) -> np.ndarray | None:
+    """External standard deviations of the free parameters from a Gauss-Newton matrix."""
+    hinv = spd_inverse(np.asarray(hgn, float))
+    if hinv is None:
+        return None
+    return np.sqrt(2.0 * m._errordef * np.diag(hinv)) * np.abs(prob.jac_diag(u))
 
 
 def _linear_least_squares(m: "Minuit", prob: Problem, u0: np.ndarray, u1: np.ndarray,
@@ -133,7 +176,8 @@ def solve(m: "Minuit", prob: Problem, u0: np.ndarray, ncall: int | None,
     from .solvers.migrad import migrad
     tol_scale = 0.01 if refit else 1.0
     if hasattr(m._fcn, "_fisher") and m._grad is None:
-        out, r = _fisher_engine(m, prob, u0, ncall, tol_scale)
+        out, r = _fisher_engine(m, prob, u0, ncall, tol_scale,
+                                hesse_next=m._strategy >= 1 and not refit)
         if out is not None:
             flags, u, fval, edm, hinv = out
             u = np.asarray(u, float)
@@ -141,7 +185,7 @@ def solve(m: "Minuit", prob: Problem, u0: np.ndarray, ncall: int | None,
             if m._strategy >= 1 and not exact and not refit:
                 # second derivatives, as MIGRAD's final HESSE: the Gauss-Newton matrix
                 # omits the residual (observed-information) terms
-                h = _hesse_from(m, prob, u, fval, r.hess)
+                h = _hesse_from(m, prob, u, fval, r.hess, r.steps)
                 if not h.failed:
                     g = np.asarray(h.grad, float)
                     flags = dict(flags, has_accurate_covar=not h.made_posdef,
@@ -179,24 +223,49 @@ def _scaled_cond(h: np.ndarray) -> float:
     return float(w[-1] / w[0]) if w[0] > 0 else np.inf
 
 
-def _hesse_from(m: "Minuit", prob: Problem, u: np.ndarray, fval: float, hgn: np.ndarray):
+def _hesse_from(m: "Minuit", prob: Problem, u: np.ndarray, fval: float, hgn: np.ndarray,
+                steps: np.ndarray | None = None):
     """HESSE at ``u`` for a cost with Gauss-Newton matrix ``hgn`` (internal coordinates).
 
-    With analytic parameter gradients the cost's own gradient is differenced
-    (:func:`~thetahat.intervals.hesse.hesse_from_gradient`); otherwise the values are
-    (:func:`~thetahat.intervals.hesse.hesse`, steps from ``hgn``). Differencing values loses
-    about κ · 1e-8 of relative accuracy in the covariance for a correlation matrix of
-    condition number κ; when κ > 1e6 (e.g. polynomials of order >= 7) the Gauss-Newton
-    matrix, which needs no differencing, is the better estimate and is used.
+    Three ways, best first:
+
+    - analytic parameter gradients: the cost's own gradient is differenced
+      (:func:`~thetahat.intervals._hesse_gradient.hesse_from_gradient`);
+    - a cost that is a loss of a model vector (``_observed``): the exact Hessian from
+      central differences of the model vector with steps of ``_REL_STEP`` standard
+      deviations (:func:`thetahat.cost._base.observed_hessian`); ``steps``, the external
+      steps of the last forward-difference Jacobian at ``u``, are used instead when they
+      are within a factor 3 of those, so that its model values are reused;
+    - otherwise differences of the cost values (:func:`~thetahat.intervals.hesse.hesse`,
+      steps from ``hgn``).
+
+    Differencing values loses about κ · 1e-8 of relative accuracy in the covariance for a
+    correlation matrix of condition number κ; when κ > 1e6 (e.g. polynomials of order
+    >= 7) the Gauss-Newton matrix, which needs no differencing, is the better estimate and
+    is used.
     """
     from .intervals._hesse_gradient import hesse_from_gradient
-    from .intervals.hesse import HesseResult, hesse
+    from .intervals.hesse import HesseResult, from_matrix, hesse
     from .solvers.mn_gradient import optimal_steps
     hgn = np.asarray(hgn, float)
     if getattr(m._fcn, "has_grad", False) and m._grad is None:
         return hesse_from_gradient(lambda v: prob.fgh_int(v, m._fcn), u, m._errordef, hgn)
-    step0 = optimal_steps(u, fval, np.diag(hgn), m._errordef, m._precision)
-    r = hesse(prob, u, fval, m._options(None), step0=step0)
+    r = None
+    sigma = _sigma_ext(m, prob, u, hgn) if hasattr(m._fcn, "_observed") else None
+    if sigma is not None:
+        if steps is not None:
+            ratio = steps[prob.idx] / (_REL_STEP * sigma)
+            if not np.all((ratio > 1.0 / 3.0) & (ratio < 3.0)):
+                steps = None
+        if steps is None:
+            steps = prob.ext_steps(u, _REL_STEP * sigma)
+        out = None if steps is None else prob.observed_int(u, m._fcn, steps)
+        if out is not None:
+            _, g, hm = out
+            r = from_matrix(hm, g, np.diag(hm), steps[prob.idx], 0)
+    if r is None:
+        step0 = optimal_steps(u, fval, np.diag(hgn), m._errordef, m._precision)
+        r = hesse(prob, u, fval, m._options(None), step0=step0)
     if _scaled_cond(hgn) > 1e6:
         try:
             c = np.linalg.cholesky(hgn)
@@ -285,11 +354,15 @@ def run_hesse(m: "Minuit", ncall: int | None, keep_time: float | None = None) ->
     if prob.idx.size == 0:
         return _all_fixed(m, prob, "Hesse", t0)
     u = prob.to_int(m._values)
-    fval = prob(u)
     if hasattr(m._fcn, "_fisher") and m._grad is None:
-        _, _, hgn = prob.fgh_int(u, m._fcn)
-        r = _hesse_from(m, prob, u, fval, hgn)
+        # forward differences with steps of _REL_STEP current errors, which the exact
+        # Hessian can reuse when those errors are about right
+        steps = prob.ext_steps(u, _REL_STEP * np.abs(m._errors[prob.idx])) \
+            if hasattr(m._fcn, "_observed") else None
+        fval, _, hgn = prob.fgh_int(u, m._fcn, steps)
+        r = _hesse_from(m, prob, u, fval, hgn, steps)
     else:
+        fval = prob(u)
         step0 = prob.steps_int(m._values, m._errors)
         r = hesse(prob, u, fval, m._options(ncall), step0=step0, max_nfcn=ncall)
     m._nfcn += prob.nfcn

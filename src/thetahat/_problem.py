@@ -263,16 +263,64 @@ class Problem:
             raise ValueError(f"grad returned shape {g.shape}, expected ({len(x)},)")
         return g[self.idx] * self.jac_diag(u)
 
-    def fgh_int(self, u: NDArray, cost: Any) -> tuple[float, NDArray, NDArray]:
+    def ext_steps(self, u: NDArray, h: NDArray) -> NDArray | None:
+        """Full-length external difference steps: ``h`` for the free parameters, kept to
+        half the room to their limits; None if a step would be negligible (a parameter on
+        its limit) or is not finite."""
+        x = self.to_ext(u)
+        xf = x[self.idx]
+        h = np.asarray(h, float)
+        if self.limited:
+            h = np.minimum(h, 0.5 * np.minimum(xf - self.lo, self.hi - xf))
+        if not np.all(np.isfinite(h) & (h > 1e-7 * (np.abs(xf) + 1e-8))):
+            return None
+        steps = np.zeros(x.size)
+        steps[self.idx] = h
+        return steps
+
+    def observed_int(self, u: NDArray, cost: Any, steps: NDArray
+                     ) -> tuple[float, NDArray, NDArray] | None:
+        """Value, gradient and exact Hessian of a structured cost, internal coordinates.
+
+        The cost differentiates its model vector in external coordinates with the
+        full-length external ``steps`` (:meth:`ext_steps`;
+        :func:`thetahat.cost._base.observed_hessian`); the chain rule then gives
+        g_u = D g_x and H_u = D H_x D + diag(g_x x''(u)), exactly. Counted as
+        1 + 2k + k(k-1)/2 calls for k free parameters, or k + k(k-1)/2 when the cost could
+        reuse the model values of the forward-difference Jacobian of its last
+        :meth:`fgh_int` at this point with these steps. Returns None if the model is not
+        finite at a difference point.
+        """
+        from .cost._base import observed_ncall
+        x = self.to_ext(u)
+        out = cost._observed(x, steps, None if self.all_free else self.free)
+        k = self.idx.size
+        if out is None:
+            self.nfcn += 1 + observed_ncall(k)
+            return None
+        v, g, hm, reused = out
+        self.nfcn += observed_ncall(k) - (k if reused else -1)
+        g = np.asarray(g, float)[self.idx]
+        hm = np.asarray(hm, float)[np.ix_(self.idx, self.idx)]
+        if self.limited:
+            d = self.jac_diag(u)
+            hm = hm * np.outer(d, d) + np.diag(g * self.d2ext_dint2(u))
+            g = g * d
+        return float(v), g, hm
+
+    def fgh_int(self, u: NDArray, cost: Any, steps: NDArray | None = None
+                ) -> tuple[float, NDArray, NDArray]:
         """Value, gradient and Gauss-Newton matrix of a structured cost, internal coords.
 
         Counted as one call, plus one per free parameter when the cost differentiates its
-        model numerically (the forward-difference Jacobian), so that ``nfcn`` compares
-        with a minimizer that calls the cost itself.
+        model numerically (the forward-difference Jacobian, with the full-length external
+        ``steps`` if given), so that ``nfcn`` compares with a minimizer that calls the cost
+        itself.
         """
         self.nfcn += 1 if getattr(cost, "has_grad", False) else 1 + self.idx.size
         x = self.to_ext(u)
-        v, g, h = cost._fisher(x, None if self.all_free else self.free)
+        free = None if self.all_free else self.free
+        v, g, h = cost._fisher(x, free) if steps is None else cost._fisher(x, free, steps)
         g = np.asarray(g, float)
         h = np.asarray(h, float)
         if not self.all_free:

@@ -38,7 +38,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._base import MaskedCost, check_finite, describe_model, fd_jacobian
+from ._base import MaskedCost, check_finite, describe_model, fd_jacobian, observed_hessian
 from ._stats import multinomial_chi2, poisson_chi2
 
 __all__ = ["BinnedNLL", "ExtendedBinnedNLL"]
@@ -212,15 +212,17 @@ class _Binned(MaskedCost):
         return self._mu_from_integral(self._integrate(self._eval_model(call)))
 
     def _dmu(self, p: NDArray, call: tuple, mu_flat_m: NDArray,
-             free: NDArray | None = None) -> NDArray:
+             free: NDArray | None = None, steps: NDArray | None = None) -> NDArray:
         """``d mu / dp`` over the selected bins, shape (npar, nsel)."""
         if self._model_grad is not None:
             dq = np.asarray(self._model_grad(self._grid, *call), dtype=float)
             q = self._integrate(self._eval_model(call))
             dq = self._integrate(dq).reshape(p.size, -1)
             return self._dmu_from_dq(q.ravel(), dq)[:, self._sel]
-        return fd_jacobian(lambda v: self._mu(self._call_args(v)).ravel()[self._sel], p,
-                           mu_flat_m, free)
+        jac = fd_jacobian(lambda v: self._mu(self._call_args(v)).ravel()[self._sel], p,
+                          mu_flat_m, free, steps)
+        self._fd_cache.store(p, steps, mu_flat_m, jac)
+        return jac
 
     def _dmu_from_dq(self, q: NDArray, dq: NDArray) -> NDArray:
         return dq
@@ -249,19 +251,39 @@ class _Binned(MaskedCost):
         mu_m = self._mu(args).ravel()[self._sel]
         return self._grad_from(mu_m, self._dmu(p, args, mu_m))
 
-    def _fisher_impl(self, args: ArrayLike, free: NDArray | None = None
-                     ) -> tuple[float, NDArray, NDArray]:
+    def _fisher_impl(self, args: ArrayLike, free: NDArray | None = None,
+                     steps: NDArray | None = None) -> tuple[float, NDArray, NDArray]:
         """Value, gradient and FUMILI matrix ``2 sum s dmu dmu^T / mu`` (module docstring)."""
         p = np.asarray(args, dtype=float).ravel()
         call = self._call_args(p)
         mu_m = self._mu(call).ravel()[self._sel]
-        dmu = self._dmu(p, call, mu_m, free)
+        dmu = self._dmu(p, call, mu_m, free, steps)
         w = np.where(mu_m > 0, 1.0 / np.where(mu_m > 0, mu_m, 1.0), 0.0)
         if self._weighted:
             w = w * self._sm
         h = 2.0 * (dmu * w) @ dmu.T
         h = 0.5 * (h + h.T)  # exactly symmetric
         return self._chi2(mu_m), self._grad_from(mu_m, dmu), h
+
+    def _loss_derivs(self, mu_m: NDArray) -> tuple[float, NDArray, NDArray]:
+        """Value and elementwise d/dmu, d²/dmu² of the deviance (module docstring)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(self._nm == 0, 0.0, self._nm / mu_m)
+            d2 = np.where(self._nm == 0, 0.0, ratio / mu_m)
+        if self._weighted:
+            return (self._chi2(mu_m), 2.0 * self._sm * (1.0 - ratio),
+                    2.0 * self._sm * d2)
+        d1 = 2.0 * (1.0 - ratio) if self._extended else -2.0 * ratio
+        return self._chi2(mu_m), d1, 2.0 * d2
+
+    def _observed(self, args: ArrayLike, steps: NDArray, free: NDArray | None = None
+                  ) -> tuple[float, NDArray, NDArray] | None:
+        """Value, gradient and exact Hessian (``observed_hessian`` in ``_base``)."""
+        if self._model_grad is not None:
+            return None
+        return observed_hessian(lambda q: self._mu(self._call_args(q)).ravel()[self._sel],
+                                self._loss_derivs, np.asarray(args, dtype=float).ravel(),
+                                steps, free, self._fd_cache)
 
     def prediction(self, args: ArrayLike) -> NDArray:
         """Expected counts in every bin (masked bins included)."""

@@ -29,7 +29,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._base import MaskedCost, check_finite, describe_model, fd_jacobian
+from ._base import MaskedCost, check_finite, describe_model, fd_jacobian, observed_hessian
 
 __all__ = ["LeastSquares"]
 
@@ -227,7 +227,8 @@ class LeastSquares(MaskedCost):
         d1, _ = self._rho_derivs(r * r)
         return -2.0 * (jf @ (d1 * r / self._yem))
 
-    def _residual_jacobian(self, p: NDArray, free: NDArray | None) -> tuple[NDArray, NDArray]:
+    def _residual_jacobian(self, p: NDArray, free: NDArray | None,
+                           steps: NDArray | None = None) -> tuple[NDArray, NDArray]:
         """Pulls ``r`` and ``J = dr/dp`` (shape (npar, n)) at the flat parameters ``p``."""
         call = self._call_args(p)
         f = self._eval_model(self._xm, call)
@@ -235,15 +236,16 @@ class LeastSquares(MaskedCost):
             jf = self._eval_model_grad(self._xm, call, p.size)
         else:
             jf = fd_jacobian(lambda q: self._eval_model(self._xm, self._call_args(q)), p, f,
-                             free)
+                             free, steps)
+            self._fd_cache.store(p, steps, f, jf)
         r = (self._ym - f) / self._yem
         return r, -jf / self._yem
 
-    def _fisher_impl(self, args: ArrayLike, free: NDArray | None = None
-                     ) -> tuple[float, NDArray, NDArray]:
+    def _fisher_impl(self, args: ArrayLike, free: NDArray | None = None,
+                     steps: NDArray | None = None) -> tuple[float, NDArray, NDArray]:
         """Value, gradient and Gauss-Newton Hessian ``2 J^T diag(w) J`` (module docstring)."""
         p = np.asarray(args, dtype=float).ravel()
-        r, jac = self._residual_jacobian(p, free)
+        r, jac = self._residual_jacobian(p, free, steps)
         if self._rho is None:  # the linear loss: ρ' = 1, ρ'' = 0, the weights are all 1
             h = 2.0 * (jac @ jac.T)
             return float(np.sum(r * r)), 2.0 * (jac @ r), 0.5 * (h + h.T)  # sum as _value
@@ -256,6 +258,25 @@ class LeastSquares(MaskedCost):
         h = 2.0 * (jac * w) @ jac.T
         h = 0.5 * (h + h.T)  # exactly symmetric
         return value, g, h
+
+    def _loss_derivs(self, mu: NDArray) -> tuple[float, NDArray, NDArray]:
+        """Value and elementwise d/dmu, d²/dmu² of ``sum rho(((y - mu) / sigma)^2)``."""
+        r = (self._ym - mu) / self._yem
+        z = r * r
+        if self._rho is None:
+            return float(np.sum(z)), -2.0 * r / self._yem, 2.0 / self._yem**2
+        d1, d2 = self._rho_derivs(z)
+        return (float(np.sum(self._rho(z))), -2.0 * d1 * r / self._yem,
+                (2.0 * d1 + 4.0 * z * d2) / self._yem**2)
+
+    def _observed(self, args: ArrayLike, steps: NDArray, free: NDArray | None = None
+                  ) -> tuple[float, NDArray, NDArray] | None:
+        """Value, gradient and exact Hessian (``observed_hessian`` in ``_base``)."""
+        if self._model_grad is not None:
+            return None
+        return observed_hessian(lambda q: self._eval_model(self._xm, self._call_args(q)),
+                                self._loss_derivs, np.asarray(args, dtype=float).ravel(),
+                                steps, free, self._fd_cache)
 
     # --- views -----------------------------------------------------------------------------
     def prediction(self, args: ArrayLike) -> NDArray:

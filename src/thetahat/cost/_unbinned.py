@@ -31,7 +31,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._base import MaskedCost, check_finite, describe_model, fd_jacobian
+from ._base import MaskedCost, check_finite, describe_model, fd_jacobian, observed_hessian
 from ._stats import safe_log
 
 __all__ = ["UnbinnedNLL", "ExtendedUnbinnedNLL"]
@@ -84,7 +84,7 @@ class _Unbinned(MaskedCost):
         return f if self._log else safe_log(f)
 
     def _scores(self, p: NDArray, call: tuple, f: NDArray, fn: Callable | None,
-                free: NDArray | None = None) -> NDArray:
+                free: NDArray | None = None, steps: NDArray | None = None) -> NDArray:
         """``d ln f_i / dp``, shape (npar, N), from the model gradient or differences."""
         if self._model_grad is not None:
             jac = np.asarray(self._model_grad(self._dm, *call), dtype=float)
@@ -93,7 +93,8 @@ class _Unbinned(MaskedCost):
                     f"grad returned an array of shape {jac.shape}; expected ({p.size}, {f.size})"
                 )
         else:
-            jac = fd_jacobian(fn, p, f, free)
+            jac = fd_jacobian(fn, p, f, free, steps)
+            self._fd_cache.store(p, steps, f, jac)
         if self._log:
             return jac
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -154,15 +155,34 @@ class UnbinnedNLL(_Unbinned):
         f = self._density(args)
         return -2.0 * np.sum(self._scores(p, args, f, None), axis=1)
 
-    def _fisher_impl(self, args: ArrayLike, free: NDArray | None = None
-                     ) -> tuple[float, NDArray, NDArray]:
+    def _fisher_impl(self, args: ArrayLike, free: NDArray | None = None,
+                     steps: NDArray | None = None) -> tuple[float, NDArray, NDArray]:
         """Value, gradient ``-2 sum s_i`` and BHHH matrix ``2 sum s_i s_i^T``."""
         p = np.asarray(args, dtype=float).ravel()
         call = self._call_args(p)
         f = self._density(call)
-        s = self._scores(p, call, f, lambda q: self._density(self._call_args(q)), free)
+        s = self._scores(p, call, f, lambda q: self._density(self._call_args(q)), free,
+                         steps)
         value = float(-2.0 * np.sum(self._log_density(f)))
         return value, -2.0 * s.sum(axis=1), 2.0 * (s @ s.T)
+
+    def _loss_derivs(self, f: NDArray) -> tuple[float, NDArray, NDArray]:
+        """Value and elementwise d/df, d²/df² of ``-2 sum ln f``."""
+        value = float(-2.0 * np.sum(self._log_density(f)))
+        if self._log:
+            return value, np.full(f.size, -2.0), np.zeros(f.size)
+        with np.errstate(divide="ignore"):
+            inv = 1.0 / f
+        return value, -2.0 * inv, 2.0 * inv * inv
+
+    def _observed(self, args: ArrayLike, steps: NDArray, free: NDArray | None = None
+                  ) -> tuple[float, NDArray, NDArray] | None:
+        """Value, gradient and exact Hessian (``observed_hessian`` in ``_base``)."""
+        if self._model_grad is not None:
+            return None
+        return observed_hessian(lambda q: self._density(self._call_args(q)),
+                                self._loss_derivs, np.asarray(args, dtype=float).ravel(),
+                                steps, free, self._fd_cache)
 
     def _scaled_density(self, x: NDArray, args: tuple) -> NDArray:
         f = np.asarray(self._model(x, *args), dtype=float)
@@ -220,8 +240,8 @@ class ExtendedUnbinnedNLL(_Unbinned):
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(g > 0, dg / np.where(g > 0, g, 1.0), 0.0)
 
-    def _fisher_impl(self, args: ArrayLike, free: NDArray | None = None
-                     ) -> tuple[float, NDArray, NDArray]:
+    def _fisher_impl(self, args: ArrayLike, free: NDArray | None = None,
+                     steps: NDArray | None = None) -> tuple[float, NDArray, NDArray]:
         """Value, gradient ``2 (dLambda - sum t_i)`` and ``2 sum t_i t_i^T``."""
         p = np.asarray(args, dtype=float).ravel()
         call = self._call_args(p)
@@ -233,11 +253,41 @@ class ExtendedUnbinnedNLL(_Unbinned):
         else:
             both0 = np.concatenate([[lam], g])
             jac = fd_jacobian(lambda q: np.concatenate(
-                [[(e := self._eval(self._call_args(q)))[0]], e[1]]), p, both0, free)
+                [[(e := self._eval(self._call_args(q)))[0]], e[1]]), p, both0, free, steps)
+            self._fd_cache.store(p, steps, both0, jac)
             dlam = jac[:, 0]
             t = self._scores_from(jac[:, 1:], g)
         value = float(2.0 * (lam - np.sum(self._log_density(g))))
         return value, 2.0 * (dlam - t.sum(axis=1)), 2.0 * (t @ t.T)
+
+    def _loss_derivs(self, both: NDArray) -> tuple[float, NDArray, NDArray]:
+        """Value and elementwise derivatives of ``2 (Lambda - sum ln g)`` in (Lambda, g)."""
+        lam, g = both[0], both[1:]
+        value = float(2.0 * (lam - np.sum(self._log_density(g))))
+        d1 = np.empty(both.size)
+        d2 = np.zeros(both.size)
+        d1[0] = 2.0
+        if self._log:
+            d1[1:] = -2.0
+        else:
+            with np.errstate(divide="ignore"):
+                inv = 1.0 / g
+            d1[1:] = -2.0 * inv
+            d2[1:] = 2.0 * inv * inv
+        return value, d1, d2
+
+    def _observed(self, args: ArrayLike, steps: NDArray, free: NDArray | None = None
+                  ) -> tuple[float, NDArray, NDArray] | None:
+        """Value, gradient and exact Hessian (``observed_hessian`` in ``_base``)."""
+        if self._model_grad is not None:
+            return None
+
+        def both(q: NDArray) -> NDArray:
+            lam, g = self._eval(self._call_args(q))
+            return np.concatenate([[lam], g])
+
+        return observed_hessian(both, self._loss_derivs, np.asarray(args, dtype=float).ravel(),
+                                steps, free, self._fd_cache)
 
     def _scaled_density(self, x: NDArray, args: tuple) -> NDArray:
         g = np.asarray(self._model(x, *args)[1], dtype=float)

@@ -13,6 +13,21 @@ of actual to predicted decrease (Nielsen 1999): a step with ρ > 0 is taken and
 consecutive rejection. Convergence is MINUIT's: EDM = gᵀH⁻¹g / 2 below ``tol_edm``
 (Minuit passes 0.002 · tol · errordef). For a cost linear in its parameters the first
 undamped step lands on the minimum.
+
+Structured secant correction. H omits the residual (observed-information) terms R of the
+Hessian, O(1/sqrt(N)) relative, so the plain steps converge only linearly. Near the
+minimum (a step that starts at EDM below ``secant_edm``, where R varies little) each
+accepted step s with gradient change y updates an estimate S of R so that the augmented
+matrix satisfies the secant condition (H(x + s) + S) s = y, by the symmetric rank-two
+update of J. E. Dennis, D. M. Gay and R. E. Welsch, "An adaptive nonlinear least-squares
+algorithm", ACM TOMS 7 (1981) 348, with their sizing factor:
+
+    y# = y - H(x + s) s,   S ← τ S,  τ = min(1, |sᵀy#| / |sᵀSs|),
+    S ← S + (v yᵀ + y vᵀ) / (yᵀs) - (vᵀs) y yᵀ / (yᵀs)²,   v = y# - S s.
+
+Steps and EDM then use H + S while it is positive definite (else H). The dominant error
+direction of the linear convergence is the one the last step moved along, so the update
+removes most of it: a step or two fewer at no extra cost function calls.
 """
 
 from __future__ import annotations
@@ -33,6 +48,7 @@ class FisherOptions:
     tol_edm: float = 2e-4
     max_nfev: int | None = None
     lambda0: float = 1e-6
+    secant_edm: float = 3.0
 
 
 @dataclass
@@ -57,9 +73,29 @@ def _edm(g: NDArray, h: NDArray) -> float:
     return e
 
 
+def _secant_update(s_mat: NDArray, p: NDArray, y: NDArray, h_new: NDArray) -> NDArray:
+    """Dennis-Gay-Welsch update of the residual-term estimate (module docstring)."""
+    ys = float(y @ p)
+    if not ys > 0:
+        return s_mat
+    ysh = y - h_new @ p
+    sss = float(p @ s_mat @ p)
+    if sss != 0.0:
+        s_mat = s_mat * min(1.0, abs(float(p @ ysh)) / abs(sss))
+    v = ysh - s_mat @ p
+    return s_mat + (np.outer(v, y) + np.outer(y, v)) / ys - (float(v @ p) / ys**2) * np.outer(y, y)
+
+
 def minimize_fisher(fgh: Callable[[NDArray], tuple[float, NDArray, NDArray]], x0: NDArray,
-                    options: FisherOptions) -> FisherResult:
-    """Minimize with damped Gauss-Newton steps (module docstring)."""
+                    options: FisherOptions,
+                    move: Callable[[NDArray, NDArray], NDArray] | None = None
+                    ) -> FisherResult:
+    """Minimize with damped Gauss-Newton steps (module docstring).
+
+    ``move(x, p)``, optional, returns the point a step p from x leads to (default x + p);
+    Minuit passes one that takes the step in external coordinates when parameters have
+    limits.
+    """
     x = np.array(x0, dtype=float)
     n = x.size
     limit = options.max_nfev or (200 + 100 * n + 5 * n * n)
@@ -70,6 +106,8 @@ def minimize_fisher(fgh: Callable[[NDArray], tuple[float, NDArray, NDArray]], x0
                             "cost not finite at the start")
     lam, nu = options.lambda0, 2.0
     niter = 0
+    s_mat = np.zeros((n, n))  # secant estimate of the residual terms
+    hs = h  # the matrix the steps use: h + s_mat, or h
     edm = _edm(g, h)
     while edm >= options.tol_edm:
         if nfev >= limit:
@@ -78,7 +116,10 @@ def minimize_fisher(fgh: Callable[[NDArray], tuple[float, NDArray, NDArray]], x0
         niter += 1
         d = np.diag(h).copy()
         d = np.where(d > 0, d, max(float(d.max()), 1.0) * 1e-12 if d.size else 1.0)
-        p = spd_solve(h + lam * np.diag(d), -g)  # H ⪰ 0, λ D ≻ 0: positive definite
+        p = spd_solve(hs + lam * np.diag(d), -g)  # H ⪰ 0, λ D ≻ 0: positive definite
+        if p is None and hs is not h:
+            hs = h
+            p = spd_solve(hs + lam * np.diag(d), -g)
         if p is None:  # numerically not: more damping
             lam = max(lam * nu, 1e-8)
             nu *= 2.0
@@ -86,17 +127,23 @@ def minimize_fisher(fgh: Callable[[NDArray], tuple[float, NDArray, NDArray]], x0
                 return FisherResult(x, f, g, h, edm, nfev, niter, False, False,
                                     "the damped Gauss-Newton matrix is not positive definite")
             continue
-        pred = -float(g @ p) - 0.5 * float(p @ h @ p)
-        xn = x + p
+        pred = -float(g @ p) - 0.5 * float(p @ hs @ p)
+        xn = x + p if move is None else move(x, p)
         fn, gn, hn = fgh(xn)
         nfev += 1
         rho = (f - fn) / pred if (np.isfinite(fn) and pred > 0) else -1.0
         if rho > 0:
-            x, f, g, h = xn, fn, np.asarray(gn, float), np.asarray(hn, float)
+            gn, hn = np.asarray(gn, float), np.asarray(hn, float)
+            if edm < options.secant_edm:
+                s_mat = _secant_update(s_mat, xn - x, gn - g, hn)
+            x, f, g, h = xn, fn, gn, hn
+            hs = h + s_mat if s_mat.any() else h
+            if hs is not h and spd_solve(hs, g) is None:
+                hs = h
             lam *= max(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3)
             lam = max(lam, 1e-15)
             nu = 2.0
-            edm = _edm(g, h)
+            edm = _edm(g, hs)
         else:
             if pred <= 0 and np.isfinite(fn) and abs(fn - f) <= 1e-15 * max(abs(f), 1.0):
                 break  # no decrease is possible at double precision
