@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from ._problem import Problem, int_from_ext
+from ._problem import Problem
 from .solvers._lapack import spd_inverse
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -86,17 +86,26 @@ def _fisher_engine(m: "Minuit", prob: Problem, u0: np.ndarray, ncall: int | None
     last: dict = {"sigma": None, "u": None, "steps": None}
 
     def fgh(u: np.ndarray) -> tuple:
+        if not share:
+            out = prob.fgh_int(u, m._fcn)
+            if not first:
+                first.append(out[2])
+            return out
+        if prob.limited:
+            x, d = prob.to_ext(u), prob.jac_diag(u)
+        else:
+            x, d = None, None
         steps = None
-        if share and last["sigma"] is not None:
-            steps = prob.ext_steps(u, _REL_STEP * last["sigma"])
-        out = prob.fgh_int(u, m._fcn, steps)
+        if last["sigma"] is not None:
+            steps = prob.ext_steps(u, _REL_STEP * last["sigma"], x)
+        out = prob.fgh_int(u, m._fcn, steps, x, d)
         if not first:
             first.append(out[2])
-        if share:
-            sigma = _sigma_ext(m, prob, u, out[2])
-            if sigma is not None:
-                last["sigma"] = sigma
-            last["u"], last["steps"] = u, steps
+        hd = out[2].diagonal()
+        if (hd > 0).all():  # as _sigma_ext
+            sigma = np.sqrt((2.0 * m._errordef) / hd)
+            last["sigma"] = sigma if d is None else sigma * np.abs(d)
+        last["u"], last["steps"] = u, steps
         return out
 
     move = None
@@ -106,8 +115,8 @@ def _fisher_engine(m: "Minuit", prob: Problem, u0: np.ndarray, ncall: int | None
             (x + D p, D = dx/du), when that stays strictly inside the limits."""
             x = prob.to_ext(u)[prob.idx]
             xn = x + prob.jac_diag(u) * p
-            if np.all((xn > prob.lo) & (xn < prob.hi)):
-                return int_from_ext(xn, prob.lo, prob.hi)
+            if ((xn > prob.lo) & (xn < prob.hi)).all():
+                return prob.int_from_free_ext(xn)
             return u + p
 
     r = minimize_fisher(fgh, u0, opts, move)
@@ -126,11 +135,13 @@ def _fisher_engine(m: "Minuit", prob: Problem, u0: np.ndarray, ncall: int | None
 
 def _sigma_ext(m: "Minuit", prob: Problem, u: np.ndarray, hgn: np.ndarray
                ) -> np.ndarray | None:
-    """External standard deviations of the free parameters from a Gauss-Newton matrix."""
-    hinv = spd_inverse(np.asarray(hgn, float))
-    if hinv is None:
+    """Scale of each free parameter for difference steps: its conditional standard
+    deviation sqrt(2 · errordef / H_ii) (the curvature along its own axis, which is what a
+    difference along that axis sees), mapped to external coordinates."""
+    d = np.diag(hgn)
+    if not (d > 0).all():
         return None
-    return np.sqrt(2.0 * m._errordef * np.diag(hinv)) * np.abs(prob.jac_diag(u))
+    return np.sqrt(2.0 * m._errordef / d) * np.abs(prob.jac_diag(u))
 
 
 def _linear_least_squares(m: "Minuit", prob: Problem, u0: np.ndarray, u1: np.ndarray,
@@ -146,12 +157,11 @@ def _linear_least_squares(m: "Minuit", prob: Problem, u0: np.ndarray, u1: np.nda
     if not isinstance(m._fcn, LeastSquares) or prob.limited or \
             not (isinstance(m._fcn.loss, str) and m._fcn.loss == "linear"):
         return False
-    d = np.abs(np.asarray(u1) - np.asarray(u0)) / np.sqrt(2.0 * m._errordef *
-                                                           np.maximum(np.diag(hinv), 1e-300))
-    if not np.any(d > 1.0):
+    du = np.asarray(u1) - np.asarray(u0)
+    if not (du * du > 2.0 * m._errordef * hinv.diagonal()).any():
         return False
-    scale = np.sqrt(np.outer(np.diag(h1), np.diag(h1)))
-    return bool(np.all(np.abs(h1 - h0) <= 1e-7 * scale))
+    dh = np.sqrt(h1.diagonal())
+    return bool((np.abs(h1 - h0) <= 1e-7 * (dh[:, None] * dh)).all())
 
 
 class Solved(NamedTuple):

@@ -138,6 +138,8 @@ class Problem:
         else:
             self._both = self._low = self._upp = np.empty(0, dtype=np.intp)
         self._half = 0.5 * (self.hi[self._both] - self.lo[self._both])
+        self._sub = (self.idx[:, None], self.idx)  # the free block of a full matrix
+        self._diag = np.diag_indices(self.idx.size)
         self.nfcn = 0
         self.ngrad = 0
 
@@ -175,8 +177,12 @@ class Problem:
         if not self.limited:
             return u
         u = np.array(u, dtype=float)
-        step = self.steps_int(full_values, errors)
         d = self.jac_diag(u)
+        scale = np.ones(u.size)
+        scale[self._both] = self._half
+        if not (np.abs(d) < 1e-8 * scale).any():
+            return u  # no parameter sits on a stationary point
+        step = self.steps_int(full_values, errors)
         scale = np.where(np.isfinite(self.lo) & np.isfinite(self.hi),
                          0.5 * (self.hi - self.lo), 1.0)
         stuck = (np.isfinite(self.lo) | np.isfinite(self.hi)) & (np.abs(d) < 1e-8 * scale)
@@ -188,13 +194,29 @@ class Problem:
     def d2ext_dint2(self, u: NDArray) -> NDArray:
         """Diagonal second derivative d²x/du² of the limit transforms."""
         u = np.asarray(u, float)
-        both = np.isfinite(self.lo) & np.isfinite(self.hi)
-        low = np.isfinite(self.lo) & ~both
-        upp = np.isfinite(self.hi) & ~both
-        c = (u * u + 1.0) ** -1.5
-        span = np.where(both, self.hi - self.lo, 0.0)
-        return np.where(both, -0.5 * span * np.sin(u),
-                        np.where(low, c, np.where(upp, -c, 0.0)))
+        d = np.zeros(u.size)
+        b, lo_, up_ = self._both, self._low, self._upp
+        if b.size:
+            d[b] = -self._half * np.sin(u[b])
+        if lo_.size:
+            d[lo_] = (u[lo_] ** 2 + 1.0) ** -1.5
+        if up_.size:
+            d[up_] = -((u[up_] ** 2 + 1.0) ** -1.5)
+        return d
+
+    def int_from_free_ext(self, xf: NDArray) -> NDArray:
+        """Internal values of the free parameters from their external values ``xf``
+        (inside the limits): :func:`int_from_ext` on the precomputed positions."""
+        u = np.array(xf, dtype=float)
+        b, lo_, up_ = self._both, self._low, self._upp
+        if b.size:
+            t = (xf[b] - self.lo[b]) / self._half - 1.0
+            u[b] = np.arcsin(np.clip(t, -1.0, 1.0))
+        if lo_.size:
+            u[lo_] = np.sqrt(np.maximum((xf[lo_] - self.lo[lo_] + 1.0) ** 2 - 1.0, 0.0))
+        if up_.size:
+            u[up_] = np.sqrt(np.maximum((self.hi[up_] - xf[up_] + 1.0) ** 2 - 1.0, 0.0))
+        return u
 
     def jac_diag(self, u: NDArray) -> NDArray:
         u = np.asarray(u, float)
@@ -263,18 +285,23 @@ class Problem:
             raise ValueError(f"grad returned shape {g.shape}, expected ({len(x)},)")
         return g[self.idx] * self.jac_diag(u)
 
-    def ext_steps(self, u: NDArray, h: NDArray) -> NDArray | None:
+    def ext_steps(self, u: NDArray, h: NDArray, x: NDArray | None = None
+                  ) -> NDArray | None:
         """Full-length external difference steps: ``h`` for the free parameters, kept to
         half the room to their limits; None if a step would be negligible (a parameter on
-        its limit) or is not finite."""
-        x = self.to_ext(u)
-        xf = x[self.idx]
+        its limit) or is not finite. ``x = to_ext(u)`` may be passed if already known."""
         h = np.asarray(h, float)
+        if self.all_free and not self.limited:
+            xf = u
+        else:
+            xf = (self.to_ext(u) if x is None else x)[self.idx]
         if self.limited:
             h = np.minimum(h, 0.5 * np.minimum(xf - self.lo, self.hi - xf))
-        if not np.all(np.isfinite(h) & (h > 1e-7 * (np.abs(xf) + 1e-8))):
+        if not (h > 1e-7 * (np.abs(xf) + 1e-8)).all() or not np.isfinite(h).all():
             return None
-        steps = np.zeros(x.size)
+        if self.all_free:
+            return h
+        steps = np.zeros(self.full.size)
         steps[self.idx] = h
         return steps
 
@@ -301,39 +328,42 @@ class Problem:
         v, g, hm, reused = out
         self.nfcn += observed_ncall(k) - (k if reused else -1)
         g = np.asarray(g, float)[self.idx]
-        hm = np.asarray(hm, float)[np.ix_(self.idx, self.idx)]
+        hm = np.asarray(hm, float)[self._sub]
         if self.limited:
             d = self.jac_diag(u)
-            hm = hm * np.outer(d, d) + np.diag(g * self.d2ext_dint2(u))
+            hm = hm * (d[:, None] * d)
+            hm[self._diag] += g * self.d2ext_dint2(u)
             g = g * d
         return float(v), g, hm
 
-    def fgh_int(self, u: NDArray, cost: Any, steps: NDArray | None = None
+    def fgh_int(self, u: NDArray, cost: Any, steps: NDArray | None = None,
+                x: NDArray | None = None, d: NDArray | None = None
                 ) -> tuple[float, NDArray, NDArray]:
         """Value, gradient and Gauss-Newton matrix of a structured cost, internal coords.
 
         Counted as one call, plus one per free parameter when the cost differentiates its
         model numerically (the forward-difference Jacobian, with the full-length external
         ``steps`` if given), so that ``nfcn`` compares with a minimizer that calls the cost
-        itself.
+        itself. ``x = to_ext(u)`` and ``d = jac_diag(u)`` may be passed if already known.
         """
         self.nfcn += 1 if getattr(cost, "has_grad", False) else 1 + self.idx.size
-        x = self.to_ext(u)
+        x = self.to_ext(u) if x is None else x
         free = None if self.all_free else self.free
         v, g, h = cost._fisher(x, free) if steps is None else cost._fisher(x, free, steps)
         g = np.asarray(g, float)
         h = np.asarray(h, float)
         if not self.all_free:
             g = g[self.idx]
-            h = h[np.ix_(self.idx, self.idx)]
+            h = h[self._sub]
         if self.limited:
             # chain rule: g_u = D g_x, H_u = D H_x D + diag(g_x x''(u)); the last term is
             # kept where positive (it is the curvature that holds a parameter pinned at
             # its limit, where D -> 0) so that H_u stays positive semi-definite
-            d = self.jac_diag(u)
-            curv = np.maximum(g * self.d2ext_dint2(u), 0.0)
+            d = self.jac_diag(u) if d is None else d
+            curv = g * self.d2ext_dint2(u)
             g = g * d
-            h = h * np.outer(d, d) + np.diag(curv)
+            h = h * (d[:, None] * d)
+            h[self._diag] += np.maximum(curv, 0.0)
         if self.throw_nan and not np.isfinite(v):
             raise RuntimeError(f"cost returned {v} (throw_nan=True)")
         return float(v), g, h

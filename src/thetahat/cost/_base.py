@@ -34,6 +34,7 @@ with 2 k + k (k - 1) / 2 model calls for k free parameters.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from typing import Any, Callable, Iterable, Sequence
 
@@ -98,17 +99,21 @@ def fd_jacobian(fn: Callable[[NDArray], NDArray], p: NDArray, f0: NDArray,
     """
     p = np.asarray(p, dtype=float)
     jac = np.zeros((p.size,) + np.shape(f0))
+    q = p.copy()
     for j in range(p.size):
         if free is not None and not free[j]:
             continue
+        pj = float(p[j])
         if steps is None:
-            h = _SQRT_EPS * (abs(p[j]) if p[j] != 0 else 1.0)
+            h = _SQRT_EPS * (abs(pj) if pj != 0 else 1.0)
         else:
             h = float(steps[j])
-        q = p.copy()
-        q[j] = p[j] + h
-        h = q[j] - p[j]
-        jac[j] = (np.asarray(fn(q), dtype=float) - f0) / h
+        q[j] = pj + h
+        h = float(q[j]) - pj
+        jac[j] = fn(q)
+        q[j] = pj
+        jac[j] -= f0
+        jac[j] /= h
     return jac
 
 
@@ -136,6 +141,13 @@ class FDCache:
                                   and np.array_equal(self.steps, steps)):
             return None
         return self.mu0, self.jac
+
+
+@functools.lru_cache(maxsize=64)
+def _pairs(k: int) -> tuple[NDArray, NDArray, list]:
+    """Row and column indices of the pairs a < b of k parameters (and as Python ints)."""
+    ia, ib = np.triu_indices(k, 1)
+    return ia, ib, list(zip(ia.tolist(), ib.tolist()))
 
 
 def observed_ncall(k: int) -> int:
@@ -167,39 +179,41 @@ def observed_hessian(mu_fn: Callable[[NDArray], NDArray],
         return None
     k = idx.size
     plus = np.empty((k,) + mu0.shape)
-    jac = np.empty((k,) + mu0.shape)
-    hdiag = np.empty(k)
+    minus = np.empty((k,) + mu0.shape)
     h = np.empty(k)
     q = p.copy()
-    for a, j in enumerate(idx):
-        q[j] = p[j] + steps[j]
-        hj = q[j] - p[j]
-        fp = np.asarray(mu_fn(q), dtype=float) if hit is None else mu0 + hj * hit[1][j]
-        q[j] = p[j] - hj
-        fm = np.asarray(mu_fn(q), dtype=float)
-        q[j] = p[j]
-        if not (np.all(np.isfinite(fp)) and np.all(np.isfinite(fm))):
-            return None
-        plus[a], h[a] = fp, hj
-        jac[a] = (fp - fm) / (2.0 * hj)
-        hdiag[a] = float(d1 @ (fp - 2.0 * mu0 + fm)) / (hj * hj)
+    pl, il, sl = p.tolist(), idx.tolist(), np.asarray(steps, dtype=float).tolist()
+    for a, j in enumerate(il):
+        q[j] = pl[j] + sl[j]
+        h[a] = hj = float(q[j]) - pl[j]
+        plus[a] = mu_fn(q) if hit is None else mu0 + hj * hit[1][j]
+        q[j] = pl[j] - hj
+        minus[a] = mu_fn(q)
+        q[j] = pl[j]
+    npair = k * (k - 1) // 2
+    cross = np.empty((npair,) + mu0.shape)
+    ia, ib, pairs = _pairs(k)
+    hl = h.tolist()
+    for t, (a, b) in enumerate(pairs):
+        ja, jb = il[a], il[b]
+        q[ja] = pl[ja] + hl[a]
+        q[jb] = pl[jb] + hl[b]
+        cross[t] = mu_fn(q)
+        q[ja], q[jb] = pl[ja], pl[jb]
+    if not (np.isfinite(plus).all() and np.isfinite(minus).all()
+            and np.isfinite(cross).all()):
+        return None
+    jac = (plus - minus) / (2.0 * h[:, None])
     hk = (jac * d2) @ jac.T
-    hk[np.diag_indices(k)] += hdiag
-    for a in range(k):
-        for b in range(a + 1, k):
-            q[idx[a]] = p[idx[a]] + h[a]
-            q[idx[b]] = p[idx[b]] + h[b]
-            fab = np.asarray(mu_fn(q), dtype=float)
-            q[idx[a]], q[idx[b]] = p[idx[a]], p[idx[b]]
-            if not np.all(np.isfinite(fab)):
-                return None
-            cross = float(d1 @ (fab - plus[a] - plus[b] + mu0)) / (h[a] * h[b])
-            hk[a, b] += cross
-            hk[b, a] = hk[a, b]
+    hk.flat[::k + 1] += ((plus + minus - 2.0 * mu0) @ d1) / (h * h)
+    if npair:
+        r = ((cross - plus[ia] - plus[ib] + mu0) @ d1) / (h[ia] * h[ib])
+        hk[ia, ib] += r
+        hk[ib, ia] += r
     g = np.zeros(npar)
     g[idx] = jac @ d1
     hess = np.zeros((npar, npar))
-    hess[np.ix_(idx, idx)] = 0.5 * (hk + hk.T)
+    hess[idx[:, None], idx] = hk
     return float(value), g, hess, hit is not None
 
 
@@ -271,9 +285,9 @@ class Cost:
         the whole vector as its single argument.
         """
         args = np.asarray(args, dtype=float).ravel()
-        if len(self._parameters) == 1 and args.size != 1:
+        if args.size != 1 and len(self._parameters) == 1:
             return (args,)
-        return tuple(args)
+        return tuple(args.tolist())  # Python floats, as iminuit passes them
 
     def __add__(self, other: Any) -> "CostSum":
         return CostSum(self, other)

@@ -107,19 +107,26 @@ def minimize_fisher(fgh: Callable[[NDArray], tuple[float, NDArray, NDArray]], x0
     lam, nu = options.lambda0, 2.0
     niter = 0
     s_mat = np.zeros((n, n))  # secant estimate of the residual terms
+    secant = False  # whether s_mat has been updated
     hs = h  # the matrix the steps use: h + s_mat, or h
+    diag = np.diag_indices(n)
     edm = _edm(g, h)
     while edm >= options.tol_edm:
         if nfev >= limit:
             return FisherResult(x, f, g, h, edm, nfev, niter, False, True,
                                 "call limit reached")
         niter += 1
-        d = np.diag(h).copy()
-        d = np.where(d > 0, d, max(float(d.max()), 1.0) * 1e-12 if d.size else 1.0)
-        p = spd_solve(hs + lam * np.diag(d), -g)  # H ⪰ 0, λ D ≻ 0: positive definite
+        d = h.diagonal().copy()
+        if not (d > 0).all():
+            d[d <= 0] = max(float(d.max()), 1.0) * 1e-12
+        a = hs.copy()
+        a[diag] += lam * d
+        p = spd_solve(a, -g)  # H ⪰ 0, λ D ≻ 0: positive definite
         if p is None and hs is not h:
             hs = h
-            p = spd_solve(hs + lam * np.diag(d), -g)
+            a = hs.copy()
+            a[diag] += lam * d
+            p = spd_solve(a, -g)
         if p is None:  # numerically not: more damping
             lam = max(lam * nu, 1e-8)
             nu *= 2.0
@@ -136,14 +143,19 @@ def minimize_fisher(fgh: Callable[[NDArray], tuple[float, NDArray, NDArray]], x0
             gn, hn = np.asarray(gn, float), np.asarray(hn, float)
             if edm < options.secant_edm:
                 s_mat = _secant_update(s_mat, xn - x, gn - g, hn)
+                secant = True
             x, f, g, h = xn, fn, gn, hn
-            hs = h + s_mat if s_mat.any() else h
-            if hs is not h and spd_solve(hs, g) is None:
-                hs = h
             lam *= max(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3)
             lam = max(lam, 1e-15)
             nu = 2.0
-            edm = _edm(g, hs)
+            hs = h
+            if secant:
+                v = spd_solve(h + s_mat, g)
+                if v is not None and float(g @ v) >= 0:
+                    hs = h + s_mat
+                    edm = 0.5 * float(g @ v)
+                    continue
+            edm = _edm(g, h)
         else:
             if pred <= 0 and np.isfinite(fn) and abs(fn - f) <= 1e-15 * max(abs(f), 1.0):
                 break  # no decrease is possible at double precision
