@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from ._problem import Problem
-from .solvers._lapack import spd_inverse
+from .solvers._lapack import spd_cond, spd_inverse
 
 if TYPE_CHECKING:  # pragma: no cover
     from .minuit import Minuit
@@ -227,10 +227,11 @@ def solve(m: "Minuit", prob: Problem, u0: np.ndarray, ncall: int | None,
 
 
 def _scaled_cond(h: np.ndarray) -> float:
-    d = np.sqrt(np.abs(np.diag(h)))
-    d = np.where(d > 0, d, 1.0)
-    w = np.linalg.eigvalsh(h / np.outer(d, d))
-    return float(w[-1] / w[0]) if w[0] > 0 else np.inf
+    """Condition number of h scaled to a unit diagonal (the correlation matrix's, up to
+    the factor n between the 1- and 2-norm estimates); inf if not positive definite."""
+    d = np.sqrt(np.abs(h.diagonal()))
+    d[d == 0] = 1.0
+    return spd_cond(h / (d[:, None] * d))
 
 
 def _hesse_from(m: "Minuit", prob: Problem, u: np.ndarray, fval: float, hgn: np.ndarray,

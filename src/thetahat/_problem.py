@@ -246,10 +246,12 @@ class Problem:
             c_int = cov_int
         else:
             d = self.jac_diag(u)
-            c_int = cov_int * np.outer(d, d)
+            c_int = cov_int * (d[:, None] * d)
+            if self.all_free:
+                return c_int
         n = len(self.full)
         c = np.zeros((n, n))
-        c[np.ix_(self.idx, self.idx)] = c_int
+        c[self._sub] = c_int
         return c
 
     # evaluation --------------------------------------------------------------------------

@@ -539,15 +539,12 @@ class Minuit:
 
     def _at_limit(self) -> bool:
         """A free limited parameter within a tiny distance of a limit (MINUIT's flag)."""
-        fl, fh = np.isfinite(self._lower), np.isfinite(self._upper)
-        if not (fl | fh).any():
-            return False
-        free = ~self._fixed
-        lo, hi, v = self._lower[free], self._upper[free], self._values[free]
-        span = np.where(np.isfinite(lo) & np.isfinite(hi), hi - lo, 1.0)
-        tol = 1e-4 * span
-        return bool(np.any((np.isfinite(lo) & (v - lo <= tol)) |
-                           (np.isfinite(hi) & (hi - v <= tol))))
+        lo, hi, v = self._lower, self._upper, self._values
+        span = hi - lo  # inf unless both limits are finite
+        tol = np.where(span < np.inf, 1e-4 * span, 1e-4)
+        # comparisons with an infinite limit are False, so absent limits never count
+        near = (v - lo <= tol) | (hi - v <= tol)
+        return bool((near & ~self._fixed).any())
 
     def _set_covariance(self, cov: np.ndarray | None) -> None:
         if cov is None:

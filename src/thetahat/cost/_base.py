@@ -99,21 +99,25 @@ def fd_jacobian(fn: Callable[[NDArray], NDArray], p: NDArray, f0: NDArray,
     """
     p = np.asarray(p, dtype=float)
     jac = np.zeros((p.size,) + np.shape(f0))
+    hs = np.ones(p.size)
     q = p.copy()
-    for j in range(p.size):
+    pl = p.tolist()
+    sl = None if steps is None else np.asarray(steps, dtype=float).tolist()
+    done = []
+    for j, pj in enumerate(pl):
         if free is not None and not free[j]:
             continue
-        pj = float(p[j])
-        if steps is None:
-            h = _SQRT_EPS * (abs(pj) if pj != 0 else 1.0)
-        else:
-            h = float(steps[j])
+        h = (_SQRT_EPS * (abs(pj) if pj != 0 else 1.0)) if sl is None else sl[j]
         q[j] = pj + h
-        h = float(q[j]) - pj
+        hs[j] = float(q[j]) - pj
         jac[j] = fn(q)
         q[j] = pj
-        jac[j] -= f0
-        jac[j] /= h
+        done.append(j)
+    if len(done) == p.size:
+        jac -= f0
+        jac /= hs.reshape((-1,) + (1,) * np.ndim(f0))
+    elif done:
+        jac[done] = (jac[done] - f0) / hs[done].reshape((-1,) + (1,) * np.ndim(f0))
     return jac
 
 

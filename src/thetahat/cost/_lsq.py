@@ -119,9 +119,10 @@ class LeastSquares(MaskedCost):
             raise ValueError(f"yerror has shape {ye.shape} but y has {n} points")
         check_finite("x", x)
         check_finite("y", y)
-        for i, e in enumerate(ye):
-            if not (np.isfinite(e) and e > 0):
-                raise ValueError(f"yerror[{i}] = {e} must be > 0 and finite")
+        bad = ~(np.isfinite(ye) & (ye > 0))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"yerror[{i}] = {ye[i]} must be > 0 and finite")
         if not callable(model):
             raise TypeError("model must be callable")
         self._x, self._y, self._ye = x, y, ye
@@ -247,8 +248,9 @@ class LeastSquares(MaskedCost):
         p = np.asarray(args, dtype=float).ravel()
         r, jac = self._residual_jacobian(p, free, steps)
         if self._rho is None:  # the linear loss: ρ' = 1, ρ'' = 0, the weights are all 1
-            h = 2.0 * (jac @ jac.T)
-            return float(np.sum(r * r)), 2.0 * (jac @ r), 0.5 * (h + h.T)  # sum as _value
+            h = jac @ jac.T
+            h += h.T  # 2 JᵀJ, exactly symmetric
+            return float(np.sum(r * r)), 2.0 * (jac @ r), h  # the sum as _value
         z = r * r
         d1, d2 = self._rho_derivs(z)
         value = float(np.sum(z if self._rho is None else self._rho(z)))

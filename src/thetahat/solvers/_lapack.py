@@ -9,7 +9,10 @@ value, so that callers choose their own fallback:
   numerically positive definite (a pivot ≤ 0 or NaN);
 - ``spd_inverse(a)``: a⁻¹ from its Cholesky factor, symmetrised, or None likewise;
 - ``thin_svd(a)``: a = U diag(s) Vᵀ with s decreasing (``gesdd``), falling back to
-  numpy.linalg.svd (which raises) on non-finite input.
+  numpy.linalg.svd (which raises) on non-finite input;
+- ``spd_cond(a)``: the 1-norm condition number of a symmetric positive-definite ``a``,
+  estimated from its Cholesky factor (``pocon``, Hager-Higham; within a factor n of the
+  2-norm one), or inf when ``a`` is not positive definite.
 """
 
 from __future__ import annotations
@@ -20,12 +23,13 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.linalg import lapack
 
-__all__ = ["spd_solve", "spd_inverse", "thin_svd"]
+__all__ = ["spd_solve", "spd_inverse", "thin_svd", "spd_cond"]
 
 _posv = lapack.dposv
 _potrf = lapack.dpotrf
 _potrs = lapack.dpotrs
 _gesdd = lapack.dgesdd
+_pocon = lapack.dpocon
 
 
 def spd_solve(a: NDArray, b: NDArray) -> NDArray | None:
@@ -54,3 +58,13 @@ def thin_svd(a: NDArray) -> tuple[NDArray, NDArray, NDArray]:
         if info == 0 and math.isfinite(sum(s.tolist())):
             return u, s, vt
     return np.linalg.svd(a, full_matrices=False)
+
+
+def spd_cond(a: NDArray) -> float:
+    """Estimated 1-norm condition number of a symmetric positive-definite ``a`` (inf if
+    its Cholesky factor fails)."""
+    c, info = _potrf(a, lower=1)
+    if info != 0 or not math.isfinite(c[-1, -1]):
+        return math.inf
+    rcond, info = _pocon(c, float(np.abs(a).sum(axis=0).max()), uplo="L")
+    return 1.0 / rcond if info == 0 and rcond > 0 else math.inf

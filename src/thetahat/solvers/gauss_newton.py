@@ -79,11 +79,14 @@ def _secant_update(s_mat: NDArray, p: NDArray, y: NDArray, h_new: NDArray) -> ND
     if not ys > 0:
         return s_mat
     ysh = y - h_new @ p
-    sss = float(p @ s_mat @ p)
+    sp = s_mat @ p
+    sss = float(p @ sp)
     if sss != 0.0:
-        s_mat = s_mat * min(1.0, abs(float(p @ ysh)) / abs(sss))
-    v = ysh - s_mat @ p
-    return s_mat + (np.outer(v, y) + np.outer(y, v)) / ys - (float(v @ p) / ys**2) * np.outer(y, y)
+        tau = min(1.0, abs(float(p @ ysh)) / abs(sss))
+        s_mat, sp = s_mat * tau, sp * tau
+    v = ysh - sp
+    vy = v[:, None] * (y / ys)
+    return s_mat + vy + vy.T - (float(v @ p) / ys**2) * (y[:, None] * y)
 
 
 def minimize_fisher(fgh: Callable[[NDArray], tuple[float, NDArray, NDArray]], x0: NDArray,
