@@ -98,26 +98,22 @@ def fd_jacobian(fn: Callable[[NDArray], NDArray], p: NDArray, f0: NDArray,
     ``free[j] == False`` are not computed (left zero).
     """
     p = np.asarray(p, dtype=float)
-    jac = np.zeros((p.size,) + np.shape(f0))
+    jac = np.empty((p.size,) + np.shape(f0))
     hs = np.ones(p.size)
     q = p.copy()
     pl = p.tolist()
     sl = None if steps is None else np.asarray(steps, dtype=float).tolist()
-    done = []
     for j, pj in enumerate(pl):
         if free is not None and not free[j]:
+            jac[j] = f0  # a zero row after the differencing below
             continue
         h = (_SQRT_EPS * (abs(pj) if pj != 0 else 1.0)) if sl is None else sl[j]
         q[j] = pj + h
         hs[j] = float(q[j]) - pj
         jac[j] = fn(q)
         q[j] = pj
-        done.append(j)
-    if len(done) == p.size:
-        jac -= f0
-        jac /= hs.reshape((-1,) + (1,) * np.ndim(f0))
-    elif done:
-        jac[done] = (jac[done] - f0) / hs[done].reshape((-1,) + (1,) * np.ndim(f0))
+    jac -= f0
+    jac /= hs.reshape((-1,) + (1,) * np.ndim(f0))
     return jac
 
 

@@ -204,6 +204,15 @@ class LeastSquares(MaskedCost):
             )
         return f
 
+    def _model_at(self, q: NDArray) -> NDArray:
+        """Model values at the selected points for the flat parameter vector ``q``
+        (``_eval_model(self._xm, self._call_args(q))`` in one step, for differences)."""
+        if q.size == 1 or len(self._parameters) > 1:
+            f = np.asarray(self._model(self._xm, *q.tolist()), dtype=float)
+            if f.shape == self._ym.shape:
+                return f
+        return self._eval_model(self._xm, self._call_args(q))
+
     def _eval_model_grad(self, x: NDArray, args: tuple, npar: int) -> NDArray:
         jac = np.asarray(self._model_grad(x, *args), dtype=float)
         n = x.shape[-1]
@@ -236,8 +245,7 @@ class LeastSquares(MaskedCost):
         if self._model_grad is not None:
             jf = self._eval_model_grad(self._xm, call, p.size)
         else:
-            jf = fd_jacobian(lambda q: self._eval_model(self._xm, self._call_args(q)), p, f,
-                             free, steps)
+            jf = fd_jacobian(self._model_at, p, f, free, steps)
             self._fd_cache.store(p, steps, f, jf)
         r = (self._ym - f) / self._yem
         return r, -jf / self._yem
@@ -276,9 +284,9 @@ class LeastSquares(MaskedCost):
         """Value, gradient and exact Hessian (``observed_hessian`` in ``_base``)."""
         if self._model_grad is not None:
             return None
-        return observed_hessian(lambda q: self._eval_model(self._xm, self._call_args(q)),
-                                self._loss_derivs, np.asarray(args, dtype=float).ravel(),
-                                steps, free, self._fd_cache)
+        return observed_hessian(self._model_at, self._loss_derivs,
+                                np.asarray(args, dtype=float).ravel(), steps, free,
+                                self._fd_cache)
 
     # --- views -----------------------------------------------------------------------------
     def prediction(self, args: ArrayLike) -> NDArray:
