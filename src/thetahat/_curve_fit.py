@@ -24,7 +24,12 @@ from numpy.typing import NDArray
 from ._least_squares import least_squares
 from ._optimize_result import OptimizeResult
 from .solvers._lapack import thin_svd
-from .solvers.levmar import LMOptions, levmar
+from .solvers.levmar import _MESSAGES, LMOptions, levmar
+
+try:  # the compiled Levenberg-Marquardt core (optional: see setup.py)
+    from .solvers import _lmcore
+except ImportError:  # pragma: no cover - a build without a C compiler
+    _lmcore = None
 
 __all__ = ["curve_fit", "OptimizeWarning"]
 
@@ -92,6 +97,40 @@ def _lm_direct(residuals: Callable[[NDArray], NDArray], p0: NDArray) -> Any:
     f = r.fun
     return OptimizeResult(x=r.x, cost=0.5 * float(f @ f), fun=f, jac=r.jac, nfev=r.nfev + nfd,
                           njev=None, status=r.status, message=r.message, success=r.status > 0)
+
+
+def _lm_compiled(f: Callable, xdata: Any, ydata: NDArray, weight: NDArray | None,
+                 as_values: Callable[[Any], NDArray], residuals: Callable[[NDArray], NDArray],
+                 p0: NDArray) -> Any:
+    """:func:`_lm_direct` in C (``solvers/_lmcore.c``: the same algorithm and steps).
+
+    Returns None when the compiled core cannot take the problem (a Jacobian that is not
+    finite), so that the Python solver runs and reports it.
+    """
+    p0 = np.ascontiguousarray(p0, dtype=float)
+    f0 = residuals(p0)
+    if not np.isfinite(f0).all():
+        bad = np.flatnonzero(~np.isfinite(f0))
+        raise ValueError(f"the residuals are not finite at p0: index {bad[0]} is {f0[bad[0]]}")
+    n, m = p0.size, f0.size
+    y = np.ascontiguousarray(ydata, dtype=float)
+    w = None if weight is None else np.ascontiguousarray(weight, dtype=float)
+
+    def coerce(v: Any) -> NDArray:
+        # the model's output in any other form: convert, or raise as the Python path does
+        return np.ascontiguousarray(as_values(v), dtype=float)
+
+    xb, fb, jb, nfev, njev, niter, status = _lmcore.lm(
+        f, xdata, y, w, p0, np.ascontiguousarray(f0, dtype=float), coerce, 1e-8, 1e-8, 1e-8,
+        100 * (n + 1) * n)
+    if status < 0:
+        return None
+    fun = np.frombuffer(fb, dtype=float).copy()
+    jac = np.frombuffer(jb, dtype=float).reshape(n, m).T.copy(order="F")
+    x = np.frombuffer(xb, dtype=float).copy()
+    return OptimizeResult(x=x, cost=0.5 * float(fun @ fun), fun=fun, jac=jac,
+                          nfev=nfev + njev * n, njev=None, status=status,
+                          message=_MESSAGES[status], success=status > 0)
 
 
 _SQEPS = float(np.sqrt(np.finfo(float).eps))
@@ -216,13 +255,16 @@ def curve_fit(f: Callable, xdata: Any, ydata: Any, p0: Any = None, sigma: Any = 
 
     shape = (m,)
 
-    def values(p: NDArray) -> NDArray:
-        v = np.asarray(f(xdata, *p), dtype=float)
+    def as_values(out: Any) -> NDArray:
+        v = np.asarray(out, dtype=float)
         if v.shape != shape:
             if v.size != m:
                 raise ValueError(f"f returned shape {v.shape}, expected ({m},) like ydata")
             v = v.reshape(m)
         return v
+
+    def values(p: NDArray) -> NDArray:
+        return as_values(f(xdata, *p))
 
     if transform is None:
         def residuals(p: NDArray) -> NDArray:
@@ -270,7 +312,13 @@ def curve_fit(f: Callable, xdata: Any, ydata: Any, p0: Any = None, sigma: Any = 
     if "max_nfev" not in kwargs and "maxfev" in kwargs:
         kwargs["max_nfev"] = kwargs.pop("maxfev")
     if method == "lm" and jac is None and not kwargs:
-        res = _lm_direct(residuals, p0)  # the common case without the generic front's cost
+        # the common case without the generic front's cost; compiled when possible
+        res = None
+        if _lmcore is not None and (transform is None or transform[0] == "diag"):
+            res = _lm_compiled(f, xdata, ydata, None if transform is None else transform[1],
+                               as_values, residuals, p0)
+        if res is None:
+            res = _lm_direct(residuals, p0)
     else:
         res = least_squares(residuals, p0, jac=jac_arg, bounds=bounds, method=method,
                             **kwargs)

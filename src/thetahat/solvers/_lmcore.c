@@ -1,0 +1,453 @@
+/*
+ * Levenberg-Marquardt for curve_fit's common case, compiled.
+ *
+ * The same algorithm, step for step, as thetahat.solvers.levmar.levmar (read its module
+ * docstring for the mathematics: Moré's scaled trust region, the step from the SVD of
+ * J D^-1 with Hebden's Newton iteration for lambda, MINPACK's radius updates and scipy's
+ * stopping codes), for residuals r(p) = (f(xdata, *p) - ydata) * weight with
+ * forward-difference Jacobians (h_j = sqrt(eps) |p_j|, sqrt(eps) for p_j = 0).
+ *
+ * Why compiled: a small fit costs the bookkeeping of its iterations, not their arithmetic.
+ * In Python each iteration is some twenty numpy calls (~25 us); here it is the n + 1
+ * calls of the user's model and a few microseconds of C. The thin SVD is a one-sided
+ * Jacobi SVD (M. R. Hestenes, J. SIAM 6 (1958) 51): plane rotations of column pairs of
+ * A = J D^-1 until all pairs are orthogonal to 1e-15, then s_k = |a_k|, U = A V S^-1;
+ * for the n <= a few tens of parameters of a curve fit it is exact to rounding and needs
+ * no LAPACK.
+ *
+ * Interface (see thetahat._curve_fit): lm(f, xdata, ydata, weight, p0, f0, coerce,
+ * ftol, xtol, gtol, max_nfev) -> (x, fvec, jac_t, nfev, njev, status, niter) with
+ * x, fvec, jac_t as bytes of float64 (jac_t: row j is column j of J). The model output
+ * is read through the buffer protocol when it is a C-contiguous float64 array of m
+ * values, else through coerce(v) (which converts, or raises the error curve_fit's Python
+ * path raises). status -2: the Jacobian is not finite (the caller reruns the Python
+ * solver, which reports it).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    PyObject *f, *xdata, *coerce;
+    const double *y, *w;
+    Py_ssize_t m, n;
+    long nfev;
+} Model;
+
+static int is_f64(const Py_buffer *v) {
+    const char *fmt = v->format;
+    if (v->itemsize != 8 || fmt == NULL) return 0;
+    if (fmt[0] == '<' || fmt[0] == '=' || fmt[0] == '@') fmt++;
+    return fmt[0] == 'd' && fmt[1] == '\0';
+}
+
+/* r = (f(xdata, *p) - y) * w; 0 on success, -1 with a Python exception set */
+static int residuals(Model *M, const double *p, double *r) {
+    Py_ssize_t i, m = M->m;
+    PyObject *args = PyTuple_New(M->n + 1), *out, *arr;
+    Py_buffer view;
+    if (args == NULL) return -1;
+    Py_INCREF(M->xdata);
+    PyTuple_SET_ITEM(args, 0, M->xdata);
+    for (i = 0; i < M->n; i++) {
+        PyObject *v = PyFloat_FromDouble(p[i]);
+        if (v == NULL) { Py_DECREF(args); return -1; }
+        PyTuple_SET_ITEM(args, i + 1, v);
+    }
+    out = PyObject_Call(M->f, args, NULL);
+    Py_DECREF(args);
+    if (out == NULL) return -1;
+    M->nfev++;
+    arr = out;
+    if (PyObject_GetBuffer(out, &view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) == 0) {
+        if (!(is_f64(&view) && view.len == m * 8)) {
+            PyBuffer_Release(&view);
+            arr = NULL;
+        }
+    } else {
+        PyErr_Clear();
+        arr = NULL;
+    }
+    if (arr == NULL) {  /* another type, dtype or shape: let Python convert or complain */
+        arr = PyObject_CallOneArg(M->coerce, out);
+        Py_DECREF(out);
+        if (arr == NULL) return -1;
+        out = arr;
+        if (PyObject_GetBuffer(out, &view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) != 0) {
+            Py_DECREF(out);
+            return -1;
+        }
+        if (!(is_f64(&view) && view.len == m * 8)) {
+            PyBuffer_Release(&view);
+            Py_DECREF(out);
+            PyErr_SetString(PyExc_ValueError, "coerce must return m float64 values");
+            return -1;
+        }
+    }
+    {
+        const double *v = (const double *)view.buf;
+        if (M->w) for (i = 0; i < m; i++) r[i] = (v[i] - M->y[i]) * M->w[i];
+        else for (i = 0; i < m; i++) r[i] = v[i] - M->y[i];
+    }
+    PyBuffer_Release(&view);
+    Py_DECREF(out);
+    return 0;
+}
+
+static double dot(const double *a, const double *b, Py_ssize_t k) {
+    double s = 0.0;
+    Py_ssize_t i;
+    for (i = 0; i < k; i++) s += a[i] * b[i];
+    return s;
+}
+
+/* forward-difference Jacobian, column j at jt[j*m]; 0, -1 (Python error) */
+static int jacobian(Model *M, const double *x, const double *f, double *q, double *jt) {
+    Py_ssize_t i, j, m = M->m, n = M->n;
+    const double sqeps = 1.4901161193847656e-08;
+    memcpy(q, x, n * sizeof(double));
+    for (j = 0; j < n; j++) {
+        double xj = x[j], h;
+        double *col = jt + j * m;
+        q[j] = xj + sqeps * (xj != 0.0 ? fabs(xj) : 1.0);
+        h = q[j] - xj;
+        if (residuals(M, q, col) < 0) return -1;
+        q[j] = xj;
+        for (i = 0; i < m; i++) col[i] = (col[i] - f[i]) / h;
+    }
+    return 0;
+}
+
+/* thin SVD of A (m x n, column k at a[k*m], overwritten by U): A = U diag(s) V^T with s
+   decreasing; v (n x n, column k at v[k*n]) */
+static void jacobi_svd(double *a, Py_ssize_t m, Py_ssize_t n, double *s, double *v,
+                       double *tmp) {
+    Py_ssize_t i, j, k, sweep;
+    for (i = 0; i < n * n; i++) v[i] = 0.0;
+    for (i = 0; i < n; i++) v[i * n + i] = 1.0;
+    for (sweep = 0; sweep < 60; sweep++) {
+        int rotated = 0;
+        for (i = 0; i < n - 1; i++) {
+            for (j = i + 1; j < n; j++) {
+                double *ai = a + i * m, *aj = a + j * m, *vi = v + i * n, *vj = v + j * n;
+                double alpha = dot(ai, ai, m), beta = dot(aj, aj, m), gamma = dot(ai, aj, m);
+                double zeta, t, c, sn;
+                if (gamma == 0.0 || fabs(gamma) <= 1e-15 * sqrt(alpha * beta)) continue;
+                rotated = 1;
+                zeta = (beta - alpha) / (2.0 * gamma);
+                t = (zeta >= 0 ? 1.0 : -1.0) / (fabs(zeta) + sqrt(1.0 + zeta * zeta));
+                c = 1.0 / sqrt(1.0 + t * t);
+                sn = c * t;
+                for (k = 0; k < m; k++) {
+                    double x1 = ai[k], x2 = aj[k];
+                    ai[k] = c * x1 - sn * x2;
+                    aj[k] = sn * x1 + c * x2;
+                }
+                for (k = 0; k < n; k++) {
+                    double x1 = vi[k], x2 = vj[k];
+                    vi[k] = c * x1 - sn * x2;
+                    vj[k] = sn * x1 + c * x2;
+                }
+            }
+        }
+        if (!rotated) break;
+    }
+    for (k = 0; k < n; k++) {
+        double nk = sqrt(dot(a + k * m, a + k * m, m));
+        s[k] = nk;
+        if (nk > 0) for (i = 0; i < m; i++) a[k * m + i] /= nk;
+    }
+    /* selection sort, decreasing (n is small) */
+    for (i = 0; i < n; i++) {
+        Py_ssize_t best = i;
+        for (j = i + 1; j < n; j++) if (s[j] > s[best]) best = j;
+        if (best != i) {
+            double t = s[i];
+            s[i] = s[best];
+            s[best] = t;
+            memcpy(tmp, a + i * m, m * sizeof(double));
+            memcpy(a + i * m, a + best * m, m * sizeof(double));
+            memcpy(a + best * m, tmp, m * sizeof(double));
+            memcpy(tmp, v + i * n, n * sizeof(double));
+            memcpy(v + i * n, v + best * n, n * sizeof(double));
+            memcpy(v + best * n, tmp, n * sizeof(double));
+        }
+    }
+}
+
+/* the scaled step (levmar._scaled_step): q (returned negated as in Python: x - q / D),
+   with *lam, *pnorm, *jpnorm */
+static void scaled_step(const double *u, const double *s_in, const double *v, const double *f,
+                        Py_ssize_t m, Py_ssize_t n, double delta, double lam0, double *q,
+                        double *lam, double *pnorm, double *jpnorm, double *work) {
+    double *uf = work, *s = work + n, *w = work + 2 * n, *sf = work + 3 * n, *s2 = work + 4 * n;
+    double smax = n ? s_in[0] : 0.0, nq0, lo, hi, lm;
+    Py_ssize_t j, k, it;
+    for (k = 0; k < n; k++) {
+        uf[k] = dot(f, u + k * m, m);
+        s[k] = s_in[k];
+    }
+    if (!(n && s[n - 1] > smax * 1e-15 * n)) {  /* rank-deficient: drop the null space */
+        for (k = 0; k < n; k++) {
+            if (!(s[k] > smax * 1e-15 * (n > 1 ? n : 1))) {
+                uf[k] = 0.0;
+                s[k] = 1.0;
+            }
+        }
+    }
+    nq0 = 0.0;
+    for (k = 0; k < n; k++) {
+        w[k] = uf[k] / s[k];
+        nq0 += w[k] * w[k];
+    }
+    nq0 = sqrt(nq0);
+    if (nq0 <= delta * (1 + 1e-10)) {
+        for (j = 0; j < n; j++) {
+            double t = 0.0;
+            for (k = 0; k < n; k++) t += w[k] * v[k * n + j];
+            q[j] = t;
+        }
+        *lam = 0.0;
+        *pnorm = nq0;
+        *jpnorm = sqrt(dot(uf, uf, n));
+        return;
+    }
+    hi = 0.0;
+    for (k = 0; k < n; k++) {
+        sf[k] = s[k] * uf[k];
+        s2[k] = s[k] * s[k];
+        hi += sf[k] * sf[k];
+    }
+    lo = 0.0;
+    hi = sqrt(hi) / delta;
+    lm = (lo < lam0 && lam0 < hi) ? lam0 : sqrt((lo > 1e-3 * hi ? lo : 1e-3 * hi) * hi);
+    for (it = 0; it < 40; it++) {
+        double n2 = 0.0, dn2 = 0.0, nq, phi;
+        if (!(lo < lm && lm < hi)) {
+            double g = sqrt(lo * hi > 0 ? lo * hi : 0.0);
+            lm = 0.001 * hi > g ? 0.001 * hi : g;
+        }
+        for (k = 0; k < n; k++) {
+            double d = s2[k] + lm, wk = sf[k] / d;
+            n2 += wk * wk;
+            dn2 += wk * wk / d;
+        }
+        dn2 *= -2.0;
+        nq = sqrt(n2);
+        phi = nq - delta;
+        if (fabs(phi) <= 0.1 * delta) break;
+        if (phi > 0) lo = lm;
+        else hi = lm;
+        lm = dn2 < 0 ? lm - 2.0 * phi * n2 / (delta * dn2) : 2.0 * lm;
+    }
+    {
+        double n2 = 0.0, sw2 = 0.0;
+        for (k = 0; k < n; k++) {
+            w[k] = sf[k] / (s2[k] + lm);
+            n2 += w[k] * w[k];
+            sw2 += (s[k] * w[k]) * (s[k] * w[k]);
+        }
+        for (j = 0; j < n; j++) {
+            double t = 0.0;
+            for (k = 0; k < n; k++) t += w[k] * v[k * n + j];
+            q[j] = t;
+        }
+        *lam = lm;
+        *pnorm = sqrt(n2);
+        *jpnorm = sqrt(sw2);
+    }
+}
+
+static int all_finite(const double *a, Py_ssize_t k) {
+    Py_ssize_t i;
+    for (i = 0; i < k; i++) if (!isfinite(a[i])) return 0;
+    return 1;
+}
+
+static PyObject *lm(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *f, *xdata, *ydata_o, *weight_o, *p0_o, *f0_o, *coerce;
+    double ftol, xtol, gtol;
+    long max_nfev;
+    Py_buffer yb, wb, pb, fb;
+    Model M;
+    Py_ssize_t m, n, i, j;
+    double *buf = NULL, *x, *fv, *jt, *a, *s, *v, *q, *xn, *fn, *D, *work, *tmp;
+    double delta = -1.0, lam = 0.0, fnorm;
+    long njev = 0, niter = 0;
+    int status = -1, have_w;
+    PyObject *result = NULL;
+
+    if (!PyArg_ParseTuple(args, "OOOOOOOdddl", &f, &xdata, &ydata_o, &weight_o, &p0_o, &f0_o,
+                          &coerce, &ftol, &xtol, &gtol, &max_nfev))
+        return NULL;
+    if (PyObject_GetBuffer(ydata_o, &yb, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return NULL;
+    have_w = weight_o != Py_None;
+    if (have_w && PyObject_GetBuffer(weight_o, &wb, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
+        PyBuffer_Release(&yb);
+        return NULL;
+    }
+    if (PyObject_GetBuffer(p0_o, &pb, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
+        PyBuffer_Release(&yb);
+        if (have_w) PyBuffer_Release(&wb);
+        return NULL;
+    }
+    if (PyObject_GetBuffer(f0_o, &fb, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
+        PyBuffer_Release(&yb);
+        if (have_w) PyBuffer_Release(&wb);
+        PyBuffer_Release(&pb);
+        return NULL;
+    }
+    m = yb.len / 8;
+    n = pb.len / 8;
+    if (!is_f64(&yb) || !is_f64(&pb) || !is_f64(&fb) || fb.len != m * 8 ||
+        (have_w && (!is_f64(&wb) || wb.len != m * 8)) || n < 1 || m < n) {
+        PyErr_SetString(PyExc_ValueError, "lm: bad array arguments");
+        goto done;
+    }
+    M.f = f;
+    M.xdata = xdata;
+    M.coerce = coerce;
+    M.y = (const double *)yb.buf;
+    M.w = have_w ? (const double *)wb.buf : NULL;
+    M.m = m;
+    M.n = n;
+    M.nfev = 0;
+
+    buf = (double *)malloc(sizeof(double) * (size_t)(n + m + 2 * m * n + n + n * n + n + n + m
+                                                      + n + 5 * n + m));
+    if (buf == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    x = buf;
+    fv = x + n;
+    jt = fv + m;
+    a = jt + m * n;
+    s = a + m * n;
+    v = s + n;
+    q = v + n * n;
+    xn = q + n;
+    fn = xn + n;
+    D = fn + m;
+    work = D + n;
+    tmp = work + 5 * n;
+    memcpy(x, pb.buf, n * sizeof(double));
+    memcpy(fv, fb.buf, m * sizeof(double));
+    for (j = 0; j < n; j++) D[j] = 0.0;
+
+    if (jacobian(&M, x, fv, q, jt) < 0) goto done;
+    njev++;
+    fnorm = sqrt(dot(fv, fv, m));
+    while (status < 0) {
+        double gnorm = 0.0;
+        niter++;
+        if (!all_finite(jt, m * n)) { status = -2; break; }
+        for (j = 0; j < n; j++) {
+            double c = sqrt(dot(jt + j * m, jt + j * m, m));
+            if (niter == 1) D[j] = c > 0 ? c : 1.0;
+            else if (c > D[j]) D[j] = c;
+            work[j] = c;  /* column norms, for the gtol test */
+        }
+        if (delta < 0) {
+            double dx = 0.0;
+            for (j = 0; j < n; j++) dx += (D[j] * x[j]) * (D[j] * x[j]);
+            dx = sqrt(dx);
+            delta = dx > 0 ? 100.0 * dx : 100.0;
+        }
+        if (fnorm == 0) { status = 1; break; }
+        for (j = 0; j < n; j++) {
+            double c = work[j];
+            double g = c > 0 ? fabs(dot(fv, jt + j * m, m)) / (c * fnorm) : 0.0;
+            if (g > gnorm) gnorm = g;
+        }
+        if (gnorm <= gtol) { status = 1; break; }
+        for (j = 0; j < n; j++)
+            for (i = 0; i < m; i++) a[j * m + i] = jt[j * m + i] / D[j];
+        jacobi_svd(a, m, n, s, v, tmp);
+        for (;;) {
+            double pnorm, jpnorm, fnn, ared, t1, t2, pred, ratio, xnorm;
+            int accepted, ftol_ok, xtol_ok;
+            scaled_step(a, s, v, fv, m, n, delta, lam, q, &lam, &pnorm, &jpnorm, work);
+            if (niter == 1 && 0 < pnorm && pnorm < delta) delta = pnorm;
+            for (j = 0; j < n; j++) xn[j] = x[j] - q[j] / D[j];
+            if (residuals(&M, xn, fn) < 0) goto done;
+            fnn = sqrt(dot(fn, fn, m));
+            if (isfinite(fnn)) {
+                double r = fnn / fnorm;
+                ared = 1.0 - r * r;
+            } else {
+                fnn = INFINITY;
+                ared = -INFINITY;
+            }
+            t1 = jpnorm / fnorm;
+            t2 = sqrt(lam) * pnorm / fnorm;
+            pred = t1 * t1 + 2.0 * t2 * t2;
+            ratio = pred > 0 ? ared / pred : 0.0;
+            if (ratio <= 0.25) {
+                double temp;
+                if (fnn < INFINITY && ared < 0) {
+                    double dirder = -(t1 * t1 + t2 * t2);
+                    temp = 0.5 * dirder / (dirder + 0.5 * ared);
+                } else {
+                    temp = 0.5;
+                }
+                if (fnn < 10 * fnorm) temp = temp < 0.1 ? 0.1 : (temp > 0.5 ? 0.5 : temp);
+                else temp = 0.1;
+                delta = temp * (delta < pnorm / 0.1 ? delta : pnorm / 0.1);
+                lam = lam / temp;
+            } else if (lam == 0.0 || ratio >= 0.75) {
+                delta = pnorm / 0.5;
+                lam *= 0.5;
+            }
+            accepted = ratio >= 1e-4;
+            if (accepted) {
+                memcpy(x, xn, n * sizeof(double));
+                memcpy(fv, fn, m * sizeof(double));
+                fnorm = fnn;
+            }
+            xnorm = 0.0;
+            for (j = 0; j < n; j++) xnorm += (D[j] * x[j]) * (D[j] * x[j]);
+            xnorm = sqrt(xnorm);
+            ftol_ok = fabs(ared) <= ftol && pred <= ftol && 0.5 * ratio <= 1;
+            xtol_ok = delta <= xtol * xnorm;
+            if (ftol_ok || xtol_ok) {
+                status = (ftol_ok && xtol_ok) ? 4 : (ftol_ok ? 2 : 3);
+                break;
+            }
+            if (M.nfev - njev * (long)n + 1 >= max_nfev) {  /* as levmar: the calls that
+                                                               are not differences, f0 too */
+                status = 0;
+                break;
+            }
+            if (accepted) break;
+        }
+        if (status >= 0) break;
+        if (jacobian(&M, x, fv, q, jt) < 0) goto done;
+        njev++;
+    }
+    {
+        long nfd = njev * (long)n;
+        result = Py_BuildValue("(y#y#y#llli)", (const char *)x, (Py_ssize_t)(n * 8),
+                               (const char *)fv, (Py_ssize_t)(m * 8), (const char *)jt,
+                               (Py_ssize_t)(m * n * 8), M.nfev + 1 - nfd, njev, niter, status);
+    }
+done:
+    free(buf);
+    PyBuffer_Release(&yb);
+    if (have_w) PyBuffer_Release(&wb);
+    PyBuffer_Release(&pb);
+    PyBuffer_Release(&fb);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"lm", lm, METH_VARARGS, "Levenberg-Marquardt for curve_fit (see the module source)."},
+    {NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_lmcore",
+                                    "Compiled Levenberg-Marquardt core of curve_fit.", -1,
+                                    methods, NULL, NULL, NULL, NULL};
+
+PyMODINIT_FUNC PyInit__lmcore(void) { return PyModule_Create(&module); }
