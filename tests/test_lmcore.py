@@ -131,3 +131,31 @@ def test_non_finite_jacobian_goes_to_the_python_solver():
         mod._lmcore = saved
     assert type(compiled.value) is type(python.value)
     assert str(compiled.value) == str(python.value)
+
+
+@pytest.mark.parametrize("free", [None, np.array([True, False, True])])
+@pytest.mark.parametrize("steps", [None, np.array([1e-3, 2e-3, 1e-4])])
+def test_least_squares_structure_same_as_python(monkeypatch, free, steps):
+    """LeastSquares' Gauss-Newton triple and exact Hessian from the compiled loops
+    (lsq_fisher, rows) against the numpy code they replace."""
+    import thetahat.cost._lsq as lsq
+    from thetahat import cost as tc
+
+    rng = np.random.default_rng(12)
+    x = np.linspace(0, 10, 40)
+    y = expdecay(x, 3.0, 2.5, 0.5) + rng.normal(0, 0.05, 40)
+    p = np.array([2.8, 2.4, 0.6])
+
+    def parts():
+        c = tc.LeastSquares(x, y, 0.05, expdecay)
+        v, g, h = c._fisher(p, free, steps)
+        o = c._observed(p, np.array([1e-3, 1e-3, 1e-3]), free)
+        return v, g, h, o
+    vc, gc, hc, oc = parts()
+    monkeypatch.setattr(lsq, "_lmcore", None)
+    vp, gp, hp, op = parts()
+    assert vc == vp  # the same arithmetic for the value (cost(*p) exactly)
+    np.testing.assert_allclose(gc, gp, rtol=1e-12, atol=0)  # dot products: summation order
+    np.testing.assert_allclose(hc, hp, rtol=1e-12, atol=0)
+    assert oc[0] == op[0] and oc[3] == op[3]
+    np.testing.assert_allclose(oc[2], op[2], rtol=1e-10, atol=0)  # differences of the same values

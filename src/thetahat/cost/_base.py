@@ -88,32 +88,44 @@ def describe_model(model: Callable, name: Sequence[str] | None, skip_first: bool
 
 
 def fd_jacobian(fn: Callable[[NDArray], NDArray], p: NDArray, f0: NDArray,
-                free: NDArray | None = None, steps: NDArray | None = None) -> NDArray:
+                free: NDArray | None = None, steps: NDArray | None = None,
+                rows_fn: Callable[[NDArray], NDArray] | None = None) -> NDArray:
     """Forward-difference Jacobian ``d fn / d p`` of shape ``(len(p),) + f0.shape``.
 
     One call of ``fn`` per parameter with the relative step ``h_j = sqrt(eps) |p_j|``
     (``sqrt(eps)`` for ``p_j == 0``), or ``steps[j]`` when given, rounded so that
     ``p_j + h_j`` is exact; the truncation error is O(h) relative, about 1e-8 for the
     default step, ample for a Gauss-Newton matrix. Rows of parameters with
-    ``free[j] == False`` are not computed (left zero).
+    ``free[j] == False`` are not computed (left zero). ``rows_fn(P)``, if given, evaluates
+    ``fn`` at every row of P at once (a cost's compiled model loop).
     """
     p = np.asarray(p, dtype=float)
-    jac = np.empty((p.size,) + np.shape(f0))
-    hs = np.ones(p.size)
-    q = p.copy()
-    pl = p.tolist()
-    sl = None if steps is None else np.asarray(steps, dtype=float).tolist()
-    for j, pj in enumerate(pl):
-        if free is not None and not free[j]:
-            jac[j] = f0  # a zero row after the differencing below
-            continue
-        h = (_SQRT_EPS * (abs(pj) if pj != 0 else 1.0)) if sl is None else sl[j]
-        q[j] = pj + h
-        hs[j] = float(q[j]) - pj
-        jac[j] = fn(q)
-        q[j] = pj
-    jac -= f0
-    jac /= hs.reshape((-1,) + (1,) * np.ndim(f0))
+    idx = np.arange(p.size) if free is None else np.flatnonzero(free)
+    if steps is None:
+        h = _SQRT_EPS * np.where(p[idx] != 0, np.abs(p[idx]), 1.0)
+    else:
+        h = np.asarray(steps, dtype=float)[idx]
+    q = p[idx] + h
+    h = q - p[idx]  # the steps actually taken in floating point
+    shape = (p.size,) + np.shape(f0)
+    if rows_fn is not None:
+        P = np.empty((idx.size, p.size))
+        P[:] = p
+        P.flat[idx + p.size * np.arange(idx.size)] = q
+        rows = rows_fn(P)
+    else:
+        rows = np.empty((idx.size,) + np.shape(f0))
+        qv = p.copy()
+        for a, j in enumerate(idx.tolist()):
+            qv[j] = q[a]
+            rows[a] = fn(qv)
+            qv[j] = p[j]
+    rows -= f0
+    rows /= h.reshape((-1,) + (1,) * np.ndim(f0))
+    if idx.size == p.size:
+        return rows
+    jac = np.zeros(shape)
+    jac[idx] = rows
     return jac
 
 
@@ -158,7 +170,8 @@ def observed_ncall(k: int) -> int:
 def observed_hessian(mu_fn: Callable[[NDArray], NDArray],
                      loss_fn: Callable[[NDArray], tuple[float, NDArray, NDArray]],
                      p: NDArray, steps: NDArray, free: NDArray | None = None,
-                     cache: FDCache | None = None
+                     cache: FDCache | None = None,
+                     rows_fn: Callable[[NDArray], NDArray] | None = None
                      ) -> tuple[float, NDArray, NDArray, bool] | None:
     """Value, gradient and exact Hessian of ``L(mu(p))`` (module docstring).
 
@@ -167,7 +180,7 @@ def observed_hessian(mu_fn: Callable[[NDArray], NDArray],
     difference step of parameter j; parameters with ``free[j] == False`` get zero rows.
     The fourth result says whether the model values of ``cache`` were reused. Returns None
     where a model value is not finite (the caller falls back to differences of the cost
-    itself).
+    itself). ``rows_fn(P)``, if given, evaluates ``mu_fn`` at every row of P at once.
     """
     p = np.asarray(p, dtype=float)
     npar = p.size
@@ -178,28 +191,28 @@ def observed_hessian(mu_fn: Callable[[NDArray], NDArray],
     if not (np.isfinite(value) and np.all(np.isfinite(d1)) and np.all(np.isfinite(d2))):
         return None
     k = idx.size
-    plus = np.empty((k,) + mu0.shape)
-    minus = np.empty((k,) + mu0.shape)
-    h = np.empty(k)
-    q = p.copy()
-    pl, il, sl = p.tolist(), idx.tolist(), np.asarray(steps, dtype=float).tolist()
-    for a, j in enumerate(il):
-        q[j] = pl[j] + sl[j]
-        h[a] = hj = float(q[j]) - pl[j]
-        plus[a] = mu_fn(q) if hit is None else mu0 + hj * hit[1][j]
-        q[j] = pl[j] - hj
-        minus[a] = mu_fn(q)
-        q[j] = pl[j]
-    npair = k * (k - 1) // 2
-    cross = np.empty((npair,) + mu0.shape)
+    sv = np.asarray(steps, dtype=float)[idx]
+    h = (p[idx] + sv) - p[idx]  # the steps actually taken in floating point
     ia, ib, pairs = _pairs(k)
-    hl = h.tolist()
-    for t, (a, b) in enumerate(pairs):
-        ja, jb = il[a], il[b]
-        q[ja] = pl[ja] + hl[a]
-        q[jb] = pl[jb] + hl[b]
-        cross[t] = mu_fn(q)
-        q[ja], q[jb] = pl[ja], pl[jb]
+    npair = len(pairs)
+    # the difference points: p + h_a e_a (unless cached), p - h_a e_a, p + h_a e_a + h_b e_b
+    P = np.repeat(p[None, :], (k if hit is None else 0) + k + npair, axis=0)
+    r0 = 0
+    if hit is None:
+        P[np.arange(k), idx] += h
+        r0 = k
+    P[r0 + np.arange(k), idx] -= h
+    P[r0 + k + np.arange(npair), idx[ia]] += h[ia]
+    P[r0 + k + np.arange(npair), idx[ib]] += h[ib]
+    if rows_fn is not None:
+        R = rows_fn(P)
+    else:
+        R = np.empty((P.shape[0],) + mu0.shape)
+        for t in range(P.shape[0]):
+            R[t] = mu_fn(P[t])
+    plus = R[:k] if hit is None else mu0 + h[:, None] * hit[1][idx]
+    minus = R[r0:r0 + k]
+    cross = R[r0 + k:]
     if not (np.isfinite(plus).all() and np.isfinite(minus).all()
             and np.isfinite(cross).all()):
         return None

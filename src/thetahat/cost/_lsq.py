@@ -31,6 +31,11 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._base import MaskedCost, check_finite, describe_model, fd_jacobian, observed_hessian
 
+try:  # the compiled loop over model evaluations (optional: see setup.py)
+    from ..solvers import _lmcore
+except ImportError:  # pragma: no cover - a build without a C compiler
+    _lmcore = None
+
 __all__ = ["LeastSquares"]
 
 _EPS = np.finfo(float).eps
@@ -183,6 +188,8 @@ class LeastSquares(MaskedCost):
         else:
             self._xm = self._x[..., m]
             self._ym, self._yem = self._y[m], self._ye[m]
+        self._ym = np.ascontiguousarray(self._ym)  # read by the compiled core
+        self._yem = np.ascontiguousarray(self._yem)
 
     def _ndata(self) -> float:
         return int(self._ym.size)
@@ -203,6 +210,28 @@ class LeastSquares(MaskedCost):
                 "point of x"
             )
         return f
+
+    def _model_rows(self, P: NDArray) -> NDArray:
+        """Model values at the selected points for every row of the parameter matrix P."""
+        P = np.ascontiguousarray(P, dtype=float)
+        m = self._ym.size
+        if _lmcore is None or (P.shape[1] != 1 and len(self._parameters) == 1):
+            return np.array([self._model_at(q) for q in P]).reshape(P.shape[0], m)
+        out = _lmcore.rows(self._model, self._xm, P, P.shape[1], m, self._as_values)
+        return np.frombuffer(out, dtype=float).reshape(P.shape[0], m)
+
+    def _as_values(self, out: Any) -> NDArray:
+        """A model output in another form than m float64 values: converted or rejected."""
+        n = self._xm.shape[-1]
+        f = np.asarray(out, dtype=float)
+        if f.ndim == 0:
+            return np.full(n, float(f))
+        if f.shape != (n,):
+            raise ValueError(
+                f"model returned an array of shape {f.shape}; expected ({n},), one value per "
+                "point of x"
+            )
+        return np.ascontiguousarray(f)
 
     def _model_at(self, q: NDArray) -> NDArray:
         """Model values at the selected points for the flat parameter vector ``q``
@@ -245,7 +274,7 @@ class LeastSquares(MaskedCost):
         if self._model_grad is not None:
             jf = self._eval_model_grad(self._xm, call, p.size)
         else:
-            jf = fd_jacobian(self._model_at, p, f, free, steps)
+            jf = fd_jacobian(self._model_at, p, f, free, steps, self._model_rows)
             self._fd_cache.store(p, steps, f, jf)
         r = (self._ym - f) / self._yem
         return r, -jf / self._yem
@@ -254,6 +283,20 @@ class LeastSquares(MaskedCost):
                      steps: NDArray | None = None) -> tuple[float, NDArray, NDArray]:
         """Value, gradient and Gauss-Newton Hessian ``2 J^T diag(w) J`` (module docstring)."""
         p = np.asarray(args, dtype=float).ravel()
+        if self._rho is None and self._model_grad is None and _lmcore is not None and \
+                (p.size == 1 or len(self._parameters) > 1):
+            # the linear loss with differences, in one compiled call (solvers/_lmcore.c)
+            n, m = p.size, self._ym.size
+            fb, jb, rb, gb, hb = _lmcore.lsq_fisher(
+                self._model, self._xm, self._ym, self._yem, np.ascontiguousarray(p),
+                None if steps is None else np.ascontiguousarray(steps, dtype=float),
+                None if free is None else np.asarray(free, dtype=np.uint8),
+                self._as_values)
+            self._fd_cache.store(p, steps, np.frombuffer(fb, dtype=float),
+                                 np.frombuffer(jb, dtype=float).reshape(n, m))
+            r = np.frombuffer(rb, dtype=float)
+            return (float(np.sum(r * r)), np.frombuffer(gb, dtype=float),
+                    np.frombuffer(hb, dtype=float).reshape(n, n))
         r, jac = self._residual_jacobian(p, free, steps)
         if self._rho is None:  # the linear loss: ρ' = 1, ρ'' = 0, the weights are all 1
             h = jac @ jac.T
@@ -286,7 +329,7 @@ class LeastSquares(MaskedCost):
             return None
         return observed_hessian(self._model_at, self._loss_derivs,
                                 np.asarray(args, dtype=float).ravel(), steps, free,
-                                self._fd_cache)
+                                self._fd_cache, self._model_rows)
 
     # --- views -----------------------------------------------------------------------------
     def prediction(self, args: ArrayLike) -> NDArray:

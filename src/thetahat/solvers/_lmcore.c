@@ -15,6 +15,11 @@
  * for the n <= a few tens of parameters of a curve fit it is exact to rounding and needs
  * no LAPACK.
  *
+ * Also rows(f, xdata, P, n, m, coerce): f(xdata, *P[i]) for every row of P, the model
+ * calls of a difference scheme (thetahat.cost) without a Python frame per point; and
+ * lsq_fisher(...): the forward-difference Gauss-Newton triple of a LeastSquares cost with
+ * the linear loss, which Minuit's Gauss-Newton MIGRAD evaluates at every step.
+ *
  * Interface (see thetahat._curve_fit): lm(f, xdata, ydata, weight, p0, f0, coerce,
  * ftol, xtol, gtol, max_nfev) -> (x, fvec, jac_t, nfev, njev, status, niter) with
  * x, fvec, jac_t as bytes of float64 (jac_t: row j is column j of J). The model output
@@ -88,7 +93,8 @@ static int residuals(Model *M, const double *p, double *r) {
     }
     {
         const double *v = (const double *)view.buf;
-        if (M->w) for (i = 0; i < m; i++) r[i] = (v[i] - M->y[i]) * M->w[i];
+        if (M->y == NULL) memcpy(r, v, m * sizeof(double));
+        else if (M->w) for (i = 0; i < m; i++) r[i] = (v[i] - M->y[i]) * M->w[i];
         else for (i = 0; i < m; i++) r[i] = v[i] - M->y[i];
     }
     PyBuffer_Release(&view);
@@ -442,8 +448,172 @@ done:
     return result;
 }
 
+/* rows(f, xdata, P, n, m, coerce) -> bytearray: row i is f(xdata, *P[i]), m float64 values
+   (P: C-contiguous float64, k x n). The model evaluations of a difference scheme in one
+   call, without a Python frame per point. */
+static PyObject *rows(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *f, *xdata, *p_o, *coerce, *out;
+    Py_ssize_t n, m, k, i;
+    Py_buffer pb;
+    Model M;
+    if (!PyArg_ParseTuple(args, "OOOnnO", &f, &xdata, &p_o, &n, &m, &coerce)) return NULL;
+    if (PyObject_GetBuffer(p_o, &pb, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return NULL;
+    if (!is_f64(&pb) || n < 1 || m < 1 || pb.len % (n * 8) != 0) {
+        PyBuffer_Release(&pb);
+        PyErr_SetString(PyExc_ValueError, "rows: P must be float64 with n columns");
+        return NULL;
+    }
+    k = pb.len / (n * 8);
+    out = PyByteArray_FromStringAndSize(NULL, k * m * 8);  /* writable for numpy */
+    if (out == NULL) {
+        PyBuffer_Release(&pb);
+        return NULL;
+    }
+    M.f = f;
+    M.xdata = xdata;
+    M.coerce = coerce;
+    M.y = NULL;
+    M.w = NULL;
+    M.m = m;
+    M.n = n;
+    M.nfev = 0;
+    for (i = 0; i < k; i++) {
+        if (residuals(&M, (const double *)pb.buf + i * n,
+                      (double *)PyByteArray_AS_STRING(out) + i * m) < 0) {
+            Py_DECREF(out);
+            PyBuffer_Release(&pb);
+            return NULL;
+        }
+    }
+    PyBuffer_Release(&pb);
+    return out;
+}
+
+/* lsq_fisher(f, x, y, sigma, p, steps, free, coerce) ->
+   (fvals, jf, r, g, h) as bytearrays: the model values f(x, *p), their forward-difference
+   Jacobian (row j: d f / d p_j; zero for parameters with free[j] == 0; step steps[j], or
+   sqrt(eps) |p_j| when steps is None), the pulls r = (y - f) / sigma, the gradient
+   g = 2 J^T r and the Gauss-Newton matrix 2 J^T J of sum r^2, with J = -jf / sigma
+   (thetahat.cost.LeastSquares with the linear loss, in one call). */
+static PyObject *lsq_fisher(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *f, *x, *y_o, *is_o, *p_o, *steps_o, *free_o, *coerce;
+    PyObject *fo = NULL, *jo = NULL, *ro = NULL, *go = NULL, *ho = NULL, *res = NULL;
+    Py_buffer yb, sb, pb, stb, frb;
+    int have_steps = 0, have_free = 0;
+    Py_ssize_t m, n, i, j, k;
+    double *q = NULL, *fv, *jf, *r, *g, *h;
+    const double *y, *is, *p, *st = NULL;
+    const unsigned char *fr = NULL;
+    const double sqeps = 1.4901161193847656e-08;
+    Model M;
+    if (!PyArg_ParseTuple(args, "OOOOOOOO", &f, &x, &y_o, &is_o, &p_o, &steps_o, &free_o,
+                          &coerce))
+        return NULL;
+    if (PyObject_GetBuffer(y_o, &yb, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return NULL;
+    if (PyObject_GetBuffer(is_o, &sb, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
+        PyBuffer_Release(&yb);
+        return NULL;
+    }
+    if (PyObject_GetBuffer(p_o, &pb, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
+        PyBuffer_Release(&yb);
+        PyBuffer_Release(&sb);
+        return NULL;
+    }
+    m = yb.len / 8;
+    n = pb.len / 8;
+    if (steps_o != Py_None) {
+        if (PyObject_GetBuffer(steps_o, &stb, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) goto fail;
+        have_steps = 1;
+    }
+    if (free_o != Py_None) {
+        if (PyObject_GetBuffer(free_o, &frb, PyBUF_C_CONTIGUOUS) < 0) goto fail;
+        have_free = 1;
+    }
+    if (!is_f64(&yb) || !is_f64(&sb) || !is_f64(&pb) || sb.len != yb.len || n < 1 ||
+        (have_steps && (!is_f64(&stb) || stb.len != n * 8)) ||
+        (have_free && frb.len != n)) {
+        PyErr_SetString(PyExc_ValueError, "lsq_fisher: bad array arguments");
+        goto fail;
+    }
+    y = (const double *)yb.buf;
+    is = (const double *)sb.buf;
+    p = (const double *)pb.buf;
+    if (have_steps) st = (const double *)stb.buf;
+    if (have_free) fr = (const unsigned char *)frb.buf;
+    fo = PyByteArray_FromStringAndSize(NULL, m * 8);
+    jo = PyByteArray_FromStringAndSize(NULL, n * m * 8);
+    ro = PyByteArray_FromStringAndSize(NULL, m * 8);
+    go = PyByteArray_FromStringAndSize(NULL, n * 8);
+    ho = PyByteArray_FromStringAndSize(NULL, n * n * 8);
+    q = (double *)malloc(sizeof(double) * (size_t)(n + n * m));
+    if (!fo || !jo || !ro || !go || !ho || !q) {
+        if (!q) PyErr_NoMemory();
+        goto fail;
+    }
+    fv = (double *)PyByteArray_AS_STRING(fo);
+    jf = (double *)PyByteArray_AS_STRING(jo);
+    r = (double *)PyByteArray_AS_STRING(ro);
+    g = (double *)PyByteArray_AS_STRING(go);
+    h = (double *)PyByteArray_AS_STRING(ho);
+    M.f = f;
+    M.xdata = x;
+    M.coerce = coerce;
+    M.y = NULL;
+    M.w = NULL;
+    M.m = m;
+    M.n = n;
+    M.nfev = 0;
+    memcpy(q, p, n * sizeof(double));
+    if (residuals(&M, q, fv) < 0) goto fail;
+    for (i = 0; i < m; i++) r[i] = (y[i] - fv[i]) / is[i];
+    for (j = 0; j < n; j++) {
+        double *col = jf + j * m, pj = p[j], hj;
+        if (fr && !fr[j]) {
+            memset(col, 0, m * sizeof(double));
+            continue;
+        }
+        hj = st ? st[j] : sqeps * (pj != 0.0 ? fabs(pj) : 1.0);
+        q[j] = pj + hj;
+        hj = q[j] - pj;
+        if (residuals(&M, q, col) < 0) goto fail;
+        q[j] = pj;
+        for (i = 0; i < m; i++) col[i] = (col[i] - fv[i]) / hj;
+    }
+    /* J = -jf / sigma (kept in the scratch after q): g = 2 J^T r, h = 2 J^T J */
+    {
+        double *J = q + n;
+        for (j = 0; j < n; j++)
+            for (i = 0; i < m; i++) J[j * m + i] = -jf[j * m + i] / is[i];
+        for (j = 0; j < n; j++) {
+            g[j] = 2.0 * dot(J + j * m, r, m);
+            for (k = 0; k <= j; k++) {
+                double v = 2.0 * dot(J + j * m, J + k * m, m);
+                h[j * n + k] = v;
+                h[k * n + j] = v;
+            }
+        }
+    }
+    res = Py_BuildValue("(OOOOO)", fo, jo, ro, go, ho);
+fail:
+    free(q);
+    Py_XDECREF(fo);
+    Py_XDECREF(jo);
+    Py_XDECREF(ro);
+    Py_XDECREF(go);
+    Py_XDECREF(ho);
+    PyBuffer_Release(&yb);
+    PyBuffer_Release(&sb);
+    PyBuffer_Release(&pb);
+    if (have_steps) PyBuffer_Release(&stb);
+    if (have_free) PyBuffer_Release(&frb);
+    return res;
+}
+
 static PyMethodDef methods[] = {
+    {"lsq_fisher", lsq_fisher, METH_VARARGS,
+     "LeastSquares value parts, gradient and Gauss-Newton matrix (see the source)."},
     {"lm", lm, METH_VARARGS, "Levenberg-Marquardt for curve_fit (see the module source)."},
+    {"rows", rows, METH_VARARGS, "Model values at the rows of a parameter matrix."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_lmcore",
