@@ -41,6 +41,18 @@ typedef struct {
     long nfev;
 } Model;
 
+static void model_init(Model *M, PyObject *f, PyObject *xdata, PyObject *coerce,
+                       const double *y, const double *w, Py_ssize_t m, Py_ssize_t n) {
+    M->f = f;
+    M->xdata = xdata;
+    M->coerce = coerce;
+    M->y = y;
+    M->w = w;
+    M->m = m;
+    M->n = n;
+    M->nfev = 0;
+}
+
 static int is_f64(const Py_buffer *v) {
     const char *fmt = v->format;
     if (v->itemsize != 8 || fmt == NULL) return 0;
@@ -312,14 +324,8 @@ static PyObject *lm(PyObject *Py_UNUSED(self), PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "lm: bad array arguments");
         goto done;
     }
-    M.f = f;
-    M.xdata = xdata;
-    M.coerce = coerce;
-    M.y = (const double *)yb.buf;
-    M.w = have_w ? (const double *)wb.buf : NULL;
-    M.m = m;
-    M.n = n;
-    M.nfev = 0;
+    model_init(&M, f, xdata, coerce, (const double *)yb.buf,
+               have_w ? (const double *)wb.buf : NULL, m, n);
 
     buf = (double *)malloc(sizeof(double) * (size_t)(n + m + 2 * m * n + n + n * n + n + n + m
                                                       + n + 5 * n + m));
@@ -469,14 +475,7 @@ static PyObject *rows(PyObject *Py_UNUSED(self), PyObject *args) {
         PyBuffer_Release(&pb);
         return NULL;
     }
-    M.f = f;
-    M.xdata = xdata;
-    M.coerce = coerce;
-    M.y = NULL;
-    M.w = NULL;
-    M.m = m;
-    M.n = n;
-    M.nfev = 0;
+    model_init(&M, f, xdata, coerce, NULL, NULL, m, n);
     for (i = 0; i < k; i++) {
         if (residuals(&M, (const double *)pb.buf + i * n,
                       (double *)PyByteArray_AS_STRING(out) + i * m) < 0) {
@@ -555,14 +554,7 @@ static PyObject *lsq_fisher(PyObject *Py_UNUSED(self), PyObject *args) {
     r = (double *)PyByteArray_AS_STRING(ro);
     g = (double *)PyByteArray_AS_STRING(go);
     h = (double *)PyByteArray_AS_STRING(ho);
-    M.f = f;
-    M.xdata = x;
-    M.coerce = coerce;
-    M.y = NULL;
-    M.w = NULL;
-    M.m = m;
-    M.n = n;
-    M.nfev = 0;
+    model_init(&M, f, x, coerce, NULL, NULL, m, n);
     memcpy(q, p, n * sizeof(double));
     if (residuals(&M, q, fv) < 0) goto fail;
     for (i = 0; i < m; i++) r[i] = (y[i] - fv[i]) / is[i];
