@@ -6,10 +6,17 @@ C_ext = D C_int D with C_int = 2 · errordef · H⁻¹) and writes an ``FMin``.
 
 MIGRAD has two engines. A cost that exposes Gauss-Newton structure (``_fisher``) is
 minimised by damped Gauss-Newton steps, ``(H + λ diag H) δ = -g``, where H is JᵀWJ for
-least squares or the Fisher information of the prediction for likelihoods (FUMILI); the
-stopping rule is MINUIT's, EDM = gᵀH⁻¹g / 2 < 0.002 · tol · errordef, and its H gives the
-covariance directly. If that engine does not converge, or the cost is a plain function,
-the variable-metric MIGRAD runs (from where the first engine stopped).
+least squares or the Fisher information of the prediction for likelihoods (FUMILI),
+corrected near the minimum by a secant estimate of the residual terms
+(:mod:`thetahat.solvers.gauss_newton`); with limits the step is taken in external
+coordinates, where that model lives. The stopping rule is MINUIT's,
+EDM = gᵀH⁻¹g / 2 < 0.002 · tol · errordef. Its final HESSE (strategy >= 1) is the exact
+Hessian of the cost from central differences of the model vector
+(:func:`thetahat.cost._base.observed_hessian`); the Gauss-Newton iterations take their
+forward differences with the same steps (1e-3 standard deviations), so that the HESSE at
+the last point reuses them and costs k + k(k-1)/2 model calls for k free parameters. If
+that engine does not converge, or the cost is a plain function, the variable-metric
+MIGRAD runs (from where the first engine stopped).
 """
 
 from __future__ import annotations

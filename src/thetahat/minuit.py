@@ -10,9 +10,11 @@ elsewhere:
   :mod:`thetahat.solvers.simplex`;
 - for costs with Gauss-Newton structure (``cost._fisher``: least squares, binned and
   unbinned likelihoods) MIGRAD takes damped Gauss-Newton steps instead
-  (:func:`thetahat.solvers.levmar.minimize_fisher`), FUMILI's idea; the minimum is then
-  checked with the same EDM = gᵀ V g / 2 against the same goal 0.002 · tol · errordef;
-- HESSE: :mod:`thetahat.intervals.hesse`; covariance = 2 · errordef · H⁻¹, mapped to
+  (:func:`thetahat.solvers.gauss_newton.minimize_fisher`), FUMILI's idea; the minimum is
+  then checked with the same EDM = gᵀ V g / 2 against the same goal 0.002 · tol · errordef;
+- HESSE: the exact Hessian from the model's derivatives for those costs
+  (:func:`thetahat.cost._base.observed_hessian`), differences of the cost values
+  otherwise (:mod:`thetahat.intervals.hesse`); covariance = 2 · errordef · H⁻¹, mapped to
   external coordinates by C_ext = D C_int D, D = dx/du;
 - MINOS, profiles, contours and their drawings: :mod:`thetahat._minuit_intervals`.
 """
