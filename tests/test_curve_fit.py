@@ -66,6 +66,19 @@ def test_bounds_and_2d_sigma(data):
     _close_cov(c, cs)  # FD Jacobians at ~the same point
 
 
+@pytest.mark.parametrize("method", ["trf", "dogbox"])
+def test_bounded_fit_stops_as_scipy(data, method):
+    """curve_fit's bounded fits stop by scipy's rules (least_squares itself confirms a met
+    tolerance further, for NIST-grade digits): the same evaluations and the same answer."""
+    x, y = data
+    kw = dict(p0=[1, 0, 1], bounds=([0, -1, 0.1], [10, 1, 5]), method=method,
+              full_output=True)
+    p, _, info, _, _ = curve_fit(gauss, x, y, **kw)
+    ps, _, infos, _, _ = so.curve_fit(gauss, x, y, **kw)
+    assert info["nfev"] == infos["nfev"]  # the same iterates, the same stopping test
+    np.testing.assert_allclose(p, ps, rtol=1e-8)  # same steps: agreement to rounding
+
+
 def test_linear_model_closed_form():
     x = np.linspace(0, 1, 11)
     y = 1 + 2 * x + np.random.default_rng(1).normal(0, 0.1, 11)

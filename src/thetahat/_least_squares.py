@@ -182,6 +182,22 @@ def least_squares(fun: Callable[..., Any], x0: Any, jac: str | Callable = "2-poi
     >>> np.round(res.x, 6).tolist(), res.success
     ([1.0, 1.0], True)
     """
+    return _solve(**locals())
+
+
+def _solve(fun: Callable[..., Any], x0: Any, jac: str | Callable = "2-point",
+                  bounds: Any = (-np.inf, np.inf), method: str = "trf",
+                  ftol: float | None = 1e-8, xtol: float | None = 1e-8, gtol: float | None = 1e-8,
+                  x_scale: Any = None, loss: str | Callable = "linear", f_scale: float = 1.0,
+                  diff_step: Any = None, tr_solver: str | None = None,
+                  tr_options: dict | None = None, jac_sparsity: Any = None,
+                  max_nfev: int | None = None, verbose: int = 0,
+                  args: tuple = (), kwargs: dict | None = None,
+                  callback: Callable | None = None, workers: Any = None,
+           careful: bool = True) -> OptimizeResult:
+    """:func:`least_squares`; ``careful=False`` stops trf and dogbox as scipy does, without
+    confirming a met tolerance by the Gauss-Newton step and central differences (for
+    curve_fit, whose answer is read against statistical errors)."""
     if method not in _METHODS:
         raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
     if not callable(jac) and jac not in _JAC_METHODS:
@@ -326,7 +342,7 @@ def least_squares(fun: Callable[..., Any], x0: Any, jac: str | Callable = "2-poi
         if rho is not None:
             initial_cost = 0.5 * float(np.sum(rho(f0)[0]))
         jac_refine = None
-        if jac == "2-point" and diff_step is None:
+        if jac == "2-point" and diff_step is None and careful:
             # convergence is confirmed with central differences (error eps^(2/3), not
             # eps^(1/2)): the forward-difference model's stationary point is off by ~sqrt(eps)
             def jac_refine(x: NDArray, f: NDArray) -> NDArray:
@@ -335,7 +351,7 @@ def least_squares(fun: Callable[..., Any], x0: Any, jac: str | Callable = "2-poi
                                        groups=groups)[0]
         opts = LSQOptions(ftol=ftol_, xtol=xtol_, gtol=gtol_, max_nfev=max_nfev, x_scale=xs,
                           loss=rho, verbose=verbose, callback=_callback(callback),
-                          jac_refine=jac_refine)
+                          jac_refine=jac_refine, confirm=careful)
         if method == "trf":
             from .solvers.trf import trf as solver
         else:

@@ -135,7 +135,7 @@ def dogbox(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], 
         if pending is not None or g_norm < o.gtol:
             Jn = Jf @ hn
             pred = -(0.5 * float(Jn @ Jn) + float(gh @ hn))
-            if noise_stop or g_norm == 0 or gauss_newton_confirms(
+            if noise_stop or g_norm == 0 or not o.confirm or gauss_newton_confirms(
                     pred, float(np.linalg.norm(hn * sf)), cost, x_norm, cost0, noise_seen,
                     o.ftol, o.xtol):
                 if o.jac_refine is None or refined:

@@ -344,6 +344,7 @@ class LSQOptions:
     verbose: int = 0
     callback: Callable[[dict], bool] | None = None  # returns True to stop
     jac_refine: Callable[[NDArray, NDArray], NDArray] | None = None  # accurate J to confirm
+    confirm: bool = True  # confirm a met tolerance by the Gauss-Newton step (else: as scipy)
 
 
 @dataclass

@@ -301,7 +301,8 @@ def trf(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], NDA
         V = Vt.T
         x_norm = float(np.linalg.norm(x))
         if pending is not None or g_norm < o.gtol:
-            if noise_stop or _model_converged(uf, s, V, d, cost, x_norm, cost0, noise_seen, o):
+            if noise_stop or not o.confirm or _model_converged(uf, s, V, d, cost, x_norm,
+                                                               cost0, noise_seen, o):
                 if o.jac_refine is None or refined:
                     status = pending if pending is not None else 1
                     break
