@@ -21,7 +21,7 @@ from typing import Any, Callable
 import numpy as np
 from numpy.typing import NDArray
 
-from ._least_squares import _solve as _solve_lsq
+from ._least_squares import least_squares_lean
 from ._optimize_result import OptimizeResult
 from .solvers._lapack import thin_svd
 from .solvers.levmar import _MESSAGES, LMOptions, levmar
@@ -322,8 +322,8 @@ def curve_fit(f: Callable, xdata: Any, ydata: Any, p0: Any = None, sigma: Any = 
     else:
         # scipy's stopping rules: curve_fit's answer is read against its statistical
         # errors, so least_squares' confirmation of the last digits is not needed here
-        res = _solve_lsq(residuals, p0, jac=jac_arg, bounds=bounds, method=method,
-                         careful=False, **kwargs)
+        res = least_squares_lean(residuals, p0, jac=jac_arg, bounds=bounds, method=method,
+                                 **kwargs)
     if not res.success:
         raise RuntimeError(f"Optimal parameters not found: {res.message}")
     popt = res.x

@@ -182,22 +182,18 @@ def least_squares(fun: Callable[..., Any], x0: Any, jac: str | Callable = "2-poi
     >>> np.round(res.x, 6).tolist(), res.success
     ([1.0, 1.0], True)
     """
-    return _solve(**locals())
+    return _solve(True, **locals())
 
 
-def _solve(fun: Callable[..., Any], x0: Any, jac: str | Callable = "2-point",
-                  bounds: Any = (-np.inf, np.inf), method: str = "trf",
-                  ftol: float | None = 1e-8, xtol: float | None = 1e-8, gtol: float | None = 1e-8,
-                  x_scale: Any = None, loss: str | Callable = "linear", f_scale: float = 1.0,
-                  diff_step: Any = None, tr_solver: str | None = None,
-                  tr_options: dict | None = None, jac_sparsity: Any = None,
-                  max_nfev: int | None = None, verbose: int = 0,
-                  args: tuple = (), kwargs: dict | None = None,
-                  callback: Callable | None = None, workers: Any = None,
-           careful: bool = True) -> OptimizeResult:
-    """:func:`least_squares`; ``careful=False`` stops trf and dogbox as scipy does, without
-    confirming a met tolerance by the Gauss-Newton step and central differences (for
-    curve_fit, whose answer is read against statistical errors)."""
+def _solve(careful: bool, fun: Callable[..., Any], x0: Any, jac: Any, bounds: Any,
+           method: str, ftol: Any, xtol: Any, gtol: Any, x_scale: Any, loss: Any,
+           f_scale: float, diff_step: Any, tr_solver: Any, tr_options: Any,
+           jac_sparsity: Any, max_nfev: Any, verbose: int, args: tuple, kwargs: Any,
+           callback: Any, workers: Any) -> OptimizeResult:
+    """:func:`least_squares` (arguments checked there); ``careful=False`` stops trf and
+    dogbox as scipy does, without confirming a met tolerance by the Gauss-Newton step and
+    central differences (for curve_fit, whose answer is read against statistical
+    errors)."""
     if method not in _METHODS:
         raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
     if not callable(jac) and jac not in _JAC_METHODS:
@@ -363,6 +359,13 @@ def _solve(fun: Callable[..., Any], x0: Any, jac: str | Callable = "2-point",
         print(f"Function evaluations {res.nfev}, initial cost {initial_cost:.4e}, final cost "
               f"{res.cost:.4e}, first-order optimality {res.optimality:.2e}.")
     return res
+
+
+def least_squares_lean(*args: Any, **kwargs: Any) -> OptimizeResult:
+    """:func:`least_squares` with scipy's stopping rules (``_solve(careful=False)``)."""
+    bound = inspect.signature(least_squares).bind(*args, **kwargs)
+    bound.apply_defaults()
+    return _solve(False, **bound.arguments)
 
 
 def _result(r: LSQResult) -> OptimizeResult:
