@@ -134,25 +134,24 @@ class FDCache:
 
     :func:`observed_hessian` at the same point with the same steps reuses its model
     values ``mu(p)`` and ``mu(p + h_j e_j) = mu(p) + h_j J_j`` (exact to rounding), which
-    saves k + 1 of its model calls.
+    saves k + 1 of its model calls. The entry is replaced in one assignment, so that a
+    lookup never pairs the point of one evaluation with the values of another.
     """
 
-    __slots__ = ("p", "steps", "mu0", "jac")
+    __slots__ = ("entry",)
 
     def __init__(self) -> None:
-        self.p = None
+        self.entry: tuple | None = None
 
     def store(self, p: NDArray, steps: NDArray | None, mu0: NDArray, jac: NDArray) -> None:
-        if steps is None:
-            self.p = None
-            return
-        self.p, self.steps, self.mu0, self.jac = p.copy(), np.array(steps, float), mu0, jac
+        self.entry = None if steps is None else \
+            (np.array(p, dtype=float), np.array(steps, dtype=float), mu0, jac)
 
     def lookup(self, p: NDArray, steps: NDArray) -> tuple[NDArray, NDArray] | None:
-        if self.p is None or not (np.array_equal(self.p, p)
-                                  and np.array_equal(self.steps, steps)):
+        e = self.entry
+        if e is None or not (np.array_equal(e[0], p) and np.array_equal(e[1], steps)):
             return None
-        return self.mu0, self.jac
+        return e[2], e[3]
 
 
 @functools.lru_cache(maxsize=64)
