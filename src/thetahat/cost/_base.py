@@ -155,10 +155,9 @@ class FDCache:
 
 
 @functools.lru_cache(maxsize=64)
-def _pairs(k: int) -> tuple[NDArray, NDArray, list]:
-    """Row and column indices of the pairs a < b of k parameters (and as Python ints)."""
-    ia, ib = np.triu_indices(k, 1)
-    return ia, ib, list(zip(ia.tolist(), ib.tolist()))
+def _pairs(k: int) -> tuple[NDArray, NDArray]:
+    """Row and column indices of the pairs a < b of k parameters."""
+    return np.triu_indices(k, 1)
 
 
 def observed_ncall(k: int) -> int:
@@ -192,8 +191,8 @@ def observed_hessian(mu_fn: Callable[[NDArray], NDArray],
     k = idx.size
     sv = np.asarray(steps, dtype=float)[idx]
     h = (p[idx] + sv) - p[idx]  # the steps actually taken in floating point
-    ia, ib, pairs = _pairs(k)
-    npair = len(pairs)
+    ia, ib = _pairs(k)
+    npair = ia.size
     # the difference points: p + h_a e_a (unless cached), p - h_a e_a, p + h_a e_a + h_b e_b
     P = np.repeat(p[None, :], (k if hit is None else 0) + k + npair, axis=0)
     r0 = 0
