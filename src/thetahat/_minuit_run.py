@@ -74,7 +74,8 @@ _REL_STEP = 0.001  # HESSE difference steps of structured costs, in standard dev
 
 
 def _fisher_engine(m: "Minuit", prob: Problem, u0: np.ndarray, ncall: int | None,
-                   tol_scale: float = 1.0, hesse_next: bool = False):
+                   tol_scale: float = 1.0, hesse_next: bool = False,
+                   check_exact: bool = True):
     """Gauss-Newton MIGRAD; returns (result flags, u, fval, edm, hess_inv) or None, and the
     solver's result.
 
@@ -82,6 +83,8 @@ def _fisher_engine(m: "Minuit", prob: Problem, u0: np.ndarray, ncall: int | None
     Hessian, the forward differences of the model use steps of ``_REL_STEP`` standard
     deviations (from the previous point's matrix), so that the HESSE at the last point
     reuses them; ``r.steps`` are the external steps used at ``r.x`` (None otherwise).
+    ``check_exact=False`` (refits, where no covariance is used) skips the test for an
+    exactly quadratic cost.
     """
     from .solvers.gauss_newton import FisherOptions, minimize_fisher
     n = prob.idx.size
@@ -134,9 +137,9 @@ def _fisher_engine(m: "Minuit", prob: Problem, u0: np.ndarray, ncall: int | None
     hinv, posdef = _inverse(np.asarray(r.hess, float))
     if not posdef:
         return None, r
+    exact = check_exact and _linear_least_squares(m, prob, u0, r.x, first[0], r.hess, hinv)
     flags = dict(has_covariance=True, has_accurate_covar=True, has_posdef_covar=True,
-                 exact_quadratic=_linear_least_squares(m, prob, u0, r.x, first[0], r.hess,
-                                                       hinv))
+                 exact_quadratic=exact)
     return (flags, r.x, float(r.fval), float(r.edm), hinv), r
 
 
@@ -194,7 +197,8 @@ def solve(m: "Minuit", prob: Problem, u0: np.ndarray, ncall: int | None,
     tol_scale = 0.01 if refit else 1.0
     if hasattr(m._fcn, "_fisher") and m._grad is None:
         out, r = _fisher_engine(m, prob, u0, ncall, tol_scale,
-                                hesse_next=m._strategy >= 1 and not refit)
+                                hesse_next=m._strategy >= 1 and not refit,
+                                check_exact=not refit)
         if out is not None:
             flags, u, fval, edm, hinv = out
             u = np.asarray(u, float)
