@@ -296,9 +296,14 @@ class Cost:
         the whole vector as its single argument.
         """
         args = np.asarray(args, dtype=float).ravel()
-        if args.size != 1 and len(self._parameters) == 1:
+        if not self._scalar_call(args.size):
             return (args,)
         return tuple(args.tolist())  # Python floats, as iminuit passes them
+
+    def _scalar_call(self, size: int) -> bool:
+        """Whether ``size`` parameter values go to the model as separate floats (else as
+        one vector: the array call of :meth:`_call_args`)."""
+        return size == 1 or len(self._parameters) != 1
 
     def __add__(self, other: Any) -> "CostSum":
         return CostSum(self, other)

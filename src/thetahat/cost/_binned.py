@@ -277,7 +277,7 @@ class _Binned(MaskedCost):
         return self._chi2(mu_m), d1, 2.0 * d2
 
     def _observed(self, args: ArrayLike, steps: NDArray, free: NDArray | None = None
-                  ) -> tuple[float, NDArray, NDArray] | None:
+                  ) -> tuple[float, NDArray, NDArray, bool] | None:
         """Value, gradient and exact Hessian (``observed_hessian`` in ``_base``)."""
         if self._model_grad is not None:
             return None

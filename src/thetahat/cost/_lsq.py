@@ -200,8 +200,12 @@ class LeastSquares(MaskedCost):
 
     # --- evaluation ----------------------------------------------------------------------
     def _eval_model(self, x: NDArray, args: tuple) -> NDArray:
-        f = np.asarray(self._model(x, *args), dtype=float)
-        n = x.shape[-1]
+        return self._checked(self._model(x, *args), x.shape[-1])
+
+    @staticmethod
+    def _checked(out: Any, n: int) -> NDArray:
+        """A model output as n float64 values (a scalar is broadcast), or a clear error."""
+        f = np.asarray(out, dtype=float)
         if f.shape != (n,):
             if f.ndim == 0:
                 return np.full(n, float(f))
@@ -211,32 +215,24 @@ class LeastSquares(MaskedCost):
             )
         return f
 
+    def _as_values(self, out: Any) -> NDArray:
+        """A model output in another form than m contiguous float64 values (the compiled
+        loops hand those here): converted, or rejected as by :meth:`_eval_model`."""
+        return np.ascontiguousarray(self._checked(out, self._xm.shape[-1]))
+
     def _model_rows(self, P: NDArray) -> NDArray:
         """Model values at the selected points for every row of the parameter matrix P."""
         P = np.ascontiguousarray(P, dtype=float)
         m = self._ym.size
-        if _lmcore is None or (P.shape[1] != 1 and len(self._parameters) == 1):
+        if _lmcore is None or not self._scalar_call(P.shape[1]):
             return np.array([self._model_at(q) for q in P]).reshape(P.shape[0], m)
         out = _lmcore.rows(self._model, self._xm, P, P.shape[1], m, self._as_values)
         return np.frombuffer(out, dtype=float).reshape(P.shape[0], m)
 
-    def _as_values(self, out: Any) -> NDArray:
-        """A model output in another form than m float64 values: converted or rejected."""
-        n = self._xm.shape[-1]
-        f = np.asarray(out, dtype=float)
-        if f.ndim == 0:
-            return np.full(n, float(f))
-        if f.shape != (n,):
-            raise ValueError(
-                f"model returned an array of shape {f.shape}; expected ({n},), one value per "
-                "point of x"
-            )
-        return np.ascontiguousarray(f)
-
     def _model_at(self, q: NDArray) -> NDArray:
         """Model values at the selected points for the flat parameter vector ``q``
         (``_eval_model(self._xm, self._call_args(q))`` in one step, for differences)."""
-        if q.size == 1 or len(self._parameters) > 1:
+        if self._scalar_call(q.size):
             f = np.asarray(self._model(self._xm, *q.tolist()), dtype=float)
             if f.shape == self._ym.shape:
                 return f
@@ -284,7 +280,7 @@ class LeastSquares(MaskedCost):
         """Value, gradient and Gauss-Newton Hessian ``2 J^T diag(w) J`` (module docstring)."""
         p = np.asarray(args, dtype=float).ravel()
         if self._rho is None and self._model_grad is None and _lmcore is not None and \
-                (p.size == 1 or len(self._parameters) > 1):
+                self._scalar_call(p.size):
             # the linear loss with differences, in one compiled call (solvers/_lmcore.c)
             n, m = p.size, self._ym.size
             fb, jb, rb, gb, hb = _lmcore.lsq_fisher(
@@ -304,7 +300,7 @@ class LeastSquares(MaskedCost):
             return float(np.sum(r * r)), 2.0 * (jac @ r), h  # the sum as _value
         z = r * r
         d1, d2 = self._rho_derivs(z)
-        value = float(np.sum(z if self._rho is None else self._rho(z)))
+        value = float(np.sum(self._rho(z)))
         w = d1 + 2.0 * z * d2
         w = np.where(w > 0, w, _EPS * d1)
         g = 2.0 * (jac @ (d1 * r))
@@ -323,7 +319,7 @@ class LeastSquares(MaskedCost):
                 (2.0 * d1 + 4.0 * z * d2) / self._yem**2)
 
     def _observed(self, args: ArrayLike, steps: NDArray, free: NDArray | None = None
-                  ) -> tuple[float, NDArray, NDArray] | None:
+                  ) -> tuple[float, NDArray, NDArray, bool] | None:
         """Value, gradient and exact Hessian (``observed_hessian`` in ``_base``)."""
         if self._model_grad is not None:
             return None

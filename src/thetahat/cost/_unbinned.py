@@ -176,7 +176,7 @@ class UnbinnedNLL(_Unbinned):
         return value, -2.0 * inv, 2.0 * inv * inv
 
     def _observed(self, args: ArrayLike, steps: NDArray, free: NDArray | None = None
-                  ) -> tuple[float, NDArray, NDArray] | None:
+                  ) -> tuple[float, NDArray, NDArray, bool] | None:
         """Value, gradient and exact Hessian (``observed_hessian`` in ``_base``)."""
         if self._model_grad is not None:
             return None
@@ -277,7 +277,7 @@ class ExtendedUnbinnedNLL(_Unbinned):
         return value, d1, d2
 
     def _observed(self, args: ArrayLike, steps: NDArray, free: NDArray | None = None
-                  ) -> tuple[float, NDArray, NDArray] | None:
+                  ) -> tuple[float, NDArray, NDArray, bool] | None:
         """Value, gradient and exact Hessian (``observed_hessian`` in ``_base``)."""
         if self._model_grad is not None:
             return None
