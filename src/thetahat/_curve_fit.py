@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 
 from ._least_squares import least_squares_lean
 from ._optimize_result import OptimizeResult
+from .cost._base import fd_jacobian
 from .solvers._lapack import thin_svd
 from .solvers.levmar import _MESSAGES, LMOptions, levmar
 
@@ -62,6 +63,15 @@ def _finite(name: str, a: NDArray, hint: str = " (use nan_policy='omit' to drop 
     raise ValueError(f"{name}[{where}] = {a[idx]} is not finite{hint}")
 
 
+def _residuals_at_p0(residuals: Callable[[NDArray], NDArray], p0: NDArray) -> NDArray:
+    """The residuals at the start, which must be finite (the error names the index)."""
+    f0 = residuals(p0)
+    if not np.isfinite(f0).all():
+        bad = np.flatnonzero(~np.isfinite(f0))
+        raise ValueError(f"the residuals are not finite at p0: index {bad[0]} is {f0[bad[0]]}")
+    return f0
+
+
 def _lm_direct(residuals: Callable[[NDArray], NDArray], p0: NDArray) -> Any:
     """``least_squares(residuals, p0, method='lm')`` with forward differences, lean.
 
@@ -70,26 +80,15 @@ def _lm_direct(residuals: Callable[[NDArray], NDArray], p0: NDArray) -> Any:
     handling, which costs more than the fit itself for a small problem.
     """
     p0 = np.asarray(p0, dtype=float)
-    f0 = residuals(p0)
-    if not np.isfinite(f0).all():
-        bad = np.flatnonzero(~np.isfinite(f0))
-        raise ValueError(f"the residuals are not finite at p0: index {bad[0]} is {f0[bad[0]]}")
+    f0 = _residuals_at_p0(residuals, p0)
     n = p0.size
     nfd = 0
 
     def jac(p: NDArray, f: NDArray) -> NDArray:
         nonlocal nfd
-        Jt = np.empty((n, f.size))  # row j: the column j of J, so that J = Jtᵀ is Fortran-ordered
-        h = []
-        for j, pj in enumerate(p.tolist()):
-            q = p.copy()
-            q[j] = pj + _SQEPS * (abs(pj) if pj != 0 else 1.0)
-            h.append(q[j] - pj)  # the step actually taken in floating point
-            Jt[j] = residuals(q)
-        Jt -= f
-        Jt /= np.array(h)[:, None]
         nfd += n
-        return Jt.T
+        # rows of fd_jacobian are the columns of J: its transpose is Fortran-ordered
+        return fd_jacobian(residuals, p, f).T
 
     # no central-difference polish: curve_fit's answer is read against its statistical
     # errors, ~1e-8 relative is ample (least_squares keeps the polish for NIST-grade digits)
@@ -108,10 +107,7 @@ def _lm_compiled(f: Callable, xdata: Any, ydata: NDArray, weight: NDArray | None
     finite), so that the Python solver runs and reports it.
     """
     p0 = np.ascontiguousarray(p0, dtype=float)
-    f0 = residuals(p0)
-    if not np.isfinite(f0).all():
-        bad = np.flatnonzero(~np.isfinite(f0))
-        raise ValueError(f"the residuals are not finite at p0: index {bad[0]} is {f0[bad[0]]}")
+    f0 = _residuals_at_p0(residuals, p0)
     n, m = p0.size, f0.size
     y = np.ascontiguousarray(ydata, dtype=float)
     w = None if weight is None else np.ascontiguousarray(weight, dtype=float)
@@ -133,7 +129,6 @@ def _lm_compiled(f: Callable, xdata: Any, ydata: NDArray, weight: NDArray | None
                           message=_MESSAGES[status], success=status > 0)
 
 
-_SQEPS = float(np.sqrt(np.finfo(float).eps))
 _NO_BOUNDS = (-np.inf, np.inf)
 _EPS = float(np.finfo(float).eps)
 
