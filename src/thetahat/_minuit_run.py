@@ -111,10 +111,9 @@ def _fisher_engine(m: "Minuit", prob: Problem, u0: np.ndarray, ncall: int | None
         out = prob.fgh_int(u, m._fcn, steps, x, d)
         if not first:
             first.append(out[2])
-        hd = out[2].diagonal()
-        if (hd > 0).all():  # as _sigma_ext
-            sigma = np.sqrt((2.0 * m._errordef) / hd)
-            last["sigma"] = sigma if d is None else sigma * np.abs(d)
+        sigma = _sigma_ext(m, out[2], d)
+        if sigma is not None:
+            last["sigma"] = sigma
         last["u"], last["steps"] = u, steps
         return out
 
@@ -143,15 +142,16 @@ def _fisher_engine(m: "Minuit", prob: Problem, u0: np.ndarray, ncall: int | None
     return (flags, r.x, float(r.fval), float(r.edm), hinv), r
 
 
-def _sigma_ext(m: "Minuit", prob: Problem, u: np.ndarray, hgn: np.ndarray
-               ) -> np.ndarray | None:
+def _sigma_ext(m: "Minuit", hgn: np.ndarray, d: np.ndarray | None) -> np.ndarray | None:
     """Scale of each free parameter for difference steps: its conditional standard
     deviation sqrt(2 · errordef / H_ii) (the curvature along its own axis, which is what a
-    difference along that axis sees), mapped to external coordinates."""
-    d = np.diag(hgn)
-    if not (d > 0).all():
+    difference along that axis sees), mapped to external coordinates with d = dx/du (None:
+    no limits); None if a diagonal element is not positive."""
+    hd = hgn.diagonal()
+    if not (hd > 0).all():
         return None
-    return np.sqrt(2.0 * m._errordef / d) * np.abs(prob.jac_diag(u))
+    sigma = np.sqrt((2.0 * m._errordef) / hd)
+    return sigma if d is None else sigma * np.abs(d)
 
 
 def _linear_least_squares(m: "Minuit", prob: Problem, u0: np.ndarray, u1: np.ndarray,
@@ -273,7 +273,8 @@ def _hesse_from(m: "Minuit", prob: Problem, u: np.ndarray, fval: float, hgn: np.
     if getattr(m._fcn, "has_grad", False) and m._grad is None:
         return hesse_from_gradient(lambda v: prob.fgh_int(v, m._fcn), u, m._errordef, hgn)
     r = None
-    sigma = _sigma_ext(m, prob, u, hgn) if hasattr(m._fcn, "_observed") else None
+    sigma = _sigma_ext(m, hgn, prob.jac_diag(u) if prob.limited else None) \
+        if hasattr(m._fcn, "_observed") else None
     if sigma is not None:
         if steps is not None:
             ratio = steps[prob.idx] / (_REL_STEP * sigma)

@@ -177,16 +177,14 @@ class Problem:
         if not self.limited:
             return u
         u = np.array(u, dtype=float)
-        d = self.jac_diag(u)
-        scale = np.ones(u.size)
+        scale = np.ones(u.size)  # dx/du is 1 for parameters without limits: never stuck
         scale[self._both] = self._half
-        if not (np.abs(d) < 1e-8 * scale).any():
+        stuck = np.abs(self.jac_diag(u)) < 1e-8 * scale
+        if not stuck.any():
             return u  # no parameter sits on a stationary point
         step = self.steps_int(full_values, errors)
-        scale = np.where(np.isfinite(self.lo) & np.isfinite(self.hi),
-                         0.5 * (self.hi - self.lo), 1.0)
-        stuck = (np.isfinite(self.lo) | np.isfinite(self.hi)) & (np.abs(d) < 1e-8 * scale)
-        both = np.isfinite(self.lo) & np.isfinite(self.hi)
+        both = np.zeros(u.size, dtype=bool)
+        both[self._both] = True
         u = np.where(stuck & both, u - np.sign(u) * np.minimum(step, 0.5), u)
         u = np.where(stuck & ~both, u + np.minimum(step, 1.0), u)
         return u
