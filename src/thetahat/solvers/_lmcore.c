@@ -121,15 +121,22 @@ static double dot(const double *a, const double *b, Py_ssize_t k) {
     return s;
 }
 
-/* forward-difference Jacobian, column j at jt[j*m]; 0, -1 (Python error) */
-static int jacobian(Model *M, const double *x, const double *f, double *q, double *jt) {
+/* forward-difference Jacobian, column j at jt[j*m], with the step st[j] or, for st NULL,
+   sqrt(eps) |x_j| (sqrt(eps) for x_j = 0); columns with fr[j] == 0 are zero (fr NULL: all
+   free); q is scratch of n values; 0, or -1 with a Python exception set */
+static int jacobian(Model *M, const double *x, const double *f, double *q, double *jt,
+                    const double *st, const unsigned char *fr) {
     Py_ssize_t i, j, m = M->m, n = M->n;
     const double sqeps = 1.4901161193847656e-08;
     memcpy(q, x, n * sizeof(double));
     for (j = 0; j < n; j++) {
         double xj = x[j], h;
         double *col = jt + j * m;
-        q[j] = xj + sqeps * (xj != 0.0 ? fabs(xj) : 1.0);
+        if (fr && !fr[j]) {
+            memset(col, 0, m * sizeof(double));
+            continue;
+        }
+        q[j] = xj + (st ? st[j] : sqeps * (xj != 0.0 ? fabs(xj) : 1.0));
         h = q[j] - xj;
         if (residuals(M, q, col) < 0) return -1;
         q[j] = xj;
@@ -349,7 +356,7 @@ static PyObject *lm(PyObject *Py_UNUSED(self), PyObject *args) {
     memcpy(fv, fb.buf, m * sizeof(double));
     for (j = 0; j < n; j++) D[j] = 0.0;
 
-    if (jacobian(&M, x, fv, q, jt) < 0) goto done;
+    if (jacobian(&M, x, fv, q, jt, NULL, NULL) < 0) goto done;
     njev++;
     fnorm = sqrt(dot(fv, fv, m));
     while (status < 0) {
@@ -436,7 +443,7 @@ static PyObject *lm(PyObject *Py_UNUSED(self), PyObject *args) {
             if (accepted) break;
         }
         if (status >= 0) break;
-        if (jacobian(&M, x, fv, q, jt) < 0) goto done;
+        if (jacobian(&M, x, fv, q, jt, NULL, NULL) < 0) goto done;
         njev++;
     }
     {
@@ -503,7 +510,6 @@ static PyObject *lsq_fisher(PyObject *Py_UNUSED(self), PyObject *args) {
     double *q = NULL, *fv, *jf, *r, *g, *h;
     const double *y, *is, *p, *st = NULL;
     const unsigned char *fr = NULL;
-    const double sqeps = 1.4901161193847656e-08;
     Model M;
     if (!PyArg_ParseTuple(args, "OOOOOOOO", &f, &x, &y_o, &is_o, &p_o, &steps_o, &free_o,
                           &coerce))
@@ -555,22 +561,9 @@ static PyObject *lsq_fisher(PyObject *Py_UNUSED(self), PyObject *args) {
     g = (double *)PyByteArray_AS_STRING(go);
     h = (double *)PyByteArray_AS_STRING(ho);
     model_init(&M, f, x, coerce, NULL, NULL, m, n);
-    memcpy(q, p, n * sizeof(double));
-    if (residuals(&M, q, fv) < 0) goto fail;
+    if (residuals(&M, p, fv) < 0) goto fail;
     for (i = 0; i < m; i++) r[i] = (y[i] - fv[i]) / is[i];
-    for (j = 0; j < n; j++) {
-        double *col = jf + j * m, pj = p[j], hj;
-        if (fr && !fr[j]) {
-            memset(col, 0, m * sizeof(double));
-            continue;
-        }
-        hj = st ? st[j] : sqeps * (pj != 0.0 ? fabs(pj) : 1.0);
-        q[j] = pj + hj;
-        hj = q[j] - pj;
-        if (residuals(&M, q, col) < 0) goto fail;
-        q[j] = pj;
-        for (i = 0; i < m; i++) col[i] = (col[i] - fv[i]) / hj;
-    }
+    if (jacobian(&M, p, fv, q, jf, st, fr) < 0) goto fail;
     /* J = -jf / sigma (kept in the scratch after q): g = 2 J^T r, h = 2 J^T J */
     {
         double *J = q + n;
