@@ -87,6 +87,18 @@ def describe_model(model: Callable, name: Sequence[str] | None, skip_first: bool
     return {p: None for p in params}
 
 
+def _eval_rows(fn: Callable[[NDArray], NDArray], P: NDArray,
+               rows_fn: Callable[[NDArray], NDArray] | None, shape: tuple) -> NDArray:
+    """``fn`` at every row of the parameter matrix P, stacked: ``rows_fn(P)`` when given
+    (a cost's compiled model loop), else one call per row."""
+    if rows_fn is not None:
+        return rows_fn(P)
+    out = np.empty((P.shape[0],) + tuple(shape))
+    for t in range(P.shape[0]):
+        out[t] = fn(P[t])
+    return out
+
+
 def fd_jacobian(fn: Callable[[NDArray], NDArray], p: NDArray, f0: NDArray,
                 free: NDArray | None = None, steps: NDArray | None = None,
                 rows_fn: Callable[[NDArray], NDArray] | None = None) -> NDArray:
@@ -108,18 +120,10 @@ def fd_jacobian(fn: Callable[[NDArray], NDArray], p: NDArray, f0: NDArray,
     q = p[idx] + h
     h = q - p[idx]  # the steps actually taken in floating point
     shape = (p.size,) + np.shape(f0)
-    if rows_fn is not None:
-        P = np.empty((idx.size, p.size))
-        P[:] = p
-        P.flat[idx + p.size * np.arange(idx.size)] = q
-        rows = rows_fn(P)
-    else:
-        rows = np.empty((idx.size,) + np.shape(f0))
-        qv = p.copy()
-        for a, j in enumerate(idx.tolist()):
-            qv[j] = q[a]
-            rows[a] = fn(qv)
-            qv[j] = p[j]
+    P = np.empty((idx.size, p.size))
+    P[:] = p
+    P.flat[idx + p.size * np.arange(idx.size)] = q
+    rows = _eval_rows(fn, P, rows_fn, np.shape(f0))
     rows -= f0
     rows /= h.reshape((-1,) + (1,) * np.ndim(f0))
     if idx.size == p.size:
@@ -202,12 +206,7 @@ def observed_hessian(mu_fn: Callable[[NDArray], NDArray],
     P[r0 + np.arange(k), idx] -= h
     P[r0 + k + np.arange(npair), idx[ia]] += h[ia]
     P[r0 + k + np.arange(npair), idx[ib]] += h[ib]
-    if rows_fn is not None:
-        R = rows_fn(P)
-    else:
-        R = np.empty((P.shape[0],) + mu0.shape)
-        for t in range(P.shape[0]):
-            R[t] = mu_fn(P[t])
+    R = _eval_rows(mu_fn, P, rows_fn, mu0.shape)
     plus = R[:k] if hit is None else mu0 + h[:, None] * hit[1][idx]
     minus = R[r0:r0 + k]
     cross = R[r0 + k:]
