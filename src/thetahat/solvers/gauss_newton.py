@@ -89,6 +89,13 @@ def _secant_update(s_mat: NDArray, p: NDArray, y: NDArray, h_new: NDArray) -> ND
     return s_mat + vy + vy.T - (float(v @ p) / ys**2) * (y[:, None] * y)
 
 
+def _damped_step(h: NDArray, damping: NDArray, g: NDArray, diag: tuple) -> NDArray | None:
+    """The step p of (H + diag(damping)) p = -g, or None if that is not positive definite."""
+    a = h.copy()
+    a[diag] += damping
+    return spd_solve(a, -g)
+
+
 def minimize_fisher(fgh: Callable[[NDArray], tuple[float, NDArray, NDArray]], x0: NDArray,
                     options: FisherOptions,
                     move: Callable[[NDArray, NDArray], NDArray] | None = None
@@ -122,14 +129,10 @@ def minimize_fisher(fgh: Callable[[NDArray], tuple[float, NDArray, NDArray]], x0
         d = h.diagonal().copy()
         if not (d > 0).all():
             d[d <= 0] = max(float(d.max()), 1.0) * 1e-12
-        a = hs.copy()
-        a[diag] += lam * d
-        p = spd_solve(a, -g)  # H ⪰ 0, λ D ≻ 0: positive definite
-        if p is None and hs is not h:
+        p = _damped_step(hs, lam * d, g, diag)  # H ⪰ 0, λ D ≻ 0: positive definite
+        if p is None and hs is not h:  # H + S is not: without the secant estimate
             hs = h
-            a = hs.copy()
-            a[diag] += lam * d
-            p = spd_solve(a, -g)
+            p = _damped_step(hs, lam * d, g, diag)
         if p is None:  # numerically not: more damping
             lam = max(lam * nu, 1e-8)
             nu *= 2.0
