@@ -6,15 +6,11 @@ Every random generator is seeded; matplotlib (if a test imports it) draws with A
 from __future__ import annotations
 
 import os
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-NIST_DIR = SHARED / "data" / "nist"
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The NIST StRD nonlinear regression problems in ``../shared/data/nist``: models and scoring.
+"""The NIST StRD nonlinear regression problems in ``tests/data/nist``: models and scoring.
 
 Each ``.dat`` file gives the model formula (transcribed by hand below), two starting
 points, the certified parameter values and the data. A fit is scored by the log relative
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-NIST_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "nist"
+NIST_DIR = Path(__file__).resolve().parent / "data" / "nist"
 PI = np.pi
 
 
@@ -87,6 +87,8 @@ def load(name: str) -> Problem:
 
 
 NAMES = sorted(p.stem for p in NIST_DIR.glob("*.dat"))
+if len(NAMES) != 19:  # a missing data directory must fail loudly, not test nothing
+    raise RuntimeError(f"expected the 19 NIST StRD files in {NIST_DIR}, found {len(NAMES)}")
 
 
 def lre(estimate: np.ndarray, certified: np.ndarray) -> np.ndarray:

@@ -20,13 +20,26 @@ TIGHT = dict(ftol=1e-15, xtol=1e-15, gtol=1e-15)
 CASES = [(name, k) for name in NAMES for k in (0, 1)]
 
 
+def _solve(p, k: int, method: str, opts: dict):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # overflow in exp far from the fit
+        return least_squares(p.residuals, p.starts[k], method=method, **opts)
+
+
 def _scores(method: str, opts: dict) -> dict:
+    """LRE of every fit. A fit that spends its evaluation budget must say so (status 0,
+    success False) and must reach the bar with twice the budget: MGH17 from Start 1 crawls
+    along the valley b4 = b5 and needs 503-652 evaluations (scipy's budget is 100 n = 500)
+    depending on the BLAS kernel's rounding; scipy's MINPACK fails it as well."""
     out = {}
     for name, k in CASES:
         p = load(name)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # overflow in exp far from the fit
-            r = least_squares(p.residuals, p.starts[k], method=method, **opts)
+        r = _solve(p, k, method, opts)
+        if r.status == 0:
+            assert not r.success, f"{method}: {name}/{k} spent its budget but claims success"
+            n = p.starts[k].size
+            r = _solve(p, k, method, dict(opts, max_nfev=200 * n))
+            assert r.status > 0, f"{method}: {name}/{k} does not converge with twice the budget"
         out[(name, k)] = float(lre(r.x, p.certified).min())
     return out
 
