@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: demo test test-all bench clean
 
-$(STAMP): pyproject.toml setup.py src/thetahat/solvers/_lmcore.c
+$(STAMP): pyproject.toml setup.py src/thetahat/_compiled/_lmcore.c
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'

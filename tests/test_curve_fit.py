@@ -14,7 +14,7 @@ import pytest
 import scipy.optimize as so
 
 from thetahat import curve_fit
-from thetahat._curve_fit import OptimizeWarning
+from thetahat.scipy_api._curve_fit import OptimizeWarning
 
 
 def _close_cov(c, cs, rtol=1e-4):

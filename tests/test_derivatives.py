@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from thetahat.solvers.derivatives import approx_jacobian, default_rel_step
+from thetahat.derivatives.jacobian import approx_jacobian, default_rel_step
 
 
 def fun(x, a=1.0):

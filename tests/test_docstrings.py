@@ -8,9 +8,9 @@ import importlib
 
 import pytest
 
-MODULES = ["thetahat.minuit", "thetahat.display", "thetahat._fit", "thetahat._curve_fit",
-           "thetahat.results", "thetahat._least_squares", "thetahat._minimize",
-           "thetahat._linear", "thetahat.cost", "thetahat.models"]
+MODULES = ["thetahat.minuit", "thetahat.display", "thetahat.cli._fit", "thetahat.scipy_api._curve_fit",
+           "thetahat.results", "thetahat.scipy_api._least_squares", "thetahat.scipy_api._minimize",
+           "thetahat.scipy_api._linear", "thetahat.cost", "thetahat.models"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from iminuit import Minuit
 
-from thetahat.intervals.hesse import hesse, make_posdef
+from thetahat.derivatives.hesse import hesse, make_posdef
 from thetahat.solvers.migrad import MigradOptions
-from thetahat.solvers.mn_gradient import GradState, numerical_gradient
+from thetahat.derivatives.mn_gradient import GradState, numerical_gradient
 
 
 def _quadratic(n, seed):
@@ -111,7 +111,7 @@ def test_reuses_gradient_values():
     f, h, c = _quadratic(4, seed=3)
     x = c + 0.1
     opts = MigradOptions()
-    from thetahat.solvers.mn_gradient import gradient_full
+    from thetahat.derivatives.mn_gradient import gradient_full
     _, _, st1, _ = gradient_full(f, x, f(x), None, 1.0, None, cycles=3)
     _, _, st, _ = gradient_full(f, x, f(x), GradState(st1.gstep, st1.g2), 1.0, None)
     r = hesse(f, x, f(x), opts, known=st)

@@ -20,7 +20,7 @@ from scipy import optimize, stats
 iminuit = pytest.importorskip("iminuit")
 from iminuit import cost as icost  # noqa: E402
 
-from thetahat.intervals._cl import factor_1d, factor_2d  # noqa: E402
+from thetahat._core.cl import factor_1d, factor_2d  # noqa: E402
 from thetahat.intervals.contour import contour, mncontour, periodic_spline  # noqa: E402
 from thetahat.intervals.minos import minos_one  # noqa: E402
 from thetahat.intervals.profile import default_grid, mnprofile, profile  # noqa: E402
@@ -602,7 +602,7 @@ def test_property_mncontour_of_gaussian_is_the_ellipse(g):
 def test_docstring_examples():
     import doctest
 
-    from thetahat.intervals import _cl
+    from thetahat._core import cl as _cl
     from thetahat.intervals import profile as profile_mod
 
     for mod in (_cl, profile_mod):

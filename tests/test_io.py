@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from thetahat._io import DataError, drop_nonfinite, read_table
+from thetahat.cli._io import DataError, drop_nonfinite, read_table
 
 
 def test_csv_with_header_by_name_and_index(tmp_path):

@@ -1,9 +1,9 @@
-"""solvers/_lapack.py against numpy.linalg on the same matrices."""
+"""_core/linalg.py against numpy.linalg on the same matrices."""
 
 import numpy as np
 import pytest
 
-from thetahat.solvers._lapack import spd_inverse, spd_solve, thin_svd
+from thetahat._core.linalg import spd_inverse, spd_solve, thin_svd
 
 
 def _spd(n, seed, cond=1e3):

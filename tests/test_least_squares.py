@@ -426,7 +426,7 @@ def test_jac_sparsity_groups_columns_and_agrees_with_scipy(jac):
 
 
 def test_column_groups_are_structurally_orthogonal():
-    from thetahat.solvers.derivatives import column_groups
+    from thetahat.derivatives.jacobian import column_groups
 
     S = _tridiagonal_pattern(10)
     groups = column_groups(S)

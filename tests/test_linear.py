@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from thetahat import LinearFitResult, linear_fit, lsq_linear
-from thetahat._linear import IllConditionedWarning
+from thetahat.scipy_api._linear import IllConditionedWarning
 
 
 def seed002(seed: int = 2):

@@ -1,7 +1,7 @@
-"""The compiled Levenberg-Marquardt core of curve_fit (``solvers/_lmcore.c``).
+"""The compiled Levenberg-Marquardt core of curve_fit (``_compiled/_lmcore.c``).
 
 It implements the same algorithm, step for step, as the Python solver
-(:func:`thetahat._curve_fit._lm_direct` over :func:`thetahat.solvers.levmar.levmar`), so
+(:func:`thetahat.scipy_api._curve_fit._lm_direct` over :func:`thetahat.solvers.levmar.levmar`), so
 the oracle here is that solver on the same problems: the same number of evaluations, a
 successful status, and parameters equal to ~1e-10 relative, tested at 1e-8 (the two differ
 only in the rounding of their SVDs: LAPACK's gesdd against a one-sided Jacobi SVD). A
@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import scipy.optimize as so
 
-import thetahat._curve_fit as cf
+import thetahat.scipy_api._curve_fit as cf
 from thetahat import curve_fit
 
 pytestmark = pytest.mark.skipif(cf._lmcore is None, reason="built without a C compiler")
@@ -123,7 +123,7 @@ def test_non_finite_jacobian_goes_to_the_python_solver():
 
     with pytest.raises(Exception) as compiled:
         curve_fit(cliff, x, 1 + 2 * x, p0=[1.0, 1.0])
-    import thetahat._curve_fit as mod
+    import thetahat.scipy_api._curve_fit as mod
     saved = mod._lmcore
     mod._lmcore = None
     try:

@@ -7,7 +7,7 @@ import pytest
 from iminuit import Minuit
 
 from thetahat.solvers.migrad import MigradOptions, migrad
-from thetahat.solvers.mn_gradient import GradState, numerical_gradient
+from thetahat.derivatives.mn_gradient import GradState, numerical_gradient
 from thetahat.solvers.simplex import simplex
 
 

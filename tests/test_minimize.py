@@ -8,7 +8,7 @@ import scipy.optimize as so
 from scipy.optimize import rosen, rosen_der
 
 from thetahat import linear_fit, lsq_linear, minimize
-from thetahat._optimize_result import OptimizeResult
+from thetahat.scipy_api._result import OptimizeResult
 
 try:  # method='migrad' needs the Minuit facade
     from thetahat.minuit import Minuit  # noqa: F401

@@ -15,7 +15,7 @@ from matplotlib import pyplot as plt  # noqa: E402
 from matplotlib.contour import ContourSet  # noqa: E402
 
 from thetahat import plot  # noqa: E402
-from thetahat.intervals._cl import factor_2d  # noqa: E402
+from thetahat._core.cl import factor_2d  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

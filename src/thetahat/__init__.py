@@ -21,17 +21,17 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it
 _EXPORTS = {
-    "OptimizeResult": "thetahat._optimize_result",
-    "least_squares": "thetahat._least_squares",
-    "curve_fit": "thetahat._curve_fit",
-    "minimize": "thetahat._minimize",
-    "lsq_linear": "thetahat._linear",
-    "linear_fit": "thetahat._linear",
-    "LinearFitResult": "thetahat._linear",
+    "OptimizeResult": "thetahat.scipy_api._result",
+    "least_squares": "thetahat.scipy_api._least_squares",
+    "curve_fit": "thetahat.scipy_api._curve_fit",
+    "minimize": "thetahat.scipy_api._minimize",
+    "lsq_linear": "thetahat.scipy_api._linear",
+    "linear_fit": "thetahat.scipy_api._linear",
+    "LinearFitResult": "thetahat.scipy_api._linear",
     "Minuit": "thetahat.minuit",
-    "fit": "thetahat._fit",
-    "ThetahatWarning": "thetahat._warnings",
-    "IllConditionedWarning": "thetahat._linear",
+    "fit": "thetahat.cli._fit",
+    "ThetahatWarning": "thetahat._core.warnings",
+    "IllConditionedWarning": "thetahat.scipy_api._linear",
 }
 _SUBMODULES = {"cost", "models", "display", "plot"}
 

@@ -16,11 +16,11 @@ def main(argv: list[str] | None = None) -> int:
         print(USAGE)
         return 0 if argv else 2
     if argv[0] == "demo":
-        from thetahat._demo import run_demo
+        from .cli._demo import run_demo
 
         return run_demo(argv[1:])
     if argv[0] == "fit":
-        from thetahat._cli import main_fit
+        from .cli._main import main_fit
 
         return main_fit(argv[1:])
     print(f"thetahat: unknown command {argv[0]!r}; try 'thetahat demo' or 'thetahat fit'",

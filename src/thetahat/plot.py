@@ -7,7 +7,7 @@ is imported inside the functions, so ``import thetahat`` never needs it.
 
 Levels: the contour of confidence ``cl`` is where the profiled cost rises by
 ``errordef * factor_2d(cl)``; the 1-D interval of ``cl`` by ``errordef * factor_1d(cl)``
-(see :mod:`thetahat.intervals._cl`).
+(see :mod:`thetahat._core.cl`).
 """
 
 from __future__ import annotations
@@ -193,7 +193,7 @@ def draw_mnmatrix(profiles: Mapping[str, Any], contours: Mapping[tuple[str, str]
     fig, ax : Figure, ndarray of Axes of shape (n, n)
     """
     plt = _pyplot()
-    from .intervals._cl import factor_1d
+    from ._core.cl import factor_1d
 
     names = list(names)
     n = len(names)

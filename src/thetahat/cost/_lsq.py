@@ -31,10 +31,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._base import MaskedCost, check_finite, describe_model, fd_jacobian, observed_hessian
 
-try:  # the compiled loop over model evaluations (optional: see setup.py)
-    from ..solvers import _lmcore
-except ImportError:  # pragma: no cover - a build without a C compiler
-    _lmcore = None
+from .._compiled import lmcore as _lmcore  # the compiled core, or None: the numpy code
 
 __all__ = ["LeastSquares"]
 
@@ -281,7 +278,7 @@ class LeastSquares(MaskedCost):
         p = np.asarray(args, dtype=float).ravel()
         if self._rho is None and self._model_grad is None and _lmcore is not None and \
                 self._scalar_call(p.size):
-            # the linear loss with differences, in one compiled call (solvers/_lmcore.c)
+            # the linear loss with differences, in one compiled call (_compiled/_lmcore.c)
             n, m = p.size, self._ym.size
             fb, jb, rb, gb, hb = _lmcore.lsq_fisher(
                 self._model, self._xm, self._ym, self._yem, np.ascontiguousarray(p),

@@ -7,7 +7,7 @@ cost
 
 minimised over the other free parameters. The interval ``[x0 + lower, x0 + upper]`` is
 where ``F_prof(v) - fval <= T`` with ``T = errordef * factor`` (``factor`` from
-:mod:`thetahat.intervals._cl`, 1 for one sigma). Each side ``s = +-1`` is found
+:mod:`thetahat._core.cl`, 1 for one sigma). Each side ``s = +-1`` is found
 separately, by root finding on the distance ``u = |v - x0| >= 0``.
 
 Model. Write ``q(u) = sqrt(max(F_prof(x0 + s u) - fval, 0))``. Expanding the profile

@@ -38,7 +38,7 @@ from typing import Callable
 import numpy as np
 from numpy.typing import NDArray
 
-from ._lapack import spd_solve
+from .._core.linalg import spd_solve
 
 __all__ = ["FisherOptions", "FisherResult", "minimize_fisher"]
 

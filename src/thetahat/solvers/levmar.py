@@ -32,7 +32,7 @@ from typing import Any, Callable
 import numpy as np
 from numpy.typing import NDArray
 
-from ._lapack import thin_svd
+from .._core.linalg import thin_svd
 
 __all__ = ["LMOptions", "LMResult", "levmar", "LMBatchResult", "levmar_batch"]
 

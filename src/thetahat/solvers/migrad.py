@@ -22,7 +22,7 @@ F. James & M. Winkler, Minuit2 User's Guide):
   goal = 0.002 · tol · errordef (tol is at least 2⁻²⁴, as in iminuit);
   the iteration also ends when two line searches in a row find no lower point.
 
-At convergence, strategies 1 and 2 run HESSE (:mod:`thetahat.intervals.hesse`, reusing
+At convergence, strategies 1 and 2 run HESSE (:mod:`thetahat.derivatives.hesse`, reusing
 the last gradient's function values) and replace V by the inverse of the computed
 second-derivative matrix. If the EDM computed with it is above the goal, or HESSE had to
 force the matrix positive definite, the iteration resumes from there, up to ``iterate``
@@ -48,7 +48,7 @@ from typing import Callable
 import numpy as np
 from numpy.typing import NDArray
 
-from .mn_gradient import CYCLES, GradState, gradient_full
+from ..derivatives.mn_gradient import CYCLES, GradState, gradient_full
 
 __all__ = ["MigradOptions", "MigradResult", "migrad", "default_max_nfcn"]
 
@@ -207,7 +207,7 @@ def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
     (array([1., 0.]), True, array([[1.  , 0.  ],
            [0.  , 0.25]]))
     """
-    from ..intervals.hesse import hesse
+    from ..derivatives.hesse import hesse
 
     x, step = _check(x0, step0, options)
     n = x.size

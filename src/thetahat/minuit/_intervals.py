@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from ._minuit_run import solve
+from ._engines import solve
 from ._problem import Problem
-from .results import MError
+from ..results import MError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .minuit import Minuit
+    from . import Minuit
 
 
 class RefitResult(NamedTuple):
@@ -82,8 +82,8 @@ def _cov(m: "Minuit") -> np.ndarray:
 
 
 def minos(m: "Minuit", parameters: tuple, cl: float | None, ncall: int | None) -> "Minuit":
-    from .intervals._cl import factor_1d
-    from .intervals.minos import minos_one
+    from .._core.cl import factor_1d
+    from ..intervals.minos import minos_one
     _require_fmin(m, "minos")
     if not m._fmin.is_valid:
         raise RuntimeError("function minimum is not valid: make sure migrad converges first")
@@ -108,7 +108,7 @@ def minos(m: "Minuit", parameters: tuple, cl: float | None, ncall: int | None) -
 
 
 def _grid(m: "Minuit", i: int, size: int, bound: Any, grid: Any) -> np.ndarray:
-    from .intervals.profile import default_grid
+    from ..intervals.profile import default_grid
     if grid is not None:
         g = np.asarray(grid, dtype=float)
         if g.ndim != 1 or g.size < 2 or not np.all(np.isfinite(g)):
@@ -130,7 +130,7 @@ def _fcn_values(m: "Minuit"):
 
 def profile(m: "Minuit", vname: str, size: int, bound: Any, grid: Any,
             subtract_min: bool) -> tuple[np.ndarray, np.ndarray]:
-    from .intervals.profile import profile as _profile
+    from ..intervals.profile import profile as _profile
     i = _index(m, vname)
     g = _grid(m, i, size, bound, grid)
     x, y = _profile(_fcn_values(m), index=i, values=m._values.copy(), grid=g)[:2]
@@ -142,7 +142,7 @@ def profile(m: "Minuit", vname: str, size: int, bound: Any, grid: Any,
 
 def mnprofile(m: "Minuit", vname: str, size: int, bound: Any, grid: Any,
               subtract_min: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    from .intervals.profile import mnprofile as _mnprofile
+    from ..intervals.profile import mnprofile as _mnprofile
     _require_fmin(m, "mnprofile")
     i = _index(m, vname)
     if m._fixed[i]:
@@ -157,7 +157,7 @@ def mnprofile(m: "Minuit", vname: str, size: int, bound: Any, grid: Any,
 
 def contour(m: "Minuit", x: str, y: str, size: int, bound: Any, grid: Any,
             subtract_min: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    from .intervals.contour import contour as _contour
+    from ..intervals.contour import contour as _contour
     ix, iy = _index(m, x), _index(m, y)
     if grid is not None:
         gx, gy = (np.asarray(g, float) for g in grid)
@@ -174,8 +174,8 @@ def contour(m: "Minuit", x: str, y: str, size: int, bound: Any, grid: Any,
 
 def mncontour(m: "Minuit", x: str, y: str, cl: float | None, size: int,
               interpolated: int) -> np.ndarray:
-    from .intervals._cl import factor_2d
-    from .intervals.contour import mncontour as _mncontour
+    from .._core.cl import factor_2d
+    from ..intervals.contour import mncontour as _mncontour
     _require_fmin(m, "mncontour")
     ix, iy = _index(m, x), _index(m, y)
     if ix == iy:
@@ -205,7 +205,7 @@ def _band(m: "Minuit", i: int) -> tuple[float, float, float]:
 
 def draw_profile(m: "Minuit", vname: str, *, band: bool = True, text: bool = True,
                  **kwargs: Any) -> tuple[np.ndarray, np.ndarray]:
-    from . import plot
+    from .. import plot
     i = _index(m, vname)
     x, y = profile(m, vname, kwargs.pop("size", 100), kwargs.pop("bound", 2),
                    kwargs.pop("grid", None), kwargs.pop("subtract_min", True))
@@ -216,7 +216,7 @@ def draw_profile(m: "Minuit", vname: str, *, band: bool = True, text: bool = Tru
 
 def draw_mnprofile(m: "Minuit", vname: str, *, band: bool = True, text: bool = True,
                    **kwargs: Any) -> tuple[np.ndarray, np.ndarray]:
-    from . import plot
+    from .. import plot
     i = _index(m, vname)
     x, y, _ = mnprofile(m, vname, kwargs.pop("size", 30), kwargs.pop("bound", 2),
                         kwargs.pop("grid", None), kwargs.pop("subtract_min", True))
@@ -226,7 +226,7 @@ def draw_mnprofile(m: "Minuit", vname: str, *, band: bool = True, text: bool = T
 
 
 def draw_contour(m: "Minuit", x: str, y: str, **kwargs: Any) -> Any:
-    from . import plot
+    from .. import plot
     X, Y, F = contour(m, x, y, kwargs.pop("size", 50), kwargs.pop("bound", 2),
                       kwargs.pop("grid", None), kwargs.pop("subtract_min", True))
     # as iminuit: the cost above its minimum at errordef x (1, 2, 3, 4); returns the grid
@@ -237,7 +237,7 @@ def draw_contour(m: "Minuit", x: str, y: str, **kwargs: Any) -> Any:
 
 def draw_mncontour(m: "Minuit", x: str, y: str, *, cl: Any = None, size: int = 100,
                    interpolated: int = 0, **kwargs: Any) -> Any:
-    from . import plot
+    from .. import plot
     cls = [cl] if (cl is None or np.ndim(cl) == 0) else list(cl)
     curves = {c: mncontour(m, x, y, c, size, interpolated) for c in cls}
     return plot.draw_mncontour(curves, xname=x, yname=y)
@@ -245,8 +245,8 @@ def draw_mncontour(m: "Minuit", x: str, y: str, *, cl: Any = None, size: int = 1
 
 def draw_mnmatrix(m: "Minuit", *, cl: Any = None, size: int = 30,
                   experimental: bool = False, figsize: Any = None) -> Any:
-    from . import plot
-    from .intervals._cl import factor_1d
+    from .. import plot
+    from .._core.cl import factor_1d
     _require_fmin(m, "draw_mnmatrix")
     cls = [None] if cl is None else ([cl] if np.ndim(cl) == 0 else list(cl))
     free = [n for i, n in enumerate(m._pos2var) if not m._fixed[i]]

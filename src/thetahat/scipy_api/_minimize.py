@@ -40,9 +40,9 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ._optimize_result import OptimizeResult
-from .solvers import bfgs as _bfgs
-from .solvers import nelder_mead as _nm
+from ._result import OptimizeResult
+from ..solvers import bfgs as _bfgs
+from ..solvers import nelder_mead as _nm
 
 __all__ = ["minimize"]
 
@@ -370,7 +370,7 @@ def _run_bfgs(obj: _Objective, x: np.ndarray, tol: float | None, options: dict,
 
 def _run_lbfgsb(obj: _Objective, x: np.ndarray, lower: np.ndarray, upper: np.ndarray,
                 tol: float | None, options: dict, cb: Callable | None) -> OptimizeResult:
-    from .solvers import lbfgsb as _lb
+    from ..solvers import lbfgsb as _lb
 
     opt = _lb.LBFGSBOptions()
     if tol is not None:
@@ -418,7 +418,7 @@ def _run_nelder_mead(obj: _Objective, x: np.ndarray, box: Any, tol: float | None
 def _run_migrad(obj: _Objective, x: np.ndarray, box: Any, tol: float | None,
                 options: dict) -> OptimizeResult:
     try:
-        from .minuit import Minuit
+        from ..minuit import Minuit
     except ImportError as e:  # pragma: no cover - Minuit ships with thetahat
         raise ValueError("method 'migrad' needs thetahat.minuit.Minuit") from e
     names = [f"x{i}" for i in range(x.size)]

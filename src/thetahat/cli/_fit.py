@@ -41,7 +41,7 @@ def _as_1d(name: str, a: Any) -> np.ndarray:
 
 def _model(model: Any, density: bool, range: tuple[float, float] | None,
            extended: bool) -> Any:
-    from . import models
+    from .. import models
     if isinstance(model, str):
         if density:
             d = models.density(model, range=range)
@@ -110,9 +110,9 @@ def fit(*args: Any, yerr: Any = None, bins: Any = None, range: Any = None,
     >>> m.parameters, round(m.values["b"], 6), m.valid
     (('a', 'b'), 2.0, True)
     """
-    from .cost import (BinnedNLL, ExtendedBinnedNLL, ExtendedUnbinnedNLL, LeastSquares,
+    from ..cost import (BinnedNLL, ExtendedBinnedNLL, ExtendedUnbinnedNLL, LeastSquares,
                        UnbinnedNLL)
-    from .minuit import Minuit
+    from ..minuit import Minuit
 
     if len(args) == 3:
         x, y, model = args

@@ -4,7 +4,7 @@ Problem: find a local minimum of F(x) = ½ Σ_i ρ(f_i(x)²) subject to lb <= x 
 f: R^n -> R^m are the residuals and ρ a robust loss (``loss``, with soft margin
 C = ``f_scale``: ρ_C(f²) = C² ρ(f²/C²)).  This module only validates the input, builds the
 Jacobian callable (user function or finite differences with MINPACK-style relative steps,
-:mod:`thetahat.solvers.derivatives`) and dispatches:
+:mod:`thetahat.derivatives.jacobian`) and dispatches:
 
 - ``'trf'``: Trust Region Reflective (:mod:`thetahat.solvers.trf`), bounds and losses;
 - ``'dogbox'``: rectangular trust-region dogleg (:mod:`thetahat.solvers.dogbox`);
@@ -34,9 +34,9 @@ from typing import Any, Callable
 import numpy as np
 from numpy.typing import NDArray
 
-from ._optimize_result import OptimizeResult
-from .solvers.derivatives import approx_jacobian, column_groups
-from .solvers.lsq_common import LOSSES, MESSAGES, LSQOptions, LSQResult, make_loss, strictly_feasible
+from ._result import OptimizeResult
+from ..derivatives.jacobian import approx_jacobian, column_groups
+from ..solvers.lsq_common import LOSSES, MESSAGES, LSQOptions, LSQResult, make_loss, strictly_feasible
 
 __all__ = ["least_squares"]
 
@@ -349,9 +349,9 @@ def _solve(careful: bool, fun: Callable[..., Any], x0: Any, jac: Any, bounds: An
                           loss=rho, verbose=verbose, callback=_callback(callback),
                           jac_refine=jac_refine, confirm=careful)
         if method == "trf":
-            from .solvers.trf import trf as solver
+            from ..solvers.trf import trf as solver
         else:
-            from .solvers.dogbox import dogbox as solver
+            from ..solvers.dogbox import dogbox as solver
         r = solver(fun_w, jac_w, x0a, f0, J0, lb, ub, opts)
         res = _result(r)
     if verbose >= 1:
@@ -377,7 +377,7 @@ def _result(r: LSQResult) -> OptimizeResult:
 
 def _run_lm(fun: Callable, jac: Callable, x0: NDArray, x_scale: Any, ftol: float, xtol: float,
             gtol: float, max_nfev: int, jac_kind: Any, lb: NDArray) -> OptimizeResult:
-    from .solvers.levmar import LMOptions, levmar
+    from ..solvers.levmar import LMOptions, levmar
 
     r = levmar(fun, jac, x0, LMOptions(ftol=ftol, xtol=xtol, gtol=gtol, max_nfev=max_nfev,
                                        x_scale=x_scale))

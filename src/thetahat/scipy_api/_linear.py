@@ -32,9 +32,9 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ._optimize_result import OptimizeResult
-from ._warnings import ThetahatWarning
-from .solvers.bvls import bvls, kkt_violation
+from ._result import OptimizeResult
+from .._core.warnings import ThetahatWarning
+from ..solvers.bvls import bvls, kkt_violation
 
 __all__ = ["IllConditionedWarning", "LinearFitResult", "linear_fit", "lsq_linear"]
 

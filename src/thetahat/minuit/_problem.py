@@ -323,7 +323,7 @@ class Problem:
         :meth:`fgh_int` at this point with these steps. Returns None if the model is not
         finite at a difference point.
         """
-        from .cost._base import observed_ncall
+        from ..cost._base import observed_ncall
         x = self.to_ext(u)
         out = cost._observed(x, steps, None if self.all_free else self.free)
         k = self.idx.size

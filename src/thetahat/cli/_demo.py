@@ -65,7 +65,7 @@ def _params_line(m, names: Sequence[str]) -> str:
     for k in names:
         v, e = m.values[k], m.errors[k]
         if _has_pdg():
-            from .display import pdg_format
+            from ..display import pdg_format
             sv, se = pdg_format(v, e)[:2]
         else:
             sv, se = f"{v:.4g}", f"{e:.2g}"
@@ -75,7 +75,7 @@ def _params_line(m, names: Sequence[str]) -> str:
 
 def _has_pdg() -> bool:
     try:
-        from .display import pdg_format  # noqa: F401
+        from ..display import pdg_format  # noqa: F401
     except ImportError:
         return False
     return True
@@ -89,9 +89,9 @@ def _gof(m) -> str:
 
 
 def run_demo(argv: Sequence[str] | None = None) -> int:
-    from . import models
-    from .cost import ExtendedBinnedNLL, LeastSquares
-    from .minuit import Minuit
+    from .. import models
+    from ..cost import ExtendedBinnedNLL, LeastSquares
+    from ..minuit import Minuit
 
     ap = argparse.ArgumentParser(prog="thetahat demo", description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=1, help="random seed of the data (1)")

@@ -1,7 +1,7 @@
 """``Minuit``: the parameter state of a fit and the algorithms run on it, as iminuit 2.x.
 
 The class is a thin facade. It holds the state of every parameter (value, error = initial
-step, limits, fixed flag), builds a :class:`~thetahat._problem.Problem` of the free
+step, limits, fixed flag), builds a :class:`~thetahat.minuit._problem.Problem` of the free
 parameters in MINUIT's internal coordinates, hands it to a solver, and stores what comes
 back (values, covariance, an :class:`~thetahat.results.FMin`). The algorithms live
 elsewhere:
@@ -14,9 +14,9 @@ elsewhere:
   then checked with the same EDM = gᵀ V g / 2 against the same goal 0.002 · tol · errordef;
 - HESSE: the exact Hessian from the model's derivatives for those costs
   (:func:`thetahat.cost._base.observed_hessian`), differences of the cost values
-  otherwise (:mod:`thetahat.intervals.hesse`); covariance = 2 · errordef · H⁻¹, mapped to
+  otherwise (:mod:`thetahat.derivatives.hesse`); covariance = 2 · errordef · H⁻¹, mapped to
   external coordinates by C_ext = D C_int D, D = dx/du;
-- MINOS, profiles, contours and their drawings: :mod:`thetahat._minuit_intervals`.
+- MINOS, profiles, contours and their drawings: :mod:`thetahat.minuit._intervals`.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ import numpy as np
 
 from ._problem import Problem
 from ._views import ErrorView, FixedView, LimitView, ValueView
-from ._warnings import ThetahatWarning
-from .results import FMin, Matrix, MErrors, Param, Params
+from .._core.warnings import ThetahatWarning
+from ..results import FMin, Matrix, MErrors, Param, Params
 
 __all__ = ["Minuit"]
 
@@ -381,7 +381,7 @@ class Minuit:
         return int(ncall)
 
     def _options(self, ncall: int | None, iterate: int = 5) -> Any:
-        from .solvers.migrad import MigradOptions
+        from ..solvers.migrad import MigradOptions
         return MigradOptions(errordef=self._errordef, tol=self._tol, strategy=self._strategy,
                              max_nfcn=ncall, precision=self._precision, grad=None,
                              iterate=iterate)
@@ -409,79 +409,79 @@ class Minuit:
         if int(iterate) < 1:
             raise ValueError(f"iterate must be >= 1, got {iterate!r}")
         self._check_errordef()
-        from . import _minuit_run
-        return _minuit_run.run_migrad(self, ncall, int(iterate))
+        from . import _engines
+        return _engines.run_migrad(self, ncall, int(iterate))
 
     def simplex(self, ncall: int | None = None) -> "Minuit":
         """Minimize with MINUIT's SIMPLEX (no derivatives; errors not reliable)."""
         ncall = self._check_ncall(ncall)
         self._check_errordef()
-        from . import _minuit_run
-        return _minuit_run.run_simplex(self, ncall)
+        from . import _engines
+        return _engines.run_simplex(self, ncall)
 
     def scan(self, ncall: int | None = None) -> "Minuit":
         """Brute-force minimization on a grid (limits, else value ± 2 errors)."""
         ncall = self._check_ncall(ncall)
         self._check_errordef()
-        from . import _minuit_run
-        return _minuit_run.run_scan(self, ncall)
+        from . import _engines
+        return _engines.run_scan(self, ncall)
 
     def hesse(self, ncall: int | None = None) -> "Minuit":
         """Covariance from numerical second derivatives at the current point."""
         ncall = self._check_ncall(ncall)
         self._check_errordef()
-        from . import _minuit_run
-        return _minuit_run.run_hesse(self, ncall)
+        from . import _engines
+        return _engines.run_hesse(self, ncall)
 
     # intervals and drawing (delegated) ---------------------------------------------------
     def minos(self, *parameters: str, cl: float | None = None,
               ncall: int | None = None) -> "Minuit":
         """Asymmetric intervals where the profiled cost rises by errordef · factor(cl)."""
         ncall = self._check_ncall(ncall)
-        from . import _minuit_intervals
-        return _minuit_intervals.minos(self, parameters, cl, ncall)
+        from . import _intervals
+        return _intervals.minos(self, parameters, cl, ncall)
 
     def profile(self, vname: str, *, size: int = 100, bound: Any = 2,
                 grid: Any = None, subtract_min: bool = False) -> tuple:
-        from . import _minuit_intervals
-        return _minuit_intervals.profile(self, vname, size, bound, grid, subtract_min)
+        from . import _intervals
+        return _intervals.profile(self, vname, size, bound, grid, subtract_min)
 
     def mnprofile(self, vname: str, *, size: int = 30, bound: Any = 2, grid: Any = None,
                   subtract_min: bool = False, ncall: int = 0, iterate: int = 5,
                   use_simplex: bool = True) -> tuple:
-        from . import _minuit_intervals
-        return _minuit_intervals.mnprofile(self, vname, size, bound, grid, subtract_min)
+        from . import _intervals
+        return _intervals.mnprofile(self, vname, size, bound, grid, subtract_min)
 
     def contour(self, x: str, y: str, *, size: int = 50, bound: Any = 2, grid: Any = None,
                 subtract_min: bool = False) -> tuple:
-        from . import _minuit_intervals
-        return _minuit_intervals.contour(self, x, y, size, bound, grid, subtract_min)
+        from . import _intervals
+        return _intervals.contour(self, x, y, size, bound, grid, subtract_min)
 
     def mncontour(self, x: str, y: str, *, cl: float | None = None, size: int = 100,
                   interpolated: int = 0, experimental: bool = False, ncall: int = 0,
                   iterate: int = 5, use_simplex: bool = True) -> np.ndarray:
-        from . import _minuit_intervals
-        return _minuit_intervals.mncontour(self, x, y, cl, size, interpolated)
+        from . import _intervals
+        return _intervals.mncontour(self, x, y, cl, size, interpolated)
 
     def draw_profile(self, vname: str, **kwargs: Any) -> tuple:
-        from . import _minuit_intervals
-        return _minuit_intervals.draw_profile(self, vname, **kwargs)
+        from . import _intervals
+        return _intervals.draw_profile(self, vname, **kwargs)
 
     def draw_mnprofile(self, vname: str, **kwargs: Any) -> tuple:
-        from . import _minuit_intervals
-        return _minuit_intervals.draw_mnprofile(self, vname, **kwargs)
+        from . import _intervals
+        return _intervals.draw_mnprofile(self, vname, **kwargs)
 
     def draw_contour(self, x: str, y: str, **kwargs: Any) -> Any:
-        from . import _minuit_intervals
-        return _minuit_intervals.draw_contour(self, x, y, **kwargs)
+        from . import _intervals
+        return _intervals.draw_contour(self, x, y, **kwargs)
 
     def draw_mncontour(self, x: str, y: str, **kwargs: Any) -> Any:
-        from . import _minuit_intervals
-        return _minuit_intervals.draw_mncontour(self, x, y, **kwargs)
+        from . import _intervals
+        return _intervals.draw_mncontour(self, x, y, **kwargs)
 
     def draw_mnmatrix(self, **kwargs: Any) -> Any:
-        from . import _minuit_intervals
-        return _minuit_intervals.draw_mnmatrix(self, **kwargs)
+        from . import _intervals
+        return _intervals.draw_mnmatrix(self, **kwargs)
 
     def visualize(self, plot: Callable | None = None, **kwargs: Any) -> Any:
         """Draw the cost's data and model at the current values (``fcn.visualize``)."""
@@ -493,7 +493,7 @@ class Minuit:
     # display -----------------------------------------------------------------------------
     def __str__(self) -> str:
         try:
-            from .display import minuit_text
+            from ..display import minuit_text
         except ImportError:  # pragma: no cover
             return repr(self)
         return minuit_text(self)
@@ -502,7 +502,7 @@ class Minuit:
         return f"<Minuit {' '.join(f'{k}={v:g}' for k, v in zip(self._pos2var, self._values))}>"
 
     def _repr_html_(self) -> str:
-        from .display import minuit_html
+        from ..display import minuit_html
         return minuit_html(self)
 
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:

@@ -4,7 +4,7 @@ At the point x (internal coordinates) with value F (F. James, MINUIT Reference M
 "HESSE"):
 
 1. diagonal: for each i, with step h_i a small fraction of the parameter's standard
-   deviation (the fraction of :mod:`thetahat.solvers.mn_gradient`),
+   deviation (the fraction of :mod:`thetahat.derivatives.mn_gradient`),
 
        g2_i = (F(x + h_i e_i) + F(x - h_i e_i) - 2 F) / h_i²,
        g_i  = (F(x + h_i e_i) - F(x - h_i e_i)) / (2 h_i);
@@ -46,8 +46,8 @@ from typing import Any, Callable
 import numpy as np
 from numpy.typing import NDArray
 
-from ..solvers._lapack import spd_inverse
-from ..solvers.mn_gradient import STEP_RATIO, GradState, _aimsag, _eps
+from .._core.linalg import spd_inverse
+from .mn_gradient import STEP_RATIO, GradState, _aimsag, _eps
 
 _EPS = float(np.finfo(float).eps)
 

@@ -1,6 +1,6 @@
 """Running an algorithm on a :class:`~thetahat.Minuit` and recording what it found.
 
-Each ``run_*`` builds the free-parameter :class:`~thetahat._problem.Problem`, calls a
+Each ``run_*`` builds the free-parameter :class:`~thetahat.minuit._problem.Problem`, calls a
 solver in internal coordinates, maps the result back (values x = T(u), covariance
 C_ext = D C_int D with C_int = 2 · errordef · H⁻¹) and writes an ``FMin``.
 
@@ -28,10 +28,10 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from ._problem import Problem
-from .solvers._lapack import spd_cond, spd_inverse
+from .._core.linalg import spd_cond, spd_inverse
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .minuit import Minuit
+    from . import Minuit
 
 __all__ = ["solve", "Solved", "run_migrad", "run_hesse", "run_simplex", "run_scan", "default_ncall"]
 
@@ -86,7 +86,7 @@ def _fisher_engine(m: "Minuit", prob: Problem, u0: np.ndarray, ncall: int | None
     ``check_exact=False`` (refits, where no covariance is used) skips the test for an
     exactly quadratic cost.
     """
-    from .solvers.gauss_newton import FisherOptions, minimize_fisher
+    from ..solvers.gauss_newton import FisherOptions, minimize_fisher
     n = prob.idx.size
     goal = m._edm_goal() * tol_scale
     opts = FisherOptions(tol_edm=goal, max_nfev=ncall or default_ncall(n))
@@ -163,7 +163,7 @@ def _linear_least_squares(m: "Minuit", prob: Problem, u0: np.ndarray, u1: np.nda
     Gauss-Newton matrices at the start and at the minimum agree to 1e-7 relative after a
     move of at least one standard deviation in some parameter (so the two points differ).
     """
-    from .cost import LeastSquares
+    from ..cost import LeastSquares
     if not isinstance(m._fcn, LeastSquares) or prob.limited or \
             not (isinstance(m._fcn.loss, str) and m._fcn.loss == "linear"):
         return False
@@ -193,7 +193,7 @@ def solve(m: "Minuit", prob: Problem, u0: np.ndarray, ncall: int | None,
     for the variable-metric engine) and the EDM goal is 100 times tighter, which keeps the
     profiled cost accurate to ~2e-6 · errordef.
     """
-    from .solvers.migrad import migrad
+    from ..solvers.migrad import migrad
     tol_scale = 0.01 if refit else 1.0
     if hasattr(m._fcn, "_fisher") and m._grad is None:
         out, r = _fisher_engine(m, prob, u0, ncall, tol_scale,
@@ -252,13 +252,13 @@ def _hesse_from(m: "Minuit", prob: Problem, u: np.ndarray, fval: float, hgn: np.
     Three ways, best first:
 
     - analytic parameter gradients: the cost's own gradient is differenced
-      (:func:`~thetahat.intervals._hesse_gradient.hesse_from_gradient`);
+      (:func:`~thetahat.derivatives.hesse_gradient.hesse_from_gradient`);
     - a cost that is a loss of a model vector (``_observed``): the exact Hessian from
       central differences of the model vector with steps of ``_REL_STEP`` standard
       deviations (:func:`thetahat.cost._base.observed_hessian`); ``steps``, the external
       steps of the last forward-difference Jacobian at ``u``, are used instead when they
       are within a factor 3 of those, so that its model values are reused;
-    - otherwise differences of the cost values (:func:`~thetahat.intervals.hesse.hesse`,
+    - otherwise differences of the cost values (:func:`~thetahat.derivatives.hesse.hesse`,
       steps from ``hgn``).
 
     Differencing values loses about κ · 1e-8 of relative accuracy in the covariance for a
@@ -266,9 +266,9 @@ def _hesse_from(m: "Minuit", prob: Problem, u: np.ndarray, fval: float, hgn: np.
     >= 7) the Gauss-Newton matrix, which needs no differencing, is the better estimate and
     is used.
     """
-    from .intervals._hesse_gradient import hesse_from_gradient
-    from .intervals.hesse import HesseResult, from_matrix, hesse
-    from .solvers.mn_gradient import optimal_steps
+    from ..derivatives.hesse_gradient import hesse_from_gradient
+    from ..derivatives.hesse import HesseResult, from_matrix, hesse
+    from ..derivatives.mn_gradient import optimal_steps
     hgn = np.asarray(hgn, float)
     if getattr(m._fcn, "has_grad", False) and m._grad is None:
         return hesse_from_gradient(lambda v: prob.fgh_int(v, m._fcn), u, m._errordef, hgn)
@@ -322,7 +322,7 @@ def run_migrad(m: "Minuit", ncall: int | None, iterate: int) -> "Minuit":
 
 
 def run_simplex(m: "Minuit", ncall: int | None) -> "Minuit":
-    from .solvers.simplex import simplex
+    from ..solvers.simplex import simplex
     t0 = time.perf_counter()
     prob = m._problem()
     m._merrors.clear()
@@ -367,7 +367,7 @@ def run_scan(m: "Minuit", ncall: int | None) -> "Minuit":
 
 
 def run_hesse(m: "Minuit", ncall: int | None, keep_time: float | None = None) -> "Minuit":
-    from .intervals.hesse import hesse
+    from ..derivatives.hesse import hesse
     t0 = time.perf_counter() if keep_time is None else keep_time
     if getattr(m, "_hesse_key", None) is not None and m._hesse_key == _state_key(m) \
             and m._fmin is not None and m._covariance is not None:

@@ -22,15 +22,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._least_squares import least_squares_lean
-from ._optimize_result import OptimizeResult
-from .cost._base import fd_jacobian
-from .solvers._lapack import thin_svd
-from .solvers.levmar import _MESSAGES, LMOptions, levmar
+from ._result import OptimizeResult
+from ..cost._base import fd_jacobian
+from .._core.linalg import thin_svd
+from ..solvers.levmar import _MESSAGES, LMOptions, levmar
 
-try:  # the compiled Levenberg-Marquardt core (optional: see setup.py)
-    from .solvers import _lmcore
-except ImportError:  # pragma: no cover - a build without a C compiler
-    _lmcore = None
+from .._compiled import lmcore as _lmcore  # the compiled core, or None: the numpy code
 
 __all__ = ["curve_fit", "OptimizeWarning"]
 
@@ -101,7 +98,7 @@ def _lm_direct(residuals: Callable[[NDArray], NDArray], p0: NDArray) -> Any:
 def _lm_compiled(f: Callable, xdata: Any, ydata: NDArray, weight: NDArray | None,
                  as_values: Callable[[Any], NDArray], residuals: Callable[[NDArray], NDArray],
                  p0: NDArray) -> Any:
-    """:func:`_lm_direct` in C (``solvers/_lmcore.c``: the same algorithm and steps).
+    """:func:`_lm_direct` in C (``_compiled/_lmcore.c``: the same algorithm and steps).
 
     Returns None when the compiled core cannot take the problem (a Jacobian that is not
     finite), so that the Python solver runs and reports it.

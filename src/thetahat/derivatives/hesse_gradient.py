@@ -7,7 +7,7 @@ an analytic model gradient, the score for likelihoods), column j of the Hessian 
 
 symmetrised. Differencing a gradient loses ~ε/t of accuracy where differencing values
 loses ~ε/t², so this stays accurate for strongly correlated parameters where the
-value-based HESSE (:mod:`thetahat.intervals.hesse`) cannot. Positive definiteness is
+value-based HESSE (:mod:`thetahat.derivatives.hesse`) cannot. Positive definiteness is
 enforced as there (an eigenvalue shift, flagged ``made_posdef``).
 """
 

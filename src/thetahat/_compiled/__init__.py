@@ -1,0 +1,54 @@
+"""The optional compiled core, and the one switch that selects it.
+
+``_lmcore.c`` holds the hot loops that the interpreter makes slow: curve_fit's
+Levenberg-Marquardt iteration (the algorithm of :mod:`thetahat.solvers.levmar`, step for
+step) and the model evaluations of the cost functions' difference schemes. Every routine in
+it has a numpy twin that computes the same result to rounding; the tests run both.
+
+The switch is the environment variable ``THETAHAT_COMPILED``, read once, here, at import:
+
+- unset or ``1``: use the compiled core when it was built (``pip install`` builds it when a
+  C compiler is present), the numpy code otherwise;
+- ``0``: always the numpy code (the test suite runs once this way);
+- ``require``: fail at import if the core was not built (CI's compiled run uses this, so
+  that a broken build cannot silently test the numpy code twice).
+
+Code that can use the core imports :data:`lmcore` from here and falls back to numpy when
+it is None; nothing imports ``_lmcore`` directly.
+"""
+
+from __future__ import annotations
+
+import os
+from types import ModuleType
+
+__all__ = ["lmcore", "SWITCH", "setting"]
+
+SWITCH = "THETAHAT_COMPILED"
+_CHOICES = ("1", "0", "require")
+
+
+def setting() -> str:
+    """The value of the switch, checked (``'1'`` when unset)."""
+    value = os.environ.get(SWITCH, "1").strip().lower() or "1"
+    if value not in _CHOICES:
+        raise ImportError(f"environment variable {SWITCH} must be one of {_CHOICES}, "
+                          f"got {value!r}")
+    return value
+
+
+def _load() -> ModuleType | None:
+    value = setting()
+    if value == "0":
+        return None
+    try:
+        from . import _lmcore
+    except ImportError as exc:
+        if value == "require":
+            raise ImportError(f"{SWITCH}=require, but the compiled core thetahat._compiled."
+                              f"_lmcore was not built or does not load: {exc}") from exc
+        return None
+    return _lmcore
+
+
+lmcore: ModuleType | None = _load()
