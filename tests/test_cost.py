@@ -127,7 +127,7 @@ def test_least_squares_scalar_yerror_and_custom_loss(lsq_data):
     b = ic.LeastSquares(x, y, 0.1, line, loss=np.arctan)
     assert_same_cost(a, b, [(1.0, 2.0), (2.0, 1.0)])
     # a user loss gets rho', rho'' by differences: the gradient is still accurate
-    v, g, _ = a._fisher(np.array([1.1, 1.9]))
+    v, g, _ = a.gauss_newton(np.array([1.1, 1.9]))
     h = 1e-6
     gn = [(a(1.1 + h, 1.9) - a(1.1 - h, 1.9)) / (2 * h),
           (a(1.1, 1.9 + h) - a(1.1, 1.9 - h)) / (2 * h)]
@@ -423,7 +423,7 @@ def test_bad_mask_and_model_shape(lsq_data, peak_hist):
 def test_negative_pdf_gives_nan_not_a_silent_value(peak_sample):
     c = tc.UnbinnedNLL(peak_sample, lambda x, a: a * np.ones_like(x))
     assert np.isnan(c(-1.0))
-    v, g, h = c._fisher(np.array([-1.0]))
+    v, g, h = c.gauss_newton(np.array([-1.0]))
     assert np.isnan(v)
 
 

@@ -1,4 +1,4 @@
-"""The Gauss-Newton / Fisher structure ``_fisher(args) -> (value, gradient, H)`` of the costs.
+"""The Gauss-Newton / Fisher structure ``gauss_newton(args) -> (value, gradient, H)`` of the costs.
 
 - value equals ``cost(*args)`` exactly;
 - the gradient equals central finite differences of the value (agreement ~1e-6 relative:
@@ -119,7 +119,7 @@ def make_costs(scale):
 def test_fisher_value_and_gradient(case):
     name, c, p0 = case
     p = np.array(p0) * 1.05  # away from the minimum, so the gradient is not ~0
-    v, g, h = c._fisher(p)
+    v, g, h = c.gauss_newton(p)
     assert v == c(*p)  # exact: same arithmetic
     gn = num_grad(c, p)
     # forward-difference Jacobian (~1e-8) and central-difference reference (~1e-8); with
@@ -145,7 +145,7 @@ def test_fisher_matrix_approximates_hessian_at_minimum(case):
     m.migrad()
     assert m.valid
     p = np.array(m.values)
-    _, _, h = c._fisher(p)
+    _, _, h = c.gauss_newton(p)
     hn = num_hess(c, p)
     h, hn = h[np.ix_(free, free)], hn[np.ix_(free, free)]
     # compare the implied covariances (what HESSE reports); N ~ 3e4 events: the
@@ -172,8 +172,8 @@ def test_fisher_with_model_gradients_equals_finite_difference_version():
     p = np.array([2.5, 1.7])
     a = tc.LeastSquares(x, y, 0.05, model, grad=model_grad)
     b = tc.LeastSquares(x, y, 0.05, model)
-    fa, ga, ha = a._fisher(p)
-    fb, gb, hb = b._fisher(p)
+    fa, ga, ha = a.gauss_newton(p)
+    fb, gb, hb = b.gauss_newton(p)
     assert fa == fb
     # forward differences of the model: relative error ~ sqrt(eps) ~ 1e-8
     np.testing.assert_allclose(ga, gb, rtol=1e-6)
@@ -194,8 +194,8 @@ def test_fisher_with_model_gradients_equals_finite_difference_version():
         ca = tc.BinnedNLL(n, xe, cdf, grad=cdf_grad)
         cb = tc.BinnedNLL(n, xe, cdf)
         ca.mask = cb.mask = mask
-        fa, ga, ha = ca._fisher(np.array([1.1]))
-        fb, gb, hb = cb._fisher(np.array([1.1]))
+        fa, ga, ha = ca.gauss_newton(np.array([1.1]))
+        fb, gb, hb = cb.gauss_newton(np.array([1.1]))
         np.testing.assert_allclose(ga, gb, rtol=1e-6)  # forward differences, ~1e-8
         np.testing.assert_allclose(ha, hb, rtol=1e-6)  # forward differences, ~1e-8
         np.testing.assert_allclose(ca.grad(1.1), gb, rtol=1e-6)  # same
@@ -208,22 +208,22 @@ def test_fisher_of_sum_and_constraint_and_array_model():
     y = np.polyval([0.5, -1.0, 2.0], x) + rng.normal(0, 0.1, 20)
     c = tc.LeastSquares(x, y, 0.1, lambda x, par: np.polyval(par, x))
     p = np.array([0.4, -0.9, 2.1])
-    v, g, h = c._fisher(p)
+    v, g, h = c.gauss_newton(p)
     assert v == c(p)
     vand = np.vander(x, 3) / 0.1
     h_exact = 2 * vand.T @ vand
     # exact for a linear model up to forward differencing, ~1e-8 of the largest entry
     np.testing.assert_allclose(h, h_exact, rtol=1e-6, atol=1e-6 * np.abs(h_exact).max())
     nc = tc.NormalConstraint(["b", "c"], [1.0, 0.0], [[0.04, 0.01], [0.01, 0.09]])
-    v, g, h = nc._fisher(np.array([1.2, 0.3]))
+    v, g, h = nc.gauss_newton(np.array([1.2, 0.3]))
     np.testing.assert_allclose(h, 2 * np.linalg.inv(nc.covariance), rtol=1e-14)  # exact
     np.testing.assert_allclose(g, num_grad(nc, [1.2, 0.3]), rtol=1e-8)  # quadratic: exact FD
     lsq = tc.LeastSquares(x, y, 0.1, lambda x, a, b: a + b * x)
     s = lsq + nc
     q = np.array([2.0, -1.0, 0.2])
-    v, g, h = s._fisher(q)
-    v1, g1, h1 = lsq._fisher(q[:2])
-    v2, g2, h2 = nc._fisher(q[1:])
+    v, g, h = s.gauss_newton(q)
+    v1, g1, h1 = lsq.gauss_newton(q[:2])
+    v2, g2, h2 = nc.gauss_newton(q[1:])
     assert v == pytest.approx(v1 + v2, rel=1e-15)  # exact sum
     np.testing.assert_allclose(g, np.r_[g1, 0] + np.r_[0, g2], rtol=1e-14)  # exact
     expected = np.zeros((3, 3))
@@ -232,11 +232,11 @@ def test_fisher_of_sum_and_constraint_and_array_model():
     np.testing.assert_allclose(h, expected, rtol=1e-14)  # exact
     assert h[0, 2] == 0.0
     s2 = lsq + tc.UnbinnedNLL(x, lambda x, a: np.ones_like(x) * a)
-    assert hasattr(s2, "_fisher")
+    assert hasattr(s2, "gauss_newton")
 
 
 def levenberg_marquardt(fgh, p, max_calls=50):
-    """A minimal damped Gauss-Newton loop on ``_fisher`` (test oracle of its usefulness)."""
+    """A minimal damped Gauss-Newton loop on ``gauss_newton`` (test oracle of its usefulness)."""
     f, g, h = fgh(p)
     calls, lam = 1, 1e-3
     while calls < max_calls:
@@ -257,7 +257,7 @@ def levenberg_marquardt(fgh, p, max_calls=50):
 @pytest.mark.parametrize("case", make_costs(1), ids=lambda c: c[0])
 def test_gauss_newton_on_fisher_reaches_the_minimum_in_few_calls(case):
     """The structure is what a Gauss-Newton minimizer needs: from the start values, a plain
-    Levenberg-Marquardt loop on ``_fisher`` reaches iminuit's minimum within 0.01 sigma."""
+    Levenberg-Marquardt loop on ``gauss_newton`` reaches iminuit's minimum within 0.01 sigma."""
     name, c, p0 = case
     if name == "ext_binned_masked":
         pytest.skip("three of four parameters are not determined with the peak masked")
@@ -266,7 +266,7 @@ def test_gauss_newton_on_fisher_reaches_the_minimum_in_few_calls(case):
     mi.migrad()
     mi.hesse()
     assert mi.valid
-    p, calls = levenberg_marquardt(c._fisher, np.array(p0, dtype=float))
+    p, calls = levenberg_marquardt(c.gauss_newton, np.array(p0, dtype=float))
     # both at the same minimum to a small fraction of the statistical error
     np.testing.assert_array_less(np.abs(p - np.array(mi.values)), 0.01 * np.array(mi.errors))
     assert calls <= 25  # iminuit's variable metric needs ~50-200 calls here
@@ -274,18 +274,18 @@ def test_gauss_newton_on_fisher_reaches_the_minimum_in_few_calls(case):
 
 @pytest.mark.parametrize("case", make_costs(1), ids=lambda c: c[0])
 def test_fisher_free_subset_skips_fixed_parameters(case):
-    """``_fisher(args, free)``: the free block of g and H equals the full computation."""
+    """``gauss_newton(args, free)``: the free block of g and H equals the full computation."""
     _, c, p0 = case
     p = np.array(p0) * 1.02
     free = np.zeros(p.size, dtype=bool)
     free[1::2] = True
-    v, g, h = c._fisher(p)
-    vf, gf, hf = c._fisher(p, free)
+    v, g, h = c.gauss_newton(p)
+    vf, gf, hf = c.gauss_newton(p, free)
     assert vf == v  # exact: same arithmetic
     # same differences; only BLAS blocking of the products may change the last bits
     np.testing.assert_allclose(gf[free], g[free], rtol=1e-13)
     np.testing.assert_allclose(hf[np.ix_(free, free)], h[np.ix_(free, free)], rtol=1e-13)
     s = c + tc.NormalConstraint(list(c._parameters)[0], p0[0], 1.0)
-    vs, gs, hs = s._fisher(p, free)
+    vs, gs, hs = s.gauss_newton(p, free)
     # the constraint is on a fixed parameter: the free gradient is unchanged (rounding only)
     np.testing.assert_allclose(gs[free], gf[free], rtol=1e-13)

@@ -150,8 +150,8 @@ def test_least_squares_structure_same_as_python(monkeypatch, free, steps):
 
     def parts():
         c = tc.LeastSquares(x, y, 0.05, expdecay)
-        v, g, h = c._fisher(p, free, steps)
-        o = c._observed(p, np.array([1e-3, 1e-3, 1e-3]), free)
+        v, g, h = c.gauss_newton(p, free, steps)
+        o = c.exact_hessian(p, np.array([1e-3, 1e-3, 1e-3]), free)
         return v, g, h, o
     vc, gc, hc, oc = parts()
     monkeypatch.setattr(lsq, "_lmcore", None)

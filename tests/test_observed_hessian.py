@@ -1,6 +1,6 @@
-"""The exact Hessian of the structured costs (``_observed``) and what Minuit does with it.
+"""The exact Hessian of the structured costs (``exact_hessian``) and what Minuit does with it.
 
-``cost._observed(p, steps)`` differentiates the model vector (central differences, steps of
+``cost.exact_hessian(p, steps)`` differentiates the model vector (central differences, steps of
 1e-3 of each parameter's scale here) and combines it with the loss's exact derivatives.
 Oracles: closed forms of the Hessian where the model allows one (a Gaussian sample, an
 exponential decay, templates linear in their yields), otherwise a Richardson-extrapolated
@@ -52,7 +52,7 @@ def assert_hess(h, exact):
 
 
 def observed(cost, p, scale):
-    v, g, h, _ = cost._observed(np.asarray(p, float), 1e-3 * np.asarray(scale, float))
+    v, g, h, _ = cost.exact_hessian(np.asarray(p, float), 1e-3 * np.asarray(scale, float))
     return v, g, h
 
 
@@ -175,17 +175,17 @@ def test_cache_is_reused_only_at_the_same_point_and_steps():
 
     c = tc.UnbinnedNLL(rng.normal(0, 1, 100), pdf)
     p, steps = np.array([0.1, 0.9]), np.array([1e-3, 1e-3])
-    c._fisher(p, None, steps)
+    c.gauss_newton(p, None, steps)
     calls.clear()
-    assert c._observed(p, steps)[3] is True
+    assert c.exact_hessian(p, steps)[3] is True
     assert len(calls) == 2 + 1  # two minus points and one pair: the rest was reused
     calls.clear()
-    assert c._observed(p, 2 * steps)[3] is False
+    assert c.exact_hessian(p, 2 * steps)[3] is False
     assert len(calls) == 1 + 4 + 1
-    c._fisher(p, None, steps)
+    c.gauss_newton(p, None, steps)
     c.mask = np.arange(100) > 3  # new selection: the stored model values are stale
     calls.clear()
-    assert c._observed(p, steps)[3] is False
+    assert c.exact_hessian(p, steps)[3] is False
     assert len(calls) == 1 + 4 + 1
 
 

@@ -8,15 +8,18 @@ Classes: :class:`LeastSquares`, :class:`UnbinnedNLL`, :class:`ExtendedUnbinnedNL
 Conventions (as iminuit 2.x, so that ``fval`` and ``reduced_chi2`` agree): every cost has
 ``errordef = 1``; likelihoods return -2 ln L, the binned ones as Poisson / multinomial
 deviances so that FCN / ndof measures the goodness of fit; ``ndata`` is the number of
-unmasked points or bins (``inf`` for unbinned costs). Costs with Gauss-Newton structure
-expose ``_fisher(args) -> (value, gradient, H)`` for Minuit's structured minimizer; see
-each module's docstring for the formulas.
+unmasked points or bins (``inf`` for unbinned costs). Every cost here has Gauss-Newton
+structure and an exact Hessian (:class:`StructuredCost`, :class:`ExactHessianCost`:
+``gauss_newton(args) -> (value, gradient, H)``, ``exact_hessian``), which Minuit's
+structured minimizer uses; a user's own class that implements those protocols gets the
+same treatment. See each module's docstring for the formulas.
 """
 
 from ._base import Constant, Cost, CostSum, MaskedCost
 from ._binned import BinnedNLL, ExtendedBinnedNLL
 from ._constraint import NormalConstraint
 from ._lsq import LeastSquares
+from ._protocol import ExactHessianCost, StructuredCost
 from ._stats import chi2, multinomial_chi2, poisson_chi2, unbinned_nll
 from ._unbinned import ExtendedUnbinnedNLL, UnbinnedNLL
 
@@ -29,12 +32,14 @@ __all__ = [
     "Constant",
     "Cost",
     "CostSum",
+    "ExactHessianCost",
     "ExtendedBinnedNLL",
     "ExtendedUnbinnedNLL",
     "LeastSquares",
     "MaskedCost",
     "NEGATIVE_LOG_LIKELIHOOD",
     "NormalConstraint",
+    "StructuredCost",
     "UnbinnedNLL",
     "chi2",
     "multinomial_chi2",

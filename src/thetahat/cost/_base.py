@@ -8,7 +8,7 @@ independent data points; ``inf`` for unbinned fits, where no goodness-of-fit is 
 items' parameters, merged by name in order of first appearance.
 
 Gauss-Newton structure. Costs that are sums of squares or likelihoods expose
-``_fisher(args, free=None) -> (value, gradient, H)`` where ``H`` is a positive semi-definite
+``gauss_newton(args, free=None) -> (value, gradient, H)`` where ``H`` is a positive semi-definite
 approximation of the Hessian of the value (Gauss-Newton / expected Fisher information); a
 :class:`CostSum` adds the items' triples after mapping their parameter subsets. ``args`` is
 the flat vector of all parameter values; the optional boolean ``free`` marks the parameters
@@ -16,7 +16,7 @@ whose derivatives are needed (Minuit's free parameters): entries of ``g`` and ro
 of ``H`` of the others may then be zero, and finite differences skip them (saving one model
 call per fixed parameter).
 
-Observed information (``_observed``). The same costs are ``L(mu(p))``: a model vector
+Observed information (``exact_hessian``). The same costs are ``L(mu(p))``: a model vector
 ``mu`` (residual models, bin expectations, densities at the events) and a loss that is a sum
 of terms in the separate entries of ``mu``, with known derivatives ``L'_k``, ``L''_k``. The
 exact second derivatives are then
@@ -41,8 +41,10 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ._protocol import ExactHessianCost, StructuredCost
+
 __all__ = ["Cost", "MaskedCost", "CostSum", "Constant", "describe_model", "fd_jacobian",
-           "FDCache", "observed_hessian", "observed_ncall"]
+           "FDCache", "observed_hessian"]
 
 _SQRT_EPS = float(np.sqrt(np.finfo(float).eps))
 
@@ -164,11 +166,6 @@ def _pairs(k: int) -> tuple[NDArray, NDArray]:
     return np.triu_indices(k, 1)
 
 
-def observed_ncall(k: int) -> int:
-    """Model calls of :func:`observed_hessian` for k free parameters (``mu0`` given)."""
-    return 2 * k + k * (k - 1) // 2
-
-
 def observed_hessian(mu_fn: Callable[[NDArray], NDArray],
                      loss_fn: Callable[[NDArray], tuple[float, NDArray, NDArray]],
                      p: NDArray, steps: NDArray, free: NDArray | None = None,
@@ -231,6 +228,9 @@ class Cost:
     """Base class: parameters, errordef, ``+``, verbose printing, call dispatch."""
 
     _errordef = 1.0
+    #: F is exactly a sum of squared residuals (cost/_protocol.py); True only for
+    #: LeastSquares with the linear loss
+    is_sum_of_squares = False
 
     def __init__(self, parameters: dict, verbose: int = 0) -> None:
         self._parameters = dict(parameters)
@@ -379,12 +379,12 @@ class Constant(Cost):
     def has_grad(self) -> bool:
         return True
 
-    def _fisher(self, args: NDArray, free: NDArray | None = None,
-                steps: NDArray | None = None) -> tuple[float, NDArray, NDArray]:
+    def gauss_newton(self, args: NDArray, free: NDArray | None = None,
+                     steps: NDArray | None = None) -> tuple[float, NDArray, NDArray]:
         return self.value, np.zeros(0), np.zeros((0, 0))
 
-    def _observed(self, args: NDArray, steps: NDArray, free: NDArray | None = None
-                  ) -> tuple[float, NDArray, NDArray, bool]:
+    def exact_hessian(self, args: NDArray, steps: NDArray, free: NDArray | None = None
+                      ) -> tuple[float, NDArray, NDArray, bool]:
         return self.value, np.zeros(0), np.zeros((0, 0)), True
 
 
@@ -425,10 +425,11 @@ class CostSum(Cost):
         self._items = flat
         self._maps = [np.array([names.index(k) for k in c._parameters], dtype=int) for c in flat]
         super().__init__(params, max(c.verbose for c in flat) if flat else 0)
-        if all(hasattr(c, "_fisher") for c in flat):
-            self._fisher = self._fisher_sum
-        if all(hasattr(c, "_observed") for c in flat):
-            self._observed = self._observed_sum
+        # the sum has the structure that all its terms have (cost/_protocol.py)
+        if all(isinstance(c, StructuredCost) for c in flat):
+            self.gauss_newton = self._gauss_newton_sum
+        if all(isinstance(c, ExactHessianCost) for c in flat):
+            self.exact_hessian = self._exact_hessian_sum
 
     def __len__(self) -> int:
         return len(self._items)
@@ -460,22 +461,22 @@ class CostSum(Cost):
             g[idx] += c._grad(sub)
         return g
 
-    def _fisher_sum(self, args: NDArray, free: NDArray | None = None,
-                    steps: NDArray | None = None) -> tuple[float, NDArray, NDArray]:
+    def _gauss_newton_sum(self, args: NDArray, free: NDArray | None = None,
+                          steps: NDArray | None = None) -> tuple[float, NDArray, NDArray]:
         f = 0.0
         g = np.zeros(self.npar)
         h = np.zeros((self.npar, self.npar))
         for c, sub, idx in self._split(args):
             sub_free = None if free is None else np.asarray(free, dtype=bool)[idx]
-            fi, gi, hi = c._fisher(np.asarray(sub), sub_free,
+            fi, gi, hi = c.gauss_newton(np.asarray(sub), sub_free,
                                    None if steps is None else np.asarray(steps)[idx])
             f += fi
             g[idx] += gi
             h[np.ix_(idx, idx)] += hi
         return f, g, h
 
-    def _observed_sum(self, args: NDArray, steps: NDArray, free: NDArray | None = None
-                      ) -> tuple[float, NDArray, NDArray, bool] | None:
+    def _exact_hessian_sum(self, args: NDArray, steps: NDArray, free: NDArray | None = None
+                           ) -> tuple[float, NDArray, NDArray, bool] | None:
         f = 0.0
         g = np.zeros(self.npar)
         h = np.zeros((self.npar, self.npar))
@@ -483,7 +484,7 @@ class CostSum(Cost):
         reused = True
         for c, sub, idx in self._split(args):
             sub_free = None if free is None else np.asarray(free, dtype=bool)[idx]
-            out = c._observed(np.asarray(sub), steps[idx], sub_free)
+            out = c.exact_hessian(np.asarray(sub), steps[idx], sub_free)
             if out is None:
                 return None
             f += out[0]

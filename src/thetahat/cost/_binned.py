@@ -20,7 +20,7 @@ distribution of G. Bohm and G. Zech, NIM A 748 (2014) 1: with ``s_i = sum w / su
 ``n_i s_i`` is approximately Poisson with mean ``mu_i s_i``, and the cost is
 ``poisson_chi2(n s, mu s)`` for both classes.
 
-Gauss-Newton structure (``_fisher``): with ``dmu_i = d mu_i / dp`` (model gradient through
+Gauss-Newton structure (``gauss_newton``): with ``dmu_i = d mu_i / dp`` (model gradient through
 the same bin integration, or forward differences of ``mu``: one call per parameter),
 
     Poisson:      g = 2 sum s_i (1 - n_i / mu_i) dmu_i,
@@ -110,7 +110,6 @@ class _Binned(MaskedCost):
         self._use_pdf = use_pdf
         self._setup_grid()
         super().__init__(describe_model(model, name, True), nb, verbose)
-        self._fisher = self._fisher_impl
 
     # --- grid on which the model is evaluated, and the linear map to bin contents --------
     def _setup_grid(self) -> None:
@@ -251,7 +250,7 @@ class _Binned(MaskedCost):
         mu_m = self._mu(args).ravel()[self._sel]
         return self._grad_from(mu_m, self._dmu(p, args, mu_m))
 
-    def _fisher_impl(self, args: ArrayLike, free: NDArray | None = None,
+    def gauss_newton(self, args: ArrayLike, free: NDArray | None = None,
                      steps: NDArray | None = None) -> tuple[float, NDArray, NDArray]:
         """Value, gradient and FUMILI matrix ``2 sum s dmu dmu^T / mu`` (module docstring)."""
         p = np.asarray(args, dtype=float).ravel()
@@ -276,8 +275,8 @@ class _Binned(MaskedCost):
         d1 = 2.0 * (1.0 - ratio) if self._extended else -2.0 * ratio
         return self._chi2(mu_m), d1, 2.0 * d2
 
-    def _observed(self, args: ArrayLike, steps: NDArray, free: NDArray | None = None
-                  ) -> tuple[float, NDArray, NDArray, bool] | None:
+    def exact_hessian(self, args: ArrayLike, steps: NDArray, free: NDArray | None = None
+                      ) -> tuple[float, NDArray, NDArray, bool] | None:
         """Value, gradient and exact Hessian (``observed_hessian`` in ``_base``)."""
         if self._model_grad is not None:
             return None

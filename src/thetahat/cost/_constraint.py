@@ -88,15 +88,15 @@ class NormalConstraint(Cost):
         d = np.asarray(args, dtype=float).ravel() - self._expected
         return 2.0 * (self._covinv @ d)
 
-    def _fisher(self, args: NDArray, free: NDArray | None = None,
-                steps: NDArray | None = None) -> tuple[float, NDArray, NDArray]:
+    def gauss_newton(self, args: NDArray, free: NDArray | None = None,
+                     steps: NDArray | None = None) -> tuple[float, NDArray, NDArray]:
         d = np.asarray(args, dtype=float).ravel() - self._expected
         cd = self._covinv @ d
         return float(d @ cd), 2.0 * cd, 2.0 * self._covinv
 
-    def _observed(self, args: NDArray, steps: NDArray, free: NDArray | None = None
-                  ) -> tuple[float, NDArray, NDArray, bool]:
-        return (*self._fisher(args, free), True)  # exactly quadratic: no differences
+    def exact_hessian(self, args: NDArray, steps: NDArray, free: NDArray | None = None
+                      ) -> tuple[float, NDArray, NDArray, bool]:
+        return (*self.gauss_newton(args, free), True)  # exactly quadratic: no differences
 
     def visualize(self, args: ArrayLike, **kwargs: Any) -> Any:
         """Draw the constrained values with their errors and the parameter values."""

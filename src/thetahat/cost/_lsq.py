@@ -5,7 +5,7 @@ value(p) = sum_i rho(r_i^2),  r_i = (y_i - f(x_i; p)) / sigma_i,
 with ``rho(z) = z`` (loss='linear', the chi-square), ``rho(z) = 2 (sqrt(1 + z) - 1)``
 (loss='soft_l1', robust against outliers) or a user function of ``z``.
 
-Gauss-Newton structure (``_fisher``). With the Jacobian ``J_ij = d r_i / d p_j =
+Gauss-Newton structure (``gauss_newton``). With the Jacobian ``J_ij = d r_i / d p_j =
 -(d f_i / d p_j) / sigma_i`` (from the model's analytic gradient when given, else forward
 differences: one model call per parameter),
 
@@ -161,6 +161,11 @@ class LeastSquares(MaskedCost):
         return np.column_stack([xs, self._y, self._ye])
 
     @property
+    def is_sum_of_squares(self) -> bool:  # type: ignore[override]
+        """Whether the cost is exactly Σ r_i² (the linear loss): see cost/_protocol.py."""
+        return isinstance(self._loss, str) and self._loss == "linear"
+
+    @property
     def loss(self) -> str | Callable:
         """The loss: 'linear', 'soft_l1' or a callable ``rho(z)``."""
         return self._loss
@@ -176,7 +181,6 @@ class LeastSquares(MaskedCost):
         else:
             raise ValueError(f"loss = {loss!r} must be 'linear', 'soft_l1' or a callable")
         self._loss = loss
-        self._fisher = self._fisher_impl
 
     def _update_cache(self) -> None:
         m = self._mask
@@ -272,7 +276,7 @@ class LeastSquares(MaskedCost):
         r = (self._ym - f) / self._yem
         return r, -jf / self._yem
 
-    def _fisher_impl(self, args: ArrayLike, free: NDArray | None = None,
+    def gauss_newton(self, args: ArrayLike, free: NDArray | None = None,
                      steps: NDArray | None = None) -> tuple[float, NDArray, NDArray]:
         """Value, gradient and Gauss-Newton Hessian ``2 J^T diag(w) J`` (module docstring)."""
         p = np.asarray(args, dtype=float).ravel()
@@ -315,8 +319,8 @@ class LeastSquares(MaskedCost):
         return (float(np.sum(self._rho(z))), -2.0 * d1 * r / self._yem,
                 (2.0 * d1 + 4.0 * z * d2) / self._yem**2)
 
-    def _observed(self, args: ArrayLike, steps: NDArray, free: NDArray | None = None
-                  ) -> tuple[float, NDArray, NDArray, bool] | None:
+    def exact_hessian(self, args: ArrayLike, steps: NDArray, free: NDArray | None = None
+                      ) -> tuple[float, NDArray, NDArray, bool] | None:
         """Value, gradient and exact Hessian (``observed_hessian`` in ``_base``)."""
         if self._model_grad is not None:
             return None

@@ -9,7 +9,7 @@ where the extended model returns ``(Lambda, g)``: the expected number of events 
 density scaled to it (``g = Lambda f``). Both are -2 ln L (up to a constant), so errordef
 is 1; there is no goodness-of-fit figure, and ``ndata`` is ``inf``.
 
-Gauss-Newton structure (``_fisher``): with the per-event scores ``s_i = d ln f(x_i) / dp``
+Gauss-Newton structure (``gauss_newton``): with the per-event scores ``s_i = d ln f(x_i) / dp``
 (resp. ``t_i = d ln g(x_i) / dp``),
 
     UnbinnedNLL:          g = -2 sum_i s_i,              H = 2 sum_i s_i s_i^T,
@@ -53,7 +53,6 @@ class _Unbinned(MaskedCost):
         self._model_grad = grad
         self._log = bool(log)
         super().__init__(describe_model(model, name, True), (d.shape[-1],), verbose)
-        self._fisher = self._fisher_impl
 
     @property
     def data(self) -> NDArray:
@@ -155,7 +154,7 @@ class UnbinnedNLL(_Unbinned):
         f = self._density(args)
         return -2.0 * np.sum(self._scores(p, args, f, None), axis=1)
 
-    def _fisher_impl(self, args: ArrayLike, free: NDArray | None = None,
+    def gauss_newton(self, args: ArrayLike, free: NDArray | None = None,
                      steps: NDArray | None = None) -> tuple[float, NDArray, NDArray]:
         """Value, gradient ``-2 sum s_i`` and BHHH matrix ``2 sum s_i s_i^T``."""
         p = np.asarray(args, dtype=float).ravel()
@@ -175,8 +174,8 @@ class UnbinnedNLL(_Unbinned):
             inv = 1.0 / f
         return value, -2.0 * inv, 2.0 * inv * inv
 
-    def _observed(self, args: ArrayLike, steps: NDArray, free: NDArray | None = None
-                  ) -> tuple[float, NDArray, NDArray, bool] | None:
+    def exact_hessian(self, args: ArrayLike, steps: NDArray, free: NDArray | None = None
+                      ) -> tuple[float, NDArray, NDArray, bool] | None:
         """Value, gradient and exact Hessian (``observed_hessian`` in ``_base``)."""
         if self._model_grad is not None:
             return None
@@ -240,7 +239,7 @@ class ExtendedUnbinnedNLL(_Unbinned):
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(g > 0, dg / np.where(g > 0, g, 1.0), 0.0)
 
-    def _fisher_impl(self, args: ArrayLike, free: NDArray | None = None,
+    def gauss_newton(self, args: ArrayLike, free: NDArray | None = None,
                      steps: NDArray | None = None) -> tuple[float, NDArray, NDArray]:
         """Value, gradient ``2 (dLambda - sum t_i)`` and ``2 sum t_i t_i^T``."""
         p = np.asarray(args, dtype=float).ravel()
@@ -276,8 +275,8 @@ class ExtendedUnbinnedNLL(_Unbinned):
             d2[1:] = 2.0 * inv * inv
         return value, d1, d2
 
-    def _observed(self, args: ArrayLike, steps: NDArray, free: NDArray | None = None
-                  ) -> tuple[float, NDArray, NDArray, bool] | None:
+    def exact_hessian(self, args: ArrayLike, steps: NDArray, free: NDArray | None = None
+                      ) -> tuple[float, NDArray, NDArray, bool] | None:
         """Value, gradient and exact Hessian (``observed_hessian`` in ``_base``)."""
         if self._model_grad is not None:
             return None

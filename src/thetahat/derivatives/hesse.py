@@ -47,6 +47,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._core.linalg import spd_inverse
+from .._core.rules import default_ncall
 from .mn_gradient import STEP_RATIO, GradState, _aimsag, _eps
 
 _EPS = float(np.finfo(float).eps)
@@ -156,7 +157,7 @@ def hesse(fcn: Callable[[NDArray], float], x: NDArray, fval: float, options: Any
     errordef = float(options.errordef)
     strategy = int(options.strategy)
     prec = options.precision
-    limit = max_nfcn if max_nfcn else 200 + 100 * n + 5 * n * n
+    limit = max_nfcn if max_nfcn else default_ncall(n)
     h = np.full(n, 0.1) if step0 is None else np.array(step0, dtype=float)
     h = np.where(np.isfinite(h) & (h > 0), h, 0.1)
     reuse = known is not None and known.x is not None and known.fplus is not None \

@@ -1,6 +1,6 @@
 """HESSE for costs that compute their own gradient: differences of the gradient.
 
-For a cost that computes its gradient itself (``_fisher``: 2 JᵀW r for least squares with
+For a cost that computes its gradient itself (``gauss_newton``: 2 JᵀW r for least squares with
 an analytic model gradient, the score for likelihoods), column j of the Hessian is
 
     H[:, j] = (g(x + h_j e_j) - g(x - h_j e_j)) / (2 h_j),
@@ -27,7 +27,7 @@ def hesse_from_gradient(fgh: Callable[[NDArray], tuple], x: NDArray, errordef: f
                         h_approx: NDArray) -> HesseResult:
     """Second derivatives as central differences of an accurate gradient.
 
-    For a cost that computes its gradient itself (``_fisher``: 2 JᵀW r for least squares,
+    For a cost that computes its gradient itself (``gauss_newton``: 2 JᵀW r for least squares,
     the score for likelihoods), column j of the Hessian is
 
         H[:, j] = (g(x + h_j e_j) - g(x - h_j e_j)) / (2 h_j),

@@ -1,10 +1,12 @@
-"""Running an algorithm on a :class:`~thetahat.Minuit` and recording what it found.
+"""The engines of ``Minuit``: MIGRAD, HESSE, SIMPLEX and SCAN, state in, outcome out.
 
-Each ``run_*`` builds the free-parameter :class:`~thetahat.minuit._problem.Problem`, calls a
-solver in internal coordinates, maps the result back (values x = T(u), covariance
-C_ext = D C_int D with C_int = 2 · errordef · H⁻¹) and writes an ``FMin``.
+Each ``run_*`` takes a :class:`~._state.FitState` (a frozen snapshot of the facade),
+builds the free-parameter :class:`~._problem.Problem`, calls a solver in internal
+coordinates, maps the result back (values x = T(u), covariance C_ext = D C_int D with
+C_int = 2 · errordef · H⁻¹) and returns an :class:`~._state.Outcome`, which the facade
+applies to itself. Nothing here reads or writes the facade.
 
-MIGRAD has two engines. A cost that exposes Gauss-Newton structure (``_fisher``) is
+MIGRAD has two engines. A cost that exposes Gauss-Newton structure (``gauss_newton``) is
 minimised by damped Gauss-Newton steps, ``(H + λ diag H) δ = -g``, where H is JᵀWJ for
 least squares or the Fisher information of the prediction for likelihoods (FUMILI),
 corrected near the minimum by a secant estimate of the residual terms
@@ -22,23 +24,25 @@ MIGRAD runs (from where the first engine stopped).
 from __future__ import annotations
 
 import itertools
-import time
-from typing import TYPE_CHECKING, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from ._problem import Problem
 from .._core.linalg import spd_cond, spd_inverse
+from .._core.rules import REFIT_TOL_SCALE, default_ncall
+from ..results import FMin
+from ..solvers.migrad import MigradOptions
+from ._problem import Problem
+from ._state import FitState, Outcome
 
-if TYPE_CHECKING:  # pragma: no cover
-    from . import Minuit
-
-__all__ = ["solve", "Solved", "run_migrad", "run_hesse", "run_simplex", "run_scan", "default_ncall"]
+__all__ = ["solve", "Solved", "run_migrad", "run_hesse", "run_simplex", "run_scan",
+           "migrad_options"]
 
 
-def default_ncall(n: int) -> int:
-    """MINUIT's default call limit for n free parameters: 200 + 100 n + 5 n²."""
-    return 200 + 100 * n + 5 * n * n
+def migrad_options(st: FitState, ncall: int | None, iterate: int = 5) -> MigradOptions:
+    """The settings of the variable-metric MIGRAD, HESSE and SIMPLEX for state ``st``."""
+    return MigradOptions(errordef=st.errordef, tol=st.tol, strategy=st.strategy,
+                         max_nfcn=ncall, precision=st.precision, grad=None, iterate=iterate)
 
 
 def _inverse(h: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -49,31 +53,25 @@ def _inverse(h: np.ndarray) -> tuple[np.ndarray, bool]:
     return np.linalg.pinv(h), False
 
 
-def _all_fixed(m: "Minuit", prob: Problem, algorithm: str, t0: float) -> "Minuit":
-    fval = prob.call_ext(m._values.copy())
-    m._nfcn += prob.nfcn
-    m._set_covariance(None)
-    m._record(algorithm, fval, 0.0, m._nfcn, m._ngrad, {}, t0)
-    return m
+def _all_fixed(st: FitState, prob: Problem, algorithm: str) -> Outcome:
+    """Nothing to vary: the cost at the current values."""
+    fval = prob.call_ext(st.values.copy())
+    return Outcome(algorithm, st.values.copy(), fval, 0.0, None, {}, prob.nfcn, prob.ngrad)
 
 
-def _finish(m: "Minuit", prob: Problem, algorithm: str, u: np.ndarray, fval: float,
-            edm: float, hess_inv: np.ndarray | None, flags: dict, t0: float) -> "Minuit":
-    m._values = prob.to_ext(u)
-    m._nfcn += prob.nfcn
-    m._ngrad += prob.ngrad
+def _finish(st: FitState, prob: Problem, algorithm: str, u: np.ndarray, fval: float,
+            edm: float, hess_inv: np.ndarray | None, flags: dict) -> Outcome:
+    """The outcome of a solver that ended at internal values ``u``."""
+    cov = None
     if hess_inv is not None and flags.get("has_covariance", False):
-        m._set_covariance(prob.cov_ext(u, 2.0 * m._errordef * hess_inv))
-    else:
-        m._set_covariance(None)
-    m._record(algorithm, fval, edm, m._nfcn, m._ngrad, flags, t0)
-    return m
+        cov = prob.cov_ext(u, 2.0 * st.errordef * hess_inv)
+    return Outcome(algorithm, prob.to_ext(u), fval, edm, cov, flags, prob.nfcn, prob.ngrad)
 
 
 _REL_STEP = 0.001  # HESSE difference steps of structured costs, in standard deviations
 
 
-def _fisher_engine(m: "Minuit", prob: Problem, u0: np.ndarray, ncall: int | None,
+def _fisher_engine(st: FitState, prob: Problem, u0: np.ndarray, ncall: int | None,
                    tol_scale: float = 1.0, hesse_next: bool = False,
                    check_exact: bool = True):
     """Gauss-Newton MIGRAD; returns (result flags, u, fval, edm, hess_inv) or None, and the
@@ -88,16 +86,16 @@ def _fisher_engine(m: "Minuit", prob: Problem, u0: np.ndarray, ncall: int | None
     """
     from ..solvers.gauss_newton import FisherOptions, minimize_fisher
     n = prob.idx.size
-    goal = m._edm_goal() * tol_scale
+    goal = st.edm_goal * tol_scale
     opts = FisherOptions(tol_edm=goal, max_nfev=ncall or default_ncall(n))
     first: list = []
-    share = hesse_next and hasattr(m._fcn, "_observed") and \
-        not getattr(m._fcn, "has_grad", False)
+    cost = st.structured
+    share = hesse_next and st.exact_hessian and not cost.has_grad
     last: dict = {"sigma": None, "u": None, "steps": None}
 
     def fgh(u: np.ndarray) -> tuple:
         if not share:
-            out = prob.fgh_int(u, m._fcn)
+            out = prob.fgh_int(u, cost)
             if not first:
                 first.append(out[2])
             return out
@@ -108,10 +106,10 @@ def _fisher_engine(m: "Minuit", prob: Problem, u0: np.ndarray, ncall: int | None
         steps = None
         if last["sigma"] is not None:
             steps = prob.ext_steps(u, _REL_STEP * last["sigma"], x)
-        out = prob.fgh_int(u, m._fcn, steps, x, d)
+        out = prob.fgh_int(u, cost, steps, x, d)
         if not first:
             first.append(out[2])
-        sigma = _sigma_ext(m, out[2], d)
+        sigma = _sigma_ext(st.errordef, out[2], d)
         if sigma is not None:
             last["sigma"] = sigma
         last["u"], last["steps"] = u, steps
@@ -136,13 +134,13 @@ def _fisher_engine(m: "Minuit", prob: Problem, u0: np.ndarray, ncall: int | None
     hinv, posdef = _inverse(np.asarray(r.hess, float))
     if not posdef:
         return None, r
-    exact = check_exact and _linear_least_squares(m, prob, u0, r.x, first[0], r.hess, hinv)
+    exact = check_exact and _linear_least_squares(st, prob, u0, r.x, first[0], r.hess, hinv)
     flags = dict(has_covariance=True, has_accurate_covar=True, has_posdef_covar=True,
                  exact_quadratic=exact)
     return (flags, r.x, float(r.fval), float(r.edm), hinv), r
 
 
-def _sigma_ext(m: "Minuit", hgn: np.ndarray, d: np.ndarray | None) -> np.ndarray | None:
+def _sigma_ext(errordef: float, hgn: np.ndarray, d: np.ndarray | None) -> np.ndarray | None:
     """Scale of each free parameter for difference steps: its conditional standard
     deviation sqrt(2 · errordef / H_ii) (the curvature along its own axis, which is what a
     difference along that axis sees), mapped to external coordinates with d = dx/du (None:
@@ -150,25 +148,24 @@ def _sigma_ext(m: "Minuit", hgn: np.ndarray, d: np.ndarray | None) -> np.ndarray
     hd = hgn.diagonal()
     if not (hd > 0).all():
         return None
-    sigma = np.sqrt((2.0 * m._errordef) / hd)
+    sigma = np.sqrt((2.0 * errordef) / hd)
     return sigma if d is None else sigma * np.abs(d)
 
 
-def _linear_least_squares(m: "Minuit", prob: Problem, u0: np.ndarray, u1: np.ndarray,
+def _linear_least_squares(st: FitState, prob: Problem, u0: np.ndarray, u1: np.ndarray,
                           h0: np.ndarray, h1: np.ndarray, hinv: np.ndarray) -> bool:
     """Whether χ² is exactly quadratic, so that 2 JᵀWJ is its Hessian and HESSE is moot.
 
-    For a least-squares cost with the linear loss and no limits, H(p) = 2 JᵀWJ + 2 Σ w r ∇²f
+    For a cost that is a sum of squares (``is_sum_of_squares``: least squares with the
+    linear loss) and no limits, H(p) = 2 JᵀWJ + 2 Σ w r ∇²f
     is constant iff the model is linear in its parameters. We accept that when the
     Gauss-Newton matrices at the start and at the minimum agree to 1e-7 relative after a
     move of at least one standard deviation in some parameter (so the two points differ).
     """
-    from ..cost import LeastSquares
-    if not isinstance(m._fcn, LeastSquares) or prob.limited or \
-            not (isinstance(m._fcn.loss, str) and m._fcn.loss == "linear"):
+    if not st.structured.is_sum_of_squares or prob.limited:
         return False
     du = np.asarray(u1) - np.asarray(u0)
-    if not (du * du > 2.0 * m._errordef * hinv.diagonal()).any():
+    if not (du * du > 2.0 * st.errordef * hinv.diagonal()).any():
         return False
     dh = np.sqrt(h1.diagonal())
     return bool((np.abs(h1 - h0) <= 1e-7 * (dh[:, None] * dh)).all())
@@ -184,7 +181,7 @@ class Solved(NamedTuple):
     flags: dict
 
 
-def solve(m: "Minuit", prob: Problem, u0: np.ndarray, ncall: int | None,
+def solve(st: FitState, prob: Problem, u0: np.ndarray, ncall: int | None,
           iterate: int = 5, refit: bool = False) -> Solved:
     """Minimise ``prob`` from ``u0`` with the engine that suits the cost (module docstring).
 
@@ -194,19 +191,19 @@ def solve(m: "Minuit", prob: Problem, u0: np.ndarray, ncall: int | None,
     profiled cost accurate to ~2e-6 · errordef.
     """
     from ..solvers.migrad import migrad
-    tol_scale = 0.01 if refit else 1.0
-    if hasattr(m._fcn, "_fisher") and m._grad is None:
-        out, r = _fisher_engine(m, prob, u0, ncall, tol_scale,
-                                hesse_next=m._strategy >= 1 and not refit,
+    tol_scale = REFIT_TOL_SCALE if refit else 1.0
+    if st.structured is not None:
+        out, r = _fisher_engine(st, prob, u0, ncall, tol_scale,
+                                hesse_next=st.strategy >= 1 and not refit,
                                 check_exact=not refit)
         if out is not None:
             flags, u, fval, edm, hinv = out
             u = np.asarray(u, float)
             exact = flags.pop("exact_quadratic", False)
-            if m._strategy >= 1 and not exact and not refit:
+            if st.strategy >= 1 and not exact and not refit:
                 # second derivatives, as MIGRAD's final HESSE: the Gauss-Newton matrix
                 # omits the residual (observed-information) terms
-                h = _hesse_from(m, prob, u, fval, r.hess, r.steps)
+                h = _hesse_from(st, prob, u, fval, r.hess, r.steps)
                 if not h.failed:
                     g = np.asarray(h.grad, float)
                     flags = dict(flags, has_accurate_covar=not h.made_posdef,
@@ -221,12 +218,12 @@ def solve(m: "Minuit", prob: Problem, u0: np.ndarray, ncall: int | None,
             return Solved(u, fval, edm, hinv, flags)
         if np.all(np.isfinite(r.x)):
             u0 = np.asarray(r.x, float)  # the variable-metric engine continues from here
-    step0 = prob.steps_int(prob.to_ext(u0), m._errors)
-    opts = m._options(None if ncall is None else max(ncall - prob.nfcn, 1), iterate)
+    step0 = prob.steps_int(prob.to_ext(u0), st.errors)
+    opts = migrad_options(st, None if ncall is None else max(ncall - prob.nfcn, 1), iterate)
     if refit:
         opts.strategy = 0
-        opts.tol = m._tol * tol_scale
-    if m._grad is not None:
+        opts.tol = st.tol * tol_scale
+    if st.grad is not None:
         opts.grad = prob.grad_int
     r = migrad(prob, u0, step0, opts)
     flags = dict(has_covariance=r.has_covariance, has_accurate_covar=r.has_accurate_covar,
@@ -245,15 +242,15 @@ def _scaled_cond(h: np.ndarray) -> float:
     return spd_cond(h / (d[:, None] * d))
 
 
-def _hesse_from(m: "Minuit", prob: Problem, u: np.ndarray, fval: float, hgn: np.ndarray,
-                steps: np.ndarray | None = None):
+def _hesse_from(st: FitState, prob: Problem, u: np.ndarray, fval: float, hgn: np.ndarray,
+                steps: np.ndarray | None = None) -> Any:
     """HESSE at ``u`` for a cost with Gauss-Newton matrix ``hgn`` (internal coordinates).
 
     Three ways, best first:
 
     - analytic parameter gradients: the cost's own gradient is differenced
       (:func:`~thetahat.derivatives.hesse_gradient.hesse_from_gradient`);
-    - a cost that is a loss of a model vector (``_observed``): the exact Hessian from
+    - a cost that is a loss of a model vector (``exact_hessian``): the exact Hessian from
       central differences of the model vector with steps of ``_REL_STEP`` standard
       deviations (:func:`thetahat.cost._base.observed_hessian`); ``steps``, the external
       steps of the last forward-difference Jacobian at ``u``, are used instead when they
@@ -270,11 +267,12 @@ def _hesse_from(m: "Minuit", prob: Problem, u: np.ndarray, fval: float, hgn: np.
     from ..derivatives.hesse import HesseResult, from_matrix, hesse
     from ..derivatives.mn_gradient import optimal_steps
     hgn = np.asarray(hgn, float)
-    if getattr(m._fcn, "has_grad", False) and m._grad is None:
-        return hesse_from_gradient(lambda v: prob.fgh_int(v, m._fcn), u, m._errordef, hgn)
+    cost = st.structured
+    if cost.has_grad:
+        return hesse_from_gradient(lambda v: prob.fgh_int(v, cost), u, st.errordef, hgn)
     r = None
-    sigma = _sigma_ext(m, hgn, prob.jac_diag(u) if prob.limited else None) \
-        if hasattr(m._fcn, "_observed") else None
+    sigma = _sigma_ext(st.errordef, hgn, prob.jac_diag(u) if prob.limited else None) \
+        if st.exact_hessian else None
     if sigma is not None:
         if steps is not None:
             ratio = steps[prob.idx] / (_REL_STEP * sigma)
@@ -282,13 +280,13 @@ def _hesse_from(m: "Minuit", prob: Problem, u: np.ndarray, fval: float, hgn: np.
                 steps = None
         if steps is None:
             steps = prob.ext_steps(u, _REL_STEP * sigma)
-        out = None if steps is None else prob.observed_int(u, m._fcn, steps)
+        out = None if steps is None else prob.observed_int(u, cost, steps)
         if out is not None:
             _, g, hm = out
             r = from_matrix(hm, g, np.diag(hm), steps[prob.idx], 0)
     if r is None:
-        step0 = optimal_steps(u, fval, np.diag(hgn), m._errordef, m._precision)
-        r = hesse(prob, u, fval, m._options(None), step0=step0)
+        step0 = optimal_steps(u, fval, np.diag(hgn), st.errordef, st.precision)
+        r = hesse(prob, u, fval, migrad_options(st, None), step0=step0)
     if _scaled_cond(hgn) > 1e6:
         try:
             c = np.linalg.cholesky(hgn)
@@ -300,109 +298,89 @@ def _hesse_from(m: "Minuit", prob: Problem, u: np.ndarray, fval: float, hgn: np.
     return r
 
 
-def _state_key(m: "Minuit") -> tuple:
-    return (m._values.tobytes(), m._fixed.tobytes(), m._lower.tobytes(), m._upper.tobytes(),
-            m._errordef, m._strategy)
-
-
-def run_migrad(m: "Minuit", ncall: int | None, iterate: int) -> "Minuit":
-    t0 = time.perf_counter()
-    prob = m._problem()
-    m._merrors.clear()
-    m._hesse_key = None
+def run_migrad(st: FitState, ncall: int | None, iterate: int) -> Outcome:
+    """MIGRAD from the state's values (module docstring)."""
+    prob = st.problem()
     if prob.idx.size == 0:
-        return _all_fixed(m, prob, "Migrad", t0)
-    u0 = prob.off_stationary(prob.to_int(m._values), m._values, m._errors)
-    s = solve(m, prob, u0, ncall, iterate)
-    _finish(m, prob, "Migrad", s.u, s.fval, s.edm, s.hess_inv, dict(s.flags), t0)
-    if s.flags.get("has_accurate_covar"):
-        # MIGRAD ended with HESSE at this very point: a hesse() call now can reuse it
-        m._hesse_key = _state_key(m)
-    return m
+        return _all_fixed(st, prob, "Migrad")
+    u0 = prob.off_stationary(prob.to_int(st.values), st.values, st.errors)
+    s = solve(st, prob, u0, ncall, iterate)
+    out = _finish(st, prob, "Migrad", s.u, s.fval, s.edm, s.hess_inv, dict(s.flags))
+    # MIGRAD ended with HESSE at this very point: a hesse() call now can reuse it
+    out.hesse_at_values = bool(s.flags.get("has_accurate_covar"))
+    return out
 
 
-def run_simplex(m: "Minuit", ncall: int | None) -> "Minuit":
+def run_simplex(st: FitState, ncall: int | None) -> Outcome:
+    """MINUIT's SIMPLEX from the state's values."""
     from ..solvers.simplex import simplex
-    t0 = time.perf_counter()
-    prob = m._problem()
-    m._merrors.clear()
+    prob = st.problem()
     if prob.idx.size == 0:
-        return _all_fixed(m, prob, "Simplex", t0)
-    u0 = prob.to_int(m._values)
-    r = simplex(prob, u0, prob.steps_int(m._values, m._errors), m._options(ncall))
+        return _all_fixed(st, prob, "Simplex")
+    u0 = prob.to_int(st.values)
+    r = simplex(prob, u0, prob.steps_int(st.values, st.errors), migrad_options(st, ncall))
     flags = dict(has_reached_call_limit=r.has_reached_call_limit, is_valid=r.is_valid)
-    return _finish(m, prob, "Simplex", r.x, r.fval, r.edm, None, flags, t0)
+    return _finish(st, prob, "Simplex", r.x, r.fval, r.edm, None, flags)
 
 
-def run_scan(m: "Minuit", ncall: int | None) -> "Minuit":
+def run_scan(st: FitState, ncall: int | None) -> Outcome:
     """Grid search over the free parameters: limits where finite, else value ± 2 errors."""
-    t0 = time.perf_counter()
-    prob = m._problem()
-    m._merrors.clear()
+    prob = st.problem()
     idx = prob.idx
     if idx.size == 0:
-        return _all_fixed(m, prob, "Scan", t0)
+        return _all_fixed(st, prob, "Scan")
     n = idx.size
     ncall = ncall or default_ncall(n)
     npoint = max(2, int(ncall ** (1.0 / n)))
     axes = []
     for i in idx:
-        lo, hi = m._lower[i], m._upper[i]
-        v, e = m._values[i], m._errors[i]
+        lo, hi = st.lower[i], st.upper[i]
+        v, e = st.values[i], st.errors[i]
         a = lo if np.isfinite(lo) else v - 2 * e
         b = hi if np.isfinite(hi) else v + 2 * e
         axes.append(np.linspace(a, b, npoint))
-    x = m._values.copy()
+    x = st.values.copy()
     best_x, best_f = x.copy(), prob.call_ext(x.copy())
     for point in itertools.product(*axes):
         x[idx] = point
         f = prob.call_ext(x.copy())
         if f < best_f:
             best_f, best_x = f, x.copy()
-    m._values = best_x
-    m._nfcn += prob.nfcn
-    m._set_covariance(None)
-    m._record("Scan", best_f, np.nan, m._nfcn, m._ngrad, {}, t0)
-    return m
+    return Outcome("Scan", best_x, best_f, np.nan, None, {}, prob.nfcn, prob.ngrad)
 
 
-def run_hesse(m: "Minuit", ncall: int | None, keep_time: float | None = None) -> "Minuit":
+def run_hesse(st: FitState, ncall: int | None, previous: FMin | None) -> Outcome:
+    """HESSE at the state's values; ``previous`` is the last minimum, whose algorithm,
+    EDM (if HESSE fails) and call-limit flag the outcome carries on."""
     from ..derivatives.hesse import hesse
-    t0 = time.perf_counter() if keep_time is None else keep_time
-    if getattr(m, "_hesse_key", None) is not None and m._hesse_key == _state_key(m) \
-            and m._fmin is not None and m._covariance is not None:
-        m._print_summary()
-        return m  # the covariance was computed by HESSE at this point with these settings
-    prob = m._problem()
+    prob = st.problem()
     if prob.idx.size == 0:
-        return _all_fixed(m, prob, "Hesse", t0)
-    u = prob.to_int(m._values)
-    if hasattr(m._fcn, "_fisher") and m._grad is None:
+        return _all_fixed(st, prob, "Hesse")
+    u = prob.to_int(st.values)
+    if st.structured is not None:
         # forward differences with steps of _REL_STEP current errors, which the exact
         # Hessian can reuse when those errors are about right
-        steps = prob.ext_steps(u, _REL_STEP * np.abs(m._errors[prob.idx])) \
-            if hasattr(m._fcn, "_observed") else None
-        fval, _, hgn = prob.fgh_int(u, m._fcn, steps)
-        r = _hesse_from(m, prob, u, fval, hgn, steps)
+        steps = prob.ext_steps(u, _REL_STEP * np.abs(st.errors[prob.idx])) \
+            if st.exact_hessian else None
+        fval, _, hgn = prob.fgh_int(u, st.structured, steps)
+        r = _hesse_from(st, prob, u, fval, hgn, steps)
     else:
         fval = prob(u)
-        step0 = prob.steps_int(m._values, m._errors)
-        r = hesse(prob, u, fval, m._options(ncall), step0=step0, max_nfcn=ncall)
-    m._nfcn += prob.nfcn
-    algorithm = m._fmin.algorithm if m._fmin is not None else "Hesse"
+        step0 = prob.steps_int(st.values, st.errors)
+        r = hesse(prob, u, fval, migrad_options(st, ncall), step0=step0, max_nfcn=ncall)
+    algorithm = previous.algorithm if previous is not None else "Hesse"
     if r.failed:
         flags = dict(hesse_failed=True, has_covariance=False)
-        m._set_covariance(None)
-        edm = m._fmin.edm if m._fmin is not None else np.nan
+        cov = None
+        edm = previous.edm if previous is not None else np.nan
     else:
         flags = dict(has_covariance=True, has_posdef_covar=True,
                      has_made_posdef_covar=bool(r.made_posdef),
                      has_accurate_covar=not r.made_posdef)
-        m._set_covariance(prob.cov_ext(u, 2.0 * m._errordef * r.hess_inv))
+        cov = prob.cov_ext(u, 2.0 * st.errordef * r.hess_inv)
         g = np.asarray(r.grad, float)
         edm = float(0.5 * g @ r.hess_inv @ g)
-    if m._fmin is not None:
-        flags["has_reached_call_limit"] = m._fmin.has_reached_call_limit
-    m._record(algorithm, fval, edm, m._nfcn, m._ngrad, flags, t0)
-    m._hesse_key = _state_key(m) if not r.failed else None
-    return m
+    if previous is not None:
+        flags["has_reached_call_limit"] = previous.has_reached_call_limit
+    return Outcome(algorithm, st.values.copy(), fval, edm, cov, flags, prob.nfcn,
+                   prob.ngrad, hesse_at_values=not r.failed)

@@ -1,25 +1,25 @@
-"""Glue between :class:`~thetahat.Minuit` and the interval algorithms and drawings.
+"""MINOS, profiles and contours for ``Minuit``: state in, intervals and curves out.
 
 The algorithms in :mod:`thetahat.intervals` know nothing of ``Minuit``: they see a
 ``refit(fixed, start)`` closure that minimises the cost over the free parameters with some
 of them held at given values (the profiled cost), and arrays of values, errors, limits.
-This module builds that closure on the same engines as ``migrad`` and turns the answers
-into ``MError`` objects and iminuit's return conventions.
+This module builds that closure on the same engines as ``migrad``
+(:func:`._engines.solve`) from a :class:`~._state.FitState`, and turns the answers into
+``MError`` objects and iminuit's return conventions. Every function returns, with its
+answer, the cost calls it spent (a :class:`~._state.Calls`), which the facade adds to its
+``nfcn``. The drawing helpers at the end use only the facade's public methods.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
-from ._engines import solve
-from ._problem import Problem
+from .._core.cl import factor_1d, factor_2d
 from ..results import MError
-
-if TYPE_CHECKING:  # pragma: no cover
-    from . import Minuit
+from ._engines import solve
+from ._state import Calls, FitState
 
 
 class RefitResult(NamedTuple):
@@ -29,24 +29,25 @@ class RefitResult(NamedTuple):
     nfcn: int
 
 
-def make_refit(m: "Minuit", ncall: int | None = None):
-    """``refit(fixed: dict[int, float], start: array) -> RefitResult`` for ``m``'s cost."""
+def make_refit(st: FitState, calls: Calls, ncall: int | None = None
+               ) -> Callable[[dict, np.ndarray], RefitResult]:
+    """``refit(fixed: dict[int, float], start: array) -> RefitResult`` for the state's cost;
+    every call of the cost is added to ``calls``."""
 
     def refit(fixed: dict, start: np.ndarray) -> RefitResult:
         values = np.array(start, dtype=float)
-        free = ~m._fixed
+        free = ~st.fixed
         for i, v in fixed.items():
             values[i] = v
             free[i] = False
-        values = np.clip(values, m._lower, m._upper)
-        prob = Problem(m._fcn, values, free, m._lower, m._upper, array_call=m._array_call,
-                       names=m._pos2var, throw_nan=m.throw_nan, grad=m._grad)
+        values = np.clip(values, st.lower, st.upper)
+        prob = st.problem(values, free)
         if prob.idx.size == 0:
             f = prob.call_ext(values)
-            m._nfcn += prob.nfcn
+            calls.add(prob.nfcn)
             return RefitResult(f, values, bool(np.isfinite(f)), prob.nfcn)
-        s = solve(m, prob, prob.to_int(values), ncall, refit=True)
-        m._nfcn += prob.nfcn  # every call of the cost counts in Minuit.nfcn
+        s = solve(st, prob, prob.to_int(values), ncall, refit=True)
+        calls.add(prob.nfcn)  # every call of the cost counts in Minuit.nfcn
         x = prob.to_ext(s.u)
         valid = bool(s.flags.get("is_valid", True) and np.isfinite(s.fval)
                      and not s.flags.get("has_reached_call_limit", False))
@@ -55,59 +56,51 @@ def make_refit(m: "Minuit", ncall: int | None = None):
     return refit
 
 
-def _require_fmin(m: "Minuit", what: str) -> None:
-    if m._fmin is None:
-        raise RuntimeError(f"{what} needs a minimum: run migrad() first")
-
-
-def _index(m: "Minuit", name: Any) -> int:
+def index(st: FitState, name: Any) -> int:
+    """Position of parameter ``name`` (a name or an index), checked."""
     if isinstance(name, str):
-        if name not in m._var2pos:
-            raise ValueError(f"unknown parameter {name!r}; valid names: {list(m._pos2var)}")
-        return m._var2pos[name]
+        if name not in st.names:
+            raise ValueError(f"unknown parameter {name!r}; valid names: {list(st.names)}")
+        return st.names.index(name)
     i = int(name)
-    if not 0 <= i < m.npar:
-        raise ValueError(f"parameter index {name!r} out of range for {m.npar} parameters")
+    if not 0 <= i < len(st.names):
+        raise ValueError(f"parameter index {name!r} out of range for {len(st.names)} "
+                         "parameters")
     return i
 
 
-def _limits(m: "Minuit") -> list[tuple[float, float]]:
-    return list(zip(m._lower.tolist(), m._upper.tolist()))
+def _cov(st: FitState, covariance: np.ndarray | None) -> np.ndarray:
+    if covariance is not None:
+        return np.asarray(covariance)
+    return np.diag(st.errors ** 2)
 
 
-def _cov(m: "Minuit") -> np.ndarray:
-    if m._covariance is not None:
-        return np.asarray(m._covariance)
-    return np.diag(m._errors ** 2)
-
-
-def minos(m: "Minuit", parameters: tuple, cl: float | None, ncall: int | None) -> "Minuit":
-    from .._core.cl import factor_1d
+def minos(st: FitState, fval: float, covariance: np.ndarray | None, parameters: tuple,
+          cl: float | None, ncall: int | None) -> tuple[dict[str, MError], Calls]:
+    """MINOS intervals of ``parameters`` (default: the free ones) around the minimum
+    ``fval`` at the state's values."""
     from ..intervals.minos import minos_one
-    _require_fmin(m, "minos")
-    if not m._fmin.is_valid:
-        raise RuntimeError("function minimum is not valid: make sure migrad converges first")
-    if m._covariance is None:
-        m.hesse()
-    names = parameters or tuple(n for i, n in enumerate(m._pos2var) if not m._fixed[i])
+    names = parameters or tuple(n for i, n in enumerate(st.names) if not st.fixed[i])
     factor = factor_1d(cl)
-    refit = make_refit(m, ncall)
+    calls = Calls()
+    refit = make_refit(st, calls, ncall)
+    out: dict[str, MError] = {}
     for name in names:
-        i = _index(m, name)
-        if m._fixed[i]:
-            raise ValueError(f"cannot run minos on fixed parameter {m._pos2var[i]!r}")
-        d = minos_one(refit, index=i, values=m._values.copy(), errors=m._errors.copy(),
-                      limits=_limits(m), fval=m._fmin.fval, errordef=m._errordef,
-                      factor=factor, ncall=ncall, cov=_cov(m))
-        d = dict(d)
-        d["name"] = m._pos2var[i]
+        i = index(st, name)
+        if st.fixed[i]:
+            raise ValueError(f"cannot run minos on fixed parameter {st.names[i]!r}")
+        d = dict(minos_one(refit, index=i, values=st.values.copy(), errors=st.errors.copy(),
+                           limits=st.limits, fval=fval, errordef=st.errordef,
+                           factor=factor, ncall=ncall, cov=_cov(st, covariance)))
+        d["name"] = st.names[i]
         d["number"] = i
-        m._merrors[m._pos2var[i]] = MError(**{k: d[k] for k in MError.__dataclass_fields__})
-    m._fmin = dataclasses.replace(m._fmin, nfcn=m._nfcn)  # the total, as iminuit reports
-    return m
+        out[st.names[i]] = MError(**{k: d[k] for k in MError.__dataclass_fields__})
+    return out, calls
 
 
-def _grid(m: "Minuit", i: int, size: int, bound: Any, grid: Any) -> np.ndarray:
+def grid(st: FitState, i: int, size: int, bound: Any, grid: Any) -> np.ndarray:
+    """The scan points of parameter ``i``: ``grid`` if given, else ``size`` points over
+    ``bound`` (iminuit's meaning: a number of errors around the value, or a range)."""
     from ..intervals.profile import default_grid
     if grid is not None:
         g = np.asarray(grid, dtype=float)
@@ -116,146 +109,159 @@ def _grid(m: "Minuit", i: int, size: int, bound: Any, grid: Any) -> np.ndarray:
         return g
     if int(size) < 2:
         raise ValueError(f"size must be >= 2, got {size!r}")
-    return default_grid(m._values[i], m._errors[i], int(size), bound,
-                        (m._lower[i], m._upper[i]))
+    return default_grid(st.values[i], st.errors[i], int(size), bound,
+                        (st.lower[i], st.upper[i]))
 
 
-def _fcn_values(m: "Minuit"):
+def _fcn_values(st: FitState, calls: Calls) -> Callable[[np.ndarray], float]:
     def f(x: np.ndarray) -> float:
-        v = m._fcn(np.asarray(x, float)) if m._array_call else m._fcn(*x)
-        m._nfcn += 1
+        v = st.fcn(np.asarray(x, float)) if st.array_call else st.fcn(*x)
+        calls.add(1)
         return float(v)
     return f
 
 
-def profile(m: "Minuit", vname: str, size: int, bound: Any, grid: Any,
-            subtract_min: bool) -> tuple[np.ndarray, np.ndarray]:
+def _shift(y: Any, subtract_min: bool) -> np.ndarray:
+    y = np.asarray(y, float)
+    return y - np.nanmin(y) if subtract_min else y
+
+
+def profile(st: FitState, vname: str, size: int, bound: Any, grid_: Any,
+            subtract_min: bool) -> tuple[tuple[np.ndarray, np.ndarray], Calls]:
+    """The cost along one parameter, the others held at their values."""
     from ..intervals.profile import profile as _profile
-    i = _index(m, vname)
-    g = _grid(m, i, size, bound, grid)
-    x, y = _profile(_fcn_values(m), index=i, values=m._values.copy(), grid=g)[:2]
-    y = np.asarray(y, float)
-    if subtract_min:
-        y = y - np.nanmin(y)
-    return np.asarray(x, float), y
+    i = index(st, vname)
+    g = grid(st, i, size, bound, grid_)
+    calls = Calls()
+    x, y = _profile(_fcn_values(st, calls), index=i, values=st.values.copy(), grid=g)[:2]
+    return (np.asarray(x, float), _shift(y, subtract_min)), calls
 
 
-def mnprofile(m: "Minuit", vname: str, size: int, bound: Any, grid: Any,
-              subtract_min: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def mnprofile(st: FitState, vname: str, size: int, bound: Any, grid_: Any,
+              subtract_min: bool) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], Calls]:
+    """The profiled cost along one parameter (the others minimised at each point)."""
     from ..intervals.profile import mnprofile as _mnprofile
-    _require_fmin(m, "mnprofile")
-    i = _index(m, vname)
-    if m._fixed[i]:
-        raise ValueError(f"cannot profile fixed parameter {m._pos2var[i]!r}")
-    g = _grid(m, i, size, bound, grid)
-    x, y, ok = _mnprofile(make_refit(m), index=i, values=m._values.copy(), grid=g)
-    y = np.asarray(y, float)
-    if subtract_min:
-        y = y - np.nanmin(y)
-    return np.asarray(x, float), y, np.asarray(ok, bool)
+    i = index(st, vname)
+    if st.fixed[i]:
+        raise ValueError(f"cannot profile fixed parameter {st.names[i]!r}")
+    g = grid(st, i, size, bound, grid_)
+    calls = Calls()
+    x, y, ok = _mnprofile(make_refit(st, calls), index=i, values=st.values.copy(), grid=g)
+    return (np.asarray(x, float), _shift(y, subtract_min), np.asarray(ok, bool)), calls
 
 
-def contour(m: "Minuit", x: str, y: str, size: int, bound: Any, grid: Any,
-            subtract_min: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def contour(st: FitState, x: str, y: str, size: int, bound: Any, grid_: Any,
+            subtract_min: bool) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], Calls]:
+    """The cost on a grid of two parameters, the others held at their values."""
     from ..intervals.contour import contour as _contour
-    ix, iy = _index(m, x), _index(m, y)
-    if grid is not None:
-        gx, gy = (np.asarray(g, float) for g in grid)
+    ix, iy = index(st, x), index(st, y)
+    if grid_ is not None:
+        gx, gy = (np.asarray(g, float) for g in grid_)
     else:
-        gx = _grid(m, ix, size, bound if np.ndim(bound) < 2 else bound[0], None)
-        gy = _grid(m, iy, size, bound if np.ndim(bound) < 2 else bound[1], None)
-    X, Y, F = _contour(_fcn_values(m), ix=ix, iy=iy, values=m._values.copy(), xgrid=gx,
-                       ygrid=gy)
-    F = np.asarray(F, float)
-    if subtract_min:
-        F = F - np.nanmin(F)
-    return np.asarray(X, float), np.asarray(Y, float), F
+        gx = grid(st, ix, size, bound if np.ndim(bound) < 2 else bound[0], None)
+        gy = grid(st, iy, size, bound if np.ndim(bound) < 2 else bound[1], None)
+    calls = Calls()
+    X, Y, F = _contour(_fcn_values(st, calls), ix=ix, iy=iy, values=st.values.copy(),
+                       xgrid=gx, ygrid=gy)
+    return (np.asarray(X, float), np.asarray(Y, float), _shift(F, subtract_min)), calls
 
 
-def mncontour(m: "Minuit", x: str, y: str, cl: float | None, size: int,
-              interpolated: int) -> np.ndarray:
-    from .._core.cl import factor_2d
-    from ..intervals.contour import mncontour as _mncontour
-    _require_fmin(m, "mncontour")
-    ix, iy = _index(m, x), _index(m, y)
+def check_mncontour(st: FitState, x: str, y: str, size: int) -> tuple[int, int]:
+    """The positions of ``x`` and ``y``, after iminuit's checks of a contour request."""
+    ix, iy = index(st, x), index(st, y)
     if ix == iy:
         raise ValueError("mncontour needs two different parameters")
     for i in (ix, iy):
-        if m._fixed[i]:
-            raise ValueError(f"cannot run mncontour on fixed parameter {m._pos2var[i]!r}")
+        if st.fixed[i]:
+            raise ValueError(f"cannot run mncontour on fixed parameter {st.names[i]!r}")
     if int(size) < 4:  # a closed curve needs at least four points
         raise ValueError(f"size must be >= 4, got {size!r}")
-    if m._covariance is None:
-        m.hesse()
-    pts = _mncontour(make_refit(m), ix=ix, iy=iy, values=m._values.copy(), cov=_cov(m),
-                     fval=m._fmin.fval, errordef=m._errordef, factor=factor_2d(cl),
-                     size=int(size), interpolated=int(interpolated), limits=_limits(m))
-    return np.asarray(pts, float)
+    return ix, iy
 
 
-# drawing -------------------------------------------------------------------------------
-def _band(m: "Minuit", i: int) -> tuple[float, float, float]:
-    name = m._pos2var[i]
-    v = m._values[i]
-    if name in m._merrors:
-        e = m._merrors[name]
+def mncontour(st: FitState, fval: float, covariance: np.ndarray | None, x: str, y: str,
+              cl: float | None, size: int, interpolated: int) -> tuple[np.ndarray, Calls]:
+    """Points of the MINOS contour of ``x`` and ``y`` at confidence level ``cl``."""
+    from ..intervals.contour import mncontour as _mncontour
+    ix, iy = check_mncontour(st, x, y, size)
+    calls = Calls()
+    pts = _mncontour(make_refit(st, calls), ix=ix, iy=iy, values=st.values.copy(),
+                     cov=_cov(st, covariance), fval=fval, errordef=st.errordef,
+                     factor=factor_2d(cl), size=int(size), interpolated=int(interpolated),
+                     limits=st.limits)
+    return np.asarray(pts, float), calls
+
+
+# drawing: the facade's public methods, then thetahat.plot ---------------------------------
+def _pos(m: Any, name: Any) -> int:
+    return m.var2pos[name] if isinstance(name, str) else int(name)
+
+
+def _band(m: Any, i: int) -> tuple[float, float, float]:
+    name = m.parameters[i]
+    v = m.values[i]
+    if name in m.merrors:
+        e = m.merrors[name]
         return v, v + e.lower, v + e.upper
-    return v, v - m._errors[i], v + m._errors[i]
+    return v, v - m.errors[i], v + m.errors[i]
 
 
-def draw_profile(m: "Minuit", vname: str, *, band: bool = True, text: bool = True,
+def draw_profile(m: Any, vname: str, *, band: bool = True, text: bool = True,
                  **kwargs: Any) -> tuple[np.ndarray, np.ndarray]:
     from .. import plot
-    i = _index(m, vname)
-    x, y = profile(m, vname, kwargs.pop("size", 100), kwargs.pop("bound", 2),
-                   kwargs.pop("grid", None), kwargs.pop("subtract_min", True))
-    plot.draw_profile(x, y, name=m._pos2var[i], band=_band(m, i) if band else None,
+    x, y = m.profile(vname, size=kwargs.pop("size", 100), bound=kwargs.pop("bound", 2),
+                     grid=kwargs.pop("grid", None),
+                     subtract_min=kwargs.pop("subtract_min", True))
+    i = _pos(m, vname)
+    plot.draw_profile(x, y, name=m.parameters[i], band=_band(m, i) if band else None,
                       text=text)
     return x, y
 
 
-def draw_mnprofile(m: "Minuit", vname: str, *, band: bool = True, text: bool = True,
+def draw_mnprofile(m: Any, vname: str, *, band: bool = True, text: bool = True,
                    **kwargs: Any) -> tuple[np.ndarray, np.ndarray]:
     from .. import plot
-    i = _index(m, vname)
-    x, y, _ = mnprofile(m, vname, kwargs.pop("size", 30), kwargs.pop("bound", 2),
-                        kwargs.pop("grid", None), kwargs.pop("subtract_min", True))
-    plot.draw_mnprofile(x, y, name=m._pos2var[i], band=_band(m, i) if band else None,
+    x, y, _ = m.mnprofile(vname, size=kwargs.pop("size", 30), bound=kwargs.pop("bound", 2),
+                          grid=kwargs.pop("grid", None),
+                          subtract_min=kwargs.pop("subtract_min", True))
+    i = _pos(m, vname)
+    plot.draw_mnprofile(x, y, name=m.parameters[i], band=_band(m, i) if band else None,
                         text=text)
     return x, y
 
 
-def draw_contour(m: "Minuit", x: str, y: str, **kwargs: Any) -> Any:
+def draw_contour(m: Any, x: str, y: str, **kwargs: Any) -> Any:
     from .. import plot
-    X, Y, F = contour(m, x, y, kwargs.pop("size", 50), kwargs.pop("bound", 2),
-                      kwargs.pop("grid", None), kwargs.pop("subtract_min", True))
+    X, Y, F = m.contour(x, y, size=kwargs.pop("size", 50), bound=kwargs.pop("bound", 2),
+                        grid=kwargs.pop("grid", None),
+                        subtract_min=kwargs.pop("subtract_min", True))
     # as iminuit: the cost above its minimum at errordef x (1, 2, 3, 4); returns the grid
-    levels = [m._errordef * k for k in (1, 2, 3, 4)]
+    levels = [m.errordef * k for k in (1, 2, 3, 4)]
     plot.draw_contour(X, Y, F, xname=x, yname=y, levels=levels)
     return X, Y, F
 
 
-def draw_mncontour(m: "Minuit", x: str, y: str, *, cl: Any = None, size: int = 100,
+def draw_mncontour(m: Any, x: str, y: str, *, cl: Any = None, size: int = 100,
                    interpolated: int = 0, **kwargs: Any) -> Any:
     from .. import plot
     cls = [cl] if (cl is None or np.ndim(cl) == 0) else list(cl)
-    curves = {c: mncontour(m, x, y, c, size, interpolated) for c in cls}
+    curves = {c: m.mncontour(x, y, cl=c, size=size, interpolated=interpolated) for c in cls}
     return plot.draw_mncontour(curves, xname=x, yname=y)
 
 
-def draw_mnmatrix(m: "Minuit", *, cl: Any = None, size: int = 30,
-                  experimental: bool = False, figsize: Any = None) -> Any:
+def draw_mnmatrix(m: Any, *, cl: Any = None, size: int = 30, experimental: bool = False,
+                  figsize: Any = None) -> Any:
     from .. import plot
-    from .._core.cl import factor_1d
-    _require_fmin(m, "draw_mnmatrix")
+    if m.fmin is None:
+        raise RuntimeError("draw_mnmatrix needs a minimum: run migrad() first")
     cls = [None] if cl is None else ([cl] if np.ndim(cl) == 0 else list(cl))
-    free = [n for i, n in enumerate(m._pos2var) if not m._fixed[i]]
+    free = [n for n in m.parameters if not m.fixed[n]]
     bound = 2 * max(float(np.sqrt(factor_1d(c))) for c in cls)  # profiles reach past the widest cl
-    profiles = {n: mnprofile(m, n, size, bound, None, False)[:2] for n in free}
+    profiles = {n: m.mnprofile(n, size=size, bound=bound)[:2] for n in free}
     contours = {}
     for a, xa in enumerate(free):
         for ya in free[a + 1:]:
-            contours[(xa, ya)] = {c: mncontour(m, xa, ya, c, size, 0) for c in cls}
+            contours[(xa, ya)] = {c: m.mncontour(xa, ya, cl=c, size=size) for c in cls}
     return plot.draw_mnmatrix(profiles, contours, names=free,
-                              values={n: m._values[m._var2pos[n]] for n in free},
-                              fval=m._fmin.fval, errordef=m._errordef, figsize=figsize)
+                              values={n: m.values[n] for n in free},
+                              fval=m.fmin.fval, errordef=m.errordef, figsize=figsize)

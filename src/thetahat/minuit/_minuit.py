@@ -1,26 +1,29 @@
 """``Minuit``: the parameter state of a fit and the algorithms run on it, as iminuit 2.x.
 
 The class is a thin facade. It holds the state of every parameter (value, error = initial
-step, limits, fixed flag), builds a :class:`~thetahat.minuit._problem.Problem` of the free
-parameters in MINUIT's internal coordinates, hands it to a solver, and stores what comes
-back (values, covariance, an :class:`~thetahat.results.FMin`). The algorithms live
+step, limits, fixed flag) and the settings; to run an algorithm it takes a snapshot
+(:class:`~._state.FitState`), hands it to an engine, and applies the
+:class:`~._state.Outcome` that comes back (values, covariance, an
+:class:`~thetahat.results.FMin`). Only this class writes its fields. The algorithms live
 elsewhere:
 
 - MIGRAD, the variable-metric minimizer, and SIMPLEX: :mod:`thetahat.solvers.migrad`,
   :mod:`thetahat.solvers.simplex`;
-- for costs with Gauss-Newton structure (``cost._fisher``: least squares, binned and
-  unbinned likelihoods) MIGRAD takes damped Gauss-Newton steps instead
+- for costs with Gauss-Newton structure (:class:`~thetahat.cost.StructuredCost`: least
+  squares, binned and unbinned likelihoods) MIGRAD takes damped Gauss-Newton steps instead
   (:func:`thetahat.solvers.gauss_newton.minimize_fisher`), FUMILI's idea; the minimum is
-  then checked with the same EDM = gᵀ V g / 2 against the same goal 0.002 · tol · errordef;
+  then checked with the same EDM = gᵀ V g / 2 against the same goal
+  (:mod:`thetahat._core.rules`: 0.002 · max(tol · errordef, 2⁻²⁴));
 - HESSE: the exact Hessian from the model's derivatives for those costs
   (:func:`thetahat.cost._base.observed_hessian`), differences of the cost values
-  otherwise (:mod:`thetahat.derivatives.hesse`); covariance = 2 · errordef · H⁻¹, mapped to
-  external coordinates by C_ext = D C_int D, D = dx/du;
-- MINOS, profiles, contours and their drawings: :mod:`thetahat.minuit._intervals`.
+  otherwise (:mod:`thetahat.derivatives.hesse`); covariance = 2 · errordef · H⁻¹, mapped
+  to external coordinates by C_ext = D C_int D, D = dx/du (:mod:`._engines`);
+- MINOS, profiles, contours and their drawings: :mod:`._intervals`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import time
 import warnings
@@ -28,10 +31,13 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ._problem import Problem
-from ._views import ErrorView, FixedView, LimitView, ValueView
+from .._core import rules
 from .._core.warnings import ThetahatWarning
+from ..cost._protocol import capabilities
 from ..results import FMin, Matrix, MErrors, Param, Params
+from . import _engines, _intervals
+from ._state import Calls, FitState, Outcome, structure_of
+from ._views import ErrorView, FixedView, LimitView, ValueView
 
 __all__ = ["Minuit"]
 
@@ -94,7 +100,8 @@ class Minuit:
         names, start, array_call = self._init_names(fcn, args, name, kwds)
         self._fcn = fcn
         self._grad = grad
-        self._array_call = array_call or hasattr(fcn, "_fisher")  # costs accept arrays
+        self._array_call = array_call or capabilities(fcn)[0]  # structured costs take arrays
+        self._structured, self._exact_hessian = structure_of(fcn, grad)
         self._pos2var = tuple(names)
         self._var2pos = {k: i for i, k in enumerate(names)}
         n = len(names)
@@ -114,7 +121,7 @@ class Minuit:
         errordef = getattr(fcn, "errordef", None)
         self._errordef = float(errordef) if errordef is not None else 1.0
         self._errordef_set = errordef is not None
-        self._tol = 0.1
+        self._tol = rules.TOL_DEFAULT
         self._strategy = 1
         self._print_level = 0
         self.throw_nan = False
@@ -188,15 +195,12 @@ class Minuit:
 
     @property
     def tol(self) -> float:
-        """Tolerance: MIGRAD stops when EDM < 0.002 · tol · errordef."""
+        """Tolerance: MIGRAD stops when EDM < 0.002 · max(tol · errordef, 2⁻²⁴)."""
         return self._tol
 
     @tol.setter
     def tol(self, value: float | None) -> None:
-        v = 0.1 if value is None else float(value)
-        if not (np.isfinite(v) and v >= 0):
-            raise ValueError(f"tol must be a non-negative number, got {value!r}")
-        self._tol = v
+        self._tol = rules.check_tol(value)
 
     @property
     def strategy(self) -> int:
@@ -368,10 +372,13 @@ class Minuit:
         return self
 
     # algorithms --------------------------------------------------------------------------
-    def _problem(self) -> Problem:
-        return Problem(self._fcn, self._values, ~self._fixed, self._lower, self._upper,
-                       array_call=self._array_call, names=self._pos2var,
-                       throw_nan=self.throw_nan, grad=self._grad)
+    def _state(self) -> FitState:
+        """A snapshot of the parameters and settings for an engine."""
+        return FitState(self._fcn, self._grad, self._structured, self._exact_hessian,
+                        self._array_call, self._pos2var, self._values.copy(),
+                        self._errors.copy(), self._lower.copy(), self._upper.copy(),
+                        self._fixed.copy(), self._errordef, self._tol, self._strategy,
+                        self._precision, self.throw_nan)
 
     def _check_ncall(self, ncall: Any) -> int | None:
         if ncall is None:
@@ -380,20 +387,26 @@ class Minuit:
             raise ValueError(f"ncall must be a positive integer or None, got {ncall!r}")
         return int(ncall)
 
-    def _options(self, ncall: int | None, iterate: int = 5) -> Any:
-        from ..solvers.migrad import MigradOptions
-        return MigradOptions(errordef=self._errordef, tol=self._tol, strategy=self._strategy,
-                             max_nfcn=ncall, precision=self._precision, grad=None,
-                             iterate=iterate)
-
     def _check_errordef(self) -> None:
         if not self._errordef_set and not hasattr(self._fcn, "errordef"):
             self._warn("errordef not set, using 1 (right for least-squares costs; set "
                        "Minuit.LIKELIHOOD = 0.5 for a negative log-likelihood)")
             self._errordef_set = True
 
-    def _edm_goal(self) -> float:
-        return 0.002 * self._tol * self._errordef
+    def _state_key(self) -> tuple:
+        """What a covariance from HESSE depends on: values, free set, limits, settings."""
+        return (self._values.tobytes(), self._fixed.tobytes(), self._lower.tobytes(),
+                self._upper.tobytes(), self._errordef, self._strategy)
+
+    def _apply(self, out: Outcome, t0: float) -> "Minuit":
+        """Take over what an engine found: values, calls, covariance, the FMin."""
+        self._values = out.values
+        self._nfcn += out.nfcn
+        self._ngrad += out.ngrad
+        self._set_covariance(out.covariance)
+        self._record(out.algorithm, out.fval, out.edm, self._nfcn, self._ngrad, out.flags, t0)
+        self._hesse_key = self._state_key() if out.hesse_at_values else None
+        return self
 
     def migrad(self, ncall: int | None = None, iterate: int = 5) -> "Minuit":
         """Find the minimum with MIGRAD (Gauss-Newton steps for structured costs).
@@ -409,78 +422,117 @@ class Minuit:
         if int(iterate) < 1:
             raise ValueError(f"iterate must be >= 1, got {iterate!r}")
         self._check_errordef()
-        from . import _engines
-        return _engines.run_migrad(self, ncall, int(iterate))
+        t0 = time.perf_counter()
+        self._merrors.clear()
+        self._hesse_key = None
+        return self._apply(_engines.run_migrad(self._state(), ncall, int(iterate)), t0)
 
     def simplex(self, ncall: int | None = None) -> "Minuit":
         """Minimize with MINUIT's SIMPLEX (no derivatives; errors not reliable)."""
         ncall = self._check_ncall(ncall)
         self._check_errordef()
-        from . import _engines
-        return _engines.run_simplex(self, ncall)
+        t0 = time.perf_counter()
+        self._merrors.clear()
+        return self._apply(_engines.run_simplex(self._state(), ncall), t0)
 
     def scan(self, ncall: int | None = None) -> "Minuit":
         """Brute-force minimization on a grid (limits, else value ± 2 errors)."""
         ncall = self._check_ncall(ncall)
         self._check_errordef()
-        from . import _engines
-        return _engines.run_scan(self, ncall)
+        t0 = time.perf_counter()
+        self._merrors.clear()
+        return self._apply(_engines.run_scan(self._state(), ncall), t0)
 
     def hesse(self, ncall: int | None = None) -> "Minuit":
         """Covariance from numerical second derivatives at the current point."""
         ncall = self._check_ncall(ncall)
         self._check_errordef()
-        from . import _engines
-        return _engines.run_hesse(self, ncall)
+        t0 = time.perf_counter()
+        if self._hesse_key is not None and self._hesse_key == self._state_key() \
+                and self._fmin is not None and self._covariance is not None:
+            self._print_summary()
+            return self  # the covariance was computed by HESSE at this point with these settings
+        return self._apply(_engines.run_hesse(self._state(), ncall, self._fmin), t0)
 
-    # intervals and drawing (delegated) ---------------------------------------------------
+    # intervals and drawing -----------------------------------------------------------------
+    def _require_fmin(self, what: str) -> FMin:
+        if self._fmin is None:
+            raise RuntimeError(f"{what} needs a minimum: run migrad() first")
+        return self._fmin
+
+    def _count(self, calls: Calls) -> None:
+        self._nfcn += calls.n
+
     def minos(self, *parameters: str, cl: float | None = None,
               ncall: int | None = None) -> "Minuit":
         """Asymmetric intervals where the profiled cost rises by errordef · factor(cl)."""
         ncall = self._check_ncall(ncall)
-        from . import _intervals
-        return _intervals.minos(self, parameters, cl, ncall)
+        fmin = self._require_fmin("minos")
+        if not fmin.is_valid:
+            raise RuntimeError("function minimum is not valid: make sure migrad converges first")
+        if self._covariance is None:
+            self.hesse()
+        found, calls = _intervals.minos(self._state(), self._fmin.fval,
+                                        self._covariance_array(), parameters, cl, ncall)
+        self._count(calls)
+        self._merrors.update(found)
+        self._fmin = dataclasses.replace(self._fmin, nfcn=self._nfcn)  # the total, as iminuit
+        return self
+
+    def _covariance_array(self) -> np.ndarray | None:
+        return None if self._covariance is None else np.asarray(self._covariance)
 
     def profile(self, vname: str, *, size: int = 100, bound: Any = 2,
                 grid: Any = None, subtract_min: bool = False) -> tuple:
-        from . import _intervals
-        return _intervals.profile(self, vname, size, bound, grid, subtract_min)
+        """The cost along ``vname`` with the other parameters held at their values."""
+        xy, calls = _intervals.profile(self._state(), vname, size, bound, grid, subtract_min)
+        self._count(calls)
+        return xy
 
     def mnprofile(self, vname: str, *, size: int = 30, bound: Any = 2, grid: Any = None,
                   subtract_min: bool = False, ncall: int = 0, iterate: int = 5,
                   use_simplex: bool = True) -> tuple:
-        from . import _intervals
-        return _intervals.mnprofile(self, vname, size, bound, grid, subtract_min)
+        """The cost along ``vname`` minimised over the other free parameters."""
+        self._require_fmin("mnprofile")
+        xyo, calls = _intervals.mnprofile(self._state(), vname, size, bound, grid,
+                                          subtract_min)
+        self._count(calls)
+        return xyo
 
     def contour(self, x: str, y: str, *, size: int = 50, bound: Any = 2, grid: Any = None,
                 subtract_min: bool = False) -> tuple:
-        from . import _intervals
-        return _intervals.contour(self, x, y, size, bound, grid, subtract_min)
+        """The cost on a grid of ``x`` and ``y``, the other parameters held."""
+        xyf, calls = _intervals.contour(self._state(), x, y, size, bound, grid, subtract_min)
+        self._count(calls)
+        return xyf
 
     def mncontour(self, x: str, y: str, *, cl: float | None = None, size: int = 100,
                   interpolated: int = 0, experimental: bool = False, ncall: int = 0,
                   iterate: int = 5, use_simplex: bool = True) -> np.ndarray:
-        from . import _intervals
-        return _intervals.mncontour(self, x, y, cl, size, interpolated)
+        """Points of the MINOS contour of ``x`` and ``y`` at confidence level ``cl``."""
+        self._require_fmin("mncontour")
+        _intervals.check_mncontour(self._state(), x, y, size)
+        if self._covariance is None:
+            self.hesse()
+        pts, calls = _intervals.mncontour(self._state(), self._fmin.fval,
+                                          self._covariance_array(), x, y, cl, size,
+                                          interpolated)
+        self._count(calls)
+        return pts
 
     def draw_profile(self, vname: str, **kwargs: Any) -> tuple:
-        from . import _intervals
         return _intervals.draw_profile(self, vname, **kwargs)
 
     def draw_mnprofile(self, vname: str, **kwargs: Any) -> tuple:
-        from . import _intervals
         return _intervals.draw_mnprofile(self, vname, **kwargs)
 
     def draw_contour(self, x: str, y: str, **kwargs: Any) -> Any:
-        from . import _intervals
         return _intervals.draw_contour(self, x, y, **kwargs)
 
     def draw_mncontour(self, x: str, y: str, **kwargs: Any) -> Any:
-        from . import _intervals
         return _intervals.draw_mncontour(self, x, y, **kwargs)
 
     def draw_mnmatrix(self, **kwargs: Any) -> Any:
-        from . import _intervals
         return _intervals.draw_mnmatrix(self, **kwargs)
 
     def visualize(self, plot: Callable | None = None, **kwargs: Any) -> Any:
@@ -508,14 +560,14 @@ class Minuit:
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:
         p.text(repr(self) if cycle else str(self))
 
-    # record of a finished algorithm (used by _minuit_run) --------------------------------
+    # record of a finished algorithm --------------------------------
     def _record(self, algorithm: str, fval: float, edm: float, nfcn: int, ngrad: int,
                 flags: dict, t0: float) -> None:
         nd = getattr(self._fcn, "ndata", np.nan)
         ndof = float(nd) - self.nfit
         red = fval / ndof if (np.isfinite(nd) and ndof > 0) else np.nan
-        goal = self._edm_goal()
-        above = bool(edm > 10 * goal) if np.isfinite(edm) else False
+        goal = rules.goal_of(algorithm, self._tol, self._errordef)
+        above = rules.is_above_max_edm(edm, goal)
         valid_pars = bool(np.all(np.isfinite(self._values)) and np.isfinite(fval))
         f = dict(has_accurate_covar=False, has_covariance=False, has_made_posdef_covar=False,
                  has_posdef_covar=False, has_reached_call_limit=False, hesse_failed=False)

@@ -31,66 +31,89 @@ from typing import Any, Callable
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["Problem", "ext_from_int", "int_from_ext", "dext_dint", "int_step"]
+from ..cost._protocol import (ExactHessianCost, StructuredCost, exact_hessian_ncall,
+                              gauss_newton_ncall)
 
-_INF = np.inf
-
-
-def ext_from_int(u: NDArray, lo: NDArray, hi: NDArray) -> NDArray:
-    """External values x = T(u) for limits ``lo``/``hi`` (±inf where absent)."""
-    x = np.array(u, dtype=float)
-    both = np.isfinite(lo) & np.isfinite(hi)
-    low = np.isfinite(lo) & ~both
-    upp = np.isfinite(hi) & ~both
-    if both.any():
-        x[both] = lo[both] + 0.5 * (hi[both] - lo[both]) * (np.sin(u[both]) + 1.0)
-    if low.any():
-        x[low] = lo[low] - 1.0 + np.sqrt(u[low] ** 2 + 1.0)
-    if upp.any():
-        x[upp] = hi[upp] + 1.0 - np.sqrt(u[upp] ** 2 + 1.0)
-    return x
+__all__ = ["Problem", "Limits", "int_step"]
 
 
-def int_from_ext(x: NDArray, lo: NDArray, hi: NDArray) -> NDArray:
-    """Internal values u = T⁻¹(x); ``x`` must lie inside its limits."""
-    u = np.array(x, dtype=float)
-    both = np.isfinite(lo) & np.isfinite(hi)
-    low = np.isfinite(lo) & ~both
-    upp = np.isfinite(hi) & ~both
-    if both.any():
-        t = 2.0 * (x[both] - lo[both]) / (hi[both] - lo[both]) - 1.0
-        u[both] = np.arcsin(np.clip(t, -1.0, 1.0))
-    if low.any():
-        u[low] = np.sqrt(np.maximum((x[low] - lo[low] + 1.0) ** 2 - 1.0, 0.0))
-    if upp.any():
-        u[upp] = np.sqrt(np.maximum((hi[upp] - x[upp] + 1.0) ** 2 - 1.0, 0.0))
-    return u
+class Limits:
+    """MINUIT's limit transforms (module docstring) for parameters with limits ``lo``/``hi``
+    (±inf where absent): the positions of each kind of limit are found once, and every
+    transform, its inverse and its derivatives work on those positions."""
 
+    def __init__(self, lo: NDArray, hi: NDArray) -> None:
+        self.lo, self.hi = lo, hi
+        fl, fh = np.isfinite(lo), np.isfinite(hi)
+        self.any = bool(fl.any() or fh.any())
+        if self.any:
+            self.both = np.flatnonzero(fl & fh)
+            self.low = np.flatnonzero(fl & ~fh)
+            self.upp = np.flatnonzero(~fl & fh)
+        else:
+            self.both = self.low = self.upp = np.empty(0, dtype=np.intp)
+        self.half = 0.5 * (hi[self.both] - lo[self.both])
 
-def dext_dint(u: NDArray, lo: NDArray, hi: NDArray) -> NDArray:
-    """Diagonal of the Jacobian dx/du."""
-    d = np.ones_like(u, dtype=float)
-    both = np.isfinite(lo) & np.isfinite(hi)
-    low = np.isfinite(lo) & ~both
-    upp = np.isfinite(hi) & ~both
-    if both.any():
-        d[both] = 0.5 * (hi[both] - lo[both]) * np.cos(u[both])
-    if low.any():
-        d[low] = u[low] / np.sqrt(u[low] ** 2 + 1.0)
-    if upp.any():
-        d[upp] = -u[upp] / np.sqrt(u[upp] ** 2 + 1.0)
-    return d
+    def ext(self, u: NDArray) -> NDArray:
+        """External values x = T(u)."""
+        x = np.array(u, dtype=float)
+        b, lo_, up_ = self.both, self.low, self.upp
+        if b.size:
+            x[b] = self.lo[b] + self.half * (np.sin(u[b]) + 1.0)
+        if lo_.size:
+            x[lo_] = self.lo[lo_] - 1.0 + np.sqrt(u[lo_] ** 2 + 1.0)
+        if up_.size:
+            x[up_] = self.hi[up_] + 1.0 - np.sqrt(u[up_] ** 2 + 1.0)
+        return x
+
+    def int(self, x: NDArray) -> NDArray:
+        """Internal values u = T⁻¹(x); ``x`` must lie inside its limits."""
+        u = np.array(x, dtype=float)
+        b, lo_, up_ = self.both, self.low, self.upp
+        if b.size:
+            t = (x[b] - self.lo[b]) / self.half - 1.0
+            u[b] = np.arcsin(np.clip(t, -1.0, 1.0))
+        if lo_.size:
+            u[lo_] = np.sqrt(np.maximum((x[lo_] - self.lo[lo_] + 1.0) ** 2 - 1.0, 0.0))
+        if up_.size:
+            u[up_] = np.sqrt(np.maximum((self.hi[up_] - x[up_] + 1.0) ** 2 - 1.0, 0.0))
+        return u
+
+    def d1(self, u: NDArray) -> NDArray:
+        """Diagonal of the Jacobian dx/du."""
+        d = np.ones(u.size)
+        b, lo_, up_ = self.both, self.low, self.upp
+        if b.size:
+            d[b] = self.half * np.cos(u[b])
+        if lo_.size:
+            d[lo_] = u[lo_] / np.sqrt(u[lo_] ** 2 + 1.0)
+        if up_.size:
+            d[up_] = -u[up_] / np.sqrt(u[up_] ** 2 + 1.0)
+        return d
+
+    def d2(self, u: NDArray) -> NDArray:
+        """Diagonal second derivative d²x/du²."""
+        d = np.zeros(u.size)
+        b, lo_, up_ = self.both, self.low, self.upp
+        if b.size:
+            d[b] = -self.half * np.sin(u[b])
+        if lo_.size:
+            d[lo_] = (u[lo_] ** 2 + 1.0) ** -1.5
+        if up_.size:
+            d[up_] = -((u[up_] ** 2 + 1.0) ** -1.5)
+        return d
 
 
 def int_step(x: NDArray, step: NDArray, lo: NDArray, hi: NDArray) -> NDArray:
     """Internal step sizes that correspond to external steps ``step`` at ``x``."""
-    u0 = int_from_ext(x, lo, hi)
+    lim = Limits(lo, hi)
+    u0 = lim.int(x)
     xp = x + step
     xm = x - step
     # take the side that stays inside the limits (MINUIT: ext2int of x ± err)
     up = np.where(xp <= hi, xp, xm)
     up = np.clip(up, lo, hi)
-    s = np.abs(int_from_ext(up, lo, hi) - u0)
+    s = np.abs(lim.int(up) - u0)
     limited = np.isfinite(lo) | np.isfinite(hi)
     # a step that maps to nothing (x at a limit) or beyond the sine's period gets a sane size
     s = np.where(limited & ((s == 0) | ~np.isfinite(s)), 0.1, s)
@@ -128,16 +151,8 @@ class Problem:
         lo, hi = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
         self.lo = lo.copy() if self.all_free else lo[self.idx]
         self.hi = hi.copy() if self.all_free else hi[self.idx]
-        fl, fh = np.isfinite(self.lo), np.isfinite(self.hi)
-        self.limited = bool(fl.any() or fh.any())
-        # positions (among the free parameters) of each kind of limit, for the fast paths
-        if self.limited:
-            self._both = np.flatnonzero(fl & fh)
-            self._low = np.flatnonzero(fl & ~fh)
-            self._upp = np.flatnonzero(~fl & fh)
-        else:
-            self._both = self._low = self._upp = np.empty(0, dtype=np.intp)
-        self._half = 0.5 * (self.hi[self._both] - self.lo[self._both])
+        self._lim = Limits(self.lo, self.hi)
+        self.limited = self._lim.any
         self._sub = (self.idx[:, None], self.idx)  # the free block of a full matrix
         self._diag = np.diag_indices(self.idx.size)
         self.nfcn = 0
@@ -145,7 +160,9 @@ class Problem:
 
     # coordinates -------------------------------------------------------------------------
     def to_int(self, full_values: NDArray) -> NDArray:
-        return int_from_ext(np.asarray(full_values, float)[self.idx], self.lo, self.hi)
+        """Internal values of the free parameters from all parameter values (external)."""
+        xf = np.asarray(full_values, float)[self.idx]
+        return self._lim.int(xf) if self.limited else np.array(xf, dtype=float)
 
     def to_ext(self, u: NDArray) -> NDArray:
         """All parameter values (external) for internal free values ``u``."""
@@ -153,18 +170,7 @@ class Problem:
             return np.array(u, dtype=float)
         u = np.asarray(u, float)
         x = self.full.copy()
-        if not self.limited:
-            x[self.idx] = u
-            return x
-        v = u.copy()  # the same transforms as ext_from_int, on precomputed positions
-        b, lo_, up_ = self._both, self._low, self._upp
-        if b.size:
-            v[b] = self.lo[b] + self._half * (np.sin(u[b]) + 1.0)
-        if lo_.size:
-            v[lo_] = self.lo[lo_] - 1.0 + np.sqrt(u[lo_] ** 2 + 1.0)
-        if up_.size:
-            v[up_] = self.hi[up_] + 1.0 - np.sqrt(u[up_] ** 2 + 1.0)
-        x[self.idx] = v
+        x[self.idx] = self._lim.ext(u) if self.limited else u
         return x
 
     def off_stationary(self, u: NDArray, full_values: NDArray, errors: NDArray) -> NDArray:
@@ -178,57 +184,30 @@ class Problem:
             return u
         u = np.array(u, dtype=float)
         scale = np.ones(u.size)  # dx/du is 1 for parameters without limits: never stuck
-        scale[self._both] = self._half
+        scale[self._lim.both] = self._lim.half
         stuck = np.abs(self.jac_diag(u)) < 1e-8 * scale
         if not stuck.any():
             return u  # no parameter sits on a stationary point
         step = self.steps_int(full_values, errors)
         both = np.zeros(u.size, dtype=bool)
-        both[self._both] = True
+        both[self._lim.both] = True
         u = np.where(stuck & both, u - np.sign(u) * np.minimum(step, 0.5), u)
         u = np.where(stuck & ~both, u + np.minimum(step, 1.0), u)
         return u
 
     def d2ext_dint2(self, u: NDArray) -> NDArray:
         """Diagonal second derivative d²x/du² of the limit transforms."""
-        u = np.asarray(u, float)
-        d = np.zeros(u.size)
-        b, lo_, up_ = self._both, self._low, self._upp
-        if b.size:
-            d[b] = -self._half * np.sin(u[b])
-        if lo_.size:
-            d[lo_] = (u[lo_] ** 2 + 1.0) ** -1.5
-        if up_.size:
-            d[up_] = -((u[up_] ** 2 + 1.0) ** -1.5)
-        return d
+        return self._lim.d2(np.asarray(u, float))
 
     def int_from_free_ext(self, xf: NDArray) -> NDArray:
         """Internal values of the free parameters from their external values ``xf``
-        (inside the limits): :func:`int_from_ext` on the precomputed positions."""
-        u = np.array(xf, dtype=float)
-        b, lo_, up_ = self._both, self._low, self._upp
-        if b.size:
-            t = (xf[b] - self.lo[b]) / self._half - 1.0
-            u[b] = np.arcsin(np.clip(t, -1.0, 1.0))
-        if lo_.size:
-            u[lo_] = np.sqrt(np.maximum((xf[lo_] - self.lo[lo_] + 1.0) ** 2 - 1.0, 0.0))
-        if up_.size:
-            u[up_] = np.sqrt(np.maximum((self.hi[up_] - xf[up_] + 1.0) ** 2 - 1.0, 0.0))
-        return u
+        (inside the limits)."""
+        return self._lim.int(xf)
 
     def jac_diag(self, u: NDArray) -> NDArray:
+        """Diagonal of dx/du at internal values ``u`` (ones without limits)."""
         u = np.asarray(u, float)
-        d = np.ones(u.size)
-        if not self.limited:
-            return d
-        b, lo_, up_ = self._both, self._low, self._upp
-        if b.size:
-            d[b] = self._half * np.cos(u[b])
-        if lo_.size:
-            d[lo_] = u[lo_] / np.sqrt(u[lo_] ** 2 + 1.0)
-        if up_.size:
-            d[up_] = -u[up_] / np.sqrt(u[up_] ** 2 + 1.0)
-        return d
+        return self._lim.d1(u) if self.limited else np.ones(u.size)
 
     def steps_int(self, full_values: NDArray, errors: NDArray) -> NDArray:
         e = np.asarray(errors, float)[self.idx]
@@ -305,7 +284,7 @@ class Problem:
         steps[self.idx] = h
         return steps
 
-    def observed_int(self, u: NDArray, cost: Any, steps: NDArray
+    def observed_int(self, u: NDArray, cost: ExactHessianCost, steps: NDArray
                      ) -> tuple[float, NDArray, NDArray] | None:
         """Value, gradient and exact Hessian of a structured cost, internal coordinates.
 
@@ -323,15 +302,14 @@ class Problem:
         :meth:`fgh_int` at this point with these steps. Returns None if the model is not
         finite at a difference point.
         """
-        from ..cost._base import observed_ncall
         x = self.to_ext(u)
-        out = cost._observed(x, steps, None if self.all_free else self.free)
+        out = cost.exact_hessian(x, steps, None if self.all_free else self.free)
         k = self.idx.size
         if out is None:
-            self.nfcn += 1 + observed_ncall(k)
+            self.nfcn += exact_hessian_ncall(k)
             return None
         v, g, hm, reused = out
-        self.nfcn += observed_ncall(k) - (k if reused else -1)
+        self.nfcn += exact_hessian_ncall(k, reused)
         g = np.asarray(g, float)[self.idx]
         hm = np.asarray(hm, float)[self._sub]
         if self.limited:
@@ -343,7 +321,7 @@ class Problem:
             g = g * d
         return float(v), g, hm
 
-    def fgh_int(self, u: NDArray, cost: Any, steps: NDArray | None = None,
+    def fgh_int(self, u: NDArray, cost: StructuredCost, steps: NDArray | None = None,
                 x: NDArray | None = None, d: NDArray | None = None
                 ) -> tuple[float, NDArray, NDArray]:
         """Value, gradient and Gauss-Newton matrix of a structured cost, internal coords.
@@ -353,10 +331,10 @@ class Problem:
         ``steps`` if given), so that ``nfcn`` compares with a minimizer that calls the cost
         itself. ``x = to_ext(u)`` and ``d = jac_diag(u)`` may be passed if already known.
         """
-        self.nfcn += 1 if getattr(cost, "has_grad", False) else 1 + self.idx.size
+        self.nfcn += gauss_newton_ncall(cost, self.idx.size)
         x = self.to_ext(u) if x is None else x
         free = None if self.all_free else self.free
-        v, g, h = cost._fisher(x, free) if steps is None else cost._fisher(x, free, steps)
+        v, g, h = cost.gauss_newton(x, free) if steps is None else cost.gauss_newton(x, free, steps)
         g = np.asarray(g, float)
         h = np.asarray(h, float)
         if not self.all_free:

@@ -39,6 +39,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._core.linalg import spd_solve
+from .._core.rules import default_ncall
 
 __all__ = ["FisherOptions", "FisherResult", "minimize_fisher"]
 
@@ -108,7 +109,7 @@ def minimize_fisher(fgh: Callable[[NDArray], tuple[float, NDArray, NDArray]], x0
     """
     x = np.array(x0, dtype=float)
     n = x.size
-    limit = options.max_nfev or (200 + 100 * n + 5 * n * n)
+    limit = options.max_nfev or default_ncall(n)
     f, g, h = fgh(x)
     nfev = 1
     if not np.isfinite(f):

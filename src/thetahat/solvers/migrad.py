@@ -48,9 +48,10 @@ from typing import Callable
 import numpy as np
 from numpy.typing import NDArray
 
+from .._core.rules import default_ncall, edm_goal
 from ..derivatives.mn_gradient import CYCLES, GradState, gradient_full
 
-__all__ = ["MigradOptions", "MigradResult", "migrad", "default_max_nfcn"]
+__all__ = ["MigradOptions", "MigradResult", "migrad"]
 
 
 @dataclass
@@ -109,15 +110,6 @@ class MigradResult:
     has_made_posdef_covar: bool
     hesse_failed: bool
     message: str
-
-
-#: lower limit of tol (iminuit reports an EDM goal of 0.002 * 2^-24 for tol = 0)
-_TOL_MIN = 2.0 ** -24
-
-
-def default_max_nfcn(n: int) -> int:
-    """MINUIT's default call limit for n parameters: 200 + 100 n + 5 n²."""
-    return 200 + 100 * n + 5 * n * n
 
 
 class _Limit(Exception):
@@ -212,9 +204,9 @@ def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
     x, step = _check(x0, step0, options)
     n = x.size
     errordef = float(options.errordef)
-    goal = 0.002 * max(float(options.tol), _TOL_MIN) * errordef
+    goal = edm_goal(options.tol, errordef)
     strategy = int(options.strategy)
-    f = _Counted(fcn, int(options.max_nfcn or default_max_nfcn(n)))
+    f = _Counted(fcn, int(options.max_nfcn or default_ncall(n)))
     prec = options.precision
     agrad = options.grad
     ngrad = 0

@@ -9,8 +9,9 @@ centroid c of the others:
     shrinkage    x_i ← x_b + (x_i - x_b) / 2    towards the best point x_b
 
 until the spread of the function values over the simplex, F_max - F_min, falls below the
-goal tol · errordef — deliberately lax (MIGRAD's is 0.002 · tol · errordef, see iminuit's
-``Minuit.tol``), since SIMPLEX is meant to bring a fit near the minimum for MIGRAD.
+goal max(tol · errordef, 2⁻²⁴) — deliberately lax (MIGRAD's is 500 times smaller; both
+come from :mod:`thetahat._core.rules`), since SIMPLEX is meant to bring a fit near the
+minimum for MIGRAD.
 
 A small simplex shows a small spread far from the minimum too, so every apparent
 convergence is checked, as O'Neill (1971) suggests, by a probe: F(x_b ± h_i e_i) along
@@ -32,7 +33,8 @@ from typing import Callable
 import numpy as np
 from numpy.typing import NDArray
 
-from .migrad import MigradOptions, MigradResult, _check, _Limit, default_max_nfcn
+from .._core.rules import default_ncall, simplex_goal
+from .migrad import MigradOptions, MigradResult, _check, _Limit
 
 __all__ = ["simplex"]
 
@@ -68,8 +70,8 @@ def simplex(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
     x0, step = _check(x0, step0, options)
     n = x0.size
     errordef = float(options.errordef)
-    goal = max(float(options.tol), 1e-5) * errordef
-    limit = int(options.max_nfcn or default_max_nfcn(n))
+    goal = simplex_goal(options.tol, errordef)
+    limit = int(options.max_nfcn or default_ncall(n))
     nfcn = 0
     best = [x0.copy(), np.inf]
 
