@@ -38,7 +38,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._base import MaskedCost, check_finite, describe_model, fd_jacobian, observed_hessian
+from ..derivatives.model import fd_jacobian, observed_hessian
+from ._base import MaskedCost, check_finite, describe_model
 from ._stats import multinomial_chi2, poisson_chi2
 
 __all__ = ["BinnedNLL", "ExtendedBinnedNLL"]
@@ -277,7 +278,7 @@ class _Binned(MaskedCost):
 
     def exact_hessian(self, args: ArrayLike, steps: NDArray, free: NDArray | None = None
                       ) -> tuple[float, NDArray, NDArray, bool] | None:
-        """Value, gradient and exact Hessian (``observed_hessian`` in ``_base``)."""
+        """Value, gradient and exact Hessian (:func:`thetahat.derivatives.model.observed_hessian`)."""
         if self._model_grad is not None:
             return None
         return observed_hessian(lambda q: self._mu(self._call_args(q)).ravel()[self._sel],

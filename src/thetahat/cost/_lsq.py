@@ -29,7 +29,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._base import MaskedCost, check_finite, describe_model, fd_jacobian, observed_hessian
+from ..derivatives.model import fd_jacobian, observed_hessian
+from ._base import MaskedCost, check_finite, describe_model
 
 from .._compiled import lmcore as _lmcore  # the compiled core, or None: the numpy code
 
@@ -321,7 +322,7 @@ class LeastSquares(MaskedCost):
 
     def exact_hessian(self, args: ArrayLike, steps: NDArray, free: NDArray | None = None
                       ) -> tuple[float, NDArray, NDArray, bool] | None:
-        """Value, gradient and exact Hessian (``observed_hessian`` in ``_base``)."""
+        """Value, gradient and exact Hessian (:func:`thetahat.derivatives.model.observed_hessian`)."""
         if self._model_grad is not None:
             return None
         return observed_hessian(self._model_at, self._loss_derivs,

@@ -14,7 +14,7 @@ corrected near the minimum by a secant estimate of the residual terms
 coordinates, where that model lives. The stopping rule is MINUIT's,
 EDM = gᵀH⁻¹g / 2 < 0.002 · tol · errordef. Its final HESSE (strategy >= 1) is the exact
 Hessian of the cost from central differences of the model vector
-(:func:`thetahat.cost._base.observed_hessian`); the Gauss-Newton iterations take their
+(:func:`thetahat.derivatives.model.observed_hessian`); the Gauss-Newton iterations take their
 forward differences with the same steps (1e-3 standard deviations), so that the HESSE at
 the last point reuses them and costs k + k(k-1)/2 model calls for k free parameters. If
 that engine does not converge, or the cost is a plain function, the variable-metric
@@ -252,7 +252,7 @@ def _hesse_from(st: FitState, prob: Problem, u: np.ndarray, fval: float, hgn: np
       (:func:`~thetahat.derivatives.hesse_gradient.hesse_from_gradient`);
     - a cost that is a loss of a model vector (``exact_hessian``): the exact Hessian from
       central differences of the model vector with steps of ``_REL_STEP`` standard
-      deviations (:func:`thetahat.cost._base.observed_hessian`); ``steps``, the external
+      deviations (:func:`thetahat.derivatives.model.observed_hessian`); ``steps``, the external
       steps of the last forward-difference Jacobian at ``u``, are used instead when they
       are within a factor 3 of those, so that its model values are reused;
     - otherwise differences of the cost values (:func:`~thetahat.derivatives.hesse.hesse`,

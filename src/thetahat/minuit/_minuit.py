@@ -15,7 +15,7 @@ elsewhere:
   then checked with the same EDM = gᵀ V g / 2 against the same goal
   (:mod:`thetahat._core.rules`: 0.002 · max(tol · errordef, 2⁻²⁴));
 - HESSE: the exact Hessian from the model's derivatives for those costs
-  (:func:`thetahat.cost._base.observed_hessian`), differences of the cost values
+  (:func:`thetahat.derivatives.model.observed_hessian`), differences of the cost values
   otherwise (:mod:`thetahat.derivatives.hesse`); covariance = 2 · errordef · H⁻¹, mapped
   to external coordinates by C_ext = D C_int D, D = dx/du (:mod:`._engines`);
 - MINOS, profiles, contours and their drawings: :mod:`._intervals`.

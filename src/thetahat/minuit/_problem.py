@@ -290,7 +290,7 @@ class Problem:
 
         The cost differentiates its model vector in external coordinates with the
         full-length external ``steps`` (:meth:`ext_steps`;
-        :func:`thetahat.cost._base.observed_hessian`); then g_u = D g_x and H_u = D H_x D
+        :func:`thetahat.derivatives.model.observed_hessian`); then g_u = D g_x and H_u = D H_x D
         + diag(t), with t = g_x x''(u) the term of the exact chain rule. At an interior
         minimum t vanishes, and at a point within the EDM goal of it t only distorts the
         covariance (by ~2e-4 on the seed's unbinned fit, measured against a Richardson

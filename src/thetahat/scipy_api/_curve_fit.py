@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 
 from ._least_squares import least_squares_lean
 from ._result import OptimizeResult
-from ..cost._base import fd_jacobian
+from ..derivatives.model import fd_jacobian
 from .._core.linalg import thin_svd
 from ..solvers.levmar import _MESSAGES, LMOptions, levmar
 

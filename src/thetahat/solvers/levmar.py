@@ -33,6 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._core.linalg import thin_svd
+from ..derivatives.model import central_jacobian
 
 __all__ = ["LMOptions", "LMResult", "levmar", "LMBatchResult", "levmar_batch"]
 
@@ -217,18 +218,6 @@ def levmar(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], 
                     message=_MESSAGES[int(status)], niter=niter)
 
 
-def _central_jacobian(fun: Callable[[NDArray], NDArray], x: NDArray, m: int
-                      ) -> tuple[NDArray, int]:
-    h = np.finfo(float).eps ** (1.0 / 3.0) * np.where(x != 0, np.abs(x), 1.0)
-    J = np.empty((m, x.size))
-    for j in range(x.size):
-        xp, xm = x.copy(), x.copy()
-        xp[j] += h[j]
-        xm[j] -= h[j]
-        J[:, j] = (np.asarray(fun(xp), float) - np.asarray(fun(xm), float)) / (xp[j] - xm[j])
-    return J, 2 * x.size
-
-
 def _polish(fun: Callable[[NDArray], NDArray], x: NDArray, f: NDArray, J: NDArray,
             budget: int) -> tuple[NDArray, NDArray, NDArray, int]:
     """Gauss-Newton steps with central-difference Jacobians after convergence.
@@ -243,7 +232,7 @@ def _polish(fun: Callable[[NDArray], NDArray], x: NDArray, f: NDArray, J: NDArra
     for _ in range(10):
         if nfev + 2 * x.size + 1 > budget:
             break
-        Jc, k = _central_jacobian(fun, x, f.size)
+        Jc, k = central_jacobian(fun, x, f.size)
         nfev += k
         if not np.all(np.isfinite(Jc)):
             break
