@@ -82,14 +82,13 @@ from typing import Any
 from ._base import Model, ParamFunction, SumModel
 from ._curves import (Constant, Exponential, ExponentialRate, Line, Polynomial, PowerLaw,
                       Sigmoid)
-from ._densities import Density
 from ._densities import Cauchy as CauchyDensity
 from ._densities import CrystalBall as CrystalBallDensity
 from ._densities import Exponential as ExponentialDensity
 from ._densities import Gauss as GaussDensity
 from ._densities import Legendre as LegendreDensity
 from ._densities import Uniform as UniformDensity
-from ._mixture import Extended, Mixture
+from ._density_base import Density, Extended, Mixture
 from ._peaks import CrystalBall, Gaussian, Lorentzian, RelativisticBreitWigner, Voigt
 
 __all__ = [
