@@ -5,7 +5,24 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-all bench clean
+# `make test` runs the suite twice: with the compiled core, then with the numpy code alone
+# (THETAHAT_COMPILED=0). In CI (CI set) the compiled run requires the core, so that a
+# broken build cannot silently test the numpy code twice; elsewhere a machine without a C
+# compiler still runs `make test` (the compiled run then uses the numpy code as well).
+ifdef CI
+COMPILED := require
+else
+COMPILED := 1
+endif
+
+# `make test-oldest`: the suite on the oldest numpy and scipy that pyproject.toml allows,
+# in a second environment. The test tools are pinned to versions that support that numpy.
+OLD_VENV  := .venv-oldest
+OLD_PY    := $(OLD_VENV)/bin/python
+OLD_STAMP := $(OLD_VENV)/.installed
+OLDEST    := numpy==1.23.5 scipy==1.9.3
+
+.PHONY: demo test test-all test-oldest bench clean
 
 $(STAMP): pyproject.toml setup.py src/thetahat/_compiled/_lmcore.c
 	$(PYTHON) -m venv $(VENV)
@@ -13,17 +30,35 @@ $(STAMP): pyproject.toml setup.py src/thetahat/_compiled/_lmcore.c
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+$(OLD_STAMP): pyproject.toml setup.py src/thetahat/_compiled/_lmcore.c Makefile
+	$(PYTHON) -m venv $(OLD_VENV)
+	echo '*' > $(OLD_VENV)/.gitignore
+	$(OLD_PY) -m pip install --quiet --upgrade pip
+	printf '%s\n' $(OLDEST) > $(OLD_VENV)/constraints.txt
+	$(OLD_PY) -m pip install --quiet -c $(OLD_VENV)/constraints.txt -e '.[test]'
+	touch $(OLD_STAMP)
+
 demo: $(STAMP)
 	$(PY) -m thetahat demo
 
 test: $(STAMP)
-	$(PY) -m pytest -q
+	@echo "== THETAHAT_COMPILED=$(COMPILED): compiled core"
+	THETAHAT_COMPILED=$(COMPILED) $(PY) -m pytest -q
+	@echo "== THETAHAT_COMPILED=0: numpy code only"
+	THETAHAT_COMPILED=0 $(PY) -m pytest -q
 
 test-all: $(STAMP)
-	$(PY) -m pytest -q -m ''
+	THETAHAT_COMPILED=$(COMPILED) $(PY) -m pytest -q -m ''
+
+test-oldest: $(OLD_STAMP)
+	$(OLD_PY) -c 'import numpy, scipy; print("== numpy", numpy.__version__, "scipy", scipy.__version__)'
+	@echo "== THETAHAT_COMPILED=$(COMPILED): compiled core"
+	THETAHAT_COMPILED=$(COMPILED) $(OLD_PY) -m pytest -q
+	@echo "== THETAHAT_COMPILED=0: numpy code only"
+	THETAHAT_COMPILED=0 $(OLD_PY) -m pytest -q
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) build src/*.egg-info .pytest_cache
+	rm -rf $(VENV) $(OLD_VENV) build src/*.egg-info .pytest_cache

@@ -8,7 +8,6 @@ parameter). The command line is run in subprocesses on files the tests write.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -19,9 +18,6 @@ from iminuit import Minuit as IMinuit
 
 import thetahat
 from thetahat import models
-
-pytestmark = pytest.mark.skipif(importlib.util.find_spec("thetahat.solvers.migrad") is None,
-                                reason="MIGRAD engine not built yet")
 
 
 def _peak_events(seed: int, nbkg: int = 4000, nsig: int = 400) -> np.ndarray:

@@ -17,13 +17,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import optimize, stats
 
-iminuit = pytest.importorskip("iminuit")
-from iminuit import cost as icost  # noqa: E402
+import iminuit
+from iminuit import cost as icost
 
-from thetahat._core.cl import factor_1d, factor_2d  # noqa: E402
-from thetahat.intervals.contour import contour, mncontour, periodic_spline  # noqa: E402
-from thetahat.intervals.minos import minos_one  # noqa: E402
-from thetahat.intervals.profile import default_grid, mnprofile, profile  # noqa: E402
+from thetahat._core.cl import factor_1d, factor_2d
+from thetahat.intervals.contour import contour, mncontour, periodic_spline
+from thetahat.intervals.minos import minos_one
+from thetahat.intervals.profile import default_grid, mnprofile, profile
 
 
 # --------------------------------------------------------------------------------------

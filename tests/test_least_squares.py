@@ -4,8 +4,6 @@ A grid: methods × problems × losses × bounds × Jacobian options, each compar
 on the same problem; hypothesis properties of linear models; bad input.
 """
 
-import importlib.util
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -14,8 +12,6 @@ from scipy.optimize import Bounds
 from scipy.optimize import least_squares as scipy_lsq
 
 from thetahat import OptimizeResult, least_squares
-
-HAS_LM = importlib.util.find_spec("thetahat.solvers.levmar") is not None
 
 # ---------------------------------------------------------------- problems (MGH and fits)
 T = np.linspace(0, 4, 11)
@@ -100,8 +96,6 @@ def test_grid_against_scipy(name, method, bounded, loss):
 @pytest.mark.parametrize("jac", ["2-point", "3-point", "cs"])
 @pytest.mark.parametrize("method", ["trf", "dogbox", "lm"])
 def test_jacobian_options(name, jac, method):
-    if method == "lm" and not HAS_LM:
-        pytest.skip("thetahat.solvers.levmar not available yet")
     fun, x0, _ = PROBLEMS[name]
     r = least_squares(fun, x0, jac=jac, method=method)
     s = scipy_lsq(fun, x0, jac=jac, method=method)
@@ -220,7 +214,6 @@ def test_tolerances_none_disable_conditions():
     assert r.status == 1
 
 
-@pytest.mark.skipif(not HAS_LM, reason="thetahat.solvers.levmar not available yet")
 def test_lm_matches_scipy():
     for name in ["rosenbrock", "decay", "beale", "freudenstein_roth"]:
         fun, x0, _ = PROBLEMS[name]
@@ -359,8 +352,7 @@ def test_diff_step_sparse_jac_and_lm_njev():
         np.column_stack([np.exp(-p[1] * T), -p[0] * T * np.exp(-p[1] * T)])))
     # relative step 1e-6: truncation error ~1e-6 in J, the minimum moves by ~1e-7
     np.testing.assert_allclose(r1.x, r2.x, rtol=1e-6)
-    if HAS_LM:
-        assert least_squares(decay, [1, 1], method="lm").njev is None  # scipy: FD in lm
+    assert least_squares(decay, [1, 1], method="lm").njev is None  # scipy: FD in lm
 
 
 # ---------------------------------------------------------------- NIST StRD with 'trf'
@@ -373,7 +365,7 @@ def test_nist_digits_trf(label, opts, each, mean):
     them for 'lm'); scipy's trf scores about 6.4 / 7.2 on average and fails MGH17."""
     import warnings
 
-    nist = pytest.importorskip("nist_problems")
+    import nist_problems as nist
     scores = {}
     for name in nist.NAMES:
         p = nist.load(name)
@@ -447,9 +439,8 @@ def test_tr_solver_and_options_are_accepted_and_checked():
         least_squares(decay, [1, 1], tr_options=[1])
     with pytest.raises(ValueError, match=r"jac_sparsity must have shape \(m, n\)"):
         least_squares(decay, [1, 1], jac_sparsity=np.ones((3, 2)))
-    if HAS_LM:
-        with pytest.raises(ValueError, match="jac_sparsity"):
-            least_squares(decay, [1, 1], method="lm", jac_sparsity=np.ones((T.size, 2)))
+    with pytest.raises(ValueError, match="jac_sparsity"):
+        least_squares(decay, [1, 1], method="lm", jac_sparsity=np.ones((T.size, 2)))
 
 
 def test_positional_arguments_in_scipys_order():

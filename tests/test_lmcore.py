@@ -17,10 +17,14 @@ import numpy as np
 import pytest
 import scipy.optimize as so
 
+import thetahat._compiled as compiled
 import thetahat.scipy_api._curve_fit as cf
 from thetahat import curve_fit
 
-pytestmark = pytest.mark.skipif(cf._lmcore is None, reason="built without a C compiler")
+pytestmark = pytest.mark.skipif(
+    compiled.lmcore is None,
+    reason=(f"compiled core off ({compiled.SWITCH}=0)" if compiled.setting() == "0"
+            else "compiled core thetahat._compiled._lmcore not built (no C compiler?)"))
 
 
 def gauss(x, a, mu, s):

@@ -10,14 +10,6 @@ from scipy.optimize import rosen, rosen_der
 from thetahat import linear_fit, lsq_linear, minimize
 from thetahat.scipy_api._result import OptimizeResult
 
-try:  # method='migrad' needs the Minuit facade
-    from thetahat.minuit import Minuit  # noqa: F401
-    HAVE_MINUIT = True
-except ImportError:  # pragma: no cover
-    HAVE_MINUIT = False
-
-needs_minuit = pytest.mark.skipif(not HAVE_MINUIT, reason="thetahat.minuit not available")
-
 
 def seed002(seed: int = 2):
     """Seed 002: y = x^2 / max + N(0, 0.1) fitted by x, x^2, x^3, sin x."""
@@ -71,7 +63,6 @@ def test_seed002_covariance_is_twice_inverse_hessian():
     assert np.max(np.abs(2 * res.hess_inv - fit.covariance) / scale) < 1e-3
 
 
-@needs_minuit
 def test_seed002_migrad_hess_inv_is_covariance_over_two():
     A, y, f = seed002()
     fit = linear_fit(A, None, y)
@@ -127,7 +118,7 @@ def cost_function_with_two_minima(theta):
     return theta[0] ** 4 - theta[0] ** 2 + 1
 
 
-METHODS = ["BFGS", "L-BFGS-B", "Nelder-Mead"] + (["migrad"] if HAVE_MINUIT else [])
+METHODS = ["BFGS", "L-BFGS-B", "Nelder-Mead", "migrad"]
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -154,8 +145,7 @@ def _bounded_quadratic(seed):
     return A, b, lo, hi
 
 
-@pytest.mark.parametrize("method", ["L-BFGS-B", "Nelder-Mead"]
-                         + (["migrad"] if HAVE_MINUIT else []))
+@pytest.mark.parametrize("method", ["L-BFGS-B", "Nelder-Mead", "migrad"])
 def test_bounded_quadratic_matches_lsq_linear(method):
     A, b, lo, hi = _bounded_quadratic(3)
     exact = lsq_linear(A, b, bounds=(lo, hi))
@@ -338,7 +328,6 @@ def test_fun_not_callable():
         minimize(3.0, [0.0])
 
 
-@needs_minuit
 def test_migrad_with_gradient_and_callback_warning():
     res = minimize(quad, [0.0, 0.0], method="migrad", jac=quad_grad)
     # EDM goal 2e-4 with curvatures 2 and 20: |dx| <~ sqrt(2 * 2e-4 / 2) = 1.4e-2

@@ -7,7 +7,6 @@ the true minimum and the 0.01-sigma bar tests the algorithm, not the stopping ru
 
 from __future__ import annotations
 
-import importlib.util
 import warnings
 
 import numpy as np
@@ -16,9 +15,6 @@ from iminuit import Minuit as IMinuit
 
 from thetahat import Minuit, ThetahatWarning
 from thetahat.cost import LeastSquares
-
-pytestmark = pytest.mark.skipif(importlib.util.find_spec("thetahat.solvers.migrad") is None,
-                                reason="MIGRAD engine not built yet")
 
 TOL = 1e-4
 

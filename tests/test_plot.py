@@ -10,12 +10,12 @@ import math
 import numpy as np
 import pytest
 
-mpl = pytest.importorskip("matplotlib")
-from matplotlib import pyplot as plt  # noqa: E402
-from matplotlib.contour import ContourSet  # noqa: E402
+import matplotlib as mpl
+from matplotlib import pyplot as plt
+from matplotlib.contour import ContourSet
 
-from thetahat import plot  # noqa: E402
-from thetahat._core.cl import factor_2d  # noqa: E402
+from thetahat import plot
+from thetahat._core.cl import factor_2d
 
 
 @pytest.fixture(autouse=True)

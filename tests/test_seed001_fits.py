@@ -7,8 +7,7 @@ minimum and fval within 2e-4 of it); we tighten ``tol`` to 1e-4 on both sides (E
 values within ~2e-4 sigma), which makes the 0.01-sigma and 1e-6 comparisons meaningful.
 
 Each test runs twice: with iminuit's minimizer driving thetahat's costs (checks the cost
-conventions: fval, ndof, masks, parameter names) and with thetahat's own Minuit (skipped
-until ``thetahat.Minuit`` exists).
+conventions: fval, ndof, masks, parameter names) and with thetahat's own Minuit.
 """
 
 from __future__ import annotations
@@ -19,27 +18,20 @@ from iminuit import Minuit as IMinuit
 from iminuit import cost as ic
 from scipy.stats import norm, uniform
 
+from thetahat import Minuit as ThetahatMinuit
 from thetahat import cost as tc
-
-import importlib.util
-
-if importlib.util.find_spec("thetahat.solvers.migrad") is not None:
-    from thetahat import Minuit as _ThetahatMinuit
-else:  # the MIGRAD engine is being built
-    _ThetahatMinuit = None
 
 ENGINES = [
     # iminuit's minimizer driving thetahat's costs: checks the cost conventions alone
     pytest.param("iminuit", id="iminuit-on-thetahat-cost"),
-    pytest.param("thetahat", id="thetahat", marks=pytest.mark.skipif(
-        _ThetahatMinuit is None, reason="thetahat.Minuit is not available yet")),
+    pytest.param("thetahat", id="thetahat"),
 ]
 
 
 @pytest.fixture(params=ENGINES)
 def TMinuit(request):
     """The minimizer under test, run on thetahat.cost objects."""
-    return IMinuit if request.param == "iminuit" else _ThetahatMinuit
+    return IMinuit if request.param == "iminuit" else ThetahatMinuit
 
 TOL = 1e-4  # both minimizers: EDM goal 2e-3 * TOL * errordef = 2e-7 (see module docstring)
 XRANGE = (-1.0, 1.0)

@@ -8,6 +8,21 @@ is imported inside the functions, so ``import thetahat`` never needs it.
 Levels: the contour of confidence ``cl`` is where the profiled cost rises by
 ``errordef * factor_2d(cl)``; the 1-D interval of ``cl`` by ``errordef * factor_1d(cl)``
 (see :mod:`thetahat._core.cl`).
+
+Examples
+--------
+A parabolic cost scan with its one-sigma band, drawn off-screen (Agg backend):
+
+>>> import matplotlib
+>>> matplotlib.use("Agg")
+>>> import numpy as np
+>>> from matplotlib import pyplot as plt
+>>> from thetahat import plot
+>>> a = np.linspace(-2.0, 2.0, 41)
+>>> xs, ys = plot.draw_profile(a, a**2, name="a", band=(0.0, -1.0, 1.0))
+>>> plt.gca().get_title(), plt.gca().get_xlabel(), len(plt.gca().lines)
+('a = 0 - 1 + 1', 'a', 2)
+>>> plt.close("all")
 """
 
 from __future__ import annotations

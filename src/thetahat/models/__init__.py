@@ -36,6 +36,41 @@ and ``d.guess(events)`` / ``e.guess(events)`` give starting values. Density name
 ``poly<n>`` (Legendre series), ``uniform`` (``flat``). The maths: :mod:`._densities`.
 
 Unknown names raise ``ValueError`` with the closest known names (``difflib``).
+
+Examples
+--------
+A curve model: its parameters, its value (the oracle: 1 + 0.1 x + 5 at the peak x = 4)
+and starting values guessed from the data:
+
+>>> import numpy as np
+>>> from thetahat import models
+>>> m = models.parse("line+gauss")
+>>> m.parameters
+('line_a', 'line_b', 'gauss_a', 'gauss_mu', 'gauss_sigma')
+>>> x = np.linspace(0, 10, 201)
+>>> y = m(x, 1.0, 0.1, 5.0, 4.0, 0.4)
+>>> round(float(y[80]), 12)
+6.4
+>>> g = m.guess(x, y)
+>>> round(g["gauss_mu"], 3), round(g["gauss_sigma"], 2)
+(4.0, 0.4)
+
+A density is normalised on its range (the oracle: numerical integration by quad):
+
+>>> from scipy.integrate import quad
+>>> d = models.density("expo+gauss", range=(110, 160))
+>>> d.parameters
+('expo_c', 'gauss_mu', 'gauss_sigma', 'gauss_frac')
+>>> area, _ = quad(lambda t: d.pdf(np.array([t]), 20.0, 125.0, 2.0, 0.1)[0], 110, 160,
+...                points=[125])
+>>> round(area, 9)
+1.0
+>>> d.cdf(np.array([110.0, 160.0]), 20.0, 125.0, 2.0, 0.1).round(12).tolist()
+[0.0, 1.0]
+>>> models.parse("gaus")
+Traceback (most recent call last):
+...
+ValueError: unknown model 'gaus'; did you mean 'gauss' or 'gaussian'? ...
 """
 
 from __future__ import annotations
@@ -47,14 +82,13 @@ from typing import Any
 from ._base import Model, ParamFunction, SumModel
 from ._curves import (Constant, Exponential, ExponentialRate, Line, Polynomial, PowerLaw,
                       Sigmoid)
-from ._densities import Density
 from ._densities import Cauchy as CauchyDensity
 from ._densities import CrystalBall as CrystalBallDensity
 from ._densities import Exponential as ExponentialDensity
 from ._densities import Gauss as GaussDensity
 from ._densities import Legendre as LegendreDensity
 from ._densities import Uniform as UniformDensity
-from ._mixture import Extended, Mixture
+from ._density_base import Density, Extended, Mixture
 from ._peaks import CrystalBall, Gaussian, Lorentzian, RelativisticBreitWigner, Voigt
 
 __all__ = [

@@ -1,25 +1,174 @@
-"""Mixtures of range-normalised densities and their extended (yield) form.
+"""The density base: a range-normalised :class:`Density`, its :class:`Mixture` and
+:class:`Extended` forms, and the helpers they share.
 
-See :mod:`thetahat.models._densities` for the maths and the parameter names. The guess of a
-mixture histograms the events in the range (``clip(sqrt(N), 10, 200)`` bins), guesses the
-curve sum of the components' curve shapes on the counts (backgrounds from the sidebands,
-peaks from the residual; :class:`thetahat.models.SumModel`), and converts each component's
-curve to its density parameters and its area (number of events) by the trapezoidal rule on
-a fine grid; fractions are the areas over their sum (kept in [0.001, 0.999]) and yields the
-fractions times the number of events in the range.
+See :mod:`thetahat.models._densities` for the maths, the parameter names and the concrete
+shapes (which subclass :class:`Density`). ``Density``, ``Mixture`` and ``Extended`` live in
+one module because they refer to each other (``d1 + d2`` is a ``Mixture``, which is a
+``Density``; ``d.extended()`` is an ``Extended``); the shapes import them from here, and
+nothing here imports the shapes, so the package has no import cycle.
+
+The guess of a mixture histograms the events in the range (``clip(sqrt(N), 10, 200)``
+bins), guesses the curve sum of the components' curve shapes on the counts (backgrounds
+from the sidebands, peaks from the residual; :class:`thetahat.models.SumModel`), and
+converts each component's curve to its density parameters and its area (number of events)
+by the trapezoidal rule on a fine grid; fractions are the areas over their sum (kept in
+[0.001, 0.999]) and yields the fractions times the number of events in the range.
 """
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from scipy.integrate import trapezoid  # np.trapezoid needs numpy 2; np.trapz is removed there
 
 from ._base import INF, ParamFunction, SumModel, _prefixes
-from ._densities import Density, _args, _complex_step, _events_in_range
 
-__all__ = ["Mixture", "Extended"]
+__all__ = ["Density", "Mixture", "Extended"]
+
+_H = 1e-20
+
+
+def check_range(range: Any) -> tuple[float, float]:
+    """Validate ``range = (lo, hi)`` with finite ``lo < hi``."""
+    try:
+        lo, hi = (float(v) for v in range)
+    except (TypeError, ValueError):
+        raise TypeError(f"range must be a pair (lo, hi), got {range!r}") from None
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+        raise ValueError(f"range = ({lo}, {hi}) must be finite with lo < hi")
+    return lo, hi
+
+
+def _complex_step(fun: Callable[[tuple], NDArray], p: tuple) -> NDArray:
+    """Rows ``d fun / d p_j`` by the complex step (module docstring)."""
+    rows = []
+    for j in range(len(p)):
+        h = _H * max(1.0, abs(p[j]))
+        q = tuple(complex(v) + (1j * h if k == j else 0) for k, v in enumerate(p))
+        rows.append(np.imag(fun(q)) / h)
+    return np.array(rows)
+
+
+def _args(obj: Any, p: tuple) -> tuple:
+    if len(p) == 1 and len(obj.parameters) > 1 and np.size(p[0]) == len(obj.parameters):
+        p = tuple(np.ravel(p[0]))
+    if len(p) != len(obj.parameters):
+        raise TypeError(f"{obj.name} takes {len(obj.parameters)} parameters "
+                        f"{obj.parameters}, got {len(p)}")
+    return tuple(float(v) for v in p)
+
+
+class Density:
+    """A range-normalised density (see the module docstring).
+
+    Attributes: ``name``, ``parameters``, ``range``, ``limits`` (natural domain),
+    ``pdf`` / ``cdf`` (callables with a signature and ``grad``), ``guess(events)``.
+    """
+
+    name = "density"
+    parameters: tuple[str, ...] = ()
+    role = "other"
+    _limits: dict[str, tuple[float, float]] = {}
+
+    def __init__(self, range: Any) -> None:
+        self.range = check_range(range)
+
+    # -- subclass hooks (complex-safe): shape s and its integral from lo ----------------
+    def _shape(self, x: NDArray, p: tuple) -> NDArray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _integral(self, x: NDArray, p: tuple) -> NDArray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _guess_events(self, ev: NDArray) -> dict[str, float]:  # pragma: no cover
+        raise NotImplementedError
+
+    # -- evaluation on (possibly complex) parameter tuples ------------------------------
+    def _pdf(self, x: NDArray, p: tuple) -> NDArray:
+        lo, hi = self.range
+        inside = (x >= lo) & (x <= hi)
+        norm = self._integral(np.array([hi]), p)[0]
+        return np.where(inside, self._shape(np.clip(x, lo, hi), p) / norm, 0.0)
+
+    def _cdf(self, x: NDArray, p: tuple) -> NDArray:
+        lo, hi = self.range
+        norm = self._integral(np.array([hi]), p)[0]
+        return self._integral(np.clip(x, lo, hi), p) / norm
+
+    # -- public ---------------------------------------------------------------------------
+    @property
+    def limits(self) -> dict[str, tuple[float, float]]:
+        return {n: self._limits.get(n, (-INF, INF)) for n in self.parameters}
+
+    def _wrap(self, method: Callable, label: str) -> ParamFunction:
+        def fn(x: ArrayLike, *p: float) -> NDArray:
+            xa = np.asarray(x, dtype=float)
+            return method(xa, _args(self, p)).real
+
+        def grad(x: ArrayLike, *p: float) -> NDArray:
+            xa = np.atleast_1d(np.asarray(x, dtype=float))
+            return _complex_step(lambda q: method(xa, q), _args(self, p))
+
+        return ParamFunction(fn, self.parameters, self.limits, grad,
+                             f"{label} of {self.name} on {self.range}")
+
+    @property
+    def pdf(self) -> ParamFunction:
+        """``pdf(x, *p)``, normalised on ``range``; ``pdf.grad(x, *p)`` has shape (npar, n)."""
+        return self._wrap(self._pdf, "pdf")
+
+    @property
+    def cdf(self) -> ParamFunction:
+        """``cdf(x, *p)`` = integral of the pdf from ``lo`` to ``x`` (0 below, 1 above)."""
+        return self._wrap(self._cdf, "cdf")
+
+    def __call__(self, x: ArrayLike, *p: float) -> NDArray:
+        return self.pdf(x, *p)
+
+    def guess(self, events: ArrayLike) -> dict[str, float]:
+        """Starting values from event data (events outside ``range`` are ignored)."""
+        ev = _events_in_range(events, self.range, len(self.parameters))
+        return {k: float(v) for k, v in self._guess_events(ev).items()}
+
+    guess_events = guess
+
+    def extended(self) -> "Extended":
+        """The extended form with yields (``scaled_pdf``, ``scaled_cdf``)."""
+        return Extended([self])
+
+    def __add__(self, other: "Density") -> "Mixture":
+        if not isinstance(other, Density):
+            return NotImplemented
+        left = self.components if isinstance(self, Mixture) else [self]
+        right = other.components if isinstance(other, Mixture) else [other]
+        return Mixture([*left, *right])
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name}({', '.join(self.parameters)}) on {self.range}>"
+
+    # curve model of the same shape and the conversion of its guess (for mixture guesses)
+    def _curve(self) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _from_curve(self, g: dict[str, float]) -> dict[str, float]:  # pragma: no cover
+        raise NotImplementedError
+
+
+def _events_in_range(events: ArrayLike, range: tuple[float, float], npar: int) -> NDArray:
+    ev = np.asarray(events, dtype=float).ravel()
+    bad = np.flatnonzero(~np.isfinite(ev))
+    if bad.size:
+        raise ValueError(f"events[{bad[0]}] = {ev[bad[0]]} must be finite")
+    lo, hi = range
+    ev = ev[(ev >= lo) & (ev <= hi)]
+    if ev.size < max(npar, 2):
+        raise ValueError(f"range ({lo}, {hi}) holds {ev.size} events; need at least "
+                         f"{max(npar, 2)} to guess starting values")
+    return ev
+
+
 
 
 def _component_areas(components: Sequence[Density], ev: NDArray
@@ -42,7 +191,7 @@ def _component_areas(components: Sequence[Density], ev: NDArray
         gc = {n: g[f"{pre}_{n}" if pre else n] for n in cu.parameters}
         shapes.append(co._from_curve(gc))
         yv = cu(grid, *[gc[n] for n in cu.parameters])
-        areas.append(max(float(np.trapezoid(yv, grid)) / width, 0.0))
+        areas.append(max(float(trapezoid(yv, grid)) / width, 0.0))
     a = np.array(areas)
     if not a.sum() > 0:
         a = np.ones(len(components))
