@@ -34,6 +34,7 @@ from typing import Any, Callable
 import numpy as np
 from numpy.typing import NDArray
 
+from ._fronts import LEAST_SQUARES, check_finite, check_positive, parse_bounds, wrap_callback
 from ._result import OptimizeResult
 from ..derivatives.jacobian import approx_jacobian, column_groups
 from ..solvers.lsq_common import LOSSES, MESSAGES, LSQOptions, LSQResult, make_loss, strictly_feasible
@@ -43,29 +44,6 @@ __all__ = ["least_squares"]
 _EPS = np.finfo(float).eps
 _METHODS = ("trf", "dogbox", "lm")
 _JAC_METHODS = ("2-point", "3-point", "cs")
-
-
-def _bounds(bounds: Any, n: int) -> tuple[NDArray, NDArray]:
-    if hasattr(bounds, "lb") and hasattr(bounds, "ub"):  # scipy.optimize.Bounds
-        lo, hi = bounds.lb, bounds.ub
-    else:
-        try:
-            lo, hi = bounds
-        except (TypeError, ValueError):
-            raise ValueError(f"bounds must be a pair (lb, ub) or a Bounds object, got {bounds!r}") from None
-    out = []
-    for name, b in (("lower", lo), ("upper", hi)):
-        a = np.asarray(b, dtype=float)
-        if a.ndim > 1 or (a.ndim == 1 and a.size not in (1, n)):
-            raise ValueError(f"bounds: {name} bound has shape {a.shape}, expected a scalar or ({n},)")
-        out.append(np.array(np.broadcast_to(a.ravel() if a.ndim else a, (n,)), dtype=float))
-    lb, ub = out
-    bad = np.flatnonzero(~(lb < ub))
-    if bad.size:
-        i = int(bad[0])
-        raise ValueError(f"bounds: each lower bound must be strictly less than the upper bound; "
-                         f"index {i} has lb={float(lb[i])!r}, ub={float(ub[i])!r}")
-    return lb, ub
 
 
 def _tol(name: str, value: float | None, method: str) -> float:
@@ -79,28 +57,6 @@ def _tol(name: str, value: float | None, method: str) -> float:
     if method == "lm" and value < _EPS:
         raise ValueError(f"{name} must be at least machine epsilon ({_EPS:.2e}) for method='lm', got {value!r}")
     return value
-
-
-def _callback(callback: Callable | None) -> Callable[[dict], bool] | None:
-    """Wrap a user callback: callback(intermediate_result) or callback(x); True or
-    StopIteration stops the solve."""
-    if callback is None:
-        return None
-    try:
-        params = list(inspect.signature(callback).parameters)
-    except (TypeError, ValueError):
-        params = []
-    use_result = params == ["intermediate_result"]
-
-    def cb(state: dict) -> bool:
-        arg = OptimizeResult(state) if use_result else np.copy(state["x"])
-        try:
-            r = callback(arg)
-        except StopIteration:
-            return True
-        return isinstance(r, (bool, np.bool_)) and bool(r)
-
-    return cb
 
 
 def least_squares(fun: Callable[..., Any], x0: Any, jac: str | Callable = "2-point",
@@ -218,10 +174,7 @@ def _solve(careful: bool, fun: Callable[..., Any], x0: Any, jac: Any, bounds: An
         raise ValueError(f"x0 must be an array of real numbers, got {x0!r}") from None
     if x0a.ndim > 1:
         raise ValueError(f"x0 must have at most 1 dimension, got shape {x0a.shape}")
-    bad = np.flatnonzero(~np.isfinite(x0a))
-    if bad.size:
-        i = int(bad[0])
-        raise ValueError(f"x0 must be finite; x0[{i}] = {float(x0a[i])!r}")
+    check_finite(x0a, "x0")
     n = x0a.size
     if n == 0:
         raise ValueError("x0 must have at least one element")
@@ -235,7 +188,7 @@ def _solve(careful: bool, fun: Callable[..., Any], x0: Any, jac: Any, bounds: An
     if method == "lm" and jac_sparsity is not None:
         raise ValueError("method='lm' does not support jac_sparsity; use 'trf' or 'dogbox'")
 
-    lb, ub = _bounds(bounds, n)
+    lb, ub = parse_bounds(bounds, n, LEAST_SQUARES)
     bounded = bool(np.any(np.isfinite(lb)) or np.any(np.isfinite(ub)))
     if method == "lm" and bounded:
         raise ValueError("method='lm' does not support bounds; use method='trf' or 'dogbox'")
@@ -269,10 +222,7 @@ def _solve(careful: bool, fun: Callable[..., Any], x0: Any, jac: Any, bounds: An
         if xs.ndim > 1 or (xs.ndim == 1 and xs.size != n):
             raise ValueError(f"x_scale must be a scalar or have shape ({n},), got shape {xs.shape}")
         xs = np.array(np.broadcast_to(xs, (n,)))
-        bad = np.flatnonzero(~(np.isfinite(xs) & (xs > 0)))
-        if bad.size:
-            i = int(bad[0])
-            raise ValueError(f"x_scale must be positive and finite; x_scale[{i}] = {float(xs[i])!r}")
+        check_positive(xs, "x_scale")
 
     rel_step = None
     if diff_step is not None:
@@ -291,10 +241,7 @@ def _solve(careful: bool, fun: Callable[..., Any], x0: Any, jac: Any, bounds: An
     if np.iscomplexobj(f0):
         raise ValueError("fun must return real residuals; wrap complex residuals in a real function")
     f0 = f0.astype(float)
-    bad = np.flatnonzero(~np.isfinite(f0))
-    if bad.size:
-        i = int(bad[0])
-        raise ValueError(f"Residuals are not finite in the initial point: fun(x0)[{i}] = {f0[i].item()!r}")
+    check_finite(f0, "fun(x0)", message="Residuals are not finite in the initial point: {entry}")
     m = f0.size
     if method == "lm" and m < n:
         raise ValueError(f"method='lm' requires at least as many residuals as variables; "
@@ -345,8 +292,9 @@ def _solve(careful: bool, fun: Callable[..., Any], x0: Any, jac: Any, bounds: An
                 return approx_jacobian(fun, x, f, method="3-point", bounds=(lb, ub),
                                        args=args, kwargs=kwargs, sparsity=sparsity,
                                        groups=groups)[0]
+        cb = wrap_callback(callback, sole_result_param=True, stop_on_true=True)
         opts = LSQOptions(ftol=ftol_, xtol=xtol_, gtol=gtol_, max_nfev=max_nfev, x_scale=xs,
-                          loss=rho, verbose=verbose, callback=_callback(callback),
+                          loss=rho, verbose=verbose, callback=cb,
                           jac_refine=jac_refine, confirm=careful)
         if method == "trf":
             from ..solvers.trf import trf as solver
