@@ -87,9 +87,9 @@ def check_positive(a: NDArray, name: str) -> None:
     Parameters
     ----------
     a : ndarray of float
-        The values to check (any shape).
+        Scales or standard deviations, any shape.
     name : str
-        The argument's name in the message.
+        What the user called them (``sigma``, ``x_scale``, ``yerr``).
 
     Raises
     ------
