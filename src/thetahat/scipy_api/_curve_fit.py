@@ -22,6 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._least_squares import least_squares_lean
+from . import _fronts  # module-qualified: curve_fit's argument check_finite shadows the name
 from ._result import OptimizeResult
 from ..derivatives.model import fd_jacobian
 from .._core.linalg import thin_svd
@@ -50,22 +51,10 @@ def _n_params(f: Callable) -> int:
     return len(args) - 1
 
 
-def _finite(name: str, a: NDArray, hint: str = " (use nan_policy='omit' to drop such "
-            "points)") -> None:
-    if np.isfinite(a).all():
-        return
-    bad = np.argwhere(~np.isfinite(a))
-    idx = tuple(int(i) for i in bad[0])
-    where = idx[0] if len(idx) == 1 else idx
-    raise ValueError(f"{name}[{where}] = {a[idx]} is not finite{hint}")
-
-
 def _residuals_at_p0(residuals: Callable[[NDArray], NDArray], p0: NDArray) -> NDArray:
     """The residuals at the start, which must be finite (the error names the index)."""
     f0 = residuals(p0)
-    if not np.isfinite(f0).all():
-        bad = np.flatnonzero(~np.isfinite(f0))
-        raise ValueError(f"the residuals are not finite at p0: index {bad[0]} is {f0[bad[0]]}")
+    _fronts.check_finite(f0, "residuals", message="the residuals are not finite at p0: {entry}")
     return f0
 
 
@@ -127,6 +116,7 @@ def _lm_compiled(f: Callable, xdata: Any, ydata: NDArray, weight: NDArray | None
 
 
 _NO_BOUNDS = (-np.inf, np.inf)
+_OMIT_HINT = "{entry} is not finite (use nan_policy='omit' to drop such points)"
 _EPS = float(np.finfo(float).eps)
 
 
@@ -193,7 +183,7 @@ def curve_fit(f: Callable, xdata: Any, ydata: Any, p0: Any = None, sigma: Any = 
         if p0.ndim != 1:
             raise ValueError(f"p0 must be one-dimensional, got shape {p0.shape}")
         n = p0.size
-        _finite("p0", p0, hint="")
+        _fronts.check_finite(p0, "p0")
     ydata = np.asarray(ydata, dtype=float)
     xdata = np.asarray(xdata, dtype=float) if not isinstance(xdata, (list, tuple)) or \
         np.ndim(xdata) else np.asarray(xdata)
@@ -212,9 +202,9 @@ def curve_fit(f: Callable, xdata: Any, ydata: Any, p0: Any = None, sigma: Any = 
         xdata = xdata[..., keep]
     elif check_finite is None or check_finite:
         if nan_policy is None or nan_policy == "raise" or check_finite:
-            _finite("ydata", ydata)
+            _fronts.check_finite(ydata, "ydata", message=_OMIT_HINT)
             if xdata.ndim:
-                _finite("xdata", np.asarray(xdata, dtype=float))
+                _fronts.check_finite(np.asarray(xdata, dtype=float), "xdata", message=_OMIT_HINT)
     m = ydata.size
 
     # whitening
@@ -226,10 +216,7 @@ def curve_fit(f: Callable, xdata: Any, ydata: Any, p0: Any = None, sigma: Any = 
         if s.ndim == 1:
             if s.size != m:
                 raise ValueError(f"sigma has {s.size} entries but ydata has {m}")
-            ok = np.isfinite(s) & (s > 0)
-            if not ok.all():
-                bad = np.flatnonzero(~ok)
-                raise ValueError(f"sigma[{bad[0]}] = {s[bad[0]]} must be positive and finite")
+            _fronts.check_positive(s, "sigma")
             transform = ("diag", 1.0 / s)
         elif s.ndim == 2:
             if s.shape != (m, m):
@@ -291,7 +278,7 @@ def curve_fit(f: Callable, xdata: Any, ydata: Any, p0: Any = None, sigma: Any = 
     if bounds is _NO_BOUNDS:
         bounded = False
     else:
-        lb, ub = bounds if not hasattr(bounds, "lb") else (bounds.lb, bounds.ub)
+        lb, ub = _fronts.bounds_sides(bounds)
         bounded = bool(np.isfinite(np.asarray(lb, float)).any()
                        or np.isfinite(np.asarray(ub, float)).any())
     if method is None:

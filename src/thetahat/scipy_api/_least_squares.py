@@ -29,11 +29,13 @@ Where we differ from scipy, on purpose:
 from __future__ import annotations
 
 import inspect
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
 from numpy.typing import NDArray
 
+from ._fronts import LEAST_SQUARES, check_finite, check_positive, parse_bounds, wrap_callback
 from ._result import OptimizeResult
 from ..derivatives.jacobian import approx_jacobian, column_groups
 from ..solvers.lsq_common import LOSSES, MESSAGES, LSQOptions, LSQResult, make_loss, strictly_feasible
@@ -45,27 +47,36 @@ _METHODS = ("trf", "dogbox", "lm")
 _JAC_METHODS = ("2-point", "3-point", "cs")
 
 
-def _bounds(bounds: Any, n: int) -> tuple[NDArray, NDArray]:
-    if hasattr(bounds, "lb") and hasattr(bounds, "ub"):  # scipy.optimize.Bounds
-        lo, hi = bounds.lb, bounds.ub
-    else:
-        try:
-            lo, hi = bounds
-        except (TypeError, ValueError):
-            raise ValueError(f"bounds must be a pair (lb, ub) or a Bounds object, got {bounds!r}") from None
-    out = []
-    for name, b in (("lower", lo), ("upper", hi)):
-        a = np.asarray(b, dtype=float)
-        if a.ndim > 1 or (a.ndim == 1 and a.size not in (1, n)):
-            raise ValueError(f"bounds: {name} bound has shape {a.shape}, expected a scalar or ({n},)")
-        out.append(np.array(np.broadcast_to(a.ravel() if a.ndim else a, (n,)), dtype=float))
-    lb, ub = out
-    bad = np.flatnonzero(~(lb < ub))
-    if bad.size:
-        i = int(bad[0])
-        raise ValueError(f"bounds: each lower bound must be strictly less than the upper bound; "
-                         f"index {i} has lb={float(lb[i])!r}, ub={float(ub[i])!r}")
-    return lb, ub
+@dataclass(frozen=True)
+class LSQRequest:
+    """One call of :func:`least_squares`: its arguments as the user gave them, unchecked.
+
+    The fields are :func:`least_squares`' parameters, of the same names and meanings;
+    ``careful`` is False for :func:`least_squares_lean` (scipy's stopping rules).
+    """
+
+    fun: Callable[..., Any]
+    x0: Any
+    jac: str | Callable
+    bounds: Any
+    method: str
+    ftol: float | None
+    xtol: float | None
+    gtol: float | None
+    x_scale: Any
+    loss: str | Callable
+    f_scale: float
+    diff_step: Any
+    tr_solver: str | None
+    tr_options: dict | None
+    jac_sparsity: Any
+    max_nfev: int | None
+    verbose: int
+    args: tuple
+    kwargs: dict | None
+    callback: Callable | None
+    workers: Any
+    careful: bool
 
 
 def _tol(name: str, value: float | None, method: str) -> float:
@@ -79,28 +90,6 @@ def _tol(name: str, value: float | None, method: str) -> float:
     if method == "lm" and value < _EPS:
         raise ValueError(f"{name} must be at least machine epsilon ({_EPS:.2e}) for method='lm', got {value!r}")
     return value
-
-
-def _callback(callback: Callable | None) -> Callable[[dict], bool] | None:
-    """Wrap a user callback: callback(intermediate_result) or callback(x); True or
-    StopIteration stops the solve."""
-    if callback is None:
-        return None
-    try:
-        params = list(inspect.signature(callback).parameters)
-    except (TypeError, ValueError):
-        params = []
-    use_result = params == ["intermediate_result"]
-
-    def cb(state: dict) -> bool:
-        arg = OptimizeResult(state) if use_result else np.copy(state["x"])
-        try:
-            r = callback(arg)
-        except StopIteration:
-            return True
-        return isinstance(r, (bool, np.bool_)) and bool(r)
-
-    return cb
 
 
 def least_squares(fun: Callable[..., Any], x0: Any, jac: str | Callable = "2-point",
@@ -182,33 +171,47 @@ def least_squares(fun: Callable[..., Any], x0: Any, jac: str | Callable = "2-poi
     >>> np.round(res.x, 6).tolist(), res.success
     ([1.0, 1.0], True)
     """
-    return _solve(True, **locals())
+    return _solve(LSQRequest(
+        fun=fun, x0=x0, jac=jac, bounds=bounds, method=method, ftol=ftol, xtol=xtol,
+        gtol=gtol, x_scale=x_scale, loss=loss, f_scale=f_scale, diff_step=diff_step,
+        tr_solver=tr_solver, tr_options=tr_options, jac_sparsity=jac_sparsity,
+        max_nfev=max_nfev, verbose=verbose, args=args, kwargs=kwargs, callback=callback,
+        workers=workers, careful=True))
 
 
-def _solve(careful: bool, fun: Callable[..., Any], x0: Any, jac: Any, bounds: Any,
-           method: str, ftol: Any, xtol: Any, gtol: Any, x_scale: Any, loss: Any,
-           f_scale: float, diff_step: Any, tr_solver: Any, tr_options: Any,
-           jac_sparsity: Any, max_nfev: Any, verbose: int, args: tuple, kwargs: Any,
-           callback: Any, workers: Any) -> OptimizeResult:
-    """:func:`least_squares` (arguments checked there); ``careful=False`` stops trf and
-    dogbox as scipy does, without confirming a met tolerance by the Gauss-Newton step and
-    central differences (for curve_fit, whose answer is read against statistical
-    errors)."""
-    if method not in _METHODS:
-        raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
-    if not callable(jac) and jac not in _JAC_METHODS:
-        raise ValueError(f"jac must be one of {_JAC_METHODS} or a callable, got {jac!r}")
-    if not callable(loss) and loss not in LOSSES:
-        raise ValueError(f"loss must be one of {LOSSES} or a callable, got {loss!r}")
-    if method == "lm" and loss != "linear":
-        raise ValueError(f"method='lm' supports only loss='linear', got loss={loss!r}")
-    if verbose not in (0, 1, 2):
-        raise ValueError(f"verbose must be 0, 1 or 2, got {verbose!r}")
-    if not callable(fun):
-        raise TypeError(f"fun must be callable, got {type(fun).__name__}")
-    kwargs = {} if kwargs is None else dict(kwargs)
-    args = tuple(args)
+def least_squares_lean(*args: Any, **kwargs: Any) -> OptimizeResult:
+    """:func:`least_squares` with scipy's stopping rules (``careful=False``).
 
+    Takes :func:`least_squares`' arguments (its defaults fill the rest).
+
+    Raises
+    ------
+    TypeError
+        An argument :func:`least_squares` does not take.
+    """
+    bound = inspect.signature(least_squares).bind(*args, **kwargs)
+    bound.apply_defaults()
+    return _solve(LSQRequest(**bound.arguments, careful=False))
+
+
+def _check_choices(q: LSQRequest) -> None:
+    """Reject a method, jac, loss, verbose or fun that :func:`least_squares` has not."""
+    if q.method not in _METHODS:
+        raise ValueError(f"method must be one of {_METHODS}, got {q.method!r}")
+    if not callable(q.jac) and q.jac not in _JAC_METHODS:
+        raise ValueError(f"jac must be one of {_JAC_METHODS} or a callable, got {q.jac!r}")
+    if not callable(q.loss) and q.loss not in LOSSES:
+        raise ValueError(f"loss must be one of {LOSSES} or a callable, got {q.loss!r}")
+    if q.method == "lm" and q.loss != "linear":
+        raise ValueError(f"method='lm' supports only loss='linear', got loss={q.loss!r}")
+    if q.verbose not in (0, 1, 2):
+        raise ValueError(f"verbose must be 0, 1 or 2, got {q.verbose!r}")
+    if not callable(q.fun):
+        raise TypeError(f"fun must be callable, got {type(q.fun).__name__}")
+
+
+def _start(x0: Any) -> NDArray:
+    """x0 as a finite, non-empty float array of shape (n,)."""
     x0a = np.asarray(x0)
     if np.iscomplexobj(x0a):
         raise ValueError("x0 must be real")
@@ -218,24 +221,76 @@ def _solve(careful: bool, fun: Callable[..., Any], x0: Any, jac: Any, bounds: An
         raise ValueError(f"x0 must be an array of real numbers, got {x0!r}") from None
     if x0a.ndim > 1:
         raise ValueError(f"x0 must have at most 1 dimension, got shape {x0a.shape}")
-    bad = np.flatnonzero(~np.isfinite(x0a))
-    if bad.size:
-        i = int(bad[0])
-        raise ValueError(f"x0 must be finite; x0[{i}] = {float(x0a[i])!r}")
-    n = x0a.size
-    if n == 0:
+    check_finite(x0a, "x0")
+    if x0a.size == 0:
         raise ValueError("x0 must have at least one element")
+    return x0a
 
-    if tr_solver not in (None, "exact", "lsmr"):
-        raise ValueError(f"tr_solver must be None, 'exact' or 'lsmr', got {tr_solver!r}")
-    if tr_options is not None and not isinstance(tr_options, dict):
-        raise TypeError(f"tr_options must be a dict, got {type(tr_options).__name__}")
-    if method == "lm" and tr_solver == "lsmr":
+
+def _check_trust_region(q: LSQRequest) -> None:
+    """Reject a tr_solver, tr_options or jac_sparsity the method cannot take."""
+    if q.tr_solver not in (None, "exact", "lsmr"):
+        raise ValueError(f"tr_solver must be None, 'exact' or 'lsmr', got {q.tr_solver!r}")
+    if q.tr_options is not None and not isinstance(q.tr_options, dict):
+        raise TypeError(f"tr_options must be a dict, got {type(q.tr_options).__name__}")
+    if q.method == "lm" and q.tr_solver == "lsmr":
         raise ValueError("method='lm' supports only tr_solver='exact'")
-    if method == "lm" and jac_sparsity is not None:
+    if q.method == "lm" and q.jac_sparsity is not None:
         raise ValueError("method='lm' does not support jac_sparsity; use 'trf' or 'dogbox'")
 
-    lb, ub = _bounds(bounds, n)
+
+def _max_nfev(max_nfev: Any, n: int) -> int:
+    """The evaluation budget: 100 n by default, else a positive integer."""
+    if max_nfev is None:
+        return 100 * n
+    if isinstance(max_nfev, (bool, float)) or int(max_nfev) != max_nfev or max_nfev <= 0:
+        raise ValueError(f"max_nfev must be None or a positive integer, got {max_nfev!r}")
+    return int(max_nfev)
+
+
+def _x_scale(x_scale: Any, method: str, n: int) -> NDArray | str:
+    """'jac' or positive finite scales of shape (n,); None is 'jac' for 'lm', else 1."""
+    if x_scale is None:
+        x_scale = "jac" if method == "lm" else 1.0
+    if isinstance(x_scale, str):
+        if x_scale != "jac":
+            raise ValueError(f"x_scale must be None, 'jac' or array_like, got {x_scale!r}")
+        return "jac"
+    xs = np.asarray(x_scale, dtype=float)
+    if xs.ndim > 1 or (xs.ndim == 1 and xs.size != n):
+        raise ValueError(f"x_scale must be a scalar or have shape ({n},), got shape {xs.shape}")
+    xs = np.array(np.broadcast_to(xs, (n,)))
+    check_positive(xs, "x_scale")
+    return xs
+
+
+def _sparsity(jac_sparsity: Any, jac: Any, m: int, n: int) -> tuple[Any, Any]:
+    """(sparsity pattern, column groups) of a difference Jacobian, or (None, None)."""
+    if jac_sparsity is None or callable(jac):
+        return None, None
+    sp = jac_sparsity.toarray() if hasattr(jac_sparsity, "toarray") else jac_sparsity
+    sparsity = np.asarray(sp) != 0
+    if sparsity.shape != (m, n):
+        raise ValueError(f"jac_sparsity must have shape (m, n) = ({m}, {n}), got "
+                         f"{sparsity.shape}")
+    if jac == "cs":
+        return None, None  # the complex step has no grouped form here: column by column
+    return sparsity, column_groups(sparsity)
+
+
+def _solve(q: LSQRequest) -> OptimizeResult:
+    """:func:`least_squares` for a request; ``q.careful=False`` stops trf and dogbox as
+    scipy does, without confirming a met tolerance by the Gauss-Newton step and central
+    differences (for curve_fit, whose answer is read against statistical errors)."""
+    _check_choices(q)
+    fun, jac, method = q.fun, q.jac, q.method
+    kwargs = {} if q.kwargs is None else dict(q.kwargs)
+    args = tuple(q.args)
+    x0a = _start(q.x0)
+    n = x0a.size
+    _check_trust_region(q)
+
+    lb, ub = parse_bounds(q.bounds, n, LEAST_SQUARES)
     bounded = bool(np.any(np.isfinite(lb)) or np.any(np.isfinite(ub)))
     if method == "lm" and bounded:
         raise ValueError("method='lm' does not support bounds; use method='trf' or 'dogbox'")
@@ -244,39 +299,20 @@ def _solve(careful: bool, fun: Callable[..., Any], x0: Any, jac: Any, bounds: An
         raise ValueError(f"x0 is infeasible: x0[{i}] = {float(x0a[i])!r} is outside "
                          f"[{float(lb[i])!r}, {float(ub[i])!r}]")
 
-    ftol_, xtol_, gtol_ = (_tol("ftol", ftol, method), _tol("xtol", xtol, method),
-                           _tol("gtol", gtol, method))
-    if method != "lm" and max(ftol_, xtol_, gtol_) < _EPS:
+    ftol, xtol, gtol = (_tol("ftol", q.ftol, method), _tol("xtol", q.xtol, method),
+                        _tol("gtol", q.gtol, method))
+    if method != "lm" and max(ftol, xtol, gtol) < _EPS:
         raise ValueError(f"at least one of ftol, xtol, gtol must be at least machine epsilon "
-                         f"({_EPS:.2e}); got {ftol!r}, {xtol!r}, {gtol!r}")
-    f_scale = float(f_scale)
+                         f"({_EPS:.2e}); got {q.ftol!r}, {q.xtol!r}, {q.gtol!r}")
+    f_scale = float(q.f_scale)
     if not (f_scale > 0 and np.isfinite(f_scale)):
         raise ValueError(f"f_scale must be positive and finite, got {f_scale!r}")
-    if max_nfev is None:
-        max_nfev = 100 * n
-    elif isinstance(max_nfev, (bool, float)) or int(max_nfev) != max_nfev or max_nfev <= 0:
-        raise ValueError(f"max_nfev must be None or a positive integer, got {max_nfev!r}")
-    max_nfev = int(max_nfev)
-
-    if x_scale is None:
-        x_scale = "jac" if method == "lm" else 1.0
-    if isinstance(x_scale, str):
-        if x_scale != "jac":
-            raise ValueError(f"x_scale must be None, 'jac' or array_like, got {x_scale!r}")
-        xs: NDArray | str = "jac"
-    else:
-        xs = np.asarray(x_scale, dtype=float)
-        if xs.ndim > 1 or (xs.ndim == 1 and xs.size != n):
-            raise ValueError(f"x_scale must be a scalar or have shape ({n},), got shape {xs.shape}")
-        xs = np.array(np.broadcast_to(xs, (n,)))
-        bad = np.flatnonzero(~(np.isfinite(xs) & (xs > 0)))
-        if bad.size:
-            i = int(bad[0])
-            raise ValueError(f"x_scale must be positive and finite; x_scale[{i}] = {float(xs[i])!r}")
+    max_nfev = _max_nfev(q.max_nfev, n)
+    xs = _x_scale(q.x_scale, method, n)
 
     rel_step = None
-    if diff_step is not None:
-        rel_step = np.array(np.broadcast_to(np.asarray(diff_step, dtype=float), (n,)))
+    if q.diff_step is not None:
+        rel_step = np.array(np.broadcast_to(np.asarray(q.diff_step, dtype=float), (n,)))
         rel_step = np.where(rel_step == 0, 1e-300, np.abs(rel_step))
 
     if method == "trf" and bounded:
@@ -291,26 +327,13 @@ def _solve(careful: bool, fun: Callable[..., Any], x0: Any, jac: Any, bounds: An
     if np.iscomplexobj(f0):
         raise ValueError("fun must return real residuals; wrap complex residuals in a real function")
     f0 = f0.astype(float)
-    bad = np.flatnonzero(~np.isfinite(f0))
-    if bad.size:
-        i = int(bad[0])
-        raise ValueError(f"Residuals are not finite in the initial point: fun(x0)[{i}] = {f0[i].item()!r}")
+    check_finite(f0, "fun(x0)", message="Residuals are not finite in the initial point: {entry}")
     m = f0.size
     if method == "lm" and m < n:
         raise ValueError(f"method='lm' requires at least as many residuals as variables; "
                          f"got m={m} residuals < n={n} variables")
 
-    sparsity = groups = None
-    if jac_sparsity is not None and not callable(jac):
-        sp = jac_sparsity.toarray() if hasattr(jac_sparsity, "toarray") else jac_sparsity
-        sparsity = np.asarray(sp) != 0
-        if sparsity.shape != (m, n):
-            raise ValueError(f"jac_sparsity must have shape (m, n) = ({m}, {n}), got "
-                             f"{sparsity.shape}")
-        if jac == "cs":
-            sparsity = None  # the complex step has no grouped form here: column by column
-        else:
-            groups = column_groups(sparsity)
+    sparsity, groups = _sparsity(q.jac_sparsity, jac, m, n)
 
     if callable(jac):
         def jac_w(x: NDArray, f: NDArray) -> NDArray:
@@ -332,40 +355,34 @@ def _solve(careful: bool, fun: Callable[..., Any], x0: Any, jac: Any, bounds: An
 
     initial_cost = 0.5 * float(f0 @ f0)
     if method == "lm":
-        res = _run_lm(fun_w, jac_w, x0a, xs, ftol_, xtol_, gtol_, max_nfev, jac, lb)
+        res = _run_lm(fun_w, jac_w, x0a, xs, ftol, xtol, gtol, max_nfev, jac, lb)
     else:
-        rho = make_loss(loss, f_scale)
+        rho = make_loss(q.loss, f_scale)
         if rho is not None:
             initial_cost = 0.5 * float(np.sum(rho(f0)[0]))
         jac_refine = None
-        if jac == "2-point" and diff_step is None and careful:
+        if jac == "2-point" and q.diff_step is None and q.careful:
             # convergence is confirmed with central differences (error eps^(2/3), not
             # eps^(1/2)): the forward-difference model's stationary point is off by ~sqrt(eps)
             def jac_refine(x: NDArray, f: NDArray) -> NDArray:
                 return approx_jacobian(fun, x, f, method="3-point", bounds=(lb, ub),
                                        args=args, kwargs=kwargs, sparsity=sparsity,
                                        groups=groups)[0]
-        opts = LSQOptions(ftol=ftol_, xtol=xtol_, gtol=gtol_, max_nfev=max_nfev, x_scale=xs,
-                          loss=rho, verbose=verbose, callback=_callback(callback),
-                          jac_refine=jac_refine, confirm=careful)
+        cb = wrap_callback(q.callback, sole_result_param=True, stop_on_true=True)
+        opts = LSQOptions(ftol=ftol, xtol=xtol, gtol=gtol, max_nfev=max_nfev, x_scale=xs,
+                          loss=rho, verbose=q.verbose, callback=cb,
+                          jac_refine=jac_refine, confirm=q.careful)
         if method == "trf":
             from ..solvers.trf import trf as solver
         else:
             from ..solvers.dogbox import dogbox as solver
         r = solver(fun_w, jac_w, x0a, f0, J0, lb, ub, opts)
         res = _result(r)
-    if verbose >= 1:
+    if q.verbose >= 1:
         print(res.message)
         print(f"Function evaluations {res.nfev}, initial cost {initial_cost:.4e}, final cost "
               f"{res.cost:.4e}, first-order optimality {res.optimality:.2e}.")
     return res
-
-
-def least_squares_lean(*args: Any, **kwargs: Any) -> OptimizeResult:
-    """:func:`least_squares` with scipy's stopping rules (``_solve(careful=False)``)."""
-    bound = inspect.signature(least_squares).bind(*args, **kwargs)
-    bound.apply_defaults()
-    return _solve(False, **bound.arguments)
 
 
 def _result(r: LSQResult) -> OptimizeResult:

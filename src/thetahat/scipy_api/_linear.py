@@ -32,6 +32,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ._fronts import LSQ_LINEAR, check_finite, check_positive, parse_bounds
 from ._result import OptimizeResult
 from .._core.warnings import ThetahatWarning
 from ..solvers.bvls import bvls, kkt_violation
@@ -64,40 +65,6 @@ def _as_matrix(A: Any) -> np.ndarray:
     except (TypeError, ValueError) as e:
         raise TypeError(f"A must be a 2-d array of real numbers, got {type(A).__name__}") \
             from e
-
-
-def _check_finite(arr: np.ndarray, name: str) -> None:
-    bad = np.argwhere(~np.isfinite(arr))
-    if bad.size:
-        idx = tuple(int(i) for i in bad[0])
-        where = idx[0] if len(idx) == 1 else idx
-        raise ValueError(f"{name}[{', '.join(map(str, np.atleast_1d(where)))}] = "
-                         f"{arr[idx]} is not finite")
-
-
-def _parse_bounds(bounds: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
-    if hasattr(bounds, "lb") and hasattr(bounds, "ub"):
-        lb, ub = bounds.lb, bounds.ub
-    else:
-        try:
-            lb, ub = bounds
-        except (TypeError, ValueError) as e:
-            raise ValueError("bounds must be a (lb, ub) pair of scalars or arrays") from e
-    lo = np.asarray(lb, dtype=float)
-    hi = np.asarray(ub, dtype=float)
-    for name, v in (("lb", lo), ("ub", hi)):
-        if v.ndim > 1 or (v.ndim == 1 and v.size != n):
-            raise ValueError(f"bounds {name} must be a scalar or have shape ({n},), got "
-                             f"shape {v.shape}")
-    lo = np.broadcast_to(lo, (n,)).copy()
-    hi = np.broadcast_to(hi, (n,)).copy()
-    for i in range(n):
-        if np.isnan(lo[i]) or np.isnan(hi[i]):
-            raise ValueError(f"bounds[{i}] = ({lo[i]}, {hi[i]}) contains NaN")
-        if lo[i] > hi[i]:
-            raise ValueError(f"bounds: lower bound lb[{i}] = {lo[i]} exceeds upper bound "
-                             f"ub[{i}] = {hi[i]}")
-    return lo, hi
 
 
 def lsq_linear(A: Any, b: Any, bounds: Any = (-np.inf, np.inf), method: str = "trf",
@@ -158,9 +125,9 @@ def lsq_linear(A: Any, b: Any, bounds: Any = (-np.inf, np.inf), method: str = "t
     m, n = A.shape
     if b.size != m:
         raise ValueError(f"inconsistent shapes between A {A.shape} and b {b.shape}")
-    _check_finite(A, "A")
-    _check_finite(b, "b")
-    lo, hi = _parse_bounds(bounds, n)
+    check_finite(A, "A")
+    check_finite(b, "b")
+    lo, hi = parse_bounds(bounds, n, LSQ_LINEAR)
     unbounded = np.linalg.lstsq(A, b, rcond=None)
     x_free = unbounded[0]
     if np.all((x_free >= lo) & (x_free <= hi)):
@@ -312,7 +279,7 @@ def linear_fit(basis: Any, x: Any, y: Any, yerr: Any = None) -> LinearFitResult:
         xa = np.asarray(x, dtype=float)
         if xa.ndim != 1:
             raise ValueError(f"x must be 1-dimensional, got shape {xa.shape}")
-        _check_finite(xa, "x")
+        check_finite(xa, "x")
         A = _design(funcs, xa)
         for k in range(A.shape[1]):
             bad = np.flatnonzero(~np.isfinite(A[:, k]))
@@ -327,21 +294,18 @@ def linear_fit(basis: Any, x: Any, y: Any, yerr: Any = None) -> LinearFitResult:
         if A.ndim != 2:
             raise ValueError(f"design matrix (basis) must be 2-dimensional, got shape "
                              f"{A.shape}")
-        _check_finite(A, "basis")
+        check_finite(A, "basis")
     m, k = A.shape
     ya = np.asarray(y, dtype=float)
     if ya.shape != (m,):
         raise ValueError(f"y must have shape ({m},) to match the design matrix, got "
                          f"{ya.shape}")
-    _check_finite(ya, "y")
+    check_finite(ya, "y")
     if yerr is None:
         w = np.ones(m)
     else:
         e = np.broadcast_to(np.asarray(yerr, dtype=float), (m,))
-        bad = np.flatnonzero(~(np.isfinite(e) & (e > 0)))
-        if bad.size:
-            i = int(bad[0])
-            raise ValueError(f"yerr[{i}] = {e[i]} must be positive and finite")
+        check_positive(e, "yerr")
         w = 1.0 / e
     Aw = A * w[:, None]
     yw = ya * w

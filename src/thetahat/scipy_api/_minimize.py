@@ -34,12 +34,12 @@ status 99.
 
 from __future__ import annotations
 
-import inspect
 import warnings
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ._fronts import MINIMIZE, check_finite, parse_bounds, wrap_callback
 from ._result import OptimizeResult
 from ..solvers import bfgs as _bfgs
 from ..solvers import nelder_mead as _nm
@@ -175,62 +175,21 @@ def _check_x0(x0: Any) -> np.ndarray:
         raise ValueError(f"x0 must be one-dimensional, got shape {x.shape}")
     if x.size == 0:
         raise ValueError("x0 must not be empty")
-    bad = np.flatnonzero(~np.isfinite(x))
-    if bad.size:
-        i = int(bad[0])
-        raise ValueError(f"x0[{i}] = {x[i]} is not finite; start values must be finite")
+    check_finite(x, "x0", message="{entry} is not finite; start values must be finite")
     return x
 
 
-def _check_bounds(bounds: Any, n: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """Bounds as (lower, upper) arrays; accepts a ``Bounds``-like object or pairs."""
-    if bounds is None:
+def _bounds(bounds: Any, n: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """(lower, upper) arrays from ``Bounds`` or (min, max) pairs; None for no bounds."""
+    return None if bounds is None else parse_bounds(bounds, n, MINIMIZE)
+
+
+def _solver_callback(callback: Callable | None) -> Callable[[np.ndarray, float], bool] | None:
+    """The solvers' ``(x, f) -> stop`` from a user callback (scipy 1.17 rules)."""
+    cb = wrap_callback(callback, sole_result_param=False, stop_on_true=False)
+    if cb is None:
         return None
-    if hasattr(bounds, "lb") and hasattr(bounds, "ub"):
-        lo = np.broadcast_to(np.asarray(bounds.lb, dtype=float), (n,)).copy()
-        hi = np.broadcast_to(np.asarray(bounds.ub, dtype=float), (n,)).copy()
-    else:
-        pairs = list(bounds)
-        if len(pairs) != n:
-            raise ValueError(f"bounds must have one (min, max) pair per parameter: got "
-                             f"{len(pairs)} pairs for {n} parameters")
-        lo, hi = np.empty(n), np.empty(n)
-        for i, p in enumerate(pairs):
-            try:
-                a, b = p
-            except (TypeError, ValueError) as e:
-                raise ValueError(f"bounds[{i}] must be a (min, max) pair, got {p!r}") from e
-            lo[i] = -np.inf if a is None else float(a)
-            hi[i] = np.inf if b is None else float(b)
-    for i in range(n):
-        if np.isnan(lo[i]) or np.isnan(hi[i]):
-            raise ValueError(f"bounds[{i}] = ({lo[i]}, {hi[i]}) contains NaN")
-        if lo[i] > hi[i]:
-            raise ValueError(f"bounds[{i}]: lower bound {lo[i]} exceeds upper bound {hi[i]}")
-    return lo, hi
-
-
-def _wrap_callback(callback: Callable | None) -> Callable[[np.ndarray, float], bool] | None:
-    """Solver callback ``(x, f) -> stop`` from a user callback (scipy 1.17 rules)."""
-    if callback is None:
-        return None
-    try:
-        params = inspect.signature(callback).parameters
-        new_style = "intermediate_result" in params
-    except (TypeError, ValueError):
-        new_style = False
-
-    def cb(x: np.ndarray, f: float) -> bool:
-        try:
-            if new_style:
-                callback(intermediate_result=OptimizeResult(x=x.copy(), fun=f))
-            else:
-                callback(x.copy())
-        except StopIteration:
-            return True
-        return False
-
-    return cb
+    return lambda x, f: cb({"x": x.copy(), "fun": f})
 
 
 def minimize(fun: Callable, x0: Any, args: tuple = (), method: str | None = None,
@@ -288,7 +247,7 @@ def minimize(fun: Callable, x0: Any, args: tuple = (), method: str | None = None
     n = x.size
     if constraints:
         raise ValueError("constraints are not supported by thetahat.minimize")
-    box = _check_bounds(bounds, n)
+    box = _bounds(bounds, n)
     if method is None:
         method = "L-BFGS-B" if box is not None else "BFGS"
     if not isinstance(method, str) or method.lower() not in _METHOD_OPTIONS:
@@ -314,7 +273,7 @@ def minimize(fun: Callable, x0: Any, args: tuple = (), method: str | None = None
                       stacklevel=2)
         box = None
     if meth == "nelder-mead" and box is None and options.get("bounds") is not None:
-        box = _check_bounds(options["bounds"], n)
+        box = _bounds(options["bounds"], n)
     lower = box[0] if box is not None else np.full(n, -np.inf)
     upper = box[1] if box is not None else np.full(n, np.inf)
     if box is not None and (np.any(x < lower) or np.any(x > upper)):
@@ -325,7 +284,7 @@ def minimize(fun: Callable, x0: Any, args: tuple = (), method: str | None = None
     obj = _Objective(fun, jac if meth != "nelder-mead" else None, args,
                      float(options.get("eps", default_eps)),
                      options.get("finite_diff_rel_step"), lower, upper)
-    cb = _wrap_callback(callback)
+    cb = _solver_callback(callback)
     if meth == "bfgs":
         res = _run_bfgs(obj, x, tol, options, cb)
     elif meth == "l-bfgs-b":

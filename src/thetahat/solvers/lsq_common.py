@@ -118,10 +118,6 @@ def scale_for_loss(J: NDArray, f: NDArray, rho: NDArray) -> tuple[NDArray, NDArr
 
 
 # --------------------------------------------------------------------------- bounds
-def in_bounds(x: NDArray, lb: NDArray, ub: NDArray) -> bool:
-    return bool(np.all((x >= lb) & (x <= ub)))
-
-
 def cl_scaling(x: NDArray, g: NDArray, lb: NDArray, ub: NDArray) -> tuple[NDArray, NDArray]:
     """Coleman–Li scaling vector v and its derivative dv (see module docstring)."""
     v = np.ones_like(x)
@@ -184,12 +180,6 @@ def active_mask(x: NDArray, lb: NDArray, ub: NDArray, rtol: float = 1e-10) -> ND
 
 
 # --------------------------------------------------------------------------- models
-def quadratic_1d(Js: NDArray, gs: float, diag_s2: float = 0.0) -> tuple[float, float]:
-    """Coefficients (a, b) of q(t) = a t² + b t along s, given Js = J s, gs = gᵀs and
-    sᵀ diag s (the Coleman–Li term)."""
-    return 0.5 * (float(Js @ Js) + diag_s2), gs
-
-
 def minimize_quadratic_1d(a: float, b: float, lo: float, hi: float) -> tuple[float, float]:
     """argmin and min of a t² + b t over [lo, hi]."""
     cands = [lo, hi]
@@ -200,15 +190,6 @@ def minimize_quadratic_1d(a: float, b: float, lo: float, hi: float) -> tuple[flo
     vals = [a * t * t + b * t for t in cands]
     k = int(np.argmin(vals))
     return cands[k], vals[k]
-
-
-def predicted_reduction(J: NDArray, g: NDArray, p: NDArray, diag: NDArray | None = None) -> float:
-    """-(½ pᵀ(JᵀJ + diag) p + gᵀp): the decrease of the quadratic model for step p."""
-    Jp = J @ p
-    q = 0.5 * float(Jp @ Jp) + float(g @ p)
-    if diag is not None:
-        q += 0.5 * float(p @ (diag * p))
-    return -q
 
 
 def intersect_sphere(x: NDArray, s: NDArray, delta: float) -> tuple[float, float]:
@@ -294,12 +275,6 @@ def solve_trust_region(uf: NDArray, s: NDArray, V: NDArray, delta: float, alpha:
     if pn > delta:
         p *= delta / pn
     return p, alpha, it
-
-
-def svd_thin(J: NDArray) -> tuple[NDArray, NDArray, NDArray]:
-    """Thin SVD (U, s, V) with V of shape (n, k)."""
-    U, s, Vt = np.linalg.svd(J, full_matrices=False)
-    return U, s, Vt.T
 
 
 def update_radius(delta: float, actual: float, predicted: float, step_norm: float,
