@@ -16,11 +16,12 @@ COMPILED := 1
 endif
 
 # `make test-oldest`: the suite on the oldest numpy and scipy that pyproject.toml allows,
-# in a second environment. The test tools are pinned to versions that support that numpy.
+# in a second environment. The test tools are pinned to versions that support that numpy:
+# iminuit 2.33 calls np.array(..., copy=None), which numpy < 2 rejects; 2.32.0 does not.
 OLD_VENV  := .venv-oldest
 OLD_PY    := $(OLD_VENV)/bin/python
 OLD_STAMP := $(OLD_VENV)/.installed
-OLDEST    := numpy==1.23.5 scipy==1.9.3
+OLDEST    := numpy==1.23.5 scipy==1.9.3 iminuit==2.32.0
 
 .PHONY: demo test test-all test-oldest bench clean
 

@@ -8,8 +8,13 @@ the numpy solver on the same model, data and start (19 problems x 2 starts).
 What holds, measured on this suite's reference machine:
 
 - both succeed on all 38 fits;
-- 33 fits take the same number of model evaluations and stop with the same status;
-- in the 5 fits of ``DIVERGE`` the paths part: the two SVDs (LAPACK's gesdd in numpy, a
+- most fits take the same number of model evaluations and stop with the same status: 33
+  of 38 with numpy 2.4 and with numpy 1.23.5, but not the same 33. With numpy 2.4 the
+  paths part on Lanczos2 (both starts), MGH17 (start 1), Misra1a (start 1) and Misra1c
+  (start 2); with numpy 1.23.5, whose LAPACK rounds differently, on Lanczos2 (both),
+  Lanczos3 (start 2: 56 vs 71), MGH17 (start 1) and Misra1c (start 1: 20 vs 19). Which fits
+  part depends on the LAPACK build, so equality is asserted on the count, not per fit;
+- where the paths part the two SVDs (LAPACK's gesdd in numpy, a
   one-sided Jacobi SVD in C) round differently, and once the iterates differ by one ulp the
   forward-difference Jacobian (steps sqrt(eps) |p|) redraws its ~1e-8 relative rounding
   noise; on a long crawl (Lanczos2, MGH17 from start 1) or a stopping test sitting on its
@@ -42,15 +47,9 @@ pytestmark = pytest.mark.skipif(
 
 CASES = [(name, k) for name in NAMES for k in (0, 1)]
 
-# fits where the two paths part (module docstring): (compiled, numpy) evaluations here,
-# which depend on the BLAS kernel's rounding, so they are not asserted
-DIVERGE = {
-    ("Lanczos2", 0): "521 vs 520 evaluations: a 500-evaluation crawl to the minimum",
-    ("Lanczos2", 1): "64 vs 57 evaluations",
-    ("MGH17", 0): "3078 vs 3663 evaluations: the crawl along the valley b4 = b5",
-    ("Misra1a", 0): "52 vs 51 evaluations, status 2 (xtol) vs 1 (ftol)",
-    ("Misra1c", 1): "13 vs 16 evaluations, status 2 (xtol) vs 4 (both)",
-}
+# a wrong step in the compiled core changes nearly every count; rounding (module docstring)
+# parts 5 fits with numpy 2.4 and 5 others with numpy 1.23.5: 28 leaves margin for other builds
+SAME_STEPS_AT_LEAST = 28
 ZERO_RESIDUAL = {"Lanczos1"}  # certified RSS 1.4e-25: the data are exact
 
 
@@ -75,13 +74,9 @@ def test_compiled_core_matches_numpy_solver(monkeypatch, name, k):
     pc, cc, nc, sc, rc = _fit(name, k)
     monkeypatch.setattr(cf, "_lmcore", None)
     pp, cp, nn, sp, rp = _fit(name, k)
-    assert sc > 0 and sp > 0  # curve_fit raises on failure; success is a positive status
-    if (name, k) in DIVERGE:
-        # the stopping test that fires can differ (module docstring); both report success
-        assert {sc, sp} <= {1, 2, 3, 4}
-    else:
-        assert nc == nn
-        assert sc == sp
+    # curve_fit raises on failure; the stopping test that fires can differ where the paths
+    # part (module docstring), but both report success
+    assert sc in {1, 2, 3, 4} and sp in {1, 2, 3, 4}
 
     sigma = np.sqrt(np.diag(cp))
     if name in ZERO_RESIDUAL:
@@ -99,3 +94,16 @@ def test_compiled_core_matches_numpy_solver(monkeypatch, name, k):
     # (J^T J)^-1 amplifies on the ill-conditioned Lanczos problems: measured <= 5.2e-4
     assert np.all(np.abs(cc - cp) <= 1e-3 * np.outer(sigma, sigma)), \
         np.max(np.abs(cc - cp) / np.outer(sigma, sigma))
+
+
+def test_compiled_core_takes_the_same_steps(monkeypatch):
+    """Same evaluation count and status on most of the 38 fits (module docstring)."""
+    same = []
+    for name, k in CASES:
+        monkeypatch.setattr(cf, "_lmcore", compiled.lmcore)
+        _, _, nc, sc, _ = _fit(name, k)
+        monkeypatch.setattr(cf, "_lmcore", None)
+        _, _, nn, sp, _ = _fit(name, k)
+        same.append((nc, sc) == (nn, sp))
+    parted = [c for c, s in zip(CASES, same) if not s]
+    assert sum(same) >= SAME_STEPS_AT_LEAST, f"the paths part on {parted}"

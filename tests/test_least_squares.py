@@ -4,6 +4,8 @@ A grid: methods × problems × losses × bounds × Jacobian options, each compar
 on the same problem; hypothesis properties of linear models; bad input.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -98,7 +100,10 @@ def test_grid_against_scipy(name, method, bounded, loss):
 def test_jacobian_options(name, jac, method):
     fun, x0, _ = PROBLEMS[name]
     r = least_squares(fun, x0, jac=jac, method=method)
-    s = scipy_lsq(fun, x0, jac=jac, method=method)
+    with warnings.catch_warnings():
+        # scipy < 1.16 warns that lm uses '2-point' whatever jac says; the reference's notice
+        warnings.filterwarnings("ignore", "jac=.* works equivalently", UserWarning)
+        s = scipy_lsq(fun, x0, jac=jac, method=method)
     assert r.success
     # Powell's singular minimum x* = 0: x converges like cost^(1/4); both stop near 1e-4
     _compare(r, s, atol=1e-3 if name == "powell_singular" else 1e-7)
@@ -451,6 +456,7 @@ def test_positional_arguments_in_scipys_order():
     from thetahat import curve_fit
 
     for ours, theirs in ((least_squares, scipy_lsq), (curve_fit, scipy_curve_fit)):
-        a = list(inspect.signature(ours).parameters)
-        b = list(inspect.signature(theirs).parameters)
-        assert a == b[:len(a)], (a, b)  # a positional call means the same on both sides
+        a, b = ([k for k, v in inspect.signature(fn).parameters.items()
+                 if v.kind is not v.VAR_KEYWORD] for fn in (ours, theirs))
+        n = min(len(a), len(b))  # an older scipy lacks the newest trailing ones (callback)
+        assert a[:n] == b[:n], (a, b)  # a positional call means the same on both sides

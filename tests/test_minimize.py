@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy
 import scipy.optimize as so
 from scipy.optimize import rosen, rosen_der
 
 from thetahat import linear_fit, lsq_linear, minimize
 from thetahat.scipy_api._result import OptimizeResult
+
+SCIPY_VERSION = tuple(int(v) for v in scipy.__version__.split(".")[:2])
 
 
 def seed002(seed: int = 2):
@@ -239,9 +242,10 @@ def test_callback_styles_and_stop_iteration(method):
         raise StopIteration
 
     res = minimize(quad, [0.0, 0.0], method=method, callback=stop)
-    ref = so.minimize(quad, [0.0, 0.0], method=method, callback=stop)
-    assert (res.status, res.success, res.nit) == (ref.status, ref.success, ref.nit) == \
-        (99, False, ref.nit)
+    assert (res.status, res.success) == (99, False)  # scipy's code for a callback's stop
+    if SCIPY_VERSION >= (1, 11):  # scipy honours StopIteration from callbacks since 1.11
+        ref = so.minimize(quad, [0.0, 0.0], method=method, callback=stop)
+        assert (res.status, res.success, res.nit) == (ref.status, ref.success, ref.nit)
 
 
 def test_options_are_honoured():
