@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+import iminuit
+from conftest import version_of
 from iminuit import cost as ic
 from scipy.stats import norm, uniform
 
@@ -466,7 +468,12 @@ def norm_cdf_grad(x, mu, s):
     return np.array([-f, -f * (x - mu) / s])
 
 
-@pytest.mark.parametrize("masked", [False, True])
+@pytest.mark.parametrize("masked", [
+    False,
+    pytest.param(True, marks=pytest.mark.skipif(
+        version_of(iminuit) < (2, 33), reason="iminuit < 2.33's masked-cost gradients differ "
+        "from 2.33's (by 15 %, measured on 2.32); the oracle is 2.33")),
+])
 def test_likelihood_grads_match_iminuit(peak_sample, peak_hist, masked):
     x = peak_sample
     n, xe = peak_hist

@@ -14,6 +14,7 @@ import pytest
 import scipy.optimize as so
 
 import thetahat as th
+from conftest import reference
 from thetahat.scipy_api import _fronts as fr
 from thetahat.scipy_api._least_squares import LSQRequest, least_squares_lean
 from thetahat.scipy_api._result import OptimizeResult
@@ -157,7 +158,8 @@ def test_least_squares_rejects_lb_not_below_ub_as_scipy(bounds):
 def test_least_squares_accepts_bounds_object_as_scipy():
     b = so.Bounds([0.0, -0.5], [3.0, 3.0])
     ours = th.least_squares(residuals, [0.5, 0.5], bounds=b)
-    ref = so.least_squares(residuals, [0.5, 0.5], bounds=b)
+    ref = reference(lambda: so.least_squares(residuals, [0.5, 0.5], bounds=b),
+                    "Bounds object in least_squares")
     # both converge to the same box-constrained minimum at default tolerances (1e-8)
     np.testing.assert_allclose(ours.x, ref.x, rtol=1e-6, atol=1e-8)
     assert ours.active_mask.tolist() == ref.active_mask.tolist()
@@ -167,7 +169,8 @@ def test_lsq_linear_bounds_as_scipy():
     A = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
     b = [1.0, 2.0, 3.0]
     for bounds in [(0, 1.5), so.Bounds([0, 0], [1.5, 1.5])]:
-        ours, ref = th.lsq_linear(A, b, bounds=bounds), so.lsq_linear(A, b, bounds=bounds)
+        ref = reference(lambda: so.lsq_linear(A, b, bounds=bounds), "Bounds object in lsq_linear")
+        ours = th.lsq_linear(A, b, bounds=bounds)
         # scipy's trf iterates to tol=1e-10; ours is the exact BVLS minimiser
         np.testing.assert_allclose(ours.x, ref.x, atol=1e-8)
     for lib in (so, th):
@@ -202,7 +205,8 @@ def test_curve_fit_bounds_as_scipy():
         with pytest.raises(ValueError):
             lib.curve_fit(line, x, y, bounds=([0, 2], [1, 2]), method="lm")
     b = so.Bounds([0, 0], [5, 1.5])
-    ours, ref = th.curve_fit(line, x, y, bounds=b)[0], so.curve_fit(line, x, y, bounds=b)[0]
+    ref = reference(lambda: so.curve_fit(line, x, y, bounds=b)[0], "Bounds object in curve_fit")
+    ours = th.curve_fit(line, x, y, bounds=b)[0]
     # the same bounded minimum; both stop at curve_fit's default tolerances (1e-8)
     np.testing.assert_allclose(ours, ref, rtol=1e-6)
 
@@ -293,8 +297,10 @@ def test_least_squares_callback_as_scipy():
     ours, ref = [], []
     th.least_squares(residuals, [0.5, 0.5], callback=lambda intermediate_result:
                      ours.append(type(intermediate_result.x).__name__))
-    so.least_squares(residuals, [0.5, 0.5], callback=lambda intermediate_result:
-                     ref.append(type(intermediate_result.x).__name__))
+    reference(lambda: so.least_squares(
+        residuals, [0.5, 0.5],
+        callback=lambda intermediate_result: ref.append(type(intermediate_result.x).__name__)),
+        "callback in least_squares")
     assert ours and set(ours) == set(ref) == {"ndarray"}
 
 

@@ -15,6 +15,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+import scipy
+from conftest import version_of
 from scipy import optimize, stats
 
 import iminuit
@@ -429,6 +431,9 @@ def test_profile_matches_iminuit():
     assert np.allclose(g, x) and np.allclose(fv, y, rtol=1e-12)
 
 
+@pytest.mark.skipif(version_of(scipy) < (1, 10), reason="the oracle's refits are iminuit "
+                    "fits of a scipy pdf; with scipy 1.9 and iminuit 2.32 those at mu > 0 end "
+                    "invalid (norm.pdf at scale 0 is nan with a warning), measured")
 def test_mnprofile_matches_iminuit_and_minos():
     f = Fitted(seed_unbinned)
     x, y, ok = f.m.mnprofile("mu", size=15, subtract_min=False)

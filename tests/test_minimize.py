@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import scipy
 import scipy.optimize as so
+from conftest import version_of
 from scipy.optimize import rosen, rosen_der
 
 from thetahat import linear_fit, lsq_linear, minimize
@@ -359,6 +360,9 @@ def test_nelder_mead_follows_scipy_step_for_step(options):
     np.testing.assert_allclose(res.x, ref.x, rtol=1e-9, atol=1e-13)
 
 
+@pytest.mark.skipif(version_of(scipy) < (1, 17),
+                    reason="the oracle is scipy 1.17's bounded Nelder-Mead; scipy 1.9 clips its "
+                           "simplex differently (104 vs 89 evaluations, measured)")
 @pytest.mark.parametrize("x0", [[0.5, 0.5, 0.5], [0.79, 0.1, 1.99]])
 def test_bounds_object_nelder_mead_and_lbfgsb(x0):
     bounds = so.Bounds([0, 0, -1], [0.8, 0.5, 2])
