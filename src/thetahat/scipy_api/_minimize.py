@@ -304,6 +304,21 @@ def minimize(fun: Callable, x0: Any, args: tuple = (), method: str | None = None
     return res
 
 
+def _recording(cb: Callable | None, x: np.ndarray, options: dict
+               ) -> tuple[Callable | None, list[np.ndarray]]:
+    """With ``return_all``, a callback that also records every iterate (scipy's
+    ``allvecs``, starting with x0) around the user's ``cb``; else ``cb`` unchanged."""
+    allvecs = [x.copy()]
+    if not options.get("return_all"):
+        return cb, allvecs
+
+    def recording(xk: np.ndarray, fk: float) -> bool:
+        allvecs.append(xk.copy())
+        return bool(cb(xk, fk)) if cb else False
+
+    return recording, allvecs
+
+
 def _run_bfgs(obj: _Objective, x: np.ndarray, tol: float | None, options: dict,
               cb: Callable | None) -> OptimizeResult:
     opt = _bfgs.BFGSOptions()
@@ -312,12 +327,7 @@ def _run_bfgs(obj: _Objective, x: np.ndarray, tol: float | None, options: dict,
     for key in ("gtol", "norm", "maxiter", "xrtol", "c1", "c2", "hess_inv0"):
         if options.get(key) is not None:
             setattr(opt, key, options[key])
-    allvecs = [x.copy()]
-    user_cb = cb
-    if options.get("return_all"):
-        def cb(xk: np.ndarray, fk: float) -> bool:  # noqa: F811
-            allvecs.append(xk.copy())
-            return bool(user_cb(xk, fk)) if user_cb else False
+    cb, allvecs = _recording(cb, x, options)
     r = _bfgs.bfgs(obj.fg, x, opt, cb)
     res = OptimizeResult(x=r.x, fun=r.fun, jac=r.jac, hess_inv=r.hess_inv, nfev=obj.nfev,
                          njev=obj.njev, nit=r.nit, status=r.status, message=r.message,
@@ -359,12 +369,7 @@ def _run_nelder_mead(obj: _Objective, x: np.ndarray, box: Any, tol: float | None
                              f"{sim.shape}")
     if box is not None:
         opt.lower, opt.upper = box
-    allvecs = [x.copy()]
-    user_cb = cb
-    if options.get("return_all"):
-        def cb(xk: np.ndarray, fk: float) -> bool:  # noqa: F811
-            allvecs.append(xk.copy())
-            return bool(user_cb(xk, fk)) if user_cb else False
+    cb, allvecs = _recording(cb, x, options)
     r = _nm.nelder_mead(obj.f, x, opt, cb)
     res = OptimizeResult(x=r.x, fun=r.fun, nit=r.nit, nfev=r.nfev, status=r.status,
                          message=r.message, success=r.status == 0,
