@@ -13,7 +13,6 @@ from scipy.optimize import least_squares as scipy_lsq
 
 sys.path.insert(0, os.path.dirname(__file__))
 from _timing import best_time, table  # noqa: E402
-
 from thetahat import least_squares  # noqa: E402
 
 T = np.linspace(0, 4, 11)

@@ -6,6 +6,7 @@ Every random generator is seeded; matplotlib (if a test imports it) draws with A
 from __future__ import annotations
 
 import os
+
 import numpy as np
 import pytest
 

@@ -11,14 +11,13 @@ from __future__ import annotations
 import math
 from types import SimpleNamespace
 
+import iminuit
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy import optimize, stats
-
-import iminuit
 from iminuit import cost as icost
+from scipy import optimize, stats
 
 from thetahat._core.cl import factor_1d, factor_2d
 from thetahat.intervals.contour import contour, mncontour, periodic_spline

@@ -60,6 +60,7 @@ def test_nist_digits(method, label, opts, each, mean):
 def test_nist_problem_definitions_match_certified_rss():
     """The hand-transcribed models reproduce the certified residual sum of squares."""
     import re
+
     from nist_problems import NIST_DIR
     for name in NAMES:
         p = load(name)

@@ -27,7 +27,8 @@ A parabolic cost scan with its one-sigma band, drawn off-screen (Agg backend):
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 

@@ -20,7 +20,8 @@ minimum. The result is the ``Minuit`` object after MIGRAD and HESSE (and MINOS w
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -110,8 +111,7 @@ def fit(*args: Any, yerr: Any = None, bins: Any = None, range: Any = None,
     >>> m.parameters, round(m.values["b"], 6), m.valid
     (('a', 'b'), 2.0, True)
     """
-    from ..cost import (BinnedNLL, ExtendedBinnedNLL, ExtendedUnbinnedNLL, LeastSquares,
-                       UnbinnedNLL)
+    from ..cost import BinnedNLL, ExtendedBinnedNLL, ExtendedUnbinnedNLL, LeastSquares, UnbinnedNLL
     from ..minuit import Minuit
 
     if len(args) == 3:

@@ -16,7 +16,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -109,8 +110,8 @@ def _plot(path: str, m: Any, data: dict) -> None:
 
 
 def main_fit(argv: Sequence[str]) -> int:
-    from ._io import DataError, drop_nonfinite, read_table
     from ._fit import fit
+    from ._io import DataError, drop_nonfinite, read_table
 
     a = _parser().parse_args(list(argv))
     try:

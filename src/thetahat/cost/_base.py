@@ -23,7 +23,8 @@ come from :mod:`thetahat.derivatives.model`.
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -154,10 +155,10 @@ class Cost:
         one vector: the array call of :meth:`_call_args`)."""
         return size == 1 or len(self._parameters) != 1
 
-    def __add__(self, other: Any) -> "CostSum":
+    def __add__(self, other: Any) -> CostSum:
         return CostSum(self, other)
 
-    def __radd__(self, other: Any) -> "CostSum":
+    def __radd__(self, other: Any) -> CostSum:
         return CostSum(other, self)
 
     def visualize(self, args: ArrayLike, **kwargs: Any) -> Any:

@@ -33,7 +33,8 @@ CERN Program Library D510, 1983). Bins with ``mu_i <= 0`` are left out of H.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray

@@ -24,15 +24,15 @@ errors O(h^2) ~ 1e-8 for rho' and O(h) ~ 1e-4 for rho'' (which only scales H).
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .._compiled import lmcore as _lmcore  # the compiled core, or None: the numpy code
 from ..derivatives.model import fd_jacobian, observed_hessian
 from ._base import MaskedCost, check_finite, describe_model
-
-from .._compiled import lmcore as _lmcore  # the compiled core, or None: the numpy code
 
 __all__ = ["LeastSquares"]
 

@@ -39,9 +39,10 @@ The covariance of the parameters is 2 · errordef · H⁻¹.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from math import isfinite
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray

@@ -35,7 +35,8 @@ whose central step does not fit in the bounds are differenced one at a time as a
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray

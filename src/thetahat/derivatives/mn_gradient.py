@@ -44,8 +44,9 @@ that component one-sided, with g2 unknown (0) and the step halved for the next c
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray

@@ -36,7 +36,8 @@ derivatives ``M_k`` solve the cyclic tridiagonal system
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 

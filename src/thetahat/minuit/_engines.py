@@ -263,8 +263,8 @@ def _hesse_from(st: FitState, prob: Problem, u: np.ndarray, fval: float, hgn: np
     >= 7) the Gauss-Newton matrix, which needs no differencing, is the better estimate and
     is used.
     """
-    from ..derivatives.hesse_gradient import hesse_from_gradient
     from ..derivatives.hesse import HesseResult, from_matrix, hesse
+    from ..derivatives.hesse_gradient import hesse_from_gradient
     from ..derivatives.mn_gradient import optimal_steps
     hgn = np.asarray(hgn, float)
     cost = st.structured

@@ -26,13 +26,17 @@ treats it as very large).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ..cost._protocol import (ExactHessianCost, StructuredCost, exact_hessian_ncall,
-                              gauss_newton_ncall)
+from ..cost._protocol import (
+    ExactHessianCost,
+    StructuredCost,
+    exact_hessian_ncall,
+    gauss_newton_ncall,
+)
 
 __all__ = ["Problem", "Limits", "int_step"]
 

@@ -10,8 +10,8 @@ their intervals and curves together with the calls they spent (:class:`Calls`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from numpy.typing import NDArray
 

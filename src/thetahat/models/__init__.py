@@ -80,8 +80,7 @@ import re
 from typing import Any
 
 from ._base import Model, ParamFunction, SumModel
-from ._curves import (Constant, Exponential, ExponentialRate, Line, Polynomial, PowerLaw,
-                      Sigmoid)
+from ._curves import Constant, Exponential, ExponentialRate, Line, Polynomial, PowerLaw, Sigmoid
 from ._densities import Cauchy as CauchyDensity
 from ._densities import CrystalBall as CrystalBallDensity
 from ._densities import Exponential as ExponentialDensity

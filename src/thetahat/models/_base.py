@@ -29,7 +29,8 @@ components' gradients. The guess of a sum of smooth backgrounds and peaks is sta
 from __future__ import annotations
 
 import inspect
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -158,7 +159,7 @@ class Model:
         """(centre, sigma-like width) of a peak from its guessed parameters."""
         raise NotImplementedError
 
-    def __add__(self, other: "Model") -> "SumModel":
+    def __add__(self, other: Model) -> SumModel:
         if not isinstance(other, Model):
             return NotImplemented
         left = self.components if isinstance(self, SumModel) else [self]

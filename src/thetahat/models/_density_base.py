@@ -17,7 +17,8 @@ by the trapezoidal rule on a fine grid; fractions are the areas over their sum (
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -134,11 +135,11 @@ class Density:
 
     guess_events = guess
 
-    def extended(self) -> "Extended":
+    def extended(self) -> Extended:
         """The extended form with yields (``scaled_pdf``, ``scaled_cdf``)."""
         return Extended([self])
 
-    def __add__(self, other: "Density") -> "Mixture":
+    def __add__(self, other: Density) -> Mixture:
         if not isinstance(other, Density):
             return NotImplemented
         left = self.components if isinstance(self, Mixture) else [self]
@@ -250,7 +251,7 @@ class Mixture(Density):
                 out[f"{pre}_frac"] = float(frac[k])
         return out
 
-    def extended(self) -> "Extended":
+    def extended(self) -> Extended:
         return Extended(self.components)
 
 

@@ -35,8 +35,8 @@ Reference: J. Nocedal and S. J. Wright, *Numerical Optimization*, 2nd ed., ch. 6
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

@@ -42,8 +42,8 @@ The inverse Hessian approximation is returned as :class:`LbfgsInvHess`, a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from scipy.sparse.linalg import LinearOperator
@@ -85,7 +85,7 @@ class LBFGSBResult:
     x: np.ndarray
     fun: float
     jac: np.ndarray
-    hess_inv: "LbfgsInvHess"
+    hess_inv: LbfgsInvHess
     nit: int
     status: int
     message: str
@@ -134,7 +134,7 @@ class LbfgsInvHess(LinearOperator):
     def _matmat(self, X: np.ndarray) -> np.ndarray:
         return np.column_stack([self._matvec(c) for c in np.asarray(X).T])
 
-    def _adjoint(self) -> "LbfgsInvHess":
+    def _adjoint(self) -> LbfgsInvHess:
         return self  # symmetric
 
     def todense(self) -> np.ndarray:

@@ -26,8 +26,9 @@ is below gtol; 2 ftol — both reductions below ftol; 3 xtol — Δ ≤ xtol ‖
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray

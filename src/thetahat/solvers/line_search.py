@@ -42,8 +42,8 @@ is then returned with ``success=False`` so that the caller may still use it.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 __all__ = ["LineSearchResult", "more_thuente", "strong_wolfe"]
 

@@ -42,8 +42,8 @@ trial that returns one is rejected and its step shortened.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from numpy.typing import NDArray

@@ -26,8 +26,8 @@ Stop when ``max_j ||x_j - x_0||_inf <= xatol`` and ``max_j |f_j - f_0| <= fatol`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
