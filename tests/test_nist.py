@@ -54,7 +54,8 @@ def test_nist_digits(method, label, opts, each, mean):
     worst = min(s, key=s.get)
     # the bars of issue 2 (module docstring)
     assert s[worst] >= each, f"{method}/{label}: {worst} has LRE {s[worst]:.2f}"
-    assert np.mean(list(s.values())) >= mean, f"{method}/{label}: mean {np.mean(list(s.values())):.2f}"
+    assert np.mean(list(s.values())) >= mean, \
+        f"{method}/{label}: mean {np.mean(list(s.values())):.2f}"
 
 
 def test_nist_problem_definitions_match_certified_rss():

@@ -285,7 +285,8 @@ class Matrix(_Rendered, np.ndarray):
             try:
                 return self._var2pos[k]
             except KeyError:
-                raise KeyError(f"unknown parameter {k!r}; valid names: {list(self._var2pos)}")
+                raise KeyError(
+                    f"unknown parameter {k!r}; valid names: {list(self._var2pos)}") from None
         return k
 
     def __getitem__(self, key: Any) -> Any:

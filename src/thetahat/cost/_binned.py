@@ -279,7 +279,8 @@ class _Binned(MaskedCost):
 
     def exact_hessian(self, args: ArrayLike, steps: NDArray, free: NDArray | None = None
                       ) -> tuple[float, NDArray, NDArray, bool] | None:
-        """Value, gradient and exact Hessian (:func:`thetahat.derivatives.model.observed_hessian`)."""
+        """Value, gradient and exact Hessian
+        (:func:`thetahat.derivatives.model.observed_hessian`)."""
         if self._model_grad is not None:
             return None
         return observed_hessian(lambda q: self._mu(self._call_args(q)).ravel()[self._sel],

@@ -322,7 +322,8 @@ class LeastSquares(MaskedCost):
 
     def exact_hessian(self, args: ArrayLike, steps: NDArray, free: NDArray | None = None
                       ) -> tuple[float, NDArray, NDArray, bool] | None:
-        """Value, gradient and exact Hessian (:func:`thetahat.derivatives.model.observed_hessian`)."""
+        """Value, gradient and exact Hessian
+        (:func:`thetahat.derivatives.model.observed_hessian`)."""
         if self._model_grad is not None:
             return None
         return observed_hessian(self._model_at, self._loss_derivs,

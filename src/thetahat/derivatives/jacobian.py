@@ -18,8 +18,9 @@ resolution (a step of max(1, |x_j|) · rel_step, as scipy uses, is far too coars
 parameter of size 1e-5).  Where x_j = 0 (or h_j would vanish in rounding) the step is
 rel_step itself; where |x_j| < 1 is so small that the relative step changes f only at the
 rounding level (a column of zeros that is really a failed difference), the difference is
-retried once with the step rel_step of a parameter of size 1.  The step actually taken is the representable difference
-(x_j + h_j) - x_j, which removes the rounding error of the step from the quotient.
+retried once with the step rel_step of a parameter of size 1.  The step actually taken is
+the representable difference (x_j + h_j) - x_j, which removes the rounding error of the
+step from the quotient.
 
 With bounds lb <= x <= ub a forward step that would leave the box is flipped to a
 backward one; if neither side fits, the larger side is used with the step shrunk to the
@@ -104,7 +105,8 @@ def _grouped(call: Callable[[NDArray], NDArray], x: NDArray, f0: NDArray, step: 
     return J, nfev
 
 
-def _fit_one_sided(x: NDArray, h: NDArray, lb: NDArray, ub: NDArray, k: int) -> tuple[NDArray, NDArray]:
+def _fit_one_sided(x: NDArray, h: NDArray, lb: NDArray, ub: NDArray,
+                   k: int) -> tuple[NDArray, NDArray]:
     """Signed steps h so that x + k h (k = 1 or 2 steps) stays in [lb, ub].
 
     Returns (signed step, one_sided mask) where one_sided marks steps that had to be
@@ -159,7 +161,8 @@ def approx_jacobian(fun: Callable[..., Any], x: NDArray, f0: NDArray | None = No
     Examples
     --------
     >>> import numpy as np
-    >>> J, nfev = approx_jacobian(lambda p: np.array([p[0] ** 2, p[0] * p[1]]), np.array([3.0, 2.0]))
+    >>> J, nfev = approx_jacobian(lambda p: np.array([p[0] ** 2, p[0] * p[1]]),
+    ...                           np.array([3.0, 2.0]))
     >>> np.round(J, 6).tolist(), nfev
     ([[6.0, 0.0], [2.0, 3.0]], 3)
     """

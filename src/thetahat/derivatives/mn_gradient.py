@@ -153,7 +153,7 @@ def gradient_full(fcn: Callable[[NDArray], float], x: NDArray, fval: float,
     todo = range(n)
     nfcn = 0
     fval = float(fval)
-    for cycle in range(max(1, cycles)):
+    for _cycle in range(max(1, cycles)):
         retune = []
         for i in todo:
             # never below the rounding floor of x itself (x may have moved far)

@@ -234,7 +234,7 @@ class SumModel(Model):
             spacing = float(np.median(np.diff(x))) if x.size > 1 else 0.0
             keep = np.ones(x.size, bool)
             r = y - b
-            for pre, c in peaks:
+            for _pre, c in peaks:
                 if c.role != "peak":
                     continue
                 g = c._guess(x, r)

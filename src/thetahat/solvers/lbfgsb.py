@@ -318,7 +318,9 @@ def lbfgsb(fg: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray,
         alpha1 = 1.0 if k > 0 else min(1.0 / max(float(np.linalg.norm(d)), _EPS), alpha_max)
         cache: dict[float, tuple[float, np.ndarray]] = {}
 
-        def phi_dphi(a: float) -> tuple[float, float]:
+        def phi_dphi(a: float, x: np.ndarray = x, d: np.ndarray = d,
+                     cache: dict[float, tuple[float, np.ndarray]] = cache
+                     ) -> tuple[float, float]:
             z = np.clip(x + a * d, lo, hi)
             fa, ga = fg_counted(z)
             cache[a] = (fa, ga)

@@ -256,11 +256,16 @@ def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
         edm = float(0.5 * g @ v @ g)
         attempts = 0
         v_hesse = None
+
+        def current_state() -> GradState:
+            # the live state: gradient() updates it while _iterate runs
+            return state
+
         while True:
             cur = _Point(x, fval, g, v)
             try:
                 with np.errstate(over="ignore", invalid="ignore"):
-                    niter += _iterate(f, gradient, cur, goal, lambda: state, errordef)
+                    niter += _iterate(f, gradient, cur, goal, current_state, errordef)
             finally:
                 x, fval, g, v = cur.x, cur.fval, cur.g, cur.v
                 edm = float(0.5 * g @ v @ g)
