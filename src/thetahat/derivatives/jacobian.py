@@ -37,7 +37,7 @@ whose central step does not fit in the bounds are differenced one at a time as a
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -216,8 +216,9 @@ def approx_jacobian(fun: Callable[..., Any], x: NDArray, f0: NDArray | None = No
         J, k = _grouped(call, x, np.zeros(S.shape[0]), h, S,
                         [g for g in inside if g.size], central=True)
         nfev += k
-        rest = np.flatnonzero(~central)
-        if rest.size:
+        rest = np.flatnonzero(~central).tolist()
+        if rest:
+            assert f0 is not None  # computed above: not all steps are central
             step, _ = _fit_one_sided(x, h, lb, ub, 2)
             for j in rest:
                 xt[j] = x[j] + step[j]
@@ -254,7 +255,7 @@ def approx_jacobian(fun: Callable[..., Any], x: NDArray, f0: NDArray | None = No
 
     # 3-point: central where both sides fit, else one-sided second order
     step, _ = _fit_one_sided(x, h, lb, ub, 2)
-    J = None
+    J3: NDArray | None = None
     for j in range(n):
         if central[j]:
             xt[j] = x[j] + h[j]
@@ -274,14 +275,15 @@ def approx_jacobian(fun: Callable[..., Any], x: NDArray, f0: NDArray | None = No
                 nfev += 2
             col = (fp - fm) / (2 * dx)
         else:
+            assert f0 is not None  # computed above: not all steps are central
             xt[j] = x[j] + step[j]
             dx = xt[j] - x[j]
             f1 = call(xt)
             xt[j] = x[j] + 2 * dx
             f2 = call(xt)
             col = (-3 * f0 + 4 * f1 - f2) / (2 * dx)
-        if J is None:
-            J = np.empty((col.size, n))
-        J[:, j] = col
+        if J3 is None:
+            J3 = np.empty((col.size, n))
+        J3[:, j] = col
         xt[j] = x[j]
-    return J, nfev + 2 * n
+    return cast(NDArray, J3), nfev + 2 * n  # None only for n == 0, as before

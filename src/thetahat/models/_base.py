@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -111,7 +111,7 @@ class Model:
         return {n: self._limits.get(n, (-INF, INF)) for n in self.parameters}
 
     @property
-    def __signature__(self) -> inspect.Signature:  # type: ignore[override]
+    def __signature__(self) -> inspect.Signature:
         return make_signature(self.parameters)
 
     def __repr__(self) -> str:
@@ -209,7 +209,8 @@ class SumModel(Model):
         return [tuple(p[s]) for s in self._slices]
 
     def _value(self, x: NDArray, p: tuple) -> NDArray:
-        return sum(c._value(x, q) for c, q in zip(self.components, self.split(p)))
+        # components is never empty: the sum is an array, not the start value 0
+        return cast(NDArray, sum(c._value(x, q) for c, q in zip(self.components, self.split(p))))
 
     def _grad(self, x: NDArray, p: tuple) -> NDArray:
         return np.concatenate([np.broadcast_to(c._grad(x, q), (c.npar,) + x.shape)
