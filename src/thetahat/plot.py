@@ -258,6 +258,7 @@ def draw_mnmatrix(profiles: Mapping[str, Any], contours: Mapping[tuple[str, str]
                 swap = curves is None
                 if swap:
                     curves = contours[(yn, xn)]
+                assert curves is not None
                 for k, (c, pts) in enumerate(curves.items()):
                     p = np.asarray(pts, dtype=float)
                     px, py = (p[:, 1], p[:, 0]) if swap else (p[:, 0], p[:, 1])

@@ -242,6 +242,7 @@ class _Binned(MaskedCost):
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(self._nm == 0, 0.0, self._nm / mu_m)
         if self._weighted:
+            assert self._sm is not None  # set for weighted counts
             return 2.0 * dmu @ (self._sm * (1.0 - ratio))
         if self._extended:
             return 2.0 * dmu @ (1.0 - ratio)
@@ -272,6 +273,7 @@ class _Binned(MaskedCost):
             ratio = np.where(self._nm == 0, 0.0, self._nm / mu_m)
             d2 = np.where(self._nm == 0, 0.0, ratio / mu_m)
         if self._weighted:
+            assert self._sm is not None  # set for weighted counts
             return (self._chi2(mu_m), 2.0 * self._sm * (1.0 - ratio),
                     2.0 * self._sm * d2)
         d1 = 2.0 * (1.0 - ratio) if self._extended else -2.0 * ratio

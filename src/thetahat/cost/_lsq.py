@@ -241,6 +241,7 @@ class LeastSquares(MaskedCost):
         return self._eval_model(self._xm, self._call_args(q))
 
     def _eval_model_grad(self, x: NDArray, args: tuple, npar: int) -> NDArray:
+        assert self._model_grad is not None  # used only when has_grad
         jac = np.asarray(self._model_grad(x, *args), dtype=float)
         n = x.shape[-1]
         if jac.shape != (npar, n):

@@ -94,6 +94,7 @@ class _Unbinned(MaskedCost):
                     f"grad returned an array of shape {jac.shape}; expected ({p.size}, {f.size})"
                 )
         else:
+            assert fn is not None  # callers pass the model function when it has no grad
             jac = fd_jacobian(fn, p, f, free, steps)
             self._fd_cache.store(p, steps, f, jac)
         if self._log:
@@ -231,6 +232,7 @@ class ExtendedUnbinnedNLL(_Unbinned):
     def _grad(self, args: tuple) -> NDArray:
         lam, g = self._eval(args)
         p = np.asarray(args, dtype=float).ravel()
+        assert self._model_grad is not None  # _grad is used only when has_grad
         dlam, dg = self._model_grad(self._dm, *args)
         dlam = np.asarray(dlam, dtype=float)
         t = self._scores_from(np.asarray(dg, dtype=float), g)

@@ -473,6 +473,7 @@ class Minuit:
             raise RuntimeError("function minimum is not valid: make sure migrad converges first")
         if self._covariance is None:
             self.hesse()
+        assert self._fmin is not None  # checked above; HESSE keeps a minimum
         found, calls = _intervals.minos(self._state(), self._fmin.fval,
                                         self._covariance_array(), parameters, cl, ncall)
         self._count(calls)
@@ -515,6 +516,7 @@ class Minuit:
         _intervals.check_mncontour(self._state(), x, y, size)
         if self._covariance is None:
             self.hesse()
+        assert self._fmin is not None  # checked above; HESSE keeps a minimum
         pts, calls = _intervals.mncontour(self._state(), self._fmin.fval,
                                           self._covariance_array(), x, y, cl, size,
                                           interpolated)

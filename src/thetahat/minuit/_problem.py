@@ -263,6 +263,7 @@ class Problem:
         """Analytic gradient in internal coordinates (user's ``grad`` times dx/du)."""
         self.ngrad += 1
         x = self.to_ext(u)
+        assert self.grad_fn is not None  # called only for a user's grad
         g = np.asarray(self.grad_fn(x) if self.array_call else self.grad_fn(*x), float)
         if g.shape != (len(x),):
             raise ValueError(f"grad returned shape {g.shape}, expected ({len(x)},)")

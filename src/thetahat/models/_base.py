@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -167,7 +167,13 @@ class Model:
         return SumModel([*left, *right])
 
 
-def _prefixes(components: Sequence[Model]) -> list[str]:
+class _Named(Protocol):
+    """What :func:`_prefixes` reads of a component (a Model or a Density)."""
+
+    name: str
+
+
+def _prefixes(components: Sequence[_Named]) -> list[str]:
     names = [c.name for c in components]
     counts = {n: names.count(n) for n in names}
     seen: dict[str, int] = {}

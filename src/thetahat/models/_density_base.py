@@ -214,7 +214,8 @@ class Mixture(Density):
         self.components = comps
         self.prefixes = _prefixes(comps)
         self.name = "+".join(c.name for c in comps)
-        names, limits, self._slices, self._frac_index = [], {}, [], []
+        names: list[str] = []
+        limits, self._slices, self._frac_index = {}, [], []
         for k, (pre, c) in enumerate(zip(self.prefixes, comps)):
             start = len(names)
             for n in c.parameters:
@@ -270,7 +271,8 @@ class Extended:
         single = len(self.components) == 1
         self.prefixes = [None] if single else _prefixes(self.components)
         self.name = "+".join(c.name for c in self.components)
-        names, limits, self._slices, self._yield_index = [], {}, [], []
+        names: list[str] = []
+        limits, self._slices, self._yield_index = {}, [], []
         for pre, c in zip(self.prefixes, self.components):
             start = len(names)
             for n in c.parameters:

@@ -64,6 +64,7 @@ class FisherResult:
     converged: bool
     reached_call_limit: bool
     message: str
+    steps: NDArray | None = None  # external steps used at x (set by minuit's engine)
 
 
 def _edm(g: NDArray, h: NDArray) -> float:

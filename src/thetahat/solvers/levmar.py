@@ -244,7 +244,7 @@ def _polish(fun: Callable[[NDArray], NDArray], x: NDArray, f: NDArray, J: NDArra
         if not (np.all(np.isfinite(fn)) and fn @ fn <= f @ f):
             break
         x, f, J = xn, fn, Jc
-        if np.linalg.norm(p) <= 1e-12 * max(np.linalg.norm(x), 1e-300):
+        if np.linalg.norm(p) <= 1e-12 * max(float(np.linalg.norm(x)), 1e-300):
             break
     return x, f, J, nfev
 

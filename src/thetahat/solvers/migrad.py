@@ -371,7 +371,7 @@ class _Point:
 
     def __init__(self, x: NDArray, fval: float, g: NDArray, v: NDArray) -> None:
         self.x, self.fval, self.g, self.v = x, fval, g, v
-        self.vprev = None  # V before the last update
+        self.vprev: NDArray | None = None  # V before the last update
 
     def dcov(self) -> float:
         """Relative change of V by the last update (MINUIT's DCOVAR); inf if none."""
@@ -388,6 +388,7 @@ def _iterate(f, gradient, cur: _Point, goal: float, get_state, errordef: float) 
     edm = float(0.5 * g @ v @ g)
     stalled = 0
     niter = 0
+    vold: NDArray | None
     while edm >= goal:
         niter += 1
         p = -v @ g
