@@ -23,7 +23,7 @@ OLD_PY    := $(OLD_VENV)/bin/python
 OLD_STAMP := $(OLD_VENV)/.installed
 OLDEST    := numpy==1.23.5 scipy==1.9.3 iminuit==2.32.0
 
-.PHONY: demo test test-all test-oldest bench clean
+.PHONY: demo lint test test-all test-oldest bench clean
 
 $(STAMP): pyproject.toml setup.py src/thetahat/_compiled/_lmcore.c
 	$(PYTHON) -m venv $(VENV)
@@ -42,7 +42,13 @@ $(OLD_STAMP): pyproject.toml setup.py src/thetahat/_compiled/_lmcore.c Makefile
 demo: $(STAMP)
 	$(PY) -m thetahat demo
 
-test: $(STAMP)
+# `make lint`: ruff (rules in pyproject.toml) on the code, the tests and the benchmarks, and
+# mypy on the package. `make test` runs it first.
+lint: $(STAMP)
+	$(PY) -m ruff check src tests benchmarks
+	$(PY) -m mypy
+
+test: $(STAMP) lint
 	@echo "== THETAHAT_COMPILED=$(COMPILED): compiled core"
 	THETAHAT_COMPILED=$(COMPILED) $(PY) -m pytest -q
 	@echo "== THETAHAT_COMPILED=0: numpy code only"

@@ -13,6 +13,8 @@ Run: ``.venv/bin/python benchmarks/run.py cost``
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 from iminuit import Minuit as IMinuit
 from iminuit import cost as ic
@@ -102,12 +104,12 @@ def main() -> None:
     rows = []
     for name, make, model, start, limits, fixed in cases():
         mi, ni = run(IMinuit, ic, make, model, start, limits, fixed)
-        ti = best_time(lambda: run(IMinuit, ic, make, model, start, limits, fixed), repeat=5)
+        ti = best_time(partial(run, IMinuit, ic, make, model, start, limits, fixed), repeat=5)
         if TMinuit is None:
             rows.append([name, mi.nfcn, "n/a", ni, "n/a", "n/a", f"{ti * 1e3:.2f}", "n/a", "n/a"])
             continue
         mt, nt = run(TMinuit, tc, make, model, start, limits, fixed)
-        tt = best_time(lambda: run(TMinuit, tc, make, model, start, limits, fixed), repeat=5)
+        tt = best_time(partial(run, TMinuit, tc, make, model, start, limits, fixed), repeat=5)
         dev = np.abs(np.array(mt.values) - np.array(mi.values))
         free = ~np.array(mi.fixed)
         ok = "yes" if mt.valid and np.all(dev[free] < 0.01 * np.array(mi.errors)[free]) else "NO"

@@ -8,6 +8,8 @@ Run: ``.venv/bin/python benchmarks/run.py curve_fit``
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import scipy.optimize as so
 
@@ -48,8 +50,8 @@ def main() -> None:
         ct, cs = Counted(f), Counted(f)
         pt, _ = curve_fit(ct, x, y, **kw)
         ps, _ = so.curve_fit(cs, x, y, **kw)
-        tt = best_time(lambda: curve_fit(f, x, y, **kw))
-        ts = best_time(lambda: so.curve_fit(f, x, y, **kw))
+        tt = best_time(partial(curve_fit, f, x, y, **kw))
+        ts = best_time(partial(so.curve_fit, f, x, y, **kw))
         rows.append([label, ct.n, cs.n, tt * 1e6, ts * 1e6, tt / ts,
                      f"{np.max(np.abs(pt - ps) / np.abs(ps)):.1e}"])
     print(table(rows, ["case", "nfev thetahat", "nfev scipy", "us thetahat", "us scipy",

@@ -16,6 +16,7 @@ Run: ``.venv/bin/python benchmarks/run.py intervals``
 
 from __future__ import annotations
 
+from functools import partial
 from types import SimpleNamespace
 
 import numpy as np
@@ -97,8 +98,8 @@ def main() -> None:
     for name in tp:
         mt = fitted(TMinuit, *tp[name])
         mi = fitted(IMinuit, *ip[name])
-        tt = best_time(lambda: mt.minos(), repeat=5)
-        ti = best_time(lambda: mi.minos(), repeat=5)
+        tt = best_time(mt.minos, repeat=5)
+        ti = best_time(mi.minos, repeat=5)
         nt = sum(e.nfcn for e in mt.merrors.values())
         ni = sum(e.nfcn for e in mi.merrors.values())
         # interval ends (not offsets: the two MIGRAD minima differ within their EDM)
@@ -110,8 +111,8 @@ def main() -> None:
                   for k in mi.parameters)
         rows.append([name, "minos", tt * 1e3, ti * 1e3, tt / ti, nt, ni, nt / ni, dev])
         a, b = mi.parameters[:2]
-        tt = best_time(lambda: mt.mncontour(a, b, size=40), repeat=3)
-        ti = best_time(lambda: mi.mncontour(a, b, size=40), repeat=3)
+        tt = best_time(partial(mt.mncontour, a, b, size=40), repeat=3)
+        ti = best_time(partial(mi.mncontour, a, b, size=40), repeat=3)
         n0 = mt.nfcn
         mt.mncontour(a, b, size=40)
         nt = mt.nfcn - n0
@@ -132,7 +133,7 @@ def main() -> None:
         lim = [(float(a), float(b)) for a, b in mi.limits]
         vals, errs = np.array(mi.values), np.array(mi.errors)
 
-        def run():
+        def run(mi=mi, refit=refit, vals=vals, errs=errs, lim=lim):
             for i in range(mi.npar):
                 minos_one(refit, index=i, values=vals, errors=errs, limits=lim,
                           fval=mi.fval, errordef=mi.errordef, cov=np.array(mi.covariance))
@@ -141,7 +142,7 @@ def main() -> None:
         counter.refits = 0
         run()
         refits = counter.refits
-        ti = best_time(lambda: mi.minos(), repeat=3)
+        ti = best_time(mi.minos, repeat=3)
         rows.append([name, mi.npar, refits, refits / (2 * mi.npar), t_alg * 1e3, ti * 1e3])
     print("\nminos_one driven by iminuit refits (one fresh iminuit.Minuit per refit)")
     print(table(rows, ["problem", "npar", "refits", "refits/side", "time ms",

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import os
 import sys
+from functools import partial
 
 import numpy as np
 from scipy.optimize import least_squares as scipy_lsq
 
 sys.path.insert(0, os.path.dirname(__file__))
 from _timing import best_time, table  # noqa: E402
-
 from thetahat import least_squares  # noqa: E402
 
 T = np.linspace(0, 4, 11)
@@ -50,8 +50,8 @@ def main() -> None:
     for label, fun, x0, kw in CASES:
         ours = least_squares(fun, x0, **kw)
         ref = scipy_lsq(fun, x0, **kw)
-        t_ours = best_time(lambda: least_squares(fun, x0, **kw))
-        t_ref = best_time(lambda: scipy_lsq(fun, x0, **kw))
+        t_ours = best_time(partial(least_squares, fun, x0, **kw))
+        t_ref = best_time(partial(scipy_lsq, fun, x0, **kw))
         rows.append([label, t_ours * 1e6, t_ref * 1e6, t_ours / t_ref, ours.nfev, ref.nfev,
                      f"{ours.cost:.6g}", f"{ref.cost:.6g}"])
     print(table(rows, ["problem", "thetahat us", "scipy us", "ratio", "nfev", "scipy nfev",

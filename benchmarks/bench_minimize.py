@@ -13,6 +13,8 @@ Run: ``.venv/bin/python benchmarks/run.py minimize``
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import scipy.optimize as so
 from scipy.optimize import rosen, rosen_der
@@ -61,9 +63,9 @@ def main() -> None:
         method = label.split("+")[0]
         a = minimize(f, x0, method=method, jac=jac, options=opts)
         b = so.minimize(f, x0, method=method, jac=jac, options=opts)
-        ta = best_time(lambda: minimize(f, x0, method=method, jac=jac, options=opts),
+        ta = best_time(partial(minimize, f, x0, method=method, jac=jac, options=opts),
                        repeat=3, min_time=0.05)
-        tb = best_time(lambda: so.minimize(f, x0, method=method, jac=jac, options=opts),
+        tb = best_time(partial(so.minimize, f, x0, method=method, jac=jac, options=opts),
                        repeat=3, min_time=0.05)
         rows.append([name, label, a.nfev, b.nfev, a.nfev / b.nfev, ta * 1e3, tb * 1e3,
                      ta / tb, f"{a.fun:.2e}", f"{b.fun:.2e}"])
@@ -76,9 +78,9 @@ def main() -> None:
         for jac in (None, rosen_der):
             a = minimize(rosen, x0, jac=jac, bounds=bounds)
             b = so.minimize(rosen, x0, jac=jac, bounds=bounds)
-            ta = best_time(lambda: minimize(rosen, x0, jac=jac, bounds=bounds), repeat=3,
+            ta = best_time(partial(minimize, rosen, x0, jac=jac, bounds=bounds), repeat=3,
                            min_time=0.05)
-            tb = best_time(lambda: so.minimize(rosen, x0, jac=jac, bounds=bounds), repeat=3,
+            tb = best_time(partial(so.minimize, rosen, x0, jac=jac, bounds=bounds), repeat=3,
                            min_time=0.05)
             rows.append([f"box-rosen{n}", "L-BFGS-B" + ("+jac" if jac else ""), a.nfev,
                          b.nfev, a.nfev / b.nfev, ta * 1e3, tb * 1e3, ta / tb,

@@ -21,7 +21,6 @@ from _timing import table
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from nist_problems import NAMES, load, lre  # noqa: E402
-
 from thetahat import least_squares  # noqa: E402
 
 TIGHT = dict(ftol=1e-15, xtol=1e-15, gtol=1e-15)

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import os
 import re
+
 import numpy as np
 import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
-
 
 
 @pytest.fixture

@@ -37,7 +37,8 @@ def _model(name: str):
     if name == "Kirby2":
         return lambda b, x: (b[0] + b[1] * x + b[2] * x**2) / (1 + b[3] * x + b[4] * x**2)
     if name.startswith("Lanczos"):
-        return lambda b, x: b[0] * np.exp(-b[1] * x) + b[2] * np.exp(-b[3] * x) + b[4] * np.exp(-b[5] * x)
+        return lambda b, x: (b[0] * np.exp(-b[1] * x) + b[2] * np.exp(-b[3] * x)
+                             + b[4] * np.exp(-b[5] * x))
     if name == "MGH17":
         return lambda b, x: b[0] + b[1] * np.exp(-x * b[3]) + b[2] * np.exp(-x * b[4])
     if name == "Misra1a":

@@ -6,15 +6,15 @@ O(100) terms). Errors for bad input name the argument and the index.
 
 from __future__ import annotations
 
+import iminuit
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-import iminuit
-from conftest import version_of
 from iminuit import cost as ic
 from scipy.stats import norm, uniform
 
+from conftest import version_of
 from thetahat import cost as tc
 
 RTOL = 1e-12  # same formula, same data: only summation-order rounding differs

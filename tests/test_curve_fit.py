@@ -7,8 +7,6 @@ points), and the closed form of a linear model is checked exactly.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pytest
 import scipy.optimize as so

@@ -34,7 +34,8 @@ def test_f0_saves_a_call_and_args_kwargs_are_passed():
     f0 = fun(X, a=2.0)
     J, nfev = approx_jacobian(fun, X, f0=f0, kwargs={"a": 2.0})
     assert nfev == 2  # n calls, f0 given
-    np.testing.assert_allclose(J, jac_exact(X, 2.0), rtol=1e-7, atol=1e-7)  # forward-difference accuracy
+    # forward-difference accuracy
+    np.testing.assert_allclose(J, jac_exact(X, 2.0), rtol=1e-7, atol=1e-7)
     J2, _ = approx_jacobian(fun, X, args=(2.0,))
     np.testing.assert_allclose(J2, J, rtol=1e-12)  # same steps, same values
 

@@ -15,8 +15,15 @@ from iminuit import Minuit as IMinuit
 
 from thetahat import Minuit
 from thetahat.cost import LeastSquares
-from thetahat.display import (fmin_html, fmin_text, matrix_text, merrors_text, minuit_html,
-                              params_text, pdg_format)
+from thetahat.display import (
+    fmin_html,
+    fmin_text,
+    matrix_text,
+    merrors_text,
+    minuit_html,
+    params_text,
+    pdg_format,
+)
 
 
 @pytest.mark.parametrize("args, expected", [

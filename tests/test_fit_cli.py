@@ -183,6 +183,7 @@ def test_fit_recovers_truth_for_densities(spec, rng_range, draw, truth, bins):
     m = thetahat.fit(ev, spec, bins=bins, range=rng_range)
     assert m.valid, (spec, m.fmin)
     for k, v in truth.items():
-        name = k if k in m.parameters else [p for p in m.parameters if p.endswith(k.split("_")[-1])][0]
+        name = k if k in m.parameters else [p for p in m.parameters
+                                            if p.endswith(k.split("_")[-1])][0]
         # truth within 5 sigma (normal estimates; fails with prob ~6e-7)
         assert abs(m.values[name] - v) < 5 * m.errors[name], (name, m.values[name], v)

@@ -169,7 +169,8 @@ def test_lsq_linear_bounds_as_scipy():
     A = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
     b = [1.0, 2.0, 3.0]
     for bounds in [(0, 1.5), so.Bounds([0, 0], [1.5, 1.5])]:
-        ref = reference(lambda: so.lsq_linear(A, b, bounds=bounds), "Bounds object in lsq_linear")
+        ref = reference(lambda bounds=bounds: so.lsq_linear(A, b, bounds=bounds),
+                        "Bounds object in lsq_linear")
         ours = th.lsq_linear(A, b, bounds=bounds)
         # scipy's trf iterates to tol=1e-10; ours is the exact BVLS minimiser
         np.testing.assert_allclose(ours.x, ref.x, atol=1e-8)

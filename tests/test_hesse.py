@@ -7,8 +7,8 @@ import pytest
 from iminuit import Minuit
 
 from thetahat.derivatives.hesse import hesse, make_posdef
-from thetahat.solvers.migrad import MigradOptions
 from thetahat.derivatives.mn_gradient import GradState, numerical_gradient
+from thetahat.solvers.migrad import MigradOptions
 
 
 def _quadratic(n, seed):

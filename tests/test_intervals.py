@@ -11,17 +11,16 @@ from __future__ import annotations
 import math
 from types import SimpleNamespace
 
+import iminuit
 import numpy as np
 import pytest
+import scipy
 from hypothesis import given, settings
 from hypothesis import strategies as st
-import scipy
-from conftest import version_of
+from iminuit import cost as icost
 from scipy import optimize, stats
 
-import iminuit
-from iminuit import cost as icost
-
+from conftest import version_of
 from thetahat._core.cl import factor_1d, factor_2d
 from thetahat.intervals.contour import contour, mncontour, periodic_spline
 from thetahat.intervals.minos import minos_one

@@ -200,7 +200,8 @@ def test_callback_intermediate_result_and_stop(method):
     assert seen[1] == r.cost
 
     xs = []
-    r = least_squares(rosenbrock, [-1.2, 1.0], method=method, callback=lambda x: xs.append(x) or len(xs) == 3)
+    r = least_squares(rosenbrock, [-1.2, 1.0], method=method,
+                      callback=lambda x: xs.append(x) or len(xs) == 3)
     assert r.status == -2 and len(xs) == 3
     np.testing.assert_array_equal(xs[-1], r.x)
 
@@ -257,7 +258,8 @@ def test_scaling_y_scales_linear_coefficients(problem, c):
     r1 = least_squares(lambda x: A @ x - b, np.zeros(A.shape[1]), jac=lambda x: A)
     rc = least_squares(lambda x: A @ x - c * b, np.zeros(A.shape[1]), jac=lambda x: A)
     # both solved to rounding: relative agreement ~1e-10 of the coefficient scale
-    np.testing.assert_allclose(rc.x, c * r1.x, rtol=0, atol=1e-10 * c * max(1.0, np.max(np.abs(r1.x))))
+    np.testing.assert_allclose(rc.x, c * r1.x, rtol=0,
+                               atol=1e-10 * c * max(1.0, np.max(np.abs(r1.x))))
 
 
 @settings(max_examples=15, deadline=None)
@@ -266,7 +268,8 @@ def test_permuting_data_leaves_solution_unchanged(seed):
     perm = np.random.default_rng(seed).permutation(T.size)
     t, y = T[perm], Y[perm]
     r0 = least_squares(decay, [1, 1], ftol=1e-12, xtol=1e-12, gtol=1e-12)
-    r1 = least_squares(lambda p: p[0] * np.exp(-p[1] * t) - y, [1, 1], ftol=1e-12, xtol=1e-12, gtol=1e-12)
+    r1 = least_squares(lambda p: p[0] * np.exp(-p[1] * t) - y, [1, 1], ftol=1e-12, xtol=1e-12,
+                       gtol=1e-12)
     # same minimum; sums in another order differ by rounding only: 1e-8 relative
     np.testing.assert_allclose(r1.x, r0.x, rtol=1e-8)
 
@@ -407,7 +410,7 @@ def test_jac_sparsity_groups_columns_and_agrees_with_scipy(jac):
     for label, kw in (("dense", {}), ("sparse", {"jac_sparsity": S})):
         calls = [0]
 
-        def f(x):
+        def f(x, calls=calls):
             calls[0] += 1
             return _broyden_tridiagonal(x)
 

@@ -60,7 +60,7 @@ def test_batch_equals_single_fits():
     rb = levmar_batch(fun_b, jac_b, X0, LMOptions())
     assert rb.success.all()
     for i in range(B):
-        s = so.least_squares(lambda p: p[0] * np.exp(-p[1] * t) - Y[i], X0[i], method="lm")
+        s = so.least_squares(lambda p, i=i: p[0] * np.exp(-p[1] * t) - Y[i], X0[i], method="lm")
         # every member at the same minimum as its own fit (tolerances 1e-8 on both sides)
         np.testing.assert_allclose(rb.x[i], s.x, rtol=1e-6)
         assert rb.cost[i] == pytest.approx(s.cost, rel=1e-8)

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from iminuit import Minuit
 
-from thetahat.solvers.migrad import MigradOptions, migrad
 from thetahat.derivatives.mn_gradient import GradState, numerical_gradient
+from thetahat.solvers.migrad import MigradOptions, migrad
 from thetahat.solvers.simplex import simplex
 
 

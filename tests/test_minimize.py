@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import scipy
 import scipy.optimize as so
-from conftest import version_of
 from scipy.optimize import rosen, rosen_der
 
+from conftest import version_of
 from thetahat import linear_fit, lsq_linear, minimize
 from thetahat.scipy_api._result import OptimizeResult
 

@@ -147,6 +147,7 @@ def test_seedlike_histogram_guess_lands_near_truth():
 
 def test_works_with_thetahat_and_iminuit_least_squares():
     from iminuit import cost as iminuit_cost
+
     from thetahat.cost import LeastSquares
 
     m = M.parse("line+gauss")

@@ -54,12 +54,14 @@ def test_nist_digits(method, label, opts, each, mean):
     worst = min(s, key=s.get)
     # the bars of issue 2 (module docstring)
     assert s[worst] >= each, f"{method}/{label}: {worst} has LRE {s[worst]:.2f}"
-    assert np.mean(list(s.values())) >= mean, f"{method}/{label}: mean {np.mean(list(s.values())):.2f}"
+    assert np.mean(list(s.values())) >= mean, \
+        f"{method}/{label}: mean {np.mean(list(s.values())):.2f}"
 
 
 def test_nist_problem_definitions_match_certified_rss():
     """The hand-transcribed models reproduce the certified residual sum of squares."""
     import re
+
     from nist_problems import NIST_DIR
     for name in NAMES:
         p = load(name)

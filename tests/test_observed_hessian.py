@@ -31,7 +31,7 @@ def richardson_hessian(f, p, h):
         out = np.empty((k, k))
         for i in range(k):
             for j in range(k):
-                def at(di, dj):
+                def at(di, dj, i=i, j=j):
                     q = p.copy()
                     q[i] += di
                     q[j] += dj

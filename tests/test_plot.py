@@ -9,8 +9,6 @@ import math
 
 import numpy as np
 import pytest
-
-import matplotlib as mpl
 from matplotlib import pyplot as plt
 from matplotlib.contour import ContourSet
 

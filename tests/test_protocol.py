@@ -12,8 +12,13 @@ import numpy as np
 import pytest
 
 from thetahat import Minuit
-from thetahat.cost import (ExactHessianCost, LeastSquares, NormalConstraint, StructuredCost,
-                           UnbinnedNLL)
+from thetahat.cost import (
+    ExactHessianCost,
+    LeastSquares,
+    NormalConstraint,
+    StructuredCost,
+    UnbinnedNLL,
+)
 from thetahat.cost._protocol import capabilities
 
 RNG = np.random.default_rng(42)

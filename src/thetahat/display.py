@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import html
 import math
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -110,8 +111,8 @@ def _box(rows: list[list[str]], header: list[str] | None = None,
     w = [max(len(r[i]) for r in allrows) for i in range(ncol)]
     align = list(align or ["^"] * ncol)
 
-    def line(l: str, m: str, r: str) -> str:
-        return l + m.join("─" * (x + 2) for x in w) + r
+    def line(left: str, mid: str, right: str) -> str:
+        return left + mid.join("─" * (x + 2) for x in w) + right
 
     def fmt(r: list[str]) -> str:
         return "│" + "│".join(f" {c:{a}{x}} " for c, a, x in zip(r, align, w)) + "│"

@@ -27,7 +27,8 @@ A parabolic cost scan with its one-sigma band, drawn off-screen (Agg backend):
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -257,6 +258,7 @@ def draw_mnmatrix(profiles: Mapping[str, Any], contours: Mapping[tuple[str, str]
                 swap = curves is None
                 if swap:
                     curves = contours[(yn, xn)]
+                assert curves is not None
                 for k, (c, pts) in enumerate(curves.items()):
                     p = np.asarray(pts, dtype=float)
                     px, py = (p[:, 1], p[:, 0]) if swap else (p[:, 0], p[:, 1])

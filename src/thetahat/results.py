@@ -43,8 +43,9 @@ A :class:`Matrix` is a numpy array indexed by parameter names as well:
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -163,7 +164,7 @@ class Params(_Rendered, tuple):
     _text_fn = "params_text"
     _html_fn = "params_html"
 
-    def __new__(cls, items: Iterable[Param] = ()) -> "Params":
+    def __new__(cls, items: Iterable[Param] = ()) -> Params:
         return tuple.__new__(cls, tuple(items))
 
     def __getitem__(self, key: Any) -> Any:
@@ -264,7 +265,7 @@ class Matrix(_Rendered, np.ndarray):
     _text_fn = "matrix_text"
     _html_fn = "matrix_html"
 
-    def __new__(cls, data: Any, names: Sequence[str]) -> "Matrix":
+    def __new__(cls, data: Any, names: Sequence[str]) -> Matrix:
         obj = np.asarray(data, dtype=float).view(cls)
         names = tuple(names)
         if obj.shape != (len(names), len(names)):
@@ -284,7 +285,8 @@ class Matrix(_Rendered, np.ndarray):
             try:
                 return self._var2pos[k]
             except KeyError:
-                raise KeyError(f"unknown parameter {k!r}; valid names: {list(self._var2pos)}")
+                raise KeyError(
+                    f"unknown parameter {k!r}; valid names: {list(self._var2pos)}") from None
         return k
 
     def __getitem__(self, key: Any) -> Any:
@@ -298,11 +300,11 @@ class Matrix(_Rendered, np.ndarray):
             return np.asarray(out)  # a row or a slice is a plain array
         return out
 
-    def submatrix(self, names: Sequence[str]) -> "Matrix":
+    def submatrix(self, names: Sequence[str]) -> Matrix:
         idx = [self._pos(n) for n in names]
         return Matrix(np.asarray(self)[np.ix_(idx, idx)], [self.names[i] for i in idx])
 
-    def correlation(self) -> "Matrix":
+    def correlation(self) -> Matrix:
         """Correlation matrix C_ij / sqrt(C_ii C_jj); zero rows for fixed parameters."""
         a = np.asarray(self)
         d = np.sqrt(np.diag(a))

@@ -19,6 +19,7 @@ it is None; nothing imports ``_lmcore`` directly.
 
 from __future__ import annotations
 
+import importlib
 import os
 from types import ModuleType
 
@@ -42,7 +43,7 @@ def _load() -> ModuleType | None:
     if value == "0":
         return None
     try:
-        from . import _lmcore
+        _lmcore = importlib.import_module(f"{__name__}._lmcore")
     except ImportError as exc:
         if value == "require":
             raise ImportError(f"{SWITCH}=require, but the compiled core thetahat._compiled."

@@ -21,7 +21,8 @@ import argparse
 import os
 import sys
 import time
-from typing import Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -31,8 +32,8 @@ TRUE = dict(c=25.0, mu=125.0, sigma=1.6, nsig=600, nbkg=29950)
 RANGE = (110.0, 160.0)
 
 
-def make_data(seed: int = 1, n_background: int = TRUE["nbkg"],
-              n_signal: int = TRUE["nsig"]) -> np.ndarray:
+def make_data(seed: int = 1, n_background: int = int(TRUE["nbkg"]),
+              n_signal: int = int(TRUE["nsig"])) -> np.ndarray:
     """Event energies (GeV) on [90, 226]: exponential background + Gaussian peak."""
     rng = np.random.default_rng(seed)
     lo, hi = 90.0, 226.12
@@ -113,7 +114,7 @@ def run_demo(argv: Sequence[str] | None = None) -> int:
     model = models.parse("expo+gauss")
     yerr = np.sqrt(np.maximum(n, 1.0))  # Poisson errors; an empty bin would give zero
     lsq = LeastSquares(cx, n, yerr, model, grad=model.grad)
-    start = model.guess(cx, n)
+    start: dict[str, Any] = model.guess(cx, n)
     m = Minuit(lsq, **start)
     m.limits["expo_a", "expo_c", "gauss_a", "gauss_sigma"] = (0, None)
     m.limits["gauss_mu"] = RANGE
@@ -136,7 +137,8 @@ def run_demo(argv: Sequence[str] | None = None) -> int:
     # --- extended binned likelihood (exercise 8) ------------------------------------------
     dens = models.density("expo+gauss", range=RANGE).extended()
     nll = ExtendedBinnedNLL(n, xe, dens.scaled_cdf, grad=dens.scaled_cdf.grad)
-    ml = Minuit(nll, **dens.guess(energies[(energies >= lo) & (energies <= hi)]))
+    guess: dict[str, Any] = dens.guess(energies[(energies >= lo) & (energies <= hi)])
+    ml = Minuit(nll, **guess)
     ml.limits["expo_c", "expo_n", "gauss_sigma", "gauss_n"] = (0, None)
     ml.limits["gauss_mu"] = RANGE
     ml.migrad().hesse()
@@ -152,6 +154,7 @@ def run_demo(argv: Sequence[str] | None = None) -> int:
     m0.fixto("gauss_n", 0.0)
     m0.fixed["gauss_mu", "gauss_sigma"] = True
     m0.migrad()
+    assert m0.fval is not None and ml.fval is not None  # both were minimised
     z = float(np.sqrt(max(m0.fval - ml.fval, 0.0)))
     say(f"[6] background-only hypothesis: Delta(-2 ln L) = {m0.fval - ml.fval:.1f}, "
         f"significance of the peak Z = {z:.1f} sigma")

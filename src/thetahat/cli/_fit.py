@@ -20,7 +20,8 @@ minimum. The result is the ``Minuit`` object after MIGRAD and HESSE (and MINOS w
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -110,10 +111,17 @@ def fit(*args: Any, yerr: Any = None, bins: Any = None, range: Any = None,
     >>> m.parameters, round(m.values["b"], 6), m.valid
     (('a', 'b'), 2.0, True)
     """
-    from ..cost import (BinnedNLL, ExtendedBinnedNLL, ExtendedUnbinnedNLL, LeastSquares,
-                       UnbinnedNLL)
+    from ..cost import (
+        BinnedNLL,
+        Cost,
+        ExtendedBinnedNLL,
+        ExtendedUnbinnedNLL,
+        LeastSquares,
+        UnbinnedNLL,
+    )
     from ..minuit import Minuit
 
+    cost: Cost
     if len(args) == 3:
         x, y, model = args
         x, y = _as_1d("x", x), _as_1d("y", y)
@@ -170,7 +178,8 @@ def fit(*args: Any, yerr: Any = None, bins: Any = None, range: Any = None,
     to_fix = set(getattr(mod, "fixed", ())) | set(fixed)
 
     def make(values: Mapping[str, float]) -> Minuit:
-        m = Minuit(cost, **{k: values[k] for k in names})
+        kw: dict[str, Any] = {k: values[k] for k in names}
+        m = Minuit(cost, **kw)
         for k, lim in lims.items():
             lo_, hi_ = lim
             if np.isfinite(lo_) or np.isfinite(hi_):

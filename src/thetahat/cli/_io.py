@@ -129,7 +129,8 @@ def _read_text(p: Path) -> Table:
         except ValueError:
             bad = next(f for f in fields if not _is_number(f))
             col = names[fields.index(bad)]
-            raise DataError(f"{p}, line {n}: column {col!r} has non-numeric value {bad!r}") from None
+            raise DataError(
+                f"{p}, line {n}: column {col!r} has non-numeric value {bad!r}") from None
     a = np.array(rows, dtype=float)
     return Table(str(p), names, tuple(a[:, j] for j in range(a.shape[1])))
 

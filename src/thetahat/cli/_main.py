@@ -16,7 +16,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -24,7 +25,7 @@ __all__ = ["main_fit"]
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, no usage dump
+    def error(self, message: str) -> NoReturn:  # one line, no usage dump
         print(f"thetahat fit: {message}", file=sys.stderr)
         raise SystemExit(2)
 
@@ -52,7 +53,7 @@ def _summary(m: Any) -> dict:
     ndof = m.ndof
     red = m.fmin.reduced_chi2
     has_gof = np.isfinite(ndof) and ndof > 0 and np.isfinite(red)
-    out = {
+    out: dict[str, Any] = {
         "valid": bool(m.valid),
         "fval": float(m.fval),
         "ndof": float(ndof) if np.isfinite(ndof) else None,
@@ -60,14 +61,15 @@ def _summary(m: Any) -> dict:
         "p_value": float(chi2.sf(m.fval, ndof)) if has_gof else None,
         "edm": float(m.fmin.edm),
         "nfcn": int(m.nfcn),
-        "parameters": {},
     }
+    parameters: dict[str, dict] = {}
+    out["parameters"] = parameters
     for p in m.params:
         d = {"value": p.value, "error": p.error, "fixed": p.is_fixed,
              "lower_limit": p.lower_limit, "upper_limit": p.upper_limit}
         if p.merror is not None:
             d["minos_lower"], d["minos_upper"] = p.merror
-        out["parameters"][p.name] = d
+        parameters[p.name] = d
     if m.covariance is not None:
         out["covariance"] = np.asarray(m.covariance).tolist()
     return out
@@ -109,8 +111,8 @@ def _plot(path: str, m: Any, data: dict) -> None:
 
 
 def main_fit(argv: Sequence[str]) -> int:
-    from ._io import DataError, drop_nonfinite, read_table
     from ._fit import fit
+    from ._io import DataError, drop_nonfinite, read_table
 
     a = _parser().parse_args(list(argv))
     try:

@@ -23,7 +23,8 @@ come from :mod:`thetahat.derivatives.model`.
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -137,7 +138,7 @@ class Cost:
     def _grad(self, args: tuple) -> NDArray:  # pragma: no cover - overridden
         raise NotImplementedError
 
-    def _call_args(self, args: NDArray) -> tuple:
+    def _call_args(self, args: ArrayLike) -> tuple:
         """Turn a flat parameter vector into the call arguments of the model.
 
         A model with one declared parameter that receives a vector of another length (an
@@ -154,14 +155,15 @@ class Cost:
         one vector: the array call of :meth:`_call_args`)."""
         return size == 1 or len(self._parameters) != 1
 
-    def __add__(self, other: Any) -> "CostSum":
+    def __add__(self, other: Any) -> CostSum:
         return CostSum(self, other)
 
-    def __radd__(self, other: Any) -> "CostSum":
+    def __radd__(self, other: Any) -> CostSum:
         return CostSum(other, self)
 
-    def visualize(self, args: ArrayLike, **kwargs: Any) -> Any:
-        """Draw data and model (matplotlib, imported lazily)."""
+    def visualize(self, *args: Any, **kwargs: Any) -> Any:
+        """Draw data and model (matplotlib, imported lazily); each cost has its own
+        arguments, the first being the parameter values."""
         raise NotImplementedError(f"{type(self).__name__} cannot be visualised")
 
 
@@ -256,6 +258,8 @@ class CostSum(Cost):
     (['a', 'b'], 5.0)
     """
 
+    _items: list[Cost]
+
     def __init__(self, *items: Cost | float) -> None:
         flat: list[Cost] = []
         for it in items:
@@ -264,7 +268,7 @@ class CostSum(Cost):
             elif isinstance(it, Cost):
                 flat.append(it)
             elif np.isscalar(it):
-                flat.append(Constant(float(it)))
+                flat.append(Constant(float(cast(float, it))))
             else:
                 raise TypeError(f"cannot add {type(it).__name__} to a cost")
         params: dict = {}
@@ -297,7 +301,7 @@ class CostSum(Cost):
     def has_grad(self) -> bool:
         return all(c.has_grad for c in self._items)
 
-    def _split(self, args: tuple) -> Iterable[tuple[Cost, tuple, NDArray]]:
+    def _split(self, args: ArrayLike) -> Iterable[tuple[Cost, tuple, NDArray]]:
         a = np.asarray(args, dtype=float).ravel()
         for c, idx in zip(self._items, self._maps):
             yield c, tuple(a[idx]), idx
@@ -318,7 +322,8 @@ class CostSum(Cost):
         h = np.zeros((self.npar, self.npar))
         for c, sub, idx in self._split(args):
             sub_free = None if free is None else np.asarray(free, dtype=bool)[idx]
-            fi, gi, hi = c.gauss_newton(np.asarray(sub), sub_free,
+            # every term is a StructuredCost: this method is set only then
+            fi, gi, hi = cast(StructuredCost, c).gauss_newton(np.asarray(sub), sub_free,
                                    None if steps is None else np.asarray(steps)[idx])
             f += fi
             g[idx] += gi
@@ -334,7 +339,8 @@ class CostSum(Cost):
         reused = True
         for c, sub, idx in self._split(args):
             sub_free = None if free is None else np.asarray(free, dtype=bool)[idx]
-            out = c.exact_hessian(np.asarray(sub), steps[idx], sub_free)
+            # every term is an ExactHessianCost: this method is set only then
+            out = cast(ExactHessianCost, c).exact_hessian(np.asarray(sub), steps[idx], sub_free)
             if out is None:
                 return None
             f += out[0]

@@ -33,7 +33,8 @@ CERN Program Library D510, 1983). Bins with ``mu_i <= 0`` are left out of H.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -241,6 +242,7 @@ class _Binned(MaskedCost):
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(self._nm == 0, 0.0, self._nm / mu_m)
         if self._weighted:
+            assert self._sm is not None  # set for weighted counts
             return 2.0 * dmu @ (self._sm * (1.0 - ratio))
         if self._extended:
             return 2.0 * dmu @ (1.0 - ratio)
@@ -271,6 +273,7 @@ class _Binned(MaskedCost):
             ratio = np.where(self._nm == 0, 0.0, self._nm / mu_m)
             d2 = np.where(self._nm == 0, 0.0, ratio / mu_m)
         if self._weighted:
+            assert self._sm is not None  # set for weighted counts
             return (self._chi2(mu_m), 2.0 * self._sm * (1.0 - ratio),
                     2.0 * self._sm * d2)
         d1 = 2.0 * (1.0 - ratio) if self._extended else -2.0 * ratio
@@ -278,7 +281,8 @@ class _Binned(MaskedCost):
 
     def exact_hessian(self, args: ArrayLike, steps: NDArray, free: NDArray | None = None
                       ) -> tuple[float, NDArray, NDArray, bool] | None:
-        """Value, gradient and exact Hessian (:func:`thetahat.derivatives.model.observed_hessian`)."""
+        """Value, gradient and exact Hessian
+        (:func:`thetahat.derivatives.model.observed_hessian`)."""
         if self._model_grad is not None:
             return None
         return observed_hessian(lambda q: self._mu(self._call_args(q)).ravel()[self._sel],

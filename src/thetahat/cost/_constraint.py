@@ -7,7 +7,8 @@ given covariance matrix ``C``. The cost is exactly quadratic, so its gradient
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray

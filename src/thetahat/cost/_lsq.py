@@ -24,15 +24,15 @@ errors O(h^2) ~ 1e-8 for rho' and O(h) ~ 1e-4 for rho'' (which only scales H).
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .._compiled import lmcore as _lmcore  # the compiled core, or None: the numpy code
 from ..derivatives.model import fd_jacobian, observed_hessian
 from ._base import MaskedCost, check_finite, describe_model
-
-from .._compiled import lmcore as _lmcore  # the compiled core, or None: the numpy code
 
 __all__ = ["LeastSquares"]
 
@@ -241,6 +241,7 @@ class LeastSquares(MaskedCost):
         return self._eval_model(self._xm, self._call_args(q))
 
     def _eval_model_grad(self, x: NDArray, args: tuple, npar: int) -> NDArray:
+        assert self._model_grad is not None  # used only when has_grad
         jac = np.asarray(self._model_grad(x, *args), dtype=float)
         n = x.shape[-1]
         if jac.shape != (npar, n):
@@ -322,7 +323,8 @@ class LeastSquares(MaskedCost):
 
     def exact_hessian(self, args: ArrayLike, steps: NDArray, free: NDArray | None = None
                       ) -> tuple[float, NDArray, NDArray, bool] | None:
-        """Value, gradient and exact Hessian (:func:`thetahat.derivatives.model.observed_hessian`)."""
+        """Value, gradient and exact Hessian
+        (:func:`thetahat.derivatives.model.observed_hessian`)."""
         if self._model_grad is not None:
             return None
         return observed_hessian(self._model_at, self._loss_derivs,

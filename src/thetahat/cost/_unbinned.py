@@ -26,7 +26,8 @@ given, else forward differences of the density (one call per parameter).
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -93,6 +94,7 @@ class _Unbinned(MaskedCost):
                     f"grad returned an array of shape {jac.shape}; expected ({p.size}, {f.size})"
                 )
         else:
+            assert fn is not None  # callers pass the model function when it has no grad
             jac = fd_jacobian(fn, p, f, free, steps)
             self._fd_cache.store(p, steps, f, jac)
         if self._log:
@@ -177,7 +179,8 @@ class UnbinnedNLL(_Unbinned):
 
     def exact_hessian(self, args: ArrayLike, steps: NDArray, free: NDArray | None = None
                       ) -> tuple[float, NDArray, NDArray, bool] | None:
-        """Value, gradient and exact Hessian (:func:`thetahat.derivatives.model.observed_hessian`)."""
+        """Value, gradient and exact Hessian
+        (:func:`thetahat.derivatives.model.observed_hessian`)."""
         if self._model_grad is not None:
             return None
         return observed_hessian(lambda q: self._density(self._call_args(q)),
@@ -229,6 +232,7 @@ class ExtendedUnbinnedNLL(_Unbinned):
     def _grad(self, args: tuple) -> NDArray:
         lam, g = self._eval(args)
         p = np.asarray(args, dtype=float).ravel()
+        assert self._model_grad is not None  # _grad is used only when has_grad
         dlam, dg = self._model_grad(self._dm, *args)
         dlam = np.asarray(dlam, dtype=float)
         t = self._scores_from(np.asarray(dg, dtype=float), g)
@@ -278,7 +282,8 @@ class ExtendedUnbinnedNLL(_Unbinned):
 
     def exact_hessian(self, args: ArrayLike, steps: NDArray, free: NDArray | None = None
                       ) -> tuple[float, NDArray, NDArray, bool] | None:
-        """Value, gradient and exact Hessian (:func:`thetahat.derivatives.model.observed_hessian`)."""
+        """Value, gradient and exact Hessian
+        (:func:`thetahat.derivatives.model.observed_hessian`)."""
         if self._model_grad is not None:
             return None
 

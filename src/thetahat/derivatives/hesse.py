@@ -39,9 +39,10 @@ The covariance of the parameters is 2 · errordef · H⁻¹.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from math import isfinite
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -162,8 +163,10 @@ def hesse(fcn: Callable[[NDArray], float], x: NDArray, fval: float, options: Any
     h = np.where(np.isfinite(h) & (h > 0), h, 0.1)
     reuse = known is not None and known.x is not None and known.fplus is not None \
         and np.array_equal(known.x, x)
-    if reuse:
-        h = np.array(known.h, dtype=float)
+    # the reused state, None unless reuse (its differences fplus/fminus are set together)
+    reused = known if reuse else None
+    if reused is not None:
+        h = np.array(reused.h, dtype=float)
     aimsag, eps2 = _aimsag(fval, errordef, prec)
     eps = _eps(prec)
     ncyc = _CYCLES.get(strategy, 3)
@@ -189,9 +192,10 @@ def hesse(fcn: Callable[[NDArray], float], x: NDArray, fval: float, options: Any
             cyc = halvings = 0
             reuse_i = False
             while cyc < ncyc:
-                if cyc == 0 and halvings == 0 and reuse and isfinite(known.fplus[i]) \
-                        and isfinite(known.fminus[i]):
-                    fp, fm = float(known.fplus[i]), float(known.fminus[i])
+                if cyc == 0 and halvings == 0 and reused is not None \
+                        and reused.fplus is not None and reused.fminus is not None \
+                        and isfinite(reused.fplus[i]) and isfinite(reused.fminus[i]):
+                    fp, fm = float(reused.fplus[i]), float(reused.fminus[i])
                     reuse_i = True
                 else:
                     xp = x.copy()
@@ -228,8 +232,8 @@ def hesse(fcn: Callable[[NDArray], float], x: NDArray, fval: float, options: Any
                 if cyc < ncyc:
                     h[i] = hn
             if strategy >= 1 and g2[i] != 0 and abs(g2[i]) < np.inf and not (
-                    reuse_i and known.g2_prev is not None
-                    and abs(known.g2_prev[i] - g2[i]) <= 1e-6 * g2[i]):
+                    reuse_i and reused is not None and reused.g2_prev is not None
+                    and abs(reused.g2_prev[i] - g2[i]) <= 1e-6 * g2[i]):
                 g2[i], g[i], fplus[i], gstep[i] = _noise_check(
                     call, x, i, fval, g2[i], g[i], fplus[i], gstep[i], errordef)
         bad = (g2 == 0) | ~np.isfinite(g2)

@@ -13,7 +13,7 @@ enforced as there (an eigenvalue shift, flagged ``made_posdef``).
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import NDArray

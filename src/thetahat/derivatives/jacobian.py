@@ -18,8 +18,9 @@ resolution (a step of max(1, |x_j|) · rel_step, as scipy uses, is far too coars
 parameter of size 1e-5).  Where x_j = 0 (or h_j would vanish in rounding) the step is
 rel_step itself; where |x_j| < 1 is so small that the relative step changes f only at the
 rounding level (a column of zeros that is really a failed difference), the difference is
-retried once with the step rel_step of a parameter of size 1.  The step actually taken is the representable difference
-(x_j + h_j) - x_j, which removes the rounding error of the step from the quotient.
+retried once with the step rel_step of a parameter of size 1.  The step actually taken is
+the representable difference (x_j + h_j) - x_j, which removes the rounding error of the
+step from the quotient.
 
 With bounds lb <= x <= ub a forward step that would leave the box is flipped to a
 backward one; if neither side fits, the larger side is used with the step shrunk to the
@@ -35,7 +36,8 @@ whose central step does not fit in the bounds are differenced one at a time as a
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -103,7 +105,8 @@ def _grouped(call: Callable[[NDArray], NDArray], x: NDArray, f0: NDArray, step: 
     return J, nfev
 
 
-def _fit_one_sided(x: NDArray, h: NDArray, lb: NDArray, ub: NDArray, k: int) -> tuple[NDArray, NDArray]:
+def _fit_one_sided(x: NDArray, h: NDArray, lb: NDArray, ub: NDArray,
+                   k: int) -> tuple[NDArray, NDArray]:
     """Signed steps h so that x + k h (k = 1 or 2 steps) stays in [lb, ub].
 
     Returns (signed step, one_sided mask) where one_sided marks steps that had to be
@@ -158,7 +161,8 @@ def approx_jacobian(fun: Callable[..., Any], x: NDArray, f0: NDArray | None = No
     Examples
     --------
     >>> import numpy as np
-    >>> J, nfev = approx_jacobian(lambda p: np.array([p[0] ** 2, p[0] * p[1]]), np.array([3.0, 2.0]))
+    >>> J, nfev = approx_jacobian(lambda p: np.array([p[0] ** 2, p[0] * p[1]]),
+    ...                           np.array([3.0, 2.0]))
     >>> np.round(J, 6).tolist(), nfev
     ([[6.0, 0.0], [2.0, 3.0]], 3)
     """
@@ -212,8 +216,9 @@ def approx_jacobian(fun: Callable[..., Any], x: NDArray, f0: NDArray | None = No
         J, k = _grouped(call, x, np.zeros(S.shape[0]), h, S,
                         [g for g in inside if g.size], central=True)
         nfev += k
-        rest = np.flatnonzero(~central)
-        if rest.size:
+        rest = np.flatnonzero(~central).tolist()
+        if rest:
+            assert f0 is not None  # computed above: not all steps are central
             step, _ = _fit_one_sided(x, h, lb, ub, 2)
             for j in rest:
                 xt[j] = x[j] + step[j]
@@ -250,7 +255,7 @@ def approx_jacobian(fun: Callable[..., Any], x: NDArray, f0: NDArray | None = No
 
     # 3-point: central where both sides fit, else one-sided second order
     step, _ = _fit_one_sided(x, h, lb, ub, 2)
-    J = None
+    J3: NDArray | None = None
     for j in range(n):
         if central[j]:
             xt[j] = x[j] + h[j]
@@ -270,14 +275,15 @@ def approx_jacobian(fun: Callable[..., Any], x: NDArray, f0: NDArray | None = No
                 nfev += 2
             col = (fp - fm) / (2 * dx)
         else:
+            assert f0 is not None  # computed above: not all steps are central
             xt[j] = x[j] + step[j]
             dx = xt[j] - x[j]
             f1 = call(xt)
             xt[j] = x[j] + 2 * dx
             f2 = call(xt)
             col = (-3 * f0 + 4 * f1 - f2) / (2 * dx)
-        if J is None:
-            J = np.empty((col.size, n))
-        J[:, j] = col
+        if J3 is None:
+            J3 = np.empty((col.size, n))
+        J3[:, j] = col
         xt[j] = x[j]
-    return J, nfev + 2 * n
+    return cast(NDArray, J3), nfev + 2 * n  # None only for n == 0, as before

@@ -44,8 +44,9 @@ that component one-sided, with g2 unknown (0) and the step halved for the next c
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -149,10 +150,10 @@ def gradient_full(fcn: Callable[[NDArray], float], x: NDArray, fval: float,
     fp = [math.nan] * n
     fm = [math.nan] * n
     hused = list(h)
-    todo = range(n)
+    todo: Sequence[int] = range(n)
     nfcn = 0
     fval = float(fval)
-    for cycle in range(max(1, cycles)):
+    for _cycle in range(max(1, cycles)):
         retune = []
         for i in todo:
             # never below the rounding floor of x itself (x may have moved far)
@@ -190,11 +191,11 @@ def gradient_full(fcn: Callable[[NDArray], float], x: NDArray, fval: float,
         todo = retune
         if not todo:
             break
-    h, g, g2 = np.array(h), np.array(g), np.array(g2)
-    fp, fm, hused = np.array(fp), np.array(fm), np.array(hused)
+    h_a, g_a, g2_a = np.array(h), np.array(g), np.array(g2)
     g2_prev = None if state is None else state.g2
-    st = GradState(gstep=h, g2=g2, x=x, h=hused, fplus=fp, fminus=fm, g2_prev=g2_prev)
-    return g, g2, st, nfcn
+    st = GradState(gstep=h_a, g2=g2_a, x=x, h=np.array(hused), fplus=np.array(fp),
+                   fminus=np.array(fm), g2_prev=g2_prev)
+    return g_a, g2_a, st, nfcn
 
 
 def numerical_gradient(fcn: Callable[[NDArray], float], x: NDArray, fval: float,

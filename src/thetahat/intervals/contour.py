@@ -22,8 +22,9 @@ For a quadratic cost ``F_prof(p) - fval = errordef * r**2`` exactly, so along ea
 point (``p = 1`` for a quadratic cost; otherwise ``p`` is measured on the previous ray and
 updated from the last two points), safeguarded by a bracket with regula falsi and
 bisection. The first trial radius is extrapolated in the angle from the previous rays
-(quadratically from three) (the first ray starts at ``sqrt(factor)``). The ``size`` rays are equally spaced in ``phi`` and visited
-in order, each refit warm-started from the neighbouring ray's conditional minimum.
+(quadratically from three) (the first ray starts at ``sqrt(factor)``). The ``size`` rays
+are equally spaced in ``phi`` and visited in order, each refit warm-started from the
+neighbouring ray's conditional minimum.
 The radius is stopped at parameter limits when ``limits`` are given.
 
 The curve is closed by repeating the first point (``size + 1`` rows). If
@@ -36,7 +37,8 @@ derivatives ``M_k`` solve the cyclic tridiagonal system
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 

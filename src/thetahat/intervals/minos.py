@@ -63,7 +63,8 @@ F. James and M. Winkler, *MINUIT User's Guide*, "MINOS errors".
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 

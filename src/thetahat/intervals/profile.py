@@ -22,7 +22,8 @@ parameter limits and has ``size`` equidistant points.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 

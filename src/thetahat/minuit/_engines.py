@@ -24,12 +24,13 @@ MIGRAD runs (from where the first engine stopped).
 from __future__ import annotations
 
 import itertools
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 
 from .._core.linalg import spd_cond, spd_inverse
 from .._core.rules import REFIT_TOL_SCALE, default_ncall
+from ..cost._protocol import ExactHessianCost
 from ..results import FMin
 from ..solvers.migrad import MigradOptions
 from ._problem import Problem
@@ -90,6 +91,7 @@ def _fisher_engine(st: FitState, prob: Problem, u0: np.ndarray, ncall: int | Non
     opts = FisherOptions(tol_edm=goal, max_nfev=ncall or default_ncall(n))
     first: list = []
     cost = st.structured
+    assert cost is not None  # this engine runs only for a structured cost
     share = hesse_next and st.exact_hessian and not cost.has_grad
     last: dict = {"sigma": None, "u": None, "steps": None}
 
@@ -162,6 +164,7 @@ def _linear_least_squares(st: FitState, prob: Problem, u0: np.ndarray, u1: np.nd
     Gauss-Newton matrices at the start and at the minimum agree to 1e-7 relative after a
     move of at least one standard deviation in some parameter (so the two points differ).
     """
+    assert st.structured is not None  # called after the structured engine only
     if not st.structured.is_sum_of_squares or prob.limited:
         return False
     du = np.asarray(u1) - np.asarray(u0)
@@ -263,11 +266,12 @@ def _hesse_from(st: FitState, prob: Problem, u: np.ndarray, fval: float, hgn: np
     >= 7) the Gauss-Newton matrix, which needs no differencing, is the better estimate and
     is used.
     """
-    from ..derivatives.hesse_gradient import hesse_from_gradient
     from ..derivatives.hesse import HesseResult, from_matrix, hesse
+    from ..derivatives.hesse_gradient import hesse_from_gradient
     from ..derivatives.mn_gradient import optimal_steps
     hgn = np.asarray(hgn, float)
     cost = st.structured
+    assert cost is not None  # called after the structured engine only
     if cost.has_grad:
         return hesse_from_gradient(lambda v: prob.fgh_int(v, cost), u, st.errordef, hgn)
     r = None
@@ -280,10 +284,12 @@ def _hesse_from(st: FitState, prob: Problem, u: np.ndarray, fval: float, hgn: np
                 steps = None
         if steps is None:
             steps = prob.ext_steps(u, _REL_STEP * sigma)
-        out = None if steps is None else prob.observed_int(u, cost, steps)
-        if out is not None:
-            _, g, hm = out
-            r = from_matrix(hm, g, np.diag(hm), steps[prob.idx], 0)
+        if steps is not None:
+            # st.exact_hessian: the cost is an ExactHessianCost (checked once, _state.py)
+            out = prob.observed_int(u, cast(ExactHessianCost, cost), steps)
+            if out is not None:
+                _, g, hm = out
+                r = from_matrix(hm, g, np.diag(hm), steps[prob.idx], 0)
     if r is None:
         step0 = optimal_steps(u, fval, np.diag(hgn), st.errordef, st.precision)
         r = hesse(prob, u, fval, migrad_options(st, None), step0=step0)

@@ -12,7 +12,8 @@ answer, the cost calls it spent (a :class:`~._state.Calls`), which the facade ad
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 

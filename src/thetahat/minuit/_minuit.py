@@ -27,7 +27,8 @@ import dataclasses
 import inspect
 import time
 import warnings
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -358,14 +359,14 @@ class Minuit:
     def merrors(self) -> MErrors:
         return self._merrors
 
-    def reset(self) -> "Minuit":
+    def reset(self) -> Minuit:
         """Restore the state at construction and forget all results."""
         (self._values, self._errors, self._lower, self._upper,
          self._fixed) = (a.copy() for a in self._init)
         self._clear_results()
         return self
 
-    def fixto(self, key: Any, value: Any) -> "Minuit":
+    def fixto(self, key: Any, value: Any) -> Minuit:
         """Fix parameter(s) ``key`` at ``value``."""
         self.values[key] = value
         self.fixed[key] = True
@@ -398,7 +399,7 @@ class Minuit:
         return (self._values.tobytes(), self._fixed.tobytes(), self._lower.tobytes(),
                 self._upper.tobytes(), self._errordef, self._strategy)
 
-    def _apply(self, out: Outcome, t0: float) -> "Minuit":
+    def _apply(self, out: Outcome, t0: float) -> Minuit:
         """Take over what an engine found: values, calls, covariance, the FMin."""
         self._values = out.values
         self._nfcn += out.nfcn
@@ -408,7 +409,7 @@ class Minuit:
         self._hesse_key = self._state_key() if out.hesse_at_values else None
         return self
 
-    def migrad(self, ncall: int | None = None, iterate: int = 5) -> "Minuit":
+    def migrad(self, ncall: int | None = None, iterate: int = 5) -> Minuit:
         """Find the minimum with MIGRAD (Gauss-Newton steps for structured costs).
 
         Parameters
@@ -427,7 +428,7 @@ class Minuit:
         self._hesse_key = None
         return self._apply(_engines.run_migrad(self._state(), ncall, int(iterate)), t0)
 
-    def simplex(self, ncall: int | None = None) -> "Minuit":
+    def simplex(self, ncall: int | None = None) -> Minuit:
         """Minimize with MINUIT's SIMPLEX (no derivatives; errors not reliable)."""
         ncall = self._check_ncall(ncall)
         self._check_errordef()
@@ -435,7 +436,7 @@ class Minuit:
         self._merrors.clear()
         return self._apply(_engines.run_simplex(self._state(), ncall), t0)
 
-    def scan(self, ncall: int | None = None) -> "Minuit":
+    def scan(self, ncall: int | None = None) -> Minuit:
         """Brute-force minimization on a grid (limits, else value ± 2 errors)."""
         ncall = self._check_ncall(ncall)
         self._check_errordef()
@@ -443,7 +444,7 @@ class Minuit:
         self._merrors.clear()
         return self._apply(_engines.run_scan(self._state(), ncall), t0)
 
-    def hesse(self, ncall: int | None = None) -> "Minuit":
+    def hesse(self, ncall: int | None = None) -> Minuit:
         """Covariance from numerical second derivatives at the current point."""
         ncall = self._check_ncall(ncall)
         self._check_errordef()
@@ -464,7 +465,7 @@ class Minuit:
         self._nfcn += calls.n
 
     def minos(self, *parameters: str, cl: float | None = None,
-              ncall: int | None = None) -> "Minuit":
+              ncall: int | None = None) -> Minuit:
         """Asymmetric intervals where the profiled cost rises by errordef · factor(cl)."""
         ncall = self._check_ncall(ncall)
         fmin = self._require_fmin("minos")
@@ -472,6 +473,7 @@ class Minuit:
             raise RuntimeError("function minimum is not valid: make sure migrad converges first")
         if self._covariance is None:
             self.hesse()
+        assert self._fmin is not None  # checked above; HESSE keeps a minimum
         found, calls = _intervals.minos(self._state(), self._fmin.fval,
                                         self._covariance_array(), parameters, cl, ncall)
         self._count(calls)
@@ -514,6 +516,7 @@ class Minuit:
         _intervals.check_mncontour(self._state(), x, y, size)
         if self._covariance is None:
             self.hesse()
+        assert self._fmin is not None  # checked above; HESSE keeps a minimum
         pts, calls = _intervals.mncontour(self._state(), self._fmin.fval,
                                           self._covariance_array(), x, y, cl, size,
                                           interpolated)

@@ -26,13 +26,17 @@ treats it as very large).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ..cost._protocol import (ExactHessianCost, StructuredCost, exact_hessian_ncall,
-                              gauss_newton_ncall)
+from ..cost._protocol import (
+    ExactHessianCost,
+    StructuredCost,
+    exact_hessian_ncall,
+    gauss_newton_ncall,
+)
 
 __all__ = ["Problem", "Limits", "int_step"]
 
@@ -259,6 +263,7 @@ class Problem:
         """Analytic gradient in internal coordinates (user's ``grad`` times dx/du)."""
         self.ngrad += 1
         x = self.to_ext(u)
+        assert self.grad_fn is not None  # called only for a user's grad
         g = np.asarray(self.grad_fn(x) if self.array_call else self.grad_fn(*x), float)
         if g.shape != (len(x),):
             raise ValueError(f"grad returned shape {g.shape}, expected ({len(x)},)")

@@ -12,7 +12,8 @@ belong to, through ``_get`` / ``_set`` of one position.
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 

@@ -9,10 +9,11 @@ from 1: ``gauss1_mu``), ``m.grad(x, *p)`` (analytic, shape ``(npar, len(x))``),
 ``m.guess(x, y)`` (a dict of starting values), ``m.limits`` (natural domain) and ``m.fixed``
 (parameters to keep fixed because they are degenerate: the reference point ``expo_b`` of the
 seed's ``a exp(-(x - b)/c)``). ``LeastSquares(x, y, yerr, m, grad=m.grad)`` introspects the
-names through ``inspect.signature(m)`` = ``(x, expo_a, ...)``. Names: ``constant``, ``line``, ``poly<n>``, ``expo``,
-``expo_rate``, ``powerlaw``, ``sigmoid``, ``gauss``, ``lorentz`` (``cauchy``, ``bw``),
-``rbw`` (relativistic Breit-Wigner), ``voigt``, ``crystalball`` (``cb``). Formulas and
-gradients: :mod:`._curves`, :mod:`._peaks`; the staged guess of sums: :mod:`._base`.
+names through ``inspect.signature(m)`` = ``(x, expo_a, ...)``. Names: ``constant``,
+``line``, ``poly<n>``, ``expo``, ``expo_rate``, ``powerlaw``, ``sigmoid``, ``gauss``,
+``lorentz`` (``cauchy``, ``bw``), ``rbw`` (relativistic Breit-Wigner), ``voigt``,
+``crystalball`` (``cb``). Formulas and gradients: :mod:`._curves`, :mod:`._peaks`; the
+staged guess of sums: :mod:`._base`.
 
 Densities (for the likelihood costs)
 ------------------------------------
@@ -80,8 +81,7 @@ import re
 from typing import Any
 
 from ._base import Model, ParamFunction, SumModel
-from ._curves import (Constant, Exponential, ExponentialRate, Line, Polynomial, PowerLaw,
-                      Sigmoid)
+from ._curves import Constant, Exponential, ExponentialRate, Line, Polynomial, PowerLaw, Sigmoid
 from ._densities import Cauchy as CauchyDensity
 from ._densities import CrystalBall as CrystalBallDensity
 from ._densities import Exponential as ExponentialDensity

@@ -29,7 +29,8 @@ components' gradients. The guess of a sum of smooth backgrounds and peaks is sta
 from __future__ import annotations
 
 import inspect
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any, Protocol, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -110,7 +111,7 @@ class Model:
         return {n: self._limits.get(n, (-INF, INF)) for n in self.parameters}
 
     @property
-    def __signature__(self) -> inspect.Signature:  # type: ignore[override]
+    def __signature__(self) -> inspect.Signature:
         return make_signature(self.parameters)
 
     def __repr__(self) -> str:
@@ -158,7 +159,7 @@ class Model:
         """(centre, sigma-like width) of a peak from its guessed parameters."""
         raise NotImplementedError
 
-    def __add__(self, other: "Model") -> "SumModel":
+    def __add__(self, other: Model) -> SumModel:
         if not isinstance(other, Model):
             return NotImplemented
         left = self.components if isinstance(self, SumModel) else [self]
@@ -166,7 +167,13 @@ class Model:
         return SumModel([*left, *right])
 
 
-def _prefixes(components: Sequence[Model]) -> list[str]:
+class _Named(Protocol):
+    """What :func:`_prefixes` reads of a component (a Model or a Density)."""
+
+    name: str
+
+
+def _prefixes(components: Sequence[_Named]) -> list[str]:
     names = [c.name for c in components]
     counts = {n: names.count(n) for n in names}
     seen: dict[str, int] = {}
@@ -208,7 +215,8 @@ class SumModel(Model):
         return [tuple(p[s]) for s in self._slices]
 
     def _value(self, x: NDArray, p: tuple) -> NDArray:
-        return sum(c._value(x, q) for c, q in zip(self.components, self.split(p)))
+        # components is never empty: the sum is an array, not the start value 0
+        return cast(NDArray, sum(c._value(x, q) for c, q in zip(self.components, self.split(p))))
 
     def _grad(self, x: NDArray, p: tuple) -> NDArray:
         return np.concatenate([np.broadcast_to(c._grad(x, q), (c.npar,) + x.shape)
@@ -233,7 +241,7 @@ class SumModel(Model):
             spacing = float(np.median(np.diff(x))) if x.size > 1 else 0.0
             keep = np.ones(x.size, bool)
             r = y - b
-            for pre, c in peaks:
+            for _pre, c in peaks:
                 if c.role != "peak":
                     continue
                 g = c._guess(x, r)

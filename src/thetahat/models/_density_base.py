@@ -17,7 +17,8 @@ by the trapezoidal rule on a fine grid; fractions are the areas over their sum (
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -134,11 +135,11 @@ class Density:
 
     guess_events = guess
 
-    def extended(self) -> "Extended":
+    def extended(self) -> Extended:
         """The extended form with yields (``scaled_pdf``, ``scaled_cdf``)."""
         return Extended([self])
 
-    def __add__(self, other: "Density") -> "Mixture":
+    def __add__(self, other: Density) -> Mixture:
         if not isinstance(other, Density):
             return NotImplemented
         left = self.components if isinstance(self, Mixture) else [self]
@@ -213,7 +214,8 @@ class Mixture(Density):
         self.components = comps
         self.prefixes = _prefixes(comps)
         self.name = "+".join(c.name for c in comps)
-        names, limits, self._slices, self._frac_index = [], {}, [], []
+        names: list[str] = []
+        limits, self._slices, self._frac_index = {}, [], []
         for k, (pre, c) in enumerate(zip(self.prefixes, comps)):
             start = len(names)
             for n in c.parameters:
@@ -250,7 +252,7 @@ class Mixture(Density):
                 out[f"{pre}_frac"] = float(frac[k])
         return out
 
-    def extended(self) -> "Extended":
+    def extended(self) -> Extended:
         return Extended(self.components)
 
 
@@ -269,7 +271,8 @@ class Extended:
         single = len(self.components) == 1
         self.prefixes = [None] if single else _prefixes(self.components)
         self.name = "+".join(c.name for c in self.components)
-        names, limits, self._slices, self._yield_index = [], {}, [], []
+        names: list[str] = []
+        limits, self._slices, self._yield_index = {}, [], []
         for pre, c in zip(self.prefixes, self.components):
             start = len(names)
             for n in c.parameters:

@@ -16,19 +16,19 @@ from __future__ import annotations
 
 import inspect
 import warnings
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ._least_squares import least_squares_lean
-from . import _fronts  # module-qualified: curve_fit's argument check_finite shadows the name
-from ._result import OptimizeResult
-from ..derivatives.model import fd_jacobian
-from .._core.linalg import thin_svd
-from ..solvers.levmar import _MESSAGES, LMOptions, levmar
-
 from .._compiled import lmcore as _lmcore  # the compiled core, or None: the numpy code
+from .._core.linalg import thin_svd
+from ..derivatives.model import fd_jacobian
+from ..solvers.levmar import _MESSAGES, LMOptions, levmar
+from . import _fronts  # module-qualified: curve_fit's argument check_finite shadows the name
+from ._least_squares import least_squares_lean
+from ._result import OptimizeResult
 
 __all__ = ["curve_fit", "OptimizeWarning"]
 
@@ -102,6 +102,7 @@ def _lm_compiled(f: Callable, xdata: Any, ydata: NDArray, weight: NDArray | None
         # the model's output in any other form: convert, or raise as the Python path does
         return np.ascontiguousarray(as_values(v), dtype=float)
 
+    assert _lmcore is not None  # the caller checked that the compiled core is there
     xb, fb, jb, nfev, njev, niter, status = _lmcore.lm(
         f, xdata, y, w, p0, np.ascontiguousarray(f0, dtype=float), coerce, 1e-8, 1e-8, 1e-8,
         100 * (n + 1) * n)

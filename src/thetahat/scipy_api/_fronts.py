@@ -21,8 +21,9 @@ callback's signature asks for it, else ``callback(x)``; StopIteration ends the s
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray

@@ -29,16 +29,24 @@ Where we differ from scipy, on purpose:
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from ..derivatives.jacobian import approx_jacobian, column_groups
+from ..solvers.lsq_common import (
+    LOSSES,
+    MESSAGES,
+    LSQOptions,
+    LSQResult,
+    make_loss,
+    strictly_feasible,
+)
 from ._fronts import LEAST_SQUARES, check_finite, check_positive, parse_bounds, wrap_callback
 from ._result import OptimizeResult
-from ..derivatives.jacobian import approx_jacobian, column_groups
-from ..solvers.lsq_common import LOSSES, MESSAGES, LSQOptions, LSQResult, make_loss, strictly_feasible
 
 __all__ = ["least_squares"]
 
@@ -88,7 +96,8 @@ def _tol(name: str, value: float | None, method: str) -> float:
     if not (value >= 0):
         raise ValueError(f"{name} must be non-negative, got {value!r}")
     if method == "lm" and value < _EPS:
-        raise ValueError(f"{name} must be at least machine epsilon ({_EPS:.2e}) for method='lm', got {value!r}")
+        raise ValueError(f"{name} must be at least machine epsilon ({_EPS:.2e}) for "
+                         f"method='lm', got {value!r}")
     return value
 
 
@@ -325,7 +334,8 @@ def _solve(q: LSQRequest) -> OptimizeResult:
     if f0.ndim != 1:
         raise ValueError(f"fun must return at most 1-d array_like; got shape {f0.shape} at x0")
     if np.iscomplexobj(f0):
-        raise ValueError("fun must return real residuals; wrap complex residuals in a real function")
+        raise ValueError("fun must return real residuals; wrap complex residuals in a real "
+                         "function")
     f0 = f0.astype(float)
     check_finite(f0, "fun(x0)", message="Residuals are not finite in the initial point: {entry}")
     m = f0.size

@@ -27,15 +27,16 @@ terminates at the exact constrained minimiser; the names are kept for compatibil
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
-from ._fronts import LSQ_LINEAR, check_finite, check_positive, parse_bounds
-from ._result import OptimizeResult
 from .._core.warnings import ThetahatWarning
 from ..solvers.bvls import bvls, kkt_violation
+from ._fronts import LSQ_LINEAR, check_finite, check_positive, parse_bounds
+from ._result import OptimizeResult
 
 __all__ = ["IllConditionedWarning", "LinearFitResult", "linear_fit", "lsq_linear"]
 

@@ -35,14 +35,15 @@ status 99.
 from __future__ import annotations
 
 import warnings
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
-from ._fronts import MINIMIZE, check_finite, parse_bounds, wrap_callback
-from ._result import OptimizeResult
 from ..solvers import bfgs as _bfgs
 from ..solvers import nelder_mead as _nm
+from ._fronts import MINIMIZE, check_finite, parse_bounds, wrap_callback
+from ._result import OptimizeResult
 
 __all__ = ["minimize"]
 
@@ -89,7 +90,7 @@ class _Objective:
         self.lower, self.upper = lower, upper
         self.nfev = 0
         self.njev = 0
-        self.last: tuple[np.ndarray, float, np.ndarray | None] | None = None
+        self.last: tuple[np.ndarray, float, np.ndarray] | None = None  # x, f, gradient (jac=True)
 
     def _scalar(self, value: Any, x: np.ndarray) -> float:
         arr = np.asarray(value)
@@ -280,7 +281,7 @@ def minimize(fun: Callable, x0: Any, args: tuple = (), method: str | None = None
         warnings.warn("Initial guess is not within the specified bounds", RuntimeWarning,
                       stacklevel=2)
         x = np.clip(x, lower, upper)
-    default_eps = 1e-8 if meth == "l-bfgs-b" else np.sqrt(_EPS)
+    default_eps = 1e-8 if meth == "l-bfgs-b" else float(np.sqrt(_EPS))
     obj = _Objective(fun, jac if meth != "nelder-mead" else None, args,
                      float(options.get("eps", default_eps)),
                      options.get("finite_diff_rel_step"), lower, upper)
@@ -415,6 +416,7 @@ def _run_migrad(obj: _Objective, x: np.ndarray, box: Any, tol: float | None,
     m.migrad(ncall=ncall)
     m.hesse()
     fmin = m.fmin
+    assert fmin is not None and m.fval is not None  # migrad() always records a minimum
     xr = np.array(m.values, dtype=float)
     cov = np.array(m.covariance, dtype=float) if m.covariance is not None else None
     hess_inv = cov / 2.0 if cov is not None else None  # covariance = 2 errordef H^-1

@@ -35,8 +35,8 @@ Reference: J. Nocedal and S. J. Wright, *Numerical Optimization*, 2nd ed., ch. 6
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -147,7 +147,9 @@ def bfgs(fg: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray,
                 alpha1 = min(1.0, trial)
         cache: dict[float, tuple[float, np.ndarray]] = {}
 
-        def phi_dphi(a: float) -> tuple[float, float]:
+        def phi_dphi(a: float, x: np.ndarray = x, p: np.ndarray = p,
+                     cache: dict[float, tuple[float, np.ndarray]] = cache
+                     ) -> tuple[float, float]:
             fa, ga = fg(x + a * p)
             cache[a] = (fa, ga)
             return fa, float(ga @ p)

@@ -32,7 +32,7 @@ Applied Mathematics (2004).
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -173,7 +173,8 @@ def dogbox(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], 
             if not np.all(np.isfinite(f_new)):
                 delta = 0.25 * h_norm
                 continue
-            cost_new = 0.5 * float(f_new @ f_new) if o.loss is None else cost_of(f_new, o.loss(f_new))
+            cost_new = (0.5 * float(f_new @ f_new) if o.loss is None
+                        else cost_of(f_new, o.loss(f_new)))
             actual = cost - cost_new
             tr_hit = bool(np.any(np.abs(h) >= delta * (1 - 1e-12)))
             delta_new, ratio = update_radius(delta, actual, predicted, h_norm, tr_hit)

@@ -32,8 +32,8 @@ removes most of it: a step or two fewer at no extra cost function calls.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -64,6 +64,7 @@ class FisherResult:
     converged: bool
     reached_call_limit: bool
     message: str
+    steps: NDArray | None = None  # external steps used at x (set by minuit's engine)
 
 
 def _edm(g: NDArray, h: NDArray) -> float:

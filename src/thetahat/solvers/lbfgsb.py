@@ -42,8 +42,8 @@ The inverse Hessian approximation is returned as :class:`LbfgsInvHess`, a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from scipy.sparse.linalg import LinearOperator
@@ -85,7 +85,7 @@ class LBFGSBResult:
     x: np.ndarray
     fun: float
     jac: np.ndarray
-    hess_inv: "LbfgsInvHess"
+    hess_inv: LbfgsInvHess
     nit: int
     status: int
     message: str
@@ -134,7 +134,7 @@ class LbfgsInvHess(LinearOperator):
     def _matmat(self, X: np.ndarray) -> np.ndarray:
         return np.column_stack([self._matvec(c) for c in np.asarray(X).T])
 
-    def _adjoint(self) -> "LbfgsInvHess":
+    def _adjoint(self) -> LbfgsInvHess:
         return self  # symmetric
 
     def todense(self) -> np.ndarray:
@@ -318,7 +318,9 @@ def lbfgsb(fg: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray,
         alpha1 = 1.0 if k > 0 else min(1.0 / max(float(np.linalg.norm(d)), _EPS), alpha_max)
         cache: dict[float, tuple[float, np.ndarray]] = {}
 
-        def phi_dphi(a: float) -> tuple[float, float]:
+        def phi_dphi(a: float, x: np.ndarray = x, d: np.ndarray = d,
+                     cache: dict[float, tuple[float, np.ndarray]] = cache
+                     ) -> tuple[float, float]:
             z = np.clip(x + a * d, lo, hi)
             fa, ga = fg_counted(z)
             cache[a] = (fa, ga)

@@ -26,8 +26,9 @@ is below gtol; 2 ftol — both reductions below ftol; 3 xtol — Δ ≤ xtol ‖
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -243,7 +244,7 @@ def _polish(fun: Callable[[NDArray], NDArray], x: NDArray, f: NDArray, J: NDArra
         if not (np.all(np.isfinite(fn)) and fn @ fn <= f @ f):
             break
         x, f, J = xn, fn, Jc
-        if np.linalg.norm(p) <= 1e-12 * max(np.linalg.norm(x), 1e-300):
+        if np.linalg.norm(p) <= 1e-12 * max(float(np.linalg.norm(x)), 1e-300):
             break
     return x, f, J, nfev
 

@@ -33,17 +33,17 @@ treated as a failure of sufficient decrease, so the search backs off.
 
 The search reports failure when the bracket becomes narrower than ``xtol`` relative to its
 position or below 1 % of the best step (then ``phi'`` contradicts ``phi``, as with
-difference gradients at their truncation level), when ``|phi'(a_lo)|`` times its width is below the rounding level
-``4 eps |phi(a_lo)|`` (no visible change of ``phi`` is possible inside it), or when
-``maxiter`` trials were used; the best point found with a strict decrease
-is then returned with ``success=False`` so that the caller may still use it.
+difference gradients at their truncation level), when ``|phi'(a_lo)|`` times its width is
+below the rounding level ``4 eps |phi(a_lo)|`` (no visible change of ``phi`` is possible
+inside it), or when ``maxiter`` trials were used; the best point found with a strict
+decrease is then returned with ``success=False`` so that the caller may still use it.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 __all__ = ["LineSearchResult", "more_thuente", "strong_wolfe"]
 

@@ -28,8 +28,8 @@ Gauss–Newton step is inside (and J has full rank), otherwise the α > 0 with �
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -257,7 +257,7 @@ def solve_trust_region(uf: NDArray, s: NDArray, V: NDArray, delta: float, alpha:
     if not (alpha_l < alpha <= alpha_u):
         alpha = max(0.001 * alpha_u, math.sqrt(alpha_l * alpha_u))
     it = 0
-    for it in range(1, max_iter + 1):
+    for it in range(1, max_iter + 1):  # noqa: B007 (the count is returned after the loop)
         if not (alpha_l < alpha <= alpha_u):
             alpha = max(0.001 * alpha_u, math.sqrt(alpha_l * alpha_u))
         ph, dph = phi(alpha)
@@ -314,7 +314,7 @@ class LSQOptions:
     xtol: float = 1e-8
     gtol: float = 1e-8
     max_nfev: int = 100
-    x_scale: NDArray | str = 1.0  # array of scales or 'jac'
+    x_scale: NDArray | float | str = 1.0  # scales (array or one number) or 'jac'
     loss: Callable[[NDArray], NDArray] | None = None  # f -> (3, m), None for linear
     verbose: int = 0
     callback: Callable[[dict], bool] | None = None  # returns True to stop

@@ -42,8 +42,8 @@ trial that returns one is rejected and its step shortened.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -256,11 +256,16 @@ def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
         edm = float(0.5 * g @ v @ g)
         attempts = 0
         v_hesse = None
+
+        def current_state() -> GradState:
+            # the live state: gradient() updates it while _iterate runs
+            return state
+
         while True:
             cur = _Point(x, fval, g, v)
             try:
                 with np.errstate(over="ignore", invalid="ignore"):
-                    niter += _iterate(f, gradient, cur, goal, lambda: state, errordef)
+                    niter += _iterate(f, gradient, cur, goal, current_state, errordef)
             finally:
                 x, fval, g, v = cur.x, cur.fval, cur.g, cur.v
                 edm = float(0.5 * g @ v @ g)
@@ -366,7 +371,7 @@ class _Point:
 
     def __init__(self, x: NDArray, fval: float, g: NDArray, v: NDArray) -> None:
         self.x, self.fval, self.g, self.v = x, fval, g, v
-        self.vprev = None  # V before the last update
+        self.vprev: NDArray | None = None  # V before the last update
 
     def dcov(self) -> float:
         """Relative change of V by the last update (MINUIT's DCOVAR); inf if none."""
@@ -383,6 +388,7 @@ def _iterate(f, gradient, cur: _Point, goal: float, get_state, errordef: float) 
     edm = float(0.5 * g @ v @ g)
     stalled = 0
     niter = 0
+    vold: NDArray | None
     while edm >= goal:
         niter += 1
         p = -v @ g

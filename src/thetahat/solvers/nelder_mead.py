@@ -26,8 +26,8 @@ Stop when ``max_j ||x_j - x_0||_inf <= xatol`` and ``max_j |f_j - f_0| <= fatol`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -102,13 +102,15 @@ def nelder_mead(f: Callable[[np.ndarray], float], x0: np.ndarray,
         rho, chi, psi, sigma = 1.0, 1.0 + 2.0 / n, 0.75 - 1.0 / (2.0 * n), 1.0 - 1.0 / n
     else:
         rho, chi, psi, sigma = 1.0, 2.0, 0.5, 0.5
-    maxiter, maxfev = opt.maxiter, opt.maxfev
+    maxiter: float | None = opt.maxiter
+    maxfev: float | None = opt.maxfev
     if maxiter is None and maxfev is None:
         maxiter = maxfev = 200 * n
     elif maxiter is None:  # only one limit given: the other is off (scipy's rule)
         maxiter = 200 * n if maxfev == np.inf else np.inf
     elif maxfev is None:
         maxfev = 200 * n if maxiter == np.inf else np.inf
+    assert maxiter is not None and maxfev is not None
     lo, hi = opt.lower, opt.upper
     bounded = lo is not None and hi is not None
 
@@ -120,6 +122,7 @@ def nelder_mead(f: Callable[[np.ndarray], float], x0: np.ndarray,
     else:
         sim = _start_simplex(x0)
     if bounded:
+        assert lo is not None and hi is not None
         sim = np.where(sim > hi, 2 * hi - sim, sim)
         sim = np.where(sim < lo, 2 * lo - sim, sim)
         sim = clip(sim)

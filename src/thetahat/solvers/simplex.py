@@ -28,7 +28,7 @@ as +inf. The call limit is MIGRAD's, 200 + 100 n + 5 n².
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import NDArray

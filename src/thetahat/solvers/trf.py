@@ -62,7 +62,7 @@ nonlinear least-squares minimization", arXiv:1201.5885 (2012).
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -98,7 +98,8 @@ def _q(Jh: NDArray, gh: NDArray, diag: NDArray | None, h: NDArray) -> float:
     return v
 
 
-def _ray(Jh: NDArray, gh: NDArray, diag: NDArray, start: NDArray, s: NDArray) -> tuple[float, float]:
+def _ray(Jh: NDArray, gh: NDArray, diag: NDArray, start: NDArray, s: NDArray
+         ) -> tuple[float, float]:
     """Coefficients (a, b) of q(start + t s) - q(start) = a t² + b t."""
     Js = Jh @ s
     a = 0.5 * (float(Js @ Js) + float(s @ (diag * s)))
@@ -107,7 +108,8 @@ def _ray(Jh: NDArray, gh: NDArray, diag: NDArray, start: NDArray, s: NDArray) ->
 
 
 def _select_step(x: NDArray, Jh: NDArray, diag: NDArray, gh: NDArray, ph: NDArray, d: NDArray,
-                 delta: float, lb: NDArray, ub: NDArray, theta: float) -> tuple[NDArray, NDArray, float]:
+                 delta: float, lb: NDArray, ub: NDArray, theta: float
+                 ) -> tuple[NDArray, NDArray, float]:
     """The best of truncated, reflected and Cauchy steps; returns (step, step_h, predicted)."""
     p = d * ph
     t_b, hits = step_to_bound(x, p, lb, ub)
