@@ -207,28 +207,28 @@ def _band(m: Any, i: int) -> tuple[float, float, float]:
     return v, v - m.errors[i], v + m.errors[i]
 
 
+def _draw_1d(m: Any, vname: str, scan: Any, draw: Any, size: int, band: bool, text: bool,
+             kwargs: dict) -> tuple[np.ndarray, np.ndarray]:
+    """A profile of ``vname`` by ``scan`` (``m.profile`` or ``m.mnprofile``), drawn by
+    ``draw`` with the interval band (MINOS if known, else ± error)."""
+    x, y = scan(vname, size=kwargs.pop("size", size), bound=kwargs.pop("bound", 2),
+                grid=kwargs.pop("grid", None),
+                subtract_min=kwargs.pop("subtract_min", True))[:2]
+    i = _pos(m, vname)
+    draw(x, y, name=m.parameters[i], band=_band(m, i) if band else None, text=text)
+    return x, y
+
+
 def draw_profile(m: Any, vname: str, *, band: bool = True, text: bool = True,
                  **kwargs: Any) -> tuple[np.ndarray, np.ndarray]:
     from .. import plot
-    x, y = m.profile(vname, size=kwargs.pop("size", 100), bound=kwargs.pop("bound", 2),
-                     grid=kwargs.pop("grid", None),
-                     subtract_min=kwargs.pop("subtract_min", True))
-    i = _pos(m, vname)
-    plot.draw_profile(x, y, name=m.parameters[i], band=_band(m, i) if band else None,
-                      text=text)
-    return x, y
+    return _draw_1d(m, vname, m.profile, plot.draw_profile, 100, band, text, kwargs)
 
 
 def draw_mnprofile(m: Any, vname: str, *, band: bool = True, text: bool = True,
                    **kwargs: Any) -> tuple[np.ndarray, np.ndarray]:
     from .. import plot
-    x, y, _ = m.mnprofile(vname, size=kwargs.pop("size", 30), bound=kwargs.pop("bound", 2),
-                          grid=kwargs.pop("grid", None),
-                          subtract_min=kwargs.pop("subtract_min", True))
-    i = _pos(m, vname)
-    plot.draw_mnprofile(x, y, name=m.parameters[i], band=_band(m, i) if band else None,
-                        text=text)
-    return x, y
+    return _draw_1d(m, vname, m.mnprofile, plot.draw_mnprofile, 30, band, text, kwargs)
 
 
 def draw_contour(m: Any, x: str, y: str, **kwargs: Any) -> Any:
