@@ -115,8 +115,11 @@ def capabilities(cost: object) -> tuple[bool, bool]:
         _BY_TYPE[t] = known
     if known[1]:
         return known
-    structured = known[0] or isinstance(cost, StructuredCost)
-    return structured, structured and isinstance(cost, ExactHessianCost)
+    # without the method there is nothing to check (and a plain function is not slowed)
+    structured = known[0] or (hasattr(cost, "gauss_newton")
+                              and isinstance(cost, StructuredCost))
+    exact = structured and hasattr(cost, "exact_hessian") and isinstance(cost, ExactHessianCost)
+    return structured, exact
 
 
 def gauss_newton_ncall(cost: StructuredCost, k: int) -> int:

@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from ..derivatives.gradient import central_gradient, complex_step_gradient, forward_gradient
 from ..solvers import bfgs as _bfgs
 from ..solvers import nelder_mead as _nm
 from ._fronts import MINIMIZE, check_finite, parse_bounds, wrap_callback
@@ -133,26 +134,15 @@ class _Objective:
                 raise ValueError(f"jac must return an array of shape {x.shape}, got {g.shape}")
             return g
         if self.jac_mode == "cs":  # complex step: g_i = Im f(x + i h e_i) / h, no cancellation
-            g = np.empty_like(x)
-            for i in range(x.size):
-                xc = x.astype(complex)
-                xc[i] += 1e-30j
-                self.nfev += 1
-                g[i] = np.imag(np.asarray(self.fun(xc, *self.args)).reshape(())) / 1e-30
-            return g
+            return complex_step_gradient(self._call, x)
         h = self._steps(x)
-        g = np.empty_like(x)
-        for i in range(x.size):
-            xp = x.copy()
-            xp[i] += h[i]
-            if self.jac_mode == "fd3":
-                xm = x.copy()
-                xm[i] -= h[i]
-                g[i] = (self._scalar(self._call(xp), xp) - self._scalar(self._call(xm), xm)) \
-                    / (2 * h[i])
-            else:
-                g[i] = (self._scalar(self._call(xp), xp) - f0) / h[i]
-        return g
+        if self.jac_mode == "fd3":
+            return central_gradient(self._value, x, h)
+        return forward_gradient(self._value, x, f0, h)
+
+    def _value(self, x: np.ndarray) -> float:
+        """The cost at ``x`` as a float (counted), for the difference schemes."""
+        return self._scalar(self._call(x), x)
 
     def fg(self, x: np.ndarray) -> tuple[float, np.ndarray]:
         if self.jac_mode == "fun":
