@@ -295,6 +295,13 @@ def minimize(fun: Callable, x0: Any, args: tuple = (), method: str | None = None
     return res
 
 
+def _set_options(opt: Any, options: dict, keys: Sequence[str]) -> None:
+    """Copy the given ``options`` (those that are not None) onto a solver's settings."""
+    for key in keys:
+        if options.get(key) is not None:
+            setattr(opt, key, options[key])
+
+
 def _recording(cb: Callable | None, x: np.ndarray, options: dict
                ) -> tuple[Callable | None, list[np.ndarray]]:
     """With ``return_all``, a callback that also records every iterate (scipy's
@@ -315,9 +322,7 @@ def _run_bfgs(obj: _Objective, x: np.ndarray, tol: float | None, options: dict,
     opt = _bfgs.BFGSOptions()
     if tol is not None:
         opt.gtol = float(tol)
-    for key in ("gtol", "norm", "maxiter", "xrtol", "c1", "c2", "hess_inv0"):
-        if options.get(key) is not None:
-            setattr(opt, key, options[key])
+    _set_options(opt, options, ("gtol", "norm", "maxiter", "xrtol", "c1", "c2", "hess_inv0"))
     cb, allvecs = _recording(cb, x, options)
     r = _bfgs.bfgs(obj.fg, x, opt, cb)
     res = OptimizeResult(x=r.x, fun=r.fun, jac=r.jac, hess_inv=r.hess_inv, nfev=obj.nfev,
@@ -335,9 +340,7 @@ def _run_lbfgsb(obj: _Objective, x: np.ndarray, lower: np.ndarray, upper: np.nda
     opt = _lb.LBFGSBOptions()
     if tol is not None:
         opt.ftol = opt.gtol = float(tol)
-    for key in ("maxcor", "ftol", "gtol", "maxfun", "maxiter", "maxls"):
-        if options.get(key) is not None:
-            setattr(opt, key, options[key])
+    _set_options(opt, options, ("maxcor", "ftol", "gtol", "maxfun", "maxiter", "maxls"))
 
     r = _lb.lbfgsb(obj.fg, x, lower, upper, opt, cb, nfev=lambda: obj.nfev)
     return OptimizeResult(x=r.x, fun=r.fun, jac=r.jac, hess_inv=r.hess_inv, nfev=obj.nfev,
@@ -350,9 +353,8 @@ def _run_nelder_mead(obj: _Objective, x: np.ndarray, box: Any, tol: float | None
     opt = _nm.NelderMeadOptions()
     if tol is not None:
         opt.xatol = opt.fatol = float(tol)
-    for key in ("xatol", "fatol", "maxiter", "maxfev", "adaptive", "initial_simplex"):
-        if options.get(key) is not None:
-            setattr(opt, key, options[key])
+    _set_options(opt, options,
+                 ("xatol", "fatol", "maxiter", "maxfev", "adaptive", "initial_simplex"))
     if opt.initial_simplex is not None:
         sim = np.asarray(opt.initial_simplex, dtype=float)
         if sim.shape != (x.size + 1, x.size):
