@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from .._core import rules
+from .._core.signature import describe
 from .._core.warnings import ThetahatWarning
 from ..cost._protocol import capabilities
 from ..results import FMin, Matrix, MErrors, Param, Params
@@ -59,6 +60,15 @@ def _signature_names(fcn: Callable) -> list[str] | None:
         elif p.kind == p.VAR_POSITIONAL:
             return None
     return names
+
+
+def _may_declare_limits(fcn: Callable) -> bool:
+    """Whether ``fcn`` has a ``_parameters`` dict or annotations that may hold limits."""
+    if isinstance(getattr(fcn, "_parameters", None), dict):
+        return True
+    target = fcn if inspect.isfunction(fcn) or inspect.ismethod(fcn) \
+        else getattr(fcn, "__call__", None)
+    return bool(getattr(target, "__annotations__", None))
 
 
 class Minuit:
@@ -114,8 +124,10 @@ class Minuit:
         self._lower = np.full(n, -np.inf)
         self._upper = np.full(n, np.inf)
         self._fixed = np.zeros(n, dtype=bool)
-        declared = getattr(fcn, "_parameters", None)
-        if isinstance(declared, dict) and len(declared) == n:
+        # limits declared with _parameters or Annotated[float, a:b] (reading the
+        # annotations costs a few microseconds: only where there are any)
+        declared = describe(fcn, annotations=True) if _may_declare_limits(fcn) else {}
+        if list(declared) == names:
             for i, lim in enumerate(declared.values()):
                 if lim is not None:
                     self.limits[i] = lim

@@ -1,0 +1,134 @@
+"""Parameter names and limits of a callable, read from its signature (iminuit's
+``describe``): the one place that rule lives; :mod:`thetahat.util` re-exports it and
+``Minuit`` uses it for limits declared with ``typing.Annotated``.
+
+Examples
+--------
+>>> from typing import Annotated
+>>> def f(x, a: Annotated[float, 0:1], b=2.0): ...
+>>> describe(f), describe(f, annotations=True)
+(['x', 'a', 'b'], {'x': None, 'a': (0, 1), 'b': None})
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable
+from typing import Annotated, Any, get_args, get_origin, get_type_hints
+
+import numpy as np
+
+__all__ = ["describe"]
+
+
+def _limits_of(annotation: Any) -> tuple[float, float] | None:
+    """Limits declared by ``Annotated[float, ...]``: a slice ``a:b`` or annotated-types
+    style objects with ``gt``/``ge``/``lt``/``le`` attributes (iminuit.typing's Gt, Ge,
+    Lt, Le, Interval)."""
+    if get_origin(annotation) is not Annotated:
+        return None
+    lo, hi = -np.inf, np.inf
+    found = False
+    for meta in get_args(annotation)[1:]:
+        if isinstance(meta, slice):
+            lo = lo if meta.start is None else meta.start
+            hi = hi if meta.stop is None else meta.stop
+            found = True
+            continue
+        for attr in ("gt", "ge"):
+            if getattr(meta, attr, None) is not None:
+                lo, found = getattr(meta, attr), True
+        for attr in ("lt", "le"):
+            if getattr(meta, attr, None) is not None:
+                hi, found = getattr(meta, attr), True
+    return (lo, hi) if found else None
+
+
+def _from_signature(fn: Callable) -> dict[str, tuple[float, float] | None] | None:
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return None
+    hints: dict[str, Any] = {}
+    if any(p.annotation is not p.empty for p in sig.parameters.values()):
+        try:  # string annotations (from __future__ import annotations) resolved
+            hints = get_type_hints(fn, include_extras=True)
+        except Exception:  # unresolvable annotations: names only
+            hints = {}
+    out: dict[str, tuple[float, float] | None] = {}
+    for p in sig.parameters.values():
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            out[p.name] = _limits_of(hints.get(p.name, p.annotation))
+    return out
+
+
+_DOC_SIGNATURE = re.compile(r"^\s*[\w.]+\((.*?)\)")
+
+
+def _from_docstring(fn: Callable) -> dict[str, tuple[float, float] | None] | None:
+    """Names from a first docstring line like ``sin(x, /, out=None, *, where=True)`` (how
+    builtins and ufuncs document themselves): the arguments before ``*``."""
+    doc = getattr(fn, "__doc__", None) or ""
+    m = _DOC_SIGNATURE.match(doc.strip().splitlines()[0] if doc.strip() else "")
+    if not m:
+        return None
+    names = []
+    for item in m.group(1).split(","):
+        item = item.strip().split("=")[0].strip()
+        if item.startswith("*") or item.startswith("["):
+            break
+        if item and item != "/" and item.isidentifier():
+            names.append(item)
+    return dict.fromkeys(names)
+
+
+def _call_target(fn: Any) -> Any:
+    """What to read the signature of: an instance's bound ``__call__`` (no ``self``), the
+    callable itself otherwise."""
+    plain = (inspect.isfunction(fn) or inspect.ismethod(fn) or inspect.isbuiltin(fn)
+             or isinstance(fn, np.ufunc) or inspect.isclass(fn))
+    return fn if plain or not callable(fn) else fn.__call__
+
+
+def describe(callable: Callable, *, annotations: bool = False) -> Any:
+    """The parameter names of ``callable``, in order (iminuit's ``describe``).
+
+    Looked up, first that applies: a ``_parameters`` dict (name -> limits), a
+    ``func_code`` object with ``co_varnames`` (iminuit's older convention), the signature
+    (with ``Annotated`` limits), the first line of the docstring. Variadic ``*args`` and
+    keyword-only parameters are not parameters.
+
+    Parameters
+    ----------
+    callable : callable
+        A function, a method, a class instance with ``__call__``, a cost.
+    annotations : bool
+        Return a dict name -> (lower, upper) or None instead of a list of names.
+
+    Returns
+    -------
+    list of str, or dict
+
+    Examples
+    --------
+    >>> from typing import Annotated
+    >>> def f(x, a: Annotated[float, 0:1], b=2.0): ...
+    >>> describe(f), describe(f, annotations=True)
+    (['x', 'a', 'b'], {'x': None, 'a': (0, 1), 'b': None})
+    """
+    fn: Any = callable  # iminuit's keyword name shadows the builtin
+    declared = getattr(fn, "_parameters", None)
+    out: dict[str, tuple[float, float] | None] | None = None
+    if isinstance(declared, dict):
+        out = {k: (None if v is None else tuple(v)) for k, v in declared.items()}
+    else:
+        code = getattr(fn, "func_code", None)
+        if code is not None and hasattr(code, "co_varnames"):
+            n = getattr(code, "co_argcount", len(code.co_varnames))
+            out = dict.fromkeys(list(code.co_varnames)[:n])
+    if out is None:
+        out = _from_signature(_call_target(fn))
+        if out is None:
+            out = _from_docstring(fn) or {}
+    return dict(out) if annotations else list(out)
