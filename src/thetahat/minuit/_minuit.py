@@ -66,8 +66,8 @@ def _may_declare_limits(fcn: Callable) -> bool:
     """Whether ``fcn`` has a ``_parameters`` dict or annotations that may hold limits."""
     if isinstance(getattr(fcn, "_parameters", None), dict):
         return True
-    target = fcn if inspect.isfunction(fcn) or inspect.ismethod(fcn) \
-        else getattr(fcn, "__call__", None)
+    plain = inspect.isfunction(fcn) or inspect.ismethod(fcn)
+    target = fcn if plain else inspect.getattr_static(type(fcn), "__call__", None)
     return bool(getattr(target, "__annotations__", None))
 
 
