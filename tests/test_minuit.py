@@ -356,3 +356,23 @@ def test_print_level_prints_the_summary_after_each_algorithm(capsys):
     for bad in (-1, 1.5, "1"):
         with pytest.raises(ValueError, match="print_level"):
             m.print_level = bad
+
+
+@pytest.mark.parametrize("name, minimum", [("rosenbrock", (1.0, 1.0)), ("matyas", (0.0, 0.0)),
+                                           ("beale", (3.0, 0.5))])
+def test_issue_14_strategy_0_with_analytic_gradient_moves(name, minimum):
+    """strategy=0 with grad= stayed at the start and called it valid (the first metric was
+    guessed from the steps); now it seeds the metric numerically, as iminuit does."""
+    import iminuit
+
+    from thetahat import testing as tt
+    f, g = getattr(tt, name), getattr(tt, name + "_grad")
+    m, mi = Minuit(f, x=0.5, y=0.3, grad=g), iminuit.Minuit(f, x=0.5, y=0.3, grad=g)
+    for mm in (m, mi):
+        mm.errordef = 1
+        mm.strategy = 0
+        mm.migrad()
+    assert m.valid and mi.valid
+    # both within a few hundredths of the minimum (EDM goal 2e-4 on these curvatures)
+    np.testing.assert_allclose(np.array(m.values), minimum, atol=0.05)
+    np.testing.assert_allclose(np.array(mi.values), minimum, atol=0.1)

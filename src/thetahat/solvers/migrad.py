@@ -238,9 +238,10 @@ def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
                            hfail=False, message="the function is not finite at the start")
         # ---- seed ----
         if agrad is not None:
-            if strategy >= 1:  # curvature for the first metric
-                _, _, state, _ = gradient_full(f, x, fval, state, errordef, prec, strategy,
-                                               1)
+            # curvature for the first metric, at every strategy: a metric guessed from the
+            # starting steps alone makes the EDM meaningless (it can claim convergence at
+            # the start), so MINUIT seeds it numerically with an analytic gradient too
+            _, _, state, _ = gradient_full(f, x, fval, state, errordef, prec, strategy, 1)
             g = gradient(x, fval, 1)
         else:
             g, _, state, _ = gradient_full(f, x, fval, state, errordef, prec, strategy,
