@@ -376,3 +376,38 @@ def test_issue_14_strategy_0_with_analytic_gradient_moves(name, minimum):
     # both within a few hundredths of the minimum (EDM goal 2e-4 on these curvatures)
     np.testing.assert_allclose(np.array(m.values), minimum, atol=0.05)
     np.testing.assert_allclose(np.array(mi.values), minimum, atol=0.1)
+
+
+class _WithGrad:
+    """A plain cost (no Gauss-Newton structure) that provides its gradient."""
+
+    errordef = 1.0
+
+    def __call__(self, a, b):
+        return (a - 1) ** 2 + 3 * (b - 2) ** 2 + 0.5 * a * b
+
+    def grad(self, a, b):
+        return np.array([2 * (a - 1) + 0.5 * b, 6 * (b - 2) + 0.5 * a])
+
+
+@pytest.mark.parametrize("grad", [None, True, False])
+def test_grad_true_false_none_as_iminuit(grad):
+    import iminuit
+    m = Minuit(_WithGrad(), a=0, b=0, grad=grad).migrad()
+    mi = iminuit.Minuit(_WithGrad(), a=0, b=0, grad=grad).migrad()
+    # None and True use fcn.grad (as iminuit: ngrad > 0), False does not
+    assert (m.ngrad > 0) == (mi.ngrad > 0) == (grad is not False)
+    assert m.valid and mi.valid
+    # a quadratic: the exact minimum solves the 2x2 linear system
+    exact = np.linalg.solve([[2, 0.5], [0.5, 6]], [2, 12])
+    np.testing.assert_allclose(np.array(m.values), exact, atol=1e-3)  # EDM goal 2e-4
+
+
+def test_grad_true_without_a_gradient_is_an_error_as_iminuit():
+    import iminuit
+    with pytest.raises(ValueError, match="grad=True, but fcn provides no gradient"):
+        Minuit(lambda a: a * a, a=1, grad=True)
+    with pytest.raises(ValueError):
+        iminuit.Minuit(lambda a: a * a, a=1, grad=True)
+    with pytest.raises(ValueError, match="grad must be callable, True, False or None"):
+        Minuit(lambda a: a * a, a=1, grad=3)

@@ -44,6 +44,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._core.signature import describe
 from ._core.warnings import ThetahatWarning
+from .cost._protocol import cost_gradient
 from .minuit._views import ErrorView, FixedView, LimitView, ValueView
 from .results import FMin, Matrix, MError, MErrors, Param, Params
 
@@ -193,9 +194,5 @@ def propagate(fn: Callable, x: ArrayLike, cov: ArrayLike) -> tuple[NDArray, NDAr
 
 def gradient(fcn: Any) -> Callable | None:
     """``fcn.grad`` if the cost provides a usable gradient (``has_grad`` not False), else
-    None (iminuit's rule)."""
-    g = getattr(fcn, "grad", None)
-    if g is None or not callable(g) or getattr(fcn, "has_grad", True) is False:
-        return None
-    return g
-
+    None (iminuit's rule; :func:`thetahat.cost._protocol.cost_gradient`)."""
+    return cost_gradient(fcn)

@@ -61,12 +61,13 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 from numpy.typing import NDArray
 
-__all__ = ["StructuredCost", "ExactHessianCost", "capabilities", "gauss_newton_ncall",
-           "exact_hessian_ncall"]
+__all__ = ["StructuredCost", "ExactHessianCost", "capabilities", "cost_gradient",
+           "gauss_newton_ncall", "exact_hessian_ncall"]
 
 
 @runtime_checkable
@@ -120,6 +121,15 @@ def capabilities(cost: object) -> tuple[bool, bool]:
                               and isinstance(cost, StructuredCost))
     exact = structured and hasattr(cost, "exact_hessian") and isinstance(cost, ExactHessianCost)
     return structured, exact
+
+
+def cost_gradient(fcn: object) -> Callable | None:
+    """``fcn.grad`` if the cost provides a usable gradient (a callable ``grad`` and
+    ``has_grad`` not False), else None: iminuit's rule for ``Minuit(fcn, grad=None/True)``."""
+    g = getattr(fcn, "grad", None)
+    if g is None or not callable(g) or getattr(fcn, "has_grad", True) is False:
+        return None
+    return g
 
 
 def gauss_newton_ncall(cost: StructuredCost, k: int) -> int:

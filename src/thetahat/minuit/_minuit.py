@@ -35,7 +35,7 @@ import numpy as np
 from .._core import rules
 from .._core.signature import describe
 from .._core.warnings import ThetahatWarning
-from ..cost._protocol import capabilities
+from ..cost._protocol import capabilities, cost_gradient
 from ..results import FMin, Matrix, MErrors, Param, Params
 from . import _engines, _intervals
 from ._state import Calls, FitState, Outcome, structure_of
@@ -81,8 +81,12 @@ class Minuit:
         ``fcn(array)`` when started from one sequence.
     *args
         Starting values, positionally or as one sequence.
-    grad : callable, optional
-        Gradient of ``fcn``, same calling convention, returning an array.
+    grad : callable, bool or None, optional
+        Gradient of ``fcn``, same calling convention, returning an array. ``True``: use
+        ``fcn.grad`` (an error if the cost has none); ``False``: use no gradient; ``None``
+        (default): ``fcn.grad`` when the cost provides one (``has_grad``), as iminuit. A
+        cost with Gauss-Newton structure (every cost of :mod:`thetahat.cost`) already uses
+        its model's gradient in its Gauss-Newton steps, so ``None`` leaves it on that path.
     name : sequence of str, optional
         Parameter names; required neither for named functions nor for array functions
         (then ``x0, x1, ...``).
@@ -102,12 +106,11 @@ class Minuit:
     LEAST_SQUARES = 1.0
     LIKELIHOOD = 0.5
 
-    def __init__(self, fcn: Callable, *args: Any, grad: Callable | None = None,
+    def __init__(self, fcn: Callable, *args: Any, grad: Callable | bool | None = None,
                  name: Sequence[str] | None = None, **kwds: Any) -> None:
         if not callable(fcn):
             raise TypeError(f"fcn must be callable, got {type(fcn).__name__}")
-        if grad is not None and not callable(grad):
-            raise TypeError(f"grad must be callable or None, got {type(grad).__name__}")
+        grad = self._resolve_grad(fcn, grad)
         names, start, array_call = self._init_names(fcn, args, name, kwds)
         self._fcn = fcn
         self._grad = grad
@@ -142,6 +145,24 @@ class Minuit:
         self._init = (self._values.copy(), self._errors.copy(), self._lower.copy(),
                       self._upper.copy(), self._fixed.copy())
         self._clear_results()
+
+    @staticmethod
+    def _resolve_grad(fcn: Callable, grad: Any) -> Callable | None:
+        """The gradient ``grad`` stands for (see the class docstring)."""
+        if grad is False:
+            return None
+        if grad is True:
+            g = cost_gradient(fcn)
+            if g is None:
+                raise ValueError("grad=True, but fcn provides no gradient (a callable "
+                                 "fcn.grad with fcn.has_grad not False)")
+            return g
+        if grad is None:
+            return None if capabilities(fcn)[0] else cost_gradient(fcn)
+        if not callable(grad):
+            raise ValueError(f"grad must be callable, True, False or None, got "
+                             f"{type(grad).__name__}")
+        return grad
 
     @staticmethod
     def _init_names(fcn: Callable, args: tuple, name: Sequence[str] | None,
