@@ -44,7 +44,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._core.signature import describe
 from ._core.warnings import ThetahatWarning
-from .cost._protocol import cost_gradient
+from .cost._protocol import cost_gradient as gradient
 from .minuit._views import ErrorView, FixedView, LimitView, ValueView
 from .results import FMin, Matrix, MError, MErrors, Param, Params
 
@@ -190,9 +190,3 @@ def propagate(fn: Callable, x: ArrayLike, cov: ArrayLike) -> tuple[NDArray, NDAr
     J = _jacobian(fn, xa, y0.ravel(), h)
     ycov = J @ c @ J.T
     return y0, ycov
-
-
-def gradient(fcn: Any) -> Callable | None:
-    """``fcn.grad`` if the cost provides a usable gradient (``has_grad`` not False), else
-    None (iminuit's rule; :func:`thetahat.cost._protocol.cost_gradient`)."""
-    return cost_gradient(fcn)

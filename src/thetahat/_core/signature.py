@@ -1,14 +1,7 @@
-"""Parameter names and limits of a callable, read from its signature (iminuit's
-``describe``): the one place that rule lives; :mod:`thetahat.util` re-exports it and
-``Minuit`` uses it for limits declared with ``typing.Annotated``.
-
-Examples
---------
->>> from typing import Annotated
->>> def f(x, a: Annotated[float, 0:1], b=2.0): ...
->>> describe(f), describe(f, annotations=True)
-(['x', 'a', 'b'], {'x': None, 'a': (0, 1), 'b': None})
-"""
+"""Parameter names and limits of a callable, read from its signature: the one place these
+rules live. :func:`describe` is iminuit's (re-exported by :mod:`thetahat.util`);
+:func:`positional_names` and :func:`may_declare_limits` are what ``Minuit`` asks when it is
+built (limits declared with ``typing.Annotated`` included)."""
 
 from __future__ import annotations
 
@@ -19,7 +12,7 @@ from typing import Annotated, Any, get_args, get_origin, get_type_hints
 
 import numpy as np
 
-__all__ = ["describe"]
+__all__ = ["describe", "positional_names", "may_declare_limits"]
 
 
 def _limits_of(annotation: Any) -> tuple[float, float] | None:
@@ -132,3 +125,32 @@ def describe(callable: Callable, *, annotations: bool = False) -> Any:
         if out is None:
             out = _from_docstring(fn) or {}
     return dict(out) if annotations else list(out)
+
+
+def positional_names(fcn: Callable) -> list[str] | None:
+    """Positional parameter names of ``fcn`` for ``Minuit`` (None when it takes ``*args``,
+    which ``Minuit`` then calls with one array): unlike :func:`describe`, a ``*args``
+    ends the list with None rather than being skipped."""
+    declared = getattr(fcn, "_parameters", None)
+    if isinstance(declared, dict):
+        return list(declared)
+    try:
+        sig = inspect.signature(fcn)
+    except (TypeError, ValueError):
+        return None
+    names = []
+    for p in sig.parameters.values():
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            names.append(p.name)
+        elif p.kind == p.VAR_POSITIONAL:
+            return None
+    return names
+
+
+def may_declare_limits(fcn: Callable) -> bool:
+    """Whether ``fcn`` has a ``_parameters`` dict or annotations that may hold limits."""
+    if isinstance(getattr(fcn, "_parameters", None), dict):
+        return True
+    plain = inspect.isfunction(fcn) or inspect.ismethod(fcn)
+    target = fcn if plain else inspect.getattr_static(type(fcn), "__call__", None)
+    return bool(getattr(target, "__annotations__", None))

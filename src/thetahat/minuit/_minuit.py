@@ -24,7 +24,6 @@ elsewhere:
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -33,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from .._core import rules
-from .._core.signature import describe
+from .._core.signature import describe, may_declare_limits, positional_names
 from .._core.warnings import ThetahatWarning
 from ..cost._protocol import capabilities, cost_gradient
 from ..results import FMin, Matrix, MErrors, Param, Params
@@ -42,33 +41,6 @@ from ._state import Calls, FitState, Outcome, structure_of
 from ._views import ErrorView, FixedView, LimitView, ValueView
 
 __all__ = ["Minuit"]
-
-
-def _signature_names(fcn: Callable) -> list[str] | None:
-    """Positional parameter names of ``fcn`` (None when it takes ``*args``)."""
-    declared = getattr(fcn, "_parameters", None)
-    if isinstance(declared, dict):
-        return list(declared)
-    try:
-        sig = inspect.signature(fcn)
-    except (TypeError, ValueError):
-        return None
-    names = []
-    for p in sig.parameters.values():
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
-            names.append(p.name)
-        elif p.kind == p.VAR_POSITIONAL:
-            return None
-    return names
-
-
-def _may_declare_limits(fcn: Callable) -> bool:
-    """Whether ``fcn`` has a ``_parameters`` dict or annotations that may hold limits."""
-    if isinstance(getattr(fcn, "_parameters", None), dict):
-        return True
-    plain = inspect.isfunction(fcn) or inspect.ismethod(fcn)
-    target = fcn if plain else inspect.getattr_static(type(fcn), "__call__", None)
-    return bool(getattr(target, "__annotations__", None))
 
 
 class Minuit:
@@ -110,12 +82,13 @@ class Minuit:
                  name: Sequence[str] | None = None, **kwds: Any) -> None:
         if not callable(fcn):
             raise TypeError(f"fcn must be callable, got {type(fcn).__name__}")
-        grad = self._resolve_grad(fcn, grad)
+        caps = capabilities(fcn)
+        grad = self._resolve_grad(fcn, grad, caps[0])
         names, start, array_call = self._init_names(fcn, args, name, kwds)
         self._fcn = fcn
         self._grad = grad
-        self._array_call = array_call or capabilities(fcn)[0]  # structured costs take arrays
-        self._structured, self._exact_hessian = structure_of(fcn, grad)
+        self._array_call = array_call or caps[0]  # structured costs take arrays
+        self._structured, self._exact_hessian = structure_of(fcn, grad, caps)
         self._pos2var = tuple(names)
         self._var2pos = {k: i for i, k in enumerate(names)}
         n = len(names)
@@ -129,7 +102,7 @@ class Minuit:
         self._fixed = np.zeros(n, dtype=bool)
         # limits declared with _parameters or Annotated[float, a:b] (reading the
         # annotations costs a few microseconds: only where there are any)
-        declared = describe(fcn, annotations=True) if _may_declare_limits(fcn) else {}
+        declared = describe(fcn, annotations=True) if may_declare_limits(fcn) else {}
         if list(declared) == names:
             for i, lim in enumerate(declared.values()):
                 if lim is not None:
@@ -147,8 +120,9 @@ class Minuit:
         self._clear_results()
 
     @staticmethod
-    def _resolve_grad(fcn: Callable, grad: Any) -> Callable | None:
-        """The gradient ``grad`` stands for (see the class docstring)."""
+    def _resolve_grad(fcn: Callable, grad: Any, structured: bool) -> Callable | None:
+        """The gradient ``grad`` stands for (see the class docstring); ``structured``:
+        whether ``fcn`` has Gauss-Newton structure."""
         if grad is False:
             return None
         if grad is True:
@@ -158,7 +132,7 @@ class Minuit:
                                  "fcn.grad with fcn.has_grad not False)")
             return g
         if grad is None:
-            return None if capabilities(fcn)[0] else cost_gradient(fcn)
+            return None if structured else cost_gradient(fcn)
         if not callable(grad):
             raise ValueError(f"grad must be callable, True, False or None, got "
                              f"{type(grad).__name__}")
@@ -168,7 +142,7 @@ class Minuit:
     def _init_names(fcn: Callable, args: tuple, name: Sequence[str] | None,
                     kwds: dict) -> tuple[list[str], list[float], bool]:
         """Parameter names, starting values and whether ``fcn`` takes one array."""
-        sig = _signature_names(fcn)
+        sig = positional_names(fcn)
         if args and kwds:
             raise TypeError("give starting values either positionally or by keyword, not both")
         if len(args) == 1 and np.ndim(args[0]) == 1:

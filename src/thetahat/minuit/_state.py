@@ -17,7 +17,7 @@ from typing import cast
 from numpy.typing import NDArray
 
 from .._core.rules import edm_goal
-from ..cost._protocol import StructuredCost, capabilities
+from ..cost._protocol import StructuredCost
 from ._problem import Problem
 
 __all__ = ["FitState", "Outcome", "Calls"]
@@ -68,13 +68,14 @@ class FitState:
                        throw_nan=self.throw_nan, grad=self.grad)
 
 
-def structure_of(fcn: Callable, grad: Callable | None) -> tuple[StructuredCost | None, bool]:
-    """The cost's Gauss-Newton structure, if the engines may use it (see :class:`FitState`)."""
-    if grad is not None:
+def structure_of(fcn: Callable, grad: Callable | None, caps: tuple[bool, bool]
+                 ) -> tuple[StructuredCost | None, bool]:
+    """The cost's Gauss-Newton structure, if the engines may use it (see :class:`FitState`);
+    ``caps`` is :func:`thetahat.cost._protocol.capabilities` of ``fcn``."""
+    structured, exact = caps
+    if grad is not None or not structured:
         return None, False
-    structured, exact = capabilities(fcn)
-    # capabilities(fcn)[0] is isinstance(fcn, StructuredCost), done fast
-    return (cast(StructuredCost, fcn), exact) if structured else (None, False)
+    return cast(StructuredCost, fcn), exact
 
 
 @dataclass
