@@ -104,12 +104,6 @@ def test_tol_floor_and_default():
         m.tol = -1
 
 
-@pytest.mark.parametrize("n", [1, 2, 5, 20])
-def test_default_call_limit_is_minuits(n):
-    """200 + 100 n + 5 n² (MINUIT's default); a fit that needs more reports the limit."""
-    assert rules.default_ncall(n) == 200 + 100 * n + 5 * n * n
-
-
 def test_call_limit_reached_is_reported_like_iminuit():
     def rosen(x, y):
         return (1 - x) ** 2 + 100 * (y - x * x) ** 2
