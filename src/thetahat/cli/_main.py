@@ -16,10 +16,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
 import numpy as np
+
+from .._core.warnings import ThetahatWarning
 
 __all__ = ["main_fit"]
 
@@ -49,16 +52,17 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _summary(m: Any) -> dict:
-    from scipy.stats import chi2
+    from ._fit import pvalue
     ndof = m.ndof
-    red = m.fmin.reduced_chi2
-    has_gof = np.isfinite(ndof) and ndof > 0 and np.isfinite(red)
+    estimated = getattr(m, "yerr_estimated", None)
+    p = None if estimated is not None else pvalue(m)
     out: dict[str, Any] = {
         "valid": bool(m.valid),
         "fval": float(m.fval),
         "ndof": float(ndof) if np.isfinite(ndof) else None,
-        "chi2_ndof": float(red) if has_gof else None,
-        "p_value": float(chi2.sf(m.fval, ndof)) if has_gof else None,
+        "chi2_ndof": float(m.fmin.reduced_chi2) if p is not None else None,
+        "p_value": p,
+        "yerr_estimated": estimated,
         "edm": float(m.fmin.edm),
         "nfcn": int(m.nfcn),
     }
@@ -111,7 +115,7 @@ def _plot(path: str, m: Any, data: dict) -> None:
 
 
 def main_fit(argv: Sequence[str]) -> int:
-    from ._fit import fit
+    from ._fit import POOR_PVALUE, fit
     from ._io import DataError, drop_nonfinite, read_table
 
     a = _parser().parse_args(list(argv))
@@ -133,15 +137,17 @@ def main_fit(argv: Sequence[str]) -> int:
         cols, dropped = drop_nonfinite(cols, strict=a.strict)
         if dropped:
             print(f"thetahat fit: dropped {dropped} row(s) with non-finite values")
-        if curve:
-            yerr = cols.get("yerr")
-            m = fit(cols["x"], cols["y"], a.model, yerr=yerr)
-        else:
-            ev = cols["events"]
-            rng = tuple(a.range) if a.range else None
-            if rng is not None and not np.any((ev >= rng[0]) & (ev <= rng[1])):
-                raise DataError(f"no events in the range [{rng[0]:g}, {rng[1]:g}]")
-            m = fit(ev, a.model, bins=a.bins, range=rng, extended=a.extended)
+        with warnings.catch_warnings():  # a poor fit is reported below, in words
+            warnings.simplefilter("ignore", ThetahatWarning)
+            if curve:
+                yerr = cols.get("yerr")
+                m = fit(cols["x"], cols["y"], a.model, yerr=yerr)
+            else:
+                ev = cols["events"]
+                rng = tuple(a.range) if a.range else None
+                if rng is not None and not np.any((ev >= rng[0]) & (ev <= rng[1])):
+                    raise DataError(f"no events in the range [{rng[0]:g}, {rng[1]:g}]")
+                m = fit(ev, a.model, bins=a.bins, range=rng, extended=a.extended)
         if a.minos and m.valid:
             m.minos()
     except (DataError, ValueError, KeyError, OSError) as e:
@@ -150,10 +156,20 @@ def main_fit(argv: Sequence[str]) -> int:
         return 2
     print(m.params)
     s = _summary(m)
-    if s["chi2_ndof"] is not None:
+    if s["yerr_estimated"] is not None:
+        print(f"no --yerr: the errors of y were estimated from the scatter "
+              f"(s = {s['yerr_estimated']:.4g}), so chi2/ndof = 1 by construction and "
+              "there is no goodness of fit")
+    elif s["chi2_ndof"] is not None:
         print(f"chi2/ndof = {m.fval:.4g}/{m.ndof:.0f} = {s['chi2_ndof']:.3f}, "
               f"p-value = {s['p_value']:.3g}")
-    print("fit is VALID" if m.valid else "fit is NOT VALID: " + _why(m))
+    if not m.valid:
+        print("fit is NOT VALID: " + _why(m))
+    elif s["p_value"] is not None and s["p_value"] < POOR_PVALUE:
+        print("fit is VALID but POOR: the p-value is below 1e-6, the model does not "
+              "describe the data (or the minimum is a local one)")
+    else:
+        print("fit is VALID")
     if a.json:
         with open(a.json, "w") as f:
             json.dump(s, f, indent=2)

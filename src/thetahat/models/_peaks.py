@@ -24,6 +24,9 @@ With ``t = (x - mu)/sigma`` (or ``/gamma``):
   ``d ln f/dt = n/(B - t)``; in the core ``d ln f/dt = -t``; and ``dt/dmu = -1/sigma``,
   ``dt/dsigma = -t/sigma``. Its guess takes the Gaussian guess with ``alpha = 1.5``, ``n = 3``
   (the tail is fitted, not guessed).
+
+Every peak is guessed both as a peak and as a dip (negative amplitude); the guess whose curve
+is closer to the data (smaller sum of squared residuals) is kept.
 """
 
 from __future__ import annotations
@@ -43,6 +46,26 @@ _SQRT2PI = np.sqrt(2.0 * np.pi)
 
 class _Peak(Model):
     role = "peak"
+
+    def _guess(self, x: NDArray, y: NDArray) -> dict[str, float]:
+        """The better of a peak and a dip: each is guessed by ``_guess_peak`` (on ``y`` and on
+        ``-y``, the dip's amplitude then negated), and the one whose guessed curve leaves the
+        smaller sum of squared residuals wins, so that a dip is not mistaken for the tallest
+        noise spike above it."""
+        up = self._guess_peak(x, y)
+        down = self._guess_peak(x, -y)
+        amp = self.parameters[0]
+        down[amp] = -down[amp]
+
+        def sse(g: dict[str, float]) -> float:
+            r = y - self._value(x, tuple(g[n] for n in self.parameters))
+            s = float(np.dot(r, r))
+            return s if np.isfinite(s) else np.inf
+
+        return down if sse(down) < sse(up) else up
+
+    def _guess_peak(self, x: NDArray, y: NDArray) -> dict[str, float]:  # pragma: no cover
+        raise NotImplementedError
 
     def _center_width(self, g: dict[str, float]) -> tuple[float, float]:
         names = self.parameters
@@ -64,7 +87,7 @@ class Gaussian(_Peak):
         e = np.exp(-0.5 * t * t)
         return np.stack([e, a * e * t / s, a * e * t * t / s])
 
-    def _guess(self, x: NDArray, y: NDArray) -> dict[str, float]:
+    def _guess_peak(self, x: NDArray, y: NDArray) -> dict[str, float]:
         h, mu, s = peak_moments(x, y)
         return {"a": h, "mu": mu, "sigma": s}
 
@@ -86,7 +109,7 @@ class Lorentzian(_Peak):
         q = 1.0 / (1.0 + t * t)
         return np.stack([q, 2 * a * q * q * t / g, 2 * a * q * q * t * t / g])
 
-    def _guess(self, x: NDArray, y: NDArray) -> dict[str, float]:
+    def _guess_peak(self, x: NDArray, y: NDArray) -> dict[str, float]:
         h, mu, s = peak_moments(x, y)
         return {"a": h, "mu": mu, "gamma": s * np.sqrt(2 * np.log(2.0))}  # HWHM
 
@@ -112,7 +135,7 @@ class RelativisticBreitWigner(_Peak):
         dg = f * (2 / g - 2 * m * m * g / d)
         return np.stack([f / a if a != 0 else mg2 / d, dm, dg])
 
-    def _guess(self, x: NDArray, y: NDArray) -> dict[str, float]:
+    def _guess_peak(self, x: NDArray, y: NDArray) -> dict[str, float]:
         h, mu, s = peak_moments(x, y)
         # near the peak the width in x is about G/2 per side: FWHM_x ~ G for G << m
         return {"a": h, "m": mu, "gamma": 2 * s * np.sqrt(2 * np.log(2.0))}
@@ -141,7 +164,7 @@ class Voigt(_Peak):
         ds = (wp * (-z / s)).real * norm - v / s
         return np.stack([v, a * dmu, a * ds, a * dg])
 
-    def _guess(self, x: NDArray, y: NDArray) -> dict[str, float]:
+    def _guess_peak(self, x: NDArray, y: NDArray) -> dict[str, float]:
         h, mu, s = peak_moments(x, y)
         # split the width between the two; the area is height * sqrt(2 pi) * width
         sig, gam = s / np.sqrt(2.0), s / np.sqrt(2.0)
@@ -183,6 +206,6 @@ class CrystalBall(_Peak):
         dla = np.where(tail, -n / al - al + n * (n / al**2 + 1) / bt, 0.0)
         return np.stack([f0, f * dlt * (-1 / s), f * dlt * (-t / s), f * dla, f * dln])
 
-    def _guess(self, x: NDArray, y: NDArray) -> dict[str, float]:
+    def _guess_peak(self, x: NDArray, y: NDArray) -> dict[str, float]:
         h, mu, s = peak_moments(x, y)
         return {"a": h, "mu": mu, "sigma": s, "alpha": 1.5, "n": 3.0}
