@@ -36,10 +36,14 @@ root, else regula falsi, accepted only strictly inside the bracket; bisection wh
 bracket has not halved in two steps. This copes with steep sides (a cost that diverges at
 a boundary) and flat ones (a log-like tail) alike.
 
-Stopping: at each point the linearised crossing ``u + (sqrt T - q) / q'`` (``q'`` by the
-secant to the nearest other point) is computed; the side stops when it moves ``u`` by at
-most ``tol * u`` — a tolerance on the interval itself, not on ``F`` — and reports that
-linearised crossing; or when the bracket is narrower than ``tol * u_hi``.
+Stopping: at a point whose own ``q`` is within ``2 tol sqrt T`` of ``sqrt T`` (so that the
+cost there is within about ``4 tol T`` of the target, whatever the neighbours look like)
+the linearised crossing ``u + (sqrt T - q) / q'`` (``q'`` by the secant to the nearest
+other point) is computed; the side stops when it moves ``u`` by at most ``tol * u`` — a
+tolerance on the interval itself — and reports that linearised crossing; or when the
+bracket is narrower than ``tol * u_hi``. The first condition matters where the cost is
+capped (a likelihood that returns a huge value at a boundary): the secant to a capped
+point is almost vertical and would otherwise "confirm" any point as the crossing.
 
 Each ``F_prof`` evaluation is one call of the ``refit(fixed, start)`` closure with
 ``theta_i`` fixed at ``v``, warm-started from the previous conditional minimum moved along
@@ -207,7 +211,7 @@ def _side(refit: RefitLike, i: int, sign: int, x0: float, values: np.ndarray,
             del path[:-2]
         q = math.sqrt(d) if d > 0 else (0.0 if math.isfinite(d) else math.inf)
         search.add(u, q)
-        if math.isfinite(q):
+        if math.isfinite(q) and abs(q - sq) <= 2.0 * tol * sq:
             un = search.newton(u, q)
             if math.isfinite(un) and abs(un - u) <= tol * u:
                 if search.lo <= un <= search.hi and un <= umax:
