@@ -49,6 +49,8 @@ from numpy.typing import NDArray
 __all__ = ["fd_jacobian", "central_jacobian", "FDCache", "observed_hessian"]
 
 _EPS = float(np.finfo(float).eps)
+_BLOCK = 4  # difference points of observed_hessian evaluated at once
+_EVENT_CHUNK = 65536  # entries of the model vector per block of J^T diag(L'') J
 _SQRT_EPS = float(np.sqrt(_EPS))
 
 
@@ -169,33 +171,51 @@ def observed_hessian(mu_fn: Callable[[NDArray], NDArray],
     k = idx.size
     sv = np.asarray(steps, dtype=float)[idx]
     h = (p[idx] + sv) - p[idx]  # the steps actually taken in floating point
+    # Only the Jacobian is kept as vectors (k of them); of the other difference points
+    # only their projections on L' enter H, so they are evaluated a few at a time
+    # (_BLOCK rows) and reduced at once: memory grows like k, not like k², in the events.
+    jac = np.empty((k,) + mu0.shape)
+    plus_d1, minus_d1 = np.empty(k), np.empty(k)
+    mu0_d1 = float(mu0 @ d1)
+    per = 1 if hit is not None else 2  # rows per parameter: -h (and +h unless cached)
+    step = max(_BLOCK // per, 1)
+    for a0 in range(0, k, step):
+        blk = np.arange(a0, min(a0 + step, k))
+        P = np.repeat(p[None, :], per * blk.size, axis=0)
+        rows = np.arange(blk.size) * per
+        P[rows, idx[blk]] -= h[blk]
+        if per == 2:
+            P[rows + 1, idx[blk]] += h[blk]
+        R = _eval_rows(mu_fn, P, rows_fn, mu0.shape)
+        if not np.isfinite(R).all():
+            return None
+        for t, a in enumerate(blk):
+            minus = R[per * t]
+            plus = R[per * t + 1] if per == 2 else mu0 + h[a] * hit[1][idx[a]]  # type: ignore[index]
+            jac[a] = plus - minus
+            jac[a] /= 2.0 * h[a]
+            plus_d1[a], minus_d1[a] = plus @ d1, minus @ d1
+    hk = np.zeros((k, k))
+    flat, d2f = jac.reshape(k, -1), d2.reshape(-1)
+    for e0 in range(0, flat.shape[1], _EVENT_CHUNK):  # no k x N temporary for J * L''
+        sl = slice(e0, e0 + _EVENT_CHUNK)
+        hk += (flat[:, sl] * d2f[sl]) @ flat[:, sl].T
+    hk.flat[::k + 1] += (plus_d1 + minus_d1 - 2.0 * mu0_d1) / (h * h)
     ia, ib = _pairs(k)
-    npair = ia.size
-    # the difference points: p + h_a e_a (unless cached), p - h_a e_a, p + h_a e_a + h_b e_b
-    P = np.repeat(p[None, :], (k if hit is None else 0) + k + npair, axis=0)
-    r0 = 0
-    if hit is None:
-        P[np.arange(k), idx] += h
-        r0 = k
-    P[r0 + np.arange(k), idx] -= h
-    P[r0 + k + np.arange(npair), idx[ia]] += h[ia]
-    P[r0 + k + np.arange(npair), idx[ib]] += h[ib]
-    R = _eval_rows(mu_fn, P, rows_fn, mu0.shape)
-    plus = R[:k] if hit is None else mu0 + h[:, None] * hit[1][idx]
-    minus = R[r0:r0 + k]
-    cross = R[r0 + k:]
-    if not (np.isfinite(plus).all() and np.isfinite(minus).all()
-            and np.isfinite(cross).all()):
-        return None
-    jac = (plus - minus) / (2.0 * h[:, None])
-    hk = (jac * d2) @ jac.T
-    hk.flat[::k + 1] += ((plus + minus - 2.0 * mu0) @ d1) / (h * h)
-    if npair:
-        r = ((cross - plus[ia] - plus[ib] + mu0) @ d1) / (h[ia] * h[ib])
-        hk[ia, ib] += r
-        hk[ib, ia] += r
+    for c0 in range(0, ia.size, _BLOCK):
+        pa, pb = ia[c0:c0 + _BLOCK], ib[c0:c0 + _BLOCK]
+        P = np.repeat(p[None, :], pa.size, axis=0)
+        P[np.arange(pa.size), idx[pa]] += h[pa]
+        P[np.arange(pa.size), idx[pb]] += h[pb]
+        R = _eval_rows(mu_fn, P, rows_fn, mu0.shape)
+        if not np.isfinite(R).all():
+            return None
+        r = (R.reshape(pa.size, -1) @ d1.reshape(-1) - plus_d1[pa] - plus_d1[pb]
+             + mu0_d1) / (h[pa] * h[pb])
+        hk[pa, pb] += r
+        hk[pb, pa] += r
     g = np.zeros(npar)
-    g[idx] = jac @ d1
+    g[idx] = jac.reshape(k, -1) @ d1.reshape(-1)
     hess = np.zeros((npar, npar))
     hess[idx[:, None], idx] = hk
     return float(value), g, hess, hit is not None
