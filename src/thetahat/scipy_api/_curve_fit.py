@@ -59,7 +59,13 @@ def _residual_function(f: Callable, xdata: Any, ydata: NDArray, white: Whitening
     kind, w, chol = white.kind, white.w, white.chol
 
     def residuals(p: NDArray) -> NDArray:
-        d = np.asarray(f(xdata, *p)) - ydata
+        out = np.asarray(f(xdata, *p))
+        try:
+            d = out - ydata
+        except ValueError:
+            raise ValueError(f"f(xdata, *p) has shape {out.shape}, which does not broadcast "
+                             f"against ydata of shape {ydata.shape}: the numbers of points "
+                             f"differ") from None
         if d.dtype != np.float64:
             if d.dtype.kind == "c":
                 if p.dtype.kind != "c":
@@ -79,7 +85,8 @@ def _residual_function(f: Callable, xdata: Any, ydata: NDArray, white: Whitening
 def _jacobian_function(jac: Callable, xdata: Any, white: Whitening, m: int, n: int,
                        col_deriv: bool = False) -> Callable[[NDArray], NDArray]:
     """p -> ∂r/∂p = W jac(xdata, *p), shape (m, n) (the error names a wrong shape)."""
-    kind, w, chol = white.kind, white.w, white.chol
+    kind, chol = white.kind, white.chol
+    w_col = None if white.w is None else (white.w if white.w.ndim == 0 else white.w[:, None])
 
     def jacobian(p: NDArray) -> NDArray:
         J = np.asarray(jac(xdata, *p), dtype=float)
@@ -93,7 +100,7 @@ def _jacobian_function(jac: Callable, xdata: Any, white: Whitening, m: int, n: i
         if kind is None:
             return J
         if kind == "diag":
-            return J * (w if w.ndim == 0 else w[:, None])
+            return J * w_col
         return solve_triangular(chol, J, lower=True, check_finite=False)
     return jacobian
 
@@ -114,7 +121,6 @@ def _lm_python(residuals: Callable[[NDArray], NDArray], jacobian: Callable | Non
     The start's residuals ``f0`` are reused, so no point is evaluated twice in a row.
     A ``maxfev`` the user set bounds every call, difference steps included (MINPACK).
     """
-    n = p0.size
     calls = 1  # f0
     limit = s.maxfev if s.strict else None
 
@@ -366,8 +372,9 @@ def curve_fit(f: Callable, xdata: Any, ydata: Any, p0: Any = None, sigma: Any = 
         res, info, mesg, ier = _fit_least_squares(f, xdata, ydata, white, p0, lb, ub,
                                                   method, jac, dict(kwargs))
     popt = res.x
-    fvec = res.fun
-    pcov = _covariance(res.jac, float(fvec @ fvec), fvec.size, popt.size, absolute_sigma)
+    # χ² (with a robust loss, scipy's 2 × its cost: Σ ρ(r²))
+    chi2 = float(res.fun @ res.fun) if method == "lm" else 2.0 * float(res.cost)
+    pcov = _covariance(res.jac, chi2, res.fun.size, popt.size, absolute_sigma)
     if full_output:
         return popt, pcov, info, mesg, ier
     return popt, pcov

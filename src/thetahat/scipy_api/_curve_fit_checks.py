@@ -14,7 +14,8 @@ Reporting ('lm'). MINPACK's ``info`` (``ier``) is 1 ftol, 2 xtol, 3 both, 4 gtol
 call limit; ``infodict`` holds the pivoted QR factorisation J P = Q R of the last
 Jacobian in MINPACK's layout: ``fjac`` (n, m) is the transpose of the m × n array whose
 upper triangle is R and whose lower trapezoid holds the Householder vectors, ``ipvt``
-the column permutation P (0-based, as scipy 1.17 returns it), and ``qtf`` the first n entries of Qᵀ f.
+the column permutation P (0-based, as scipy 1.17 returns it), and ``qtf`` the first n
+entries of Qᵀ f.
 """
 
 from __future__ import annotations
