@@ -461,3 +461,14 @@ def test_model_calls(data, method, with_jac):
         assert counts[0] <= counts[1] + 2  # a different but as short path
     else:
         assert counts[0] <= counts[1]
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(xtol=1e-2), dict(ftol=1e-2), dict(gtol=0.5),
+                                    dict(ftol=1e-3, xtol=1e-3)])
+def test_lm_stopping_test_and_message(kwargs):
+    """ier and mesg name MINPACK's stopping test, worded as scipy's leastsq words it."""
+    x = np.linspace(0, 1, 11)
+    y = 2 * np.exp(-2 * x) + 0.01 * np.sin(7 * x)
+    ours = curve_fit(expo, x, y, full_output=True, **kwargs)
+    ref = so.curve_fit(expo, x, y, full_output=True, **kwargs)
+    assert ours[3:] == ref[3:]

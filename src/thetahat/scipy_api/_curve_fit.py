@@ -43,7 +43,7 @@ from ._result import OptimizeResult
 
 __all__ = ["curve_fit", "OptimizeWarning"]
 
-_NO_BOUNDS = (-np.inf, np.inf)
+_NO_BOUNDS = _checks.NO_BOUNDS
 _EPS = float(np.finfo(float).eps)
 _METHODS = ("lm", "trf", "dogbox")
 _JAC_SCHEMES = ("2-point", "3-point", "cs")
@@ -165,9 +165,11 @@ def _lm_compiled(f: Callable, xdata: Any, ydata: NDArray, white: Whitening,
     finite), so that the Python solver runs and reports it.
     """
     n, m = p0.size, f0.size
-    y = np.ascontiguousarray(np.broadcast_to(ydata.reshape(-1), (m,)), dtype=float)
-    w = None if white.w is None else \
-        np.ascontiguousarray(np.broadcast_to(white.w, (m,)), dtype=float)
+    y = ydata if ydata.shape == (m,) and ydata.flags.c_contiguous else \
+        np.ascontiguousarray(np.broadcast_to(ydata.reshape(-1), (m,)))
+    w = white.w
+    if w is not None and not (w.shape == (m,) and w.flags.c_contiguous):
+        w = np.ascontiguousarray(np.broadcast_to(w, (m,)), dtype=float)
 
     def coerce(v: Any) -> NDArray:
         # the model's output in any other form: convert, or raise as the Python path does

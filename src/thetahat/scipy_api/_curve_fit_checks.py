@@ -31,7 +31,7 @@ from scipy.linalg import lapack, qr
 
 from . import _fronts  # module-qualified: curve_fit's argument check_finite shadows the name
 
-__all__ = ["LMSettings", "Whitening", "as_data", "lm_settings", "minpack_info",
+__all__ = ["NO_BOUNDS", "LMSettings", "Whitening", "as_data", "lm_settings", "minpack_info",
            "minpack_message", "nan_policy_filter", "n_params", "start_and_bounds",
            "whitening"]
 
@@ -40,6 +40,10 @@ _NAN_POLICIES = (None, "raise", "omit", "propagate")
 _LM_KWARGS = ("ftol", "xtol", "gtol", "maxfev", "max_nfev", "epsfcn", "factor", "diag",
               "col_deriv")
 _SQRT_EPS_DEFAULT = 1.49012e-08  # leastsq's default ftol and xtol
+_EPS = float(np.finfo(float).eps)
+_SQRT_EPS = float(np.sqrt(_EPS))
+NO_BOUNDS = (-np.inf, np.inf)
+"""``curve_fit``'s default ``bounds`` (compared by identity)."""
 
 
 def n_params(f: Callable) -> int:
@@ -83,6 +87,9 @@ def start_and_bounds(f: Callable, p0: Any, bounds: Any
             raise ValueError("p0 must have at least one element")
         _fronts.check_finite(p0, "p0")
         n = p0.size
+    if bounds is NO_BOUNDS:  # the default: nothing to read
+        lb, ub = np.full(n, -np.inf), np.full(n, np.inf)
+        return (np.ones(n) if p0 is None else p0), lb, ub, False
     lb, ub = _fronts.parse_bounds(bounds, n, _fronts.LEAST_SQUARES)
     lo, hi = np.isfinite(lb), np.isfinite(ub)
     bounded = bool(lo.any() or hi.any())
@@ -232,6 +239,10 @@ def lm_settings(kwargs: dict, n: int, has_jac: bool) -> LMSettings:
     ValueError
         ``factor`` other than 100 (not supported) or a ``diag`` that is not positive.
     """
+    if not kwargs:
+        return LMSettings(ftol=_SQRT_EPS_DEFAULT, xtol=_SQRT_EPS_DEFAULT, gtol=0.0,
+                          maxfev=(100 if has_jac else 200) * (n + 1), strict=False,
+                          step=_SQRT_EPS, x_scale=None, col_deriv=False, default=True)
     for k in kwargs:
         if k not in _LM_KWARGS:
             raise TypeError(f"curve_fit(method='lm') got an unexpected keyword argument "
@@ -246,8 +257,7 @@ def lm_settings(kwargs: dict, n: int, has_jac: bool) -> LMSettings:
     if float(kwargs.get("factor", 100)) != 100:
         raise ValueError("factor: only MINPACK's default initial step bound, 100, is "
                          f"supported, got {kwargs['factor']!r}")
-    eps = float(np.finfo(float).eps)
-    step = float(np.sqrt(max(float(kwargs.get("epsfcn") or 0.0), eps)))
+    step = float(np.sqrt(max(float(kwargs.get("epsfcn") or 0.0), _EPS)))
     x_scale = None
     if kwargs.get("diag") is not None:
         d = np.array(np.broadcast_to(np.asarray(kwargs["diag"], dtype=float), (n,)))
@@ -267,14 +277,17 @@ def minpack_message(status: int, s: LMSettings) -> tuple[int, str]:
     ier = _IER[status]
     ftol = (f"Both actual and predicted relative reductions in the sum of squares\n"
             f"  are at most {s.ftol:f}")
-    xtol = f"the relative error between two consecutive iterates is at \n  most {s.xtol:f}"
-    text = {1: ftol,
-            2: f"The relative error between two consecutive iterates is at most {s.xtol:f}",
-            3: f"{ftol} and {xtol}",
-            4: f"The cosine of the angle between func(x) and any column of the\n  Jacobian "
-               f"is at most {s.gtol:f} in absolute value",
-            5: f"Number of calls to function has reached maxfev = {s.maxfev}."}[ier]
-    return ier, text
+    if ier == 1:
+        return ier, ftol
+    if ier == 2:
+        return ier, f"The relative error between two consecutive iterates is at most {s.xtol:f}"
+    if ier == 3:
+        return ier, (f"{ftol} and the relative error between two consecutive iterates is "
+                     f"at \n  most {s.xtol:f}")
+    if ier == 4:
+        return ier, (f"The cosine of the angle between func(x) and any column of the\n  "
+                     f"Jacobian is at most {s.gtol:f} in absolute value")
+    return ier, f"Number of calls to function has reached maxfev = {s.maxfev}."
 
 
 def minpack_info(J: NDArray, f: NDArray) -> dict[str, NDArray]:
