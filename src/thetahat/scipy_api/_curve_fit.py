@@ -28,7 +28,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.linalg import solve_triangular
 from scipy.optimize import OptimizeWarning
 
 from .._compiled import lmcore as _lmcore  # the compiled core, or None: the numpy code
@@ -56,7 +55,7 @@ class _BudgetSpent(Exception):
 def _residual_function(f: Callable, xdata: Any, ydata: NDArray, white: Whitening
                        ) -> Callable[[NDArray], NDArray]:
     """p -> r(p) = W (f(xdata, *p) - ydata), flat; complex for a complex p ('cs')."""
-    kind, w, chol = white.kind, white.w, white.chol
+    kind = white.kind
 
     def residuals(p: NDArray) -> NDArray:
         out = np.asarray(f(xdata, *p))
@@ -74,19 +73,14 @@ def _residual_function(f: Callable, xdata: Any, ydata: NDArray, white: Whitening
                 d = d.astype(float)
         if d.ndim != 1:
             d = d.reshape(-1)
-        if kind is None:
-            return d
-        if kind == "diag":
-            return d * w
-        return solve_triangular(chol, d, lower=True, check_finite=False)
+        return d if kind is None else white.apply(d)
     return residuals
 
 
 def _jacobian_function(jac: Callable, xdata: Any, white: Whitening, m: int, n: int,
                        col_deriv: bool = False) -> Callable[[NDArray], NDArray]:
     """p -> ∂r/∂p = W jac(xdata, *p), shape (m, n) (the error names a wrong shape)."""
-    kind, chol = white.kind, white.chol
-    w_col = None if white.w is None else (white.w if white.w.ndim == 0 else white.w[:, None])
+    kind = white.kind
 
     def jacobian(p: NDArray) -> NDArray:
         J = np.asarray(jac(xdata, *p), dtype=float)
@@ -97,11 +91,7 @@ def _jacobian_function(jac: Callable, xdata: Any, white: Whitening, m: int, n: i
                 raise ValueError(f"jac returned shape {J.shape}, expected (m, n) = ({m}, {n})"
                                  f" (points, parameters)")
             J = J.reshape(m, n)
-        if kind is None:
-            return J
-        if kind == "diag":
-            return J * w_col
-        return solve_triangular(chol, J, lower=True, check_finite=False)
+        return J if kind is None else white.apply(J)
     return jacobian
 
 

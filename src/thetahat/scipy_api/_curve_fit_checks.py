@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.linalg import lapack, qr
+from scipy.linalg import lapack, qr, solve_triangular
 
 from . import _fronts  # module-qualified: curve_fit's argument check_finite shadows the name
 
@@ -172,6 +172,15 @@ class Whitening:
     kind: str | None
     w: NDArray | None = None
     chol: NDArray | None = None
+
+    def apply(self, a: NDArray) -> NDArray:
+        """W a for residuals a of shape (m,) or a Jacobian of shape (m, n)."""
+        if self.kind == "diag":
+            assert self.w is not None
+            return a * (self.w if self.w.ndim == 0 or a.ndim == 1 else self.w[:, None])
+        if self.kind == "chol":
+            return solve_triangular(self.chol, a, lower=True, check_finite=False)
+        return a
 
 
 def whitening(sigma: Any, ysize: int) -> Whitening:
