@@ -56,15 +56,17 @@ def _residual_function(f: Callable, xdata: Any, ydata: NDArray, white: Whitening
                        ) -> Callable[[NDArray], NDArray]:
     """p -> r(p) = W (f(xdata, *p) - ydata), flat; complex for a complex p ('cs')."""
     kind = white.kind
+    yshape, ysize = ydata.shape, ydata.size
 
     def residuals(p: NDArray) -> NDArray:
         out = np.asarray(f(xdata, *p))
+        if out.shape != yshape and out.size == ysize > 1:
+            out = out.reshape(yshape)  # a column or a list of the data's points
         try:
             d = out - ydata
         except ValueError:
-            raise ValueError(f"f(xdata, *p) has shape {out.shape}, which does not broadcast "
-                             f"against ydata of shape {ydata.shape}: the numbers of points "
-                             f"differ") from None
+            raise ValueError(f"f returned shape {out.shape}, which does not broadcast against "
+                             f"ydata of shape {yshape}: the numbers of points differ") from None
         if d.dtype != np.float64:
             if d.dtype.kind == "c":
                 if p.dtype.kind != "c":
