@@ -1,124 +1,266 @@
-"""``curve_fit``: scipy's curve fitting front on :func:`thetahat.least_squares`.
+"""``curve_fit``: scipy's curve fitting front on the least-squares solvers.
 
 The problem: minimise χ²(p) = r(p)ᵀ r(p) with whitened residuals r = L⁻¹ (f(x; p) - y),
-where L = diag(σ) for 1-D ``sigma`` and the Cholesky factor of the data covariance for 2-D
-``sigma`` (L Lᵀ = C); no ``sigma`` means L = 1.
+where L = σ for a scalar or 1-D ``sigma`` and the Cholesky factor of the data covariance
+for a 2-D ``sigma`` (L Lᵀ = C); no ``sigma`` means L = 1. ``y`` may be anything that
+broadcasts against f(x; p) (a scalar, say). Input handling and MINPACK's reporting are in
+:mod:`._curve_fit_checks`.
+
+Solvers. ``method='lm'`` runs Levenberg-Marquardt (:mod:`thetahat.solvers.levmar`, in C
+when the compiled core is there and the problem is plain) with ``leastsq``'s options and
+defaults (ftol = xtol = 1.49012e-8, gtol = 0, maxfev = 200 (n + 1) calls, 100 (n + 1) with a
+Jacobian); 'trf' and 'dogbox' go to :func:`thetahat.least_squares` with scipy's stopping
+rules. Every method takes ``jac`` as a callable, '2-point', '3-point' or 'cs'.
 
 The covariance of the estimate is (JᵀJ)⁻¹ with J = ∂r/∂p at the minimum, computed from
-the SVD J = U S Vᵀ as V S⁻² Vᵀ, dropping singular values below
-ε · max(m, n) · s_max (a rank-deficient fit then gets ``inf`` in every entry, as scipy
-does, instead of a number that means nothing). Unless ``absolute_sigma`` is true, ``sigma``
-is a relative weight only, and the covariance is multiplied by the reduced chi-square
-s² = χ²_min / (m - n), which makes the errors independent of the scale of ``sigma``.
+the SVD J = U S Vᵀ as V S⁻² Vᵀ; if a singular value is below ε · max(m, n) · s_max the fit
+is rank-deficient and every entry is ``inf`` with an ``OptimizeWarning`` (scipy's 'trf' and
+'dogbox' return the pseudo-inverse there, a finite matrix that means nothing). Unless
+``absolute_sigma`` is true, ``sigma`` is a relative weight only, and the covariance is
+multiplied by the reduced chi-square s² = χ²_min / (m - n).
 """
 
 from __future__ import annotations
 
-import inspect
 import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.optimize import OptimizeWarning
 
 from .._compiled import lmcore as _lmcore  # the compiled core, or None: the numpy code
 from .._core.linalg import thin_svd
+from ..derivatives.jacobian import approx_jacobian
 from ..derivatives.model import fd_jacobian
-from ..solvers.levmar import _MESSAGES, LMOptions, levmar
-from . import _fronts  # module-qualified: curve_fit's argument check_finite shadows the name
+from ..solvers.levmar import LMOptions, levmar
+from . import _curve_fit_checks as _checks
+from ._curve_fit_checks import LMSettings, Whitening
 from ._least_squares import least_squares_lean
 from ._result import OptimizeResult
 
 __all__ = ["curve_fit", "OptimizeWarning"]
 
+_NO_BOUNDS = _checks.NO_BOUNDS
+_EPS = float(np.finfo(float).eps)
+_METHODS = ("lm", "trf", "dogbox")
+_JAC_SCHEMES = ("2-point", "3-point", "cs")
 
-class OptimizeWarning(UserWarning):
-    """The covariance of the parameters could not be estimated (scipy's name)."""
+
+class _BudgetSpent(Exception):
+    """The model was asked for more calls than ``maxfev`` allows."""
 
 
-def _n_params(f: Callable) -> int:
-    try:
-        sig = inspect.signature(f)
-    except (TypeError, ValueError):
-        raise ValueError("cannot determine the number of parameters of f; give p0") from None
-    args = [p for p in sig.parameters.values()
-            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    if any(p.kind == p.VAR_POSITIONAL for p in sig.parameters.values()):
-        raise ValueError("f takes *args: the number of parameters is unknown; give p0")
-    if len(args) < 2:
-        raise ValueError("f must take x and at least one parameter: f(x, p1, ...)")
-    return len(args) - 1
+def _residual_function(f: Callable, xdata: Any, ydata: NDArray, white: Whitening
+                       ) -> Callable[[NDArray], NDArray]:
+    """p -> r(p) = W (f(xdata, *p) - ydata), flat; complex for a complex p ('cs')."""
+    kind = white.kind
+    yshape, ysize = ydata.shape, ydata.size
+
+    def residuals(p: NDArray) -> NDArray:
+        out = np.asarray(f(xdata, *p))
+        if out.shape != yshape and out.size == ysize > 1:
+            out = out.reshape(yshape)  # a column or a list of the data's points
+        try:
+            d = out - ydata
+        except ValueError:
+            raise ValueError(f"f returned shape {out.shape}, which does not broadcast against "
+                             f"ydata of shape {yshape}: the numbers of points differ") from None
+        if d.dtype != np.float64:
+            if d.dtype.kind == "c":
+                if p.dtype.kind != "c":
+                    raise ValueError("f returned complex values at real parameters")
+            else:
+                d = d.astype(float)
+        if d.ndim != 1:
+            d = d.reshape(-1)
+        return d if kind is None else white.apply(d)
+    return residuals
+
+
+def _jacobian_function(jac: Callable, xdata: Any, white: Whitening, m: int, n: int,
+                       col_deriv: bool = False) -> Callable[[NDArray], NDArray]:
+    """p -> ∂r/∂p = W jac(xdata, *p), shape (m, n) (the error names a wrong shape)."""
+    kind = white.kind
+
+    def jacobian(p: NDArray) -> NDArray:
+        J = np.asarray(jac(xdata, *p), dtype=float)
+        if col_deriv:
+            J = J.T
+        if J.shape != (m, n):
+            if J.size != m * n or (J.ndim == 2 and J.shape != (m, n)):
+                raise ValueError(f"jac returned shape {J.shape}, expected (m, n) = ({m}, {n})"
+                                 f" (points, parameters)")
+            J = J.reshape(m, n)
+        return J if kind is None else white.apply(J)
+    return jacobian
 
 
 def _residuals_at_p0(residuals: Callable[[NDArray], NDArray], p0: NDArray) -> NDArray:
     """The residuals at the start, which must be finite (the error names the index)."""
     f0 = residuals(p0)
-    _fronts.check_finite(f0, "residuals", message="the residuals are not finite at p0: {entry}")
+    _checks._fronts.check_finite(f0, "residuals",
+                                 message="the residuals are not finite at p0: {entry}")
     return f0
 
 
-def _lm_direct(residuals: Callable[[NDArray], NDArray], p0: NDArray) -> Any:
-    """``least_squares(residuals, p0, method='lm')`` with forward differences, lean.
+def _lm_python(residuals: Callable[[NDArray], NDArray], jacobian: Callable | None,
+               jac_kind: str | None, p0: NDArray, s: LMSettings, f0: NDArray
+               ) -> tuple[OptimizeResult, int]:
+    """Levenberg-Marquardt with ``leastsq``'s options; returns (result, model calls).
 
-    The same Levenberg-Marquardt solver and the same relative finite-difference steps
-    (h_j = sqrt(ε) |p_j|, sqrt(ε) for p_j = 0) as the generic front, without its input
-    handling, which costs more than the fit itself for a small problem.
+    The start's residuals ``f0`` are reused, so no point is evaluated twice in a row.
+    A ``maxfev`` the user set bounds every call, difference steps included (MINPACK).
     """
-    p0 = np.asarray(p0, dtype=float)
-    f0 = _residuals_at_p0(residuals, p0)
-    n = p0.size
-    nfd = 0
+    calls = 1  # f0
+    limit = s.maxfev if s.strict else None
 
-    def jac(p: NDArray, f: NDArray) -> NDArray:
-        nonlocal nfd
-        nfd += n
-        # rows of fd_jacobian are the columns of J: its transpose is Fortran-ordered
-        return fd_jacobian(residuals, p, f).T
+    def counted(p: NDArray) -> NDArray:
+        nonlocal calls
+        if limit is not None and calls >= limit:
+            raise _BudgetSpent
+        calls += 1
+        return residuals(p)
 
-    # no central-difference polish: curve_fit's answer is read against its statistical
-    # errors, ~1e-8 relative is ample (least_squares keeps the polish for NIST-grade digits)
-    r = levmar(residuals, jac, p0, LMOptions(max_nfev=100 * (n + 1) * n, polish=False), f0=f0)
+    if jacobian is not None:
+        def jac(p: NDArray, f: NDArray) -> NDArray:
+            return jacobian(p)
+    elif jac_kind in (None, "2-point"):
+        step = s.step
+
+        def jac(p: NDArray, f: NDArray) -> NDArray:
+            h = step * np.where(p != 0, np.abs(p), 1.0)
+            # rows of fd_jacobian are the columns of J
+            return fd_jacobian(counted, p, f, steps=h).T
+    else:
+        def jac(p: NDArray, f: NDArray) -> NDArray:
+            return approx_jacobian(counted, p, f, method=jac_kind)[0]
+
+    opts = LMOptions(ftol=s.ftol, xtol=s.xtol, gtol=s.gtol,
+                     max_nfev=limit or s.maxfev, x_scale=s.x_scale, polish=False)
+    try:
+        r = levmar(counted, jac, p0, opts, f0=f0)
+    except _BudgetSpent:
+        return OptimizeResult(status=0, success=False, x=None), calls
     f = r.fun
-    return OptimizeResult(x=r.x, cost=0.5 * float(f @ f), fun=f, jac=r.jac, nfev=r.nfev + nfd,
-                          njev=None, status=r.status, message=r.message, success=r.status > 0)
+    return OptimizeResult(x=r.x, cost=0.5 * float(f @ f), fun=f, jac=r.jac, njev=r.njev,
+                          status=r.status, success=r.status > 0), calls
 
 
-def _lm_compiled(f: Callable, xdata: Any, ydata: NDArray, weight: NDArray | None,
-                 as_values: Callable[[Any], NDArray], residuals: Callable[[NDArray], NDArray],
-                 p0: NDArray) -> Any:
-    """:func:`_lm_direct` in C (``_compiled/_lmcore.c``: the same algorithm and steps).
+def _lm_compiled(f: Callable, xdata: Any, ydata: NDArray, white: Whitening,
+                 residuals: Callable[[NDArray], NDArray], p0: NDArray, f0: NDArray,
+                 s: LMSettings) -> tuple[OptimizeResult, int] | None:
+    """:func:`_lm_python` in C (``_compiled/_lmcore.c``: the same algorithm and steps).
 
     Returns None when the compiled core cannot take the problem (a Jacobian that is not
     finite), so that the Python solver runs and reports it.
     """
-    p0 = np.ascontiguousarray(p0, dtype=float)
-    f0 = _residuals_at_p0(residuals, p0)
     n, m = p0.size, f0.size
-    y = np.ascontiguousarray(ydata, dtype=float)
-    w = None if weight is None else np.ascontiguousarray(weight, dtype=float)
+    y = ydata if ydata.shape == (m,) and ydata.flags.c_contiguous else \
+        np.ascontiguousarray(np.broadcast_to(ydata.reshape(-1), (m,)))
+    w = white.w
+    if w is not None and not (w.shape == (m,) and w.flags.c_contiguous):
+        w = np.ascontiguousarray(np.broadcast_to(w, (m,)), dtype=float)
 
     def coerce(v: Any) -> NDArray:
         # the model's output in any other form: convert, or raise as the Python path does
-        return np.ascontiguousarray(as_values(v), dtype=float)
+        out = np.asarray(v, dtype=float).reshape(-1)
+        if out.size != m:
+            raise ValueError(f"f returned {out.size} values, expected {m}")
+        return out
 
     assert _lmcore is not None  # the caller checked that the compiled core is there
     xb, fb, jb, nfev, njev, niter, status = _lmcore.lm(
-        f, xdata, y, w, p0, np.ascontiguousarray(f0, dtype=float), coerce, 1e-8, 1e-8, 1e-8,
-        100 * (n + 1) * n)
+        f, xdata, y, w, np.ascontiguousarray(p0, dtype=float),
+        np.ascontiguousarray(f0, dtype=float), coerce, s.ftol, s.xtol, s.gtol, s.maxfev)
     if status < 0:
         return None
     fun = np.frombuffer(fb, dtype=float).copy()
     jac = np.frombuffer(jb, dtype=float).reshape(n, m).T.copy(order="F")
     x = np.frombuffer(xb, dtype=float).copy()
-    return OptimizeResult(x=x, cost=0.5 * float(fun @ fun), fun=fun, jac=jac,
-                          nfev=nfev + njev * n, njev=None, status=status,
-                          message=_MESSAGES[status], success=status > 0)
+    return OptimizeResult(x=x, cost=0.5 * float(fun @ fun), fun=fun, jac=jac, njev=njev,
+                          status=status, success=status > 0), nfev + njev * n
 
 
-_NO_BOUNDS = (-np.inf, np.inf)
-_OMIT_HINT = "{entry} is not finite (use nan_policy='omit' to drop such points)"
-_EPS = float(np.finfo(float).eps)
+def _fit_lm(f: Callable, xdata: Any, ydata: NDArray, white: Whitening, p0: NDArray,
+            jac: Any, kwargs: dict, full_output: bool) -> tuple[OptimizeResult, dict, str, int]:
+    """The 'lm' fit: (result, infodict, mesg, ier) as ``leastsq`` reports them."""
+    n = p0.size
+    s = _checks.lm_settings(kwargs, n, callable(jac))
+    if ydata.size != 1 and n > ydata.size:
+        raise TypeError(f"The number of func parameters={n} must not exceed the number of "
+                        f"data points={ydata.size}")
+    residuals = _residual_function(f, xdata, ydata, white)
+    f0 = _residuals_at_p0(residuals, p0)
+    m = f0.size
+    if n > m:
+        raise TypeError(f"The number of func parameters={n} must not exceed the number of "
+                        f"residuals={m}")
+    out = None
+    if (s.default and jac is None and _lmcore is not None and white.kind != "chol"
+            and ydata.size in (1, m) and f0.dtype == np.float64):
+        # the common case in C: no Python frame per iteration
+        out = _lm_compiled(f, xdata, ydata, white, residuals, p0, f0, s)
+    if out is None:
+        jacobian = _jacobian_function(jac, xdata, white, m, n, s.col_deriv) \
+            if callable(jac) else None
+        out = _lm_python(residuals, jacobian, None if callable(jac) else jac, p0, s, f0)
+    res, calls = out
+    ier, mesg = _checks.minpack_message(res.status, s)
+    if not res.success:
+        raise RuntimeError(f"Optimal parameters not found: {mesg}")
+    info: dict = {"fvec": res.fun, "nfev": calls}
+    if callable(jac):
+        info["njev"] = res.njev
+    if full_output:
+        info.update(_checks.minpack_info(res.jac, res.fun))
+    return res, info, mesg, ier
+
+
+def _fit_least_squares(f: Callable, xdata: Any, ydata: NDArray, white: Whitening,
+                       p0: NDArray, lb: NDArray, ub: NDArray, method: str, jac: Any,
+                       kwargs: dict) -> tuple[OptimizeResult, dict, str, int]:
+    """The 'trf'/'dogbox' fit through :func:`least_squares_lean` (scipy's stopping)."""
+    if "max_nfev" not in kwargs and "maxfev" in kwargs:
+        kwargs["max_nfev"] = kwargs.pop("maxfev")  # leastsq's name, as scipy accepts it
+    residuals = _residual_function(f, xdata, ydata, white)
+    n = p0.size
+    if callable(jac):
+        holder: dict = {}
+
+        def jac_arg(p: NDArray) -> NDArray:
+            if "j" not in holder:  # m is known after the first residuals
+                holder["j"] = _jacobian_function(jac, xdata, white, holder["m"], n)
+            return holder["j"](p)
+
+        def fun(p: NDArray) -> NDArray:
+            r = residuals(p)
+            holder.setdefault("m", r.size)
+            return r
+        res = least_squares_lean(fun, p0, jac=jac_arg, bounds=(lb, ub), method=method,
+                                 **kwargs)
+    else:
+        res = least_squares_lean(residuals, p0, jac="2-point" if jac is None else jac,
+                                 bounds=(lb, ub), method=method, **kwargs)
+    if not res.success:
+        raise RuntimeError(f"Optimal parameters not found: {res.message}")
+    return res, {"nfev": res.nfev, "fvec": res.fun}, res.message, res.status
+
+
+def _covariance(J: NDArray, chi2: float, m: int, n: int, absolute_sigma: bool) -> NDArray:
+    """(JᵀJ)⁻¹, scaled by χ²/(m - n) unless ``absolute_sigma``; inf (with an
+    OptimizeWarning) when J is rank-deficient or there is no degree of freedom."""
+    _, s, vt = thin_svd(np.asarray(J, dtype=float))
+    # s is in decreasing order: full rank iff the smallest is above the threshold
+    threshold = _EPS * max(J.shape) * (s[0] if s.size else 0.0)
+    if s.size == n and s[-1] > threshold and (absolute_sigma or m > n):
+        vs = vt.T / s
+        pcov = vs @ vs.T
+        return pcov if absolute_sigma else pcov * (chi2 / (m - n))
+    warnings.warn("Covariance of the parameters could not be estimated", OptimizeWarning,
+                  stacklevel=3)
+    return np.full((n, n), np.inf)
 
 
 def curve_fit(f: Callable, xdata: Any, ydata: Any, p0: Any = None, sigma: Any = None,
@@ -126,42 +268,62 @@ def curve_fit(f: Callable, xdata: Any, ydata: Any, p0: Any = None, sigma: Any = 
               bounds: Any = _NO_BOUNDS, method: str | None = None,
               jac: Callable | str | None = None, *, full_output: bool = False,
               nan_policy: str | None = None, **kwargs: Any) -> tuple:
-    """Fit ``f(x, *p)`` to data, with scipy's signature and conventions.
+    """Fit ``f(x, *p)`` to data, with scipy's signature, conventions and errors.
 
     Parameters
     ----------
     f : callable
-        Model ``f(xdata, *params) -> array`` with the shape of ``ydata``.
-    xdata : array_like
-        Independent variable(s); passed to ``f`` unchanged (as an array).
+        Model ``f(xdata, *params)``; its output minus ``ydata`` are the residuals.
+    xdata : array_like or object
+        Independent variable(s): a list, tuple or array becomes a float array; any other
+        object (None, a table, ...) is passed to ``f`` unchanged.
     ydata : array_like
-        Data, 1-D.
+        Data; anything that broadcasts against ``f(xdata, *p)`` (a scalar, say).
     p0 : array_like, optional
-        Starting values (default: ones, their number from ``f``'s signature).
-    sigma : array_like, optional
-        1-D: errors of ``ydata``; 2-D: covariance matrix of ``ydata``.
+        Starting values. Default: the number of parameters from ``f``'s signature, each
+        started at 1, or inside ``bounds`` (midpoint, lb + 1 or ub - 1).
+    sigma : None, scalar, array_like (m,) or (m, m)
+        Errors of ``ydata`` (scalar or 1-D) or its covariance matrix (2-D).
     absolute_sigma : bool
         True: ``sigma`` is absolute, ``pcov`` = (JᵀJ)⁻¹. False: ``pcov`` is scaled by the
         reduced chi-square.
     check_finite : bool, optional
-        Raise on NaN/inf in the data (default True unless ``nan_policy`` is given).
+        Raise on NaN/inf in the data; None means True unless ``nan_policy`` is given.
     bounds : 2-tuple or Bounds
         Lower and upper bounds of the parameters.
     method : {'lm', 'trf', 'dogbox'}, optional
         Default 'lm' without bounds, 'trf' with.
-    jac : callable or str, optional
-        Jacobian of ``f`` with respect to the parameters, shape (m, n), or a
-        finite-difference scheme.
+    jac : callable or {'2-point', '3-point', 'cs'}, optional
+        ``jac(xdata, *params)``, the (m, n) Jacobian of ``f``, or a difference scheme.
     full_output : bool
-        Also return ``infodict, mesg, ier``.
-    nan_policy : {'raise', 'omit'}, optional
-        What to do with NaN in ``xdata``/``ydata``.
+        Also return ``infodict, mesg, ier`` ('lm': MINPACK's ``fvec``, ``nfev``, ``fjac``,
+        ``ipvt``, ``qtf`` (and ``njev`` with a callable ``jac``); otherwise ``nfev``,
+        ``fvec``).
+    nan_policy : {None, 'raise', 'omit'}, optional
+        With ``check_finite`` false: 'raise' on NaN, or 'omit' the points with NaN.
     **kwargs
-        Passed to :func:`thetahat.least_squares` (``max_nfev``, ``ftol``, ...).
+        ``leastsq``'s options for 'lm' (``maxfev``, ``ftol``, ``xtol``, ``gtol``,
+        ``epsfcn``, ``diag``, ``col_deriv``), :func:`thetahat.least_squares`' for the
+        others (``max_nfev`` or ``maxfev``, ``ftol``, ``x_scale``, ``loss``, ...).
 
     Returns
     -------
-    popt, pcov[, infodict, mesg, ier]
+    popt : ndarray, shape (n,)
+        The fitted parameters.
+    pcov : ndarray, shape (n, n)
+        Their covariance; ``inf`` (with an ``OptimizeWarning``) when it cannot be
+        estimated.
+    infodict, mesg, ier
+        With ``full_output`` only, as scipy.
+
+    Raises
+    ------
+    ValueError
+        Bad input (the message names the argument and the entry).
+    TypeError
+        More parameters than data points ('lm'), or an unknown keyword.
+    RuntimeError
+        "Optimal parameters not found: ..." when the fit fails.
 
     Examples
     --------
@@ -174,162 +336,39 @@ def curve_fit(f: Callable, xdata: Any, ydata: Any, p0: Any = None, sigma: Any = 
     """
     if not callable(f):
         raise TypeError(f"f must be callable, got {type(f).__name__}")
-    if nan_policy not in (None, "raise", "omit"):
-        raise ValueError(f"nan_policy must be None, 'raise' or 'omit', got {nan_policy!r}")
-    if p0 is None:
-        n = _n_params(f)
-        p0 = np.ones(n)
-    else:
-        p0 = np.atleast_1d(np.asarray(p0, dtype=float))
-        if p0.ndim != 1:
-            raise ValueError(f"p0 must be one-dimensional, got shape {p0.shape}")
-        n = p0.size
-        _fronts.check_finite(p0, "p0")
-    ydata = np.asarray(ydata, dtype=float)
-    xdata = np.asarray(xdata, dtype=float) if not isinstance(xdata, (list, tuple)) or \
-        np.ndim(xdata) else np.asarray(xdata)
-    if ydata.ndim != 1 or ydata.size == 0:
-        raise ValueError(f"ydata must be a non-empty 1-D array, got shape {ydata.shape}")
-    xn = xdata.shape[-1] if xdata.ndim else 0
-    if xdata.ndim and xn != ydata.size:
-        raise ValueError(f"xdata has {xn} points along its last axis but ydata has "
-                         f"{ydata.size}")
-    keep = None
-    if nan_policy == "omit":
-        keep = np.isfinite(ydata)
-        if np.ndim(xdata):
-            keep &= np.all(np.isfinite(np.reshape(xdata, (-1, xn))), axis=0)
-        ydata = ydata[keep]
-        xdata = xdata[..., keep]
-    elif check_finite is None or check_finite:
-        if nan_policy is None or nan_policy == "raise" or check_finite:
-            _fronts.check_finite(ydata, "ydata", message=_OMIT_HINT)
-            if xdata.ndim:
-                _fronts.check_finite(np.asarray(xdata, dtype=float), "xdata", message=_OMIT_HINT)
-    m = ydata.size
-
-    # whitening
-    transform = None
-    if sigma is not None:
-        s = np.asarray(sigma, dtype=float)
-        if keep is not None and s.ndim >= 1 and s.shape[0] == keep.size:
-            s = s[keep] if s.ndim == 1 else s[np.ix_(keep, keep)]
-        if s.ndim == 1:
-            if s.size != m:
-                raise ValueError(f"sigma has {s.size} entries but ydata has {m}")
-            _fronts.check_positive(s, "sigma")
-            transform = ("diag", 1.0 / s)
-        elif s.ndim == 2:
-            if s.shape != (m, m):
-                raise ValueError(f"sigma as a covariance must have shape ({m}, {m}), got "
-                                 f"{s.shape}")
-            try:
-                chol = np.linalg.cholesky(s)
-            except np.linalg.LinAlgError:
-                raise ValueError("sigma (covariance matrix) is not positive definite") \
-                    from None
-            transform = ("chol", chol)
-        else:
-            raise ValueError(f"sigma must be 1-D (errors) or 2-D (covariance), got shape "
-                             f"{s.shape}")
-
-    shape = (m,)
-
-    def as_values(out: Any) -> NDArray:
-        v = np.asarray(out, dtype=float)
-        if v.shape != shape:
-            if v.size != m:
-                raise ValueError(f"f returned shape {v.shape}, expected ({m},) like ydata")
-            v = v.reshape(m)
-        return v
-
-    def values(p: NDArray) -> NDArray:
-        return as_values(f(xdata, *p))
-
-    if transform is None:
-        def residuals(p: NDArray) -> NDArray:
-            return values(p) - ydata
-    elif transform[0] == "diag":
-        weight = transform[1]
-
-        def residuals(p: NDArray) -> NDArray:
-            return (values(p) - ydata) * weight
-    else:
-        from scipy.linalg import solve_triangular
-        chol = transform[1]
-
-        def residuals(p: NDArray) -> NDArray:
-            return solve_triangular(chol, values(p) - ydata, lower=True)
-
-    if callable(jac):
-        def jacobian(p: NDArray) -> NDArray:
-            j = np.asarray(jac(xdata, *p), dtype=float)
-            if j.shape != (m, n):
-                raise ValueError(f"jac returned shape {j.shape}, expected ({m}, {n})")
-            if transform is None:
-                return j
-            if transform[0] == "diag":
-                return j * transform[1][:, None]
-            from scipy.linalg import solve_triangular
-            return solve_triangular(transform[1], j, lower=True)
-        jac_arg: Any = jacobian
-    else:
-        jac_arg = "2-point" if jac is None else jac
-
-    if bounds is _NO_BOUNDS:
-        bounded = False
-    else:
-        lb, ub = _fronts.bounds_sides(bounds)
-        bounded = bool(np.isfinite(np.asarray(lb, float)).any()
-                       or np.isfinite(np.asarray(ub, float)).any())
+    _checks.check_nan_policy(nan_policy)
+    if method not in (None, *_METHODS):
+        raise ValueError(f"method must be 'lm', 'trf', 'dogbox' or None, got {method!r}")
+    if not (jac is None or callable(jac) or jac in _JAC_SCHEMES):
+        raise ValueError(f"jac must be a callable, '2-point', '3-point' or 'cs', got {jac!r}")
+    if "args" in kwargs:
+        raise ValueError("'args' is not a supported keyword argument: bind extra "
+                         "arguments in f (a lambda or functools.partial)")
+    if check_finite is None:
+        check_finite = nan_policy is None
+    p0, lb, ub, bounded = _checks.start_and_bounds(f, p0, bounds)
     if method is None:
         method = "trf" if bounded else "lm"
     if method == "lm" and bounded:
-        raise ValueError("method='lm' does not support bounds; use 'trf' or 'dogbox'")
-    if method == "lm" and m < n:
-        raise ValueError(f"method='lm' needs at least as many points ({m}) as parameters "
-                         f"({n})")
-    if "max_nfev" not in kwargs and "maxfev" in kwargs:
-        kwargs["max_nfev"] = kwargs.pop("maxfev")
-    if method == "lm" and jac is None and not kwargs:
-        # the common case without the generic front's cost; compiled when possible
-        res = None
-        if _lmcore is not None and (transform is None or transform[0] == "diag"):
-            res = _lm_compiled(f, xdata, ydata, None if transform is None else transform[1],
-                               as_values, residuals, p0)
-        if res is None:
-            res = _lm_direct(residuals, p0)
+        raise ValueError("Method 'lm' only works for unconstrained problems (no bounds); "
+                         "use method='trf' or 'dogbox'")
+    ydata = _checks.as_data(ydata, "ydata", check_finite)
+    if isinstance(xdata, (list, tuple, np.ndarray)):
+        xdata = _checks.as_data(xdata, "xdata", check_finite)
+    if ydata.size == 0:
+        raise ValueError("`ydata` must not be empty!")
+    if not check_finite and nan_policy is not None:
+        xdata, ydata, sigma = _checks.nan_policy_filter(xdata, ydata, sigma, nan_policy)
+    white = _checks.whitening(sigma, ydata.size)
+    if method == "lm":
+        res, info, mesg, ier = _fit_lm(f, xdata, ydata, white, p0, jac, kwargs, full_output)
     else:
-        # scipy's stopping rules: curve_fit's answer is read against its statistical
-        # errors, so least_squares' confirmation of the last digits is not needed here
-        res = least_squares_lean(residuals, p0, jac=jac_arg, bounds=bounds, method=method,
-                                 **kwargs)
-    if not res.success:
-        raise RuntimeError(f"Optimal parameters not found: {res.message}")
+        res, info, mesg, ier = _fit_least_squares(f, xdata, ydata, white, p0, lb, ub,
+                                                  method, jac, dict(kwargs))
     popt = res.x
-    cost = 2.0 * res.cost  # chi-square
-    _, s, vt = thin_svd(res.jac)
-    # s is in decreasing order: full rank iff the smallest is above the threshold
-    threshold = _EPS * max(res.jac.shape) * (s[0] if s.size else 0.0)
-    warn = False
-    if s.size < n or not s[-1] > threshold:
-        pcov = np.full((n, n), np.inf)
-        warn = True
-    else:
-        vs = vt.T / s
-        pcov = vs @ vs.T
-        if not absolute_sigma:
-            if m > n:
-                pcov = pcov * (cost / (m - n))
-            else:
-                pcov = np.full((n, n), np.inf)
-                warn = True
-    if warn:
-        warnings.warn("Covariance of the parameters could not be estimated", OptimizeWarning,
-                      stacklevel=2)
+    # χ² (with a robust loss, scipy's 2 × its cost: Σ ρ(r²))
+    chi2 = float(res.fun @ res.fun) if method == "lm" else 2.0 * float(res.cost)
+    pcov = _covariance(res.jac, chi2, res.fun.size, popt.size, absolute_sigma)
     if full_output:
-        info = {"nfev": res.nfev, "fvec": res.fun}
-        if res.njev is not None:
-            info["njev"] = res.njev
-        return popt, pcov, info, res.message, res.status
+        return popt, pcov, info, mesg, ier
     return popt, pcov

@@ -1,0 +1,319 @@
+"""``curve_fit``'s input handling and MINPACK's reporting, as scipy documents them.
+
+Input. The data are converted as scipy does (``ydata`` always, ``xdata`` when it is a list,
+tuple or array; any other object goes to the model unchanged), checked for NaN/inf when
+``check_finite`` is true, and thinned by ``nan_policy='omit'`` (a point goes when its y
+or any coordinate of its x is NaN; ``sigma`` loses the same rows and columns). The
+whitening W of the residuals r = W (f(x; p) - y) is 1/σ for a scalar or 1-D ``sigma`` and
+L⁻¹ for a 2-D one, C = L Lᵀ its Cholesky factorisation.
+
+Start. Without ``p0`` the parameters are counted from ``f``'s signature; each starts at 1,
+or inside the bounds: the midpoint of two finite bounds, lb + 1 or ub - 1 for one.
+
+Reporting ('lm'). MINPACK's ``info`` (``ier``) is 1 ftol, 2 xtol, 3 both, 4 gtol, 5 the
+call limit; ``infodict`` holds the pivoted QR factorisation J P = Q R of the last
+Jacobian in MINPACK's layout: ``fjac`` (n, m) is the transpose of the m × n array whose
+upper triangle is R and whose lower trapezoid holds the Householder vectors, ``ipvt``
+the column permutation P (0-based, as scipy 1.17 returns it), and ``qtf`` the first n
+entries of Qᵀ f.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.linalg import lapack, qr, solve_triangular
+
+from . import _fronts  # module-qualified: curve_fit's argument check_finite shadows the name
+
+__all__ = ["NO_BOUNDS", "LMSettings", "Whitening", "as_data", "lm_settings", "minpack_info",
+           "minpack_message", "nan_policy_filter", "n_params", "start_and_bounds",
+           "whitening"]
+
+_OMIT_HINT = "{entry} is not finite (use nan_policy='omit' to drop such points)"
+_NAN_POLICIES = (None, "raise", "omit", "propagate")
+_LM_KWARGS = ("ftol", "xtol", "gtol", "maxfev", "max_nfev", "epsfcn", "factor", "diag",
+              "col_deriv")
+_SQRT_EPS_DEFAULT = 1.49012e-08  # leastsq's default ftol and xtol
+_EPS = float(np.finfo(float).eps)
+_SQRT_EPS = float(np.sqrt(_EPS))
+NO_BOUNDS = (-np.inf, np.inf)
+"""``curve_fit``'s default ``bounds`` (compared by identity)."""
+
+
+def n_params(f: Callable) -> int:
+    """The number of fit parameters of ``f(x, p1, ..., pn)`` from its signature.
+
+    Raises
+    ------
+    ValueError
+        scipy's "Unable to determine number of fit parameters." when the signature cannot
+        be read, takes ``*args`` only, or has no parameter after x.
+    """
+    try:
+        sig = inspect.signature(f)
+    except (TypeError, ValueError):
+        raise ValueError("Unable to determine number of fit parameters: f has no readable "
+                         "signature; give p0") from None
+    args = [p for p in sig.parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if len(args) < 2:
+        raise ValueError("Unable to determine number of fit parameters: f must take x and "
+                         "at least one named parameter, f(x, p1, ...), or give p0")
+    return len(args) - 1
+
+
+def start_and_bounds(f: Callable, p0: Any, bounds: Any
+                     ) -> tuple[NDArray, NDArray, NDArray, bool]:
+    """(p0, lb, ub, bounded): the start as floats and the bounds as arrays of its size.
+
+    Without ``p0`` the start is 1, or inside the bounds (module docstring).
+    """
+    if p0 is None:
+        n = n_params(f)
+    else:
+        p0 = np.atleast_1d(np.asarray(p0))
+        if np.iscomplexobj(p0):
+            raise ValueError("p0 must be real")
+        p0 = p0.astype(float)
+        if p0.ndim != 1:
+            raise ValueError(f"p0 must be one-dimensional, got shape {p0.shape}")
+        if p0.size == 0:
+            raise ValueError("p0 must have at least one element")
+        _fronts.check_finite(p0, "p0")
+        n = p0.size
+    if bounds is NO_BOUNDS:  # the default: nothing to read
+        lb, ub = np.full(n, -np.inf), np.full(n, np.inf)
+        return (np.ones(n) if p0 is None else p0), lb, ub, False
+    lb, ub = _fronts.parse_bounds(bounds, n, _fronts.LEAST_SQUARES)
+    lo, hi = np.isfinite(lb), np.isfinite(ub)
+    bounded = bool(lo.any() or hi.any())
+    if p0 is None:
+        p0 = np.ones(n)
+        both = lo & hi
+        p0[both] = 0.5 * (lb[both] + ub[both])
+        p0[lo & ~hi] = lb[lo & ~hi] + 1
+        p0[hi & ~lo] = ub[hi & ~lo] - 1
+    out = (p0 < lb) | (p0 > ub)
+    if out.any():
+        i = int(np.flatnonzero(out)[0])
+        raise ValueError(f"Initial guess is outside of provided bounds: p0[{i}] = "
+                         f"{float(p0[i])!r} is not in [{float(lb[i])!r}, {float(ub[i])!r}]")
+    return p0, lb, ub, bounded
+
+
+def as_data(a: Any, name: str, check: bool) -> NDArray:
+    """``a`` as a float array; with ``check``, every entry finite (the error names it)."""
+    try:
+        arr = np.asarray(a, dtype=float)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{name} must be an array of numbers: {e}") from None
+    if check:
+        _fronts.check_finite(arr, name, message=_OMIT_HINT)
+    return arr
+
+
+def check_nan_policy(nan_policy: Any) -> None:
+    """Reject a ``nan_policy`` that is not one of scipy's names."""
+    if nan_policy not in _NAN_POLICIES:
+        raise ValueError(f"nan_policy must be one of {{None, 'raise', 'omit'}}, got "
+                         f"{nan_policy!r}")
+
+
+def nan_policy_filter(xdata: Any, ydata: NDArray, sigma: Any, nan_policy: str
+                      ) -> tuple[Any, NDArray, Any]:
+    """(xdata, ydata, sigma) after ``nan_policy`` 'raise' or 'omit' (module docstring).
+
+    Raises
+    ------
+    ValueError
+        'propagate' (scipy does not support it here), or a NaN under 'raise'.
+    """
+    if nan_policy == "propagate":
+        raise ValueError("`nan_policy='propagate'` is not supported by this function.")
+    x_is_array = isinstance(xdata, np.ndarray) and xdata.dtype.kind in "fc"
+    y_nan = np.isnan(ydata)
+    x_nan = np.zeros(ydata.shape, dtype=bool)
+    if x_is_array and xdata.ndim:
+        xn = np.isnan(xdata)
+        x_nan = xn.any(axis=tuple(range(xdata.ndim - 1))) if xdata.ndim > 1 else xn
+    if not (y_nan.any() or x_nan.any()):
+        return xdata, ydata, sigma
+    if nan_policy == "raise":
+        where = "ydata" if y_nan.any() else "xdata"
+        raise ValueError(f"The input contains nan values ({where}); use nan_policy='omit' "
+                         f"to drop such points")
+    if ydata.ndim != 1 or x_nan.shape != y_nan.shape:
+        raise ValueError(f"nan_policy='omit' needs 1-D ydata and xdata whose last axis "
+                         f"matches it, got shapes {ydata.shape} and {np.shape(xdata)}")
+    keep = ~(y_nan | x_nan)
+    if x_is_array and xdata.ndim:
+        xdata = xdata[..., keep]
+    ydata = ydata[keep]
+    if sigma is not None:
+        s = np.asarray(sigma)
+        if s.ndim == 1 and s.size == keep.size:
+            sigma = s[keep]
+        elif s.ndim == 2 and s.shape == (keep.size, keep.size):
+            sigma = s[np.ix_(keep, keep)]
+    return xdata, ydata, sigma
+
+
+@dataclass(frozen=True)
+class Whitening:
+    """r = W d for the data residuals d = f - y: ``kind`` None (W = 1), 'diag'
+    (W = ``w``, 0-d or per point) or 'chol' (W = L⁻¹ with ``chol`` = L)."""
+
+    kind: str | None
+    w: NDArray | None = None
+    chol: NDArray | None = None
+
+    def apply(self, a: NDArray) -> NDArray:
+        """W a for residuals a of shape (m,) or a Jacobian of shape (m, n)."""
+        if self.kind == "diag":
+            assert self.w is not None
+            return a * (self.w if self.w.ndim == 0 or a.ndim == 1 else self.w[:, None])
+        if self.kind == "chol":
+            return solve_triangular(self.chol, a, lower=True, check_finite=False)
+        return a
+
+
+def whitening(sigma: Any, ysize: int) -> Whitening:
+    """The whitening of :class:`Whitening` for scipy's forms of ``sigma``.
+
+    Raises
+    ------
+    ValueError
+        A ``sigma`` of another shape, an error that is not positive and finite, or a
+        covariance that is not positive definite (scipy's messages, with the details).
+    """
+    if sigma is None:
+        return Whitening(None)
+    s = np.asarray(sigma, dtype=float)
+    if s.size == 1 or s.shape == (ysize,):
+        _fronts.check_positive(s.reshape(-1) if s.ndim else s.reshape(1), "sigma")
+        return Whitening("diag", w=1.0 / (s.reshape(()) if s.size == 1 else s))
+    if s.shape == (ysize, ysize):
+        _fronts.check_finite(s, "sigma")
+        c, info = lapack.dpotrf(s, lower=1, clean=1)
+        if info != 0:
+            raise ValueError(f"`sigma` must be positive definite: the Cholesky "
+                             f"factorisation of the covariance fails at row {info - 1}")
+        return Whitening("chol", chol=np.tril(c))
+    raise ValueError(f"`sigma` has incorrect shape {s.shape}: expected a scalar, "
+                     f"({ysize},) or ({ysize}, {ysize}) for ydata of {ysize} points")
+
+
+@dataclass(frozen=True)
+class LMSettings:
+    """``leastsq``'s options for ``method='lm'``, with scipy's defaults.
+
+    ``maxfev`` counts every call of the model, difference steps included; ``strict`` says
+    the user set it (otherwise the budget counts the solver's own calls only, a little more
+    generous than scipy's); ``step`` is the relative difference step sqrt(max(epsfcn, ε)).
+    """
+
+    ftol: float
+    xtol: float
+    gtol: float
+    maxfev: int
+    strict: bool
+    step: float
+    x_scale: NDArray | None
+    col_deriv: bool
+    default: bool
+
+
+def _tol(kwargs: dict, name: str, default: float) -> float:
+    v = float(kwargs.get(name, default))
+    if not v >= 0:
+        # MINPACK's "improper input"; scipy's curve_fit reports it as a failed fit
+        raise RuntimeError(f"Optimal parameters not found: Improper input parameters: "
+                           f"{name} = {v!r} must be non-negative.")
+    return v
+
+
+def lm_settings(kwargs: dict, n: int, has_jac: bool) -> LMSettings:
+    """:class:`LMSettings` from ``curve_fit``'s ``**kwargs`` (``leastsq``'s names).
+
+    Raises
+    ------
+    TypeError
+        A keyword ``leastsq`` does not take.
+    ValueError
+        ``factor`` other than 100 (not supported) or a ``diag`` that is not positive.
+    """
+    if not kwargs:
+        return LMSettings(ftol=_SQRT_EPS_DEFAULT, xtol=_SQRT_EPS_DEFAULT, gtol=0.0,
+                          maxfev=(100 if has_jac else 200) * (n + 1), strict=False,
+                          step=_SQRT_EPS, x_scale=None, col_deriv=False, default=True)
+    for k in kwargs:
+        if k not in _LM_KWARGS:
+            raise TypeError(f"curve_fit(method='lm') got an unexpected keyword argument "
+                            f"{k!r} (leastsq's options: {', '.join(_LM_KWARGS)})")
+    ftol = _tol(kwargs, "ftol", _SQRT_EPS_DEFAULT)
+    xtol = _tol(kwargs, "xtol", _SQRT_EPS_DEFAULT)
+    gtol = _tol(kwargs, "gtol", 0.0)
+    given = kwargs.get("maxfev", kwargs.get("max_nfev"))
+    maxfev = (100 if has_jac else 200) * (n + 1) if not given else int(given)
+    if maxfev <= 0:
+        raise ValueError(f"maxfev must be a positive integer, got {given!r}")
+    if float(kwargs.get("factor", 100)) != 100:
+        raise ValueError("factor: only MINPACK's default initial step bound, 100, is "
+                         f"supported, got {kwargs['factor']!r}")
+    step = float(np.sqrt(max(float(kwargs.get("epsfcn") or 0.0), _EPS)))
+    x_scale = None
+    if kwargs.get("diag") is not None:
+        d = np.array(np.broadcast_to(np.asarray(kwargs["diag"], dtype=float), (n,)))
+        _fronts.check_positive(d, "diag")
+        x_scale = 1.0 / d
+    return LMSettings(ftol=ftol, xtol=xtol, gtol=gtol, maxfev=maxfev, strict=bool(given),
+                      step=step, x_scale=x_scale, col_deriv=bool(kwargs.get("col_deriv")),
+                      default=not kwargs)
+
+
+_IER = {0: 5, 1: 4, 2: 1, 3: 2, 4: 3}  # least_squares' status -> MINPACK's info
+
+
+def minpack_message(status: int, s: LMSettings) -> tuple[int, str]:
+    """MINPACK's (info, message) for the solver's status (1 gtol, 2 ftol, 3 xtol, 4 both,
+    0 the call limit)."""
+    ier = _IER[status]
+    ftol = (f"Both actual and predicted relative reductions in the sum of squares\n"
+            f"  are at most {s.ftol:f}")
+    if ier == 1:
+        return ier, ftol
+    if ier == 2:
+        return ier, f"The relative error between two consecutive iterates is at most {s.xtol:f}"
+    if ier == 3:
+        return ier, (f"{ftol} and the relative error between two consecutive iterates is "
+                     f"at \n  most {s.xtol:f}")
+    if ier == 4:
+        return ier, (f"The cosine of the angle between func(x) and any column of the\n  "
+                     f"Jacobian is at most {s.gtol:f} in absolute value")
+    return ier, f"Number of calls to function has reached maxfev = {s.maxfev}."
+
+
+def minpack_info(J: NDArray, f: NDArray) -> dict[str, NDArray]:
+    """``fjac``, ``ipvt`` and ``qtf`` of the pivoted QR J P = Q R (module docstring).
+
+    LAPACK's ``geqp3`` stores the Householder vector v_j (v_jj = 1) below the diagonal
+    with its factor τ_j apart; MINPACK stores τ_j v_j there. ``ipvt`` is 0-based, as
+    scipy 1.17 returns it.
+    """
+    J = np.asarray(J, dtype=float)
+    m, n = J.shape
+    (a, tau), _, perm = qr(J, pivoting=True, mode="raw")
+    k = tau.size
+    qtf_all, _, _ = lapack.dormqr("L", "T", a[:, :k], tau, f.reshape(m, 1).astype(float),
+                                  lwork=max(1, m))
+    low = np.tril(a, -1)
+    low[:, :k] *= tau
+    fjac = np.triu(a) + low
+    return {"fjac": np.ascontiguousarray(fjac.T), "ipvt": perm.astype(np.int32),
+            "qtf": qtf_all[:n, 0].copy()}
