@@ -23,7 +23,7 @@ strict and the non-strict bound are the same limit to the minimizer.
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated, NamedTuple, Protocol, Union, runtime_checkable
+from typing import Annotated, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -47,7 +47,7 @@ class UserBound(NamedTuple):
 
 
 #: What indexes a view or a matrix: a position, a name, a slice, or a list of either.
-Key = Union[int, str, slice, list[Union[int, str]]]
+Key = int | str | slice | list[int | str]
 
 
 @runtime_checkable
