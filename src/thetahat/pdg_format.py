@@ -185,13 +185,15 @@ def pdg_format(value: float, error: Any, *errors: Any, labels: Sequence[str] | N
             [x if math.isfinite(x) else 0.0 for x in unpacked])
     else:
         lead_index = _unpacked_index(unpacked, leader)
-        unpacked[lead_index]  # noqa: B018 -- IndexError for a leader out of range, as iminuit
+        if lead_index >= len(unpacked):  # IndexError, as iminuit
+            raise IndexError(f"leader={leader} is out of range for {len(packed)} "
+                             "uncertainties")
     lead = None
     if lead_index is not None:
         a = abs(unpacked[lead_index])
         lead = a if (a > 0 and math.isfinite(a)) else None
     last = None
-    if lead is not None:
+    if lead is not None and lead_index is not None:
         last = _pdg_digits(lead)[1]
         unpacked[lead_index] = math.copysign(_lead_rounded(lead), unpacked[lead_index])
     e = _exponent(value, lead) if exp is None else exp

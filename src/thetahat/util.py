@@ -313,7 +313,7 @@ class ProgressBar:
         self.max_value = max_value
         self._html = None
         if is_jupyter():
-            from IPython.display import display  # type: ignore[import-not-found]
+            from IPython.display import display
 
             self._html = display(self._text(0, html=True), display_id=True, raw=True)
         self._update(0)

@@ -192,6 +192,7 @@ def minimize(fun: Callable, x0: ArrayLike, args: Sequence[Any] = (), method: str
     cov = m.covariance
     hess_inv = (np.array(cov, dtype=float) if cov is not None
                 else np.full((start.size, start.size), np.nan))
+    fval = m.fval if m.fval is not None else np.nan
     return OptimizeResult(x=np.array(m.values, dtype=float), success=success, status=status,
-                          fun=float(m.fval), hess_inv=hess_inv, message=message,
-                          nfev=m.nfcn, njev=m.ngrad, minuit=m)
+                          fun=float(fval), hess_inv=hess_inv, message=message, nfev=m.nfcn,
+                          njev=m.ngrad, minuit=m)
