@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from .display import _pdg_digits
@@ -106,12 +107,16 @@ def _exponent(value: float, leader: float | None) -> int:
     return e_err if m is None else max(3 * (m // 3), e_err)
 
 
-def _lead_rounded(lead: float) -> float:
-    """The leader as it is printed: 950-999 in its three leading digits round up to the
-    next power of ten (the PDG rule, 0.95 -> 1.0); any other leader is rounded at its last
-    kept digit by the formatting, like every other number."""
+def _lead_rounded(lead: float, last: int) -> float:
+    """The leader rounded by the PDG rule at its last kept digit: 950-999 in its three
+    leading digits round up to the next power of ten (0.95 -> 1.0); otherwise half up on
+    the number as written, its shortest decimal form (0.045 -> 0.05, although the binary
+    value of 0.045 lies below the tie)."""
     k = math.floor(math.log10(lead))
-    return 10.0 ** (k + 1) if round(lead * 10.0 ** (2 - k)) >= 950 else lead
+    if round(lead * 10.0 ** (2 - k)) >= 950:
+        return 10.0 ** (k + 1)
+    step = Decimal(1).scaleb(last)
+    return float(Decimal(repr(lead)).quantize(step, rounding=ROUND_HALF_UP))
 
 
 def _text(x: float, exp: int, last: int | None, replace: tuple[str, str] | None) -> str:
@@ -195,7 +200,7 @@ def pdg_format(value: float, error: Any, *errors: Any, labels: Sequence[str] | N
     last = None
     if lead is not None and lead_index is not None:
         last = _pdg_digits(lead)[1]
-        unpacked[lead_index] = math.copysign(_lead_rounded(lead), unpacked[lead_index])
+        unpacked[lead_index] = math.copysign(_lead_rounded(lead, last), unpacked[lead_index])
     e = _exponent(value, lead) if exp is None else exp
     texts = [_text(x, e, last, replace) for x in [value, *unpacked]]
     if strip:
