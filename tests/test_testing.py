@@ -3,6 +3,7 @@ differences, and the stated minima reached by Minuit."""
 
 from __future__ import annotations
 
+import iminuit
 import iminuit.testing as it
 import numpy as np
 import pytest
@@ -50,3 +51,40 @@ def test_minuit_finds_the_stated_minimum(name, start, minimum):
     assert m.valid
     # MIGRAD stops at EDM < 2e-4: within ~1e-2 of a minimum of unit curvature
     np.testing.assert_allclose(np.array(m.values), minimum, atol=2e-2)
+
+
+@pytest.mark.parametrize("name, start, limits", [
+    ("rosenbrock", (0.0, 0.0), None), ("ackley", (0.3, -0.2), None),
+    ("beale", (0.5, 0.25), None), ("matyas", (0.5, 0.5), None),
+    ("matyas", (2.5, 0.5), (1, None)),
+], ids=["rosenbrock", "ackley", "beale", "matyas", "matyas-one-sided"])
+def test_minuit_at_tol_1e4_as_iminuit(name, start, limits):
+    """iminuit's own test_functions: MIGRAD at tol 1e-4 from its starting points, here
+    next to iminuit on the same function."""
+    results = []
+    for M, mod in ((Minuit, tt), (iminuit.Minuit, it)):
+        m = M(getattr(mod, name), *start)
+        m.errordef = 1  # iminuit's default, set so that thetahat does not warn
+        m.tol = 1e-4
+        if limits is not None:
+            m.limits["x"] = limits
+        m.migrad()
+        results.append((np.array(m.values), m.fval))
+    (xt, ft), (xi, fi) = results
+    # tol 1e-4: EDM < 2e-7 with errordef 1, so both within ~1e-3 of the minimum and each
+    # other (the matyas valley with a limit: iminuit's stated 0.923 for y)
+    np.testing.assert_allclose(xt, xi, atol=2e-3)
+    assert ft == pytest.approx(fi, abs=1e-6)
+    if limits is not None:
+        np.testing.assert_allclose(xt, [1, 0.923], atol=1e-3)
+
+
+@pytest.mark.parametrize("start", [2.0, (2.0, 2.0, 2.0)], ids=["one", "three"])
+def test_sphere_np_as_iminuit(start):
+    mt, mi = Minuit(tt.sphere_np, start), iminuit.Minuit(it.sphere_np, start)
+    mt.errordef = mi.errordef = 1  # iminuit's default, set so that thetahat does not warn
+    mt.migrad()
+    mi.migrad()
+    # a quadratic bowl: both at the origin to ~1e-3 (EDM goal 2e-4 at unit curvature)
+    np.testing.assert_allclose(np.array(mt.values), 0, atol=1e-3)
+    np.testing.assert_allclose(np.array(mt.values), np.array(mi.values), atol=2e-3)

@@ -62,9 +62,9 @@ def test_annotated_limits_reach_minuit_as_iminuit():
 
 
 def test_func_code_and_signatures_as_iminuit():
-    fc = tu.make_func_code(["a", "b"])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)  # iminuit deprecates make_func_code
+    with pytest.warns(FutureWarning, match="make_func_code is deprecated"):  # as iminuit
+        fc = tu.make_func_code(["a", "b"])
+    with pytest.warns(FutureWarning):
         ref = iu.make_func_code(["a", "b"])
     assert (fc.co_varnames, fc.co_argcount) == (ref.co_varnames, ref.co_argcount)
 
@@ -86,7 +86,8 @@ def test_func_code_and_signatures_as_iminuit():
 
 def test_propagate_closed_form_and_iminuit():
     x, cov = np.array([1.0, 2.0]), np.array([[0.1, 0.02], [0.02, 0.2]])
-    y, ycov = tu.propagate(lambda p: np.array([p[0] * p[1], p[0] + p[1]]), x, cov)
+    with pytest.warns(FutureWarning, match="propagate is deprecated"):  # as iminuit
+        y, ycov = tu.propagate(lambda p: np.array([p[0] * p[1], p[0] + p[1]]), x, cov)
     J = np.array([[2.0, 1.0], [1.0, 1.0]])
     # a product and a sum: the extrapolated central differences are exact to rounding
     np.testing.assert_allclose(ycov, J @ cov @ J.T, rtol=1e-10)
@@ -94,7 +95,7 @@ def test_propagate_closed_form_and_iminuit():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # iminuit deprecates propagate
         ry, rcov = iu.propagate(np.exp, x, cov)
-    ty, tcov = tu.propagate(np.exp, x, cov)
+        ty, tcov = tu.propagate(np.exp, x, cov)
     exact = np.diag(np.exp(x)) @ cov @ np.diag(np.exp(x))
     np.testing.assert_allclose(ty, ry)
     # ours: O(h^4) with h = 1e-3 sigma; iminuit's plain differences agree to ~1e-6
@@ -102,6 +103,7 @@ def test_propagate_closed_form_and_iminuit():
     np.testing.assert_allclose(rcov, exact, rtol=1e-5)
 
 
+@pytest.mark.filterwarnings("ignore:propagate is deprecated:FutureWarning")
 def test_propagate_errors():
     with pytest.raises(ValueError, match="cov must be 2D"):
         tu.propagate(np.exp, [1.0], 0.5)
@@ -109,6 +111,13 @@ def test_propagate_errors():
         tu.propagate(np.exp, [1.0, 2.0], [[1.0]])
     with pytest.raises(ValueError, match=r"x\[1\] = nan is not finite"):
         tu.propagate(np.exp, [1.0, np.nan], np.eye(2))
+    # a NaN or negative variance: iminuit raises ValueError too (same input, same type)
+    for bad in ([[np.nan, 0.0], [0.0, 1.0]], [[1.0, 0.0], [0.0, -1.0]]):
+        with pytest.raises(ValueError, match="must be non-negative"):
+            tu.propagate(np.exp, [1.0, 2.0], bad)
+        with pytest.raises(ValueError), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # iminuit's sqrt of -1 first
+            iu.propagate(np.exp, [1.0, 2.0], bad)
 
 
 def test_is_positive_definite_and_gradient_as_iminuit():
@@ -126,3 +135,126 @@ def test_result_types_are_importable_from_util():
     from thetahat.results import FMin, Matrix, MError
     assert tu.FMin is FMin and tu.Matrix is Matrix and tu.MError is MError
     assert issubclass(tu.HesseFailedWarning, tu.IMinuitWarning)
+
+
+def _fg(a, b):
+    return a + 10 * b
+
+
+@pytest.mark.parametrize("args, kwargs", [(("x", "y"), {}), ((), {"b": "z"}),
+                                          (("x",), {"b": "z"}), (("u",), {})],
+                         ids=["varnames", "replace", "both", "first-only"])
+def test_make_with_signature_as_iminuit(args, kwargs):
+    t, r = tu.make_with_signature(_fg, *args, **kwargs), iu.make_with_signature(_fg, *args,
+                                                                              **kwargs)
+    assert tu.describe(t) == iu.describe(r)
+    assert t(1, 2) == r(1, 2) == 21  # arguments pass on by position
+    with pytest.raises(ValueError):
+        iu.make_with_signature(_fg, "a", "b", "c")
+    with pytest.raises(ValueError, match="longer than"):
+        tu.make_with_signature(_fg, "a", "b", "c")
+
+
+def test_gradient_and_hessian_detection_as_iminuit():
+    class C:
+        def __call__(self, a):
+            return a ** 2
+
+        def grad(self, a):
+            return [2 * a]
+
+        def hessian(self, a):
+            return [[2.0]]
+
+    class NoHessian(C):
+        has_hessian = False
+
+    for obj in (C(), NoHessian(), lambda a: a):
+        assert (tu.gradient(obj) is None) == (iu.gradient(obj) is None)
+        assert (tu.hessian(obj) is None) == (iu.hessian(obj) is None)
+    assert tu.is_module_available("numpy") == iu.is_module_available("numpy")
+    assert tu.is_module_available("no_such_module_x") == iu.is_module_available(
+        "no_such_module_x")
+    assert tu.is_jupyter() == iu.is_jupyter()
+
+
+def test_progress_bar_prints_as_iminuit(capsys):
+    for mod in (tu, iu):
+        with mod.ProgressBar(max_value=3) as bar:
+            for _ in range(3):
+                bar += 1
+    out = capsys.readouterr().out
+    half = len(out) // 2
+    assert out[:half] == out[half:]  # the same text, character for character
+    assert out[:half].startswith("\r0 %\r33 %")
+
+
+@pytest.mark.parametrize("mask", [None, [True, False, True, True], [False, True],
+                                  [True, True, False, False, True]])
+def test_histogram_segments_as_iminuit(mask):
+    n = 4 if mask is None else len(mask)
+    xe = np.linspace(0, 1, n + 1)
+    masked = np.arange(n) if mask is None else np.flatnonzero(mask)
+    ours = tu._histogram_segments(mask, xe, masked)
+    ref = iu._histogram_segments(mask, xe, masked)
+    assert len(ours) == len(ref)
+    for (a, b), (c, d) in zip(ours, ref):
+        np.testing.assert_array_equal(a, c)
+        np.testing.assert_array_equal(b, d)
+
+
+@pytest.mark.parametrize("x", [[1, 2, 3], [-1, 1000, 100000], [1, 10, 100], [1e-3, 1, 1e3],
+                               [5, 6, 8, 12]])
+def test_detect_log_spacing_as_iminuit(x):
+    assert tu._detect_log_spacing(x) == iu._detect_log_spacing(x)
+
+
+def test_smart_sampling_follows_the_function():
+    x, y = tu._smart_sampling(np.sin, 0, 6)
+    np.testing.assert_array_equal(y, np.sin(x))
+    assert x[0] == 0 and x[-1] == 6 and np.all(np.diff(x) > 0)
+    # the polyline's mid-point error is below tol · range = 5e-3 · 2 on every interval
+    xm = 0.5 * (x[1:] + x[:-1])
+    assert np.max(np.abs(np.sin(xm) - 0.5 * (y[1:] + y[:-1]))) <= 1e-2
+    with pytest.warns(RuntimeWarning, match="Iteration limit"):
+        tu._smart_sampling(lambda t: np.where(t > 0.5, 0.0, 1.0), 0, 1, tol=0)
+
+
+def test_small_private_helpers_as_iminuit():
+    for v in (None, 1, [], [[]], (None, None), ((1, 2), None), (None, (1, 2))):
+        assert tu._ndim(v) == iu._ndim(v)
+    for lim in (None, (None, 2), (2, None), (None, None), (1, 3)):
+        assert tu._normalize_limit(lim) == iu._normalize_limit(lim)
+    with pytest.raises(ValueError):
+        tu._normalize_limit((3, 2))
+    for v in (0, 1, -2.5, 1e-8):
+        assert tu._guess_initial_step(v) == iu._guess_initial_step(v)
+    assert list(tu._iterate(1)) == list(iu._iterate(1)) == [1]
+    assert list(tu._iterate([1, 2])) == list(iu._iterate([1, 2]))
+    assert tu._replace_none(None, 2) == iu._replace_none(None, 2) == 2
+
+
+def test_basic_view_is_abstract_as_iminuit():
+    with pytest.raises(TypeError):
+        iu.BasicView(None, 2)
+    with pytest.raises(TypeError):
+        tu.BasicView(None, 2)
+
+
+def test_experimental_expanded_as_iminuit():
+    import iminuit.experimental as ie
+
+    import thetahat.experimental as te
+
+    def f(x, y, z):
+        return x + 2 * y + 3 * z
+
+    def g(x, a, y):
+        return x * a - y
+
+    ours, ref = te.expanded(f, g), ie.expanded(f, g)
+    args = (1.0, 2.0, 3.0, 4.0)  # x, y, z, a
+    for o, r in zip(ours, ref):
+        assert tu.describe(o) == iu.describe(r) == ["x", "y", "z", "a"]
+        assert o(*args) == r(*args)
+    assert te.merge_signatures([f, g]) == ie.merge_signatures([f, g])

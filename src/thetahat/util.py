@@ -28,14 +28,22 @@ Examples
 >>> def model(x, a, b): return a + b * x
 >>> describe(model)
 ['x', 'a', 'b']
->>> y, ycov = propagate(lambda p: p ** 2, [3.0], [[0.5]])
+>>> import warnings
+>>> with warnings.catch_warnings():
+...     warnings.simplefilter("ignore", FutureWarning)  # deprecated, as in iminuit
+...     y, ycov = propagate(lambda p: p ** 2, [3.0], [[0.5]])
 >>> float(y[0]), round(float(ycov[0, 0]), 9)  # (dy/dx)² var = 36 · 0.5
 (9.0, 18.0)
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import importlib.util
+import math
+import sys
+import time
+import warnings
+from collections.abc import Callable, Iterable, Iterator
 from types import SimpleNamespace
 from typing import Annotated, Any
 
@@ -46,12 +54,15 @@ from ._core.signature import describe
 from ._core.warnings import ThetahatWarning
 from .cost._protocol import cost_gradient as gradient
 from .minuit._views import ErrorView, FixedView, LimitView, ValueView
+from .minuit._views import _View as BasicView
 from .results import FMin, Matrix, MError, MErrors, Param, Params
 
 __all__ = ["describe", "make_func_code", "make_with_signature", "merge_signatures",
-           "propagate", "is_positive_definite", "gradient", "FMin", "Param", "Params",
-           "MError", "MErrors", "Matrix", "ValueView", "ErrorView", "FixedView", "LimitView",
-           "IMinuitWarning", "HesseFailedWarning", "PerformanceWarning", "Annotated"]
+           "propagate", "is_positive_definite", "gradient", "hessian", "FMin", "Param",
+           "Params", "MError", "MErrors", "Matrix", "BasicView", "ValueView", "ErrorView",
+           "FixedView", "LimitView", "IMinuitWarning", "HesseFailedWarning",
+           "PerformanceWarning", "ProgressBar", "is_jupyter", "is_module_available",
+           "Annotated"]
 
 
 class IMinuitWarning(ThetahatWarning):
@@ -68,31 +79,68 @@ class PerformanceWarning(IMinuitWarning):
 
 def make_func_code(params: Iterable[str]) -> SimpleNamespace:
     """An object with ``co_varnames`` and ``co_argcount``, which :func:`describe` and
-    ``Minuit`` read as the parameters of a callable that carries it as ``func_code``."""
+    ``Minuit`` read as the parameters of a callable that carries it as ``func_code``.
+
+    Deprecated, as in iminuit (a FutureWarning says so): declare parameters with a
+    ``_parameters`` dict (name -> limits or None) instead.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", FutureWarning)
+    ...     make_func_code(["a", "b"]).co_varnames
+    ('a', 'b')
+    """
+    warnings.warn("make_func_code is deprecated: Use of ``func_code`` attribute to declare "
+                  "parameters is deprecated. Use ``_parameters`` instead, which is a dict of "
+                  "parameter names to limits.", FutureWarning, stacklevel=2)
     names = tuple(params)
     return SimpleNamespace(co_varnames=names, co_argcount=len(names))
 
 
 def make_with_signature(callable: Callable, *varnames: str, **replacements: str) -> Callable:
-    """A wrapper of ``callable`` whose parameters are ``varnames``, or the original names
-    with some replaced (``old=new``); the wrapper passes its arguments on by position.
+    """A wrapper of ``callable`` whose parameters are renamed: the first ones to
+    ``varnames``, and any by ``old=new``; the wrapper passes its arguments on by position.
+
+    Parameters
+    ----------
+    callable : callable
+        The function to wrap.
+    *varnames : str
+        New names of the first parameters.
+    **replacements : str
+        ``old=new`` renames the parameter ``old``.
+
+    Returns
+    -------
+    callable
+
+    Raises
+    ------
+    ValueError
+        If there are more varnames than parameters, or ``old`` is not a parameter.
 
     Examples
     --------
     >>> g = make_with_signature(lambda x, y: x + y, y="z")
     >>> describe(g), g(1, 2)
     (['x', 'z'], 3)
+    >>> describe(make_with_signature(lambda a, b: 0, "x", b="z"))
+    ['x', 'z']
     """
-    if varnames and replacements:
-        raise ValueError("give either varnames or replacements, not both")
+    names = describe(callable)
     if varnames:
-        names = list(varnames)
-    else:
-        names = describe(callable)
-        unknown = [k for k in replacements if k not in names]
-        if unknown:
-            raise ValueError(f"cannot replace {unknown}: not among the parameters {names}")
-        names = [replacements.get(n, n) for n in names]
+        if len(varnames) > len(names) and names:
+            raise ValueError(f"varnames {list(varnames)} longer than the original signature "
+                             f"{names}")
+        names = list(varnames) + names[len(varnames):]
+    unknown = [k for k in replacements if k not in describe(callable)]
+    if unknown:
+        raise ValueError(f"cannot replace {unknown}: not among the parameters "
+                         f"{describe(callable)}")
+    original = describe(callable)
+    names = [replacements.get(o, n) for o, n in zip(original, names)] + names[len(original):]
 
     def wrapper(*args: Any) -> Any:
         return callable(*args)
@@ -172,12 +220,25 @@ def propagate(fn: Callable, x: ArrayLike, cov: ArrayLike) -> tuple[NDArray, NDAr
     Raises
     ------
     ValueError
-        If ``cov`` is not 2-D and of shape (n, n), or x is not finite.
+        If ``cov`` is not 2-D and of shape (n, n), has a negative or NaN variance, or x is
+        not finite.
+
+    Warns
+    -----
+    FutureWarning
+        As iminuit, which deprecates ``propagate`` in favour of the jacobi library.
     """
+    warnings.warn("propagate is deprecated in iminuit in favour of jacobi.propagate; "
+                  "thetahat keeps it, with the same FutureWarning as iminuit",
+                  FutureWarning, stacklevel=2)
     xa = np.atleast_1d(np.asarray(x, dtype=float))
     c = np.asarray(cov, dtype=float)
     if c.ndim != 2:
         raise ValueError("cov must be 2D array-like")
+    if c.shape[0] == c.shape[1] and not np.all(np.diag(c) >= 0):
+        bad_diag = int(np.flatnonzero(~(np.diag(c) >= 0))[0])
+        raise ValueError("diagonal elements of covariance matrix must be non-negative: "
+                         f"cov[{bad_diag}, {bad_diag}] = {c[bad_diag, bad_diag]}")
     if xa.ndim != 1 or c.shape != (xa.size, xa.size):
         raise ValueError(f"x has shape {xa.shape} but cov has shape {c.shape}, expected "
                          f"({xa.size}, {xa.size})")
@@ -190,3 +251,191 @@ def propagate(fn: Callable, x: ArrayLike, cov: ArrayLike) -> tuple[NDArray, NDAr
     J = _jacobian(fn, xa, y0.ravel(), h)
     ycov = J @ c @ J.T
     return y0, ycov
+
+
+def hessian(fcn: Any) -> Callable | None:
+    """``fcn.hessian`` if the cost provides a usable Hessian (a callable ``hessian`` and
+    ``has_hessian`` not False), else None (iminuit's rule, like :func:`gradient`).
+
+    Examples
+    --------
+    >>> hessian(lambda x: x ** 2) is None
+    True
+    """
+    h = getattr(fcn, "hessian", None)
+    if h is None or not callable(h) or getattr(fcn, "has_hessian", True) is False:
+        return None
+    return h
+
+
+def is_module_available(module: str) -> bool:
+    """Whether ``module`` can be imported (without importing it).
+
+    Examples
+    --------
+    >>> is_module_available("numpy"), is_module_available("no_such_module_xyz")
+    (True, False)
+    """
+    return importlib.util.find_spec(module) is not None
+
+
+def is_jupyter() -> bool:
+    """Whether the code runs in a Jupyter kernel (an IPython kernel with a ZMQ shell).
+
+    Examples
+    --------
+    >>> is_jupyter()
+    False
+    """
+    ipython = sys.modules.get("IPython")
+    shell = getattr(ipython, "get_ipython", lambda: None)() if ipython else None
+    return type(shell).__name__ == "ZMQInteractiveShell"
+
+
+class ProgressBar:
+    """A percentage counter on the terminal (an HTML progress bar in Jupyter), as
+    iminuit's: used as a context manager, advanced with ``bar += n``.
+
+    Parameters
+    ----------
+    max_value : int
+        The count at 100 %.
+
+    Examples
+    --------
+    >>> with ProgressBar(max_value=2) as bar:  # doctest: +SKIP
+    ...     bar += 1
+    """
+
+    value: int = 0
+
+    def __init__(self, max_value: int) -> None:
+        self.max_value = max_value
+        self._html = None
+        if is_jupyter():
+            from IPython.display import display
+
+            self._html = display(self._text(0, html=True), display_id=True, raw=True)
+        self._update(0)
+
+    def _text(self, percent: int, html: bool = False) -> Any:
+        if html:
+            return {"text/html": f"<progress value='{percent}' max='100'></progress> "
+                                 f"{percent} %"}
+        return f"\r{percent} %"
+
+    def _update(self, value: int) -> None:
+        self.value = value
+        percent = int(round(100 * value / self.max_value)) if self.max_value else 100
+        if self._html is not None:
+            self._html.update(self._text(percent, html=True), raw=True)
+        else:
+            sys.stdout.write(self._text(percent))
+            sys.stdout.flush()
+
+    def __iadd__(self, v: int) -> ProgressBar:
+        self._update(self.value + v)
+        return self
+
+    def __add__(self, v: int) -> ProgressBar:
+        return self.__iadd__(v)
+
+    def __enter__(self, *args: Any) -> ProgressBar:
+        return self
+
+    def __exit__(self, *args: Any) -> None:
+        if self._html is None:
+            sys.stdout.write("\r     ")
+            sys.stdout.flush()
+
+
+# --- private helpers with iminuit's names (its test suite calls them) --------------------
+def _ndim(obj: Any) -> int:
+    """Nesting depth of sequences in ``obj`` (None and scalars: 0)."""
+    if isinstance(obj, (list, tuple, np.ndarray)):
+        return 1 + max((_ndim(o) for o in obj), default=0)
+    return 0
+
+
+def _normalize_limit(lim: Any) -> tuple[float, float]:
+    """A limit (None, or a pair with None for no limit) as (lower, upper) floats."""
+    if lim is None:
+        return (-math.inf, math.inf)
+    a, b = lim
+    a = -math.inf if a is None else a
+    b = math.inf if b is None else b
+    if a > b:
+        raise ValueError(f"limit {lim!r} is invalid: lower limit {a} > upper limit {b}")
+    return (a, b)
+
+
+def _guess_initial_step(value: float) -> float:
+    """MINUIT's first step: 1 % of the value, 0.1 for a value of zero."""
+    return 1e-2 * abs(value) if value != 0 else 1e-1
+
+
+def _iterate(x: Any) -> Iterator[Any]:
+    """``x`` itself if it is iterable, else a sequence of one."""
+    if isinstance(x, Iterable) and not isinstance(x, str):
+        return iter(x)
+    return iter((x,))
+
+
+def _replace_none(x: Any, default: Any) -> Any:
+    return default if x is None else x
+
+
+def _histogram_segments(mask: Any, xe: Any, masked: Any) -> list[tuple[NDArray, NDArray]]:
+    """Contiguous runs of the bins that ``mask`` keeps (all bins if None), as pairs (the
+    entries of ``masked`` in the run, the bin edges of the run)."""
+    xe = np.asarray(xe)
+    masked = np.asarray(masked)
+    keep = np.ones(len(xe) - 1, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+    bins = np.flatnonzero(keep)
+    if bins.size == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(bins) > 1) + 1
+    out = []
+    start = 0
+    for run in np.split(bins, breaks):
+        out.append((masked[start:start + run.size], xe[run[0]:run[-1] + 2]))
+        start += run.size
+    return out
+
+
+def _detect_log_spacing(x: Any) -> bool:
+    """Whether positive points ``x`` are spaced more evenly in log(x) than in x."""
+    a = np.asarray(x, dtype=float)
+    if a.size < 3 or np.any(a <= 0):
+        return False
+    d_lin, d_log = np.diff(a), np.diff(np.log(a))
+    return bool(np.ptp(d_log) / np.mean(d_log) < np.ptp(d_lin) / np.mean(d_lin))
+
+
+def _smart_sampling(f: Callable, xmin: float, xmax: float, start: int = 5,
+                    tol: float = 5e-3, maxiter: int = 20, maxtime: float = 10
+                    ) -> tuple[NDArray, NDArray]:
+    """Points x in [xmin, xmax] and y = f(x) (f vectorised) dense enough that the polyline
+    through them deviates from f by less than ``tol`` times the range of y at the mid
+    points: intervals that fail are halved, for at most ``maxiter`` rounds or ``maxtime``
+    seconds (a RuntimeWarning says which limit ended the sampling)."""
+    t0 = time.monotonic()
+    x = np.linspace(xmin, xmax, start)
+    y = np.asarray(f(x), dtype=float)
+    for _ in range(maxiter):
+        if time.monotonic() - t0 > maxtime:
+            warnings.warn(f"Time limit {maxtime} s in smart sampling reached, "
+                          f"{len(x)} points", RuntimeWarning, stacklevel=2)
+            return x, y
+        xm = 0.5 * (x[1:] + x[:-1])
+        ym = np.asarray(f(xm), dtype=float)
+        span = np.ptp(np.concatenate([y, ym])[np.isfinite(np.concatenate([y, ym]))]) \
+            if np.any(np.isfinite(y)) else 0.0
+        bad = ~(np.abs(ym - 0.5 * (y[1:] + y[:-1])) <= tol * span)
+        if not np.any(bad):
+            return x, y
+        x = np.insert(x, np.flatnonzero(bad) + 1, xm[bad])
+        y = np.insert(y, np.flatnonzero(bad) + 1, ym[bad])
+    warnings.warn(f"Iteration limit {maxiter} in smart sampling reached, {len(x)} points",
+                  RuntimeWarning, stacklevel=2)
+    return x, y

@@ -56,23 +56,41 @@ def _from_signature(fn: Callable) -> dict[str, tuple[float, float] | None] | Non
     return out
 
 
-_DOC_SIGNATURE = re.compile(r"^\s*[\w.]+\((.*?)\)")
+def _doc_arguments(doc: str) -> str | None:
+    """The text between the parentheses of a first docstring line ``name(...)``, with
+    nested parentheses kept (``f(a=(), b=[])``)."""
+    m = re.match(r"\s*[\w.]+\(", doc)
+    if not m:
+        return None
+    depth, start = 1, m.end()
+    for i in range(start, len(doc)):
+        depth += {"(": 1, ")": -1}.get(doc[i], 0)
+        if depth == 0:
+            return doc[start:i]
+    return None
 
 
 def _from_docstring(fn: Callable) -> dict[str, tuple[float, float] | None] | None:
     """Names from a first docstring line like ``sin(x, /, out=None, *, where=True)`` (how
-    builtins and ufuncs document themselves): the arguments before ``*``."""
-    doc = getattr(fn, "__doc__", None) or ""
-    m = _DOC_SIGNATURE.match(doc.strip().splitlines()[0] if doc.strip() else "")
-    if not m:
+    builtins and extension functions document themselves). An item is its last word
+    before ``=`` or ``:`` (``int n=10`` and ``n: int = 10`` give n); optional-argument
+    brackets are ignored; a leading ``self`` is dropped; ``*args`` ends the list."""
+    doc = (getattr(fn, "__doc__", None) or "").strip()
+    inner = _doc_arguments(doc)
+    if inner is None:
         return None
-    names = []
-    for item in m.group(1).split(","):
-        item = item.strip().split("=")[0].strip()
-        if item.startswith("*") or item.startswith("["):
-            break
-        if item and item != "/" and item.isidentifier():
-            names.append(item)
+    names: list[str] = []
+    for raw in inner.split(","):
+        item = raw.strip().strip("[]").strip()
+        if item.startswith("*"):
+            if item.lstrip("*").strip("[]").strip():  # *args, **kwargs
+                break
+            continue  # a bare * (keyword-only marker)
+        words = item.split("=")[0].split(":")[0].split()
+        if words and words[-1].isidentifier() and words[-1] != "/":
+            names.append(words[-1])
+    if names[:1] == ["self"]:
+        names = names[1:]
     return dict.fromkeys(names)
 
 
@@ -121,9 +139,10 @@ def describe(callable: Callable, *, annotations: bool = False) -> Any:
             n = getattr(code, "co_argcount", len(code.co_varnames))
             out = dict.fromkeys(list(code.co_varnames)[:n])
     if out is None:
-        out = _from_signature(_call_target(fn))
-        if out is None:
-            out = _from_docstring(fn) or {}
+        target = _call_target(fn)
+        out = _from_signature(target)
+        if not out:  # no signature, or only *args: the docstring may name them
+            out = _from_docstring(target) or out or {}
     return dict(out) if annotations else list(out)
 
 

@@ -13,6 +13,7 @@ The layer, top to bottom:
   their drawings need.
 """
 
+from ._iminuit_minimize import minimize  # iminuit.minimize (MIGRAD), not scipy's
 from ._minuit import Minuit
 
-__all__ = ["Minuit"]
+__all__ = ["Minuit", "minimize"]
