@@ -129,9 +129,13 @@ def test_not_a_pair(bounds):
 
 
 def test_minimize_pairs_rejections():
-    with pytest.raises(ValueError, match=r"one \(min, max\) pair per parameter: got 2 pairs "
-                                         r"for 3 parameters"):
+    with pytest.raises(ValueError, match=r"not compatible with the length of `x0`: got 2 "
+                                         r"\(min, max\) pairs for 3 parameters"):
         fr.parse_bounds([(0, 1), (0, 1)], 3, fr.MINIMIZE)
+    with pytest.raises(ValueError):  # oracle: scipy rejects the same length mismatch
+        so.minimize(lambda x: float(x @ x), np.zeros(3), bounds=[(0, 1), (0, 1)])
+    lb, ub = fr.parse_bounds([(0, 1)], 3, fr.MINIMIZE)  # one pair broadcasts, as in scipy
+    assert lb.tolist() == [0, 0, 0] and ub.tolist() == [1, 1, 1]
     with pytest.raises(ValueError, match=r"^bounds\[1\] must be a \(min, max\) pair, got 5$"):
         fr.parse_bounds([(0, 1), 5], 2, fr.MINIMIZE)
 
@@ -268,16 +272,47 @@ def test_wrap_callback_intermediate_result(sole):
     assert isinstance(seen[0], OptimizeResult) and seen[0].fun == 1.5
 
 
-def test_wrap_callback_detection_rules():
-    seen = []
+def _cb_sole(intermediate_result):
+    return type(intermediate_result).__name__
 
-    def cb(intermediate_result, extra=0):
-        seen.append(type(intermediate_result).__name__)
 
-    state = {"x": np.zeros(1), "fun": 0.0}
-    fr.wrap_callback(cb, sole_result_param=True, stop_on_true=False)(state)
-    fr.wrap_callback(cb, sole_result_param=False, stop_on_true=False)(state)
-    assert seen == ["ndarray", "OptimizeResult"]
+def _cb_kwonly(*, intermediate_result):
+    return type(intermediate_result).__name__
+
+
+def _cb_default(intermediate_result=None):
+    return type(intermediate_result).__name__
+
+
+def _cb_extra(intermediate_result, extra=0):
+    return type(intermediate_result).__name__
+
+
+def _cb_xk_and_result(xk, intermediate_result=None):
+    return type(xk).__name__
+
+
+@pytest.mark.parametrize("cb", [_cb_sole, _cb_kwonly, _cb_default, _cb_extra,
+                                _cb_xk_and_result], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("front", ["minimize", "least_squares"])
+def test_wrap_callback_detection_as_scipy(front, cb):
+    # oracle: which object scipy hands the same callback, in the same front
+    def run(lib):
+        seen = []
+
+        def spy(*a, **k):
+            seen.append(cb(*a, **k))
+
+        spy.__signature__ = inspect.signature(cb)
+        if front == "minimize":
+            lib.minimize(lambda x: float((x[0] - 1) ** 2), [0.0], callback=spy,
+                         options={"maxiter": 2})
+        else:
+            lib.least_squares(lambda x: x - 1, [0.0], callback=spy, max_nfev=3)
+        return seen[0]
+
+    assert run(th) == run(so)
+    assert run(th) in ("ndarray", "OptimizeResult")
 
 
 def test_wrap_callback_stopping():
