@@ -19,6 +19,7 @@ from thetahat.scipy_api import _fronts as fr
 from thetahat.scipy_api._least_squares import LSQRequest, least_squares_lean
 from thetahat.scipy_api._result import OptimizeResult
 
+ORDER = "An upper bound is less than the corresponding lower bound: "  # scipy's words first
 RULES = {"least_squares": fr.LEAST_SQUARES, "lsq_linear": fr.LSQ_LINEAR,
          "minimize": fr.MINIMIZE}
 
@@ -87,10 +88,11 @@ def test_equal_bounds_fix_a_variable(name):
     ("lsq_linear", ([0, 3], [1, 2]), "bounds: lower bound lb[1] = 3.0 exceeds upper bound "
                                      "ub[1] = 2.0"),
     ("lsq_linear", ([0, 0], [1, np.nan]), "bounds[1] = (0.0, nan) contains NaN"),
-    ("minimize", [(0, 1), (3, 2)], "bounds[1]: lower bound 3.0 exceeds upper bound 2.0"),
+    ("minimize", [(0, 1), (3, 2)], f"{ORDER}bounds[1]: lower bound 3.0 exceeds upper bound "
+                                   "2.0"),
     ("minimize", [(0, 1), (np.nan, 2)], "bounds[1] = (nan, 2.0) contains NaN"),
-    ("minimize", so.Bounds([0, 3], [1, 2]), "bounds[1]: lower bound 3.0 exceeds upper bound "
-                                            "2.0"),
+    ("minimize", so.Bounds([0, 3], [1, 2]), f"{ORDER}bounds[1]: lower bound 3.0 exceeds "
+                                            "upper bound 2.0"),
 ])
 def test_out_of_order_names_index_and_values(name, bounds, message):
     with pytest.raises(ValueError) as e:
@@ -99,7 +101,7 @@ def test_out_of_order_names_index_and_values(name, bounds, message):
 
 
 def test_first_bad_index_wins_and_nan_is_named_at_its_index():
-    with pytest.raises(ValueError, match=r"^bounds\[0\]: lower bound 2.0 exceeds"):
+    with pytest.raises(ValueError, match=r"^An upper .*: bounds\[0\]: lower bound 2.0 exceeds"):
         fr.parse_bounds([(2, 1), (np.nan, 1)], 2, fr.MINIMIZE)
     with pytest.raises(ValueError, match=r"^bounds\[0\] = \(nan, 1.0\) contains NaN$"):
         fr.parse_bounds([(np.nan, 1), (2, 1)], 2, fr.MINIMIZE)
@@ -111,8 +113,9 @@ def test_first_bad_index_wins_and_nan_is_named_at_its_index():
     ("least_squares", (0, [[1, 1]]), r"^bounds: upper bound has shape \(1, 2\)"),
     ("lsq_linear", (0, [1, 1, 1]), r"^bounds ub must be a scalar or have shape \(2,\), got "
                                    r"shape \(3,\)$"),
-    ("minimize", so.Bounds([0, 0, 0], 1), r"^bounds lb must be a scalar or have shape "
-                                          r"\(2,\), got shape \(3,\)$"),
+    ("minimize", so.Bounds([0, 0, 0], 1), r"^The number of bounds is not compatible with the "
+                                          r"length of `x0`: bounds lb has shape \(3,\), "
+                                          r"expected a scalar or \(2,\)$"),
 ])
 def test_wrong_shape_names_the_side(name, bounds, message):
     with pytest.raises(ValueError, match=message):

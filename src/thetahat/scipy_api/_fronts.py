@@ -8,8 +8,8 @@ Bounds.  A front accepts ``bounds`` as a ``scipy.optimize.Bounds`` (anything wit
 and ``ub``), as a pair (lb, ub) of scalars or arrays of shape (n,) (least_squares,
 curve_fit, lsq_linear), or as a sequence of n (min, max) pairs with None for no bound
 (minimize; a single pair stands for all, as in scipy).  A scalar stands for all n
-variables.  The fronts differ on purpose in what they allow, so :class:`BoundsRules` states it per front: ``least_squares`` needs
-lb < ub strictly (the trust-region reflection needs an interior) and takes a one-element
+variables.  The fronts differ on purpose in what they allow, so :class:`BoundsRules`
+states it per front: ``least_squares`` needs lb < ub strictly (the trust-region reflection needs an interior) and takes a one-element
 array for a scalar; ``lsq_linear`` and ``minimize`` allow lb == ub (a fixed variable) and
 name a NaN bound apart.
 
@@ -155,8 +155,10 @@ LSQ_LINEAR = BoundsRules(
 
 MINIMIZE = BoundsRules(
     pairs=True, size_one=True, strict=False, not_a_pair="", sides=("lb", "ub"),
-    bad_shape=_SHAPE_LB_UB,
-    out_of_order="bounds[{i}]: lower bound {lb} exceeds upper bound {ub}")
+    bad_shape="The number of bounds is not compatible with the length of `x0`: bounds "
+              "{side} has shape {shape}, expected a scalar or ({n},)",
+    out_of_order="An upper bound is less than the corresponding lower bound: "
+                 "bounds[{i}]: lower bound {lb} exceeds upper bound {ub}")
 """``minimize``: lb <= ub, n (min, max) pairs or ``Bounds``."""
 
 

@@ -199,6 +199,8 @@ def minimize(fun: Callable, x0: Any, args: tuple = (), method: str | Callable | 
                     float(options.get("eps", default_eps)),
                     options.get("finite_diff_rel_step"), lower, upper, dtype)
     cb = _solver_callback(callback)
+    if meth == "l-bfgs-b" and np.any(lower == upper):
+        return _run_lbfgsb_fixed(obj, x, lower, upper, options, cb)
     if meth == "bfgs":
         res = _run_bfgs(obj, x, options, cb)
     elif meth == "l-bfgs-b":
@@ -329,6 +331,43 @@ def _run_lbfgsb(obj: Objective, x: np.ndarray, lower: np.ndarray, upper: np.ndar
     return OptimizeResult(x=r.x, fun=r.fun, jac=r.jac, hess_inv=r.hess_inv, nfev=obj.nfev,
                           njev=obj.njev, nit=r.nit, status=r.status, message=r.message,
                           success=r.status == 0)
+
+
+_ALL_FIXED = "All independent variables were fixed by bounds."
+
+
+def _run_lbfgsb_fixed(obj: Objective, x: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+                      options: dict, cb: Callable | None) -> OptimizeResult:
+    """L-BFGS-B with variables fixed by ``lb == ub``, as scipy treats them.
+
+    All fixed: one call of ``fun`` at the bounds.  Some fixed and the gradient by
+    differences: the free variables are solved for alone (no difference step is taken
+    across a fixed variable); ``jac`` is NaN at the fixed ones and ``hess_inv`` is None,
+    as in scipy.  With an analytic gradient the full problem is solved.
+    """
+    fixed = lower == upper
+    if fixed.all():
+        fun = obj.f(lower.copy())
+        return OptimizeResult(x=lower.copy(), fun=fun, nfev=obj.nfev, njev=0, nhev=0,
+                              status=0, success=True, message=_ALL_FIXED)
+    if obj.jac_mode in ("callable", "fun"):
+        return _run_lbfgsb(obj, x, lower, upper, options, cb)
+    free = ~fixed
+
+    def expand(z: np.ndarray) -> np.ndarray:
+        full = lower.astype(np.result_type(z, lower))
+        full[free] = z
+        return full
+
+    user = obj.fun
+    red = Objective(lambda z, *a: user(expand(z), *a), obj.jac, obj.args, obj.eps,
+                    obj.rel_step, lower[free], upper[free], obj.dtype)
+    red_cb = None if cb is None else (lambda z, f: cb(expand(z), f))
+    res = _run_lbfgsb(red, x[free], lower[free], upper[free], options, red_cb)
+    jac = np.full(x.size, np.nan)
+    jac[free] = res.jac
+    res.update(x=expand(res.x), jac=jac, hess_inv=None)
+    return res
 
 
 def _run_nelder_mead(obj: Objective, x: np.ndarray, box: Any, options: dict,
