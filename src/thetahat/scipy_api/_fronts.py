@@ -9,12 +9,12 @@ and ``ub``), as a pair (lb, ub) of scalars or arrays of shape (n,) (least_square
 curve_fit, lsq_linear), or as a sequence of n (min, max) pairs with None for no bound
 (minimize; a single pair stands for all, as in scipy).  A scalar stands for all n
 variables.  The fronts differ on purpose in what they allow, so :class:`BoundsRules`
-states it per front: ``least_squares`` needs lb < ub strictly (the trust-region reflection needs an interior) and takes a one-element
-array for a scalar; ``lsq_linear`` and ``minimize`` allow lb == ub (a fixed variable) and
-name a NaN bound apart.
+states it per front: ``least_squares`` needs lb < ub strictly (the trust-region
+reflection needs an interior) and takes a one-element array for a scalar; ``lsq_linear``
+and ``minimize`` allow lb == ub (a fixed variable) and name a NaN bound apart.
 
 Callbacks.  scipy calls ``callback(intermediate_result=OptimizeResult)`` when the
-callback's signature asks for it, else ``callback(x)``; StopIteration ends the solve.
+callback's only parameter is named so, else ``callback(x)``; StopIteration ends the solve.
 :func:`wrap_callback` turns such a callback into the solvers' ``state -> stop`` form.
 """
 
