@@ -10,8 +10,6 @@ alphabetically, aligned, with long arrays summarised.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from scipy.optimize import OptimizeResult as _ScipyOptimizeResult
 
@@ -31,15 +29,7 @@ class OptimizeResult(_ScipyOptimizeResult):
     (1.0, True, True)
     """
 
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self[name]
-        except KeyError as e:
-            raise AttributeError(name) from e
-
-    __setattr__ = dict.__setitem__
-    __delattr__ = dict.__delitem__
-
+    # attribute access (``__getattr__``, ``__setattr__``, ``__delattr__``) is scipy's
     def __dir__(self) -> list[str]:
         return list(self.keys())
 
