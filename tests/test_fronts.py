@@ -19,6 +19,7 @@ from thetahat.scipy_api import _fronts as fr
 from thetahat.scipy_api._least_squares import LSQRequest, least_squares_lean
 from thetahat.scipy_api._result import OptimizeResult
 
+ORDER = "An upper bound is less than the corresponding lower bound: "  # scipy's words first
 RULES = {"least_squares": fr.LEAST_SQUARES, "lsq_linear": fr.LSQ_LINEAR,
          "minimize": fr.MINIMIZE}
 
@@ -87,10 +88,11 @@ def test_equal_bounds_fix_a_variable(name):
     ("lsq_linear", ([0, 3], [1, 2]), "bounds: lower bound lb[1] = 3.0 exceeds upper bound "
                                      "ub[1] = 2.0"),
     ("lsq_linear", ([0, 0], [1, np.nan]), "bounds[1] = (0.0, nan) contains NaN"),
-    ("minimize", [(0, 1), (3, 2)], "bounds[1]: lower bound 3.0 exceeds upper bound 2.0"),
+    ("minimize", [(0, 1), (3, 2)], f"{ORDER}bounds[1]: lower bound 3.0 exceeds upper bound "
+                                   "2.0"),
     ("minimize", [(0, 1), (np.nan, 2)], "bounds[1] = (nan, 2.0) contains NaN"),
-    ("minimize", so.Bounds([0, 3], [1, 2]), "bounds[1]: lower bound 3.0 exceeds upper bound "
-                                            "2.0"),
+    ("minimize", so.Bounds([0, 3], [1, 2]), f"{ORDER}bounds[1]: lower bound 3.0 exceeds "
+                                            "upper bound 2.0"),
 ])
 def test_out_of_order_names_index_and_values(name, bounds, message):
     with pytest.raises(ValueError) as e:
@@ -99,7 +101,7 @@ def test_out_of_order_names_index_and_values(name, bounds, message):
 
 
 def test_first_bad_index_wins_and_nan_is_named_at_its_index():
-    with pytest.raises(ValueError, match=r"^bounds\[0\]: lower bound 2.0 exceeds"):
+    with pytest.raises(ValueError, match=r"^An upper .*: bounds\[0\]: lower bound 2.0 exceeds"):
         fr.parse_bounds([(2, 1), (np.nan, 1)], 2, fr.MINIMIZE)
     with pytest.raises(ValueError, match=r"^bounds\[0\] = \(nan, 1.0\) contains NaN$"):
         fr.parse_bounds([(np.nan, 1), (2, 1)], 2, fr.MINIMIZE)
@@ -111,8 +113,9 @@ def test_first_bad_index_wins_and_nan_is_named_at_its_index():
     ("least_squares", (0, [[1, 1]]), r"^bounds: upper bound has shape \(1, 2\)"),
     ("lsq_linear", (0, [1, 1, 1]), r"^bounds ub must be a scalar or have shape \(2,\), got "
                                    r"shape \(3,\)$"),
-    ("minimize", so.Bounds([0, 0, 0], 1), r"^bounds lb must be a scalar or have shape "
-                                          r"\(2,\), got shape \(3,\)$"),
+    ("minimize", so.Bounds([0, 0, 0], 1), r"^The number of bounds is not compatible with the "
+                                          r"length of `x0`: bounds lb has shape \(3,\), "
+                                          r"expected a scalar or \(2,\)$"),
 ])
 def test_wrong_shape_names_the_side(name, bounds, message):
     with pytest.raises(ValueError, match=message):
@@ -129,9 +132,13 @@ def test_not_a_pair(bounds):
 
 
 def test_minimize_pairs_rejections():
-    with pytest.raises(ValueError, match=r"one \(min, max\) pair per parameter: got 2 pairs "
-                                         r"for 3 parameters"):
+    with pytest.raises(ValueError, match=r"not compatible with the length of `x0`: got 2 "
+                                         r"\(min, max\) pairs for 3 parameters"):
         fr.parse_bounds([(0, 1), (0, 1)], 3, fr.MINIMIZE)
+    with pytest.raises(ValueError):  # oracle: scipy rejects the same length mismatch
+        so.minimize(lambda x: float(x @ x), np.zeros(3), bounds=[(0, 1), (0, 1)])
+    lb, ub = fr.parse_bounds([(0, 1)], 3, fr.MINIMIZE)  # one pair broadcasts, as in scipy
+    assert lb.tolist() == [0, 0, 0] and ub.tolist() == [1, 1, 1]
     with pytest.raises(ValueError, match=r"^bounds\[1\] must be a \(min, max\) pair, got 5$"):
         fr.parse_bounds([(0, 1), 5], 2, fr.MINIMIZE)
 
@@ -268,16 +275,47 @@ def test_wrap_callback_intermediate_result(sole):
     assert isinstance(seen[0], OptimizeResult) and seen[0].fun == 1.5
 
 
-def test_wrap_callback_detection_rules():
-    seen = []
+def _cb_sole(intermediate_result):
+    return type(intermediate_result).__name__
 
-    def cb(intermediate_result, extra=0):
-        seen.append(type(intermediate_result).__name__)
 
-    state = {"x": np.zeros(1), "fun": 0.0}
-    fr.wrap_callback(cb, sole_result_param=True, stop_on_true=False)(state)
-    fr.wrap_callback(cb, sole_result_param=False, stop_on_true=False)(state)
-    assert seen == ["ndarray", "OptimizeResult"]
+def _cb_kwonly(*, intermediate_result):
+    return type(intermediate_result).__name__
+
+
+def _cb_default(intermediate_result=None):
+    return type(intermediate_result).__name__
+
+
+def _cb_extra(intermediate_result, extra=0):
+    return type(intermediate_result).__name__
+
+
+def _cb_xk_and_result(xk, intermediate_result=None):
+    return type(xk).__name__
+
+
+@pytest.mark.parametrize("cb", [_cb_sole, _cb_kwonly, _cb_default, _cb_extra,
+                                _cb_xk_and_result], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("front", ["minimize", "least_squares"])
+def test_wrap_callback_detection_as_scipy(front, cb):
+    # oracle: which object scipy hands the same callback, in the same front
+    def run(lib):
+        seen = []
+
+        def spy(*a, **k):
+            seen.append(cb(*a, **k))
+
+        spy.__signature__ = inspect.signature(cb)
+        if front == "minimize":
+            lib.minimize(lambda x: float((x[0] - 1) ** 2), [0.0], callback=spy,
+                         options={"maxiter": 2})
+        else:
+            lib.least_squares(lambda x: x - 1, [0.0], callback=spy, max_nfev=3)
+        return seen[0]
+
+    assert run(th) == run(so)
+    assert run(th) in ("ndarray", "OptimizeResult")
 
 
 def test_wrap_callback_stopping():

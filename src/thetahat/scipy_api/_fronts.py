@@ -7,14 +7,14 @@ index and the value (``x0[2] = nan is not finite``).
 Bounds.  A front accepts ``bounds`` as a ``scipy.optimize.Bounds`` (anything with ``lb``
 and ``ub``), as a pair (lb, ub) of scalars or arrays of shape (n,) (least_squares,
 curve_fit, lsq_linear), or as a sequence of n (min, max) pairs with None for no bound
-(minimize).  A scalar stands for all n variables.  The fronts differ on purpose in what
-they allow, so :class:`BoundsRules` states it per front: ``least_squares`` needs
-lb < ub strictly (the trust-region reflection needs an interior) and takes a one-element
-array for a scalar; ``lsq_linear`` and ``minimize`` allow lb == ub (a fixed variable) and
-name a NaN bound apart.
+(minimize; a single pair stands for all, as in scipy).  A scalar stands for all n
+variables.  The fronts differ on purpose in what they allow, so :class:`BoundsRules`
+states it per front: ``least_squares`` needs lb < ub strictly (the trust-region
+reflection needs an interior) and takes a one-element array for a scalar; ``lsq_linear``
+and ``minimize`` allow lb == ub (a fixed variable) and name a NaN bound apart.
 
 Callbacks.  scipy calls ``callback(intermediate_result=OptimizeResult)`` when the
-callback's signature asks for it, else ``callback(x)``; StopIteration ends the solve.
+callback's only parameter is named so, else ``callback(x)``; StopIteration ends the solve.
 :func:`wrap_callback` turns such a callback into the solvers' ``state -> stop`` form.
 """
 
@@ -155,8 +155,10 @@ LSQ_LINEAR = BoundsRules(
 
 MINIMIZE = BoundsRules(
     pairs=True, size_one=True, strict=False, not_a_pair="", sides=("lb", "ub"),
-    bad_shape=_SHAPE_LB_UB,
-    out_of_order="bounds[{i}]: lower bound {lb} exceeds upper bound {ub}")
+    bad_shape="The number of bounds is not compatible with the length of `x0`: bounds "
+              "{side} has shape {shape}, expected a scalar or ({n},)",
+    out_of_order="An upper bound is less than the corresponding lower bound: "
+                 "bounds[{i}]: lower bound {lb} exceeds upper bound {ub}")
 """``minimize``: lb <= ub, n (min, max) pairs or ``Bounds``."""
 
 
@@ -194,11 +196,13 @@ def _side(value: Any, side: str, n: int, rules: BoundsRules) -> NDArray:
 
 
 def _from_pairs(bounds: Any, n: int) -> tuple[NDArray, NDArray]:
-    """(lb, ub) from n (min, max) pairs, None meaning no bound."""
+    """(lb, ub) from n (min, max) pairs, None meaning no bound; one pair stands for all."""
     pairs = list(bounds)
+    if len(pairs) == 1 and n > 1:  # scipy broadcasts a single pair
+        pairs = pairs * n
     if len(pairs) != n:
-        raise ValueError(f"bounds must have one (min, max) pair per parameter: got "
-                         f"{len(pairs)} pairs for {n} parameters")
+        raise ValueError(f"The number of bounds is not compatible with the length of `x0`: "
+                         f"got {len(pairs)} (min, max) pairs for {n} parameters")
     lb, ub = np.empty(n), np.empty(n)
     for i, p in enumerate(pairs):
         try:
@@ -259,45 +263,59 @@ def parse_bounds(bounds: Any, n: int, rules: BoundsRules) -> tuple[NDArray, NDAr
 
 
 # --------------------------------------------------------------------------- callbacks
-def wrap_callback(callback: Callable | None, *, sole_result_param: bool,
-                  stop_on_true: bool) -> Callable[[dict], bool] | None:
+def wrap_callback(callback: Callable | None, *, stop_on_true: bool,
+                  sole_result_param: bool | None = None) -> Callable[[dict], bool] | None:
     """A solver callback ``state -> stop`` from a user callback (scipy's conventions).
+
+    scipy 1.17 has one rule in every front: a callback whose parameters are exactly one,
+    named ``intermediate_result`` (positional or keyword-only, with or without a default),
+    is called as ``callback(intermediate_result=OptimizeResult(state))``; any other
+    callback (``cb(xk)``, ``cb(xk, intermediate_result=None)``, ``cb(*args)``) as
+    ``callback(x)``.  A ``StopIteration`` raised inside it stops the solve.
 
     Parameters
     ----------
     callback : callable or None
         ``callback(intermediate_result)`` or ``callback(x)``.
-    sole_result_param : bool
-        True: the result is passed (positionally) when ``intermediate_result`` is the
-        callback's only parameter (``least_squares``, as scipy); False: (as a keyword)
-        whenever the signature has a parameter of that name (``minimize``).
     stop_on_true : bool
         A callback returning True also stops (``least_squares``); else only
-        StopIteration does and the return value is ignored (scipy).
+        StopIteration does and the return value is ignored (``minimize``, as scipy).
+    sole_result_param : bool, optional
+        Accepted for older callers and ignored: both fronts follow the rule above.
 
     Returns
     -------
     callable or None
         ``cb(state)`` with ``state`` a dict of the result fields (at least ``x``);
         True means stop.  None when ``callback`` is None.
+
+    Examples
+    --------
+    >>> seen = []
+    >>> cb = wrap_callback(lambda *, intermediate_result: seen.append(intermediate_result.fun),
+    ...                    stop_on_true=False)
+    >>> cb({"x": np.zeros(2), "fun": 1.5}), seen
+    (False, [1.5])
+    >>> cb = wrap_callback(lambda xk, intermediate_result=None: seen.append(xk.tolist()),
+    ...                    stop_on_true=False)
+    >>> cb({"x": np.ones(2), "fun": 0.0}), seen[-1]
+    (False, [1.0, 1.0])
     """
+    del sole_result_param  # one rule for every front (scipy 1.17)
     if callback is None:
         return None
     try:
-        params = list(inspect.signature(callback).parameters)
+        params = set(inspect.signature(callback).parameters)
     except (TypeError, ValueError):
-        params = []
-    use_result = (params == ["intermediate_result"] if sole_result_param
-                  else "intermediate_result" in params)
+        params = set()
+    use_result = params == {"intermediate_result"}
 
     def cb(state: dict) -> bool:
         try:
-            if not use_result:
-                r = callback(np.copy(state["x"]))
-            elif sole_result_param:
-                r = callback(OptimizeResult(state))
-            else:
+            if use_result:
                 r = callback(intermediate_result=OptimizeResult(state))
+            else:
+                r = callback(np.copy(state["x"]))
         except StopIteration:
             return True
         return stop_on_true and isinstance(r, (bool, np.bool_)) and bool(r)

@@ -1,23 +1,18 @@
 """``minimize``: scipy-compatible minimisation of a scalar cost ``f(x)``.
 
-The front validates input, wraps the cost (call counting, scalar check, derivatives) and
-hands pure array functions to one solver per method:
+thetahat's own methods.  The front validates input, wraps the cost (call counting, the
+scalar check, derivatives: :mod:`thetahat.scipy_api._objective`) and hands pure array
+functions to one solver per method:
 
-- ``'BFGS'`` (default without bounds): :mod:`thetahat.solvers.bfgs`;
+- ``'BFGS'`` (default without bounds or constraints): :mod:`thetahat.solvers.bfgs`;
 - ``'L-BFGS-B'`` (default with bounds): :mod:`thetahat.solvers.lbfgsb`;
 - ``'Nelder-Mead'``: :mod:`thetahat.solvers.nelder_mead`;
 - ``'migrad'``: :class:`thetahat.Minuit` (MIGRAD then HESSE) with ``errordef = 1``.
 
-Gradients.  ``jac=True`` means ``fun`` returns ``(f, g)``; a callable ``jac(x, *args)``
-returns ``g``; otherwise ``g`` is approximated by forward differences
-``g_i = (f(x + h_i e_i) - f(x)) / h_i`` with scipy's absolute step ``h = eps``
-(``sqrt(machine eps)`` for BFGS, ``1e-8`` for L-BFGS-B, option ``eps``), or the relative
-step ``h_i = r max(1, |x_i|)`` when ``finite_diff_rel_step=r`` is given.  Steps are
-flipped to stay inside bounds.  ``jac='3-point'`` uses central differences and
-``jac='cs'`` the complex step ``g_i = Im f(x + i h e_i) / h`` (``fun`` must accept complex
-input).  Each
-gradient by differences costs ``n`` calls of ``fun`` on top of ``f(x)``, counted in
-``nfev`` as scipy does.
+Every other method scipy offers (``Powell``, ``CG``, ``Newton-CG``, ``TNC``, ``COBYLA``,
+``COBYQA``, ``SLSQP``, ``trust-constr``, ``dogleg``, ``trust-ncg``, ``trust-krylov``,
+``trust-exact``), a callable ``method``, and the default with ``constraints`` (SLSQP)
+run scipy's own code through the one adapter :mod:`thetahat.scipy_api._scipy_methods`.
 
 Inverse Hessian.  BFGS returns its dense ``hess_inv``.  L-BFGS-B returns
 :class:`thetahat.solvers.lbfgsb.LbfgsInvHess`, a ``scipy.sparse.linalg.LinearOperator``
@@ -26,10 +21,11 @@ holding the limited-memory pairs (``.todense()`` gives the matrix), like scipy. 
 is ``2 H^-1``; its ``nit`` is MINUIT's call count ``nfcn`` (MINUIT has no iteration count)
 and the ``Minuit`` object is returned in the extra field ``minuit``.
 
-The callback follows scipy 1.17: if its signature has a parameter named
-``intermediate_result`` it is called as ``callback(intermediate_result=OptimizeResult(x=,
-fun=))``, otherwise as ``callback(xk)``; raising ``StopIteration`` ends the run with
-status 99.
+Callbacks follow scipy 1.17: a callback whose only parameter is named
+``intermediate_result`` is called as ``callback(intermediate_result=OptimizeResult(x=,
+fun=))``, any other as ``callback(xk)``; raising ``StopIteration`` ends the run with
+status 99 and the message "`callback` raised `StopIteration`.".  The return value is
+ignored.
 """
 
 from __future__ import annotations
@@ -39,12 +35,14 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+from scipy.optimize import OptimizeWarning
 
-from ..derivatives.gradient import central_gradient, complex_step_gradient, forward_gradient
 from ..solvers import bfgs as _bfgs
 from ..solvers import nelder_mead as _nm
-from ._fronts import MINIMIZE, check_finite, parse_bounds, wrap_callback
+from ._fronts import MINIMIZE, parse_bounds, wrap_callback
+from ._objective import Objective, check_x0
 from ._result import OptimizeResult
+from ._scipy_methods import SCIPY_METHODS, scipy_minimize
 
 __all__ = ["minimize"]
 
@@ -52,7 +50,7 @@ _EPS = np.finfo(float).eps
 
 _METHOD_OPTIONS = {
     "bfgs": {"gtol", "norm", "eps", "maxiter", "disp", "return_all", "finite_diff_rel_step",
-             "xrtol", "c1", "c2", "hess_inv0"},
+             "xrtol", "c1", "c2", "hess_inv0", "workers"},
     "l-bfgs-b": {"disp", "maxcor", "ftol", "gtol", "eps", "maxfun", "maxiter", "iprint",
                  "maxls", "finite_diff_rel_step", "workers"},
     "nelder-mead": {"disp", "maxiter", "maxfev", "return_all", "initial_simplex", "xatol",
@@ -61,167 +59,93 @@ _METHOD_OPTIONS = {
 }
 _METHOD_NAMES = {"bfgs": "BFGS", "l-bfgs-b": "L-BFGS-B", "nelder-mead": "Nelder-Mead",
                  "migrad": "migrad"}
+_TOL_OPTIONS = {"bfgs": ("gtol",), "l-bfgs-b": ("ftol", "gtol"),
+                "nelder-mead": ("xatol", "fatol"), "migrad": ("tol",)}
+"""The options that ``tol`` sets unless they are given (scipy's ``setdefault``)."""
 
 
-class _Objective:
-    """The user's cost with counting, a scalar check and a gradient.
-
-    ``f(x)`` returns the value; ``fg(x)`` value and gradient (by differences if needed).
-    """
-
-    def __init__(self, fun: Callable, jac: Any, args: tuple, eps: float,
-                 rel_step: float | None, lower: np.ndarray, upper: np.ndarray) -> None:
-        self.fun, self.args = fun, args
-        self.jac_mode = "fd2"
-        if jac is True:
-            self.jac_mode = "fun"
-        elif callable(jac):
-            self.jac_mode = "callable"
-        elif jac == "3-point":
-            self.jac_mode = "fd3"
-        elif jac == "cs":
-            self.jac_mode = "cs"
-        elif jac in (None, False, "2-point"):
-            self.jac_mode = "fd2"
-        else:
-            raise ValueError(f"jac must be None, True, a callable, '2-point', '3-point' or "
-                             f"'cs', got {jac!r}")
-        self.jac = jac
-        self.eps, self.rel_step = eps, rel_step
-        self.lower, self.upper = lower, upper
-        self.nfev = 0
-        self.njev = 0
-        self.last: tuple[np.ndarray, float, np.ndarray] | None = None  # x, f, gradient (jac=True)
-
-    def _scalar(self, value: Any, x: np.ndarray) -> float:
-        arr = np.asarray(value)
-        if arr.size != 1:
-            raise ValueError(f"fun must return a scalar, got an array of shape {arr.shape} "
-                             f"at x={x!r}")
-        try:
-            return float(arr.reshape(()))
-        except (TypeError, ValueError) as e:
-            raise TypeError(f"fun must return a real scalar, got {value!r}") from e
-
-    def _call(self, x: np.ndarray) -> Any:
-        self.nfev += 1
-        return self.fun(np.array(x), *self.args)
-
-    def f(self, x: np.ndarray) -> float:
-        if self.jac_mode == "fun":
-            value, grad = self._call(x)
-            self.njev += 1
-            f = self._scalar(value, x)
-            self.last = (x.copy(), f, np.asarray(grad, dtype=float).reshape(x.shape))
-            return f
-        return self._scalar(self._call(x), x)
-
-    def _steps(self, x: np.ndarray) -> np.ndarray:
-        if self.rel_step is not None:
-            h = self.rel_step * np.where(x >= 0, 1.0, -1.0) * np.maximum(1.0, np.abs(x))
-        else:
-            h = np.full(x.shape, self.eps)
-        h = (x + h) - x
-        h = np.where(h == 0, np.sqrt(_EPS) * np.maximum(1.0, np.abs(x)), h)
-        flip = (x + h > self.upper) & (x - h >= self.lower)
-        return np.where(flip, -h, h)
-
-    def grad(self, x: np.ndarray, f0: float) -> np.ndarray:
-        self.njev += 1
-        if self.jac_mode == "callable":
-            g = np.asarray(self.jac(np.array(x), *self.args), dtype=float)
-            if g.shape != x.shape:
-                raise ValueError(f"jac must return an array of shape {x.shape}, got {g.shape}")
-            return g
-        if self.jac_mode == "cs":  # complex step: g_i = Im f(x + i h e_i) / h, no cancellation
-            return complex_step_gradient(self._call, x)
-        h = self._steps(x)
-        if self.jac_mode == "fd3":
-            return central_gradient(self._value, x, h)
-        return forward_gradient(self._value, x, f0, h)
-
-    def _value(self, x: np.ndarray) -> float:
-        """The cost at ``x`` as a float (counted), for the difference schemes."""
-        return self._scalar(self._call(x), x)
-
-    def fg(self, x: np.ndarray) -> tuple[float, np.ndarray]:
-        if self.jac_mode == "fun":
-            f = self.f(x)
-            assert self.last is not None
-            g = self.last[2]
-            if g.shape != x.shape:
-                raise ValueError(f"with jac=True fun must return (f, g) with g of shape "
-                                 f"{x.shape}, got {g.shape}")
-            return f, g
-        f = self.f(x)
-        return f, self.grad(x, f)
-
-
-def _check_x0(x0: Any) -> np.ndarray:
-    try:
-        x = np.atleast_1d(np.asarray(x0, dtype=float))
-    except (TypeError, ValueError) as e:
-        raise TypeError(f"x0 must be a sequence of real numbers, got {x0!r}") from e
-    if x.ndim != 1:
-        raise ValueError(f"x0 must be one-dimensional, got shape {x.shape}")
-    if x.size == 0:
-        raise ValueError("x0 must not be empty")
-    check_finite(x, "x0", message="{entry} is not finite; start values must be finite")
-    return x
-
-
-def _bounds(bounds: Any, n: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """(lower, upper) arrays from ``Bounds`` or (min, max) pairs; None for no bounds."""
-    return None if bounds is None else parse_bounds(bounds, n, MINIMIZE)
+def _has_constraints(constraints: Any) -> bool:
+    """Whether ``constraints`` holds any (a dict or constraint object is one)."""
+    if constraints is None:
+        return False
+    if isinstance(constraints, (list, tuple)):
+        return len(constraints) > 0
+    return True
 
 
 def _solver_callback(callback: Callable | None) -> Callable[[np.ndarray, float], bool] | None:
     """The solvers' ``(x, f) -> stop`` from a user callback (scipy 1.17 rules)."""
-    cb = wrap_callback(callback, sole_result_param=False, stop_on_true=False)
+    cb = wrap_callback(callback, stop_on_true=False)
     if cb is None:
         return None
     return lambda x, f: cb({"x": x.copy(), "fun": f})
 
 
-def minimize(fun: Callable, x0: Any, args: tuple = (), method: str | None = None,
+def minimize(fun: Callable, x0: Any, args: tuple = (), method: str | Callable | None = None,
              jac: Any = None, hess: Any = None, hessp: Any = None, bounds: Any = None,
-             constraints: Sequence = (), tol: float | None = None,
+             constraints: Any = (), tol: float | None = None,
              callback: Callable | None = None, options: dict | None = None) -> OptimizeResult:
     """Minimise a scalar function of one or more variables (scipy's interface).
+
+    ``'BFGS'``, ``'L-BFGS-B'``, ``'Nelder-Mead'`` and ``'migrad'`` are thetahat's own
+    implementations.  All other scipy methods (``'Powell'``, ``'CG'``, ``'Newton-CG'``,
+    ``'TNC'``, ``'COBYLA'``, ``'COBYQA'``, ``'SLSQP'``, ``'trust-constr'``, ``'dogleg'``,
+    ``'trust-ncg'``, ``'trust-krylov'``, ``'trust-exact'``) and a callable ``method`` run
+    scipy's own code with the arguments unchanged; only the result type is ours.
 
     Parameters
     ----------
     fun : callable
         ``fun(x, *args) -> float`` (or ``(float, ndarray)`` with ``jac=True``).
     x0 : array_like, shape (n,)
-        Start point; must be finite.
+        Start point (one dimension; a float32 ``x0`` gives a float32 ``x`` for BFGS and
+        Nelder-Mead, as in scipy).
     args : tuple
-        Extra arguments passed to ``fun`` and ``jac``.
-    method : {'BFGS', 'L-BFGS-B', 'Nelder-Mead', 'migrad'}, optional
-        Default ``'BFGS'``, or ``'L-BFGS-B'`` when ``bounds`` are given.
+        Extra arguments passed to ``fun``, ``jac`` (and ``hess``); a non-tuple is one
+        argument.
+    method : str or callable, optional
+        Default ``'BFGS'``; ``'L-BFGS-B'`` when ``bounds`` are given; ``'SLSQP'`` when
+        ``constraints`` are given.
     jac : callable, True, '2-point', '3-point' or 'cs', optional
         Gradient; forward differences when omitted.
-    hess, hessp : ignored
-        Present for compatibility (scipy's argument order); a warning is issued if given.
+    hess, hessp : callable, optional
+        Hessian or Hessian-vector product, for the methods that use them (scipy's);
+        thetahat's own methods warn that they do not.
     bounds : sequence of (min, max) pairs or ``Bounds``, optional
-        ``None`` means unbounded on that side.
-    constraints : ()
-        Only an empty sequence is supported; others raise ``ValueError``.
+        ``None`` means unbounded on that side; a single pair applies to every variable.
+        BFGS warns that it cannot handle bounds and ignores them.
+    constraints : dict, ``NonlinearConstraint``, ``LinearConstraint`` or a sequence
+        For COBYLA, COBYQA, SLSQP and trust-constr; thetahat's own methods warn
+        ("Method X cannot handle constraints.") and ignore them, as scipy does.
     tol : float, optional
         Sets ``gtol`` (BFGS), ``ftol`` and ``gtol`` (L-BFGS-B), ``xatol`` and ``fatol``
-        (Nelder-Mead), the EDM tolerance (migrad).
+        (Nelder-Mead), the EDM tolerance (migrad), unless those options are given.
     callback : callable, optional
-        ``callback(xk)`` or ``callback(intermediate_result)`` after each iteration.
+        ``callback(intermediate_result)`` (the sole parameter has that name) or
+        ``callback(xk)``, after each iteration; raising ``StopIteration`` stops.
     options : dict, optional
-        Method options with scipy's names (``maxiter``, ``gtol``, ``disp``, ``xatol``,
-        ``fatol``, ``adaptive``, ``maxfun``, ``ftol``, ``maxcor``, ``eps``, ...).  Unknown
-        options raise a ``RuntimeWarning`` naming them.
+        Method options with scipy's names: BFGS ``gtol, norm, eps, maxiter, disp,
+        return_all, finite_diff_rel_step, xrtol, c1, c2, hess_inv0, workers``; L-BFGS-B
+        ``maxcor, ftol, gtol, eps, maxfun, maxiter, maxls, finite_diff_rel_step,
+        workers`` (``disp``, ``iprint`` are deprecated in scipy and warn); Nelder-Mead
+        ``maxiter, maxfev, disp, return_all, initial_simplex, xatol, fatol, adaptive,
+        bounds``; migrad ``maxfun``/``maxfev``, ``strategy``, ``tol``, ``disp``.
+        ``workers`` is accepted and the gradient differences are evaluated in turn (the
+        result is the same).  Unknown options give an ``OptimizeWarning`` naming them.
 
     Returns
     -------
     OptimizeResult
-        With scipy's fields for the method (``x, fun, jac, hess_inv, nfev, njev, nit,
-        status, success, message``; ``final_simplex`` for Nelder-Mead).
+        A ``scipy.optimize.OptimizeResult`` with scipy's fields for the method (``x, fun,
+        jac, hess_inv, nfev, njev, nit, status, success, message``; ``final_simplex``
+        for Nelder-Mead; ``allvecs`` with ``return_all``).
+
+    Raises
+    ------
+    ValueError
+        ``'x0' must only have one dimension.``; a ``fun`` that does not return a scalar;
+        bounds of the wrong length or out of order; an unknown method; a ``hess_inv0``
+        that is not a symmetric positive definite (n, n) matrix.
 
     Examples
     --------
@@ -229,70 +153,117 @@ def minimize(fun: Callable, x0: Any, args: tuple = (), method: str | None = None
     >>> res = minimize(lambda x: (x[0] - 1) ** 2 + 10 * (x[1] + 2) ** 2, [0.0, 0.0])
     >>> res.success, [round(float(v), 5) for v in res.x]
     (True, [1.0, -2.0])
+    >>> res = minimize(lambda x: x[0] ** 2 + x[1] ** 2, [1.0, 1.0], method="SLSQP",
+    ...                constraints={"type": "eq", "fun": lambda x: x[0] + x[1] - 1})
+    >>> [round(float(v), 5) for v in res.x]
+    [0.5, 0.5]
     """
+    if method is None:
+        if _has_constraints(constraints):
+            method = "SLSQP"
+        else:
+            method = "BFGS" if bounds is None else "L-BFGS-B"
+    if callable(method) or (isinstance(method, str) and method.lower() in SCIPY_METHODS):
+        return scipy_minimize(fun, x0, args, method, jac, hess, hessp, bounds, constraints,
+                              tol, callback, options)
+    if not isinstance(method, str) or method.lower() not in _METHOD_OPTIONS:
+        raise ValueError(f"Unknown solver {method!r}; choose one of "
+                         f"{sorted(_METHOD_NAMES.values()) + sorted(SCIPY_METHODS.values())}"
+                         " or pass a callable")
     if not callable(fun):
         raise TypeError(f"fun must be callable, got {type(fun).__name__}")
+    meth = method.lower()
     if not isinstance(args, tuple):
         args = (args,)
-    x = _check_x0(x0)
+    x = check_x0(x0)
+    dtype = x.dtype if meth in ("bfgs", "nelder-mead") else np.dtype(float)
+    x = x.astype(float)
     n = x.size
-    if constraints:
-        raise ValueError("constraints are not supported by thetahat.minimize")
-    box = _bounds(bounds, n)
-    if method is None:
-        method = "L-BFGS-B" if box is not None else "BFGS"
-    if not isinstance(method, str) or method.lower() not in _METHOD_OPTIONS:
-        raise ValueError(f"unknown method {method!r}; choose one of "
-                         f"{sorted(_METHOD_NAMES.values())}")
-    meth = method.lower()
     options = dict(options or {})
-    unknown = sorted(set(options) - _METHOD_OPTIONS[meth])
-    if unknown:
-        warnings.warn(f"Unknown solver options for method {_METHOD_NAMES[meth]}: "
-                      f"{', '.join(unknown)}", RuntimeWarning, stacklevel=2)
-    if hess is not None:
-        warnings.warn(f"Method {_METHOD_NAMES[meth]} does not use Hessian information "
-                      "(hess).", RuntimeWarning, stacklevel=2)
-    if hessp is not None:
-        warnings.warn(f"Method {_METHOD_NAMES[meth]} does not use Hessian-vector product "
-                      "information (hessp).", RuntimeWarning, stacklevel=2)
-    if meth == "nelder-mead" and jac is not None and jac is not False:
-        warnings.warn("Method Nelder-Mead does not use gradient information (jac).",
-                      RuntimeWarning, stacklevel=2)
-    if meth == "bfgs" and box is not None:
-        warnings.warn("Method BFGS cannot handle constraints nor bounds.", RuntimeWarning,
-                      stacklevel=2)
-        box = None
+    _warn_unused(meth, options, jac, hess, hessp, bounds, constraints)
+    if tol is not None:
+        for key in _TOL_OPTIONS[meth]:
+            options.setdefault(key, tol)
+    box = None if bounds is None or meth == "bfgs" else parse_bounds(bounds, n, MINIMIZE)
     if meth == "nelder-mead" and box is None and options.get("bounds") is not None:
-        box = _bounds(options["bounds"], n)
+        box = parse_bounds(options["bounds"], n, MINIMIZE)
     lower = box[0] if box is not None else np.full(n, -np.inf)
     upper = box[1] if box is not None else np.full(n, np.inf)
     if box is not None and (np.any(x < lower) or np.any(x > upper)):
-        warnings.warn("Initial guess is not within the specified bounds", RuntimeWarning,
-                      stacklevel=2)
+        if meth != "l-bfgs-b":  # scipy's L-BFGS-B projects x0 without a word
+            warnings.warn("Initial guess is not within the specified bounds",
+                          OptimizeWarning, stacklevel=2)
         x = np.clip(x, lower, upper)
     default_eps = 1e-8 if meth == "l-bfgs-b" else float(np.sqrt(_EPS))
-    obj = _Objective(fun, jac if meth != "nelder-mead" else None, args,
-                     float(options.get("eps", default_eps)),
-                     options.get("finite_diff_rel_step"), lower, upper)
+    obj = Objective(fun, jac if meth != "nelder-mead" else None, args,
+                    float(options.get("eps", default_eps)),
+                    options.get("finite_diff_rel_step"), lower, upper, dtype)
     cb = _solver_callback(callback)
+    if meth == "l-bfgs-b" and np.any(lower == upper):
+        return _run_lbfgsb_fixed(obj, x, lower, upper, options, cb)
     if meth == "bfgs":
-        res = _run_bfgs(obj, x, tol, options, cb)
+        res = _run_bfgs(obj, x, options, cb)
     elif meth == "l-bfgs-b":
-        res = _run_lbfgsb(obj, x, lower, upper, tol, options, cb)
+        res = _run_lbfgsb(obj, x, lower, upper, options, cb)
     elif meth == "nelder-mead":
-        res = _run_nelder_mead(obj, x, box, tol, options, cb)
+        res = _run_nelder_mead(obj, x, box, options, cb)
     else:
         if callback is not None:
             warnings.warn("method migrad does not support callback; it is ignored",
                           RuntimeWarning, stacklevel=2)
-        res = _run_migrad(obj, x, box, tol, options)
-    if options.get("disp"):
-        print(res.message)
-        print(f"         Current function value: {res.fun:.6f}")
-        print(f"         Iterations: {res.get('nit', 0)}")
-        print(f"         Function evaluations: {res.nfev}")
+        res = _run_migrad(obj, x, box, options)
+    if dtype != np.dtype(float):
+        res["x"] = res.x.astype(dtype)
+    _report(meth, res, options)
     return res
+
+
+def _warn_unused(meth: str, options: dict, jac: Any, hess: Any, hessp: Any, bounds: Any,
+                 constraints: Any) -> None:
+    """scipy's warnings for arguments and options that the method does not use."""
+    name = _METHOD_NAMES[meth]
+    unknown = sorted(set(options) - _METHOD_OPTIONS[meth])
+    if unknown:
+        warnings.warn(f"Unknown solver options: {', '.join(unknown)}", OptimizeWarning,
+                      stacklevel=3)
+    if meth == "l-bfgs-b" and (options.get("disp") is not None
+                               or options.get("iprint") is not None):
+        warnings.warn("scipy.optimize: The `disp` and `iprint` options of the L-BFGS-B "
+                      "solver are deprecated and will be removed in SciPy 1.18.0.",
+                      DeprecationWarning, stacklevel=3)
+    if meth == "nelder-mead" and jac is not None and jac is not False:
+        warnings.warn("Method Nelder-Mead does not use gradient information (jac).",
+                      RuntimeWarning, stacklevel=3)
+    if hess is not None:
+        warnings.warn(f"Method {name} does not use Hessian information (hess).",
+                      RuntimeWarning, stacklevel=3)
+    if hessp is not None:
+        warnings.warn(f"Method {name} does not use Hessian-vector product information "
+                      "(hessp).", RuntimeWarning, stacklevel=3)
+    if _has_constraints(constraints):
+        warnings.warn(f"Method {name} cannot handle constraints.", RuntimeWarning,
+                      stacklevel=3)
+    if meth == "bfgs" and bounds is not None:
+        warnings.warn("Method BFGS cannot handle bounds.", RuntimeWarning, stacklevel=3)
+
+
+def _report(meth: str, res: OptimizeResult, options: dict) -> None:
+    """With ``disp``: scipy's printout, or its warning when the run did not converge."""
+    if not options.get("disp") or meth == "l-bfgs-b":  # scipy's L-BFGS-B prints nothing
+        return
+    ok = res.status in (0, 99)  # scipy reports a callback stop as a success here
+    if meth == "nelder-mead" and not ok:
+        warnings.warn(res.message, RuntimeWarning, stacklevel=3)
+        return
+    if meth == "bfgs" and not ok:
+        warnings.warn(res.message, OptimizeWarning, stacklevel=3)
+    else:
+        print("Optimization terminated successfully." if ok else res.message)
+    print(f"         Current function value: {res.fun:.6f}")
+    print(f"         Iterations: {res.get('nit', 0)}")
+    print(f"         Function evaluations: {res.nfev}")
+    if meth == "bfgs":
+        print(f"         Gradient evaluations: {res.njev}")
 
 
 def _set_options(opt: Any, options: dict, keys: Sequence[str]) -> None:
@@ -317,12 +288,29 @@ def _recording(cb: Callable | None, x: np.ndarray, options: dict
     return recording, allvecs
 
 
-def _run_bfgs(obj: _Objective, x: np.ndarray, tol: float | None, options: dict,
+def _check_bfgs_options(opt: _bfgs.BFGSOptions, n: int) -> None:
+    """scipy's checks of the line-search constants and of ``hess_inv0``."""
+    if not 0 < opt.c1 < opt.c2 < 1:
+        raise ValueError("'c1' and 'c2' do not satisfy '0 < c1 < c2 < 1'.")
+    if opt.hess_inv0 is None:
+        return
+    h = np.asarray(opt.hess_inv0, dtype=float)
+    if h.shape != (n, n):
+        raise ValueError(f"'hess_inv0' must have shape {(n, n)}, got {h.shape}")
+    if not np.array_equal(h, h.T):
+        raise ValueError("'hess_inv0' matrix isn't positive definite. (it is not symmetric)")
+    try:
+        np.linalg.cholesky(h)
+    except np.linalg.LinAlgError:
+        raise ValueError("'hess_inv0' matrix isn't positive definite.") from None
+    opt.hess_inv0 = h
+
+
+def _run_bfgs(obj: Objective, x: np.ndarray, options: dict,
               cb: Callable | None) -> OptimizeResult:
     opt = _bfgs.BFGSOptions()
-    if tol is not None:
-        opt.gtol = float(tol)
     _set_options(opt, options, ("gtol", "norm", "maxiter", "xrtol", "c1", "c2", "hess_inv0"))
+    _check_bfgs_options(opt, x.size)
     cb, allvecs = _recording(cb, x, options)
     r = _bfgs.bfgs(obj.fg, x, opt, cb)
     res = OptimizeResult(x=r.x, fun=r.fun, jac=r.jac, hess_inv=r.hess_inv, nfev=obj.nfev,
@@ -333,46 +321,83 @@ def _run_bfgs(obj: _Objective, x: np.ndarray, tol: float | None, options: dict,
     return res
 
 
-def _run_lbfgsb(obj: _Objective, x: np.ndarray, lower: np.ndarray, upper: np.ndarray,
-                tol: float | None, options: dict, cb: Callable | None) -> OptimizeResult:
+def _run_lbfgsb(obj: Objective, x: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+                options: dict, cb: Callable | None) -> OptimizeResult:
     from ..solvers import lbfgsb as _lb
 
     opt = _lb.LBFGSBOptions()
-    if tol is not None:
-        opt.ftol = opt.gtol = float(tol)
     _set_options(opt, options, ("maxcor", "ftol", "gtol", "maxfun", "maxiter", "maxls"))
-
     r = _lb.lbfgsb(obj.fg, x, lower, upper, opt, cb, nfev=lambda: obj.nfev)
     return OptimizeResult(x=r.x, fun=r.fun, jac=r.jac, hess_inv=r.hess_inv, nfev=obj.nfev,
                           njev=obj.njev, nit=r.nit, status=r.status, message=r.message,
                           success=r.status == 0)
 
 
-def _run_nelder_mead(obj: _Objective, x: np.ndarray, box: Any, tol: float | None,
-                     options: dict, cb: Callable | None) -> OptimizeResult:
+_ALL_FIXED = "All independent variables were fixed by bounds."
+
+
+def _run_lbfgsb_fixed(obj: Objective, x: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+                      options: dict, cb: Callable | None) -> OptimizeResult:
+    """L-BFGS-B with variables fixed by ``lb == ub``, as scipy treats them.
+
+    All fixed: one call of ``fun`` at the bounds.  Some fixed and the gradient by
+    differences: the free variables are solved for alone (no difference step is taken
+    across a fixed variable); ``jac`` is NaN at the fixed ones and ``hess_inv`` is None,
+    as in scipy.  With an analytic gradient the full problem is solved.
+    """
+    fixed = lower == upper
+    if fixed.all():
+        fun = obj.f(lower.copy())
+        return OptimizeResult(x=lower.copy(), fun=fun, nfev=obj.nfev, njev=0, nhev=0,
+                              status=0, success=True, message=_ALL_FIXED)
+    if obj.jac_mode in ("callable", "fun"):
+        return _run_lbfgsb(obj, x, lower, upper, options, cb)
+    free = ~fixed
+
+    def expand(z: np.ndarray) -> np.ndarray:
+        full = lower.astype(np.result_type(z, lower))
+        full[free] = z
+        return full
+
+    user = obj.fun
+    red = Objective(lambda z, *a: user(expand(z), *a), obj.jac, obj.args, obj.eps,
+                    obj.rel_step, lower[free], upper[free], obj.dtype)
+    red_cb = None if cb is None else (lambda z, f: cb(expand(z), f))
+    res = _run_lbfgsb(red, x[free], lower[free], upper[free], options, red_cb)
+    jac = np.full(x.size, np.nan)
+    jac[free] = res.jac
+    res.update(x=expand(res.x), jac=jac, hess_inv=None)
+    return res
+
+
+def _run_nelder_mead(obj: Objective, x: np.ndarray, box: Any, options: dict,
+                     cb: Callable | None) -> OptimizeResult:
     opt = _nm.NelderMeadOptions()
-    if tol is not None:
-        opt.xatol = opt.fatol = float(tol)
     _set_options(opt, options,
                  ("xatol", "fatol", "maxiter", "maxfev", "adaptive", "initial_simplex"))
     if opt.initial_simplex is not None:
         sim = np.asarray(opt.initial_simplex, dtype=float)
         if sim.shape != (x.size + 1, x.size):
-            raise ValueError(f"initial_simplex must have shape {(x.size + 1, x.size)}, got "
-                             f"{sim.shape}")
+            raise ValueError(f"`initial_simplex` should be an array of shape (N+1,N) "
+                             f"= {(x.size + 1, x.size)}, got {sim.shape}")
+        if np.linalg.matrix_rank(sim[1:] - sim[0]) < x.size:
+            raise ValueError("`initial_simplex` is degenerate: its vertices do not span "
+                             f"{x.size} dimensions")
+        opt.initial_simplex = sim
     if box is not None:
         opt.lower, opt.upper = box
     cb, allvecs = _recording(cb, x, options)
     r = _nm.nelder_mead(obj.f, x, opt, cb)
+    sim, fsim = r.final_simplex
     res = OptimizeResult(x=r.x, fun=r.fun, nit=r.nit, nfev=r.nfev, status=r.status,
                          message=r.message, success=r.status == 0,
-                         final_simplex=r.final_simplex)
+                         final_simplex=(sim.astype(obj.dtype), fsim))
     if options.get("return_all"):
         res["allvecs"] = allvecs
     return res
 
 
-def _run_migrad(obj: _Objective, x: np.ndarray, box: Any, tol: float | None,
+def _run_migrad(obj: Objective, x: np.ndarray, box: Any,
                 options: dict) -> OptimizeResult:
     try:
         from ..minuit import Minuit
@@ -392,8 +417,6 @@ def _run_migrad(obj: _Objective, x: np.ndarray, box: Any, tol: float | None,
 
     m = Minuit(lambda p: obj.f(np.asarray(p, dtype=float)), x, grad=grad, name=names)
     m.errordef = 1.0
-    if tol is not None:
-        m.tol = float(tol)
     if options.get("tol") is not None:
         m.tol = float(options["tol"])
     if options.get("strategy") is not None:

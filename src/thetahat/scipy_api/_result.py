@@ -1,34 +1,35 @@
 """The scipy-compatible result object.
 
-``OptimizeResult`` is a dict whose keys are also attributes, exactly as
-``scipy.optimize.OptimizeResult``: code written for scipy (``res.x``, ``res["x"]``,
-``res.keys()``) keeps working.  Its ``repr`` lists the fields alphabetically, aligned,
-as scipy prints them.
+``OptimizeResult`` subclasses ``scipy.optimize.OptimizeResult``: a dict whose keys are
+also attributes.  Code written for scipy (``res.x``, ``res["x"]``, ``res.keys()``,
+``isinstance(res, scipy.optimize.OptimizeResult)``) keeps working, and scipy's own
+drivers that take a local minimiser (``brute(finish=...)``, ``basinhopping``,
+``shgo``) accept ``thetahat.minimize`` and its results.  Its ``repr`` lists the fields
+alphabetically, aligned, with long arrays summarised.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
+from scipy.optimize import OptimizeResult as _ScipyOptimizeResult
 
 
-class OptimizeResult(dict):
+class OptimizeResult(_ScipyOptimizeResult):
     """Result of an optimisation: a dict with attribute access.
 
     The fields depend on the function that made it; see ``least_squares``,
     ``curve_fit`` (with ``full_output``), ``minimize`` and ``lsq_linear``.
+
+    Examples
+    --------
+    >>> import scipy.optimize
+    >>> from thetahat import OptimizeResult
+    >>> r = OptimizeResult(x=1.0, success=True)
+    >>> r.x, r["success"], isinstance(r, scipy.optimize.OptimizeResult)
+    (1.0, True, True)
     """
 
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self[name]
-        except KeyError as e:
-            raise AttributeError(name) from e
-
-    __setattr__ = dict.__setitem__
-    __delattr__ = dict.__delitem__
-
+    # attribute access (``__getattr__``, ``__setattr__``, ``__delattr__``) is scipy's
     def __dir__(self) -> list[str]:
         return list(self.keys())
 
