@@ -336,3 +336,23 @@ def test_difference_misspelt_jac_is_an_error():
     assert r.success
     with pytest.raises(ValueError, match="jac must be None, True, a callable"):
         th.minimize(quad, np.zeros(2), jac="3point")
+
+
+@pytest.mark.parametrize("maxfev", [1, 10, 50])
+def test_nelder_mead_stops_exactly_at_maxfev_as_scipy(maxfev):
+    def f(x):
+        return float(np.sum((x - 1) ** 2))
+
+    r = th.minimize(f, np.zeros(10), method="Nelder-Mead", options={"maxfev": maxfev})
+    s = so.minimize(f, np.zeros(10), method="Nelder-Mead", options={"maxfev": maxfev})
+    # the same simplex moves, stopped at the same call, even inside the start simplex
+    assert r.nfev == s.nfev == maxfev and r.status == s.status == 1
+    assert r.fun == pytest.approx(s.fun, rel=1e-12)  # same points: only rounding differs
+
+
+def test_lbfgsb_hess_inv_has_scipys_attributes():
+    r = th.minimize(rosen, np.zeros(5), jac=rosen_der, method="L-BFGS-B")
+    s = so.minimize(rosen, np.zeros(5), jac=rosen_der, method="L-BFGS-B")
+    h = r.hess_inv
+    assert h.n_corrs == s.hess_inv.n_corrs == h.sk.shape[0]  # memory full (maxcor 10)
+    np.testing.assert_allclose(h.rho, 1 / np.einsum("ij,ij->i", h.sk, h.yk), rtol=1e-14)

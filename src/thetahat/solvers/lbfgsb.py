@@ -121,6 +121,9 @@ class LbfgsInvHess(LinearOperator):
         super().__init__(dtype=np.float64, shape=(n, n))
         self.sk = np.asarray(sk, dtype=float).reshape(-1, n)
         self.yk = np.asarray(yk, dtype=float).reshape(-1, n)
+        self.n_corrs = len(self.sk)  # scipy's attribute names: pairs stored, 1 / (y . s)
+        self.rho = 1.0 / np.einsum("ij,ij->i", self.sk, self.yk) if self.n_corrs \
+            else np.zeros(0)
         if len(self.sk):
             s, y = self.sk[-1], self.yk[-1]
             self._gamma = float(s @ y) / float(y @ y)

@@ -68,6 +68,11 @@ class NelderMeadResult:
     final_simplex: tuple[np.ndarray, np.ndarray]
 
 
+class _BudgetSpent(Exception):
+    """Raised by the counting wrapper when ``maxfev`` evaluations are spent (scipy stops
+    exactly there, even inside the start simplex)."""
+
+
 def _start_simplex(x0: np.ndarray) -> np.ndarray:
     n = x0.size
     sim = np.tile(x0, (n + 1, 1))
@@ -127,63 +132,77 @@ def nelder_mead(f: Callable[[np.ndarray], float], x0: np.ndarray,
         sim = np.where(sim < lo, 2 * lo - sim, sim)
         sim = clip(sim)
     nfev = 0
+    best: list = [np.inf, None]  # the lowest value evaluated and its point
 
     def ev(x: np.ndarray) -> float:
         nonlocal nfev
+        if nfev >= maxfev:
+            raise _BudgetSpent
         nfev += 1
         v = f(x)
-        return v if np.isfinite(v) else np.inf
+        v = v if np.isfinite(v) else np.inf
+        if v < best[0] or best[1] is None:
+            best[0], best[1] = v, np.array(x, copy=True)
+        return v
 
-    fsim = np.array([ev(v) for v in sim])
-    order = np.argsort(fsim, kind="stable")
-    sim, fsim = sim[order], fsim[order]
     nit = 1  # scipy's convention: building the start simplex counts as an iteration
     status = 0
-    while True:
-        if (np.max(np.abs(sim[1:] - sim[0])) <= opt.xatol
-                and np.max(np.abs(fsim[1:] - fsim[0])) <= opt.fatol):
-            break
-        if nfev >= maxfev:
-            status = 1
-            break
-        if nit >= maxiter:
-            status = 2
-            break
-        c = np.mean(sim[:-1], axis=0)
-        xw = sim[-1]
-        xr = clip(c + rho * (c - xw))
-        fr = ev(xr)
-        shrink = False
-        if fr < fsim[0]:
-            xe = clip(c + rho * chi * (c - xw))
-            fe = ev(xe)
-            sim[-1], fsim[-1] = (xe, fe) if fe < fr else (xr, fr)
-        elif fr < fsim[-2]:
-            sim[-1], fsim[-1] = xr, fr
-        elif fr < fsim[-1]:
-            xc = clip(c + psi * rho * (c - xw))
-            fc = ev(xc)
-            if fc <= fr:
-                sim[-1], fsim[-1] = xc, fc
-            else:
-                shrink = True
-        else:
-            xc = clip(c - psi * (c - xw))
-            fc = ev(xc)
-            if fc < fsim[-1]:
-                sim[-1], fsim[-1] = xc, fc
-            else:
-                shrink = True
-        if shrink:
-            for j in range(1, n + 1):
-                sim[j] = clip(sim[0] + sigma * (sim[j] - sim[0]))
-                fsim[j] = ev(sim[j])
+    fsim = np.full(sim.shape[0], np.inf)
+    try:
+        for j in range(sim.shape[0]):
+            fsim[j] = ev(sim[j])
         order = np.argsort(fsim, kind="stable")
         sim, fsim = sim[order], fsim[order]
-        nit += 1
-        if callback is not None and callback(sim[0].copy(), float(fsim[0])):
-            status = 99
-            break
+        while True:
+            if (np.max(np.abs(sim[1:] - sim[0])) <= opt.xatol
+                    and np.max(np.abs(fsim[1:] - fsim[0])) <= opt.fatol):
+                break
+            if nfev >= maxfev:
+                status = 1
+                break
+            if nit >= maxiter:
+                status = 2
+                break
+            c = np.mean(sim[:-1], axis=0)
+            xw = sim[-1]
+            xr = clip(c + rho * (c - xw))
+            fr = ev(xr)
+            shrink = False
+            if fr < fsim[0]:
+                xe = clip(c + rho * chi * (c - xw))
+                fe = ev(xe)
+                sim[-1], fsim[-1] = (xe, fe) if fe < fr else (xr, fr)
+            elif fr < fsim[-2]:
+                sim[-1], fsim[-1] = xr, fr
+            elif fr < fsim[-1]:
+                xc = clip(c + psi * rho * (c - xw))
+                fc = ev(xc)
+                if fc <= fr:
+                    sim[-1], fsim[-1] = xc, fc
+                else:
+                    shrink = True
+            else:
+                xc = clip(c - psi * (c - xw))
+                fc = ev(xc)
+                if fc < fsim[-1]:
+                    sim[-1], fsim[-1] = xc, fc
+                else:
+                    shrink = True
+            if shrink:
+                for j in range(1, n + 1):
+                    xs = clip(sim[0] + sigma * (sim[j] - sim[0]))
+                    fsim[j] = ev(xs)
+                    sim[j] = xs
+            order = np.argsort(fsim, kind="stable")
+            sim, fsim = sim[order], fsim[order]
+            nit += 1
+            if callback is not None and callback(sim[0].copy(), float(fsim[0])):
+                status = 99
+                break
+    except _BudgetSpent:  # maxfev reached inside an iteration: the best point evaluated
+        status = 1
+        if best[1] is not None:
+            sim[0], fsim[0] = best[1], best[0]
     return NelderMeadResult(x=sim[0].copy(), fun=float(fsim[0]), nit=nit, nfev=nfev,
                             status=status, message=MESSAGES[status],
                             final_simplex=(sim, fsim))
