@@ -69,6 +69,34 @@ def _parse_edges(xe: Any) -> list[NDArray]:
     return edges
 
 
+def parse_counts(n: ArrayLike, nb: tuple, label: str = "n"
+                 ) -> tuple[NDArray, NDArray, NDArray, NDArray | None]:
+    """Bin contents as given, sum of weights, sum of squared weights, and the Bohm-Zech
+    scale ``sum w / sum w^2`` (None for plain counts), after checking the shape."""
+    counts = np.array(n, dtype=float)  # a copy: the caller's array may change later
+    if counts.shape == nb:
+        weighted = False
+    elif counts.shape == nb + (2,):
+        weighted = True
+    else:
+        raise ValueError(
+            f"{label} must have shape {nb} (counts) or {nb + (2,)} (sum of weights, sum of "
+            f"squared weights) to match the bin edges, got {counts.shape}"
+        )
+    check_finite(label, counts)
+    if not weighted:
+        neg = np.argwhere(counts < 0)
+        if neg.size:
+            idx = tuple(int(i) for i in neg[0])
+            raise ValueError(f"{label}[{', '.join(map(str, idx))}] = {counts[idx]} must be "
+                             ">= 0 (negative contents need the (sum w, sum w^2) form)")
+        return counts, counts, counts, None
+    w, w2 = counts[..., 0], counts[..., 1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.where(w2 > 0, np.abs(w) / np.where(w2 > 0, w2, 1.0), 1.0)
+    return counts, w, w2, scale
+
+
 class _Binned(MaskedCost):
     """Shared data handling and bin integration of the binned costs."""
 
@@ -78,35 +106,13 @@ class _Binned(MaskedCost):
                  grad: Callable | None, name: Sequence[str] | None) -> None:
         edges = _parse_edges(xe)
         nb = tuple(e.size - 1 for e in edges)
-        counts = np.asarray(n, dtype=float)
-        if counts.shape == nb:
-            weighted = False
-        elif counts.shape == nb + (2,):
-            weighted = True
-        else:
-            raise ValueError(
-                f"n has shape {counts.shape} but the edges define {nb} bins; expected n of "
-                f"shape {nb} (counts) or {nb + (2,)} (sum of weights, sum of squared weights)"
-            )
-        check_finite("n", counts)
-        neg = np.argwhere(counts < 0)
-        if neg.size:
-            idx = tuple(int(i) for i in neg[0])
-            raise ValueError(f"n[{', '.join(map(str, idx))}] = {counts[idx]} must be >= 0")
         if use_pdf not in ("", "approximate", "numerical"):
             raise ValueError(f"use_pdf = {use_pdf!r} must be '', 'approximate' or 'numerical'")
         if not callable(model):
             raise TypeError("model must be callable")
         self._edges = edges
         self._nb = nb
-        self._weighted = weighted
-        self._n_raw = counts
-        if weighted:
-            self._n, self._n2 = counts[..., 0], counts[..., 1]
-        else:
-            self._n, self._n2 = counts, counts
-        with np.errstate(divide="ignore", invalid="ignore"):
-            self._scale = np.where(self._n2 > 0, self._n / self._n2, 1.0) if weighted else None
+        self._set_counts(n)
         self._model = model
         self._model_grad = grad
         self._use_pdf = use_pdf
@@ -174,10 +180,19 @@ class _Binned(MaskedCost):
         return out
 
     # --- data views --------------------------------------------------------------------
+    def _set_counts(self, n: ArrayLike) -> None:
+        self._n_raw, self._n, self._n2, self._scale = parse_counts(n, self._nb)
+        self._weighted = self._scale is not None
+
     @property
     def n(self) -> NDArray:
         """Bin contents as given (with the (sumw, sumw2) axis for weighted histograms)."""
         return self._n_raw
+
+    @n.setter
+    def n(self, value: ArrayLike) -> None:
+        self._set_counts(value)
+        self._update_cache()
 
     @property
     def xe(self) -> NDArray | tuple[NDArray, ...]:

@@ -94,3 +94,20 @@ def visualize_sum(cost: Any, args: ArrayLike, component_kwargs: dict | None) -> 
         kw = (component_kwargs or {}).get(i, {})
         out.append(c.visualize(a[idx], **kw))
     return out
+
+
+def visualize_template(cost: Any, args: ArrayLike) -> Any:
+    """Data with sqrt(variance) error bars and the template prediction with its
+    uncertainty band, over the (flattened) bins."""
+    plt = _plt()
+    n, n2 = cost._n.ravel(), cost._n2.ravel()
+    mu, mu_err = (a.ravel() for a in cost.prediction(args))
+    if len(cost._edges) == 1:
+        xe = cost._edges[0]
+    else:
+        xe = np.arange(n.size + 1, dtype=float)
+    cx = 0.5 * (xe[1:] + xe[:-1])
+    m = np.ones(n.size, dtype=bool) if cost.mask is None else np.ravel(cost.mask)
+    plt.errorbar(cx[m], n[m], np.sqrt(n2[m]), fmt="ok")
+    plt.stairs(mu + mu_err, xe, baseline=mu - mu_err, fill=True, color="C0")
+    return (cx, n, np.sqrt(n2)), (xe, mu, mu_err)
