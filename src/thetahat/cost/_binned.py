@@ -40,13 +40,15 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..derivatives.model import fd_jacobian, observed_hessian
-from ._base import MaskedCost, check_finite, describe_model
+from ._base import MaskedCost, check_finite, describe_model, model_array
 from ._stats import multinomial_chi2, poisson_chi2
 
 __all__ = ["BinnedNLL", "ExtendedBinnedNLL"]
 
 
 def _parse_edges(xe: Any) -> list[NDArray]:
+    if not isinstance(xe, (list, tuple)) and np.ndim(xe) == 0:
+        raise ValueError(f"xe must be iterable (an array of bin edges), got {xe!r}")
     if isinstance(xe, (list, tuple)) and len(xe) > 0 and np.ndim(xe[0]) == 1:
         edges = [np.asarray(e, dtype=float) for e in xe]
         labels = [f"xe[{k}]" for k in range(len(edges))]
@@ -80,8 +82,9 @@ def parse_counts(n: ArrayLike, nb: tuple, label: str = "n"
         weighted = True
     else:
         raise ValueError(
-            f"{label} must have shape {nb} (counts) or {nb + (2,)} (sum of weights, sum of "
-            f"squared weights) to match the bin edges, got {counts.shape}"
+            f"{label} must either have same dimension as xe ({len(nb)}) or one more with "
+            f"length 2: shape {nb} (counts) or {nb + (2,)} (sum of weights, sum of squared "
+            f"weights) to match the bin edges, got {counts.shape}"
         )
     check_finite(label, counts)
     if not weighted:
@@ -106,6 +109,8 @@ class _Binned(MaskedCost):
                  grad: Callable | None, name: Sequence[str] | None) -> None:
         edges = _parse_edges(xe)
         nb = tuple(e.size - 1 for e in edges)
+        if use_pdf and grad is not None:
+            raise ValueError("use_pdf and grad cannot be used together")
         if use_pdf not in ("", "approximate", "numerical"):
             raise ValueError(f"use_pdf = {use_pdf!r} must be '', 'approximate' or 'numerical'")
         if not callable(model):
@@ -170,13 +175,14 @@ class _Binned(MaskedCost):
         return out * self._volume
 
     def _eval_model(self, call: tuple) -> NDArray:
-        out = np.asarray(self._model(self._grid, *call), dtype=float)
+        out = model_array(self._model(self._grid, *call))
         flat = len(self._edges) == 1 or self._use_pdf != "approximate"
         expect = self._grid.shape[-1:] if flat else self._grid.shape[1:]
         if out.shape != expect:
             what = "cdf" if self._use_pdf == "" else "pdf"
-            raise ValueError(f"{what} returned an array of shape {out.shape}; expected "
-                             f"{expect}, one value per point of the grid it was given")
+            raise ValueError(f"output of model has shape {out.shape}, but {expect} is "
+                             f"required: the {what} gives one value per point of the grid "
+                             "it was given")
         return out
 
     # --- data views --------------------------------------------------------------------
