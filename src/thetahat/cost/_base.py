@@ -293,7 +293,8 @@ class CostSum(Cost, ABCSequence):
         params: dict = {}
         for c in flat:
             for k, v in c._parameters.items():
-                params.setdefault(k, v)
+                if params.get(k) is None:  # the first declared limits win
+                    params[k] = v
         names = list(params)
         self._items = flat
         # every term in units of errordef 1: a log-likelihood (errordef 0.5) counts twice
@@ -324,6 +325,12 @@ class CostSum(Cost, ABCSequence):
 
     def _split(self, args: ArrayLike) -> Iterable[tuple[Cost, tuple, NDArray, float]]:
         a = np.asarray(args, dtype=float).ravel()
+        if len(self._parameters) == 1 and a.size != 1:
+            # one array parameter (Minuit's array call) shared by every term
+            every = np.arange(a.size)
+            for c, idx, w in zip(self._items, self._maps, self._factors):
+                yield (c, (a,), every, w) if idx.size else (c, (), every[:0], w)
+            return
         for c, idx, w in zip(self._items, self._maps, self._factors):
             yield c, tuple(a[idx]), idx, w
 
@@ -331,7 +338,7 @@ class CostSum(Cost, ABCSequence):
         return float(sum(w * c._value(sub) for c, sub, _, w in self._split(args)))
 
     def _grad(self, args: tuple) -> NDArray:
-        g = np.zeros(self.npar)
+        g = np.zeros(np.size(args))
         for c, sub, idx, w in self._split(args):
             g[idx] += w * c._grad(sub)
         return g
@@ -339,8 +346,8 @@ class CostSum(Cost, ABCSequence):
     def _gauss_newton_sum(self, args: NDArray, free: NDArray | None = None,
                           steps: NDArray | None = None) -> tuple[float, NDArray, NDArray]:
         f = 0.0
-        g = np.zeros(self.npar)
-        h = np.zeros((self.npar, self.npar))
+        g = np.zeros(np.size(args))
+        h = np.zeros((np.size(args), np.size(args)))
         for c, sub, idx, w in self._split(args):
             sub_free = None if free is None else np.asarray(free, dtype=bool)[idx]
             # every term is a StructuredCost: this method is set only then
@@ -354,8 +361,8 @@ class CostSum(Cost, ABCSequence):
     def _exact_hessian_sum(self, args: NDArray, steps: NDArray, free: NDArray | None = None
                            ) -> tuple[float, NDArray, NDArray, bool] | None:
         f = 0.0
-        g = np.zeros(self.npar)
-        h = np.zeros((self.npar, self.npar))
+        g = np.zeros(np.size(args))
+        h = np.zeros((np.size(args), np.size(args)))
         steps = np.asarray(steps, dtype=float)
         reused = True
         for c, sub, idx, w in self._split(args):

@@ -59,8 +59,8 @@ def _parse_edges(xe: Any) -> list[NDArray]:
             raise ValueError(f"xe must be a 1-D array of edges or a sequence of them, "
                              f"got shape {edges[0].shape}")
     for e, lab in zip(edges, labels):
-        if e.size < 2:
-            raise ValueError(f"{lab} needs at least 2 edges, got {e.size}")
+        if e.size < 1:
+            raise ValueError(f"{lab} needs at least 1 edge, got none")
         check_finite(lab, e)
         d = np.diff(e)
         bad = np.flatnonzero(~(d > 0))
@@ -261,7 +261,7 @@ class _Binned(MaskedCost):
 
     def _grad_from(self, mu_m: NDArray, dmu: NDArray) -> NDArray:
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(self._nm == 0, 0.0, self._nm / mu_m)
+            ratio = np.where(self._nm > 0, self._nm / mu_m, 0.0)
         if self._weighted:
             assert self._sm is not None  # set for weighted counts
             return 2.0 * dmu @ (self._sm * (1.0 - ratio))
@@ -291,8 +291,8 @@ class _Binned(MaskedCost):
     def _loss_derivs(self, mu_m: NDArray) -> tuple[float, NDArray, NDArray]:
         """Value and elementwise d/dmu, d²/dmu² of the deviance (module docstring)."""
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(self._nm == 0, 0.0, self._nm / mu_m)
-            d2 = np.where(self._nm == 0, 0.0, ratio / mu_m)
+            ratio = np.where(self._nm > 0, self._nm / mu_m, 0.0)
+            d2 = np.where(self._nm > 0, ratio / mu_m, 0.0)
         if self._weighted:
             assert self._sm is not None  # set for weighted counts
             return (self._chi2(mu_m), 2.0 * self._sm * (1.0 - ratio),

@@ -75,8 +75,8 @@ class NormalConstraint(Cost):
                 raise ValueError("error (covariance matrix) is not positive definite") from None
             self._cov_shown = cov
         else:
-            raise ValueError(f"size of error {e.shape} does not match size of value "
-                             f"({v.size})")
+            raise ValueError(f"size of error does not match size of value: error has shape "
+                             f"{e.shape}, value has {v.size} entries")
         self._expected = v
         self._cov = cov
         self._covinv = np.linalg.inv(cov)

@@ -285,6 +285,8 @@ class LeastSquares(MaskedCost):
         assert self._model_grad is not None  # used only when has_grad
         jac = np.asarray(self._model_grad(x, *args), dtype=float)
         n = x.shape[-1]
+        if jac.shape == (n,) and npar == 1:
+            jac = jac.reshape(1, n)
         if jac.shape != (npar, n):
             raise ValueError(
                 f"grad returned an array of shape {jac.shape}; expected ({npar}, {n})"

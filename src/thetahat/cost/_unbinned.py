@@ -71,13 +71,51 @@ class _Unbinned(MaskedCost):
         self._fd_cache = type(self._fd_cache)()
         self._update_cache()
 
-    def pdf(self, x: ArrayLike, *args: float) -> NDArray:
-        """The normalised density at ``x`` for the parameters ``args``."""
-        return self._density_at(np.asarray(x, dtype=float), args, scaled=False)
+    @property
+    def pdf(self) -> Callable[..., NDArray]:
+        """``pdf(x, *par)``: the normalised density (exponentiated if ``log``)."""
+        return lambda x, *args: self._density_at(np.asarray(x, dtype=float), args, False)
 
-    def scaled_pdf(self, x: ArrayLike, *args: float) -> NDArray:
-        """The density scaled to the expected number of events, at ``x``."""
-        return self._density_at(np.asarray(x, dtype=float), args, scaled=True)
+    @property
+    def scaled_pdf(self) -> Callable[..., NDArray]:
+        """``scaled_pdf(x, *par)``: the density scaled to the expected number of events
+        (the sample size for :class:`UnbinnedNLL`)."""
+        return lambda x, *args: self._density_at(np.asarray(x, dtype=float), args, True)
+
+    def fisher_information(self, *args: float) -> NDArray:
+        """Estimate of the Fisher information of the parameters at ``args``: the sum of
+        the outer products of the per-event scores (module docstring), as a matrix.
+
+        Parameters
+        ----------
+        *args : float
+            Parameter values.
+
+        Returns
+        -------
+        ndarray
+            Matrix of shape (npar, npar); its inverse is :meth:`covariance`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> c = UnbinnedNLL([-1.0, 1.0], lambda x, mu: np.exp(-0.5 * (x - mu) ** 2) /
+        ...                 np.sqrt(2 * np.pi))
+        >>> c.fisher_information(0.0).round(6).tolist()  # scores x - mu = -1, 1
+        [[2.0]]
+        """
+        p = np.asarray(self._unpack(args), dtype=float).ravel()
+        return 0.5 * self.gauss_newton(p)[2]
+
+    def covariance(self, *args: float) -> NDArray:
+        """Inverse of :meth:`fisher_information`: the asymptotic covariance of the
+        maximum-likelihood estimate at ``args``."""
+        return np.linalg.inv(self.fisher_information(*args))
+
+    def gauss_newton(self, args: ArrayLike, free: NDArray | None = None,
+                     steps: NDArray | None = None
+                     ) -> tuple[float, NDArray, NDArray]:  # pragma: no cover - overridden
+        raise NotImplementedError
 
     def _density_at(self, x: NDArray, args: tuple, scaled: bool) -> NDArray:
         raise NotImplementedError  # pragma: no cover - overridden
@@ -110,6 +148,8 @@ class _Unbinned(MaskedCost):
         """``d ln f_i / dp``, shape (npar, N), from the model gradient or differences."""
         if self._model_grad is not None:
             jac = np.asarray(self._model_grad(self._dm, *call), dtype=float)
+            if jac.shape == (f.size,) and p.size == 1:
+                jac = jac.reshape(1, f.size)
             if jac.shape != (p.size, f.size):
                 raise ValueError(
                     f"grad returned an array of shape {jac.shape}; expected ({p.size}, {f.size})"
