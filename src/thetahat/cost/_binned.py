@@ -95,6 +95,11 @@ def parse_counts(n: ArrayLike, nb: tuple, label: str = "n"
                              ">= 0 (negative contents need the (sum w, sum w^2) form)")
         return counts, counts, counts, None
     w, w2 = counts[..., 0], counts[..., 1]
+    neg = np.argwhere(w2 < 0)
+    if neg.size:
+        idx = tuple(int(i) for i in neg[0]) + (1,)
+        raise ValueError(f"{label}[{', '.join(map(str, idx))}] = {counts[idx]} must be >= 0 "
+                         "(a sum of squared weights)")
     with np.errstate(divide="ignore", invalid="ignore"):
         scale = np.where(w2 > 0, np.abs(w) / np.where(w2 > 0, w2, 1.0), 1.0)
     return counts, w, w2, scale
@@ -214,8 +219,10 @@ class _Binned(MaskedCost):
         m = self._mask
         sel = np.ones(self._nb, dtype=bool) if m is None else m
         self._sel = sel.ravel()
-        self._nm = self._n.ravel()[self._sel]
-        self._n2m = self._n2.ravel()[self._sel]
+        if m is None:  # views: in-place edits of n are seen without a setter
+            self._nm, self._n2m = self._n.reshape(-1), self._n2.reshape(-1)
+        else:
+            self._nm, self._n2m = self._n.ravel()[self._sel], self._n2.ravel()[self._sel]
         self._sm = None if self._scale is None else self._scale.ravel()[self._sel]
 
     def _ndata(self) -> float:
@@ -261,7 +268,7 @@ class _Binned(MaskedCost):
 
     def _grad_from(self, mu_m: NDArray, dmu: NDArray) -> NDArray:
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(self._nm > 0, self._nm / mu_m, 0.0)
+            ratio = np.where((self._nm > 0) & (mu_m > 0), self._nm / mu_m, 0.0)
         if self._weighted:
             assert self._sm is not None  # set for weighted counts
             return 2.0 * dmu @ (self._sm * (1.0 - ratio))
@@ -291,8 +298,8 @@ class _Binned(MaskedCost):
     def _loss_derivs(self, mu_m: NDArray) -> tuple[float, NDArray, NDArray]:
         """Value and elementwise d/dmu, d²/dmu² of the deviance (module docstring)."""
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(self._nm > 0, self._nm / mu_m, 0.0)
-            d2 = np.where(self._nm > 0, ratio / mu_m, 0.0)
+            ratio = np.where((self._nm > 0) & (mu_m > 0), self._nm / mu_m, 0.0)
+            d2 = np.where((self._nm > 0) & (mu_m > 0), ratio / mu_m, 0.0)
         if self._weighted:
             assert self._sm is not None  # set for weighted counts
             return (self._chi2(mu_m), 2.0 * self._sm * (1.0 - ratio),

@@ -27,7 +27,7 @@ def visualize_lsq(cost: Any, args: ArrayLike, model_points: Any) -> Any:
     elif model_points and int(model_points) > 0:
         xm = np.linspace(x.min(), x.max(), int(model_points))
     else:
-        xm = x
+        xm = np.sort(x)
     ym = cost._eval_model(xm, call)
     plt.errorbar(x, y, ye, fmt="ok")
     plt.plot(xm, ym)
