@@ -310,7 +310,7 @@ class CostSum(Cost, ABCSequence):
     def __len__(self) -> int:
         return len(self._items)
 
-    def __getitem__(self, i: int) -> Cost:
+    def __getitem__(self, i: Any) -> Any:  # Cost for an int, a list of them for a slice
         return self._items[i]
 
     def __iter__(self):

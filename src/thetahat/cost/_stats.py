@@ -14,12 +14,13 @@ exists:
   densities are ``f_i``.
 
 Zero counts and zero densities. ``n ln(n / mu)`` is taken as 0 for ``n = 0`` (its limit), so
-empty bins are fine; a negative (weighted) count keeps only its ``mu - n`` term. A zero density (or a zero predicted count with ``n > 0``) would give an
-infinite cost; we replace ``ln 0`` by ``ln(tiny)`` with ``tiny`` the smallest normal double
-(``ln tiny = -708.4``), which keeps the cost finite and very large, so that a minimizer can
-still move away from such a point. A *negative* density or prediction is an error in the
-model: it gives NaN, which Minuit reports as an invalid minimum (or raises with
-``throw_nan``). No function here emits floating-point warnings.
+empty bins are fine; a negative (weighted) count keeps only its ``mu - n`` term (bounded
+below, unlike keeping ``-n ln mu``). A zero density (or a zero predicted count with
+``n > 0``) would give an infinite cost; we replace ``ln 0`` by ``ln(tiny)`` with ``tiny``
+the smallest normal double (``ln tiny = -708.4``), which keeps the cost finite and very
+large, so that a minimizer can still move away from such a point. A *negative* density or
+prediction is an error in the model: it gives NaN, which Minuit reports as an invalid
+minimum (or raises with ``throw_nan``). No function here emits floating-point warnings.
 
 Template fits (``mu`` with a variance ``v`` from finite template statistics; per bin, a
 scale factor ``b`` of ``mu`` is a nuisance parameter):

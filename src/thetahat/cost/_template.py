@@ -183,7 +183,7 @@ class Template(MaskedCost):
         return int(self._sel.sum())
 
     # --- prediction ----------------------------------------------------------------------
-    def _mu_var(self, args: Sequence[float]) -> tuple[NDArray, NDArray]:
+    def _mu_var(self, args: ArrayLike) -> tuple[NDArray, NDArray]:
         a = np.asarray(args, dtype=float).ravel()
         mu = np.zeros(self._nb)
         var = np.zeros(self._nb)
