@@ -105,7 +105,43 @@ def parse_counts(n: ArrayLike, nb: tuple, label: str = "n"
     return counts, w, w2, scale
 
 
-class _Binned(MaskedCost):
+class HistogramData:
+    """The counts and edges of a histogram, shared by the binned costs and Template
+    (``_edges``, ``_nb`` set by the class; ``n`` settable; in-place edits of unmasked plain
+    counts are seen)."""
+
+    _edges: list[NDArray]
+    _nb: tuple
+
+    def _update_cache(self) -> None:  # pragma: no cover - provided by the cost
+        raise NotImplementedError
+
+    def _set_counts(self, n: ArrayLike) -> None:
+        self._n_raw, self._n, self._n2, self._scale = parse_counts(n, self._nb)
+        self._weighted = self._scale is not None
+
+    @property
+    def n(self) -> NDArray:
+        """Bin contents as given (with the (sumw, sumw2) axis for weighted histograms)."""
+        return self._n_raw
+
+    @n.setter
+    def n(self, value: ArrayLike) -> None:
+        self._set_counts(value)
+        self._update_cache()
+
+    @property
+    def xe(self) -> NDArray | tuple[NDArray, ...]:
+        """Bin edges."""
+        return self._edges[0] if len(self._edges) == 1 else tuple(self._edges)
+
+    @property
+    def data(self) -> NDArray:
+        """Bin contents (same as :attr:`n`)."""
+        return self._n_raw
+
+
+class _Binned(HistogramData, MaskedCost):
     """Shared data handling and bin integration of the binned costs."""
 
     _extended = False
@@ -189,31 +225,6 @@ class _Binned(MaskedCost):
                              f"required: the {what} gives one value per point of the grid "
                              "it was given")
         return out
-
-    # --- data views --------------------------------------------------------------------
-    def _set_counts(self, n: ArrayLike) -> None:
-        self._n_raw, self._n, self._n2, self._scale = parse_counts(n, self._nb)
-        self._weighted = self._scale is not None
-
-    @property
-    def n(self) -> NDArray:
-        """Bin contents as given (with the (sumw, sumw2) axis for weighted histograms)."""
-        return self._n_raw
-
-    @n.setter
-    def n(self, value: ArrayLike) -> None:
-        self._set_counts(value)
-        self._update_cache()
-
-    @property
-    def xe(self) -> NDArray | tuple[NDArray, ...]:
-        """Bin edges."""
-        return self._edges[0] if len(self._edges) == 1 else tuple(self._edges)
-
-    @property
-    def data(self) -> NDArray:
-        """Bin contents (same as :attr:`n`)."""
-        return self._n_raw
 
     def _update_cache(self) -> None:
         m = self._mask

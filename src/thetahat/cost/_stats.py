@@ -166,27 +166,7 @@ def _template_args(n: ArrayLike, mu: ArrayLike, mu_var: ArrayLike
 
 
 def template_chi2_jsc(n: ArrayLike, mu: ArrayLike, mu_var: ArrayLike) -> float:
-    """Conway's Barlow-Beeston-lite chi-square for a template fit (module docstring).
-
-    Parameters
-    ----------
-    n : array_like
-        Observed counts.
-    mu : array_like
-        Expected counts: the sum of the normalised templates scaled with their yields.
-    mu_var : array_like
-        Variance of ``mu`` from the template statistics (0 gives the Poisson deviance).
-
-    Returns
-    -------
-    float
-        Asymptotically chi-square distributed cost.
-
-    Examples
-    --------
-    >>> round(template_chi2_jsc([3.0], [3.0], [1.0]), 12)
-    0.0
-    """
+    """Conway's Barlow-Beeston-lite chi-square for a template fit (module docstring)."""
     n, mu, v, ok = _template_args(n, mu, mu_var)
     with np.errstate(divide="ignore", invalid="ignore"):
         s2 = np.where(ok, v / np.where(ok, mu, 1.0) ** 2, 0.0)
@@ -197,27 +177,7 @@ def template_chi2_jsc(n: ArrayLike, mu: ArrayLike, mu_var: ArrayLike) -> float:
 
 
 def template_chi2_da(n: ArrayLike, mu: ArrayLike, mu_var: ArrayLike) -> float:
-    """Dembinski-Abdelmotteleb chi-square for a template fit (module docstring).
-
-    Parameters
-    ----------
-    n : array_like
-        Observed counts.
-    mu : array_like
-        Expected counts: the sum of the normalised templates scaled with their yields.
-    mu_var : array_like
-        Variance of ``mu`` from the template statistics (0 gives the Poisson deviance).
-
-    Returns
-    -------
-    float
-        Asymptotically chi-square distributed cost.
-
-    Examples
-    --------
-    >>> round(template_chi2_da([3.0], [3.0], [1.0]), 12)
-    0.0
-    """
+    """Dembinski-Abdelmotteleb chi-square for a template fit (module docstring)."""
     n, mu, v, ok = _template_args(n, mu, mu_var)
     with np.errstate(divide="ignore", invalid="ignore"):
         k = np.where(ok, mu * mu / np.where(ok, v, 1.0), 0.0)
@@ -226,27 +186,7 @@ def template_chi2_da(n: ArrayLike, mu: ArrayLike, mu_var: ArrayLike) -> float:
 
 
 def template_nll_asy(n: ArrayLike, mu: ArrayLike, mu_var: ArrayLike) -> float:
-    """Argüelles-Schneider-Yuan marginal negative log-likelihood (module docstring).
-
-    Parameters
-    ----------
-    n : array_like
-        Observed counts.
-    mu : array_like
-        Expected counts: the sum of the normalised templates scaled with their yields.
-    mu_var : array_like
-        Variance of ``mu`` from the template statistics (0 gives the Poisson likelihood).
-
-    Returns
-    -------
-    float
-        Negative log-likelihood (use errordef 0.5).
-
-    Examples
-    --------
-    >>> round(template_nll_asy([0.0], [1.0], [1.0]), 12)  # = 2 ln 2
-    1.386294361120
-    """
+    """Argüelles-Schneider-Yuan marginal negative log-likelihood (module docstring)."""
     from scipy.special import gammaln
 
     n, mu, v, ok = _template_args(n, mu, mu_var)
@@ -258,3 +198,39 @@ def template_nll_asy(n: ArrayLike, mu: ArrayLike, mu_var: ArrayLike) -> float:
               - (n + a) * np.log1p(be) - gammaln(a))
         pois = np.where(n > 0, n * safe_log(mu), 0.0) - mu - gammaln(n + 1.0)
     return float(-np.sum(np.where(ok, ll, pois)))
+
+
+_TEMPLATE_DOC = """
+
+    Parameters
+    ----------
+    n : array_like
+        Observed counts.
+    mu : array_like
+        Expected counts: the sum of the normalised templates scaled with their yields.
+    mu_var : array_like
+        Variance of ``mu`` from the template statistics (0 gives the Poisson limit).
+
+    Returns
+    -------
+    {returns}
+
+    Examples
+    --------
+    {example}
+    """
+
+template_chi2_jsc.__doc__ = (
+    template_chi2_jsc.__doc__ or "") + _TEMPLATE_DOC.format(
+    returns='float\n        Asymptotically chi-square distributed cost.',
+    example='>>> round(template_chi2_jsc([3.0], [3.0], [1.0]), 12)\n    0.0')
+
+template_chi2_da.__doc__ = (
+    template_chi2_da.__doc__ or "") + _TEMPLATE_DOC.format(
+    returns='float\n        Asymptotically chi-square distributed cost.',
+    example='>>> round(template_chi2_da([3.0], [3.0], [1.0]), 12)\n    0.0')
+
+template_nll_asy.__doc__ = (
+    template_nll_asy.__doc__ or "") + _TEMPLATE_DOC.format(
+    returns='float\n        Negative log-likelihood (use errordef 0.5).',
+    example='>>> round(template_nll_asy([0.0], [1.0], [1.0]), 12)  # = 2 ln 2\n    1.38629436112')

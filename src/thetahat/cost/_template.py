@@ -39,7 +39,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._base import MaskedCost, describe_model
-from ._binned import _parse_edges, parse_counts
+from ._binned import HistogramData, _parse_edges, parse_counts
 from ._stats import template_chi2_da, template_chi2_jsc, template_nll_asy
 
 __all__ = ["Template"]
@@ -51,7 +51,7 @@ _METHODS: dict[str, Callable[[NDArray, NDArray, NDArray], float]] = {
 }
 
 
-class Template(MaskedCost):
+class Template(HistogramData, MaskedCost):
     """Binned cost for template fits with templates of finite statistics.
 
     Parameters
@@ -136,30 +136,6 @@ class Template(MaskedCost):
             mesh = np.meshgrid(*self._edges, indexing="ij")
             self._grid = np.array([m.ravel() for m in mesh])
         super().__init__(params, self._nb, verbose)
-
-    # --- data ----------------------------------------------------------------------------
-    def _set_counts(self, n: ArrayLike) -> None:
-        self._n_raw, self._n, self._n2, self._scale = parse_counts(n, self._nb)
-
-    @property
-    def n(self) -> NDArray:
-        """Bin contents as given."""
-        return self._n_raw
-
-    @n.setter
-    def n(self, value: ArrayLike) -> None:
-        self._set_counts(value)
-        self._update_cache()
-
-    @property
-    def data(self) -> NDArray:
-        """Bin contents (same as :attr:`n`)."""
-        return self._n_raw
-
-    @property
-    def xe(self) -> NDArray | tuple[NDArray, ...]:
-        """Bin edges."""
-        return self._edges[0] if len(self._edges) == 1 else tuple(self._edges)
 
     @property
     def method(self) -> str:
