@@ -22,6 +22,7 @@ come from :mod:`thetahat.derivatives.model`.
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from collections.abc import Sequence as ABCSequence
@@ -47,6 +48,13 @@ def describe_model(model: Callable, name: Sequence[str] | None, skip_first: bool
     (iminuit convention).
     """
     params = describe(model, annotations=True)
+    if getattr(model, "__signature__", None) is not None and not isinstance(
+            getattr(model, "_parameters", None), dict):
+        # an object that states its signature (thetahat.models): read that one
+        kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        names = [q.name for q in inspect.signature(model).parameters.values()
+                 if q.kind in kinds]
+        params = {k: params.get(k) for k in names}
     if skip_first and not isinstance(getattr(model, "_parameters", None), dict):
         params = dict(list(params.items())[1:])
     if name is not None:
