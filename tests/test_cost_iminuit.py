@@ -288,3 +288,26 @@ def test_list_output_warns_as_iminuit():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         tc.UnbinnedNLL([1.0], lambda x, a: np.full(len(x), 0.5))(1.0)  # arrays: silent
+
+
+@pytest.mark.parametrize("method", ["da", "jsc", "asy"])
+@pytest.mark.parametrize("weighted_data", [False, True])
+def test_template_structured_gradient_matches_differences_of_the_value(template_data, method,
+                                                                       weighted_data):
+    n, xe, t = template_data
+    if weighted_data:
+        n = np.transpose((n, 1.7 * n + 0.5))
+    c = tc.Template(n, xe, (t[0], t[1], scaled_expon_cdf), method=method)
+    c.mask = np.arange(8) != 5
+    p = np.array([30.0, 70.0, 20.0, 0.8])
+    value, g, h = c.gauss_newton(p)
+    assert value == pytest.approx(c(*p), rel=RTOL)  # the same sum
+    # brute-force oracle: central differences of the value, step 1e-5 relative; both
+    # sides carry ~1e-8 relative error from their differences
+    ref = np.empty(4)
+    for j in range(4):
+        e = np.zeros(4)
+        e[j] = 1e-5 * p[j]
+        ref[j] = (c(*(p + e)) - c(*(p - e))) / (2 * e[j])
+    assert_allclose(g, ref, rtol=1e-5, atol=1e-7)
+    assert np.all(np.linalg.eigvalsh(h) >= -1e-12 * np.abs(h).max())  # positive semi-definite

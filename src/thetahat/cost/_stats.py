@@ -50,7 +50,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 __all__ = ["chi2", "poisson_chi2", "multinomial_chi2", "unbinned_nll", "safe_log",
-           "template_chi2_jsc", "template_chi2_da", "template_nll_asy"]
+           "template_chi2_jsc", "template_chi2_da", "template_nll_asy", "TEMPLATE_TERMS"]
 
 TINY = np.finfo(float).tiny
 LOG_TINY = float(np.log(TINY))
@@ -167,26 +167,42 @@ def _template_args(n: ArrayLike, mu: ArrayLike, mu_var: ArrayLike
 
 def template_chi2_jsc(n: ArrayLike, mu: ArrayLike, mu_var: ArrayLike) -> float:
     """Conway's Barlow-Beeston-lite chi-square for a template fit (module docstring)."""
+    return float(np.sum(_jsc_terms(n, mu, mu_var)))
+
+
+def _poisson_terms(n: NDArray, mu: NDArray) -> NDArray:
+    return 2.0 * (mu - n + _xlogx_ratio(n, mu))
+
+
+def _jsc_terms(n: ArrayLike, mu: ArrayLike, mu_var: ArrayLike) -> NDArray:
     n, mu, v, ok = _template_args(n, mu, mu_var)
     with np.errstate(divide="ignore", invalid="ignore"):
         s2 = np.where(ok, v / np.where(ok, mu, 1.0) ** 2, 0.0)
         q = mu * s2 - 1.0
         b = np.where(ok, 0.5 * (-q + np.sqrt(q * q + 4.0 * n * s2)), 1.0)
         penalty = np.where(ok, (b - 1.0) ** 2 / np.where(ok, s2, 1.0), 0.0)
-    return poisson_chi2(n, b * mu) + float(np.sum(penalty))
+    return _poisson_terms(n, b * mu) + penalty
 
 
 def template_chi2_da(n: ArrayLike, mu: ArrayLike, mu_var: ArrayLike) -> float:
     """Dembinski-Abdelmotteleb chi-square for a template fit (module docstring)."""
+    return float(np.sum(_da_terms(n, mu, mu_var)))
+
+
+def _da_terms(n: ArrayLike, mu: ArrayLike, mu_var: ArrayLike) -> NDArray:
     n, mu, v, ok = _template_args(n, mu, mu_var)
     with np.errstate(divide="ignore", invalid="ignore"):
         k = np.where(ok, mu * mu / np.where(ok, v, 1.0), 0.0)
         b = np.where(ok, (n + k) / (mu + k), 1.0)
-    return poisson_chi2(n, b * mu) + poisson_chi2(k, b * k)
+    return _poisson_terms(n, b * mu) + _poisson_terms(k, b * k)
 
 
 def template_nll_asy(n: ArrayLike, mu: ArrayLike, mu_var: ArrayLike) -> float:
     """Argüelles-Schneider-Yuan marginal negative log-likelihood (module docstring)."""
+    return float(np.sum(_asy_terms(n, mu, mu_var)))
+
+
+def _asy_terms(n: ArrayLike, mu: ArrayLike, mu_var: ArrayLike) -> NDArray:
     from scipy.special import gammaln
 
     n, mu, v, ok = _template_args(n, mu, mu_var)
@@ -197,7 +213,7 @@ def template_nll_asy(n: ArrayLike, mu: ArrayLike, mu_var: ArrayLike) -> float:
         ll = (a * np.log(be) + gammaln(n + a) - gammaln(n + 1.0)
               - (n + a) * np.log1p(be) - gammaln(a))
         pois = np.where(n > 0, n * safe_log(mu), 0.0) - mu - gammaln(n + 1.0)
-    return float(-np.sum(np.where(ok, ll, pois)))
+    return -np.where(ok, ll, pois)
 
 
 _TEMPLATE_DOC = """
@@ -234,3 +250,6 @@ template_nll_asy.__doc__ = (
     template_nll_asy.__doc__ or "") + _TEMPLATE_DOC.format(
     returns='float\n        Negative log-likelihood (use errordef 0.5).',
     example='>>> round(template_nll_asy([0.0], [1.0], [1.0]), 12)  # = 2 ln 2\n    1.38629436112')
+
+#: the per-bin terms of each template method (their sums are the functions above)
+TEMPLATE_TERMS = {"jsc": _jsc_terms, "da": _da_terms, "asy": _asy_terms}
