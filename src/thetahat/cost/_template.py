@@ -38,9 +38,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ..derivatives.model import fd_jacobian
 from ._base import MaskedCost, describe_model
 from ._binned import HistogramData, _parse_edges, parse_counts
-from ..derivatives.model import fd_jacobian
 from ._stats import TEMPLATE_TERMS, template_chi2_da, template_chi2_jsc, template_nll_asy
 
 __all__ = ["Template"]
