@@ -15,12 +15,25 @@ structured minimizer uses; a user's own class that implements those protocols ge
 same treatment. See each module's docstring for the formulas.
 """
 
+import warnings as _warnings
+from typing import Any as _Any
+
+from .._core.warnings import PerformanceWarning
 from ._base import Constant, Cost, CostSum, MaskedCost
 from ._binned import BinnedNLL, ExtendedBinnedNLL
 from ._constraint import NormalConstraint
 from ._lsq import LeastSquares
 from ._protocol import ExactHessianCost, StructuredCost
-from ._stats import chi2, multinomial_chi2, poisson_chi2, unbinned_nll
+from ._stats import (
+    chi2,
+    multinomial_chi2,
+    poisson_chi2,
+    template_chi2_da,
+    template_chi2_jsc,
+    template_nll_asy,
+    unbinned_nll,
+)
+from ._template import Template
 from ._unbinned import ExtendedUnbinnedNLL, UnbinnedNLL
 
 CHISQUARE = 1.0
@@ -39,10 +52,31 @@ __all__ = [
     "MaskedCost",
     "NEGATIVE_LOG_LIKELIHOOD",
     "NormalConstraint",
+    "PerformanceWarning",
     "StructuredCost",
+    "Template",
     "UnbinnedNLL",
     "chi2",
     "multinomial_chi2",
     "poisson_chi2",
+    "template_chi2_da",
+    "template_chi2_jsc",
+    "template_nll_asy",
     "unbinned_nll",
 ]
+
+# old names that iminuit still accepts with a FutureWarning
+_RENAMED = {
+    "BarlowBeestonLite": "Template",
+    "barlow_beeston_lite_chi2_jsc": "template_chi2_jsc",
+    "barlow_beeston_lite_chi2_hpd": "template_chi2_da",
+    "multinominal_chi2": "multinomial_chi2",
+}
+
+
+def __getattr__(name: str) -> _Any:
+    if name in _RENAMED:
+        new = _RENAMED[name]
+        _warnings.warn(f"{name} was renamed to {new}", FutureWarning, stacklevel=2)
+        return globals()[new]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

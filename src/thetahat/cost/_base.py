@@ -23,12 +23,16 @@ come from :mod:`thetahat.derivatives.model`.
 from __future__ import annotations
 
 import inspect
+import warnings
 from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence as ABCSequence
 from typing import Any, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .._core.signature import describe
+from .._core.warnings import PerformanceWarning
 from ..derivatives.model import FDCache
 from ._protocol import ExactHessianCost, StructuredCost
 
@@ -36,43 +40,36 @@ __all__ = ["Cost", "MaskedCost", "CostSum", "Constant", "describe_model"]
 
 
 def describe_model(model: Callable, name: Sequence[str] | None, skip_first: bool) -> dict:
-    """Parameter names of ``model`` (after the first argument ``x`` if ``skip_first``).
+    """Parameter names of ``model`` (after the first argument ``x`` if ``skip_first``),
+    mapped to the limits its annotations declare (``Annotated[float, 0:]``) or None.
 
-    An explicit ``name`` sequence replaces the introspected names (its length must match).
-    A model may declare its parameters with a ``_parameters`` dict (iminuit convention).
+    An explicit ``name`` sequence replaces the introspected names (its length must match)
+    and keeps their limits. A model may declare its parameters with a ``_parameters`` dict
+    (iminuit convention).
     """
-    params: list[str]
-    declared = getattr(model, "_parameters", None)
-    if isinstance(declared, dict):
-        params = list(declared)
-    else:
-        try:
-            sig = inspect.signature(model)
-        except (TypeError, ValueError):
-            sig = None
-        params = []
-        if sig is not None:
-            kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-            for p in sig.parameters.values():
-                if p.kind in kinds:
-                    params.append(p.name)
-                elif p.kind == inspect.Parameter.VAR_POSITIONAL:
-                    break
-            if skip_first:
-                params = params[1:]
+    params = describe(model, annotations=True)
+    if getattr(model, "__signature__", None) is not None and not isinstance(
+            getattr(model, "_parameters", None), dict):
+        # an object that states its signature (thetahat.models): read that one
+        kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        names = [q.name for q in inspect.signature(model).parameters.values()
+                 if q.kind in kinds]
+        params = {k: params.get(k) for k in names}
+    if skip_first and not isinstance(getattr(model, "_parameters", None), dict):
+        params = dict(list(params.items())[1:])
     if name is not None:
         name = [str(n) for n in name]
         if params and len(name) != len(params):
             raise ValueError(
-                f"name has {len(name)} entries but the model has {len(params)} parameters "
-                f"{params}"
+                f"length of name does not match number of model parameters: name has "
+                f"{len(name)} entries, the model has {len(params)} parameters {list(params)}"
             )
-        params = name
+        params = dict(zip(name, params.values())) if params else dict.fromkeys(name)
     if not params:
         raise ValueError(
             "cannot find the model's parameter names; pass them with name=[...]"
         )
-    return {p: None for p in params}
+    return params
 
 
 class Cost:
@@ -167,6 +164,15 @@ class Cost:
         raise NotImplementedError(f"{type(self).__name__} cannot be visualised")
 
 
+def model_array(out: Any) -> NDArray:
+    """A model's output as float64 values; a model that returns a list or another
+    non-array sequence works but is slow, and gets a :class:`PerformanceWarning`."""
+    if not isinstance(out, np.ndarray) and np.ndim(out) > 0:
+        warnings.warn(f"model should return a numpy array, but returns {type(out).__name__}",
+                      PerformanceWarning, stacklevel=4)
+    return np.asarray(out, dtype=float)
+
+
 def check_finite(name: str, a: NDArray) -> None:
     """Raise ValueError naming the first non-finite entry of ``a``."""
     bad = ~np.isfinite(a)
@@ -181,29 +187,50 @@ class MaskedCost(Cost):
     def __init__(self, parameters: dict, mask_shape: tuple, verbose: int = 0) -> None:
         super().__init__(parameters, verbose)
         self._mask_shape = tuple(mask_shape)
-        self._mask: NDArray | None = None
+        self._mask: NDArray | None = None  # boolean, of the data's shape
+        self._mask_given: NDArray | None = None  # as the user set it
         self._fd_cache = FDCache()
         self._update_cache()
 
     @property
     def mask(self) -> NDArray | None:
-        """Boolean array selecting the data used by the cost, or None (use all)."""
-        return self._mask
+        """Selection of the data used by the cost, or None (use all): a boolean array with
+        one entry per data point (or per slice along the first axis of a histogram), or an
+        array of indices along the first axis."""
+        return self._mask_given
 
     @mask.setter
     def mask(self, mask: ArrayLike | None) -> None:
         if mask is None:
             self._mask = None
+            self._mask_given = None
         else:
             m = np.asarray(mask)
-            if m.shape != self._mask_shape:
-                raise ValueError(
-                    f"mask has shape {m.shape}, expected {self._mask_shape} "
-                    "(one entry per data point)"
-                )
+            shape = self._mask_shape
             if m.dtype != bool:
-                raise TypeError(f"mask must be boolean, got dtype {m.dtype}")
-            self._mask = m.copy()
+                if m.size and not np.issubdtype(m.dtype, np.integer):
+                    raise TypeError(f"mask must be boolean or an array of indices, got dtype "
+                                    f"{m.dtype}")
+                sel = np.zeros(shape[0], dtype=bool)
+                try:
+                    sel[m.astype(int)] = True
+                except IndexError:
+                    raise ValueError(f"mask indices {m.tolist()} out of range for "
+                                     f"{shape[0]} data points") from None
+                full = sel
+            else:
+                full = m
+            if full.shape != shape:
+                if full.shape == shape[:1]:
+                    full = np.broadcast_to(full.reshape(shape[:1] + (1,) * (len(shape) - 1)),
+                                           shape)
+                else:
+                    raise ValueError(
+                        f"mask has shape {m.shape}, expected {shape} "
+                        "(one entry per data point)"
+                    )
+            self._mask = np.array(full, dtype=bool)
+            self._mask_given = m.copy()
         self._fd_cache = FDCache()  # its model values belong to the old selection
         self._update_cache()
 
@@ -240,7 +267,7 @@ class Constant(Cost):
         return self.value, np.zeros(0), np.zeros((0, 0)), True
 
 
-class CostSum(Cost):
+class CostSum(Cost, ABCSequence):
     """Sum of costs with parameters merged by name (``cost1 + cost2``).
 
     Parameters
@@ -274,9 +301,12 @@ class CostSum(Cost):
         params: dict = {}
         for c in flat:
             for k, v in c._parameters.items():
-                params.setdefault(k, v)
+                if params.get(k) is None:  # the first declared limits win
+                    params[k] = v
         names = list(params)
         self._items = flat
+        # every term in units of errordef 1: a log-likelihood (errordef 0.5) counts twice
+        self._factors = [1.0 / c.errordef for c in flat]
         self._maps = [np.array([names.index(k) for k in c._parameters], dtype=int) for c in flat]
         super().__init__(params, max(c.verbose for c in flat) if flat else 0)
         # the sum has the structure that all its terms have (cost/_protocol.py)
@@ -288,7 +318,7 @@ class CostSum(Cost):
     def __len__(self) -> int:
         return len(self._items)
 
-    def __getitem__(self, i: int) -> Cost:
+    def __getitem__(self, i: Any) -> Any:  # Cost for an int, a list of them for a slice
         return self._items[i]
 
     def __iter__(self):
@@ -301,51 +331,57 @@ class CostSum(Cost):
     def has_grad(self) -> bool:
         return all(c.has_grad for c in self._items)
 
-    def _split(self, args: ArrayLike) -> Iterable[tuple[Cost, tuple, NDArray]]:
+    def _split(self, args: ArrayLike) -> Iterable[tuple[Cost, tuple, NDArray, float]]:
         a = np.asarray(args, dtype=float).ravel()
-        for c, idx in zip(self._items, self._maps):
-            yield c, tuple(a[idx]), idx
+        if len(self._parameters) == 1 and a.size != 1:
+            # one array parameter (Minuit's array call) shared by every term
+            every = np.arange(a.size)
+            for c, idx, w in zip(self._items, self._maps, self._factors):
+                yield (c, (a,), every, w) if idx.size else (c, (), every[:0], w)
+            return
+        for c, idx, w in zip(self._items, self._maps, self._factors):
+            yield c, tuple(a[idx]), idx, w
 
     def _value(self, args: tuple) -> float:
-        return float(sum(c._value(sub) for c, sub, _ in self._split(args)))
+        return float(sum(w * c._value(sub) for c, sub, _, w in self._split(args)))
 
     def _grad(self, args: tuple) -> NDArray:
-        g = np.zeros(self.npar)
-        for c, sub, idx in self._split(args):
-            g[idx] += c._grad(sub)
+        g = np.zeros(np.size(args))
+        for c, sub, idx, w in self._split(args):
+            g[idx] += w * c._grad(sub)
         return g
 
     def _gauss_newton_sum(self, args: NDArray, free: NDArray | None = None,
                           steps: NDArray | None = None) -> tuple[float, NDArray, NDArray]:
         f = 0.0
-        g = np.zeros(self.npar)
-        h = np.zeros((self.npar, self.npar))
-        for c, sub, idx in self._split(args):
+        g = np.zeros(np.size(args))
+        h = np.zeros((np.size(args), np.size(args)))
+        for c, sub, idx, w in self._split(args):
             sub_free = None if free is None else np.asarray(free, dtype=bool)[idx]
             # every term is a StructuredCost: this method is set only then
             fi, gi, hi = cast(StructuredCost, c).gauss_newton(np.asarray(sub), sub_free,
                                    None if steps is None else np.asarray(steps)[idx])
-            f += fi
-            g[idx] += gi
-            h[np.ix_(idx, idx)] += hi
+            f += w * fi
+            g[idx] += w * gi
+            h[np.ix_(idx, idx)] += w * hi
         return f, g, h
 
     def _exact_hessian_sum(self, args: NDArray, steps: NDArray, free: NDArray | None = None
                            ) -> tuple[float, NDArray, NDArray, bool] | None:
         f = 0.0
-        g = np.zeros(self.npar)
-        h = np.zeros((self.npar, self.npar))
+        g = np.zeros(np.size(args))
+        h = np.zeros((np.size(args), np.size(args)))
         steps = np.asarray(steps, dtype=float)
         reused = True
-        for c, sub, idx in self._split(args):
+        for c, sub, idx, w in self._split(args):
             sub_free = None if free is None else np.asarray(free, dtype=bool)[idx]
             # every term is an ExactHessianCost: this method is set only then
             out = cast(ExactHessianCost, c).exact_hessian(np.asarray(sub), steps[idx], sub_free)
             if out is None:
                 return None
-            f += out[0]
-            g[idx] += out[1]
-            h[np.ix_(idx, idx)] += out[2]
+            f += w * out[0]
+            g[idx] += w * out[1]
+            h[np.ix_(idx, idx)] += w * out[2]
             reused = reused and out[3]
         return f, g, h, reused
 

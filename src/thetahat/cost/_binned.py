@@ -40,13 +40,15 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..derivatives.model import fd_jacobian, observed_hessian
-from ._base import MaskedCost, check_finite, describe_model
+from ._base import MaskedCost, check_finite, describe_model, model_array
 from ._stats import multinomial_chi2, poisson_chi2
 
 __all__ = ["BinnedNLL", "ExtendedBinnedNLL"]
 
 
 def _parse_edges(xe: Any) -> list[NDArray]:
+    if not isinstance(xe, (list, tuple)) and np.ndim(xe) == 0:
+        raise ValueError(f"xe must be iterable (an array of bin edges), got {xe!r}")
     if isinstance(xe, (list, tuple)) and len(xe) > 0 and np.ndim(xe[0]) == 1:
         edges = [np.asarray(e, dtype=float) for e in xe]
         labels = [f"xe[{k}]" for k in range(len(edges))]
@@ -57,8 +59,8 @@ def _parse_edges(xe: Any) -> list[NDArray]:
             raise ValueError(f"xe must be a 1-D array of edges or a sequence of them, "
                              f"got shape {edges[0].shape}")
     for e, lab in zip(edges, labels):
-        if e.size < 2:
-            raise ValueError(f"{lab} needs at least 2 edges, got {e.size}")
+        if e.size < 1:
+            raise ValueError(f"{lab} needs at least 1 edge, got none")
         check_finite(lab, e)
         d = np.diff(e)
         bad = np.flatnonzero(~(d > 0))
@@ -69,7 +71,77 @@ def _parse_edges(xe: Any) -> list[NDArray]:
     return edges
 
 
-class _Binned(MaskedCost):
+def parse_counts(n: ArrayLike, nb: tuple, label: str = "n"
+                 ) -> tuple[NDArray, NDArray, NDArray, NDArray | None]:
+    """Bin contents as given, sum of weights, sum of squared weights, and the Bohm-Zech
+    scale ``sum w / sum w^2`` (None for plain counts), after checking the shape."""
+    counts = np.array(n, dtype=float)  # a copy: the caller's array may change later
+    if counts.shape == nb:
+        weighted = False
+    elif counts.shape == nb + (2,):
+        weighted = True
+    else:
+        raise ValueError(
+            f"{label} must either have same dimension as xe ({len(nb)}) or one more with "
+            f"length 2: shape {nb} (counts) or {nb + (2,)} (sum of weights, sum of squared "
+            f"weights) to match the bin edges, got {counts.shape}"
+        )
+    check_finite(label, counts)
+    if not weighted:
+        neg = np.argwhere(counts < 0)
+        if neg.size:
+            idx = tuple(int(i) for i in neg[0])
+            raise ValueError(f"{label}[{', '.join(map(str, idx))}] = {counts[idx]} must be "
+                             ">= 0 (negative contents need the (sum w, sum w^2) form)")
+        return counts, counts, counts, None
+    w, w2 = counts[..., 0], counts[..., 1]
+    neg = np.argwhere(w2 < 0)
+    if neg.size:
+        idx = tuple(int(i) for i in neg[0]) + (1,)
+        raise ValueError(f"{label}[{', '.join(map(str, idx))}] = {counts[idx]} must be >= 0 "
+                         "(a sum of squared weights)")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.where(w2 > 0, np.abs(w) / np.where(w2 > 0, w2, 1.0), 1.0)
+    return counts, w, w2, scale
+
+
+class HistogramData:
+    """The counts and edges of a histogram, shared by the binned costs and Template
+    (``_edges``, ``_nb`` set by the class; ``n`` settable; in-place edits of unmasked plain
+    counts are seen)."""
+
+    _edges: list[NDArray]
+    _nb: tuple
+
+    def _update_cache(self) -> None:  # pragma: no cover - provided by the cost
+        raise NotImplementedError
+
+    def _set_counts(self, n: ArrayLike) -> None:
+        self._n_raw, self._n, self._n2, self._scale = parse_counts(n, self._nb)
+        self._weighted = self._scale is not None
+
+    @property
+    def n(self) -> NDArray:
+        """Bin contents as given (with the (sumw, sumw2) axis for weighted histograms)."""
+        return self._n_raw
+
+    @n.setter
+    def n(self, value: ArrayLike) -> None:
+        self._set_counts(value)
+        self._update_cache()
+
+    @property
+    def xe(self) -> NDArray | tuple[NDArray, ...]:
+        """Bin edges."""
+        return self._edges[0] if len(self._edges) == 1 else tuple(self._edges)
+
+    @property
+    def data(self) -> NDArray:
+        """Bin contents (same as :attr:`n`)."""
+        return self._n_raw
+
+
+class _Binned(HistogramData, MaskedCost):
     """Shared data handling and bin integration of the binned costs."""
 
     _extended = False
@@ -78,35 +150,15 @@ class _Binned(MaskedCost):
                  grad: Callable | None, name: Sequence[str] | None) -> None:
         edges = _parse_edges(xe)
         nb = tuple(e.size - 1 for e in edges)
-        counts = np.asarray(n, dtype=float)
-        if counts.shape == nb:
-            weighted = False
-        elif counts.shape == nb + (2,):
-            weighted = True
-        else:
-            raise ValueError(
-                f"n has shape {counts.shape} but the edges define {nb} bins; expected n of "
-                f"shape {nb} (counts) or {nb + (2,)} (sum of weights, sum of squared weights)"
-            )
-        check_finite("n", counts)
-        neg = np.argwhere(counts < 0)
-        if neg.size:
-            idx = tuple(int(i) for i in neg[0])
-            raise ValueError(f"n[{', '.join(map(str, idx))}] = {counts[idx]} must be >= 0")
+        if use_pdf and grad is not None:
+            raise ValueError("use_pdf and grad cannot be used together")
         if use_pdf not in ("", "approximate", "numerical"):
             raise ValueError(f"use_pdf = {use_pdf!r} must be '', 'approximate' or 'numerical'")
         if not callable(model):
             raise TypeError("model must be callable")
         self._edges = edges
         self._nb = nb
-        self._weighted = weighted
-        self._n_raw = counts
-        if weighted:
-            self._n, self._n2 = counts[..., 0], counts[..., 1]
-        else:
-            self._n, self._n2 = counts, counts
-        with np.errstate(divide="ignore", invalid="ignore"):
-            self._scale = np.where(self._n2 > 0, self._n / self._n2, 1.0) if weighted else None
+        self._set_counts(n)
         self._model = model
         self._model_grad = grad
         self._use_pdf = use_pdf
@@ -164,37 +216,24 @@ class _Binned(MaskedCost):
         return out * self._volume
 
     def _eval_model(self, call: tuple) -> NDArray:
-        out = np.asarray(self._model(self._grid, *call), dtype=float)
+        out = model_array(self._model(self._grid, *call))
         flat = len(self._edges) == 1 or self._use_pdf != "approximate"
         expect = self._grid.shape[-1:] if flat else self._grid.shape[1:]
         if out.shape != expect:
             what = "cdf" if self._use_pdf == "" else "pdf"
-            raise ValueError(f"{what} returned an array of shape {out.shape}; expected "
-                             f"{expect}, one value per point of the grid it was given")
+            raise ValueError(f"output of model has shape {out.shape}, but {expect} is "
+                             f"required: the {what} gives one value per point of the grid "
+                             "it was given")
         return out
-
-    # --- data views --------------------------------------------------------------------
-    @property
-    def n(self) -> NDArray:
-        """Bin contents as given (with the (sumw, sumw2) axis for weighted histograms)."""
-        return self._n_raw
-
-    @property
-    def xe(self) -> NDArray | tuple[NDArray, ...]:
-        """Bin edges."""
-        return self._edges[0] if len(self._edges) == 1 else tuple(self._edges)
-
-    @property
-    def data(self) -> NDArray:
-        """Bin contents (same as :attr:`n`)."""
-        return self._n_raw
 
     def _update_cache(self) -> None:
         m = self._mask
         sel = np.ones(self._nb, dtype=bool) if m is None else m
         self._sel = sel.ravel()
-        self._nm = self._n.ravel()[self._sel]
-        self._n2m = self._n2.ravel()[self._sel]
+        if m is None:  # views: in-place edits of n are seen without a setter
+            self._nm, self._n2m = self._n.reshape(-1), self._n2.reshape(-1)
+        else:
+            self._nm, self._n2m = self._n.ravel()[self._sel], self._n2.ravel()[self._sel]
         self._sm = None if self._scale is None else self._scale.ravel()[self._sel]
 
     def _ndata(self) -> float:
@@ -240,7 +279,7 @@ class _Binned(MaskedCost):
 
     def _grad_from(self, mu_m: NDArray, dmu: NDArray) -> NDArray:
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(self._nm == 0, 0.0, self._nm / mu_m)
+            ratio = np.where((self._nm > 0) & (mu_m > 0), self._nm / mu_m, 0.0)
         if self._weighted:
             assert self._sm is not None  # set for weighted counts
             return 2.0 * dmu @ (self._sm * (1.0 - ratio))
@@ -270,8 +309,8 @@ class _Binned(MaskedCost):
     def _loss_derivs(self, mu_m: NDArray) -> tuple[float, NDArray, NDArray]:
         """Value and elementwise d/dmu, d²/dmu² of the deviance (module docstring)."""
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(self._nm == 0, 0.0, self._nm / mu_m)
-            d2 = np.where(self._nm == 0, 0.0, ratio / mu_m)
+            ratio = np.where((self._nm > 0) & (mu_m > 0), self._nm / mu_m, 0.0)
+            d2 = np.where((self._nm > 0) & (mu_m > 0), ratio / mu_m, 0.0)
         if self._weighted:
             assert self._sm is not None  # set for weighted counts
             return (self._chi2(mu_m), 2.0 * self._sm * (1.0 - ratio),

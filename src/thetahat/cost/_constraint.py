@@ -38,44 +38,69 @@ class NormalConstraint(Cost):
 
     def __init__(self, args: str | Iterable[str], value: ArrayLike, error: ArrayLike) -> None:
         names = [args] if isinstance(args, str) else [str(a) for a in args]
-        v = np.atleast_1d(np.asarray(value, dtype=float))
-        e = np.asarray(error, dtype=float)
-        k = len(names)
-        if v.shape != (k,):
-            raise ValueError(f"value has shape {v.shape}, expected ({k},) (one per parameter)")
+        super().__init__({n: None for n in names}, 0)
+        self._set(value, error)
+
+    def _set(self, value: ArrayLike, error: ArrayLike, is_cov: bool = False) -> None:
+        """Check and store the expected values and the errors (or, with ``is_cov``, the
+        variances / covariance matrix)."""
+        v = np.array(value, dtype=float)
+        if v.ndim > 1:
+            raise ValueError(f"value must be a scalar or one-dimensional, got shape {v.shape}")
+        v = np.atleast_1d(v)
+        k = len(self._parameters)
+        if k > 1 and v.size != k:
+            raise ValueError(f"size of value ({v.size}) does not match size of args ({k})")
+        e = np.array(error, dtype=float)
+        if e.ndim > 2:
+            raise ValueError(f"error cannot have more than two dimensions, got {e.shape}")
         check_finite("value", v)
         check_finite("error", np.atleast_1d(e))
         if e.ndim <= 1:
-            e = np.broadcast_to(np.atleast_1d(e), (k,))
-            for i, ei in enumerate(e):
+            e = np.atleast_1d(e)
+            if e.size not in (1, v.size):
+                raise ValueError(f"size of error ({e.size}) does not match size of value "
+                                 f"({v.size})")
+            var = np.broadcast_to(e if is_cov else e**2, v.shape).copy()
+            for i, ei in enumerate(var):
                 if not ei > 0:
-                    raise ValueError(f"error[{i}] = {ei} must be > 0")
-            cov = np.diag(e**2)
-        elif e.shape == (k, k):
+                    raise ValueError(f"error[{i}] = {e.ravel()[min(i, e.size - 1)]} must "
+                                     "be > 0")
+            cov, self._cov_shown = np.diag(var), var
+        elif e.shape == (v.size, v.size):
             cov = 0.5 * (e + e.T)
             try:
                 np.linalg.cholesky(cov)
             except np.linalg.LinAlgError:
                 raise ValueError("error (covariance matrix) is not positive definite") from None
+            self._cov_shown = cov
         else:
-            raise ValueError(f"error has shape {e.shape}, expected ({k},) or ({k}, {k})")
-        super().__init__({n: None for n in names}, 0)
+            raise ValueError(f"size of error does not match size of value: error has shape "
+                             f"{e.shape}, value has {v.size} entries")
         self._expected = v
         self._cov = cov
         self._covinv = np.linalg.inv(cov)
 
     @property
     def value(self) -> NDArray:
-        """Expected values."""
+        """Expected values (settable)."""
         return self._expected
+
+    @value.setter
+    def value(self, value: ArrayLike) -> None:
+        self._set(value, self._cov_shown, True)
 
     @property
     def covariance(self) -> NDArray:
-        """Covariance matrix of the constraint."""
-        return self._cov
+        """Variances (for independent errors) or the covariance matrix (settable)."""
+        return self._cov_shown
+
+    @covariance.setter
+    def covariance(self, cov: ArrayLike) -> None:
+        self._set(self._expected, cov, True)
 
     def _ndata(self) -> float:
-        return len(self._expected)
+        return int(self._expected.size)
 
     @property
     def has_grad(self) -> bool:

@@ -32,7 +32,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from .._compiled import lmcore as _lmcore  # the compiled core, or None: the numpy code
 from ..derivatives.model import fd_jacobian, observed_hessian
-from ._base import MaskedCost, check_finite, describe_model
+from ._base import MaskedCost, check_finite, describe_model, model_array
 
 __all__ = ["LeastSquares"]
 
@@ -106,49 +106,79 @@ class LeastSquares(MaskedCost):
         grad: Callable | None = None,
         name: Sequence[str] | None = None,
     ) -> None:
-        x = np.asarray(x, dtype=float)
-        y = np.asarray(y, dtype=float)
-        if y.ndim != 1:
-            raise ValueError(f"y must be one-dimensional, got shape {y.shape}")
-        n = y.size
-        if x.ndim == 0 or x.ndim > 2:
-            raise ValueError(f"x must have shape (n,) or (k, n), got {x.shape}")
-        if x.shape[-1] != n:
-            raise ValueError(f"x has {x.shape[-1]} points but y has {n}")
-        ye = np.asarray(yerror, dtype=float)
-        if ye.ndim == 0:
-            ye = np.full(n, float(ye))
-        elif ye.shape != (n,):
-            raise ValueError(f"yerror has shape {ye.shape} but y has {n} points")
-        check_finite("x", x)
-        check_finite("y", y)
-        bad = ~(np.isfinite(ye) & (ye > 0))
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"yerror[{i}] = {ye[i]} must be > 0 and finite")
+        x, y, ye = self._checked_data(x, y, yerror)
         if not callable(model):
             raise TypeError("model must be callable")
         self._x, self._y, self._ye = x, y, ye
         self._model = model
         self._model_grad = grad
         self.loss = loss
-        super().__init__(describe_model(model, name, True), (n,), verbose)
+        super().__init__(describe_model(model, name, True), (y.size,), verbose)
 
     # --- data and settings -------------------------------------------------------------
+    @staticmethod
+    def _checked_data(x: ArrayLike, y: ArrayLike, yerror: ArrayLike
+                      ) -> tuple[NDArray, NDArray, NDArray]:
+        """Positions, values and errors as arrays; scalars broadcast (as iminuit)."""
+        x = np.array(x, dtype=float)
+        y = np.array(y, dtype=float)
+        if y.ndim == 0:
+            y = y.reshape(1)
+        if x.ndim == 0:
+            x = np.full(y.shape, float(x))
+        if y.ndim != 1:
+            raise ValueError(f"y must be one-dimensional, got shape {y.shape}")
+        n = y.size
+        if x.ndim > 2 or x.shape[-1] != n:
+            raise ValueError(f"shape mismatch: x has shape {x.shape} but y has {n} points "
+                             "(x must have shape (n,) or (k, n))")
+        ye = np.array(yerror, dtype=float)
+        if ye.ndim == 0 or ye.shape == (1,):
+            ye = np.full(n, float(ye.ravel()[0]))
+        elif ye.shape != (n,):
+            raise ValueError(f"shape mismatch: yerror has shape {ye.shape} but y has {n} "
+                             "points")
+        check_finite("x", x)
+        bad = ~(ye >= 0)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"yerror[{i}] = {ye[i]} must be >= 0")
+        return x, y, ye
+
+    def _set_data(self, x: ArrayLike, y: ArrayLike, yerror: ArrayLike) -> None:
+        x, y, ye = self._checked_data(x, y, yerror)
+        if y.shape != self._y.shape:
+            raise ValueError(f"new data has {y.size} points, the cost has {self._y.size}")
+        self._x, self._y, self._ye = x, y, ye
+        self._fd_cache = type(self._fd_cache)()
+        self._update_cache()
+
     @property
     def x(self) -> NDArray:
-        """Positions."""
+        """Positions (settable; the number of points cannot change)."""
         return self._x
+
+    @x.setter
+    def x(self, value: ArrayLike) -> None:
+        self._set_data(value, self._y, self._ye)
 
     @property
     def y(self) -> NDArray:
-        """Measured values."""
+        """Measured values (settable)."""
         return self._y
+
+    @y.setter
+    def y(self, value: ArrayLike) -> None:
+        self._set_data(self._x, value, self._ye)
 
     @property
     def yerror(self) -> NDArray:
-        """Standard deviations of ``y``."""
+        """Standard deviations of ``y`` (settable; a scalar broadcasts)."""
         return self._ye
+
+    @yerror.setter
+    def yerror(self, value: ArrayLike) -> None:
+        self._set_data(self._x, self._y, value)
 
     @property
     def model(self) -> Callable:
@@ -157,9 +187,18 @@ class LeastSquares(MaskedCost):
 
     @property
     def data(self) -> NDArray:
-        """Array of rows ``(x..., y, yerror)``, one per point."""
+        """Array of rows ``(x..., y, yerror)``, one per point (settable)."""
         xs = self._x[:, None] if self._x.ndim == 1 else self._x.T
         return np.column_stack([xs, self._y, self._ye])
+
+    @data.setter
+    def data(self, value: ArrayLike) -> None:
+        d = np.asarray(value, dtype=float)
+        if d.ndim != 2 or d.shape[1] < 3:
+            raise ValueError(f"data must have shape (n, k + 2) with rows (x..., y, yerror), "
+                             f"got {d.shape}")
+        x = d[:, 0] if d.shape[1] == 3 else d[:, :-2].T
+        self._set_data(x, d[:, -2], d[:, -1])
 
     @property
     def is_sum_of_squares(self) -> bool:  # type: ignore[override]
@@ -179,8 +218,10 @@ class LeastSquares(MaskedCost):
             self._rho, self._rho_derivs = _soft_l1, _soft_l1_derivs
         elif callable(loss):
             self._rho, self._rho_derivs = loss, _numerical_derivs(loss)
+        elif isinstance(loss, str):
+            raise ValueError(f"unknown loss {loss!r}: use 'linear', 'soft_l1' or a callable")
         else:
-            raise ValueError(f"loss = {loss!r} must be 'linear', 'soft_l1' or a callable")
+            raise ValueError(f"loss must be str or LossFunction (a callable), got {loss!r}")
         self._loss = loss
 
     def _update_cache(self) -> None:
@@ -207,13 +248,13 @@ class LeastSquares(MaskedCost):
     @staticmethod
     def _checked(out: Any, n: int) -> NDArray:
         """A model output as n float64 values (a scalar is broadcast), or a clear error."""
-        f = np.asarray(out, dtype=float)
+        f = model_array(out)
         if f.shape != (n,):
             if f.ndim == 0:
                 return np.full(n, float(f))
             raise ValueError(
-                f"model returned an array of shape {f.shape}; expected ({n},), one value per "
-                "point of x"
+                f"output of model has shape {f.shape}, but ({n},) is required: one value "
+                "per point of x"
             )
         return f
 
@@ -244,6 +285,8 @@ class LeastSquares(MaskedCost):
         assert self._model_grad is not None  # used only when has_grad
         jac = np.asarray(self._model_grad(x, *args), dtype=float)
         n = x.shape[-1]
+        if jac.shape == (n,) and npar == 1:
+            jac = jac.reshape(1, n)
         if jac.shape != (npar, n):
             raise ValueError(
                 f"grad returned an array of shape {jac.shape}; expected ({npar}, {n})"
@@ -338,7 +381,8 @@ class LeastSquares(MaskedCost):
 
     def pulls(self, args: ArrayLike) -> NDArray:
         """``(y - model) / yerror`` at every point; NaN at masked points."""
-        p = (self._y - self.prediction(args)) / self._ye
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p = np.where(self._ye > 0, (self._y - self.prediction(args)) / self._ye, np.nan)
         if self._mask is not None:
             p = np.where(self._mask, p, np.nan)
         return p

@@ -26,6 +26,7 @@ given, else forward differences of the density (one call per parameter).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -33,7 +34,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..derivatives.model import fd_jacobian, observed_hessian
-from ._base import MaskedCost, check_finite, describe_model
+from ._base import MaskedCost, describe_model, model_array
 from ._stats import safe_log
 
 __all__ = ["UnbinnedNLL", "ExtendedUnbinnedNLL"]
@@ -47,7 +48,6 @@ class _Unbinned(MaskedCost):
         d = np.asarray(data, dtype=float)
         if d.ndim == 0 or d.ndim > 2:
             raise ValueError(f"data must have shape (N,) or (k, N), got {d.shape}")
-        check_finite("data", d)
         if not callable(model):
             raise TypeError("model must be callable")
         self._data = d
@@ -58,8 +58,67 @@ class _Unbinned(MaskedCost):
 
     @property
     def data(self) -> NDArray:
-        """The sample, shape (N,) or (k, N)."""
+        """The sample, shape (N,) or (k, N); a new sample must have the same shape."""
         return self._data
+
+    @data.setter
+    def data(self, value: ArrayLike) -> None:
+        d = np.array(value, dtype=float)
+        if d.shape != self._data.shape:
+            raise ValueError(f"data has shape {d.shape}, expected {self._data.shape} (the "
+                             "shape of the sample the cost was made with)")
+        self._data = d
+        self._fd_cache = type(self._fd_cache)()
+        self._update_cache()
+
+    @property
+    def pdf(self) -> Callable[..., NDArray]:
+        """``pdf(x, *par)``: the normalised density (exponentiated if ``log``)."""
+        return lambda x, *args: self._density_at(np.asarray(x, dtype=float), args, False)
+
+    @property
+    def scaled_pdf(self) -> Callable[..., NDArray]:
+        """``scaled_pdf(x, *par)``: the density scaled to the expected number of events
+        (the sample size for :class:`UnbinnedNLL`)."""
+        return lambda x, *args: self._density_at(np.asarray(x, dtype=float), args, True)
+
+    def fisher_information(self, *args: float) -> NDArray:
+        """Estimate of the Fisher information of the parameters at ``args``: the sum of
+        the outer products of the per-event scores (module docstring), as a matrix.
+
+        Parameters
+        ----------
+        *args : float
+            Parameter values.
+
+        Returns
+        -------
+        ndarray
+            Matrix of shape (npar, npar); its inverse is :meth:`covariance`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> c = UnbinnedNLL([-1.0, 1.0], lambda x, mu: np.exp(-0.5 * (x - mu) ** 2) /
+        ...                 np.sqrt(2 * np.pi))
+        >>> c.fisher_information(0.0).round(6).tolist()  # scores x - mu = -1, 1
+        [[2.0]]
+        """
+        p = np.asarray(self._unpack(args), dtype=float).ravel()
+        return 0.5 * self.gauss_newton(p)[2]
+
+    def covariance(self, *args: float) -> NDArray:
+        """Inverse of :meth:`fisher_information`: the asymptotic covariance of the
+        maximum-likelihood estimate at ``args``."""
+        return np.linalg.inv(self.fisher_information(*args))
+
+    def gauss_newton(self, args: ArrayLike, free: NDArray | None = None,
+                     steps: NDArray | None = None
+                     ) -> tuple[float, NDArray, NDArray]:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _density_at(self, x: NDArray, args: tuple, scaled: bool) -> NDArray:
+        raise NotImplementedError  # pragma: no cover - overridden
 
     def _update_cache(self) -> None:
         self._dm = self._data if self._mask is None else self._data[..., self._mask]
@@ -72,12 +131,12 @@ class _Unbinned(MaskedCost):
         return self._model_grad is not None
 
     def _check_density(self, f: Any) -> NDArray:
-        f = np.asarray(f, dtype=float)
+        f = model_array(f)
         n = self._dm.shape[-1]
         if f.shape != (n,):
             raise ValueError(
-                f"model returned an array of shape {f.shape}; expected ({n},), one value per "
-                "event of data"
+                f"output of model has shape {f.shape}, but ({n},) is required: one value "
+                "per event of data"
             )
         return f
 
@@ -89,6 +148,8 @@ class _Unbinned(MaskedCost):
         """``d ln f_i / dp``, shape (npar, N), from the model gradient or differences."""
         if self._model_grad is not None:
             jac = np.asarray(self._model_grad(self._dm, *call), dtype=float)
+            if jac.shape == (f.size,) and p.size == 1:
+                jac = jac.reshape(1, f.size)
             if jac.shape != (p.size, f.size):
                 raise ValueError(
                     f"grad returned an array of shape {jac.shape}; expected ({p.size}, {f.size})"
@@ -103,10 +164,18 @@ class _Unbinned(MaskedCost):
             return np.where(f > 0, jac / np.where(f > 0, f, 1.0), 0.0)
 
     def visualize(self, args: ArrayLike, model_points: int | Sequence[float] = 0,
-                  bins: int = 50) -> Any:
-        """Histogram the sample and draw the (scaled) density (1-D data only)."""
+                  bins: int = 50, **kwargs: Any) -> Any:
+        """Histogram the sample and draw the (scaled) density (1-D data only).
+
+        ``nbins`` is an old name of ``bins`` (it warns)."""
         from ._visualize import visualize_unbinned
 
+        if "nbins" in kwargs:
+            warnings.warn("keyword 'nbins' is deprecated, use 'bins'", FutureWarning,
+                          stacklevel=2)
+            bins = kwargs.pop("nbins")
+        if kwargs:
+            raise TypeError(f"unexpected keyword arguments {sorted(kwargs)}")
         return visualize_unbinned(self, args, model_points, bins)
 
 
@@ -141,10 +210,10 @@ class UnbinnedNLL(_Unbinned):
                  grad: Callable | None = None, name: Sequence[str] | None = None) -> None:
         super().__init__(data, pdf, log, verbose, grad, name)
 
-    @property
-    def pdf(self) -> Callable:
-        """The density model."""
-        return self._model
+    def _density_at(self, x: NDArray, args: tuple, scaled: bool) -> NDArray:
+        f = np.asarray(self._model(x, *args))
+        f = np.exp(f) if self._log else f
+        return f * self._data.shape[-1] if scaled else f
 
     def _density(self, call: tuple) -> NDArray:
         return self._check_density(self._model(self._dm, *call))
@@ -187,11 +256,6 @@ class UnbinnedNLL(_Unbinned):
                                 self._loss_derivs, np.asarray(args, dtype=float).ravel(),
                                 steps, free, self._fd_cache)
 
-    def _scaled_density(self, x: NDArray, args: tuple) -> NDArray:
-        f = np.asarray(self._model(x, *args), dtype=float)
-        f = np.exp(f) if self._log else f
-        return f * self._dm.shape[-1]
-
 
 class ExtendedUnbinnedNLL(_Unbinned):
     """Extended unbinned negative log-likelihood ``2 (Lambda - sum ln g(x_i; p))``.
@@ -214,10 +278,11 @@ class ExtendedUnbinnedNLL(_Unbinned):
                  name: Sequence[str] | None = None) -> None:
         super().__init__(data, scaled_pdf, log, verbose, grad, name)
 
-    @property
-    def scaled_pdf(self) -> Callable:
-        """The scaled density model."""
-        return self._model
+    def _density_at(self, x: NDArray, args: tuple, scaled: bool) -> NDArray:
+        lam, g = self._model(x, *args)
+        g = np.asarray(g)
+        g = np.exp(g) if self._log else g
+        return g if scaled else g / lam
 
     def _eval(self, call: tuple) -> tuple[float, NDArray]:
         out = self._model(self._dm, *call)
@@ -293,7 +358,3 @@ class ExtendedUnbinnedNLL(_Unbinned):
 
         return observed_hessian(both, self._loss_derivs, np.asarray(args, dtype=float).ravel(),
                                 steps, free, self._fd_cache)
-
-    def _scaled_density(self, x: NDArray, args: tuple) -> NDArray:
-        g = np.asarray(self._model(x, *args)[1], dtype=float)
-        return np.exp(g) if self._log else g

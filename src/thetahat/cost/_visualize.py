@@ -17,9 +17,9 @@ def _plt() -> Any:
 def visualize_lsq(cost: Any, args: ArrayLike, model_points: Any) -> Any:
     """Points with error bars and the model curve of a 1-D LeastSquares."""
     if cost.x.ndim != 1:
-        raise ValueError("visualize needs one-dimensional x")
+        raise ValueError("visualize is not implemented for multi-dimensional x")
     plt = _plt()
-    m = np.ones(cost.y.size, dtype=bool) if cost.mask is None else cost.mask
+    m = np.ones(cost.y.size, dtype=bool) if cost._mask is None else cost._mask
     x, y, ye = cost.x[m], cost.y[m], cost.yerror[m]
     call = cost._call_args_user(args)
     if np.ndim(model_points) > 0:
@@ -27,7 +27,7 @@ def visualize_lsq(cost: Any, args: ArrayLike, model_points: Any) -> Any:
     elif model_points and int(model_points) > 0:
         xm = np.linspace(x.min(), x.max(), int(model_points))
     else:
-        xm = x
+        xm = np.sort(x)
     ym = cost._eval_model(xm, call)
     plt.errorbar(x, y, ye, fmt="ok")
     plt.plot(xm, ym)
@@ -35,15 +35,14 @@ def visualize_lsq(cost: Any, args: ArrayLike, model_points: Any) -> Any:
 
 
 def visualize_binned(cost: Any, args: ArrayLike) -> Any:
-    """Counts with sqrt(variance) error bars and the expected counts as steps (1-D)."""
-    if len(cost._edges) != 1:
-        raise ValueError("visualize needs a one-dimensional histogram")
+    """Counts with sqrt(variance) error bars and the expected counts as steps (bins
+    flattened for several dimensions)."""
     plt = _plt()
-    xe = cost._edges[0]
+    xe = cost._edges[0] if len(cost._edges) == 1 else np.arange(cost._n.size + 1.0)
     cx = 0.5 * (xe[1:] + xe[:-1])
-    n, n2 = cost._n, cost._n2
-    mu = cost.prediction(args)
-    m = np.ones(n.size, dtype=bool) if cost.mask is None else cost.mask
+    n, n2 = cost._n.ravel(), cost._n2.ravel()
+    mu = np.ravel(cost.prediction(args))
+    m = np.ones(n.size, dtype=bool) if cost._mask is None else cost._mask.ravel()
     plt.errorbar(cx[m], n[m], np.sqrt(n2[m]), fmt="ok")
     plt.stairs(mu, xe, fill=True, alpha=0.5)
     return (cx, n, np.sqrt(n2)), (xe, mu)
@@ -53,7 +52,7 @@ def visualize_unbinned(cost: Any, args: ArrayLike, model_points: Any, bins: int)
     """Histogram of the sample and the density scaled to counts per bin (1-D)."""
     d = cost._dm
     if d.ndim != 1:
-        raise ValueError("visualize needs one-dimensional data")
+        raise ValueError("visualize is not implemented for multi-dimensional data")
     plt = _plt()
     n, xe = np.histogram(d, bins=bins)
     cx = 0.5 * (xe[1:] + xe[:-1])
@@ -61,7 +60,7 @@ def visualize_unbinned(cost: Any, args: ArrayLike, model_points: Any, bins: int)
         xm = np.asarray(model_points, dtype=float)
     else:
         xm = np.linspace(xe[0], xe[-1], int(model_points) if model_points else 200)
-    ym = cost._scaled_density(xm, cost._call_args(args)) * (xe[1] - xe[0])
+    ym = cost._density_at(xm, cost._call_args(args), True) * (xe[1] - xe[0])
     if type(cost).__name__ == "UnbinnedNLL":
         ym = ym / cost._dm.shape[-1] * d.size
     plt.errorbar(cx, n, np.sqrt(n), fmt="ok")
@@ -73,7 +72,7 @@ def visualize_constraint(cost: Any, args: ArrayLike) -> Any:
     """Expected values with errors and the current parameter values."""
     plt = _plt()
     v = cost.value
-    e = np.sqrt(np.diag(cost.covariance))
+    e = np.sqrt(np.diag(cost._cov))
     idx = np.arange(v.size)
     plt.errorbar(idx, v, e, fmt="ok")
     plt.plot(idx, np.asarray(args, dtype=float).ravel(), "s")
@@ -94,3 +93,20 @@ def visualize_sum(cost: Any, args: ArrayLike, component_kwargs: dict | None) -> 
         kw = (component_kwargs or {}).get(i, {})
         out.append(c.visualize(a[idx], **kw))
     return out
+
+
+def visualize_template(cost: Any, args: ArrayLike) -> Any:
+    """Data with sqrt(variance) error bars and the template prediction with its
+    uncertainty band, over the (flattened) bins."""
+    plt = _plt()
+    n, n2 = cost._n.ravel(), cost._n2.ravel()
+    mu, mu_err = (a.ravel() for a in cost.prediction(args))
+    if len(cost._edges) == 1:
+        xe = cost._edges[0]
+    else:
+        xe = np.arange(n.size + 1, dtype=float)
+    cx = 0.5 * (xe[1:] + xe[:-1])
+    m = np.ones(n.size, dtype=bool) if cost._mask is None else cost._mask.ravel()
+    plt.errorbar(cx[m], n[m], np.sqrt(n2[m]), fmt="ok")
+    plt.stairs(mu + mu_err, xe, baseline=mu - mu_err, fill=True, color="C0")
+    return (cx, n, np.sqrt(n2)), (xe, mu, mu_err)
