@@ -40,6 +40,18 @@ from ._stats import safe_log
 __all__ = ["UnbinnedNLL", "ExtendedUnbinnedNLL"]
 
 
+def _check_not_infinite(d: NDArray) -> None:
+    """An infinite event has density 0 under every model; the log clamp would then count it
+    as a constant and the fit would look fine. NaN stays allowed (as in iminuit): it marks
+    an event to mask out, and an unmasked NaN makes the cost NaN, which no fit accepts."""
+    bad = np.flatnonzero(np.isinf(d.reshape(-1)))
+    if bad.size:
+        i = int(bad[0])
+        where = f"[{i}]" if d.ndim == 1 else str(list(np.unravel_index(i, d.shape)))
+        raise ValueError(f"data{where} = {d.reshape(-1)[i]} is infinite: an event must be a "
+                         "finite number")
+
+
 class _Unbinned(MaskedCost):
     """Shared data handling of the unbinned costs."""
 
@@ -50,6 +62,7 @@ class _Unbinned(MaskedCost):
             raise ValueError(f"data must have shape (N,) or (k, N), got {d.shape}")
         if not callable(model):
             raise TypeError("model must be callable")
+        _check_not_infinite(d)
         self._data = d
         self._model = model
         self._model_grad = grad
@@ -67,6 +80,7 @@ class _Unbinned(MaskedCost):
         if d.shape != self._data.shape:
             raise ValueError(f"data has shape {d.shape}, expected {self._data.shape} (the "
                              "shape of the sample the cost was made with)")
+        _check_not_infinite(d)
         self._data = d
         self._fd_cache = type(self._fd_cache)()
         self._update_cache()
