@@ -451,6 +451,51 @@ class Minuit:
         self._merrors.clear()
         return self._apply(_engines.run_scan(self._state(), ncall), t0)
 
+    def scipy(self, method: str | Callable | None = None, ncall: int | None = None,
+              hess: Callable | None = None, hessp: Callable | None = None,
+              constraints: Any = None, options: dict | None = None) -> Minuit:
+        """Minimize with :func:`scipy.optimize.minimize`, then judge the minimum as MINUIT.
+
+        Parameters
+        ----------
+        method : str or callable, optional
+            A method of :func:`scipy.optimize.minimize`; default SciPy's choice (SLSQP
+            with constraints, L-BFGS-B with limits, else BFGS).
+        ncall : int, optional
+            Call limit, passed as the method's ``maxfev`` / ``maxfun`` / ``maxiter``.
+        hess, hessp : callable, optional
+            Hessian and Hessian-vector product, same calling convention as ``fcn`` (with
+            the vector as the last argument of ``hessp``).
+        constraints : LinearConstraint, NonlinearConstraint or list of them, optional
+            Constraints on all parameters (functions take the parameters as ``fcn``).
+        options : dict, optional
+            Options of the method (not modified).
+
+        Returns
+        -------
+        Minuit
+            ``self``; ``fmin.algorithm`` is ``"SciPy[method]"``, validity by MINUIT's EDM
+            rule (see :mod:`._scipy_engine`).
+
+        Examples
+        --------
+        >>> from thetahat import Minuit
+        >>> m = Minuit(lambda a, b: a ** 2 + (b - 1) ** 2, a=1, b=2)
+        >>> m.errordef = 1
+        >>> m.scipy().fmin.algorithm, round(m.values["b"], 4)
+        ('SciPy[BFGS]', 1.0)
+        """
+        from ._scipy_engine import run_scipy
+        ncall = self._check_ncall(ncall)
+        self._check_errordef()
+        t0 = time.perf_counter()
+        self._merrors.clear()
+        out, res = run_scipy(self._state(), ncall, method, hess, hessp, constraints,
+                             options)
+        if self._print_level >= 1 and res is not None:
+            print(res)
+        return self._apply(out, t0)
+
     def hesse(self, ncall: int | None = None) -> Minuit:
         """Covariance from numerical second derivatives at the current point."""
         ncall = self._check_ncall(ncall)
