@@ -108,6 +108,8 @@ class FMin(_Rendered):
     is_valid: bool
     reduced_chi2: float
     time: float
+    ng2: int = 0
+    nhessian: int = 0
 
     _text_fn = "fmin_text"
     _html_fn = "fmin_html"

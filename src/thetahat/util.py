@@ -43,7 +43,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._core.signature import describe
-from ._core.warnings import ThetahatWarning
+from ._core.warnings import HesseFailedWarning, IMinuitWarning, PerformanceWarning
 from .cost._protocol import cost_gradient as gradient
 from .minuit._views import ErrorView, FixedView, LimitView, ValueView
 from .results import FMin, Matrix, MError, MErrors, Param, Params
@@ -52,18 +52,6 @@ __all__ = ["describe", "make_func_code", "make_with_signature", "merge_signature
            "propagate", "is_positive_definite", "gradient", "FMin", "Param", "Params",
            "MError", "MErrors", "Matrix", "ValueView", "ErrorView", "FixedView", "LimitView",
            "IMinuitWarning", "HesseFailedWarning", "PerformanceWarning", "Annotated"]
-
-
-class IMinuitWarning(ThetahatWarning):
-    """A warning about a fit (iminuit's generic warning class)."""
-
-
-class HesseFailedWarning(IMinuitWarning):
-    """HESSE could not compute a covariance matrix."""
-
-
-class PerformanceWarning(IMinuitWarning):
-    """A call that works but is slower than it needs to be."""
 
 
 def make_func_code(params: Iterable[str]) -> SimpleNamespace:

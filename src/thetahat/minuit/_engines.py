@@ -361,7 +361,7 @@ def run_hesse(st: FitState, ncall: int | None, previous: FMin | None) -> Outcome
     from ..derivatives.hesse import hesse
     prob = st.problem()
     if prob.idx.size == 0:
-        return _all_fixed(st, prob, "Hesse")
+        return _all_fixed(st, prob, "External")
     u = prob.to_int(st.values)
     if st.structured is not None:
         # forward differences with steps of _REL_STEP current errors, which the exact
@@ -374,7 +374,7 @@ def run_hesse(st: FitState, ncall: int | None, previous: FMin | None) -> Outcome
         fval = prob(u)
         step0 = prob.steps_int(st.values, st.errors)
         r = hesse(prob, u, fval, migrad_options(st, ncall), step0=step0, max_nfcn=ncall)
-    algorithm = previous.algorithm if previous is not None else "Hesse"
+    algorithm = previous.algorithm if previous is not None else "External"
     if r.failed:
         flags = dict(hesse_failed=True, has_covariance=False)
         cov = None

@@ -33,10 +33,11 @@ import numpy as np
 
 from .._core import rules
 from .._core.signature import describe, may_declare_limits, positional_names
-from .._core.warnings import ThetahatWarning
+from .._core.warnings import IMinuitWarning
 from ..cost._protocol import capabilities, cost_gradient
 from ..results import FMin, Matrix, MErrors, Param, Params
 from . import _engines, _intervals
+from ._callables import ArrayCall, extra_derivative
 from ._state import Calls, FitState, Outcome, structure_of
 from ._views import ErrorView, FixedView, LimitView, ValueView
 
@@ -79,6 +80,7 @@ class Minuit:
     LIKELIHOOD = 0.5
 
     def __init__(self, fcn: Callable, *args: Any, grad: Callable | bool | None = None,
+                 g2: Callable | bool | None = None, hessian: Callable | bool | None = None,
                  name: Sequence[str] | None = None, **kwds: Any) -> None:
         if not callable(fcn):
             raise TypeError(f"fcn must be callable, got {type(fcn).__name__}")
@@ -87,15 +89,16 @@ class Minuit:
         names, start, array_call = self._init_names(fcn, args, name, kwds)
         self._fcn = fcn
         self._grad = grad
+        self._g2, self._hessian = extra_derivative(fcn, g2, "g2"), \
+            extra_derivative(fcn, hessian, "hessian")
+        if self._g2 is not None and self._hessian is not None:
+            self._warn("passing g2 has no effect when hessian is also passed")
         self._array_call = array_call or caps[0]  # structured costs take arrays
         self._structured, self._exact_hessian = structure_of(fcn, grad, caps)
         self._pos2var = tuple(names)
         self._var2pos = {k: i for i, k in enumerate(names)}
         n = len(names)
         self._values = np.array(start, dtype=float)
-        for i, v in enumerate(self._values):
-            if not np.isfinite(v):
-                raise ValueError(f"starting value of {names[i]!r} must be finite, got {v}")
         self._errors = np.where(self._values != 0, 0.01 * np.abs(self._values), 0.1)
         self._lower = np.full(n, -np.inf)
         self._upper = np.full(n, np.inf)
@@ -109,7 +112,6 @@ class Minuit:
                     self.limits[i] = lim
         errordef = getattr(fcn, "errordef", None)
         self._errordef = float(errordef) if errordef is not None else 1.0
-        self._errordef_set = errordef is not None
         self._tol = rules.TOL_DEFAULT
         self._strategy = 1
         self._print_level = 0
@@ -134,37 +136,41 @@ class Minuit:
         if grad is None:
             return None if structured else cost_gradient(fcn)
         if not callable(grad):
-            raise ValueError(f"grad must be callable, True, False or None, got "
-                             f"{type(grad).__name__}")
+            raise ValueError(f"provided gradient function is not a CostVector: grad must "
+                             f"be callable, True, False or None, got {type(grad).__name__}")
         return grad
 
     @staticmethod
     def _init_names(fcn: Callable, args: tuple, name: Sequence[str] | None,
                     kwds: dict) -> tuple[list[str], list[float], bool]:
         """Parameter names, starting values and whether ``fcn`` takes one array."""
-        sig = positional_names(fcn)
+        sig = positional_names(fcn) or None  # fcn(*args) has no usable names
         if args and kwds:
-            raise TypeError("give starting values either positionally or by keyword, not both")
+            raise RuntimeError("give starting values either positionally or by keyword, "
+                               "not both")
         if len(args) == 1 and np.ndim(args[0]) == 1:
+            # one sequence: fcn is called with one array, as iminuit does (the names come
+            # from the signature when it has one name per value)
             start = [float(v) for v in np.asarray(args[0], dtype=float)]
             if name is None and sig is not None and len(sig) == len(start):
-                return sig, start, False  # one sequence of values for named parameters
+                return sig, start, True
             names = list(name) if name is not None else [f"x{i}" for i in range(len(start))]
             if len(names) != len(start):
-                raise ValueError(f"name has {len(names)} entries but {len(start)} starting "
-                                 "values were given")
+                raise RuntimeError(f"name has {len(names)} entries but {len(start)} "
+                                   "starting values were given")
             return names, start, True
         if args:
             start = [float(v) for v in args]
-            names = list(name) if name is not None else (sig or [])
+            names = list(name) if name is not None else (
+                sig if sig is not None else [f"x{i}" for i in range(len(start))])
             if len(names) != len(start):
-                raise TypeError(f"{len(start)} starting values given, but fcn has parameters "
-                                f"{names}")
+                raise RuntimeError(f"{len(start)} starting values given, but fcn has "
+                                   f"parameters {names}")
             return names, start, False
         names = list(name) if name is not None else (sig or [])
         if not names:
-            raise TypeError("cannot determine the parameters of fcn; give starting values "
-                            "as one sequence (and optionally name=...)")
+            raise RuntimeError("cannot determine the parameters of fcn; give starting "
+                               "values as one sequence (and optionally name=...)")
         unknown = [k for k in kwds if k not in names]
         if unknown:
             raise RuntimeError(f"unknown parameter(s) {unknown}; valid names: {names}")
@@ -176,17 +182,39 @@ class Minuit:
 
     # settings ----------------------------------------------------------------------------
     def _warn(self, msg: str) -> None:
-        warnings.warn(msg, ThetahatWarning, stacklevel=3)
+        warnings.warn(msg, IMinuitWarning, stacklevel=3)
 
     @property
     def fcn(self) -> Callable:
-        """The cost function."""
-        return self._fcn
+        """The cost as a function of one sequence of all parameter values (as iminuit's
+        ``Minuit.fcn``); attributes of the cost (``errordef``, ``ndata``, ...) are read
+        through."""
+        return ArrayCall(self._fcn, self._array_call)
 
     @property
     def grad(self) -> Callable | None:
-        """The user's gradient, or None."""
-        return self._grad
+        """The gradient as a function of one sequence of all parameter values, or None."""
+        return None if self._grad is None else ArrayCall(self._grad, self._array_call)
+
+    @property
+    def g2(self) -> Callable | None:
+        """The user's function for the diagonal of the Hessian, or None."""
+        return self._g2
+
+    @property
+    def hessian(self) -> Callable | None:
+        """The user's Hessian function, or None."""
+        return self._hessian
+
+    @property
+    def ng2(self) -> int:
+        """Calls of ``g2`` (thetahat does not use it: always 0)."""
+        return 0
+
+    @property
+    def nhessian(self) -> int:
+        """Calls of the user's ``hessian``."""
+        return self._nhessian
 
     @property
     def errordef(self) -> float:
@@ -198,8 +226,14 @@ class Minuit:
         v = float(value)
         if not (np.isfinite(v) and v > 0):
             raise ValueError(f"errordef must be positive, got {value!r}")
-        self._errordef = v
-        self._errordef_set = True
+        old, self._errordef = self._errordef, v
+        if self._covariance is not None and v != old:
+            # the covariance is 2 · errordef · H⁻¹: it scales with errordef, as in iminuit
+            self._set_covariance(np.asarray(self._covariance) * (v / old))
+        if self._fmin is not None:
+            self._fmin = dataclasses.replace(
+                self._fmin, errordef=v,
+                edm_goal=rules.goal_of(self._fmin.algorithm, self._tol, v))
 
     @property
     def tol(self) -> float:
@@ -217,7 +251,8 @@ class Minuit:
 
     @strategy.setter
     def strategy(self, value: int) -> None:
-        if value not in (0, 1, 2):
+        value = getattr(value, "strategy", value)  # an iminuit-like strategy object
+        if isinstance(value, float) or value not in (0, 1, 2):
             raise ValueError(f"strategy must be 0, 1 or 2, got {value!r}")
         self._strategy = int(value)
 
@@ -240,8 +275,8 @@ class Minuit:
 
     @precision.setter
     def precision(self, value: float | None) -> None:
-        if value is not None and not (0 < float(value) < 1):
-            raise ValueError(f"precision must be in (0, 1) or None, got {value!r}")
+        if value is not None and not (0 < float(value) < np.inf):
+            raise ValueError(f"precision must be a positive number or None, got {value!r}")
         self._precision = None if value is None else float(value)
 
     # state -------------------------------------------------------------------------------
@@ -331,6 +366,7 @@ class Minuit:
         self._merrors = MErrors()
         self._nfcn = 0
         self._ngrad = 0
+        self._nhessian = 0
         self._edm = np.nan
         self._hesse_key: tuple | None = None
 
@@ -395,12 +431,6 @@ class Minuit:
             raise ValueError(f"ncall must be a positive integer or None, got {ncall!r}")
         return int(ncall)
 
-    def _check_errordef(self) -> None:
-        if not self._errordef_set and not hasattr(self._fcn, "errordef"):
-            self._warn("errordef not set, using 1 (right for least-squares costs; set "
-                       "Minuit.LIKELIHOOD = 0.5 for a negative log-likelihood)")
-            self._errordef_set = True
-
     def _state_key(self) -> tuple:
         """What a covariance from HESSE depends on: values, free set, limits, settings."""
         return (self._values.tobytes(), self._fixed.tobytes(), self._lower.tobytes(),
@@ -429,7 +459,6 @@ class Minuit:
         ncall = self._check_ncall(ncall)
         if int(iterate) < 1:
             raise ValueError(f"iterate must be >= 1, got {iterate!r}")
-        self._check_errordef()
         t0 = time.perf_counter()
         self._merrors.clear()
         self._hesse_key = None
@@ -438,7 +467,6 @@ class Minuit:
     def simplex(self, ncall: int | None = None) -> Minuit:
         """Minimize with MINUIT's SIMPLEX (no derivatives; errors not reliable)."""
         ncall = self._check_ncall(ncall)
-        self._check_errordef()
         t0 = time.perf_counter()
         self._merrors.clear()
         return self._apply(_engines.run_simplex(self._state(), ncall), t0)
@@ -446,7 +474,6 @@ class Minuit:
     def scan(self, ncall: int | None = None) -> Minuit:
         """Brute-force minimization on a grid (limits, else value ± 2 errors)."""
         ncall = self._check_ncall(ncall)
-        self._check_errordef()
         t0 = time.perf_counter()
         self._merrors.clear()
         return self._apply(_engines.run_scan(self._state(), ncall), t0)
@@ -487,7 +514,6 @@ class Minuit:
         """
         from ._scipy_engine import run_scipy
         ncall = self._check_ncall(ncall)
-        self._check_errordef()
         t0 = time.perf_counter()
         self._merrors.clear()
         out, res = run_scipy(self._state(), ncall, method, hess, hessp, constraints,
@@ -499,7 +525,6 @@ class Minuit:
     def hesse(self, ncall: int | None = None) -> Minuit:
         """Covariance from numerical second derivatives at the current point."""
         ncall = self._check_ncall(ncall)
-        self._check_errordef()
         t0 = time.perf_counter()
         if self._hesse_key is not None and self._hesse_key == self._state_key() \
                 and self._fmin is not None and self._covariance is not None:
@@ -508,10 +533,14 @@ class Minuit:
         return self._apply(_engines.run_hesse(self._state(), ncall, self._fmin), t0)
 
     # intervals and drawing -----------------------------------------------------------------
-    def _require_fmin(self, what: str) -> FMin:
-        if self._fmin is None:
-            raise RuntimeError(f"{what} needs a minimum: run migrad() first")
-        return self._fmin
+    def _require_valid_minimum(self) -> None:
+        """As iminuit before MINOS and contours: without a minimum, HESSE at the current
+        point decides whether it is one (EDM below the goal); RuntimeError if not."""
+        if self._fmin is None or self._covariance is None:
+            self.hesse()
+        assert self._fmin is not None  # HESSE always records a minimum
+        if not self._fmin.is_valid:
+            raise RuntimeError(f"Function minimum is not valid: {self._fmin!r}")
 
     def _count(self, calls: Calls) -> None:
         self._nfcn += calls.n
@@ -520,11 +549,7 @@ class Minuit:
               ncall: int | None = None) -> Minuit:
         """Asymmetric intervals where the profiled cost rises by errordef · factor(cl)."""
         ncall = self._check_ncall(ncall)
-        fmin = self._require_fmin("minos")
-        if not fmin.is_valid:
-            raise RuntimeError("function minimum is not valid: make sure migrad converges first")
-        if self._covariance is None:
-            self.hesse()
+        self._require_valid_minimum()
         assert self._fmin is not None  # checked above; HESSE keeps a minimum
         found, calls = _intervals.minos(self._state(), self._fmin.fval,
                                         self._covariance_array(), parameters, cl, ncall)
@@ -547,7 +572,6 @@ class Minuit:
                   subtract_min: bool = False, ncall: int = 0, iterate: int = 5,
                   use_simplex: bool = True) -> tuple:
         """The cost along ``vname`` minimised over the other free parameters."""
-        self._require_fmin("mnprofile")
         xyo, calls = _intervals.mnprofile(self._state(), vname, size, bound, grid,
                                           subtract_min)
         self._count(calls)
@@ -564,10 +588,8 @@ class Minuit:
                   interpolated: int = 0, experimental: bool = False, ncall: int = 0,
                   iterate: int = 5, use_simplex: bool = True) -> np.ndarray:
         """Points of the MINOS contour of ``x`` and ``y`` at confidence level ``cl``."""
-        self._require_fmin("mncontour")
         _intervals.check_mncontour(self._state(), x, y, size)
-        if self._covariance is None:
-            self.hesse()
+        self._require_valid_minimum()
         assert self._fmin is not None  # checked above; HESSE keeps a minimum
         pts, calls = _intervals.mncontour(self._state(), self._fmin.fval,
                                           self._covariance_array(), x, y, cl, size,
@@ -590,12 +612,45 @@ class Minuit:
     def draw_mnmatrix(self, **kwargs: Any) -> Any:
         return _intervals.draw_mnmatrix(self, **kwargs)
 
-    def visualize(self, plot: Callable | None = None, **kwargs: Any) -> Any:
-        """Draw the cost's data and model at the current values (``fcn.visualize``)."""
+    def _plot_function(self, plot: Callable | None) -> Callable:
         fn = plot or getattr(self._fcn, "visualize", None)
         if fn is None:
             raise AttributeError("the cost has no visualize method; pass plot=callable")
-        return fn(np.array(self._values), **kwargs)
+        return fn
+
+    def visualize(self, plot: Callable | None = None, **kwargs: Any) -> Any:
+        """Draw the cost's data and model at the current values (``fcn.visualize``, or
+        ``plot(values, **kwargs)``)."""
+        return self._plot_function(plot)(np.array(self._values), **kwargs)
+
+    def interactive(self, plot: Callable | None = None, raise_on_exception: bool = False,
+                    **kwargs: Any) -> Any:
+        """An ipywidgets panel to explore the fit: a slider, a fix and a fit toggle per
+        parameter, and buttons to fit (Migrad, Scipy or Simplex) and reset.
+
+        Parameters
+        ----------
+        plot : callable, optional
+            ``plot(values, **kwargs)`` draws into the current matplotlib axes (default:
+            the cost's ``visualize``; AttributeError if it has none).
+        raise_on_exception : bool
+            Re-raise exceptions of ``plot`` and of fits instead of showing them.
+        **kwargs
+            Passed on to ``plot``.
+
+        Returns
+        -------
+        ipywidgets.HBox
+            The panel (see :mod:`._interactive`); needs ``pip install ipywidgets``.
+
+        Examples
+        --------
+        >>> from thetahat import Minuit
+        >>> m = Minuit(lambda a, b: a ** 2 + b ** 2, a=1, b=1)
+        >>> panel = m.interactive(lambda values: None)  # doctest: +SKIP
+        """
+        from ._interactive import make_widget
+        return make_widget(self, self._plot_function(plot), kwargs, raise_on_exception)
 
     # display -----------------------------------------------------------------------------
     def __str__(self) -> str:

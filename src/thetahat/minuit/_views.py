@@ -128,13 +128,11 @@ class ValueView(_View):
         return float(self._m._values[i])
 
     def _set(self, i: int, value: Any) -> None:
+        # as iminuit: a value outside the limits is moved onto the nearest limit, and a
+        # NaN is accepted (the next fit then reports invalid parameters)
         v = float(value)
-        if not np.isfinite(v):
-            raise ValueError(f"values[{self._names()[i]!r}] must be finite, got {value!r}")
         lo, hi = self._m._lower[i], self._m._upper[i]
         if v < lo or v > hi:
-            self._m._warn(f"value {v} of {self._names()[i]!r} is outside its limits "
-                          f"({lo}, {hi}); clamped")
             v = min(max(v, lo), hi)
         self._m._values[i] = v
 
@@ -150,8 +148,12 @@ class ErrorView(_View):
     def _set(self, i: int, value: Any) -> None:
         v = float(value)
         if not (np.isfinite(v) and v > 0):
-            raise ValueError(f"errors[{self._names()[i]!r}] must be positive and finite, got "
-                             f"{value!r}")
+            # iminuit's rule: warn and use the default step (1 % of the value, else 0.1)
+            self._m._warn("Assigned errors must be positive. Non-positive values are "
+                          f"replaced by a heuristic (errors[{self._names()[i]!r}] = "
+                          f"{value!r})")
+            x = self._m._values[i]
+            v = 0.01 * abs(x) if x != 0 and np.isfinite(x) else 0.1
         self._m._errors[i] = v
 
 
@@ -165,6 +167,9 @@ class FixedView(_View):
 
     def _set(self, i: int, value: Any) -> None:
         self._m._fixed[i] = bool(value) if value is not None else False
+
+    def __invert__(self) -> np.ndarray:
+        return ~np.array(self._m._fixed, dtype=bool)
 
 
 class LimitView(_View):
@@ -198,13 +203,12 @@ class LimitView(_View):
                                  f"{value!r}") from None
             lo = -np.inf if lo is None else float(lo)
             hi = np.inf if hi is None else float(hi)
-        if np.isnan(lo) or np.isnan(hi) or lo >= hi:
+        if np.isnan(lo) or np.isnan(hi) or lo > hi:
             raise ValueError(f"limits[{name!r}] = ({lo}, {hi}): lower must be < upper")
         self._m._lower[i] = lo
         self._m._upper[i] = hi
         v = self._m._values[i]
-        if v < lo or v > hi:
-            clamped = min(max(v, lo), hi)
-            self._m._warn(f"value {v} of {name!r} is outside its new limits ({lo}, {hi}); "
-                          f"clamped to {clamped}")
-            self._m._values[i] = clamped
+        if v < lo or v > hi:  # moved onto the nearest limit, silently as in iminuit
+            self._m._values[i] = min(max(v, lo), hi)
+        if lo == hi:  # equal limits fix the parameter there, as in iminuit
+            self._m._fixed[i] = True
