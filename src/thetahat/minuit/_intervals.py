@@ -265,8 +265,11 @@ def draw_mncontour(m: Any, x: str, y: str, *, cl: Any = None, size: int = 100,
 def draw_mnmatrix(m: Any, *, cl: Any = None, size: int = 30, experimental: bool = False,
                   figsize: Any = None) -> Any:
     from .. import plot
-    if m.fmin is None:
-        raise RuntimeError("draw_mnmatrix needs a minimum: run migrad() first")
+    if m.nfit == 0:
+        raise RuntimeError("all parameters are fixed: there is nothing to draw")
+    if m.fmin is None or not m.fmin.is_valid:
+        raise RuntimeError("draw_mnmatrix: function minimum is not valid; run migrad() "
+                           "until it converges")
     cls = [None] if cl is None else ([cl] if np.ndim(cl) == 0 else list(cl))
     free = [n for n in m.parameters if not m.fixed[n]]
     bound = 2 * max(float(np.sqrt(factor_1d(c))) for c in cls)  # profiles reach past the widest cl

@@ -356,9 +356,15 @@ class Minuit:
 
     @property
     def init_params(self) -> Params:
-        """State of all parameters at construction."""
-        v, e = self._init[0], self._init[1]
-        return Params(self._param(i, v, e, False) for i in range(self.npar))
+        """State of all parameters when the first algorithm ran (before: now), as iminuit."""
+        if self._first_run is None:
+            return Params(self._param(i, self._values, self._errors, False)
+                          for i in range(self.npar))
+        v, e, lo, hi, fx = self._first_run
+        return Params(Param(i, k, float(v[i]), float(e[i]), None, False, bool(fx[i]),
+                            None if np.isinf(lo[i]) else float(lo[i]),
+                            None if np.isinf(hi[i]) else float(hi[i]))
+                      for i, k in enumerate(self._pos2var))
 
     def _clear_results(self) -> None:
         self._fmin: FMin | None = None
@@ -369,6 +375,8 @@ class Minuit:
         self._nhessian = 0
         self._edm = np.nan
         self._hesse_key: tuple | None = None
+        self._fmin_key: tuple | None = None
+        self._first_run: tuple | None = None
 
     @property
     def fmin(self) -> FMin | None:
@@ -418,6 +426,9 @@ class Minuit:
     # algorithms --------------------------------------------------------------------------
     def _state(self) -> FitState:
         """A snapshot of the parameters and settings for an engine."""
+        if self._first_run is None:
+            self._first_run = (self._values.copy(), self._errors.copy(), self._lower.copy(),
+                               self._upper.copy(), self._fixed.copy())
         return FitState(self._fcn, self._grad, self._structured, self._exact_hessian,
                         self._array_call, self._pos2var, self._values.copy(),
                         self._errors.copy(), self._lower.copy(), self._upper.copy(),
@@ -442,11 +453,16 @@ class Minuit:
         self._nfcn += out.nfcn
         self._ngrad += out.ngrad
         self._set_covariance(out.covariance)
+        if out.errors is not None:
+            ok = ~self._fixed & np.isfinite(out.errors) & (out.errors > 0)
+            self._errors[ok] = out.errors[ok]
         self._record(out.algorithm, out.fval, out.edm, self._nfcn, self._ngrad, out.flags, t0)
-        self._hesse_key = self._state_key() if out.hesse_at_values else None
+        self._fmin_key = self._state_key()
+        self._hesse_key = self._fmin_key if out.hesse_at_values else None
         return self
 
-    def migrad(self, ncall: int | None = None, iterate: int = 5) -> Minuit:
+    def migrad(self, ncall: int | None = None, iterate: int = 5,
+               use_simplex: bool = True) -> Minuit:
         """Find the minimum with MIGRAD (Gauss-Newton steps for structured costs).
 
         Parameters
@@ -455,6 +471,8 @@ class Minuit:
             Approximate limit of cost calls (default: MINUIT's 200 + 100 n + 5 n²).
         iterate : int
             Attempts to reach a valid minimum (each restarts from the last point).
+        use_simplex : bool
+            Accepted for iminuit's signature; thetahat's restarts do not use SIMPLEX.
         """
         ncall = self._check_ncall(ncall)
         if int(iterate) < 1:
@@ -526,6 +544,8 @@ class Minuit:
         """Covariance from numerical second derivatives at the current point."""
         ncall = self._check_ncall(ncall)
         t0 = time.perf_counter()
+        if self.nfit == 0:
+            self._warn("hesse: all parameters are fixed, there is no covariance to compute")
         if self._hesse_key is not None and self._hesse_key == self._state_key() \
                 and self._fmin is not None and self._covariance is not None:
             self._print_summary()
@@ -536,7 +556,8 @@ class Minuit:
     def _require_valid_minimum(self) -> None:
         """As iminuit before MINOS and contours: without a minimum, HESSE at the current
         point decides whether it is one (EDM below the goal); RuntimeError if not."""
-        if self._fmin is None or self._covariance is None:
+        if self._fmin is None or self._covariance is None \
+                or self._fmin_key != self._state_key():
             self.hesse()
         assert self._fmin is not None  # HESSE always records a minimum
         if not self._fmin.is_valid:
@@ -661,7 +682,15 @@ class Minuit:
         return minuit_text(self)
 
     def __repr__(self) -> str:
-        return f"<Minuit {' '.join(f'{k}={v:g}' for k, v in zip(self._pos2var, self._values))}>"
+        # as iminuit: the minimum (if any), the parameters, the MINOS errors and the
+        # covariance (if any), one repr per line
+        parts = [] if self._fmin is None else [repr(self._fmin)]
+        parts.append(repr(self.params))
+        if self._merrors:
+            parts.append(repr(self._merrors))
+        if self._covariance is not None:
+            parts.append(repr(self._covariance))
+        return "\n".join(parts)
 
     def _repr_html_(self) -> str:
         from ..display import minuit_html
@@ -676,7 +705,9 @@ class Minuit:
         nd = getattr(self._fcn, "ndata", np.nan)
         ndof = float(nd) - self.nfit
         red = fval / ndof if (np.isfinite(nd) and ndof > 0) else np.nan
-        goal = rules.goal_of(algorithm, self._tol, self._errordef)
+        # SCAN is judged with SIMPLEX's lax goal, as iminuit reports it
+        goal = rules.goal_of("Simplex" if algorithm == "Scan" else algorithm, self._tol,
+                             self._errordef)
         above = rules.is_above_max_edm(edm, goal)
         valid_pars = bool(np.all(np.isfinite(self._values)) and np.isfinite(fval))
         f = dict(has_accurate_covar=False, has_covariance=False, has_made_posdef_covar=False,

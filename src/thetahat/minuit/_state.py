@@ -99,6 +99,7 @@ class Outcome:
     nfcn: int = 0
     ngrad: int = 0
     hesse_at_values: bool = False
+    errors: NDArray | None = None  # new errors without a covariance (after SCAN)
 
 
 @dataclass
