@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from iminuit import Minuit as IMinuit
 
-from thetahat import Minuit, ThetahatWarning
+from thetahat import Minuit
 from thetahat.cost import LeastSquares
 
 TOL = 1e-4

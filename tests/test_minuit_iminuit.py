@@ -225,10 +225,9 @@ def test_bad_starts_and_bad_costs():
 
     for cls in (Minuit, IM):
         assert cls(no_sig, 3, 4).parameters == ("x0", "x1")
-        for bad in (lambda: cls(no_sig, x=1), lambda: cls(func0, 1, y=2),
-                    lambda: cls(func0)):
+        for args, kwds in (((no_sig,), dict(x=1)), ((func0, 1), dict(y=2)), ((func0,), {})):
             with pytest.raises(RuntimeError):
-                bad()
+                cls(*args, **kwds)
         m = cls(lambda x, y: np.array([x**2 + (y - 1) ** 2]), x=1, y=0)
         m.errordef = 1
         m.migrad()

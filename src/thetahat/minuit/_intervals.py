@@ -162,7 +162,7 @@ def mnprofile(st: FitState, vname: str, size: int, bound: Any, grid_: Any,
     return (np.asarray(x, float), _shift(y, subtract_min), np.asarray(ok, bool)), calls
 
 
-def contour(st: FitState, x: str, y: str, size: int, bound: Any, grid_: Any,
+def contour(st: FitState, x: str, y: str, size: Any, bound: Any, grid_: Any,
             subtract_min: bool) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], Calls]:
     """The cost on a grid of two parameters, the others held at their values."""
     from ..intervals.contour import contour as _contour
@@ -170,7 +170,7 @@ def contour(st: FitState, x: str, y: str, size: int, bound: Any, grid_: Any,
     if grid_ is not None:
         gx, gy = (np.asarray(g, float) for g in grid_)
     else:
-        sx, sy = (size, size) if np.ndim(size) == 0 else size
+        sx, sy = (size, size) if np.ndim(size) == 0 else tuple(size)
         gx = grid(st, ix, sx, bound if np.ndim(bound) < 2 else bound[0], None)
         gy = grid(st, iy, sy, bound if np.ndim(bound) < 2 else bound[1], None)
     calls = Calls()

@@ -32,19 +32,21 @@ from typing import Any
 import numpy as np
 
 from .._core import rules
-from .._core.signature import describe, may_declare_limits, positional_names
+from .._core.signature import describe, may_declare_limits
 from .._core.warnings import IMinuitWarning
-from ..cost._protocol import capabilities, cost_gradient
+from ..cost._protocol import capabilities
 from ..results import FMin, Matrix, MErrors, Param, Params
-from . import _engines, _intervals
+from . import _engines
 from ._callables import ArrayCall, extra_derivative
-from ._state import Calls, FitState, Outcome, structure_of
+from ._facade_intervals import IntervalMethods
+from ._setup import init_names, make_fmin, resolve_grad
+from ._state import FitState, Outcome, structure_of
 from ._views import ErrorView, FixedView, LimitView, ValueView
 
 __all__ = ["Minuit"]
 
 
-class Minuit:
+class Minuit(IntervalMethods):
     """Function minimizer and error computer with iminuit 2.x's interface.
 
     Parameters
@@ -78,6 +80,8 @@ class Minuit:
 
     LEAST_SQUARES = 1.0
     LIKELIHOOD = 0.5
+    _fmin: FMin | None
+    _covariance: Matrix | None
 
     def __init__(self, fcn: Callable, *args: Any, grad: Callable | bool | None = None,
                  g2: Callable | bool | None = None, hessian: Callable | bool | None = None,
@@ -85,8 +89,8 @@ class Minuit:
         if not callable(fcn):
             raise TypeError(f"fcn must be callable, got {type(fcn).__name__}")
         caps = capabilities(fcn)
-        grad = self._resolve_grad(fcn, grad, caps[0])
-        names, start, array_call = self._init_names(fcn, args, name, kwds)
+        grad = resolve_grad(fcn, grad, caps[0])
+        names, start, array_call = init_names(fcn, args, name, kwds)
         self._fcn = fcn
         self._grad = grad
         self._g2, self._hessian = extra_derivative(fcn, g2, "g2"), \
@@ -120,65 +124,6 @@ class Minuit:
         self._init = (self._values.copy(), self._errors.copy(), self._lower.copy(),
                       self._upper.copy(), self._fixed.copy())
         self._clear_results()
-
-    @staticmethod
-    def _resolve_grad(fcn: Callable, grad: Any, structured: bool) -> Callable | None:
-        """The gradient ``grad`` stands for (see the class docstring); ``structured``:
-        whether ``fcn`` has Gauss-Newton structure."""
-        if grad is False:
-            return None
-        if grad is True:
-            g = cost_gradient(fcn)
-            if g is None:
-                raise ValueError("grad=True, but fcn provides no gradient (a callable "
-                                 "fcn.grad with fcn.has_grad not False)")
-            return g
-        if grad is None:
-            return None if structured else cost_gradient(fcn)
-        if not callable(grad):
-            raise ValueError(f"provided gradient function is not a CostVector: grad must "
-                             f"be callable, True, False or None, got {type(grad).__name__}")
-        return grad
-
-    @staticmethod
-    def _init_names(fcn: Callable, args: tuple, name: Sequence[str] | None,
-                    kwds: dict) -> tuple[list[str], list[float], bool]:
-        """Parameter names, starting values and whether ``fcn`` takes one array."""
-        sig = positional_names(fcn) or None  # fcn(*args) has no usable names
-        if args and kwds:
-            raise RuntimeError("give starting values either positionally or by keyword, "
-                               "not both")
-        if len(args) == 1 and np.ndim(args[0]) == 1:
-            # one sequence: fcn is called with one array, as iminuit does (the names come
-            # from the signature when it has one name per value)
-            start = [float(v) for v in np.asarray(args[0], dtype=float)]
-            if name is None and sig is not None and len(sig) == len(start):
-                return sig, start, True
-            names = list(name) if name is not None else [f"x{i}" for i in range(len(start))]
-            if len(names) != len(start):
-                raise RuntimeError(f"name has {len(names)} entries but {len(start)} "
-                                   "starting values were given")
-            return names, start, True
-        if args:
-            start = [float(v) for v in args]
-            names = list(name) if name is not None else (
-                sig if sig is not None else [f"x{i}" for i in range(len(start))])
-            if len(names) != len(start):
-                raise RuntimeError(f"{len(start)} starting values given, but fcn has "
-                                   f"parameters {names}")
-            return names, start, False
-        names = list(name) if name is not None else (sig or [])
-        if not names:
-            raise RuntimeError("cannot determine the parameters of fcn; give starting "
-                               "values as one sequence (and optionally name=...)")
-        unknown = [k for k in kwds if k not in names]
-        if unknown:
-            raise RuntimeError(f"unknown parameter(s) {unknown}; valid names: {names}")
-        missing = [k for k in names if k not in kwds]
-        if missing:
-            raise RuntimeError(f"starting value(s) missing for {missing}; valid names: "
-                               f"{names}")
-        return names, [float(kwds[k]) for k in names], False
 
     # settings ----------------------------------------------------------------------------
     def _warn(self, msg: str) -> None:
@@ -230,10 +175,10 @@ class Minuit:
         if self._covariance is not None and v != old:
             # the covariance is 2 · errordef · H⁻¹: it scales with errordef, as in iminuit
             self._set_covariance(np.asarray(self._covariance) * (v / old))
-        if self._fmin is not None:
+        fmin = self.fmin
+        if fmin is not None:
             self._fmin = dataclasses.replace(
-                self._fmin, errordef=v,
-                edm_goal=rules.goal_of(self._fmin.algorithm, self._tol, v))
+                fmin, errordef=v, edm_goal=rules.goal_of(fmin.algorithm, self._tol, v))
 
     @property
     def tol(self) -> float:
@@ -367,8 +312,8 @@ class Minuit:
                       for i, k in enumerate(self._pos2var))
 
     def _clear_results(self) -> None:
-        self._fmin: FMin | None = None
-        self._covariance: Matrix | None = None
+        self._fmin = None
+        self._covariance = None
         self._merrors = MErrors()
         self._nfcn = 0
         self._ngrad = 0
@@ -552,127 +497,6 @@ class Minuit:
             return self  # the covariance was computed by HESSE at this point with these settings
         return self._apply(_engines.run_hesse(self._state(), ncall, self._fmin), t0)
 
-    # intervals and drawing -----------------------------------------------------------------
-    def _require_valid_minimum(self) -> None:
-        """As iminuit before MINOS and contours: without a minimum, HESSE at the current
-        point decides whether it is one (EDM below the goal); RuntimeError if not."""
-        if self._fmin is None or self._covariance is None \
-                or self._fmin_key != self._state_key():
-            self.hesse()
-        assert self._fmin is not None  # HESSE always records a minimum
-        if not self._fmin.is_valid:
-            raise RuntimeError(f"Function minimum is not valid: {self._fmin!r}")
-
-    def _count(self, calls: Calls) -> None:
-        self._nfcn += calls.n
-
-    def minos(self, *parameters: str, cl: float | None = None,
-              ncall: int | None = None) -> Minuit:
-        """Asymmetric intervals where the profiled cost rises by errordef · factor(cl)."""
-        ncall = self._check_ncall(ncall)
-        self._require_valid_minimum()
-        assert self._fmin is not None  # checked above; HESSE keeps a minimum
-        found, calls = _intervals.minos(self._state(), self._fmin.fval,
-                                        self._covariance_array(), parameters, cl, ncall)
-        self._count(calls)
-        self._merrors.update(found)
-        self._fmin = dataclasses.replace(self._fmin, nfcn=self._nfcn)  # the total, as iminuit
-        return self
-
-    def _covariance_array(self) -> np.ndarray | None:
-        return None if self._covariance is None else np.asarray(self._covariance)
-
-    def profile(self, vname: str, *, size: int = 100, bound: Any = 2,
-                grid: Any = None, subtract_min: bool = False) -> tuple:
-        """The cost along ``vname`` with the other parameters held at their values."""
-        xy, calls = _intervals.profile(self._state(), vname, size, bound, grid, subtract_min)
-        self._count(calls)
-        return xy
-
-    def mnprofile(self, vname: str, *, size: int = 30, bound: Any = 2, grid: Any = None,
-                  subtract_min: bool = False, ncall: int = 0, iterate: int = 5,
-                  use_simplex: bool = True) -> tuple:
-        """The cost along ``vname`` minimised over the other free parameters."""
-        xyo, calls = _intervals.mnprofile(self._state(), vname, size, bound, grid,
-                                          subtract_min)
-        self._count(calls)
-        return xyo
-
-    def contour(self, x: str, y: str, *, size: int = 50, bound: Any = 2, grid: Any = None,
-                subtract_min: bool = False) -> tuple:
-        """The cost on a grid of ``x`` and ``y``, the other parameters held."""
-        xyf, calls = _intervals.contour(self._state(), x, y, size, bound, grid, subtract_min)
-        self._count(calls)
-        return xyf
-
-    def mncontour(self, x: str, y: str, *, cl: float | None = None, size: int = 100,
-                  interpolated: int = 0, experimental: bool = False, ncall: int = 0,
-                  iterate: int = 5, use_simplex: bool = True) -> np.ndarray:
-        """Points of the MINOS contour of ``x`` and ``y`` at confidence level ``cl``."""
-        _intervals.check_mncontour(self._state(), x, y, size)
-        self._require_valid_minimum()
-        assert self._fmin is not None  # checked above; HESSE keeps a minimum
-        pts, calls = _intervals.mncontour(self._state(), self._fmin.fval,
-                                          self._covariance_array(), x, y, cl, size,
-                                          interpolated)
-        self._count(calls)
-        return pts
-
-    def draw_profile(self, vname: str, **kwargs: Any) -> tuple:
-        return _intervals.draw_profile(self, vname, **kwargs)
-
-    def draw_mnprofile(self, vname: str, **kwargs: Any) -> tuple:
-        return _intervals.draw_mnprofile(self, vname, **kwargs)
-
-    def draw_contour(self, x: str, y: str, **kwargs: Any) -> Any:
-        return _intervals.draw_contour(self, x, y, **kwargs)
-
-    def draw_mncontour(self, x: str, y: str, **kwargs: Any) -> Any:
-        return _intervals.draw_mncontour(self, x, y, **kwargs)
-
-    def draw_mnmatrix(self, **kwargs: Any) -> Any:
-        return _intervals.draw_mnmatrix(self, **kwargs)
-
-    def _plot_function(self, plot: Callable | None) -> Callable:
-        fn = plot or getattr(self._fcn, "visualize", None)
-        if fn is None:
-            raise AttributeError("the cost has no visualize method; pass plot=callable")
-        return fn
-
-    def visualize(self, plot: Callable | None = None, **kwargs: Any) -> Any:
-        """Draw the cost's data and model at the current values (``fcn.visualize``, or
-        ``plot(values, **kwargs)``)."""
-        return self._plot_function(plot)(np.array(self._values), **kwargs)
-
-    def interactive(self, plot: Callable | None = None, raise_on_exception: bool = False,
-                    **kwargs: Any) -> Any:
-        """An ipywidgets panel to explore the fit: a slider, a fix and a fit toggle per
-        parameter, and buttons to fit (Migrad, Scipy or Simplex) and reset.
-
-        Parameters
-        ----------
-        plot : callable, optional
-            ``plot(values, **kwargs)`` draws into the current matplotlib axes (default:
-            the cost's ``visualize``; AttributeError if it has none).
-        raise_on_exception : bool
-            Re-raise exceptions of ``plot`` and of fits instead of showing them.
-        **kwargs
-            Passed on to ``plot``.
-
-        Returns
-        -------
-        ipywidgets.HBox
-            The panel (see :mod:`._interactive`); needs ``pip install ipywidgets``.
-
-        Examples
-        --------
-        >>> from thetahat import Minuit
-        >>> m = Minuit(lambda a, b: a ** 2 + b ** 2, a=1, b=1)
-        >>> panel = m.interactive(lambda values: None)  # doctest: +SKIP
-        """
-        from ._interactive import make_widget
-        return make_widget(self, self._plot_function(plot), kwargs, raise_on_exception)
-
     # display -----------------------------------------------------------------------------
     def __str__(self) -> str:
         try:
@@ -702,27 +526,10 @@ class Minuit:
     # record of a finished algorithm --------------------------------
     def _record(self, algorithm: str, fval: float, edm: float, nfcn: int, ngrad: int,
                 flags: dict, t0: float) -> None:
-        nd = getattr(self._fcn, "ndata", np.nan)
-        ndof = float(nd) - self.nfit
-        red = fval / ndof if (np.isfinite(nd) and ndof > 0) else np.nan
-        # SCAN is judged with SIMPLEX's lax goal, as iminuit reports it
-        goal = rules.goal_of("Simplex" if algorithm == "Scan" else algorithm, self._tol,
-                             self._errordef)
-        above = rules.is_above_max_edm(edm, goal)
-        valid_pars = bool(np.all(np.isfinite(self._values)) and np.isfinite(fval))
-        f = dict(has_accurate_covar=False, has_covariance=False, has_made_posdef_covar=False,
-                 has_posdef_covar=False, has_reached_call_limit=False, hesse_failed=False)
-        f.update(flags)
-        at_limit = self._at_limit()
-        is_valid = (valid_pars and not above and not f["has_reached_call_limit"]
-                    and not f["hesse_failed"] and f.pop("is_valid", True))
-        f.pop("is_valid", None)
-        self._fmin = FMin(algorithm=algorithm, edm=float(edm), edm_goal=goal,
-                          errordef=self._errordef, fval=float(fval), nfcn=int(nfcn),
-                          ngrad=int(ngrad), has_parameters_at_limit=at_limit,
-                          has_valid_parameters=valid_pars, is_above_max_edm=above,
-                          is_valid=bool(is_valid), reduced_chi2=float(red),
-                          time=time.perf_counter() - t0, **f)
+        self._fmin = make_fmin(algorithm, fval, edm, nfcn, ngrad, flags, t0,
+                               ndata=getattr(self._fcn, "ndata", np.nan), tol=self._tol,
+                               errordef=self._errordef, values=self._values,
+                               lower=self._lower, upper=self._upper, fixed=self._fixed)
         self._print_summary()
 
     def _print_summary(self) -> None:
@@ -731,15 +538,6 @@ class Minuit:
             print(self._fmin)
             if self._print_level >= 2:
                 print(self.params)
-
-    def _at_limit(self) -> bool:
-        """A free limited parameter within a tiny distance of a limit (MINUIT's flag)."""
-        lo, hi, v = self._lower, self._upper, self._values
-        span = hi - lo  # inf unless both limits are finite
-        tol = np.where(span < np.inf, 1e-4 * span, 1e-4)
-        # comparisons with an infinite limit are False, so absent limits never count
-        near = (v - lo <= tol) | (hi - v <= tol)
-        return bool((near & ~self._fixed).any())
 
     def _set_covariance(self, cov: np.ndarray | None) -> None:
         if cov is None:

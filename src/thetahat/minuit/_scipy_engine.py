@@ -154,10 +154,11 @@ def run_scipy(st: FitState, ncall: int | None, method: str | Callable | None,
         return prob.call_ext(em.full(xf))
 
     jac = None
-    if st.grad is not None:
+    user_grad = st.grad
+    if user_grad is not None:
         def jac(xf: np.ndarray) -> np.ndarray:
             prob.ngrad += 1
-            return np.asarray(em.call(st.grad, xf), dtype=float)[idx]
+            return np.asarray(em.call(user_grad, xf), dtype=np.float64)[idx]
 
     kw: dict[str, Any] = {}
     if hess is not None:
