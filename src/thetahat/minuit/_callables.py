@@ -14,21 +14,22 @@ __all__ = ["ArrayCall", "extra_derivative"]
 
 class ArrayCall:
     """``fn`` called with one sequence of values ``x``: ``fn(x)`` for an array cost, else
-    ``fn(*x)``; other attributes are those of ``fn``.
+    ``fn(*x)`` (several numbers are taken as that sequence, so that the object also works
+    where the values are passed one by one); other attributes are those of ``fn``.
 
     Examples
     --------
     >>> f = ArrayCall(lambda a, b: a + b, array_call=False)
-    >>> f([1.0, 2.0])
-    3.0
+    >>> float(f([1.0, 2.0])), float(f(1.0, 2.0))
+    (3.0, 3.0)
     """
 
     def __init__(self, fn: Callable, array_call: bool) -> None:
         self._fn = fn
         self._array_call = array_call
 
-    def __call__(self, x: Any) -> Any:
-        x = np.asarray(x, dtype=float)
+    def __call__(self, *args: Any) -> Any:
+        x = np.asarray(args[0] if len(args) == 1 else args, dtype=float)
         return self._fn(x) if self._array_call else self._fn(*x)
 
     def __getattr__(self, name: str) -> Any:
