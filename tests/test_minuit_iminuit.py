@@ -279,3 +279,23 @@ def test_interactive_panel():
         algo.value = "Scipy"
         fit.click()
     assert m.fmin.algorithm == "SciPy[BFGS]"
+
+
+def test_user_hessian_gives_the_covariance():
+    def f(a, b):
+        return (a - 1) ** 2 + 4 * (b - 2) ** 2 + (a - 1) * (b - 2)
+
+    def hess(a, b):
+        return np.array([[2.0, 1.0], [1.0, 8.0]])
+
+    mt, mi = both(f, a=0, b=0, hessian=hess)
+    mt.migrad()
+    mi.migrad()
+    # iminuit calls the Hessian only together with a gradient; thetahat uses it for HESSE
+    assert mt.hessian is mi.hessian is hess and mt.fmin.nhessian > 0
+    assert mt.accurate and mi.accurate
+    # the exact covariance 2 H⁻¹: thetahat's is the inverse of the user's matrix (~1e-15),
+    # iminuit's to its own precision
+    exact = 2 * np.linalg.inv(hess(1, 2))
+    np.testing.assert_allclose(np.asarray(mt.covariance), exact, rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(mi.covariance), exact, rtol=1e-6)

@@ -378,7 +378,7 @@ class Minuit(IntervalMethods):
                         self._array_call, self._pos2var, self._values.copy(),
                         self._errors.copy(), self._lower.copy(), self._upper.copy(),
                         self._fixed.copy(), self._errordef, self._tol, self._strategy,
-                        self._precision, self.throw_nan)
+                        self._precision, self.throw_nan, self._hessian)
 
     def _check_ncall(self, ncall: Any) -> int | None:
         if ncall is None:
@@ -392,8 +392,13 @@ class Minuit(IntervalMethods):
         return (self._values.tobytes(), self._fixed.tobytes(), self._lower.tobytes(),
                 self._upper.tobytes(), self._errordef, self._strategy)
 
-    def _apply(self, out: Outcome, t0: float) -> Minuit:
-        """Take over what an engine found: values, calls, covariance, the FMin."""
+    def _apply(self, out: Outcome, t0: float, hesse: bool = False) -> Minuit:
+        """Take over what an engine found: values, calls, covariance, the FMin; with
+        ``hesse`` (MIGRAD, HESSE) the user's Hessian, if any, gives the covariance."""
+        if hesse and self._hessian is not None:
+            from ._user_hessian import with_user_hessian
+            out, k = with_user_hessian(self._state(), out)
+            self._nhessian += k
         self._values = out.values
         self._nfcn += out.nfcn
         self._ngrad += out.ngrad
@@ -425,7 +430,7 @@ class Minuit(IntervalMethods):
         t0 = time.perf_counter()
         self._merrors.clear()
         self._hesse_key = None
-        return self._apply(_engines.run_migrad(self._state(), ncall, int(iterate)), t0)
+        return self._apply(_engines.run_migrad(self._state(), ncall, int(iterate)), t0, True)
 
     def simplex(self, ncall: int | None = None) -> Minuit:
         """Minimize with MINUIT's SIMPLEX (no derivatives; errors not reliable)."""
@@ -495,7 +500,7 @@ class Minuit(IntervalMethods):
                 and self._fmin is not None and self._covariance is not None:
             self._print_summary()
             return self  # the covariance was computed by HESSE at this point with these settings
-        return self._apply(_engines.run_hesse(self._state(), ncall, self._fmin), t0)
+        return self._apply(_engines.run_hesse(self._state(), ncall, self._fmin), t0, True)
 
     # display -----------------------------------------------------------------------------
     def __str__(self) -> str:
@@ -526,7 +531,7 @@ class Minuit(IntervalMethods):
     # record of a finished algorithm --------------------------------
     def _record(self, algorithm: str, fval: float, edm: float, nfcn: int, ngrad: int,
                 flags: dict, t0: float) -> None:
-        self._fmin = make_fmin(algorithm, fval, edm, nfcn, ngrad, flags, t0,
+        self._fmin = make_fmin(algorithm, fval, edm, nfcn, ngrad, self._nhessian, flags, t0,
                                ndata=getattr(self._fcn, "ndata", np.nan), tol=self._tol,
                                errordef=self._errordef, values=self._values,
                                lower=self._lower, upper=self._upper, fixed=self._fixed)

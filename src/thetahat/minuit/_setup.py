@@ -92,9 +92,10 @@ def at_limit(values: np.ndarray, lower: np.ndarray, upper: np.ndarray,
     return bool((near & ~fixed).any())
 
 
-def make_fmin(algorithm: str, fval: float, edm: float, nfcn: int, ngrad: int, flags: dict,
-              t0: float, *, ndata: float, tol: float, errordef: float, values: np.ndarray,
-              lower: np.ndarray, upper: np.ndarray, fixed: np.ndarray) -> FMin:
+def make_fmin(algorithm: str, fval: float, edm: float, nfcn: int, ngrad: int,
+              nhessian: int, flags: dict, t0: float, *, ndata: float, tol: float,
+              errordef: float, values: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+              fixed: np.ndarray) -> FMin:
     """The ``FMin`` of an algorithm that ended at ``values`` with the named ``flags``
     (the rest of the flags follow from the module docstring's rule)."""
     nfit = fixed.size - int(np.count_nonzero(fixed))
@@ -115,4 +116,4 @@ def make_fmin(algorithm: str, fval: float, edm: float, nfcn: int, ngrad: int, fl
                 has_parameters_at_limit=at_limit(values, lower, upper, fixed),
                 has_valid_parameters=valid_pars, is_above_max_edm=above,
                 is_valid=bool(is_valid), reduced_chi2=float(red),
-                time=time.perf_counter() - t0, **f)
+                time=time.perf_counter() - t0, nhessian=int(nhessian), **f)

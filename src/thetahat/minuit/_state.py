@@ -49,6 +49,7 @@ class FitState:
     strategy: int
     precision: float | None
     throw_nan: bool
+    hessian: Callable | None = None  # the user's Hessian, used instead of HESSE
 
     @property
     def edm_goal(self) -> float:
