@@ -103,7 +103,7 @@ def make_fmin(algorithm: str, fval: float, edm: float, nfcn: int, ngrad: int,
     red = fval / ndof if (np.isfinite(ndata) and ndof > 0) else np.nan
     # SCAN is judged with SIMPLEX's lax goal, as iminuit reports it
     goal = rules.goal_of("Simplex" if algorithm == "Scan" else algorithm, tol, errordef)
-    above = rules.is_above_max_edm(edm, goal)
+    above = bool(rules.is_above_max_edm(edm, goal) or np.isnan(edm))  # NaN: not converged
     valid_pars = bool(np.all(np.isfinite(values)) and np.isfinite(fval))
     f = dict(has_accurate_covar=False, has_covariance=False, has_made_posdef_covar=False,
              has_posdef_covar=False, has_reached_call_limit=False, hesse_failed=False)
