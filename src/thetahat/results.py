@@ -85,7 +85,7 @@ class _Rendered:
         p.text(repr(self) if cycle else str(self))
 
 
-@dataclass(frozen=True, repr=False, eq=True)
+@dataclass(frozen=True, repr=False, eq=False)
 class FMin(_Rendered):
     """The state of a function minimum (iminuit's ``FMin``)."""
 
@@ -108,12 +108,28 @@ class FMin(_Rendered):
     is_valid: bool
     reduced_chi2: float
     time: float
+    ng2: int = 0
+    nhessian: int = 0
 
     _text_fn = "fmin_text"
     _html_fn = "fmin_html"
 
     def __repr__(self) -> str:
         return _fields_repr(self)
+
+    def __eq__(self, other: object) -> bool:
+        # field by field, a NaN equal to a NaN (reduced_chi2 is NaN without ndata), so
+        # that a pickled copy equals its original
+        if not isinstance(other, FMin):
+            return NotImplemented
+        for f in fields(self):
+            a, b = getattr(self, f.name), getattr(other, f.name)
+            if a != b and not (isinstance(a, float) and isinstance(b, float)
+                               and a != a and b != b):
+                return False
+        return True
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 @dataclass(frozen=True, repr=False, eq=True)

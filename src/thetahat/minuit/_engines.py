@@ -23,6 +23,7 @@ MIGRAD runs (from where the first engine stopped).
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from typing import Any, NamedTuple, cast
 
@@ -330,11 +331,13 @@ def run_simplex(st: FitState, ncall: int | None) -> Outcome:
 
 
 def run_scan(st: FitState, ncall: int | None) -> Outcome:
-    """Grid search over the free parameters: limits where finite, else value ± 2 errors."""
+    """Grid search over the free parameters: limits where finite, else value ± error, with
+    max(2, ⌊ncall^(1/n)⌋) points per axis (iminuit's hypercube); then the EDM and errors
+    from a strategy-0 HESSE at the best point (no covariance is kept, as iminuit)."""
     prob = st.problem()
     idx = prob.idx
     if idx.size == 0:
-        return _all_fixed(st, prob, "Scan")
+        raise RuntimeError("all parameters are fixed: there is nothing to scan")
     n = idx.size
     ncall = ncall or default_ncall(n)
     npoint = max(2, int(ncall ** (1.0 / n)))
@@ -342,8 +345,8 @@ def run_scan(st: FitState, ncall: int | None) -> Outcome:
     for i in idx:
         lo, hi = st.lower[i], st.upper[i]
         v, e = st.values[i], st.errors[i]
-        a = lo if np.isfinite(lo) else v - 2 * e
-        b = hi if np.isfinite(hi) else v + 2 * e
+        a = lo if np.isfinite(lo) else v - e
+        b = hi if np.isfinite(hi) else v + e
         axes.append(np.linspace(a, b, npoint))
     x = st.values.copy()
     best_x, best_f = x.copy(), prob.call_ext(x.copy())
@@ -352,7 +355,14 @@ def run_scan(st: FitState, ncall: int | None) -> Outcome:
         f = prob.call_ext(x.copy())
         if f < best_f:
             best_f, best_x = f, x.copy()
-    return Outcome("Scan", best_x, best_f, np.nan, None, {}, prob.nfcn, prob.ngrad)
+    h = run_hesse(dataclasses.replace(st, values=best_x, strategy=0), None, None)
+    errors = None
+    if h.covariance is not None:
+        errors = np.sqrt(np.clip(np.diag(h.covariance), 0.0, None))
+    out = Outcome("Scan", best_x, best_f, h.edm, None, {}, prob.nfcn + h.nfcn,
+                  prob.ngrad + h.ngrad)
+    out.errors = errors
+    return out
 
 
 def run_hesse(st: FitState, ncall: int | None, previous: FMin | None) -> Outcome:
@@ -361,7 +371,7 @@ def run_hesse(st: FitState, ncall: int | None, previous: FMin | None) -> Outcome
     from ..derivatives.hesse import hesse
     prob = st.problem()
     if prob.idx.size == 0:
-        return _all_fixed(st, prob, "Hesse")
+        return _all_fixed(st, prob, "External")
     u = prob.to_int(st.values)
     if st.structured is not None:
         # forward differences with steps of _REL_STEP current errors, which the exact
@@ -374,7 +384,7 @@ def run_hesse(st: FitState, ncall: int | None, previous: FMin | None) -> Outcome
         fval = prob(u)
         step0 = prob.steps_int(st.values, st.errors)
         r = hesse(prob, u, fval, migrad_options(st, ncall), step0=step0, max_nfcn=ncall)
-    algorithm = previous.algorithm if previous is not None else "Hesse"
+    algorithm = previous.algorithm if previous is not None else "External"
     if r.failed:
         flags = dict(hesse_failed=True, has_covariance=False)
         cov = None

@@ -12,12 +12,14 @@ answer, the cost calls it spent (a :class:`~._state.Calls`), which the facade ad
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from .._core.cl import factor_1d, factor_2d
+from .._core.warnings import IMinuitWarning
 from ..results import MError
 from ._engines import solve
 from ._state import Calls, FitState
@@ -63,10 +65,13 @@ def index(st: FitState, name: Any) -> int:
         if name not in st.names:
             raise ValueError(f"unknown parameter {name!r}; valid names: {list(st.names)}")
         return st.names.index(name)
-    i = int(name)
-    if not 0 <= i < len(st.names):
-        raise ValueError(f"parameter index {name!r} out of range for {len(st.names)} "
-                         "parameters")
+    n = len(st.names)
+    if isinstance(name, bool) or not isinstance(name, (int, np.integer)):
+        raise ValueError(f"unknown parameter {name!r}; valid names: {list(st.names)}")
+    i = int(name) + (n if name < 0 else 0)
+    if not 0 <= i < n:
+        raise ValueError(f"parameter index {name!r} out of range: valid indices are "
+                         f"{-n} to {n - 1}")
     return i
 
 
@@ -88,8 +93,10 @@ def minos(st: FitState, fval: float, covariance: np.ndarray | None, parameters: 
     out: dict[str, MError] = {}
     for name in names:
         i = index(st, name)
-        if st.fixed[i]:
-            raise ValueError(f"cannot run minos on fixed parameter {st.names[i]!r}")
+        if st.fixed[i]:  # iminuit warns and skips it
+            warnings.warn(f"Cannot scan over fixed parameter {st.names[i]!r}",
+                          IMinuitWarning, stacklevel=3)
+            continue
         d = dict(minos_one(refit, index=i, values=st.values.copy(), errors=st.errors.copy(),
                            limits=st.limits, fval=fval, errordef=st.errordef,
                            factor=factor, ncall=ncall, cov=_cov(st, covariance)))
@@ -148,10 +155,14 @@ def mnprofile(st: FitState, vname: str, size: int, bound: Any, grid_: Any,
     g = grid(st, i, size, bound, grid_)
     calls = Calls()
     x, y, ok = _mnprofile(make_refit(st, calls), index=i, values=st.values.copy(), grid=g)
+    if not np.all(ok):
+        warnings.warn(f"MIGRAD fails to converge for {int(np.size(ok) - np.sum(ok))} of "
+                      f"{np.size(ok)} points of the profile of {st.names[i]!r}",
+                      IMinuitWarning, stacklevel=3)
     return (np.asarray(x, float), _shift(y, subtract_min), np.asarray(ok, bool)), calls
 
 
-def contour(st: FitState, x: str, y: str, size: int, bound: Any, grid_: Any,
+def contour(st: FitState, x: str, y: str, size: Any, bound: Any, grid_: Any,
             subtract_min: bool) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], Calls]:
     """The cost on a grid of two parameters, the others held at their values."""
     from ..intervals.contour import contour as _contour
@@ -159,8 +170,9 @@ def contour(st: FitState, x: str, y: str, size: int, bound: Any, grid_: Any,
     if grid_ is not None:
         gx, gy = (np.asarray(g, float) for g in grid_)
     else:
-        gx = grid(st, ix, size, bound if np.ndim(bound) < 2 else bound[0], None)
-        gy = grid(st, iy, size, bound if np.ndim(bound) < 2 else bound[1], None)
+        sx, sy = (size, size) if np.ndim(size) == 0 else tuple(size)
+        gx = grid(st, ix, sx, bound if np.ndim(bound) < 2 else bound[0], None)
+        gy = grid(st, iy, sy, bound if np.ndim(bound) < 2 else bound[1], None)
     calls = Calls()
     X, Y, F = _contour(_fcn_values(st, calls), ix=ix, iy=iy, values=st.values.copy(),
                        xgrid=gx, ygrid=gy)
@@ -253,8 +265,11 @@ def draw_mncontour(m: Any, x: str, y: str, *, cl: Any = None, size: int = 100,
 def draw_mnmatrix(m: Any, *, cl: Any = None, size: int = 30, experimental: bool = False,
                   figsize: Any = None) -> Any:
     from .. import plot
-    if m.fmin is None:
-        raise RuntimeError("draw_mnmatrix needs a minimum: run migrad() first")
+    if m.nfit == 0:
+        raise RuntimeError("all parameters are fixed: there is nothing to draw")
+    if m.fmin is None or not m.fmin.is_valid:
+        raise RuntimeError("draw_mnmatrix: function minimum is not valid; run migrad() "
+                           "until it converges")
     cls = [None] if cl is None else ([cl] if np.ndim(cl) == 0 else list(cl))
     free = [n for n in m.parameters if not m.fixed[n]]
     bound = 2 * max(float(np.sqrt(factor_1d(c))) for c in cls)  # profiles reach past the widest cl

@@ -32,18 +32,21 @@ from typing import Any
 import numpy as np
 
 from .._core import rules
-from .._core.signature import describe, may_declare_limits, positional_names
-from .._core.warnings import ThetahatWarning
-from ..cost._protocol import capabilities, cost_gradient
+from .._core.signature import describe, may_declare_limits
+from .._core.warnings import IMinuitWarning
+from ..cost._protocol import capabilities
 from ..results import FMin, Matrix, MErrors, Param, Params
-from . import _engines, _intervals
-from ._state import Calls, FitState, Outcome, structure_of
+from . import _engines
+from ._callables import ArrayCall, extra_derivative
+from ._facade_intervals import IntervalMethods
+from ._setup import init_names, make_fmin, resolve_grad
+from ._state import FitState, Outcome, structure_of
 from ._views import ErrorView, FixedView, LimitView, ValueView
 
 __all__ = ["Minuit"]
 
 
-class Minuit:
+class Minuit(IntervalMethods):
     """Function minimizer and error computer with iminuit 2.x's interface.
 
     Parameters
@@ -77,25 +80,29 @@ class Minuit:
 
     LEAST_SQUARES = 1.0
     LIKELIHOOD = 0.5
+    _fmin: FMin | None
+    _covariance: Matrix | None
 
     def __init__(self, fcn: Callable, *args: Any, grad: Callable | bool | None = None,
+                 g2: Callable | bool | None = None, hessian: Callable | bool | None = None,
                  name: Sequence[str] | None = None, **kwds: Any) -> None:
         if not callable(fcn):
             raise TypeError(f"fcn must be callable, got {type(fcn).__name__}")
         caps = capabilities(fcn)
-        grad = self._resolve_grad(fcn, grad, caps[0])
-        names, start, array_call = self._init_names(fcn, args, name, kwds)
+        grad = resolve_grad(fcn, grad, caps[0])
+        names, start, array_call = init_names(fcn, args, name, kwds)
         self._fcn = fcn
         self._grad = grad
+        self._g2, self._hessian = extra_derivative(fcn, g2, "g2"), \
+            extra_derivative(fcn, hessian, "hessian")
+        if self._g2 is not None and self._hessian is not None:
+            self._warn("passing g2 has no effect when hessian is also passed")
         self._array_call = array_call or caps[0]  # structured costs take arrays
         self._structured, self._exact_hessian = structure_of(fcn, grad, caps)
         self._pos2var = tuple(names)
         self._var2pos = {k: i for i, k in enumerate(names)}
         n = len(names)
         self._values = np.array(start, dtype=float)
-        for i, v in enumerate(self._values):
-            if not np.isfinite(v):
-                raise ValueError(f"starting value of {names[i]!r} must be finite, got {v}")
         self._errors = np.where(self._values != 0, 0.01 * np.abs(self._values), 0.1)
         self._lower = np.full(n, -np.inf)
         self._upper = np.full(n, np.inf)
@@ -109,7 +116,6 @@ class Minuit:
                     self.limits[i] = lim
         errordef = getattr(fcn, "errordef", None)
         self._errordef = float(errordef) if errordef is not None else 1.0
-        self._errordef_set = errordef is not None
         self._tol = rules.TOL_DEFAULT
         self._strategy = 1
         self._print_level = 0
@@ -119,74 +125,41 @@ class Minuit:
                       self._upper.copy(), self._fixed.copy())
         self._clear_results()
 
-    @staticmethod
-    def _resolve_grad(fcn: Callable, grad: Any, structured: bool) -> Callable | None:
-        """The gradient ``grad`` stands for (see the class docstring); ``structured``:
-        whether ``fcn`` has Gauss-Newton structure."""
-        if grad is False:
-            return None
-        if grad is True:
-            g = cost_gradient(fcn)
-            if g is None:
-                raise ValueError("grad=True, but fcn provides no gradient (a callable "
-                                 "fcn.grad with fcn.has_grad not False)")
-            return g
-        if grad is None:
-            return None if structured else cost_gradient(fcn)
-        if not callable(grad):
-            raise ValueError(f"grad must be callable, True, False or None, got "
-                             f"{type(grad).__name__}")
-        return grad
-
-    @staticmethod
-    def _init_names(fcn: Callable, args: tuple, name: Sequence[str] | None,
-                    kwds: dict) -> tuple[list[str], list[float], bool]:
-        """Parameter names, starting values and whether ``fcn`` takes one array."""
-        sig = positional_names(fcn)
-        if args and kwds:
-            raise TypeError("give starting values either positionally or by keyword, not both")
-        if len(args) == 1 and np.ndim(args[0]) == 1:
-            start = [float(v) for v in np.asarray(args[0], dtype=float)]
-            if name is None and sig is not None and len(sig) == len(start):
-                return sig, start, False  # one sequence of values for named parameters
-            names = list(name) if name is not None else [f"x{i}" for i in range(len(start))]
-            if len(names) != len(start):
-                raise ValueError(f"name has {len(names)} entries but {len(start)} starting "
-                                 "values were given")
-            return names, start, True
-        if args:
-            start = [float(v) for v in args]
-            names = list(name) if name is not None else (sig or [])
-            if len(names) != len(start):
-                raise TypeError(f"{len(start)} starting values given, but fcn has parameters "
-                                f"{names}")
-            return names, start, False
-        names = list(name) if name is not None else (sig or [])
-        if not names:
-            raise TypeError("cannot determine the parameters of fcn; give starting values "
-                            "as one sequence (and optionally name=...)")
-        unknown = [k for k in kwds if k not in names]
-        if unknown:
-            raise RuntimeError(f"unknown parameter(s) {unknown}; valid names: {names}")
-        missing = [k for k in names if k not in kwds]
-        if missing:
-            raise RuntimeError(f"starting value(s) missing for {missing}; valid names: "
-                               f"{names}")
-        return names, [float(kwds[k]) for k in names], False
-
     # settings ----------------------------------------------------------------------------
     def _warn(self, msg: str) -> None:
-        warnings.warn(msg, ThetahatWarning, stacklevel=3)
+        warnings.warn(msg, IMinuitWarning, stacklevel=3)
 
     @property
     def fcn(self) -> Callable:
-        """The cost function."""
-        return self._fcn
+        """The cost as a function of one sequence of all parameter values (as iminuit's
+        ``Minuit.fcn``); attributes of the cost (``errordef``, ``ndata``, ...) are read
+        through."""
+        return ArrayCall(self._fcn, self._array_call)
 
     @property
     def grad(self) -> Callable | None:
-        """The user's gradient, or None."""
-        return self._grad
+        """The gradient as a function of one sequence of all parameter values, or None."""
+        return None if self._grad is None else ArrayCall(self._grad, self._array_call)
+
+    @property
+    def g2(self) -> Callable | None:
+        """The user's function for the diagonal of the Hessian, or None."""
+        return self._g2
+
+    @property
+    def hessian(self) -> Callable | None:
+        """The user's Hessian function, or None."""
+        return self._hessian
+
+    @property
+    def ng2(self) -> int:
+        """Calls of ``g2`` (thetahat does not use it: always 0)."""
+        return 0
+
+    @property
+    def nhessian(self) -> int:
+        """Calls of the user's ``hessian``."""
+        return self._nhessian
 
     @property
     def errordef(self) -> float:
@@ -198,8 +171,14 @@ class Minuit:
         v = float(value)
         if not (np.isfinite(v) and v > 0):
             raise ValueError(f"errordef must be positive, got {value!r}")
-        self._errordef = v
-        self._errordef_set = True
+        old, self._errordef = self._errordef, v
+        if self._covariance is not None and v != old:
+            # the covariance is 2 · errordef · H⁻¹: it scales with errordef, as in iminuit
+            self._set_covariance(np.asarray(self._covariance) * (v / old))
+        fmin = self.fmin
+        if fmin is not None:
+            self._fmin = dataclasses.replace(
+                fmin, errordef=v, edm_goal=rules.goal_of(fmin.algorithm, self._tol, v))
 
     @property
     def tol(self) -> float:
@@ -217,7 +196,8 @@ class Minuit:
 
     @strategy.setter
     def strategy(self, value: int) -> None:
-        if value not in (0, 1, 2):
+        value = getattr(value, "strategy", value)  # an iminuit-like strategy object
+        if isinstance(value, float) or value not in (0, 1, 2):
             raise ValueError(f"strategy must be 0, 1 or 2, got {value!r}")
         self._strategy = int(value)
 
@@ -240,8 +220,8 @@ class Minuit:
 
     @precision.setter
     def precision(self, value: float | None) -> None:
-        if value is not None and not (0 < float(value) < 1):
-            raise ValueError(f"precision must be in (0, 1) or None, got {value!r}")
+        if value is not None and not (0 < float(value) < np.inf):
+            raise ValueError(f"precision must be a positive number or None, got {value!r}")
         self._precision = None if value is None else float(value)
 
     # state -------------------------------------------------------------------------------
@@ -321,18 +301,27 @@ class Minuit:
 
     @property
     def init_params(self) -> Params:
-        """State of all parameters at construction."""
-        v, e = self._init[0], self._init[1]
-        return Params(self._param(i, v, e, False) for i in range(self.npar))
+        """State of all parameters when the first algorithm ran (before: now), as iminuit."""
+        if self._first_run is None:
+            return Params(self._param(i, self._values, self._errors, False)
+                          for i in range(self.npar))
+        v, e, lo, hi, fx = self._first_run
+        return Params(Param(i, k, float(v[i]), float(e[i]), None, False, bool(fx[i]),
+                            None if np.isinf(lo[i]) else float(lo[i]),
+                            None if np.isinf(hi[i]) else float(hi[i]))
+                      for i, k in enumerate(self._pos2var))
 
     def _clear_results(self) -> None:
-        self._fmin: FMin | None = None
-        self._covariance: Matrix | None = None
+        self._fmin = None
+        self._covariance = None
         self._merrors = MErrors()
         self._nfcn = 0
         self._ngrad = 0
+        self._nhessian = 0
         self._edm = np.nan
         self._hesse_key: tuple | None = None
+        self._fmin_key: tuple | None = None
+        self._first_run: tuple | None = None
 
     @property
     def fmin(self) -> FMin | None:
@@ -382,11 +371,14 @@ class Minuit:
     # algorithms --------------------------------------------------------------------------
     def _state(self) -> FitState:
         """A snapshot of the parameters and settings for an engine."""
+        if self._first_run is None:
+            self._first_run = (self._values.copy(), self._errors.copy(), self._lower.copy(),
+                               self._upper.copy(), self._fixed.copy())
         return FitState(self._fcn, self._grad, self._structured, self._exact_hessian,
                         self._array_call, self._pos2var, self._values.copy(),
                         self._errors.copy(), self._lower.copy(), self._upper.copy(),
                         self._fixed.copy(), self._errordef, self._tol, self._strategy,
-                        self._precision, self.throw_nan)
+                        self._precision, self.throw_nan, self._hessian)
 
     def _check_ncall(self, ncall: Any) -> int | None:
         if ncall is None:
@@ -395,28 +387,32 @@ class Minuit:
             raise ValueError(f"ncall must be a positive integer or None, got {ncall!r}")
         return int(ncall)
 
-    def _check_errordef(self) -> None:
-        if not self._errordef_set and not hasattr(self._fcn, "errordef"):
-            self._warn("errordef not set, using 1 (right for least-squares costs; set "
-                       "Minuit.LIKELIHOOD = 0.5 for a negative log-likelihood)")
-            self._errordef_set = True
-
     def _state_key(self) -> tuple:
         """What a covariance from HESSE depends on: values, free set, limits, settings."""
         return (self._values.tobytes(), self._fixed.tobytes(), self._lower.tobytes(),
                 self._upper.tobytes(), self._errordef, self._strategy)
 
-    def _apply(self, out: Outcome, t0: float) -> Minuit:
-        """Take over what an engine found: values, calls, covariance, the FMin."""
+    def _apply(self, out: Outcome, t0: float, hesse: bool = False) -> Minuit:
+        """Take over what an engine found: values, calls, covariance, the FMin; with
+        ``hesse`` (MIGRAD, HESSE) the user's Hessian, if any, gives the covariance."""
+        if hesse and self._hessian is not None:
+            from ._user_hessian import with_user_hessian
+            out, k = with_user_hessian(self._state(), out)
+            self._nhessian += k
         self._values = out.values
         self._nfcn += out.nfcn
         self._ngrad += out.ngrad
         self._set_covariance(out.covariance)
+        if out.errors is not None:
+            ok = ~self._fixed & np.isfinite(out.errors) & (out.errors > 0)
+            self._errors[ok] = out.errors[ok]
         self._record(out.algorithm, out.fval, out.edm, self._nfcn, self._ngrad, out.flags, t0)
-        self._hesse_key = self._state_key() if out.hesse_at_values else None
+        self._fmin_key = self._state_key()
+        self._hesse_key = self._fmin_key if out.hesse_at_values else None
         return self
 
-    def migrad(self, ncall: int | None = None, iterate: int = 5) -> Minuit:
+    def migrad(self, ncall: int | None = None, iterate: int = 5,
+               use_simplex: bool = True) -> Minuit:
         """Find the minimum with MIGRAD (Gauss-Newton steps for structured costs).
 
         Parameters
@@ -425,20 +421,20 @@ class Minuit:
             Approximate limit of cost calls (default: MINUIT's 200 + 100 n + 5 n²).
         iterate : int
             Attempts to reach a valid minimum (each restarts from the last point).
+        use_simplex : bool
+            Accepted for iminuit's signature; thetahat's restarts do not use SIMPLEX.
         """
         ncall = self._check_ncall(ncall)
         if int(iterate) < 1:
             raise ValueError(f"iterate must be >= 1, got {iterate!r}")
-        self._check_errordef()
         t0 = time.perf_counter()
         self._merrors.clear()
         self._hesse_key = None
-        return self._apply(_engines.run_migrad(self._state(), ncall, int(iterate)), t0)
+        return self._apply(_engines.run_migrad(self._state(), ncall, int(iterate)), t0, True)
 
     def simplex(self, ncall: int | None = None) -> Minuit:
         """Minimize with MINUIT's SIMPLEX (no derivatives; errors not reliable)."""
         ncall = self._check_ncall(ncall)
-        self._check_errordef()
         t0 = time.perf_counter()
         self._merrors.clear()
         return self._apply(_engines.run_simplex(self._state(), ncall), t0)
@@ -446,111 +442,65 @@ class Minuit:
     def scan(self, ncall: int | None = None) -> Minuit:
         """Brute-force minimization on a grid (limits, else value ± 2 errors)."""
         ncall = self._check_ncall(ncall)
-        self._check_errordef()
         t0 = time.perf_counter()
         self._merrors.clear()
         return self._apply(_engines.run_scan(self._state(), ncall), t0)
 
+    def scipy(self, method: str | Callable | None = None, ncall: int | None = None,
+              hess: Callable | None = None, hessp: Callable | None = None,
+              constraints: Any = None, options: dict | None = None) -> Minuit:
+        """Minimize with :func:`scipy.optimize.minimize`, then judge the minimum as MINUIT.
+
+        Parameters
+        ----------
+        method : str or callable, optional
+            A method of :func:`scipy.optimize.minimize`; default SciPy's choice (SLSQP
+            with constraints, L-BFGS-B with limits, else BFGS).
+        ncall : int, optional
+            Call limit, passed as the method's ``maxfev`` / ``maxfun`` / ``maxiter``.
+        hess, hessp : callable, optional
+            Hessian and Hessian-vector product, same calling convention as ``fcn`` (with
+            the vector as the last argument of ``hessp``).
+        constraints : LinearConstraint, NonlinearConstraint or list of them, optional
+            Constraints on all parameters (functions take the parameters as ``fcn``).
+        options : dict, optional
+            Options of the method (not modified).
+
+        Returns
+        -------
+        Minuit
+            ``self``; ``fmin.algorithm`` is ``"SciPy[method]"``, validity by MINUIT's EDM
+            rule (see :mod:`._scipy_engine`).
+
+        Examples
+        --------
+        >>> from thetahat import Minuit
+        >>> m = Minuit(lambda a, b: a ** 2 + (b - 1) ** 2, a=1, b=2)
+        >>> m.errordef = 1
+        >>> m.scipy().fmin.algorithm, round(m.values["b"], 4)
+        ('SciPy[BFGS]', 1.0)
+        """
+        from ._scipy_engine import run_scipy
+        ncall = self._check_ncall(ncall)
+        t0 = time.perf_counter()
+        self._merrors.clear()
+        out, res = run_scipy(self._state(), ncall, method, hess, hessp, constraints,
+                             options)
+        if self._print_level >= 1 and res is not None:
+            print(res)
+        return self._apply(out, t0)
+
     def hesse(self, ncall: int | None = None) -> Minuit:
         """Covariance from numerical second derivatives at the current point."""
         ncall = self._check_ncall(ncall)
-        self._check_errordef()
         t0 = time.perf_counter()
+        if self.nfit == 0:
+            self._warn("hesse: all parameters are fixed, there is no covariance to compute")
         if self._hesse_key is not None and self._hesse_key == self._state_key() \
                 and self._fmin is not None and self._covariance is not None:
             self._print_summary()
             return self  # the covariance was computed by HESSE at this point with these settings
-        return self._apply(_engines.run_hesse(self._state(), ncall, self._fmin), t0)
-
-    # intervals and drawing -----------------------------------------------------------------
-    def _require_fmin(self, what: str) -> FMin:
-        if self._fmin is None:
-            raise RuntimeError(f"{what} needs a minimum: run migrad() first")
-        return self._fmin
-
-    def _count(self, calls: Calls) -> None:
-        self._nfcn += calls.n
-
-    def minos(self, *parameters: str, cl: float | None = None,
-              ncall: int | None = None) -> Minuit:
-        """Asymmetric intervals where the profiled cost rises by errordef · factor(cl)."""
-        ncall = self._check_ncall(ncall)
-        fmin = self._require_fmin("minos")
-        if not fmin.is_valid:
-            raise RuntimeError("function minimum is not valid: make sure migrad converges first")
-        if self._covariance is None:
-            self.hesse()
-        assert self._fmin is not None  # checked above; HESSE keeps a minimum
-        found, calls = _intervals.minos(self._state(), self._fmin.fval,
-                                        self._covariance_array(), parameters, cl, ncall)
-        self._count(calls)
-        self._merrors.update(found)
-        self._fmin = dataclasses.replace(self._fmin, nfcn=self._nfcn)  # the total, as iminuit
-        return self
-
-    def _covariance_array(self) -> np.ndarray | None:
-        return None if self._covariance is None else np.asarray(self._covariance)
-
-    def profile(self, vname: str, *, size: int = 100, bound: Any = 2,
-                grid: Any = None, subtract_min: bool = False) -> tuple:
-        """The cost along ``vname`` with the other parameters held at their values."""
-        xy, calls = _intervals.profile(self._state(), vname, size, bound, grid, subtract_min)
-        self._count(calls)
-        return xy
-
-    def mnprofile(self, vname: str, *, size: int = 30, bound: Any = 2, grid: Any = None,
-                  subtract_min: bool = False, ncall: int = 0, iterate: int = 5,
-                  use_simplex: bool = True) -> tuple:
-        """The cost along ``vname`` minimised over the other free parameters."""
-        self._require_fmin("mnprofile")
-        xyo, calls = _intervals.mnprofile(self._state(), vname, size, bound, grid,
-                                          subtract_min)
-        self._count(calls)
-        return xyo
-
-    def contour(self, x: str, y: str, *, size: int = 50, bound: Any = 2, grid: Any = None,
-                subtract_min: bool = False) -> tuple:
-        """The cost on a grid of ``x`` and ``y``, the other parameters held."""
-        xyf, calls = _intervals.contour(self._state(), x, y, size, bound, grid, subtract_min)
-        self._count(calls)
-        return xyf
-
-    def mncontour(self, x: str, y: str, *, cl: float | None = None, size: int = 100,
-                  interpolated: int = 0, experimental: bool = False, ncall: int = 0,
-                  iterate: int = 5, use_simplex: bool = True) -> np.ndarray:
-        """Points of the MINOS contour of ``x`` and ``y`` at confidence level ``cl``."""
-        self._require_fmin("mncontour")
-        _intervals.check_mncontour(self._state(), x, y, size)
-        if self._covariance is None:
-            self.hesse()
-        assert self._fmin is not None  # checked above; HESSE keeps a minimum
-        pts, calls = _intervals.mncontour(self._state(), self._fmin.fval,
-                                          self._covariance_array(), x, y, cl, size,
-                                          interpolated)
-        self._count(calls)
-        return pts
-
-    def draw_profile(self, vname: str, **kwargs: Any) -> tuple:
-        return _intervals.draw_profile(self, vname, **kwargs)
-
-    def draw_mnprofile(self, vname: str, **kwargs: Any) -> tuple:
-        return _intervals.draw_mnprofile(self, vname, **kwargs)
-
-    def draw_contour(self, x: str, y: str, **kwargs: Any) -> Any:
-        return _intervals.draw_contour(self, x, y, **kwargs)
-
-    def draw_mncontour(self, x: str, y: str, **kwargs: Any) -> Any:
-        return _intervals.draw_mncontour(self, x, y, **kwargs)
-
-    def draw_mnmatrix(self, **kwargs: Any) -> Any:
-        return _intervals.draw_mnmatrix(self, **kwargs)
-
-    def visualize(self, plot: Callable | None = None, **kwargs: Any) -> Any:
-        """Draw the cost's data and model at the current values (``fcn.visualize``)."""
-        fn = plot or getattr(self._fcn, "visualize", None)
-        if fn is None:
-            raise AttributeError("the cost has no visualize method; pass plot=callable")
-        return fn(np.array(self._values), **kwargs)
+        return self._apply(_engines.run_hesse(self._state(), ncall, self._fmin), t0, True)
 
     # display -----------------------------------------------------------------------------
     def __str__(self) -> str:
@@ -561,7 +511,15 @@ class Minuit:
         return minuit_text(self)
 
     def __repr__(self) -> str:
-        return f"<Minuit {' '.join(f'{k}={v:g}' for k, v in zip(self._pos2var, self._values))}>"
+        # as iminuit: the minimum (if any), the parameters, the MINOS errors and the
+        # covariance (if any), one repr per line
+        parts = [] if self._fmin is None else [repr(self._fmin)]
+        parts.append(repr(self.params))
+        if self._merrors:
+            parts.append(repr(self._merrors))
+        if self._covariance is not None:
+            parts.append(repr(self._covariance))
+        return "\n".join(parts)
 
     def _repr_html_(self) -> str:
         from ..display import minuit_html
@@ -573,25 +531,10 @@ class Minuit:
     # record of a finished algorithm --------------------------------
     def _record(self, algorithm: str, fval: float, edm: float, nfcn: int, ngrad: int,
                 flags: dict, t0: float) -> None:
-        nd = getattr(self._fcn, "ndata", np.nan)
-        ndof = float(nd) - self.nfit
-        red = fval / ndof if (np.isfinite(nd) and ndof > 0) else np.nan
-        goal = rules.goal_of(algorithm, self._tol, self._errordef)
-        above = rules.is_above_max_edm(edm, goal)
-        valid_pars = bool(np.all(np.isfinite(self._values)) and np.isfinite(fval))
-        f = dict(has_accurate_covar=False, has_covariance=False, has_made_posdef_covar=False,
-                 has_posdef_covar=False, has_reached_call_limit=False, hesse_failed=False)
-        f.update(flags)
-        at_limit = self._at_limit()
-        is_valid = (valid_pars and not above and not f["has_reached_call_limit"]
-                    and not f["hesse_failed"] and f.pop("is_valid", True))
-        f.pop("is_valid", None)
-        self._fmin = FMin(algorithm=algorithm, edm=float(edm), edm_goal=goal,
-                          errordef=self._errordef, fval=float(fval), nfcn=int(nfcn),
-                          ngrad=int(ngrad), has_parameters_at_limit=at_limit,
-                          has_valid_parameters=valid_pars, is_above_max_edm=above,
-                          is_valid=bool(is_valid), reduced_chi2=float(red),
-                          time=time.perf_counter() - t0, **f)
+        self._fmin = make_fmin(algorithm, fval, edm, nfcn, ngrad, self._nhessian, flags, t0,
+                               ndata=getattr(self._fcn, "ndata", np.nan), tol=self._tol,
+                               errordef=self._errordef, values=self._values,
+                               lower=self._lower, upper=self._upper, fixed=self._fixed)
         self._print_summary()
 
     def _print_summary(self) -> None:
@@ -600,15 +543,6 @@ class Minuit:
             print(self._fmin)
             if self._print_level >= 2:
                 print(self.params)
-
-    def _at_limit(self) -> bool:
-        """A free limited parameter within a tiny distance of a limit (MINUIT's flag)."""
-        lo, hi, v = self._lower, self._upper, self._values
-        span = hi - lo  # inf unless both limits are finite
-        tol = np.where(span < np.inf, 1e-4 * span, 1e-4)
-        # comparisons with an infinite limit are False, so absent limits never count
-        near = (v - lo <= tol) | (hi - v <= tol)
-        return bool((near & ~self._fixed).any())
 
     def _set_covariance(self, cov: np.ndarray | None) -> None:
         if cov is None:

@@ -125,6 +125,22 @@ def int_step(x: NDArray, step: NDArray, lo: NDArray, hi: NDArray) -> NDArray:
     return np.where(limited, s, np.abs(step))
 
 
+def _as_float(v: object) -> float:
+    """The cost's return value as a float: a number, a numpy scalar or a size-1 array
+    (RuntimeError otherwise, as iminuit)."""
+    if isinstance(v, float):
+        return v
+    try:
+        a = np.asarray(v, dtype=float)
+    except (TypeError, ValueError):
+        raise RuntimeError(f"Unable to cast Python instance {v!r} returned by the cost to "
+                           "a float") from None
+    if a.size != 1:
+        raise RuntimeError(f"cost function must return a scalar, got an array of shape "
+                           f"{a.shape}")
+    return float(a.reshape(()))
+
+
 class Problem:
     """Cost of the free parameters in internal coordinates.
 
@@ -248,10 +264,10 @@ class Problem:
                 e.add_note(note)
                 raise
             raise type(e)(f"{e} ({note})") from e  # pragma: no cover - Python 3.10
-        v = float(v)
-        if self.throw_nan and not np.isfinite(v):
+        v = _as_float(v)
+        if self.throw_nan and np.isnan(v):
             where = ", ".join(f"{n}={v!r}" for n, v in zip(self.names, x.tolist()))
-            raise RuntimeError(f"cost returned {v} at {where} (throw_nan=True)")
+            raise RuntimeError(f"result is NaN: cost returned {v} at {where} (throw_nan=True)")
         return v
 
     def __call__(self, u: NDArray) -> float:
@@ -264,9 +280,16 @@ class Problem:
         self.ngrad += 1
         x = self.to_ext(u)
         assert self.grad_fn is not None  # called only for a user's grad
-        g = np.asarray(self.grad_fn(x) if self.array_call else self.grad_fn(*x), float)
+        raw = self.grad_fn(x) if self.array_call else self.grad_fn(*x)
+        try:
+            g = np.asarray(raw, float)
+        except (TypeError, ValueError):
+            raise RuntimeError(f"Unable to cast Python instance {raw!r} returned by grad to "
+                               "an array of floats") from None
         if g.shape != (len(x),):
-            raise ValueError(f"grad returned shape {g.shape}, expected ({len(x)},)")
+            raise RuntimeError(f"grad returned shape {g.shape}, expected ({len(x)},)")
+        if self.throw_nan and np.isnan(g).any():
+            raise RuntimeError(f"result is NaN: grad returned {g} (throw_nan=True)")
         return g[self.idx] * self.jac_diag(u)
 
     def ext_steps(self, u: NDArray, h: NDArray, x: NDArray | None = None

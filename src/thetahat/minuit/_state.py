@@ -49,6 +49,7 @@ class FitState:
     strategy: int
     precision: float | None
     throw_nan: bool
+    hessian: Callable | None = None  # the user's Hessian, used instead of HESSE
 
     @property
     def edm_goal(self) -> float:
@@ -99,6 +100,7 @@ class Outcome:
     nfcn: int = 0
     ngrad: int = 0
     hesse_at_values: bool = False
+    errors: NDArray | None = None  # new errors without a covariance (after SCAN)
 
 
 @dataclass

@@ -24,17 +24,17 @@ class _View:
     _kind = ""
 
     def __init__(self, minuit: Any) -> None:
-        self._m = minuit
+        self._minuit = minuit
 
     # positions ---------------------------------------------------------------------------
     def _names(self) -> tuple[str, ...]:
-        return self._m._pos2var
+        return self._minuit._pos2var
 
     def _pos(self, key: Any) -> int:
         names = self._names()
         if isinstance(key, str):
             try:
-                return self._m._var2pos[key]
+                return self._minuit._var2pos[key]
             except KeyError:
                 raise KeyError(f"unknown parameter {key!r}; valid names: {list(names)}") \
                     from None
@@ -53,6 +53,8 @@ class _View:
         n = len(self._names())
         if isinstance(key, slice):
             return list(range(n))[key]
+        if key is Ellipsis:
+            return list(range(n))
         if isinstance(key, (list, tuple, np.ndarray)):
             arr = np.asarray(key) if not isinstance(key, tuple) else None
             if arr is not None and arr.dtype == bool:
@@ -80,8 +82,8 @@ class _View:
             return
         value = list(value)
         if len(value) != len(pos):
-            raise ValueError(f"{self._kind}: {len(value)} values given for {len(pos)} "
-                             "parameters")
+            raise ValueError(f"{self._kind}: length of argument ({len(value)}) does not "
+                             f"match the number of selected parameters ({len(pos)})")
         for i, v in zip(pos, value):
             self._set(i, v)
 
@@ -125,18 +127,16 @@ class ValueView(_View):
     _kind = "values"
 
     def _get(self, i: int) -> float:
-        return float(self._m._values[i])
+        return float(self._minuit._values[i])
 
     def _set(self, i: int, value: Any) -> None:
+        # as iminuit: a value outside the limits is moved onto the nearest limit, and a
+        # NaN is accepted (the next fit then reports invalid parameters)
         v = float(value)
-        if not np.isfinite(v):
-            raise ValueError(f"values[{self._names()[i]!r}] must be finite, got {value!r}")
-        lo, hi = self._m._lower[i], self._m._upper[i]
+        lo, hi = self._minuit._lower[i], self._minuit._upper[i]
         if v < lo or v > hi:
-            self._m._warn(f"value {v} of {self._names()[i]!r} is outside its limits "
-                          f"({lo}, {hi}); clamped")
             v = min(max(v, lo), hi)
-        self._m._values[i] = v
+        self._minuit._values[i] = v
 
 
 class ErrorView(_View):
@@ -145,14 +145,18 @@ class ErrorView(_View):
     _kind = "errors"
 
     def _get(self, i: int) -> float:
-        return float(self._m._errors[i])
+        return float(self._minuit._errors[i])
 
     def _set(self, i: int, value: Any) -> None:
         v = float(value)
         if not (np.isfinite(v) and v > 0):
-            raise ValueError(f"errors[{self._names()[i]!r}] must be positive and finite, got "
-                             f"{value!r}")
-        self._m._errors[i] = v
+            # iminuit's rule: warn and use the default step (1 % of the value, else 0.1)
+            self._minuit._warn("Assigned errors must be positive. Non-positive values are "
+                          f"replaced by a heuristic (errors[{self._names()[i]!r}] = "
+                          f"{value!r})")
+            x = self._minuit._values[i]
+            v = 0.01 * abs(x) if x != 0 and np.isfinite(x) else 0.1
+        self._minuit._errors[i] = v
 
 
 class FixedView(_View):
@@ -161,10 +165,13 @@ class FixedView(_View):
     _kind = "fixed"
 
     def _get(self, i: int) -> bool:
-        return bool(self._m._fixed[i])
+        return bool(self._minuit._fixed[i])
 
     def _set(self, i: int, value: Any) -> None:
-        self._m._fixed[i] = bool(value) if value is not None else False
+        self._minuit._fixed[i] = bool(value) if value is not None else False
+
+    def __invert__(self) -> np.ndarray:
+        return ~np.array(self._minuit._fixed, dtype=bool)
 
 
 class LimitView(_View):
@@ -184,7 +191,7 @@ class LimitView(_View):
         return len(items) == 2 and all(v is None or np.ndim(v) == 0 for v in items)
 
     def _get(self, i: int) -> tuple[float, float]:
-        return (float(self._m._lower[i]), float(self._m._upper[i]))
+        return (float(self._minuit._lower[i]), float(self._minuit._upper[i]))
 
     def _set(self, i: int, value: Any) -> None:
         name = self._names()[i]
@@ -198,13 +205,12 @@ class LimitView(_View):
                                  f"{value!r}") from None
             lo = -np.inf if lo is None else float(lo)
             hi = np.inf if hi is None else float(hi)
-        if np.isnan(lo) or np.isnan(hi) or lo >= hi:
+        if np.isnan(lo) or np.isnan(hi) or lo > hi:
             raise ValueError(f"limits[{name!r}] = ({lo}, {hi}): lower must be < upper")
-        self._m._lower[i] = lo
-        self._m._upper[i] = hi
-        v = self._m._values[i]
-        if v < lo or v > hi:
-            clamped = min(max(v, lo), hi)
-            self._m._warn(f"value {v} of {name!r} is outside its new limits ({lo}, {hi}); "
-                          f"clamped to {clamped}")
-            self._m._values[i] = clamped
+        self._minuit._lower[i] = lo
+        self._minuit._upper[i] = hi
+        v = self._minuit._values[i]
+        if v < lo or v > hi:  # moved onto the nearest limit, silently as in iminuit
+            self._minuit._values[i] = min(max(v, lo), hi)
+        if lo == hi:  # equal limits fix the parameter there, as in iminuit
+            self._minuit._fixed[i] = True

@@ -1,0 +1,119 @@
+"""Building a ``Minuit``: parameter names and starting values from the call, the gradient
+the ``grad`` argument stands for, and the ``FMin`` recorded after an algorithm.
+
+Rules, as iminuit 2.33: starting values are given positionally, by keyword, or as one
+sequence (then the cost is called with one array, and names come from the signature when it
+has one per value, else ``x0, x1, ...``); mixing, missing or unknown names raise
+RuntimeError. A minimum is valid when its parameters and value are finite, EDM < goal, the
+call limit was not reached and HESSE did not fail.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .._core import rules
+from .._core.signature import positional_names
+from ..cost._protocol import cost_gradient
+from ..results import FMin
+
+__all__ = ["resolve_grad", "init_names", "make_fmin", "at_limit"]
+
+
+def resolve_grad(fcn: Callable, grad: Any, structured: bool) -> Callable | None:
+    """The gradient ``grad`` stands for (see the class docstring); ``structured``:
+    whether ``fcn`` has Gauss-Newton structure."""
+    if grad is False:
+        return None
+    if grad is True:
+        g = cost_gradient(fcn)
+        if g is None:
+            raise ValueError("grad=True, but fcn provides no gradient (a callable "
+                             "fcn.grad with fcn.has_grad not False)")
+        return g
+    if grad is None:
+        return None if structured else cost_gradient(fcn)
+    if not callable(grad):
+        raise ValueError(f"provided gradient function is not a CostVector: grad must "
+                         f"be callable, True, False or None, got {type(grad).__name__}")
+    return grad
+
+def init_names(fcn: Callable, args: tuple, name: Sequence[str] | None,
+                kwds: dict) -> tuple[list[str], list[float], bool]:
+    """Parameter names, starting values and whether ``fcn`` takes one array."""
+    sig = positional_names(fcn) or None  # fcn(*args) has no usable names
+    if args and kwds:
+        raise RuntimeError("give starting values either positionally or by keyword, "
+                           "not both")
+    if len(args) == 1 and np.ndim(args[0]) == 1:
+        # one sequence: fcn is called with one array, as iminuit does (the names come
+        # from the signature when it has one name per value)
+        start = [float(v) for v in np.asarray(args[0], dtype=float)]
+        if name is None and sig is not None and len(sig) == len(start):
+            return sig, start, True
+        names = list(name) if name is not None else [f"x{i}" for i in range(len(start))]
+        if len(names) != len(start):
+            raise RuntimeError(f"name has {len(names)} entries but {len(start)} "
+                               "starting values were given")
+        return names, start, True
+    if args:
+        start = [float(v) for v in args]
+        names = list(name) if name is not None else (
+            sig if sig is not None else [f"x{i}" for i in range(len(start))])
+        if len(names) != len(start):
+            raise RuntimeError(f"{len(start)} starting values given, but fcn has "
+                               f"parameters {names}")
+        return names, start, False
+    names = list(name) if name is not None else (sig or [])
+    if not names:
+        raise RuntimeError("cannot determine the parameters of fcn; give starting "
+                           "values as one sequence (and optionally name=...)")
+    unknown = [k for k in kwds if k not in names]
+    if unknown:
+        raise RuntimeError(f"unknown parameter(s) {unknown}; valid names: {names}")
+    missing = [k for k in names if k not in kwds]
+    if missing:
+        raise RuntimeError(f"starting value(s) missing for {missing}; valid names: "
+                           f"{names}")
+    return names, [float(kwds[k]) for k in names], False
+
+
+def at_limit(values: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+             fixed: np.ndarray) -> bool:
+    """A free limited parameter within a tiny distance of a limit (MINUIT's flag)."""
+    span = upper - lower  # inf unless both limits are finite
+    tol = np.where(span < np.inf, 1e-4 * span, 1e-4)
+    # comparisons with an infinite limit are False, so absent limits never count
+    near = (values - lower <= tol) | (upper - values <= tol)
+    return bool((near & ~fixed).any())
+
+
+def make_fmin(algorithm: str, fval: float, edm: float, nfcn: int, ngrad: int,
+              nhessian: int, flags: dict, t0: float, *, ndata: float, tol: float,
+              errordef: float, values: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+              fixed: np.ndarray) -> FMin:
+    """The ``FMin`` of an algorithm that ended at ``values`` with the named ``flags``
+    (the rest of the flags follow from the module docstring's rule)."""
+    nfit = fixed.size - int(np.count_nonzero(fixed))
+    ndof = float(ndata) - nfit
+    red = fval / ndof if (np.isfinite(ndata) and ndof > 0) else np.nan
+    # SCAN is judged with SIMPLEX's lax goal, as iminuit reports it
+    goal = rules.goal_of("Simplex" if algorithm == "Scan" else algorithm, tol, errordef)
+    above = bool(rules.is_above_max_edm(edm, goal) or np.isnan(edm))  # NaN: not converged
+    valid_pars = bool(np.all(np.isfinite(values)) and np.isfinite(fval))
+    f = dict(has_accurate_covar=False, has_covariance=False, has_made_posdef_covar=False,
+             has_posdef_covar=False, has_reached_call_limit=False, hesse_failed=False)
+    f.update(flags)
+    is_valid = (valid_pars and not above and not f["has_reached_call_limit"]
+                and not f["hesse_failed"] and f.pop("is_valid", True))
+    f.pop("is_valid", None)
+    return FMin(algorithm=algorithm, edm=float(edm), edm_goal=goal, errordef=errordef,
+                fval=float(fval), nfcn=int(nfcn), ngrad=int(ngrad),
+                has_parameters_at_limit=at_limit(values, lower, upper, fixed),
+                has_valid_parameters=valid_pars, is_above_max_edm=above,
+                is_valid=bool(is_valid), reduced_chi2=float(red),
+                time=time.perf_counter() - t0, nhessian=int(nhessian), **f)

@@ -1,0 +1,301 @@
+"""``thetahat.Minuit`` against iminuit 2.33's ``Minuit`` on the same problems: the scipy
+engine, the order of algorithms, the views, warnings and exceptions, the ipywidgets panel."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from thetahat import Minuit
+from thetahat.util import IMinuitWarning
+
+iminuit = pytest.importorskip("iminuit")
+scopt = pytest.importorskip("scipy.optimize")
+IM = iminuit.Minuit
+
+
+def quad(a, b):
+    return a**2 + ((b - 1) / 2.0) ** 2 + 3
+
+
+def quad_grad(a, b):
+    return np.array([2 * a, b - 1])
+
+
+def quad_hess(a, b):
+    return np.array([[2.0, 0.0], [0.0, 0.5]])
+
+
+def func0(x, y):
+    return (x - 2.0) ** 2 / 4.0 + np.exp((y - 5.0) ** 2) + 10
+
+
+def both(fcn, *args, **kwds):
+    mt, mi = Minuit(fcn, *args, **kwds), IM(fcn, *args, **kwds)
+    mt.errordef = mi.errordef = 1.0
+    return mt, mi
+
+
+FLAGS = ("is_valid", "has_covariance", "has_accurate_covar", "has_posdef_covar",
+         "is_above_max_edm", "has_reached_call_limit", "hesse_failed")
+
+
+def same_flags(mt, mi, names=FLAGS):
+    for k in names:
+        assert getattr(mt.fmin, k) == getattr(mi.fmin, k), k
+
+
+# --- Minuit.scipy -------------------------------------------------------------------------
+@pytest.mark.parametrize("limit", [None, (0.5, None), (-1, 1)])
+@pytest.mark.parametrize("strategy", [0, 1])
+@pytest.mark.parametrize("grad", [None, quad_grad])
+def test_scipy_default_method(limit, strategy, grad):
+    mt, mi = both(quad, a=1, b=2, grad=grad)
+    mt.limits["a"] = mi.limits["a"] = limit
+    mt.strategy = mi.strategy = strategy
+    mt.scipy()
+    mi.scipy()
+    assert mt.fmin.algorithm == mi.fmin.algorithm  # SciPy[BFGS] or SciPy[L-BFGS-B]
+    if strategy == 0 and limit == (0.5, None):
+        # deliberate difference: with SciPy's own inverse Hessian (strategy 0) iminuit
+        # counts the gradient that pushes against the limit in the EDM and calls this
+        # minimum on the limit invalid; thetahat drops that component (a constrained
+        # minimum), as MINUIT's internal coordinates do with strategy 1
+        assert mt.valid and not mi.valid
+        assert mt.values["a"] == 0.5  # on the limit, exactly
+        return
+    same_flags(mt, mi)
+    # both stop by SciPy's own rule (gtol 1e-5): positions agree to ~1e-5 / curvature
+    np.testing.assert_allclose(np.array(mt.values), np.array(mi.values), atol=1e-4)
+    if strategy == 1:  # HESSE after SciPy: errors of a quadratic to 1e-3 (differences)
+        np.testing.assert_allclose(mt.errors[1], mi.errors[1], rtol=1e-3)
+    assert (mt.fmin.ngrad > 0) == (mi.fmin.ngrad > 0)
+    assert mt.fmin.nfcn == mt.nfcn  # the running total, as iminuit
+
+
+@pytest.mark.parametrize("method", ["Nelder-Mead", "Powell", "CG", "TNC", "COBYLA", "SLSQP",
+                                    "trust-constr", "Newton-CG", "trust-exact"])
+def test_scipy_methods_with_fixed_parameter(method):
+    kw = dict(grad=quad_grad) if method in ("Newton-CG", "trust-exact") else {}
+    mt, mi = both(quad, a=1, b=2, **kw)
+    mt.fixed["a"] = mi.fixed["a"] = True
+    extra = dict(hess=quad_hess) if method in ("Newton-CG", "trust-exact") else {}
+    mt.scipy(method=method, **extra)
+    mi.scipy(method=method, **extra)
+    assert mt.fmin.algorithm == mi.fmin.algorithm == f"SciPy[{method}]"
+    assert mt.valid and mi.valid
+    assert mt.values["a"] == 1.0  # fixed parameters are not touched, exactly
+    # the methods' own tolerances are ~1e-4 in position on this quadratic
+    np.testing.assert_allclose(mt.values["b"], mi.values["b"], atol=1e-3)
+    np.testing.assert_allclose(mt.errors["b"], 2.0, rtol=1e-2)  # exact error 2, HESSE 1 %
+
+
+def test_scipy_constraints_and_call_limit():
+    def fcn(x, y):
+        return x**2 + y**2
+
+    con = scopt.LinearConstraint([1, 1], 0.1, np.inf)
+    mt, mi = both(fcn, x=1, y=2)
+    mt.scipy(method="COBYLA", constraints=con)
+    mi.scipy(method="COBYLA", constraints=con)
+    # the constrained minimum (0.05, 0.05) to COBYLA's default tolerance
+    np.testing.assert_allclose(np.array(mt.values), np.array(mi.values), atol=1e-3)
+    assert not mt.valid and not mi.valid  # the gradient does not vanish there
+    assert con.A.tolist() == [[1, 1]]  # the user's constraint is not modified
+    rt, ri = both(lambda x, y: (1 - x) ** 2 + 100 * (y - x**2) ** 2, x=2, y=2)
+    rt.scipy(ncall=1)
+    ri.scipy(ncall=1)
+    assert not rt.valid and not ri.valid
+    with pytest.raises(ValueError):
+        rt.scipy(constraints={})
+    with pytest.raises(ValueError):
+        ri.scipy(constraints={})
+
+
+def test_scipy_then_hesse_and_minos():
+    mt, mi = both(quad, a=1, b=2)
+    mt.scipy().minos()
+    mi.scipy().minos()
+    for k in ("a", "b"):  # MINOS of a quadratic: ±error, to the refit tolerance
+        assert mt.merrors[k].lower == pytest.approx(mi.merrors[k].lower, rel=2e-3)
+        assert mt.merrors[k].upper == pytest.approx(mi.merrors[k].upper, rel=2e-3)
+
+
+def test_scipy_flat_direction_is_reported_not_hidden():
+    """Deliberate difference: a cost linear in a parameter has no curvature there; iminuit
+    reports an 'accurate' covariance with an error of ~1e11, thetahat says HESSE failed."""
+    def fcn(a, x):
+        return a + x**2
+
+    cons = [scopt.NonlinearConstraint(lambda a, x: a, 0, np.inf)]
+    mt, mi = both(fcn, a=3, x=1)
+    mt.scipy(constraints=cons)
+    mi.scipy(constraints=cons)
+    assert mi.accurate and mi.errors["a"] > 1e6
+    assert mt.fmin.hesse_failed and not mt.accurate
+    assert not mt.valid and not mi.valid
+
+
+# --- order of algorithms, validity ----------------------------------------------------------
+def test_hesse_before_migrad():
+    for start in ((2, 5), (0, 0)):
+        mt, mi = both(func0, *start)
+        mt.hesse()
+        mi.hesse()
+        assert mt.fmin.algorithm == mi.fmin.algorithm == "External"
+        same_flags(mt, mi, ("is_valid", "is_above_max_edm", "has_covariance"))
+
+
+def test_minos_and_mncontour_before_migrad():
+    mt, mi = both(func0, 2.001, 5.001)
+    mt.minos()
+    mi.minos()
+    # near the minimum HESSE validates it and MINOS runs: ±2 and ±0.83 to the refit goal
+    assert mt.merrors["x"].lower == pytest.approx(mi.merrors["x"].lower, rel=5e-3)
+    for m in both(func0, 0, 0):
+        with pytest.raises(RuntimeError):
+            m.minos()
+    for m in both(func0, 0, 0):
+        with pytest.raises(RuntimeError):
+            m.mncontour("x", "y")
+
+
+def test_minos_of_fixed_parameter_warns():
+    for m in both(func0, 0, 0):
+        m.fixed["x"] = True
+        m.migrad()
+        with pytest.warns(RuntimeWarning):
+            m.minos("x")
+        assert len(m.merrors) == 0
+
+
+def test_scan_validity_and_errors():
+    mt, mi = both(func0, 0, 0)
+    for m in (mt, mi):
+        m.errors[0] = 10
+        m.limits[1] = (-10, 10)
+        m.scan(ncall=99)
+    # the same 9 x 9 grid: the same point up to rounding of the grid
+    np.testing.assert_allclose(np.array(mt.values), np.array(mi.values), atol=1e-12)
+    assert mt.valid == mi.valid
+    assert mt.fmin.has_covariance == mi.fmin.has_covariance
+    for m in both(func0, 0, 0):
+        m.fixed = True
+        with pytest.raises(RuntimeError, match="all parameters are fixed"):
+            m.scan()
+
+
+def test_errordef_change_rescales_covariance():
+    mt, mi = both(lambda x: x**2, 0)
+    for m in (mt, mi):
+        m.migrad()
+        m.errordef = 0.5
+    np.testing.assert_allclose(mt.covariance[0, 0], mi.covariance[0, 0], rtol=1e-6)  # 0.5
+    assert mt.fmin.errordef == mi.fmin.errordef == 0.5
+
+
+# --- views, settings, bad input ------------------------------------------------------------
+def test_views_and_settings():
+    mt, mi = both(func0, 0, 0)
+    for m in (mt, mi):
+        with pytest.warns(RuntimeWarning):  # IMinuitWarning: replaced by a heuristic
+            m.errors[0] = -1
+        m.limits["y"] = (3, 3)  # equal limits fix the parameter
+        m.fixto(..., [1, 3])
+        m.tol = None
+    assert mt.errors[0] > 0 and mi.errors[0] > 0  # replaced by a positive heuristic
+    assert list(mt.fixed) == list(mi.fixed) == [True, True]
+    assert mt.values[-1] == mi.values[-1] == 3.0
+    assert mt.tol == mi.tol == 0.1
+    for m in (mt, mi):
+        with pytest.raises(ValueError):
+            m.tol = -1
+        with pytest.raises(ValueError):
+            m.precision = 0
+        with pytest.raises(ValueError):
+            m.strategy = 3
+    assert mt.fcn([2.0, 5.0]) == mi.fcn([2.0, 5.0]) == func0(2.0, 5.0)
+
+
+def test_bad_starts_and_bad_costs():
+    def no_sig(*args):
+        return sum(a**2 for a in args)
+
+    for cls in (Minuit, IM):
+        assert cls(no_sig, 3, 4).parameters == ("x0", "x1")
+        for args, kwds in (((no_sig,), dict(x=1)), ((func0, 1), dict(y=2)), ((func0,), {})):
+            with pytest.raises(RuntimeError):
+                cls(*args, **kwds)
+        m = cls(lambda x, y: np.array([x**2 + (y - 1) ** 2]), x=1, y=0)
+        m.errordef = 1
+        m.migrad()
+        assert m.valid
+        m = cls(lambda x: np.array([x, x]), x=1)
+        m.errordef = 1
+        with pytest.raises(RuntimeError, match="must return a scalar"):
+            m.migrad()
+
+
+def test_mnprofile_and_contour_arguments():
+    mt, mi = both(func0, 1.0, 2.0)
+    for m in (mt, mi):
+        m.migrad()
+    xt = mt.mnprofile(-1, size=3)[0]
+    xi = mi.mnprofile(-1, size=3)[0]
+    # grids are value ± 2 errors: MIGRAD's errors of func0 agree to ~1 %
+    np.testing.assert_allclose(xt, xi, rtol=1e-2)
+    for m in (mt, mi):
+        with pytest.raises(ValueError, match="out of range"):
+            m.mnprofile(2)
+        x, y, _ = m.contour("x", "y", size=(10, 20))
+        assert (len(x), len(y)) == (10, 20)
+
+
+# --- interactive ----------------------------------------------------------------------------
+def test_interactive_panel():
+    widgets = pytest.importorskip("ipywidgets")
+    pytest.importorskip("matplotlib")
+    import matplotlib
+    matplotlib.use("Agg")
+    calls = []
+    m = Minuit(lambda a, b: a**2 + b**2, a=1, b=1)
+    m.errordef = 1
+    with pytest.raises(AttributeError, match="no visualize method"):
+        m.interactive()
+    out = m.interactive(lambda v: calls.append(list(v)))
+    assert isinstance(out, widgets.HBox) and calls == [[1.0, 1.0]]
+    header, rows = out.children[1].children
+    fit, _, reset, algo = header.children
+    rows.children[0].slider.value = 1.05  # the slider spans value ± 10 errors
+    assert m.values["a"] == 1.05 and calls[-1] == [1.05, 1.0]
+    fit.click()
+    np.testing.assert_allclose(np.array(m.values), 0.0, atol=1e-6)  # MIGRAD on a quadratic
+    reset.click()
+    assert list(m.values) == [1.0, 1.0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IMinuitWarning)
+        algo.value = "Scipy"
+        fit.click()
+    assert m.fmin.algorithm == "SciPy[BFGS]"
+
+
+def test_user_hessian_gives_the_covariance():
+    def f(a, b):
+        return (a - 1) ** 2 + 4 * (b - 2) ** 2 + (a - 1) * (b - 2)
+
+    def hess(a, b):
+        return np.array([[2.0, 1.0], [1.0, 8.0]])
+
+    mt, mi = both(f, a=0, b=0, hessian=hess)
+    mt.migrad()
+    mi.migrad()
+    # iminuit calls the Hessian only together with a gradient; thetahat uses it for HESSE
+    assert mt.hessian is mi.hessian is hess and mt.fmin.nhessian > 0
+    assert mt.accurate and mi.accurate
+    # the exact covariance 2 H⁻¹: thetahat's is the inverse of the user's matrix (~1e-15),
+    # iminuit's to its own precision
+    exact = 2 * np.linalg.inv(hess(1, 2))
+    np.testing.assert_allclose(np.asarray(mt.covariance), exact, rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(mi.covariance), exact, rtol=1e-6)
