@@ -32,7 +32,7 @@ from .._core.linalg import spd_cond, spd_inverse
 from .._core.rules import REFIT_TOL_SCALE, default_ncall
 from ..cost._protocol import ExactHessianCost
 from ..results import FMin
-from ..solvers.migrad import MigradOptions
+from ..solvers.migrad import MigradOptions, final_step
 from ._problem import Problem
 from ._state import FitState, Outcome
 
@@ -211,13 +211,20 @@ def solve(st: FitState, prob: Problem, u0: np.ndarray, ncall: int | None,
                     g = np.asarray(h.grad, float)
                     flags = dict(flags, has_accurate_covar=not h.made_posdef,
                                  has_made_posdef_covar=bool(h.made_posdef))
-                    return Solved(u, fval, float(0.5 * g @ h.hess_inv @ g), h.hess_inv, flags)
+                    edm = float(0.5 * g @ h.hess_inv @ g)
+                    if not h.made_posdef:  # the Newton step with HESSE's matrix
+                        u, fval, edm = final_step(prob, u, fval, g, h.hess_inv, edm,
+                                                  st.precision)
+                    return Solved(u, fval, edm, h.hess_inv, flags)
                 flags = dict(flags, has_accurate_covar=False)
             elif not exact:
                 # no HESSE (strategy 0 or a refit): the Gauss-Newton / Fisher matrix omits
                 # the residual terms of the second derivatives, so the covariance is only
                 # approximate, as MINUIT's after a strategy-0 MIGRAD
                 flags = dict(flags, has_accurate_covar=False)
+            if not refit:  # the last Gauss-Newton step
+                u, fval, edm = final_step(prob, u, fval, np.asarray(r.grad, float), hinv,
+                                          edm, st.precision)
             return Solved(u, fval, edm, hinv, flags)
         if np.all(np.isfinite(r.x)):
             u0 = np.asarray(r.x, float)  # the variable-metric engine continues from here
