@@ -16,8 +16,10 @@ import numpy as np
 import pytest
 from iminuit import Minuit as IMinuit
 from iminuit import cost as ic
-from scipy.stats import norm, uniform
 
+from test_seed001_fits import line
+from test_seed001_fits import model_cdf as mix_cdf
+from test_seed001_fits import model_pdf as mix_pdf
 from thetahat import Minuit as TMinuit
 from thetahat import cost as tc
 from thetahat import testing
@@ -32,18 +34,6 @@ PEAK_LIMITS = {"z": (0, 1), "mu": (-1, 1), "sigma": (0, None)}
 _a = np.random.default_rng(7).normal(size=(4, 4))
 BOWL_H = _a @ _a.T / 4 + np.eye(4)
 BOWL_C = np.random.default_rng(8).normal(size=4)
-
-
-def line(x, m, c):
-    return m * x + c
-
-
-def mix_pdf(x, z, mu, sigma):
-    return z * norm.pdf(x, mu, sigma) + (1 - z) * uniform.pdf(x, -1, 2)
-
-
-def mix_cdf(x, z, mu, sigma):
-    return z * norm.cdf(x, mu, sigma) + (1 - z) * uniform.cdf(x, -1, 2)
 
 
 def chi2(m, c):

@@ -32,6 +32,13 @@ units of sqrt(V_ii V_jj), MINUIT's DCOVAR), it is kept as accurate without anoth
 (negative curvature) MIGRAD first steps downhill along the direction of most negative
 curvature (``_escape``). The call limit defaults to MINUIT's 200 + 100 n + 5 n².
 
+Once the EDM goal is met, the step p = -V g that the metric predicts to lower F by EDM is
+taken (one call, kept if F falls; :func:`final_step`): it is the step MINUIT stops short
+of, and it lands within the third-order terms of the minimum instead of just inside the
+goal; the EDM then reported is |EDM - Δ| with Δ the decrease found. At strategy 0, where
+V is only the variable-metric estimate, the gradient at the new point is measured, V
+updated, and one more such step follows.
+
 Status, as iminuit's ``FMin``: ``is_above_max_edm`` when the final EDM exceeds 10 × goal;
 ``is_valid`` when neither that, nor the call limit, nor a HESSE failure or a forced
 positive-definite matrix occurred and F is finite.
