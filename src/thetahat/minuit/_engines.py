@@ -203,28 +203,30 @@ def solve(st: FitState, prob: Problem, u0: np.ndarray, ncall: int | None,
             flags, u, fval, edm, hinv = out
             u = np.asarray(u, float)
             exact = flags.pop("exact_quadratic", False)
+            if not refit:
+                # the last Gauss-Newton step, which the EDM goal stopped short of; F alone
+                # through gauss_newton (one call) when the Jacobian is analytic: a user's
+                # class (the protocol) need not take an array
+                cost = st.structured
+                value = (lambda v: prob.fgh_int(v, cost)[0]) if cost.has_grad else prob
+                u1, fval, edm = final_step(value, u, fval, np.asarray(r.grad, float), hinv,
+                                           edm, st.precision)
+                moved, u = u1 is not u, u1
             if st.strategy >= 1 and not exact and not refit:
-                # second derivatives, as MIGRAD's final HESSE: the Gauss-Newton matrix
-                # omits the residual (observed-information) terms
-                h = _hesse_from(st, prob, u, fval, r.hess, r.steps)
+                # second derivatives, as MIGRAD's final HESSE (at the final point, so the
+                # EDM is measured there): the Gauss-Newton matrix omits the residual terms
+                h = _hesse_from(st, prob, u, fval, r.hess, None if moved else r.steps)
                 if not h.failed:
                     g = np.asarray(h.grad, float)
                     flags = dict(flags, has_accurate_covar=not h.made_posdef,
                                  has_made_posdef_covar=bool(h.made_posdef))
-                    edm = float(0.5 * g @ h.hess_inv @ g)
-                    if not h.made_posdef:  # the Newton step with HESSE's matrix
-                        u, fval, edm = final_step(prob, u, fval, g, h.hess_inv, edm,
-                                                  st.precision)
-                    return Solved(u, fval, edm, h.hess_inv, flags)
+                    return Solved(u, fval, float(0.5 * g @ h.hess_inv @ g), h.hess_inv, flags)
                 flags = dict(flags, has_accurate_covar=False)
             elif not exact:
                 # no HESSE (strategy 0 or a refit): the Gauss-Newton / Fisher matrix omits
                 # the residual terms of the second derivatives, so the covariance is only
                 # approximate, as MINUIT's after a strategy-0 MIGRAD
                 flags = dict(flags, has_accurate_covar=False)
-            if not refit:  # the last Gauss-Newton step
-                u, fval, edm = final_step(prob, u, fval, np.asarray(r.grad, float), hinv,
-                                          edm, st.precision)
             return Solved(u, fval, edm, hinv, flags)
         if np.all(np.isfinite(r.x)):
             u0 = np.asarray(r.x, float)  # the variable-metric engine continues from here
@@ -240,7 +242,7 @@ def solve(st: FitState, prob: Problem, u0: np.ndarray, ncall: int | None,
                  has_posdef_covar=r.has_posdef_covar,
                  has_made_posdef_covar=r.has_made_posdef_covar,
                  has_reached_call_limit=r.has_reached_call_limit, hesse_failed=r.hesse_failed,
-                 is_valid=r.is_valid)
+                 is_valid=r.is_valid, hesse_at_x=r.hesse_at_x)
     return Solved(np.asarray(r.x, float), float(r.fval), float(r.edm), r.hess_inv, flags)
 
 
@@ -318,9 +320,11 @@ def run_migrad(st: FitState, ncall: int | None, iterate: int) -> Outcome:
         return _all_fixed(st, prob, "Migrad")
     u0 = prob.off_stationary(prob.to_int(st.values), st.values, st.errors)
     s = solve(st, prob, u0, ncall, iterate)
-    out = _finish(st, prob, "Migrad", s.u, s.fval, s.edm, s.hess_inv, dict(s.flags))
+    flags = dict(s.flags)
+    at_x = flags.pop("hesse_at_x", True)  # False: MIGRAD's final step moved after HESSE
+    out = _finish(st, prob, "Migrad", s.u, s.fval, s.edm, s.hess_inv, flags)
     # MIGRAD ended with HESSE at this very point: a hesse() call now can reuse it
-    out.hesse_at_values = bool(s.flags.get("has_accurate_covar"))
+    out.hesse_at_values = bool(flags.get("has_accurate_covar")) and at_x
     return out
 
 

@@ -117,6 +117,7 @@ class MigradResult:
     has_made_posdef_covar: bool
     hesse_failed: bool
     message: str
+    hesse_at_x: bool = True  # False: the final step moved x after HESSE computed hess_inv
 
 
 class _Limit(Exception):
@@ -223,7 +224,7 @@ def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
     v = np.diag(step ** 2 / (2.0 * errordef))
     edm = np.inf
     state = GradState(gstep=step, g2=np.zeros(n))
-    hesse_failed = made_posdef = accurate = False
+    hesse_failed = made_posdef = accurate = moved = False
     call_limit = False
     message = "ok"
 
@@ -317,13 +318,16 @@ def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
                 x, fval, g = x1, f1, g1
                 edm = float(0.5 * g @ v @ g)
                 x1, f1, edm1 = final_step(f, x, fval, g, v, edm, prec)
+            moved = x1 is not x
             x, fval, edm = x1, f1, edm1
     except _Limit:
         call_limit = True
         message = "call limit reached"
-    return _result(x, fval, edm, g, v, f.n, ngrad, niter, call_limit=call_limit, goal=goal,
-                   has_cov=not hesse_failed, accurate=accurate, made=made_posdef,
-                   hfail=hesse_failed, message=message)
+    res = _result(x, fval, edm, g, v, f.n, ngrad, niter, call_limit=call_limit, goal=goal,
+                  has_cov=not hesse_failed, accurate=accurate, made=made_posdef,
+                  hfail=hesse_failed, message=message)
+    res.hesse_at_x = not moved
+    return res
 
 
 def final_step(fcn: Callable[[NDArray], float], x: NDArray, fval: float, g: NDArray,
