@@ -55,8 +55,8 @@ fast path by implementing the protocol:
 >>> isinstance(Line(), StructuredCost)
 True
 >>> m = Minuit(Line(), a=0, b=0).migrad()
->>> [round(v, 3) for v in m.values], m.valid, m.nfcn  # two Gauss-Newton evaluations
-([1.0, 2.0], True, 2)
+>>> [round(v, 3) for v in m.values], m.valid, m.nfcn  # two Gauss-Newton points, final step
+([1.0, 2.0], True, 3)
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ from .._core.linalg import spd_cond, spd_inverse
 from .._core.rules import REFIT_TOL_SCALE, default_ncall
 from ..cost._protocol import ExactHessianCost
 from ..results import FMin
-from ..solvers.migrad import MigradOptions
+from ..solvers.migrad import MigradOptions, final_step
 from ._problem import Problem
 from ._state import FitState, Outcome
 
@@ -204,10 +204,19 @@ def solve(st: FitState, prob: Problem, u0: np.ndarray, ncall: int | None,
             flags, u, fval, edm, hinv = out
             u = np.asarray(u, float)
             exact = flags.pop("exact_quadratic", False)
+            if not refit:
+                # the last Gauss-Newton step, which the EDM goal stopped short of; F alone
+                # through gauss_newton (one call) when the Jacobian is analytic: a user's
+                # class (the protocol) need not take an array
+                cost = st.structured
+                value = (lambda v: prob.fgh_int(v, cost)[0]) if cost.has_grad else prob
+                u1, fval, edm = final_step(value, u, fval, np.asarray(r.grad, float), hinv,
+                                           edm, st.precision)
+                moved, u = u1 is not u, u1
             if st.strategy >= 1 and not exact and not refit:
-                # second derivatives, as MIGRAD's final HESSE: the Gauss-Newton matrix
-                # omits the residual (observed-information) terms
-                h = _hesse_from(st, prob, u, fval, r.hess, r.steps)
+                # second derivatives, as MIGRAD's final HESSE (at the final point, so the
+                # EDM is measured there): the Gauss-Newton matrix omits the residual terms
+                h = _hesse_from(st, prob, u, fval, r.hess, None if moved else r.steps)
                 if not h.failed:
                     g = np.asarray(h.grad, float)
                     flags = dict(flags, has_accurate_covar=not h.made_posdef,
@@ -234,7 +243,7 @@ def solve(st: FitState, prob: Problem, u0: np.ndarray, ncall: int | None,
                  has_posdef_covar=r.has_posdef_covar,
                  has_made_posdef_covar=r.has_made_posdef_covar,
                  has_reached_call_limit=r.has_reached_call_limit, hesse_failed=r.hesse_failed,
-                 is_valid=r.is_valid)
+                 is_valid=r.is_valid, hesse_at_x=r.hesse_at_x)
     return Solved(np.asarray(r.x, float), float(r.fval), float(r.edm), r.hess_inv, flags)
 
 
@@ -312,9 +321,11 @@ def run_migrad(st: FitState, ncall: int | None, iterate: int) -> Outcome:
         return _all_fixed(st, prob, "Migrad")
     u0 = prob.off_stationary(prob.to_int(st.values), st.values, st.errors)
     s = solve(st, prob, u0, ncall, iterate)
-    out = _finish(st, prob, "Migrad", s.u, s.fval, s.edm, s.hess_inv, dict(s.flags))
+    flags = dict(s.flags)
+    at_x = flags.pop("hesse_at_x", True)  # False: MIGRAD's final step moved after HESSE
+    out = _finish(st, prob, "Migrad", s.u, s.fval, s.edm, s.hess_inv, flags)
     # MIGRAD ended with HESSE at this very point: a hesse() call now can reuse it
-    out.hesse_at_values = bool(s.flags.get("has_accurate_covar"))
+    out.hesse_at_values = bool(flags.get("has_accurate_covar")) and at_x
     return out
 
 
