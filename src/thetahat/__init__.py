@@ -33,7 +33,7 @@ _EXPORTS = {
     "ThetahatWarning": "thetahat._core.warnings",
     "IllConditionedWarning": "thetahat.scipy_api._linear",
 }
-_SUBMODULES = {"cost", "models", "display", "plot", "util", "testing"}
+_SUBMODULES = {"cost", "models", "display", "plot", "util", "testing", "batch"}
 
 __all__ = sorted(_EXPORTS) + sorted(_SUBMODULES)
 
