@@ -161,6 +161,8 @@ static double accumulate(const Problem *P, Py_ssize_t i, const double *p, double
     }
     if (!isfinite(chi2)) return INFINITY;
     if (A) {
+        for (Py_ssize_t r = 0; r < k; r++)  /* a Jacobian that is not finite: unusable */
+            if (!isfinite(g[r]) || !isfinite(A[r * k + r])) return INFINITY;
         for (Py_ssize_t r = 0; r < k; r++) {
             if (P->fixed[r]) {
                 g[r] = 0.0;

@@ -124,7 +124,8 @@ class BuiltinModel:
         off = 0
         for code, npar in self.components:
             q = [p[:, off + a, None] for a in range(npar)]
-            v, d = _component(code, npar, x0, x1, q)
+            with np.errstate(all="ignore"):  # non-finite values make the status
+                v, d = _component(code, npar, x0, x1, q)
             f += v
             for a in range(npar):
                 jac[:, :, off + a] = d[a]
@@ -182,7 +183,7 @@ def _component(code: int, npar: int, x: NDArray, y: NDArray | None,
 def _accumulate(f: NDArray, jac: NDArray, y: NDArray, w: NDArray | None, mle: bool,
                 fixed: NDArray) -> tuple[NDArray, NDArray, NDArray]:
     """chi2 (n,), g (n, k), A (n, k, k) of the objective (module docstring); chi2 = inf
-    where it is not finite."""
+    where it, g or diag(A) is not finite."""
     with np.errstate(all="ignore"):
         if mle:
             pos = f > 0
@@ -201,6 +202,9 @@ def _accumulate(f: NDArray, jac: NDArray, y: NDArray, w: NDArray | None, mle: bo
         jb = jac if b is None else jac * b[:, :, None]
         A = np.matmul(np.swapaxes(jb, 1, 2), jac)
     chi2[~np.isfinite(chi2)] = np.inf
+    # a Jacobian that is not finite makes the point unusable too
+    chi2[~(np.all(np.isfinite(g), axis=1) & np.all(np.isfinite(np.diagonal(A, axis1=1, axis2=2)),
+                                                   axis=1))] = np.inf
     if fixed.any():
         g[:, fixed] = 0.0
         A[:, fixed, :] = 0.0
