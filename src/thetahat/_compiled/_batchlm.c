@@ -17,7 +17,8 @@
  * shared or (n, m, dim) per fit; y, w: (n, m) (w may be None: unit weights); estimator 0
  * least squares, 1 Poisson MLE; lb, ub, fixed: (k,) float64 / float64 / int8; popt (n, k)
  * holds p0 on entry and the result on exit; chi2 (n); nfev, niter, status (n) int64;
- * cov (n, k, k) receives inv(A) at the result (inf when A is singular).
+ * cov (n, k, k) receives inv(A) at the result (MLE: inv of the Fisher information
+ * sum J J^T / f; inf when singular).
  * status: 1 converged, 2 max-iterations, 3 singular, 4 non-finite.
  */
 #define PY_SSIZE_T_CLEAN
@@ -128,7 +129,7 @@ static double model_point(const Problem *P, const double *xp, const double *p, d
 
 /* chi2 at p and (when A) the normal matrix A (lower triangle, full stored) and g */
 static double accumulate(const Problem *P, Py_ssize_t i, const double *p, double *A,
-                         double *g) {
+                         double *g, int fisher) {
     const Py_ssize_t m = P->m, k = P->k, dim = P->dim;
     const double *x = P->x + (P->x_per_fit ? i * m * dim : 0);
     const double *y = P->y + i * m;
@@ -144,7 +145,7 @@ static double accumulate(const Problem *P, Py_ssize_t i, const double *p, double
             if (!(f > 0.0)) return INFINITY;
             chi2 += 2.0 * (f - yj) - (yj > 0.0 ? 2.0 * yj * log(f / yj) : 0.0);
             a = 1.0 - yj / f;      /* gradient weight */
-            b = yj / (f * f);      /* curvature weight */
+            b = fisher ? 1.0 / f : yj / (f * f);  /* Fisher / Gpufit's curvature */
         } else {
             double wj = w ? w[j] : 1.0, r = f - yj;
             chi2 += wj * r * r;
@@ -214,7 +215,7 @@ static void fit_one(Problem *P, Py_ssize_t i) {
     long it = 0, nfev = 1;
     int status = ST_MAXITER;
     memcpy(p, popt, sizeof(double) * k);
-    double chi2 = accumulate(P, i, p, A, g), lam = P->lam0, nu = 2.0;
+    double chi2 = accumulate(P, i, p, A, g, 0), lam = P->lam0, nu = 2.0;
     if (!isfinite(chi2)) {
         status = ST_NONFINITE;
         goto done;
@@ -258,7 +259,7 @@ static void fit_one(Problem *P, Py_ssize_t i) {
         }
         dnorm = sqrt(dnorm);
         xnorm = sqrt(xnorm);
-        double chi2n = accumulate(P, i, pn, An, gn);
+        double chi2n = accumulate(P, i, pn, An, gn, 0);
         nfev++;
         double rho = (isfinite(chi2n) && pred > 0.0) ? (chi2 - chi2n) / pred : -1.0;
         if (rho > 1e-4) {
@@ -293,6 +294,7 @@ done:
     P->niter[i] = it;
     /* covariance: inv(A) over the free parameters, zero rows for fixed ones */
     if (status != ST_NONFINITE) {
+        if (P->mle) accumulate(P, i, p, A, g, 1);
         memcpy(L, A, sizeof(double) * k * k);
         if (cholesky(L, k)) {
             for (Py_ssize_t c = 0; c < k; c++) {

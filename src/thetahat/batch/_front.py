@@ -205,7 +205,12 @@ def curve_fit(f: Callable | str | models.Model, x: ArrayLike, ydata: ArrayLike,
         p0a = np.ones((n, k))
     else:
         k = int(np.shape(p0)[-1]) if np.ndim(p0) else 1
-        names = tuple(f"p{j}" for j in range(k))
+        try:
+            k_sig, names = _n_params(f)
+        except ValueError:  # *args: names from the count of p0
+            k_sig = -1
+        if k_sig != k:
+            names = tuple(f"p{j}" for j in range(k))
         p0a = as_p0(p0, n, k, names)
     xa = np.asarray(x) if x is not None else None
     per_fit = bool(x_per_fit) if x_per_fit is not None else (
