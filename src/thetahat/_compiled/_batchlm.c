@@ -51,7 +51,7 @@ typedef struct {
 } Problem;
 
 /* value of the summed model at one point and (when df) its derivatives */
-static double model_point(const Problem *P, const double *xp, const double *p, double *df) {
+static inline double model_point(const Problem *P, const double *xp, const double *p, double *df) {
     double f = 0.0;
     int off = 0;
     for (int c = 0; c < P->ncomp; c++) {
@@ -128,20 +128,31 @@ static double model_point(const Problem *P, const double *xp, const double *p, d
 }
 
 /* chi2 at p and (when A) the normal matrix A (lower triangle, full stored) and g */
+/* the rank-one update of A (lower triangle) and g by one point; K a constant where the
+   compiler can unroll it */
+#define ACC_POINT(K)                                                        \
+    for (Py_ssize_t r = 0; r < (K); r++) {                                  \
+        double br = b * df[r];                                              \
+        G[r] += a * df[r];                                                  \
+        for (Py_ssize_t c = 0; c <= r; c++) AA[r * (K) + c] += br * df[c];  \
+    }
+
+/* chi2 at p and (when A) the normal matrix A (full) and g */
 static double accumulate(const Problem *P, Py_ssize_t i, const double *p, double *A,
                          double *g, int fisher) {
     const Py_ssize_t m = P->m, k = P->k, dim = P->dim;
     const double *x = P->x + (P->x_per_fit ? i * m * dim : 0);
     const double *y = P->y + i * m;
     const double *w = P->w ? P->w + i * m : NULL;
-    double df[KMAX], chi2 = 0.0;
+    const int mle = P->mle;
+    double df[KMAX], AA[KMAX * KMAX], G[KMAX], chi2 = 0.0;
     if (A) {
-        memset(A, 0, sizeof(double) * k * k);
-        memset(g, 0, sizeof(double) * k);
+        memset(AA, 0, sizeof(double) * k * k);
+        memset(G, 0, sizeof(double) * k);
     }
     for (Py_ssize_t j = 0; j < m; j++) {
         double f = model_point(P, x + j * dim, p, A ? df : NULL), yj = y[j], a, b;
-        if (P->mle) {
+        if (mle) {
             if (!(f > 0.0)) return INFINITY;
             chi2 += 2.0 * (f - yj) - (yj > 0.0 ? 2.0 * yj * log(f / yj) : 0.0);
             a = 1.0 - yj / f;      /* gradient weight */
@@ -153,15 +164,20 @@ static double accumulate(const Problem *P, Py_ssize_t i, const double *p, double
             b = wj;
         }
         if (A) {
-            for (Py_ssize_t r = 0; r < k; r++) {
-                double br = b * df[r];
-                g[r] += a * df[r];
-                for (Py_ssize_t c = 0; c <= r; c++) A[r * k + c] += br * df[c];
+            switch (k) {
+            case 3: ACC_POINT(3) break;
+            case 4: ACC_POINT(4) break;
+            case 5: ACC_POINT(5) break;
+            case 6: ACC_POINT(6) break;
+            case 7: ACC_POINT(7) break;
+            default: ACC_POINT(k) break;
             }
         }
     }
     if (!isfinite(chi2)) return INFINITY;
     if (A) {
+        memcpy(A, AA, sizeof(double) * k * k);
+        memcpy(g, G, sizeof(double) * k);
         for (Py_ssize_t r = 0; r < k; r++)  /* a Jacobian that is not finite: unusable */
             if (!isfinite(g[r]) || !isfinite(A[r * k + r])) return INFINITY;
         for (Py_ssize_t r = 0; r < k; r++) {
