@@ -50,6 +50,11 @@ def _perturb(rng: np.random.Generator, base: np.ndarray, n: int) -> np.ndarray:
     return base * (0.9 + 0.2 * rng.uniform(size=(n, base.size)))
 
 
+def _start(rng: np.random.Generator, truth: np.ndarray) -> np.ndarray:
+    """Start values: the per-fit truth scaled by 0.9 + 0.2 U, as Gpufit's benchmark."""
+    return _perturb(rng, np.ones(truth.shape[1]), truth.shape[0]) * truth
+
+
 def problem_2d(n: int, rng: np.random.Generator) -> dict:
     g = np.arange(5.0)
     xy = np.stack(np.meshgrid(g, g), -1).reshape(-1, 2)  # point index iy * 5 + ix
@@ -59,7 +64,7 @@ def problem_2d(n: int, rng: np.random.Generator) -> dict:
     clean = a * np.exp(-0.5 * (((xy[:, 0] - x0) / w) ** 2 + ((xy[:, 1] - y0) / w) ** 2)) + b
     mean_amp = 2 * np.pi * base[0] * base[3] ** 2 / (4.292 * base[3]) ** 2
     y = clean + rng.normal(0.0, mean_amp / 10, clean.shape)
-    return dict(name="gauss2d 5x5", x=xy, y=y, truth=truth, p0=_perturb(rng, np.ones(truth.shape[1]), n) * truth,
+    return dict(name="gauss2d 5x5", x=xy, y=y, truth=truth, p0=_start(rng, truth),
                 spec="gauss2d+constant", cpufit_model="GAUSS_2D",
                 f=lambda xy, a, x0, y0, w, b: a * np.exp(
                     -0.5 * (((xy[:, 0] - x0) / w) ** 2 + ((xy[:, 1] - y0) / w) ** 2)) + b)
@@ -72,7 +77,7 @@ def problem_1d(n: int, rng: np.random.Generator) -> dict:
     a, mu, s, b = (truth[:, j:j + 1] for j in range(4))
     clean = a * np.exp(-0.5 * ((x - mu) / s) ** 2) + b
     y = clean + rng.normal(0.0, base[0] / 10, clean.shape)
-    return dict(name="gauss1d 60", x=x, y=y, truth=truth, p0=_perturb(rng, np.ones(truth.shape[1]), n) * truth,
+    return dict(name="gauss1d 60", x=x, y=y, truth=truth, p0=_start(rng, truth),
                 spec="gauss+constant", cpufit_model="GAUSS_1D",
                 f=lambda x, a, mu, s, b: a * np.exp(-0.5 * ((x - mu) / s) ** 2) + b)
 
