@@ -211,3 +211,20 @@ def test_result_object():
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+@pytest.mark.parametrize("spec", ["gauss+constant", "lorentz", "constant+lorentz"])
+def test_vectorised_guess_finds_peaks_and_dips(spec, rng):
+    x = np.linspace(-5, 5, 60)
+    mdl = models.parse(spec)
+    n = 40
+    amp = np.where(np.arange(n) % 2, 8.0, -8.0)  # peaks and dips
+    truth = np.array([[a, 0.5, 1.0, 2.0] if spec.startswith("gauss") else
+                      ([2.0, a, 0.5, 1.0] if spec.startswith("constant") else [a, 0.5, 1.0])
+                      for a in amp])
+    y = np.array([mdl(x, *t) for t in truth]) + rng.normal(0, 0.2, (n, 60))
+    r = batch.fit(x, y, spec, **TIGHT)
+    ref = batch.fit(x, y, spec, p0=truth, **TIGHT)
+    assert r.success.all()
+    # the same minimum from the guess as from the truth (tight solves)
+    np.testing.assert_allclose(r.popt, ref.popt, rtol=1e-6, atol=1e-9)

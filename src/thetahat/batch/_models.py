@@ -15,7 +15,9 @@ Two-dimensional components (``x`` of shape ``(..., n_points, 2)``), as Gpufit's:
 Parameter names follow the library: a sum prefixes each component's names
 (``gauss2d_a, ..., constant_c``).
 
-Starting values: the library's ``guess`` of each 1-D model, fit by fit; for the 2-D
+Starting values: for one Gaussian or Lorentzian (+ constant) on shared sorted ``x``,
+vectorised moments (median baseline, extreme of the running mean, width from the points
+beyond half height); otherwise the library's ``guess`` of each 1-D model, fit by fit; for the 2-D
 Gaussians, vectorised moments: the offset is the row's minimum, the amplitude max - min, the
 centre the centroid of ``y - min`` and the width the root of its second moment.
 """
@@ -29,6 +31,7 @@ from numpy.typing import NDArray
 
 from .. import models
 from ..models import Constant, Exponential, Gaussian, Lorentzian, Polynomial
+from ..models._guess import FWHM_PER_SIGMA
 from ..solvers.batch_lm import COMPONENTS, POLY_CODE, BuiltinModel
 
 __all__ = ["Spec", "resolve", "guess"]
@@ -104,6 +107,9 @@ def guess(spec: Spec, x: NDArray, y: NDArray) -> NDArray:
     n = y.shape[0]
     out = np.full((n, len(spec.parameters)), np.nan)
     good = np.all(np.isfinite(y), axis=1) & _finite_x(x, n)
+    if spec.library is not None and _fast_peak(spec, x):
+        out[good] = _peak_guess(spec, x[:, 0], y[good])
+        return out
     if spec.library is not None:
         lib = spec.library
         for i in np.flatnonzero(good):
@@ -139,6 +145,40 @@ def guess(spec: Spec, x: NDArray, y: NDArray) -> NDArray:
         cols[0] = hi  # no offset: the amplitude is the maximum
     out[rows] = np.stack(cols, axis=1)
     return out
+
+
+_PEAKS = {"gauss": 1.0 / FWHM_PER_SIGMA, "lorentz": 0.5}  # width parameter per FWHM
+
+
+def _fast_peak(spec: Spec, x: NDArray) -> bool:
+    """One Gaussian or Lorentzian peak, with or without a constant, on shared sorted x."""
+    peaks = [p for p in spec.parts if p in _PEAKS]
+    rest = [p for p in spec.parts if p not in _PEAKS]
+    return (x.ndim == 2 and len(peaks) == 1 and rest in ([], ["constant"])
+            and x.shape[0] >= 5 and bool(np.all(np.diff(x[:, 0]) > 0)))
+
+
+def _peak_guess(spec: Spec, x: NDArray, y: NDArray) -> NDArray:
+    """Vectorised moments of one peak (or dip) on a baseline, row by row: the baseline is
+    the median of the row (0 without a constant), the peak the extreme of the 3-point
+    running mean farther from it, the width from the number of points beyond half height."""
+    ys = y.copy()
+    ys[:, 1:-1] = (y[:, :-2] + y[:, 1:-1] + y[:, 2:]) / 3.0
+    has_c = "constant" in spec.parts
+    base = np.median(y, axis=1) if has_c else np.zeros(y.shape[0])
+    up, down = ys.max(axis=1) - base, base - ys.min(axis=1)
+    sign = np.where(down > up, -1.0, 1.0)
+    h = np.maximum(up, down)
+    z = sign[:, None] * (ys - base[:, None])
+    i = np.argmax(z, axis=1)
+    spacing = float(np.median(np.diff(x)))
+    above = (z > 0.5 * h[:, None]).sum(axis=1)
+    fwhm = np.maximum(above, 1) * spacing
+    width = np.maximum(fwhm * _PEAKS[next(p for p in spec.parts if p in _PEAKS)], 0.5 * spacing)
+    cols = []
+    for p in spec.parts:
+        cols += [base] if p == "constant" else [sign * h, x[i], width]
+    return np.stack(cols, axis=1)
 
 
 def _finite_x(x: NDArray, n: int) -> NDArray:
