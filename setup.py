@@ -1,10 +1,17 @@
-"""Build of the optional compiled core (everything else is in pyproject.toml).
+"""Build of the optional compiled cores (everything else is in pyproject.toml).
 
-``thetahat._compiled._lmcore`` speeds up curve_fit's Levenberg-Marquardt loop. It is
-optional: without a C compiler the build skips it and the pure-Python solver is used.
+``thetahat._compiled._lmcore`` speeds up curve_fit's Levenberg-Marquardt loop;
+``thetahat._compiled._batchlm`` runs the batch Levenberg-Marquardt of ``thetahat.batch``
+over worker threads. Both are optional: without a C compiler the build skips them and the
+numpy code is used.
 """
 
 from setuptools import Extension, setup
 
-setup(ext_modules=[Extension("thetahat._compiled._lmcore", ["src/thetahat/_compiled/_lmcore.c"],
-                             optional=True)])
+setup(ext_modules=[
+    Extension("thetahat._compiled._lmcore", ["src/thetahat/_compiled/_lmcore.c"],
+              optional=True),
+    Extension("thetahat._compiled._batchlm", ["src/thetahat/_compiled/_batchlm.c"],
+              extra_compile_args=["-O3", "-pthread"], extra_link_args=["-pthread"],
+              optional=True),
+])

@@ -14,7 +14,10 @@ The switch is the environment variable ``THETAHAT_COMPILED``, read once, here, a
   that a broken build cannot silently test the numpy code twice).
 
 Code that can use the core imports :data:`lmcore` from here and falls back to numpy when
-it is None; nothing imports ``_lmcore`` directly.
+it is None; nothing imports ``_lmcore`` directly. The second core, ``_batchlm.c``, runs the
+batch Levenberg-Marquardt of :mod:`thetahat.solvers.batch_lm` for the built-in models over
+worker threads; it is :data:`batchcore` here (None when off or not built), under the same
+switch.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import importlib
 import os
 from types import ModuleType
 
-__all__ = ["lmcore", "SWITCH", "setting"]
+__all__ = ["lmcore", "batchcore", "SWITCH", "setting"]
 
 SWITCH = "THETAHAT_COMPILED"
 _CHOICES = ("1", "0", "require")
@@ -38,18 +41,19 @@ def setting() -> str:
     return value
 
 
-def _load() -> ModuleType | None:
+def _load(name: str = "_lmcore") -> ModuleType | None:
     value = setting()
     if value == "0":
         return None
     try:
-        _lmcore = importlib.import_module(f"{__name__}._lmcore")
+        core = importlib.import_module(f"{__name__}.{name}")
     except ImportError as exc:
         if value == "require":
             raise ImportError(f"{SWITCH}=require, but the compiled core thetahat._compiled."
-                              f"_lmcore was not built or does not load: {exc}") from exc
+                              f"{name} was not built or does not load: {exc}") from exc
         return None
-    return _lmcore
+    return core
 
 
-lmcore: ModuleType | None = _load()
+lmcore: ModuleType | None = _load("_lmcore")
+batchcore: ModuleType | None = _load("_batchlm")

@@ -1,0 +1,476 @@
+/*
+ * Batch Levenberg-Marquardt for the built-in models, compiled.
+ *
+ * The same algorithm, step for step, as thetahat.solvers.batch_lm (read its module
+ * docstring for the mathematics: the damped normal equations (A + lambda D) delta = -g with
+ * A = J^T W J, g = J^T W r and D the running maximum of diag(A), the gain ratio rho,
+ * Nielsen's lambda update, projection on the bounds, and the ftol / xtol / gtol stopping
+ * rules). Each fit is independent: the per-point value and analytic derivatives are
+ * accumulated straight into A (lower triangle), g and chi2, so no Jacobian is stored; the
+ * k x k system is solved by Cholesky. The batch is split into chunks that worker threads
+ * (pthreads) take in turn, with the GIL released.
+ *
+ * Interface (see thetahat.solvers.batch_lm.run_compiled):
+ *   fit(comps, x, x_per_fit, dim, y, w, estimator, lb, ub, fixed, popt, chi2, nfev,
+ *       niter, status, cov, ftol, xtol, gtol, max_iter, lam0, workers, chunk) -> None
+ * comps: int32 pairs (code, npar) of the summed components; x: float64, shape (m, dim)
+ * shared or (n, m, dim) per fit; y, w: (n, m) (w may be None: unit weights); estimator 0
+ * least squares, 1 Poisson MLE; lb, ub, fixed: (k,) float64 / float64 / int8; popt (n, k)
+ * holds p0 on entry and the result on exit; chi2 (n); nfev, niter, status (n) int64;
+ * cov (n, k, k) receives inv(A) at the result (MLE: inv of the Fisher information
+ * sum J J^T / f; inf when singular).
+ * status: 1 converged, 2 max-iterations, 3 singular, 4 non-finite.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KMAX 32
+#define NCOMP_MAX 16
+
+enum { C_CONST = 0, C_POLY = 1, C_EXPO = 2, C_GAUSS = 3, C_LORENTZ = 4,
+       C_GAUSS2D = 10, C_GAUSS2D_ELL = 11, C_GAUSS2D_ROT = 12 };
+enum { ST_CONVERGED = 1, ST_MAXITER = 2, ST_SINGULAR = 3, ST_NONFINITE = 4 };
+
+typedef struct {
+    int ncomp, code[NCOMP_MAX], npar[NCOMP_MAX];
+    Py_ssize_t n, m, k, dim;
+    int x_per_fit, mle;
+    const double *x, *y, *w, *lb, *ub;
+    const int8_t *fixed;
+    double *popt, *chi2, *cov;
+    int64_t *nfev, *niter, *status;
+    double ftol, xtol, gtol, lam0;
+    long max_iter;
+    Py_ssize_t chunk, next;
+    pthread_mutex_t lock;
+} Problem;
+
+/* value of the summed model at one point and (when df) its derivatives */
+static inline double model_point(const Problem *P, const double *xp, const double *p, double *df) {
+    double f = 0.0;
+    int off = 0;
+    for (int c = 0; c < P->ncomp; c++) {
+        const double *q = p + off;
+        double *d = df ? df + off : NULL;
+        double x = xp[0];
+        switch (P->code[c]) {
+        case C_CONST:
+            f += q[0];
+            if (d) d[0] = 1.0;
+            break;
+        case C_POLY: {
+            double s = 0.0, xp_ = 1.0;
+            for (int j = 0; j < P->npar[c]; j++) {
+                s += q[j] * xp_;
+                if (d) d[j] = xp_;
+                xp_ *= x;
+            }
+            f += s;
+            break;
+        }
+        case C_EXPO: {
+            double e = exp(-(x - q[1]) / q[2]), v = q[0] * e;
+            f += v;
+            if (d) { d[0] = e; d[1] = v / q[2]; d[2] = v * (x - q[1]) / (q[2] * q[2]); }
+            break;
+        }
+        case C_GAUSS: {
+            double t = (x - q[1]) / q[2], e = exp(-0.5 * t * t), v = q[0] * e;
+            f += v;
+            if (d) { d[0] = e; d[1] = v * t / q[2]; d[2] = v * t * t / q[2]; }
+            break;
+        }
+        case C_LORENTZ: {
+            double t = (x - q[1]) / q[2], u = 1.0 / (1.0 + t * t), v = q[0] * u;
+            f += v;
+            if (d) { d[0] = u; d[1] = 2.0 * v * u * t / q[2]; d[2] = 2.0 * v * u * t * t / q[2]; }
+            break;
+        }
+        case C_GAUSS2D: {
+            double u = (x - q[1]) / q[3], s = (xp[1] - q[2]) / q[3];
+            double e = exp(-0.5 * (u * u + s * s)), v = q[0] * e;
+            f += v;
+            if (d) { d[0] = e; d[1] = v * u / q[3]; d[2] = v * s / q[3];
+                     d[3] = v * (u * u + s * s) / q[3]; }
+            break;
+        }
+        case C_GAUSS2D_ELL: {
+            double u = (x - q[1]) / q[3], s = (xp[1] - q[2]) / q[4];
+            double e = exp(-0.5 * (u * u + s * s)), v = q[0] * e;
+            f += v;
+            if (d) { d[0] = e; d[1] = v * u / q[3]; d[2] = v * s / q[4];
+                     d[3] = v * u * u / q[3]; d[4] = v * s * s / q[4]; }
+            break;
+        }
+        case C_GAUSS2D_ROT: {
+            double ct = cos(q[5]), st = sin(q[5]), dx = x - q[1], dy = xp[1] - q[2];
+            double xr = dx * ct - dy * st, yr = dx * st + dy * ct;
+            double u = xr / q[3], s = yr / q[4];
+            double e = exp(-0.5 * (u * u + s * s)), v = q[0] * e;
+            f += v;
+            if (d) { d[0] = e; d[1] = v * (u * ct / q[3] + s * st / q[4]);
+                     d[2] = v * (-u * st / q[3] + s * ct / q[4]);
+                     d[3] = v * u * u / q[3]; d[4] = v * s * s / q[4];
+                     d[5] = v * (u * yr / q[3] - s * xr / q[4]); }
+            break;
+        }
+        default:
+            return NAN;
+        }
+        off += P->npar[c];
+    }
+    return f;
+}
+
+/* chi2 at p and (when A) the normal matrix A (lower triangle, full stored) and g */
+/* the rank-one update of A (lower triangle) and g by one point; K a constant where the
+   compiler can unroll it */
+#define ACC_POINT(K)                                                        \
+    for (Py_ssize_t r = 0; r < (K); r++) {                                  \
+        double br = b * df[r];                                              \
+        G[r] += a * df[r];                                                  \
+        for (Py_ssize_t c = 0; c <= r; c++) AA[r * (K) + c] += br * df[c];  \
+    }
+
+/* chi2 at p and (when A) the normal matrix A (full) and g */
+static double accumulate(const Problem *P, Py_ssize_t i, const double *p, double *A,
+                         double *g, int fisher) {
+    const Py_ssize_t m = P->m, k = P->k, dim = P->dim;
+    const double *x = P->x + (P->x_per_fit ? i * m * dim : 0);
+    const double *y = P->y + i * m;
+    const double *w = P->w ? P->w + i * m : NULL;
+    const int mle = P->mle;
+    double df[KMAX], AA[KMAX * KMAX], G[KMAX], chi2 = 0.0;
+    if (A) {
+        memset(AA, 0, sizeof(double) * k * k);
+        memset(G, 0, sizeof(double) * k);
+    }
+    for (Py_ssize_t j = 0; j < m; j++) {
+        double f = model_point(P, x + j * dim, p, A ? df : NULL), yj = y[j], a, b;
+        if (mle) {
+            if (!(f > 0.0)) return INFINITY;
+            chi2 += 2.0 * (f - yj) - (yj > 0.0 ? 2.0 * yj * log(f / yj) : 0.0);
+            a = 1.0 - yj / f;      /* gradient weight */
+            b = fisher ? 1.0 / f : yj / (f * f);  /* Fisher / Gpufit's curvature */
+        } else {
+            double wj = w ? w[j] : 1.0, r = f - yj;
+            chi2 += wj * r * r;
+            a = wj * r;
+            b = wj;
+        }
+        if (A) {
+            switch (k) {
+            case 3: ACC_POINT(3) break;
+            case 4: ACC_POINT(4) break;
+            case 5: ACC_POINT(5) break;
+            case 6: ACC_POINT(6) break;
+            case 7: ACC_POINT(7) break;
+            default: ACC_POINT(k) break;
+            }
+        }
+    }
+    if (!isfinite(chi2)) return INFINITY;
+    if (A) {
+        memcpy(A, AA, sizeof(double) * k * k);
+        memcpy(g, G, sizeof(double) * k);
+        for (Py_ssize_t r = 0; r < k; r++)  /* a Jacobian that is not finite: unusable */
+            if (!isfinite(g[r]) || !isfinite(A[r * k + r])) return INFINITY;
+        for (Py_ssize_t r = 0; r < k; r++) {
+            if (P->fixed[r]) {
+                g[r] = 0.0;
+                for (Py_ssize_t c = 0; c < k; c++) A[r * k + c] = A[c * k + r] = 0.0;
+                A[r * k + r] = 1.0;
+            }
+            for (Py_ssize_t c = 0; c < r; c++) A[c * k + r] = A[r * k + c];
+        }
+    }
+    return chi2;
+}
+
+/* Cholesky L L^T of the k x k matrix M in place (lower); 0 when not positive definite */
+static int cholesky(double *M, Py_ssize_t k) {
+    for (Py_ssize_t j = 0; j < k; j++) {
+        double s = M[j * k + j];
+        for (Py_ssize_t q = 0; q < j; q++) s -= M[j * k + q] * M[j * k + q];
+        if (!(s > 0.0) || !isfinite(s)) return 0;
+        s = sqrt(s);
+        M[j * k + j] = s;
+        for (Py_ssize_t r = j + 1; r < k; r++) {
+            double t = M[r * k + j];
+            for (Py_ssize_t q = 0; q < j; q++) t -= M[r * k + q] * M[j * k + q];
+            M[r * k + j] = t / s;
+        }
+    }
+    return 1;
+}
+
+/* solve L L^T z = b in place */
+static void chol_solve(const double *L, Py_ssize_t k, double *b) {
+    for (Py_ssize_t r = 0; r < k; r++) {
+        double t = b[r];
+        for (Py_ssize_t q = 0; q < r; q++) t -= L[r * k + q] * b[q];
+        b[r] = t / L[r * k + r];
+    }
+    for (Py_ssize_t r = k - 1; r >= 0; r--) {
+        double t = b[r];
+        for (Py_ssize_t q = r + 1; q < k; q++) t -= L[q * k + r] * b[q];
+        b[r] = t / L[r * k + r];
+    }
+}
+
+static void fit_one(Problem *P, Py_ssize_t i) {
+    const Py_ssize_t k = P->k;
+    double A[KMAX * KMAX], An[KMAX * KMAX], L[KMAX * KMAX], g[KMAX], gn[KMAX];
+    double D[KMAX], p[KMAX], pn[KMAX], dl[KMAX];
+    double *popt = P->popt + i * k, *cov = P->cov + i * k * k;
+    long it = 0, nfev = 1;
+    int status = ST_MAXITER;
+    memcpy(p, popt, sizeof(double) * k);
+    double chi2 = accumulate(P, i, p, A, g, 0), lam = P->lam0, nu = 2.0;
+    if (!isfinite(chi2)) {
+        status = ST_NONFINITE;
+        goto done;
+    }
+    for (Py_ssize_t r = 0; r < k; r++) D[r] = A[r * k + r] > 0.0 ? A[r * k + r] : 1.0;
+    for (it = 0; it < P->max_iter; it++) {
+        /* gtol: the largest cosine between the residual and a column of J */
+        double gmax = 0.0;
+        for (Py_ssize_t r = 0; r < k; r++) {
+            double den = sqrt(A[r * k + r] * chi2);
+            if (den > 0.0 && fabs(g[r]) / den > gmax) gmax = fabs(g[r]) / den;
+        }
+        if (chi2 == 0.0 || gmax <= P->gtol) {
+            status = ST_CONVERGED;
+            break;
+        }
+        memcpy(L, A, sizeof(double) * k * k);
+        for (Py_ssize_t r = 0; r < k; r++) L[r * k + r] += lam * D[r];
+        if (!cholesky(L, k)) {
+            lam *= nu;
+            nu *= 2.0;
+            if (lam > 1e30) { status = ST_SINGULAR; it++; break; }
+            continue;
+        }
+        for (Py_ssize_t r = 0; r < k; r++) dl[r] = -g[r];
+        chol_solve(L, k, dl);
+        double pred = 0.0, dnorm = 0.0, xnorm = 0.0;
+        for (Py_ssize_t r = 0; r < k; r++) {
+            double v = p[r] + dl[r];
+            if (v < P->lb[r]) v = P->lb[r];
+            if (v > P->ub[r]) v = P->ub[r];
+            pn[r] = v;
+            dl[r] = v - p[r];
+        }
+        for (Py_ssize_t r = 0; r < k; r++) {
+            double Ad = 0.0;
+            for (Py_ssize_t c = 0; c < k; c++) Ad += A[r * k + c] * dl[c];
+            pred -= 2.0 * g[r] * dl[r] + dl[r] * Ad;
+            dnorm += D[r] * dl[r] * dl[r];
+            xnorm += D[r] * p[r] * p[r];
+        }
+        dnorm = sqrt(dnorm);
+        xnorm = sqrt(xnorm);
+        double chi2n = accumulate(P, i, pn, An, gn, 0);
+        nfev++;
+        double rho = (isfinite(chi2n) && pred > 0.0) ? (chi2 - chi2n) / pred : -1.0;
+        if (rho > 1e-4) {
+            double actred = (chi2 - chi2n) / chi2, prered = pred / chi2;
+            memcpy(p, pn, sizeof(double) * k);
+            memcpy(A, An, sizeof(double) * k * k);
+            memcpy(g, gn, sizeof(double) * k);
+            chi2 = chi2n;
+            for (Py_ssize_t r = 0; r < k; r++) if (A[r * k + r] > D[r]) D[r] = A[r * k + r];
+            double t = 2.0 * rho - 1.0, fac = 1.0 - t * t * t;
+            lam *= fac > 1.0 / 3.0 ? fac : 1.0 / 3.0;
+            nu = 2.0;
+            if ((fabs(actred) <= P->ftol && prered <= P->ftol) || dnorm <= P->xtol * xnorm) {
+                status = ST_CONVERGED;
+                it++;
+                break;
+            }
+        } else {
+            lam *= nu;
+            nu *= 2.0;
+            if (dnorm <= P->xtol * xnorm) {
+                status = ST_CONVERGED;
+                it++;
+                break;
+            }
+        }
+    }
+done:
+    memcpy(popt, p, sizeof(double) * k);
+    P->chi2[i] = chi2;
+    P->nfev[i] = nfev;
+    P->niter[i] = it;
+    /* covariance: inv(A) over the free parameters, zero rows for fixed ones */
+    if (status != ST_NONFINITE) {
+        if (P->mle) accumulate(P, i, p, A, g, 1);
+        memcpy(L, A, sizeof(double) * k * k);
+        if (cholesky(L, k)) {
+            for (Py_ssize_t c = 0; c < k; c++) {
+                double e[KMAX];
+                for (Py_ssize_t r = 0; r < k; r++) e[r] = (r == c);
+                chol_solve(L, k, e);
+                for (Py_ssize_t r = 0; r < k; r++)
+                    cov[r * k + c] = (P->fixed[r] || P->fixed[c]) ? 0.0 : e[r];
+            }
+        } else {
+            for (Py_ssize_t r = 0; r < k * k; r++) cov[r] = INFINITY;
+            if (status == ST_CONVERGED) status = ST_SINGULAR;
+        }
+    } else {
+        for (Py_ssize_t r = 0; r < k * k; r++) cov[r] = NAN;
+    }
+    P->status[i] = status;
+}
+
+static void *worker(void *arg) {
+    Problem *P = (Problem *)arg;
+    for (;;) {
+        pthread_mutex_lock(&P->lock);
+        Py_ssize_t start = P->next;
+        P->next += P->chunk;
+        pthread_mutex_unlock(&P->lock);
+        if (start >= P->n) break;
+        Py_ssize_t stop = start + P->chunk < P->n ? start + P->chunk : P->n;
+        for (Py_ssize_t i = start; i < stop; i++) fit_one(P, i);
+    }
+    return NULL;
+}
+
+static int get(PyObject *o, Py_buffer *b, int writable, Py_ssize_t size, Py_ssize_t item,
+               const char *name) {
+    if (PyObject_GetBuffer(o, b, PyBUF_C_CONTIGUOUS | (writable ? PyBUF_WRITABLE : 0)) < 0)
+        return 0;
+    if (b->itemsize != item || b->len != size * item) {
+        PyErr_Format(PyExc_ValueError, "batchcore.fit: %s has %zd bytes, expected %zd",
+                     name, b->len, size * item);
+        PyBuffer_Release(b);
+        return 0;
+    }
+    return 1;
+}
+
+static PyObject *fit(PyObject *self, PyObject *args) {
+    PyObject *ocomps, *ox, *oy, *ow, *olb, *oub, *ofix, *opopt, *ochi2, *onfev, *oniter,
+        *ostatus, *ocov;
+    int x_per_fit, mle, workers;
+    Py_ssize_t dim, chunk;
+    Problem P;
+    memset(&P, 0, sizeof(P));
+    if (!PyArg_ParseTuple(args, "OOinOOiOOOOOOOOOddddlin", &ocomps, &ox, &x_per_fit, &dim,
+                          &oy, &ow, &mle, &olb, &oub, &ofix, &opopt, &ochi2, &onfev,
+                          &oniter, &ostatus, &ocov, &P.ftol, &P.xtol, &P.gtol, &P.lam0,
+                          &P.max_iter, &workers, &chunk))
+        return NULL;
+    Py_buffer bc, bx, by, bw, blb, bub, bfix, bp, bchi, bnf, bni, bst, bcov;
+    int ok = 0, have_w = ow != Py_None;
+    if (PyObject_GetBuffer(ocomps, &bc, PyBUF_C_CONTIGUOUS) < 0) return NULL;
+    Py_ssize_t nc2 = bc.len / 4;
+    if (bc.itemsize != 4 || nc2 % 2 || nc2 / 2 > NCOMP_MAX || nc2 == 0) {
+        PyErr_SetString(PyExc_ValueError, "batchcore.fit: bad component list");
+        PyBuffer_Release(&bc);
+        return NULL;
+    }
+    P.ncomp = (int)(nc2 / 2);
+    P.k = 0;
+    for (int c = 0; c < P.ncomp; c++) {
+        P.code[c] = ((int32_t *)bc.buf)[2 * c];
+        P.npar[c] = ((int32_t *)bc.buf)[2 * c + 1];
+        P.k += P.npar[c];
+    }
+    PyBuffer_Release(&bc);
+    if (P.k > KMAX) {
+        PyErr_Format(PyExc_ValueError, "batchcore.fit: at most %d parameters", KMAX);
+        return NULL;
+    }
+    if (PyObject_GetBuffer(oy, &by, PyBUF_C_CONTIGUOUS) < 0) return NULL;
+    if (PyObject_GetBuffer(opopt, &bp, PyBUF_C_CONTIGUOUS | PyBUF_WRITABLE) < 0) {
+        PyBuffer_Release(&by);
+        return NULL;
+    }
+    P.n = bp.len / 8 / (P.k ? P.k : 1);
+    P.m = P.n ? by.len / 8 / P.n : 0;
+    P.dim = dim;
+    P.x_per_fit = x_per_fit;
+    P.mle = mle;
+    int gx = 0, gw = 0, glb = 0, gub = 0, gfix = 0, gchi = 0, gnf = 0, gni = 0, gst = 0,
+        gcov = 0;
+    if (!(gx = get(ox, &bx, 0, (x_per_fit ? P.n : 1) * P.m * dim, 8, "x"))) goto out;
+    if (have_w && !(gw = get(ow, &bw, 0, P.n * P.m, 8, "w"))) goto out;
+    if (!(glb = get(olb, &blb, 0, P.k, 8, "lb"))) goto out;
+    if (!(gub = get(oub, &bub, 0, P.k, 8, "ub"))) goto out;
+    if (!(gfix = get(ofix, &bfix, 0, P.k, 1, "fixed"))) goto out;
+    if (!(gchi = get(ochi2, &bchi, 1, P.n, 8, "chi2"))) goto out;
+    if (!(gnf = get(onfev, &bnf, 1, P.n, 8, "nfev"))) goto out;
+    if (!(gni = get(oniter, &bni, 1, P.n, 8, "niter"))) goto out;
+    if (!(gst = get(ostatus, &bst, 1, P.n, 8, "status"))) goto out;
+    if (!(gcov = get(ocov, &bcov, 1, P.n * P.k * P.k, 8, "cov"))) goto out;
+    P.x = bx.buf;
+    P.y = by.buf;
+    P.w = have_w ? bw.buf : NULL;
+    P.lb = blb.buf;
+    P.ub = bub.buf;
+    P.fixed = bfix.buf;
+    P.popt = bp.buf;
+    P.chi2 = bchi.buf;
+    P.nfev = bnf.buf;
+    P.niter = bni.buf;
+    P.status = bst.buf;
+    P.cov = bcov.buf;
+    P.chunk = chunk > 0 ? chunk : 4096;
+    P.next = 0;
+    if (workers < 1) workers = 1;
+    if ((Py_ssize_t)workers > (P.n + P.chunk - 1) / P.chunk)
+        workers = (int)((P.n + P.chunk - 1) / P.chunk);
+    if (workers < 1) workers = 1;
+    pthread_mutex_init(&P.lock, NULL);
+    Py_BEGIN_ALLOW_THREADS
+    if (workers == 1) {
+        worker(&P);
+    } else {
+        pthread_t *th = malloc(sizeof(pthread_t) * workers);
+        int started = 0;
+        for (int t = 0; t < workers && th; t++) {
+            if (pthread_create(&th[t], NULL, worker, &P) != 0) break;
+            started++;
+        }
+        if (started == 0) worker(&P);
+        for (int t = 0; t < started; t++) pthread_join(th[t], NULL);
+        free(th);
+    }
+    Py_END_ALLOW_THREADS
+    pthread_mutex_destroy(&P.lock);
+    ok = 1;
+out:
+    if (gx) PyBuffer_Release(&bx);
+    if (gw) PyBuffer_Release(&bw);
+    if (glb) PyBuffer_Release(&blb);
+    if (gub) PyBuffer_Release(&bub);
+    if (gfix) PyBuffer_Release(&bfix);
+    if (gchi) PyBuffer_Release(&bchi);
+    if (gnf) PyBuffer_Release(&bnf);
+    if (gni) PyBuffer_Release(&bni);
+    if (gst) PyBuffer_Release(&bst);
+    if (gcov) PyBuffer_Release(&bcov);
+    PyBuffer_Release(&by);
+    PyBuffer_Release(&bp);
+    if (!ok) return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef methods[] = {
+    {"fit", fit, METH_VARARGS, "Batch Levenberg-Marquardt over built-in models."},
+    {NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_batchlm",
+                                    "Compiled batch Levenberg-Marquardt (see batch_lm).", -1,
+                                    methods};
+
+PyMODINIT_FUNC PyInit__batchlm(void) { return PyModule_Create(&module); }
