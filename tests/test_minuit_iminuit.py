@@ -299,3 +299,21 @@ def test_user_hessian_gives_the_covariance():
     exact = 2 * np.linalg.inv(hess(1, 2))
     np.testing.assert_allclose(np.asarray(mt.covariance), exact, rtol=1e-12)
     np.testing.assert_allclose(np.asarray(mi.covariance), exact, rtol=1e-6)
+
+
+def test_setting_errordef_over_the_costs_own_warns_as_iminuit():
+    import thetahat.warnings
+
+    def fcn(a, b):
+        return a**2 + b**2
+
+    fcn.errordef = 1
+    for M, W in ((Minuit, thetahat.warnings.ErrordefAlreadySetWarning),
+                 (IM, iminuit.warnings.ErrordefAlreadySetWarning)):
+        m = M(fcn, a=1, b=1)
+        m.migrad().hesse()
+        with pytest.warns(W):
+            m.errordef = 4
+        m.hesse()
+        # the cost's own errordef is overridden: errors scale with sqrt(errordef), exactly
+        np.testing.assert_allclose(np.asarray(m.errors), [2, 2], rtol=1e-6)

@@ -34,7 +34,7 @@ _EXPORTS = {
     "IllConditionedWarning": "thetahat.scipy_api._linear",
 }
 _SUBMODULES = {"cost", "models", "display", "plot", "util", "testing", "typing",
-               "pdg_format", "experimental", "batch"}
+               "pdg_format", "experimental", "batch", "warnings"}
 
 __all__ = sorted(_EXPORTS) + sorted(_SUBMODULES)
 

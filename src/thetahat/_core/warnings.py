@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-__all__ = ["ThetahatWarning", "IMinuitWarning", "HesseFailedWarning", "PerformanceWarning"]
+__all__ = ["ThetahatWarning", "IMinuitWarning", "HesseFailedWarning", "PerformanceWarning",
+           "ErrordefAlreadySetWarning", "OptionalDependencyWarning"]
 
 
 class ThetahatWarning(RuntimeWarning):
@@ -18,5 +19,13 @@ class HesseFailedWarning(IMinuitWarning):
     """HESSE could not compute a covariance matrix."""
 
 
-class PerformanceWarning(IMinuitWarning):
-    """A call that works but is slower than it needs to be."""
+class PerformanceWarning(IMinuitWarning, UserWarning):
+    """A call that works but is slower than it needs to be (a UserWarning, as iminuit's)."""
+
+
+class ErrordefAlreadySetWarning(IMinuitWarning):
+    """``Minuit.errordef`` was set although the cost declares its own ``errordef``."""
+
+
+class OptionalDependencyWarning(IMinuitWarning):
+    """An optional package is missing, so a feature is reduced or off."""

@@ -33,7 +33,7 @@ import numpy as np
 
 from .._core import rules
 from .._core.signature import describe, may_declare_limits
-from .._core.warnings import IMinuitWarning
+from .._core.warnings import ErrordefAlreadySetWarning, IMinuitWarning
 from ..cost._protocol import capabilities
 from ..results import FMin, Matrix, MErrors, Param, Params
 from . import _engines
@@ -168,6 +168,11 @@ class Minuit(IntervalMethods):
 
     @errordef.setter
     def errordef(self, value: float) -> None:
+        own = getattr(self._fcn, "errordef", None)
+        if own is not None:
+            warnings.warn(f"cost function has an errordef attribute equal to {own}; setting "
+                          "Minuit.errordef overrides it", ErrordefAlreadySetWarning,
+                          stacklevel=2)
         v = float(value)
         if not (np.isfinite(v) and v > 0):
             raise ValueError(f"errordef must be positive, got {value!r}")
