@@ -35,13 +35,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
-
 import scipy.sparse as sp
+from numpy.typing import NDArray
 from scipy.sparse.linalg import LinearOperator
 
 from ..derivatives.jacobian import approx_jacobian, default_rel_step
-from ..solvers.lsq_sparse import diff_jacobian_sparse, group_columns_sparse
 from ..solvers.lsq_common import (
     LOSSES,
     MESSAGES,
@@ -50,6 +48,7 @@ from ..solvers.lsq_common import (
     make_loss,
     strictly_feasible,
 )
+from ..solvers.lsq_sparse import diff_jacobian_sparse, group_columns_sparse
 from ._fronts import LEAST_SQUARES, check_finite, check_positive, parse_bounds, wrap_callback
 from ._result import OptimizeResult
 
@@ -254,10 +253,19 @@ def _check_trust_region(q: LSQRequest) -> None:
         if unknown:
             raise TypeError(f"tr_options has unexpected keys {unknown}; the lsmr options are "
                             f"{sorted(allowed)}")
-    if q.method == "lm" and q.tr_solver == "lsmr":
-        raise ValueError("method='lm' supports only tr_solver='exact'")
     if q.method == "lm" and q.jac_sparsity is not None:
         raise ValueError("method='lm' does not support jac_sparsity; use 'trf' or 'dogbox'")
+
+
+def _check_bound_lengths(bounds: Any, n: int) -> None:
+    """scipy does not broadcast a one-element array bound to n > 1 variables."""
+    if hasattr(bounds, "lb") or not isinstance(bounds, (tuple, list)) or len(bounds) != 2:
+        return
+    for side, name in zip(bounds, ("lb", "ub")):
+        a = np.asarray(side)
+        if a.ndim == 1 and a.size != n:
+            raise ValueError(f"bounds {name} must be a scalar or have shape ({n},), got shape "
+                             f"{a.shape}")
 
 
 def _max_nfev(max_nfev: Any, n: int) -> int:
@@ -301,7 +309,7 @@ def _kind(J: Any) -> str:
 
 
 def _jacobian(q: LSQRequest, fun: Callable, x0: NDArray, f0: NDArray, lb: NDArray,
-              ub: NDArray, rel_step: NDArray | None) -> tuple[Callable, Any, str]:
+              ub: NDArray, rel_step: Any) -> tuple[Callable, Any, str]:
     """The Jacobian callable (x, f) -> J, J at x0, and its kind ('dense', 'sparse',
     'operator'); a sparse ``jac`` or ``jac_sparsity`` keeps J sparse (CSR)."""
     m, n = f0.size, x0.size
@@ -335,11 +343,13 @@ def _jacobian(q: LSQRequest, fun: Callable, x0: NDArray, f0: NDArray, lb: NDArra
             return np.atleast_1d(fun(x, *args, **kwargs))
 
         def jac_s(x: NDArray, f: NDArray) -> Any:
-            return diff_jacobian_sparse(call, x, f, jac, rel, lb, ub, pattern, groups)
+            r = rel(x) if callable(rel) else rel
+            return diff_jacobian_sparse(call, x, f, jac, r, lb, ub, pattern, groups)
         return jac_s, jac_s(x0, f0), "sparse"
 
     def jac_d(x: NDArray, f: NDArray) -> NDArray:
-        return approx_jacobian(fun, x, f, method=jac, rel_step=rel_step, bounds=fd_bounds,
+        r = rel_step(x) if callable(rel_step) else rel_step
+        return approx_jacobian(fun, x, f, method=jac, rel_step=r, bounds=fd_bounds,
                                args=args, kwargs=kwargs)[0]
     return jac_d, jac_d(x0, f0), "dense"
 
@@ -356,6 +366,7 @@ def _solve(q: LSQRequest) -> OptimizeResult:
     n = x0a.size
     _check_trust_region(q)
 
+    _check_bound_lengths(q.bounds, n)
     lb, ub = parse_bounds(q.bounds, n, LEAST_SQUARES)
     bounded = bool(np.any(np.isfinite(lb)) or np.any(np.isfinite(ub)))
     if method == "lm" and bounded:
@@ -376,7 +387,7 @@ def _solve(q: LSQRequest) -> OptimizeResult:
     max_nfev = _max_nfev(q.max_nfev, n)
     xs = _x_scale(q.x_scale, method, n)
 
-    rel_step = None
+    rel_step: Any = None  # None, an array, or x -> array (low-precision residuals)
     if q.diff_step is not None:
         rel_step = np.array(np.broadcast_to(np.asarray(q.diff_step, dtype=float), (n,)))
         rel_step = np.where(rel_step == 0, 1e-300, np.abs(rel_step))
@@ -393,6 +404,15 @@ def _solve(q: LSQRequest) -> OptimizeResult:
     if np.iscomplexobj(f0):
         raise ValueError("fun must return real residuals; wrap complex residuals in a real "
                          "function")
+    if rel_step is None and isinstance(jac, str) and np.issubdtype(f0.dtype, np.floating) \
+            and np.finfo(f0.dtype).eps > _EPS:
+        # residuals computed in lower precision (float32): steps for that precision
+        # and, as their rounding is coarse, absolute steps for |x_j| < 1 (scipy's rule)
+        r32 = np.finfo(f0.dtype).eps ** (1 / 3 if jac == "3-point" else 0.5)
+
+        def rel_step(x: NDArray) -> NDArray:
+            ax = np.abs(x)
+            return np.where(ax > 0, r32 * np.maximum(1.0, ax) / np.where(ax > 0, ax, 1.0), r32)
     f0 = f0.astype(float)
     check_finite(f0, "fun(x0)", message="Residuals are not finite in the initial point: {entry}")
     m = f0.size
@@ -422,7 +442,7 @@ def _solve(q: LSQRequest) -> OptimizeResult:
         if rho is not None:
             initial_cost = 0.5 * float(np.sum(rho(f0)[0]))
         jac_refine = None
-        if jac == "2-point" and q.diff_step is None and q.careful and kind == "dense":
+        if jac == "2-point" and rel_step is None and q.careful and kind == "dense":
             # convergence is confirmed with central differences (error eps^(2/3), not
             # eps^(1/2)): the forward-difference model's stationary point is off by ~sqrt(eps)
             def jac_refine(x: NDArray, f: NDArray) -> NDArray:

@@ -358,7 +358,7 @@ def gauss_newton_confirms(pred: float, p_norm: float, cost: float, x_norm: float
     must change neither F nor x materially: pred <= max(ftol², 16 eps)·F (the
     parameters would move by about ftol of their statistical precision, or less than
     rounding resolves) or below the observed rounding ``noise`` of F, or
-    ‖p‖ <= xtol (xtol + ‖x‖), or F itself is below eps·F(x0) (a zero residual).  A small
+    ‖p‖ <= xtol (xtol + ‖x‖), or F itself is below eps^(3/2)·F(x0) (a zero residual).  A small
     last reduction or gradient alone says little when the iteration converges linearly
     or F and J are small in absolute terms.
     """
@@ -366,7 +366,7 @@ def gauss_newton_confirms(pred: float, p_norm: float, cost: float, x_norm: float
         return True
     if ftol > 0 and pred <= max(ftol ** 2 * cost, 16 * _EPS * cost, noise):
         return True
-    if cost <= _EPS * cost0:
+    if cost <= _EPS ** 1.5 * cost0:
         return True
     return p_norm <= xtol * (xtol + x_norm)
 

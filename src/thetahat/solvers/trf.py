@@ -382,6 +382,8 @@ def trf(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], NDA
                 # and stop, as no further progress can be measured
                 accept, status = True, 2 if o.ftol > 0 else 3
                 noise_stop = True
+                if actual < 0:  # a step that raises F is not taken, even within the noise
+                    x_new, f_new, cost_new, actual = x, f, cost, 0.0
             if delta_new > 0:
                 alpha *= delta / delta_new
             delta = delta_new
