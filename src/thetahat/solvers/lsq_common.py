@@ -131,6 +131,19 @@ def cl_scaling(x: NDArray, g: NDArray, lb: NDArray, ub: NDArray) -> tuple[NDArra
     return v, dv
 
 
+def initial_radius(x0: NDArray, g: NDArray, lb: NDArray, ub: NDArray, scale_inv: NDArray,
+                   bounded: bool) -> float:
+    """First trust radius of trf: ‖x0‖ in the scaled (and, with bounds, Coleman–Li scaled)
+    variables, or 1 if that is 0 or not finite."""
+    if bounded:
+        v0, dv0 = cl_scaling(x0, g, lb, ub)
+        v0[dv0 != 0] *= scale_inv[dv0 != 0]
+        delta = float(np.linalg.norm(x0 * scale_inv / np.sqrt(v0)))
+    else:
+        delta = float(np.linalg.norm(x0 * scale_inv))
+    return delta if delta > 0 and np.isfinite(delta) else 1.0
+
+
 def step_to_bound(x: NDArray, s: NDArray, lb: NDArray, ub: NDArray) -> tuple[float, NDArray]:
     """Largest t >= 0 with x + t s in [lb, ub], and which bounds stop it (-1 lower, +1 upper)."""
     with np.errstate(divide="ignore", invalid="ignore"):

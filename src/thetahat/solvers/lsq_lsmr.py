@@ -38,7 +38,6 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy.sparse.linalg import LinearOperator, aslinearoperator, lsmr
 
@@ -50,10 +49,10 @@ from .lsq_common import (
     check_termination,
     cl_scaling,
     cost_of,
+    initial_radius,
     print_header,
     print_iteration,
     scale_for_loss,
-    step_to_bound,
     strictly_feasible,
     update_radius,
 )
@@ -145,6 +144,32 @@ def _initial_scale(Js: Any, o: LSQOptions, n: int) -> tuple[NDArray, NDArray]:
     return scale, 1 / scale
 
 
+def _trial(fun: Callable[[NDArray], NDArray], o: LSQOptions, x: NDArray, x_new: NDArray,
+           cost: float, predicted: float, h_norm: float, delta: float, tr_hit: bool
+           ) -> tuple[NDArray, float, float, float, int | None]:
+    """Evaluate the trial point: (f_new, cost_new, actual reduction, new radius, status);
+    a non-finite f_new gives actual = -1 and a radius of ¼ the step."""
+    f_new = fun(x_new)
+    if not np.all(np.isfinite(f_new)):
+        return f_new, np.inf, -1.0, 0.25 * h_norm, None
+    cost_new = 0.5 * float(f_new @ f_new) if o.loss is None else cost_of(f_new, o.loss(f_new))
+    actual = cost - cost_new
+    delta, ratio = update_radius(delta, actual, predicted, h_norm, tr_hit)
+    status = check_termination(actual, cost, float(np.linalg.norm(x_new - x)),
+                               float(np.linalg.norm(x)), ratio, o.ftol, o.xtol)
+    return f_new, cost_new, actual, delta, status
+
+
+def _relinearise(jac: Callable[[NDArray, NDArray], Any], x: NDArray, f: NDArray,
+                 o: LSQOptions, scale_inv: NDArray
+                 ) -> tuple[float, NDArray, Any, NDArray, NDArray, NDArray]:
+    """(cost, f̃, J̃, g, scale, scale_inv) at an accepted point."""
+    cost, fs, Js = _scaled(f, jac(x, f), o)
+    if isinstance(o.x_scale, str):
+        scale_inv = np.maximum(scale_inv, column_norms(Js))
+    return cost, fs, Js, Js.T @ fs, 1 / scale_inv, scale_inv
+
+
 def _subspace_step(Jh: Any, gh: NDArray, diag: NDArray | None, fs: NDArray, delta: float,
                    regularize: bool, tr_options: dict) -> NDArray:
     """h = S y from the LSMR Gauss–Newton step p and the 2-d subspace span{ĝ, p}."""
@@ -190,14 +215,7 @@ def trf_lsmr(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray]
     cost, fs, Js = _scaled(f, J, o)
     g = Js.T @ fs
     scale, scale_inv = _initial_scale(Js, o, n)
-    if bounded:
-        v0, dv0 = cl_scaling(x0, g, lb, ub)
-        v0[dv0 != 0] *= scale_inv[dv0 != 0]
-        delta = float(np.linalg.norm(x0 * scale_inv / np.sqrt(v0)))
-    else:
-        delta = float(np.linalg.norm(x0 * scale_inv))
-    if delta == 0 or not np.isfinite(delta):
-        delta = 1.0
+    delta = initial_radius(x0, g, lb, ub, scale_inv, bounded)
     status: int | None = None
     reduction = step_norm = None
     it = 0
@@ -218,11 +236,10 @@ def trf_lsmr(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray]
         Jh = right_scale(Js, d)
         gh = d * g
         theta = max(0.995, 1 - g_norm)
-        x_norm = float(np.linalg.norm(x))
         actual = -1.0
         while actual <= 0 and nfev < o.max_nfev:
             ph = _subspace_step(Jh, gh, diag, fs, delta, regularize, tro)
-            if bounded:
+            if diag is not None:
                 step, step_h, predicted = _select_step(x, Jh, diag, gh, ph, d, delta, lb, ub,
                                                        theta)
                 x_new = strictly_feasible(x + step, lb, ub, rstep=0)
@@ -230,31 +247,17 @@ def trf_lsmr(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray]
                 step, step_h = d * ph, ph
                 predicted = -_q(Jh, gh, None, ph)
                 x_new = x + step
-            f_new = fun(x_new)
             nfev += 1
             h_norm = float(np.linalg.norm(step_h))
-            if not np.all(np.isfinite(f_new)):
-                delta = 0.25 * h_norm
-                continue
-            cost_new = 0.5 * float(f_new @ f_new) if o.loss is None else cost_of(
-                f_new, o.loss(f_new))
-            actual = cost - cost_new
-            delta, ratio = update_radius(delta, actual, predicted, h_norm,
-                                         h_norm > 0.95 * delta)
-            step_norm = float(np.linalg.norm(x_new - x))
-            status = check_termination(actual, cost, step_norm, x_norm, ratio, o.ftol, o.xtol)
+            f_new, cost_new, actual, delta, status = _trial(
+                fun, o, x, x_new, cost, predicted, h_norm, delta, h_norm > 0.95 * delta)
             if status is not None:
                 break
         if actual > 0:
+            step_norm, reduction = float(np.linalg.norm(x_new - x)), actual
             x, f = x_new, f_new
-            J = jac(x, f)
             njev += 1
-            cost, fs, Js = _scaled(f, J, o)
-            g = Js.T @ fs
-            if isinstance(o.x_scale, str):
-                scale_inv = np.maximum(scale_inv, column_norms(Js))
-                scale = 1 / scale_inv
-            reduction = actual
+            cost, fs, Js, g, scale, scale_inv = _relinearise(jac, x, f, o, scale_inv)
         else:
             step_norm = reduction = 0.0
         it += 1
@@ -308,7 +311,6 @@ def dogbox_lsmr(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArr
         Jf = right_scale(Js, sf)
         gh = g * sf
         hn = lsmr(Jf, -fs, **tro)[0] * free
-        x_norm = float(np.linalg.norm(x))
         actual = -1.0
         while actual <= 0 and nfev < o.max_nfev:
             tl = np.where(free, np.maximum((lb - x) / scale, -delta), 0.0)
@@ -317,32 +319,18 @@ def dogbox_lsmr(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArr
             Jh = Jf @ h
             predicted = -(0.5 * float(Jh @ Jh) + float(gh @ h))
             x_new = np.clip(x + h * scale, lb, ub)
-            tb, hits = step_to_bound(np.zeros(n), h, tl, tu)
-            f_new = fun(x_new)
             nfev += 1
             h_norm = float(np.max(np.abs(h))) if n else 0.0
-            if not np.all(np.isfinite(f_new)):
-                delta = 0.25 * h_norm
-                continue
-            cost_new = 0.5 * float(f_new @ f_new) if o.loss is None else cost_of(
-                f_new, o.loss(f_new))
-            actual = cost - cost_new
             tr_hit = bool(np.any(np.abs(h) >= delta * (1 - 1e-12)))
-            delta, ratio = update_radius(delta, actual, predicted, h_norm, tr_hit)
-            step_norm = float(np.linalg.norm(x_new - x))
-            status = check_termination(actual, cost, step_norm, x_norm, ratio, o.ftol, o.xtol)
+            f_new, cost_new, actual, delta, status = _trial(
+                fun, o, x, x_new, cost, predicted, h_norm, delta, tr_hit)
             if status is not None:
                 break
         if actual > 0:
+            step_norm, reduction = float(np.linalg.norm(x_new - x)), actual
             x, f = x_new, f_new
-            J = jac(x, f)
             njev += 1
-            cost, fs, Js = _scaled(f, J, o)
-            g = Js.T @ fs
-            if isinstance(o.x_scale, str):
-                scale_inv = np.maximum(scale_inv, column_norms(Js))
-                scale = 1 / scale_inv
-            reduction = actual
+            cost, fs, Js, g, scale, scale_inv = _relinearise(jac, x, f, o, scale_inv)
         else:
             step_norm = reduction = 0.0
         it += 1
@@ -358,8 +346,3 @@ def dogbox_lsmr(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArr
                      optimality=float(np.max(np.abs(g[free]))) if np.any(free) else 0.0,
                      active_mask=on_bound.copy(), nfev=nfev, njev=njev,
                      status=0 if status is None else status, niter=it)
-
-
-def as_operator_or_sparse(J: Any) -> Any:
-    """J as scipy returns it in ``res.jac``: CSR for sparse input, else unchanged."""
-    return sp.csr_array(J) if sp.issparse(J) else J
