@@ -23,7 +23,13 @@ Where we differ from scipy, on purpose:
   solve only when the Gauss–Newton model agrees (see :mod:`thetahat.solvers.trf`);
   on the NIST StRD problems this gives ~8.8 correct digits at default tolerances where
   scipy gives ~6.4;
-- a callback may also stop the solve by returning True (scipy: StopIteration only).
+- a callback may also stop the solve by returning True (scipy: StopIteration only);
+- complex residuals raise ValueError (scipy warns and fits their real part);
+- a dense Jacobian with ``tr_solver='lsmr'`` gets the exact subproblem solution.
+
+Sparse Jacobians (a ``scipy.sparse`` result of ``jac``, a LinearOperator, or
+``jac_sparsity`` with finite differences) are never made dense: 'trf' and 'dogbox' then
+run their LSMR forms (:mod:`thetahat.solvers.lsq_lsmr`), as scipy does.
 """
 
 from __future__ import annotations
@@ -118,7 +124,7 @@ def least_squares(fun: Callable[..., Any], x0: Any, jac: str | Callable = "2-poi
     """Solve a nonlinear least-squares problem with bounds on the variables.
 
     Minimises F(x) = ½ Σ ρ(f_i(x)²) subject to lb <= x <= ub, as
-    ``scipy.optimize.least_squares`` (dense problems) with the same arguments and result.
+    ``scipy.optimize.least_squares`` (dense and sparse problems) with the same arguments and result.
 
     Parameters
     ----------
@@ -128,7 +134,8 @@ def least_squares(fun: Callable[..., Any], x0: Any, jac: str | Callable = "2-poi
         Starting point; must be finite and within ``bounds``.
     jac : {'2-point', '3-point', 'cs'} or callable
         Finite-difference scheme (relative steps ``diff_step * |x|``) or
-        ``jac(x, *args, **kwargs)`` returning the (m, n) Jacobian.
+        ``jac(x, *args, **kwargs)`` returning the (m, n) Jacobian: an array, a
+        ``scipy.sparse`` matrix or a ``LinearOperator`` (not with ``method='lm'``).
     bounds : (lb, ub) or scipy.optimize.Bounds
         Scalars or arrays of shape (n,); ±inf disables a bound.
     method : {'trf', 'dogbox', 'lm'}
@@ -147,18 +154,22 @@ def least_squares(fun: Callable[..., Any], x0: Any, jac: str | Callable = "2-poi
         Relative finite-difference step; default eps^(1/2) ('2-point', 'cs') or
         eps^(1/3) ('3-point').
     tr_solver : {None, 'exact', 'lsmr'}
-        Accepted for scipy compatibility. The problems here are dense, and every
-        trust-region subproblem is solved exactly (by SVD), 'lsmr' included: the same step,
-        without the iterative solver's tolerance.
+        None: 'exact' for a dense Jacobian, 'lsmr' for a sparse one or a LinearOperator
+        (which 'exact' cannot take). With 'lsmr' and a sparse or matrix-free Jacobian the
+        subproblem is solved by ``scipy.sparse.linalg.lsmr`` in a two-dimensional subspace
+        (:mod:`thetahat.solvers.lsq_lsmr`) and J is never made dense; a dense Jacobian is
+        always solved exactly (by SVD), 'lsmr' included.
     tr_options : dict, optional
-        Options of scipy's iterative solver; accepted and not used (see ``tr_solver``).
+        Options of ``lsmr`` (atol, btol, conlim, maxiter, show, x0) and, for 'trf',
+        ``regularize`` (default True); another key raises TypeError.
     jac_sparsity : array_like or sparse matrix, shape (m, n), optional
         Which Jacobian entries can be nonzero. The difference Jacobian is then computed
         with grouped columns (Curtis-Powell-Reid), one evaluation per group instead of one
-        per variable; the Jacobian returned is dense. Not with ``method='lm'``; ignored for
-        a callable ``jac``.
+        per variable, kept sparse (CSR), and ``tr_solver='lsmr'`` is used. Not with
+        ``method='lm'``; ignored for a callable ``jac``.
     max_nfev : int, optional
-        Maximum number of calls of ``fun`` (Jacobian evaluations excluded); default 100 n.
+        Maximum number of calls of ``fun`` (Jacobian evaluations excluded, for every
+        method as scipy >= 1.16); default 100 n.
     verbose : {0, 1, 2}
         1 prints a termination report, 2 also a line per iteration.
     args, kwargs : extra arguments of ``fun`` and ``jac``.
@@ -174,7 +185,8 @@ def least_squares(fun: Callable[..., Any], x0: Any, jac: str | Callable = "2-poi
     -------
     OptimizeResult
         Fields x, cost, fun, jac, grad, optimality, active_mask, nfev, njev, status,
-        message, success with scipy's meanings.
+        message, success with scipy's meanings; ``jac`` is an array, a CSR matrix or a
+        LinearOperator, of the kind the Jacobian was given in.
 
     Examples
     --------
