@@ -23,20 +23,29 @@ Where we differ from scipy, on purpose:
   solve only when the Gauss–Newton model agrees (see :mod:`thetahat.solvers.trf`);
   on the NIST StRD problems this gives ~8.8 correct digits at default tolerances where
   scipy gives ~6.4;
-- a callback may also stop the solve by returning True (scipy: StopIteration only).
+- a callback may also stop the solve by returning True (scipy: StopIteration only);
+- complex residuals raise ValueError (scipy warns and fits their real part);
+- a dense Jacobian with ``tr_solver='lsmr'`` gets the exact subproblem solution.
+
+Sparse Jacobians (a ``scipy.sparse`` result of ``jac``, a LinearOperator, or
+``jac_sparsity`` with finite differences) are never made dense: 'trf' and 'dogbox' then
+run their LSMR forms (:mod:`thetahat.solvers.lsq_lsmr`), as scipy does.
 """
 
 from __future__ import annotations
 
 import inspect
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from numpy.typing import NDArray
+from scipy.sparse.linalg import LinearOperator
 
-from ..derivatives.jacobian import approx_jacobian, column_groups
+from ..derivatives.jacobian import approx_jacobian, default_rel_step
 from ..solvers.lsq_common import (
     LOSSES,
     MESSAGES,
@@ -45,6 +54,7 @@ from ..solvers.lsq_common import (
     make_loss,
     strictly_feasible,
 )
+from ..solvers.lsq_sparse import diff_jacobian_sparse, group_columns_sparse
 from ._fronts import LEAST_SQUARES, check_finite, check_positive, parse_bounds, wrap_callback
 from ._result import OptimizeResult
 
@@ -53,6 +63,7 @@ __all__ = ["least_squares"]
 _EPS = np.finfo(float).eps
 _METHODS = ("trf", "dogbox", "lm")
 _JAC_METHODS = ("2-point", "3-point", "cs")
+_LSMR_OPTIONS = ("atol", "btol", "conlim", "maxiter", "show", "x0")
 
 
 @dataclass(frozen=True)
@@ -113,7 +124,7 @@ def least_squares(fun: Callable[..., Any], x0: Any, jac: str | Callable = "2-poi
     """Solve a nonlinear least-squares problem with bounds on the variables.
 
     Minimises F(x) = ½ Σ ρ(f_i(x)²) subject to lb <= x <= ub, as
-    ``scipy.optimize.least_squares`` (dense problems) with the same arguments and result.
+    ``scipy.optimize.least_squares`` (dense and sparse problems) with the same arguments and result.
 
     Parameters
     ----------
@@ -123,7 +134,8 @@ def least_squares(fun: Callable[..., Any], x0: Any, jac: str | Callable = "2-poi
         Starting point; must be finite and within ``bounds``.
     jac : {'2-point', '3-point', 'cs'} or callable
         Finite-difference scheme (relative steps ``diff_step * |x|``) or
-        ``jac(x, *args, **kwargs)`` returning the (m, n) Jacobian.
+        ``jac(x, *args, **kwargs)`` returning the (m, n) Jacobian: an array, a
+        ``scipy.sparse`` matrix or a ``LinearOperator`` (not with ``method='lm'``).
     bounds : (lb, ub) or scipy.optimize.Bounds
         Scalars or arrays of shape (n,); ±inf disables a bound.
     method : {'trf', 'dogbox', 'lm'}
@@ -142,18 +154,22 @@ def least_squares(fun: Callable[..., Any], x0: Any, jac: str | Callable = "2-poi
         Relative finite-difference step; default eps^(1/2) ('2-point', 'cs') or
         eps^(1/3) ('3-point').
     tr_solver : {None, 'exact', 'lsmr'}
-        Accepted for scipy compatibility. The problems here are dense, and every
-        trust-region subproblem is solved exactly (by SVD), 'lsmr' included: the same step,
-        without the iterative solver's tolerance.
+        None: 'exact' for a dense Jacobian, 'lsmr' for a sparse one or a LinearOperator
+        (which 'exact' cannot take). With 'lsmr' and a sparse or matrix-free Jacobian the
+        subproblem is solved by ``scipy.sparse.linalg.lsmr`` in a two-dimensional subspace
+        (:mod:`thetahat.solvers.lsq_lsmr`) and J is never made dense; a dense Jacobian is
+        always solved exactly (by SVD), 'lsmr' included.
     tr_options : dict, optional
-        Options of scipy's iterative solver; accepted and not used (see ``tr_solver``).
+        Options of ``lsmr`` (atol, btol, conlim, maxiter, show, x0) and, for 'trf',
+        ``regularize`` (default True); another key raises TypeError.
     jac_sparsity : array_like or sparse matrix, shape (m, n), optional
         Which Jacobian entries can be nonzero. The difference Jacobian is then computed
         with grouped columns (Curtis-Powell-Reid), one evaluation per group instead of one
-        per variable; the Jacobian returned is dense. Not with ``method='lm'``; ignored for
-        a callable ``jac``.
+        per variable, kept sparse (CSR), and ``tr_solver='lsmr'`` is used. Not with
+        ``method='lm'``; ignored for a callable ``jac``.
     max_nfev : int, optional
-        Maximum number of calls of ``fun`` (Jacobian evaluations excluded); default 100 n.
+        Maximum number of calls of ``fun`` (Jacobian evaluations excluded, for every
+        method as scipy >= 1.16); default 100 n.
     verbose : {0, 1, 2}
         1 prints a termination report, 2 also a line per iteration.
     args, kwargs : extra arguments of ``fun`` and ``jac``.
@@ -169,7 +185,8 @@ def least_squares(fun: Callable[..., Any], x0: Any, jac: str | Callable = "2-poi
     -------
     OptimizeResult
         Fields x, cost, fun, jac, grad, optimality, active_mask, nfev, njev, status,
-        message, success with scipy's meanings.
+        message, success with scipy's meanings; ``jac`` is an array, a CSR matrix or a
+        LinearOperator, of the kind the Jacobian was given in.
 
     Examples
     --------
@@ -242,10 +259,25 @@ def _check_trust_region(q: LSQRequest) -> None:
         raise ValueError(f"tr_solver must be None, 'exact' or 'lsmr', got {q.tr_solver!r}")
     if q.tr_options is not None and not isinstance(q.tr_options, dict):
         raise TypeError(f"tr_options must be a dict, got {type(q.tr_options).__name__}")
-    if q.method == "lm" and q.tr_solver == "lsmr":
-        raise ValueError("method='lm' supports only tr_solver='exact'")
+    if q.tr_options:
+        allowed = set(_LSMR_OPTIONS) | ({"regularize"} if q.method == "trf" else set())
+        unknown = sorted(set(q.tr_options) - allowed)
+        if unknown:
+            raise TypeError(f"tr_options has unexpected keys {unknown}; the lsmr options are "
+                            f"{sorted(allowed)}")
     if q.method == "lm" and q.jac_sparsity is not None:
         raise ValueError("method='lm' does not support jac_sparsity; use 'trf' or 'dogbox'")
+
+
+def _check_bound_lengths(bounds: Any, n: int) -> None:
+    """scipy does not broadcast a one-element array bound to n > 1 variables."""
+    if hasattr(bounds, "lb") or not isinstance(bounds, (tuple, list)) or len(bounds) != 2:
+        return
+    for side, name in zip(bounds, ("lb", "ub")):
+        a = np.asarray(side)
+        if a.ndim == 1 and a.size != n:
+            raise ValueError(f"bounds {name} must be a scalar or have shape ({n},), got shape "
+                             f"{a.shape}")
 
 
 def _max_nfev(max_nfev: Any, n: int) -> int:
@@ -265,7 +297,13 @@ def _x_scale(x_scale: Any, method: str, n: int) -> NDArray | str:
         if x_scale != "jac":
             raise ValueError(f"x_scale must be None, 'jac' or array_like, got {x_scale!r}")
         return "jac"
-    xs = np.asarray(x_scale, dtype=float)
+    if np.iscomplexobj(x_scale):
+        raise ValueError(f"x_scale must be real, got {x_scale!r}")
+    try:
+        xs = np.asarray(x_scale, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"x_scale must be 'jac' or array_like of positive numbers, got "
+                         f"{x_scale!r}") from None
     if xs.ndim > 1 or (xs.ndim == 1 and xs.size != n):
         raise ValueError(f"x_scale must be a scalar or have shape ({n},), got shape {xs.shape}")
     xs = np.array(np.broadcast_to(xs, (n,)))
@@ -273,18 +311,59 @@ def _x_scale(x_scale: Any, method: str, n: int) -> NDArray | str:
     return xs
 
 
-def _sparsity(jac_sparsity: Any, jac: Any, m: int, n: int) -> tuple[Any, Any]:
-    """(sparsity pattern, column groups) of a difference Jacobian, or (None, None)."""
-    if jac_sparsity is None or callable(jac):
-        return None, None
-    sp = jac_sparsity.toarray() if hasattr(jac_sparsity, "toarray") else jac_sparsity
-    sparsity = np.asarray(sp) != 0
-    if sparsity.shape != (m, n):
-        raise ValueError(f"jac_sparsity must have shape (m, n) = ({m}, {n}), got "
-                         f"{sparsity.shape}")
-    if jac == "cs":
-        return None, None  # the complex step has no grouped form here: column by column
-    return sparsity, column_groups(sparsity)
+def _kind(J: Any) -> str:
+    """'sparse', 'operator' or 'dense': how a Jacobian is held."""
+    if sp.issparse(J):
+        return "sparse"
+    if isinstance(J, LinearOperator):
+        return "operator"
+    return "dense"
+
+
+def _jacobian(q: LSQRequest, fun: Callable, x0: NDArray, f0: NDArray, lb: NDArray,
+              ub: NDArray, rel_step: Any) -> tuple[Callable, Any, str]:
+    """The Jacobian callable (x, f) -> J, J at x0, and its kind ('dense', 'sparse',
+    'operator'); a sparse ``jac`` or ``jac_sparsity`` keeps J sparse (CSR)."""
+    m, n = f0.size, x0.size
+    args, kwargs = tuple(q.args), {} if q.kwargs is None else dict(q.kwargs)
+    jac = q.jac
+    if callable(jac):
+        def jac_w(x: NDArray, f: NDArray) -> Any:
+            J = jac(x, *args, **kwargs)
+            if sp.issparse(J):
+                return sp.csr_array(J)
+            if isinstance(J, LinearOperator):
+                return J
+            return np.atleast_2d(np.asarray(J, dtype=float))
+        J0 = jac_w(x0, f0)
+        if J0.shape != (m, n):
+            raise ValueError(f"jac returned shape {J0.shape} at x0; expected (m, n) = ({m}, {n})")
+        return jac_w, J0, _kind(J0)
+    fd_bounds = (lb, ub) if q.method != "lm" else (-np.inf, np.inf)
+    if q.jac_sparsity is not None:
+        try:
+            pattern = sp.csr_array(sp.csr_array(q.jac_sparsity) != 0, dtype=float)
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"jac_sparsity must be a 2-d array or sparse matrix: {e}") from e
+        if pattern.shape != (m, n):
+            raise ValueError(f"jac_sparsity must have shape (m, n) = ({m}, {n}), got "
+                             f"{pattern.shape}")
+        groups = group_columns_sparse(pattern)
+        rel = np.full(n, default_rel_step(jac)) if rel_step is None else rel_step
+
+        def call(x: NDArray) -> NDArray:
+            return np.atleast_1d(fun(x, *args, **kwargs))
+
+        def jac_s(x: NDArray, f: NDArray) -> Any:
+            r = rel(x) if callable(rel) else rel
+            return diff_jacobian_sparse(call, x, f, jac, r, lb, ub, pattern, groups)
+        return jac_s, jac_s(x0, f0), "sparse"
+
+    def jac_d(x: NDArray, f: NDArray) -> NDArray:
+        r = rel_step(x) if callable(rel_step) else rel_step
+        return approx_jacobian(fun, x, f, method=jac, rel_step=r, bounds=fd_bounds,
+                               args=args, kwargs=kwargs)[0]
+    return jac_d, jac_d(x0, f0), "dense"
 
 
 def _solve(q: LSQRequest) -> OptimizeResult:
@@ -299,6 +378,7 @@ def _solve(q: LSQRequest) -> OptimizeResult:
     n = x0a.size
     _check_trust_region(q)
 
+    _check_bound_lengths(q.bounds, n)
     lb, ub = parse_bounds(q.bounds, n, LEAST_SQUARES)
     bounded = bool(np.any(np.isfinite(lb)) or np.any(np.isfinite(ub)))
     if method == "lm" and bounded:
@@ -319,7 +399,7 @@ def _solve(q: LSQRequest) -> OptimizeResult:
     max_nfev = _max_nfev(q.max_nfev, n)
     xs = _x_scale(q.x_scale, method, n)
 
-    rel_step = None
+    rel_step: Any = None  # None, an array, or x -> array (low-precision residuals)
     if q.diff_step is not None:
         rel_step = np.array(np.broadcast_to(np.asarray(q.diff_step, dtype=float), (n,)))
         rel_step = np.where(rel_step == 0, 1e-300, np.abs(rel_step))
@@ -336,6 +416,15 @@ def _solve(q: LSQRequest) -> OptimizeResult:
     if np.iscomplexobj(f0):
         raise ValueError("fun must return real residuals; wrap complex residuals in a real "
                          "function")
+    if rel_step is None and isinstance(jac, str) and np.issubdtype(f0.dtype, np.floating) \
+            and np.finfo(f0.dtype).eps > _EPS:
+        # residuals computed in lower precision (float32): steps for that precision
+        # and, as their rounding is coarse, absolute steps for |x_j| < 1 (scipy's rule)
+        r32 = np.finfo(f0.dtype).eps ** (1 / 3 if jac == "3-point" else 0.5)
+
+        def rel_step(x: NDArray) -> NDArray:
+            ax = np.abs(x)
+            return np.where(ax > 0, r32 * np.maximum(1.0, ax) / np.where(ax > 0, ax, 1.0), r32)
     f0 = f0.astype(float)
     check_finite(f0, "fun(x0)", message="Residuals are not finite in the initial point: {entry}")
     m = f0.size
@@ -343,50 +432,48 @@ def _solve(q: LSQRequest) -> OptimizeResult:
         raise ValueError(f"method='lm' requires at least as many residuals as variables; "
                          f"got m={m} residuals < n={n} variables")
 
-    sparsity, groups = _sparsity(q.jac_sparsity, jac, m, n)
-
-    if callable(jac):
-        def jac_w(x: NDArray, f: NDArray) -> NDArray:
-            J = jac(x, *args, **kwargs)
-            if hasattr(J, "toarray"):
-                J = J.toarray()
-            return np.atleast_2d(np.asarray(J, dtype=float))
-        J0 = jac_w(x0a, f0)
-        if J0.shape != (m, n):
-            raise ValueError(f"jac returned shape {J0.shape} at x0; expected (m, n) = ({m}, {n})")
-    else:
-        fd_bounds = (lb, ub) if method != "lm" else (-np.inf, np.inf)
-
-        def jac_w(x: NDArray, f: NDArray) -> NDArray:
-            return approx_jacobian(fun, x, f, method=jac, rel_step=rel_step, bounds=fd_bounds,
-                                   args=args, kwargs=kwargs, sparsity=sparsity,
-                                   groups=groups)[0]
-        J0 = jac_w(x0a, f0)
+    jac_w, J0, kind = _jacobian(q, fun, x0a, f0, lb, ub, rel_step)
+    tr_solver = q.tr_solver or ("exact" if kind == "dense" else "lsmr")
+    if method == "lm" and kind != "dense":
+        raise ValueError("method='lm' works only with dense Jacobian matrices; got a "
+                         f"{'LinearOperator' if kind == 'operator' else 'sparse matrix'}")
+    if tr_solver == "exact" and kind != "dense":
+        raise ValueError("tr_solver='exact' works only with dense Jacobian matrices; use "
+                         "tr_solver='lsmr' for a sparse Jacobian or a LinearOperator")
+    if kind == "operator" and isinstance(xs, str):
+        raise ValueError("x_scale='jac' can't be used when `jac` returns LinearOperator")
 
     initial_cost = 0.5 * float(f0 @ f0)
     if method == "lm":
-        res = _run_lm(fun_w, jac_w, x0a, xs, ftol, xtol, gtol, max_nfev, jac, lb)
+        if q.callback is not None:
+            warnings.warn("Callback function specified, but not supported with `lm` method.",
+                          UserWarning, stacklevel=3)
+        res = _run_lm(fun_w, jac_w, x0a, f0, xs, ftol, xtol, gtol, max_nfev, jac)
     else:
         rho = make_loss(q.loss, f_scale)
         if rho is not None:
             initial_cost = 0.5 * float(np.sum(rho(f0)[0]))
         jac_refine = None
-        if jac == "2-point" and q.diff_step is None and q.careful:
+        if jac == "2-point" and rel_step is None and q.careful and kind == "dense":
             # convergence is confirmed with central differences (error eps^(2/3), not
             # eps^(1/2)): the forward-difference model's stationary point is off by ~sqrt(eps)
             def jac_refine(x: NDArray, f: NDArray) -> NDArray:
                 return approx_jacobian(fun, x, f, method="3-point", bounds=(lb, ub),
-                                       args=args, kwargs=kwargs, sparsity=sparsity,
-                                       groups=groups)[0]
+                                       args=args, kwargs=kwargs)[0]
         cb = wrap_callback(q.callback, sole_result_param=True, stop_on_true=True)
         opts = LSQOptions(ftol=ftol, xtol=xtol, gtol=gtol, max_nfev=max_nfev, x_scale=xs,
                           loss=rho, verbose=q.verbose, callback=cb,
                           jac_refine=jac_refine, confirm=q.careful)
-        if method == "trf":
-            from ..solvers.trf import trf as solver
+        if kind != "dense":
+            from ..solvers.lsq_lsmr import dogbox_lsmr, trf_lsmr
+            iterative = trf_lsmr if method == "trf" else dogbox_lsmr
+            r = iterative(fun_w, jac_w, x0a, f0, J0, lb, ub, opts, q.tr_options)
         else:
-            from ..solvers.dogbox import dogbox as solver
-        r = solver(fun_w, jac_w, x0a, f0, J0, lb, ub, opts)
+            if method == "trf":
+                from ..solvers.trf import trf as solver
+            else:
+                from ..solvers.dogbox import dogbox as solver
+            r = solver(fun_w, jac_w, x0a, f0, J0, lb, ub, opts)
         res = _result(r)
     if q.verbose >= 1:
         print(res.message)
@@ -402,19 +489,22 @@ def _result(r: LSQResult) -> OptimizeResult:
                           success=r.status > 0)
 
 
-def _run_lm(fun: Callable, jac: Callable, x0: NDArray, x_scale: Any, ftol: float, xtol: float,
-            gtol: float, max_nfev: int, jac_kind: Any, lb: NDArray) -> OptimizeResult:
+def _run_lm(fun: Callable, jac: Callable, x0: NDArray, f0: NDArray, x_scale: Any, ftol: float,
+            xtol: float, gtol: float, max_nfev: int, jac_kind: Any) -> OptimizeResult:
+    """Levenberg-Marquardt; ``nfev`` counts calls of ``fun`` outside difference Jacobians
+    (scipy >= 1.16), and so does ``max_nfev``."""
     from ..solvers.levmar import LMOptions, levmar
 
     r = levmar(fun, jac, x0, LMOptions(ftol=ftol, xtol=xtol, gtol=gtol, max_nfev=max_nfev,
-                                       x_scale=x_scale))
+                                       x_scale=x_scale), f0=f0)
     f = np.asarray(r.fun, dtype=float)
     J = np.asarray(r.jac, dtype=float)
     g = J.T @ f
     status = int(r.status)
     return OptimizeResult(x=np.asarray(r.x, dtype=float), cost=0.5 * float(f @ f), fun=f, jac=J,
                           grad=g, optimality=float(np.max(np.abs(g))),
-                          active_mask=np.zeros(x0.size, dtype=int), nfev=int(r.nfev),
+                          active_mask=np.zeros(x0.size, dtype=int),
+                          nfev=int(r.nfev - r.nfev_jac),
                           njev=int(r.njev) if callable(jac_kind) else None, status=status,
                           message=str(r.message) if getattr(r, "message", None)
                           else MESSAGES.get(status, ""),

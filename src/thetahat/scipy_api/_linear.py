@@ -21,7 +21,10 @@ unbounded solution comes from the SVD (``numpy.linalg.lstsq``); if it is feasibl
 returned (status 3).  Otherwise both ``method='trf'`` and ``method='bvls'`` use the
 bounded-variable least-squares active-set method (:mod:`thetahat.solvers.bvls`), which
 terminates at the exact constrained minimiser; the names are kept for compatibility.
-``lsq_solver='lsmr'`` is accepted and solved exactly as well.
+``lsq_solver='lsmr'`` with a dense ``A`` is solved exactly as well.  A sparse ``A`` or a
+LinearOperator is never made dense: the unbounded solution is LSMR's and the bounded
+problem is solved by the Trust Region Reflective method with LSMR subproblems
+(:mod:`thetahat.solvers.lsq_lsmr`), as scipy does.
 """
 
 from __future__ import annotations
@@ -32,9 +35,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import LinearOperator, lsmr
 
 from .._core.warnings import ThetahatWarning
 from ..solvers.bvls import bvls, kkt_violation
+from ..solvers.lsq_common import LSQOptions, active_mask, strictly_feasible
+from ..solvers.lsq_lsmr import trf_lsmr
 from ._fronts import LSQ_LINEAR, check_finite, check_positive, parse_bounds
 from ._result import OptimizeResult
 
@@ -68,6 +75,18 @@ def _as_matrix(A: Any) -> np.ndarray:
             from e
 
 
+def _lsmr_settings(lsmr_tol: Any, lsmr_maxiter: Any, tol: float) -> tuple[float | str, Any]:
+    """Checked (lsmr_tol, lsmr_maxiter), with scipy's messages; None tol is 1e-2 tol."""
+    if lsmr_tol is None:
+        lsmr_tol = 1e-2 * tol
+    elif not (isinstance(lsmr_tol, float) and lsmr_tol > 0 or lsmr_tol == "auto"):
+        raise ValueError("`lsmr_tol` must be None, 'auto', or positive float.")
+    if lsmr_maxiter is not None and (isinstance(lsmr_maxiter, bool)
+                                     or int(lsmr_maxiter) != lsmr_maxiter or lsmr_maxiter < 1):
+        raise ValueError("`lsmr_maxiter` must be None or positive integer.")
+    return lsmr_tol, lsmr_maxiter
+
+
 def lsq_linear(A: Any, b: Any, bounds: Any = (-np.inf, np.inf), method: str = "trf",
                tol: float = 1e-10, lsq_solver: str | None = None,
                lsmr_tol: float | str | None = None, max_iter: int | None = None,
@@ -77,26 +96,40 @@ def lsq_linear(A: Any, b: Any, bounds: Any = (-np.inf, np.inf), method: str = "t
     Parameters
     ----------
     A : array_like, sparse matrix or LinearOperator, shape (m, n)
+        A sparse matrix or LinearOperator is used through products only (never made
+        dense) and selects ``lsq_solver='lsmr'``.
     b : array_like, shape (m,)
     bounds : (lb, ub) or ``Bounds``
         Scalars or arrays of shape (n,); ``±inf`` for none.  Unlike scipy, ``lb == ub``
-        is allowed and fixes that variable.
+        is allowed for a dense ``A`` and fixes that variable.
     method : {'trf', 'bvls'}
-        Both solve the bounded problem exactly with BVLS (see the module docstring).
+        Dense ``A``: both solve the bounded problem exactly with BVLS (see the module
+        docstring).  Sparse ``A`` or LinearOperator: 'trf' is the Trust Region Reflective
+        method with LSMR subproblems (:mod:`thetahat.solvers.lsq_lsmr`); 'bvls' needs a
+        dense ``A``.
     tol : float
-        Tolerance of the optimality test.
-    lsq_solver, lsmr_tol, lsmr_maxiter : optional
-        Accepted for compatibility; the unbounded solve is always the exact SVD.
+        Tolerance of the optimality test (and of the relative cost change for 'trf' on a
+        sparse ``A``).
+    lsq_solver : {None, 'exact', 'lsmr'}
+        None: 'exact' for a dense ``A``, 'lsmr' otherwise.  'exact' needs a dense ``A``;
+        'lsmr' cannot be used with ``method='bvls'``.  For a dense ``A`` the solve is exact
+        either way.
+    lsmr_tol : None, float or 'auto'
+        ``atol`` and ``btol`` of ``scipy.sparse.linalg.lsmr`` (default ``1e-2 * tol``;
+        'auto' is taken as the default).
     max_iter : int, optional
-        Limit of BVLS iterations.
+        Limit of iterations (BVLS, or 'trf' on a sparse ``A``: default 100).
     verbose : {0, 1, 2}
         Print a summary at the end when positive.
+    lsmr_maxiter : int, optional
+        ``maxiter`` of ``lsmr`` (default ``min(m, n)``, lsmr's own).
 
     Returns
     -------
     OptimizeResult
         ``x, cost, fun, optimality, active_mask, unbounded_sol, nit, status, message,
-        success`` with scipy's meaning.
+        success`` with scipy's meaning; ``unbounded_sol`` is ``numpy.linalg.lstsq``'s tuple
+        for a dense ``A`` and ``lsmr``'s for the LSMR path.
 
     Examples
     --------
@@ -117,6 +150,18 @@ def lsq_linear(A: Any, b: Any, bounds: Any = (-np.inf, np.inf), method: str = "t
         raise ValueError(f"tol must be positive, got {tol!r}")
     if max_iter is not None and int(max_iter) <= 0:
         raise ValueError(f"max_iter must be None or positive, got {max_iter!r}")
+    iterative = sp.issparse(A) or isinstance(A, LinearOperator)
+    if iterative and method == "bvls":
+        raise ValueError("method='bvls' can't be used with a sparse A or a LinearOperator")
+    if iterative and lsq_solver == "exact":
+        raise ValueError("lsq_solver='exact' can't be used with a sparse A or a "
+                         "LinearOperator")
+    if method == "bvls" and lsq_solver == "lsmr":
+        raise ValueError("lsq_solver='lsmr' can't be used with method='bvls'")
+    if lsq_solver == "lsmr" or iterative:
+        lsmr_tol, lsmr_maxiter = _lsmr_settings(lsmr_tol, lsmr_maxiter, tol)
+    if iterative:
+        return _lsq_linear_lsmr(A, b, bounds, tol, lsmr_tol, lsmr_maxiter, max_iter, verbose)
     A = _as_matrix(A)
     if A.ndim != 2:
         raise ValueError(f"A must be 2-dimensional, got shape {A.shape}")
@@ -139,7 +184,13 @@ def lsq_linear(A: Any, b: Any, bounds: Any = (-np.inf, np.inf), method: str = "t
         x, mask, nit = r.x, r.active_mask, r.nit
         status = 1 if r.converged else 0
         optimality = r.optimality
-    fun = A @ x - b
+    return _finish(x, A @ x - b, b, optimality, mask, unbounded, nit, status, verbose)
+
+
+def _finish(x: np.ndarray, fun: np.ndarray, b: np.ndarray, optimality: float,
+            mask: np.ndarray, unbounded: tuple, nit: int, status: int,
+            verbose: int) -> OptimizeResult:
+    """The OptimizeResult of :func:`lsq_linear` (and its verbose summary)."""
     cost = 0.5 * float(fun @ fun)
     res = OptimizeResult(x=x, cost=cost, fun=fun, optimality=optimality, active_mask=mask,
                          unbounded_sol=unbounded, nit=nit, status=status,
@@ -150,6 +201,54 @@ def lsq_linear(A: Any, b: Any, bounds: Any = (-np.inf, np.inf), method: str = "t
               f"{0.5 * float(b @ b):.4e}, final cost {cost:.4e}, first-order optimality "
               f"{optimality:.2e}.")
     return res
+
+
+def _lsq_linear_lsmr(A: Any, b: Any, bounds: Any, tol: float, lsmr_tol: Any,
+                     lsmr_maxiter: Any, max_iter: int | None, verbose: int) -> OptimizeResult:
+    """:func:`lsq_linear` for a sparse A or LinearOperator: LSMR, never a dense A.
+
+    The unbounded solution is LSMR's (``atol = btol = lsmr_tol``); if it is feasible it
+    is the answer (status 3).  Otherwise the Trust Region Reflective method with LSMR
+    subproblems (:func:`thetahat.solvers.lsq_lsmr.trf_lsmr`) minimises ½‖Ax - b‖² from
+    the projection of the unbounded solution, with gtol = ftol = ``tol``.
+    """
+    if sp.issparse(A):
+        A = sp.csr_array(A, dtype=float)
+        check_finite(A.data, "A")
+    if len(A.shape) != 2:
+        raise ValueError(f"A must be 2-dimensional, got shape {A.shape}")
+    b = np.asarray(b, dtype=float)
+    m, n = A.shape
+    if b.shape != (m,):
+        raise ValueError(f"inconsistent shapes between A {A.shape} and b {b.shape}")
+    check_finite(b, "b")
+    lo, hi = parse_bounds(bounds, n, LSQ_LINEAR)
+    if np.any(lo >= hi):
+        raise ValueError("Each lower bound must be strictly less than each upper bound "
+                         "when A is sparse or a LinearOperator.")
+    ltol = 1e-2 * tol if lsmr_tol == "auto" else float(lsmr_tol)
+    unbounded = lsmr(A, b, atol=ltol, btol=ltol, maxiter=lsmr_maxiter)
+    x = unbounded[0]
+    if np.all((x >= lo) & (x <= hi)):
+        f = A @ x - b
+        g = A.T @ f
+        return _finish(x, f, b, float(np.max(np.abs(g))) if n else 0.0,
+                       np.zeros(n, dtype=int), unbounded, 0, 3, verbose)
+    x0 = strictly_feasible(np.clip(x, lo, hi), lo, hi, rstep=1e-10)
+
+    def fun(x: np.ndarray) -> np.ndarray:
+        return np.asarray(A @ x - b, dtype=float)
+
+    def jac(x: np.ndarray, f: np.ndarray) -> Any:
+        return A
+
+    opts = LSQOptions(ftol=tol, xtol=0.0, gtol=tol,
+                      max_nfev=(100 if max_iter is None else int(max_iter)) + 1)
+    r = trf_lsmr(fun, jac, x0, fun(x0), A, lo, hi, opts,
+                 {"atol": ltol, "btol": ltol, "maxiter": lsmr_maxiter})
+    status = {0: 0, 1: 1, 2: 2, 3: 2, 4: 2}[r.status]
+    return _finish(r.x, r.fun, b, r.optimality, active_mask(r.x, lo, hi, rtol=tol), unbounded,
+                   r.niter, status, verbose)
 
 
 @dataclass(frozen=True)

@@ -187,6 +187,8 @@ def dogbox(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], 
             if not accept and predicted <= noise and actual >= -noise:
                 # below the rounding of F: take the step and stop
                 accept, status, noise_stop = True, 2 if o.ftol > 0 else 3, True
+                if actual < 0:  # a step that raises F is not taken, even within the noise
+                    x_new, f_new, cost_new, actual = x, f, cost, 0.0
             delta = delta_new
             if status is not None:
                 break

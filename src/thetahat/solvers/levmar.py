@@ -67,6 +67,7 @@ class LMResult:
     status: int
     message: str
     niter: int
+    nfev_jac: int = 0  # of nfev, the calls made for the polish's difference Jacobians
 
 
 def _scaled_step(u: NDArray, s: NDArray, vt: NDArray, f: NDArray, delta: float,
@@ -212,15 +213,16 @@ def levmar(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], 
             break
         J = np.asarray(jac(x, f), dtype=float)
         njev += 1
+    nfev_jac = 0
     if status != 0 and options.polish:
-        x, f, J, k = _polish(fun, x, f, J, max_nfev - nfev)
+        x, f, J, k, nfev_jac = _polish(fun, x, f, J, max_nfev - nfev)
         nfev += k
     return LMResult(x=x, fun=f, jac=J, nfev=nfev, njev=njev, status=int(status),
-                    message=_MESSAGES[int(status)], niter=niter)
+                    message=_MESSAGES[int(status)], niter=niter, nfev_jac=nfev_jac)
 
 
 def _polish(fun: Callable[[NDArray], NDArray], x: NDArray, f: NDArray, J: NDArray,
-            budget: int) -> tuple[NDArray, NDArray, NDArray, int]:
+            budget: int) -> tuple[NDArray, NDArray, NDArray, int, int]:
     """Gauss-Newton steps with central-difference Jacobians after convergence.
 
     A forward-difference Jacobian has relative errors ~1e-8, and the solution of
@@ -229,12 +231,13 @@ def _polish(fun: Callable[[NDArray], NDArray], x: NDArray, f: NDArray, J: NDArra
     does not increase ‖f‖, and the polish stops when the step is below 1e-12 relative
     (the accuracy of the central-difference Jacobian: smaller steps are noise).
     """
-    nfev = 0
+    nfev = nfev_jac = 0
     for _ in range(10):
         if nfev + 2 * x.size + 1 > budget:
             break
         Jc, k = central_jacobian(fun, x, f.size)
         nfev += k
+        nfev_jac += k
         if not np.all(np.isfinite(Jc)):
             break
         p = np.linalg.lstsq(Jc, -f, rcond=None)[0]
@@ -246,7 +249,7 @@ def _polish(fun: Callable[[NDArray], NDArray], x: NDArray, f: NDArray, J: NDArra
         x, f, J = xn, fn, Jc
         if np.linalg.norm(p) <= 1e-12 * max(float(np.linalg.norm(x)), 1e-300):
             break
-    return x, f, J, nfev
+    return x, f, J, nfev, nfev_jac
 
 
 # --- batch-native Levenberg-Marquardt ------------------------------------------------------

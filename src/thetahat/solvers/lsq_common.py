@@ -131,6 +131,19 @@ def cl_scaling(x: NDArray, g: NDArray, lb: NDArray, ub: NDArray) -> tuple[NDArra
     return v, dv
 
 
+def initial_radius(x0: NDArray, g: NDArray, lb: NDArray, ub: NDArray, scale_inv: NDArray,
+                   bounded: bool) -> float:
+    """First trust radius of trf: ‖x0‖ in the scaled (and, with bounds, Coleman–Li scaled)
+    variables, or 1 if that is 0 or not finite."""
+    if bounded:
+        v0, dv0 = cl_scaling(x0, g, lb, ub)
+        v0[dv0 != 0] *= scale_inv[dv0 != 0]
+        delta = float(np.linalg.norm(x0 * scale_inv / np.sqrt(v0)))
+    else:
+        delta = float(np.linalg.norm(x0 * scale_inv))
+    return delta if delta > 0 and np.isfinite(delta) else 1.0
+
+
 def step_to_bound(x: NDArray, s: NDArray, lb: NDArray, ub: NDArray) -> tuple[float, NDArray]:
     """Largest t >= 0 with x + t s in [lb, ub], and which bounds stop it (-1 lower, +1 upper)."""
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -358,7 +371,7 @@ def gauss_newton_confirms(pred: float, p_norm: float, cost: float, x_norm: float
     must change neither F nor x materially: pred <= max(ftol², 16 eps)·F (the
     parameters would move by about ftol of their statistical precision, or less than
     rounding resolves) or below the observed rounding ``noise`` of F, or
-    ‖p‖ <= xtol (xtol + ‖x‖), or F itself is below eps·F(x0) (a zero residual).  A small
+    ‖p‖ <= xtol (xtol + ‖x‖), or F itself is below eps^(3/2)·F(x0) (a zero residual).  A small
     last reduction or gradient alone says little when the iteration converges linearly
     or F and J are small in absolute terms.
     """
@@ -366,7 +379,7 @@ def gauss_newton_confirms(pred: float, p_norm: float, cost: float, x_norm: float
         return True
     if ftol > 0 and pred <= max(ftol ** 2 * cost, 16 * _EPS * cost, noise):
         return True
-    if cost <= _EPS * cost0:
+    if cost <= _EPS ** 1.5 * cost0:
         return True
     return p_norm <= xtol * (xtol + x_norm)
 

@@ -75,6 +75,7 @@ from .lsq_common import (
     cl_scaling,
     cost_of,
     gauss_newton_confirms,
+    initial_radius,
     intersect_sphere,
     minimize_quadratic_1d,
     print_header,
@@ -248,14 +249,7 @@ def trf(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], NDA
     else:
         scale = np.broadcast_to(np.asarray(o.x_scale, dtype=float), (n,)).copy()
         scale_inv = 1 / scale
-    if bounded:  # the size of x0 in the Coleman-Li scaled variables
-        v0, dv0 = cl_scaling(x0, g, lb, ub)
-        v0[dv0 != 0] *= scale_inv[dv0 != 0]
-        delta = float(np.linalg.norm(x0 * scale_inv / np.sqrt(v0)))
-    else:
-        delta = float(np.linalg.norm(x0 * scale_inv))
-    if delta == 0 or not np.isfinite(delta):
-        delta = 1.0
+    delta = initial_radius(x0, g, lb, ub, scale_inv, bounded)
 
     alpha = 0.0
     status: int | None = None
@@ -382,6 +376,8 @@ def trf(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], NDA
                 # and stop, as no further progress can be measured
                 accept, status = True, 2 if o.ftol > 0 else 3
                 noise_stop = True
+                if actual < 0:  # a step that raises F is not taken, even within the noise
+                    x_new, f_new, cost_new, actual = x, f, cost, 0.0
             if delta_new > 0:
                 alpha *= delta / delta_new
             delta = delta_new
