@@ -356,3 +356,20 @@ def test_lbfgsb_hess_inv_has_scipys_attributes():
     h = r.hess_inv
     assert h.n_corrs == s.hess_inv.n_corrs == h.sk.shape[0]  # memory full (maxcor 10)
     np.testing.assert_allclose(h.rho, 1 / np.einsum("ij,ij->i", h.sk, h.yk), rtol=1e-14)
+
+
+def test_lbfgsb_hess_inv_is_scipys_product_form():
+    # scipy defines the returned operator with H_0 = I: the BFGS product over the pairs
+    import scipy.linalg
+
+    h0 = np.array([[3.0, 0.0], [1.0, 2.0]])
+    a = scipy.linalg.inv(h0)
+    r = th.minimize(lambda x: x @ a @ x, [10.0, 20.0], method="L-BFGS-B")
+    h = r.hess_inv
+    H = np.eye(2)
+    for s, y, rho in zip(h.sk, h.yk, h.rho):
+        A1 = np.eye(2) - rho * np.outer(s, y)
+        H = A1 @ H @ A1.T + rho * np.outer(s, s)
+    np.testing.assert_allclose(h.todense(), H, rtol=1e-12)  # same formula, rounding only
+    # and it approximates the true inverse Hessian (a + a^T)^-1 to the pairs' accuracy
+    np.testing.assert_allclose(h.todense(), np.linalg.inv(a + a.T), atol=0.05)

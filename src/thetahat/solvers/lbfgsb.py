@@ -37,7 +37,8 @@ or ``maxfun`` evaluations (status 1); no decrease after a restart (status 2).
 
 The inverse Hessian approximation is returned as :class:`LbfgsInvHess`, a
 ``scipy.sparse.linalg.LinearOperator`` applying the two-loop recursion on the stored pairs
-(``.todense()`` gives the matrix), as scipy does.
+with ``H_0 = I`` (``.todense()`` gives the matrix), the operator scipy returns: the product
+``prod_i (I - rho_i s_i y_i^T) ... + rho_i s_i s_i^T`` over the pairs, oldest first.
 """
 
 from __future__ import annotations
@@ -124,11 +125,7 @@ class LbfgsInvHess(LinearOperator):
         self.n_corrs = len(self.sk)  # scipy's attribute names: pairs stored, 1 / (y . s)
         self.rho = 1.0 / np.einsum("ij,ij->i", self.sk, self.yk) if self.n_corrs \
             else np.zeros(0)
-        if len(self.sk):
-            s, y = self.sk[-1], self.yk[-1]
-            self._gamma = float(s @ y) / float(y @ y)
-        else:
-            self._gamma = 1.0
+        self._gamma = 1.0  # H_0 = I, scipy's definition of the returned operator
 
     def _matvec(self, x: np.ndarray) -> np.ndarray:
         v = np.asarray(x, dtype=float).reshape(-1)
