@@ -1,4 +1,5 @@
-"""least_squares vs scipy.optimize.least_squares on small dense problems: wall time and nfev.
+"""least_squares vs scipy.optimize.least_squares: small dense problems and a sparse
+2000-variable system (sparse Jacobian; jac_sparsity), wall time and nfev.
 
 Run: ``python benchmarks/bench_least_squares.py``.  Ratios < 1 mean thetahat is faster.
 """
@@ -33,6 +34,28 @@ def rosenbrock(x):
     return np.array([10 * (x[1] - x[0] ** 2), 1 - x[0]])
 
 
+N_SPARSE = 2000
+
+
+def broyden(x):
+    """Broyden's tridiagonal system (More, Garbow, Hillstrom 1981, problem 30)."""
+    f = (3 - 2 * x) * x + 1
+    f[1:] -= x[:-1]
+    f[:-1] -= 2 * x[1:]
+    return f
+
+
+def broyden_sparsity(n):
+    from scipy.sparse import diags
+    return diags([1.0, 1.0, 1.0], [-1, 0, 1], shape=(n, n), format="csr")
+
+
+def broyden_jac(x):
+    from scipy.sparse import diags
+    n = x.size
+    return diags([-np.ones(n - 1), 3 - 4 * x, -2 * np.ones(n - 1)], [-1, 0, 1], format="csr")
+
+
 CASES = [
     ("decay 11x2 trf", decay, [1.0, 1.0], {}),
     ("decay 11x2 trf jac", decay, [1.0, 1.0], {"jac": decay_jac}),
@@ -42,6 +65,10 @@ CASES = [
     ("decay 11x2 bounded", decay, [1.0, 1.0], {"bounds": ([0, 0.5], [10, 1.2])}),
     ("rosenbrock trf", rosenbrock, [-1.2, 1.0], {}),
     ("rosenbrock dogbox", rosenbrock, [-1.2, 1.0], {"method": "dogbox"}),
+    (f"broyden {N_SPARSE} sparse jac, lsmr", broyden, -np.ones(N_SPARSE),
+     {"jac": broyden_jac, "tr_solver": "lsmr"}),
+    (f"broyden {N_SPARSE} jac_sparsity, lsmr", broyden, -np.ones(N_SPARSE),
+     {"jac_sparsity": broyden_sparsity(N_SPARSE), "tr_solver": "lsmr"}),
 ]
 
 
