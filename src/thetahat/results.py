@@ -115,7 +115,10 @@ class FMin(_Rendered):
     _html_fn = "fmin_html"
 
     def __repr__(self) -> str:
-        return _fields_repr(self)
+        # attributes in alphabetical order, as iminuit's repr
+        body = " ".join(f"{k}={getattr(self, k)!r}" for k in sorted(f.name for f in
+                                                                   fields(self)))
+        return f"<FMin {body}>"
 
     def __eq__(self, other: object) -> bool:
         # field by field, a NaN equal to a NaN (reduced_chi2 is NaN without ndata), so
@@ -130,6 +133,34 @@ class FMin(_Rendered):
         return True
 
     __hash__ = None  # type: ignore[assignment]
+
+
+_fmin_fields_init = FMin.__init__
+
+
+def _fmin_init(self: FMin, *args: Any, **kwargs: Any) -> None:
+    """FMin's fields by keyword, or iminuit's public signature
+    ``FMin(fmin, algorithm, nfcn, ngrad, ng2, nhessian, ndof, edm_goal, time)`` where
+    ``fmin`` is any object with the attributes of a function minimum (fval, edm, errordef,
+    is_valid, has_* ...). The reduced chi2 is fval / ndof when errordef is 1, else NaN."""
+    if args and not isinstance(args[0], str):
+        fm, algorithm, nfcn, ngrad, ng2, nhessian, ndof, edm_goal, time = args
+        flags = ("has_accurate_covar", "has_covariance", "has_made_posdef_covar",
+                 "has_parameters_at_limit", "has_posdef_covar", "has_reached_call_limit",
+                 "has_valid_parameters", "hesse_failed", "is_above_max_edm", "is_valid")
+        kwargs = {k: bool(getattr(fm, k)) for k in flags}
+        errordef = float(fm.errordef)
+        fval = float(fm.fval)
+        kwargs.update(
+            algorithm=algorithm, edm=float(fm.edm), edm_goal=float(edm_goal),
+            errordef=errordef, fval=fval, nfcn=int(nfcn), ngrad=int(ngrad), ng2=int(ng2),
+            nhessian=int(nhessian), time=float(time),
+            reduced_chi2=fval / ndof if errordef == 1 and ndof > 0 else np.nan)
+        args = ()
+    _fmin_fields_init(self, *args, **kwargs)
+
+
+FMin.__init__ = _fmin_init  # type: ignore[method-assign]
 
 
 @dataclass(frozen=True, repr=False, eq=True)
@@ -259,11 +290,14 @@ class MErrors(_Rendered, dict):
     _html_fn = "merrors_html"
 
     def __getitem__(self, key: Any) -> MError:
-        if isinstance(key, int):
+        if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+            key = int(key)
             keys = list(self)
             if not -len(keys) <= key < len(keys):
                 raise IndexError(f"MErrors index {key} out of range for {len(keys)} entries")
             key = keys[key]
+        elif not isinstance(key, str):
+            raise TypeError(f"MErrors key must be a parameter name or an index, not {key!r}")
         return dict.__getitem__(self, key)
 
     def __repr__(self) -> str:
