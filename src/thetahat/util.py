@@ -153,7 +153,9 @@ def merge_signatures(callables: Iterable[Callable], annotations: bool = False
     for fn in callables:
         params = describe(fn, annotations=True)
         for k, v in params.items():
-            merged.setdefault(k, v)
+            # a parameter's limits come from the first callable that declares them
+            if merged.get(k) is None:
+                merged[k] = v
         names = list(merged)
         maps.append([names.index(k) for k in params])
     return (merged if annotations else list(merged)), maps
@@ -264,7 +266,10 @@ def is_module_available(module: str) -> bool:
     >>> is_module_available("numpy"), is_module_available("no_such_module_xyz")
     (True, False)
     """
-    return importlib.util.find_spec(module) is not None
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a missing parent package, or an empty name
+        return False
 
 
 def is_jupyter() -> bool:
@@ -277,7 +282,14 @@ def is_jupyter() -> bool:
     """
     ipython = sys.modules.get("IPython")
     shell = getattr(ipython, "get_ipython", lambda: None)() if ipython else None
-    return type(shell).__name__ == "ZMQInteractiveShell"
+    if shell is None:
+        return False
+    # a kernel-backed shell (Jupyter's ZMQInteractiveShell) has a "kernel" trait; the
+    # terminal IPython shell has none
+    try:
+        return bool(shell.has_trait("kernel"))
+    except Exception:
+        return type(shell).__name__ == "ZMQInteractiveShell"
 
 
 class ProgressBar:
