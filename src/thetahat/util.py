@@ -41,7 +41,6 @@ from __future__ import annotations
 import importlib.util
 import math
 import sys
-import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from types import SimpleNamespace
@@ -53,6 +52,7 @@ from numpy.typing import ArrayLike, NDArray
 from ._core.signature import describe
 from ._core.warnings import HesseFailedWarning, IMinuitWarning, PerformanceWarning
 from .cost._protocol import cost_gradient as gradient
+from .cost._visualize import _detect_log_spacing, _smart_sampling  # noqa: F401
 from .minuit._views import ErrorView, FixedView, LimitView, ValueView
 from .minuit._views import _View as BasicView
 from .results import FMin, Matrix, MError, MErrors, Param, Params
@@ -401,41 +401,3 @@ def _histogram_segments(mask: Any, xe: Any, masked: Any) -> list[tuple[NDArray, 
         out.append((masked[start:start + run.size], xe[run[0]:run[-1] + 2]))
         start += run.size
     return out
-
-
-def _detect_log_spacing(x: Any) -> bool:
-    """Whether positive points ``x`` are spaced more evenly in log(x) than in x."""
-    a = np.asarray(x, dtype=float)
-    if a.size < 3 or np.any(a <= 0):
-        return False
-    d_lin, d_log = np.diff(a), np.diff(np.log(a))
-    return bool(np.ptp(d_log) / np.mean(d_log) < np.ptp(d_lin) / np.mean(d_lin))
-
-
-def _smart_sampling(f: Callable, xmin: float, xmax: float, start: int = 5,
-                    tol: float = 5e-3, maxiter: int = 20, maxtime: float = 10
-                    ) -> tuple[NDArray, NDArray]:
-    """Points x in [xmin, xmax] and y = f(x) (f vectorised) dense enough that the polyline
-    through them deviates from f by less than ``tol`` times the range of y at the mid
-    points: intervals that fail are halved, for at most ``maxiter`` rounds or ``maxtime``
-    seconds (a RuntimeWarning says which limit ended the sampling)."""
-    t0 = time.monotonic()
-    x = np.linspace(xmin, xmax, start)
-    y = np.asarray(f(x), dtype=float)
-    for _ in range(maxiter):
-        if time.monotonic() - t0 > maxtime:
-            warnings.warn(f"Time limit {maxtime} s in smart sampling reached, "
-                          f"{len(x)} points", RuntimeWarning, stacklevel=2)
-            return x, y
-        xm = 0.5 * (x[1:] + x[:-1])
-        ym = np.asarray(f(xm), dtype=float)
-        span = np.ptp(np.concatenate([y, ym])[np.isfinite(np.concatenate([y, ym]))]) \
-            if np.any(np.isfinite(y)) else 0.0
-        bad = ~(np.abs(ym - 0.5 * (y[1:] + y[:-1])) <= tol * span)
-        if not np.any(bad):
-            return x, y
-        x = np.insert(x, np.flatnonzero(bad) + 1, xm[bad])
-        y = np.insert(y, np.flatnonzero(bad) + 1, ym[bad])
-    warnings.warn(f"Iteration limit {maxiter} in smart sampling reached, {len(x)} points",
-                  RuntimeWarning, stacklevel=2)
-    return x, y
