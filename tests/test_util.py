@@ -332,3 +332,39 @@ def test_merrors_numpy_integer_and_bad_key():
         r.merrors[1.5]
     with pytest.raises(TypeError):
         m.merrors[1.5]
+
+
+def test_matrix_iminuit_constructor_and_submatrices():
+    names = ("a", "b", "c")
+    data = np.arange(9.0).reshape(3, 3)
+    ours, theirs = tu.Matrix(names), iu.Matrix(names)
+    ours[:] = data
+    theirs[:] = data
+    assert repr(ours) == repr(theirs)
+    for key in (slice(None, 2), [0, 2], ["a", "c"], [True, False, True], [-1]):
+        a, b = ours[key], theirs[key]
+        np.testing.assert_equal(np.asarray(a), np.asarray(b))
+        assert a._names() == b._names()
+        assert a.to_dict() == b.to_dict()
+    for key in (0, "b", ("a", "c"), (slice(None), 1)):
+        np.testing.assert_equal(np.asarray(ours[key]), np.asarray(theirs[key]))
+    np.testing.assert_equal(np.asarray(ours[np.array([0, 2])]),
+                            np.asarray(theirs[np.array([0, 2])]))
+    assert ours.to_table()[1] == theirs.to_table()[1]
+    for bad in ("ab", 1):
+        with pytest.raises(TypeError):
+            iu.Matrix(bad)
+        with pytest.raises(TypeError):
+            tu.Matrix(bad)
+
+
+def test_smart_sampling_point_counts_as_iminuit():
+    # iminuit's published counts (its tests): a line from 20 start points keeps every
+    # evaluated midpoint (39); a step refines only around the jump
+    for fn, lo, hi, kw in [(lambda x: 2 * x + 1, 1.0, 2.0, {}), (np.exp, 0.0, 10.0, {}),
+                           (lambda x: np.where(x > 0.5, 0.0, 1.0), 0.0, 1.0, {"tol": 0})]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # step: iteration limit
+            x, _ = tu._smart_sampling(fn, lo, hi, **kw)
+            xr, _ = iu._smart_sampling(fn, lo, hi, **kw)
+        assert len(x) == len(xr)

@@ -74,17 +74,12 @@ def visualize_lsq(cost: Any, args: ArrayLike, model_points: Any) -> Any:
     m = np.ones(cost.y.size, dtype=bool) if cost._mask is None else cost._mask
     x, y, ye = cost.x[m], cost.y[m], cost.yerror[m]
     call = cost._call_args_user(args)
-    log = _detect_log_spacing(x)
     if np.ndim(model_points) > 0:
         xm = np.asarray(model_points, dtype=float)
-    elif model_points and int(model_points) > 0:
-        space = np.geomspace if log else np.linspace
+    elif model_points and int(model_points) > 0:  # log-spaced x: points even in log(x)
+        space = np.geomspace if _detect_log_spacing(x) else np.linspace
         xm = space(x.min(), x.max(), int(model_points))
-    elif log:  # dense enough to look smooth, sampled in log(x)
-        u, _ = _smart_sampling(lambda u: cost._eval_model(np.exp(u), call),
-                               np.log(x.min()), np.log(x.max()))
-        xm = np.exp(u)
-    else:
+    else:  # dense enough to look smooth (as iminuit, sampled in x)
         xm, _ = _smart_sampling(lambda t: cost._eval_model(t, call), x.min(), x.max())
     ym = cost._eval_model(xm, call)
     plt.errorbar(x, y, ye, fmt="ok")
