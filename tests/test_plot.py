@@ -185,3 +185,16 @@ def test_interactive_without_ipywidgets_message_as_iminuit(monkeypatch):
     for m in (iminuit.Minuit(c, 1), Minuit(c, 1)):
         with pytest.raises(ModuleNotFoundError, match="Please install ipywidgets"):
             m.interactive()
+
+
+def test_html_view_has_the_visualize_drawing_as_iminuit():
+    import iminuit
+    from iminuit.cost import LeastSquares
+
+    from thetahat import Minuit
+
+    c = LeastSquares([1.0, 2.0], [3.0, 4.0], 1.0, lambda x, a: a * x)
+    for make in (iminuit.Minuit, Minuit):
+        m = make(c, 1)
+        assert "<svg" not in m._repr_html_()  # no drawing before a fit
+        assert "<svg" in m.migrad()._repr_html_()

@@ -368,3 +368,15 @@ def test_smart_sampling_point_counts_as_iminuit():
             x, _ = tu._smart_sampling(fn, lo, hi, **kw)
             xr, _ = iu._smart_sampling(fn, lo, hi, **kw)
         assert len(x) == len(xr)
+
+
+def test_timer_adds_to_the_fmin_time():
+    from argparse import Namespace
+
+    # oracle: the time before plus a nonnegative elapsed time, as iminuit's _Timer
+    for timer in (tu._Timer, iu._Timer):
+        t = timer(Namespace(time=1.0))
+        with t:
+            pass
+        assert t.value >= 1.0
+        assert timer(None).value == 0.0

@@ -41,6 +41,7 @@ from __future__ import annotations
 import importlib.util
 import math
 import sys
+import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from types import SimpleNamespace
@@ -401,3 +402,18 @@ def _histogram_segments(mask: Any, xe: Any, masked: Any) -> list[tuple[NDArray, 
         out.append((masked[start:start + run.size], xe[run[0]:run[-1] + 2]))
         start += run.size
     return out
+
+
+class _Timer:
+    """Context manager that adds the wall time spent inside it to ``value``, which starts
+    at ``fmin.time`` (0 without an FMin), as iminuit's private timer of a fit."""
+
+    def __init__(self, fmin: Any) -> None:
+        self.value = float(getattr(fmin, "time", 0.0) or 0.0) if fmin is not None else 0.0
+
+    def __enter__(self) -> _Timer:
+        self._t0 = time.perf_counter()
+        return self
+
+    def __exit__(self, *args: Any) -> None:
+        self.value += time.perf_counter() - self._t0
