@@ -366,3 +366,16 @@ def test_multinomial_chi2_penalises_zero_prediction_in_filled_bin():
     assert ours(0.0) > ours(0.5)
     assert tc.multinomial_chi2(np.array(1.0), np.array(0.0)) > 1e3
     assert ic.multinomial_chi2(np.array(1.0), np.array(0.0)) == 0
+
+
+def test_binned_numerical_pdf_refused_in_several_dimensions_as_iminuit():
+    xe = (np.array([0.0, 0.1]), np.array([0.1, 0.3, 0.4]))
+    n = [[1.0, 2.0]]
+
+    def pdf(r, mx, my):
+        return np.exp(-0.5 * ((r[0] - mx) ** 2 + (r[1] - my) ** 2))
+
+    msg = 'use_pdf="numerical" is not supported for multidimensional histograms'
+    for cls in (ic.BinnedNLL, tc.BinnedNLL):
+        with pytest.raises(ValueError, match=msg):
+            cls(n, xe, pdf, use_pdf="numerical")
