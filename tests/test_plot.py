@@ -164,3 +164,37 @@ def test_seed_mnprofile_and_mncontour_for_own_plots(mline):
     for cl in (0.683, 0.9, 0.95):
         pts = mline.mncontour("m", "c", cl=cl, size=100)
         assert pts.shape == (101, 2)
+
+
+def test_interactive_without_ipywidgets_message_as_iminuit(monkeypatch):
+    ipython = pytest.importorskip("IPython")
+    import sys
+
+    import iminuit
+    from iminuit.cost import LeastSquares
+
+    from thetahat import Minuit
+
+    class _KernelShell:  # a Jupyter kernel's shell, so iminuit takes its ipywidgets path
+        def has_trait(self, name):
+            return name == "kernel"
+
+    monkeypatch.setattr(ipython, "get_ipython", lambda: _KernelShell())
+    monkeypatch.setitem(sys.modules, "ipywidgets", None)  # import raises ModuleNotFound
+    c = LeastSquares([1.1, 2.2], [3.3, 4.4], 1, lambda x, a: a * x)
+    for m in (iminuit.Minuit(c, 1), Minuit(c, 1)):
+        with pytest.raises(ModuleNotFoundError, match="Please install ipywidgets"):
+            m.interactive()
+
+
+def test_html_view_has_the_visualize_drawing_as_iminuit():
+    import iminuit
+    from iminuit.cost import LeastSquares
+
+    from thetahat import Minuit
+
+    c = LeastSquares([1.0, 2.0], [3.0, 4.0], 1.0, lambda x, a: a * x)
+    for make in (iminuit.Minuit, Minuit):
+        m = make(c, 1)
+        assert "<svg" not in m._repr_html_()  # no drawing before a fit
+        assert "<svg" in m.migrad()._repr_html_()

@@ -258,3 +258,125 @@ def test_experimental_expanded_as_iminuit():
         assert tu.describe(o) == iu.describe(r) == ["x", "y", "z", "a"]
         assert o(*args) == r(*args)
     assert te.merge_signatures([f, g]) == ie.merge_signatures([f, g])
+
+
+# --- iminuit 2.33 public behaviour of util, checked against iminuit on the same input ------
+
+def _ann_gt(x, y: Annotated[float, Gt(0)]):
+    return x + y
+
+
+def _ann_lt(x: Annotated[float, Lt(0)], y):
+    return x + y
+
+
+@pytest.mark.parametrize("order", [(_ann_gt, _ann_lt), (_ann_lt, _ann_gt)])
+def test_merge_signatures_limits_from_any_callable(order):
+    # a parameter annotated in the second callable keeps its limits in the union
+    assert tu.merge_signatures(order, annotations=True) == \
+        iu.merge_signatures(order, annotations=True)
+
+
+def _hint_pair(x, g: Annotated[float, (4, 5)], s: Annotated[float, "units: m"], b: float):
+    return 0.0
+
+
+def test_describe_pair_and_string_metadata():
+    # a pair is a limit; a str is not, but any Annotated hint declares (possibly infinite)
+    # limits, as iminuit
+    assert tu.describe(_hint_pair, annotations=True) == \
+        iu.describe(_hint_pair, annotations=True)
+
+
+def test_is_module_available_missing_parent():
+    name = "no_such_package_xyz.sub"
+    assert tu.is_module_available(name) is iu.is_module_available(name) is False
+
+
+def test_is_jupyter_with_kernel_shell(monkeypatch):
+    ipython = pytest.importorskip("IPython")
+
+    class _KernelShell:  # what a Jupyter kernel's shell answers
+        def has_trait(self, name):
+            return name == "kernel"
+
+    monkeypatch.setattr(ipython, "get_ipython", lambda: _KernelShell())
+    assert tu.is_jupyter() is iu.is_jupyter() is True
+
+
+@pytest.mark.parametrize("errordef", [0.5, 1.0])
+def test_fmin_public_constructor(errordef):
+    from argparse import Namespace
+
+    flags = dict(is_valid=True, has_valid_parameters=True, has_accurate_covar=True,
+                 has_posdef_covar=True, has_made_posdef_covar=False, hesse_failed=False,
+                 has_covariance=True, is_above_max_edm=False, has_reached_call_limit=False,
+                 has_parameters_at_limit=False)
+    fm = Namespace(fval=2.5, edm=1e-6, errordef=errordef, state=[], **flags)
+    args = (fm, "migrad", 10, 2, 0, 1, 2, 0.1, 1.2)
+    ours, theirs = tu.FMin(*args), iu.FMin(*args)
+    assert repr(ours) == repr(theirs)
+    assert ours == tu.FMin(*args)
+    assert ours != tu.FMin(fm, "migrad", 10, 2, 0, 1, 2, 0.3, 1.2)
+
+
+def test_merrors_numpy_integer_and_bad_key():
+    m = Minuit(lambda a, b: (a - 1) ** 2 + (b - 2) ** 2, 0, 0)
+    m.errordef = 1
+    m.migrad().minos()
+    r = iminuit.Minuit(lambda a, b: (a - 1) ** 2 + (b - 2) ** 2, 0, 0)
+    r.errordef = 1
+    r.migrad().minos()
+    assert m.merrors[np.int64(1)].name == r.merrors[np.int64(1)].name == "b"
+    with pytest.raises(TypeError):
+        r.merrors[1.5]
+    with pytest.raises(TypeError):
+        m.merrors[1.5]
+
+
+def test_matrix_iminuit_constructor_and_submatrices():
+    names = ("a", "b", "c")
+    data = np.arange(9.0).reshape(3, 3)
+    ours, theirs = tu.Matrix(names), iu.Matrix(names)
+    ours[:] = data
+    theirs[:] = data
+    assert repr(ours) == repr(theirs)
+    for key in (slice(None, 2), [0, 2], ["a", "c"], [True, False, True], [-1]):
+        a, b = ours[key], theirs[key]
+        np.testing.assert_equal(np.asarray(a), np.asarray(b))
+        assert a._names() == b._names()
+        assert a.to_dict() == b.to_dict()
+    for key in (0, "b", ("a", "c"), (slice(None), 1)):
+        np.testing.assert_equal(np.asarray(ours[key]), np.asarray(theirs[key]))
+    np.testing.assert_equal(np.asarray(ours[np.array([0, 2])]),
+                            np.asarray(theirs[np.array([0, 2])]))
+    assert ours.to_table()[1] == theirs.to_table()[1]
+    for bad in ("ab", 1):
+        with pytest.raises(TypeError):
+            iu.Matrix(bad)
+        with pytest.raises(TypeError):
+            tu.Matrix(bad)
+
+
+def test_smart_sampling_point_counts_as_iminuit():
+    # iminuit's published counts (its tests): a line from 20 start points keeps every
+    # evaluated midpoint (39); a step refines only around the jump
+    for fn, lo, hi, kw in [(lambda x: 2 * x + 1, 1.0, 2.0, {}), (np.exp, 0.0, 10.0, {}),
+                           (lambda x: np.where(x > 0.5, 0.0, 1.0), 0.0, 1.0, {"tol": 0})]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # step: iteration limit
+            x, _ = tu._smart_sampling(fn, lo, hi, **kw)
+            xr, _ = iu._smart_sampling(fn, lo, hi, **kw)
+        assert len(x) == len(xr)
+
+
+def test_timer_adds_to_the_fmin_time():
+    from argparse import Namespace
+
+    # oracle: the time before plus a nonnegative elapsed time, as iminuit's _Timer
+    for timer in (tu._Timer, iu._Timer):
+        t = timer(Namespace(time=1.0))
+        with t:
+            pass
+        assert t.value >= 1.0
+        assert timer(None).value == 0.0

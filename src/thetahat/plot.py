@@ -282,3 +282,27 @@ def draw_mnmatrix(profiles: Mapping[str, Any], contours: Mapping[tuple[str, str]
         for j in range(k):  # row k, left of the diagonal: y axis is parameter nm
             ax[k, j].set_ylim(lo - pad, hi + pad)
     return fig, ax
+
+
+def _visualize_svg(m: Any) -> str:
+    """The cost's ``visualize`` drawing at the fitted values as SVG text, for the HTML
+    view of a Minuit object in Jupyter (as iminuit); empty before a fit, for a cost
+    without ``visualize``, or without matplotlib."""
+    if m.fmin is None or not hasattr(m.fcn, "visualize"):
+        return ""
+    try:
+        plt = _pyplot()
+    except ImportError:
+        return ""
+    import io
+
+    fig = plt.figure()
+    try:
+        m.visualize()
+        buf = io.StringIO()
+        fig.savefig(buf, format="svg")
+        return buf.getvalue()
+    except Exception:  # a drawing that fails must not break the text of the fit
+        return ""
+    finally:
+        plt.close(fig)

@@ -115,7 +115,10 @@ class FMin(_Rendered):
     _html_fn = "fmin_html"
 
     def __repr__(self) -> str:
-        return _fields_repr(self)
+        # attributes in alphabetical order, as iminuit's repr
+        body = " ".join(f"{k}={getattr(self, k)!r}" for k in sorted(f.name for f in
+                                                                   fields(self)))
+        return f"<FMin {body}>"
 
     def __eq__(self, other: object) -> bool:
         # field by field, a NaN equal to a NaN (reduced_chi2 is NaN without ndata), so
@@ -130,6 +133,34 @@ class FMin(_Rendered):
         return True
 
     __hash__ = None  # type: ignore[assignment]
+
+
+_fmin_fields_init = FMin.__init__
+
+
+def _fmin_init(self: FMin, *args: Any, **kwargs: Any) -> None:
+    """FMin's fields by keyword, or iminuit's public signature
+    ``FMin(fmin, algorithm, nfcn, ngrad, ng2, nhessian, ndof, edm_goal, time)`` where
+    ``fmin`` is any object with the attributes of a function minimum (fval, edm, errordef,
+    is_valid, has_* ...). The reduced chi2 is fval / ndof when errordef is 1, else NaN."""
+    if args and not isinstance(args[0], str):
+        fm, algorithm, nfcn, ngrad, ng2, nhessian, ndof, edm_goal, time = args
+        flags = ("has_accurate_covar", "has_covariance", "has_made_posdef_covar",
+                 "has_parameters_at_limit", "has_posdef_covar", "has_reached_call_limit",
+                 "has_valid_parameters", "hesse_failed", "is_above_max_edm", "is_valid")
+        kwargs = {k: bool(getattr(fm, k)) for k in flags}
+        errordef = float(fm.errordef)
+        fval = float(fm.fval)
+        kwargs.update(
+            algorithm=algorithm, edm=float(fm.edm), edm_goal=float(edm_goal),
+            errordef=errordef, fval=fval, nfcn=int(nfcn), ngrad=int(ngrad), ng2=int(ng2),
+            nhessian=int(nhessian), time=float(time),
+            reduced_chi2=fval / ndof if errordef == 1 and ndof > 0 else np.nan)
+        args = ()
+    _fmin_fields_init(self, *args, **kwargs)
+
+
+FMin.__init__ = _fmin_init  # type: ignore[method-assign]
 
 
 @dataclass(frozen=True, repr=False, eq=True)
@@ -259,11 +290,14 @@ class MErrors(_Rendered, dict):
     _html_fn = "merrors_html"
 
     def __getitem__(self, key: Any) -> MError:
-        if isinstance(key, int):
+        if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+            key = int(key)
             keys = list(self)
             if not -len(keys) <= key < len(keys):
                 raise IndexError(f"MErrors index {key} out of range for {len(keys)} entries")
             key = keys[key]
+        elif not isinstance(key, str):
+            raise TypeError(f"MErrors key must be a parameter name or an index, not {key!r}")
         return dict.__getitem__(self, key)
 
     def __repr__(self) -> str:
@@ -272,29 +306,64 @@ class MErrors(_Rendered, dict):
 
 
 class Matrix(_Rendered, np.ndarray):
-    """Covariance (or correlation) matrix indexable by parameter names.
+    """Covariance (or correlation) matrix indexable by parameter names, as iminuit's.
 
-    ``C["a", "b"]`` is one element, ``C["a"]`` a row, ``C[["a", "b"], ["a", "b"]]`` is not
-    supported (use :meth:`submatrix`); integer indexing is numpy's.
+    ``Matrix(names)`` is a zero matrix (iminuit's constructor), ``Matrix(data, names)`` one
+    with the given elements. ``C["a", "b"]`` is one element and ``C["a"]`` or ``C[0]`` a
+    row; a slice, a list of names or positions, or a boolean mask selects the square
+    sub-matrix of those parameters (rows and columns), which keeps its names. Indexing
+    with a numpy array is numpy's (rows only), and the result has positional names.
+
+    Examples
+    --------
+    >>> C = Matrix(("a", "b", "c"))
+    >>> C[:] = [[4.0, 1.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 9.0]]
+    >>> C[["a", "c"]]._names(), float(C["b", "a"])
+    (('a', 'c'), 1.0)
     """
 
     _text_fn = "matrix_text"
     _html_fn = "matrix_html"
 
-    def __new__(cls, data: Any, names: Sequence[str]) -> Matrix:
-        obj = np.asarray(data, dtype=float).view(cls)
+    def __new__(cls, *args: Any) -> Matrix:
+        if len(args) == 1:
+            data, names = None, args[0]
+        elif len(args) == 2:
+            data, names = args
+        else:
+            raise TypeError(f"Matrix takes names, or data and names; got {len(args)} "
+                            "arguments")
+        if isinstance(names, str) or not isinstance(names, Iterable):
+            raise TypeError(f"Matrix: names must be a sequence of str, got {names!r}")
         names = tuple(names)
-        if obj.shape != (len(names), len(names)):
-            raise ValueError(f"Matrix: shape {obj.shape} does not match {len(names)} names")
-        obj._var2pos = {n: i for i, n in enumerate(names)}
+        if not all(isinstance(n, str) for n in names):
+            raise TypeError(f"Matrix: names must be a sequence of str, got {names!r}")
+        n = len(names)
+        if data is None:
+            obj = np.zeros((n, n)).view(cls)
+        else:
+            obj = np.array(data, dtype=float).view(cls)
+        if obj.shape != (n, n):
+            raise ValueError(f"Matrix: shape {obj.shape} does not match {n} names")
+        obj._var2pos = {k: i for i, k in enumerate(names)}
         return obj
 
     def __array_finalize__(self, obj: Any) -> None:
         self._var2pos = getattr(obj, "_var2pos", {})
 
+    def _names(self) -> tuple[str, ...]:
+        """The parameter names of the rows; positional ("0", "1", ...) when untracked."""
+        n = self.shape[0] if self.ndim > 0 else 0
+        if len(self._var2pos) == n:
+            return tuple(self._var2pos)
+        return tuple(str(i) for i in range(n))
+
     @property
     def names(self) -> tuple[str, ...]:
-        return tuple(self._var2pos)
+        return self._names()
+
+    def _square(self) -> bool:
+        return self.ndim == 2 and self.shape[0] == self.shape[1]
 
     def _pos(self, k: Any) -> Any:
         if isinstance(k, str):
@@ -305,16 +374,67 @@ class Matrix(_Rendered, np.ndarray):
                     f"unknown parameter {k!r}; valid names: {list(self._var2pos)}") from None
         return k
 
-    def __getitem__(self, key: Any) -> Any:
-        if isinstance(key, tuple):
-            key = tuple(self._pos(k) for k in key)
-        else:
-            key = self._pos(key)
-        out = np.ndarray.__getitem__(self, key)
-        if isinstance(out, Matrix) and (out.ndim != 2 or out.shape[0] != out.shape[1]
-                                        or out.shape[0] != len(self._var2pos)):
-            return np.asarray(out)  # a row or a slice is a plain array
+    def _untracked(self, out: Any) -> Any:
+        if isinstance(out, Matrix):
+            out._var2pos = {}
         return out
+
+    def _index(self, key: Any) -> Any:
+        """``key`` as numpy index of the plain array (names mapped to positions)."""
+        if isinstance(key, tuple):
+            return tuple(self._pos(k) for k in key)
+        if isinstance(key, (str, int, np.integer)):
+            return self._pos(key)
+        return key
+
+    def _selection(self, key: slice | list) -> list[int]:
+        """Positions selected by a slice, a list of names or positions, or a mask."""
+        n = self.shape[0] if self.ndim > 0 else 0
+        if isinstance(key, slice):
+            return list(range(n))[key]
+        if key and all(isinstance(k, (bool, np.bool_)) for k in key):
+            if len(key) != n:
+                raise IndexError(f"boolean mask has length {len(key)}, expected {n}")
+            return [i for i, k in enumerate(key) if k]
+        idx = [int(self._pos(k)) for k in key]
+        return [i + n if i < 0 else i for i in idx]
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        a = np.asarray(self)
+        if isinstance(key, (slice, list)) and self._square():
+            idx = self._selection(key)
+            a[np.ix_(idx, idx)] = value
+            return
+        a[self._index(key)] = value
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, tuple):  # an element, or numpy indexing of both axes
+            return self._untracked(np.ndarray.__getitem__(self, tuple(self._pos(k)
+                                                                      for k in key)))
+        if isinstance(key, (str, int, np.integer)):  # a row
+            return self._untracked(np.ndarray.__getitem__(self, self._pos(key)))
+        if not isinstance(key, (slice, list)):  # numpy's own indexing (of rows), untracked
+            return self._untracked(np.ndarray.__getitem__(self, key))
+        idx = self._selection(key)
+        names = self._names()
+        if not self._square():
+            out = np.asarray(self)[idx].view(Matrix)
+            out._var2pos = {str(i): i for i in range(len(idx))}
+            return out
+        return Matrix(np.asarray(self)[np.ix_(idx, idx)], [names[i] for i in idx])
+
+    def to_dict(self) -> dict[tuple[str, str], float]:
+        """The upper triangle (diagonal included) as ``{(name_i, name_j): value}``."""
+        names = self._names()
+        a = np.asarray(self)
+        return {(names[i], names[j]): float(a[i, j])
+                for i in range(len(names)) for j in range(i, len(names))}
+
+    def __str__(self) -> str:
+        return super().__str__() if self._square() else repr(self)
+
+    def _repr_html_(self) -> str:
+        return super()._repr_html_() if self._square() else f"<pre>{self}</pre>"
 
     def submatrix(self, names: Sequence[str]) -> Matrix:
         idx = [self._pos(n) for n in names]
@@ -329,13 +449,15 @@ class Matrix(_Rendered, np.ndarray):
         c[~np.isfinite(c)] = 0.0
         return Matrix(c, self.names)
 
-    def to_table(self) -> tuple[list[list[str]], list[str]]:
-        names = list(self.names)
+    def to_table(self) -> tuple[list[list[str]], tuple[str, ...]]:
+        """Rows ``[name, value...]`` of strings and the column names, as iminuit's."""
+        names = self._names()
         rows = [[n] + [f"{v:.3g}" for v in np.asarray(self)[i]] for i, n in enumerate(names)]
-        return rows, [""] + names
+        return rows, names
 
     def __repr__(self) -> str:
-        return np.asarray(self).__repr__().replace("array", "Matrix", 1)
+        # numpy's text of the elements, as iminuit's repr
+        return str(np.asarray(self))
 
     def __reduce__(self):  # pickling keeps the names
         return (Matrix, (np.asarray(self), self.names))

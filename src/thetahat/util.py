@@ -53,6 +53,7 @@ from numpy.typing import ArrayLike, NDArray
 from ._core.signature import describe
 from ._core.warnings import HesseFailedWarning, IMinuitWarning, PerformanceWarning
 from .cost._protocol import cost_gradient as gradient
+from .cost._visualize import _detect_log_spacing, _smart_sampling  # noqa: F401
 from .minuit._views import ErrorView, FixedView, LimitView, ValueView
 from .minuit._views import _View as BasicView
 from .results import FMin, Matrix, MError, MErrors, Param, Params
@@ -153,7 +154,9 @@ def merge_signatures(callables: Iterable[Callable], annotations: bool = False
     for fn in callables:
         params = describe(fn, annotations=True)
         for k, v in params.items():
-            merged.setdefault(k, v)
+            # a parameter's limits come from the first callable that declares them
+            if merged.get(k) is None:
+                merged[k] = v
         names = list(merged)
         maps.append([names.index(k) for k in params])
     return (merged if annotations else list(merged)), maps
@@ -264,7 +267,10 @@ def is_module_available(module: str) -> bool:
     >>> is_module_available("numpy"), is_module_available("no_such_module_xyz")
     (True, False)
     """
-    return importlib.util.find_spec(module) is not None
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a missing parent package, or an empty name
+        return False
 
 
 def is_jupyter() -> bool:
@@ -277,7 +283,14 @@ def is_jupyter() -> bool:
     """
     ipython = sys.modules.get("IPython")
     shell = getattr(ipython, "get_ipython", lambda: None)() if ipython else None
-    return type(shell).__name__ == "ZMQInteractiveShell"
+    if shell is None:
+        return False
+    # a kernel-backed shell (Jupyter's ZMQInteractiveShell) has a "kernel" trait; the
+    # terminal IPython shell has none
+    try:
+        return bool(shell.has_trait("kernel"))
+    except Exception:
+        return type(shell).__name__ == "ZMQInteractiveShell"
 
 
 class ProgressBar:
@@ -391,39 +404,16 @@ def _histogram_segments(mask: Any, xe: Any, masked: Any) -> list[tuple[NDArray, 
     return out
 
 
-def _detect_log_spacing(x: Any) -> bool:
-    """Whether positive points ``x`` are spaced more evenly in log(x) than in x."""
-    a = np.asarray(x, dtype=float)
-    if a.size < 3 or np.any(a <= 0):
-        return False
-    d_lin, d_log = np.diff(a), np.diff(np.log(a))
-    return bool(np.ptp(d_log) / np.mean(d_log) < np.ptp(d_lin) / np.mean(d_lin))
+class _Timer:
+    """Context manager that adds the wall time spent inside it to ``value``, which starts
+    at ``fmin.time`` (0 without an FMin), as iminuit's private timer of a fit."""
 
+    def __init__(self, fmin: Any) -> None:
+        self.value = float(getattr(fmin, "time", 0.0) or 0.0) if fmin is not None else 0.0
 
-def _smart_sampling(f: Callable, xmin: float, xmax: float, start: int = 5,
-                    tol: float = 5e-3, maxiter: int = 20, maxtime: float = 10
-                    ) -> tuple[NDArray, NDArray]:
-    """Points x in [xmin, xmax] and y = f(x) (f vectorised) dense enough that the polyline
-    through them deviates from f by less than ``tol`` times the range of y at the mid
-    points: intervals that fail are halved, for at most ``maxiter`` rounds or ``maxtime``
-    seconds (a RuntimeWarning says which limit ended the sampling)."""
-    t0 = time.monotonic()
-    x = np.linspace(xmin, xmax, start)
-    y = np.asarray(f(x), dtype=float)
-    for _ in range(maxiter):
-        if time.monotonic() - t0 > maxtime:
-            warnings.warn(f"Time limit {maxtime} s in smart sampling reached, "
-                          f"{len(x)} points", RuntimeWarning, stacklevel=2)
-            return x, y
-        xm = 0.5 * (x[1:] + x[:-1])
-        ym = np.asarray(f(xm), dtype=float)
-        span = np.ptp(np.concatenate([y, ym])[np.isfinite(np.concatenate([y, ym]))]) \
-            if np.any(np.isfinite(y)) else 0.0
-        bad = ~(np.abs(ym - 0.5 * (y[1:] + y[:-1])) <= tol * span)
-        if not np.any(bad):
-            return x, y
-        x = np.insert(x, np.flatnonzero(bad) + 1, xm[bad])
-        y = np.insert(y, np.flatnonzero(bad) + 1, ym[bad])
-    warnings.warn(f"Iteration limit {maxiter} in smart sampling reached, {len(x)} points",
-                  RuntimeWarning, stacklevel=2)
-    return x, y
+    def __enter__(self) -> _Timer:
+        self._t0 = time.perf_counter()
+        return self
+
+    def __exit__(self, *args: Any) -> None:
+        self.value += time.perf_counter() - self._t0

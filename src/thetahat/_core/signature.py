@@ -16,26 +16,29 @@ __all__ = ["describe", "positional_names", "may_declare_limits"]
 
 
 def _limits_of(annotation: Any) -> tuple[float, float] | None:
-    """Limits declared by ``Annotated[float, ...]``: a slice ``a:b`` or annotated-types
-    style objects with ``gt``/``ge``/``lt``/``le`` attributes (iminuit.typing's Gt, Ge,
-    Lt, Le, Interval)."""
+    """Limits declared by ``Annotated[float, ...]``: a slice ``a:b``, a pair ``(a, b)``, or
+    annotated-types style objects with ``gt``/``ge``/``lt``/``le`` attributes
+    (iminuit.typing's Gt, Ge, Lt, Le, Interval). As iminuit, any ``Annotated`` hint declares
+    limits, infinite where its metadata says nothing (a str, say, is not a limit)."""
     if get_origin(annotation) is not Annotated:
         return None
     lo, hi = -np.inf, np.inf
-    found = False
     for meta in get_args(annotation)[1:]:
         if isinstance(meta, slice):
             lo = lo if meta.start is None else meta.start
             hi = hi if meta.stop is None else meta.stop
-            found = True
+            continue
+        if (isinstance(meta, (tuple, list)) and len(meta) == 2
+                and all(isinstance(v, (int, float, np.number)) for v in meta)):
+            lo, hi = meta
             continue
         for attr in ("gt", "ge"):
             if getattr(meta, attr, None) is not None:
-                lo, found = getattr(meta, attr), True
+                lo = getattr(meta, attr)
         for attr in ("lt", "le"):
             if getattr(meta, attr, None) is not None:
-                hi, found = getattr(meta, attr), True
-    return (lo, hi) if found else None
+                hi = getattr(meta, attr)
+    return (lo, hi)
 
 
 def _from_signature(fn: Callable) -> dict[str, tuple[float, float] | None] | None:

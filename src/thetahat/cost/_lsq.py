@@ -109,7 +109,7 @@ class LeastSquares(MaskedCost):
         x, y, ye = self._checked_data(x, y, yerror)
         if not callable(model):
             raise TypeError("model must be callable")
-        self._x, self._y, self._ye = x, y, ye
+        self._store(x, y, ye)
         self._model = model
         self._model_grad = grad
         self.loss = loss
@@ -145,11 +145,20 @@ class LeastSquares(MaskedCost):
             raise ValueError(f"yerror[{i}] = {ye[i]} must be >= 0")
         return x, y, ye
 
+    def _store(self, x: NDArray, y: NDArray, ye: NDArray) -> None:
+        """Keep the data as one column-major block of rows (x..., y, yerror): ``x``, ``y``,
+        ``yerror`` and ``data`` are contiguous views of it, so that in-place edits of any of
+        them are seen by the cost (as iminuit)."""
+        xs = x[:, None] if x.ndim == 1 else x.T
+        self._data = np.asfortranarray(np.column_stack([xs, y, ye]))
+        self._x = self._data[:, 0] if x.ndim == 1 else self._data[:, :-2].T
+        self._y, self._ye = self._data[:, -2], self._data[:, -1]
+
     def _set_data(self, x: ArrayLike, y: ArrayLike, yerror: ArrayLike) -> None:
         x, y, ye = self._checked_data(x, y, yerror)
         if y.shape != self._y.shape:
             raise ValueError(f"new data has {y.size} points, the cost has {self._y.size}")
-        self._x, self._y, self._ye = x, y, ye
+        self._store(x, y, ye)
         self._fd_cache = type(self._fd_cache)()
         self._update_cache()
 
@@ -187,9 +196,9 @@ class LeastSquares(MaskedCost):
 
     @property
     def data(self) -> NDArray:
-        """Array of rows ``(x..., y, yerror)``, one per point (settable)."""
-        xs = self._x[:, None] if self._x.ndim == 1 else self._x.T
-        return np.column_stack([xs, self._y, self._ye])
+        """Array of rows ``(x..., y, yerror)``, one per point (settable; editable in
+        place)."""
+        return self._data
 
     @data.setter
     def data(self, value: ArrayLike) -> None:

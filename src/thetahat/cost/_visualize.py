@@ -1,11 +1,63 @@
-"""Drawing of costs with matplotlib (imported lazily; no logic lives here)."""
+"""Drawing of costs with matplotlib (imported lazily), and the sampling of model curves
+(:func:`_smart_sampling`, re-exported by :mod:`thetahat.util` as in iminuit)."""
 
 from __future__ import annotations
 
+import time
+import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
+
+
+def _detect_log_spacing(x: Any) -> bool:
+    """Whether positive points ``x`` are spaced more evenly in log(x) than in x."""
+    a = np.asarray(x, dtype=float)
+    if a.size < 3 or np.any(a <= 0):
+        return False
+    d_lin, d_log = np.diff(a), np.diff(np.log(a))
+    return bool(np.ptp(d_log) / np.mean(d_log) < np.ptp(d_lin) / np.mean(d_lin))
+
+
+def _smart_sampling(f: Callable, xmin: float, xmax: float, start: int = 20,
+                    tol: float = 5e-3, maxiter: int = 20, maxtime: float = 10
+                    ) -> tuple[NDArray, NDArray]:
+    """Points x in [xmin, xmax] and y = f(x) (f vectorised) dense enough that the polyline
+    through them deviates from f by less than ``tol`` times the range of y at the mid
+    points. Each round evaluates the midpoints of the intervals still open (at first all
+    ``start - 1``) and keeps every point evaluated; the halves of an interval whose midpoint
+    fails stay open. At most ``maxiter`` rounds or ``maxtime`` seconds (a RuntimeWarning
+    says which limit ended the sampling)."""
+    t0 = time.monotonic()
+    x = np.linspace(xmin, xmax, start)
+    y = np.asarray(f(x), dtype=float)
+    todo = np.ones(len(x) - 1, dtype=bool)  # open intervals [x_i, x_i+1]
+    for _ in range(maxiter):
+        if time.monotonic() - t0 > maxtime:
+            warnings.warn(f"Time limit {maxtime} s in smart sampling reached, "
+                          f"{len(x)} points", RuntimeWarning, stacklevel=2)
+            return x, y
+        i = np.flatnonzero(todo)
+        xm = 0.5 * (x[i] + x[i + 1])
+        ym = np.asarray(f(xm), dtype=float)
+        both = np.concatenate([y, ym])
+        span = np.ptp(both[np.isfinite(both)]) if np.any(np.isfinite(both)) else 0.0
+        bad = ~(np.abs(ym - 0.5 * (y[i] + y[i + 1])) <= tol * span)
+        x = np.insert(x, i + 1, xm)
+        y = np.insert(y, i + 1, ym)
+        # interval i splits into two; both halves stay open where the midpoint failed
+        new_todo = np.zeros(len(x) - 1, dtype=bool)
+        left = i + np.arange(len(i))  # position of the left half after the insertions
+        new_todo[left[bad]] = True
+        new_todo[left[bad] + 1] = True
+        todo = new_todo
+        if not np.any(todo):
+            return x, y
+    warnings.warn(f"Iteration limit {maxiter} in smart sampling reached, {len(x)} points",
+                  RuntimeWarning, stacklevel=2)
+    return x, y
 
 
 def _plt() -> Any:
@@ -24,10 +76,11 @@ def visualize_lsq(cost: Any, args: ArrayLike, model_points: Any) -> Any:
     call = cost._call_args_user(args)
     if np.ndim(model_points) > 0:
         xm = np.asarray(model_points, dtype=float)
-    elif model_points and int(model_points) > 0:
-        xm = np.linspace(x.min(), x.max(), int(model_points))
-    else:
-        xm = np.sort(x)
+    elif model_points and int(model_points) > 0:  # log-spaced x: points even in log(x)
+        space = np.geomspace if _detect_log_spacing(x) else np.linspace
+        xm = space(x.min(), x.max(), int(model_points))
+    else:  # dense enough to look smooth (as iminuit, sampled in x)
+        xm, _ = _smart_sampling(lambda t: cost._eval_model(t, call), x.min(), x.max())
     ym = cost._eval_model(xm, call)
     plt.errorbar(x, y, ye, fmt="ok")
     plt.plot(xm, ym)

@@ -31,8 +31,8 @@ def _require_ipywidgets() -> Any:
     try:
         import ipywidgets
     except ModuleNotFoundError as e:  # pragma: no cover - depends on the environment
-        raise ModuleNotFoundError("Minuit.interactive needs ipywidgets: "
-                                  "pip install ipywidgets") from e
+        raise ModuleNotFoundError("Minuit.interactive needs ipywidgets. Please install "
+                                  "ipywidgets: pip install ipywidgets") from e
     return ipywidgets
 
 

@@ -528,7 +528,8 @@ class Minuit(IntervalMethods):
 
     def _repr_html_(self) -> str:
         from ..display import minuit_html
-        return minuit_html(self)
+        from ..plot import _visualize_svg
+        return minuit_html(self) + _visualize_svg(self)
 
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:
         p.text(repr(self) if cycle else str(self))
