@@ -238,6 +238,9 @@ def solve(st: FitState, prob: Problem, u0: np.ndarray, ncall: int | None,
         opts.tol = st.tol * tol_scale
     if st.grad is not None:
         opts.grad = prob.grad_int
+        if st.g2 is not None and st.hessian is None:
+            g2_fn = st.g2
+            opts.g2 = lambda u, g: prob.g2_int(g2_fn, u, g)
     r = migrad(prob, u0, step0, opts)
     flags = dict(has_covariance=r.has_covariance, has_accurate_covar=r.has_accurate_covar,
                  has_posdef_covar=r.has_posdef_covar,
