@@ -43,7 +43,8 @@ updated, and one more such step follows.
 Status, as iminuit's ``FMin``: ``is_above_max_edm`` when the final EDM exceeds 10 × goal;
 ``is_valid`` when neither that, nor the call limit, nor a HESSE failure occurred, F is
 finite, and the second-derivative matrix has no negative curvature (one forced positive
-definite because it is singular, a flat direction, leaves the minimum valid, as iminuit).
+definite because it is singular, a flat direction, leaves the minimum valid, as iminuit);
+a cost that does not change along any parameter at the start is not a valid minimum.
 
 Non-finite function values are treated as larger than any finite value: a line-search
 trial that returns one is rejected and its step shortened.
@@ -231,7 +232,7 @@ def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
     v = np.diag(step ** 2 / (2.0 * errordef))
     edm = np.inf
     state = GradState(gstep=step, g2=np.zeros(n))
-    hesse_failed = made_posdef = accurate = moved = saddle = False
+    hesse_failed = made_posdef = accurate = moved = saddle = flat = False
     call_limit = False
     message = "ok"
 
@@ -266,6 +267,9 @@ def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
             g, _, state, _ = gradient_full(f, x, fval, state, errordef, prec, strategy,
                                            CYCLES.get(strategy, 3),
                                            sigma_frac=0.5 if strategy < 2 else 0.0)
+        # F does not change along any parameter at the start: the minimum is undetermined
+        # (at strategy 0 no HESSE would notice; iminuit's profiles warn for such costs)
+        flat = bool(np.all(state.g2 == 0) and np.all(g == 0))
         v = _diag_metric(state.g2, state.gstep, errordef)
         if strategy >= 2:
             h = hesse(f, x, fval, options, step0=state.gstep, max_nfcn=1 << 62,
@@ -337,7 +341,7 @@ def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
         message = "call limit reached"
     res = _result(x, fval, edm, g, v, f.n, ngrad, niter, call_limit=call_limit, goal=goal,
                   has_cov=not hesse_failed, accurate=accurate, made=made_posdef,
-                  hfail=hesse_failed, message=message, saddle=saddle)
+                  hfail=hesse_failed, message=message, saddle=saddle or flat)
     res.hesse_at_x = not moved
     return res
 
