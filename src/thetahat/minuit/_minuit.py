@@ -97,7 +97,9 @@ class Minuit(IntervalMethods):
             extra_derivative(fcn, hessian, "hessian")
         if self._g2 is not None and self._hessian is not None:
             self._warn("passing g2 has no effect when hessian is also passed")
-        self._array_call = array_call or caps[0]  # structured costs take arrays
+        # structured costs take arrays (with one parameter, cost(array) would pass the
+        # array itself as the value)
+        self._array_call = array_call or (caps[0] and len(names) > 1)
         self._structured, self._exact_hessian = structure_of(fcn, grad, caps)
         self._pos2var = tuple(names)
         self._var2pos = {k: i for i, k in enumerate(names)}
