@@ -15,7 +15,10 @@ F. James & M. Winkler, Minuit2 User's Guide):
   φ(0), φ'(0), φ(α) puts the minimum outside [0.8 α, 1.25 α] (V poor along p), one more
   trial there (at most 4 α), kept if lower (these constants were tuned on quadratic bowls,
   Rosenbrock and Moré–Garbow–Hillstrom problems against iminuit's call counts);
-- update V with the BFGS formula (s = Δx, y = Δg, used only when sᵀy > 0)
+- where φ shows no positive curvature (the parabola has none), extrapolate α by 4 while F
+  falls (at most 3 times);
+- update V with the BFGS formula (s = Δx, y = Δg, used only when sᵀy > 0; otherwise V is
+  scaled by the accepted α when α > 1)
 
       V ← V + (1 + yᵀVy / sᵀy) ssᵀ / sᵀy - (s yᵀV + V y sᵀ) / sᵀy;
 
@@ -535,6 +538,8 @@ def _iterate(f, gradient, cur: _Point, goal: float, get_state, errordef: float) 
         xnew = cur.x + s
         gnew = gradient(xnew, fnew, 1)
         vold, v = v, _bfgs(v, s, gnew - g)
+        if v is vold and alpha > 1.0:
+            v = alpha * v  # no curvature measured (sᵀy <= 0): V was too small along p
         g = gnew
         edm = float(0.5 * g @ v @ g)
         if edm < 0:  # V not positive definite: reset
@@ -579,4 +584,13 @@ def _line_search(f: Callable[[NDArray], float], x: NDArray, f0: float, p: NDArra
             fe = f(x + amin * p)
             if fe < fa:
                 return amin, fe
+    elif np.isfinite(fa) and fa < f0:
+        # no positive curvature along p (F linear or concave there, e.g. a noisy gradient
+        # in a long valley): V is far too small along p; extrapolate by 4 while F falls
+        for _ in range(3):
+            fe = f(x + _LS_MAX * alpha * p)
+            if not fe < fa:
+                break
+            alpha, fa = _LS_MAX * alpha, fe
+        return alpha, fa
     return (alpha, fa) if fa < best_f or best_a == 0.0 else (best_a, best_f)
