@@ -246,7 +246,7 @@ def solve(st: FitState, prob: Problem, u0: np.ndarray, ncall: int | None,
                  has_posdef_covar=r.has_posdef_covar,
                  has_made_posdef_covar=r.has_made_posdef_covar,
                  has_reached_call_limit=r.has_reached_call_limit, hesse_failed=r.hesse_failed,
-                 is_valid=r.is_valid, hesse_at_x=r.hesse_at_x)
+                 is_valid=r.is_valid, hesse_at_x=r.hesse_at_x, flat=r.flat)
     return Solved(np.asarray(r.x, float), float(r.fval), float(r.edm), r.hess_inv, flags)
 
 
@@ -326,6 +326,7 @@ def run_migrad(st: FitState, ncall: int | None, iterate: int) -> Outcome:
     s = solve(st, prob, u0, ncall, iterate)
     flags = dict(s.flags)
     at_x = flags.pop("hesse_at_x", True)  # False: MIGRAD's final step moved after HESSE
+    flags.pop("flat", None)  # reported to profiles only (make_refit)
     out = _finish(st, prob, "Migrad", s.u, s.fval, s.edm, s.hess_inv, flags)
     # MIGRAD ended with HESSE at this very point: a hesse() call now can reuse it
     out.hesse_at_values = bool(flags.get("has_accurate_covar")) and at_x

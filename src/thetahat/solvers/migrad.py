@@ -46,8 +46,8 @@ updated, and one more such step follows.
 Status, as iminuit's ``FMin``: ``is_above_max_edm`` when the final EDM exceeds 10 × goal;
 ``is_valid`` when neither that, nor the call limit, nor a HESSE failure occurred, F is
 finite, and the second-derivative matrix has no negative curvature (one forced positive
-definite because it is singular, a flat direction, leaves the minimum valid, as iminuit);
-a cost that does not change along any parameter at the start is not a valid minimum.
+definite because it is singular, a flat direction, leaves the minimum valid, as iminuit).
+``flat`` reports a cost that does not change along any parameter at the start.
 
 Non-finite function values are treated as larger than any finite value: a line-search
 trial that returns one is rejected and its step shortened.
@@ -129,6 +129,7 @@ class MigradResult:
     hesse_failed: bool
     message: str
     hesse_at_x: bool = True  # False: the final step moved x after HESSE computed hess_inv
+    flat: bool = False  # F did not change along any parameter at the start
 
 
 class _Limit(Exception):
@@ -271,7 +272,8 @@ def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
                                            CYCLES.get(strategy, 3),
                                            sigma_frac=0.5 if strategy < 2 else 0.0)
         # F does not change along any parameter at the start: the minimum is undetermined
-        # (at strategy 0 no HESSE would notice; iminuit's profiles warn for such costs)
+        # (reported as ``flat``; at strategy 0 no HESSE notices, and such a fit stays valid
+        # as iminuit's, but profiles warn for such costs as iminuit's do)
         flat = bool(np.all(state.g2 == 0) and np.all(g == 0))
         v = _diag_metric(state.g2, state.gstep, errordef)
         if strategy >= 2:
@@ -344,8 +346,9 @@ def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
         message = "call limit reached"
     res = _result(x, fval, edm, g, v, f.n, ngrad, niter, call_limit=call_limit, goal=goal,
                   has_cov=not hesse_failed, accurate=accurate, made=made_posdef,
-                  hfail=hesse_failed, message=message, saddle=saddle or flat)
+                  hfail=hesse_failed, message=message, saddle=saddle)
     res.hesse_at_x = not moved
+    res.flat = flat
     return res
 
 
