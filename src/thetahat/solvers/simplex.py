@@ -22,9 +22,9 @@ each axis, with edges h_i ← sqrt(2 errordef / g2_i), one standard deviation (c
 most tenfold per probe). The search stops when that EDM is below the goal and the last
 simplex search gained less than the goal (the diagonal EDM misses progress along
 correlated valleys). Then one diagonal Newton step x_b - g_i / g2_i from the last probe is
-tried if it stays within the probe's steps (kept if lower). ``hess_inv`` is diag(1 / g2) of the last probe; no covariance is
-reported (``has_covariance`` False). Non-finite function values count
-as +inf. The call limit is MIGRAD's, 200 + 100 n + 5 n².
+tried if it stays within the probe's steps (kept if lower). ``hess_inv`` is diag(1 / g2)
+of the last probe; no covariance is reported (``has_covariance`` False). Non-finite
+function values count as +inf. The call limit is MIGRAD's, 200 + 100 n + 5 n².
 """
 
 from __future__ import annotations
