@@ -465,3 +465,35 @@ def test_simplex_final_newton_step():
     assert mt.fmin.is_valid and mi.fmin.is_valid
     np.testing.assert_allclose(mt.values, (2, 5), atol=5e-3)  # iminuit's own tolerance
     assert mt.fval <= mi.fval + 1e-5  # at least as close as iminuit (goal 2e-4 spread)
+
+
+def test_precision_read_from_cost_attribute():
+    # iminuit reads fcn.precision; the same fit as with m.precision = 0.1 set by hand
+    def fcn(x):
+        return np.exp(x * x + 1)
+
+    a = Minuit(fcn, x=-1)
+    a.precision = 0.1
+    a.migrad()
+    fcn.precision = 0.1
+    b = Minuit(fcn, x=-1)
+    assert b.precision == 0.1
+    b.migrad()
+    assert b.fmin.edm == a.fmin.edm and b.nfcn == a.nfcn  # identical runs
+    mi = IM(fcn, x=-1)
+    mi.migrad()
+    # both find the closed-form minimum x = 0 within MIGRAD's goal (EDM 2e-4, F'' = 2e)
+    assert abs(b.values["x"]) < 0.02 and abs(mi.values["x"]) < 0.02
+
+
+def test_iterate_retries_after_hesse_failure():
+    # iminuit: with iterate > 1 MIGRAD tries again when HESSE fails (a constant cost)
+    n = {}
+    for M in (Minuit, IM):
+        for it in (5, 1):
+            m = M(lambda a, b: 0, 1, 2)
+            m.precision = 1e-7
+            m.migrad(iterate=it)
+            assert m.fmin.hesse_failed and not m.fmin.is_valid
+            n[M, it] = m.fmin.nfcn
+        assert n[M, 1] < n[M, 5]

@@ -123,6 +123,10 @@ class Minuit(IntervalMethods):
         self._print_level = 0
         self.throw_nan = False
         self._precision: float | None = None
+        # a cost may declare its relative precision, as iminuit reads fcn.precision
+        fcn_precision = getattr(fcn, "precision", None)
+        if fcn_precision is not None:
+            self.precision = fcn_precision
         self._init = (self._values.copy(), self._errors.copy(), self._lower.copy(),
                       self._upper.copy(), self._fixed.copy())
         self._clear_results()

@@ -29,10 +29,11 @@ F. James & M. Winkler, Minuit2 User's Guide):
 At convergence, strategies 1 and 2 run HESSE (:mod:`thetahat.derivatives.hesse`, reusing
 the last gradient's function values) and replace V by the inverse of the computed
 second-derivative matrix. If the EDM computed with it is above the goal, or HESSE had to
-force the matrix positive definite, the iteration resumes from there, up to ``iterate``
-times in all. When the iterations after a HESSE changed its matrix by less than 5 % (in
-units of sqrt(V_ii V_jj), MINUIT's DCOVAR), it is kept as accurate without another HESSE
-(for a quadratic F the BFGS update leaves an exact H⁻¹ unchanged). At a saddle point
+force the matrix positive definite (or HESSE failed: then from the diagonal metric), the
+iteration resumes from there, up to ``iterate`` times in all. When the iterations after a
+HESSE changed its matrix by less than 5 % (in units of sqrt(V_ii V_jj), MINUIT's DCOVAR),
+it is kept as accurate without another HESSE (for a quadratic F the BFGS update leaves an
+exact H⁻¹ unchanged). At a saddle point
 (negative curvature) MIGRAD first steps downhill along the direction of most negative
 curvature (``_escape``). The call limit defaults to MINUIT's 200 + 100 n + 5 n².
 
@@ -310,7 +311,11 @@ def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
             if h.failed:
                 hesse_failed = True
                 message = "HESSE failed: " + h.message
-                break
+                if attempts >= max(1, options.iterate):
+                    break
+                # retry from the diagonal metric, as iminuit's ``iterate`` does
+                v, v_hesse = _diag_metric(state.g2, state.gstep, errordef), None
+                continue
             hesse_failed = False
             v = v_hesse = h.hess_inv
             made_posdef = h.made_posdef
