@@ -22,7 +22,9 @@ each axis, with edges h_i ← sqrt(2 errordef / g2_i), one standard deviation (c
 most tenfold per probe). The search stops when that EDM is below the goal and the last
 simplex search gained less than the goal (the diagonal EDM misses progress along
 correlated valleys). Then one diagonal Newton step x_b - g_i / g2_i from the last probe is
-tried if it stays within the probe's steps (kept if lower). ``hess_inv`` is diag(1 / g2)
+tried if it stays within the probe's steps (kept if lower). A probe at the same centre as
+the last one uses a quarter of the steps (else the O(h²) error of g could hold the EDM up
+for ever). ``hess_inv`` is diag(1 / g2)
 of the last probe; no covariance is reported (``has_covariance`` False). Non-finite
 function values count as +inf. The call limit is MIGRAD's, 200 + 100 n + 5 n².
 """
@@ -140,6 +142,10 @@ def simplex(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
             if fv[-1] - fv[0] < goal:
                 # a small spread can also mean a small simplex: measure the EDM
                 gain, fprobe = fprobe - fv[0], fv[0]
+                if np.array_equal(pts[0], last[0]):
+                    # the same centre again: the steps' third-order error in g holds the
+                    # EDM up (and the simplex in place); probe closer
+                    h = 0.25 * h
                 pts, fv, edm, h, g2 = probe(pts[0].copy(), fv[0], h)
                 nprobe += 1
                 continue
