@@ -317,3 +317,183 @@ def test_setting_errordef_over_the_costs_own_warns_as_iminuit():
         m.hesse()
         # the cost's own errordef is overridden: errors scale with sqrt(errordef), exactly
         np.testing.assert_allclose(np.asarray(m.errors), [2, 2], rtol=1e-6)
+
+
+# --- ref1: behaviour from iminuit's own test suite ----------------------------------------
+def func0_grad(x, y):
+    return [(x - 2.0) / 2.0, 2.0 * (y - 5.0) * np.exp((y - 5.0) ** 2)]
+
+
+def func0_g2(x, y):
+    return [0.5, ((2 * y - 10.0) ** 2 + 2.0) * np.exp((y - 5.0) ** 2)]
+
+
+def test_g2_seeds_migrad_and_is_counted():
+    # iminuit: a user's g2 replaces the numerical seed pass, so fewer calls of the cost
+    res = {}
+    for g2 in (None, func0_g2):
+        mt, mi = both(func0, x=0, y=0, grad=func0_grad, g2=g2)
+        mt.migrad()
+        mi.migrad()
+        assert (mt.ng2 > 0) == (mi.ng2 > 0) == (g2 is not None)
+        assert mt.fmin.ng2 == mt.ng2
+        # the minimum at (2, 5) is analytic; MIGRAD's EDM goal 2e-4 allows ~1e-3 in x
+        np.testing.assert_allclose(mt.values, (2, 5), atol=2e-3)
+        res[g2 is None] = mt.nfcn
+    assert res[False] < res[True]  # as iminuit's test_func0 requires
+
+
+def test_perfectly_correlated_minimum_is_valid_made_posdef():
+    # (a - b)^2: a line of minima; the singular HESSE matrix is forced positive definite,
+    # the minimum itself is valid (F = 0 exactly) in both
+    mt, mi = both(lambda a, b: (a - b) ** 2, a=1, b=2)
+    mt.migrad()
+    mi.migrad()
+    same_flags(mt, mi, ("is_valid", "has_accurate_covar", "has_posdef_covar",
+                        "has_made_posdef_covar"))
+    assert mt.fmin.is_valid and mt.fmin.has_made_posdef_covar
+
+
+def test_saddle_point_stays_invalid():
+    # F = x^2 - y^2 + y^4: a start on the saddle's ridge y = 0 must not be called a minimum
+    # there; the true minima are at y = ±1/sqrt(2), F = -1/4
+    m = Minuit(lambda x, y: x**2 - y**2 + y**4, x=0.3, y=0.0)
+    m.errordef = 1
+    m.migrad()
+    if abs(m.values["y"]) < 0.1:
+        assert not m.fmin.is_valid
+    else:  # it escaped downhill: the closed-form minimum
+        assert m.fval == pytest.approx(-0.25, abs=1e-6)  # EDM goal 2e-4 -> F within ~1e-6
+
+
+def test_mnprofile_of_flat_cost_warns():
+    # iminuit warns that MIGRAD fails at the profile points of a constant cost
+    mi = IM(lambda x, y: 0, 0, 0)
+    with pytest.warns(iminuit.util.IMinuitWarning):
+        mi.mnprofile("x")
+    mt = Minuit(lambda x, y: 0, 0, 0)
+    with pytest.warns(IMinuitWarning):
+        _, _, ok = mt.mnprofile("x")
+    assert not np.any(ok)
+    # a strategy-0 MIGRAD alone still calls it valid, as iminuit
+    for m in (Minuit(lambda x, y: 0, 1, 2), IM(lambda x, y: 0, 1, 2)):
+        m.strategy = 0
+        m.migrad()
+        assert m.fmin.is_valid
+
+
+def test_mncontour_within_limits_and_swap_symmetric():
+    m = Minuit(lambda x, y: x**2 + y**2, x=0.5, y=0.5)
+    m.limits = (0, 2)
+    m.migrad()
+    c = m.mncontour(0, 1, size=30)
+    assert np.all(c >= 0) and np.all(c <= 2)  # clipped: exactly inside the limits
+    m2 = Minuit(lambda x, y: x**2 + (y / 2) ** 2, x=0, y=0)
+    m2.migrad()
+    a = m2.mncontour("x", "y", size=10)
+    b = m2.mncontour("y", "x", size=10)
+    np.testing.assert_array_equal(a, b[:, ::-1])  # the same points, columns swapped
+
+
+def test_scipy_powell_single_parameter_cost():
+    from thetahat import cost
+
+    def density(x, b):
+        return b, np.full_like(x, b)
+
+    # with no data, the extended likelihood 2 b falls to its limit b = 0
+    m = Minuit(cost.ExtendedUnbinnedNLL([], density), b=0)
+    m.limits["b"] = (0, None)
+    m.scipy(method="Powell")
+    assert m.values["b"] == pytest.approx(0, abs=1e-3)  # Powell's default xtol 1e-4
+
+
+def test_reduced_chi2_nan_for_likelihood_and_binned_ndof():
+    from scipy.stats import norm
+
+    from thetahat import cost as tcost
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=200)
+    n, xe = np.histogram(x, bins=10, range=(-3, 3))
+
+    def cdf(x, mu, sigma):
+        return norm.cdf(x, mu, sigma)
+
+    def scdf(x, s, mu, sigma):
+        return s * norm.cdf(x, mu, sigma)
+
+    c = tcost.BinnedNLL(n, xe, cdf)
+    m = Minuit(c, mu=0, sigma=1)
+    m.migrad()
+    # the multinomial has bins - 1 free cells (the total is fixed), 2 fitted parameters
+    assert c.ndata == 10 and m.ndof == 10 - 1 - 2
+    assert m.fmin.reduced_chi2 == pytest.approx(m.fval / (10 - 1 - 2), rel=1e-12)  # same
+    e = Minuit(tcost.ExtendedBinnedNLL(n, xe, scdf), s=200, mu=0, sigma=1)
+    e.migrad()
+    assert e.ndof == 10 - 3  # Poisson bins: all cells free
+    # an errordef-0.5 likelihood has no reduced chi2, as iminuit
+    for M in (Minuit, IM):
+        u = M(lambda a: (a - 1) ** 2 / 2, a=0)
+        u.errordef = 0.5
+        u.migrad()
+        assert np.isnan(u.fmin.reduced_chi2)
+
+
+def test_migrad_rosenbrock_from_valley_point():
+    # MIGRAD used to creep along the valley at the call limit from here (noisy sᵀy <= 0);
+    # the closed-form minimum is (1, 1); iminuit converges too
+    def rosen(x, y):
+        return (1 - x) ** 2 + 100 * (y - x**2) ** 2
+
+    mt, mi = both(rosen, x=-1.007, y=1.0058)
+    mt.errors = mi.errors = (0.012, 0.01)
+    mt.migrad()
+    mi.migrad()
+    assert mt.fmin.is_valid and mi.fmin.is_valid
+    # EDM goal 2e-4 in a valley of curvature ~0.4 along it: ~2e-2 in the position
+    np.testing.assert_allclose(mt.values, (1, 1), atol=2e-2)
+    assert mt.nfcn <= mi.nfcn + 50  # no creeping: comparable effort to iminuit's
+
+
+def test_simplex_final_newton_step():
+    # iminuit's test_simplex: with tol 2e-4 SIMPLEX gets within 5e-3 of the minimum (2, 5)
+    mt, mi = both(func0, x=0, y=0)
+    mt.tol = mi.tol = 2e-4
+    mt.simplex()
+    mi.simplex()
+    assert mt.fmin.is_valid and mi.fmin.is_valid
+    np.testing.assert_allclose(mt.values, (2, 5), atol=5e-3)  # iminuit's own tolerance
+    assert mt.fval <= mi.fval + 1e-5  # at least as close as iminuit (goal 2e-4 spread)
+
+
+def test_precision_read_from_cost_attribute():
+    # iminuit reads fcn.precision; the same fit as with m.precision = 0.1 set by hand
+    def fcn(x):
+        return np.exp(x * x + 1)
+
+    a = Minuit(fcn, x=-1)
+    a.precision = 0.1
+    a.migrad()
+    fcn.precision = 0.1
+    b = Minuit(fcn, x=-1)
+    assert b.precision == 0.1
+    b.migrad()
+    assert b.fmin.edm == a.fmin.edm and b.nfcn == a.nfcn  # identical runs
+    mi = IM(fcn, x=-1)
+    mi.migrad()
+    # both find the closed-form minimum x = 0 within MIGRAD's goal (EDM 2e-4, F'' = 2e)
+    assert abs(b.values["x"]) < 0.02 and abs(mi.values["x"]) < 0.02
+
+
+def test_iterate_retries_after_hesse_failure():
+    # iminuit: with iterate > 1 MIGRAD tries again when HESSE fails (a constant cost)
+    n = {}
+    for M in (Minuit, IM):
+        for it in (5, 1):
+            m = M(lambda a, b: 0, 1, 2)
+            m.precision = 1e-7
+            m.migrad(iterate=it)
+            assert m.fmin.hesse_failed and not m.fmin.is_valid
+            n[M, it] = m.fmin.nfcn
+        assert n[M, 1] < n[M, 5]

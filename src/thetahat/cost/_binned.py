@@ -379,9 +379,14 @@ class BinnedNLL(_Binned):
     >>> import numpy as np
     >>> from scipy.stats import norm
     >>> c = BinnedNLL([2, 5, 3], [-1.5, -0.5, 0.5, 1.5], lambda x, mu: norm.cdf(x, mu))
-    >>> c.ndata, c.npar
-    (3, 1)
+    >>> c.ndata, c.npar, c.ndof_offset
+    (3, 1, 1)
     """
+
+    #: Constraints among the ``ndata`` bins that the fit does not estimate: the total count
+    #: is fixed, so a multinomial has ``ndata - 1`` free cells and ``Minuit.ndof`` is
+    #: ``ndata - 1 - nfit`` (iminuit does not subtract it; ``ndata`` itself is unchanged).
+    ndof_offset: int = 1
 
     def __init__(self, n: ArrayLike, xe: Any, cdf: Callable, *, verbose: int = 0,
                  grad: Callable | None = None, use_pdf: str = "",

@@ -25,7 +25,9 @@ bisection. The first trial radius is extrapolated in the angle from the previous
 (quadratically from three) (the first ray starts at ``sqrt(factor)``). The ``size`` rays
 are equally spaced in ``phi`` and visited in order, each refit warm-started from the
 neighbouring ray's conditional minimum.
-The radius is stopped at parameter limits when ``limits`` are given.
+The radius is stopped at parameter limits when ``limits`` are given (and the point clipped
+to them against rounding). The rays are laid out for the pair in increasing index order, so
+that ``(iy, ix)`` traces the same points as ``(ix, iy)`` with the columns swapped.
 
 The curve is closed by repeating the first point (``size + 1`` rows). If
 ``interpolated > size`` the closed curve is resampled at ``interpolated`` points by a
@@ -139,6 +141,13 @@ def mncontour(refit: Callable, *, ix: int, iy: int, values: Sequence[float],
     p = np.array(values, dtype=float)
     n = p.size
     _check_pair(ix, iy, n)
+    if ix > iy:
+        # the rays are laid in the Cholesky frame of the ordered pair, so that a swapped
+        # pair traces the same points (iminuit issue 669)
+        pts = mncontour(refit, ix=iy, iy=ix, values=values, cov=cov, fval=fval,
+                        errordef=errordef, factor=factor, size=size,
+                        interpolated=interpolated, limits=limits, tol=tol)
+        return pts[:, ::-1].copy()
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 4:
         raise ValueError(f"size must be an integer >= 4, got {size!r}")
     if not (errordef > 0 and factor > 0):
@@ -177,7 +186,8 @@ def mncontour(refit: Callable, *, ix: int, iy: int, values: Sequence[float],
             r0 = radii[-1] if radii else s
         r, x_prev, p_ray = _ray(refit, ix, iy, p0, d, x_prev, min(r0, rmax), rmax,
                                 fval, errordef, s, tol, p_hint)
-        pts[k] = p0 + r * d
+        # r d stops at a limit only up to rounding: clip (a point may not cross it)
+        pts[k] = np.clip(p0 + r * d, lo, hi)
         if 0 < r < rmax:
             radii.append(r)
             p_hint = p_ray

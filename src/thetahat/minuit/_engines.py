@@ -238,12 +238,15 @@ def solve(st: FitState, prob: Problem, u0: np.ndarray, ncall: int | None,
         opts.tol = st.tol * tol_scale
     if st.grad is not None:
         opts.grad = prob.grad_int
+        if st.g2 is not None and st.hessian is None:
+            g2_fn = st.g2
+            opts.g2 = lambda u, g: prob.g2_int(g2_fn, u, g)
     r = migrad(prob, u0, step0, opts)
     flags = dict(has_covariance=r.has_covariance, has_accurate_covar=r.has_accurate_covar,
                  has_posdef_covar=r.has_posdef_covar,
                  has_made_posdef_covar=r.has_made_posdef_covar,
                  has_reached_call_limit=r.has_reached_call_limit, hesse_failed=r.hesse_failed,
-                 is_valid=r.is_valid, hesse_at_x=r.hesse_at_x)
+                 is_valid=r.is_valid, hesse_at_x=r.hesse_at_x, flat=r.flat)
     return Solved(np.asarray(r.x, float), float(r.fval), float(r.edm), r.hess_inv, flags)
 
 
@@ -323,6 +326,7 @@ def run_migrad(st: FitState, ncall: int | None, iterate: int) -> Outcome:
     s = solve(st, prob, u0, ncall, iterate)
     flags = dict(s.flags)
     at_x = flags.pop("hesse_at_x", True)  # False: MIGRAD's final step moved after HESSE
+    flags.pop("flat", None)  # reported to profiles only (make_refit)
     out = _finish(st, prob, "Migrad", s.u, s.fval, s.edm, s.hess_inv, flags)
     # MIGRAD ended with HESSE at this very point: a hesse() call now can reuse it
     out.hesse_at_values = bool(flags.get("has_accurate_covar")) and at_x

@@ -52,8 +52,11 @@ def make_refit(st: FitState, calls: Calls, ncall: int | None = None
         s = solve(st, prob, prob.to_int(values), ncall, refit=True)
         calls.add(prob.nfcn)  # every call of the cost counts in Minuit.nfcn
         x = prob.to_ext(s.u)
+        # a refit on a cost flat in every free parameter has no determined minimum (its
+        # strategy-0 MIGRAD alone would call it valid; iminuit's profiles warn)
         valid = bool(s.flags.get("is_valid", True) and np.isfinite(s.fval)
-                     and not s.flags.get("has_reached_call_limit", False))
+                     and not s.flags.get("has_reached_call_limit", False)
+                     and not s.flags.get("flat", False))
         return RefitResult(s.fval, x, valid, prob.nfcn)
 
     return refit

@@ -97,7 +97,9 @@ class Minuit(IntervalMethods):
             extra_derivative(fcn, hessian, "hessian")
         if self._g2 is not None and self._hessian is not None:
             self._warn("passing g2 has no effect when hessian is also passed")
-        self._array_call = array_call or caps[0]  # structured costs take arrays
+        # structured costs take arrays (with one parameter, cost(array) would pass the
+        # array itself as the value)
+        self._array_call = array_call or (caps[0] and len(names) > 1)
         self._structured, self._exact_hessian = structure_of(fcn, grad, caps)
         self._pos2var = tuple(names)
         self._var2pos = {k: i for i, k in enumerate(names)}
@@ -121,6 +123,10 @@ class Minuit(IntervalMethods):
         self._print_level = 0
         self.throw_nan = False
         self._precision: float | None = None
+        # a cost may declare its relative precision, as iminuit reads fcn.precision
+        fcn_precision = getattr(fcn, "precision", None)
+        if fcn_precision is not None:
+            self.precision = fcn_precision
         self._init = (self._values.copy(), self._errors.copy(), self._lower.copy(),
                       self._upper.copy(), self._fixed.copy())
         self._clear_results()
@@ -153,8 +159,8 @@ class Minuit(IntervalMethods):
 
     @property
     def ng2(self) -> int:
-        """Calls of ``g2`` (thetahat does not use it: always 0)."""
-        return 0
+        """Calls of ``g2`` (it seeds MIGRAD's metric when ``grad`` is also given)."""
+        return self._ng2
 
     @property
     def nhessian(self) -> int:
@@ -284,9 +290,10 @@ class Minuit(IntervalMethods):
 
     @property
     def ndof(self) -> float:
-        """Degrees of freedom: the cost's ``ndata`` minus the free parameters (nan if unknown)."""
-        nd = getattr(self._fcn, "ndata", np.nan)
-        return float(nd) - self.nfit
+        """Degrees of freedom: the cost's ``ndata`` minus its ``ndof_offset`` (constraints
+        among the data, 1 for a :class:`~thetahat.cost.BinnedNLL`: the total is fixed)
+        minus the free parameters (nan if unknown)."""
+        return _ndof(self._fcn, self.nfit)
 
     def _param(self, i: int, values: np.ndarray, errors: np.ndarray, merr: bool) -> Param:
         k = self._pos2var[i]
@@ -323,6 +330,7 @@ class Minuit(IntervalMethods):
         self._nfcn = 0
         self._ngrad = 0
         self._nhessian = 0
+        self._ng2 = 0
         self._edm = np.nan
         self._hesse_key: tuple | None = None
         self._fmin_key: tuple | None = None
@@ -383,7 +391,13 @@ class Minuit(IntervalMethods):
                         self._array_call, self._pos2var, self._values.copy(),
                         self._errors.copy(), self._lower.copy(), self._upper.copy(),
                         self._fixed.copy(), self._errordef, self._tol, self._strategy,
-                        self._precision, self.throw_nan, self._hessian)
+                        self._precision, self.throw_nan, self._hessian,
+                        None if self._g2 is None else self._counted_g2)
+
+    def _counted_g2(self, *args: Any) -> Any:
+        self._ng2 += 1
+        assert self._g2 is not None  # passed to engines only when given
+        return self._g2(*args)
 
     def _check_ncall(self, ncall: Any) -> int | None:
         if ncall is None:
@@ -538,9 +552,10 @@ class Minuit(IntervalMethods):
     def _record(self, algorithm: str, fval: float, edm: float, nfcn: int, ngrad: int,
                 flags: dict, t0: float) -> None:
         self._fmin = make_fmin(algorithm, fval, edm, nfcn, ngrad, self._nhessian, flags, t0,
-                               ndata=getattr(self._fcn, "ndata", np.nan), tol=self._tol,
+                               ndof=_ndof(self._fcn, self.nfit), tol=self._tol,
                                errordef=self._errordef, values=self._values,
-                               lower=self._lower, upper=self._upper, fixed=self._fixed)
+                               lower=self._lower, upper=self._upper, fixed=self._fixed,
+                               ng2=self._ng2)
         self._print_summary()
 
     def _print_summary(self) -> None:
@@ -558,3 +573,9 @@ class Minuit(IntervalMethods):
         d = np.diag(cov)
         free = ~self._fixed & np.isfinite(d) & (d > 0)
         self._errors[free] = np.sqrt(d[free])
+
+
+def _ndof(fcn: Any, nfit: int) -> float:
+    """``ndata - ndof_offset - nfit`` of the cost ``fcn`` (nan without ``ndata``)."""
+    nd = float(getattr(fcn, "ndata", np.nan))
+    return nd - float(getattr(fcn, "ndof_offset", 0)) - nfit

@@ -292,6 +292,17 @@ class Problem:
             raise RuntimeError(f"result is NaN: grad returned {g} (throw_nan=True)")
         return g[self.idx] * self.jac_diag(u)
 
+    def g2_int(self, g2_fn: Callable, u: NDArray, g_int: NDArray) -> NDArray:
+        """The user's Hessian diagonal ``g2_fn`` in internal coordinates, given the internal
+        gradient ``g_int``: d²F/du² = (dx/du)² d²F/dx² + d²x/du² dF/dx."""
+        x = self.to_ext(u)
+        raw = g2_fn(x) if self.array_call else g2_fn(*x)
+        g2 = np.asarray(raw, float).reshape(len(x))[self.idx]
+        if not self.limited:
+            return g2
+        d1 = self.jac_diag(u)
+        return d1 ** 2 * g2 + self.d2ext_dint2(u) * np.asarray(g_int, float) / d1
+
     def ext_steps(self, u: NDArray, h: NDArray, x: NDArray | None = None
                   ) -> NDArray | None:
         """Full-length external difference steps: ``h`` for the free parameters, kept to

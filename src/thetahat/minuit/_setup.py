@@ -93,14 +93,13 @@ def at_limit(values: np.ndarray, lower: np.ndarray, upper: np.ndarray,
 
 
 def make_fmin(algorithm: str, fval: float, edm: float, nfcn: int, ngrad: int,
-              nhessian: int, flags: dict, t0: float, *, ndata: float, tol: float,
+              nhessian: int, flags: dict, t0: float, *, ndof: float, tol: float,
               errordef: float, values: np.ndarray, lower: np.ndarray, upper: np.ndarray,
-              fixed: np.ndarray) -> FMin:
+              fixed: np.ndarray, ng2: int = 0) -> FMin:
     """The ``FMin`` of an algorithm that ended at ``values`` with the named ``flags``
     (the rest of the flags follow from the module docstring's rule)."""
-    nfit = fixed.size - int(np.count_nonzero(fixed))
-    ndof = float(ndata) - nfit
-    red = fval / ndof if (np.isfinite(ndata) and ndof > 0) else np.nan
+    # a reduced chi2 only for a chi2 (errordef 1), as iminuit: nan for a likelihood
+    red = fval / ndof if (np.isfinite(ndof) and ndof > 0 and errordef == 1) else np.nan
     # SCAN is judged with SIMPLEX's lax goal, as iminuit reports it
     goal = rules.goal_of("Simplex" if algorithm == "Scan" else algorithm, tol, errordef)
     above = bool(rules.is_above_max_edm(edm, goal) or np.isnan(edm))  # NaN: not converged
@@ -116,4 +115,4 @@ def make_fmin(algorithm: str, fval: float, edm: float, nfcn: int, ngrad: int,
                 has_parameters_at_limit=at_limit(values, lower, upper, fixed),
                 has_valid_parameters=valid_pars, is_above_max_edm=above,
                 is_valid=bool(is_valid), reduced_chi2=float(red),
-                time=time.perf_counter() - t0, nhessian=int(nhessian), **f)
+                time=time.perf_counter() - t0, nhessian=int(nhessian), ng2=int(ng2), **f)

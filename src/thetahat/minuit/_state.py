@@ -50,6 +50,7 @@ class FitState:
     precision: float | None
     throw_nan: bool
     hessian: Callable | None = None  # the user's Hessian, used instead of HESSE
+    g2: Callable | None = None  # the user's Hessian diagonal (counted), seeds MIGRAD
 
     @property
     def edm_goal(self) -> float:

@@ -6,7 +6,8 @@ F. James & M. Winkler, Minuit2 User's Guide):
 - keep V ≈ H⁻¹, an approximation of the inverse of the matrix of second derivatives;
 - seed: the gradient g and second derivatives g2 from :mod:`.mn_gradient` (with the step
   tuning cycles of the strategy), V₀ = diag(1 / g2) (strategy 2: the inverse of the full
-  HESSE matrix); with an analytic gradient g2 still comes from one numerical pass;
+  HESSE matrix); with an analytic gradient g2 still comes from one numerical pass, unless
+  the user's g2 is given;
 - at x with gradient g, step along p = -V g with a line search on φ(α) = F(x + α p):
   try α = 1; if F does not fall by at least 10⁻⁴ α |gᵀp|, fit a parabola through φ(0),
   φ'(0) = gᵀp and the last trial and move to its minimum (kept within [0.05, 0.5] of the
@@ -14,7 +15,10 @@ F. James & M. Winkler, Minuit2 User's Guide):
   φ(0), φ'(0), φ(α) puts the minimum outside [0.8 α, 1.25 α] (V poor along p), one more
   trial there (at most 4 α), kept if lower (these constants were tuned on quadratic bowls,
   Rosenbrock and Moré–Garbow–Hillstrom problems against iminuit's call counts);
-- update V with the BFGS formula (s = Δx, y = Δg, used only when sᵀy > 0)
+- where φ shows no positive curvature (the parabola has none), extrapolate α by 4 while F
+  falls (at most 3 times);
+- update V with the BFGS formula (s = Δx, y = Δg, used only when sᵀy > 0; otherwise V is
+  scaled by the accepted α when α > 1)
 
       V ← V + (1 + yᵀVy / sᵀy) ssᵀ / sᵀy - (s yᵀV + V y sᵀ) / sᵀy;
 
@@ -25,10 +29,11 @@ F. James & M. Winkler, Minuit2 User's Guide):
 At convergence, strategies 1 and 2 run HESSE (:mod:`thetahat.derivatives.hesse`, reusing
 the last gradient's function values) and replace V by the inverse of the computed
 second-derivative matrix. If the EDM computed with it is above the goal, or HESSE had to
-force the matrix positive definite, the iteration resumes from there, up to ``iterate``
-times in all. When the iterations after a HESSE changed its matrix by less than 5 % (in
-units of sqrt(V_ii V_jj), MINUIT's DCOVAR), it is kept as accurate without another HESSE
-(for a quadratic F the BFGS update leaves an exact H⁻¹ unchanged). At a saddle point
+force the matrix positive definite (or HESSE failed: then from the diagonal metric), the
+iteration resumes from there, up to ``iterate`` times in all. When the iterations after a
+HESSE changed its matrix by less than 5 % (in units of sqrt(V_ii V_jj), MINUIT's DCOVAR),
+it is kept as accurate without another HESSE (for a quadratic F the BFGS update leaves an
+exact H⁻¹ unchanged). At a saddle point
 (negative curvature) MIGRAD first steps downhill along the direction of most negative
 curvature (``_escape``). The call limit defaults to MINUIT's 200 + 100 n + 5 n².
 
@@ -40,8 +45,10 @@ V is only the variable-metric estimate, the gradient at the new point is measure
 updated, and one more such step follows.
 
 Status, as iminuit's ``FMin``: ``is_above_max_edm`` when the final EDM exceeds 10 × goal;
-``is_valid`` when neither that, nor the call limit, nor a HESSE failure or a forced
-positive-definite matrix occurred and F is finite.
+``is_valid`` when neither that, nor the call limit, nor a HESSE failure occurred, F is
+finite, and the second-derivative matrix has no negative curvature (one forced positive
+definite because it is singular, a flat direction, leaves the minimum valid, as iminuit).
+``flat`` reports a cost that does not change along any parameter at the start.
 
 Non-finite function values are treated as larger than any finite value: a line-search
 trial that returns one is rejected and its step shortened.
@@ -81,6 +88,10 @@ class MigradOptions:
         Analytic gradient ``grad(x) -> (n,)`` in internal coordinates.
     iterate : int
         How often MIGRAD may resume after a check with HESSE finds the minimum invalid.
+    g2 : callable or None
+        Analytic second derivatives ``g2(x, g) -> (n,)`` (the diagonal of the Hessian, in
+        internal coordinates, given the gradient ``g`` at ``x``); with ``grad``, they seed
+        the metric instead of a numerical pass.
     """
 
     errordef: float = 1.0
@@ -90,6 +101,7 @@ class MigradOptions:
     precision: float | None = None
     grad: Callable | None = None
     iterate: int = 5
+    g2: Callable | None = None
 
 
 @dataclass
@@ -118,6 +130,7 @@ class MigradResult:
     hesse_failed: bool
     message: str
     hesse_at_x: bool = True  # False: the final step moved x after HESSE computed hess_inv
+    flat: bool = False  # F did not change along any parameter at the start
 
 
 class _Limit(Exception):
@@ -224,7 +237,7 @@ def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
     v = np.diag(step ** 2 / (2.0 * errordef))
     edm = np.inf
     state = GradState(gstep=step, g2=np.zeros(n))
-    hesse_failed = made_posdef = accurate = moved = False
+    hesse_failed = made_posdef = accurate = moved = saddle = flat = False
     call_limit = False
     message = "ok"
 
@@ -245,7 +258,11 @@ def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
                            goal=goal, has_cov=False, accurate=False, made=False,
                            hfail=False, message="the function is not finite at the start")
         # ---- seed ----
-        if agrad is not None:
+        if agrad is not None and options.g2 is not None:
+            # the user's second derivatives seed the metric: no numerical pass
+            g = gradient(x, fval, 1)
+            state = GradState(gstep=step, g2=np.asarray(options.g2(x, g), float).reshape(n))
+        elif agrad is not None:
             # curvature for the first metric, at every strategy: a metric guessed from the
             # starting steps alone makes the EDM meaningless (it can claim convergence at
             # the start), so MINUIT seeds it numerically with an analytic gradient too
@@ -255,6 +272,10 @@ def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
             g, _, state, _ = gradient_full(f, x, fval, state, errordef, prec, strategy,
                                            CYCLES.get(strategy, 3),
                                            sigma_frac=0.5 if strategy < 2 else 0.0)
+        # F does not change along any parameter at the start: the minimum is undetermined
+        # (reported as ``flat``; at strategy 0 no HESSE notices, and such a fit stays valid
+        # as iminuit's, but profiles warn for such costs as iminuit's do)
+        flat = bool(np.all(state.g2 == 0) and np.all(g == 0))
         v = _diag_metric(state.g2, state.gstep, errordef)
         if strategy >= 2:
             h = hesse(f, x, fval, options, step0=state.gstep, max_nfcn=1 << 62,
@@ -290,10 +311,15 @@ def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
             if h.failed:
                 hesse_failed = True
                 message = "HESSE failed: " + h.message
-                break
+                if attempts >= max(1, options.iterate):
+                    break
+                # retry from the diagonal metric, as iminuit's ``iterate`` does
+                v, v_hesse = _diag_metric(state.g2, state.gstep, errordef), None
+                continue
             hesse_failed = False
             v = v_hesse = h.hess_inv
             made_posdef = h.made_posdef
+            saddle = made_posdef and _negative_curvature(h.hess_raw)
             accurate = not made_posdef
             if agrad is None:
                 g = h.grad
@@ -325,8 +351,9 @@ def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
         message = "call limit reached"
     res = _result(x, fval, edm, g, v, f.n, ngrad, niter, call_limit=call_limit, goal=goal,
                   has_cov=not hesse_failed, accurate=accurate, made=made_posdef,
-                  hfail=hesse_failed, message=message)
+                  hfail=hesse_failed, message=message, saddle=saddle)
     res.hesse_at_x = not moved
+    res.flat = flat
     return res
 
 
@@ -406,14 +433,17 @@ def _dcovar(v: NDArray, vref: NDArray) -> float:
 
 
 def _result(x, fval, edm, g, v, nfcn, ngrad, niter, *, call_limit, goal, has_cov, accurate,
-            made, hfail, message) -> MigradResult:
+            made, hfail, message, saddle=False) -> MigradResult:
     edm = float(edm)
     above = bool(not np.isfinite(edm) or edm > 10.0 * goal)
     if message == "ok" and above:
         message = "EDM above maximum"
     elif message == "ok" and made:
         message = "covariance forced positive definite"
-    valid = not (call_limit or above or hfail or made or not np.isfinite(fval))
+    # a matrix forced positive definite because it is singular (a flat direction, e.g.
+    # perfectly correlated parameters) leaves a valid minimum, as iminuit's; negative
+    # curvature (a saddle point) does not
+    valid = not (call_limit or above or hfail or saddle or not np.isfinite(fval))
     return MigradResult(x=x, fval=float(fval), edm=edm, grad=g, hess_inv=v, nfcn=nfcn,
                         ngrad=ngrad, niter=niter, is_valid=bool(valid),
                         is_above_max_edm=above, has_reached_call_limit=bool(call_limit),
@@ -422,6 +452,16 @@ def _result(x, fval, edm, g, v, nfcn, ngrad, niter, *, call_limit, goal, has_cov
                         has_posdef_covar=bool(has_cov and not made),
                         has_made_posdef_covar=bool(made), hesse_failed=bool(hfail),
                         message=message)
+
+
+def _negative_curvature(hraw: NDArray | None) -> bool:
+    """Whether the raw second-derivative matrix has a clearly negative eigenvalue (beyond
+    1e-4 of the largest: the rounding of a numerical HESSE on a flat direction); True when
+    it is unknown."""
+    if hraw is None or not np.all(np.isfinite(hraw)):
+        return True
+    w = np.linalg.eigvalsh(0.5 * (hraw + hraw.T))
+    return bool(w[0] < -1e-4 * max(float(np.max(np.abs(w))), np.finfo(float).tiny))
 
 
 def _escape(f, x: NDArray, fval: float, g: NDArray, hraw: NDArray, errordef: float
@@ -506,6 +546,8 @@ def _iterate(f, gradient, cur: _Point, goal: float, get_state, errordef: float) 
         xnew = cur.x + s
         gnew = gradient(xnew, fnew, 1)
         vold, v = v, _bfgs(v, s, gnew - g)
+        if v is vold and alpha > 1.0:
+            v = alpha * v  # no curvature measured (sᵀy <= 0): V was too small along p
         g = gnew
         edm = float(0.5 * g @ v @ g)
         if edm < 0:  # V not positive definite: reset
@@ -550,4 +592,13 @@ def _line_search(f: Callable[[NDArray], float], x: NDArray, f0: float, p: NDArra
             fe = f(x + amin * p)
             if fe < fa:
                 return amin, fe
+    elif np.isfinite(fa) and fa < f0:
+        # no positive curvature along p (F linear or concave there, e.g. a noisy gradient
+        # in a long valley): V is far too small along p; extrapolate by 4 while F falls
+        for _ in range(3):
+            fe = f(x + _LS_MAX * alpha * p)
+            if not fe < fa:
+                break
+            alpha, fa = _LS_MAX * alpha, fe
+        return alpha, fa
     return (alpha, fa) if fa < best_f or best_a == 0.0 else (best_a, best_f)
