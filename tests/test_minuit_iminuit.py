@@ -4,6 +4,7 @@ engine, the order of algorithms, the views, warnings and exceptions, the ipywidg
 from __future__ import annotations
 
 import warnings
+from typing import Annotated
 
 import numpy as np
 import pytest
@@ -497,3 +498,34 @@ def test_iterate_retries_after_hesse_failure():
             assert m.fmin.hesse_failed and not m.fmin.is_valid
             n[M, it] = m.fmin.nfcn
         assert n[M, 1] < n[M, 5]
+
+
+def test_func_code_instance_and_annotated_limits_with_new_names_as_iminuit():
+    import iminuit.util
+
+    import thetahat.util
+
+    def cost(a, b: Annotated[float, 0.1:1]):
+        return a**2 + b**2
+
+    for M in (Minuit, IM):
+        m = M(cost, 0.5, 0.5, name=("x", "y"))
+        assert m.limits["y"] == (0.1, 1.0)  # the annotation's limits, by position
+        m.migrad()
+        np.testing.assert_allclose(np.asarray(m.values), (0, 0.1), atol=1e-2)  # fit tol
+
+    for M, util in ((Minuit, thetahat.util), (IM, iminuit.util)):
+        class Func:
+            errordef = 1
+
+            def __init__(self, util=util):
+                with pytest.warns(FutureWarning):  # deprecated in both
+                    self.func_code = util.make_func_code(["x", "y"])
+
+            def __call__(self, *arg):
+                return (arg[0] - 2) ** 2 + (arg[1] - 5) ** 2
+
+        m = M(Func(), x=0, y=0)
+        assert m.parameters == ("x", "y")
+        m.migrad()
+        np.testing.assert_allclose(np.asarray(m.values), (2, 5), atol=1e-3)  # EDM goal

@@ -156,6 +156,9 @@ def positional_names(fcn: Callable) -> list[str] | None:
     declared = getattr(fcn, "_parameters", None)
     if isinstance(declared, dict):
         return list(declared)
+    code = getattr(fcn, "func_code", None)  # iminuit's older convention (deprecated there)
+    if code is not None and hasattr(code, "co_varnames"):
+        return list(code.co_varnames[:getattr(code, "co_argcount", len(code.co_varnames))])
     try:
         sig = inspect.signature(fcn)
     except (TypeError, ValueError):

@@ -112,7 +112,8 @@ class Minuit(IntervalMethods):
         # limits declared with _parameters or Annotated[float, a:b] (reading the
         # annotations costs a few microseconds: only where there are any)
         declared = describe(fcn, annotations=True) if may_declare_limits(fcn) else {}
-        if list(declared) == names:
+        if list(declared) == names or (name is not None and len(declared) == n):
+            # by position: name=... renames the parameters, the limits stay theirs
             for i, lim in enumerate(declared.values()):
                 if lim is not None:
                     self.limits[i] = lim
