@@ -482,3 +482,39 @@ def test_lm_stopping_test_and_message(kwargs):
     ours = curve_fit(expo, x, y, full_output=True, **kwargs)
     ref = so.curve_fit(expo, x, y, full_output=True, **kwargs)
     assert ours[3:] == ref[3:]
+
+
+@pytest.mark.parametrize("method", ["lm", "trf", "dogbox"])
+def test_issue_15_model_turning_nan_is_an_error_naming_the_parameters(method):
+    # the model becomes NaN after three calls: scipy's lm returns p0 with finite errors and
+    # its trf divides by zero; thetahat says what happened and where
+    x = np.linspace(0, 1, 20)
+    y = 1 + 2 * x
+    calls = [0]
+
+    def f(x, a, b):
+        calls[0] += 1
+        return np.full_like(x, np.nan) if calls[0] > 3 else a + b * x
+
+    with pytest.raises(RuntimeError, match=r"non-finite values \(NaN or inf\) at a=.*, b="):
+        curve_fit(f, x, y, p0=[0, 0], method=method)
+
+
+def test_one_nan_trial_step_is_not_an_error():
+    # a model undefined for b <= 0 (NaN there): trial steps into it are rejected and the
+    # fit goes on to the minimum, as scipy's
+    x = np.linspace(0.5, 2, 20)
+    y = 2 * np.log(3 * x)
+    seen = []
+
+    def f(x, a, b):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = a * np.log(b * x)
+        seen.append(bool(np.isfinite(out).all()))
+        return out
+
+    p, _ = curve_fit(f, x, y, p0=[0.1, 10])
+    assert not all(seen)  # the path did try points where the model is NaN
+    q, _ = so.curve_fit(f, x, y, p0=[0.1, 10])
+    np.testing.assert_allclose(p, [2, 3], rtol=1e-6)  # exact data, ftol 1.5e-8
+    np.testing.assert_allclose(q, [2, 3], rtol=1e-6)
