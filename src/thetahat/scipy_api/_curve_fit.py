@@ -52,45 +52,31 @@ class _BudgetSpent(Exception):
     """The model was asked for more calls than ``maxfev`` allows."""
 
 
-class _NonFiniteWatch:
-    """The model, watched for non-finite values.
+def _stuck_in_nonfinite(f: Callable, xdata: Any, p: NDArray) -> bool:
+    """Whether the model is NaN or inf on both sides of ``p`` (all parameters moved by
+    +-1e-7 relative): a fit that "converged" there only shrank its steps after every
+    trial was rejected, and did not find a minimum (issue: curve_fit returned the start
+    values with finite errors when the model turned NaN after a few calls). At most two
+    model calls, made only when a fit did not move from p0 or failed with an error."""
+    h = 1e-7 * np.where(p != 0, np.abs(p), 1.0)
+    with np.errstate(all="ignore"):
+        for q in (p + h, p - h):
+            try:
+                out = np.asarray(f(xdata, *q), dtype=float)
+            except (ValueError, ArithmeticError, TypeError):
+                return False
+            if np.all(np.isfinite(out)):
+                return False
+    return True
 
-    A fit whose last evaluations all gave NaN or inf did not converge, whatever its
-    stopping test says: every trial step was rejected until the steps were too small to
-    matter, and the "solution" is the last finite point (issue: curve_fit returned the
-    start values with finite errors when the model turned NaN after a few calls).
-    """
 
-    STUCK = 2  # this many non-finite evaluations at the end of a fit
-
-    def __init__(self, f: Callable) -> None:
-        self.f = f
-        self.trail = 0  # non-finite evaluations since the last finite one
-        self.first_bad: NDArray | None = None
-
-    def __call__(self, x: Any, *p: Any) -> Any:
-        out = self.f(x, *p)
-        try:  # NaN and inf survive a sum (so does an overflow of ~1e308 values: rare)
-            finite = bool(np.isfinite(np.sum(out)))
-        except TypeError:  # not numeric: the fit's own checks report it
-            return out
-        if finite:
-            self.trail = 0
-        else:
-            if self.trail == 0:
-                self.first_bad = np.array(p)
-            self.trail += 1
-        return out
-
-    def raise_if_stuck(self, f: Callable) -> None:
-        if self.trail < self.STUCK or self.first_bad is None:
-            return
-        from .._core.signature import describe
-        names = describe(f)[1:] or [f"p[{i}]" for i in range(self.first_bad.size)]
-        at = ", ".join(f"{n}={v:.6g}" for n, v in zip(names, np.real(self.first_bad)))
-        raise RuntimeError("Optimal parameters not found: the model returned non-finite "
-                           f"values (NaN or inf) at {at} and at every later trial point, "
-                           "so the fit could not move; check the model's domain or p0")
+def _nonfinite_error(f: Callable, p: NDArray) -> RuntimeError:
+    from .._core.signature import describe
+    names = describe(f)[1:] or [f"p[{i}]" for i in range(p.size)]
+    at = ", ".join(f"{n}={v:.6g}" for n, v in zip(names, np.real(p)))
+    return RuntimeError("Optimal parameters not found: the model returns non-finite values "
+                        f"(NaN or inf) all around {at}, where the fit stopped; check the "
+                        "model's domain or p0")
 
 
 def _residual_function(f: Callable, xdata: Any, ydata: NDArray, white: Whitening
@@ -401,18 +387,21 @@ def curve_fit(f: Callable, xdata: Any, ydata: Any, p0: Any = None, sigma: Any = 
     if not check_finite and nan_policy is not None:
         xdata, ydata, sigma = _checks.nan_policy_filter(xdata, ydata, sigma, nan_policy)
     white = _checks.whitening(sigma, ydata.size)
-    watch = _NonFiniteWatch(f)
     try:
         if method == "lm":
-            res, info, mesg, ier = _fit_lm(watch, xdata, ydata, white, p0, jac, kwargs,
+            res, info, mesg, ier = _fit_lm(f, xdata, ydata, white, p0, jac, kwargs,
                                            full_output)
         else:
-            res, info, mesg, ier = _fit_least_squares(watch, xdata, ydata, white, p0, lb, ub,
+            res, info, mesg, ier = _fit_least_squares(f, xdata, ydata, white, p0, lb, ub,
                                                       method, jac, dict(kwargs))
     except (ArithmeticError, np.linalg.LinAlgError, RuntimeError) as e:
-        watch.raise_if_stuck(f)
-        raise e
-    watch.raise_if_stuck(f)
+        if _stuck_in_nonfinite(f, xdata, np.asarray(p0, dtype=float)):
+            raise _nonfinite_error(f, np.asarray(p0, dtype=float)) from e
+        raise
+    # a fit that never left p0 may have been rejecting non-finite trials only (probe it;
+    # a fit that moved has found finite points downhill, and pays nothing here)
+    if np.array_equal(res.x, p0) and _stuck_in_nonfinite(f, xdata, np.asarray(p0, float)):
+        raise _nonfinite_error(f, np.asarray(p0, dtype=float))
     popt = res.x
     # χ² (with a robust loss, scipy's 2 × its cost: Σ ρ(r²))
     chi2 = float(res.fun @ res.fun) if method == "lm" else 2.0 * float(res.cost)
