@@ -70,6 +70,8 @@ class LMResult:
     nfev_jac: int = 0  # of nfev, the calls made for the polish's difference Jacobians
 
 
+@np.errstate(over="ignore")  # a radius shrunk to nothing (every trial rejected) sends the
+# bracket's upper end to inf: the bracket logic handles it, the warning would only alarm
 def _scaled_step(u: NDArray, s: NDArray, vt: NDArray, f: NDArray, delta: float,
                  lam0: float) -> tuple[NDArray, float, float, float]:
     """The step q(λ) in scaled variables with ‖q‖ ≤ Δ (module docstring).
