@@ -7,8 +7,8 @@ __all__ = ["ThetahatWarning", "IMinuitWarning", "HesseFailedWarning", "Performan
 
 
 class ThetahatWarning(RuntimeWarning):
-    """Something about a fit deserves attention but does not stop it (iminuit's
-    ``IMinuitWarning``): a start value clamped into its limits, errordef not set, ..."""
+    """Something about a fit deserves attention but does not stop it: a poor fit, a
+    refit that failed inside a profile, ... (the base of the iminuit-named classes)."""
 
 
 class IMinuitWarning(ThetahatWarning):

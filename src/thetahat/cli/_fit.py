@@ -128,6 +128,14 @@ def _histogram(h: Any) -> tuple[np.ndarray, np.ndarray] | None:
     return n, xe
 
 
+def _binned_cost(n: np.ndarray, xe: np.ndarray, mod: Any, extended: bool) -> Any:
+    """The binned likelihood of counts ``n`` on edges ``xe`` for a density model."""
+    from ..cost import BinnedNLL, ExtendedBinnedNLL
+    if extended:
+        return ExtendedBinnedNLL(n, xe, mod.scaled_cdf, grad=mod.scaled_cdf.grad)
+    return BinnedNLL(n, xe, mod.cdf, grad=mod.cdf.grad)
+
+
 def _check_bins(bins: Any, nevents: int) -> None:
     if np.ndim(bins) != 0:
         return
@@ -194,14 +202,7 @@ def fit(*args: Any, yerr: Any = None, bins: Any = None, range: Any = None,
     >>> m.parameters, round(m.values["b"], 6), m.valid
     (('a', 'b'), 2.0, True)
     """
-    from ..cost import (
-        BinnedNLL,
-        Cost,
-        ExtendedBinnedNLL,
-        ExtendedUnbinnedNLL,
-        LeastSquares,
-        UnbinnedNLL,
-    )
+    from ..cost import Cost, ExtendedUnbinnedNLL, LeastSquares, UnbinnedNLL
     from ..minuit import Minuit
 
     cost: Cost
@@ -219,10 +220,7 @@ def fit(*args: Any, yerr: Any = None, bins: Any = None, range: Any = None,
         if pseudo.size < len(names):
             raise ValueError(f"{pseudo.size} entries cannot determine {len(names)} parameters")
         guess = mod.guess(pseudo)
-        if extended:
-            cost = ExtendedBinnedNLL(n, xe, mod.scaled_cdf, grad=mod.scaled_cdf.grad)
-        else:
-            cost = BinnedNLL(n, xe, mod.cdf, grad=mod.cdf.grad)
+        cost = _binned_cost(n, xe, mod, extended)
     elif len(args) == 3:
         x, y, model = args
         x, y = _as_1d("x", x), _as_1d("y", y)
@@ -258,10 +256,7 @@ def fit(*args: Any, yerr: Any = None, bins: Any = None, range: Any = None,
         if bins is not None:
             _check_bins(bins, events.size)
             n, xe = np.histogram(events, bins=bins, range=(lo, hi))
-            if extended:
-                cost = ExtendedBinnedNLL(n, xe, mod.scaled_cdf, grad=mod.scaled_cdf.grad)
-            else:
-                cost = BinnedNLL(n, xe, mod.cdf, grad=mod.cdf.grad)
+            cost = _binned_cost(n, xe, mod, extended)
         elif extended:
             cost = ExtendedUnbinnedNLL(events, mod.scaled_pdf, grad=mod.scaled_pdf.grad)
         else:

@@ -395,13 +395,13 @@ def curve_fit(f: Callable, xdata: Any, ydata: Any, p0: Any = None, sigma: Any = 
             res, info, mesg, ier = _fit_least_squares(f, xdata, ydata, white, p0, lb, ub,
                                                       method, jac, dict(kwargs))
     except (ArithmeticError, np.linalg.LinAlgError, RuntimeError) as e:
-        if _stuck_in_nonfinite(f, xdata, np.asarray(p0, dtype=float)):
-            raise _nonfinite_error(f, np.asarray(p0, dtype=float)) from e
+        if _stuck_in_nonfinite(f, xdata, p0):
+            raise _nonfinite_error(f, p0) from e
         raise
     # a fit that never left p0 may have been rejecting non-finite trials only (probe it;
     # a fit that moved has found finite points downhill, and pays nothing here)
-    if np.array_equal(res.x, p0) and _stuck_in_nonfinite(f, xdata, np.asarray(p0, float)):
-        raise _nonfinite_error(f, np.asarray(p0, dtype=float))
+    if np.array_equal(res.x, p0) and _stuck_in_nonfinite(f, xdata, p0):
+        raise _nonfinite_error(f, p0)
     popt = res.x
     # χ² (with a robust loss, scipy's 2 × its cost: Σ ρ(r²))
     chi2 = float(res.fun @ res.fun) if method == "lm" else 2.0 * float(res.cost)

@@ -160,6 +160,25 @@ def _trial(fun: Callable[[NDArray], NDArray], o: LSQOptions, x: NDArray, x_new: 
     return f_new, cost_new, actual, delta, status
 
 
+def _cl_scaling(x: NDArray, g: NDArray, lb: NDArray, ub: NDArray, bounded: bool,
+                scale_inv: NDArray) -> tuple[NDArray, NDArray]:
+    """Coleman–Li scaling ``v`` (its derivative ``dv``) in the scaled variables; ones
+    without bounds."""
+    n = x.size
+    v, dv = cl_scaling(x, g, lb, ub) if bounded else (np.ones(n), np.zeros(n))
+    v[dv != 0] *= scale_inv[dv != 0]
+    return v, dv
+
+
+def _free_set(x: NDArray, g: NDArray, lb: NDArray, ub: NDArray) -> tuple[NDArray, NDArray]:
+    """(on_bound, free) of dogbox: -1/+1 at an active lower/upper bound, and the variables
+    whose gradient does not push them out of the box."""
+    on_bound = np.zeros(x.size, dtype=int)
+    on_bound[x <= lb] = -1
+    on_bound[x >= ub] = 1
+    return on_bound, on_bound * g >= 0
+
+
 def _relinearise(jac: Callable[[NDArray, NDArray], Any], x: NDArray, f: NDArray,
                  o: LSQOptions, scale_inv: NDArray
                  ) -> tuple[float, NDArray, Any, NDArray, NDArray, NDArray]:
@@ -222,8 +241,7 @@ def trf_lsmr(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray]
     if o.verbose == 2:
         print_header()
     while True:
-        v, dv = cl_scaling(x, g, lb, ub) if bounded else (np.ones(n), np.zeros(n))
-        v[dv != 0] *= scale_inv[dv != 0]
+        v, dv = _cl_scaling(x, g, lb, ub, bounded, scale_inv)
         g_norm = float(np.max(np.abs(g * v))) if n else 0.0
         if o.verbose == 2:
             print_iteration(it, nfev, cost, reduction, step_norm, g_norm)
@@ -265,8 +283,7 @@ def trf_lsmr(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray]
                 {"x": x, "fun": f, "cost": cost, "nit": it, "nfev": nfev}):
             status = -2
             break
-    v, dv = cl_scaling(x, g, lb, ub) if bounded else (np.ones(n), np.zeros(n))
-    v[dv != 0] *= scale_inv[dv != 0]
+    v, _ = _cl_scaling(x, g, lb, ub, bounded, scale_inv)
     return LSQResult(x=x, cost=cost, fun=f, jac=Js, grad=g,
                      optimality=float(np.max(np.abs(g * v))) if n else 0.0,
                      active_mask=active_mask(x, lb, ub, rtol=o.xtol), nfev=nfev, njev=njev,
@@ -289,17 +306,13 @@ def dogbox_lsmr(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArr
     g = Js.T @ fs
     scale, scale_inv = _initial_scale(Js, o, n)
     delta = float(np.max(np.abs(x0 * scale_inv))) or 1.0
-    on_bound = np.zeros(n, dtype=int)
     status: int | None = None
     reduction = step_norm = None
     it = 0
     if o.verbose == 2:
         print_header()
     while True:
-        on_bound[:] = 0
-        on_bound[x <= lb] = -1
-        on_bound[x >= ub] = 1
-        free = on_bound * g >= 0
+        on_bound, free = _free_set(x, g, lb, ub)
         g_norm = float(np.max(np.abs(g[free]))) if np.any(free) else 0.0
         if o.verbose == 2:
             print_iteration(it, nfev, cost, reduction, step_norm, g_norm)
@@ -338,11 +351,8 @@ def dogbox_lsmr(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArr
                 {"x": x, "fun": f, "cost": cost, "nit": it, "nfev": nfev}):
             status = -2
             break
-    on_bound[:] = 0
-    on_bound[x <= lb] = -1
-    on_bound[x >= ub] = 1
-    free = on_bound * g >= 0
+    on_bound, free = _free_set(x, g, lb, ub)
     return LSQResult(x=x, cost=cost, fun=f, jac=Js, grad=g,
                      optimality=float(np.max(np.abs(g[free]))) if np.any(free) else 0.0,
-                     active_mask=on_bound.copy(), nfev=nfev, njev=njev,
+                     active_mask=on_bound, nfev=nfev, njev=njev,
                      status=0 if status is None else status, niter=it)
