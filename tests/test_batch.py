@@ -183,7 +183,9 @@ def test_result_object():
             r.to_dataframe()
     else:
         df = r.to_dataframe()
-        assert list(df["line_a"].round(10)) == [1.0, 3.0]
+        # exact data: the line's intercept and slope to rounding
+        assert list(df["a"].round(10)) == [1.0, 3.0] and list(df["b"].round(10)) == [2.0, -1.0]
+        assert list(df["status"]) == ["converged"] * 2
 
 
 @pytest.mark.parametrize("call, match", [
