@@ -1,8 +1,9 @@
 """curve_fit wall time per fit, thetahat vs scipy, with the number of function evaluations.
 
 Cases: the seed-001 straight line (11 points, 2 parameters, with covariance), a
-3-parameter Gaussian on 50 points (also with bounds, and with correlated errors given as a
-2-D ``sigma``). Target (issue 2): thetahat <= 1.0x scipy.
+3-parameter Gaussian on 50 points (also with bounds, with its analytic Jacobian as a
+callable ``jac``, and with correlated errors given as a 2-D ``sigma``).
+Target (issues 2, 16): thetahat <= 1.0x scipy.
 
 Run: ``.venv/bin/python benchmarks/run.py curve_fit``
 """
@@ -36,6 +37,11 @@ def gauss(x, a, mu, s):
     return a * np.exp(-((x - mu) ** 2) / (2 * s * s))
 
 
+def gauss_jac(x, a, mu, s):
+    e = np.exp(-((x - mu) ** 2) / (2 * s * s))
+    return np.stack([e, a * e * (x - mu) / s**2, a * e * (x - mu) ** 2 / s**3], axis=1)
+
+
 def main() -> None:
     rng = np.random.default_rng(1)
     x1 = np.linspace(0, 1, 11)
@@ -49,6 +55,7 @@ def main() -> None:
     cases = [("line, 11 points", line, x1, y1, dict(p0=[1, 1], sigma=np.full(11, 0.1))),
              ("gauss, 50 points, 2-D sigma", gauss, x2, y3, dict(p0=[1, 0, 1], sigma=cov)),
              ("gauss, 50 points", gauss, x2, y2, dict(p0=[1, 0, 1])),
+             ("gauss, 50 points, callable jac", gauss, x2, y2, dict(p0=[1, 0, 1], jac=gauss_jac)),
              ("gauss, 50 points, bounds", gauss, x2, y2,
               dict(p0=[1, 0, 1], bounds=([0, -1, 0.1], [10, 1, 5])))]
     rows = []

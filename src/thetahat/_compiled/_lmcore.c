@@ -21,7 +21,11 @@
  * the linear loss, which Minuit's Gauss-Newton MIGRAD evaluates at every step.
  *
  * Interface (see thetahat._curve_fit): lm(f, xdata, ydata, weight, p0, f0, coerce,
- * ftol, xtol, gtol, max_nfev) -> (x, fvec, jac_t, nfev, njev, status, niter) with
+ * ftol, xtol, gtol, max_nfev[, jacfun[, chol]]) -> (x, fvec, jac_t, nfev, njev, niter,
+ * status) with jacfun(*p) -> the user's whitened Jacobian transposed (n x m, C order)
+ * replacing the forward differences (nfev then counts only the model calls), chol the
+ * lower Cholesky factor L of a 2-D sigma (r = L^-1 (f - y) by forward substitution, in
+ * place of weight), and
  * x, fvec, jac_t as bytes of float64 (jac_t: row j is column j of J). The model output
  * is read through the buffer protocol when it is a C-contiguous float64 array of m
  * values, else through coerce(v) (which converts, or raises the error curve_fit's Python
@@ -37,6 +41,7 @@
 typedef struct {
     PyObject *f, *xdata, *coerce;
     const double *y, *w;
+    const double *L;  /* lower-triangular Cholesky factor of sigma (m x m, row-major) */
     Py_ssize_t m, n;
     long nfev;
 } Model;
@@ -48,6 +53,7 @@ static void model_init(Model *M, PyObject *f, PyObject *xdata, PyObject *coerce,
     M->coerce = coerce;
     M->y = y;
     M->w = w;
+    M->L = NULL;
     M->m = m;
     M->n = n;
     M->nfev = 0;
@@ -107,6 +113,16 @@ static int residuals(Model *M, const double *p, double *r) {
         const double *v = (const double *)view.buf;
         if (M->y == NULL) memcpy(r, v, m * sizeof(double));
         else if (M->w) for (i = 0; i < m; i++) r[i] = (v[i] - M->y[i]) * M->w[i];
+        else if (M->L) {  /* r = L^-1 (v - y), forward substitution */
+            const double *L = M->L;
+            for (i = 0; i < m; i++) {
+                double t = v[i] - M->y[i];
+                const double *row = L + i * m;
+                Py_ssize_t k;
+                for (k = 0; k < i; k++) t -= row[k] * r[k];
+                r[i] = t / row[i];
+            }
+        }
         else for (i = 0; i < m; i++) r[i] = v[i] - M->y[i];
     }
     PyBuffer_Release(&view);
@@ -142,6 +158,38 @@ static int jacobian(Model *M, const double *x, const double *f, double *q, doubl
         q[j] = xj;
         for (i = 0; i < m; i++) col[i] = (col[i] - f[i]) / h;
     }
+    return 0;
+}
+
+/* the user's Jacobian: jt = jacfun(*x), which must return n*m C-contiguous float64 values
+   (row j: column j of the whitened J; the Python side transposes); 0, or -1 with a Python
+   exception set */
+static int user_jacobian(Model *M, PyObject *jacfun, const double *x, double *jt) {
+    Py_ssize_t j, n = M->n, m = M->m;
+    PyObject *args = PyTuple_New(n), *out;
+    Py_buffer view;
+    if (args == NULL) return -1;
+    for (j = 0; j < n; j++) {
+        PyObject *v = PyFloat_FromDouble(x[j]);
+        if (v == NULL) { Py_DECREF(args); return -1; }
+        PyTuple_SET_ITEM(args, j, v);
+    }
+    out = PyObject_Call(jacfun, args, NULL);
+    Py_DECREF(args);
+    if (out == NULL) return -1;
+    if (PyObject_GetBuffer(out, &view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
+        Py_DECREF(out);
+        return -1;
+    }
+    if (!(is_f64(&view) && view.len == n * m * 8)) {
+        PyBuffer_Release(&view);
+        Py_DECREF(out);
+        PyErr_SetString(PyExc_ValueError, "jacfun must return n*m float64 values");
+        return -1;
+    }
+    memcpy(jt, view.buf, n * m * sizeof(double));
+    PyBuffer_Release(&view);
+    Py_DECREF(out);
     return 0;
 }
 
@@ -292,8 +340,12 @@ static int all_finite(const double *a, Py_ssize_t k) {
 }
 
 static PyObject *lm(PyObject *Py_UNUSED(self), PyObject *args) {
-    PyObject *f, *xdata, *ydata_o, *weight_o, *p0_o, *f0_o, *coerce;
+    PyObject *f, *xdata, *ydata_o, *weight_o, *p0_o, *f0_o, *coerce, *jacfun = Py_None;
+    PyObject *chol_o = Py_None;
+    Py_buffer lb;
+    int have_l;
     double ftol, xtol, gtol;
+    long per_jev;  /* model calls per Jacobian: n forward differences, none for jacfun */
     long max_nfev;
     Py_buffer yb, wb, pb, fb;
     Model M;
@@ -304,35 +356,54 @@ static PyObject *lm(PyObject *Py_UNUSED(self), PyObject *args) {
     int status = -1, have_w;
     PyObject *result = NULL;
 
-    if (!PyArg_ParseTuple(args, "OOOOOOOdddl", &f, &xdata, &ydata_o, &weight_o, &p0_o, &f0_o,
-                          &coerce, &ftol, &xtol, &gtol, &max_nfev))
+    if (!PyArg_ParseTuple(args, "OOOOOOOdddl|OO", &f, &xdata, &ydata_o, &weight_o, &p0_o,
+                          &f0_o, &coerce, &ftol, &xtol, &gtol, &max_nfev, &jacfun, &chol_o))
         return NULL;
-    if (PyObject_GetBuffer(ydata_o, &yb, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return NULL;
+    if (jacfun != Py_None && !PyCallable_Check(jacfun)) {
+        PyErr_SetString(PyExc_TypeError, "lm: jacfun must be callable or None");
+        return NULL;
+    }
+    have_l = chol_o != Py_None;
+    if (have_l && weight_o != Py_None) {
+        PyErr_SetString(PyExc_ValueError, "lm: give weight or chol, not both");
+        return NULL;
+    }
+    if (have_l && PyObject_GetBuffer(chol_o, &lb, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
+        return NULL;
+    if (PyObject_GetBuffer(ydata_o, &yb, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
+        if (have_l) PyBuffer_Release(&lb);
+        return NULL;
+    }
     have_w = weight_o != Py_None;
     if (have_w && PyObject_GetBuffer(weight_o, &wb, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
         PyBuffer_Release(&yb);
+        if (have_l) PyBuffer_Release(&lb);
         return NULL;
     }
     if (PyObject_GetBuffer(p0_o, &pb, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
         PyBuffer_Release(&yb);
         if (have_w) PyBuffer_Release(&wb);
+        if (have_l) PyBuffer_Release(&lb);
         return NULL;
     }
     if (PyObject_GetBuffer(f0_o, &fb, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
         PyBuffer_Release(&yb);
         if (have_w) PyBuffer_Release(&wb);
+        if (have_l) PyBuffer_Release(&lb);
         PyBuffer_Release(&pb);
         return NULL;
     }
     m = yb.len / 8;
     n = pb.len / 8;
     if (!is_f64(&yb) || !is_f64(&pb) || !is_f64(&fb) || fb.len != m * 8 ||
-        (have_w && (!is_f64(&wb) || wb.len != m * 8)) || n < 1 || m < n) {
+        (have_w && (!is_f64(&wb) || wb.len != m * 8)) ||
+        (have_l && (!is_f64(&lb) || lb.len != m * m * 8)) || n < 1 || m < n) {
         PyErr_SetString(PyExc_ValueError, "lm: bad array arguments");
         goto done;
     }
     model_init(&M, f, xdata, coerce, (const double *)yb.buf,
                have_w ? (const double *)wb.buf : NULL, m, n);
+    if (have_l) M.L = (const double *)lb.buf;
 
     buf = (double *)malloc(sizeof(double) * (size_t)(n + m + 2 * m * n + n + n * n + n + n + m
                                                       + n + 5 * n + m));
@@ -355,8 +426,11 @@ static PyObject *lm(PyObject *Py_UNUSED(self), PyObject *args) {
     memcpy(x, pb.buf, n * sizeof(double));
     memcpy(fv, fb.buf, m * sizeof(double));
     for (j = 0; j < n; j++) D[j] = 0.0;
+    per_jev = jacfun == Py_None ? (long)n : 0;
 
-    if (jacobian(&M, x, fv, q, jt, NULL, NULL) < 0) goto done;
+#define LM_JACOBIAN() (jacfun == Py_None ? jacobian(&M, x, fv, q, jt, NULL, NULL) \
+                                         : user_jacobian(&M, jacfun, x, jt))
+    if (LM_JACOBIAN() < 0) goto done;
     njev++;
     fnorm = sqrt(dot(fv, fv, m));
     while (status < 0) {
@@ -435,7 +509,7 @@ static PyObject *lm(PyObject *Py_UNUSED(self), PyObject *args) {
                 status = (ftol_ok && xtol_ok) ? 4 : (ftol_ok ? 2 : 3);
                 break;
             }
-            if (M.nfev - njev * (long)n + 1 >= max_nfev) {  /* as levmar: the calls that
+            if (M.nfev - njev * per_jev + 1 >= max_nfev) {  /* as levmar: the calls that
                                                                are not differences, f0 too */
                 status = 0;
                 break;
@@ -443,11 +517,12 @@ static PyObject *lm(PyObject *Py_UNUSED(self), PyObject *args) {
             if (accepted) break;
         }
         if (status >= 0) break;
-        if (jacobian(&M, x, fv, q, jt, NULL, NULL) < 0) goto done;
+        if (LM_JACOBIAN() < 0) goto done;
         njev++;
     }
+#undef LM_JACOBIAN
     {
-        long nfd = njev * (long)n;
+        long nfd = njev * per_jev;
         result = Py_BuildValue("(y#y#y#llli)", (const char *)x, (Py_ssize_t)(n * 8),
                                (const char *)fv, (Py_ssize_t)(m * 8), (const char *)jt,
                                (Py_ssize_t)(m * n * 8), M.nfev + 1 - nfd, njev, niter, status);
@@ -456,6 +531,7 @@ done:
     free(buf);
     PyBuffer_Release(&yb);
     if (have_w) PyBuffer_Release(&wb);
+    if (have_l) PyBuffer_Release(&lb);
     PyBuffer_Release(&pb);
     PyBuffer_Release(&fb);
     return result;

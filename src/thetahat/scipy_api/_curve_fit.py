@@ -177,8 +177,11 @@ def _lm_python(residuals: Callable[[NDArray], NDArray], jacobian: Callable | Non
 
 def _lm_compiled(f: Callable, xdata: Any, ydata: NDArray, white: Whitening,
                  residuals: Callable[[NDArray], NDArray], p0: NDArray, f0: NDArray,
-                 s: LMSettings) -> tuple[OptimizeResult, int] | None:
-    """:func:`_lm_python` in C (``_compiled/_lmcore.c``: the same algorithm and steps).
+                 s: LMSettings, jacobian: Callable[[NDArray], NDArray] | None = None
+                 ) -> tuple[OptimizeResult, int] | None:
+    """:func:`_lm_python` in C (``_compiled/_lmcore.c``: the same algorithm and steps),
+    with forward differences or, given ``jacobian`` (p -> the whitened J), the user's
+    Jacobian.
 
     Returns None when the compiled core cannot take the problem (a Jacobian that is not
     finite), so that the Python solver runs and reports it.
@@ -189,6 +192,7 @@ def _lm_compiled(f: Callable, xdata: Any, ydata: NDArray, white: Whitening,
     w = white.w
     if w is not None and not (w.shape == (m,) and w.flags.c_contiguous):
         w = np.ascontiguousarray(np.broadcast_to(w, (m,)), dtype=float)
+    chol = None if white.chol is None else np.ascontiguousarray(white.chol, dtype=float)
 
     def coerce(v: Any) -> NDArray:
         # the model's output in any other form: convert, or raise as the Python path does
@@ -197,17 +201,24 @@ def _lm_compiled(f: Callable, xdata: Any, ydata: NDArray, white: Whitening,
             raise ValueError(f"f returned {out.size} values, expected {m}")
         return out
 
+    jacfun = None
+    if jacobian is not None:
+        def jacfun(*p: float) -> NDArray:
+            return np.ascontiguousarray(jacobian(np.array(p)).T)  # row j: column j of J
+
     assert _lmcore is not None  # the caller checked that the compiled core is there
     xb, fb, jb, nfev, njev, niter, status = _lmcore.lm(
         f, xdata, y, w, np.ascontiguousarray(p0, dtype=float),
-        np.ascontiguousarray(f0, dtype=float), coerce, s.ftol, s.xtol, s.gtol, s.maxfev)
+        np.ascontiguousarray(f0, dtype=float), coerce, s.ftol, s.xtol, s.gtol, s.maxfev,
+        jacfun, chol)
     if status < 0:
         return None
     fun = np.frombuffer(fb, dtype=float).copy()
     jac = np.frombuffer(jb, dtype=float).reshape(n, m).T.copy(order="F")
     x = np.frombuffer(xb, dtype=float).copy()
     return OptimizeResult(x=x, cost=0.5 * float(fun @ fun), fun=fun, jac=jac, njev=njev,
-                          status=status, success=status > 0), nfev + njev * n
+                          status=status, success=status > 0), \
+        nfev + (0 if jacobian is not None else njev * n)
 
 
 def _fit_lm(f: Callable, xdata: Any, ydata: NDArray, white: Whitening, p0: NDArray,
@@ -225,13 +236,13 @@ def _fit_lm(f: Callable, xdata: Any, ydata: NDArray, white: Whitening, p0: NDArr
         raise TypeError(f"The number of func parameters={n} must not exceed the number of "
                         f"residuals={m}")
     out = None
-    if (s.default and jac is None and _lmcore is not None and white.kind != "chol"
+    jacobian = _jacobian_function(jac, xdata, white, m, n, s.col_deriv) \
+        if callable(jac) else None
+    if (s.default and (jac is None or jacobian is not None) and _lmcore is not None
             and ydata.size in (1, m) and f0.dtype == np.float64):
         # the common case in C: no Python frame per iteration
-        out = _lm_compiled(f, xdata, ydata, white, residuals, p0, f0, s)
+        out = _lm_compiled(f, xdata, ydata, white, residuals, p0, f0, s, jacobian)
     if out is None:
-        jacobian = _jacobian_function(jac, xdata, white, m, n, s.col_deriv) \
-            if callable(jac) else None
         out = _lm_python(residuals, jacobian, None if callable(jac) else jac, p0, s, f0)
     res, calls = out
     ier, mesg = _checks.minpack_message(res.status, s)
