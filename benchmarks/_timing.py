@@ -40,3 +40,27 @@ def _fmt(c: object) -> str:
     if isinstance(c, float):
         return f"{c:.3g}"
     return str(c)
+
+
+def interleaved(fns: dict[str, Callable[[], object]], rounds: int = 5,
+                min_time: float = 0.05) -> dict[str, float]:
+    """Median wall time of one call of each of ``fns``, measured in interleaved rounds.
+
+    Each round times every function once (each repeated enough to last about
+    ``min_time``), in turn, so that a load that comes and goes on a shared machine hits
+    all of them alike; the median over ``rounds`` is the estimate.
+    """
+    numbers = {}
+    for name, fn in fns.items():
+        fn()  # warm up
+        t0 = time.perf_counter()
+        fn()
+        numbers[name] = max(1, int(min_time / max(time.perf_counter() - t0, 1e-7)))
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            for _ in range(numbers[name]):
+                fn()
+            times[name].append((time.perf_counter() - t0) / numbers[name])
+    return {name: sorted(t)[len(t) // 2] for name, t in times.items()}
