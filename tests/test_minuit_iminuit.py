@@ -255,11 +255,18 @@ def test_mnprofile_and_contour_arguments():
 
 
 # --- interactive ----------------------------------------------------------------------------
-def test_interactive_panel():
+def test_interactive_panel(monkeypatch):
     widgets = pytest.importorskip("ipywidgets")
+    ipython = pytest.importorskip("IPython")
     pytest.importorskip("matplotlib")
     import matplotlib
     matplotlib.use("Agg")
+
+    class _KernelShell:  # a Jupyter kernel's shell: interactive() builds the ipywidgets panel
+        def has_trait(self, name):
+            return name == "kernel"
+
+    monkeypatch.setattr(ipython, "get_ipython", lambda: _KernelShell())
     calls = []
     m = Minuit(lambda a, b: a**2 + b**2, a=1, b=1)
     m.errordef = 1

@@ -50,6 +50,7 @@ from typing import Annotated, Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ._core.environment import is_jupyter
 from ._core.signature import describe
 from ._core.warnings import HesseFailedWarning, IMinuitWarning, PerformanceWarning
 from .cost._protocol import cost_gradient as gradient
@@ -271,26 +272,6 @@ def is_module_available(module: str) -> bool:
         return importlib.util.find_spec(module) is not None
     except (ImportError, ValueError):  # a missing parent package, or an empty name
         return False
-
-
-def is_jupyter() -> bool:
-    """Whether the code runs in a Jupyter kernel (an IPython kernel with a ZMQ shell).
-
-    Examples
-    --------
-    >>> is_jupyter()
-    False
-    """
-    ipython = sys.modules.get("IPython")
-    shell = getattr(ipython, "get_ipython", lambda: None)() if ipython else None
-    if shell is None:
-        return False
-    # a kernel-backed shell (Jupyter's ZMQInteractiveShell) has a "kernel" trait; the
-    # terminal IPython shell has none
-    try:
-        return bool(shell.has_trait("kernel"))
-    except Exception:
-        return type(shell).__name__ == "ZMQInteractiveShell"
 
 
 class ProgressBar:

@@ -115,8 +115,12 @@ class IntervalMethods:
 
     def interactive(self: Any, plot: Callable | None = None, raise_on_exception: bool = False,
                     **kwargs: Any) -> Any:
-        """An ipywidgets panel to explore the fit: a slider, a fix and a fit toggle per
-        parameter, and buttons to fit (Migrad, Scipy or Simplex) and reset.
+        """A panel to explore the fit: a slider, a fix and a fit toggle per parameter, and
+        buttons to fit (Migrad, Scipy or Simplex) and reset.
+
+        In a Jupyter notebook the panel is an ipywidgets widget, returned for display;
+        elsewhere (a script, a terminal) it is a Qt window (PySide6) that runs until it is
+        closed, as iminuit's.
 
         Parameters
         ----------
@@ -130,8 +134,9 @@ class IntervalMethods:
 
         Returns
         -------
-        ipywidgets.HBox
-            The panel (see :mod:`._interactive`); needs ``pip install ipywidgets``.
+        ipywidgets.HBox or PySide6.QtWidgets.QWidget
+            The panel (see :mod:`._interactive` and :mod:`._qtwidget`); needs
+            ``pip install ipywidgets`` in Jupyter, ``pip install PySide6`` elsewhere.
 
         Examples
         --------
@@ -139,5 +144,9 @@ class IntervalMethods:
         >>> m = Minuit(lambda a, b: a ** 2 + b ** 2, a=1, b=1)
         >>> panel = m.interactive(lambda values: None)  # doctest: +SKIP
         """
-        from ._interactive import make_widget
+        from thetahat._core.environment import is_jupyter
+        if is_jupyter():
+            from ._interactive import make_widget
+        else:
+            from ._qtwidget import make_widget
         return make_widget(self, self._plot_function(plot), kwargs, raise_on_exception)

@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["make_widget"]
+__all__ = ["make_widget", "slider_range", "fit_selected", "draw_values", "ALGORITHMS"]
 
-_ALGORITHMS = ("Migrad", "Scipy", "Simplex")
+ALGORITHMS = ("Migrad", "Scipy", "Simplex")
 
 
 def _require_ipywidgets() -> Any:
@@ -36,11 +36,47 @@ def _require_ipywidgets() -> Any:
     return ipywidgets
 
 
-def _slider_range(value: float, error: float, lo: float, hi: float) -> tuple[float, float]:
+def slider_range(value: float, error: float, lo: float, hi: float) -> tuple[float, float]:
     """The slider's span: the limits where finite, else value ± 10 errors."""
     a = lo if np.isfinite(lo) else value - 10.0 * error
     b = hi if np.isfinite(hi) else value + 10.0 * error
     return float(a), float(b)
+
+
+def draw_values(fig: Any, plot: Callable, m: Any, kwargs: dict,
+                raise_on_exception: bool) -> None:
+    """Clear ``fig`` and draw ``plot(values of m, **kwargs)`` into a new axes; an
+    exception of ``plot`` is written into the figure unless ``raise_on_exception``."""
+    import matplotlib.pyplot as plt
+
+    fig.clf()
+    ax = fig.add_subplot()
+    plt.sca(ax)
+    try:
+        plot(np.array(m.values), **kwargs)
+    except Exception as e:
+        if raise_on_exception:
+            raise
+        ax.text(0.5, 0.5, f"{type(e).__name__}: {e}", ha="center", va="center",
+                transform=ax.transAxes, color="r")
+
+
+def fit_selected(m: Any, algorithm: str, alone: list[int], raise_on_exception: bool) -> None:
+    """Fit with ``algorithm`` (one of :data:`ALGORITHMS`): only the parameters at the
+    indices ``alone`` when it is not empty (the others held), else all free ones. The
+    fixed flags are restored afterwards; a failing fit is ignored unless
+    ``raise_on_exception``."""
+    run = {"Migrad": m.migrad, "Scipy": m.scipy, "Simplex": m.simplex}[algorithm]
+    saved = list(m.fixed)
+    try:
+        if alone:
+            m.fixed = [i not in alone for i in range(len(saved))]
+        run()
+    except Exception:
+        if raise_on_exception:
+            raise
+    finally:
+        m.fixed = saved
 
 
 def make_widget(m: Any, plot: Callable, kwargs: dict, raise_on_exception: bool) -> Any:
@@ -72,16 +108,7 @@ def make_widget(m: Any, plot: Callable, kwargs: dict, raise_on_exception: bool) 
     state = {"busy": False}
 
     def draw() -> None:
-        fig.clf()
-        ax = fig.add_subplot()
-        plt.sca(ax)
-        try:
-            plot(np.array(m.values), **kwargs)
-        except Exception as e:
-            if raise_on_exception:
-                raise
-            ax.text(0.5, 0.5, f"{type(e).__name__}: {e}", ha="center", va="center",
-                    transform=ax.transAxes, color="r")
+        draw_values(fig, plot, m, kwargs, raise_on_exception)
         with out:
             out.clear_output(wait=True)
             try:
@@ -99,7 +126,7 @@ def make_widget(m: Any, plot: Callable, kwargs: dict, raise_on_exception: bool) 
                 lo, hi = m.limits[i]
                 a, b = row.vmin.value, row.vmax.value
                 if not (a <= v <= b):
-                    a, b = _slider_range(v, e, lo, hi)
+                    a, b = slider_range(v, e, lo, hi)
                     row.vmin.value, row.vmax.value = a, b
                 row.slider.min, row.slider.max = min(a, row.slider.min), max(b, row.slider.max)
                 row.slider.min, row.slider.max = a, b
@@ -109,18 +136,8 @@ def make_widget(m: Any, plot: Callable, kwargs: dict, raise_on_exception: bool) 
             state["busy"] = False
 
     def fit_one_or_all(algorithm: str) -> None:
-        run = {"Migrad": m.migrad, "Scipy": m.scipy, "Simplex": m.simplex}[algorithm]
         alone = [i for i, r in enumerate(rows) if r.fit.value]
-        saved = list(m.fixed)
-        try:
-            if alone:
-                m.fixed = [i not in alone for i in range(len(rows))]
-            run()
-        except Exception:
-            if raise_on_exception:
-                raise
-        finally:
-            m.fixed = saved
+        fit_selected(m, algorithm, alone, raise_on_exception)
 
     def on_fit(_: Any) -> None:
         fit_one_or_all(algo.value)
@@ -149,12 +166,12 @@ def make_widget(m: Any, plot: Callable, kwargs: dict, raise_on_exception: bool) 
     update_button.observe(on_continuous, "value")
     reset_button = widgets.Button(description="Reset")
     reset_button.on_click(on_reset)
-    algo = widgets.Dropdown(options=list(_ALGORITHMS), value="Migrad")
+    algo = widgets.Dropdown(options=list(ALGORITHMS), value="Migrad")
     header = widgets.HBox([fit_button, update_button, reset_button, algo])
 
     def make_row(i: int, name: str) -> Any:
         v, e = m.values[i], m.errors[i]
-        a, b = _slider_range(v, e, *m.limits[i])
+        a, b = slider_range(v, e, *m.limits[i])
         label = widgets.Label(name)
         vmin = widgets.FloatText(value=a)
         slider = widgets.FloatSlider(value=v, min=a, max=b, step=(b - a) / 1000,
