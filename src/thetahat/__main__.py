@@ -1,4 +1,5 @@
-"""Command line: ``thetahat demo`` (the README's main job) and ``thetahat fit FILE ...``."""
+"""Command line: ``thetahat demo`` (the README's main job), ``thetahat fit FILE ...`` and
+``thetahat models``; ``thetahat --version``."""
 
 from __future__ import annotations
 
@@ -7,7 +8,13 @@ import sys
 USAGE = """usage: thetahat demo [--seed N] [--out DIR] [--no-plot]
        thetahat fit FILE --model NAME [--x COL --y COL [--yerr COL] |
                     --events COL [--bins N] [--range LO HI] [--extended]]
-                    [--minos] [--plot OUT.png] [--json OUT.json] [--strict]"""
+                    [--minos] [--plot OUT.png] [--json OUT.json|-] [--strict]
+       thetahat models
+       thetahat --version
+
+  demo     fit the tutorial's example data, print the result and write a plot
+  fit      fit a model to a data file ('thetahat fit --help' explains every option)
+  models   list the models, with their parameters and formulas"""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -15,6 +22,11 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv[0] in {"-h", "--help"}:
         print(USAGE)
         return 0 if argv else 2
+    if argv[0] in {"-V", "--version"}:
+        from . import __version__
+
+        print(f"thetahat {__version__}")
+        return 0
     if argv[0] == "demo":
         from .cli._demo import run_demo
 
@@ -23,8 +35,12 @@ def main(argv: list[str] | None = None) -> int:
         from .cli._main import main_fit
 
         return main_fit(argv[1:])
-    print(f"thetahat: unknown command {argv[0]!r}; try 'thetahat demo' or 'thetahat fit'",
-          file=sys.stderr)
+    if argv[0] == "models":
+        from .cli._models_cmd import main_models
+
+        return main_models(argv[1:])
+    print(f"thetahat: unknown command {argv[0]!r}; try 'thetahat demo', 'thetahat fit' or "
+          "'thetahat models'", file=sys.stderr)
     return 2
 
 

@@ -55,6 +55,7 @@ from ._core.signature import describe
 from ._core.warnings import HesseFailedWarning, IMinuitWarning, PerformanceWarning
 from .cost._protocol import cost_gradient as gradient
 from .cost._visualize import _detect_log_spacing, _smart_sampling  # noqa: F401
+from .derivatives.propagate import central_jacobian, default_steps
 from .minuit._views import ErrorView, FixedView, LimitView, ValueView
 from .minuit._views import _View as BasicView
 from .results import FMin, Matrix, MError, MErrors, Param, Params
@@ -176,22 +177,6 @@ def is_positive_definite(m: ArrayLike) -> bool:
     return True
 
 
-def _jacobian(fn: Callable[[NDArray], Any], x: NDArray, y0: NDArray, h: NDArray) -> NDArray:
-    """Central differences of ``fn`` at ``x``, Richardson-extrapolated from h and h/2."""
-    J = np.empty((y0.size, x.size))
-    for j in range(x.size):
-        d = []
-        for step in (h[j], 0.5 * h[j]):
-            xp, xm = x.copy(), x.copy()
-            xp[j] += step
-            xm[j] -= step
-            yp = np.asarray(fn(xp), dtype=float).ravel()
-            ym = np.asarray(fn(xm), dtype=float).ravel()
-            d.append((yp - ym) / (xp[j] - xm[j]))
-        J[:, j] = (4.0 * d[1] - d[0]) / 3.0
-    return J
-
-
 def propagate(fn: Callable, x: ArrayLike, cov: ArrayLike) -> tuple[NDArray, NDArray]:
     """y = fn(x) and its covariance J cov Jᵀ (module docstring).
 
@@ -238,9 +223,7 @@ def propagate(fn: Callable, x: ArrayLike, cov: ArrayLike) -> tuple[NDArray, NDAr
     if bad.size:
         raise ValueError(f"x[{bad[0]}] = {xa[bad[0]]} is not finite")
     y0 = np.asarray(fn(xa.copy()), dtype=float)
-    sd = np.sqrt(np.clip(np.diag(c), 0.0, None))
-    h = np.where(sd > 0, 1e-3 * sd, 1e-3 * np.where(xa != 0, np.abs(xa), 1.0))
-    J = _jacobian(fn, xa, y0.ravel(), h)
+    J = central_jacobian(fn, xa, y0.ravel(), default_steps(xa, c))
     ycov = J @ c @ J.T
     return y0, ycov
 

@@ -7,7 +7,8 @@ Formats
 - ``.npz``: each stored 1-D array is a column named by its key;
 - anything else is text: comma-separated when the first data line contains a comma,
   otherwise whitespace-separated. A first line that does not parse as numbers is a header
-  giving the column names; lines starting with ``#`` are comments.
+  giving the column names; lines starting with ``#`` are comments;
+- ``-``: text from standard input.
 
 Columns are chosen by name or by 0-based index (``--x energy`` or ``--x 0``).
 Rows with a non-finite value in any *selected* column are dropped and counted, or are an
@@ -17,8 +18,10 @@ error in strict mode.
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 
@@ -52,8 +55,12 @@ class Table:
         )
 
 
-def read_table(path: str | Path) -> Table:
-    """Read a ``.npy``, ``.npz`` or text file into a :class:`Table`."""
+def read_table(path: str | Path, stdin: TextIO | None = None) -> Table:
+    """Read a ``.npy``, ``.npz`` or text file into a :class:`Table`; ``"-"`` reads text
+    from standard input (or from ``stdin`` when given)."""
+    if str(path) == "-":
+        text = (stdin or sys.stdin).read()
+        return _parse_text(text, "<stdin>")
     p = Path(path)
     if not p.exists():
         raise DataError(f"file not found: {p}")
@@ -97,6 +104,10 @@ def _read_text(p: Path) -> Table:
         raise DataError(f"{p} is not a text file (and not .npy/.npz)") from None
     except OSError as e:
         raise DataError(f"cannot read {p}: {e.strerror}") from None
+    return _parse_text(text, str(p))
+
+
+def _parse_text(text: str, p: str) -> Table:
     lines = [
         (n, line.strip())
         for n, line in enumerate(text.splitlines(), start=1)

@@ -2,9 +2,11 @@
 
 Curve data: ``--x COL --y COL [--yerr COL]`` (least squares). Event data:
 ``--events COL [--bins N] [--range LO HI] [--extended]`` (binned likelihood with
-``--bins``, unbinned otherwise). Prints the parameter table, χ²/ndof with its p-value
-where the cost defines one, and the validity verdict; ``--json`` writes the same numbers
-machine-readable, ``--plot`` a PNG of data and fit.
+``--bins``, unbinned otherwise). FILE ``-`` reads text from standard input. Prints the
+parameter table, χ²/ndof with its p-value where the cost defines one, and the validity
+verdict; ``--json`` writes the same numbers machine-readable with the inputs that
+produced them (``--json -``: to standard output, the report then to standard error),
+``--plot`` a PNG of data, fit, its 1σ band and the parameters (:mod:`._report`).
 
 Every user error (missing file, unknown column or model, NaN rows under ``--strict``, an
 empty range, too few points) is one line on stderr and exit status 2; a fit that ran but
@@ -18,7 +20,7 @@ import json
 import sys
 import warnings
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import numpy as np
 
@@ -33,92 +35,78 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+_DESCRIPTION = """\
+Fit a model to the data in FILE and print the best-fit parameters with their
+uncertainties, the goodness of fit and whether the fit can be trusted.
+
+Two kinds of data:
+  curve data   pairs (x, y), optionally with the uncertainty of each y:
+               --x COL --y COL [--yerr COL]; fitted by least squares (chi-square).
+  event data   one column of measured values, e.g. energies of single events:
+               --events COL; fitted by maximum likelihood, unbinned, or binned
+               into a histogram with --bins N.
+
+Models are named, and can be added: --model "expo+gauss" (thetahat models lists
+them with their parameters and formulas). Start values are guessed from the data.
+"""
+
+_EPILOG = """\
+examples:
+  thetahat fit spectrum.csv --x energy --y counts --yerr sigma --model "poly1+gauss"
+  thetahat fit decays.txt --events 0 --model expo --range 0 10 --minos
+  cat data.csv | thetahat fit - --x 0 --y 1 --model line --json -
+
+exit status: 0 the fit is valid, 1 the fit ran but is not valid (see the message),
+2 the input is wrong (a one-line message says what).
+"""
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="thetahat fit", description="Fit a model to a data file.")
-    p.add_argument("file", help="CSV / whitespace text (optional header) or .npy / .npz")
-    p.add_argument("--model", required=True, help='model name, e.g. "expo+gauss"')
-    p.add_argument("--x", help="column of x (curve data)")
-    p.add_argument("--y", help="column of y (curve data)")
-    p.add_argument("--yerr", help="column of the errors of y")
-    p.add_argument("--events", help="column of events (event data)")
-    p.add_argument("--bins", type=int, help="number of bins (binned likelihood)")
-    p.add_argument("--range", nargs=2, type=float, metavar=("LO", "HI"))
-    p.add_argument("--extended", action="store_true", help="fit yields, not fractions")
-    p.add_argument("--minos", action="store_true", help="also compute MINOS intervals")
-    p.add_argument("--plot", metavar="OUT.png", help="write a plot of data and fit")
-    p.add_argument("--json", metavar="OUT.json", help="write the results as JSON")
-    p.add_argument("--strict", action="store_true", help="NaN rows are an error")
+    p = _Parser(prog="thetahat fit", description=_DESCRIPTION, epilog=_EPILOG,
+                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("file", help="the data: a CSV or whitespace-separated text file (a first "
+                   "line of names is a header; # starts a comment), a .npy or .npz file, "
+                   "or - to read text from standard input")
+    p.add_argument("--model", required=True,
+                   help='the model to fit, e.g. "gauss", "line", "expo+gauss" (a sum); '
+                   "run 'thetahat models' for the list")
+    g = p.add_argument_group("curve data (least squares)")
+    g.add_argument("--x", metavar="COL", help="the column of the x values (a name from the "
+                   "header, or a number counting from 0)")
+    g.add_argument("--y", metavar="COL", help="the column of the measured y values")
+    g.add_argument("--yerr", metavar="COL", help="the column of the uncertainty of each y "
+                   "(without it the uncertainties are estimated from the scatter of the "
+                   "points, and there is no goodness-of-fit test)")
+    g = p.add_argument_group("event data (maximum likelihood)")
+    g.add_argument("--events", metavar="COL", help="the column of the event values")
+    g.add_argument("--bins", type=int, metavar="N", help="put the events in a histogram of "
+                   "N equal bins and fit the counts (faster for many events; without it "
+                   "every event enters the likelihood)")
+    g.add_argument("--range", nargs=2, type=float, metavar=("LO", "HI"),
+                   help="only use events between LO and HI (the model is normalised there)")
+    g.add_argument("--extended", action="store_true", help="also fit how many events each "
+                   "model component has (yields), not only their fractions")
+    g = p.add_argument_group("output")
+    g.add_argument("--minos", action="store_true", help="also compute MINOS intervals: "
+                   "uncertainties from where the likelihood rises by one unit, which may be "
+                   "asymmetric (better than the symmetric errors for few events)")
+    g.add_argument("--plot", metavar="OUT.png", help="write a picture of the data, the "
+                   "fitted model with its 1-sigma band and the parameters")
+    g.add_argument("--json", metavar="OUT.json", help="write the results, with the inputs "
+                   "that produced them, as JSON (- for standard output; the printed report "
+                   "then goes to standard error)")
+    g.add_argument("--strict", action="store_true", help="rows with a missing or non-finite "
+                   "value are an error (by default they are dropped and counted)")
     return p
-
-
-def _summary(m: Any) -> dict:
-    from ._fit import pvalue
-    ndof = m.ndof
-    estimated = getattr(m, "yerr_estimated", None)
-    p = None if estimated is not None else pvalue(m)
-    out: dict[str, Any] = {
-        "valid": bool(m.valid),
-        "fval": float(m.fval),
-        "ndof": float(ndof) if np.isfinite(ndof) else None,
-        "chi2_ndof": float(m.fmin.reduced_chi2) if p is not None else None,
-        "p_value": p,
-        "yerr_estimated": estimated,
-        "edm": float(m.fmin.edm),
-        "nfcn": int(m.nfcn),
-    }
-    parameters: dict[str, dict] = {}
-    out["parameters"] = parameters
-    for p in m.params:
-        d = {"value": p.value, "error": p.error, "fixed": p.is_fixed,
-             "lower_limit": p.lower_limit, "upper_limit": p.upper_limit}
-        if p.merror is not None:
-            d["minos_lower"], d["minos_upper"] = p.merror
-        parameters[p.name] = d
-    if m.covariance is not None:
-        out["covariance"] = np.asarray(m.covariance).tolist()
-    return out
-
-
-def _plot(path: str, m: Any, data: dict) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(6, 4))
-    vals = np.asarray(m.values)
-    if "events" in data:
-        ev = data["events"]
-        lo, hi = data["range"]
-        n, xe = np.histogram(ev, bins=data.get("bins") or 50, range=(lo, hi))
-        cx = 0.5 * (xe[1:] + xe[:-1])
-        ax.errorbar(cx, n, np.sqrt(np.maximum(n, 1)), fmt="ok", ms=3, label="data")
-        mod = data["model"]
-        xf = np.linspace(lo, hi, 400)
-        w = xe[1] - xe[0]
-        if hasattr(mod, "scaled_pdf"):
-            yf = mod.scaled_pdf(xf, *vals)[1] * w
-        else:
-            yf = mod.pdf(xf, *vals) * n.sum() * w
-        ax.plot(xf, yf, "C0-", label="fit")
-        ax.set_xlabel(data["xname"])
-        ax.set_ylabel(f"events / {w:.3g}")
-    else:
-        x, y, yerr = data["x"], data["y"], data["yerr"]
-        ax.errorbar(x, y, yerr, fmt="ok", ms=3, label="data")
-        xf = np.linspace(x.min(), x.max(), 400)
-        ax.plot(xf, data["model"](xf, *vals), "C0-", label="fit")
-        ax.set_xlabel(data["xname"])
-        ax.set_ylabel(data["yname"])
-    ax.legend(frameon=False)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def main_fit(argv: Sequence[str]) -> int:
     from ._fit import POOR_PVALUE, fit
     from ._io import DataError, drop_nonfinite, read_table
+    from ._report import plot_fit, summary, why
 
     a = _parser().parse_args(list(argv))
+    out = sys.stderr if a.json == "-" else sys.stdout  # the report, when JSON takes stdout
     try:
         curve = a.x is not None or a.y is not None
         if curve and a.events is not None:
@@ -136,7 +124,7 @@ def main_fit(argv: Sequence[str]) -> int:
             cols = {"events": table.column(a.events)}
         cols, dropped = drop_nonfinite(cols, strict=a.strict)
         if dropped:
-            print(f"thetahat fit: dropped {dropped} row(s) with non-finite values")
+            print(f"thetahat fit: dropped {dropped} row(s) with non-finite values", file=out)
         with warnings.catch_warnings():  # a poor fit is reported below, in words
             warnings.simplefilter("ignore", ThetahatWarning)
             if curve:
@@ -154,23 +142,32 @@ def main_fit(argv: Sequence[str]) -> int:
         msg = e.args[0] if isinstance(e, KeyError) and e.args else e
         print(f"thetahat fit: {msg}", file=sys.stderr)
         return 2
-    print(m.params)
-    s = _summary(m)
+    print(m.params, file=out)
+    meta = {"data_file": table.path, "model": a.model,
+            "columns": {k: getattr(a, k) for k in ("x", "y", "yerr", "events")
+                        if getattr(a, k) is not None},
+            "rows_dropped": dropped,
+            "options": {"bins": a.bins, "range": list(a.range) if a.range else None,
+                        "extended": a.extended, "minos": a.minos}}
+    s = summary(m, meta)
     if s["yerr_estimated"] is not None:
         print(f"no --yerr: the errors of y were estimated from the scatter "
               f"(s = {s['yerr_estimated']:.4g}), so chi2/ndof = 1 by construction and "
-              "there is no goodness of fit")
+              "there is no goodness of fit", file=out)
     elif s["chi2_ndof"] is not None:
         print(f"chi2/ndof = {m.fval:.4g}/{m.ndof:.0f} = {s['chi2_ndof']:.3f}, "
-              f"p-value = {s['p_value']:.3g}")
+              f"p-value = {s['p_value']:.3g}", file=out)
     if not m.valid:
-        print("fit is NOT VALID: " + _why(m))
+        print("fit is NOT VALID: " + why(m), file=out)
     elif s["p_value"] is not None and s["p_value"] < POOR_PVALUE:
         print("fit is VALID but POOR: the p-value is below 1e-6, the model does not "
-              "describe the data (or the minimum is a local one)")
+              "describe the data (or the minimum is a local one)", file=out)
     else:
-        print("fit is VALID")
-    if a.json:
+        print("fit is VALID", file=out)
+    if a.json == "-":
+        json.dump(s, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    elif a.json:
         with open(a.json, "w") as f:
             json.dump(s, f, indent=2)
     if a.plot:
@@ -185,14 +182,6 @@ def main_fit(argv: Sequence[str]) -> int:
             data = {"events": ev, "bins": a.bins, "xname": a.events,
                     "range": tuple(a.range) if a.range else (ev.min(), ev.max())}
         data["model"] = m.model
-        _plot(a.plot, m, data)
+        data["model_name"] = a.model
+        plot_fit(a.plot, m, data)
     return 0 if m.valid else 1
-
-
-def _why(m: Any) -> str:
-    f = m.fmin
-    reasons = [t for t, bad in (("EDM above goal", f.is_above_max_edm),
-                                ("call limit reached", f.has_reached_call_limit),
-                                ("Hesse failed", f.hesse_failed),
-                                ("parameters at limit", f.has_parameters_at_limit)) if bad]
-    return ", ".join(reasons) or "see the table"
