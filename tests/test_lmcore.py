@@ -206,3 +206,27 @@ def test_least_squares_structure_same_as_python(monkeypatch, free, steps):
     np.testing.assert_allclose(hc, hp, rtol=1e-12, atol=0)
     assert oc[0] == op[0] and oc[3] == op[3]
     np.testing.assert_allclose(oc[2], op[2], rtol=1e-10, atol=0)  # differences of the same values
+
+
+def test_column_grouping_same_as_the_numpy_loop(monkeypatch):
+    """The greedy grouping of a sparsity pattern (least_squares' jac_sparsity) in C gives
+    the numpy loop's groups, and they are valid: no two columns of a group share a row."""
+    import scipy.sparse as sp
+
+    from thetahat.solvers import lsq_sparse
+
+    rng = np.random.default_rng(0)
+    patterns = [sp.random(int(m), int(n), density=d, random_state=k, format="csr")
+                for k, (m, n, d) in enumerate(zip(rng.integers(1, 80, 25),
+                                                  rng.integers(1, 80, 25),
+                                                  rng.uniform(0.01, 0.5, 25)))]
+    patterns.append(sp.diags([np.ones(99), np.ones(100), np.ones(99)], [-1, 0, 1]))
+    compiled = [lsq_sparse.group_columns_sparse(P) for P in patterns]
+    monkeypatch.setattr(lsq_sparse, "_lmcore", None)
+    for P, g in zip(patterns, compiled):
+        np.testing.assert_array_equal(g, lsq_sparse.group_columns_sparse(P))  # exact
+        S = sp.csc_array(P != 0).astype(int)
+        for grp in np.unique(g):
+            rows_hit = S[:, np.flatnonzero(g == grp)].sum(axis=1)
+            assert rows_hit.max(initial=0) <= 1  # a row belongs to one column per group
+    assert int(compiled[-1].max()) + 1 == 3  # a tridiagonal pattern needs three groups

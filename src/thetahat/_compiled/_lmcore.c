@@ -670,7 +670,70 @@ fail:
     return res;
 }
 
+/* group_columns(c_indptr, c_indices, r_indptr, r_indices, n) -> bytearray of n int64:
+   greedy first-fit grouping, in column order, of the columns of a sparsity pattern so that
+   no two columns of a group share a nonzero row (thetahat.solvers.lsq_sparse.
+   group_columns_sparse, whose loop this is). The pattern comes in CSC (columns) and CSR
+   (rows) form, all index arrays int64. */
+static PyObject *group_columns(PyObject *Py_UNUSED(self), PyObject *args) {
+    PyObject *co, *ci, *ro, *ri, *out = NULL;
+    Py_ssize_t n, j;
+    Py_buffer cp, cx, rp, rx;
+    long long *groups, *seen = NULL;
+    int got = 0;
+    if (!PyArg_ParseTuple(args, "OOOOn", &co, &ci, &ro, &ri, &n)) return NULL;
+    if (PyObject_GetBuffer(co, &cp, PyBUF_C_CONTIGUOUS) < 0) return NULL;
+    got = 1;
+    if (PyObject_GetBuffer(ci, &cx, PyBUF_C_CONTIGUOUS) < 0) goto done;
+    got = 2;
+    if (PyObject_GetBuffer(ro, &rp, PyBUF_C_CONTIGUOUS) < 0) goto done;
+    got = 3;
+    if (PyObject_GetBuffer(ri, &rx, PyBUF_C_CONTIGUOUS) < 0) goto done;
+    got = 4;
+    if (n < 0 || cp.len != (n + 1) * 8 || cp.itemsize != 8 || cx.itemsize != 8 ||
+        rp.itemsize != 8 || rx.itemsize != 8) {
+        PyErr_SetString(PyExc_ValueError, "group_columns: bad index arrays");
+        goto done;
+    }
+    out = PyByteArray_FromStringAndSize(NULL, n * 8);
+    seen = (long long *)malloc(sizeof(long long) * (size_t)(n + 1));
+    if (out == NULL || seen == NULL) {
+        if (seen == NULL) PyErr_NoMemory();
+        Py_CLEAR(out);
+        goto done;
+    }
+    groups = (long long *)PyByteArray_AS_STRING(out);
+    {
+        const long long *cptr = (const long long *)cp.buf, *cind = (const long long *)cx.buf;
+        const long long *rptr = (const long long *)rp.buf, *rind = (const long long *)rx.buf;
+        Py_ssize_t nr = rp.len / 8 - 1;
+        for (j = 0; j <= n; j++) seen[j] = -1;
+        for (j = 0; j < n; j++) {
+            long long a, b, g = 0;
+            for (a = cptr[j]; a < cptr[j + 1]; a++) {
+                long long i = cind[a];
+                if (i < 0 || i >= nr) continue;
+                for (b = rptr[i]; b < rptr[i + 1]; b++) {
+                    long long c = rind[b];
+                    if (c >= 0 && c < j) seen[groups[c]] = j;  /* groups taken by neighbours */
+                }
+            }
+            while (seen[g] == j) g++;
+            groups[j] = g;
+        }
+    }
+done:
+    free(seen);
+    if (got >= 4) PyBuffer_Release(&rx);
+    if (got >= 3) PyBuffer_Release(&rp);
+    if (got >= 2) PyBuffer_Release(&cx);
+    if (got >= 1) PyBuffer_Release(&cp);
+    return out;
+}
+
 static PyMethodDef methods[] = {
+    {"group_columns", group_columns, METH_VARARGS,
+     "Greedy column grouping of a sparsity pattern (see the source)."},
     {"lsq_fisher", lsq_fisher, METH_VARARGS,
      "LeastSquares value parts, gradient and Gauss-Newton matrix (see the source)."},
     {"lm", lm, METH_VARARGS, "Levenberg-Marquardt for curve_fit (see the module source)."},

@@ -8,7 +8,8 @@ Finite differences with a known pattern (Curtis, Powell & Reid 1974).  Columns t
 no nonzero row form a group; one evaluation at x + Σ_{j∈G} h_j e_j gives every column of
 the group, since row i of the difference belongs to the single column j ∈ G with
 S_ij ≠ 0.  The groups are found greedily in column order on the sparse pattern (a banded
-pattern of width w gets w groups).  The schemes per column j (step h_j = r |x_j|, r where
+pattern of width w gets w groups; the loop runs in C when the compiled core is built, 55 ms
+in Python for 2,000 columns).  The schemes per column j (step h_j = r |x_j|, r where
 that vanishes, signed to stay within the bounds):
 
 - '2-point': (f(x + h e_j) - f(x)) / h;
@@ -31,6 +32,8 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy.sparse.linalg import LinearOperator, aslinearoperator
+
+from .._compiled import lmcore as _lmcore  # the compiled core, or None: the numpy loop
 
 __all__ = ["column_norms", "diff_jacobian_sparse", "group_columns_sparse", "is_dense",
            "left_scale", "right_scale"]
@@ -65,6 +68,12 @@ def group_columns_sparse(pattern: Any) -> NDArray:
     S = sp.csc_array(pattern)
     R = sp.csr_array(pattern)
     n = S.shape[1]
+    if _lmcore is not None:  # the same loop in C (_compiled/_lmcore.c)
+        def i64(a: NDArray) -> NDArray:
+            return np.ascontiguousarray(a, dtype=np.int64)
+        out = _lmcore.group_columns(i64(S.indptr), i64(S.indices), i64(R.indptr),
+                                    i64(R.indices), n)
+        return np.frombuffer(out, dtype=np.int64).astype(int)
     groups = np.full(n, -1, dtype=int)
     for j in range(n):
         rows = S.indices[S.indptr[j]:S.indptr[j + 1]]
