@@ -89,11 +89,25 @@ import re
 import warnings
 from typing import Any
 
-from ._asymmetric import (BreitWignerFano, DampedOscillator, Doniach, ExpGaussian, LogNormal,
-                          SkewedGaussian)
+from ._asymmetric import (
+    BreitWignerFano,
+    DampedOscillator,
+    Doniach,
+    ExpGaussian,
+    LogNormal,
+    SkewedGaussian,
+)
 from ._base import Model, ParamFunction, SumModel
-from ._curves import (Constant, Exponential, ExponentialRate, Line, Polynomial, PowerLaw,
-                      Sigmoid, Sine)
+from ._curves import (
+    Constant,
+    Exponential,
+    ExponentialRate,
+    Line,
+    Polynomial,
+    PowerLaw,
+    Sigmoid,
+    Sine,
+)
 from ._densities import Cauchy as CauchyDensity
 from ._densities import CrystalBall as CrystalBallDensity
 from ._densities import Exponential as ExponentialDensity

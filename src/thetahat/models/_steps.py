@@ -23,10 +23,11 @@ Each is 1/2 at ``alpha = 0`` (``mu`` is the half-way point), as in lmfit's ``ste
   ``rectangle`` is ``rectangle_linear``. (lmfit's linear ``rectangle`` is not this sum of two
   linear steps: it does not return to 0 outside the edges; the other three forms agree.)
 
-Guess of a step: the level and the 25 %, 50 %, 75 % crossings (``step_quartiles``): ``mu`` at 50 %, the
-distance between the 25 % and 75 % crossings is ``w sigma`` with ``w = 1/2`` (linear),
-``2 erfinv(1/2)`` (erf), 2 (arctan), ``2 ln 3`` (logistic). A rectangle is split at the middle
-of the points above half its level and each half guessed as a step.
+Guess of a step: the level and the 25 %, 50 %, 75 % crossings (``step_quartiles``): ``mu``
+at 50 %, and the distance between the 25 % and 75 % crossings is ``w sigma`` with
+``w = 1/2`` (linear), ``2 erfinv(1/2)`` (erf), 2 (arctan), ``2 ln 3`` (logistic). A
+rectangle is split at the middle of the points above half its level and each half guessed
+as a step.
 """
 
 from __future__ import annotations
