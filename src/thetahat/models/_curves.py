@@ -34,7 +34,8 @@ from numpy.typing import NDArray
 from scipy.special import expit
 
 from ._base import INF, Model
-from ._guess import log_linear, step_quartiles
+from ._guess import log_linear
+from ._steps import Step
 
 __all__ = ["Constant", "Line", "Polynomial", "Exponential", "ExponentialRate", "PowerLaw",
            "Sigmoid", "Sine"]
@@ -191,11 +192,9 @@ class Sigmoid(Model):
         return np.stack([e, -d, -d * t])
 
     def _guess(self, x: NDArray, y: NDArray) -> dict[str, float]:
-        a, q, rising = step_quartiles(x, y)
-        spread = float(q[2] - q[0]) / (2 * np.log(3.0))  # logistic: 25 % at t = -ln 3
-        if not spread > 0:
-            spread = float(np.median(np.diff(x)))
-        return {"a": a, "mu": float(q[1]), "s": spread if rising else -spread}
+        # the same curve as step_logistic, with s for its sigma
+        g = Step("logistic")._guess(x, y)
+        return {"a": g["a"], "mu": g["mu"], "s": g["sigma"]}
 
 
 class Sine(Model):

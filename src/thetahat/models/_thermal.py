@@ -13,8 +13,8 @@ and ``dv/dmu = -1/kt``, ``dv/dkt = -v/kt``. lmfit's ``ThermalDistributionModel``
 ``1/(A exp(v) -+ 1)``, whose ``A`` and ``mu`` are degenerate; here the scale multiplies the
 whole curve instead, and the lmfit curve is the one with ``a = 1``.
 
-Guesses. ``fermi`` is a falling logistic step (``step_quartiles``). ``bose``: a line through
-``ln y`` on the upper half of x gives the tail ``T(x) = C exp(-x/kt)``; at the smallest
+Guesses. ``fermi`` is a falling logistic step (the guess of ``step_logistic``). ``bose``: a
+line through ``ln y`` on the upper half of x gives the tail ``T(x) = C exp(-x/kt)``; at the smallest
 ``x0``, ``y0 = a/(u - 1)`` and ``T(x0) = a/u`` with ``u = exp((x0 - mu)/kt)``, so
 ``u = y0/(y0 - T(x0))`` (``u = 10`` when ``y0 <= T(x0)``), ``a = T(x0) u``,
 ``mu = x0 - kt ln u``.
@@ -28,7 +28,8 @@ from scipy.special import expit
 
 from ._base import Model
 from ._curves import Exponential
-from ._guess import log_linear, step_quartiles
+from ._guess import log_linear
+from ._steps import Step
 
 __all__ = ["Bose", "Fermi", "Maxwell"]
 
@@ -80,11 +81,8 @@ class Fermi(Model):
         return np.stack([e, -dv / kt, -dv * v / kt])
 
     def _guess(self, x: NDArray, y: NDArray) -> dict[str, float]:
-        a, q, rising = step_quartiles(x, y)
-        spread = float(q[2] - q[0]) / (2 * np.log(3.0))
-        if not spread > 0:
-            spread = float(np.median(np.diff(x)))
-        return {"a": a, "mu": float(q[1]), "kt": -spread if rising else spread}
+        g = Step("logistic")._guess(x, y)  # a expit(-(x - mu)/kt): sigma = -kt
+        return {"a": g["a"], "mu": g["mu"], "kt": -g["sigma"]}
 
 
 class Maxwell(Exponential):
