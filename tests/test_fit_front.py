@@ -203,3 +203,22 @@ def test_correlated_values_without_uncertainties_says_what_to_install(curve, mon
     monkeypatch.setitem(sys.modules, "uncertainties", None)
     with pytest.raises(ImportError, match="pip install uncertainties"):
         r.correlated_values()
+
+
+def test_command_line_finds_the_new_models(tmp_path):
+    """``thetahat fit --model pvoigt``: the CLI reads the same registry."""
+    from thetahat.cli._main import main_fit
+    m = thetahat.models.get("pvoigt")
+    rng = np.random.default_rng(21)
+    x = np.linspace(0, 10, 150)
+    y = m(x, 3.0, 5.0, 0.6, 0.4) + rng.normal(0, 0.05, x.size)
+    path = tmp_path / "peak.csv"
+    np.savetxt(path, np.column_stack([x, y]), delimiter=",", header="x,y", comments="")
+    out = tmp_path / "fit.json"
+    assert main_fit([str(path), "--x", "x", "--y", "y", "--model", "pvoigt",
+                     "--json", str(out)]) == 0
+    got = json.loads(out.read_text())["parameters"]
+    ref = thetahat.fit(x, y, "pvoigt")
+    for k in m.parameters:
+        # the same fit through the CLI; its JSON rounds nothing
+        assert got[k]["value"] == pytest.approx(ref.values[k], rel=1e-9)

@@ -102,8 +102,8 @@ class ExpGaussian(ShapePeak):
         with np.errstate(over="ignore"):
             big = 0.5 * g * np.exp(-0.5 * (d / s) ** 2) * erfcx(zp)
             small = 0.5 * g * np.exp(np.minimum(g * (0.5 * g * s * s - d), 700.0)) * erfc(z)
-        u = np.where(z >= 0, big, small)
-        ratio = -2 / (_SQRTPI * erfcx(z))
+            u = np.where(z >= 0, big, small)
+            ratio = -2 / (_SQRTPI * erfcx(z))  # erfcx(z -> -inf) -> inf: the ratio -> 0
         return d, u, ratio
 
     def _value(self, x: NDArray, p: tuple) -> NDArray:

@@ -23,6 +23,10 @@ Each is 1/2 at ``alpha = 0`` (``mu`` is the half-way point), as in lmfit's ``ste
   ``rectangle`` is ``rectangle_linear``. (lmfit's linear ``rectangle`` is not this sum of two
   linear steps: it does not return to 0 outside the edges; the other three forms agree.)
 
+The linear form has corners: the χ² of a fit is not smooth where a data point crosses one,
+and MIGRAD can reach the minimum without meeting its EDM goal (the fit then says
+``valid = False``); the erf, arctan and logistic forms are smooth.
+
 Guess of a step: the level and the 25 %, 50 %, 75 % crossings (``step_quartiles``): ``mu``
 at 50 %, and the distance between the 25 % and 75 % crossings is ``w sigma`` with
 ``w = 1/2`` (linear), ``2 erfinv(1/2)`` (erf), 2 (arctan), ``2 ln 3`` (logistic). A

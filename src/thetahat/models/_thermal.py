@@ -13,11 +13,12 @@ and ``dv/dmu = -1/kt``, ``dv/dkt = -v/kt``. lmfit's ``ThermalDistributionModel``
 ``1/(A exp(v) -+ 1)``, whose ``A`` and ``mu`` are degenerate; here the scale multiplies the
 whole curve instead, and the lmfit curve is the one with ``a = 1``.
 
-Guesses. ``fermi`` is a falling logistic step (the guess of ``step_logistic``). ``bose``: a
-line through ``ln y`` on the upper half of x gives the tail ``T(x) = C exp(-x/kt)``; at the smallest
-``x0``, ``y0 = a/(u - 1)`` and ``T(x0) = a/u`` with ``u = exp((x0 - mu)/kt)``, so
-``u = y0/(y0 - T(x0))`` (``u = 10`` when ``y0 <= T(x0)``), ``a = T(x0) u``,
-``mu = x0 - kt ln u``.
+Guesses. ``fermi`` is a falling logistic step (the guess of ``step_logistic``). ``bose``:
+``ln(1 + a/y) = (x - mu)/kt`` is a straight line in x for the right ``a``; for ``a`` on a
+logarithmic grid from 1/100 to 100 times the largest y, a line through the points above
+5 % of the maximum (weights ``y (y + a)/a``, the inverse error of the logarithm for equal
+errors of y) gives ``mu`` and ``kt``, and the candidate (with ``mu`` below the
+smallest x) closest to the data is kept.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from scipy.special import expit
 
 from ._base import Model
 from ._curves import Exponential
-from ._guess import log_linear
 from ._steps import Step
 
 __all__ = ["Bose", "Fermi", "Maxwell"]
@@ -53,13 +53,28 @@ class Bose(Model):
         return np.stack([1 / em, -dv / kt, -dv * v / kt])
 
     def _guess(self, x: NDArray, y: NDArray) -> dict[str, float]:
-        half = x >= np.median(x)
-        slope, icpt = log_linear(x[half], y[half])
-        kt = -1.0 / slope if slope < 0 else float(np.ptp(x) or 1.0)
-        x0, y0 = float(x[0]), float(y[0])
-        tail = float(np.exp(icpt + slope * x0)) if slope < 0 else 0.5 * y0
-        u = y0 / (y0 - tail) if y0 > tail > 0 else 10.0
-        return {"a": tail * u, "mu": x0 - kt * float(np.log(u)), "kt": kt}
+        top = float(np.max(y))
+        use = y > 0.05 * top  # the tail below 5 % of the maximum is mostly noise
+        if top <= 0 or use.sum() < 3:
+            return {"a": top if top > 0 else 1.0, "mu": float(x[0]) - 1.0,
+                    "kt": float(np.ptp(x) or 1.0)}
+        xu, yu = x[use], y[use]
+        best = {"a": top, "mu": float(x[0]) - 1.0, "kt": float(np.ptp(x) or 1.0)}
+        best_sse = np.inf
+        for a in top * np.logspace(-2, 2, 41):
+            # ln(1 + a/y) = (x - mu)/kt: a straight line in x for the right a; an error s
+            # of y is an error a s/(y (y + a)) of the logarithm, hence the weights
+            slope, icpt = np.polyfit(xu, np.log1p(a / yu), 1, w=yu * (yu + a) / a)
+            if not slope > 0:
+                continue
+            g = {"a": float(a), "mu": float(-icpt / slope), "kt": float(1 / slope)}
+            if g["mu"] >= x[0]:
+                continue
+            r = y - self._value(x, (g["a"], g["mu"], g["kt"]))
+            sse = float(np.dot(r, r))
+            if sse < best_sse:
+                best, best_sse = g, sse
+        return best
 
 
 class Fermi(Model):
