@@ -58,6 +58,7 @@ def test_plain_function_with_p0_matches_curve_fit(curve):
     full = _chi2_covariance(x, y, err, np.asarray(r.values))
     np.testing.assert_allclose(np.asarray(r.covariance), full, rtol=1e-4)
     np.testing.assert_allclose(r.errors, np.sqrt(cov.diagonal()), rtol=0.02)  # see above
+    assert r.to_dict()["model"] == {"name": "decay"}  # a plain function states no formula
 
 
 def test_plain_function_without_errors_scales_like_curve_fit(curve):
@@ -131,6 +132,8 @@ def test_dataframe_columns_by_name(curve):
         thetahat.fit(df, x="t", y="count", model="line")
     with pytest.raises(TypeError, match="give x="):
         thetahat.fit(df, model="line")
+    pos = thetahat.fit(df, "expo_rate", x="t", y="counts", yerr="err")  # model positional
+    assert list(pos.values) == list(ref.values)
     # Series work as arrays (their values, not their index)
     s = thetahat.fit(df["t"], df["counts"], "expo_rate", yerr=df["err"])
     assert list(s.values) == list(ref.values)
@@ -195,6 +198,17 @@ def test_correlated_values_carry_the_covariance(curve):
     # error propagation of a difference with the correlation term
     assert diff.std_dev == pytest.approx(np.sqrt(cov[0, 0] + cov[1, 1] - 2 * cov[0, 1]),
                                          rel=1e-9)
+
+
+def test_correlated_values_of_a_fixed_parameter_have_no_error():
+    pytest.importorskip("uncertainties")
+    rng = np.random.default_rng(2)
+    x = np.linspace(0, 10, 50)
+    y = 3 * np.exp(-(x - 2) / 4) + rng.normal(0, 0.05, x.size)
+    r = thetahat.fit(x, y, "expo", yerr=0.05)  # expo's reference point b is fixed
+    u = r.correlated_values()
+    assert r.fixed["b"] and u["b"].std_dev == 0.0 and u["b"].nominal_value == r.values["b"]
+    assert u["c"].std_dev == pytest.approx(r.errors["c"], rel=1e-9)  # the covariance's
 
 
 def test_correlated_values_without_uncertainties_says_what_to_install(curve, monkeypatch):
