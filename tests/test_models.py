@@ -178,3 +178,36 @@ def test_bad_input_names_argument_and_index():
         M.get("gauss")(1.0, 1.0, 2.0)
     with pytest.raises(ValueError, match="degree"):
         M.Polynomial(-1)
+
+
+def test_catalog_lists_every_model_with_parameters_and_formula():
+    cat = M.catalog()
+    for name in ("pvoigt", "emg", "bwf", "step_erf", "rectangle_logistic", "fermi", "sine",
+                 "gauss", "expo", "poly<n>"):
+        assert name in cat, name
+    for name, entry in cat.items():
+        assert entry["formula"], name  # every model states its formula
+        if name != "poly<n>":
+            assert M.get(name).parameters == entry["parameters"]
+    # a sum's formula names its components
+    assert M.parse("line+gauss").formula == "line: [a + b x] + gauss: [a exp(-((x-mu)/sigma)^2/2)]"
+
+
+@pytest.mark.parametrize("old", ["bw", "breitwigner"])
+def test_old_breit_wigner_names_warn_and_keep_their_meaning(old):
+    with pytest.warns(FutureWarning, match="'bwf' for the Breit-Wigner-Fano"):
+        m = M.get(old)
+    assert isinstance(m, M.Lorentzian)
+    with pytest.warns(FutureWarning, match="Lorentzian"):
+        d = M.density(old, range=(0, 1))
+    assert isinstance(d, M.CauchyDensity)
+    assert isinstance(M.get("bwf"), M.BreitWignerFano)  # the Fano resonance has its own name
+
+
+def test_lmfit_style_names_resolve():
+    assert isinstance(M.get("step"), M.Step) and M.get("step").form == "linear"
+    assert M.get("rectangle_erf").form == "erf"
+    assert M.get("pseudovoigt").name == "pvoigt"
+    assert M.get("exponential_gaussian").name == "emg"
+    with pytest.raises(ValueError, match="did you mean 'pvoigt'"):
+        M.get("pvoight")

@@ -21,8 +21,10 @@ by 0.5, 2, 0.8, 1.25 in turn, a deterministic sequence) and keeps the best valid
 minimum. A least-squares or binned fit whose χ² p-value is below 1e-6 counts as a failed
 start too (a local minimum on a noise spike looks valid but does not describe the data);
 if no start does better, a :class:`~thetahat.ThetahatWarning` says that the fit is poor.
-The result is the ``Minuit`` object after MIGRAD and HESSE (and MINOS with
-``minos=True``), so every method of ``Minuit`` applies to it.
+The result is a :class:`~thetahat.cli._result.FitResult`: the ``Minuit`` object after
+MIGRAD and HESSE (and MINOS with ``minos=True``), so every method of ``Minuit`` applies to
+it, which also gives ``to_dict()`` / ``to_json()`` (JSON-able) and ``correlated_values()``
+(``uncertainties`` numbers, when that package is installed).
 """
 
 from __future__ import annotations
@@ -34,8 +36,9 @@ from typing import Any
 import numpy as np
 
 from .._core.warnings import ThetahatWarning
+from ._gof import pvalue
 
-__all__ = ["fit"]
+__all__ = ["fit", "pvalue"]
 
 _FACTORS = (0.5, 2.0, 0.8, 1.25)
 POOR_PVALUE = 1e-6  # below this a "valid" minimum is a bad description of the data
@@ -56,21 +59,15 @@ def _as_1d(name: str, a: Any) -> np.ndarray:
 def _model(model: Any, density: bool, range: tuple[float, float] | None,
            extended: bool) -> Any:
     from .. import models
+    if model is None:
+        raise TypeError("fit needs a model: a name such as 'gauss' or 'expo+gauss', a model "
+                        "object, or a function f(x, a, b, ...)")
     if isinstance(model, str):
         if density:
             d = models.density(model, range=range)
             return d.extended() if extended else d
         return models.parse(model)
     return model
-
-
-def pvalue(m: Any) -> float | None:
-    """The χ² p-value of a minimum whose cost defines a goodness of fit, else None."""
-    from scipy.stats import chi2
-    red, ndof = m.fmin.reduced_chi2, m.ndof
-    if not (np.isfinite(red) and np.isfinite(ndof) and ndof > 0):
-        return None
-    return float(chi2.sf(m.fval, ndof))
 
 
 def _good(m: Any, gof: bool) -> bool:
@@ -149,21 +146,147 @@ def _check_bins(bins: Any, nevents: int) -> None:
                          f"(nearly every bin would be empty)")
 
 
-def fit(*args: Any, yerr: Any = None, bins: Any = None, range: Any = None,
-        extended: bool = False, start: Mapping[str, float] | None = None,
-        limits: Mapping[str, tuple] | None = None, fixed: Any = (), minos: bool = False,
-        nstart: int = 5) -> Any:
+def _is_table(obj: Any) -> bool:
+    """A DataFrame or a mapping of columns (not an array, not a histogram)."""
+    if isinstance(obj, Mapping):
+        return True
+    uhi = callable(getattr(obj, "values", None)) and hasattr(obj, "axes")  # a histogram
+    return hasattr(obj, "columns") and hasattr(obj, "__getitem__") and not uhi
+
+
+def _column(table: Any, name: Any, arg: str) -> Any:
+    if not isinstance(name, str):
+        raise TypeError(f"with a table of data, {arg} must be a column name, got "
+                        f"{type(name).__name__}")
+    cols = list(table.columns) if hasattr(table, "columns") else list(table)
+    if name not in cols:
+        raise ValueError(f"{arg} = {name!r} is not a column of the data; columns: {cols}")
+    return table[name]
+
+
+def _is_model(obj: Any) -> bool:
+    """A model name, a model or density object, or a function (not data)."""
+    if isinstance(obj, str):
+        return True
+    return (callable(obj) or hasattr(obj, "parameters")) and not hasattr(obj, "__array__")
+
+
+def _split(args: tuple, x: Any, y: Any, yerr: Any, model: Any) -> tuple[tuple, Any, dict]:
+    """Positional and keyword data to ``(data, model, labels)``: data is ``(x, y, yerr)``
+    for curves, ``(events,)`` for events, ``(histogram,)``."""
+    args = tuple(args)
+    if model is None and args and _is_model(args[-1]):
+        model, args = args[-1], args[:-1]
+    elif model is not None and args and _is_model(args[-1]) and not _is_table(args[-1]):
+        raise TypeError("the model is given twice: positionally and as model=")
+    labels: dict[str, Any] = {}
+    if args and _is_table(args[0]):
+        if len(args) > 1:
+            raise TypeError("with a table of data, name its columns: fit(df, x='t', "
+                            "y='counts', model=...)")
+        table = args[0]
+        if x is None:
+            raise TypeError("with a table of data, give x= (and y= for curve data) as "
+                            "column names")
+        labels["x"] = x
+        xs = _column(table, x, "x")
+        if y is None:
+            if yerr is not None:
+                raise TypeError("yerr= needs y=: event data have no errors")
+            return (xs,), model, labels
+        labels["y"] = y
+        if isinstance(yerr, str):
+            labels["yerr"] = yerr
+            yerr = _column(table, yerr, "yerr")
+        return (xs, _column(table, y, "y"), yerr), model, labels
+    for kw, v in (("x", x), ("y", y)):
+        if v is not None and isinstance(v, str):
+            raise TypeError(f"{kw} = {v!r} is a column name, but no table of data was given")
+    given = list(args)
+    if x is not None:
+        if given:
+            raise TypeError("x is given twice: positionally and as x=")
+        given.append(x)
+    if y is not None:
+        if len(given) != 1:
+            raise TypeError("y= needs x (positionally or as x=)")
+        given.append(y)
+    if len(given) == 2:
+        return (given[0], given[1], yerr), model, labels
+    if len(given) == 1:
+        if yerr is not None:
+            raise TypeError("yerr is for curve data (x, y); event data have no errors")
+        return (given[0],), model, labels
+    raise TypeError("fit takes (x, y, model) for curve data, (events, model) for event data "
+                    "or (histogram, model); or a table with x=/y= column names; "
+                    f"got {len(args)} positional data arguments")
+
+
+def _plain(fn: Any) -> tuple[list[str], dict[str, float], dict[str, tuple]]:
+    """Names, default values and ``Annotated`` limits of a user's function ``f(x, ...)``."""
+    import inspect
+
+    from .._core.signature import describe
+    ann = describe(fn, annotations=True)
+    names = list(ann)[1:]
+    if not names:
+        raise ValueError(f"the model function {getattr(fn, '__name__', fn)!r} has no "
+                         "parameters after x")
+    defaults: dict[str, float] = {}
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+        sig = None
+    if sig is not None:
+        for n, par in sig.parameters.items():
+            if n in names and par.default is not inspect.Parameter.empty:
+                defaults[n] = float(par.default)
+    lims = {n: tuple(v) for n, v in ann.items() if n in names and v is not None}
+    return names, defaults, lims
+
+
+def _p0(p0: Any, names: list[str]) -> dict[str, float]:
+    if p0 is None:
+        return {}
+    if isinstance(p0, Mapping):
+        return {str(k): float(v) for k, v in p0.items()}
+    vals = np.atleast_1d(np.asarray(p0, dtype=float))
+    if vals.ndim != 1 or vals.size != len(names):
+        raise ValueError(f"p0 has {vals.size} values for {len(names)} parameters "
+                         f"({', '.join(names)})")
+    bad = np.flatnonzero(~np.isfinite(vals))
+    if bad.size:
+        raise ValueError(f"p0[{bad[0]}] = {vals[bad[0]]} is not finite")
+    return dict(zip(names, vals.tolist()))
+
+
+def fit(*args: Any, x: Any = None, y: Any = None, model: Any = None, yerr: Any = None,
+        p0: Any = None, bins: Any = None, range: Any = None, extended: bool = False,
+        start: Mapping[str, float] | None = None, limits: Mapping[str, tuple] | None = None,
+        fixed: Any = (), minos: bool = False, nstart: int = 5) -> Any:
     """Fit a model to curve data or to events in one call.
 
     Parameters
     ----------
     *args
-        ``(x, y, model)`` for curve data, ``(events, model)`` for event data or
-        ``(histogram, model)`` for a 1-D histogram object. ``model`` is a name from
-        :mod:`thetahat.models` (``"line"``, ``"expo+gauss"``, ...) or a model object.
-    yerr : array or float, optional
-        Errors of ``y`` (curve data). Without them the errors are set so that χ²/ndof = 1
-        (``m.yerr_estimated`` holds that common error; there is then no goodness of fit).
+        ``(x, y, model)`` for curve data, ``(events, model)`` for event data,
+        ``(histogram, model)`` for a 1-D histogram object, or ``(table,)`` with the columns
+        named by ``x=``, ``y=``. ``model`` is a name from :mod:`thetahat.models`
+        (``"line"``, ``"expo+gauss"``, ...), a model object or a plain function
+        ``f(x, a, b, ...)``; it may also be given as ``model=``.
+    x, y : array or str, optional
+        The data as keywords; with a table (a pandas ``DataFrame`` or a dict of arrays),
+        column names: ``y`` given means curve data, ``x`` alone means events.
+    model : str, model object or callable, optional
+        The model, when not given positionally.
+    yerr : array, float or str, optional
+        Errors of ``y`` (curve data; a column name with a table). Without them the errors
+        are set so that χ²/ndof = 1 (``m.yerr_estimated`` holds that common error; there is
+        then no goodness of fit).
+    p0 : sequence or dict, optional
+        Starting values (scipy's ``p0``): a sequence in parameter order or a dict by name;
+        they replace the model's guess. Needed for a plain function whose parameters have
+        no default values.
     bins : int or array, optional
         Bin the events (binned likelihood); unbinned likelihood otherwise.
     range : (float, float), optional
@@ -180,14 +303,19 @@ def fit(*args: Any, yerr: Any = None, bins: Any = None, range: Any = None,
 
     Returns
     -------
-    thetahat.Minuit
-        After MIGRAD and HESSE; ``m.fcn`` is the cost, ``m.model`` the model object.
+    FitResult
+        A :class:`~thetahat.Minuit` after MIGRAD and HESSE (``m.fcn`` the cost,
+        ``m.model`` the model) with ``to_dict()``, ``to_json()`` and
+        ``correlated_values()``.
 
     Raises
     ------
     ValueError
         Data that are not finite, too few points or events for the parameters, an empty
-        range, unknown parameter names, or a bin count absurd for the number of events.
+        range, unknown parameter names, a column that is not in the table, a plain function
+        without starting values, or a bin count absurd for the number of events.
+    TypeError
+        Data or model given twice, or in a combination that is neither curve nor event data.
 
     Warns
     -----
@@ -201,15 +329,32 @@ def fit(*args: Any, yerr: Any = None, bins: Any = None, range: Any = None,
     >>> m = thetahat.fit(x, 1 + 2 * x, "line", yerr=0.1)
     >>> m.parameters, round(m.values["b"], 6), m.valid
     (('a', 'b'), 2.0, True)
+
+    A plain function with starting values, and columns of a table by name:
+
+    >>> def f(x, a, k):
+    ...     return a * np.exp(-k * x)
+    >>> table = {"t": x, "n": 3 * np.exp(-2 * x)}
+    >>> m = thetahat.fit(table, x="t", y="n", model=f, yerr=0.01, p0=[1, 1])
+    >>> round(m.values["a"], 6), round(m.values["k"], 6)
+    (3.0, 2.0)
     """
     from ..cost import Cost, ExtendedUnbinnedNLL, LeastSquares, UnbinnedNLL
-    from ..minuit import Minuit
+    from ._result import FitResult
 
+    data, model, labels = _split(args, x, y, yerr, model)
+    yerr = data[2] if len(data) == 3 else None
+    plain = callable(model) and not isinstance(model, str) and not hasattr(model, "parameters")
+    plain_start: dict[str, float] = {}
+    plain_limits: dict[str, tuple] = {}
     cost: Cost
-    hist = _histogram(args[0]) if len(args) == 2 else None
+    info: dict[str, Any] = dict(labels)
+    hist = _histogram(data[0]) if len(data) == 1 else None
     if hist is not None:
+        if plain:
+            raise ValueError("a histogram is fitted with a density from thetahat.models; for "
+                             "your own cdf build cost.BinnedNLL(counts, edges, cdf)")
         n, xe = hist
-        model = args[1]
         lo, hi = float(xe[0]), float(xe[-1])
         if not (np.isfinite(lo) and np.isfinite(hi)):
             raise ValueError(f"histogram edges ({lo}, {hi}) must be finite for fit()")
@@ -221,13 +366,17 @@ def fit(*args: Any, yerr: Any = None, bins: Any = None, range: Any = None,
             raise ValueError(f"{pseudo.size} entries cannot determine {len(names)} parameters")
         guess = mod.guess(pseudo)
         cost = _binned_cost(n, xe, mod, extended)
-    elif len(args) == 3:
-        x, y, model = args
-        x, y = _as_1d("x", x), _as_1d("y", y)
+        info.update(kind="histogram", n=int(n.size), entries=float(n.sum()), gof=True)
+    elif len(data) == 3:
+        x, y = _as_1d("x", data[0]), _as_1d("y", data[1])
         if x.size != y.size:
             raise ValueError(f"x and y have different lengths ({x.size} and {y.size})")
-        mod = _model(model, False, None, False)
-        names = list(mod.parameters)
+        if plain:
+            mod = model
+            names, plain_start, plain_limits = _plain(model)
+        else:
+            mod = _model(model, False, None, False)
+            names = list(mod.parameters)
         nfree = len(names) - len(set(getattr(mod, "fixed", ())) | set(fixed))
         if x.size < nfree:
             raise ValueError(f"{x.size} data points cannot determine {nfree} parameters")
@@ -236,24 +385,35 @@ def fit(*args: Any, yerr: Any = None, bins: Any = None, range: Any = None,
         bad = np.flatnonzero(~(np.isfinite(err) & (err > 0)))
         if bad.size:
             raise ValueError(f"yerr[{bad[0]}] = {err[bad[0]]} must be positive and finite")
-        cost = LeastSquares(x, y, err, mod, grad=getattr(mod, "grad", None))
-        guess = mod.guess(x, y) if hasattr(mod, "guess") else {}
-    elif len(args) == 2:
-        events, model = args
-        events = _as_1d("events", events)
+        cost = LeastSquares(x, y, err, mod, grad=None if plain else getattr(mod, "grad", None))
+        guess = {} if plain or p0 is not None else (
+            mod.guess(x, y) if hasattr(mod, "guess") else {})
+        info.update(kind="curve", n=int(x.size), gof=yerr is not None)
+    else:
+        events = _as_1d("events", data[0])
         if range is None:
             range = (float(events.min()), float(events.max())) if events.size else (0, 1)
         lo, hi = (float(v) for v in range)
         if not lo < hi:
             raise ValueError(f"range = ({lo}, {hi}): lower must be < upper")
         events = events[(events >= lo) & (events <= hi)]
-        mod = _model(model, True, (lo, hi), extended)
-        names = list(mod.parameters)
+        if plain:
+            if bins is not None or extended:
+                raise ValueError("a plain function is fitted as the normalised pdf of an "
+                                 "unbinned likelihood; for a binned or extended fit build "
+                                 "the cost (cost.BinnedNLL, cost.ExtendedUnbinnedNLL)")
+            mod = model
+            names, plain_start, plain_limits = _plain(model)
+        else:
+            mod = _model(model, True, (lo, hi), extended)
+            names = list(mod.parameters)
         if events.size < len(names):
             raise ValueError(f"{events.size} events in range ({lo:g}, {hi:g}) cannot "
                              f"determine {len(names)} parameters")
-        guess = mod.guess(events)
-        if bins is not None:
+        guess = {} if plain or p0 is not None else mod.guess(events)
+        if plain:
+            cost = UnbinnedNLL(events, mod)
+        elif bins is not None:
             _check_bins(bins, events.size)
             n, xe = np.histogram(events, bins=bins, range=(lo, hi))
             cost = _binned_cost(n, xe, mod, extended)
@@ -261,40 +421,53 @@ def fit(*args: Any, yerr: Any = None, bins: Any = None, range: Any = None,
             cost = ExtendedUnbinnedNLL(events, mod.scaled_pdf, grad=mod.scaled_pdf.grad)
         else:
             cost = UnbinnedNLL(events, mod.pdf, grad=mod.pdf.grad)
-    else:
-        raise TypeError("fit takes (x, y, model) for curve data or (events, model) for "
-                        f"event data; got {len(args)} positional arguments")
+        info.update(kind="events", n=int(events.size), range=[lo, hi],
+                    bins=None if bins is None else int(np.size(bins) if np.ndim(bins)
+                                                       else bins),
+                    gof=bins is not None)
 
-    start = dict(start or {})
+    if p0 is not None and start:
+        raise TypeError("give starting values once: p0= or start=, not both")
+    start = _p0(p0, names) if p0 is not None else dict(start or {})
     unknown = [k for k in list(start) + list(limits or {}) + list(fixed) if k not in names]
     if unknown:
         raise ValueError(f"unknown parameter(s) {unknown}; valid names: {names}")
+    if plain:
+        missing = [k for k in names if k not in start and k not in plain_start]
+        if missing:
+            raise ValueError(
+                f"no starting values for {', '.join(missing)} of the function "
+                f"{getattr(model, '__name__', 'model')}({', '.join(['x', *names])}): a plain "
+                "function has no guess; pass p0=[...] (in this order) or give the "
+                "parameters default values")
+        guess = plain_start
     init = {k: float(start.get(k, guess.get(k, 1.0))) for k in names}
-    lims = dict(getattr(mod, "limits", {}) or {})
+    lims = dict(plain_limits if plain else (getattr(mod, "limits", {}) or {}))
     lims.update(limits or {})
-    to_fix = set(getattr(mod, "fixed", ())) | set(fixed)
+    to_fix = set(() if plain else getattr(mod, "fixed", ())) | set(fixed)
 
-    def make(values: Mapping[str, float]) -> Minuit:
+    def make(values: Mapping[str, float]) -> FitResult:
         kw: dict[str, Any] = {k: values[k] for k in names}
-        m = Minuit(cost, **kw)
+        m = FitResult(cost, **kw)
         for k, lim in lims.items():
-            lo_, hi_ = lim
+            lo_, hi_ = (float(v) for v in lim)
             if np.isfinite(lo_) or np.isfinite(hi_):
                 v = m.values[k]
                 if lo_ < v < hi_:
-                    m.limits[k] = lim
+                    m.limits[k] = (lo_, hi_)
         for k in to_fix:
             m.fixed[k] = True
         return m
 
-    estimated = len(args) == 3 and yerr is None
-    gof = not estimated and (len(args) == 3 or bins is not None or hist is not None)
+    estimated = len(data) == 3 and yerr is None
+    gof = bool(info["gof"])
     m = _minimize(make, init, nstart, gof)
     s = None
     if estimated and m.ndof > 0 and m.valid:
         s = float(np.sqrt(m.fval / m.ndof))  # curve_fit(absolute_sigma=False) scaling
         if s > 0:
-            cost = LeastSquares(x, y, np.full_like(y, s), mod, grad=getattr(mod, "grad", None))
+            cost = LeastSquares(x, y, np.full_like(y, s), mod,
+                                grad=None if plain else getattr(mod, "grad", None))
             m = _minimize(make, dict(zip(names, m.values)), 1)
         else:
             s = None
@@ -308,4 +481,6 @@ def fit(*args: Any, yerr: Any = None, bins: Any = None, range: Any = None,
         m.minos()
     m.model = mod  # the model object, for plotting and for evaluating the fit
     m.yerr_estimated = s  # the common error of y set from the scatter, or None
+    m.data_info = info
+    m.cost_name = type(cost).__name__
     return m

@@ -11,9 +11,17 @@ from 1: ``gauss1_mu``), ``m.grad(x, *p)`` (analytic, shape ``(npar, len(x))``),
 seed's ``a exp(-(x - b)/c)``). ``LeastSquares(x, y, yerr, m, grad=m.grad)`` introspects the
 names through ``inspect.signature(m)`` = ``(x, expo_a, ...)``. Names: ``constant``,
 ``line``, ``poly<n>``, ``expo``, ``expo_rate``, ``powerlaw``, ``sigmoid``, ``gauss``,
-``lorentz`` (``cauchy``, ``bw``), ``rbw`` (relativistic Breit-Wigner), ``voigt``,
-``crystalball`` (``cb``). Formulas and gradients: :mod:`._curves`, :mod:`._peaks`; the
-staged guess of sums: :mod:`._base`.
+``lorentz`` (``cauchy``), ``rbw`` (relativistic Breit-Wigner), ``voigt``,
+``crystalball`` (``cb``), ``sine``; lmfit's lineshapes ``pvoigt``, ``split_lorentz``,
+``moffat``, ``pearson7``, ``students_t`` (:mod:`._lineshapes`), ``skewgauss``, ``emg``
+(exponentially modified Gaussian), ``lognormal``, ``doniach``, ``bwf`` (Breit-Wigner-Fano),
+``damped_oscillator`` (:mod:`._asymmetric`), ``step_<form>`` and ``rectangle_<form>`` with
+form ``linear`` (``step``, ``rectangle``), ``erf``, ``arctan`` or ``logistic``
+(:mod:`._steps`), ``bose``, ``fermi``, ``maxwell`` (:mod:`._thermal`). The old names ``bw``
+and ``breitwigner`` (the Lorentzian) still work with a ``FutureWarning``: say ``lorentz``,
+``rbw`` or ``bwf``. :func:`catalog` lists each model with its parameters and ``formula``.
+Formulas and gradients: :mod:`._curves`, :mod:`._peaks`; the staged guess of sums:
+:mod:`._base`.
 
 Densities (for the likelihood costs)
 ------------------------------------
@@ -33,7 +41,7 @@ in [0, 1]). Each object the costs want is one attribute away::
     ExtendedBinnedNLL(counts, edges, e.scaled_cdf, grad=e.scaled_cdf.grad)
 
 and ``d.guess(events)`` / ``e.guess(events)`` give starting values. Density names:
-``expo``, ``gauss``, ``cauchy`` (``lorentz``, ``bw``), ``crystalball`` (``cb``),
+``expo``, ``gauss``, ``cauchy`` (``lorentz``), ``crystalball`` (``cb``),
 ``poly<n>`` (Legendre series), ``uniform`` (``flat``). The maths: :mod:`._densities`.
 
 Unknown names raise ``ValueError`` with the closest known names (``difflib``).
@@ -71,17 +79,35 @@ A density is normalised on its range (the oracle: numerical integration by quad)
 >>> models.parse("gaus")
 Traceback (most recent call last):
 ...
-ValueError: unknown model 'gaus'; did you mean 'gauss' or 'gaussian'? ...
+ValueError: unknown model 'gaus'; did you mean 'gauss' or 'gaussian'...
 """
 
 from __future__ import annotations
 
 import difflib
 import re
+import warnings
 from typing import Any
 
+from ._asymmetric import (
+    BreitWignerFano,
+    DampedOscillator,
+    Doniach,
+    ExpGaussian,
+    LogNormal,
+    SkewedGaussian,
+)
 from ._base import Model, ParamFunction, SumModel
-from ._curves import Constant, Exponential, ExponentialRate, Line, Polynomial, PowerLaw, Sigmoid
+from ._curves import (
+    Constant,
+    Exponential,
+    ExponentialRate,
+    Line,
+    Polynomial,
+    PowerLaw,
+    Sigmoid,
+    Sine,
+)
 from ._densities import Cauchy as CauchyDensity
 from ._densities import CrystalBall as CrystalBallDensity
 from ._densities import Exponential as ExponentialDensity
@@ -89,7 +115,10 @@ from ._densities import Gauss as GaussDensity
 from ._densities import Legendre as LegendreDensity
 from ._densities import Uniform as UniformDensity
 from ._density_base import Density, Extended, Mixture
+from ._lineshapes import Moffat, Pearson7, PseudoVoigt, SplitLorentzian, StudentsT
 from ._peaks import CrystalBall, Gaussian, Lorentzian, RelativisticBreitWigner, Voigt
+from ._steps import STEP_FORMS, Rectangle, Step
+from ._thermal import Bose, Fermi, Maxwell
 
 __all__ = [
     "Model", "SumModel", "ParamFunction", "Constant", "Line", "Polynomial", "Exponential",
@@ -97,22 +126,36 @@ __all__ = [
     "RelativisticBreitWigner", "Voigt", "CrystalBall", "Density", "Mixture", "Extended",
     "ExponentialDensity", "GaussDensity", "CauchyDensity", "CrystalBallDensity",
     "LegendreDensity", "UniformDensity", "get", "parse", "density", "curve_names",
-    "density_names",
+    "density_names", "catalog", "Sine", "PseudoVoigt", "SplitLorentzian", "Moffat",
+    "Pearson7", "StudentsT", "SkewedGaussian", "ExpGaussian", "LogNormal", "Doniach",
+    "BreitWignerFano", "DampedOscillator", "Step", "Rectangle", "Bose", "Fermi", "Maxwell",
 ]
 
 _CURVES: dict[str, Any] = {
     "constant": Constant, "const": Constant, "line": Line, "expo": Exponential,
     "exp": Exponential, "exponential": Exponential, "expo_rate": ExponentialRate,
     "powerlaw": PowerLaw, "sigmoid": Sigmoid, "logistic": Sigmoid, "gauss": Gaussian,
-    "gaussian": Gaussian, "lorentz": Lorentzian, "cauchy": Lorentzian, "bw": Lorentzian,
-    "breitwigner": Lorentzian, "rbw": RelativisticBreitWigner, "voigt": Voigt,
-    "crystalball": CrystalBall, "cb": CrystalBall,
+    "gaussian": Gaussian, "lorentz": Lorentzian, "cauchy": Lorentzian,
+    "lorentzian": Lorentzian, "rbw": RelativisticBreitWigner, "voigt": Voigt,
+    "crystalball": CrystalBall, "cb": CrystalBall, "sine": Sine, "sin": Sine,
+    "pvoigt": PseudoVoigt, "pseudovoigt": PseudoVoigt, "split_lorentz": SplitLorentzian,
+    "moffat": Moffat, "pearson7": Pearson7, "students_t": StudentsT, "student": StudentsT,
+    "skewgauss": SkewedGaussian, "skewed_gaussian": SkewedGaussian, "emg": ExpGaussian,
+    "expgauss": ExpGaussian, "exponential_gaussian": ExpGaussian, "lognormal": LogNormal,
+    "doniach": Doniach, "bwf": BreitWignerFano, "fano": BreitWignerFano,
+    "breit_wigner_fano": BreitWignerFano, "damped_oscillator": DampedOscillator,
+    "bose": Bose, "fermi": Fermi, "maxwell": Maxwell,
+    "step": lambda: Step("linear"), "rectangle": lambda: Rectangle("linear"),
+    **{f"step_{f}": (lambda f=f: Step(f)) for f in STEP_FORMS},
+    **{f"rectangle_{f}": (lambda f=f: Rectangle(f)) for f in STEP_FORMS},
 }
+# old names that did not say what they are: they keep working, with a FutureWarning
+_RENAMED = {"bw": "lorentz", "breitwigner": "lorentz"}
+_RENAMED_DENSITIES = {"bw": "cauchy", "breitwigner": "cauchy"}
 _DENSITIES: dict[str, Any] = {
     "expo": ExponentialDensity, "exp": ExponentialDensity,
     "exponential": ExponentialDensity, "gauss": GaussDensity, "gaussian": GaussDensity,
-    "cauchy": CauchyDensity, "lorentz": CauchyDensity, "bw": CauchyDensity,
-    "breitwigner": CauchyDensity, "crystalball": CrystalBallDensity,
+    "cauchy": CauchyDensity, "lorentz": CauchyDensity, "crystalball": CrystalBallDensity,
     "cb": CrystalBallDensity, "uniform": UniformDensity, "flat": UniformDensity,
 }
 _POLY = re.compile(r"^(?:poly|pol|polynomial)\(?(\d+)\)?$")
@@ -128,6 +171,33 @@ def density_names() -> list[str]:
     return sorted(_DENSITIES) + ["poly<n>"]
 
 
+def _renamed(key: str, table: dict[str, str], what: str) -> str:
+    if key not in table:
+        return key
+    new = table[key]
+    warnings.warn(f"{what} name {key!r} is deprecated: it means the non-relativistic "
+                  f"Breit-Wigner, i.e. the Lorentzian (Cauchy) {new!r}; say {new!r}, or 'rbw' "
+                  "for the relativistic Breit-Wigner, 'bwf' for the Breit-Wigner-Fano "
+                  "resonance", FutureWarning, stacklevel=4)
+    return new
+
+
+def catalog() -> dict[str, dict[str, Any]]:
+    """Each curve model once (its canonical name): ``{"parameters": (...), "formula": str}``.
+
+    >>> catalog()["pvoigt"]["parameters"]
+    ('a', 'mu', 'sigma', 'eta')
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for key in sorted(_CURVES):
+        m = _CURVES[key]()
+        out.setdefault(m.name, {"parameters": m.parameters, "formula": m.formula})
+    p = Polynomial(2)
+    out["poly<n>"] = {"parameters": ("c0", "c1", "...", "cn"),
+                      "formula": p.formula + " + ... + cn x^n"}
+    return dict(sorted(out.items()))
+
+
 def _unknown(name: str, known: list[str], what: str) -> ValueError:
     close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
     hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
@@ -136,7 +206,7 @@ def _unknown(name: str, known: list[str], what: str) -> ValueError:
 
 def get(name: str) -> Model:
     """One curve model by name, e.g. ``get("gauss")``, ``get("poly3")``."""
-    key = str(name).strip().lower()
+    key = _renamed(str(name).strip().lower(), _RENAMED, "model")
     m = _POLY.match(key)
     if m:
         return Polynomial(int(m.group(1)))
@@ -157,7 +227,7 @@ def parse(spec: str | Model) -> Model:
 
 
 def _density_one(name: str, range: Any) -> Density:
-    key = name.strip().lower()
+    key = _renamed(name.strip().lower(), _RENAMED_DENSITIES, "density")
     m = _POLY.match(key)
     if m:
         return LegendreDensity(int(m.group(1)), range)

@@ -10,6 +10,7 @@ A model is ``f(x; p)`` with named parameters. It exposes
 - ``grad(x, *p)``: analytic derivatives ``d f / d p_j``, an array of shape ``(npar, len(x))``;
 - ``guess(x, y)``: a dict of starting values estimated from curve data;
 - ``limits``: dict name -> ``(lo, hi)``, the natural domain (``inf`` where open);
+- ``formula``: ``f(x)`` as a string in ``x`` and the parameter names;
 - ``fixed``: names the fit should keep fixed because they are degenerate with others
   (e.g. the reference point ``b`` of ``a exp(-(x - b)/c)``).
 
@@ -99,6 +100,7 @@ class Model:
     role: str = "other"
     _limits: dict[str, tuple[float, float]] = {}
     fixed: frozenset[str] = frozenset()
+    formula: str = ""  # f(x) in words of x and the parameter names, for listings and docs
 
     # -- introspection -------------------------------------------------------------------
     @property
@@ -209,6 +211,8 @@ class SumModel(Model):
         self._limits = limits
         self.fixed = frozenset(fixed)
         self.role = "background" if all(c.role == "background" for c in components) else "other"
+        self.formula = " + ".join(f"{pre}: [{c.formula}]"
+                                  for pre, c in zip(self.prefixes, self.components))
 
     def split(self, p: Sequence[float]) -> list[tuple]:
         """The parameter tuple of each component."""

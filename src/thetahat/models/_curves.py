@@ -12,6 +12,8 @@ name               f(x)                                        guess
 ``powerlaw``       ``a x^k`` (x > 0)                           weighted line in ln-ln
 ``sigmoid``        ``a / (1 + exp(-(x - mu)/s))``              level, half-level crossing,
                                                                25 % - 75 % distance
+``sine``           ``a sin(omega x + phi)``                    periodogram peak, refined by
+                                                               linear least squares
 =================  ==========================================  =============================
 
 In ``expo``, ``a`` and ``b`` are degenerate (``a exp(b/c)`` is the only combination the data
@@ -21,7 +23,8 @@ is the curve's value at the start of the range. Gradients:
 - expo: ``df/da = f/a``, ``df/db = f/c``, ``df/dc = f (x - b)/c^2``;
 - expo_rate: ``df/da = e^{-kx}``, ``df/dk = -x f``; powerlaw: ``df/dk = f ln x``;
 - sigmoid with ``s = 1/(1 + e^{-t})``, ``t = (x - mu)/s``: ``df/da = s``,
-  ``df/dmu = -a s (1 - s)/s``, ``df/ds = -a s (1 - s) t/s``.
+  ``df/dmu = -a s (1 - s)/s``, ``df/ds = -a s (1 - s) t/s``;
+- sine: ``df/da = sin(omega x + phi)``, ``df/domega = a x cos(.)``, ``df/dphi = a cos(.)``.
 """
 
 from __future__ import annotations
@@ -32,13 +35,15 @@ from scipy.special import expit
 
 from ._base import INF, Model
 from ._guess import log_linear
+from ._steps import Step
 
 __all__ = ["Constant", "Line", "Polynomial", "Exponential", "ExponentialRate", "PowerLaw",
-           "Sigmoid"]
+           "Sigmoid", "Sine"]
 
 
 class Constant(Model):
     name = "constant"
+    formula = "c"
     parameters = ("c",)
     role = "background"
 
@@ -63,6 +68,8 @@ class Polynomial(Model):
         self.degree = int(degree)
         self.name = f"poly{self.degree}"
         self.parameters = tuple(f"c{k}" for k in range(self.degree + 1))
+        self.formula = " + ".join(["c0", "c1 x"][:self.degree + 1]
+                                  + [f"c{k} x^{k}" for k in range(2, self.degree + 1)])
 
     def _value(self, x: NDArray, p: tuple) -> NDArray:
         return np.polynomial.polynomial.polyval(x, p) + 0.0 * x
@@ -89,12 +96,14 @@ class Line(Polynomial):
         super().__init__(1)
         self.name = "line"
         self.parameters = ("a", "b")
+        self.formula = "a + b x"
 
 
 class Exponential(Model):
     """The seed's ``a exp(-(x - b)/c)``; ``b`` is a reference point (recommended fixed)."""
 
     name = "expo"
+    formula = "a exp(-(x-b)/c)"
     parameters = ("a", "b", "c")
     role = "background"
     fixed = frozenset({"b"})
@@ -122,6 +131,7 @@ class ExponentialRate(Model):
     """``a exp(-k x)``."""
 
     name = "expo_rate"
+    formula = "a exp(-k x)"
     parameters = ("a", "k")
     role = "background"
     _limits = {"a": (0.0, INF)}
@@ -142,6 +152,7 @@ class PowerLaw(Model):
     """``a x^k`` for ``x > 0``."""
 
     name = "powerlaw"
+    formula = "a x^k"
     parameters = ("a", "k")
     role = "background"
     _limits = {"a": (0.0, INF)}
@@ -165,6 +176,7 @@ class Sigmoid(Model):
     """Logistic step ``a / (1 + exp(-(x - mu)/s))``; ``s < 0`` gives a falling step."""
 
     name = "sigmoid"
+    formula = "a / (1 + exp(-(x-mu)/s))"
     parameters = ("a", "mu", "s")
     role = "other"
 
@@ -180,19 +192,47 @@ class Sigmoid(Model):
         return np.stack([e, -d, -d * t])
 
     def _guess(self, x: NDArray, y: NDArray) -> dict[str, float]:
-        k = max(1, x.size // 10)
-        left, right = float(np.mean(y[:k])), float(np.mean(y[-k:]))
-        rising = abs(right) >= abs(left)
-        a = right if rising else left
-        if a == 0:
-            a = float(np.max(np.abs(y))) or 1.0
-        frac = np.clip(y / a, 0, 1)
-        if not rising:
-            frac = 1 - frac
-        # monotone envelope, then interpolate the 25 %, 50 %, 75 % crossings
-        env = np.maximum.accumulate(frac)
-        q = np.interp([0.25, 0.5, 0.75], env + np.arange(env.size) * 1e-12, x)
-        spread = float(q[2] - q[0]) / (2 * np.log(3.0))
-        if not spread > 0:
-            spread = float(np.median(np.diff(x)))
-        return {"a": a, "mu": float(q[1]), "s": spread if rising else -spread}
+        # the same curve as step_logistic, with s for its sigma
+        g = Step("logistic")._guess(x, y)
+        return {"a": g["a"], "mu": g["mu"], "s": g["sigma"]}
+
+
+class Sine(Model):
+    """``a sin(omega x + phi)`` (``omega`` the angular frequency)."""
+
+    name = "sine"
+    parameters = ("a", "omega", "phi")
+    formula = "a sin(omega x + phi)"
+    _limits = {"omega": (0.0, INF)}
+
+    def _value(self, x: NDArray, p: tuple) -> NDArray:
+        a, w, ph = p
+        return a * np.sin(w * x + ph)
+
+    def _grad(self, x: NDArray, p: tuple) -> NDArray:
+        a, w, ph = p
+        c = np.cos(w * x + ph)
+        return np.stack([np.sin(w * x + ph), a * x * c, a * c])
+
+    def _guess(self, x: NDArray, y: NDArray) -> dict[str, float]:
+        # periodogram on a uniform resampling, refined on a fine grid around its peak by the
+        # residual of the linear fit y ~ c1 sin(w x) + c2 cos(w x)
+        n = x.size
+        span = float(np.ptp(x)) or 1.0
+        xu = np.linspace(x[0], x[-1], n)
+        yu = np.interp(xu, x, y)
+        spec = np.abs(np.fft.rfft(yu - yu.mean()))
+        k = int(np.argmax(spec[1:])) + 1 if spec.size > 1 else 1
+        w0 = 2 * np.pi * k * (n - 1) / (n * span)
+        step = 2 * np.pi / span
+
+        def lin(w: float) -> tuple[float, NDArray]:
+            basis = np.stack([np.sin(w * x), np.cos(w * x)], axis=1)
+            c, *_ = np.linalg.lstsq(basis, y, rcond=None)
+            r = y - basis @ c
+            return float(r @ r), c
+
+        grid = np.linspace(max(w0 - step, 0.1 * step), w0 + step, 81)
+        w = float(grid[int(np.argmin([lin(g)[0] for g in grid]))])
+        c = lin(w)[1]
+        return {"a": float(np.hypot(*c)), "omega": w, "phi": float(np.arctan2(c[1], c[0]))}

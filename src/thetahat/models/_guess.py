@@ -8,6 +8,9 @@ All are closed-form and cheap (no iterative fit):
   of a 3-point running mean, the centre as the ``y``-weighted mean of the contiguous points
   above half maximum, the width from the full width at half maximum (``sigma = FWHM/2.3548``,
   interpolated crossings), falling back to the second moment;
+- :func:`step_quartiles`: the level ``a`` of a step from 0 (the mean of the outer tenth of
+  the points on the side farther from 0) and the x where a monotone envelope of ``y/a``
+  crosses 25 %, 50 % and 75 %;
 - :func:`truncated_expo_rate`: the rate ``r`` of an exponential truncated to ``[0, L]`` whose
   mean is ``m``: solves ``1/r - L/(exp(rL) - 1) = m`` by bisection (the left side is
   decreasing in ``r``).
@@ -18,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["log_linear", "peak_moments", "truncated_expo_rate"]
+__all__ = ["log_linear", "peak_moments", "truncated_expo_rate", "step_quartiles"]
 
 FWHM_PER_SIGMA = 2.0 * np.sqrt(2.0 * np.log(2.0))
 
@@ -106,3 +109,19 @@ def truncated_expo_rate(mean: float, length: float) -> float:
         else:
             hi = mid
     return 0.5 * (lo + hi)
+
+
+def step_quartiles(x: NDArray, y: NDArray) -> tuple[float, NDArray, bool]:
+    """``(level, x at 25/50/75 % of the level, rising)`` of a step from 0 in sorted data."""
+    k = max(1, x.size // 10)
+    left, right = float(np.mean(y[:k])), float(np.mean(y[-k:]))
+    rising = abs(right) >= abs(left)
+    a = right if rising else left
+    if a == 0:
+        a = float(np.max(np.abs(y))) or 1.0
+    frac = np.clip(y / a, 0, 1)
+    if not rising:
+        frac = 1 - frac
+    env = np.maximum.accumulate(frac)
+    q = np.interp([0.25, 0.5, 0.75], env + np.arange(env.size) * 1e-12, x)
+    return a, q, rising

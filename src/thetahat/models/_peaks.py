@@ -74,6 +74,7 @@ class _Peak(Model):
 
 class Gaussian(_Peak):
     name = "gauss"
+    formula = "a exp(-((x-mu)/sigma)^2/2)"
     parameters = ("a", "mu", "sigma")
     _limits = {"sigma": (0.0, INF)}
 
@@ -96,6 +97,7 @@ class Lorentzian(_Peak):
     """Cauchy / non-relativistic Breit-Wigner with height ``a`` and half width ``gamma``."""
 
     name = "lorentz"
+    formula = "a / (1 + ((x-mu)/gamma)^2)"
     parameters = ("a", "mu", "gamma")
     _limits = {"gamma": (0.0, INF)}
 
@@ -118,6 +120,7 @@ class RelativisticBreitWigner(_Peak):
     """``a (m G)^2 / ((x^2 - m^2)^2 + (m G)^2)`` (height ``a`` at ``x = m``)."""
 
     name = "rbw"
+    formula = "a (m gamma)^2 / ((x^2-m^2)^2 + (m gamma)^2)"
     parameters = ("a", "m", "gamma")
     _limits = {"m": (0.0, INF), "gamma": (0.0, INF)}
 
@@ -145,6 +148,7 @@ class Voigt(_Peak):
     """Area-``a`` Voigt profile: Gaussian ``sigma`` convolved with Cauchy ``gamma`` (HWHM)."""
 
     name = "voigt"
+    formula = "a Re w((x-mu+i gamma)/(sigma sqrt 2))/(sigma sqrt(2 pi))"
     parameters = ("a", "mu", "sigma", "gamma")
     _limits = {"sigma": (0.0, INF), "gamma": (0.0, INF)}
 
@@ -179,6 +183,8 @@ class CrystalBall(_Peak):
     """Height-``a`` Crystal Ball with a power-law low tail (``alpha > 0``, ``n > 1``)."""
 
     name = "crystalball"
+    formula = ("a exp(-t^2/2) for t > -alpha, else a (n/alpha)^n exp(-alpha^2/2) "
+               "(n/alpha - alpha - t)^-n; t = (x-mu)/sigma")
     parameters = ("a", "mu", "sigma", "alpha", "n")
     _limits = {"sigma": (0.0, INF), "alpha": (0.0, INF), "n": (1.0, INF)}
 
