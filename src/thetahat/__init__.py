@@ -30,6 +30,7 @@ _EXPORTS = {
     "LinearFitResult": "thetahat.scipy_api._linear",
     "Minuit": "thetahat.minuit",
     "fit": "thetahat.cli._fit",
+    "FitResult": "thetahat.cli._result",
     "ThetahatWarning": "thetahat._core.warnings",
     "IllConditionedWarning": "thetahat.scipy_api._linear",
 }
