@@ -80,9 +80,8 @@ def _summary(m: Any) -> dict:
 
 
 def _plot(path: str, m: Any, data: dict) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from ..plot import _pyplot
+    plt = _pyplot("Agg")
     fig, ax = plt.subplots(figsize=(6, 4))
     vals = np.asarray(m.values)
     if "events" in data:
@@ -120,6 +119,9 @@ def main_fit(argv: Sequence[str]) -> int:
 
     a = _parser().parse_args(list(argv))
     try:
+        if a.plot:  # before the fit: without matplotlib, one line saying how to install it
+            from ..plot import _pyplot
+            _pyplot("Agg")
         curve = a.x is not None or a.y is not None
         if curve and a.events is not None:
             raise DataError("give either --x/--y (curve data) or --events, not both")
@@ -150,7 +152,7 @@ def main_fit(argv: Sequence[str]) -> int:
                 m = fit(ev, a.model, bins=a.bins, range=rng, extended=a.extended)
         if a.minos and m.valid:
             m.minos()
-    except (DataError, ValueError, KeyError, OSError) as e:
+    except (DataError, ValueError, KeyError, OSError, ImportError) as e:
         msg = e.args[0] if isinstance(e, KeyError) and e.args else e
         print(f"thetahat fit: {msg}", file=sys.stderr)
         return 2
