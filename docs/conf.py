@@ -36,8 +36,8 @@ extensions = [
 # the pages other sessions edit join through the glob toctree of index.md; the build
 # products and notebook caches are never sources
 exclude_patterns = ["_build", "jupyter_execute", "_intersphinx", "**.ipynb_checkpoints"]
+templates_path = ["_templates"]  # the class page: the docstring, then its members once
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
-templates_path = ["_templates"]
 html_static_path: list[str] = []
 html_theme = "alabaster"
 html_title = f"thetahat {release}"
@@ -45,7 +45,7 @@ html_title = f"thetahat {release}"
 # --- API reference ---------------------------------------------------------------------
 autosummary_generate = True
 autosummary_imported_members = True
-autodoc_default_options = {"members": True, "inherited-members": False,
+autodoc_default_options = {"members": True,
                            "show-inheritance": True}
 autodoc_typehints = "none"  # the numpydoc Parameters sections carry the types
 autodoc_member_order = "bysource"
@@ -78,35 +78,3 @@ for _name, _url in _INVENTORIES.items():
         intersphinx_mapping[_name] = (_url, None)
 intersphinx_timeout = 10
 
-
-def _explicit_signatures() -> dict[str, str]:
-    """Constructor signatures of the classes that ``inspect.signature`` cannot read.
-
-    The model classes define ``__signature__`` as a property, so that a model *instance*
-    reports ``(x, p1, p2, ...)``; on the class itself that property makes
-    ``inspect.signature`` raise. The class template (``_templates/autosummary/class.rst``)
-    writes these signatures into the directive, so autodoc does not introspect them.
-    """
-    import inspect
-
-    import thetahat.models
-
-    out = {}
-    for name in thetahat.models.__all__:
-        obj = getattr(thetahat.models, name)
-        if not isinstance(obj, type):
-            continue
-        try:
-            inspect.signature(obj)
-        except TypeError:
-            if obj.__init__ is object.__init__:
-                out[f"thetahat.models.{name}"] = "()"
-                continue
-            sig = inspect.signature(obj.__init__)
-            params = list(sig.parameters.values())[1:]  # drop self
-            sig = sig.replace(parameters=params, return_annotation=inspect.Signature.empty)
-            out[f"thetahat.models.{name}"] = str(sig)
-    return out
-
-
-autosummary_context = {"explicit_signatures": _explicit_signatures()}
