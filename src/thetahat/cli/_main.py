@@ -80,8 +80,9 @@ def _summary(m: Any) -> dict:
 
 
 def _plot(path: str, m: Any, data: dict) -> None:
-    from ..plot import _pyplot
-    plt = _pyplot("Agg")
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(6, 4))
     vals = np.asarray(m.values)
     if "events" in data:
@@ -119,9 +120,6 @@ def main_fit(argv: Sequence[str]) -> int:
 
     a = _parser().parse_args(list(argv))
     try:
-        if a.plot:  # before the fit: without matplotlib, one line saying how to install it
-            from ..plot import _pyplot
-            _pyplot("Agg")
         curve = a.x is not None or a.y is not None
         if curve and a.events is not None:
             raise DataError("give either --x/--y (curve data) or --events, not both")
@@ -129,6 +127,12 @@ def main_fit(argv: Sequence[str]) -> int:
             raise DataError("give --x and --y (curve data) or --events (event data)")
         if curve and (a.x is None or a.y is None):
             raise DataError("curve data needs both --x and --y")
+        if a.plot:  # before the fit: without matplotlib, one line naming the extra
+            from ..plot import _pyplot
+            try:
+                _pyplot("Agg")
+            except ImportError as e:
+                raise DataError(str(e)) from None
         table = read_table(a.file)
         if curve:
             cols = {"x": table.column(a.x), "y": table.column(a.y)}
@@ -152,7 +156,7 @@ def main_fit(argv: Sequence[str]) -> int:
                 m = fit(ev, a.model, bins=a.bins, range=rng, extended=a.extended)
         if a.minos and m.valid:
             m.minos()
-    except (DataError, ValueError, KeyError, OSError, ImportError) as e:
+    except (DataError, ValueError, KeyError, OSError) as e:
         msg = e.args[0] if isinstance(e, KeyError) and e.args else e
         print(f"thetahat fit: {msg}", file=sys.stderr)
         return 2
