@@ -23,7 +23,7 @@ OLD_PY    := $(OLD_VENV)/bin/python
 OLD_STAMP := $(OLD_VENV)/.installed
 OLDEST    := numpy==1.23.5 scipy==1.9.3 iminuit==2.32.0
 
-.PHONY: demo lint test test-all test-oldest bench clean
+.PHONY: demo lint test test-all test-oldest bench clean docs
 
 $(STAMP): pyproject.toml setup.py src/thetahat/_compiled/_lmcore.c src/thetahat/_compiled/_batchlm.c
 	$(PYTHON) -m venv $(VENV)
@@ -68,4 +68,15 @@ bench: $(STAMP)
 	$(PY) benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) $(OLD_VENV) build src/*.egg-info .pytest_cache
+	rm -rf $(VENV) $(OLD_VENV) build src/*.egg-info .pytest_cache docs/_build docs/api/generated docs/jupyter_execute
+
+# `make docs`: the Sphinx site into docs/_build/html, warnings as errors, the tutorials
+# executed (offline: intersphinx reads only docs/_intersphinx/, see docs/conf.py).
+DOCS_STAMP := $(VENV)/.docs-installed
+$(DOCS_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[test,docs]'
+	touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	rm -rf docs/api/generated  # autosummary never deletes the stub of a name that left
+	$(PY) -m sphinx -W --keep-going -b html -d docs/_build/doctrees docs docs/_build/html

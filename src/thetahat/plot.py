@@ -36,7 +36,22 @@ __all__ = ["draw_profile", "draw_mnprofile", "draw_contour", "draw_mncontour",
            "draw_mnmatrix"]
 
 
-def _pyplot():
+PLOT_EXTRA = "pip install 'thetahat[plot]'"
+
+
+def _pyplot(backend: str | None = None) -> Any:
+    """``matplotlib.pyplot``, or a one-line error saying how to install it.
+
+    ``backend`` (e.g. ``"Agg"`` for files written by the command line) is selected before
+    pyplot is imported.
+    """
+    try:
+        import matplotlib
+    except ImportError as e:
+        raise ModuleNotFoundError(
+            f"drawing needs matplotlib, which is not installed: {PLOT_EXTRA}") from e
+    if backend is not None:
+        matplotlib.use(backend)
     from matplotlib import pyplot as plt
     return plt
 

@@ -115,6 +115,12 @@ def main_fit(argv: Sequence[str]) -> int:
             raise DataError("give --x and --y (curve data) or --events (event data)")
         if curve and (a.x is None or a.y is None):
             raise DataError("curve data needs both --x and --y")
+        if a.plot:  # before the fit: without matplotlib, one line naming the extra
+            from ..plot import _pyplot
+            try:
+                _pyplot("Agg")
+            except ImportError as e:
+                raise DataError(str(e)) from None
         table = read_table(a.file)
         if curve:
             cols = {"x": table.column(a.x), "y": table.column(a.y)}

@@ -87,6 +87,15 @@ class ParamFunction:
         return f"<ParamFunction ({', '.join(self.parameters)})>"
 
 
+class _InstanceSignature:
+    """``(x, p1, p2, ...)`` on a model instance; ``None`` on the class itself, so that
+    ``inspect.signature(Gaussian)`` reads the constructor as for any class (a property
+    here made it raise, and with it ``help`` and the API reference)."""
+
+    def __get__(self, obj: Any, owner: Any = None) -> inspect.Signature | None:
+        return None if obj is None else make_signature(obj.parameters)
+
+
 class Model:
     """Base class of the curve models (see the module docstring for the interface).
 
@@ -112,9 +121,7 @@ class Model:
         """Natural domain of each parameter, ``(lo, hi)`` with ``inf`` where open."""
         return {n: self._limits.get(n, (-INF, INF)) for n in self.parameters}
 
-    @property
-    def __signature__(self) -> inspect.Signature:
-        return make_signature(self.parameters)
+    __signature__ = _InstanceSignature()
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}({', '.join(self.parameters)})>"

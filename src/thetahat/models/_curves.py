@@ -58,7 +58,7 @@ class Constant(Model):
 
 
 class Polynomial(Model):
-    """``c0 + c1 x + ... + cn x^n`` (ascending powers; ``np.polyval`` order is reversed)."""
+    """``c0 + c1 x + … + cn x^n`` (ascending powers; ``np.polyval`` order is reversed)."""
 
     role = "background"
 
