@@ -78,9 +78,8 @@ def _curve_band(f: Any, xf: np.ndarray, m: Any) -> tuple[np.ndarray, np.ndarray 
 
 def plot_fit(path: str, m: Any, data: dict) -> None:
     """Write the plot of data, fit, band and parameters to ``path`` (module docstring)."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from ..plot import _pyplot
+    plt = _pyplot("Agg")  # a file, never a window; a clear error without matplotlib
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     mod = data["model"]
     if "events" in data:
