@@ -16,5 +16,5 @@ setup(ext_modules=[
               extra_compile_args=["-O3", "-pthread"], extra_link_args=["-pthread"],
               optional=True),
     Extension("thetahat._compiled._minimize", ["src/thetahat/_compiled/_minimize.c"],
-              extra_compile_args=["-O2"], optional=True),
+              extra_compile_args=["-O3"], optional=True),
 ])

@@ -42,10 +42,18 @@ static const double EPS = 2.220446049250313e-16;
 static double pmin(double a, double b) { return b < a ? b : a; }
 static double pmax(double a, double b) { return b > a ? b : a; }
 
+/* four partial sums: not bound by the latency of one chain of additions */
 static double dot(const double *a, const double *b, Py_ssize_t n) {
-    double s = 0.0;
-    for (Py_ssize_t i = 0; i < n; i++) s += a[i] * b[i];
-    return s;
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+    Py_ssize_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        s0 += a[i] * b[i];
+        s1 += a[i + 1] * b[i + 1];
+        s2 += a[i + 2] * b[i + 2];
+        s3 += a[i + 3] * b[i + 3];
+    }
+    for (; i < n; i++) s0 += a[i] * b[i];
+    return (s0 + s1) + (s2 + s3);
 }
 
 static double clipv(double v, double lo, double hi) {
@@ -338,7 +346,9 @@ typedef struct {
 
 static Py_ssize_t slot(const Memory *B, Py_ssize_t j) { return (B->start + j) % B->m; }
 
-static void memory_add(Memory *B, const double *s, const double *y) {
+/* store the pair (s, y), dropping the oldest beyond m; full: also the dot products with
+   the other pairs that the compact form needs (only s . y otherwise) */
+static void memory_add(Memory *B, const double *s, const double *y, double sy, int full) {
     Py_ssize_t k;
     if (B->p < B->m) {
         k = slot(B, B->p);
@@ -349,7 +359,8 @@ static void memory_add(Memory *B, const double *s, const double *y) {
     }
     memcpy(B->S + k * B->n, s, (size_t)B->n * sizeof(double));
     memcpy(B->Y + k * B->n, y, (size_t)B->n * sizeof(double));
-    for (Py_ssize_t j = 0; j < B->p; j++) {
+    B->SY[k * B->m + k] = sy;
+    for (Py_ssize_t j = 0; full && j < B->p; j++) {
         Py_ssize_t q = slot(B, j);
         const double *sq = B->S + q * B->n, *yq = B->Y + q * B->n;
         B->SY[k * B->m + q] = dot(s, yq, B->n);
@@ -467,7 +478,7 @@ static void two_loop(const Memory *B, const double *g, double gamma, double *r, 
     for (Py_ssize_t j = B->p - 1; j >= 0; j--) {
         Py_ssize_t k = slot(B, j);
         const double *s = B->S + k * n, *y = B->Y + k * n;
-        double rho = 1.0 / dot(y, s, n);
+        double rho = 1.0 / B->SY[k * B->m + k];
         double a = rho * dot(s, r, n);
         al[j] = a;
         for (Py_ssize_t i = 0; i < n; i++) r[i] -= a * y[i];
@@ -476,7 +487,7 @@ static void two_loop(const Memory *B, const double *g, double gamma, double *r, 
     for (Py_ssize_t j = 0; j < B->p; j++) {
         Py_ssize_t k = slot(B, j);
         const double *s = B->S + k * n, *y = B->Y + k * n;
-        double rho = 1.0 / dot(y, s, n);
+        double rho = 1.0 / B->SY[k * B->m + k];
         double b = rho * dot(y, r, n);
         for (Py_ssize_t i = 0; i < n; i++) r[i] += (al[j] - b) * s[i];
     }
@@ -769,7 +780,7 @@ static PyObject *py_lbfgsb(PyObject *self, PyObject *args) {
         k++;
         double sy = dot(s, y, n), yy = dot(y, y, n);
         if (sy > EPS * yy) {
-            memory_add(&B, s, y);
+            memory_add(&B, s, y, sy, boxed);
             if (boxed) {
                 if (compact(&B) < 0) goto singular;
             } else {
