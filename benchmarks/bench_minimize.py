@@ -129,7 +129,7 @@ def main() -> None:
         ours = partial(minimize, f, x0, method=method, jac=jac, **kw)
         ref = partial(so.minimize, f, x0, method=method, jac=jac, **kw)
         a, b = ours(), ref()
-        t = interleaved({"ours": ours, "ref": ref}, rounds=5, min_time=0.02)
+        t = interleaved({"ours": ours, "ref": ref}, rounds=7, min_time=0.04)
         rows.append([name, label, a.nfev, b.nfev, a.nfev / b.nfev, t["ours"] * 1e3,
                      t["ref"] * 1e3, t["ours"] / t["ref"], f"{a.fun:.3e}", f"{b.fun:.3e}",
                      _gmax(a), _gmax(b)])
