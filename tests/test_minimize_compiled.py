@@ -262,3 +262,24 @@ def test_nelder_mead_nonfinite_callback_and_errors():
 
     with pytest.raises(ZeroDivisionError, match="in f"):
         nm.nelder_mead(bad, np.zeros(2), compiled=True)
+
+
+@pytest.mark.parametrize("boxed", [False, True])
+def test_lbfgsb_failed_search_restart_matches_numpy(boxed):
+    # a gradient with a fixed error of 1e-3: once |g| is of that size the direction stops
+    # being a descent one, the search fails, the memory is cleared and the solve retried
+    # (then status 2, "ABNORMAL ..."); both twins take that path at the same iteration
+    bias = 1e-3 * np.array([1.0, -1.0, 1.0, -1.0])
+
+    def fg(x):
+        return float(rosen(x)), rosen_der(x) + bias
+
+    lo = np.full(4, -2.0 if boxed else -np.inf)
+    hi = np.full(4, 2.0 if boxed else np.inf)
+    ra = lb.lbfgsb(fg, np.full(4, 0.5), lo, hi, lb.LBFGSBOptions(gtol=1e-9, ftol=0.0),
+                   compiled=False)
+    rb = lb.lbfgsb(fg, np.full(4, 0.5), lo, hi, lb.LBFGSBOptions(gtol=1e-9, ftol=0.0),
+                   compiled=True)
+    assert (ra.nit, ra.status, ra.message) == (rb.nit, rb.status, rb.message)
+    assert rb.status == 2
+    np.testing.assert_allclose(rb.x, ra.x, rtol=0, atol=TOL)
