@@ -2,7 +2,8 @@
 
 ``thetahat._compiled._lmcore`` speeds up curve_fit's Levenberg-Marquardt loop;
 ``thetahat._compiled._batchlm`` runs the batch Levenberg-Marquardt of ``thetahat.batch``
-over worker threads. Both are optional: without a C compiler the build skips them and the
+over worker threads; ``thetahat._compiled._minimize`` runs minimize's L-BFGS-B and
+Nelder-Mead iterations. All are optional: without a C compiler the build skips them and the
 numpy code is used.
 """
 
@@ -14,4 +15,6 @@ setup(ext_modules=[
     Extension("thetahat._compiled._batchlm", ["src/thetahat/_compiled/_batchlm.c"],
               extra_compile_args=["-O3", "-pthread"], extra_link_args=["-pthread"],
               optional=True),
+    Extension("thetahat._compiled._minimize", ["src/thetahat/_compiled/_minimize.c"],
+              extra_compile_args=["-O3"], optional=True),
 ])

@@ -2,6 +2,8 @@
 2000-variable system (sparse Jacobian; jac_sparsity), wall time and nfev.
 
 Run: ``python benchmarks/bench_least_squares.py``.  Ratios < 1 mean thetahat is faster.
+Times are medians of interleaved rounds (``_timing.interleaved``): on a shared machine a
+load that comes and goes then hits both sides alike.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import numpy as np
 from scipy.optimize import least_squares as scipy_lsq
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _timing import best_time, table  # noqa: E402
+from _timing import interleaved, table  # noqa: E402
 from thetahat import least_squares  # noqa: E402
 
 T = np.linspace(0, 4, 11)
@@ -77,8 +79,9 @@ def main() -> None:
     for label, fun, x0, kw in CASES:
         ours = least_squares(fun, x0, **kw)
         ref = scipy_lsq(fun, x0, **kw)
-        t_ours = best_time(partial(least_squares, fun, x0, **kw))
-        t_ref = best_time(partial(scipy_lsq, fun, x0, **kw))
+        t = interleaved({"ours": partial(least_squares, fun, x0, **kw),
+                         "ref": partial(scipy_lsq, fun, x0, **kw)}, rounds=7, min_time=0.03)
+        t_ours, t_ref = t["ours"], t["ref"]
         rows.append([label, t_ours * 1e6, t_ref * 1e6, t_ours / t_ref, ours.nfev, ref.nfev,
                      f"{ours.cost:.6g}", f"{ref.cost:.6g}"])
     print(table(rows, ["problem", "thetahat us", "scipy us", "ratio", "nfev", "scipy nfev",

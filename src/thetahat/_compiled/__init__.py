@@ -17,7 +17,9 @@ Code that can use the core imports :data:`lmcore` from here and falls back to nu
 it is None; nothing imports ``_lmcore`` directly. The second core, ``_batchlm.c``, runs the
 batch Levenberg-Marquardt of :mod:`thetahat.solvers.batch_lm` for the built-in models over
 worker threads; it is :data:`batchcore` here (None when off or not built), under the same
-switch.
+switch. The third, ``_minimize.c``, runs the L-BFGS-B and Nelder-Mead iterations of
+:mod:`thetahat.solvers.lbfgsb` and :mod:`thetahat.solvers.nelder_mead` (the user's function
+called from C); it is :data:`minicore` here.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import importlib
 import os
 from types import ModuleType
 
-__all__ = ["lmcore", "batchcore", "SWITCH", "setting"]
+__all__ = ["lmcore", "batchcore", "minicore", "SWITCH", "setting"]
 
 SWITCH = "THETAHAT_COMPILED"
 _CHOICES = ("1", "0", "require")
@@ -57,3 +59,4 @@ def _load(name: str = "_lmcore") -> ModuleType | None:
 
 lmcore: ModuleType | None = _load("_lmcore")
 batchcore: ModuleType | None = _load("_batchlm")
+minicore: ModuleType | None = _load("_minimize")

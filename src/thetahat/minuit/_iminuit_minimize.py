@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.optimize import OptimizeResult
 
 from ._minuit import Minuit
+
+if TYPE_CHECKING:  # scipy.optimize costs ~0.3 s to import: only when a result is made
+    from scipy.optimize import OptimizeResult
 
 __all__ = ["minimize"]
 
@@ -193,6 +195,8 @@ def minimize(fun: Callable, x0: ArrayLike, args: Sequence[Any] = (), method: str
     hess_inv = (np.array(cov, dtype=float) if cov is not None
                 else np.full((start.size, start.size), np.nan))
     fval = m.fval if m.fval is not None else np.nan
+    from scipy.optimize import OptimizeResult
+
     return OptimizeResult(x=np.array(m.values, dtype=float), success=success, status=status,
                           fun=float(fval), hess_inv=hess_inv, message=message, nfev=m.nfcn,
                           njev=m.ngrad, minuit=m)

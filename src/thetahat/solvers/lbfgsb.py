@@ -39,6 +39,12 @@ The inverse Hessian approximation is returned as :class:`LbfgsInvHess`, a
 ``scipy.sparse.linalg.LinearOperator`` applying the two-loop recursion on the stored pairs
 with ``H_0 = I`` (``.todense()`` gives the matrix), the operator scipy returns: the product
 ``prod_i (I - rho_i s_i y_i^T) ... + rho_i s_i s_i^T`` over the pairs, oldest first.
+
+Compiled twin.  ``thetahat._compiled._minimize.lbfgsb`` runs the same iteration step for
+step in C (Cauchy point, subspace minimisation, two-loop recursion, Moré-Thuente search;
+the user's function is called from C), used when the core is built and
+``THETAHAT_COMPILED`` is not ``0``; ``compiled=False`` selects this numpy code, which stays
+the reference: the two agree in ``nit``, calls and values to rounding.
 """
 
 from __future__ import annotations
@@ -49,6 +55,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.sparse.linalg import LinearOperator
 
+from .._compiled import minicore as _minicore
 from .line_search import more_thuente
 
 __all__ = ["LBFGSBOptions", "LBFGSBResult", "LbfgsInvHess", "lbfgsb"]
@@ -247,7 +254,8 @@ def _subspace_min(x: np.ndarray, g: np.ndarray, lo: np.ndarray, hi: np.ndarray,
 def lbfgsb(fg: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray,
            lower: np.ndarray, upper: np.ndarray, options: LBFGSBOptions | None = None,
            callback: Callable[[np.ndarray, float], bool] | None = None,
-           nfev: Callable[[], int] | None = None) -> LBFGSBResult:
+           nfev: Callable[[], int] | None = None,
+           compiled: bool | None = None) -> LBFGSBResult:
     """Minimise ``f`` subject to ``lower <= x <= upper`` with L-BFGS-B.
 
     Parameters
@@ -264,6 +272,9 @@ def lbfgsb(fg: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray,
     nfev : callable, optional
         Returns the number of calls of the user's function so far (for ``maxfun``);
         defaults to counting calls of ``fg``.
+    compiled : bool, optional
+        Use the compiled core (True; an error if it is not built), the numpy code (False)
+        or the core when it is available (None, the default).
 
     Returns
     -------
@@ -274,6 +285,10 @@ def lbfgsb(fg: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray,
     hi = np.asarray(upper, dtype=float)
     x = np.clip(np.array(x0, dtype=float), lo, hi)
     n = x.size
+    if compiled is None:
+        compiled = _minicore is not None
+    if compiled:
+        return _lbfgsb_compiled(fg, x, lo, hi, opt, callback, nfev)
     calls = 0
 
     def fg_counted(z: np.ndarray) -> tuple[float, np.ndarray]:
@@ -363,3 +378,28 @@ def lbfgsb(fg: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray,
     hess_inv = LbfgsInvHess(np.array(S).reshape(-1, n), np.array(Y).reshape(-1, n), n)
     return LBFGSBResult(x=x, fun=float(f), jac=g, hess_inv=hess_inv, nit=k,
                         status=_STATUS[why], message=MESSAGES[why])
+
+
+def _as_gradient(g: object) -> np.ndarray:
+    """A gradient as the compiled core reads it: a contiguous float64 vector."""
+    return np.ascontiguousarray(g, dtype=float).reshape(-1)
+
+
+def _lbfgsb_compiled(fg: Callable[[np.ndarray], tuple[float, np.ndarray]], x: np.ndarray,
+                     lo: np.ndarray, hi: np.ndarray, opt: LBFGSBOptions,
+                     callback: Callable[[np.ndarray, float], bool] | None,
+                     nfev: Callable[[], int] | None) -> LBFGSBResult:
+    """:func:`lbfgsb` by the compiled core (``_compiled/_minimize.c``)."""
+    if _minicore is None:
+        raise RuntimeError("the compiled core thetahat._compiled._minimize is not available "
+                           "(not built, or THETAHAT_COMPILED=0)")
+    n = x.size
+    xb, f, gb, Sb, Yb, npairs, nit, why = _minicore.lbfgsb(
+        fg, np.ascontiguousarray(x), np.ascontiguousarray(lo, dtype=float),
+        np.ascontiguousarray(hi, dtype=float), int(opt.maxcor), float(opt.ftol),
+        float(opt.gtol), int(opt.maxfun), int(opt.maxiter), int(opt.maxls), callback, nfev,
+        np.empty(n), _as_gradient)
+    hess_inv = LbfgsInvHess(np.frombuffer(Sb).reshape(npairs, n),
+                            np.frombuffer(Yb).reshape(npairs, n), n)
+    return LBFGSBResult(x=np.frombuffer(xb).copy(), fun=float(f), jac=np.frombuffer(gb).copy(),
+                        hess_inv=hess_inv, nit=nit, status=_STATUS[why], message=MESSAGES[why])

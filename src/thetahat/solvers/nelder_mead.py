@@ -22,6 +22,11 @@ vertex into the box (vertices of the start simplex beyond a bound are first refl
 Stop when ``max_j ||x_j - x_0||_inf <= xatol`` and ``max_j |f_j - f_0| <= fatol``
 (status 0), or when ``maxfev`` evaluations (status 1) or ``maxiter`` iterations
 (status 2) are used.  As in scipy, building the start simplex counts as iteration 1.
+
+Compiled twin.  ``thetahat._compiled._minimize.nelder_mead`` runs the same iterations in C
+(the user's function called from C), used when the core is built and ``THETAHAT_COMPILED``
+is not ``0``; ``compiled=False`` selects the numpy code, the reference: the two take the same
+steps and agree in ``nit``, ``nfev`` and values to rounding.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+
+from .._compiled import minicore as _minicore
 
 __all__ = ["NelderMeadOptions", "NelderMeadResult", "nelder_mead"]
 
@@ -83,7 +90,8 @@ def _start_simplex(x0: np.ndarray) -> np.ndarray:
 
 def nelder_mead(f: Callable[[np.ndarray], float], x0: np.ndarray,
                 options: NelderMeadOptions | None = None,
-                callback: Callable[[np.ndarray, float], bool] | None = None) -> NelderMeadResult:
+                callback: Callable[[np.ndarray, float], bool] | None = None,
+                compiled: bool | None = None) -> NelderMeadResult:
     """Minimise ``f`` with the Nelder–Mead simplex method.
 
     Parameters
@@ -95,6 +103,9 @@ def nelder_mead(f: Callable[[np.ndarray], float], x0: np.ndarray,
     options : NelderMeadOptions, optional
     callback : callable, optional
         ``callback(x_best, f_best) -> bool`` after each iteration; True stops (status 99).
+    compiled : bool, optional
+        Use the compiled core (True; an error if it is not built), the numpy code (False)
+        or the core when it is available (None, the default).
 
     Returns
     -------
@@ -131,6 +142,23 @@ def nelder_mead(f: Callable[[np.ndarray], float], x0: np.ndarray,
         sim = np.where(sim > hi, 2 * hi - sim, sim)
         sim = np.where(sim < lo, 2 * lo - sim, sim)
         sim = clip(sim)
+    if compiled is None:
+        compiled = _minicore is not None
+    if compiled:
+        if _minicore is None:
+            raise RuntimeError("the compiled core thetahat._compiled._minimize is not "
+                               "available (not built, or THETAHAT_COMPILED=0)")
+        simb, fsimb, nit, nfev, status = _minicore.nelder_mead(
+            f, np.ascontiguousarray(sim, dtype=float), rho, chi, psi, sigma,
+            float(opt.xatol), float(opt.fatol), float(maxiter), float(maxfev),
+            None if lo is None else np.ascontiguousarray(lo, dtype=float),
+            None if hi is None else np.ascontiguousarray(hi, dtype=float), callback,
+            np.empty(n))
+        sim = np.frombuffer(simb).reshape(n + 1, n).copy()
+        fsim = np.frombuffer(fsimb).copy()
+        return NelderMeadResult(x=sim[0].copy(), fun=float(fsim[0]), nit=nit, nfev=nfev,
+                                status=status, message=MESSAGES[status],
+                                final_simplex=(sim, fsim))
     nfev = 0
     best: list = [np.inf, None]  # the lowest value evaluated and its point
 
