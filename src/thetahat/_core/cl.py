@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import math
 
-from scipy import special
-
 __all__ = ["factor_1d", "factor_2d"]
 
 
@@ -63,6 +61,7 @@ def factor_1d(cl: float | None = None) -> float:
     c = _check(cl)
     if c >= 1:
         return c * c
+    from scipy import special  # at first use: importing scipy.special takes ~0.1 s
     return float(2.0 * special.erfinv(c) ** 2)
 
 
@@ -87,6 +86,7 @@ def factor_2d(cl: float | None = None) -> float:
     """
     c = 0.68 if cl is None else _check(cl)
     if c >= 1:
+        from scipy import special
         tail = special.erfc(c / math.sqrt(2.0))  # 1 - p without cancellation
         return float(-2.0 * math.log(tail))
     return float(-2.0 * math.log1p(-c))
