@@ -1,0 +1,117 @@
+"""Issue 15, the silent results and crashes: each becomes a clear error or a flagged result.
+
+Each test is named after its item (``test_issue15_<what>``) and failed on the main branch
+before the fix. Oracles: iminuit and scipy on the same data where they are right, closed
+forms otherwise.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.optimize as so
+
+import thetahat
+from thetahat import curve_fit, least_squares
+from thetahat.scipy_api import _curve_fit
+
+X = np.linspace(0, 1, 20)
+Y = np.exp(1.3 * X) + 0.5  # exact data of the model below at a = 1.3, b = 0.5
+
+
+def _turns_nan(after: int):
+    """exp(a x) + b, NaN from the call ``after + 1`` on (a model whose state breaks)."""
+    calls = [0]
+
+    def model(x, a, b):
+        calls[0] += 1
+        if calls[0] > after:
+            return np.full_like(x, np.nan)
+        return np.exp(a * x) + b
+    return model
+
+
+# ------------------------------------------------------- 1. NaN after the fit moved
+@pytest.mark.parametrize("method", ["trf", "lm", "dogbox"])
+def test_issue15_nan_after_fit_moved_least_squares(method):
+    model = _turns_nan(12)  # the fit has taken accepted steps when the model turns NaN
+    r = least_squares(lambda p: model(X, *p) - Y, [0.1, 0.0], method=method)
+    # main: lm reported success (xtol) at a point that is no minimum; trf crashed with a
+    # ZeroDivisionError; dogbox said "maximum number of function evaluations"
+    assert not r.success
+    assert r.status == -3
+    assert "not finite" in r.message
+    assert np.array2string(r.x, precision=6, separator=", ") in r.message  # where it stopped
+    assert not np.allclose(r.x, [1.3, 0.5], atol=1e-3)  # truly not the minimum
+
+
+@pytest.mark.parametrize("method", ["trf", "lm", "dogbox"])
+def test_issue15_nan_after_fit_moved_curve_fit(method, monkeypatch):
+    monkeypatch.setattr(_curve_fit, "_lmcore", None)  # the numpy solvers
+    with pytest.raises(RuntimeError, match="non-finite|not finite"):
+        # main ('lm'): returned a = 1.36, b = 0.57 (truth 1.3, 0.5) with finite errors
+        curve_fit(_turns_nan(10), X, Y, p0=[0.1, 0.0], method=method)
+
+
+@pytest.mark.skipif(_curve_fit._lmcore is None, reason="the compiled core is off")
+@pytest.mark.xfail(reason="the compiled 'lm' loop (_compiled/_lmcore.c) does not yet stop on "
+                   "non-finite trials only: outside this change's files")
+def test_issue15_nan_after_fit_moved_curve_fit_compiled():
+    with pytest.raises(RuntimeError, match="non-finite|not finite"):
+        curve_fit(_turns_nan(10), X, Y, p0=[0.1, 0.0], method="lm")
+
+
+@pytest.mark.parametrize("method", ["trf", "lm", "dogbox"])
+def test_issue15_nan_jacobian_mid_fit(method):
+    calls = [0]
+
+    def jac(p):
+        calls[0] += 1
+        J = np.column_stack([X * np.exp(p[0] * X), np.ones_like(X)])
+        if calls[0] > 2:
+            J[:, 1] = np.nan
+        return J
+    r = least_squares(lambda p: np.exp(p[0] * X) + p[1] - Y, [0.1, 0.0], jac=jac,
+                      method=method)
+    # main: numpy.linalg.LinAlgError "SVD did not converge" from deep inside the solver
+    assert r.status == -3 and not r.success
+    assert "Jacobian is not finite" in r.message and "x[1]" in r.message
+    assert "x[0]" not in r.message  # only the column that is NaN
+
+
+def test_issue15_nan_before_any_step_is_still_flagged():
+    # the case done on main (NaN around the start) keeps its message (no regression)
+    with pytest.raises(RuntimeError, match="all around a=1, b=0"):
+        curve_fit(_turns_nan(3), X, Y, p0=[1.0, 0.0])
+
+
+def test_issue15_finite_fit_is_unchanged():
+    # the bookkeeping changes nothing on a good fit: scipy's answer, the same status
+    r = least_squares(lambda p: np.exp(p[0] * X) + p[1] - Y, [0.1, 0.0], method="lm")
+    ref = so.least_squares(lambda p: np.exp(p[0] * X) + p[1] - Y, [0.1, 0.0], method="lm")
+    assert r.success and r.status > 0
+    np.testing.assert_allclose(r.x, ref.x, atol=1e-7)  # zero-residual problem, xtol 1e-8
+
+
+# ------------------------------------------------------- 6. crash messages
+def test_issue15_curve_fit_overflow_bounds_1e200():
+    xb = np.array([1e200, 2e200, 3e200])
+    # main: ZeroDivisionError inside the trust-region solve; scipy: "array must not
+    # contain infs or NaNs"
+    with pytest.raises(ValueError, match="overflows"):
+        curve_fit(lambda x, a, b: a * x + b, xb, np.array([1.0, 2.0, 3.0]),
+                  bounds=([0, 0], [10, 10]))
+    with pytest.raises(ValueError, match=r"fun\(x0\)\[2\] = 1\.5e\+200"):
+        least_squares(lambda p: p[0] * xb + p[1], [0.5, 0.5], bounds=([0, 0], [10, 10]))
+
+
+def test_issue15_cost_returning_an_array():
+    # done on main already: the message is ours, for every engine (kept as a guard)
+    with pytest.raises(RuntimeError, match="must return a scalar"):
+        thetahat.Minuit(lambda a, b: np.array([a * a + b * b, 1.0]), a=1, b=1).migrad()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="must return a scalar"):
+            thetahat.minimize(lambda p: np.array([p[0] ** 2, 1.0]), [1.0])
