@@ -115,3 +115,65 @@ def test_issue15_cost_returning_an_array():
         warnings.simplefilter("error")
         with pytest.raises(ValueError, match="must return a scalar"):
             thetahat.minimize(lambda p: np.array([p[0] ** 2, 1.0]), [1.0])
+
+
+# ------------------------------------------------------- 7. refused valid input
+def _norm_cdf(x, mu, s):
+    from scipy.stats import norm
+    return norm.cdf(x, mu, s)
+
+
+@pytest.mark.parametrize("extended", [False, True], ids=["BinnedNLL", "ExtendedBinnedNLL"])
+def test_issue15_infinite_outer_bin_edges(extended):
+    from iminuit import Minuit as IMinuit
+    from iminuit import cost as icost
+
+    from thetahat import cost
+
+    edges = np.array([-np.inf, -1.0, 0.0, 1.0, np.inf])
+    n = np.array([10.0, 30.0, 30.0, 10.0])
+    if extended:
+        model, start = (lambda x, k, mu, s: k * _norm_cdf(x, mu, s)), dict(k=70, mu=0.1, s=1.1)
+        ours, ref = cost.ExtendedBinnedNLL(n, edges, model), icost.ExtendedBinnedNLL(n, edges,
+                                                                                      model)
+    else:
+        model, start = _norm_cdf, dict(mu=0.1, s=1.1)
+        ours, ref = cost.BinnedNLL(n, edges, model), icost.BinnedNLL(n, edges, model)
+    m = thetahat.Minuit(ours, **start)  # main: "xe[0] = -inf is not finite"
+    m.migrad()
+    r = IMinuit(ref, **start)
+    r.strategy = 2
+    r.tol = 1e-6
+    r.migrad()
+    assert m.fmin.is_valid and m.fmin.has_accurate_covar
+    # the same minimum: MIGRAD's EDM goal 2e-4 allows sqrt(2 EDM) = 0.02 sigma
+    np.testing.assert_allclose(np.asarray(m.values), np.asarray(r.values),
+                               atol=0.02 * float(np.max(m.errors)))
+    np.testing.assert_allclose(m.errors, r.errors, rtol=1e-2)  # HESSE vs HESSE, 1 %
+
+
+def test_issue15_infinite_edges_refused_where_they_are_wrong():
+    from thetahat import cost
+
+    with pytest.raises(ValueError, match=r"xe\[2\] = inf is not finite \(only the outer"):
+        cost.BinnedNLL(np.ones(4), [-np.inf, -1, np.inf, 1, np.inf], _norm_cdf)
+    with pytest.raises(ValueError, match=r"xe\[0\] = -inf: an infinite outer edge needs"):
+        cost.BinnedNLL(np.ones(2), [-np.inf, 0, 1], lambda x, mu: np.exp(-x * x),
+                       use_pdf="approximate")
+
+
+def test_issue15_cost_scaled_by_1e30_is_valid():
+    from iminuit import Minuit as IMinuit
+
+    def fcn(a, b):
+        return 1e30 * ((a - 1) ** 2 + (b - 2) ** 2)
+    m = thetahat.Minuit(fcn, a=0, b=0)
+    m.migrad()
+    r = IMinuit(fcn, a=0, b=0)
+    r.migrad()
+    # main: EDM 0.015 > goal, invalid: HESSE's central differences at a = 1.0 stepped
+    # further up (1 + h rounds on a grid twice as coarse) than down, a false gradient
+    assert r.fmin.is_valid
+    assert m.fmin.is_valid and m.fmin.edm < 1e-3 * m.fmin.edm_goal
+    np.testing.assert_allclose(m.values, [1.0, 2.0], rtol=0, atol=4.5e-16)  # one ulp of 2
+    np.testing.assert_allclose(m.errors, r.errors, rtol=1e-6)  # sigma = 1e-15 both ways

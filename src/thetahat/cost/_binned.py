@@ -46,7 +46,11 @@ from ._stats import multinomial_chi2, poisson_chi2
 __all__ = ["BinnedNLL", "ExtendedBinnedNLL"]
 
 
-def _parse_edges(xe: Any) -> list[NDArray]:
+def _parse_edges(xe: Any, open_ends: str | None = None) -> list[NDArray]:
+    """The edges as float arrays, checked: strictly increasing and finite, except that
+    the outer edges may be -inf and +inf when ``open_ends`` is "" (a cdf is evaluated at
+    the edges, as iminuit allows); another ``open_ends`` (the ``use_pdf`` mode) names why
+    they may not be."""
     if not isinstance(xe, (list, tuple)) and np.ndim(xe) == 0:
         raise ValueError(f"xe must be iterable (an array of bin edges), got {xe!r}")
     if isinstance(xe, (list, tuple)) and len(xe) > 0 and np.ndim(xe[0]) == 1:
@@ -61,7 +65,21 @@ def _parse_edges(xe: Any) -> list[NDArray]:
     for e, lab in zip(edges, labels):
         if e.size < 1:
             raise ValueError(f"{lab} needs at least 1 edge, got none")
-        check_finite(lab, e)
+        if open_ends is not None and e.size >= 2 and (e[0] == -np.inf or e[-1] == np.inf):
+            i = 0 if e[0] == -np.inf else e.size - 1
+            if open_ends:
+                raise ValueError(f"{lab}[{i}] = {e[i]}: an infinite outer edge needs the cdf "
+                                 f"(use_pdf=''); use_pdf={open_ends!r} integrates the pdf "
+                                 "over the bin, which is infinitely wide")
+            bad = ~np.isfinite(e)
+            bad[0] &= e[0] != -np.inf
+            bad[-1] &= e[-1] != np.inf
+            if np.any(bad):
+                i = int(np.flatnonzero(bad)[0])
+                raise ValueError(f"{lab}[{i}] = {e[i]} is not finite (only the outer edges "
+                                 "may be -inf and +inf)")
+        else:
+            check_finite(lab, e)
         d = np.diff(e)
         bad = np.flatnonzero(~(d > 0))
         if bad.size:
@@ -148,7 +166,7 @@ class _Binned(HistogramData, MaskedCost):
 
     def __init__(self, n: ArrayLike, xe: Any, model: Callable, use_pdf: str, verbose: int,
                  grad: Callable | None, name: Sequence[str] | None) -> None:
-        edges = _parse_edges(xe)
+        edges = _parse_edges(xe, open_ends=use_pdf if isinstance(use_pdf, str) else None)
         nb = tuple(e.size - 1 for e in edges)
         if use_pdf and grad is not None:
             raise ValueError("use_pdf and grad cannot be used together")

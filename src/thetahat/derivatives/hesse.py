@@ -198,6 +198,7 @@ def hesse(fcn: Callable[[NDArray], float], x: NDArray, fval: float, options: Any
                     fp, fm = float(reused.fplus[i]), float(reused.fminus[i])
                     reuse_i = True
                 else:
+                    h[i] = exact_step(float(x[i]), float(h[i]))
                     xp = x.copy()
                     xp[i] += h[i]
                     xm = x.copy()
@@ -254,6 +255,17 @@ def hesse(fcn: Callable[[NDArray], float], x: NDArray, fval: float, options: Any
         return HesseResult(np.diag(g2), np.zeros((n, n)), g, g2, gstep, nfcn, False, False,
                            True, "call limit reached")
     return from_matrix(hm, g, g2, gstep, nfcn)
+
+
+def exact_step(xi: float, hi: float) -> float:
+    """The step nearest above ``hi`` for which x ± h are both exact: h = (|x| + h) - |x|.
+
+    x + h and x - h then lie exactly h away from x, so that the differences are symmetric
+    (at x = 1, say, 1 + h rounds on a grid twice as coarse as 1 - h: a gradient that is
+    zero would come out of the order of F''·ulp(x), which matters when σ is a few ulp)."""
+    a = abs(xi)
+    he = (a + hi) - a
+    return he if he > 0 else hi
 
 
 def from_matrix(hm: NDArray, g: NDArray, g2: NDArray, steps: NDArray, nfcn: int
