@@ -177,3 +177,68 @@ def test_issue15_cost_scaled_by_1e30_is_valid():
     assert m.fmin.is_valid and m.fmin.edm < 1e-3 * m.fmin.edm_goal
     np.testing.assert_allclose(m.values, [1.0, 2.0], rtol=0, atol=4.5e-16)  # one ulp of 2
     np.testing.assert_allclose(m.errors, r.errors, rtol=1e-6)  # sigma = 1e-15 both ways
+
+
+# ------------------------------------------------------- 2. degenerate models
+_FLAGS = ("is_valid", "has_accurate_covar", "has_posdef_covar", "has_made_posdef_covar",
+          "hesse_failed")
+
+
+def _degenerate(case):
+    x = np.linspace(0, 1, 10)
+    if case == "a+b":
+        return (x, 3 * x + 1, np.full(10, 0.1), lambda x, a, b: (a + b) * x + 1,
+                dict(a=1, b=1))
+    if case == "identical-x":
+        return (np.ones(5), np.arange(5.0), np.ones(5), lambda x, a, b: a * x + b,
+                dict(a=1, b=1))
+    return (np.array([1.0, 2.0]), np.array([1.0, 2.0]), np.ones(2),  # ndof < 0
+            lambda x, a, b, c: a + b * x + c * x**2, dict(a=1, b=1, c=0))
+
+
+@pytest.mark.parametrize("case", ["a+b", "identical-x", "fewer-points"])
+def test_issue15_degenerate_model_flagged(case):
+    from iminuit import Minuit as IMinuit
+    from iminuit.cost import LeastSquares as ILeastSquares
+
+    from thetahat.cost import LeastSquares
+
+    x, y, ye, model, start = _degenerate(case)
+    m = thetahat.Minuit(LeastSquares(x, y, ye, model), **start)
+    # main: no warning, only the flag (errors of 0.84 and 7.1 that look like any others)
+    with pytest.warns(thetahat.ThetahatWarning, match="forced positive definite") as w:
+        m.migrad()
+    r = IMinuit(ILeastSquares(x, y, ye, model), **start)
+    r.migrad()
+    for flag in _FLAGS:  # is_valid as iminuit decides (a minimum, F = min), the rest flagged
+        assert getattr(m.fmin, flag) == getattr(r.fmin, flag), flag
+    assert m.fmin.has_made_posdef_covar and not m.fmin.has_accurate_covar
+    text = str(w[0].message)
+    if case == "fewer-points":
+        assert m.ndof == r.ndof == -1
+        assert "fewer data points (2) than free parameters (3): ndof = -1" in text
+    else:
+        assert "a combination of a and b" in text
+
+
+def test_issue15_degenerate_hesse_after_valid_minimum_warns():
+    from thetahat.cost import LeastSquares
+
+    x, y, ye, model, start = _degenerate("a+b")
+    m = thetahat.Minuit(LeastSquares(x, y, ye, model), **start)
+    with pytest.warns(thetahat.ThetahatWarning):
+        m.migrad()
+    with pytest.warns(thetahat.ThetahatWarning, match="HESSE: the matrix"):
+        m.hesse()
+    assert m.fmin.has_made_posdef_covar
+
+
+def test_issue15_well_posed_fit_does_not_warn():
+    from thetahat.cost import LeastSquares
+
+    x = np.linspace(0, 1, 10)
+    m = thetahat.Minuit(LeastSquares(x, 3 * x + 1, 0.1, lambda x, a, b: a * x + b), a=1, b=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m.migrad().hesse()
+    assert m.fmin.is_valid and m.fmin.has_accurate_covar

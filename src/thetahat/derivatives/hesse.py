@@ -268,6 +268,33 @@ def exact_step(xi: float, hi: float) -> float:
     return he if he > 0 else hi
 
 
+def made_posdef_message(names: list[str], cov: NDArray | None, ndata: float | None = None
+                        ) -> str:
+    """What a user should read when the Hessian at a minimum was not positive definite
+    (step 3 shifted it): the parameters the data cannot tell apart (pairs whose
+    correlation in the shifted covariance ``cov`` exceeds 0.99 in size: the shift leaves
+    them almost ±1 along a flat direction) and, with ``ndata`` below the number of
+    free parameters, that there are fewer data than parameters (ndof < 0)."""
+    n = len(names)
+    parts = ["the matrix of second derivatives at the minimum is singular or not positive "
+             "definite, and was forced positive definite (fmin.has_made_posdef_covar): the "
+             "errors and correlations are not accurate"]
+    if ndata is not None and np.isfinite(ndata) and ndata < n:
+        parts.append(f"there are fewer data points ({ndata:g}) than free parameters ({n}): "
+                     f"ndof = {ndata - n:g} < 0, the parameters are not determined")
+    if cov is not None and n > 1:
+        d = np.sqrt(np.abs(np.diag(cov)))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rho = cov / np.outer(d, d)
+        pairs = [f"{names[i]} and {names[j]} (correlation {rho[i, j]:+.4f})"
+                 for i in range(n) for j in range(i + 1, n) if abs(rho[i, j]) > 0.99]
+        if pairs:
+            parts.append("the data constrain only a combination of " + ", ".join(pairs[:4]) +
+                         (" ..." if len(pairs) > 4 else "") +
+                         ": fix one of them or reparametrise the model")
+    return "; ".join(parts)
+
+
 def from_matrix(hm: NDArray, g: NDArray, g2: NDArray, steps: NDArray, nfcn: int
                 ) -> HesseResult:
     """Steps 3-4 for a computed matrix: forced positive definite if needed, inverted."""

@@ -25,12 +25,14 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import warnings
 from typing import Any, NamedTuple, cast
 
 import numpy as np
 
 from .._core.linalg import spd_cond, spd_inverse
-from .._core.rules import REFIT_TOL_SCALE, default_ncall
+from .._core.rules import REFIT_TOL_SCALE, default_ncall, goal_of, is_above_max_edm
+from .._core.warnings import IMinuitWarning
 from ..cost._protocol import ExactHessianCost
 from ..results import FMin
 from ..solvers.migrad import MigradOptions, final_step
@@ -67,7 +69,24 @@ def _finish(st: FitState, prob: Problem, algorithm: str, u: np.ndarray, fval: fl
     cov = None
     if hess_inv is not None and flags.get("has_covariance", False):
         cov = prob.cov_ext(u, 2.0 * st.errordef * hess_inv)
+    if flags.get("is_valid", True) and not is_above_max_edm(edm, goal_of(algorithm, st.tol,
+                                                                        st.errordef)):
+        _warn_made_posdef(st, prob, algorithm, flags, cov)  # a minimum that looks valid
     return Outcome(algorithm, prob.to_ext(u), fval, edm, cov, flags, prob.nfcn, prob.ngrad)
+
+
+def _warn_made_posdef(st: FitState, prob: Problem, algorithm: str, flags: dict,
+                      cov: np.ndarray | None) -> None:
+    """A covariance forced positive definite (a degenerate model, fewer data than
+    parameters) is flagged in FMin; the warning says so where a user would miss the flag."""
+    if not flags.get("has_made_posdef_covar"):
+        return
+    from ..derivatives.hesse import made_posdef_message
+    names = [st.names[i] for i in prob.idx]
+    sub = None if cov is None else cov[np.ix_(prob.idx, prob.idx)]
+    ndata = getattr(st.fcn, "ndata", None)  # only for the message (Minuit.ndof's source)
+    warnings.warn(f"{algorithm}: " + made_posdef_message(names, sub, ndata), IMinuitWarning,
+                  stacklevel=4)
 
 
 _REL_STEP = 0.001  # HESSE difference steps of structured costs, in standard deviations
@@ -409,6 +428,8 @@ def run_hesse(st: FitState, ncall: int | None, previous: FMin | None) -> Outcome
                      has_made_posdef_covar=bool(r.made_posdef),
                      has_accurate_covar=not r.made_posdef)
         cov = prob.cov_ext(u, 2.0 * st.errordef * r.hess_inv)
+        if previous is not None and previous.is_valid:  # else: no minimum to judge
+            _warn_made_posdef(st, prob, "HESSE", flags, cov)
         g = np.asarray(r.grad, float)
         edm = float(0.5 * g @ r.hess_inv @ g)
     if previous is not None:
