@@ -242,3 +242,119 @@ def test_issue15_well_posed_fit_does_not_warn():
         warnings.simplefilter("error")
         m.migrad().hesse()
     assert m.fmin.is_valid and m.fmin.has_accurate_covar
+
+
+# ------------------------------------------------------- 4. samples without spread
+def _gauss_pdf(x, mu, s):
+    with np.errstate(over="ignore", under="ignore"):  # events far out (1e300)
+        return np.exp(-0.5 * ((x - mu) / s) ** 2) / (np.sqrt(2 * np.pi) * s)
+
+
+@pytest.mark.parametrize("events", [np.array([0.5]), np.full(10, 0.5)],
+                         ids=["single", "identical"])
+def test_issue15_unbinned_sample_without_spread(events):
+    from iminuit import Minuit as IMinuit
+    from iminuit import cost as icost
+
+    from thetahat.cost import UnbinnedNLL
+
+    m = thetahat.Minuit(UnbinnedNLL(events, _gauss_pdf), mu=0, s=1)
+    m.limits["s"] = (0, None)
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        m.migrad()
+        m.hesse()
+    # main (single event): valid and accurate with sigma = 9e-10, after hesse() too
+    assert not m.fmin.is_valid and not m.fmin.has_accurate_covar
+    assert m.values["s"] < 1e-3  # the width ran away: there is no interior maximum
+    r = IMinuit(icost.UnbinnedNLL(events, _gauss_pdf), mu=0, s=1)
+    r.limits["s"] = (0, None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # iminuit's own RuntimeWarnings at s -> 0
+        r.migrad()
+    assert not r.fmin.is_valid  # iminuit agrees (NaN there)
+    if events.size == 1:  # an otherwise valid-looking fit says why
+        assert any("no interior maximum" in str(x.message) for x in w)
+
+
+def test_issue15_single_event_with_one_parameter_stays_valid():
+    # one distinct value determines one parameter: the exponential's MLE 1/x is interior
+    from thetahat.cost import UnbinnedNLL
+
+    m = thetahat.Minuit(UnbinnedNLL(np.array([0.5]), lambda x, lam: lam * np.exp(-lam * x)),
+                        lam=1)
+    m.limits["lam"] = (0, None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m.migrad()
+    assert m.fmin.is_valid
+    # closed form: lam = 1/x = 2, and -2 ln L'' = 2/lam^2 gives sigma = lam = 2
+    np.testing.assert_allclose(m.values["lam"], 2.0, atol=0.02 * 2.0)  # EDM: ~0.02 sigma
+    np.testing.assert_allclose(m.errors["lam"], 2.0, rtol=1e-2)  # HESSE, 1 %
+
+
+# ------------------------------------------------------- 5. events with pdf <= 0
+def test_issue15_events_with_pdf_zero():
+    from iminuit import Minuit as IMinuit
+    from iminuit import cost as icost
+
+    from thetahat.cost import UnbinnedNLL
+
+    def pdf(x, a):  # uniform on [0, a]: the event at 2 is outside for every a <= 1.5
+        return np.where((x >= 0) & (x < a), 1.0 / a, 0.0)
+
+    events = np.array([0.1, 0.2, 0.3, 0.4, 2.0])
+    m = thetahat.Minuit(UnbinnedNLL(events, pdf), a=0.8)
+    m.limits["a"] = (0.5, 1.5)
+    with pytest.warns(thetahat.ThetahatWarning, match="1 of 5 events have pdf <= 0"):
+        m.migrad()
+    assert not m.fmin.is_valid  # main: valid, no warning
+    r = IMinuit(icost.UnbinnedNLL(events, pdf), a=0.8)
+    r.limits["a"] = (0.5, 1.5)
+    r.migrad()
+    assert r.fmin.is_valid  # iminuit is silent here: the reference is wrong
+    assert np.count_nonzero(pdf(events, m.values["a"]) <= 0) == 1  # the count, directly
+
+
+def test_issue15_event_where_the_pdf_underflows():
+    from thetahat.cost import UnbinnedNLL
+
+    rng = np.random.default_rng(5)
+    events = np.append(rng.normal(0, 1, 50), 1e300)  # the 1e300 clamp found by fuzzing
+    m = thetahat.Minuit(UnbinnedNLL(events, _gauss_pdf), mu=0, s=1)
+    m.limits["s"] = (0.01, None)
+    with pytest.warns(thetahat.ThetahatWarning, match="1 of 51 events have pdf <= 0"):
+        m.migrad()
+    assert not m.fmin.is_valid
+
+
+def test_issue15_extended_and_summed_costs_are_diagnosed():
+    from thetahat.cost import ExtendedUnbinnedNLL, NormalConstraint
+
+    events = np.array([0.1, 0.2, 0.3, 2.0])
+
+    def scaled(x, n, a):
+        return n, n * np.where((x >= 0) & (x < a), 1.0 / a, 0.0)
+
+    c = ExtendedUnbinnedNLL(events, scaled) + NormalConstraint("n", 4.0, 2.0)
+    m = thetahat.Minuit(c, n=4, a=0.8)
+    m.limits["a"] = (0.5, 1.5)
+    m.limits["n"] = (0.1, None)
+    with pytest.warns(thetahat.ThetahatWarning, match="1 of 4 events have pdf <= 0"):
+        m.migrad()
+    assert not m.fmin.is_valid
+
+
+def test_issue15_sound_unbinned_fit_is_not_flagged():
+    from scipy.stats import norm
+
+    from thetahat.cost import UnbinnedNLL
+
+    x = np.random.default_rng(1).normal(1.0, 2.0, 200)
+    m = thetahat.Minuit(UnbinnedNLL(x, _gauss_pdf), mu=0, s=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m.migrad().hesse()
+    assert m.fmin.is_valid and m.fmin.has_accurate_covar
+    mu, s = norm.fit(x)  # closed-form MLE
+    np.testing.assert_allclose(m.values, [mu, s], atol=0.02 * s / np.sqrt(x.size))  # EDM

@@ -385,6 +385,18 @@ class CostSum(Cost, ABCSequence):
             reused = reused and out[3]
         return f, g, h, reused
 
+    def diagnose(self, x: NDArray, free: NDArray) -> tuple[str, ...]:
+        """The diagnoses of the terms that give them (:class:`~thetahat.cost.DiagnosedCost`),
+        each term with its own free parameters."""
+        from ._protocol import DiagnosedCost
+
+        free = np.asarray(free, dtype=bool)
+        out: list[str] = []
+        for c, sub, idx, _ in self._split(x):
+            if isinstance(c, DiagnosedCost):
+                out.extend(c.diagnose(np.asarray(sub, dtype=float), free[idx]))
+        return tuple(out)
+
     def visualize(self, args: ArrayLike, component_kwargs: dict | None = None) -> Any:
         """Draw each component that can be drawn in its own subplot."""
         from ._visualize import visualize_sum

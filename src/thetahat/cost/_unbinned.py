@@ -35,6 +35,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ..derivatives.model import fd_jacobian, observed_hessian
 from ._base import MaskedCost, describe_model, model_array
+from ._diagnose import unbinned_diagnosis
 from ._stats import safe_log
 
 __all__ = ["UnbinnedNLL", "ExtendedUnbinnedNLL"]
@@ -137,6 +138,16 @@ class _Unbinned(MaskedCost):
     def _update_cache(self) -> None:
         self._dm = self._data if self._mask is None else self._data[..., self._mask]
 
+    def diagnose(self, x: NDArray, free: NDArray) -> tuple[str, ...]:
+        """Reasons why a minimum at ``x`` is no maximum of the likelihood (a sample without
+        spread, events with pdf <= 0: :mod:`thetahat.cost._diagnose`); one model call."""
+        f = self._diagnosed_density(self._call_args(np.asarray(x, dtype=float).ravel()))
+        return unbinned_diagnosis(self._dm, f, self._log, int(np.count_nonzero(free)),
+                                  isinstance(self, ExtendedUnbinnedNLL))
+
+    def _diagnosed_density(self, call: tuple) -> NDArray:  # pragma: no cover - overridden
+        raise NotImplementedError
+
     def _ndata(self) -> float:
         return np.inf
 
@@ -232,6 +243,8 @@ class UnbinnedNLL(_Unbinned):
     def _density(self, call: tuple) -> NDArray:
         return self._check_density(self._model(self._dm, *call))
 
+    _diagnosed_density = _density
+
     def _value(self, args: tuple) -> float:
         return float(-2.0 * np.sum(self._log_density(self._density(args))))
 
@@ -307,6 +320,9 @@ class ExtendedUnbinnedNLL(_Unbinned):
     def _value(self, args: tuple) -> float:
         lam, g = self._eval(args)
         return float(2.0 * (lam - np.sum(self._log_density(g))))
+
+    def _diagnosed_density(self, call: tuple) -> NDArray:
+        return self._eval(call)[1]
 
     def _grad(self, args: tuple) -> NDArray:
         lam, g = self._eval(args)
