@@ -358,3 +358,14 @@ def test_issue15_sound_unbinned_fit_is_not_flagged():
     assert m.fmin.is_valid and m.fmin.has_accurate_covar
     mu, s = norm.fit(x)  # closed-form MLE
     np.testing.assert_allclose(m.values, [mu, s], atol=0.02 * s / np.sqrt(x.size))  # EDM
+
+
+def test_issue15_lsq_linear_empty_matrix():
+    import scipy.sparse as sp
+
+    # main (and scipy): success, x = [0, 0], "The unconstrained solution is optimal."
+    assert so.lsq_linear(np.zeros((0, 2)), np.zeros(0)).success  # the reference's answer
+    with pytest.raises(ValueError, match=r"A has no rows \(shape \(0, 2\)\)"):
+        thetahat.lsq_linear(np.zeros((0, 2)), np.zeros(0))
+    with pytest.raises(ValueError, match="A has no rows"):
+        thetahat.lsq_linear(sp.csr_array((0, 2)), np.zeros(0))
