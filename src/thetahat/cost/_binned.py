@@ -40,7 +40,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..derivatives.model import fd_jacobian, observed_hessian
-from ._base import MaskedCost, check_finite, describe_model, model_array
+from ._base import MaskedCost, check_finite, describe_model, model_array, unmask
 from ._stats import multinomial_chi2, poisson_chi2
 
 __all__ = ["BinnedNLL", "ExtendedBinnedNLL"]
@@ -50,7 +50,12 @@ def _parse_edges(xe: Any, open_ends: str | None = None) -> list[NDArray]:
     """The edges as float arrays, checked: strictly increasing and finite, except that
     the outer edges may be -inf and +inf when ``open_ends`` is "" (a cdf is evaluated at
     the edges, as iminuit allows); another ``open_ends`` (the ``use_pdf`` mode) names why
-    they may not be."""
+    they may not be. Masked edges are refused: a bin cannot lose one of its edges."""
+    for e in (xe if isinstance(xe, (list, tuple)) else [xe]):
+        if np.ma.is_masked(e):
+            raise ValueError("xe is a numpy.ma.MaskedArray with masked edges: edges cannot be "
+                             "masked; mask the bins instead (a masked n, or the mask "
+                             "argument)")
     if not isinstance(xe, (list, tuple)) and np.ndim(xe) == 0:
         raise ValueError(f"xe must be iterable (an array of bin edges), got {xe!r}")
     if isinstance(xe, (list, tuple)) and len(xe) > 0 and np.ndim(xe[0]) == 1:
@@ -130,13 +135,18 @@ class HistogramData:
 
     _edges: list[NDArray]
     _nb: tuple
+    _take_masks: Callable[..., None]  # MaskedCost's, in the classes that use this one
 
     def _update_cache(self) -> None:  # pragma: no cover - provided by the cost
         raise NotImplementedError
 
     def _set_counts(self, n: ArrayLike) -> None:
+        n, masked = unmask(n)
         self._n_raw, self._n, self._n2, self._scale = parse_counts(n, self._nb)
         self._weighted = self._scale is not None
+        if masked is not None and masked.shape != self._nb:  # (sum w, sum w^2) per bin
+            masked = np.asarray(masked.any(axis=-1))
+        self._counts_mask = masked  # the cost's mask once it is built (_take_masks)
 
     @property
     def n(self) -> NDArray:
@@ -147,6 +157,7 @@ class HistogramData:
     def n(self, value: ArrayLike) -> None:
         self._set_counts(value)
         self._update_cache()
+        self._take_masks(self._counts_mask)
 
     @property
     def xe(self) -> NDArray | tuple[NDArray, ...]:
@@ -187,6 +198,7 @@ class _Binned(HistogramData, MaskedCost):
         self._use_pdf = use_pdf
         self._setup_grid()
         super().__init__(describe_model(model, name, True), nb, verbose)
+        self._take_masks(self._counts_mask)
 
     # --- grid on which the model is evaluated, and the linear map to bin contents --------
     def _setup_grid(self) -> None:

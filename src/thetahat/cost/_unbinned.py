@@ -34,7 +34,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..derivatives.model import fd_jacobian, observed_hessian
-from ._base import MaskedCost, describe_model, model_array
+from ._base import MaskedCost, describe_model, model_array, unmask
 from ._diagnose import unbinned_diagnosis
 from ._stats import safe_log
 
@@ -58,6 +58,7 @@ class _Unbinned(MaskedCost):
 
     def __init__(self, data: ArrayLike, model: Callable, log: bool, verbose: int,
                  grad: Callable | None, name: Sequence[str] | None) -> None:
+        data, masked = unmask(data)
         d = np.asarray(data, dtype=float)
         if d.ndim == 0 or d.ndim > 2:
             raise ValueError(f"data must have shape (N,) or (k, N), got {d.shape}")
@@ -69,6 +70,7 @@ class _Unbinned(MaskedCost):
         self._model_grad = grad
         self._log = bool(log)
         super().__init__(describe_model(model, name, True), (d.shape[-1],), verbose)
+        self._take_masks(masked)
 
     @property
     def data(self) -> NDArray:
@@ -77,6 +79,7 @@ class _Unbinned(MaskedCost):
 
     @data.setter
     def data(self, value: ArrayLike) -> None:
+        value, masked = unmask(value)
         d = np.array(value, dtype=float)
         if d.shape != self._data.shape:
             raise ValueError(f"data has shape {d.shape}, expected {self._data.shape} (the "
@@ -85,6 +88,7 @@ class _Unbinned(MaskedCost):
         self._data = d
         self._fd_cache = type(self._fd_cache)()
         self._update_cache()
+        self._take_masks(masked)
 
     @property
     def pdf(self) -> Callable[..., NDArray]:

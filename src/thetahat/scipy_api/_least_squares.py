@@ -238,6 +238,9 @@ def _check_choices(q: LSQRequest) -> None:
 
 def _start(x0: Any) -> NDArray:
     """x0 as a finite, non-empty float array of shape (n,)."""
+    if np.ma.is_masked(x0):
+        raise ValueError("x0 is a numpy.ma.MaskedArray with masked entries: every parameter "
+                         "needs a start value")
     x0a = np.asarray(x0)
     if np.iscomplexobj(x0a):
         raise ValueError("x0 must be real")
@@ -410,7 +413,13 @@ def _solve(q: LSQRequest) -> OptimizeResult:
     def fun_w(x: NDArray) -> NDArray:
         return np.atleast_1d(np.asarray(fun(x, *args, **kwargs), dtype=float))
 
-    f0 = np.atleast_1d(np.asarray(fun(x0a, *args, **kwargs)))
+    f0 = fun(x0a, *args, **kwargs)
+    if np.ma.is_masked(f0):
+        raise ValueError(f"fun returned a numpy.ma.MaskedArray with "
+                         f"{int(np.ma.count_masked(f0))} masked residuals at x0: least_squares "
+                         "has no mask and would use the values under it; return only the "
+                         "residuals to fit (r.compressed())")
+    f0 = np.atleast_1d(np.asarray(f0))
     if f0.ndim != 1:
         raise ValueError(f"fun must return at most 1-d array_like; got shape {f0.shape} at x0")
     if np.iscomplexobj(f0):
