@@ -432,3 +432,32 @@ def test_issue15_masked_arrays_least_squares_front():
         least_squares(fun, [1.0, 0.0])
     with pytest.raises(ValueError, match="x0 is a numpy.ma.MaskedArray"):
         least_squares(lambda p: p - 1, np.ma.array([1.0, 2.0], mask=[0, 1]))
+
+
+@pytest.mark.parametrize("extended", [False, True], ids=["BinnedNLL", "ExtendedBinnedNLL"])
+def test_issue15_bins_with_entries_and_zero_prediction(extended):
+    from iminuit import Minuit as IMinuit
+    from iminuit import cost as icost
+
+    from thetahat.cost import BinnedNLL, ExtendedBinnedNLL
+
+    xe = np.linspace(0, 2, 5)
+    n = np.array([10.0, 10.0, 0.0, 1.0])  # the last bin's entry is outside [0, a] for a < 1.5
+    if extended:
+        def cdf(x, k, a):
+            return k * np.clip(x / a, 0, 1)
+        start, ours, ref = dict(k=20, a=1.2), ExtendedBinnedNLL(n, xe, cdf), \
+            icost.ExtendedBinnedNLL(n, xe, cdf)
+    else:
+        def cdf(x, a):
+            return np.clip(x / a, 0, 1)
+        start, ours, ref = dict(a=1.2), BinnedNLL(n, xe, cdf), icost.BinnedNLL(n, xe, cdf)
+    m = thetahat.Minuit(ours, **start)
+    m.limits["a"] = (0.6, 1.4)
+    with pytest.warns(thetahat.ThetahatWarning, match="1 of 3 bins with entries"):
+        m.migrad()
+    assert not m.fmin.is_valid
+    r = IMinuit(ref, **start)
+    r.limits["a"] = (0.6, 1.4)
+    r.migrad()
+    assert r.fmin.is_valid  # iminuit is silent: the reference is wrong here

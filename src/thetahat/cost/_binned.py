@@ -41,6 +41,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ..derivatives.model import fd_jacobian, observed_hessian
 from ._base import MaskedCost, check_finite, describe_model, model_array, unmask
+from ._diagnose import binned_diagnosis
 from ._stats import multinomial_chi2, poisson_chi2
 
 __all__ = ["BinnedNLL", "ExtendedBinnedNLL"]
@@ -273,6 +274,11 @@ class _Binned(HistogramData, MaskedCost):
 
     def _ndata(self) -> float:
         return int(self._nm.size)
+
+    def diagnose(self, x: NDArray, free: NDArray) -> tuple[str, ...]:
+        """Bins with entries and a prediction <= 0 at ``x`` (:mod:`thetahat.cost._diagnose`)."""
+        mu = self._mu(self._call_args(np.asarray(x, dtype=float).ravel())).ravel()[self._sel]
+        return binned_diagnosis(self._nm, mu)
 
     @property
     def has_grad(self) -> bool:

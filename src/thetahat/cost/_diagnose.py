@@ -13,7 +13,8 @@ data and the model at the minimum, for one more evaluation of the model:
    move away from a region where the model excludes an event (as iminuit does), but at
    the minimum it means that the likelihood of the sample is 0 there: such events are
    counted as a constant, not as impossible. A density that underflows to 0 (an event
-   far in a tail, such as 1e300 for a normal density) is the same case.
+   far in a tail, such as 1e300 for a normal density) is the same case. For the binned
+   likelihoods the analogue is a bin with entries whose predicted content is <= 0.
 
 A density whose normalisation depends on a parameter (a non-normalised ``pdf`` in
 :class:`~thetahat.cost.UnbinnedNLL`) biases the fit too, but it cannot be seen from the
@@ -26,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["unbinned_diagnosis"]
+__all__ = ["unbinned_diagnosis", "binned_diagnosis"]
 
 
 def unbinned_diagnosis(events: NDArray, density: NDArray, log: bool, nfree: int,
@@ -55,3 +56,16 @@ def unbinned_diagnosis(events: NDArray, density: NDArray, log: bool, nfree: int,
                    "underflows to 0): ln 0 is clamped, so they count as a constant instead "
                    "of making the likelihood 0; the model excludes data it should describe")
     return tuple(out)
+
+
+def binned_diagnosis(n: NDArray, mu: NDArray) -> tuple[str, ...]:
+    """Case 2 for a histogram: bins in use with entries ``n > 0`` whose prediction ``mu``
+    is <= 0 (the log of the prediction is clamped there as well)."""
+    mu = np.asarray(mu, dtype=float)
+    bad = int(np.count_nonzero((np.asarray(n) > 0) & ~(mu > 0) & ~np.isnan(mu)))
+    if not bad:
+        return ()
+    full = int(np.count_nonzero(np.asarray(n) > 0))
+    return (f"{bad} of {full} bins with entries have a predicted content <= 0 at the minimum: "
+            "ln 0 is clamped, so they count as a constant instead of making the likelihood "
+            "0; the model excludes data it should describe",)
