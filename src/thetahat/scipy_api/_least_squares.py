@@ -499,9 +499,9 @@ def _check_no_overflow(f0: NDArray) -> None:
         cost = 0.5 * float(f0 @ f0)
     if not np.isfinite(cost):
         i = int(np.argmax(np.abs(f0)))
-        raise ValueError(f"the sum of squared residuals at x0 overflows float64: fun(x0)[{i}] "
-                         f"= {float(f0[i]):.3g}; rescale the data or the model (residuals "
-                         f"of order 1 are best)")
+        raise ValueError(f"the sum of squared residuals at the start point overflows "
+                         f"float64: residual [{i}] = {float(f0[i]):.3g}; rescale the data or "
+                         f"the model (residuals of order 1 are best)")
 
 
 def _result(r: LSQResult) -> OptimizeResult:
