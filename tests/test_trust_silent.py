@@ -461,3 +461,12 @@ def test_issue15_bins_with_entries_and_zero_prediction(extended):
     r.limits["a"] = (0.6, 1.4)
     r.migrad()
     assert r.fmin.is_valid  # iminuit is silent: the reference is wrong here
+
+
+def test_issue15_infinite_yerror_refused():
+    from thetahat.cost import LeastSquares
+
+    # found by the fuzz of tests/test_fuzz.py: main fitted the other points and called it
+    # valid, the infinite error silently removing a point
+    with pytest.raises(ValueError, match=r"yerror\[0\] = inf is infinite"):
+        LeastSquares([0.0, 0, 0, 1], [0.0, 0, 0, 0], [np.inf, 1, 1, 1], _line)

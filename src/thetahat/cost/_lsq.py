@@ -145,6 +145,11 @@ class LeastSquares(MaskedCost):
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise ValueError(f"yerror[{i}] = {ye[i]} must be >= 0")
+        bad = np.isinf(ye)
+        if bad.any():  # weight 0: the point would drop out unseen, and the fit look valid
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"yerror[{i}] = {ye[i]} is infinite: to leave the point out, mask "
+                             "it (the mask argument, or a numpy.ma.MaskedArray)")
         return x, y, ye
 
     def _store(self, x: NDArray, y: NDArray, ye: NDArray) -> None:
