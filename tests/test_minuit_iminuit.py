@@ -355,7 +355,8 @@ def test_perfectly_correlated_minimum_is_valid_made_posdef():
     # (a - b)^2: a line of minima; the singular HESSE matrix is forced positive definite,
     # the minimum itself is valid (F = 0 exactly) in both
     mt, mi = both(lambda a, b: (a - b) ** 2, a=1, b=2)
-    mt.migrad()
+    with pytest.warns(IMinuitWarning, match="forced positive definite"):  # issue 15
+        mt.migrad()
     mi.migrad()
     same_flags(mt, mi, ("is_valid", "has_accurate_covar", "has_posdef_covar",
                         "has_made_posdef_covar"))

@@ -181,6 +181,22 @@ def check_finite(name: str, a: NDArray) -> None:
         raise ValueError(f"{name}[{', '.join(map(str, idx))}] = {a[idx]} is not finite")
 
 
+def unmask(a: Any, fill: float = 0.0) -> tuple[Any, NDArray | None]:
+    """A ``numpy.ma.MaskedArray`` input as its data (masked entries set to ``fill``, which
+    passes every input check) and its mask; any other input as it is, with None.
+
+    The costs honour such a mask as their own (:attr:`MaskedCost.mask`: the masked points
+    are left out), where numpy's ``asarray`` would silently drop it (docs/trust.md)."""
+    if not isinstance(a, np.ma.MaskedArray):
+        return a, None
+    m = np.ma.getmaskarray(a)
+    d = np.array(np.ma.getdata(a), dtype=float)
+    if not m.any():
+        return d, None
+    d[m] = fill
+    return d, m
+
+
 class MaskedCost(Cost):
     """A cost over data points that a boolean ``mask`` (settable any time) can select."""
 
@@ -236,6 +252,18 @@ class MaskedCost(Cost):
 
     def _update_cache(self) -> None:  # pragma: no cover - overridden
         pass
+
+    def _take_masks(self, *masks: NDArray | None) -> None:
+        """Use the masks of masked-array inputs (True: masked, each of the data's shape or
+        with leading axes, reduced by ``any``) as the cost's mask; none given: no change."""
+        given = [m for m in masks if m is not None]
+        if not given:
+            return
+        n = len(self._mask_shape)
+        bad = np.zeros(self._mask_shape, dtype=bool)
+        for m in given:
+            bad |= m.reshape((-1,) + m.shape[m.ndim - n:]).any(axis=0) if m.ndim > n else m
+        self.mask = ~bad
 
 
 class Constant(Cost):
@@ -384,6 +412,18 @@ class CostSum(Cost, ABCSequence):
             h[np.ix_(idx, idx)] += w * out[2]
             reused = reused and out[3]
         return f, g, h, reused
+
+    def diagnose(self, x: NDArray, free: NDArray) -> tuple[str, ...]:
+        """The diagnoses of the terms that give them (:class:`~thetahat.cost.DiagnosedCost`),
+        each term with its own free parameters."""
+        from ._protocol import DiagnosedCost
+
+        free = np.asarray(free, dtype=bool)
+        out: list[str] = []
+        for c, sub, idx, _ in self._split(x):
+            if isinstance(c, DiagnosedCost):
+                out.extend(c.diagnose(np.asarray(sub, dtype=float), free[idx]))
+        return tuple(out)
 
     def visualize(self, args: ArrayLike, component_kwargs: dict | None = None) -> Any:
         """Draw each component that can be drawn in its own subplot."""

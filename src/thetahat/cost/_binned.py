@@ -40,13 +40,23 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..derivatives.model import fd_jacobian, observed_hessian
-from ._base import MaskedCost, check_finite, describe_model, model_array
+from ._base import MaskedCost, check_finite, describe_model, model_array, unmask
+from ._diagnose import binned_diagnosis
 from ._stats import multinomial_chi2, poisson_chi2
 
 __all__ = ["BinnedNLL", "ExtendedBinnedNLL"]
 
 
-def _parse_edges(xe: Any) -> list[NDArray]:
+def _parse_edges(xe: Any, open_ends: str | None = None) -> list[NDArray]:
+    """The edges as float arrays, checked: strictly increasing and finite, except that
+    the outer edges may be -inf and +inf when ``open_ends`` is "" (a cdf is evaluated at
+    the edges, as iminuit allows); another ``open_ends`` (the ``use_pdf`` mode) names why
+    they may not be. Masked edges are refused: a bin cannot lose one of its edges."""
+    for e in (xe if isinstance(xe, (list, tuple)) else [xe]):
+        if np.ma.is_masked(e):
+            raise ValueError("xe is a numpy.ma.MaskedArray with masked edges: edges cannot be "
+                             "masked; mask the bins instead (a masked n, or the mask "
+                             "argument)")
     if not isinstance(xe, (list, tuple)) and np.ndim(xe) == 0:
         raise ValueError(f"xe must be iterable (an array of bin edges), got {xe!r}")
     if isinstance(xe, (list, tuple)) and len(xe) > 0 and np.ndim(xe[0]) == 1:
@@ -61,7 +71,21 @@ def _parse_edges(xe: Any) -> list[NDArray]:
     for e, lab in zip(edges, labels):
         if e.size < 1:
             raise ValueError(f"{lab} needs at least 1 edge, got none")
-        check_finite(lab, e)
+        if open_ends is not None and e.size >= 2 and (e[0] == -np.inf or e[-1] == np.inf):
+            i = 0 if e[0] == -np.inf else e.size - 1
+            if open_ends:
+                raise ValueError(f"{lab}[{i}] = {e[i]}: an infinite outer edge needs the cdf "
+                                 f"(use_pdf=''); use_pdf={open_ends!r} integrates the pdf "
+                                 "over the bin, which is infinitely wide")
+            bad = ~np.isfinite(e)
+            bad[0] &= e[0] != -np.inf
+            bad[-1] &= e[-1] != np.inf
+            if np.any(bad):
+                i = int(np.flatnonzero(bad)[0])
+                raise ValueError(f"{lab}[{i}] = {e[i]} is not finite (only the outer edges "
+                                 "may be -inf and +inf)")
+        else:
+            check_finite(lab, e)
         d = np.diff(e)
         bad = np.flatnonzero(~(d > 0))
         if bad.size:
@@ -112,13 +136,18 @@ class HistogramData:
 
     _edges: list[NDArray]
     _nb: tuple
+    _take_masks: Callable[..., None]  # MaskedCost's, in the classes that use this one
 
     def _update_cache(self) -> None:  # pragma: no cover - provided by the cost
         raise NotImplementedError
 
     def _set_counts(self, n: ArrayLike) -> None:
+        n, masked = unmask(n)
         self._n_raw, self._n, self._n2, self._scale = parse_counts(n, self._nb)
         self._weighted = self._scale is not None
+        if masked is not None and masked.shape != self._nb:  # (sum w, sum w^2) per bin
+            masked = np.asarray(masked.any(axis=-1))
+        self._counts_mask = masked  # the cost's mask once it is built (_take_masks)
 
     @property
     def n(self) -> NDArray:
@@ -129,6 +158,7 @@ class HistogramData:
     def n(self, value: ArrayLike) -> None:
         self._set_counts(value)
         self._update_cache()
+        self._take_masks(self._counts_mask)
 
     @property
     def xe(self) -> NDArray | tuple[NDArray, ...]:
@@ -148,7 +178,7 @@ class _Binned(HistogramData, MaskedCost):
 
     def __init__(self, n: ArrayLike, xe: Any, model: Callable, use_pdf: str, verbose: int,
                  grad: Callable | None, name: Sequence[str] | None) -> None:
-        edges = _parse_edges(xe)
+        edges = _parse_edges(xe, open_ends=use_pdf if isinstance(use_pdf, str) else None)
         nb = tuple(e.size - 1 for e in edges)
         if use_pdf and grad is not None:
             raise ValueError("use_pdf and grad cannot be used together")
@@ -169,6 +199,7 @@ class _Binned(HistogramData, MaskedCost):
         self._use_pdf = use_pdf
         self._setup_grid()
         super().__init__(describe_model(model, name, True), nb, verbose)
+        self._take_masks(self._counts_mask)
 
     # --- grid on which the model is evaluated, and the linear map to bin contents --------
     def _setup_grid(self) -> None:
@@ -243,6 +274,11 @@ class _Binned(HistogramData, MaskedCost):
 
     def _ndata(self) -> float:
         return int(self._nm.size)
+
+    def diagnose(self, x: NDArray, free: NDArray) -> tuple[str, ...]:
+        """Bins with entries and a prediction <= 0 at ``x`` (:mod:`thetahat.cost._diagnose`)."""
+        mu = self._mu(self._call_args(np.asarray(x, dtype=float).ravel())).ravel()[self._sel]
+        return binned_diagnosis(self._nm, mu)
 
     @property
     def has_grad(self) -> bool:

@@ -32,7 +32,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from .._compiled import lmcore as _lmcore  # the compiled core, or None: the numpy code
 from ..derivatives.model import fd_jacobian, observed_hessian
-from ._base import MaskedCost, check_finite, describe_model, model_array
+from ._base import MaskedCost, check_finite, describe_model, model_array, unmask
 
 __all__ = ["LeastSquares"]
 
@@ -106,6 +106,7 @@ class LeastSquares(MaskedCost):
         grad: Callable | None = None,
         name: Sequence[str] | None = None,
     ) -> None:
+        (x, mx), (y, my), (yerror, me) = unmask(x), unmask(y), unmask(yerror, 1.0)
         x, y, ye = self._checked_data(x, y, yerror)
         if not callable(model):
             raise TypeError("model must be callable")
@@ -114,6 +115,7 @@ class LeastSquares(MaskedCost):
         self._model_grad = grad
         self.loss = loss
         super().__init__(describe_model(model, name, True), (y.size,), verbose)
+        self._take_masks(mx, my, me)
 
     # --- data and settings -------------------------------------------------------------
     @staticmethod
@@ -143,6 +145,11 @@ class LeastSquares(MaskedCost):
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise ValueError(f"yerror[{i}] = {ye[i]} must be >= 0")
+        bad = np.isinf(ye)
+        if bad.any():  # weight 0: the point would drop out unseen, and the fit look valid
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"yerror[{i}] = {ye[i]} is infinite: to leave the point out, mask "
+                             "it (the mask argument, or a numpy.ma.MaskedArray)")
         return x, y, ye
 
     def _store(self, x: NDArray, y: NDArray, ye: NDArray) -> None:
@@ -155,12 +162,14 @@ class LeastSquares(MaskedCost):
         self._y, self._ye = self._data[:, -2], self._data[:, -1]
 
     def _set_data(self, x: ArrayLike, y: ArrayLike, yerror: ArrayLike) -> None:
+        (x, mx), (y, my), (yerror, me) = unmask(x), unmask(y), unmask(yerror, 1.0)
         x, y, ye = self._checked_data(x, y, yerror)
         if y.shape != self._y.shape:
             raise ValueError(f"new data has {y.size} points, the cost has {self._y.size}")
         self._store(x, y, ye)
         self._fd_cache = type(self._fd_cache)()
         self._update_cache()
+        self._take_masks(mx, my, me)
 
     @property
     def x(self) -> NDArray:

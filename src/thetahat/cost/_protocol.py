@@ -66,8 +66,8 @@ from typing import Protocol, runtime_checkable
 
 from numpy.typing import NDArray
 
-__all__ = ["StructuredCost", "ExactHessianCost", "capabilities", "cost_gradient",
-           "gauss_newton_ncall", "exact_hessian_ncall"]
+__all__ = ["StructuredCost", "ExactHessianCost", "DiagnosedCost", "capabilities",
+           "cost_gradient", "gauss_newton_ncall", "exact_hessian_ncall"]
 
 
 @runtime_checkable
@@ -90,6 +90,16 @@ class ExactHessianCost(StructuredCost, Protocol):
 
     def exact_hessian(self, x: NDArray, steps: NDArray, free: NDArray | None = None
                       ) -> tuple[float, NDArray, NDArray, bool] | None: ...
+
+
+@runtime_checkable
+class DiagnosedCost(Protocol):
+    """A cost that can tell, at a minimum, why that minimum is not to be trusted even when
+    the minimizer converged (:mod:`thetahat.cost._diagnose`): ``diagnose(x, free)`` returns
+    one message per reason, none for a sound minimum. ``Minuit`` then marks the minimum
+    invalid and warns with the messages."""
+
+    def diagnose(self, x: NDArray, free: NDArray) -> tuple[str, ...]: ...
 
 
 #: the members each protocol requires (``isinstance`` checks exactly these, with hasattr)

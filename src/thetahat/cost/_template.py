@@ -115,6 +115,9 @@ class Template(HistogramData, MaskedCost):
             if c is None or np.ndim(c) == 0:
                 raise ValueError(f"model_or_template[{k}] must be an array or a callable, "
                                  f"got {c!r}")
+            if np.ma.is_masked(c):
+                raise ValueError(f"model_or_template[{k}] is a numpy.ma.MaskedArray with "
+                                 "masked entries: mask the bins of n instead")
             try:
                 _, t, v, scale = parse_counts(c, self._nb, f"model_or_template[{k}]")
             except ValueError as e:
@@ -137,6 +140,7 @@ class Template(HistogramData, MaskedCost):
             mesh = np.meshgrid(*self._edges, indexing="ij")
             self._grid = np.array([m.ravel() for m in mesh])
         super().__init__(params, self._nb, verbose)
+        self._take_masks(self._counts_mask)
 
     @property
     def method(self) -> str:

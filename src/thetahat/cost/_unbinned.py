@@ -34,7 +34,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..derivatives.model import fd_jacobian, observed_hessian
-from ._base import MaskedCost, describe_model, model_array
+from ._base import MaskedCost, describe_model, model_array, unmask
+from ._diagnose import unbinned_diagnosis
 from ._stats import safe_log
 
 __all__ = ["UnbinnedNLL", "ExtendedUnbinnedNLL"]
@@ -57,6 +58,7 @@ class _Unbinned(MaskedCost):
 
     def __init__(self, data: ArrayLike, model: Callable, log: bool, verbose: int,
                  grad: Callable | None, name: Sequence[str] | None) -> None:
+        data, masked = unmask(data)
         d = np.asarray(data, dtype=float)
         if d.ndim == 0 or d.ndim > 2:
             raise ValueError(f"data must have shape (N,) or (k, N), got {d.shape}")
@@ -68,6 +70,7 @@ class _Unbinned(MaskedCost):
         self._model_grad = grad
         self._log = bool(log)
         super().__init__(describe_model(model, name, True), (d.shape[-1],), verbose)
+        self._take_masks(masked)
 
     @property
     def data(self) -> NDArray:
@@ -76,6 +79,7 @@ class _Unbinned(MaskedCost):
 
     @data.setter
     def data(self, value: ArrayLike) -> None:
+        value, masked = unmask(value)
         d = np.array(value, dtype=float)
         if d.shape != self._data.shape:
             raise ValueError(f"data has shape {d.shape}, expected {self._data.shape} (the "
@@ -84,6 +88,7 @@ class _Unbinned(MaskedCost):
         self._data = d
         self._fd_cache = type(self._fd_cache)()
         self._update_cache()
+        self._take_masks(masked)
 
     @property
     def pdf(self) -> Callable[..., NDArray]:
@@ -136,6 +141,16 @@ class _Unbinned(MaskedCost):
 
     def _update_cache(self) -> None:
         self._dm = self._data if self._mask is None else self._data[..., self._mask]
+
+    def diagnose(self, x: NDArray, free: NDArray) -> tuple[str, ...]:
+        """Reasons why a minimum at ``x`` is no maximum of the likelihood (a sample without
+        spread, events with pdf <= 0: :mod:`thetahat.cost._diagnose`); one model call."""
+        f = self._diagnosed_density(self._call_args(np.asarray(x, dtype=float).ravel()))
+        return unbinned_diagnosis(self._dm, f, self._log, int(np.count_nonzero(free)),
+                                  isinstance(self, ExtendedUnbinnedNLL))
+
+    def _diagnosed_density(self, call: tuple) -> NDArray:  # pragma: no cover - overridden
+        raise NotImplementedError
 
     def _ndata(self) -> float:
         return np.inf
@@ -232,6 +247,8 @@ class UnbinnedNLL(_Unbinned):
     def _density(self, call: tuple) -> NDArray:
         return self._check_density(self._model(self._dm, *call))
 
+    _diagnosed_density = _density
+
     def _value(self, args: tuple) -> float:
         return float(-2.0 * np.sum(self._log_density(self._density(args))))
 
@@ -307,6 +324,9 @@ class ExtendedUnbinnedNLL(_Unbinned):
     def _value(self, args: tuple) -> float:
         lam, g = self._eval(args)
         return float(2.0 * (lam - np.sum(self._log_density(g))))
+
+    def _diagnosed_density(self, call: tuple) -> NDArray:
+        return self._eval(call)[1]
 
     def _grad(self, args: tuple) -> NDArray:
         lam, g = self._eval(args)

@@ -198,6 +198,7 @@ def hesse(fcn: Callable[[NDArray], float], x: NDArray, fval: float, options: Any
                     fp, fm = float(reused.fplus[i]), float(reused.fminus[i])
                     reuse_i = True
                 else:
+                    h[i] = exact_step(float(x[i]), float(h[i]))
                     xp = x.copy()
                     xp[i] += h[i]
                     xm = x.copy()
@@ -254,6 +255,44 @@ def hesse(fcn: Callable[[NDArray], float], x: NDArray, fval: float, options: Any
         return HesseResult(np.diag(g2), np.zeros((n, n)), g, g2, gstep, nfcn, False, False,
                            True, "call limit reached")
     return from_matrix(hm, g, g2, gstep, nfcn)
+
+
+def exact_step(xi: float, hi: float) -> float:
+    """The step nearest above ``hi`` for which x ± h are both exact: h = (|x| + h) - |x|.
+
+    x + h and x - h then lie exactly h away from x, so that the differences are symmetric
+    (at x = 1, say, 1 + h rounds on a grid twice as coarse as 1 - h: a gradient that is
+    zero would come out of the order of F''·ulp(x), which matters when σ is a few ulp)."""
+    a = abs(xi)
+    he = (a + hi) - a
+    return he if he > 0 else hi
+
+
+def made_posdef_message(names: list[str], cov: NDArray | None, ndata: float | None = None
+                        ) -> str:
+    """What a user should read when the Hessian at a minimum was not positive definite
+    (step 3 shifted it): the parameters the data cannot tell apart (pairs whose
+    correlation in the shifted covariance ``cov`` exceeds 0.99 in size: the shift leaves
+    them almost ±1 along a flat direction) and, with ``ndata`` below the number of
+    free parameters, that there are fewer data than parameters (ndof < 0)."""
+    n = len(names)
+    parts = ["the matrix of second derivatives at the minimum is singular or not positive "
+             "definite, and was forced positive definite (fmin.has_made_posdef_covar): the "
+             "errors and correlations are not accurate"]
+    if ndata is not None and np.isfinite(ndata) and ndata < n:
+        parts.append(f"there are fewer data points ({ndata:g}) than free parameters ({n}): "
+                     f"ndof = {ndata - n:g} < 0, the parameters are not determined")
+    if cov is not None and n > 1:
+        d = np.sqrt(np.abs(np.diag(cov)))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rho = cov / np.outer(d, d)
+        pairs = [f"{names[i]} and {names[j]} (correlation {rho[i, j]:+.4f})"
+                 for i in range(n) for j in range(i + 1, n) if abs(rho[i, j]) > 0.99]
+        if pairs:
+            parts.append("the data constrain only a combination of " + ", ".join(pairs[:4]) +
+                         (" ..." if len(pairs) > 4 else "") +
+                         ": fix one of them or reparametrise the model")
+    return "; ".join(parts)
 
 
 def from_matrix(hm: NDArray, g: NDArray, g2: NDArray, steps: NDArray, nfcn: int

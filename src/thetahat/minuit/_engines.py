@@ -25,13 +25,15 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import warnings
 from typing import Any, NamedTuple, cast
 
 import numpy as np
 
 from .._core.linalg import spd_cond, spd_inverse
-from .._core.rules import REFIT_TOL_SCALE, default_ncall
-from ..cost._protocol import ExactHessianCost
+from .._core.rules import REFIT_TOL_SCALE, default_ncall, goal_of, is_above_max_edm
+from .._core.warnings import IMinuitWarning
+from ..cost._protocol import DiagnosedCost, ExactHessianCost
 from ..results import FMin
 from ..solvers.migrad import MigradOptions, final_step
 from ._problem import Problem
@@ -67,7 +69,30 @@ def _finish(st: FitState, prob: Problem, algorithm: str, u: np.ndarray, fval: fl
     cov = None
     if hess_inv is not None and flags.get("has_covariance", False):
         cov = prob.cov_ext(u, 2.0 * st.errordef * hess_inv)
+    if _looks_valid(st, algorithm, fval, edm, flags):
+        _warn_made_posdef(st, prob, algorithm, flags, cov)
     return Outcome(algorithm, prob.to_ext(u), fval, edm, cov, flags, prob.nfcn, prob.ngrad)
+
+
+def _looks_valid(st: FitState, algorithm: str, fval: float, edm: float, flags: dict) -> bool:
+    """Whether the FMin will call the minimum valid (the warnings below are for those: an
+    invalid minimum says so already)."""
+    return bool(flags.get("is_valid", True) and np.isfinite(fval) and np.isfinite(edm)
+                and not is_above_max_edm(edm, goal_of(algorithm, st.tol, st.errordef)))
+
+
+def _warn_made_posdef(st: FitState, prob: Problem, algorithm: str, flags: dict,
+                      cov: np.ndarray | None) -> None:
+    """A covariance forced positive definite (a degenerate model, fewer data than
+    parameters) is flagged in FMin; the warning says so where a user would miss the flag."""
+    if not flags.get("has_made_posdef_covar"):
+        return
+    from ..derivatives.hesse import made_posdef_message
+    names = [st.names[i] for i in prob.idx]
+    sub = None if cov is None else cov[np.ix_(prob.idx, prob.idx)]
+    ndata = getattr(st.fcn, "ndata", None)  # only for the message (Minuit.ndof's source)
+    warnings.warn(f"{algorithm}: " + made_posdef_message(names, sub, ndata), IMinuitWarning,
+                  stacklevel=4)
 
 
 _REL_STEP = 0.001  # HESSE difference steps of structured costs, in standard deviations
@@ -328,9 +353,24 @@ def run_migrad(st: FitState, ncall: int | None, iterate: int) -> Outcome:
     at_x = flags.pop("hesse_at_x", True)  # False: MIGRAD's final step moved after HESSE
     flags.pop("flat", None)  # reported to profiles only (make_refit)
     out = _finish(st, prob, "Migrad", s.u, s.fval, s.edm, s.hess_inv, flags)
+    _diagnose(st, out)
     # MIGRAD ended with HESSE at this very point: a hesse() call now can reuse it
     out.hesse_at_values = bool(flags.get("has_accurate_covar")) and at_x
     return out
+
+
+def _diagnose(st: FitState, out: Outcome) -> None:
+    """A cost that can say why its minimum is not to be trusted (a likelihood without an
+    interior maximum, events with pdf <= 0: ``DiagnosedCost``) makes it invalid, with a
+    warning: the minimizer converged, so a user would read only the flag otherwise."""
+    if not (isinstance(st.fcn, DiagnosedCost)
+            and _looks_valid(st, out.algorithm, out.fval, out.edm, out.flags)):
+        return
+    reasons = st.fcn.diagnose(out.values, ~st.fixed)
+    if reasons:
+        out.flags.update(is_valid=False, has_accurate_covar=False)
+        warnings.warn(f"{out.algorithm}: the minimum is not valid: " + "; ".join(reasons),
+                      IMinuitWarning, stacklevel=4)
 
 
 def run_simplex(st: FitState, ncall: int | None) -> Outcome:
@@ -409,9 +449,14 @@ def run_hesse(st: FitState, ncall: int | None, previous: FMin | None) -> Outcome
                      has_made_posdef_covar=bool(r.made_posdef),
                      has_accurate_covar=not r.made_posdef)
         cov = prob.cov_ext(u, 2.0 * st.errordef * r.hess_inv)
+        if previous is not None and previous.is_valid:  # else: no minimum to judge
+            _warn_made_posdef(st, prob, "HESSE", flags, cov)
         g = np.asarray(r.grad, float)
         edm = float(0.5 * g @ r.hess_inv @ g)
     if previous is not None:
         flags["has_reached_call_limit"] = previous.has_reached_call_limit
-    return Outcome(algorithm, st.values.copy(), fval, edm, cov, flags, prob.nfcn,
-                   prob.ngrad, hesse_at_values=not r.failed)
+    out = Outcome(algorithm, st.values.copy(), fval, edm, cov, flags, prob.nfcn, prob.ngrad,
+                  hesse_at_values=not r.failed)
+    if previous is not None:
+        _diagnose(st, out)  # HESSE renews the FMin: the minimum stays what it was
+    return out

@@ -238,6 +238,9 @@ def _check_choices(q: LSQRequest) -> None:
 
 def _start(x0: Any) -> NDArray:
     """x0 as a finite, non-empty float array of shape (n,)."""
+    if np.ma.is_masked(x0):
+        raise ValueError("x0 is a numpy.ma.MaskedArray with masked entries: every parameter "
+                         "needs a start value")
     x0a = np.asarray(x0)
     if np.iscomplexobj(x0a):
         raise ValueError("x0 must be real")
@@ -410,7 +413,13 @@ def _solve(q: LSQRequest) -> OptimizeResult:
     def fun_w(x: NDArray) -> NDArray:
         return np.atleast_1d(np.asarray(fun(x, *args, **kwargs), dtype=float))
 
-    f0 = np.atleast_1d(np.asarray(fun(x0a, *args, **kwargs)))
+    f0 = fun(x0a, *args, **kwargs)
+    if np.ma.is_masked(f0):
+        raise ValueError(f"fun returned a numpy.ma.MaskedArray with "
+                         f"{int(np.ma.count_masked(f0))} masked residuals at x0: least_squares "
+                         "has no mask and would use the values under it; return only the "
+                         "residuals to fit (r.compressed())")
+    f0 = np.atleast_1d(np.asarray(f0))
     if f0.ndim != 1:
         raise ValueError(f"fun must return at most 1-d array_like; got shape {f0.shape} at x0")
     if np.iscomplexobj(f0):
@@ -427,6 +436,7 @@ def _solve(q: LSQRequest) -> OptimizeResult:
             return np.where(ax > 0, r32 * np.maximum(1.0, ax) / np.where(ax > 0, ax, 1.0), r32)
     f0 = f0.astype(float)
     check_finite(f0, "fun(x0)", message="Residuals are not finite in the initial point: {entry}")
+    _check_no_overflow(f0)
     m = f0.size
     if method == "lm" and m < n:
         raise ValueError(f"method='lm' requires at least as many residuals as variables; "
@@ -482,10 +492,23 @@ def _solve(q: LSQRequest) -> OptimizeResult:
     return res
 
 
+def _check_no_overflow(f0: NDArray) -> None:
+    """Refuse residuals whose sum of squares overflows at x0 (residuals near 1e154 or
+    more): no step could be judged, and the solvers would fail deep inside numpy."""
+    with np.errstate(over="ignore"):
+        cost = 0.5 * float(f0 @ f0)
+    if not np.isfinite(cost):
+        i = int(np.argmax(np.abs(f0)))
+        raise ValueError(f"the sum of squared residuals at the start point overflows "
+                         f"float64: residual [{i}] = {float(f0[i]):.3g}; rescale the data or "
+                         f"the model (residuals of order 1 are best)")
+
+
 def _result(r: LSQResult) -> OptimizeResult:
     return OptimizeResult(x=r.x, cost=r.cost, fun=r.fun, jac=r.jac, grad=r.grad,
                           optimality=r.optimality, active_mask=r.active_mask, nfev=r.nfev,
-                          njev=r.njev, status=r.status, message=MESSAGES[r.status],
+                          njev=r.njev, status=r.status,
+                          message=r.message or MESSAGES[r.status],
                           success=r.status > 0)
 
 
@@ -496,7 +519,7 @@ def _run_lm(fun: Callable, jac: Callable, x0: NDArray, f0: NDArray, x_scale: Any
     from ..solvers.levmar import LMOptions, levmar
 
     r = levmar(fun, jac, x0, LMOptions(ftol=ftol, xtol=xtol, gtol=gtol, max_nfev=max_nfev,
-                                       x_scale=x_scale), f0=f0)
+                                       x_scale=x_scale, raise_nonfinite=False), f0=f0)
     f = np.asarray(r.fun, dtype=float)
     J = np.asarray(r.jac, dtype=float)
     g = J.T @ f

@@ -161,6 +161,7 @@ def lsq_linear(A: Any, b: Any, bounds: Any = (-np.inf, np.inf), method: str = "t
     if lsq_solver == "lsmr" or iterative:
         lsmr_tol, lsmr_maxiter = _lsmr_settings(lsmr_tol, lsmr_maxiter, tol)
     if iterative:
+        _refuse_empty(A.shape)
         return _lsq_linear_lsmr(A, b, bounds, tol, lsmr_tol, lsmr_maxiter, max_iter, verbose)
     A = _as_matrix(A)
     if A.ndim != 2:
@@ -171,6 +172,7 @@ def lsq_linear(A: Any, b: Any, bounds: Any = (-np.inf, np.inf), method: str = "t
     m, n = A.shape
     if b.size != m:
         raise ValueError(f"inconsistent shapes between A {A.shape} and b {b.shape}")
+    _refuse_empty(A.shape)
     check_finite(A, "A")
     check_finite(b, "b")
     lo, hi = parse_bounds(bounds, n, LSQ_LINEAR)
@@ -185,6 +187,13 @@ def lsq_linear(A: Any, b: Any, bounds: Any = (-np.inf, np.inf), method: str = "t
         status = 1 if r.converged else 0
         optimality = r.optimality
     return _finish(x, A @ x - b, b, optimality, mask, unbounded, nit, status, verbose)
+
+
+def _refuse_empty(shape: tuple) -> None:
+    """A without rows determines nothing: scipy returns x = 0 as "optimal" (issue 15)."""
+    if shape[0] == 0:
+        raise ValueError(f"A has no rows (shape {tuple(shape)}): there is no equation to fit, "
+                         "and any x would be an answer")
 
 
 def _finish(x: np.ndarray, fun: np.ndarray, b: np.ndarray, optimality: float,

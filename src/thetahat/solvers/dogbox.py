@@ -38,11 +38,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .lsq_common import (
+    NONFINITE,
     LSQOptions,
     LSQResult,
     check_termination,
     cost_of,
     gauss_newton_confirms,
+    nonfinite_message,
+    nonfinite_stall,
     print_header,
     print_iteration,
     scale_for_loss,
@@ -116,9 +119,13 @@ def dogbox(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], 
     refined = noise_stop = False
     noise_seen = 0.0
     cost0 = cost
+    message = ""
     while True:
         free = on_bound * g >= 0  # at a bound with -g pointing outward: held fixed
         g_norm = float(np.max(np.abs(g[free]))) if np.any(free) else 0.0
+        if not np.all(np.isfinite(g)):  # a non-finite Jacobian at an accepted point
+            status, message = NONFINITE, nonfinite_message(x, g)
+            break
         if o.verbose == 2:
             print_iteration(it, nfev, cost, reduction, step_norm, g_norm)
         if status is None and nfev >= o.max_nfev:
@@ -154,6 +161,7 @@ def dogbox(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], 
         actual = -1.0
         accept = False
         noise = max(16 * _EPS * cost, noise_seen)
+        n_bad, all_bad = 0, True  # non-finite trials in a row; all since the last accept
         while not accept and nfev < o.max_nfev:
             tl = np.maximum((lf - xf) / sf, -delta)
             tu = np.minimum((uf - xf) / sf, delta)
@@ -172,7 +180,12 @@ def dogbox(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], 
             h_norm = float(np.max(np.abs(h))) if h.size else 0.0
             if not np.all(np.isfinite(f_new)):
                 delta = 0.25 * h_norm
+                n_bad += 1
+                if nonfinite_stall(float(np.linalg.norm(x_new - x)), x_norm, n_bad):
+                    status = NONFINITE if all_bad else 3  # the step has vanished
+                    break
                 continue
+            n_bad, all_bad = 0, False
             cost_new = (0.5 * float(f_new @ f_new) if o.loss is None
                         else cost_of(f_new, o.loss(f_new)))
             actual = cost - cost_new
@@ -193,6 +206,8 @@ def dogbox(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], 
             if status is not None:
                 break
 
+        if not accept and all_bad and n_bad and status is None:
+            status = NONFINITE  # the budget is spent on non-finite trials only
         if accept:
             pending, status = status, None
             x, f, cost = x_new, f_new, cost_new
@@ -217,5 +232,8 @@ def dogbox(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], 
             break
     if status is None:
         status = 0
+    if status == NONFINITE and not message:
+        message = nonfinite_message(x)
     return LSQResult(x=x, cost=cost, fun=f, jac=Js, grad=g, optimality=g_norm,
-                     active_mask=on_bound.copy(), nfev=nfev, njev=njev, status=status, niter=it)
+                     active_mask=on_bound.copy(), nfev=nfev, njev=njev, status=status, niter=it,
+                     message=message)

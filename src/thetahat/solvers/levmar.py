@@ -20,7 +20,9 @@ norms of J (``x_scale='jac'``, MINPACK's mode 1) or 1/x_scale.
 
 Stopping (scipy's status codes): 1 gtol — the largest cosine between f and a column of J
 is below gtol; 2 ftol — both reductions below ftol; 3 xtol — Δ ≤ xtol ‖D x‖; 4 both 2 and
-3; 0 — the evaluation budget is spent.
+3; 0 — the evaluation budget is spent; -3 (``lsq_common.NONFINITE``) — every trial since
+the last accepted step had non-finite residuals until the budget or the step ran out, or
+the Jacobian is not finite (x is then no minimum; the message names the parameters).
 """
 
 from __future__ import annotations
@@ -35,8 +37,10 @@ from numpy.typing import NDArray
 
 from .._core.linalg import thin_svd
 from ..derivatives.model import central_jacobian
+from .lsq_common import NONFINITE, nonfinite_message, nonfinite_stall
 
-__all__ = ["LMOptions", "LMResult", "levmar", "LMBatchResult", "levmar_batch"]
+__all__ = ["LMOptions", "LMResult", "levmar", "LMBatchResult", "levmar_batch",
+           "NonFiniteError"]
 
 _MESSAGES = {
     0: "The maximum number of function evaluations is exceeded.",
@@ -47,6 +51,11 @@ _MESSAGES = {
 }
 
 
+class NonFiniteError(RuntimeError):
+    """The solve stopped on non-finite residuals or Jacobian (status -3), raised when
+    ``LMOptions.raise_nonfinite``: for callers whose statuses (MINPACK's) have no such case."""
+
+
 @dataclass
 class LMOptions:
     ftol: float = 1e-8
@@ -55,6 +64,7 @@ class LMOptions:
     max_nfev: int | None = None
     x_scale: Any = None
     polish: bool = True
+    raise_nonfinite: bool = True  # status -3 raises NonFiniteError (else: is returned)
 
 
 @dataclass
@@ -142,6 +152,7 @@ def levmar(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], 
     delta = None
     lam = 0.0
     status = None
+    message = ""
     niter = 0
     J = np.asarray(jac(x, f), dtype=float)
     njev += 1
@@ -162,12 +173,17 @@ def levmar(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], 
         if fnorm == 0:
             status = 1
             break
+        fJ = f @ J
+        if not np.all(np.isfinite(fJ)):  # a non-finite Jacobian (f is finite here)
+            status, message = NONFINITE, nonfinite_message(x, fJ)
+            break
         gnorm = max([abs(g) / (c * fnorm) if c > 0 else 0.0
-                     for g, c in zip((f @ J).tolist(), cn)], default=0.0)
-        if gnorm <= gtol:  # (a non-finite J goes on, to the SVD, which raises)
+                     for g, c in zip(fJ.tolist(), cn)], default=0.0)
+        if gnorm <= gtol:
             status = 1
             break
         u, s, vt = thin_svd(J / D)
+        n_bad, all_bad = 0, True  # non-finite trials in a row; all since the last accept
         while True:  # inner loop: until a step is taken or a test stops the solve
             mq, lam, pnorm, jpnorm = _scaled_step(u, s, vt, f, delta, lam)
             if niter == 1 and 0 < pnorm < delta:
@@ -178,8 +194,10 @@ def levmar(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], 
             fnn = math.sqrt(fn @ fn)  # nan or inf if any residual is not finite
             if math.isfinite(fnn):
                 ared = 1.0 - (fnn / fnorm) ** 2
+                n_bad, all_bad = 0, False
             else:
                 fnn, ared = math.inf, -math.inf
+                n_bad += 1
             t1 = jpnorm / fnorm  # ‖J p‖ / ‖f‖
             t2 = math.sqrt(lam) * pnorm / fnorm
             pred = t1 * t1 + 2.0 * t2 * t2
@@ -205,9 +223,13 @@ def levmar(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], 
             xtol_ok = delta <= xtol * xnorm
             if ftol_ok or xtol_ok:
                 status = 4 if (ftol_ok and xtol_ok) else (2 if ftol_ok else 3)
-                break
-            if nfev >= max_nfev:
+            elif nfev >= max_nfev:
                 status = 0
+            elif n_bad and nonfinite_stall(pnorm, xnorm, n_bad):
+                status = 3  # the step has vanished
+            if status is not None:
+                if not accepted and all_bad and n_bad:
+                    status, message = NONFINITE, nonfinite_message(x)
                 break
             if accepted:
                 break
@@ -216,11 +238,14 @@ def levmar(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], 
         J = np.asarray(jac(x, f), dtype=float)
         njev += 1
     nfev_jac = 0
-    if status != 0 and options.polish:
+    if status == NONFINITE and options.raise_nonfinite:
+        raise NonFiniteError(message)
+    if status > 0 and options.polish:
         x, f, J, k, nfev_jac = _polish(fun, x, f, J, max_nfev - nfev)
         nfev += k
     return LMResult(x=x, fun=f, jac=J, nfev=nfev, njev=njev, status=int(status),
-                    message=_MESSAGES[int(status)], niter=niter, nfev_jac=nfev_jac)
+                    message=message or _MESSAGES[int(status)], niter=niter,
+                    nfev_jac=nfev_jac)
 
 
 def _polish(fun: Callable[[NDArray], NDArray], x: NDArray, f: NDArray, J: NDArray,

@@ -23,6 +23,14 @@ Gauss–Newton step is inside (and J has full rank), otherwise the α > 0 with �
 α is found by Newton's method on φ(α) = 1/‖p(α)‖ - 1/Δ, which is nearly linear in α
 (Hebden 1973; Moré 1978), safeguarded by the bracket [α_l, α_u] with
 α_l = -φ(0)/φ'(0) (if J has full rank) and α_u = ‖Jᵀf‖/Δ.
+
+Non-finite residuals.  A trial point whose residuals are NaN or inf is rejected and the
+radius shrunk, as for any failed step.  When every trial since the last accepted step was
+non-finite and the solve must stop (the budget is spent, or the step has shrunk below the
+resolution of x), the point reached is not a minimum: the solvers stop with status
+``NONFINITE`` (-3) and a message naming the parameters (``nonfinite_message``).  The same
+status ends a solve whose Jacobian, at an accepted point, is not finite (its gradient
+Jᵀf is then not finite: one n-vector test per iteration, no per-call watching).
 """
 
 from __future__ import annotations
@@ -349,6 +357,32 @@ class LSQResult:
     njev: int
     status: int
     niter: int
+    message: str = ""  # the message when it depends on the solve (status NONFINITE)
+
+
+NONFINITE = -3
+"""Status: the residuals (every trial since the last accepted step) or the Jacobian are
+not finite; the point reached is not a minimum."""
+
+
+def nonfinite_stall(step_norm: float, x_norm: float, count: int) -> bool:
+    """Whether a run of ``count`` non-finite trials (each shrinking the radius at least
+    4-fold) must end the solve: the last step, of norm ``step_norm``, is below the rounding
+    of x, or the radius has shrunk by 4⁻⁶⁰ ≈ 1e-36 (x = 0 has no rounding to compare)."""
+    return count >= 60 or not step_norm > 4 * _EPS * x_norm
+
+
+def nonfinite_message(x: NDArray, jac_grad: NDArray | None = None) -> str:
+    """The message of status :data:`NONFINITE`: where the residuals became non-finite, or
+    (``jac_grad`` the gradient Jᵀf at x, not finite) which columns of the Jacobian are."""
+    at = np.array2string(np.asarray(x, dtype=float), precision=6, separator=", ")
+    if jac_grad is not None:
+        cols = ", ".join(f"x[{j}]" for j in np.flatnonzero(~np.isfinite(jac_grad)))
+        return (f"The Jacobian is not finite (NaN or inf) at x = {at}, in the derivatives "
+                f"with respect to {cols}; check the model and its Jacobian there.")
+    return (f"The residuals are not finite (NaN or inf) at every trial point around x = {at} "
+            f"since the last accepted step: the model became non-finite near these "
+            f"parameters, and x is not a minimum.")
 
 
 def print_header() -> None:
@@ -392,4 +426,5 @@ MESSAGES = {
     2: "`ftol` termination condition is satisfied.",
     3: "`xtol` termination condition is satisfied.",
     4: "Both `ftol` and `xtol` termination conditions are satisfied.",
+    NONFINITE: "The residuals or the Jacobian are not finite (NaN or inf).",
 }

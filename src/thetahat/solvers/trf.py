@@ -68,6 +68,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .lsq_common import (
+    NONFINITE,
     LSQOptions,
     LSQResult,
     active_mask,
@@ -78,6 +79,8 @@ from .lsq_common import (
     initial_radius,
     intersect_sphere,
     minimize_quadratic_1d,
+    nonfinite_message,
+    nonfinite_stall,
     print_header,
     print_iteration,
     scale_for_loss,
@@ -264,7 +267,11 @@ def trf(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], NDA
     if o.verbose == 2:
         print_header()
     eps = np.finfo(float).eps
+    message = ""
     while True:
+        if not np.all(np.isfinite(g)):  # a non-finite Jacobian at an accepted point
+            status, message = NONFINITE, nonfinite_message(x, g)
+            break
         if bounded:
             v, dv = cl_scaling(x, g, lb, ub)
             act = dv != 0
@@ -319,6 +326,7 @@ def trf(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], NDA
         actual = -1.0
         noise = max(16 * eps * cost, noise_seen)
         accept = False
+        n_bad, all_bad = 0, True  # non-finite trials in a row; all since the last accept
         while not accept and nfev < o.max_nfev:
             ph, alpha, _ = solve_trust_region(uf, s, V, delta, alpha)
             if bounded:
@@ -343,7 +351,14 @@ def trf(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], NDA
             step_h_norm = float(np.sqrt(step_h @ step_h))
             if not np.all(np.isfinite(f_new)):
                 delta = 0.25 * step_h_norm
+                n_bad += 1
+                if nonfinite_stall(float(np.linalg.norm(x_new - x)), x_norm, n_bad):
+                    # the step has vanished: xtol, unless no trial since the last
+                    # accepted step was finite (then x is no minimum)
+                    status = NONFINITE if all_bad else 3
+                    break
                 continue
+            n_bad, all_bad = 0, False
             cost_new = _cost(f_new, o)
             actual = cost - cost_new
             delta_new, ratio = update_radius(delta, actual, predicted, step_h_norm,
@@ -384,6 +399,8 @@ def trf(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], NDA
             if status is not None:
                 break
 
+        if not accept and all_bad and n_bad and status is None:
+            status = NONFINITE  # the budget is spent on non-finite trials only
         # tiny model reductions from steps cut by the trust region: a canyon
         crawling = bool(accept and alpha > 0 and 0 < predicted < 1e-4 * cost)
         if accept:
@@ -408,6 +425,8 @@ def trf(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], NDA
             break
     if status is None:
         status = 0
+    if status == NONFINITE and not message:
+        message = nonfinite_message(x)
     if bounded:  # first-order optimality at the final point (the callback may stop early)
         v, dv = cl_scaling(x, g, lb, ub)
         v[dv != 0] *= scale_inv[dv != 0]
@@ -416,4 +435,4 @@ def trf(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], NDA
         g_norm = float(np.max(np.abs(g)))
     return LSQResult(x=x, cost=cost, fun=f, jac=Js, grad=g, optimality=g_norm,
                      active_mask=active_mask(x, lb, ub, rtol=o.xtol), nfev=nfev, njev=njev,
-                     status=status, niter=it)
+                     status=status, niter=it, message=message)
