@@ -2,7 +2,9 @@
 
 ``thetahat._compiled._lmcore`` speeds up curve_fit's Levenberg-Marquardt loop;
 ``thetahat._compiled._batchlm`` runs the batch Levenberg-Marquardt of ``thetahat.batch``
-over worker threads. Both are optional: without a C compiler the build skips them and the
+over worker threads; ``thetahat._compiled._migrad`` runs MIGRAD's inner loop (numerical
+gradient, line search, variable-metric update) for costs that are plain Python functions.
+All are optional: without a C compiler the build skips them and the
 numpy code is used.
 """
 
@@ -14,4 +16,6 @@ setup(ext_modules=[
     Extension("thetahat._compiled._batchlm", ["src/thetahat/_compiled/_batchlm.c"],
               extra_compile_args=["-O3", "-pthread"], extra_link_args=["-pthread"],
               optional=True),
+    Extension("thetahat._compiled._migrad", ["src/thetahat/_compiled/_migrad.c"],
+              extra_compile_args=["-O2"], optional=True),
 ])

@@ -17,7 +17,9 @@ Code that can use the core imports :data:`lmcore` from here and falls back to nu
 it is None; nothing imports ``_lmcore`` directly. The second core, ``_batchlm.c``, runs the
 batch Levenberg-Marquardt of :mod:`thetahat.solvers.batch_lm` for the built-in models over
 worker threads; it is :data:`batchcore` here (None when off or not built), under the same
-switch.
+switch. The third, ``_migrad.c``, runs MIGRAD's inner loop (the numerical gradient with
+MINUIT's step control, the line search, the variable-metric update, the limit transforms)
+for costs that are plain Python functions: :data:`migradcore`, same switch.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import importlib
 import os
 from types import ModuleType
 
-__all__ = ["lmcore", "batchcore", "SWITCH", "setting"]
+__all__ = ["lmcore", "batchcore", "migradcore", "SWITCH", "setting"]
 
 SWITCH = "THETAHAT_COMPILED"
 _CHOICES = ("1", "0", "require")
@@ -57,3 +59,4 @@ def _load(name: str = "_lmcore") -> ModuleType | None:
 
 lmcore: ModuleType | None = _load("_lmcore")
 batchcore: ModuleType | None = _load("_batchlm")
+migradcore: ModuleType | None = _load("_migrad")

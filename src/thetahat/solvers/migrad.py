@@ -52,16 +52,24 @@ definite because it is singular, a flat direction, leaves the minimum valid, as 
 
 Non-finite function values are treated as larger than any finite value: a line-search
 trial that returns one is rejected and its step shortened.
+
+The compiled core (:data:`thetahat._compiled.migradcore`, ``_migrad.c``) runs the call
+counting, the numerical gradient and the iterations of ``_iterate`` (line search, update,
+resets) in C, step for step as the Python code here, which is its documented twin
+(``THETAHAT_COMPILED=0`` selects it); the control around them (HESSE, the final step, the
+flags) is this module's in both cases.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from .._compiled import migradcore
 from .._core.rules import default_ncall, edm_goal
 from ..derivatives.mn_gradient import CYCLES, GradState, gradient_full
 
@@ -155,6 +163,13 @@ class _Counted:
         return v if v == v else np.inf
 
 
+def _counted(fcn: Callable[[NDArray], float], limit: int, x: NDArray) -> Any:
+    """The call counter of ``fcn``: compiled when the core is there, else :class:`_Counted`."""
+    if migradcore is not None:
+        return migradcore.Counted(fcn, limit, _Limit, x)
+    return _Counted(fcn, limit)
+
+
 def _check(x0: NDArray, step0: NDArray, options: MigradOptions) -> tuple[NDArray, NDArray]:
     x = np.array(x0, dtype=float).ravel()
     if x.size == 0:
@@ -227,7 +242,7 @@ def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
     errordef = float(options.errordef)
     goal = edm_goal(options.tol, errordef)
     strategy = int(options.strategy)
-    f = _Counted(fcn, int(options.max_nfcn or default_ncall(n)))
+    f = _counted(fcn, int(options.max_nfcn or default_ncall(n)), x)
     prec = options.precision
     agrad = options.grad
     ngrad = 0
@@ -291,11 +306,17 @@ def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
             # the live state: gradient() updates it while _iterate runs
             return state
 
+        compiled = migradcore is not None and agrad is None
         while True:
             cur = _Point(x, fval, g, v)
             try:
-                with np.errstate(over="ignore", invalid="ignore"):
-                    niter += _iterate(f, gradient, cur, goal, current_state, errordef)
+                if compiled:
+                    k, state = _iterate_compiled(f, cur, goal, state, errordef, prec,
+                                                 strategy)
+                    niter += k
+                else:
+                    with np.errstate(over="ignore", invalid="ignore"):
+                        niter += _iterate(f, gradient, cur, goal, current_state, errordef)
             finally:
                 x, fval, g, v = cur.x, cur.fval, cur.g, cur.v
                 edm = float(0.5 * g @ v @ g)
@@ -556,6 +577,35 @@ def _iterate(f, gradient, cur: _Point, goal: float, get_state, errordef: float) 
             vold = None
         cur.x, cur.fval, cur.g, cur.v, cur.vprev = xnew, fnew, g, v, vold
     return niter
+
+
+def _iterate_compiled(f, cur: _Point, goal: float, state: GradState, errordef: float,
+                      precision: float | None, strategy: int) -> tuple[int, GradState]:
+    """:func:`_iterate` in the compiled core: the iterations and their number, with the
+    state of the last gradient; on the call limit ``cur`` holds the last accepted point
+    and :class:`_Limit` is raised, as from :func:`_iterate`."""
+    from ..derivatives.mn_gradient import STEP_RATIO, _eps
+    assert migradcore is not None  # called only with the core
+    n = cur.x.size
+    x, g, v = np.array(cur.x, dtype=float), np.array(cur.g, dtype=float), \
+        np.array(cur.v, dtype=float)
+    vprev = np.empty((n, n))
+    # the state arrays, updated in place by each gradient: gstep, g2, x, h, F(x ± h), g2
+    # before
+    st = np.empty((7, n))
+    st[0], st[1] = state.gstep, state.g2
+    niter, fval, has_vprev, ngrad, status = migradcore.iterate(
+        f, x, float(cur.fval), g, v, vprev, float(goal), float(errordef), _eps(precision),
+        STEP_RATIO.get(strategy, 1.5), *st)
+    if niter:
+        cur.x, cur.fval, cur.g, cur.v = x, fval, g, v
+        cur.vprev = vprev if has_vprev else None
+    if ngrad:
+        state = GradState(gstep=st[0], g2=st[1], x=st[2], h=st[3], fplus=st[4],
+                          fminus=st[5], g2_prev=st[6])
+    if status == 1:
+        raise _Limit
+    return niter, state
 
 
 _LS_LO, _LS_HI, _LS_MAX, _LS_CLIP = 0.8, 1.25, 4.0, 0.05
