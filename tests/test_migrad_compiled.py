@@ -1,11 +1,12 @@
 """The compiled MIGRAD inner loop (``_compiled/_migrad.c``) against its numpy twin.
 
 The C core runs the call counting, the limit transforms and the call of the user's
-function (``Cost``, ``Counted``), MINUIT's numerical gradient with its step control and
-the variable-metric iterations (line search, BFGS update, resets) step for step as
-:mod:`thetahat.solvers.migrad` and :mod:`thetahat.derivatives.mn_gradient` do in Python.
-The oracle is therefore the Python code on the same problem, in the same process (the
-core switched off by patching the three modules that read it): the same number of calls,
+function (``Cost``, ``Counted``), MINUIT's numerical gradient with its step control, the
+variable-metric iterations (line search, BFGS update, resets) and HESSE's second
+differences step for step as :mod:`thetahat.solvers.migrad`,
+:mod:`thetahat.derivatives.mn_gradient` and :mod:`thetahat.derivatives.hesse` do in
+Python. The oracle is therefore the Python code on the same problem, in the same process
+(the core switched off by patching the four modules that read it): the same number of calls,
 and values, minimum, EDM and covariance equal to rounding. The two differ only in the
 order of the sums in the small dot products (numpy's BLAS against C loops), a few ulps per
 iteration, so 1e-10 relative is asserted. A second, independent oracle is iminuit on the
@@ -20,6 +21,7 @@ import pytest
 from iminuit import Minuit as IMinuit
 
 import thetahat._compiled as compiled
+import thetahat.derivatives.hesse as hs
 import thetahat.derivatives.mn_gradient as mng
 import thetahat.solvers.migrad as mg
 from thetahat import Minuit
@@ -53,7 +55,7 @@ def bowl(p):
 
 
 def numpy_only(monkeypatch):
-    for mod in (compiled, mng, mg):
+    for mod in (compiled, mng, hs, mg):
         monkeypatch.setattr(mod, "migradcore", None)
 
 
@@ -238,3 +240,36 @@ def test_counted_rejects_bad_points():
     with pytest.raises(ValueError, match="2 values"):
         f(np.zeros(3))
     assert f(np.zeros(2)) == 1.0 and f.n == 1
+
+
+def _noisy(p):  # a smooth bowl plus deterministic noise of 1e-9: HESSE's noise check acts
+    d = np.asarray(p) - 0.3
+    return float(d @ d + 0.5 * d[0] * d[1] + 1e-9 * np.sin(1e7 * d.sum()))
+
+
+@pytest.mark.parametrize("fcn, x0", [
+    (bowl, np.array([1.0, -2.0, 0.5])),
+    (_noisy, np.array([0.3, 0.3])),
+    (lambda p: float((p[0] - 1) ** 2 + (np.nan if p[1] > 0.05 else p[1] ** 2)),
+     np.array([1.0, 0.0])),  # NaN beside the point: steps halved
+    (lambda p: float(p[0] ** 2), np.array([0.0, 0.0])),  # p[1] has no effect: HESSE fails
+])
+@pytest.mark.parametrize("strategy", [0, 1, 2])
+@pytest.mark.parametrize("max_nfcn", [None, 7])
+def test_hesse_twin(monkeypatch, fcn, x0, strategy, max_nfcn):
+    """HESSE alone: no dot products on either path, so the two agree to the last bit."""
+    from thetahat.derivatives.hesse import hesse
+
+    opts = MigradOptions(strategy=strategy)
+
+    def run():
+        return hesse(fcn, x0, fcn(x0), opts, step0=np.full(x0.size, 0.5), max_nfcn=max_nfcn)
+    a = run()
+    with monkeypatch.context() as mp:
+        numpy_only(mp)
+        b = run()
+    assert (a.nfcn, a.failed, a.made_posdef, a.message) == (b.nfcn, b.failed, b.made_posdef,
+                                                            b.message)
+    for u, v in [(a.hess, b.hess), (a.hess_inv, b.hess_inv), (a.grad, b.grad),
+                 (a.g2, b.g2), (a.gstep, b.gstep)]:
+        np.testing.assert_array_equal(u, v)

@@ -36,6 +36,10 @@
  *     fp, fm, g2prev) -> (niter, fval, has_vprev, ngrad, status): migrad._iterate on
  *     arrays updated in place (the current point and the last gradient's state);
  *     status 1: the call limit was reached (the arrays hold the last accepted point).
+ *   hesse(...) -> (nfcn, status, index): the second derivatives of derivatives.hesse
+ *     from function values (diagonal with step cycles and the reuse of MIGRAD's last
+ *     gradient, the noise check, the off-diagonal elements); the positive-definite
+ *     check and the inverse stay in numpy (from_matrix).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -828,11 +832,215 @@ rel0:
     return res;
 }
 
+/* --------------------------------------------------------------- hesse ---------- */
+
+typedef struct {
+    Fn *F;
+    long long nfcn, limit;
+} HCall;
+
+/* hesse's call(): 0 (NaN as +inf), 2 its own call limit, 1 the counter's, -1 error */
+static int hcall(HCall *H, const double *x, double *out) {
+    if (H->nfcn >= H->limit) return 2;
+    H->nfcn++;
+    double v;
+    int rc = fn_eval(H->F, x, &v);
+    if (rc != 0) return rc;
+    *out = isnan(v) ? INFINITY : v;
+    return 0;
+}
+
+/* hesse._noise_check on component i; 0 or the hcall code */
+static int noise_check(HCall *H, double *xw, const double *x, Py_ssize_t i, double fval,
+                       double errordef, double *g2i, double *gi, double *fp, double *hi) {
+    double sigma = pow(2.0 * errordef / fabs(*g2i), 0.5);
+    while (4.0 * *hi <= 0.1 * sigma) {
+        double h4 = 4.0 * *hi, a, b;
+        int rc;
+        xw[i] = x[i] + h4;
+        rc = hcall(H, xw, &a);
+        if (rc == 0) {
+            xw[i] = x[i] - h4;
+            rc = hcall(H, xw, &b);
+        }
+        xw[i] = x[i];
+        if (rc != 0) return rc;
+        if (!(isfinite(a) && isfinite(b))) break;
+        double g2_4 = (a + b - 2.0 * fval) / (h4 * h4);
+        if (g2_4 == 0) break;
+        if (fabs(g2_4 - *g2i) <= 1e-3 * fabs(g2_4)) break;
+        *g2i = g2_4;
+        *gi = (a - b) / (2.0 * h4);
+        *fp = a;
+        *hi = h4;
+        sigma = pow(2.0 * errordef / fabs(*g2i), 0.5);
+    }
+    return 0;
+}
+
+/* hesse(f, x, fval, h, rfp, rfm, g2prev, errordef, eps, strategy, ncyc, g2tol, ratio_ok,
+   limit, out) -> (nfcn, status, index): steps 1, 1b and 2 of derivatives.hesse.hesse.
+   h: the first steps (reused.h when reusing); rfp, rfm: the reused F(x +- h e_i) or None;
+   g2prev: the reused state's g2_prev or None. out (writable, 4 n + n^2): g, g2, fplus,
+   gstep, then the matrix. status 0: done; 1: a second derivative is zero or not finite
+   (index: the first); 2: the call limit. */
+static PyObject *hesse(PyObject *self, PyObject *args) {
+    PyObject *f, *xo, *ho, *rfpo, *rfmo, *g2po, *outo;
+    double fval, errordef, eps, g2tol, ratio_ok;
+    int strategy, ncyc;
+    long long limit;
+    if (!PyArg_ParseTuple(args, "OOdOOOOddiiddLO", &f, &xo, &fval, &ho, &rfpo, &rfmo, &g2po,
+                          &errordef, &eps, &strategy, &ncyc, &g2tol, &ratio_ok, &limit,
+                          &outo))
+        return NULL;
+    Py_buffer bx, bh, bfp, bfm, bgp, bo;
+    int hx = 0, hh = 0, hfp = 0, hfm = 0, hgp = 0, ho_ = 0;
+    PyObject *res = NULL;
+    double *xw = NULL;
+    if (get_f64(xo, &bx, -1, 0, "x") < 0) return NULL;
+    hx = 1;
+    Py_ssize_t n = bx.len / 8;
+    if (get_f64(ho, &bh, n, 1, "h") < 0) goto done;
+    hh = 1;
+    int reuse = rfpo != Py_None;
+    if (reuse) {
+        if (get_f64(rfpo, &bfp, n, 0, "fplus") < 0) goto done;
+        hfp = 1;
+        if (get_f64(rfmo, &bfm, n, 0, "fminus") < 0) goto done;
+        hfm = 1;
+    }
+    if (g2po != Py_None) {
+        if (get_f64(g2po, &bgp, n, 0, "g2_prev") < 0) goto done;
+        hgp = 1;
+    }
+    if (get_f64(outo, &bo, 4 * n + n * n, 1, "out") < 0) goto done;
+    ho_ = 1;
+    Fn F;
+    if (fn_from(f, xo, n, &F) < 0) goto done;
+    xw = PyMem_Malloc((size_t)(n + 1) * sizeof(double));
+    if (xw == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    const double *x = bx.buf, *rfp = hfp ? bfp.buf : NULL, *rfm = hfm ? bfm.buf : NULL,
+                 *g2prev = hgp ? bgp.buf : NULL;
+    double *h = bh.buf, *out = bo.buf;
+    double *g = out, *g2 = out + n, *fplus = out + 2 * n, *gstep = out + 3 * n,
+           *hm = out + 4 * n;
+    double aimsag, eps2;
+    aimsag_of(fval, errordef, eps, &aimsag, &eps2);
+    HCall H = {&F, 0, limit};
+    int rc = 0;
+    Py_ssize_t bad = -1;
+    memcpy(xw, x, (size_t)n * sizeof(double));
+    for (Py_ssize_t i = 0; i < n; i++) {
+        g[i] = g2[i] = fplus[i] = 0.0;
+        gstep[i] = h[i];
+    }
+    for (Py_ssize_t i = 0; i < n && rc == 0; i++) {
+        double prev = NAN, fp, fm;
+        int cyc = 0, halvings = 0, reuse_i = 0;
+        while (cyc < ncyc) {
+            if (cyc == 0 && halvings == 0 && reuse && isfinite(rfp[i]) && isfinite(rfm[i])) {
+                fp = rfp[i];
+                fm = rfm[i];
+                reuse_i = 1;
+            } else {
+                xw[i] = x[i] + h[i];
+                rc = hcall(&H, xw, &fp);
+                if (rc == 0) {
+                    xw[i] = x[i] - h[i];
+                    rc = hcall(&H, xw, &fm);
+                }
+                xw[i] = x[i];
+                if (rc != 0) break;
+                reuse_i = 0;
+            }
+            if (!(isfinite(fp) && isfinite(fm))) {
+                h[i] *= 0.5;
+                g2[i] = NAN;
+                halvings++;
+                if (halvings > 30) break;
+                continue;
+            }
+            cyc++;
+            double hi = h[i];
+            double d2 = fp + fm - 2.0 * fval;
+            double g2i = fabs(d2) > 8.0 * eps * (fabs(fp) + fabs(fm)) ? d2 / (hi * hi) : 0.0;
+            g[i] = (fp - fm) / (2.0 * hi);
+            g2[i] = g2i;
+            fplus[i] = fp;
+            gstep[i] = hi;
+            if (g2i == 0.0) {
+                if (cyc < ncyc) h[i] *= 10.0;
+                continue;
+            }
+            double hn = py_max(fabs(g2i) > 1e-300 ? pow(2.0 * aimsag / fabs(g2i), 0.5) : hi,
+                               8.0 * eps2 * (fabs(x[i]) + eps2));
+            int stable = isfinite(prev) && fabs(g2i - prev) <= g2tol * fabs(g2i);
+            double r = hn / hi;
+            if (stable || (1.0 / ratio_ok < r && r < ratio_ok)) break;
+            prev = g2i;
+            if (cyc < ncyc) h[i] = hn;
+        }
+        if (rc != 0) break;
+        if (strategy >= 1 && g2[i] != 0 && fabs(g2[i]) < INFINITY &&
+            !(reuse_i && g2prev != NULL && fabs(g2prev[i] - g2[i]) <= 1e-6 * g2[i]))
+            rc = noise_check(&H, xw, x, i, fval, errordef, &g2[i], &g[i], &fplus[i],
+                             &gstep[i]);
+    }
+    int status = 0;
+    if (rc == 2) {
+        status = 2;
+        rc = 0;
+    } else if (rc == 0) {
+        for (Py_ssize_t i = 0; i < n; i++)
+            if (g2[i] == 0 || !isfinite(g2[i])) {
+                bad = i;
+                status = 1;
+                break;
+            }
+        if (status == 0) {
+            for (Py_ssize_t i = 0; i < n * n; i++) hm[i] = 0.0;
+            for (Py_ssize_t i = 0; i < n; i++) hm[i * n + i] = g2[i];
+            for (Py_ssize_t i = 0; i < n && rc == 0; i++)
+                for (Py_ssize_t j = i + 1; j < n; j++) {
+                    double fij;
+                    xw[i] = x[i] + gstep[i];
+                    xw[j] = x[j] + gstep[j];
+                    rc = hcall(&H, xw, &fij);
+                    xw[i] = x[i];
+                    xw[j] = x[j];
+                    if (rc != 0) break;
+                    double v = (fij - fplus[i] - fplus[j] + fval) / (gstep[i] * gstep[j]);
+                    hm[i * n + j] = hm[j * n + i] = isfinite(v) ? v : 0.0;
+                }
+            if (rc == 2) {
+                status = 2;
+                rc = 0;
+            }
+        }
+    }
+    if (rc == 1) limit_error(&F);
+    else if (rc == 0) res = Py_BuildValue("Lin", H.nfcn, status, bad);
+done:
+    PyMem_Free(xw);
+    if (hx) PyBuffer_Release(&bx);
+    if (hh) PyBuffer_Release(&bh);
+    if (hfp) PyBuffer_Release(&bfp);
+    if (hfm) PyBuffer_Release(&bfm);
+    if (hgp) PyBuffer_Release(&bgp);
+    if (ho_) PyBuffer_Release(&bo);
+    return res;
+}
+
 static PyMethodDef methods[] = {
     {"gradient", gradient, METH_VARARGS,
      "MINUIT's numerical gradient with step control (see the module source)."},
     {"iterate", iterate, METH_VARARGS,
      "MIGRAD's variable-metric iterations on arrays updated in place (module source)."},
+    {"hesse", hesse, METH_VARARGS,
+     "HESSE's second derivatives from function values (see the module source)."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_migrad",

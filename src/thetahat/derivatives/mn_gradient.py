@@ -56,7 +56,8 @@ from numpy.typing import NDArray
 
 from .._compiled import migradcore
 
-__all__ = ["GradState", "numerical_gradient", "optimal_steps", "STEP_RATIO", "CYCLES"]
+__all__ = ["GradState", "numerical_gradient", "optimal_steps", "STEP_RATIO", "CYCLES",
+           "hesse_values"]
 
 EPS = float(np.finfo(float).eps)
 
@@ -256,3 +257,34 @@ def numerical_gradient(fcn: Callable[[NDArray], float], x: NDArray, fval: float,
                                     getattr(options, "precision", None), strategy, cycles,
                                     hmax)
     return g, g2, st.gstep, nfcn
+
+
+def hesse_values(fcn: Callable[[NDArray], float], x: NDArray, fval: float, h: NDArray,
+                 reused: GradState | None, errordef: float, precision: float | None,
+                 strategy: int, ncyc: int, g2tol: float, limit: int
+                 ) -> tuple[NDArray, NDArray, NDArray, NDArray, int, str | None]:
+    """Steps 1, 1b and 2 of :func:`thetahat.derivatives.hesse.hesse` in the compiled core
+    (its loops, step for step; call only when :data:`migradcore` is not None).
+
+    Returns g, g2, the steps, the matrix, the number of calls and None, or a message
+    when HESSE fails (a second derivative zero or not finite, or the call limit).
+    """
+    assert migradcore is not None  # the caller checks
+    n = x.size
+    out = np.empty(4 * n + n * n)
+    fp = fm = g2p = None
+    if reused is not None:
+        fp, fm = reused.fplus, reused.fminus
+        g2p = None if reused.g2_prev is None else np.ascontiguousarray(reused.g2_prev, float)
+    nfcn, status, i = migradcore.hesse(fcn, x, fval, np.array(h, dtype=float), fp, fm, g2p,
+                                       errordef, _eps(precision), strategy, ncyc, g2tol,
+                                       STEP_RATIO.get(strategy, 1.5), limit, out)
+    g, g2, steps, hm = out[:n], out[n:2 * n], out[3 * n:4 * n], out[4 * n:].reshape(n, n)
+    message = None
+    if status == 2:
+        message = "call limit reached"
+    elif status == 1:
+        message = (f"second derivative of parameter {i} is "
+                   f"{'zero' if g2[i] == 0 else 'not finite'}")
+    return g, g2, steps, hm, int(nfcn), message
+
