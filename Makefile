@@ -25,7 +25,7 @@ OLDEST    := numpy==1.23.5 scipy==1.9.3 iminuit==2.32.0
 
 .PHONY: demo lint test test-all test-oldest bench clean
 
-$(STAMP): pyproject.toml setup.py src/thetahat/_compiled/_lmcore.c src/thetahat/_compiled/_batchlm.c src/thetahat/_compiled/_migrad.c
+$(STAMP): pyproject.toml setup.py src/thetahat/_compiled/_lmcore.c src/thetahat/_compiled/_batchlm.c src/thetahat/_compiled/_migrad.c src/thetahat/_compiled/_mn_calls.h src/thetahat/_compiled/_mn_steps.h
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'

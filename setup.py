@@ -17,5 +17,7 @@ setup(ext_modules=[
               extra_compile_args=["-O3", "-pthread"], extra_link_args=["-pthread"],
               optional=True),
     Extension("thetahat._compiled._migrad", ["src/thetahat/_compiled/_migrad.c"],
+              depends=["src/thetahat/_compiled/_mn_calls.h",
+                       "src/thetahat/_compiled/_mn_steps.h"],
               extra_compile_args=["-O2"], optional=True),
 ])

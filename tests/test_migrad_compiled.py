@@ -273,3 +273,55 @@ def test_hesse_twin(monkeypatch, fcn, x0, strategy, max_nfcn):
     for u, v in [(a.hess, b.hess), (a.hess_inv, b.hess_inv), (a.grad, b.grad),
                  (a.g2, b.g2), (a.gstep, b.gstep)]:
         np.testing.assert_array_equal(u, v)
+
+
+def _both(monkeypatch, fcn, x0, step=0.1, **opts):
+    def run():
+        return migrad(fcn, np.asarray(x0, float), np.full(len(x0), step), MigradOptions(**opts))
+    a = run()
+    with monkeypatch.context() as mp:
+        numpy_only(mp)
+        b = run()
+    return a, b
+
+
+_FLAGS = ("nfcn", "niter", "is_valid", "is_above_max_edm", "has_reached_call_limit",
+          "has_covariance", "has_accurate_covar", "has_posdef_covar",
+          "has_made_posdef_covar", "hesse_failed", "message", "hesse_at_x", "flat")
+
+
+@pytest.mark.parametrize("case", ["saddle", "no effect", "flat", "quartic", "ill bowl",
+                                  "strategy 0", "iterate 1", "call limit", "bowl n=20"])
+def test_driver_branches(monkeypatch, case):
+    """The branches of the driver: the saddle escape (a matrix forced positive definite,
+    through the numpy callbacks), a failed HESSE (retried from the diagonal metric), a
+    flat cost, strategy 0's two final steps, one attempt only, the call limit mid-way."""
+    rng = np.random.default_rng(3)
+    a20 = rng.normal(size=(20, 20))
+    h20 = a20 @ a20.T / 20 + 0.05 * np.eye(20)
+    cases = {
+        "saddle": (lambda x: float(x[0] ** 2 - x[1] ** 2 + x[1] ** 4), [1.0, 0.0], {}),
+        "no effect": (lambda x: float(x[0] ** 2), [1.0, 0.0], {}),
+        "flat": (lambda x: 3.0, [1.0, 2.0], {}),
+        "quartic": (lambda x: float(x[0] ** 4 + (x[1] - 1) ** 4), [2.0, -1.0], {}),
+        "ill bowl": (lambda x: float(1e4 * (x[0] - x[1]) ** 2 + (x[0] + x[1]) ** 2),
+                     [3.0, -2.0], {}),
+        "strategy 0": (lambda x: float((x[0] - 1) ** 2 + 0.1 * (x[0] - 1) ** 3
+                                       + 4 * x[1] ** 2), [3.0, 1.0], dict(strategy=0)),
+        "iterate 1": (lambda x: float(x[0] ** 2), [1.0, 0.0], dict(iterate=1)),
+        "call limit": (lambda x: rosen(*x), [-1.2, 1.0], dict(max_nfcn=40)),
+        "bowl n=20": (lambda x: float(x @ h20 @ x), np.ones(20), {}),
+    }
+    fcn, x0, opts = cases[case]
+    escapes = []
+    escape = mg._escape
+    monkeypatch.setattr(mg, "_escape", lambda *a: escapes.append(1) or escape(*a))
+    a, b = _both(monkeypatch, fcn, x0, **opts)
+    assert len(escapes) == (2 if case == "saddle" else 0)  # once from each driver
+    assert [getattr(a, k) for k in _FLAGS] == [getattr(b, k) for k in _FLAGS]
+    # the C loops and numpy's BLAS round dot products differently (module docstring); the
+    # minima at 0 compared absolutely: 1e-10 is below 1e-8 of every error here (>= 7e-3)
+    np.testing.assert_allclose(a.x, b.x, rtol=RTOL, atol=1e-10)
+    np.testing.assert_allclose(a.fval, b.fval, rtol=RTOL, atol=1e-12)
+    np.testing.assert_allclose(a.edm, b.edm, rtol=1e-6, atol=1e-12)  # a small difference
+    np.testing.assert_allclose(a.hess_inv, b.hess_inv, rtol=1e-7, atol=1e-12)  # HESSE noise

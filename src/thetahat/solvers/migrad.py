@@ -53,11 +53,13 @@ definite because it is singular, a flat direction, leaves the minimum valid, as 
 Non-finite function values are treated as larger than any finite value: a line-search
 trial that returns one is rejected and its step shortened.
 
-The compiled core (:data:`thetahat._compiled.migradcore`, ``_migrad.c``) runs the call
-counting, the numerical gradient and the iterations of ``_iterate`` (line search, update,
-resets) in C, step for step as the Python code here, which is its documented twin
-(``THETAHAT_COMPILED=0`` selects it); the control around them (HESSE, the final step, the
-flags) is this module's in both cases.
+The compiled core (:data:`thetahat._compiled.migradcore`, ``_migrad.c``) runs all of the
+above after the first call in C for a cost without an analytic gradient (the call
+counting, the numerical gradient, the iterations, HESSE and its positive-definite check,
+the final step), step for step as the Python code here, which is its documented twin
+(``THETAHAT_COMPILED=0`` selects it); the rare branches (a matrix forced positive
+definite, the saddle escape) call back into this module. With an analytic gradient the
+Python loop runs, on the compiled numerical gradient and HESSE.
 """
 
 from __future__ import annotations
@@ -272,6 +274,8 @@ def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
             return _result(x, fval, np.inf, g, v, f.n, ngrad, 0, call_limit=False,
                            goal=goal, has_cov=False, accurate=False, made=False,
                            hfail=False, message="the function is not finite at the start")
+        if migradcore is not None and agrad is None:
+            return _migrad_compiled(f, x, fval, step, options, goal)
         # ---- seed ----
         if agrad is not None and options.g2 is not None:
             # the user's second derivatives seed the metric: no numerical pass
@@ -306,17 +310,11 @@ def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
             # the live state: gradient() updates it while _iterate runs
             return state
 
-        compiled = migradcore is not None and agrad is None
         while True:
             cur = _Point(x, fval, g, v)
             try:
-                if compiled:
-                    k, state = _iterate_compiled(f, cur, goal, state, errordef, prec,
-                                                 strategy)
-                    niter += k
-                else:
-                    with np.errstate(over="ignore", invalid="ignore"):
-                        niter += _iterate(f, gradient, cur, goal, current_state, errordef)
+                with np.errstate(over="ignore", invalid="ignore"):
+                    niter += _iterate(f, gradient, cur, goal, current_state, errordef)
             finally:
                 x, fval, g, v = cur.x, cur.fval, cur.g, cur.v
                 edm = float(0.5 * g @ v @ g)
@@ -376,6 +374,44 @@ def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
     res.hesse_at_x = not moved
     res.flat = flat
     return res
+
+
+def _migrad_compiled(f: Any, x: NDArray, fval: float, step: NDArray, options: MigradOptions,
+                     goal: float) -> MigradResult:
+    """The rest of :func:`migrad` after the first call, in the compiled core (the same
+    steps; the rare branches call :func:`_hesse_slow` and :func:`_escape`)."""
+    from ..derivatives.hesse import _CYCLES, _G2TOL
+    from ..derivatives.mn_gradient import STEP_RATIO, _eps
+    assert migradcore is not None  # the caller checks
+    strategy, errordef, prec = int(options.strategy), float(options.errordef), \
+        options.precision
+    x = x.copy()
+    g = np.zeros(x.size)
+    v = np.diag(step ** 2 / (2.0 * errordef))
+    (fval, edm, niter, call_limit, hfail, made, accurate, moved, saddle, flat,
+     message) = migradcore.migrad(
+        f, x, float(fval), step, g, v, errordef, float(goal), strategy,
+        max(1, options.iterate), _eps(prec), float(prec) if prec else _EPS,
+        STEP_RATIO.get(strategy, 1.5), CYCLES.get(strategy, 3), _CYCLES.get(strategy, 3),
+        _G2TOL.get(strategy, 0.05), _hesse_slow, _escape)
+    res = _result(x, fval, edm, g, v, f.n, 0, niter, call_limit=bool(call_limit), goal=goal,
+                  has_cov=not hfail, accurate=bool(accurate), made=bool(made),
+                  hfail=bool(hfail), message=message or "ok", saddle=bool(saddle))
+    res.hesse_at_x = not moved
+    res.flat = bool(flat)
+    return res
+
+
+def _hesse_slow(hm: NDArray, g: NDArray, g2: NDArray, steps: NDArray
+                ) -> tuple[bool, str, bool, NDArray | None, bool]:
+    """HESSE's matrix that is not clearly positive definite, for the compiled core: failed,
+    message, forced positive definite, the inverse and whether it is a saddle point."""
+    from ..derivatives.hesse import from_matrix
+    h = from_matrix(hm, g, g2, steps, 0)
+    if h.failed:
+        return True, h.message, False, None, False
+    return False, h.message, h.made_posdef, h.hess_inv, \
+        bool(h.made_posdef and _negative_curvature(h.hess_raw))
 
 
 def final_step(fcn: Callable[[NDArray], float], x: NDArray, fval: float, g: NDArray,
@@ -577,35 +613,6 @@ def _iterate(f, gradient, cur: _Point, goal: float, get_state, errordef: float) 
             vold = None
         cur.x, cur.fval, cur.g, cur.v, cur.vprev = xnew, fnew, g, v, vold
     return niter
-
-
-def _iterate_compiled(f, cur: _Point, goal: float, state: GradState, errordef: float,
-                      precision: float | None, strategy: int) -> tuple[int, GradState]:
-    """:func:`_iterate` in the compiled core: the iterations and their number, with the
-    state of the last gradient; on the call limit ``cur`` holds the last accepted point
-    and :class:`_Limit` is raised, as from :func:`_iterate`."""
-    from ..derivatives.mn_gradient import STEP_RATIO, _eps
-    assert migradcore is not None  # called only with the core
-    n = cur.x.size
-    x, g, v = np.array(cur.x, dtype=float), np.array(cur.g, dtype=float), \
-        np.array(cur.v, dtype=float)
-    vprev = np.empty((n, n))
-    # the state arrays, updated in place by each gradient: gstep, g2, x, h, F(x ± h), g2
-    # before
-    st = np.empty((7, n))
-    st[0], st[1] = state.gstep, state.g2
-    niter, fval, has_vprev, ngrad, status = migradcore.iterate(
-        f, x, float(cur.fval), g, v, vprev, float(goal), float(errordef), _eps(precision),
-        STEP_RATIO.get(strategy, 1.5), *st)
-    if niter:
-        cur.x, cur.fval, cur.g, cur.v = x, fval, g, v
-        cur.vprev = vprev if has_vprev else None
-    if ngrad:
-        state = GradState(gstep=st[0], g2=st[1], x=st[2], h=st[3], fplus=st[4],
-                          fminus=st[5], g2_prev=st[6])
-    if status == 1:
-        raise _Limit
-    return niter, state
 
 
 _LS_LO, _LS_HI, _LS_MAX, _LS_CLIP = 0.8, 1.25, 4.0, 0.05
