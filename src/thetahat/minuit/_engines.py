@@ -29,12 +29,13 @@ from typing import Any, NamedTuple, cast
 
 import numpy as np
 
+from .. import _compiled
 from .._core.linalg import spd_cond, spd_inverse
 from .._core.rules import REFIT_TOL_SCALE, default_ncall
 from ..cost._protocol import ExactHessianCost
 from ..results import FMin
 from ..solvers.migrad import MigradOptions, final_step
-from ._problem import Problem
+from ._problem import Problem, _as_float
 from ._state import FitState, Outcome
 
 __all__ = ["solve", "Solved", "run_migrad", "run_hesse", "run_simplex", "run_scan",
@@ -253,11 +254,10 @@ def _migrad_on(prob: Problem, u0: np.ndarray, step0: np.ndarray, opts: MigradOpt
     """The variable-metric MIGRAD on ``prob``; without an analytic gradient and with the
     compiled core, on its C twin of ``prob`` (``Cost``: the same transforms, calls and
     errors, without a Python frame per call)."""
-    from .._compiled import migradcore
     from ..solvers.migrad import migrad
+    migradcore = _compiled.migradcore  # read here: the tests switch it off
     if migradcore is None or opts.grad is not None or prob.throw_nan:
         return migrad(prob, u0, step0, opts)
-    from ._problem import _as_float
     cost = migradcore.Cost(prob.fcn, prob.full, prob.idx.tolist(), prob.lo, prob.hi,
                            prob.array_call, _as_float, prob.reraise)
     try:

@@ -73,7 +73,7 @@ from numpy.typing import NDArray
 
 from .._compiled import migradcore
 from .._core.rules import default_ncall, edm_goal
-from ..derivatives.mn_gradient import CYCLES, GradState, gradient_full
+from ..derivatives.mn_gradient import CYCLES, STEP_RATIO, GradState, _eps, gradient_full
 
 __all__ = ["MigradOptions", "MigradResult", "migrad", "final_step"]
 
@@ -251,7 +251,8 @@ def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
     niter = 0
     fval = np.inf
     g = np.zeros(n)
-    v = np.diag(step ** 2 / (2.0 * errordef))
+    v = np.zeros((n, n))
+    v.flat[::n + 1] = step * step / (2.0 * errordef)  # diag(step² / 2 errordef)
     edm = np.inf
     state = GradState(gstep=step, g2=np.zeros(n))
     hesse_failed = made_posdef = accurate = moved = saddle = flat = False
@@ -275,7 +276,7 @@ def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
                            goal=goal, has_cov=False, accurate=False, made=False,
                            hfail=False, message="the function is not finite at the start")
         if migradcore is not None and agrad is None:
-            return _migrad_compiled(f, x, fval, step, options, goal)
+            return _migrad_compiled(f, x, fval, step, g, v, options, goal)
         # ---- seed ----
         if agrad is not None and options.g2 is not None:
             # the user's second derivatives seed the metric: no numerical pass
@@ -376,18 +377,15 @@ def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
     return res
 
 
-def _migrad_compiled(f: Any, x: NDArray, fval: float, step: NDArray, options: MigradOptions,
-                     goal: float) -> MigradResult:
+def _migrad_compiled(f: Any, x: NDArray, fval: float, step: NDArray, g: NDArray, v: NDArray,
+                     options: MigradOptions, goal: float) -> MigradResult:
     """The rest of :func:`migrad` after the first call, in the compiled core (the same
-    steps; the rare branches call :func:`_hesse_slow` and :func:`_escape`)."""
+    steps; the rare branches call :func:`_hesse_slow` and :func:`_escape`), on x, g and V
+    (fresh arrays of :func:`migrad`) updated in place."""
     from ..derivatives.hesse import _CYCLES, _G2TOL
-    from ..derivatives.mn_gradient import STEP_RATIO, _eps
     assert migradcore is not None  # the caller checks
     strategy, errordef, prec = int(options.strategy), float(options.errordef), \
         options.precision
-    x = x.copy()
-    g = np.zeros(x.size)
-    v = np.diag(step ** 2 / (2.0 * errordef))
     (fval, edm, niter, call_limit, hfail, made, accurate, moved, saddle, flat,
      message) = migradcore.migrad(
         f, x, float(fval), step, g, v, errordef, float(goal), strategy,
