@@ -64,6 +64,7 @@ Python loop runs, on the compiled numerical gradient and HESSE.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -176,13 +177,15 @@ def _check(x0: NDArray, step0: NDArray, options: MigradOptions) -> tuple[NDArray
     x = np.array(x0, dtype=float).ravel()
     if x.size == 0:
         raise ValueError("x0 must have at least one element")
-    if not np.isfinite(x).all():
+    # a finite sum proves every element finite (one reduction: this runs at every refit)
+    if not math.isfinite(x.sum()) and not np.isfinite(x).all():
         bad = np.flatnonzero(~np.isfinite(x))
         raise ValueError(f"x0[{bad[0]}] must be finite, got {x[bad[0]]!r}")
     s = np.abs(np.asarray(step0, dtype=float))
     if s.shape != x.shape:
         s = np.array(np.broadcast_to(s, x.shape))
-    s = np.where(np.isfinite(s) & (s > 0), s, 0.1)
+    if not (s.min() > 0 and math.isfinite(s.sum())):
+        s = np.where(np.isfinite(s) & (s > 0), s, 0.1)
     if not options.errordef > 0:
         raise ValueError(f"errordef must be positive, got {options.errordef!r}")
     if not options.tol >= 0:
