@@ -34,7 +34,7 @@ from .._core.linalg import spd_cond, spd_inverse
 from .._core.rules import REFIT_TOL_SCALE, default_ncall
 from ..cost._protocol import ExactHessianCost
 from ..results import FMin
-from ..solvers.migrad import MigradOptions, final_step
+from ..solvers.migrad import MigradOptions, final_step, migrad
 from ._problem import Problem, _as_float
 from ._state import FitState, Outcome
 
@@ -254,7 +254,6 @@ def _migrad_on(prob: Problem, u0: np.ndarray, step0: np.ndarray, opts: MigradOpt
     """The variable-metric MIGRAD on ``prob``; without an analytic gradient and with the
     compiled core, on its C twin of ``prob`` (``Cost``: the same transforms, calls and
     errors, without a Python frame per call)."""
-    from ..solvers.migrad import migrad
     migradcore = _compiled.migradcore  # read here: the tests switch it off
     if migradcore is None or opts.grad is not None or prob.throw_nan:
         return migrad(prob, u0, step0, opts)

@@ -74,6 +74,7 @@ from numpy.typing import NDArray
 
 from .._compiled import migradcore
 from .._core.rules import default_ncall, edm_goal
+from ..derivatives.hesse import _CYCLES, _G2TOL, from_matrix, hesse
 from ..derivatives.mn_gradient import CYCLES, STEP_RATIO, GradState, _eps, gradient_full
 
 __all__ = ["MigradOptions", "MigradResult", "migrad", "final_step"]
@@ -240,8 +241,6 @@ def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
     (array([1., 0.]), True, array([[1.  , 0.  ],
            [0.  , 0.25]]))
     """
-    from ..derivatives.hesse import hesse
-
     x, step = _check(x0, step0, options)
     n = x.size
     errordef = float(options.errordef)
@@ -385,7 +384,6 @@ def _migrad_compiled(f: Any, x: NDArray, fval: float, step: NDArray, g: NDArray,
     """The rest of :func:`migrad` after the first call, in the compiled core (the same
     steps; the rare branches call :func:`_hesse_slow` and :func:`_escape`), on x, g and V
     (fresh arrays of :func:`migrad`) updated in place."""
-    from ..derivatives.hesse import _CYCLES, _G2TOL
     assert migradcore is not None  # the caller checks
     strategy, errordef, prec = int(options.strategy), float(options.errordef), \
         options.precision
@@ -407,7 +405,6 @@ def _hesse_slow(hm: NDArray, g: NDArray, g2: NDArray, steps: NDArray
                 ) -> tuple[bool, str, bool, NDArray | None, bool]:
     """HESSE's matrix that is not clearly positive definite, for the compiled core: failed,
     message, forced positive definite, the inverse and whether it is a saddle point."""
-    from ..derivatives.hesse import from_matrix
     h = from_matrix(hm, g, g2, steps, 0)
     if h.failed:
         return True, h.message, False, None, False
