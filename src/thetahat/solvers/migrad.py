@@ -273,7 +273,7 @@ def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
 
     try:
         fval = f(x)
-        if not np.isfinite(fval):
+        if not math.isfinite(fval):
             return _result(x, fval, np.inf, g, v, f.n, ngrad, 0, call_limit=False,
                            goal=goal, has_cov=False, accurate=False, made=False,
                            hfail=False, message="the function is not finite at the start")
