@@ -56,7 +56,7 @@ def _rosen(p):
     return float((1 - x) ** 2 + 100 * (y - x**2) ** 2)
 
 
-def interleaved(fns: list[Callable[[], object]], rounds: int = 15, min_time: float = 0.02
+def interleaved(fns: list[Callable[[], object]], rounds: int = 25, min_time: float = 0.01
                 ) -> list[list[float]]:
     """Seconds per call of each of ``fns``, ``rounds`` times, the functions alternating
     within each round (each round runs a function for about ``min_time``)."""

@@ -325,3 +325,28 @@ def test_driver_branches(monkeypatch, case):
     np.testing.assert_allclose(a.fval, b.fval, rtol=RTOL, atol=1e-12)
     np.testing.assert_allclose(a.edm, b.edm, rtol=1e-6, atol=1e-12)  # a small difference
     np.testing.assert_allclose(a.hess_inv, b.hess_inv, rtol=1e-7, atol=1e-12)  # HESSE noise
+
+
+@pytest.mark.parametrize("hmax", [None, np.array([1e-3, 1.0, 1.0])])
+@pytest.mark.parametrize("state", [None, "steps"])
+@pytest.mark.parametrize("sigma_frac", [0.0, 0.5])
+def test_gradient_twin(monkeypatch, hmax, state, sigma_frac):
+    """The numerical gradient alone (no dot products): bit for bit, on a function that is
+    NaN on one side of a component (one-sided difference, halved step)."""
+    def f(p):
+        return float(np.exp(p[0]) + 3 * p[1] ** 2 + (np.nan if p[2] < 0.5 else p[2] ** 3))
+
+    x = np.array([0.2, -1.0, 0.5])
+    st = None if state is None else mng.GradState(gstep=np.array([0.3, 1e-4, 0.02]),
+                                                  g2=np.array([1.0, 6.0, 3.0]))
+
+    def run():
+        return mng.gradient_full(f, x, f(x), st, 1.0, None, 1, 3, hmax, sigma_frac)
+    a = run()
+    with monkeypatch.context() as mp:
+        numpy_only(mp)
+        b = run()
+    assert a[3] == b[3]  # the calls
+    for u, v in [(a[0], b[0]), (a[1], b[1]), (a[2].gstep, b[2].gstep), (a[2].h, b[2].h),
+                 (a[2].fplus, b[2].fplus), (a[2].fminus, b[2].fminus)]:
+        np.testing.assert_array_equal(u, v)
