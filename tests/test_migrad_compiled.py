@@ -350,3 +350,25 @@ def test_gradient_twin(monkeypatch, hmax, state, sigma_frac):
     for u, v in [(a[0], b[0]), (a[1], b[1]), (a[2].gstep, b[2].gstep), (a[2].h, b[2].h),
                  (a[2].fplus, b[2].fplus), (a[2].fminus, b[2].fminus)]:
         np.testing.assert_array_equal(u, v)
+
+
+def test_minos_and_profile_refits(monkeypatch):
+    """MINOS and a profile refit with strategy 0 (the compiled driver's no-HESSE branch,
+    two final steps): the same calls and intervals as on the numpy path."""
+    def make():
+        m = Minuit(chi2, m=5.0, c=5.0)
+        m.errordef = 1
+        m.limits["c"] = (0.0, 10.0)
+        m.migrad()
+        m.minos()
+        # a fixed grid: the default one follows the error, whose HESSE noise differs
+        prof = m.mnprofile("m", grid=np.linspace(0.5, 1.5, 7))
+        return m, prof
+    (a, pa), (b, pb) = fit_both(monkeypatch, make)
+    assert a.nfcn == b.nfcn
+    for k in ("m", "c"):
+        ea, eb = a.merrors[k], b.merrors[k]
+        assert ea.nfcn == eb.nfcn and ea.is_valid and eb.is_valid
+        # interval ends from refits whose minima agree to ~1e-12 (module docstring)
+        np.testing.assert_allclose([ea.lower, ea.upper], [eb.lower, eb.upper], rtol=1e-9)
+    np.testing.assert_allclose(pa[1], pb[1], rtol=1e-10)  # profiled chi2 values
