@@ -179,13 +179,13 @@ def _check(x0: NDArray, step0: NDArray, options: MigradOptions) -> tuple[NDArray
     if x.size == 0:
         raise ValueError("x0 must have at least one element")
     # a finite sum proves every element finite (one reduction: this runs at every refit)
-    if not math.isfinite(x.sum()) and not np.isfinite(x).all():
+    if not math.isfinite(np.add.reduce(x)) and not np.isfinite(x).all():
         bad = np.flatnonzero(~np.isfinite(x))
         raise ValueError(f"x0[{bad[0]}] must be finite, got {x[bad[0]]!r}")
     s = np.abs(np.asarray(step0, dtype=float))
     if s.shape != x.shape:
         s = np.array(np.broadcast_to(s, x.shape))
-    if not (s.min() > 0 and math.isfinite(s.sum())):
+    if not (np.minimum.reduce(s) > 0 and math.isfinite(np.add.reduce(s))):
         s = np.where(np.isfinite(s) & (s > 0), s, 0.1)
     if not options.errordef > 0:
         raise ValueError(f"errordef must be positive, got {options.errordef!r}")
@@ -256,7 +256,7 @@ def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
     v = np.zeros((n, n))
     v.flat[::n + 1] = step * step / (2.0 * errordef)  # diag(step² / 2 errordef)
     edm = np.inf
-    state = GradState(gstep=step, g2=np.zeros(n))
+    state: GradState  # set after the compiled branch
     hesse_failed = made_posdef = accurate = moved = saddle = flat = False
     call_limit = False
     message = "ok"
@@ -279,6 +279,7 @@ def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
                            hfail=False, message="the function is not finite at the start")
         if migradcore is not None and agrad is None:
             return _migrad_compiled(f, x, fval, step, g, v, options, goal)
+        state = GradState(gstep=step, g2=np.zeros(n))
         # ---- seed ----
         if agrad is not None and options.g2 is not None:
             # the user's second derivatives seed the metric: no numerical pass
