@@ -25,8 +25,7 @@ OLDEST    := numpy==1.23.5 scipy==1.9.3 iminuit==2.32.0
 
 .PHONY: demo lint test test-all test-oldest bench clean docs
 
-$(STAMP): pyproject.toml setup.py src/thetahat/_compiled/_lmcore.c src/thetahat/_compiled/_batchlm.c \
-          src/thetahat/_compiled/_minimize.c
+$(STAMP): pyproject.toml setup.py $(wildcard src/thetahat/_compiled/*.c src/thetahat/_compiled/*.h)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'

@@ -3,7 +3,9 @@
 ``thetahat._compiled._lmcore`` speeds up curve_fit's Levenberg-Marquardt loop;
 ``thetahat._compiled._batchlm`` runs the batch Levenberg-Marquardt of ``thetahat.batch``
 over worker threads; ``thetahat._compiled._minimize`` runs minimize's L-BFGS-B and
-Nelder-Mead iterations. All are optional: without a C compiler the build skips them and the
+Nelder-Mead iterations; ``thetahat._compiled._migrad`` runs MIGRAD's inner loop (numerical
+gradient, line search, variable-metric update) for costs that are plain Python functions.
+All are optional: without a C compiler the build skips them and the
 numpy code is used.
 """
 
@@ -17,4 +19,8 @@ setup(ext_modules=[
               optional=True),
     Extension("thetahat._compiled._minimize", ["src/thetahat/_compiled/_minimize.c"],
               extra_compile_args=["-O3"], optional=True),
+    Extension("thetahat._compiled._migrad", ["src/thetahat/_compiled/_migrad.c"],
+              depends=["src/thetahat/_compiled/_mn_calls.h",
+                       "src/thetahat/_compiled/_mn_steps.h"],
+              extra_compile_args=["-O2"], optional=True),
 ])

@@ -7,7 +7,11 @@ flat background with limits) both libraries fit from the same start, then we tim
    calls it used (``nfcn`` summed over the ``MError`` entries);
 2. ``mncontour`` of the first two parameters with ``size=40``;
 3. the interval algorithms alone, driven by an iminuit-based ``refit`` closure, so the
-   number of refits (not the engine) is measured.
+   number of refits (not the engine) is measured;
+4. the straight line with a plain Python chi-square function (the variable-metric engine,
+   compiled when the core is built): ``minos()``, ``mnprofile`` (size 30) and
+   ``mncontour`` (size 40), rounds of thetahat and iminuit alternating, the median of the
+   per-round ratios (target <= 1.0, issue 17).
 
 Key columns: ``ratio`` = thetahat / iminuit (< 1: thetahat faster or fewer calls).
 
@@ -147,6 +151,45 @@ def main() -> None:
     print("\nminos_one driven by iminuit refits (one fresh iminuit.Minuit per refit)")
     print(table(rows, ["problem", "npar", "refits", "refits/side", "time ms",
                        "iminuit minos ms"]))
+    plain_line()
+
+
+def plain_line() -> None:
+    """Section 4 of the module docstring."""
+    from iminuit import Minuit as IMinuit
+
+    from bench_minuit import interleaved, median_ratio
+    from thetahat import Minuit as TMinuit
+
+    x = np.linspace(0, 1, 11)
+    y = line(x, 1.0, 2.0) + np.random.default_rng(0).normal(0, 0.1, 11)
+
+    def chi2(m, c):
+        return float(np.sum(((y - (m * x + c)) / 0.1) ** 2))
+
+    def fitted_plain(M):
+        m = M(chi2, m=5.0, c=5.0)
+        m.errordef = 1
+        m.migrad()
+        m.hesse()
+        return m
+
+    mt, mi = fitted_plain(TMinuit), fitted_plain(IMinuit)
+    calls = {"minos": lambda m: m.minos(),
+             "mnprofile": lambda m: m.mnprofile("m", size=30),
+             "mncontour": lambda m: m.mncontour("m", "c", size=40)}
+    rows = []
+    for name, call in calls.items():
+        n0t, n0i = mt.nfcn, mi.nfcn
+        call(mt)
+        call(mi)
+        nt, ni = mt.nfcn - n0t, mi.nfcn - n0i
+        tt, ti = interleaved([partial(call, mt), partial(call, mi)], rounds=9)
+        rows.append([name, np.median(tt) * 1e3, np.median(ti) * 1e3, median_ratio(tt, ti),
+                     nt, ni, nt / ni if ni else "n/a"])
+    print("\nline with a plain Python chi-square (time in ms, medians of interleaved rounds)")
+    print(table(rows, ["call", "thetahat", "iminuit", "ratio", "nfcn th", "nfcn im",
+                       "nfcn ratio"]))
 
 
 if __name__ == "__main__":

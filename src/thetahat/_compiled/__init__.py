@@ -19,7 +19,10 @@ batch Levenberg-Marquardt of :mod:`thetahat.solvers.batch_lm` for the built-in m
 worker threads; it is :data:`batchcore` here (None when off or not built), under the same
 switch. The third, ``_minimize.c``, runs the L-BFGS-B and Nelder-Mead iterations of
 :mod:`thetahat.solvers.lbfgsb` and :mod:`thetahat.solvers.nelder_mead` (the user's function
-called from C); it is :data:`minicore` here.
+called from C); it is :data:`minicore` here. The fourth, ``_migrad.c``, runs MIGRAD's inner
+loop (the numerical gradient with MINUIT's step control, the line search, the
+variable-metric update, the limit transforms) for costs that are plain Python functions:
+:data:`migradcore`, same switch.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import importlib
 import os
 from types import ModuleType
 
-__all__ = ["lmcore", "batchcore", "minicore", "SWITCH", "setting"]
+__all__ = ["lmcore", "batchcore", "minicore", "migradcore", "SWITCH", "setting"]
 
 SWITCH = "THETAHAT_COMPILED"
 _CHOICES = ("1", "0", "require")
@@ -60,3 +63,4 @@ def _load(name: str = "_lmcore") -> ModuleType | None:
 lmcore: ModuleType | None = _load("_lmcore")
 batchcore: ModuleType | None = _load("_batchlm")
 minicore: ModuleType | None = _load("_minimize")
+migradcore: ModuleType | None = _load("_migrad")

@@ -47,9 +47,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .._compiled import migradcore
 from .._core.linalg import spd_inverse
 from .._core.rules import default_ncall
-from .mn_gradient import STEP_RATIO, GradState, _aimsag, _eps
+from .mn_gradient import STEP_RATIO, GradState, _aimsag, _eps, hesse_values
 
 _EPS = float(np.finfo(float).eps)
 
@@ -172,6 +173,13 @@ def hesse(fcn: Callable[[NDArray], float], x: NDArray, fval: float, options: Any
     ncyc = _CYCLES.get(strategy, 3)
     g2tol = _G2TOL.get(strategy, 0.05)
     ratio_ok = STEP_RATIO.get(strategy, 1.5)
+    if migradcore is not None:  # steps 1, 1b, 2 compiled: the loops below, step for step
+        g, g2, gstep, hm, nfcn, fail = hesse_values(fcn, x, fval, h, reused, errordef, prec,
+                                                    strategy, ncyc, g2tol, limit)
+        if fail is None:
+            return from_matrix(hm, g, g2, gstep, nfcn)
+        return HesseResult(np.diag(g2), np.zeros((n, n)), g, g2, gstep, nfcn, False, False,
+                           True, fail)
     nfcn = 0
 
     def call(xp: NDArray) -> float:

@@ -39,6 +39,9 @@ deviation: its truncation error, ~h² F'''/6, is harmless far from the minimum.
 
 A function value that is not finite (outside the function's domain) on one side makes
 that component one-sided, with g2 unknown (0) and the step halved for the next call.
+
+The compiled core (:data:`thetahat._compiled.migradcore`, when built and switched on) runs
+the same loop in C, step for step; the Python loop below is its documented twin.
 """
 
 from __future__ import annotations
@@ -51,7 +54,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["GradState", "numerical_gradient", "optimal_steps", "STEP_RATIO", "CYCLES"]
+from .._compiled import migradcore
+
+__all__ = ["GradState", "numerical_gradient", "optimal_steps", "STEP_RATIO", "CYCLES",
+           "hesse_values"]
 
 EPS = float(np.finfo(float).eps)
 
@@ -133,9 +139,22 @@ def gradient_full(fcn: Callable[[NDArray], float], x: NDArray, fval: float,
     With ``sigma_frac`` > 0, a component whose step lies between the tuned step and
     ``sigma_frac`` standard deviations is not re-evaluated (accurate enough for a seed).
     """
-    # scalar Python per component: for the small n of fits it beats numpy's per-call cost
     x = np.array(x, dtype=float)
     n = x.size
+    g2_prev = None if state is None else state.g2
+    if migradcore is not None and x.ndim == 1:
+        h0a = np.full(n, 0.1) if state is None else np.asarray(state.gstep, dtype=float)
+        hma = None if hmax is None else np.ascontiguousarray(hmax, dtype=float)
+        out = np.empty((6, n))
+        nf = migradcore.gradient(fcn, x, float(fval), np.ascontiguousarray(h0a), hma,
+                                 float(errordef), _eps(precision),
+                                 STEP_RATIO.get(strategy, 1.5), float(sigma_frac),
+                                 int(cycles), out)
+        g_a, g2_a = out[0], out[1]
+        st = GradState(gstep=out[2], g2=g2_a, x=x, h=out[3], fplus=out[4], fminus=out[5],
+                       g2_prev=g2_prev)
+        return g_a, g2_a, st, nf
+    # scalar Python per component: for the small n of fits it beats numpy's per-call cost
     xs = x.tolist()
     h0 = [0.1] * n if state is None else np.asarray(state.gstep, dtype=float).tolist()
     hm = [math.inf] * n if hmax is None else np.asarray(hmax, dtype=float).tolist()
@@ -192,7 +211,6 @@ def gradient_full(fcn: Callable[[NDArray], float], x: NDArray, fval: float,
         if not todo:
             break
     h_a, g_a, g2_a = np.array(h), np.array(g), np.array(g2)
-    g2_prev = None if state is None else state.g2
     st = GradState(gstep=h_a, g2=g2_a, x=x, h=np.array(hused), fplus=np.array(fp),
                    fminus=np.array(fm), g2_prev=g2_prev)
     return g_a, g2_a, st, nfcn
@@ -239,3 +257,34 @@ def numerical_gradient(fcn: Callable[[NDArray], float], x: NDArray, fval: float,
                                     getattr(options, "precision", None), strategy, cycles,
                                     hmax)
     return g, g2, st.gstep, nfcn
+
+
+def hesse_values(fcn: Callable[[NDArray], float], x: NDArray, fval: float, h: NDArray,
+                 reused: GradState | None, errordef: float, precision: float | None,
+                 strategy: int, ncyc: int, g2tol: float, limit: int
+                 ) -> tuple[NDArray, NDArray, NDArray, NDArray, int, str | None]:
+    """Steps 1, 1b and 2 of :func:`thetahat.derivatives.hesse.hesse` in the compiled core
+    (its loops, step for step; call only when :data:`migradcore` is not None).
+
+    Returns g, g2, the steps, the matrix, the number of calls and None, or a message
+    when HESSE fails (a second derivative zero or not finite, or the call limit).
+    """
+    assert migradcore is not None  # the caller checks
+    n = x.size
+    out = np.empty(4 * n + n * n)
+    fp = fm = g2p = None
+    if reused is not None:
+        fp, fm = reused.fplus, reused.fminus
+        g2p = None if reused.g2_prev is None else np.ascontiguousarray(reused.g2_prev, float)
+    nfcn, status, i = migradcore.hesse(fcn, x, fval, np.array(h, dtype=float), fp, fm, g2p,
+                                       errordef, _eps(precision), strategy, ncyc, g2tol,
+                                       STEP_RATIO.get(strategy, 1.5), limit, out)
+    g, g2, steps, hm = out[:n], out[n:2 * n], out[3 * n:4 * n], out[4 * n:].reshape(n, n)
+    message = None
+    if status == 2:
+        message = "call limit reached"
+    elif status == 1:
+        message = (f"second derivative of parameter {i} is "
+                   f"{'zero' if g2[i] == 0 else 'not finite'}")
+    return g, g2, steps, hm, int(nfcn), message
+

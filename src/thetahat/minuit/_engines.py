@@ -30,13 +30,14 @@ from typing import Any, NamedTuple, cast
 
 import numpy as np
 
+from .. import _compiled
 from .._core.linalg import spd_cond, spd_inverse
 from .._core.rules import REFIT_TOL_SCALE, default_ncall, goal_of, is_above_max_edm
 from .._core.warnings import IMinuitWarning
 from ..cost._protocol import DiagnosedCost, ExactHessianCost
 from ..results import FMin
-from ..solvers.migrad import MigradOptions, final_step
-from ._problem import Problem
+from ..solvers.migrad import MigradOptions, final_step, migrad
+from ._problem import Problem, _as_float
 from ._state import FitState, Outcome
 
 __all__ = ["solve", "Solved", "run_migrad", "run_hesse", "run_simplex", "run_scan",
@@ -219,7 +220,6 @@ def solve(st: FitState, prob: Problem, u0: np.ndarray, ncall: int | None,
     for the variable-metric engine) and the EDM goal is 100 times tighter, which keeps the
     profiled cost accurate to ~2e-6 · errordef.
     """
-    from ..solvers.migrad import migrad
     tol_scale = REFIT_TOL_SCALE if refit else 1.0
     if st.structured is not None:
         out, r = _fisher_engine(st, prob, u0, ncall, tol_scale,
@@ -266,13 +266,28 @@ def solve(st: FitState, prob: Problem, u0: np.ndarray, ncall: int | None,
         if st.g2 is not None and st.hessian is None:
             g2_fn = st.g2
             opts.g2 = lambda u, g: prob.g2_int(g2_fn, u, g)
-    r = migrad(prob, u0, step0, opts)
+    r = _migrad_on(prob, u0, step0, opts)
     flags = dict(has_covariance=r.has_covariance, has_accurate_covar=r.has_accurate_covar,
                  has_posdef_covar=r.has_posdef_covar,
                  has_made_posdef_covar=r.has_made_posdef_covar,
                  has_reached_call_limit=r.has_reached_call_limit, hesse_failed=r.hesse_failed,
                  is_valid=r.is_valid, hesse_at_x=r.hesse_at_x, flat=r.flat)
     return Solved(np.asarray(r.x, float), float(r.fval), float(r.edm), r.hess_inv, flags)
+
+
+def _migrad_on(prob: Problem, u0: np.ndarray, step0: np.ndarray, opts: MigradOptions):
+    """The variable-metric MIGRAD on ``prob``; without an analytic gradient and with the
+    compiled core, on its C twin of ``prob`` (``Cost``: the same transforms, calls and
+    errors, without a Python frame per call)."""
+    migradcore = _compiled.migradcore  # read here: the tests switch it off
+    if migradcore is None or opts.grad is not None or prob.throw_nan:
+        return migrad(prob, u0, step0, opts)
+    cost = migradcore.Cost(prob.fcn, prob.full, prob.idx.tolist(), prob.lo, prob.hi,
+                           prob.array_call, _as_float, prob.reraise)
+    try:
+        return migrad(cost, u0, step0, opts)
+    finally:
+        prob.nfcn += cost.n
 
 
 def _scaled_cond(h: np.ndarray) -> float:

@@ -27,6 +27,7 @@ treats it as very large).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NoReturn
 
 import numpy as np
 from numpy.typing import NDArray
@@ -258,17 +259,21 @@ class Problem:
         try:
             v = self.fcn(x) if self.array_call else self.fcn(*x)
         except Exception as e:  # name the values at which the user's code failed
-            where = ", ".join(f"{n}={v!r}" for n, v in zip(self.names, x.tolist()))
-            note = f"thetahat: raised while evaluating the cost at {where}"
-            if hasattr(e, "add_note"):
-                e.add_note(note)
-                raise
-            raise type(e)(f"{e} ({note})") from e  # pragma: no cover - Python 3.10
+            self.reraise(e, x)
         v = _as_float(v)
         if self.throw_nan and np.isnan(v):
             where = ", ".join(f"{n}={v!r}" for n, v in zip(self.names, x.tolist()))
             raise RuntimeError(f"result is NaN: cost returned {v} at {where} (throw_nan=True)")
         return v
+
+    def reraise(self, e: Exception, x: NDArray) -> NoReturn:
+        """Raise ``e``, which the user's cost raised at values ``x``, naming those values."""
+        where = ", ".join(f"{n}={v!r}" for n, v in zip(self.names, x.tolist()))
+        note = f"thetahat: raised while evaluating the cost at {where}"
+        if hasattr(e, "add_note"):
+            e.add_note(note)
+            raise e
+        raise type(e)(f"{e} ({note})") from e  # pragma: no cover - Python 3.10
 
     def __call__(self, u: NDArray) -> float:
         if self.all_free and not self.limited and not self.array_call:

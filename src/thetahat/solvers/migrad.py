@@ -52,18 +52,40 @@ definite because it is singular, a flat direction, leaves the minimum valid, as 
 
 Non-finite function values are treated as larger than any finite value: a line-search
 trial that returns one is rejected and its step shortened.
+
+The compiled core (:data:`thetahat._compiled.migradcore`, ``_migrad.c``) runs all of the
+above after the first call in C for a cost without an analytic gradient (the call
+counting, the numerical gradient, the iterations, HESSE and its positive-definite check,
+the final step), step for step as the Python code here, which is its documented twin
+(``THETAHAT_COMPILED=0`` selects it); the rare branches (a matrix forced positive
+definite, the saddle escape) call back into this module. With an analytic gradient the
+Python loop runs, on the compiled numerical gradient and HESSE.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from .._compiled import migradcore
 from .._core.rules import default_ncall, edm_goal
-from ..derivatives.mn_gradient import CYCLES, GradState, gradient_full
+from ..derivatives.hesse import _CYCLES, _G2TOL, from_matrix, hesse
+from ..derivatives.mn_gradient import CYCLES, STEP_RATIO, GradState, _eps, gradient_full
+from ._migrad_steps import (
+    _EPS,
+    _bfgs,
+    _dcovar,
+    _diag_metric,
+    _escape,
+    _line_search,
+    _negative_curvature,
+    final_step,
+)
 
 __all__ = ["MigradOptions", "MigradResult", "migrad", "final_step"]
 
@@ -155,17 +177,26 @@ class _Counted:
         return v if v == v else np.inf
 
 
+def _counted(fcn: Callable[[NDArray], float], limit: int, x: NDArray) -> Any:
+    """The call counter of ``fcn``: compiled when the core is there, else :class:`_Counted`."""
+    if migradcore is not None:
+        return migradcore.Counted(fcn, limit, _Limit, x)
+    return _Counted(fcn, limit)
+
+
 def _check(x0: NDArray, step0: NDArray, options: MigradOptions) -> tuple[NDArray, NDArray]:
     x = np.array(x0, dtype=float).ravel()
     if x.size == 0:
         raise ValueError("x0 must have at least one element")
-    if not np.isfinite(x).all():
+    # a finite sum proves every element finite (one reduction: this runs at every refit)
+    if not math.isfinite(np.add.reduce(x)) and not np.isfinite(x).all():
         bad = np.flatnonzero(~np.isfinite(x))
         raise ValueError(f"x0[{bad[0]}] must be finite, got {x[bad[0]]!r}")
     s = np.abs(np.asarray(step0, dtype=float))
     if s.shape != x.shape:
         s = np.array(np.broadcast_to(s, x.shape))
-    s = np.where(np.isfinite(s) & (s > 0), s, 0.1)
+    if not (np.minimum.reduce(s) > 0 and math.isfinite(np.add.reduce(s))):
+        s = np.where(np.isfinite(s) & (s > 0), s, 0.1)
     if not options.errordef > 0:
         raise ValueError(f"errordef must be positive, got {options.errordef!r}")
     if not options.tol >= 0:
@@ -173,24 +204,6 @@ def _check(x0: NDArray, step0: NDArray, options: MigradOptions) -> tuple[NDArray
     if options.strategy not in (0, 1, 2):
         raise ValueError(f"strategy must be 0, 1 or 2, got {options.strategy!r}")
     return x, s
-
-
-def _diag_metric(g2: NDArray, gstep: NDArray, errordef: float) -> NDArray:
-    """V = diag(1/|g2|), with 1/g2 from the step (one σ ~ step) where g2 is unknown."""
-    d = np.abs(g2)
-    dflt = 2.0 * errordef / np.maximum(gstep, 1e-300) ** 2
-    d = np.where((d > 0) & np.isfinite(d), d, dflt)
-    return np.diag(1.0 / d)
-
-
-def _bfgs(v: NDArray, s: NDArray, y: NDArray) -> NDArray:
-    sy = float(s @ y)
-    if not sy > 0:
-        return v
-    vy = v @ y
-    yvy = float(y @ vy)
-    sc, vyc = s[:, None], vy[:, None]  # outer products by broadcasting (np.outer's overhead)
-    return v + ((1.0 + yvy / sy) / sy) * (sc * s) - (sc * vy + vyc * s) / sy
 
 
 def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
@@ -220,23 +233,22 @@ def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
     (array([1., 0.]), True, array([[1.  , 0.  ],
            [0.  , 0.25]]))
     """
-    from ..derivatives.hesse import hesse
-
     x, step = _check(x0, step0, options)
     n = x.size
     errordef = float(options.errordef)
     goal = edm_goal(options.tol, errordef)
     strategy = int(options.strategy)
-    f = _Counted(fcn, int(options.max_nfcn or default_ncall(n)))
+    f = _counted(fcn, int(options.max_nfcn or default_ncall(n)), x)
     prec = options.precision
     agrad = options.grad
     ngrad = 0
     niter = 0
     fval = np.inf
     g = np.zeros(n)
-    v = np.diag(step ** 2 / (2.0 * errordef))
+    v = np.zeros((n, n))
+    v.flat[::n + 1] = step * step / (2.0 * errordef)  # diag(step² / 2 errordef)
     edm = np.inf
-    state = GradState(gstep=step, g2=np.zeros(n))
+    state: GradState  # set after the compiled branch
     hesse_failed = made_posdef = accurate = moved = saddle = flat = False
     call_limit = False
     message = "ok"
@@ -253,10 +265,13 @@ def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
 
     try:
         fval = f(x)
-        if not np.isfinite(fval):
+        if not math.isfinite(fval):
             return _result(x, fval, np.inf, g, v, f.n, ngrad, 0, call_limit=False,
                            goal=goal, has_cov=False, accurate=False, made=False,
                            hfail=False, message="the function is not finite at the start")
+        if migradcore is not None and agrad is None:
+            return _migrad_compiled(f, x, fval, step, g, v, options, goal)
+        state = GradState(gstep=step, g2=np.zeros(n))
         # ---- seed ----
         if agrad is not None and options.g2 is not None:
             # the user's second derivatives seed the metric: no numerical pass
@@ -357,79 +372,37 @@ def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
     return res
 
 
-def final_step(fcn: Callable[[NDArray], float], x: NDArray, fval: float, g: NDArray,
-               hess_inv: NDArray, edm: float, precision: float | None = None
-               ) -> tuple[NDArray, float, float]:
-    """The last quasi-Newton step p = -V g of a converged fit, kept if F falls.
-
-    At convergence V (HESSE's inverse Hessian, or the variable-metric estimate) predicts
-    that the step p = -V g lowers F by EDM = gᵀVg / 2 and lands at the minimum up to
-    terms of third order. MIGRAD's iteration stops before taking it, at a point that is
-    often only a little below the EDM goal; one function call takes it. EDM estimates
-    F(x) - F_min, so with Δ = F(x) - F(x + p) the decrease found, the distance left is
-    estimated by EDM' = |EDM - Δ|: as good as EDM itself (its error is that of EDM), and
-    with no further function call (for F = h t²/2 + c t³/6 along p the exact remainder is
-    O(c² t⁴ / h), below |EDM - Δ| = O(c t³)). The step is not taken when EDM is below the
-    rounding noise of F, 16 ε (|F| + 1) with ε the relative precision of F (None: double
-    precision).
-
-    V stays the matrix computed at x: the covariance lags the step by O(|p| F'''), as
-    far from the curvature at the minimum as it was before the step.
-
-    Parameters
-    ----------
-    fcn : callable
-        ``fcn(x) -> float``.
-    x : ndarray, shape (n,)
-        Converged point.
-    fval : float
-        F(x).
-    g : ndarray, shape (n,)
-        Gradient at x.
-    hess_inv : ndarray, shape (n, n)
-        Positive-definite inverse of the matrix of second derivatives, V.
-    edm : float
-        gᵀVg / 2.
-    precision : float or None
-        Relative precision of F.
-
-    Returns
-    -------
-    x, fval, edm : ndarray, float, float
-        The new point, F there and the estimated distance, or the inputs when F did not
-        fall (or the step was not taken).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> f = lambda x: float((x[0] - 1) ** 2 + 0.1 * (x[0] - 1) ** 3)
-    >>> g, h = 0.02003, 2.006  # F' and F'' at x = 1.01
-    >>> x, fval, edm = final_step(f, np.array([1.01]), f([1.01]), np.array([g]),
-    ...                           np.array([[1 / h]]), 0.5 * g * g / h)
-    >>> bool(abs(x[0] - 1) < 2e-5), bool(fval < 1e-9), bool(fval <= edm < 1e-6)
-    (True, True, True)
-    """
-    eps = float(precision) if precision else _EPS
-    if not (np.isfinite(edm) and edm > 16.0 * eps * (abs(fval) + 1.0)):
-        return x, fval, edm
-    p = -(hess_inv @ g)
-    if not np.all(np.isfinite(p)):
-        return x, fval, edm
-    xn = x + p
-    fn = float(fcn(xn))
-    if not fn < fval:
-        return x, fval, edm
-    return xn, fn, abs(edm - (fval - fn))
+def _migrad_compiled(f: Any, x: NDArray, fval: float, step: NDArray, g: NDArray, v: NDArray,
+                     options: MigradOptions, goal: float) -> MigradResult:
+    """The rest of :func:`migrad` after the first call, in the compiled core (the same
+    steps; the rare branches call :func:`_hesse_slow` and :func:`_escape`), on x, g and V
+    (fresh arrays of :func:`migrad`) updated in place."""
+    assert migradcore is not None  # the caller checks
+    strategy, errordef, prec = int(options.strategy), float(options.errordef), \
+        options.precision
+    (fval, edm, niter, call_limit, hfail, made, accurate, moved, saddle, flat,
+     message) = migradcore.migrad(
+        f, x, float(fval), step, g, v, errordef, float(goal), strategy,
+        max(1, options.iterate), _eps(prec), float(prec) if prec else _EPS,
+        STEP_RATIO.get(strategy, 1.5), CYCLES.get(strategy, 3), _CYCLES.get(strategy, 3),
+        _G2TOL.get(strategy, 0.05), _hesse_slow, _escape)
+    res = _result(x, fval, edm, g, v, f.n, 0, niter, call_limit=bool(call_limit), goal=goal,
+                  has_cov=not hfail, accurate=bool(accurate), made=bool(made),
+                  hfail=bool(hfail), message=message or "ok", saddle=bool(saddle))
+    res.hesse_at_x = not moved
+    res.flat = bool(flat)
+    return res
 
 
-_EPS = float(np.finfo(float).eps)
-
-
-def _dcovar(v: NDArray, vref: NDArray) -> float:
-    """Largest change of V relative to vref, in units of sqrt(vref_ii vref_jj)."""
-    d = np.sqrt(np.abs(np.diag(vref)))
-    d = np.where(d > 0, d, 1.0)
-    return float(np.max(np.abs(v - vref) / (d[:, None] * d)))
+def _hesse_slow(hm: NDArray, g: NDArray, g2: NDArray, steps: NDArray
+                ) -> tuple[bool, str, bool, NDArray | None, bool]:
+    """HESSE's matrix that is not clearly positive definite, for the compiled core: failed,
+    message, forced positive definite, the inverse and whether it is a saddle point."""
+    h = from_matrix(hm, g, g2, steps, 0)
+    if h.failed:
+        return True, h.message, False, None, False
+    return False, h.message, h.made_posdef, h.hess_inv, \
+        bool(h.made_posdef and _negative_curvature(h.hess_raw))
 
 
 def _result(x, fval, edm, g, v, nfcn, ngrad, niter, *, call_limit, goal, has_cov, accurate,
@@ -452,48 +425,6 @@ def _result(x, fval, edm, g, v, nfcn, ngrad, niter, *, call_limit, goal, has_cov
                         has_posdef_covar=bool(has_cov and not made),
                         has_made_posdef_covar=bool(made), hesse_failed=bool(hfail),
                         message=message)
-
-
-def _negative_curvature(hraw: NDArray | None) -> bool:
-    """Whether the raw second-derivative matrix has a clearly negative eigenvalue (beyond
-    1e-4 of the largest: the rounding of a numerical HESSE on a flat direction); True when
-    it is unknown."""
-    if hraw is None or not np.all(np.isfinite(hraw)):
-        return True
-    w = np.linalg.eigvalsh(0.5 * (hraw + hraw.T))
-    return bool(w[0] < -1e-4 * max(float(np.max(np.abs(w))), np.finfo(float).tiny))
-
-
-def _escape(f, x: NDArray, fval: float, g: NDArray, hraw: NDArray, errordef: float
-            ) -> tuple[NDArray, float] | None:
-    """A lower point along the direction of most negative curvature of ``hraw``, or None.
-
-    With S = D⁻¹ H D⁻¹ (D² = |diag H|) and u its eigenvector of eigenvalue λ < 0, the
-    direction d = D⁻¹ u has curvature dᵀ H d = λ; the first trial lies where the
-    quadratic model has fallen by errordef, t = sqrt(2 errordef / |λ|), then t is
-    doubled while F falls (or quartered while it does not, three times).
-    """
-    d = np.sqrt(np.abs(np.diag(hraw)))
-    d = np.where(d > 0, d, 1.0)
-    w, u = np.linalg.eigh(hraw / np.outer(d, d))
-    if not w[0] < 0:
-        return None
-    p = u[:, 0] / d
-    if g @ p > 0:
-        p = -p
-    t = np.sqrt(2.0 * errordef / -w[0])
-    best_x, best_f = None, fval
-    for k in range(12):
-        xt = x + t * p
-        ft = f(xt)
-        if ft < best_f:
-            best_x, best_f = xt, ft
-            t *= 2.0
-        elif best_x is None and k < 3:
-            t *= 0.25
-        else:
-            break
-    return None if best_x is None else (best_x, best_f)
 
 
 class _Point:
@@ -556,49 +487,3 @@ def _iterate(f, gradient, cur: _Point, goal: float, get_state, errordef: float) 
             vold = None
         cur.x, cur.fval, cur.g, cur.v, cur.vprev = xnew, fnew, g, v, vold
     return niter
-
-
-_LS_LO, _LS_HI, _LS_MAX, _LS_CLIP = 0.8, 1.25, 4.0, 0.05
-
-
-def _line_search(f: Callable[[NDArray], float], x: NDArray, f0: float, p: NDArray,
-                 slope: float, max_trials: int = 8) -> tuple[float, float]:
-    """Step length along ``p`` with sufficient decrease (module docstring); 0 on failure."""
-    alpha = 1.0
-    fa = f(x + p)
-    best_a, best_f = (1.0, fa) if fa < f0 else (0.0, f0)
-    for _ in range(max_trials):
-        if np.isfinite(fa) and fa <= f0 + 1e-4 * alpha * slope:
-            break
-        # parabola through f0, slope and (alpha, fa); infinite fa: halve
-        if np.isfinite(fa):
-            denom = 2.0 * (fa - f0 - slope * alpha)
-            anew = -slope * alpha * alpha / denom if denom > 0 else 0.5 * alpha
-            anew = min(max(anew, _LS_CLIP * alpha), 0.5 * alpha)
-        else:
-            anew = 0.5 * alpha
-        alpha = anew
-        fa = f(x + alpha * p)
-        if fa < best_f:
-            best_a, best_f = alpha, fa
-    else:
-        return best_a, best_f
-    # the parabola through F(0), F'(0) and F(alpha) puts the minimum at a_min; when that
-    # is far from alpha the metric is poor along p and one more trial pays off
-    denom = 2.0 * (fa - f0 - slope * alpha)
-    if denom > 0:
-        amin = min(-slope * alpha * alpha / denom, _LS_MAX * alpha)
-        if amin > _LS_HI * alpha or amin < _LS_LO * alpha:
-            fe = f(x + amin * p)
-            if fe < fa:
-                return amin, fe
-    elif np.isfinite(fa) and fa < f0:
-        # no positive curvature along p (F linear or concave there, e.g. a noisy gradient
-        # in a long valley): V is far too small along p; extrapolate by 4 while F falls
-        for _ in range(3):
-            fe = f(x + _LS_MAX * alpha * p)
-            if not fe < fa:
-                break
-            alpha, fa = _LS_MAX * alpha, fe
-        return alpha, fa
-    return (alpha, fa) if fa < best_f or best_a == 0.0 else (best_a, best_f)
