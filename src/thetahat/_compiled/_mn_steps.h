@@ -414,6 +414,10 @@ static int hesse_core(Fn *F, Py_ssize_t n, const double *x, double fval, double 
                 fm = rfm[i];
                 reuse_i = 1;
             } else {
+                {   /* derivatives.hesse.exact_step: h = (|x| + h) - |x|, x +- h exact */
+                    double a = fabs(x[i]), he = (a + h[i]) - a;
+                    if (he > 0) h[i] = he;
+                }
                 xw[i] = x[i] + h[i];
                 rc = hcall(&H, xw, &fp);
                 if (rc == 0) {
