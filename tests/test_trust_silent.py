@@ -56,11 +56,16 @@ def test_issue15_nan_after_fit_moved_curve_fit(method, monkeypatch):
 
 
 @pytest.mark.skipif(_curve_fit._lmcore is None, reason="the compiled core is off")
-@pytest.mark.xfail(reason="the compiled 'lm' loop (_compiled/_lmcore.c) does not yet stop on "
-                   "non-finite trials only: outside this change's files")
 def test_issue15_nan_after_fit_moved_curve_fit_compiled():
-    with pytest.raises(RuntimeError, match="non-finite|not finite"):
+    with pytest.raises(RuntimeError, match="non-finite|not finite") as e:
         curve_fit(_turns_nan(10), X, Y, p0=[0.1, 0.0], method="lm")
+    # the same stop as the numpy solver's, named at the same point
+    msg = str(e.value)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_curve_fit, "_lmcore", None)
+        with pytest.raises(RuntimeError) as e_numpy:
+            curve_fit(_turns_nan(10), X, Y, p0=[0.1, 0.0], method="lm")
+    assert msg == str(e_numpy.value) and "a=0.1, b=0" not in msg  # not the start point
 
 
 @pytest.mark.parametrize("method", ["trf", "lm", "dogbox"])

@@ -29,11 +29,13 @@
  * x, fvec, jac_t as bytes of float64 (jac_t: row j is column j of J). The model output
  * is read through the buffer protocol when it is a C-contiguous float64 array of m
  * values, else through coerce(v) (which converts, or raises the error curve_fit's Python
- * path raises). status -2: the Jacobian is not finite (the caller reruns the Python
- * solver, which reports it).
+ * path raises). status -2: the Jacobian at the accepted x is not finite (the caller
+ * raises as levmar does); -3: every trial since the last accepted step was non-finite
+ * until the budget or the step ran out (levmar's NONFINITE: x is no minimum).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -346,6 +348,8 @@ static PyObject *lm(PyObject *Py_UNUSED(self), PyObject *args) {
     int have_l;
     double ftol, xtol, gtol;
     long per_jev;  /* model calls per Jacobian: n forward differences, none for jacfun */
+    long n_bad = 0;
+    int all_bad = 1;
     long max_nfev;
     Py_buffer yb, wb, pb, fb;
     Model M;
@@ -459,6 +463,8 @@ static PyObject *lm(PyObject *Py_UNUSED(self), PyObject *args) {
         for (j = 0; j < n; j++)
             for (i = 0; i < m; i++) a[j * m + i] = jt[j * m + i] / D[j];
         jacobi_svd(a, m, n, s, v, tmp);
+        n_bad = 0;    /* non-finite trials in a row */
+        all_bad = 1;  /* every trial since the last accepted step was non-finite */
         for (;;) {
             double pnorm, jpnorm, fnn, ared, t1, t2, pred, ratio, xnorm;
             int accepted, ftol_ok, xtol_ok;
@@ -470,9 +476,12 @@ static PyObject *lm(PyObject *Py_UNUSED(self), PyObject *args) {
             if (isfinite(fnn)) {
                 double r = fnn / fnorm;
                 ared = 1.0 - r * r;
+                n_bad = 0;
+                all_bad = 0;
             } else {
                 fnn = INFINITY;
                 ared = -INFINITY;
+                n_bad++;
             }
             t1 = jpnorm / fnorm;
             t2 = sqrt(lam) * pnorm / fnorm;
@@ -505,13 +514,15 @@ static PyObject *lm(PyObject *Py_UNUSED(self), PyObject *args) {
             xnorm = sqrt(xnorm);
             ftol_ok = fabs(ared) <= ftol && pred <= ftol && 0.5 * ratio <= 1;
             xtol_ok = delta <= xtol * xnorm;
-            if (ftol_ok || xtol_ok) {
+            if (ftol_ok || xtol_ok)
                 status = (ftol_ok && xtol_ok) ? 4 : (ftol_ok ? 2 : 3);
-                break;
-            }
-            if (M.nfev - njev * per_jev + 1 >= max_nfev) {  /* as levmar: the calls that
-                                                               are not differences, f0 too */
+            else if (M.nfev - njev * per_jev + 1 >= max_nfev)  /* as levmar: the calls that
+                                                                  are not differences, f0 too */
                 status = 0;
+            else if (n_bad && (n_bad >= 60 || !(pnorm > 4.0 * DBL_EPSILON * xnorm)))
+                status = 3;  /* lsq_common.nonfinite_stall: the step has vanished */
+            if (status >= 0) {
+                if (!accepted && all_bad && n_bad) status = -3;  /* lsq_common.NONFINITE */
                 break;
             }
             if (accepted) break;

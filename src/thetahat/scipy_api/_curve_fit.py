@@ -34,7 +34,8 @@ from .._compiled import lmcore as _lmcore  # the compiled core, or None: the num
 from .._core.linalg import thin_svd
 from ..derivatives.jacobian import approx_jacobian
 from ..derivatives.model import fd_jacobian
-from ..solvers.levmar import LMOptions, levmar
+from ..solvers.levmar import LMOptions, NonFiniteError, levmar
+from ..solvers.lsq_common import NONFINITE, nonfinite_message
 from . import _curve_fit_checks as _checks
 from ._curve_fit_checks import LMSettings, Whitening
 from ._least_squares import least_squares_lean
@@ -178,13 +179,13 @@ def _lm_python(residuals: Callable[[NDArray], NDArray], jacobian: Callable | Non
 def _lm_compiled(f: Callable, xdata: Any, ydata: NDArray, white: Whitening,
                  residuals: Callable[[NDArray], NDArray], p0: NDArray, f0: NDArray,
                  s: LMSettings, jacobian: Callable[[NDArray], NDArray] | None = None
-                 ) -> tuple[OptimizeResult, int] | None:
+                 ) -> tuple[OptimizeResult, int]:
     """:func:`_lm_python` in C (``_compiled/_lmcore.c``: the same algorithm and steps),
     with forward differences or, given ``jacobian`` (p -> the whitened J), the user's
     Jacobian.
 
-    Returns None when the compiled core cannot take the problem (a Jacobian that is not
-    finite), so that the Python solver runs and reports it.
+    Raises :class:`NonFiniteError` where the Python solver stops on non-finite values (all
+    trials since the last step, or the Jacobian at x), with the same message.
     """
     n, m = p0.size, f0.size
     y = ydata if ydata.shape == (m,) and ydata.flags.c_contiguous else \
@@ -211,11 +212,14 @@ def _lm_compiled(f: Callable, xdata: Any, ydata: NDArray, white: Whitening,
         f, xdata, y, w, np.ascontiguousarray(p0, dtype=float),
         np.ascontiguousarray(f0, dtype=float), coerce, s.ftol, s.xtol, s.gtol, s.maxfev,
         jacfun, chol)
-    if status < 0:
-        return None
+    x = np.frombuffer(xb, dtype=float).copy()
     fun = np.frombuffer(fb, dtype=float).copy()
     jac = np.frombuffer(jb, dtype=float).reshape(n, m).T.copy(order="F")
-    x = np.frombuffer(xb, dtype=float).copy()
+    if status == NONFINITE:  # every trial since the last accepted step was non-finite
+        raise NonFiniteError(nonfinite_message(x), x)
+    if status == -2:  # the Jacobian at the accepted point x is not finite (as levmar)
+        with np.errstate(all="ignore"):
+            raise NonFiniteError(nonfinite_message(x, fun @ jac), x)
     return OptimizeResult(x=x, cost=0.5 * float(fun @ fun), fun=fun, jac=jac, njev=njev,
                           status=status, success=status > 0), \
         nfev + (0 if jacobian is not None else njev * n)
@@ -281,6 +285,8 @@ def _fit_least_squares(f: Callable, xdata: Any, ydata: NDArray, white: Whitening
     else:
         res = least_squares_lean(residuals, p0, jac="2-point" if jac is None else jac,
                                  bounds=(lb, ub), method=method, **kwargs)
+    if res.status == NONFINITE:
+        raise NonFiniteError(res.message, res.x)
     if not res.success:
         raise RuntimeError(f"Optimal parameters not found: {res.message}")
     return res, {"nfev": res.nfev, "fvec": res.fun}, res.message, res.status
@@ -405,6 +411,8 @@ def curve_fit(f: Callable, xdata: Any, ydata: Any, p0: Any = None, sigma: Any = 
         else:
             res, info, mesg, ier = _fit_least_squares(f, xdata, ydata, white, p0, lb, ub,
                                                       method, jac, dict(kwargs))
+    except NonFiniteError as e:  # the solver stopped where the model is non-finite
+        raise _nonfinite_error(f, p0 if e.x is None else e.x) from e
     except (ArithmeticError, np.linalg.LinAlgError, RuntimeError) as e:
         if _stuck_in_nonfinite(f, xdata, p0):
             raise _nonfinite_error(f, p0) from e

@@ -53,7 +53,12 @@ _MESSAGES = {
 
 class NonFiniteError(RuntimeError):
     """The solve stopped on non-finite residuals or Jacobian (status -3), raised when
-    ``LMOptions.raise_nonfinite``: for callers whose statuses (MINPACK's) have no such case."""
+    ``LMOptions.raise_nonfinite``: for callers whose statuses (MINPACK's) have no such case.
+    ``x`` is the point where it stopped (the last accepted one)."""
+
+    def __init__(self, message: str, x: NDArray | None = None) -> None:
+        super().__init__(message)
+        self.x = None if x is None else np.array(x, dtype=float)
 
 
 @dataclass
@@ -239,7 +244,7 @@ def levmar(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], 
         njev += 1
     nfev_jac = 0
     if status == NONFINITE and options.raise_nonfinite:
-        raise NonFiniteError(message)
+        raise NonFiniteError(message, x)
     if status > 0 and options.polish:
         x, f, J, k, nfev_jac = _polish(fun, x, f, J, max_nfev - nfev)
         nfev += k
