@@ -176,8 +176,8 @@ def over_blocks(front: Callable, names: tuple[str, ...], progress: Any, *, ydata
     if x_pf and (np.ndim(x) < 2 or np.shape(x)[0] != n):
         raise ValueError(f"x_per_fit=True needs x with a first axis of {n} fits, got shape "
                          f"{np.shape(x)}")
-    p0_pf = p0 is not None and np.ndim(p0) == 2 and np.shape(p0)[0] == n and n > 1
-    if p0_pf and np.shape(p0) != (n, k):
+    p0_pf = p0 is not None and np.shape(p0) == (n, k) and n > 1
+    if p0 is not None and np.shape(p0) not in ((k,), (1, k), (n, k)):
         raise ValueError(f"p0 of shape {np.shape(p0)} does not match {k} parameters "
                          f"({', '.join(names)}) and {n} fits: use shape ({k},) or ({n}, {k})")
     if err is not None:
