@@ -250,9 +250,9 @@ def test_to_xarray_and_missing_tables(monkeypatch):
     assert ds["success"].values.tolist() == [True, True, False]
     for name in ("xarray", "pandas"):
         monkeypatch.setitem(sys.modules, name, None)
-    with pytest.raises(ImportError, match=r"to_xarray needs xarray: pip install thetahat\[tables\]"):
+    with pytest.raises(ImportError, match=r"to_xarray needs xarray: .*thetahat\[tables\]"):
         r.to_xarray()
-    with pytest.raises(ImportError, match=r"to_dataframe needs pandas: pip install thetahat\[tables"):
+    with pytest.raises(ImportError, match=r"to_dataframe needs pandas: .*thetahat\[tables\]"):
         r.to_dataframe()
 
 

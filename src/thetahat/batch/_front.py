@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -18,6 +18,9 @@ from ._inputs import as_bounds, as_p0, as_weights, as_workers, as_x, as_ydata
 from ._models import Spec, guess, resolve
 from ._progress import check_progress, run_blocks
 from ._result import BatchResult
+
+if TYPE_CHECKING:
+    from ._dask import DaskBatchResult
 
 __all__ = ["curve_fit", "fit"]
 
@@ -149,7 +152,7 @@ def curve_fit(f: Callable | str | models.Model, x: ArrayLike, ydata: ArrayLike,
               jac: Callable | None = None, workers: int | None = None, ftol: float = 1e-8,
               xtol: float = 1e-8, gtol: float = 1e-8, max_iter: int = 200,
               chunk: int | None = None, x_per_fit: bool | None = None,
-              progress: Any = False) -> BatchResult:
+              progress: Any = False) -> BatchResult | DaskBatchResult:
     """Fit ``f(x, *p)`` to every row of ``ydata`` by least squares, as many ``curve_fit``.
 
     Parameters
@@ -292,7 +295,7 @@ def fit(x: ArrayLike, ydata: ArrayLike, model: str | models.Model, yerr: ArrayLi
         *, estimator: str = "lse", p0: ArrayLike | None = None,
         bounds: tuple[Any, Any] = (-INF, INF), workers: int | None = None,
         ftol: float = 1e-8, xtol: float = 1e-8, gtol: float = 1e-8, max_iter: int = 200,
-        chunk: int | None = None, progress: Any = False) -> BatchResult:
+        chunk: int | None = None, progress: Any = False) -> BatchResult | DaskBatchResult:
     """Fit a library model to every row of ``ydata``, in compiled code when it is built.
 
     Parameters
