@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ._inputs import check_ydata_shape
 from ._result import FIELDS, STATUS_DTYPE, BatchResult
 
 __all__ = ["DaskBatchResult", "over_blocks", "require_dask"]
@@ -143,13 +144,7 @@ def _as_dask_ydata(da: Any, ydata: Any, others: list) -> Any:
                 rows = a.chunks[0]
                 break
         y = da.from_array(yn, chunks=(rows, -1) if yn.ndim == 2 else -1)
-    if y.ndim != 2:
-        raise ValueError(f"ydata must have shape (n_fits, n_points), got shape {y.shape}; "
-                         f"a single fit is ydata.reshape(1, -1)")
-    if y.shape[0] == 0:
-        raise ValueError(f"ydata holds no fits (shape {y.shape}): the batch is empty")
-    if y.shape[1] == 0:
-        raise ValueError(f"ydata has no points (shape {y.shape})")
+    check_ydata_shape(y.shape)
     if any(np.isnan(c) for c in y.shape):
         raise ValueError("ydata has unknown chunk sizes: call ydata.compute_chunk_sizes()")
     if len(y.chunks[1]) > 1:  # each fit needs all its points: whole rows per block
