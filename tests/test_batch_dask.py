@@ -148,7 +148,13 @@ def _cluster_run(processes: bool, rng):
     distributed = pytest.importorskip("distributed")
     x, y = _data(rng, n=80)
     ref = batch.curve_fit(_gauss, x, y, p0=[9.0, 0.2, 1.1, 0.9])
-    local = {"host": "127.0.0.1"} if processes else {}  # threads talk in-process (inproc://)
+    # localhost only: the scheduler's and workers' HTTP servers (dashboard off; they still
+    # serve health checks) on 127.0.0.1 at free ports, so a busy 8787 cannot warn;
+    # processes talk over tcp://127.0.0.1, threads in-process (inproc://)
+    local = dict(scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+                 worker_dashboard_address="127.0.0.1:0")
+    if processes:
+        local["host"] = "127.0.0.1"
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=processes,
                                   dashboard_address=None, **local) as cluster, \
             distributed.Client(cluster) as client:

@@ -61,10 +61,12 @@ def require_dask() -> tuple[Any, Any]:
 class DaskBatchResult:
     """A lazy :class:`thetahat.batch.BatchResult`: the same fields, as dask arrays.
 
-    ``compute()`` fits every block (each once, however many fields are asked for) and
-    returns a :class:`BatchResult`; ``persist()`` returns a ``DaskBatchResult`` whose blocks
-    are fitted and held in memory (on a cluster: on the workers). Fields can be computed
-    alone too: ``r.popt[:10].compute()`` fits only the first block.
+    ``compute()`` fits every block and returns a :class:`BatchResult` (the blocks' results
+    travel whole and are joined once, on the caller's side); ``persist()`` returns a
+    ``DaskBatchResult`` whose blocks are fitted and held in memory (on a cluster: on the
+    workers). Fields are dask arrays of their own: ``r.popt[:10].compute()`` fits only the
+    first block, ``da.to_zarr(r.popt, ...)`` writes from the workers. ``blocks`` holds one
+    ``dask.delayed`` :class:`BatchResult` per block.
     """
 
     parameters: tuple[str, ...]
@@ -77,24 +79,40 @@ class DaskBatchResult:
     niter: Any
     status: Any
     success: Any
+    blocks: tuple = ()
 
-    def _arrays(self) -> list:
-        return [getattr(self, f) for f in FIELDS]
+    @classmethod
+    def from_blocks(cls, parameters: tuple[str, ...], blocks: list,
+                    rows: tuple[int, ...]) -> DaskBatchResult:
+        """The lazy fields over ``blocks``, delayed :class:`BatchResult` of ``rows`` fits."""
+        dask, da = require_dask()
+        k = len(parameters)
+        tails = {"popt": ((k,), float), "perr": ((k,), float), "pcov": ((k, k), float),
+                 "chi2": ((), float), "ndof": ((), np.int64), "nfev": ((), np.int64),
+                 "niter": ((), np.int64), "status": ((), STATUS_DTYPE),
+                 "success": ((), bool)}
+        get = dask.delayed(getattr, pure=True)
+        arrays = [da.concatenate([da.from_delayed(get(b, f), shape=(nb,) + tails[f][0],
+                                                  dtype=tails[f][1])
+                                  for b, nb in zip(blocks, rows)], axis=0)
+                  for f in FIELDS]
+        return cls(tuple(parameters), *arrays, blocks=tuple(blocks))
 
     def compute(self, **kwargs: Any) -> BatchResult:
         """Fit every block (``dask.compute`` with ``kwargs``, e.g. ``scheduler=``)."""
         dask, _ = require_dask()
-        return BatchResult(self.parameters, *dask.compute(*self._arrays(), **kwargs))
+        return BatchResult.concatenate(list(dask.compute(*self.blocks, **kwargs)))
 
     def persist(self, **kwargs: Any) -> DaskBatchResult:
         """Fit every block and keep the results in memory (``dask.persist``)."""
         dask, _ = require_dask()
-        return DaskBatchResult(self.parameters, *dask.persist(*self._arrays(), **kwargs))
+        kept = dask.persist(*self.blocks, **kwargs)
+        return self.from_blocks(self.parameters, list(kept), self.popt.chunks[0])
 
     @property
     def nblocks(self) -> int:
         """Number of blocks (tasks of fits) along the fit axis."""
-        return len(self.popt.chunks[0])
+        return len(self.blocks)
 
     def __len__(self) -> int:
         return int(self.popt.shape[0])
@@ -190,12 +208,4 @@ def over_blocks(front: Callable, names: tuple[str, ...], progress: Any, *, ydata
     starts = np.concatenate([[0], np.cumsum(rows)[:-1]])
     parts = [task(front, err_name, int(s), options, yb, xb, pb, eb)
              for s, yb, xb, pb, eb in zip(starts, ys, xs, ps, es)]
-    tails = {"popt": ((k,), float), "perr": ((k,), float), "pcov": ((k, k), float),
-             "chi2": ((), float), "ndof": ((), np.int64), "nfev": ((), np.int64),
-             "niter": ((), np.int64), "status": ((), STATUS_DTYPE), "success": ((), bool)}
-    get = dask.delayed(getattr, pure=True)
-    arrays = [da.concatenate([da.from_delayed(get(p, f), shape=(nb,) + tails[f][0],
-                                              dtype=tails[f][1])
-                              for p, nb in zip(parts, rows)], axis=0)
-              for f in FIELDS]
-    return DaskBatchResult(tuple(names), *arrays)
+    return DaskBatchResult.from_blocks(tuple(names), parts, rows)
