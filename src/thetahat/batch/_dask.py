@@ -92,11 +92,12 @@ class DaskBatchResult:
                  "niter": ((), np.int64), "status": ((), STATUS_DTYPE),
                  "success": ((), bool)}
         get = dask.delayed(getattr, pure=True)
-        arrays = [da.concatenate([da.from_delayed(get(b, f), shape=(nb,) + tails[f][0],
-                                                  dtype=tails[f][1])
-                                  for b, nb in zip(blocks, rows)], axis=0)
-                  for f in FIELDS]
-        return cls(tuple(parameters), *arrays, blocks=tuple(blocks))
+        arrays: dict[str, Any] = {
+            f: da.concatenate([da.from_delayed(get(b, f), shape=(nb,) + tails[f][0],
+                                               dtype=tails[f][1])
+                               for b, nb in zip(blocks, rows)], axis=0)
+            for f in FIELDS}
+        return cls(tuple(parameters), blocks=tuple(blocks), **arrays)
 
     def compute(self, **kwargs: Any) -> BatchResult:
         """Fit every block (``dask.compute`` with ``kwargs``, e.g. ``scheduler=``)."""
