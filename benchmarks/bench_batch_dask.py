@@ -74,6 +74,7 @@ def main(argv: list[str] | None = None) -> None:
     times: dict[str, list[float]] = {}
     clusters = {w: LocalCluster(n_workers=w, threads_per_worker=1, processes=True,
                                 dashboard_address=None, host="127.0.0.1",
+                                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                                 silence_logs=logging.ERROR)
                 for w in (1, 2)}
     try:
