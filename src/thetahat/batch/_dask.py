@@ -67,6 +67,21 @@ class DaskBatchResult:
     workers). Fields are dask arrays of their own: ``r.popt[:10].compute()`` fits only the
     first block, ``da.to_zarr(r.popt, ...)`` writes from the workers. ``blocks`` holds one
     ``dask.delayed`` :class:`BatchResult` per block.
+
+    Examples
+    --------
+    Three exact lines in blocks of two rows (the oracle: the lines themselves):
+
+    >>> import numpy as np
+    >>> import dask.array as da
+    >>> from thetahat import batch
+    >>> x = np.linspace(0, 1, 5)
+    >>> y = da.from_array(np.array([1 + 2 * x, 3 - x, 2 + 0.5 * x]), chunks=2)
+    >>> lazy = batch.fit(x, y, "line")
+    >>> lazy
+    <DaskBatchResult 3 fits of (a, b) in 2 blocks>
+    >>> lazy.compute().popt.round(12).tolist()
+    [[1.0, 2.0], [3.0, -1.0], [2.0, 0.5]]
     """
 
     parameters: tuple[str, ...]
