@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -103,7 +104,8 @@ def main(argv: list[str] | None = None) -> None:
         for c in clusters.values():
             c.close()
     print(f"{n} fits of {MODEL} (5x5), blocks of {chunk}; median of {a.rounds} interleaved "
-          f"rounds; converged {ref.success.mean():.4f}; dask == in-memory: {same}")
+          f"rounds; converged {ref.success.mean():.4f}; dask == in-memory: {same}; "
+          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
     print(f"{'':16s}{'1 worker':>14s}{'2 workers':>14s}{'x2':>8s}")
     for kind in ("in-memory", "dask threads", "distributed"):
         t1, t2 = (statistics.median(times[f"{kind}/{w}"]) for w in (1, 2))
