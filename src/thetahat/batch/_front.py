@@ -261,7 +261,7 @@ def curve_fit(f: Callable | str | models.Model, x: ArrayLike, ydata: ArrayLike,
                    p0a[start:stop], False, lb, ub, fixed, opts)
         return _finish(names, r, m, fixed, scale)
 
-    return BatchResult.concatenate(run_blocks(solve, n, progress))
+    return run_blocks(solve, n, progress)
 
 
 def _rows(a: NDArray | None, start: int, stop: int) -> NDArray | None:
@@ -275,20 +275,21 @@ def _fit_spec(spec: Spec, x: Any, y: NDArray, w: NDArray | None, p0: Any, mle: b
     n, m = y.shape
     xa = as_x(x, n, m, spec.builtin.dim)
     k = len(spec.parameters)
-    p0a = guess(spec, xa, y) if p0 is None else as_p0(p0, n, k, spec.parameters)
-    p0a[~np.all(np.isfinite(y), axis=1)] = np.nan
-    if xa.ndim == 3:
-        p0a[~np.all(np.isfinite(xa), axis=(1, 2))] = np.nan
+    p0a = None if p0 is None else as_p0(p0, n, k, spec.parameters)
     lb, ub = as_bounds(bounds, k)
     per_fit = xa.ndim == 3
 
     def solve(start: int, stop: int) -> BatchResult:
-        xs = xa[start:stop] if per_fit else xa
-        r = _solve(None, spec, xs, y[start:stop], _rows(w, start, stop), p0a[start:stop],
-                   mle, lb, ub, spec.fixed, opts)
+        xs, ys = (xa[start:stop] if per_fit else xa), y[start:stop]
+        p = guess(spec, xs, ys) if p0a is None else p0a[start:stop]
+        p[~np.all(np.isfinite(ys), axis=1)] = np.nan
+        if per_fit:
+            p[~np.all(np.isfinite(xs), axis=(1, 2))] = np.nan
+        r = _solve(None, spec, xs, ys, _rows(w, start, stop), p, mle, lb, ub, spec.fixed,
+                   opts)
         return _finish(spec.parameters, r, m, spec.fixed, scale and not mle)
 
-    return BatchResult.concatenate(run_blocks(solve, n, progress))
+    return run_blocks(solve, n, progress)
 
 
 def fit(x: ArrayLike, ydata: ArrayLike, model: str | models.Model, yerr: ArrayLike | None = None,
