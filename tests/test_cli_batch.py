@@ -138,6 +138,14 @@ def test_bad_input_is_one_line_and_status_2(tmp_path, capsys):
     assert "--model" in capsys.readouterr().err
 
 
+def test_progress_flag_draws_a_bar(tmp_path, rng, capsys):
+    pytest.importorskip("tqdm")
+    np.save(tmp_path / "img.npy", _images(rng, 7))
+    assert main(["batch", str(tmp_path / "img.npy"), "--model", "gauss2d+constant",
+                 "--progress"]) == 0
+    assert "7/7" in capsys.readouterr().err  # tqdm's bar on stderr, ending at the total
+
+
 def test_add_parser_for_a_subcommand_parser(tmp_path, rng):
     np.save(tmp_path / "img.npy", _images(rng, 3))
     top = argparse.ArgumentParser(prog="tool")
