@@ -7,6 +7,8 @@ minimum is the truth. Every generator is seeded.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 import scipy.optimize as so
@@ -230,3 +232,36 @@ def test_vectorised_guess_finds_peaks_and_dips(spec, rng):
     assert r.success.all()
     # the same minimum from the guess as from the truth (tight solves)
     np.testing.assert_allclose(r.popt, ref.popt, rtol=1e-6, atol=1e-9)
+
+
+def test_to_xarray_and_missing_tables(monkeypatch):
+    xr = pytest.importorskip("xarray")
+    x = np.linspace(0, 1, 5)
+    y = np.array([1 + 2 * x, 3 - x, 1 + 0 * x])
+    y[2, 0] = np.nan
+    r = batch.fit(x, y, "line")
+    ds = r.to_xarray()
+    assert isinstance(ds, xr.Dataset) and ds.sizes["fit"] == 3
+    assert list(ds["parameter"].values) == ["a", "b"]
+    # exact data: intercept and slope to rounding, read by name
+    assert ds["popt"].sel(parameter="b").values[:2].round(10).tolist() == [2.0, -1.0]
+    assert ds["pcov"].shape == (3, 2, 2)
+    assert ds["status"].values.tolist() == ["converged", "converged", "non-finite"]
+    assert ds["success"].values.tolist() == [True, True, False]
+    for name in ("xarray", "pandas"):
+        monkeypatch.setitem(sys.modules, name, None)
+    with pytest.raises(ImportError, match=r"to_xarray needs xarray: .*thetahat\[tables\]"):
+        r.to_xarray()
+    with pytest.raises(ImportError, match=r"to_dataframe needs pandas: .*thetahat\[tables\]"):
+        r.to_dataframe()
+
+
+def test_concatenate_blocks_is_the_whole_batch(rng):
+    x, y, _ = _gauss1d_data(30, rng)
+    whole = batch.fit(x, y, "gauss+constant")
+    parts = [batch.fit(x, y[:10], "gauss+constant"), batch.fit(x, y[10:], "gauss+constant")]
+    joined = batch.BatchResult.concatenate(parts)
+    np.testing.assert_array_equal(joined.popt, whole.popt)  # independent fits: identical
+    np.testing.assert_array_equal(joined.status, whole.status)
+    with pytest.raises(ValueError, match="cannot concatenate"):
+        batch.BatchResult.concatenate([parts[0], batch.fit(x, y, "gauss")])

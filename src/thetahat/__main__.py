@@ -9,11 +9,14 @@ USAGE = """usage: thetahat demo [--seed N] [--out DIR] [--no-plot]
        thetahat fit FILE --model NAME [--x COL --y COL [--yerr COL] |
                     --events COL [--bins N] [--range LO HI] [--extended]]
                     [--minos] [--plot OUT.png] [--json OUT.json|-] [--strict]
+       thetahat batch FILE.npy --model NAME [--x FILE] [--yerr FILE|NUMBER] [--p0 ...]
+                    [--out results.npz|.parquet] [--workers N] [--progress]
        thetahat models
        thetahat --version
 
   demo     fit the tutorial's example data, print the result and write a plot
   fit      fit a model to a data file ('thetahat fit --help' explains every option)
+  batch    fit a model to every row of an array (many fits at once)
   models   list the models, with their parameters and formulas"""
 
 
@@ -35,6 +38,10 @@ def main(argv: list[str] | None = None) -> int:
         from .cli._main import main_fit
 
         return main_fit(argv[1:])
+    if argv[0] == "batch":
+        from .cli._batch import main_batch
+
+        return main_batch(argv[1:])
     if argv[0] == "models":
         from .cli._models_cmd import main_models
 

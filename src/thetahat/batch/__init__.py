@@ -9,7 +9,11 @@
   guessed per fit, least squares or Poisson likelihood (Gpufit's MLE).
 
 Both return a :class:`BatchResult` of arrays (``popt``, ``perr``, ``pcov``, ``chi2``,
-``ndof``, ``nfev``, ``niter``, named ``status`` and a ``success`` mask). The built-in models
+``ndof``, ``nfev``, ``niter``, named ``status`` and a ``success`` mask; tables through
+``to_dataframe()`` / ``to_xarray()``). ``progress=True`` draws a tqdm bar, a callable gets
+``(n_done, n_total)``. Dask arrays chunked along the fit axis give a lazy
+:class:`DaskBatchResult` (one compiled batch per chunk, on any dask scheduler; see
+``docs/batch.md``). The built-in models
 run in compiled C (:mod:`thetahat._compiled`, threads over chunks of the batch, ``workers``
 as scipy spells it); user functions run the numpy twin (:mod:`thetahat.solvers.batch_lm`),
 one model call per iteration for the whole batch.
@@ -31,7 +35,8 @@ truth, which the fits find within their errors):
 
 from __future__ import annotations
 
+from ._dask import DaskBatchResult
 from ._front import curve_fit, fit
 from ._result import BatchResult
 
-__all__ = ["curve_fit", "fit", "BatchResult"]
+__all__ = ["curve_fit", "fit", "BatchResult", "DaskBatchResult"]

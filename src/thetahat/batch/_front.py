@@ -1,11 +1,12 @@
 """The batch fronts ``curve_fit`` and ``fit``: validate, pick the compiled or numpy path,
-turn the solver's arrays into a :class:`BatchResult`."""
+turn the solver's arrays into a :class:`BatchResult`; run in blocks when progress is
+reported (:mod:`._progress`); hand dask arrays to :mod:`._dask`."""
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -15,7 +16,11 @@ from .._compiled import batchcore
 from ..solvers import batch_lm
 from ._inputs import as_bounds, as_p0, as_weights, as_workers, as_x, as_ydata
 from ._models import Spec, guess, resolve
+from ._progress import check_progress, run_blocks
 from ._result import BatchResult
+
+if TYPE_CHECKING:
+    from ._dask import DaskBatchResult
 
 __all__ = ["curve_fit", "fit"]
 
@@ -74,6 +79,25 @@ def _n_params(f: Callable) -> tuple[int, tuple[str, ...]]:
     return len(ps) - 1, tuple(p.name for p in ps[1:])
 
 
+def _user_names(f: Callable, p0: Any) -> tuple[int, tuple[str, ...]]:
+    """The number and names of the parameters of a user function: from its signature, or
+    ``p0, p1, ...`` from the length of ``p0`` when the signature does not say (``*args``)."""
+    if p0 is None:
+        return _n_params(f)
+    k = int(np.shape(p0)[-1]) if np.ndim(p0) else 1
+    try:
+        k_sig, names = _n_params(f)
+    except ValueError:  # *args: names from the count of p0
+        k_sig = -1
+    if k_sig != k:
+        names = tuple(f"p{j}" for j in range(k))
+    return k, names
+
+
+def _is_dask(*arrays: Any) -> bool:
+    return any(hasattr(a, "__dask_graph__") for a in arrays)
+
+
 def _finish(names: tuple[str, ...], r: batch_lm.BatchLMResult, m: int, fixed: NDArray,
             scale: bool) -> BatchResult:
     ndof = np.full(r.popt.shape[0], m - int((~fixed).sum()), dtype=np.int64)
@@ -127,7 +151,8 @@ def curve_fit(f: Callable | str | models.Model, x: ArrayLike, ydata: ArrayLike,
               bounds: tuple[Any, Any] = (-INF, INF), absolute_sigma: bool = False, *,
               jac: Callable | None = None, workers: int | None = None, ftol: float = 1e-8,
               xtol: float = 1e-8, gtol: float = 1e-8, max_iter: int = 200,
-              chunk: int | None = None, x_per_fit: bool | None = None) -> BatchResult:
+              chunk: int | None = None, x_per_fit: bool | None = None,
+              progress: Any = False) -> BatchResult | DaskBatchResult:
     """Fit ``f(x, *p)`` to every row of ``ydata`` by least squares, as many ``curve_fit``.
 
     Parameters
@@ -169,10 +194,16 @@ def curve_fit(f: Callable | str | models.Model, x: ArrayLike, ydata: ArrayLike,
     x_per_fit : bool, optional
         For user functions: whether ``x``'s first axis runs over the fits (default: when
         ``x.shape[:2] == (n_fits, n_points)``).
+    progress : bool or callable
+        False (default): quiet. True: a tqdm bar (``thetahat[progress]``). A callable:
+        called as ``progress(n_done, n_total)`` after each block of 32768 fits. The
+        results are the same either way.
 
     Returns
     -------
-    BatchResult
+    BatchResult or DaskBatchResult
+        A :class:`DaskBatchResult` (lazy; ``.compute()``) when ``ydata``, ``x``, ``p0`` or
+        ``sigma`` is a dask array (see :mod:`thetahat.batch._dask`).
 
     Examples
     --------
@@ -187,6 +218,15 @@ def curve_fit(f: Callable | str | models.Model, x: ArrayLike, ydata: ArrayLike,
     >>> np.allclose(r.popt, truth, rtol=1e-8), r.success.tolist()
     (True, [True, True])
     """
+    if _is_dask(ydata, x, p0, sigma):
+        from ._dask import over_blocks
+        names = resolve(f).parameters if isinstance(f, (str, models.Model)) else \
+            _user_names(f, p0)[1]
+        return over_blocks(curve_fit, names, progress, ydata=ydata, x=x, p0=p0, sigma=sigma,
+                           x_per_fit=x_per_fit, f=f, bounds=bounds,
+                           absolute_sigma=absolute_sigma, jac=jac, workers=workers,
+                           ftol=ftol, xtol=xtol, gtol=gtol, max_iter=max_iter, chunk=chunk)
+    progress = check_progress(progress)
     y = as_ydata(ydata)
     n, m = y.shape
     w = as_weights(sigma, n, m)
@@ -196,22 +236,12 @@ def curve_fit(f: Callable | str | models.Model, x: ArrayLike, ydata: ArrayLike,
         if jac is not None:
             raise ValueError("jac is for user functions; a library model has its own")
         return _fit_spec(resolve(f), x, y, w, p0, False, bounds, not absolute_sigma or
-                         w is None, ftol, xtol, gtol, max_iter, workers, chunk)
+                         w is None, ftol, xtol, gtol, max_iter, workers, chunk, progress)
     if not callable(f):
         raise TypeError(f"f must be callable, a model name or a Model, got {type(f).__name__}")
     opts = _options(ftol, xtol, gtol, max_iter, workers, chunk)
-    if p0 is None:
-        k, names = _n_params(f)
-        p0a = np.ones((n, k))
-    else:
-        k = int(np.shape(p0)[-1]) if np.ndim(p0) else 1
-        try:
-            k_sig, names = _n_params(f)
-        except ValueError:  # *args: names from the count of p0
-            k_sig = -1
-        if k_sig != k:
-            names = tuple(f"p{j}" for j in range(k))
-        p0a = as_p0(p0, n, k, names)
+    k, names = _user_names(f, p0)
+    p0a = np.ones((n, k)) if p0 is None else as_p0(p0, n, k, names)
     xa = np.asarray(x) if x is not None else None
     per_fit = bool(x_per_fit) if x_per_fit is not None else (
         xa is not None and xa.ndim >= 2 and xa.shape[:2] == (n, m))
@@ -221,33 +251,52 @@ def curve_fit(f: Callable | str | models.Model, x: ArrayLike, ydata: ArrayLike,
         bad_x = ~np.all(np.isfinite(xa.reshape(n, -1)), axis=1)
         p0a[bad_x] = np.nan
     p0a[~np.all(np.isfinite(y), axis=1)] = np.nan
-    fun = _user_fun(f, xa, per_fit, n, m, k, jac)
     fixed = np.zeros(k, dtype=bool)
-    r = _solve(fun, None, np.empty(0), y, w, p0a, False, lb, ub, fixed, opts)
-    return _finish(names, r, m, fixed, not absolute_sigma or w is None)
+    scale = not absolute_sigma or w is None
+
+    def solve(start: int, stop: int) -> BatchResult:
+        xs = xa[start:stop] if per_fit else xa
+        fun = _user_fun(f, xs, per_fit, stop - start, m, k, jac)
+        r = _solve(fun, None, np.empty(0), y[start:stop], _rows(w, start, stop),
+                   p0a[start:stop], False, lb, ub, fixed, opts)
+        return _finish(names, r, m, fixed, scale)
+
+    return run_blocks(solve, n, progress)
+
+
+def _rows(a: NDArray | None, start: int, stop: int) -> NDArray | None:
+    return None if a is None else a[start:stop]
 
 
 def _fit_spec(spec: Spec, x: Any, y: NDArray, w: NDArray | None, p0: Any, mle: bool,
               bounds: Any, scale: bool, ftol: float, xtol: float, gtol: float,
-              max_iter: int, workers: Any, chunk: int | None) -> BatchResult:
+              max_iter: int, workers: Any, chunk: int | None, progress: Any) -> BatchResult:
     opts = _options(ftol, xtol, gtol, max_iter, workers, chunk)
     n, m = y.shape
     xa = as_x(x, n, m, spec.builtin.dim)
     k = len(spec.parameters)
-    p0a = guess(spec, xa, y) if p0 is None else as_p0(p0, n, k, spec.parameters)
-    p0a[~np.all(np.isfinite(y), axis=1)] = np.nan
-    if xa.ndim == 3:
-        p0a[~np.all(np.isfinite(xa), axis=(1, 2))] = np.nan
+    p0a = None if p0 is None else as_p0(p0, n, k, spec.parameters)
     lb, ub = as_bounds(bounds, k)
-    r = _solve(None, spec, xa, y, w, p0a, mle, lb, ub, spec.fixed, opts)
-    return _finish(spec.parameters, r, m, spec.fixed, scale and not mle)
+    per_fit = xa.ndim == 3
+
+    def solve(start: int, stop: int) -> BatchResult:
+        xs, ys = (xa[start:stop] if per_fit else xa), y[start:stop]
+        p = guess(spec, xs, ys) if p0a is None else p0a[start:stop]
+        p[~np.all(np.isfinite(ys), axis=1)] = np.nan
+        if per_fit:
+            p[~np.all(np.isfinite(xs), axis=(1, 2))] = np.nan
+        r = _solve(None, spec, xs, ys, _rows(w, start, stop), p, mle, lb, ub, spec.fixed,
+                   opts)
+        return _finish(spec.parameters, r, m, spec.fixed, scale and not mle)
+
+    return run_blocks(solve, n, progress)
 
 
 def fit(x: ArrayLike, ydata: ArrayLike, model: str | models.Model, yerr: ArrayLike | None = None,
         *, estimator: str = "lse", p0: ArrayLike | None = None,
         bounds: tuple[Any, Any] = (-INF, INF), workers: int | None = None,
         ftol: float = 1e-8, xtol: float = 1e-8, gtol: float = 1e-8, max_iter: int = 200,
-        chunk: int | None = None) -> BatchResult:
+        chunk: int | None = None, progress: Any = False) -> BatchResult | DaskBatchResult:
     """Fit a library model to every row of ``ydata``, in compiled code when it is built.
 
     Parameters
@@ -270,12 +319,14 @@ def fit(x: ArrayLike, ydata: ArrayLike, model: str | models.Model, yerr: ArrayLi
         ``pcov`` is the inverse of the Hessian of ``-ln L``).
     p0 : array (k,) or (n_fits, k), optional
         Starting values; default: guessed per fit from the data.
-    bounds, workers, ftol, xtol, gtol, max_iter, chunk
+    bounds, workers, ftol, xtol, gtol, max_iter, chunk, progress
         As :func:`curve_fit`.
 
     Returns
     -------
-    BatchResult
+    BatchResult or DaskBatchResult
+        A :class:`DaskBatchResult` when ``ydata``, ``x``, ``yerr`` or ``p0`` is a dask
+        array.
 
     Examples
     --------
@@ -295,6 +346,13 @@ def fit(x: ArrayLike, ydata: ArrayLike, model: str | models.Model, yerr: ArrayLi
     """
     if estimator not in ("lse", "mle"):
         raise ValueError(f"estimator must be 'lse' or 'mle', got {estimator!r}")
+    if _is_dask(ydata, x, p0, yerr):
+        from ._dask import over_blocks
+        return over_blocks(fit, resolve(model).parameters, progress, ydata=ydata, x=x,
+                           p0=p0, yerr=yerr, model=model, estimator=estimator,
+                           bounds=bounds, workers=workers, ftol=ftol, xtol=xtol, gtol=gtol,
+                           max_iter=max_iter, chunk=chunk)
+    progress = check_progress(progress)
     y = as_ydata(ydata)
     n, m = y.shape
     mle = estimator == "mle"
@@ -310,4 +368,4 @@ def fit(x: ArrayLike, ydata: ArrayLike, model: str | models.Model, yerr: ArrayLi
                              f"ydata[{i}, {j}] = {y[i, j]}")
     w = as_weights(yerr, n, m, "yerr")
     return _fit_spec(resolve(model), x, y, w, p0, mle, bounds, yerr is None, ftol, xtol,
-                     gtol, max_iter, workers, chunk)
+                     gtol, max_iter, workers, chunk, progress)

@@ -9,20 +9,26 @@ from numpy.typing import NDArray
 
 from ..solvers.batch_lm import default_workers
 
-__all__ = ["as_ydata", "as_x", "as_weights", "as_p0", "as_bounds", "as_workers"]
+__all__ = ["as_ydata", "check_ydata_shape", "as_x", "as_weights", "as_p0", "as_bounds",
+           "as_workers"]
 
 
 def as_ydata(ydata: Any) -> NDArray:
     """``ydata`` as a float array ``(n_fits, n_points)`` with at least one fit."""
     y = np.asarray(ydata, dtype=float)
-    if y.ndim != 2:
-        raise ValueError(f"ydata must have shape (n_fits, n_points), got shape {y.shape}; "
-                         f"a single fit is ydata.reshape(1, -1)")
-    if y.shape[0] == 0:
-        raise ValueError(f"ydata holds no fits (shape {y.shape}): the batch is empty")
-    if y.shape[1] == 0:
-        raise ValueError(f"ydata has no points (shape {y.shape})")
+    check_ydata_shape(y.shape)
     return y
+
+
+def check_ydata_shape(shape: tuple[int, ...]) -> None:
+    """``shape`` is ``(n_fits, n_points)`` with at least one fit and one point."""
+    if len(shape) != 2:
+        raise ValueError(f"ydata must have shape (n_fits, n_points), got shape {shape}; "
+                         f"a single fit is ydata.reshape(1, -1)")
+    if shape[0] == 0:
+        raise ValueError(f"ydata holds no fits (shape {shape}): the batch is empty")
+    if shape[1] == 0:
+        raise ValueError(f"ydata has no points (shape {shape})")
 
 
 def as_x(x: Any, n: int, m: int, dim: int) -> NDArray:

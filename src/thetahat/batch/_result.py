@@ -1,4 +1,8 @@
-"""The value object of a batch of fits: arrays over the fits, named per-fit status."""
+"""The value object of a batch of fits: arrays over the fits, named per-fit status.
+
+Tables: :meth:`BatchResult.to_dataframe` (pandas) and :meth:`BatchResult.to_xarray` (an
+``xarray.Dataset`` over the dimensions ``fit`` and ``parameter``), both from the optional
+extra ``thetahat[tables]``."""
 
 from __future__ import annotations
 
@@ -10,7 +14,21 @@ from numpy.typing import NDArray
 
 from ..solvers.batch_lm import CONVERGED, STATUS_NAMES
 
-__all__ = ["BatchResult"]
+__all__ = ["BatchResult", "STATUS_DTYPE", "FIELDS"]
+
+#: the dtype of ``BatchResult.status`` (fixed-width strings long enough for every name)
+STATUS_DTYPE = np.array(list(STATUS_NAMES.values())).dtype
+#: the array fields of a result, in order
+FIELDS = ("popt", "perr", "pcov", "chi2", "ndof", "nfev", "niter", "status", "success")
+
+
+def _need(module: str, what: str) -> Any:
+    import importlib
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise ImportError(f"BatchResult.{what} needs {module}: pip install thetahat[tables] "
+                          f"(or pip install {module})") from exc
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,11 +83,25 @@ class BatchResult:
                    chi2: NDArray, ndof: NDArray, nfev: NDArray, niter: NDArray,
                    codes: NDArray) -> BatchResult:
         """Build from the solver's integer codes (they stay inside the library)."""
-        names = np.array([STATUS_NAMES[c] for c in range(1, 5)])
+        names = np.array([STATUS_NAMES[c] for c in range(1, 5)], dtype=STATUS_DTYPE)
         with np.errstate(invalid="ignore"):
             perr = np.sqrt(np.diagonal(pcov, axis1=1, axis2=2))
         return cls(tuple(parameters), popt, perr, pcov, chi2, ndof, nfev, niter,
                    names[np.asarray(codes) - 1], np.asarray(codes) == CONVERGED)
+
+    @classmethod
+    def concatenate(cls, parts: list[BatchResult]) -> BatchResult:
+        """The results of consecutive blocks of one batch, as one result."""
+        if not parts:
+            raise ValueError("no results to concatenate")
+        names = parts[0].parameters
+        for p in parts[1:]:
+            if p.parameters != names:
+                raise ValueError(f"cannot concatenate results of parameters {names} and "
+                                 f"{p.parameters}")
+        if len(parts) == 1:
+            return parts[0]
+        return cls(names, *(np.concatenate([getattr(p, f) for p in parts]) for f in FIELDS))
 
     def __len__(self) -> int:
         return int(self.popt.shape[0])
@@ -89,13 +121,9 @@ class BatchResult:
         Raises
         ------
         ImportError
-            When pandas is not installed.
+            When pandas is not installed (``pip install thetahat[tables]``).
         """
-        try:
-            import pandas as pd
-        except ImportError as exc:
-            raise ImportError("BatchResult.to_dataframe needs pandas: pip install pandas"
-                              ) from exc
+        pd = _need("pandas", "to_dataframe")
         cols: dict[str, Any] = {}
         for j, name in enumerate(self.parameters):
             cols[name] = self.popt[:, j]
@@ -103,3 +131,28 @@ class BatchResult:
         cols.update(chi2=self.chi2, ndof=self.ndof, nfev=self.nfev, niter=self.niter,
                     status=self.status, success=self.success)
         return pd.DataFrame(cols)
+
+    def to_xarray(self) -> Any:
+        """The result as an ``xarray.Dataset`` over the dimensions ``fit`` and ``parameter``.
+
+        Variables ``popt``, ``perr`` (fit, parameter), ``pcov`` (fit, parameter,
+        parameter_2), ``chi2``, ``ndof``, ``nfev``, ``niter``, ``status``, ``success`` (fit);
+        the coordinate ``parameter`` holds the names, ``fit`` the row index of ``ydata``.
+
+        Returns
+        -------
+        xarray.Dataset
+
+        Raises
+        ------
+        ImportError
+            When xarray is not installed (``pip install thetahat[tables]``).
+        """
+        xr = _need("xarray", "to_xarray")
+        f, p = ("fit",), ("fit", "parameter")
+        data = {"popt": (p, self.popt), "perr": (p, self.perr),
+                "pcov": (p + ("parameter_2",), self.pcov)}
+        data.update({name: (f, getattr(self, name)) for name in FIELDS[3:]})
+        names = list(self.parameters)
+        return xr.Dataset(data, coords={"fit": np.arange(len(self)), "parameter": names,
+                                        "parameter_2": names})
