@@ -231,7 +231,7 @@ def _side(refit: RefitLike, i: int, sign: int, x0: float, values: np.ndarray,
             out["valid"] = ok
             break
         u = min(search.next_u(), umax)
-    if out["valid"] and umax - out["offset"] <= tol * umax:
+    if out["valid"] and math.isfinite(umax) and umax - out["offset"] <= tol * umax:
         # the crossing is the limit itself, within the tolerance on the offset (a cost
         # capped at the limit jumps over the target there): one-sided, as reaching it
         out["at_limit"] = True
