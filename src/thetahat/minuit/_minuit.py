@@ -39,7 +39,7 @@ from ..results import FMin, Matrix, MErrors, Param, Params
 from . import _engines
 from ._callables import ArrayCall, extra_derivative
 from ._facade_intervals import IntervalMethods
-from ._setup import init_names, limit_sides, make_fmin, resolve_grad
+from ._setup import init_names, limit_sides, make_fmin, migrad_retries, resolve_grad
 from ._state import FitState, Outcome, structure_of
 from ._views import ErrorView, FixedView, LimitView, ValueView
 
@@ -463,35 +463,8 @@ class Minuit(IntervalMethods):
         st = self._state()
         out = _engines.run_migrad(st, ncall, int(iterate))
         if st.structured is not None:
-            out = self._migrad_retries(st, out, ncall, int(iterate))
+            out = migrad_retries(st, out, ncall, int(iterate))
         return self._apply(out, t0, True)
-
-    def _migrad_retries(self, st: FitState, out: Outcome, ncall: int | None,
-                        iterate: int) -> Outcome:
-        """Re-run MIGRAD from the end of ``out`` while its EDM is above the goal (the
-        variable-metric engine, which repeats itself up to ``iterate`` times inside)."""
-        goal = rules.goal_of("Migrad", self._tol, self._errordef)
-        if not (rules.is_above_max_edm(out.edm, goal) and np.isfinite(out.fval)
-                and np.all(np.isfinite(out.values))
-                and not out.flags.get("has_reached_call_limit", False)):
-            return out
-        left = None if ncall is None else ncall - out.nfcn
-        if left is not None and left <= 0:
-            return out
-        errors = st.errors.copy()
-        if out.covariance is not None:
-            d = np.diag(out.covariance)
-            ok = ~st.fixed & np.isfinite(d) & (d > 0)
-            errors[ok] = np.sqrt(d[ok])
-        again = _engines.run_migrad(dataclasses.replace(
-            st, values=out.values.copy(), errors=errors, structured=None,
-            exact_hessian=False), left, max(iterate - 1, 1))
-        again.nfcn += out.nfcn
-        again.ngrad += out.ngrad
-        # the retry's result unless it is worse (a higher cost, or no finite values)
-        if np.isfinite(again.fval) and again.fval <= out.fval + goal:
-            return again
-        return out
 
     def simplex(self, ncall: int | None = None) -> Minuit:
         """Minimize with MINUIT's SIMPLEX (no derivatives; errors not reliable)."""
@@ -596,7 +569,8 @@ class Minuit(IntervalMethods):
         self._fmin = make_fmin(algorithm, fval, edm, nfcn, ngrad, self._nhessian, flags, t0,
                                ndof=_ndof(self._fcn, self.nfit), tol=self._tol,
                                errordef=self._errordef, values=self._values,
-                               errors=self._errors, lower=self._lower, upper=self._upper, fixed=self._fixed,
+                               errors=self._errors, lower=self._lower,
+                               upper=self._upper, fixed=self._fixed,
                                ng2=self._ng2)
         self._print_summary()
 

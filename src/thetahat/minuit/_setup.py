@@ -11,6 +11,7 @@ the limit is within half its error (or 1e-4 of its range, or rounding): :func:`l
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -21,8 +22,10 @@ from .._core import rules
 from .._core.signature import positional_names
 from ..cost._protocol import cost_gradient
 from ..results import FMin
+from ._state import FitState, Outcome
 
-__all__ = ["resolve_grad", "init_names", "make_fmin", "at_limit", "limit_sides"]
+__all__ = ["resolve_grad", "init_names", "make_fmin", "at_limit", "limit_sides",
+           "migrad_retries"]
 
 
 def resolve_grad(fcn: Callable, grad: Any, structured: bool) -> Callable | None:
@@ -143,3 +146,34 @@ def make_fmin(algorithm: str, fval: float, edm: float, nfcn: int, ngrad: int,
                 has_valid_parameters=valid_pars, is_above_max_edm=above,
                 is_valid=bool(is_valid), reduced_chi2=float(red),
                 time=time.perf_counter() - t0, nhessian=int(nhessian), ng2=int(ng2), **f)
+
+
+def migrad_retries(st: FitState, out: Outcome, ncall: int | None, iterate: int) -> Outcome:
+    """MINUIT's ``iterate`` for a structured cost: while the EDM of MIGRAD's outcome
+    ``out`` is above the goal (finite, call limit not reached), run MIGRAD again from its
+    end, with the errors of its covariance as steps, on the variable-metric engine (the
+    Gauss-Newton steps can stall against a limit, where the limit transform flattens the
+    cost), which repeats itself up to ``iterate - 1`` times; keep the new outcome unless
+    its cost is higher."""
+    from ._engines import run_migrad
+    goal = rules.goal_of("Migrad", st.tol, st.errordef)
+    if not (rules.is_above_max_edm(out.edm, goal) and np.isfinite(out.fval)
+            and np.all(np.isfinite(out.values))
+            and not out.flags.get("has_reached_call_limit", False)) or iterate < 2:
+        return out
+    left = None if ncall is None else ncall - out.nfcn
+    if left is not None and left <= 0:
+        return out
+    errors = st.errors.copy()
+    if out.covariance is not None:
+        d = np.diag(out.covariance)
+        ok = ~st.fixed & np.isfinite(d) & (d > 0)
+        errors[ok] = np.sqrt(d[ok])
+    again = run_migrad(dataclasses.replace(st, values=out.values.copy(), errors=errors,
+                                           structured=None, exact_hessian=False),
+                       left, iterate - 1)
+    again.nfcn += out.nfcn
+    again.ngrad += out.ngrad
+    if np.isfinite(again.fval) and again.fval <= out.fval + goal:
+        return again
+    return out
