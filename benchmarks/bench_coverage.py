@@ -20,6 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import numpy as np  # noqa: E402
+
 from _timing import table  # noqa: E402
 from test_coverage_toys import CASES, exact_coverage, toy_coverage  # noqa: E402
 
