@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -173,6 +174,10 @@ class _Unbinned(MaskedCost):
         """The model's density (``_density``) at the events ``x``, a chunk of the data."""
         return self._chunk_array(self._model(x, *call), x)
 
+    def _density_q(self, x: NDArray, q: NDArray) -> NDArray:
+        """:meth:`_density_of` at the flat parameters ``q``."""
+        return self._density_of(x, self._call_args(q))
+
     @staticmethod
     def _chunk_array(f: Any, x: NDArray) -> NDArray:
         """The model's output ``f`` at the events ``x``: one value per event."""
@@ -288,8 +293,8 @@ class UnbinnedNLL(_Unbinned):
         value, grad, bhhh = 0.0, np.zeros(p.size), np.zeros((p.size, p.size))
         for x in chunks:
             f = self._density_of(x, call)
-            s = self._scores(p, call, f, lambda q, x=x: self._density_of(x, self._call_args(q)),
-                             free, steps, x, store=len(chunks) == 1)
+            s = self._scores(p, call, f, partial(self._density_q, x), free, steps, x,
+                             store=len(chunks) == 1)
             value += float(-2.0 * np.sum(self._log_density(f)))
             grad -= 2.0 * s.sum(axis=1)
             bhhh += 2.0 * (s @ s.T)
@@ -311,8 +316,7 @@ class UnbinnedNLL(_Unbinned):
             return observed_hessian(lambda q: self._density(self._call_args(q)),
                                     self._loss_derivs, p, steps, free, self._fd_cache)
         return observed_hessian_sum(
-            [(lambda q, x=x: self._density_of(x, self._call_args(q)), self._event_loss)
-             for x in chunks], p, steps, free)
+            [(partial(self._density_q, x), self._event_loss) for x in chunks], p, steps, free)
 
 
 class ExtendedUnbinnedNLL(_Unbinned):
@@ -374,6 +378,10 @@ class ExtendedUnbinnedNLL(_Unbinned):
             raise ValueError("scaled_pdf must return a pair (expected count, scaled density)")
         return float(out[0]), self._chunk_array(out[1], x)
 
+    def _events_q(self, x: NDArray, q: NDArray) -> NDArray:
+        """The scaled density ``g`` at the events ``x`` and the flat parameters ``q``."""
+        return self._eval_of(x, self._call_args(q))[1]
+
     def _both_of(self, x: NDArray, q: NDArray) -> NDArray:
         """``[Lambda, g(x)...]`` at the flat parameters ``q``."""
         lam, g = self._eval_of(x, self._call_args(q))
@@ -395,7 +403,7 @@ class ExtendedUnbinnedNLL(_Unbinned):
                 t = self._scores_from(np.asarray(dg, dtype=float), g)
             else:
                 both0 = np.concatenate([[lam], g])
-                jac = fd_jacobian(lambda q, x=x: self._both_of(x, q), p, both0, free, steps)
+                jac = fd_jacobian(partial(self._both_of, x), p, both0, free, steps)
                 if len(chunks) == 1:
                     self._fd_cache.store(p, steps, both0, jac)
                 dlam = jac[:, 0]
@@ -436,11 +444,9 @@ class ExtendedUnbinnedNLL(_Unbinned):
         if len(chunks) == 1:  # one chunk: the differences of gauss_newton are reused
             return observed_hessian(lambda q: self._both_of(self._dm, q), self._loss_derivs,
                                     p, steps, free, self._fd_cache)
-
-        def events(q: NDArray, x: NDArray) -> NDArray:
-            return self._eval_of(x, self._call_args(q))[1]
-
         # the first chunk carries Lambda (its loss 2 Lambda), the others only events
-        parts = [(lambda q: self._both_of(chunks[0], q), self._loss_derivs)]
-        parts += [(lambda q, x=x: events(q, x), self._event_loss) for x in chunks[1:]]
+        parts: list[tuple[Callable[[NDArray], NDArray],
+                          Callable[[NDArray], tuple[float, NDArray, NDArray]]]] = [
+            (partial(self._both_of, chunks[0]), self._loss_derivs)]
+        parts += [(partial(self._events_q, x), self._event_loss) for x in chunks[1:]]
         return observed_hessian_sum(parts, p, steps, free)

@@ -47,7 +47,7 @@ array([[6., 2.],
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -236,8 +236,9 @@ def event_slices(n: int, size: int | None = None) -> list[slice]:
     return [slice(a, min(a + size, n)) for a in range(0, max(n, 1), size)]
 
 
-def observed_hessian_sum(parts: list[tuple[Callable[[NDArray], NDArray],
-                                           Callable[[NDArray], tuple[float, NDArray, NDArray]]]],
+def observed_hessian_sum(parts: Sequence[tuple[Callable[[NDArray], NDArray],
+                                               Callable[[NDArray],
+                                                        tuple[float, NDArray, NDArray]]]],
                          p: NDArray, steps: NDArray, free: NDArray | None = None
                          ) -> tuple[float, NDArray, NDArray, bool] | None:
     """:func:`observed_hessian` of a loss that is the sum of the losses of ``parts``, pairs
