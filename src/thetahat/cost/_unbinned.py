@@ -25,7 +25,8 @@ given, else forward differences of the density (one call per parameter).
 
 Memory. The derivatives (scores, BHHH matrix, the exact Hessian) are sums over events, so
 a sample larger than :data:`~thetahat.derivatives.model.EVENT_CHUNK` events is processed
-in chunks of that many: the model is evaluated on a view of the chunk's events, the
+in chunks (:func:`~thetahat.derivatives.model.event_slices`: at most that many events,
+fewer for many parameters): the model is evaluated on a view of the chunk's events, the
 chunk's sums are accumulated and its vectors dropped. The peak memory is then that of a
 plain cost evaluation (the model on the whole sample) plus a few chunk-sized vectors per
 parameter, whatever the number of parameters; the sums agree with the unchunked ones to
@@ -168,7 +169,7 @@ class _Unbinned(MaskedCost):
 
     def _chunks(self) -> list[NDArray]:
         """Views of the events in chunks (module docstring); one when the sample is small."""
-        return [self._dm[..., sl] for sl in event_slices(self._dm.shape[-1])]
+        return [self._dm[..., sl] for sl in event_slices(self._dm.shape[-1], self.npar)]
 
     def _density_of(self, x: NDArray, call: tuple) -> NDArray:
         """The model's density (``_density``) at the events ``x``, a chunk of the data."""

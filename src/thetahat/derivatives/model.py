@@ -229,11 +229,19 @@ def observed_hessian(mu_fn: Callable[[NDArray], NDArray],
     return float(value), g, hess, hit is not None
 
 
-def event_slices(n: int, size: int | None = None) -> list[slice]:
-    """Slices of ``size`` (default :data:`EVENT_CHUNK`) consecutive events covering ``n``
-    events (one slice if fewer)."""
+def event_slices(n: int, npar: int = 1, size: int | None = None) -> list[slice]:
+    """Chunks of consecutive events covering ``n`` events for ``npar`` parameters.
+
+    One slice when ``n <= size`` (default :data:`EVENT_CHUNK`); else chunks of
+    ``max(size // 8, min(size, n // (2 npar)))`` events, so that the ``npar`` vectors of a
+    chunk together stay below half the sample (and below ``npar * size``) while a chunk
+    remains long enough that the per-call overhead of the model does not matter.
+    """
     size = EVENT_CHUNK if size is None else int(size)
-    return [slice(a, min(a + size, n)) for a in range(0, max(n, 1), size)]
+    if n <= size:
+        return [slice(0, n)]
+    c = max(size // 8, min(size, n // (2 * max(npar, 1))))
+    return [slice(a, min(a + c, n)) for a in range(0, n, c)]
 
 
 def observed_hessian_sum(parts: Sequence[tuple[Callable[[NDArray], NDArray],
