@@ -84,6 +84,14 @@ def test_issue_15_memory_chunked_sums_agree_with_unchunked(monkeypatch, log, gra
         for u, v in zip(a, b):
             # sums of 10,001 terms in another order: rounding of 1e-13 relative
             np.testing.assert_allclose(v, u, rtol=1e-12, atol=1e-9)
+    if grad:  # the cost's own gradient (the model's gradient summed over chunks)
+        args = [(0.1, 1.1), (9000.0, 0.1, 1.1)]
+        monkeypatch.setattr(model_mod, "EVENT_CHUNK", 65536)
+        whole_g = [c.grad(*a) for c, a in zip(_costs(log, grad, two_d), args)]
+        monkeypatch.setattr(model_mod, "EVENT_CHUNK", 1000)
+        parts_g = [c.grad(*a) for c, a in zip(_costs(log, grad, two_d), args)]
+        for u, v in zip(whole_g, parts_g):
+            np.testing.assert_allclose(v, u, rtol=1e-12, atol=1e-9)  # summation order
     for a, b in zip(hess, hess_parts):
         assert (a is None) == (b is None) == grad  # a model gradient: no exact Hessian
         if a is not None:

@@ -281,8 +281,11 @@ class UnbinnedNLL(_Unbinned):
 
     def _grad(self, args: tuple) -> NDArray:
         p = np.asarray(args, dtype=float).ravel()
-        f = self._density(args)
-        return -2.0 * np.sum(self._scores(p, args, f, None), axis=1)
+        out = np.zeros(p.size)
+        for x in self._chunks():
+            f = self._density_of(x, args)
+            out -= 2.0 * np.sum(self._scores(p, args, f, None, x=x, store=False), axis=1)
+        return out
 
     def gauss_newton(self, args: ArrayLike, free: NDArray | None = None,
                      steps: NDArray | None = None) -> tuple[float, NDArray, NDArray]:
@@ -358,13 +361,16 @@ class ExtendedUnbinnedNLL(_Unbinned):
         return float(2.0 * (lam - np.sum(self._log_density(g))))
 
     def _grad(self, args: tuple) -> NDArray:
-        lam, g = self._eval(args)
         p = np.asarray(args, dtype=float).ravel()
         assert self._model_grad is not None  # _grad is used only when has_grad
-        dlam, dg = self._model_grad(self._dm, *args)
-        dlam = np.asarray(dlam, dtype=float)
-        t = self._scores_from(np.asarray(dg, dtype=float), g)
-        return 2.0 * (dlam - t.sum(axis=1)) if p.size else np.zeros(0)
+        out = np.zeros(p.size)
+        for c, x in enumerate(self._chunks()):
+            g = self._eval_of(x, args)[1]
+            dlam, dg = self._model_grad(x, *args)
+            if c == 0:  # the expected count enters once
+                out += 2.0 * np.asarray(dlam, dtype=float)
+            out -= 2.0 * self._scores_from(np.asarray(dg, dtype=float), g).sum(axis=1)
+        return out
 
     def _scores_from(self, dg: NDArray, g: NDArray) -> NDArray:
         if self._log:
