@@ -197,12 +197,17 @@ def observed_hessian(mu_fn: Callable[[NDArray], NDArray],
         R = _eval_rows(mu_fn, P, rows_fn, mu0.shape)
         if not np.isfinite(R).all():
             return None
+        rd1 = R.reshape(R.shape[0], -1) @ d1.reshape(-1)  # one product for the block
         for t, a in enumerate(blk):
             minus = R[per * t]
-            plus = R[per * t + 1] if per == 2 else mu0 + h[a] * hit[1][idx[a]]  # type: ignore[index]
+            if per == 2:
+                plus, plus_d1[a] = R[per * t + 1], rd1[per * t + 1]
+            else:
+                plus = mu0 + h[a] * hit[1][idx[a]]  # type: ignore[index]
+                plus_d1[a] = plus.reshape(-1) @ d1.reshape(-1)
             jac[a] = plus - minus
             jac[a] /= 2.0 * h[a]
-            plus_d1[a], minus_d1[a] = plus @ d1, minus @ d1
+            minus_d1[a] = rd1[per * t]
     hk = np.zeros((k, k))
     flat, d2f = jac.reshape(k, -1), d2.reshape(-1)
     for e0 in range(0, flat.shape[1], _EVENT_CHUNK):  # no k x N temporary for J * L''
