@@ -7,7 +7,9 @@ Layouts follow iminuit 2.x so that a user switching libraries reads the same tab
   yellow for a warning (parameters at a limit, approximate covariance), red when bad;
 - the parameter table (``params_text``/``params_html``): Name, Value, Hesse Error, Minos
   Error-, Minos Error+, Limit-, Limit+, Fixed, with values rounded to the significant
-  digits of their error by the PDG rule (:func:`pdg_format`);
+  digits of their error by the PDG rule (:func:`pdg_format`); a parameter that ended at
+  a limit shows it as ``at 0`` (in HTML the limit and the HESSE error in yellow: that
+  error is not a standard deviation there);
 - the MINOS table (``merrors_text``/``merrors_html``) and the covariance matrix with
   correlations in brackets (``matrix_text``/``matrix_html``).
 
@@ -185,8 +187,29 @@ def _param_row(p: Any) -> list[str]:
         v, e = pdg_format(p.value, p.error)
         lo = up = ""
     lim = ["" if x is None else f"{x:.4g}" for x in (p.lower_limit, p.upper_limit)]
+    # a parameter that ended at a limit: "at 0" (its HESSE error is not a standard deviation)
+    for j, flag in enumerate(_at_limits(p)):
+        if flag:
+            lim[j] = "at " + lim[j]
     return [str(p.number), p.name, v, e, lo, up, lim[0], lim[1],
             "yes" if p.is_fixed else ("CONST" if getattr(p, "is_const", False) else "")]
+
+
+def _at_limits(p: Any) -> tuple[bool, bool]:
+    """A parameter's ``(at_lower_limit, at_upper_limit)``; False for objects without them
+    (iminuit's ``Param``)."""
+    return bool(getattr(p, "at_lower_limit", False)), bool(getattr(p, "at_upper_limit", False))
+
+
+def _param_colours(p: Any) -> list[str | None]:
+    """HTML cell colours of a parameter row: the HESSE error and the limit reached in the
+    warning colour when the parameter ended at a limit."""
+    lo, up = _at_limits(p)
+    colours: list[str | None] = [None] * len(_PARAM_HEADER)
+    for j, flag in ((6, lo), (7, up)):
+        if flag:
+            colours[3] = colours[j] = WARN
+    return colours
 
 
 def params_text(params: Iterable[Any]) -> str:
@@ -288,7 +311,8 @@ def fmin_html(fmin: Any) -> str:
 def params_html(params: Iterable[Any]) -> str:
     """The parameter table as HTML."""
     rows = ["".join(_td(h, tag="th") for h in _PARAM_HEADER)]
-    rows += ["".join(_td(c) for c in _param_row(p)) for p in params]
+    rows += ["".join(_td(c, k) for c, k in zip(_param_row(p), _param_colours(p)))
+             for p in params]
     return _table(rows)
 
 

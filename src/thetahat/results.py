@@ -165,7 +165,14 @@ FMin.__init__ = _fmin_init  # type: ignore[method-assign]
 
 @dataclass(frozen=True, repr=False, eq=True)
 class Param(_Rendered):
-    """One parameter's state (iminuit's ``Param``)."""
+    """One parameter's state (iminuit's ``Param``).
+
+    ``at_lower_limit`` / ``at_upper_limit`` (not in iminuit, named as in ``MError``) say
+    that the free parameter ended at that limit (within half its error, see
+    :func:`thetahat.minuit._setup.limit_sides`): its HESSE error is then not a standard
+    deviation (it collapses towards 0 at the limit); use MINOS, whose interval reports
+    the one-sided end, or remove the limit. ``at_limit`` is either.
+    """
 
     number: int
     name: str
@@ -176,6 +183,8 @@ class Param(_Rendered):
     is_fixed: bool
     lower_limit: float | None
     upper_limit: float | None
+    at_lower_limit: bool = False
+    at_upper_limit: bool = False
 
     _text_fn = "params_text"
     _html_fn = "params_html"
@@ -191,6 +200,11 @@ class Param(_Rendered):
     def _repr_html_(self) -> str:
         s = _display(self._html_fn, Params([self]))
         return s if s is not None else f"<pre>{self}</pre>"
+
+    @property
+    def at_limit(self) -> bool:
+        """Whether the parameter ended at one of its limits (class docstring)."""
+        return self.at_lower_limit or self.at_upper_limit
 
     @property
     def has_limits(self) -> bool:

@@ -22,18 +22,28 @@ likelihood, Campbell's theorem gives ``E[sum_i t_i t_i^T] = integral g t t^T dx`
 the expected Hessian of ``Lambda - sum ln g``, so the same estimate applies with the
 yield's derivative entering only the gradient. Scores come from the model gradient when
 given, else forward differences of the density (one call per parameter).
+
+Memory. The derivatives (scores, BHHH matrix, the exact Hessian) are sums over events, so
+a sample larger than :data:`~thetahat.derivatives.model.EVENT_CHUNK` events is processed
+in chunks (:func:`~thetahat.derivatives.model.event_slices`: at most that many events,
+fewer for many parameters): the model is evaluated on a view of the chunk's events, the
+chunk's sums are accumulated and its vectors dropped. The peak memory is then that of a
+plain cost evaluation (the model on the whole sample) plus a few chunk-sized vectors per
+parameter, whatever the number of parameters; the sums agree with the unchunked ones to
+rounding. (A model is assumed to treat events separately, as the likelihood does.)
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ..derivatives.model import fd_jacobian, observed_hessian
+from ..derivatives.model import event_slices, fd_jacobian, observed_hessian, observed_hessian_sum
 from ._base import MaskedCost, describe_model, model_array, unmask
 from ._diagnose import unbinned_diagnosis
 from ._stats import safe_log
@@ -172,11 +182,44 @@ class _Unbinned(MaskedCost):
     def _log_density(self, f: NDArray) -> NDArray:
         return f if self._log else safe_log(f)
 
+    def _chunks(self) -> list[NDArray]:
+        """Views of the events in chunks (module docstring); one when the sample is small."""
+        return [self._dm[..., sl] for sl in event_slices(self._dm.shape[-1], self.npar)]
+
+    def _density_of(self, x: NDArray, call: tuple) -> NDArray:
+        """The model's density (``_density``) at the events ``x``, a chunk of the data."""
+        return self._chunk_array(self._model(x, *call), x)
+
+    def _density_q(self, x: NDArray, q: NDArray) -> NDArray:
+        """:meth:`_density_of` at the flat parameters ``q``."""
+        return self._density_of(x, self._call_args(q))
+
+    @staticmethod
+    def _chunk_array(f: Any, x: NDArray) -> NDArray:
+        """The model's output ``f`` at the events ``x``: one value per event."""
+        f = model_array(f)
+        if f.shape != (x.shape[-1],):
+            raise ValueError(f"output of model has shape {f.shape}, but ({x.shape[-1]},) "
+                             "is required: one value per event of data")
+        return f
+
+    def _event_loss(self, f: NDArray) -> tuple[float, NDArray, NDArray]:
+        """Value and elementwise d/df, d²/df² of ``-2 sum ln f``."""
+        value = float(-2.0 * np.sum(self._log_density(f)))
+        if self._log:
+            return value, np.full(f.size, -2.0), np.zeros(f.size)
+        with np.errstate(divide="ignore"):
+            inv = 1.0 / f
+        return value, -2.0 * inv, 2.0 * inv * inv
+
     def _scores(self, p: NDArray, call: tuple, f: NDArray, fn: Callable | None,
-                free: NDArray | None = None, steps: NDArray | None = None) -> NDArray:
-        """``d ln f_i / dp``, shape (npar, N), from the model gradient or differences."""
+                free: NDArray | None = None, steps: NDArray | None = None,
+                x: NDArray | None = None, store: bool = True) -> NDArray:
+        """``d ln f_i / dp``, shape (npar, n), from the model gradient or differences, at
+        the events ``x`` (default: all); ``store``: keep the differences for HESSE."""
         if self._model_grad is not None:
-            jac = np.asarray(self._model_grad(self._dm, *call), dtype=float)
+            events = self._dm if x is None else x
+            jac = np.asarray(self._model_grad(events, *call), dtype=float)
             if jac.shape == (f.size,) and p.size == 1:
                 jac = jac.reshape(1, f.size)
             if jac.shape != (p.size, f.size):
@@ -186,7 +229,8 @@ class _Unbinned(MaskedCost):
         else:
             assert fn is not None  # callers pass the model function when it has no grad
             jac = fd_jacobian(fn, p, f, free, steps)
-            self._fd_cache.store(p, steps, f, jac)
+            if store:
+                self._fd_cache.store(p, steps, f, jac)
         if self._log:
             return jac
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -254,28 +298,32 @@ class UnbinnedNLL(_Unbinned):
 
     def _grad(self, args: tuple) -> NDArray:
         p = np.asarray(args, dtype=float).ravel()
-        f = self._density(args)
-        return -2.0 * np.sum(self._scores(p, args, f, None), axis=1)
+        out = np.zeros(p.size)
+        for x in self._chunks():
+            f = self._density_of(x, args)
+            out -= 2.0 * np.sum(self._scores(p, args, f, None, x=x, store=False), axis=1)
+        return out
 
     def gauss_newton(self, args: ArrayLike, free: NDArray | None = None,
                      steps: NDArray | None = None) -> tuple[float, NDArray, NDArray]:
-        """Value, gradient ``-2 sum s_i`` and BHHH matrix ``2 sum s_i s_i^T``."""
+        """Value, gradient ``-2 sum s_i`` and BHHH matrix ``2 sum s_i s_i^T``, summed over
+        chunks of events (module docstring)."""
         p = np.asarray(args, dtype=float).ravel()
         call = self._call_args(p)
-        f = self._density(call)
-        s = self._scores(p, call, f, lambda q: self._density(self._call_args(q)), free,
-                         steps)
-        value = float(-2.0 * np.sum(self._log_density(f)))
-        return value, -2.0 * s.sum(axis=1), 2.0 * (s @ s.T)
+        chunks = self._chunks()
+        value, grad, bhhh = 0.0, np.zeros(p.size), np.zeros((p.size, p.size))
+        for x in chunks:
+            f = self._density_of(x, call)
+            s = self._scores(p, call, f, partial(self._density_q, x), free, steps, x,
+                             store=len(chunks) == 1)
+            value += float(-2.0 * np.sum(self._log_density(f)))
+            grad -= 2.0 * s.sum(axis=1)
+            bhhh += 2.0 * (s @ s.T)
+        return value, grad, bhhh
 
     def _loss_derivs(self, f: NDArray) -> tuple[float, NDArray, NDArray]:
         """Value and elementwise d/df, d²/df² of ``-2 sum ln f``."""
-        value = float(-2.0 * np.sum(self._log_density(f)))
-        if self._log:
-            return value, np.full(f.size, -2.0), np.zeros(f.size)
-        with np.errstate(divide="ignore"):
-            inv = 1.0 / f
-        return value, -2.0 * inv, 2.0 * inv * inv
+        return self._event_loss(f)
 
     def exact_hessian(self, args: ArrayLike, steps: NDArray, free: NDArray | None = None
                       ) -> tuple[float, NDArray, NDArray, bool] | None:
@@ -283,9 +331,13 @@ class UnbinnedNLL(_Unbinned):
         (:func:`thetahat.derivatives.model.observed_hessian`)."""
         if self._model_grad is not None:
             return None
-        return observed_hessian(lambda q: self._density(self._call_args(q)),
-                                self._loss_derivs, np.asarray(args, dtype=float).ravel(),
-                                steps, free, self._fd_cache)
+        p = np.asarray(args, dtype=float).ravel()
+        chunks = self._chunks()
+        if len(chunks) == 1:  # one chunk: the differences of gauss_newton are reused
+            return observed_hessian(lambda q: self._density(self._call_args(q)),
+                                    self._loss_derivs, p, steps, free, self._fd_cache)
+        return observed_hessian_sum(
+            [(partial(self._density_q, x), self._event_loss) for x in chunks], p, steps, free)
 
 
 class ExtendedUnbinnedNLL(_Unbinned):
@@ -329,13 +381,16 @@ class ExtendedUnbinnedNLL(_Unbinned):
         return self._eval(call)[1]
 
     def _grad(self, args: tuple) -> NDArray:
-        lam, g = self._eval(args)
         p = np.asarray(args, dtype=float).ravel()
         assert self._model_grad is not None  # _grad is used only when has_grad
-        dlam, dg = self._model_grad(self._dm, *args)
-        dlam = np.asarray(dlam, dtype=float)
-        t = self._scores_from(np.asarray(dg, dtype=float), g)
-        return 2.0 * (dlam - t.sum(axis=1)) if p.size else np.zeros(0)
+        out = np.zeros(p.size)
+        for c, x in enumerate(self._chunks()):
+            g = self._eval_of(x, args)[1]
+            dlam, dg = self._model_grad(x, *args)
+            if c == 0:  # the expected count enters once
+                out += 2.0 * np.asarray(dlam, dtype=float)
+            out -= 2.0 * self._scores_from(np.asarray(dg, dtype=float), g).sum(axis=1)
+        return out
 
     def _scores_from(self, dg: NDArray, g: NDArray) -> NDArray:
         if self._log:
@@ -343,25 +398,50 @@ class ExtendedUnbinnedNLL(_Unbinned):
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(g > 0, dg / np.where(g > 0, g, 1.0), 0.0)
 
+    def _eval_of(self, x: NDArray, call: tuple) -> tuple[float, NDArray]:
+        """``(Lambda, g)`` at the events ``x``, a chunk of the data."""
+        out = self._model(x, *call)
+        if not (isinstance(out, (tuple, list)) and len(out) == 2):
+            raise ValueError("scaled_pdf must return a pair (expected count, scaled density)")
+        return float(out[0]), self._chunk_array(out[1], x)
+
+    def _events_q(self, x: NDArray, q: NDArray) -> NDArray:
+        """The scaled density ``g`` at the events ``x`` and the flat parameters ``q``."""
+        return self._eval_of(x, self._call_args(q))[1]
+
+    def _both_of(self, x: NDArray, q: NDArray) -> NDArray:
+        """``[Lambda, g(x)...]`` at the flat parameters ``q``."""
+        lam, g = self._eval_of(x, self._call_args(q))
+        return np.concatenate([[lam], g])
+
     def gauss_newton(self, args: ArrayLike, free: NDArray | None = None,
                      steps: NDArray | None = None) -> tuple[float, NDArray, NDArray]:
-        """Value, gradient ``2 (dLambda - sum t_i)`` and ``2 sum t_i t_i^T``."""
+        """Value, gradient ``2 (dLambda - sum t_i)`` and ``2 sum t_i t_i^T``, summed over
+        chunks of events (``Lambda`` and its derivative from the first chunk)."""
         p = np.asarray(args, dtype=float).ravel()
         call = self._call_args(p)
-        lam, g = self._eval(call)
-        if self._model_grad is not None:
-            dlam, dg = self._model_grad(self._dm, *call)
-            dlam = np.asarray(dlam, dtype=float)
-            t = self._scores_from(np.asarray(dg, dtype=float), g)
-        else:
-            both0 = np.concatenate([[lam], g])
-            jac = fd_jacobian(lambda q: np.concatenate(
-                [[(e := self._eval(self._call_args(q)))[0]], e[1]]), p, both0, free, steps)
-            self._fd_cache.store(p, steps, both0, jac)
-            dlam = jac[:, 0]
-            t = self._scores_from(jac[:, 1:], g)
-        value = float(2.0 * (lam - np.sum(self._log_density(g))))
-        return value, 2.0 * (dlam - t.sum(axis=1)), 2.0 * (t @ t.T)
+        chunks = self._chunks()
+        value, grad, bhhh = 0.0, np.zeros(p.size), np.zeros((p.size, p.size))
+        for c, x in enumerate(chunks):
+            lam, g = self._eval_of(x, call)
+            if self._model_grad is not None:
+                dlam, dg = self._model_grad(x, *call)
+                dlam = np.asarray(dlam, dtype=float)
+                t = self._scores_from(np.asarray(dg, dtype=float), g)
+            else:
+                both0 = np.concatenate([[lam], g])
+                jac = fd_jacobian(partial(self._both_of, x), p, both0, free, steps)
+                if len(chunks) == 1:
+                    self._fd_cache.store(p, steps, both0, jac)
+                dlam = jac[:, 0]
+                t = self._scores_from(jac[:, 1:], g)
+            if c == 0:  # the expected count enters once
+                value += 2.0 * lam
+                grad += 2.0 * dlam
+            value -= float(2.0 * np.sum(self._log_density(g)))
+            grad -= 2.0 * t.sum(axis=1)
+            bhhh += 2.0 * (t @ t.T)
+        return float(value), grad, bhhh
 
     def _loss_derivs(self, both: NDArray) -> tuple[float, NDArray, NDArray]:
         """Value and elementwise derivatives of ``2 (Lambda - sum ln g)`` in (Lambda, g)."""
@@ -386,9 +466,14 @@ class ExtendedUnbinnedNLL(_Unbinned):
         if self._model_grad is not None:
             return None
 
-        def both(q: NDArray) -> NDArray:
-            lam, g = self._eval(self._call_args(q))
-            return np.concatenate([[lam], g])
-
-        return observed_hessian(both, self._loss_derivs, np.asarray(args, dtype=float).ravel(),
-                                steps, free, self._fd_cache)
+        p = np.asarray(args, dtype=float).ravel()
+        chunks = self._chunks()
+        if len(chunks) == 1:  # one chunk: the differences of gauss_newton are reused
+            return observed_hessian(lambda q: self._both_of(self._dm, q), self._loss_derivs,
+                                    p, steps, free, self._fd_cache)
+        # the first chunk carries Lambda (its loss 2 Lambda), the others only events
+        parts: list[tuple[Callable[[NDArray], NDArray],
+                          Callable[[NDArray], tuple[float, NDArray, NDArray]]]] = [
+            (partial(self._both_of, chunks[0]), self._loss_derivs)]
+        parts += [(partial(self._events_q, x), self._event_loss) for x in chunks[1:]]
+        return observed_hessian_sum(parts, p, steps, free)

@@ -28,6 +28,12 @@ point per pair of parameters (error O(h) in the small term only). Differences of
 1 % of a standard deviation keeps both the rounding and the truncation error near 1e-6,
 with 2 k + k (k - 1) / 2 model calls for k free parameters.
 
+Chunks (:func:`observed_hessian_sum`). Value, gradient and Hessian are sums over the
+entries of ``mu``, so for a model whose entries are separate events (an unbinned density)
+they are the sums of the same formulas over chunks of events: each chunk's difference
+points are evaluated, reduced and dropped, and the memory is that of one chunk (the k
+Jacobian rows of ``EVENT_CHUNK`` events) instead of k + 4 vectors of the whole sample.
+
 Examples
 --------
 >>> import numpy as np
@@ -41,16 +47,18 @@ array([[6., 2.],
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["fd_jacobian", "central_jacobian", "FDCache", "observed_hessian"]
+__all__ = ["fd_jacobian", "central_jacobian", "FDCache", "observed_hessian",
+           "observed_hessian_sum", "event_slices", "EVENT_CHUNK"]
 
 _EPS = float(np.finfo(float).eps)
 _BLOCK = 4  # difference points of observed_hessian evaluated at once
 _EVENT_CHUNK = 65536  # entries of the model vector per block of J^T diag(L'') J
+EVENT_CHUNK = 65536  # events per chunk of an unbinned cost's derivatives (0.5 MB a vector)
 _SQRT_EPS = float(np.sqrt(_EPS))
 
 
@@ -189,12 +197,17 @@ def observed_hessian(mu_fn: Callable[[NDArray], NDArray],
         R = _eval_rows(mu_fn, P, rows_fn, mu0.shape)
         if not np.isfinite(R).all():
             return None
+        rd1 = R.reshape(R.shape[0], -1) @ d1.reshape(-1)  # one product for the block
         for t, a in enumerate(blk):
             minus = R[per * t]
-            plus = R[per * t + 1] if per == 2 else mu0 + h[a] * hit[1][idx[a]]  # type: ignore[index]
+            if per == 2:
+                plus, plus_d1[a] = R[per * t + 1], rd1[per * t + 1]
+            else:
+                plus = mu0 + h[a] * hit[1][idx[a]]  # type: ignore[index]
+                plus_d1[a] = plus.reshape(-1) @ d1.reshape(-1)
             jac[a] = plus - minus
             jac[a] /= 2.0 * h[a]
-            plus_d1[a], minus_d1[a] = plus @ d1, minus @ d1
+            minus_d1[a] = rd1[per * t]
     hk = np.zeros((k, k))
     flat, d2f = jac.reshape(k, -1), d2.reshape(-1)
     for e0 in range(0, flat.shape[1], _EVENT_CHUNK):  # no k x N temporary for J * L''
@@ -219,3 +232,39 @@ def observed_hessian(mu_fn: Callable[[NDArray], NDArray],
     hess = np.zeros((npar, npar))
     hess[idx[:, None], idx] = hk
     return float(value), g, hess, hit is not None
+
+
+def event_slices(n: int, npar: int = 1, size: int | None = None) -> list[slice]:
+    """Chunks of consecutive events covering ``n`` events for ``npar`` parameters.
+
+    One slice when ``n <= size`` (default :data:`EVENT_CHUNK`); else chunks of
+    ``max(size // 8, min(size, n // (2 npar)))`` events, so that the ``npar`` vectors of a
+    chunk together stay below half the sample (and below ``npar * size``) while a chunk
+    remains long enough that the per-call overhead of the model does not matter.
+    """
+    size = EVENT_CHUNK if size is None else int(size)
+    if n <= size:
+        return [slice(0, n)]
+    c = max(size // 8, min(size, n // (2 * max(npar, 1))))
+    return [slice(a, min(a + c, n)) for a in range(0, n, c)]
+
+
+def observed_hessian_sum(parts: Sequence[tuple[Callable[[NDArray], NDArray],
+                                               Callable[[NDArray],
+                                                        tuple[float, NDArray, NDArray]]]],
+                         p: NDArray, steps: NDArray, free: NDArray | None = None
+                         ) -> tuple[float, NDArray, NDArray, bool] | None:
+    """:func:`observed_hessian` of a loss that is the sum of the losses of ``parts``, pairs
+    ``(mu_fn, loss_fn)`` of separate entries of the model vector (chunks of events; module
+    docstring), summed one part at a time. None if any part has a value that is not
+    finite; the fourth result (cache reuse) is False."""
+    p = np.asarray(p, dtype=float)
+    value, g, hess = 0.0, np.zeros(p.size), np.zeros((p.size, p.size))
+    for mu_fn, loss_fn in parts:
+        r = observed_hessian(mu_fn, loss_fn, p, steps, free)
+        if r is None:
+            return None
+        value += r[0]
+        g += r[1]
+        hess += r[2]
+    return value, g, hess, False

@@ -53,8 +53,10 @@ cov[i, i]`` if a covariance is given).
 
 Flags (iminuit's ``MError``):
 
-* ``at_*_limit``: the parameter limit is reached before the cost rises by ``T``; the
-  offset is the distance to the limit (the side stays valid, as in iminuit);
+* ``at_*_limit``: the parameter limit is reached before the cost rises by ``T``, or the
+  crossing found is the limit within the tolerance ``tol * |offset|`` (a cost capped at
+  the limit jumps over ``T`` there): the interval is one-sided, the offset is the
+  distance to the limit (the side stays valid, as in iminuit);
 * ``at_*_max_fcn``: the side used more than ``ncall`` cost calls;
 * ``*_new_min``: a conditional minimum lies below ``fval`` by more than ``newmin_tol *
   errordef``: the original minimum was not the minimum, the side stops and is not valid;
@@ -229,6 +231,10 @@ def _side(refit: RefitLike, i: int, sign: int, x0: float, values: np.ndarray,
             out["valid"] = ok
             break
         u = min(search.next_u(), umax)
+    if out["valid"] and math.isfinite(umax) and umax - out["offset"] <= tol * umax:
+        # the crossing is the limit itself, within the tolerance on the offset (a cost
+        # capped at the limit jumps over the target there): one-sided, as reaching it
+        out["at_limit"] = True
     out["nfcn"] = nfcn
     a_fit, b_fit = search.model() if search.pts else (a, math.nan)
     out["a"], out["b"] = (a_fit, b_fit) if out["valid"] else (math.nan, math.nan)

@@ -39,7 +39,7 @@ from ..results import FMin, Matrix, MErrors, Param, Params
 from . import _engines
 from ._callables import ArrayCall, extra_derivative
 from ._facade_intervals import IntervalMethods
-from ._setup import init_names, make_fmin, resolve_grad
+from ._setup import init_names, limit_sides, make_fmin, migrad_retries, resolve_grad
 from ._state import FitState, Outcome, structure_of
 from ._views import ErrorView, FixedView, LimitView, ValueView
 
@@ -303,8 +303,15 @@ class Minuit(IntervalMethods):
             e = self._merrors[k]
             me = (e.lower, e.upper)
         lo, hi = self._lower[i], self._upper[i]
+        if not merr or self._fmin is None:  # "at a limit" is said of a result only
+            return Param(i, k, float(values[i]), float(errors[i]), me, False,
+                         bool(self._fixed[i]), None if np.isinf(lo) else float(lo),
+                         None if np.isinf(hi) else float(hi))
+        sides = limit_sides(values[i:i + 1], errors[i:i + 1], self._lower[i:i + 1],
+                            self._upper[i:i + 1], self._fixed[i:i + 1])
         return Param(i, k, float(values[i]), float(errors[i]), me, False, bool(self._fixed[i]),
-                     None if np.isinf(lo) else float(lo), None if np.isinf(hi) else float(hi))
+                     None if np.isinf(lo) else float(lo), None if np.isinf(hi) else float(hi),
+                     bool(sides[0][0]), bool(sides[1][0]))
 
     @property
     def params(self) -> Params:
@@ -440,7 +447,10 @@ class Minuit(IntervalMethods):
         ncall : int, optional
             Approximate limit of cost calls (default: MINUIT's 200 + 100 n + 5 n²).
         iterate : int
-            Attempts to reach a valid minimum (each restarts from the last point).
+            Attempts to reach a valid minimum: while the EDM is above its goal (and the
+            call limit is not reached), MIGRAD runs again from the last point, up to
+            ``iterate`` runs in all, as MINUIT. A structured cost's retries use the
+            variable-metric MIGRAD (its Gauss-Newton steps can stall against a limit).
         use_simplex : bool
             Accepted for iminuit's signature; thetahat's restarts do not use SIMPLEX.
         """
@@ -450,7 +460,11 @@ class Minuit(IntervalMethods):
         t0 = time.perf_counter()
         self._merrors.clear()
         self._hesse_key = None
-        return self._apply(_engines.run_migrad(self._state(), ncall, int(iterate)), t0, True)
+        st = self._state()
+        out = _engines.run_migrad(st, ncall, int(iterate))
+        if st.structured is not None:
+            out = migrad_retries(st, out, ncall, int(iterate))
+        return self._apply(out, t0, True)
 
     def simplex(self, ncall: int | None = None) -> Minuit:
         """Minimize with MINUIT's SIMPLEX (no derivatives; errors not reliable)."""
@@ -555,7 +569,8 @@ class Minuit(IntervalMethods):
         self._fmin = make_fmin(algorithm, fval, edm, nfcn, ngrad, self._nhessian, flags, t0,
                                ndof=_ndof(self._fcn, self.nfit), tol=self._tol,
                                errordef=self._errordef, values=self._values,
-                               lower=self._lower, upper=self._upper, fixed=self._fixed,
+                               errors=self._errors, lower=self._lower,
+                               upper=self._upper, fixed=self._fixed,
                                ng2=self._ng2)
         self._print_summary()
 

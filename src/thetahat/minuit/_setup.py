@@ -5,11 +5,13 @@ Rules, as iminuit 2.33: starting values are given positionally, by keyword, or a
 sequence (then the cost is called with one array, and names come from the signature when it
 has one per value, else ``x0, x1, ...``); mixing, missing or unknown names raise
 RuntimeError. A minimum is valid when its parameters and value are finite, EDM < goal, the
-call limit was not reached and HESSE did not fail.
+call limit was not reached and HESSE did not fail. A free parameter is at a limit when
+the limit is within half its error (or 1e-4 of its range, or rounding): :func:`limit_sides`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -20,8 +22,10 @@ from .._core import rules
 from .._core.signature import positional_names
 from ..cost._protocol import cost_gradient
 from ..results import FMin
+from ._state import FitState, Outcome
 
-__all__ = ["resolve_grad", "init_names", "make_fmin", "at_limit"]
+__all__ = ["resolve_grad", "init_names", "make_fmin", "at_limit", "limit_sides",
+           "migrad_retries"]
 
 
 def resolve_grad(fcn: Callable, grad: Any, structured: bool) -> Callable | None:
@@ -82,20 +86,46 @@ def init_names(fcn: Callable, args: tuple, name: Sequence[str] | None,
     return names, [float(kwds[k]) for k in names], False
 
 
-def at_limit(values: np.ndarray, lower: np.ndarray, upper: np.ndarray,
-             fixed: np.ndarray) -> bool:
-    """A free limited parameter within a tiny distance of a limit (MINUIT's flag)."""
+def limit_sides(values: np.ndarray, errors: np.ndarray, lower: np.ndarray,
+                upper: np.ndarray, fixed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which free parameters sit at their lower and at their upper limit.
+
+    A parameter is at a limit when its distance ``d`` to it is at most
+
+        max(0.5 * error, 1e-4 * (upper - lower), 8 eps * max(|limit|, |value|)),
+
+    the range term only when both limits are finite. Within half a standard deviation of
+    a limit the parabolic (HESSE) error means little: the cost cannot rise by
+    ``errordef`` on that side, and the error mapped through the limit transform
+    collapses towards 0 (about ``sqrt(2 d)`` times the internal error). A tenth of a per
+    mille of the allowed range is at the edge whatever the error, and a few rounding
+    units of the limit itself are no distance. Errors that are not finite count as 0.
+    Absent limits never count.
+    """
+    err = np.where(np.isfinite(errors), np.abs(errors), 0.0)
     span = upper - lower  # inf unless both limits are finite
-    tol = np.where(span < np.inf, 1e-4 * span, 1e-4)
-    # comparisons with an infinite limit are False, so absent limits never count
-    near = (values - lower <= tol) | (upper - values <= tol)
-    return bool((near & ~fixed).any())
+    tol = np.maximum(0.5 * err, np.where(span < np.inf, 1e-4 * span, 0.0))
+    eps = 8.0 * np.finfo(float).eps
+    with np.errstate(invalid="ignore"):  # an absent (infinite) limit is masked below
+        d_lo, d_up = values - lower, upper - values
+        at_lo = d_lo <= np.maximum(tol, eps * np.maximum(np.abs(lower), np.abs(values)))
+        at_up = d_up <= np.maximum(tol, eps * np.maximum(np.abs(upper), np.abs(values)))
+    free = ~fixed & np.isfinite(values)
+    return at_lo & free & np.isfinite(lower), at_up & free & np.isfinite(upper)
+
+
+def at_limit(values: np.ndarray, errors: np.ndarray, lower: np.ndarray,
+             upper: np.ndarray, fixed: np.ndarray) -> bool:
+    """Whether any free parameter is at a limit (``FMin.has_parameters_at_limit``), by
+    the rule of :func:`limit_sides`."""
+    lo, up = limit_sides(values, errors, lower, upper, fixed)
+    return bool((lo | up).any())
 
 
 def make_fmin(algorithm: str, fval: float, edm: float, nfcn: int, ngrad: int,
               nhessian: int, flags: dict, t0: float, *, ndof: float, tol: float,
-              errordef: float, values: np.ndarray, lower: np.ndarray, upper: np.ndarray,
-              fixed: np.ndarray, ng2: int = 0) -> FMin:
+              errordef: float, values: np.ndarray, errors: np.ndarray, lower: np.ndarray,
+              upper: np.ndarray, fixed: np.ndarray, ng2: int = 0) -> FMin:
     """The ``FMin`` of an algorithm that ended at ``values`` with the named ``flags``
     (the rest of the flags follow from the module docstring's rule)."""
     # a reduced chi2 only for a chi2 (errordef 1), as iminuit: nan for a likelihood
@@ -112,7 +142,38 @@ def make_fmin(algorithm: str, fval: float, edm: float, nfcn: int, ngrad: int,
     f.pop("is_valid", None)
     return FMin(algorithm=algorithm, edm=float(edm), edm_goal=goal, errordef=errordef,
                 fval=float(fval), nfcn=int(nfcn), ngrad=int(ngrad),
-                has_parameters_at_limit=at_limit(values, lower, upper, fixed),
+                has_parameters_at_limit=at_limit(values, errors, lower, upper, fixed),
                 has_valid_parameters=valid_pars, is_above_max_edm=above,
                 is_valid=bool(is_valid), reduced_chi2=float(red),
                 time=time.perf_counter() - t0, nhessian=int(nhessian), ng2=int(ng2), **f)
+
+
+def migrad_retries(st: FitState, out: Outcome, ncall: int | None, iterate: int) -> Outcome:
+    """MINUIT's ``iterate`` for a structured cost: while the EDM of MIGRAD's outcome
+    ``out`` is above the goal (finite, call limit not reached), run MIGRAD again from its
+    end, with the errors of its covariance as steps, on the variable-metric engine (the
+    Gauss-Newton steps can stall against a limit, where the limit transform flattens the
+    cost), which repeats itself up to ``iterate - 1`` times; keep the new outcome unless
+    its cost is higher."""
+    from ._engines import run_migrad
+    goal = rules.goal_of("Migrad", st.tol, st.errordef)
+    if not (rules.is_above_max_edm(out.edm, goal) and np.isfinite(out.fval)
+            and np.all(np.isfinite(out.values))
+            and not out.flags.get("has_reached_call_limit", False)) or iterate < 2:
+        return out
+    left = None if ncall is None else ncall - out.nfcn
+    if left is not None and left <= 0:
+        return out
+    errors = st.errors.copy()
+    if out.covariance is not None:
+        d = np.diag(out.covariance)
+        ok = ~st.fixed & np.isfinite(d) & (d > 0)
+        errors[ok] = np.sqrt(d[ok])
+    again = run_migrad(dataclasses.replace(st, values=out.values.copy(), errors=errors,
+                                           structured=None, exact_hessian=False),
+                       left, iterate - 1)
+    again.nfcn += out.nfcn
+    again.ngrad += out.ngrad
+    if np.isfinite(again.fval) and again.fval <= out.fval + goal:
+        return again
+    return out
