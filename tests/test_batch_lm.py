@@ -83,7 +83,9 @@ def test_compiled_equals_numpy_twin(name, mle, rng):
     assert (c.status == t.status).all()
     assert (c.status == B.CONVERGED).mean() > 0.95
     same = c.niter == t.niter
-    assert same.mean() > 0.98  # a near-tie in a stopping test may end one iteration apart
+    # with the rounding floor no stopping test hangs on chi2 noise (issue 16: expo-lse was
+    # 0.973); a tie of a test with its threshold to rounding may still split a rare fit
+    assert same.mean() >= 0.99
     # the same arithmetic in another order: rounding-level differences, amplified by at
     # most a few well-conditioned iterations
     np.testing.assert_allclose(c.popt[same], t.popt[same], rtol=1e-10, atol=1e-12)
@@ -151,3 +153,24 @@ def test_bounds_are_respected(rng):
     assert (r.popt[:, 3] >= 0.75).all()
     # the constraint is active: the background sits on its bound (exactly, by projection)
     assert np.median(r.popt[:, 3]) == 0.75
+
+
+@pytest.mark.parametrize("core", ["numpy", "compiled"])
+def test_issue_16_rounding_floor_stops_at_the_minimum(core):
+    """A fit started at its minimum (to rounding) stops in one iteration without moving:
+    the predicted decrease is below chi2's rounding error, so no step can be judged by the
+    gain ratio (before the fix, expo's steps were accepted or rejected on rounding noise
+    and the twins ended iterations apart)."""
+    if core == "compiled" and batchcore is None:
+        pytest.skip("compiled batch core not built")
+    model, x, y, p0 = _data("expo", 20, np.random.default_rng(11))
+    fixed = np.array([False, True, False])
+    opts = _opts(3, fixed=fixed, ftol=1e-15, xtol=1e-15, gtol=1e-15)
+    best = B.lm_batch(lambda idx, p: model.value_jac(x, p), p0, y, **opts).popt
+    if core == "compiled":
+        r = B.run_compiled(batchcore, model, x, y, None, best, workers=1, chunk=8, **opts)
+    else:
+        r = B.lm_batch(lambda idx, p: model.value_jac(x, p), best, y, **opts)
+    assert (r.status == B.CONVERGED).all()
+    assert (r.niter == 1).all() and (r.nfev == 1).all()  # no trial point evaluated
+    np.testing.assert_array_equal(r.popt, best)  # the step is not taken

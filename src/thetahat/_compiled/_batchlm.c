@@ -31,6 +31,8 @@
 
 #define KMAX 32
 #define NCOMP_MAX 16
+/* chi2's rounding floor per unit of its scale: 16 eps (batch_lm.ROUND) */
+#define ROUND (16.0 * 2.220446049250313e-16)
 
 enum { C_CONST = 0, C_POLY = 1, C_EXPO = 2, C_GAUSS = 3, C_LORENTZ = 4,
        C_GAUSS2D = 10, C_GAUSS2D_ELL = 11, C_GAUSS2D_ROT = 12 };
@@ -139,13 +141,13 @@ static inline double model_point(const Problem *P, const double *xp, const doubl
 
 /* chi2 at p and (when A) the normal matrix A (full) and g */
 static double accumulate(const Problem *P, Py_ssize_t i, const double *p, double *A,
-                         double *g, int fisher) {
+                         double *g, double *scale, int fisher) {
     const Py_ssize_t m = P->m, k = P->k, dim = P->dim;
     const double *x = P->x + (P->x_per_fit ? i * m * dim : 0);
     const double *y = P->y + i * m;
     const double *w = P->w ? P->w + i * m : NULL;
     const int mle = P->mle;
-    double df[KMAX], AA[KMAX * KMAX], G[KMAX], chi2 = 0.0;
+    double df[KMAX], AA[KMAX * KMAX], G[KMAX], chi2 = 0.0, sc = 0.0;
     if (A) {
         memset(AA, 0, sizeof(double) * k * k);
         memset(G, 0, sizeof(double) * k);
@@ -155,12 +157,14 @@ static double accumulate(const Problem *P, Py_ssize_t i, const double *p, double
         if (mle) {
             if (!(f > 0.0)) return INFINITY;
             chi2 += 2.0 * (f - yj) - (yj > 0.0 ? 2.0 * yj * log(f / yj) : 0.0);
+            sc += 2.0 * (fabs(f) + fabs(yj));
             a = 1.0 - yj / f;      /* gradient weight */
             b = fisher ? 1.0 / f : yj / (f * f);  /* Fisher / Gpufit's curvature */
         } else {
             double wj = w ? w[j] : 1.0, r = f - yj;
-            chi2 += wj * r * r;
             a = wj * r;
+            chi2 += a * r;
+            sc += fabs(a) * (fabs(f) + fabs(yj));
             b = wj;
         }
         if (A) {
@@ -175,6 +179,7 @@ static double accumulate(const Problem *P, Py_ssize_t i, const double *p, double
         }
     }
     if (!isfinite(chi2)) return INFINITY;
+    if (scale) *scale = sc;
     if (A) {
         memcpy(A, AA, sizeof(double) * k * k);
         memcpy(g, G, sizeof(double) * k);
@@ -231,7 +236,8 @@ static void fit_one(Problem *P, Py_ssize_t i) {
     long it = 0, nfev = 1;
     int status = ST_MAXITER;
     memcpy(p, popt, sizeof(double) * k);
-    double chi2 = accumulate(P, i, p, A, g, 0), lam = P->lam0, nu = 2.0;
+    double scale = 0.0, scn = 0.0;
+    double chi2 = accumulate(P, i, p, A, g, &scale, 0), lam = P->lam0, nu = 2.0;
     if (!isfinite(chi2)) {
         status = ST_NONFINITE;
         goto done;
@@ -273,9 +279,24 @@ static void fit_one(Problem *P, Py_ssize_t i) {
             dnorm += D[r] * dl[r] * dl[r];
             xnorm += D[r] * p[r] * p[r];
         }
+        /* rounding floor (batch_lm): at the minimum to working precision, stop here */
+        if (pred <= ROUND * scale) {
+            double z[KMAX], d2 = 0.0;
+            memcpy(L, A, sizeof(double) * k * k);
+            if (cholesky(L, k)) {
+                memcpy(z, g, sizeof(double) * k);
+                chol_solve(L, k, z);
+                for (Py_ssize_t r = 0; r < k; r++) d2 += g[r] * z[r];
+                if (d2 <= ROUND * scale) {
+                    status = ST_CONVERGED;
+                    it++;
+                    break;
+                }
+            }
+        }
         dnorm = sqrt(dnorm);
         xnorm = sqrt(xnorm);
-        double chi2n = accumulate(P, i, pn, An, gn, 0);
+        double chi2n = accumulate(P, i, pn, An, gn, &scn, 0);
         nfev++;
         double rho = (isfinite(chi2n) && pred > 0.0) ? (chi2 - chi2n) / pred : -1.0;
         if (rho > 1e-4) {
@@ -284,6 +305,7 @@ static void fit_one(Problem *P, Py_ssize_t i) {
             memcpy(A, An, sizeof(double) * k * k);
             memcpy(g, gn, sizeof(double) * k);
             chi2 = chi2n;
+            scale = scn;
             for (Py_ssize_t r = 0; r < k; r++) if (A[r * k + r] > D[r]) D[r] = A[r * k + r];
             double t = 2.0 * rho - 1.0, fac = 1.0 - t * t * t;
             lam *= fac > 1.0 / 3.0 ? fac : 1.0 / 3.0;
@@ -310,7 +332,7 @@ done:
     P->niter[i] = it;
     /* covariance: inv(A) over the free parameters, zero rows for fixed ones */
     if (status != ST_NONFINITE) {
-        if (P->mle) accumulate(P, i, p, A, g, 1);
+        if (P->mle) accumulate(P, i, p, A, g, NULL, 1);
         memcpy(L, A, sizeof(double) * k * k);
         if (cholesky(L, k)) {
             for (Py_ssize_t c = 0; c < k; c++) {
