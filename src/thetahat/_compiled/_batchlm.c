@@ -5,10 +5,15 @@
  * docstring for the mathematics: the damped normal equations (A + lambda D) delta = -g with
  * A = J^T W J, g = J^T W r and D the running maximum of diag(A), the gain ratio rho,
  * Nielsen's lambda update, projection on the bounds, and the ftol / xtol / gtol stopping
- * rules). Each fit is independent: the per-point value and analytic derivatives are
- * accumulated straight into A (lower triangle), g and chi2, so no Jacobian is stored; the
- * k x k system is solved by Cholesky. The batch is split into chunks that worker threads
- * (pthreads) take in turn, with the GIL released.
+ * rules, including the rounding floor). Each fit is independent. Its points are taken in
+ * blocks of NB = 32: the model's value and analytic derivative columns for a block live on
+ * the stack (no Jacobian of the batch is stored), computed in loops over the points that
+ * the compiler vectorises (exp_block is a polynomial exp for that purpose), then folded
+ * into chi2, g and A by vector dot products; on x86-64 Linux the accumulation is also
+ * compiled for AVX2/FMA and picked at load. The k x k system is solved by Cholesky; a
+ * matrix that does not factor raises lambda, and at the end gives status singular with an
+ * inf covariance (never a silently wrong one). The batch is split into chunks that worker
+ * threads (pthreads) take in turn, with the GIL released.
  *
  * Interface (see thetahat.solvers.batch_lm.run_compiled):
  *   fit(comps, x, x_per_fit, dim, y, w, estimator, lb, ub, fixed, popt, chi2, nfev,
