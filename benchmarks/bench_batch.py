@@ -177,8 +177,9 @@ def bench(P: dict, n: int, rounds: int, cf: object | None) -> tuple[list, list]:
     speed = []
     for name in run:
         w, c = float(np.median(wall[name])), float(np.median(cpu[name]))
-        it = "calls %.0f" % np.median(res[name]["niter"]) if name == "scipy loop" else \
-            f"{np.median(res[name]['niter']):.0f} ({np.mean(res[name]['niter']):.2f})"
+        nit = res[name]["niter"]
+        it = f"calls {np.median(nit):.0f}" if name == "scipy loop" else \
+            f"{np.median(nit):.0f} ({np.mean(nit):.2f})"
         speed.append([P["name"], n, name, f"{1 / w:,.0f}", f"{w0 / w:.2f}", f"{1 / c:,.0f}",
                       f"{c0 / c:.2f}", it, f"{res[name]['ok'].mean():.4f}"])
     s = min(n, SUBSET)

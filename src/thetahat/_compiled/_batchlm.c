@@ -203,6 +203,10 @@ static inline __attribute__((always_inline)) void comp_block(int code, int npar,
 /* Dot products over a block in two-lane vectors (GCC / clang vector extensions; blocks
    are zero-padded to a multiple of 4 points, and a padded point adds exactly 0). */
 typedef double v4d __attribute__((vector_size(32)));
+#if defined(__GNUC__) && !defined(__clang__)
+/* v4d never crosses a call boundary (always_inline), so the AVX ABI note does not apply */
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
 
 static inline __attribute__((always_inline)) v4d ld4(const double *p) {
     v4d v;
@@ -217,8 +221,9 @@ static inline __attribute__((always_inline)) double dot(const double *u, const d
     return (s[0] + s[2]) + (s[1] + s[3]);
 }
 
-/* On x86-64 Linux with GCC the accumulation is compiled twice, for the baseline and for
-   x86-64-v3 (AVX2, FMA), and the loader picks the one the processor runs (ifunc). */
+/* On x86-64 Linux with GCC the per-fit loop (with everything it inlines) is compiled
+   twice, for the baseline and for x86-64-v3 (AVX2, FMA), and the loader picks the one the
+   processor runs (ifunc). */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
 #define CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
@@ -227,7 +232,7 @@ static inline __attribute__((always_inline)) double dot(const double *u, const d
 
 /* chi2 at p, the normal matrix A (full) and g, and (when scale) the scale of chi2's
    rounding error; INFINITY when any of them is not finite */
-CLONES static double accumulate(const Problem *P, Py_ssize_t i, const double *p, double *A,
+static inline __attribute__((always_inline)) double accumulate(const Problem *P, Py_ssize_t i, const double *p, double *A,
                          double *g, double *scale, int fisher) {
     const Py_ssize_t m = P->m, k = P->k, dim = P->dim;
     const double *x = P->x + (P->x_per_fit ? i * m * dim : 0);
@@ -330,7 +335,7 @@ static inline __attribute__((always_inline)) void chol_solve_(const double *L, P
 }
 
 /* the two above with k a constant for the common sizes, so that the loops unroll */
-static int cholesky(double *M, Py_ssize_t k) {
+static inline __attribute__((always_inline)) int cholesky(double *M, Py_ssize_t k) {
     switch (k) {
     case 3: return cholesky_(M, 3);
     case 4: return cholesky_(M, 4);
@@ -341,7 +346,8 @@ static int cholesky(double *M, Py_ssize_t k) {
     }
 }
 
-static void chol_solve(const double *L, Py_ssize_t k, double *b) {
+static inline __attribute__((always_inline)) void chol_solve(const double *L, Py_ssize_t k,
+                                                              double *b) {
     switch (k) {
     case 3: chol_solve_(L, 3, b); break;
     case 4: chol_solve_(L, 4, b); break;
@@ -352,7 +358,7 @@ static void chol_solve(const double *L, Py_ssize_t k, double *b) {
     }
 }
 
-static void fit_one(Problem *P, Py_ssize_t i) {
+CLONES static void fit_one(Problem *P, Py_ssize_t i) {
     const Py_ssize_t k = P->k;
     double A[KMAX * KMAX], An[KMAX * KMAX], L[KMAX * KMAX], g[KMAX], gn[KMAX];
     double D[KMAX], p[KMAX], pn[KMAX], dl[KMAX];
