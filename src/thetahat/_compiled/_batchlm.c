@@ -224,7 +224,9 @@ static inline __attribute__((always_inline)) double dot(const double *u, const d
 /* On x86-64 Linux with GCC the per-fit loop (with everything it inlines) is compiled
    twice, for the baseline and for x86-64-v3 (AVX2, FMA), and the loader picks the one the
    processor runs (ifunc). */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11 && defined(__x86_64__) && \
+    defined(__linux__) && defined(__GLIBC__) /* x86-64-v3 names: GCC 11; ifunc: glibc */ \
+    && !defined(THETAHAT_NO_CLONES) /* -DTHETAHAT_NO_CLONES: the baseline alone */
 #define CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define CLONES
