@@ -83,7 +83,9 @@ def test_compiled_equals_numpy_twin(name, mle, rng):
     assert (c.status == t.status).all()
     assert (c.status == B.CONVERGED).mean() > 0.95
     same = c.niter == t.niter
-    assert same.mean() > 0.98  # a near-tie in a stopping test may end one iteration apart
+    # with the rounding floor no stopping test hangs on chi2 noise (issue 16: expo-lse was
+    # 0.973); a tie of a test with its threshold to rounding may still split a rare fit
+    assert same.mean() >= 0.99
     # the same arithmetic in another order: rounding-level differences, amplified by at
     # most a few well-conditioned iterations
     np.testing.assert_allclose(c.popt[same], t.popt[same], rtol=1e-10, atol=1e-12)
@@ -151,3 +153,70 @@ def test_bounds_are_respected(rng):
     assert (r.popt[:, 3] >= 0.75).all()
     # the constraint is active: the background sits on its bound (exactly, by projection)
     assert np.median(r.popt[:, 3]) == 0.75
+
+
+@pytest.mark.parametrize("core", ["numpy", "compiled"])
+def test_issue_16_rounding_floor_stops_at_the_minimum(core):
+    """A fit started at its minimum (to rounding) stops in one iteration without moving:
+    the predicted decrease is below chi2's rounding error, so no step can be judged by the
+    gain ratio (before the fix, expo's steps were accepted or rejected on rounding noise
+    and the twins ended iterations apart)."""
+    if core == "compiled" and batchcore is None:
+        pytest.skip("compiled batch core not built")
+    model, x, y, p0 = _data("expo", 20, np.random.default_rng(11))
+    fixed = np.array([False, True, False])
+    opts = _opts(3, fixed=fixed, ftol=1e-15, xtol=1e-15, gtol=1e-15)
+    best = B.lm_batch(lambda idx, p: model.value_jac(x, p), p0, y, **opts).popt
+    if core == "compiled":
+        r = B.run_compiled(batchcore, model, x, y, None, best, workers=1, chunk=8, **opts)
+    else:
+        r = B.lm_batch(lambda idx, p: model.value_jac(x, p), best, y, **opts)
+    assert (r.status == B.CONVERGED).all()
+    assert (r.niter == 1).all() and (r.nfev == 1).all()  # no trial point evaluated
+    np.testing.assert_array_equal(r.popt, best)  # the step is not taken
+
+
+@needs_core
+@pytest.mark.parametrize("m", [5, 31, 32, 33, 97])
+@pytest.mark.parametrize("per_fit", [False, True], ids=["shared-x", "per-fit-x"])
+def test_blocks_weights_and_per_fit_x_match_the_twin(m, per_fit, rng):
+    """The compiled loop works on blocks of 32 points padded to a multiple of 4: point
+    counts around the block edges, weights and per-fit x give the twin's results."""
+    model = B.BuiltinModel([(3, 3), (0, 1)], 1)
+    n = 40
+    truth = np.array([5.0, 0.3, 1.1, 0.7])
+    xs = np.linspace(-4, 4, m)[None, :, None] + rng.uniform(-0.05, 0.05, (n, m, 1))
+    x = xs if per_fit else xs[0]
+    f, _ = model.value_jac(x, np.tile(truth, (n, 1)))
+    sigma = rng.uniform(0.05, 0.2, (n, m))
+    y = f + sigma * rng.normal(size=(n, m))
+    w = 1.0 / sigma ** 2
+    p0 = truth * (1 + rng.uniform(-0.1, 0.1, (n, 4)))
+    opts = _opts(4)
+    c = B.run_compiled(batchcore, model, x, y, w, p0, workers=1, chunk=16, **opts)
+    t = B.lm_batch(lambda idx, p: model.value_jac(x[idx] if per_fit else x, p), p0, y, w,
+                   **opts)
+    assert (c.status == t.status).all() and (c.status == B.CONVERGED).all()
+    same = c.niter == t.niter
+    assert same.mean() >= 0.95  # a tie with a stopping threshold may split a rare fit
+    # rounding-level differences (summation order, FMA), a few well-conditioned iterations
+    np.testing.assert_allclose(c.popt[same], t.popt[same], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(c.cov[same], t.cov[same], rtol=1e-7, atol=1e-14)
+
+
+@needs_core
+def test_exp_underflow_in_far_tails_matches_the_twin(rng):
+    """A narrow Gaussian on a wide grid: most exponents are far below -745 (exp is 0) and
+    some pass through the subnormal range; the compiled exp must agree with numpy's."""
+    model = B.BuiltinModel([(3, 3), (0, 1)], 1)
+    x = np.linspace(-40, 40, 801)[:, None]  # t = x / 1 reaches 40: exp(-800)
+    truth = np.array([5.0, 0.05, 1.0, 0.5])
+    f, _ = model.value_jac(x, np.tile(truth, (30, 1)))
+    y = f + rng.normal(0, 0.1, f.shape)
+    p0 = truth * (1 + rng.uniform(-0.05, 0.05, (30, 4)))
+    opts = _opts(4)
+    c = B.run_compiled(batchcore, model, x, y, None, p0, workers=1, chunk=8, **opts)
+    t = B.lm_batch(lambda idx, p: model.value_jac(x, p), p0, y, **opts)
+    assert (c.status == B.CONVERGED).all() and (t.status == B.CONVERGED).all()
+    # the same minimum to rounding (the far tail adds exact zeros in both)
+    np.testing.assert_allclose(c.popt, t.popt, rtol=1e-9, atol=1e-12)
