@@ -234,6 +234,7 @@ def test_issue15_degenerate_model_flagged(case):
         assert "a combination of a and b" in text
 
 
+@_CPU_ROUNDING
 def test_issue15_degenerate_hesse_after_valid_minimum_warns():
     from thetahat.cost import LeastSquares
 
