@@ -237,7 +237,8 @@ static int driver_hesse(Fn *F, Py_ssize_t n, const double *x, double fval, State
                                             "is %s", bad, O->g2[bad] == 0 ? "zero" : "not finite");
         return O->message == NULL ? -1 : 0;
     }
-    if (clearly_posdef(n, O->hm, Sm, L, d)) {
+    double noise = rounding_noise(n, O->g2, O->gstep, fval, errordef, eps);
+    if (clearly_posdef(n, O->hm, noise, Sm, L, d)) {
         if (!spd_inverse(n, O->hm, L, O->hinv, d)) {
             O->failed = 1;
             O->message = PyUnicode_FromString(
@@ -246,10 +247,12 @@ static int driver_hesse(Fn *F, Py_ssize_t n, const double *x, double fval, State
         }
         return 0;
     }
-    PyObject *a[4] = {new_array(likev, O->hm, n * n), new_array(F->like, O->g, n),
-                      new_array(F->like, O->g2, n), new_array(F->like, O->gstep, n)};
-    PyObject *r = a[0] && a[1] && a[2] && a[3] ? PyObject_Vectorcall(slow, a, 4, NULL) : NULL;
-    for (int k = 0; k < 4; k++) Py_XDECREF(a[k]);
+    PyObject *a[5] = {new_array(likev, O->hm, n * n), new_array(F->like, O->g, n),
+                      new_array(F->like, O->g2, n), new_array(F->like, O->gstep, n),
+                      PyFloat_FromDouble(noise)};
+    PyObject *r = a[0] && a[1] && a[2] && a[3] && a[4] ? PyObject_Vectorcall(slow, a, 5, NULL)
+                                                       : NULL;
+    for (int k = 0; k < 5; k++) Py_XDECREF(a[k]);
     if (r == NULL) return callback_error(F);
     PyObject *msg, *hinv;
     int failed, made, saddle;

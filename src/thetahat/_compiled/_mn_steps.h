@@ -533,17 +533,32 @@ static int spd_inverse(Py_ssize_t n, const double *a, double *L, double *inv, do
     return 1;
 }
 
-/* whether hesse.make_posdef leaves hm as it is: the Cholesky test of S - 10 eps n I, with S
-   hm scaled to a unit diagonal (its eigenvalue test, the rare other case, is numpy's) */
-static int clearly_posdef(Py_ssize_t n, const double *hm, double *S, double *L, double *d) {
+/* hesse.rounding_noise: 4 eps (|F| + errordef) sum_i 1 / (|g2_i| h_i^2), 0 if a term is
+   not finite and positive */
+static double rounding_noise(Py_ssize_t n, const double *g2, const double *h, double fval,
+                             double errordef, double eps) {
+    double s = 0.0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double q = fabs(g2[i]) * h[i] * h[i];
+        if (!(isfinite(q) && q > 0)) return 0.0;
+        s += 1.0 / q;
+    }
+    return 4.0 * eps * (fabs(fval) + errordef) * s;
+}
+
+/* whether hesse.make_posdef leaves hm as it is: the Cholesky test of
+   S - (10 eps n + noise) I, with S hm scaled to a unit diagonal (its eigenvalue test, the
+   rare other case, is numpy's) */
+static int clearly_posdef(Py_ssize_t n, const double *hm, double noise, double *S, double *L,
+                          double *d) {
     for (Py_ssize_t i = 0; i < n; i++) {
         double t = sqrt(fabs(hm[i * n + i]));
         d[i] = t > 0 ? t : 1.0;
     }
+    double shift = 10.0 * 2.220446049250313e-16 * (double)n + noise;
     for (Py_ssize_t i = 0; i < n; i++)
         for (Py_ssize_t j = 0; j < n; j++)
-            S[i * n + j] = hm[i * n + j] / (d[i] * d[j]) -
-                           (i == j ? 10.0 * 2.220446049250313e-16 * (double)n : 0.0);
+            S[i * n + j] = hm[i * n + j] / (d[i] * d[j]) - (i == j ? shift : 0.0);
     return cholesky(n, S, L);
 }
 

@@ -28,8 +28,14 @@ At the point x (internal coordinates) with value F (F. James, MINUIT Reference M
        H_ij = (F(x + h_i e_i + h_j e_j) - F(x + h_i e_i) - F(x + h_j e_j) + F) / (h_i h_j).
 
 3. positive definiteness: with H scaled to unit diagonal, S = D⁻¹ H D⁻¹, if its smallest
-   eigenvalue λ_min is not above 10 ε λ_max the diagonal of S is raised by
-   10⁻³ λ_max - λ_min (MINUIT's MnPosDef shift) and the result flagged ``made_posdef``.
+   eigenvalue λ_min is not above the precision of S, the larger of 10 ε λ_max and the
+   rounding bound ‖E‖ = 4 ε (|F| + errordef) Σ_i 1 / (|g2_i| h_i²) (each of the F values in
+   H_ij may be off by ε (|F| + errordef); about n sqrt(ε) / 8), the diagonal of S is raised
+   by 10⁻³ λ_max - λ_min (MINUIT's MnPosDef shift) and the result flagged ``made_posdef``.
+   An eigenvalue within ‖E‖ of zero is a direction the differences cannot tell from flat
+   (a degenerate model, fewer data than parameters): its sign is rounding, and a
+   covariance built on it would carry errors of ~1/sqrt(‖E‖) standard deviations that
+   look like any others.
 4. failure: a second derivative that is zero or not finite on the diagonal (a parameter
    the function does not depend on, or a region where F is undefined), or the call
    limit, makes HESSE fail; no inverse is returned.
@@ -54,7 +60,7 @@ from .mn_gradient import STEP_RATIO, GradState, _aimsag, _eps, hesse_values
 
 _EPS = float(np.finfo(float).eps)
 
-__all__ = ["HesseResult", "hesse", "make_posdef", "from_matrix"]
+__all__ = ["HesseResult", "hesse", "make_posdef", "from_matrix", "rounding_noise"]
 
 _CYCLES = {0: 2, 1: 3, 2: 6}
 _G2TOL = {0: 0.3, 1: 0.05, 2: 0.02}
@@ -106,21 +112,43 @@ def _noise_check(call, x: NDArray, i: int, fval: float, g2i: float, gi: float, f
     return g2i, gi, fp, hi
 
 
-def make_posdef(h: NDArray) -> tuple[NDArray, bool]:
-    """H itself if positive definite, else H shifted on its scaled diagonal (step 3)."""
+def rounding_noise(g2: NDArray, steps: NDArray, fval: float, errordef: float,
+                   eps: float) -> float:
+    """Bound on the rounding error of S = D⁻¹ H D⁻¹ for H from differences of F (step 3).
+
+    Each F value carries an error up to ε (|F| + errordef) (MINUIT's precision model, the
+    one the steps are tuned to); H_ij combines four of them over h_i h_j and S divides by
+    sqrt(|g2_i g2_j|), so |E_ij| <= u_i u_j with u_i = 2 sqrt(ε (|F| + errordef) /
+    (|g2_i| h_i²)), and ‖E‖₂ <= ‖E‖_F = Σ u_i² = 4 ε (|F| + errordef) Σ 1 / (|g2_i| h_i²).
+    With the sag g2 h² / 2 at its aim (>= 16 sqrt(ε) (|F| + errordef)) this is about
+    n sqrt(ε) / 8: 2e-9 n at double precision."""
+    q = np.abs(np.asarray(g2, float)) * np.asarray(steps, float) ** 2
+    if not (np.all(np.isfinite(q)) and np.all(q > 0)):
+        return 0.0
+    return float(4.0 * eps * (abs(float(fval)) + errordef) * np.sum(1.0 / q))
+
+
+def make_posdef(h: NDArray, noise: float = 0.0) -> tuple[NDArray, bool]:
+    """H itself if positive definite, else H shifted on its scaled diagonal (step 3).
+
+    ``noise`` bounds the error of the scaled matrix S (:func:`rounding_noise` for a
+    matrix from differences of F; 0 for one computed without differencing F). S counts as
+    positive definite when λ_min(S) > max(10 ε max(λ_max, 1), noise): an eigenvalue
+    within the matrix's own precision of zero is a flat direction, whatever its sign."""
     d = np.sqrt(np.abs(np.diag(h)))
     d = np.where(d > 0, d, 1.0)
     dd = d[:, None] * d
     s = h / dd
     n = len(s)
-    # the test below is λ_min(S) > 10 ε max(λ_max, 1); S has a unit diagonal when it can
-    # pass, so λ_max ≤ tr S = n and a Cholesky factor of S - 10 ε n I proves it cheaply
-    if spd_inverse(s - (10.0 * _EPS * n) * np.eye(n)) is not None:
+    noise = float(noise) if np.isfinite(noise) and noise > 0 else 0.0
+    # the test below is λ_min(S) > max(10 ε max(λ_max, 1), noise); S has a unit diagonal
+    # when it can pass, so λ_max ≤ tr S = n and a Cholesky factor of
+    # S - (10 ε n + noise) I proves it cheaply
+    if spd_inverse(s - (10.0 * _EPS * n + noise) * np.eye(n)) is not None:
         return h, False
     w = np.linalg.eigvalsh(s)
     lmin, lmax = w[0], w[-1]
-    eps = _EPS
-    if lmin > 10.0 * eps * max(lmax, 1.0):
+    if lmin > max(10.0 * _EPS * max(lmax, 1.0), noise):
         return h, False
     shift = 1e-3 * max(lmax, 1.0) - lmin
     s = s + shift * np.eye(n)
@@ -177,7 +205,8 @@ def hesse(fcn: Callable[[NDArray], float], x: NDArray, fval: float, options: Any
         g, g2, gstep, hm, nfcn, fail = hesse_values(fcn, x, fval, h, reused, errordef, prec,
                                                     strategy, ncyc, g2tol, limit)
         if fail is None:
-            return from_matrix(hm, g, g2, gstep, nfcn)
+            return from_matrix(hm, g, g2, gstep, nfcn,
+                               rounding_noise(g2, gstep, fval, errordef, eps))
         return HesseResult(np.diag(g2), np.zeros((n, n)), g, g2, gstep, nfcn, False, False,
                            True, fail)
     nfcn = 0
@@ -262,7 +291,7 @@ def hesse(fcn: Callable[[NDArray], float], x: NDArray, fval: float, options: Any
     except _CallLimit:
         return HesseResult(np.diag(g2), np.zeros((n, n)), g, g2, gstep, nfcn, False, False,
                            True, "call limit reached")
-    return from_matrix(hm, g, g2, gstep, nfcn)
+    return from_matrix(hm, g, g2, gstep, nfcn, rounding_noise(g2, gstep, fval, errordef, eps))
 
 
 def exact_step(xi: float, hi: float) -> float:
@@ -303,11 +332,12 @@ def made_posdef_message(names: list[str], cov: NDArray | None, ndata: float | No
     return "; ".join(parts)
 
 
-def from_matrix(hm: NDArray, g: NDArray, g2: NDArray, steps: NDArray, nfcn: int
-                ) -> HesseResult:
-    """Steps 3-4 for a computed matrix: forced positive definite if needed, inverted."""
+def from_matrix(hm: NDArray, g: NDArray, g2: NDArray, steps: NDArray, nfcn: int,
+                noise: float = 0.0) -> HesseResult:
+    """Steps 3-4 for a computed matrix: forced positive definite if needed (``noise``:
+    the bound of :func:`make_posdef`), inverted."""
     n = len(hm)
-    hp, made = make_posdef(hm)
+    hp, made = make_posdef(hm, noise)
     hinv = spd_inverse(hp)
     if hinv is None:
         return HesseResult(hm, np.zeros((n, n)), g, g2, steps, nfcn, False, made, True,

@@ -319,7 +319,7 @@ def _hesse_from(st: FitState, prob: Problem, u: np.ndarray, fval: float, hgn: np
     >= 7) the Gauss-Newton matrix, which needs no differencing, is the better estimate and
     is used.
     """
-    from ..derivatives.hesse import HesseResult, from_matrix, hesse
+    from ..derivatives.hesse import HesseResult, from_matrix, hesse, make_posdef
     from ..derivatives.hesse_gradient import hesse_from_gradient
     from ..derivatives.mn_gradient import optimal_steps
     hgn = np.asarray(hgn, float)
@@ -347,6 +347,11 @@ def _hesse_from(st: FitState, prob: Problem, u: np.ndarray, fval: float, hgn: np
         step0 = optimal_steps(u, fval, np.diag(hgn), st.errordef, st.precision)
         r = hesse(prob, u, fval, migrad_options(st, None), step0=step0)
     if _scaled_cond(hgn) > 1e6:
+        # only a Gauss-Newton matrix positive definite within its precision (the test of
+        # make_posdef) replaces the differences: a singular one (a degenerate model) can
+        # pass a bare Cholesky by rounding
+        if make_posdef(hgn)[1]:
+            return r
         try:
             c = np.linalg.cholesky(hgn)
         except np.linalg.LinAlgError:
@@ -377,9 +382,11 @@ def run_migrad(st: FitState, ncall: int | None, iterate: int) -> Outcome:
 def _diagnose(st: FitState, out: Outcome) -> None:
     """A cost that can say why its minimum is not to be trusted (a likelihood without an
     interior maximum, events with pdf <= 0: ``DiagnosedCost``) makes it invalid, with a
-    warning: the minimizer converged, so a user would read only the flag otherwise."""
-    if not (isinstance(st.fcn, DiagnosedCost)
-            and _looks_valid(st, out.algorithm, out.fval, out.edm, out.flags)):
+    warning: the minimizer converged, so a user would read only the flag otherwise. A
+    minimum already invalid for another reason (an EDM above its goal as the width runs
+    away) is diagnosed too: its covariance is not accurate either, and the reason is what
+    the user needs to read."""
+    if not (isinstance(st.fcn, DiagnosedCost) and np.isfinite(out.fval)):
         return
     reasons = st.fcn.diagnose(out.values, ~st.fixed)
     if reasons:

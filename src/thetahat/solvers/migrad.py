@@ -394,11 +394,12 @@ def _migrad_compiled(f: Any, x: NDArray, fval: float, step: NDArray, g: NDArray,
     return res
 
 
-def _hesse_slow(hm: NDArray, g: NDArray, g2: NDArray, steps: NDArray
+def _hesse_slow(hm: NDArray, g: NDArray, g2: NDArray, steps: NDArray, noise: float
                 ) -> tuple[bool, str, bool, NDArray | None, bool]:
     """HESSE's matrix that is not clearly positive definite, for the compiled core: failed,
-    message, forced positive definite, the inverse and whether it is a saddle point."""
-    h = from_matrix(hm, g, g2, steps, 0)
+    message, forced positive definite, the inverse and whether it is a saddle point
+    (``noise``: the rounding bound of :func:`~thetahat.derivatives.hesse.rounding_noise`)."""
+    h = from_matrix(hm, g, g2, steps, 0, noise)
     if h.failed:
         return True, h.message, False, None, False
     return False, h.message, h.made_posdef, h.hess_inv, \
