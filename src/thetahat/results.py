@@ -325,10 +325,8 @@ class MError(_Rendered):
 
     Attributes
     ----------
-    number : int
-        Position of the parameter.
-    name : str
-        Its name.
+    number, name : int, str
+        Position and name of the parameter.
     lower, upper : float
         The interval ends, as offsets from ``min`` (``lower < 0 < upper``).
     is_valid : bool

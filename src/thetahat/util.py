@@ -270,11 +270,12 @@ def hessian(fcn: Any) -> Callable | None:
     Parameters
     ----------
     fcn : callable
-        A cost function.
+        A cost function, with or without a ``hessian`` method.
 
     Returns
     -------
     callable or None
+        ``fcn.hessian``, or None when the cost offers no usable one.
 
     Examples
     --------

@@ -66,6 +66,19 @@ class IntervalMethods:
             If the function minimum is not valid.
         ValueError
             If ``ncall`` is not a positive integer or None.
+
+        Examples
+        --------
+        A cost ``(a - 1)^2 + (b - 2)^2 / 4`` with ``errordef = 1`` has the 1-sigma
+        interval ``a = 1 ± 1`` and ``b = 2 ± 2`` (the closed form):
+
+        >>> from thetahat import Minuit
+        >>> m = Minuit(lambda a, b: (a - 1) ** 2 + (b - 2) ** 2 / 4, a=0, b=0)
+        >>> m.errordef = 1
+        >>> _ = m.migrad()
+        >>> lo, up = m.minos().merrors["b"]
+        >>> round(lo, 4), round(up, 4)
+        (-2.0, 2.0)
         """
         ncall = self._check_ncall(ncall)
         self._require_valid_minimum()
@@ -103,6 +116,19 @@ class IntervalMethods:
         x, y : ndarray
             The scan points and the cost at each.
 
+        Examples
+        --------
+        A cost ``(a - 1)^2 + (b - 2)^2 / 4`` with ``errordef = 1`` has the profile
+        ``(a - 1)^2`` along ``a`` at ``b = 2`` (the closed form):
+
+        >>> from thetahat import Minuit
+        >>> m = Minuit(lambda a, b: (a - 1) ** 2 + (b - 2) ** 2 / 4, a=0, b=0)
+        >>> m.errordef = 1
+        >>> _ = m.migrad()
+        >>> x, y = m.profile("a", size=3, bound=1)
+        >>> x.round(6).tolist(), y.round(6).tolist()
+        ([0.0, 1.0, 2.0], [1.0, 0.0, 1.0])
+
         Raises
         ------
         ValueError
@@ -127,14 +153,9 @@ class IntervalMethods:
         vname : str
             Name of the (free) parameter to scan.
         size : int, optional
-            Number of scan points (default 30); ignored when ``grid`` is given.
-        bound : float or (float, float), optional
-            A number of errors around the current value (default 2), or the ``(low,
-            high)`` ends of the scan; clipped to the parameter's limits.
-        grid : array-like, optional
-            The scan points themselves (1-D, at least 2 finite values).
-        subtract_min : bool, optional
-            Subtract the smallest cost value from the result (default False).
+            Number of scan points (default 30), each a MIGRAD refit.
+        bound, grid, subtract_min : optional
+            As for :meth:`profile`.
         ncall : int, optional
             Accepted for iminuit's signature (each point is refitted with MIGRAD's
             default call limit).
@@ -147,6 +168,19 @@ class IntervalMethods:
         -------
         x, y, ok : ndarray
             The scan points, the profiled cost at each, and whether each refit converged.
+
+        Examples
+        --------
+        A cost ``(a - 1)^2 + (b - 2)^2 / 4`` with ``errordef = 1`` has the profile
+        ``(b - 2)^2 / 4`` along ``b`` (the closed form):
+
+        >>> from thetahat import Minuit
+        >>> m = Minuit(lambda a, b: (a - 1) ** 2 + (b - 2) ** 2 / 4, a=0, b=0)
+        >>> m.errordef = 1
+        >>> _ = m.migrad()
+        >>> x, y, ok = m.mnprofile("b", size=3, bound=1)
+        >>> x.round(6).tolist(), y.round(6).tolist(), ok.tolist()
+        ([0.0, 2.0, 4.0], [1.0, 0.0, 1.0], [True, True, True])
 
         Raises
         ------
@@ -209,15 +243,8 @@ class IntervalMethods:
         interpolated : int, optional
             If larger than ``size``, return this many points interpolated along the
             curve (default 0: the computed points only).
-        experimental : bool, optional
-            Accepted for iminuit's signature.
-        ncall : int, optional
-            Accepted for iminuit's signature (each point is refitted with MIGRAD's
-            default call limit).
-        iterate : int, optional
-            Accepted for iminuit's signature.
-        use_simplex : bool, optional
-            Accepted for iminuit's signature.
+        experimental, ncall, iterate, use_simplex : optional
+            Accepted for iminuit's signature, as in :meth:`mnprofile`.
 
         Returns
         -------
@@ -231,6 +258,21 @@ class IntervalMethods:
             ``size < 4``.
         RuntimeError
             If the function minimum is not valid.
+
+        Examples
+        --------
+        A cost ``(a - 1)^2 + (b - 2)^2 / 4`` with ``errordef = 1`` has its 68 % contour
+        on the ellipse ``(a - 1)^2 + (b - 2)^2 / 4 = -2 ln(0.32)`` (the closed form):
+
+        >>> from thetahat import Minuit
+        >>> m = Minuit(lambda a, b: (a - 1) ** 2 + (b - 2) ** 2 / 4, a=0, b=0)
+        >>> m.errordef = 1
+        >>> _ = m.migrad()
+        >>> import numpy as np
+        >>> pts = m.mncontour("a", "b", size=8)
+        >>> r = (pts[:, 0] - 1) ** 2 + (pts[:, 1] - 2) ** 2 / 4
+        >>> bool(abs(r + 2 * np.log(0.32)).max() < 1e-3)  # 1e-3: MINOS's tolerance
+        True
         """
         _intervals.check_mncontour(self._state(), x, y, size)
         self._require_valid_minimum()
@@ -269,16 +311,10 @@ class IntervalMethods:
 
         Parameters
         ----------
-        vname : str
-            Name of the parameter.
-        band : bool, optional
-            Shade the interval (MINOS if computed, else ± error); default True.
-        text : bool, optional
-            Write the value and its errors as the title; default True.
-        size, bound, grid
-            As for :meth:`mnprofile` (``size`` default 30).
-        subtract_min : bool, optional
-            Draw the cost above its minimum (default True).
+        vname, band, text, bound, grid, subtract_min
+            As for :meth:`draw_profile`.
+        size : int, optional
+            Number of scan points (default 30), each a MIGRAD refit.
 
         Returns
         -------

@@ -545,6 +545,16 @@ class Minuit(IntervalMethods):
         ------
         ValueError
             If ``ncall`` is not a positive integer or None, or ``iterate < 1``.
+
+        Examples
+        --------
+        Rosenbrock's valley, minimum at (1, 1):
+
+        >>> from thetahat import Minuit
+        >>> m = Minuit(lambda x, y: (x - 1) ** 2 + 10 * (y - x ** 2) ** 2, x=0, y=0)
+        >>> m.errordef = 1
+        >>> m.migrad().valid, round(m.values["x"], 3), round(m.values["y"], 3)
+        (True, 1.0, 1.0)
         """
         ncall = self._check_ncall(ncall)
         if int(iterate) < 1:
@@ -591,12 +601,12 @@ class Minuit(IntervalMethods):
         Parameters
         ----------
         ncall : int, optional
-            Approximate limit of cost calls (default: MINUIT's 200 + 100 n + 5 n²).
+            Number of grid points in all (default: MINUIT's call limit 200 + 100 n + 5 n²).
 
         Returns
         -------
         Minuit
-            ``self``, so that calls chain.
+            ``self``; ``fmin.algorithm`` is ``"Scan"``.
 
         Raises
         ------
@@ -604,6 +614,17 @@ class Minuit(IntervalMethods):
             If ``ncall`` is not a positive integer or None.
         RuntimeError
             If all parameters are fixed.
+
+        Examples
+        --------
+        A parabola with its minimum at a grid point (the oracle: the closed form):
+
+        >>> from thetahat import Minuit
+        >>> m = Minuit(lambda a: (a - 1) ** 2, a=0)
+        >>> m.errordef = 1
+        >>> m.limits["a"] = (-3, 3)
+        >>> m.scan(ncall=7).values["a"]
+        1.0
         """
         ncall = self._check_ncall(ncall)
         t0 = time.perf_counter()
@@ -663,17 +684,28 @@ class Minuit(IntervalMethods):
         Parameters
         ----------
         ncall : int, optional
-            Approximate limit of cost calls (default: MINUIT's 200 + 100 n + 5 n²).
+            Limit of cost calls for the derivatives (default: MINUIT's call limit).
 
         Returns
         -------
         Minuit
-            ``self``, so that calls chain.
+            ``self``; the result is in :attr:`covariance` and :attr:`errors`.
 
         Raises
         ------
         ValueError
             If ``ncall`` is not a positive integer or None.
+
+        Examples
+        --------
+        A quadratic cost ``(a/2)^2`` has the variance ``2 errordef / (1/2) = 4`` (closed
+        form), so the error of ``a`` is 2:
+
+        >>> from thetahat import Minuit
+        >>> m = Minuit(lambda a: (a / 2) ** 2, a=0.5)
+        >>> m.errordef = 1
+        >>> round(m.migrad().hesse().errors["a"], 6)
+        2.0
         """
         ncall = self._check_ncall(ncall)
         t0 = time.perf_counter()
