@@ -267,3 +267,25 @@ def test_the_check_catches_a_bad_docstring():
 def test_docstring_sections(name):
     found = problems(name, SURFACE[name])
     assert not found, "\n".join(found)
+
+
+# the names a new user calls first: each shows an example (tests/test_docstrings.py runs it)
+ENTRY_POINTS = (
+    "thetahat.curve_fit", "thetahat.least_squares", "thetahat.minimize", "thetahat.lsq_linear",
+    "thetahat.linear_fit", "thetahat.fit", "thetahat.Minuit", "thetahat.Minuit.migrad",
+    "thetahat.Minuit.hesse", "thetahat.Minuit.minos", "thetahat.Minuit.profile",
+    "thetahat.Minuit.mnprofile", "thetahat.Minuit.mncontour", "thetahat.Minuit.scan",
+    "thetahat.Minuit.scipy", "thetahat.cost.LeastSquares", "thetahat.cost.UnbinnedNLL",
+    "thetahat.cost.BinnedNLL", "thetahat.cost.ExtendedUnbinnedNLL",
+    "thetahat.cost.ExtendedBinnedNLL", "thetahat.cost.Template", "thetahat.batch.fit",
+    "thetahat.batch.curve_fit", "thetahat.models.get", "thetahat.models.parse",
+    "thetahat.models.density",
+)
+
+
+@pytest.mark.parametrize("name", ENTRY_POINTS)
+def test_entry_point_has_an_example(name):
+    obj = SURFACE[name]
+    doc = _doc(obj if inspect.isclass(obj) else _function(obj))
+    assert any(line.lstrip().startswith(">>>") for line in doc["Examples"]), \
+        f"{name}: no example in its Examples section"

@@ -238,6 +238,11 @@ def get(name: str) -> Model:
     ------
     ValueError
         If the name is unknown (the message suggests close names).
+
+    Examples
+    --------
+    >>> get("gauss").parameters, get("poly2").parameters
+    (('a', 'mu', 'sigma'), ('c0', 'c1', 'c2'))
     """
     key = _renamed(str(name).strip().lower(), _RENAMED, "model")
     m = _POLY.match(key)
@@ -265,6 +270,11 @@ def parse(spec: str | Model) -> Model:
     ------
     ValueError
         If ``spec`` is empty or not a string, or names an unknown model.
+
+    Examples
+    --------
+    >>> parse("expo+gauss").parameters
+    ('expo_a', 'expo_b', 'expo_c', 'gauss_a', 'gauss_mu', 'gauss_sigma')
     """
     if isinstance(spec, Model):
         return spec
@@ -305,6 +315,13 @@ def density(spec: str | Density, range: Any = None) -> Density:
     ValueError
         If ``range`` is missing or invalid, ``spec`` is empty or not a string, or names an
         unknown density.
+
+    Examples
+    --------
+    The fraction of the second component is a parameter of the mixture:
+
+    >>> density("expo+gauss", range=(0, 1)).parameters
+    ('expo_c', 'gauss_mu', 'gauss_sigma', 'gauss_frac')
     """
     if isinstance(spec, Density):
         return spec
