@@ -87,7 +87,40 @@ class _Rendered:
 
 @dataclass(frozen=True, repr=False, eq=False)
 class FMin(_Rendered):
-    """The state of a function minimum (iminuit's ``FMin``)."""
+    """The state of a function minimum (iminuit's ``FMin``).
+
+    Made by :class:`~thetahat.Minuit` after each minimization or HESSE (``m.fmin``); users
+    read it rather than build it. ``is_valid`` is the verdict to check (module docstring).
+
+    Parameters
+    ----------
+    *args, **kwargs
+        The fields below by keyword, or iminuit's positional signature ``FMin(fmin,
+        algorithm, nfcn, ngrad, ng2, nhessian, ndof, edm_goal, time)`` where ``fmin`` has
+        the attributes of a function minimum.
+
+    Attributes
+    ----------
+    algorithm : str
+        The minimizer that found it (``"Migrad"``, ``"Simplex"``, ``"SciPy[BFGS]"`` ...).
+    fval, edm, edm_goal, errordef : float
+        Cost at the minimum, its estimated distance to the true minimum, the EDM goal
+        (``0.002 * tol * errordef``) and the cost's ``errordef``.
+    nfcn, ngrad, ng2, nhessian : int
+        Calls of the cost, its gradient, its ``g2`` and its Hessian.
+    is_valid : bool
+        Whether the minimum can be trusted (see the module docstring).
+    has_valid_parameters, has_reached_call_limit, is_above_max_edm, hesse_failed : bool
+        The parts of ``is_valid``.
+    has_covariance, has_accurate_covar, has_posdef_covar, has_made_posdef_covar : bool
+        Whether a covariance exists, is accurate, is positive definite, or was forced to be.
+    has_parameters_at_limit : bool
+        Whether a free parameter ended at one of its limits.
+    reduced_chi2 : float
+        ``fval / ndof`` for a least-squares cost (``errordef == 1``), else NaN.
+    time : float
+        Seconds spent.
+    """
 
     algorithm: str
     edm: float
@@ -172,6 +205,23 @@ class Param(_Rendered):
     :func:`thetahat.minuit._setup.limit_sides`): its HESSE error is then not a standard
     deviation (it collapses towards 0 at the limit); use MINOS, whose interval reports
     the one-sided end, or remove the limit. ``at_limit`` is either.
+
+    Attributes
+    ----------
+    number : int
+        Position of the parameter.
+    name : str
+        Its name.
+    value, error : float
+        Its value and (HESSE or MIGRAD) error.
+    merror : (float, float) or None
+        The MINOS interval ``(lower, upper)``, offsets from ``value``, if computed.
+    is_const, is_fixed : bool
+        Whether it is a constant (always False in thetahat) or fixed.
+    lower_limit, upper_limit : float or None
+        Its limits, None where there is none.
+    at_lower_limit, at_upper_limit : bool
+        Whether the free parameter ended at that limit.
     """
 
     number: int
@@ -208,14 +258,17 @@ class Param(_Rendered):
 
     @property
     def has_limits(self) -> bool:
+        """Whether the parameter has a lower or an upper limit."""
         return self.has_lower_limit or self.has_upper_limit
 
     @property
     def has_lower_limit(self) -> bool:
+        """Whether the parameter has a lower limit."""
         return self.lower_limit is not None
 
     @property
     def has_upper_limit(self) -> bool:
+        """Whether the parameter has an upper limit."""
         return self.upper_limit is not None
 
 
@@ -241,7 +294,16 @@ class Params(_Rendered, tuple):
         return "(" + ", ".join(repr(p) for p in self) + ")"
 
     def to_table(self) -> tuple[list[list[str]], list[str]]:
-        """Rows of strings and the header, as iminuit's ``Params.to_table``."""
+        """Rows of strings and the header, as iminuit's ``Params.to_table``.
+
+        Returns
+        -------
+        rows : list of list of str
+            One row per parameter: position, name, value, error, MINOS errors, limits,
+            fixed.
+        header : list of str
+            The column names.
+        """
         header = ["pos", "name", "value", "error", "error-", "error+", "limit-", "limit+",
                   "fixed"]
         rows = []
@@ -260,6 +322,27 @@ class MError(_Rendered):
     """Asymmetric MINOS interval of one parameter (iminuit's ``MError``).
 
     ``lower`` is negative and ``upper`` positive: offsets from the minimum ``min``.
+
+    Attributes
+    ----------
+    number, name : int, str
+        Position and name of the parameter.
+    lower, upper : float
+        The interval ends, as offsets from ``min`` (``lower < 0 < upper``).
+    is_valid : bool
+        Whether both ends were found (``lower_valid and upper_valid``).
+    lower_valid, upper_valid : bool
+        Whether that end was found.
+    at_lower_limit, at_upper_limit : bool
+        Whether that end stopped at the parameter's limit.
+    at_lower_max_fcn, at_upper_max_fcn : bool
+        Whether the search for that end reached its call limit.
+    lower_new_min, upper_new_min : bool
+        Whether the search for that end found a lower minimum.
+    nfcn : int
+        Cost calls used.
+    min : float
+        The parameter's value at the minimum.
     """
 
     number: int
@@ -374,6 +457,7 @@ class Matrix(_Rendered, np.ndarray):
 
     @property
     def names(self) -> tuple[str, ...]:
+        """The parameter names of the rows and columns, a tuple of str."""
         return self._names()
 
     def _square(self) -> bool:
@@ -438,7 +522,12 @@ class Matrix(_Rendered, np.ndarray):
         return Matrix(np.asarray(self)[np.ix_(idx, idx)], [names[i] for i in idx])
 
     def to_dict(self) -> dict[tuple[str, str], float]:
-        """The upper triangle (diagonal included) as ``{(name_i, name_j): value}``."""
+        """The upper triangle (diagonal included) as ``{(name_i, name_j): value}``.
+
+        Returns
+        -------
+        dict of (str, str) to float
+        """
         names = self._names()
         a = np.asarray(self)
         return {(names[i], names[j]): float(a[i, j])
@@ -451,11 +540,34 @@ class Matrix(_Rendered, np.ndarray):
         return super()._repr_html_() if self._square() else f"<pre>{self}</pre>"
 
     def submatrix(self, names: Sequence[str]) -> Matrix:
+        """The square sub-matrix of the parameters ``names`` (rows and columns).
+
+        Parameters
+        ----------
+        names : sequence of str or int
+            Names or positions of the parameters, in the order wanted.
+
+        Returns
+        -------
+        Matrix
+            With those names.
+
+        Raises
+        ------
+        KeyError
+            If a name is not one of :attr:`names`.
+        """
         idx = [self._pos(n) for n in names]
         return Matrix(np.asarray(self)[np.ix_(idx, idx)], [self.names[i] for i in idx])
 
     def correlation(self) -> Matrix:
-        """Correlation matrix C_ij / sqrt(C_ii C_jj); zero rows for fixed parameters."""
+        """Correlation matrix C_ij / sqrt(C_ii C_jj); zero rows for fixed parameters.
+
+        Returns
+        -------
+        Matrix
+            With the same names.
+        """
         a = np.asarray(self)
         d = np.sqrt(np.diag(a))
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -464,7 +576,13 @@ class Matrix(_Rendered, np.ndarray):
         return Matrix(c, self.names)
 
     def to_table(self) -> tuple[list[list[str]], tuple[str, ...]]:
-        """Rows ``[name, value...]`` of strings and the column names, as iminuit's."""
+        """Rows ``[name, value...]`` of strings and the column names, as iminuit's.
+
+        Returns
+        -------
+        rows : list of list of str
+        names : tuple of str
+        """
         names = self._names()
         rows = [[n] + [f"{v:.3g}" for v in np.asarray(self)[i]] for i, n in enumerate(names)]
         return rows, names

@@ -75,6 +75,16 @@ def make_func_code(params: Iterable[str]) -> SimpleNamespace:
     Deprecated, as in iminuit (a FutureWarning says so): declare parameters with a
     ``_parameters`` dict (name -> limits or None) instead.
 
+    Parameters
+    ----------
+    params : iterable of str
+        The parameter names.
+
+    Returns
+    -------
+    types.SimpleNamespace
+        With ``co_varnames`` (tuple of str) and ``co_argcount`` (int).
+
     Examples
     --------
     >>> import warnings
@@ -146,6 +156,21 @@ def merge_signatures(callables: Iterable[Callable], annotations: bool = False
     """The union of the parameters of ``callables`` in order of first appearance, and for
     each callable the positions of its parameters in that union.
 
+    Parameters
+    ----------
+    callables : iterable of callable
+        The functions (or costs) whose parameters are merged.
+    annotations : bool, optional
+        Return the union as a dict of name to limits (or None), as
+        ``describe(fn, annotations=True)``, instead of a list of names (default False).
+
+    Returns
+    -------
+    names : list of str or dict of str to (float, float) or None
+        The union of the parameters.
+    mapping : list of list of int
+        For each callable, the positions of its parameters in ``names``.
+
     Examples
     --------
     >>> merge_signatures([lambda x, a, b: 0, lambda x, b, c: 0])
@@ -166,7 +191,17 @@ def merge_signatures(callables: Iterable[Callable], annotations: bool = False
 
 # --- numbers -------------------------------------------------------------------------------
 def is_positive_definite(m: ArrayLike) -> bool:
-    """Whether the symmetric matrix ``m`` is positive definite (a Cholesky succeeds)."""
+    """Whether the symmetric matrix ``m`` is positive definite (a Cholesky succeeds).
+
+    Parameters
+    ----------
+    m : array_like, shape (n, n)
+        The matrix; one that is not square or not finite is not positive definite.
+
+    Returns
+    -------
+    bool
+    """
     a = np.atleast_2d(np.asarray(m, dtype=float))
     if a.ndim != 2 or a.shape[0] != a.shape[1] or not np.all(np.isfinite(a)):
         return False
@@ -232,6 +267,16 @@ def hessian(fcn: Any) -> Callable | None:
     """``fcn.hessian`` if the cost provides a usable Hessian (a callable ``hessian`` and
     ``has_hessian`` not False), else None (iminuit's rule, like :func:`gradient`).
 
+    Parameters
+    ----------
+    fcn : callable
+        A cost function, with or without a ``hessian`` method.
+
+    Returns
+    -------
+    callable or None
+        ``fcn.hessian``, or None when the cost offers no usable one.
+
     Examples
     --------
     >>> hessian(lambda x: x ** 2) is None
@@ -245,6 +290,15 @@ def hessian(fcn: Any) -> Callable | None:
 
 def is_module_available(module: str) -> bool:
     """Whether ``module`` can be imported (without importing it).
+
+    Parameters
+    ----------
+    module : str
+        Dotted module name, such as ``"matplotlib.pyplot"``.
+
+    Returns
+    -------
+    bool
 
     Examples
     --------

@@ -14,6 +14,10 @@ def is_jupyter() -> bool:
     IPython is not imported here: in a kernel it is imported already, and a script that
     never imported it is not in one.
 
+    Returns
+    -------
+    bool
+
     Examples
     --------
     >>> is_jupyter()

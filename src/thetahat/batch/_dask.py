@@ -68,6 +68,13 @@ class DaskBatchResult:
     first block, ``da.to_zarr(r.popt, ...)`` writes from the workers. ``blocks`` holds one
     ``dask.delayed`` :class:`BatchResult` per block.
 
+    Attributes
+    ----------
+    parameters, popt, perr, pcov, chi2, ndof, nfev, niter, status, success
+        As in :class:`BatchResult`, each a dask array (``parameters`` a tuple of str).
+    blocks : tuple of dask.delayed.Delayed
+        One delayed :class:`BatchResult` per block of rows.
+
     Examples
     --------
     Three exact lines in blocks of two rows (the oracle: the lines themselves):

@@ -205,6 +205,15 @@ def curve_fit(f: Callable | str | models.Model, x: ArrayLike, ydata: ArrayLike,
         A :class:`DaskBatchResult` (lazy; ``.compute()``) when ``ydata``, ``x``, ``p0`` or
         ``sigma`` is a dask array (see :mod:`thetahat.batch._dask`).
 
+    Raises
+    ------
+    ValueError
+        If an argument has the wrong shape or value (the message names it), or ``jac``
+        is given with a library model.
+    TypeError
+        If ``f`` is neither callable, a model name nor a Model, or ``absolute_sigma`` is
+        not a bool.
+
     Examples
     --------
     Two exponential decays (the oracle: noise-free data, so ``popt`` is the truth):
@@ -327,6 +336,13 @@ def fit(x: ArrayLike, ydata: ArrayLike, model: str | models.Model, yerr: ArrayLi
     BatchResult or DaskBatchResult
         A :class:`DaskBatchResult` when ``ydata``, ``x``, ``yerr`` or ``p0`` is a dask
         array.
+
+    Raises
+    ------
+    ValueError
+        If an argument has the wrong shape or value (the message names it and the row),
+        ``estimator`` is not ``'lse'`` or ``'mle'``, or ``estimator='mle'`` gets ``yerr``
+        or negative counts.
 
     Examples
     --------

@@ -65,6 +65,18 @@ class FitResult(Minuit):
     """The ``Minuit`` object of a finished :func:`thetahat.fit`, with ``to_dict``,
     ``to_json`` and ``correlated_values`` (module docstring).
 
+    Made by :func:`thetahat.fit`, which passes the cost and the start values.
+
+    Parameters
+    ----------
+    fcn, *args, grad, g2, hessian, name, **kwds
+        As for :class:`~thetahat.Minuit`.
+
+    Raises
+    ------
+    TypeError
+        If ``fcn`` is not callable.
+
     Examples
     --------
     >>> import json, numpy as np, thetahat

@@ -73,7 +73,15 @@ def describe_model(model: Callable, name: Sequence[str] | None, skip_first: bool
 
 
 class Cost:
-    """Base class: parameters, errordef, ``+``, verbose printing, call dispatch."""
+    """Base class: parameters, errordef, ``+``, verbose printing, call dispatch.
+
+    Parameters
+    ----------
+    parameters : dict of str to (float, float) or None
+        Parameter names, each with its limits or None (as iminuit's ``_parameters``).
+    verbose : int, optional
+        1 or more prints the arguments and the value of each call (default 0).
+    """
 
     _errordef = 1.0
     #: F is exactly a sum of squared residuals (cost/_protocol.py); True only for
@@ -198,7 +206,17 @@ def unmask(a: Any, fill: float = 0.0) -> tuple[Any, NDArray | None]:
 
 
 class MaskedCost(Cost):
-    """A cost over data points that a boolean ``mask`` (settable any time) can select."""
+    """A cost over data points that a boolean ``mask`` (settable any time) can select.
+
+    Parameters
+    ----------
+    parameters : dict of str to (float, float) or None
+        As for :class:`Cost`.
+    mask_shape : tuple of int
+        Shape of a boolean mask over the data points.
+    verbose : int, optional
+        As for :class:`Cost`.
+    """
 
     def __init__(self, parameters: dict, mask_shape: tuple, verbose: int = 0) -> None:
         super().__init__(parameters, verbose)
@@ -267,7 +285,13 @@ class MaskedCost(Cost):
 
 
 class Constant(Cost):
-    """A constant term of a :class:`CostSum` (no parameters, no data)."""
+    """A constant term of a :class:`CostSum` (no parameters, no data).
+
+    Parameters
+    ----------
+    value : float
+        The value the term adds to the sum.
+    """
 
     def __init__(self, value: float) -> None:
         super().__init__({}, 0)
@@ -302,6 +326,11 @@ class CostSum(Cost, ABCSequence):
     ----------
     *items : Cost or float
         Costs (nested sums are flattened) or constants.
+
+    Raises
+    ------
+    TypeError
+        If an item is neither a cost nor a number.
 
     Examples
     --------

@@ -465,6 +465,20 @@ class ExtendedBinnedNLL(_Binned):
         ``use_pdf``).
     verbose, grad, use_pdf, name
         As :class:`BinnedNLL`.
+
+    Examples
+    --------
+    Two bins of a flat distribution with ``mu`` expected events in all: the estimate is
+    the total count, 6, with the Poisson error ``sqrt(6)`` (closed form):
+
+    >>> import numpy as np
+    >>> from thetahat import Minuit
+    >>> c = ExtendedBinnedNLL([2, 4], [0, 1, 2], lambda xe, mu: mu * np.asarray(xe) / 2)
+    >>> m = Minuit(c, mu=1)
+    >>> m.limits["mu"] = (0, None)
+    >>> _ = m.migrad()
+    >>> round(m.values["mu"], 4), round(m.errors["mu"], 3)
+    (6.0, 2.449)
     """
 
     _extended = True

@@ -86,6 +86,13 @@ class LeastSquares(MaskedCost):
     name : sequence of str, optional
         Parameter names (replace the introspected ones).
 
+    Raises
+    ------
+    TypeError
+        If ``model`` is not callable.
+    ValueError
+        If the data have inconsistent shapes or invalid values (the message names them).
+
     Examples
     --------
     >>> import numpy as np

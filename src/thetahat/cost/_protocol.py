@@ -135,7 +135,17 @@ def capabilities(cost: object) -> tuple[bool, bool]:
 
 def cost_gradient(fcn: object) -> Callable | None:
     """``fcn.grad`` if the cost provides a usable gradient (a callable ``grad`` and
-    ``has_grad`` not False), else None: iminuit's rule for ``Minuit(fcn, grad=None/True)``."""
+    ``has_grad`` not False), else None: iminuit's rule for ``Minuit(fcn, grad=None/True)``.
+
+    Parameters
+    ----------
+    fcn : callable
+        A cost function.
+
+    Returns
+    -------
+    callable or None
+    """
     g = getattr(fcn, "grad", None)
     if g is None or not callable(g) or getattr(fcn, "has_grad", True) is False:
         return None

@@ -113,6 +113,10 @@ def poisson_chi2(n: ArrayLike, mu: ArrayLike) -> float:
     mu : array_like
         Expected counts.
 
+    Returns
+    -------
+    float
+
     Examples
     --------
     >>> poisson_chi2([0.0, 2.0], [1.0, 2.0])
@@ -128,6 +132,17 @@ def multinomial_chi2(n: ArrayLike, mu: ArrayLike) -> float:
 
     Equals :func:`poisson_chi2` when ``sum mu == sum n``; ``mu`` is used as given (not
     renormalised).
+
+    Parameters
+    ----------
+    n : array_like
+        Observed counts.
+    mu : array_like
+        Expected counts.
+
+    Returns
+    -------
+    float
 
     Examples
     --------
@@ -148,6 +163,10 @@ def unbinned_nll(density: ArrayLike, *, log: bool = False) -> float:
         Densities ``f_i`` at the sample points, or ``ln f_i`` if ``log`` is true.
     log : bool, optional
         Whether ``density`` already holds logarithms.
+
+    Returns
+    -------
+    float
 
     Examples
     --------

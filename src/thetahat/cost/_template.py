@@ -75,6 +75,12 @@ class Template(HistogramData, MaskedCost):
         Treatment of the template uncertainties (module docstring). 'hpd' is an old
         name of 'da' and warns.
 
+    Raises
+    ------
+    ValueError
+        If ``method`` is unknown, there is no component, a template is not an array of the
+        shape of ``n`` or has no positive total, or ``name`` has the wrong length.
+
     Examples
     --------
     >>> import numpy as np

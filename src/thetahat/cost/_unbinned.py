@@ -354,6 +354,21 @@ class ExtendedUnbinnedNLL(_Unbinned):
         As :class:`UnbinnedNLL`.
     grad : callable, optional
         ``grad(x, *p) -> (dLambda (npar,), dg (npar, N))`` (of ``ln g`` if ``log``).
+
+    Examples
+    --------
+    A uniform sample on [0, 1] with ``Lambda`` expected events: the cost is
+    ``2 (Lambda - N ln Lambda)``, minimal at ``Lambda = N`` with error ``sqrt(N)``
+    (closed form, N = 3):
+
+    >>> import numpy as np
+    >>> from thetahat import Minuit
+    >>> c = ExtendedUnbinnedNLL([0.2, 0.5, 0.7], lambda x, lam: (lam, np.full(len(x), lam)))
+    >>> m = Minuit(c, lam=1)
+    >>> m.limits["lam"] = (0, None)
+    >>> _ = m.migrad()
+    >>> round(m.values["lam"], 4), round(m.errors["lam"], 3)
+    (3.0, 1.732)
     """
 
     def __init__(self, data: ArrayLike, scaled_pdf: Callable, *, verbose: int = 0,

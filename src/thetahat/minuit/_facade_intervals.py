@@ -37,7 +37,49 @@ class IntervalMethods:
 
     def minos(self: Any, *parameters: str, cl: float | None = None,
               ncall: int | None = None) -> Any:
-        """Asymmetric intervals where the profiled cost rises by errordef · factor(cl)."""
+        """Asymmetric intervals where the profiled cost rises by errordef · factor(cl).
+
+        For each parameter, MINOS finds the values below and above the minimum at which
+        the cost, minimised over the other free parameters, has risen by ``errordef``
+        (times the ``chi2(1)`` quantile of ``cl``). Needs a valid minimum: HESSE runs
+        first when there is no current one.
+
+        Parameters
+        ----------
+        *parameters : str
+            Names of the parameters (default: every free parameter); a fixed one is
+            skipped with a warning.
+        cl : float, optional
+            Confidence level: None (1 sigma, the default), a probability in (0, 1), or a
+            number of sigmas >= 1.
+        ncall : int, optional
+            Approximate limit of cost calls for each refit.
+
+        Returns
+        -------
+        Minuit
+            ``self``; the intervals are in :attr:`merrors` (and ``params[i].merror``).
+
+        Raises
+        ------
+        RuntimeError
+            If the function minimum is not valid.
+        ValueError
+            If ``ncall`` is not a positive integer or None.
+
+        Examples
+        --------
+        A cost ``(a - 1)^2 + (b - 2)^2 / 4`` with ``errordef = 1`` has the 1-sigma
+        interval ``a = 1 ± 1`` and ``b = 2 ± 2`` (the closed form):
+
+        >>> from thetahat import Minuit
+        >>> m = Minuit(lambda a, b: (a - 1) ** 2 + (b - 2) ** 2 / 4, a=0, b=0)
+        >>> m.errordef = 1
+        >>> _ = m.migrad()
+        >>> lo, up = m.minos().merrors["b"]
+        >>> round(lo, 4), round(up, 4)
+        (-2.0, 2.0)
+        """
         ncall = self._check_ncall(ncall)
         self._require_valid_minimum()
         assert self._fmin is not None  # checked above; HESSE keeps a minimum
@@ -53,7 +95,46 @@ class IntervalMethods:
 
     def profile(self: Any, vname: str, *, size: int = 100, bound: Any = 2,
                 grid: Any = None, subtract_min: bool = False) -> tuple:
-        """The cost along ``vname`` with the other parameters held at their values."""
+        """The cost along ``vname`` with the other parameters held at their values.
+
+        Parameters
+        ----------
+        vname : str
+            Name of the parameter to scan.
+        size : int, optional
+            Number of scan points (default 100); ignored when ``grid`` is given.
+        bound : float or (float, float), optional
+            A number of errors around the current value (default 2), or the ``(low,
+            high)`` ends of the scan; clipped to the parameter's limits.
+        grid : array-like, optional
+            The scan points themselves (1-D, at least 2 finite values).
+        subtract_min : bool, optional
+            Subtract the smallest cost value from the result (default False).
+
+        Returns
+        -------
+        x, y : ndarray
+            The scan points and the cost at each.
+
+        Examples
+        --------
+        A cost ``(a - 1)^2 + (b - 2)^2 / 4`` with ``errordef = 1`` has the profile
+        ``(a - 1)^2`` along ``a`` at ``b = 2`` (the closed form):
+
+        >>> from thetahat import Minuit
+        >>> m = Minuit(lambda a, b: (a - 1) ** 2 + (b - 2) ** 2 / 4, a=0, b=0)
+        >>> m.errordef = 1
+        >>> _ = m.migrad()
+        >>> x, y = m.profile("a", size=3, bound=1)
+        >>> x.round(6).tolist(), y.round(6).tolist()
+        ([0.0, 1.0, 2.0], [1.0, 0.0, 1.0])
+
+        Raises
+        ------
+        ValueError
+            If ``vname`` is not a parameter, ``grid`` is not a 1-D array of at least
+            two finite values or ``size < 2``.
+        """
         xy, calls = _intervals.profile(self._state(), vname, size, bound, grid, subtract_min)
         self._count(calls)
         return xy
@@ -61,7 +142,52 @@ class IntervalMethods:
     def mnprofile(self: Any, vname: str, *, size: int = 30, bound: Any = 2, grid: Any = None,
                   subtract_min: bool = False, ncall: int = 0, iterate: int = 5,
                   use_simplex: bool = True) -> tuple:
-        """The cost along ``vname`` minimised over the other free parameters."""
+        """The cost along ``vname`` minimised over the other free parameters.
+
+        At each scan point ``vname`` is fixed and MIGRAD minimises the cost over the
+        other free parameters (the profile likelihood); a warning names the points where
+        it did not converge.
+
+        Parameters
+        ----------
+        vname : str
+            Name of the (free) parameter to scan.
+        size : int, optional
+            Number of scan points (default 30), each a MIGRAD refit.
+        bound, grid, subtract_min : optional
+            As for :meth:`profile`.
+        ncall : int, optional
+            Accepted for iminuit's signature (each point is refitted with MIGRAD's
+            default call limit).
+        iterate : int, optional
+            Accepted for iminuit's signature.
+        use_simplex : bool, optional
+            Accepted for iminuit's signature.
+
+        Returns
+        -------
+        x, y, ok : ndarray
+            The scan points, the profiled cost at each, and whether each refit converged.
+
+        Examples
+        --------
+        A cost ``(a - 1)^2 + (b - 2)^2 / 4`` with ``errordef = 1`` has the profile
+        ``(b - 2)^2 / 4`` along ``b`` (the closed form):
+
+        >>> from thetahat import Minuit
+        >>> m = Minuit(lambda a, b: (a - 1) ** 2 + (b - 2) ** 2 / 4, a=0, b=0)
+        >>> m.errordef = 1
+        >>> _ = m.migrad()
+        >>> x, y, ok = m.mnprofile("b", size=3, bound=1)
+        >>> x.round(6).tolist(), y.round(6).tolist(), ok.tolist()
+        ([0.0, 2.0, 4.0], [1.0, 0.0, 1.0], [True, True, True])
+
+        Raises
+        ------
+        ValueError
+            If ``vname`` is not a parameter or is fixed, ``grid`` is not a 1-D array of
+            at least two finite values or ``size < 2``.
+        """
         xyo, calls = _intervals.mnprofile(self._state(), vname, size, bound, grid,
                                           subtract_min)
         self._count(calls)
@@ -69,7 +195,29 @@ class IntervalMethods:
 
     def contour(self: Any, x: str, y: str, *, size: Any = 50, bound: Any = 2, grid: Any = None,
                 subtract_min: bool = False) -> tuple:
-        """The cost on a grid of ``x`` and ``y``, the other parameters held."""
+        """The cost on a grid of ``x`` and ``y``, the other parameters held.
+
+        Parameters
+        ----------
+        x, y : str
+            Names of the two parameters.
+        size : int or (int, int), optional
+            Grid points along each axis (default 50), or one number per axis.
+        bound : float, (float, float) or ((float, float), (float, float)), optional
+            A number of errors around the current values (default 2), or the ends of
+            both axes, or one ``(low, high)`` pair per axis.
+        grid : (array-like, array-like), optional
+            The grid points along ``x`` and along ``y`` themselves.
+        subtract_min : bool, optional
+            Subtract the smallest cost value from the result (default False).
+
+        Returns
+        -------
+        x, y : ndarray
+            The grid points along each axis.
+        F : ndarray, shape (len(x), len(y))
+            ``F[i, j]`` is the cost at ``(x[i], y[j])``.
+        """
         xyf, calls = _intervals.contour(self._state(), x, y, size, bound, grid, subtract_min)
         self._count(calls)
         return xyf
@@ -77,7 +225,55 @@ class IntervalMethods:
     def mncontour(self: Any, x: str, y: str, *, cl: float | None = None, size: int = 100,
                   interpolated: int = 0, experimental: bool = False, ncall: int = 0,
                   iterate: int = 5, use_simplex: bool = True) -> np.ndarray:
-        """Points of the MINOS contour of ``x`` and ``y`` at confidence level ``cl``."""
+        """Points of the MINOS contour of ``x`` and ``y`` at confidence level ``cl``.
+
+        The contour is the closed curve on which the cost, minimised over the other free
+        parameters, has risen by ``errordef`` times the ``chi2(2)`` quantile of ``cl``.
+        Needs a valid minimum: HESSE runs first when there is no current one.
+
+        Parameters
+        ----------
+        x, y : str
+            Names of the two (free, different) parameters.
+        cl : float, optional
+            Confidence level: None (probability 0.68, the default), a probability in
+            (0, 1), or a number of sigmas >= 1.
+        size : int, optional
+            Number of points on the contour (default 100, at least 4).
+        interpolated : int, optional
+            If larger than ``size``, return this many points interpolated along the
+            curve (default 0: the computed points only).
+        experimental, ncall, iterate, use_simplex : optional
+            Accepted for iminuit's signature, as in :meth:`mnprofile`.
+
+        Returns
+        -------
+        ndarray, shape (size + 1, 2) or (interpolated, 2)
+            The ``(x, y)`` points of the closed contour (the first point repeated last).
+
+        Raises
+        ------
+        ValueError
+            If ``x`` and ``y`` are the same or not parameters, either is fixed, or
+            ``size < 4``.
+        RuntimeError
+            If the function minimum is not valid.
+
+        Examples
+        --------
+        A cost ``(a - 1)^2 + (b - 2)^2 / 4`` with ``errordef = 1`` has its 68 % contour
+        on the ellipse ``(a - 1)^2 + (b - 2)^2 / 4 = -2 ln(0.32)`` (the closed form):
+
+        >>> from thetahat import Minuit
+        >>> m = Minuit(lambda a, b: (a - 1) ** 2 + (b - 2) ** 2 / 4, a=0, b=0)
+        >>> m.errordef = 1
+        >>> _ = m.migrad()
+        >>> import numpy as np
+        >>> pts = m.mncontour("a", "b", size=8)
+        >>> r = (pts[:, 0] - 1) ** 2 + (pts[:, 1] - 2) ** 2 / 4
+        >>> bool(abs(r + 2 * np.log(0.32)).max() < 1e-3)  # 1e-3: MINOS's tolerance
+        True
+        """
         _intervals.check_mncontour(self._state(), x, y, size)
         self._require_valid_minimum()
         assert self._fmin is not None  # checked above; HESSE keeps a minimum
@@ -88,18 +284,107 @@ class IntervalMethods:
         return pts
 
     def draw_profile(self: Any, vname: str, **kwargs: Any) -> tuple:
+        """Draw :meth:`profile` of ``vname`` with matplotlib on the current axes.
+
+        Parameters
+        ----------
+        vname : str
+            Name of the parameter.
+        band : bool, optional
+            Shade the interval (MINOS if computed, else ± error); default True.
+        text : bool, optional
+            Write the value and its errors as the title; default True.
+        size, bound, grid
+            As for :meth:`profile` (``size`` default 100).
+        subtract_min : bool, optional
+            Draw the cost above its minimum (default True).
+
+        Returns
+        -------
+        x, y : ndarray
+            The scan points and the cost, as drawn.
+        """
         return _intervals.draw_profile(self, vname, **kwargs)
 
     def draw_mnprofile(self: Any, vname: str, **kwargs: Any) -> tuple:
+        """Draw :meth:`mnprofile` of ``vname`` with matplotlib on the current axes.
+
+        Parameters
+        ----------
+        vname, band, text, bound, grid, subtract_min
+            As for :meth:`draw_profile`.
+        size : int, optional
+            Number of scan points (default 30), each a MIGRAD refit.
+
+        Returns
+        -------
+        x, y : ndarray
+            The scan points and the profiled cost, as drawn.
+        """
         return _intervals.draw_mnprofile(self, vname, **kwargs)
 
     def draw_contour(self: Any, x: str, y: str, **kwargs: Any) -> Any:
+        """Draw :meth:`contour` of ``x`` and ``y``: iso-cost lines at 1, 2, 3, 4 errordef.
+
+        Parameters
+        ----------
+        x, y : str
+            Names of the two parameters.
+        size, bound, grid
+            As for :meth:`contour` (``size`` default 50).
+        subtract_min : bool, optional
+            Draw the cost above its minimum (default True).
+
+        Returns
+        -------
+        x, y, F : ndarray
+            The grid and the cost on it, as :meth:`contour` returns them.
+        """
         return _intervals.draw_contour(self, x, y, **kwargs)
 
     def draw_mncontour(self: Any, x: str, y: str, **kwargs: Any) -> Any:
+        """Draw :meth:`mncontour` of ``x`` and ``y``, one closed curve per confidence level.
+
+        Parameters
+        ----------
+        x, y : str
+            Names of the two parameters.
+        cl : float or sequence of float, optional
+            Confidence level(s), as for :meth:`mncontour`; one curve each.
+        size, interpolated : int, optional
+            As for :meth:`mncontour` (``size`` default 100).
+
+        Returns
+        -------
+        matplotlib.contour.ContourSet
+            The curves, labelled by confidence level.
+        """
         return _intervals.draw_mncontour(self, x, y, **kwargs)
 
     def draw_mnmatrix(self: Any, **kwargs: Any) -> Any:
+        """Draw a matrix of MINOS profiles (diagonal) and contours (below it).
+
+        Parameters
+        ----------
+        cl : float or sequence of float, optional
+            Confidence level(s) of the contours, as for :meth:`mncontour`.
+        size : int, optional
+            Points of each profile and contour (default 30).
+        experimental : bool, optional
+            Accepted for iminuit's signature.
+        figsize : (float, float), optional
+            Size of the matplotlib figure.
+
+        Returns
+        -------
+        fig : matplotlib.figure.Figure
+        ax : ndarray of Axes, shape (nfit, nfit)
+
+        Raises
+        ------
+        RuntimeError
+            If all parameters are fixed or the function minimum is not valid.
+        """
         return _intervals.draw_mnmatrix(self, **kwargs)
 
     def _plot_function(self: Any, plot: Callable | None) -> Callable:
@@ -110,7 +395,26 @@ class IntervalMethods:
 
     def visualize(self: Any, plot: Callable | None = None, **kwargs: Any) -> Any:
         """Draw the cost's data and model at the current values (``fcn.visualize``, or
-        ``plot(values, **kwargs)``)."""
+        ``plot(values, **kwargs)``).
+
+        Parameters
+        ----------
+        plot : callable, optional
+            ``plot(values, **kwargs)`` draws on the current matplotlib axes (default: the
+            cost's ``visualize`` method).
+        **kwargs
+            Passed on to ``plot``.
+
+        Returns
+        -------
+        object
+            What ``plot`` returns.
+
+        Raises
+        ------
+        AttributeError
+            If ``plot`` is None and the cost has no ``visualize`` method.
+        """
         return self._plot_function(plot)(np.array(self._values), **kwargs)
 
     def interactive(self: Any, plot: Callable | None = None, raise_on_exception: bool = False,

@@ -62,11 +62,27 @@ class Minuit(IntervalMethods):
         (default): ``fcn.grad`` when the cost provides one (``has_grad``), as iminuit. A
         cost with Gauss-Newton structure (every cost of :mod:`thetahat.cost`) already uses
         its model's gradient in its Gauss-Newton steps, so ``None`` leaves it on that path.
+    g2 : callable, bool or None, optional
+        Diagonal of the Hessian of ``fcn`` (same calling convention, returning an array),
+        used to seed MIGRAD's metric when ``grad`` is given too; ``True``: use
+        ``fcn.g2``. Ignored (with a warning) when ``hessian`` is also passed.
+    hessian : callable, bool or None, optional
+        Hessian matrix of ``fcn`` (same calling convention, returning an ``(n, n)``
+        array); when given, MIGRAD and HESSE take the covariance from it instead of
+        finite differences. ``True``: use ``fcn.hessian``.
     name : sequence of str, optional
         Parameter names; required neither for named functions nor for array functions
         (then ``x0, x1, ...``).
     **kwds
         Starting values by name.
+
+    Raises
+    ------
+    TypeError
+        If ``fcn`` is not callable.
+    ValueError
+        If ``g2`` or ``hessian`` is neither a callable, a bool nor None, or is ``True``
+        for a cost without that method.
 
     Examples
     --------
@@ -239,6 +255,11 @@ class Minuit(IntervalMethods):
     # state -------------------------------------------------------------------------------
     @property
     def values(self) -> ValueView:
+        """Parameter values, an array-like view indexed by position or name.
+
+        Assigning (``m.values["a"] = 1``, ``m.values = (1, 2)``) sets start values for the
+        next minimization; after a fit it holds the best-fit values.
+        """
         return ValueView(self)
 
     @values.setter
@@ -247,6 +268,11 @@ class Minuit(IntervalMethods):
 
     @property
     def errors(self) -> ErrorView:
+        """Parameter uncertainties (step sizes before a fit), a view indexed by position or name.
+
+        Before a fit they are the initial step sizes; after MIGRAD or HESSE the square roots of
+        the covariance diagonal, scaled by ``errordef``. Values must be positive.
+        """
         return ErrorView(self)
 
     @errors.setter
@@ -255,6 +281,10 @@ class Minuit(IntervalMethods):
 
     @property
     def fixed(self) -> FixedView:
+        """Whether each parameter is fixed, a boolean view indexed by position or name.
+
+        A fixed parameter keeps its value and is left out of the minimization.
+        """
         return FixedView(self)
 
     @fixed.setter
@@ -263,6 +293,11 @@ class Minuit(IntervalMethods):
 
     @property
     def limits(self) -> LimitView:
+        """Lower and upper limit of each parameter, a view of ``(lower, upper)`` pairs.
+
+        ``-inf`` / ``inf`` or ``None`` mean no limit; assign a pair per parameter, or one pair
+        for all of them.
+        """
         return LimitView(self)
 
     @limits.setter
@@ -271,22 +306,27 @@ class Minuit(IntervalMethods):
 
     @property
     def parameters(self) -> tuple[str, ...]:
+        """Names of the parameters, in positional order (the same as :attr:`pos2var`)."""
         return self._pos2var
 
     @property
     def pos2var(self) -> tuple[str, ...]:
+        """Map from position to parameter name, a tuple of str."""
         return self._pos2var
 
     @property
     def var2pos(self) -> dict[str, int]:
+        """Map from parameter name to position, a dict of str to int."""
         return dict(self._var2pos)
 
     @property
     def npar(self) -> int:
+        """Number of parameters, fixed ones included."""
         return len(self._pos2var)
 
     @property
     def nfit(self) -> int:
+        """Number of free (not fixed) parameters."""
         return self._fixed.size - int(np.count_nonzero(self._fixed))
 
     @property
@@ -346,45 +386,87 @@ class Minuit(IntervalMethods):
 
     @property
     def fmin(self) -> FMin | None:
+        """The function minimum of the last minimization or HESSE, or None before any.
+
+        A :class:`~thetahat.util.FMin`: the cost value, EDM, calls and validity flags.
+        """
         return self._fmin
 
     @property
     def fval(self) -> float | None:
+        """Cost value at the minimum (``fmin.fval``), or None before any minimization."""
         return None if self._fmin is None else self._fmin.fval
 
     @property
     def valid(self) -> bool:
+        """Whether the last minimum is valid (``fmin.is_valid``); False before any minimization."""
         return self._fmin is not None and self._fmin.is_valid
 
     @property
     def accurate(self) -> bool:
+        """Whether the covariance of the last minimum is accurate; False before any.
+
+        The same as ``fmin.has_accurate_covar``.
+        """
         return self._fmin is not None and self._fmin.has_accurate_covar
 
     @property
     def nfcn(self) -> int:
+        """Total number of cost function calls so far."""
         return self._nfcn
 
     @property
     def ngrad(self) -> int:
+        """Total number of gradient calls so far (0 when no gradient is given)."""
         return self._ngrad
 
     @property
     def covariance(self) -> Matrix | None:
+        """Covariance matrix of the parameters, or None before MIGRAD or HESSE.
+
+        A :class:`~thetahat.util.Matrix`, indexed by position or name.
+        Rows and columns of fixed parameters are zero; the free block is ``2 errordef``
+        times the inverse Hessian of the cost.
+        """
         return self._covariance
 
     @property
     def merrors(self) -> MErrors:
+        """MINOS errors, filled by :meth:`minos`.
+
+        A :class:`~thetahat.util.MErrors`: a dict of parameter name to
+        :class:`~thetahat.util.MError`.
+        """
         return self._merrors
 
     def reset(self) -> Minuit:
-        """Restore the state at construction and forget all results."""
+        """Restore the state at construction and forget all results.
+
+        Returns
+        -------
+        Minuit
+            ``self``, so that calls chain (``m.migrad().hesse()``).
+        """
         (self._values, self._errors, self._lower, self._upper,
          self._fixed) = (a.copy() for a in self._init)
         self._clear_results()
         return self
 
     def fixto(self, key: Any, value: Any) -> Minuit:
-        """Fix parameter(s) ``key`` at ``value``."""
+        """Fix parameter(s) ``key`` at ``value``.
+
+        Parameters
+        ----------
+        key : int, str, slice or sequence of them
+            Position(s) or name(s) of the parameter(s), as for :attr:`values`.
+        value : float or sequence of float
+            The value(s) to fix them at.
+
+        Returns
+        -------
+        Minuit
+            ``self``, so that calls chain (``m.migrad().hesse()``).
+        """
         self.values[key] = value
         self.fixed[key] = True
         return self
@@ -453,6 +535,26 @@ class Minuit(IntervalMethods):
             variable-metric MIGRAD (its Gauss-Newton steps can stall against a limit).
         use_simplex : bool
             Accepted for iminuit's signature; thetahat's restarts do not use SIMPLEX.
+
+        Returns
+        -------
+        Minuit
+            ``self``, so that calls chain (``m.migrad().hesse()``).
+
+        Raises
+        ------
+        ValueError
+            If ``ncall`` is not a positive integer or None, or ``iterate < 1``.
+
+        Examples
+        --------
+        Rosenbrock's valley, minimum at (1, 1):
+
+        >>> from thetahat import Minuit
+        >>> m = Minuit(lambda x, y: (x - 1) ** 2 + 10 * (y - x ** 2) ** 2, x=0, y=0)
+        >>> m.errordef = 1
+        >>> m.migrad().valid, round(m.values["x"], 3), round(m.values["y"], 3)
+        (True, 1.0, 1.0)
         """
         ncall = self._check_ncall(ncall)
         if int(iterate) < 1:
@@ -467,14 +569,63 @@ class Minuit(IntervalMethods):
         return self._apply(out, t0, True)
 
     def simplex(self, ncall: int | None = None) -> Minuit:
-        """Minimize with MINUIT's SIMPLEX (no derivatives; errors not reliable)."""
+        """Minimize with MINUIT's SIMPLEX (no derivatives; errors not reliable).
+
+        Parameters
+        ----------
+        ncall : int, optional
+            Approximate limit of cost calls (default: MINUIT's 200 + 100 n + 5 n²).
+
+        Returns
+        -------
+        Minuit
+            ``self``, so that calls chain.
+
+        Raises
+        ------
+        ValueError
+            If ``ncall`` is not a positive integer or None.
+        """
         ncall = self._check_ncall(ncall)
         t0 = time.perf_counter()
         self._merrors.clear()
         return self._apply(_engines.run_simplex(self._state(), ncall), t0)
 
     def scan(self, ncall: int | None = None) -> Minuit:
-        """Brute-force minimization on a grid (limits, else value ± 2 errors)."""
+        """Brute-force minimization on a grid (limits, else value ± error).
+
+        Each free parameter is scanned over its limits, or over its value ± its error
+        where it has none, with ``max(2, ncall ** (1 / nfit))`` points per axis; the best
+        grid point becomes the new values (run MIGRAD after it).
+
+        Parameters
+        ----------
+        ncall : int, optional
+            Number of grid points in all (default: MINUIT's call limit 200 + 100 n + 5 n²).
+
+        Returns
+        -------
+        Minuit
+            ``self``; ``fmin.algorithm`` is ``"Scan"``.
+
+        Raises
+        ------
+        ValueError
+            If ``ncall`` is not a positive integer or None.
+        RuntimeError
+            If all parameters are fixed.
+
+        Examples
+        --------
+        A parabola with its minimum at a grid point (the oracle: the closed form):
+
+        >>> from thetahat import Minuit
+        >>> m = Minuit(lambda a: (a - 1) ** 2, a=0)
+        >>> m.errordef = 1
+        >>> m.limits["a"] = (-3, 3)
+        >>> m.scan(ncall=7).values["a"]
+        1.0
+        """
         ncall = self._check_ncall(ncall)
         t0 = time.perf_counter()
         self._merrors.clear()
@@ -525,7 +676,37 @@ class Minuit(IntervalMethods):
         return self._apply(out, t0)
 
     def hesse(self, ncall: int | None = None) -> Minuit:
-        """Covariance from numerical second derivatives at the current point."""
+        """Covariance from numerical second derivatives at the current point.
+
+        Run it after :meth:`migrad` for a full, accurate covariance; the errors become
+        the square roots of its diagonal.
+
+        Parameters
+        ----------
+        ncall : int, optional
+            Limit of cost calls for the derivatives (default: MINUIT's call limit).
+
+        Returns
+        -------
+        Minuit
+            ``self``; the result is in :attr:`covariance` and :attr:`errors`.
+
+        Raises
+        ------
+        ValueError
+            If ``ncall`` is not a positive integer or None.
+
+        Examples
+        --------
+        A quadratic cost ``(a/2)^2`` has the variance ``2 errordef / (1/2) = 4`` (closed
+        form), so the error of ``a`` is 2:
+
+        >>> from thetahat import Minuit
+        >>> m = Minuit(lambda a: (a / 2) ** 2, a=0.5)
+        >>> m.errordef = 1
+        >>> round(m.migrad().hesse().errors["a"], 6)
+        2.0
+        """
         ncall = self._check_ncall(ncall)
         t0 = time.perf_counter()
         if self.nfit == 0:

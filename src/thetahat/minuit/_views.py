@@ -21,6 +21,17 @@ __all__ = ["ValueView", "ErrorView", "FixedView", "LimitView"]
 
 
 class _View:
+    """Array-like view of one per-parameter property of a :class:`~thetahat.Minuit`.
+
+    Indexed by position, name, slice or a sequence of them; assigning writes through to
+    the minimizer (iminuit's ``BasicView``).
+
+    Parameters
+    ----------
+    minuit : Minuit
+        The minimizer whose state the view reads and writes (views are made by
+        :class:`~thetahat.Minuit`, not by users).
+    """
     _kind = ""
 
     def __init__(self, minuit: Any) -> None:
@@ -122,7 +133,14 @@ class _View:
 
 
 class ValueView(_View):
-    """Parameter values (``m.values``)."""
+    """Parameter values (``m.values``).
+
+    Parameters
+    ----------
+    minuit : Minuit
+        The minimizer whose state the view reads and writes (views are made by
+        :class:`~thetahat.Minuit`, not by users).
+    """
 
     _kind = "values"
 
@@ -140,7 +158,14 @@ class ValueView(_View):
 
 
 class ErrorView(_View):
-    """Parameter errors, also the initial step sizes (``m.errors``)."""
+    """Parameter errors, also the initial step sizes (``m.errors``).
+
+    Parameters
+    ----------
+    minuit : Minuit
+        The minimizer whose state the view reads and writes (views are made by
+        :class:`~thetahat.Minuit`, not by users).
+    """
 
     _kind = "errors"
 
@@ -160,7 +185,14 @@ class ErrorView(_View):
 
 
 class FixedView(_View):
-    """Fixed flags (``m.fixed``); ``None`` counts as False, as in iminuit."""
+    """Fixed flags (``m.fixed``); ``None`` counts as False, as in iminuit.
+
+    Parameters
+    ----------
+    minuit : Minuit
+        The minimizer whose state the view reads and writes (views are made by
+        :class:`~thetahat.Minuit`, not by users).
+    """
 
     _kind = "fixed"
 
@@ -175,7 +207,14 @@ class FixedView(_View):
 
 
 class LimitView(_View):
-    """Limits as ``(lower, upper)`` pairs with ±inf for no limit (``m.limits``)."""
+    """Limits as ``(lower, upper)`` pairs with ±inf for no limit (``m.limits``).
+
+    Parameters
+    ----------
+    minuit : Minuit
+        The minimizer whose state the view reads and writes (views are made by
+        :class:`~thetahat.Minuit`, not by users).
+    """
 
     _kind = "limits"
 

@@ -162,12 +162,22 @@ _POLY = re.compile(r"^(?:poly|pol|polynomial)\(?(\d+)\)?$")
 
 
 def curve_names() -> list[str]:
-    """Known curve model names (aliases included; ``poly<n>`` for any n)."""
+    """Known curve model names (aliases included; ``poly<n>`` for any n).
+
+    Returns
+    -------
+    list of str
+    """
     return sorted(_CURVES) + ["poly<n>"]
 
 
 def density_names() -> list[str]:
-    """Known density names (aliases included; ``poly<n>`` for any n >= 1)."""
+    """Known density names (aliases included; ``poly<n>`` for any n >= 1).
+
+    Returns
+    -------
+    list of str
+    """
     return sorted(_DENSITIES) + ["poly<n>"]
 
 
@@ -185,6 +195,13 @@ def _renamed(key: str, table: dict[str, str], what: str) -> str:
 def catalog() -> dict[str, dict[str, Any]]:
     """Each curve model once (its canonical name): ``{"parameters": (...), "formula": str}``.
 
+    Returns
+    -------
+    dict of str to dict
+        Canonical name to ``{"parameters": tuple of str, "formula": str}``.
+
+    Examples
+    --------
     >>> catalog()["pvoigt"]["parameters"]
     ('a', 'mu', 'sigma', 'eta')
     """
@@ -205,7 +222,28 @@ def _unknown(name: str, known: list[str], what: str) -> ValueError:
 
 
 def get(name: str) -> Model:
-    """One curve model by name, e.g. ``get("gauss")``, ``get("poly3")``."""
+    """One curve model by name, e.g. ``get("gauss")``, ``get("poly3")``.
+
+    Parameters
+    ----------
+    name : str
+        A name of :func:`curve_names` (case-insensitive), or ``poly<n>``.
+
+    Returns
+    -------
+    Model
+        A new instance.
+
+    Raises
+    ------
+    ValueError
+        If the name is unknown (the message suggests close names).
+
+    Examples
+    --------
+    >>> get("gauss").parameters, get("poly2").parameters
+    (('a', 'mu', 'sigma'), ('c0', 'c1', 'c2'))
+    """
     key = _renamed(str(name).strip().lower(), _RENAMED, "model")
     m = _POLY.match(key)
     if m:
@@ -216,7 +254,28 @@ def get(name: str) -> Model:
 
 
 def parse(spec: str | Model) -> Model:
-    """A curve model from ``"expo+gauss"`` (components joined by ``+``); models pass through."""
+    """A curve model from ``"expo+gauss"`` (components joined by ``+``); models pass through.
+
+    Parameters
+    ----------
+    spec : str or Model
+        Names of :func:`curve_names` joined by ``+``, or a model (returned as it is).
+
+    Returns
+    -------
+    Model
+        One model, or a :class:`SumModel` of several.
+
+    Raises
+    ------
+    ValueError
+        If ``spec`` is empty or not a string, or names an unknown model.
+
+    Examples
+    --------
+    >>> parse("expo+gauss").parameters
+    ('expo_a', 'expo_b', 'expo_c', 'gauss_a', 'gauss_mu', 'gauss_sigma')
+    """
     if isinstance(spec, Model):
         return spec
     if not isinstance(spec, str) or not spec.strip():
@@ -237,7 +296,33 @@ def _density_one(name: str, range: Any) -> Density:
 
 
 def density(spec: str | Density, range: Any = None) -> Density:
-    """A range-normalised density or mixture from ``"expo+gauss"`` on ``range=(lo, hi)``."""
+    """A range-normalised density or mixture from ``"expo+gauss"`` on ``range=(lo, hi)``.
+
+    Parameters
+    ----------
+    spec : str or Density
+        Names of :func:`density_names` joined by ``+``, or a density (returned as it is).
+    range : (float, float)
+        The interval on which the densities are normalised (required with a string).
+
+    Returns
+    -------
+    Density
+        One density, or a :class:`Mixture` of several.
+
+    Raises
+    ------
+    ValueError
+        If ``range`` is missing or invalid, ``spec`` is empty or not a string, or names an
+        unknown density.
+
+    Examples
+    --------
+    The fraction of the second component is a parameter of the mixture:
+
+    >>> density("expo+gauss", range=(0, 1)).parameters
+    ('expo_c', 'gauss_mu', 'gauss_sigma', 'gauss_frac')
+    """
     if isinstance(spec, Density):
         return spec
     if range is None:

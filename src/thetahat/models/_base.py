@@ -69,6 +69,20 @@ class ParamFunction:
     This is what the cost functions receive (``d.pdf``, ``d.cdf``, ``e.scaled_pdf`` ...):
     the names are read from ``__signature__`` ``(x, p1, ...)`` by ``inspect.signature``
     (thetahat.cost and iminuit.cost alike); ``grad`` has the cost's expected form.
+
+    Parameters
+    ----------
+    fn : callable
+        ``fn(x, *p)``, the function to call.
+    names : sequence of str
+        The parameter names ``p1, ...`` (after ``x``).
+    limits : dict of str to (float, float)
+        Natural domain of each parameter; a missing name means no limit.
+    grad : callable, optional
+        ``grad(x, *p)``, the gradient with respect to the parameters, shape ``(len(p),
+        len(x))``.
+    doc : str, optional
+        The docstring of the callable.
     """
 
     def __init__(self, fn: Any, names: Sequence[str], limits: dict, grad: Any = None,
@@ -197,7 +211,13 @@ def _prefixes(components: Sequence[_Named]) -> list[str]:
 
 
 class SumModel(Model):
-    """Sum of curve models with component-prefixed parameter names (module docstring)."""
+    """Sum of curve models with component-prefixed parameter names (module docstring).
+
+    Parameters
+    ----------
+    components : sequence of Model
+        The models to add; their parameters are renamed ``<prefix>_<name>``.
+    """
 
     def __init__(self, components: Sequence[Model]) -> None:
         self.components = list(components)

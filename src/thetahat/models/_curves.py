@@ -58,7 +58,18 @@ class Constant(Model):
 
 
 class Polynomial(Model):
-    """``c0 + c1 x + … + cn x^n`` (ascending powers; ``np.polyval`` order is reversed)."""
+    """``c0 + c1 x + … + cn x^n`` (ascending powers; ``np.polyval`` order is reversed).
+
+    Parameters
+    ----------
+    degree : int
+        The degree ``n >= 0``; the parameters are ``c0 ... cn``.
+
+    Raises
+    ------
+    ValueError
+        If ``degree`` is not an integer >= 0.
+    """
 
     role = "background"
 

@@ -204,7 +204,23 @@ class CrystalBall(Density):
 
 
 class Legendre(Density):
-    """``(1 + sum a_j P_j(u)) / (hi - lo)``, a polynomial background of degree ``k``."""
+    """``(1 + sum a_j P_j(u)) / (hi - lo)``, a polynomial background of degree ``k``.
+
+    ``u = 2 (x - lo) / (hi - lo) - 1`` maps the range onto [-1, 1], where the Legendre
+    polynomials ``P_j`` integrate to 0, so the density is normalised for any ``a_j``.
+
+    Parameters
+    ----------
+    degree : int
+        The degree ``k >= 1``; the parameters are ``a1 ... ak``.
+    range : (float, float)
+        The interval ``(lo, hi)``, finite with ``lo < hi``, on which the pdf is normalised.
+
+    Raises
+    ------
+    ValueError
+        If ``degree`` is not an integer >= 1, or ``range`` is not finite with ``lo < hi``.
+    """
 
     role = "background"
 

@@ -66,6 +66,18 @@ class Density:
 
     Attributes: ``name``, ``parameters``, ``range``, ``limits`` (natural domain),
     ``pdf`` / ``cdf`` (callables with a signature and ``grad``), ``guess(events)``.
+
+    Parameters
+    ----------
+    range : (float, float)
+        The interval ``(lo, hi)``, finite with ``lo < hi``, on which the pdf is normalised.
+
+    Raises
+    ------
+    TypeError
+        If ``range`` is not a pair of numbers.
+    ValueError
+        If ``range`` is not finite with ``lo < hi``.
     """
 
     name = "density"
@@ -200,7 +212,19 @@ def _component_areas(components: Sequence[Density], ev: NDArray
 
 
 class Mixture(Density):
-    """``(1 - sum_{j>=2} f_j) pdf_1 + sum_{j>=2} f_j pdf_j`` on a common range."""
+    """``(1 - sum_{j>=2} f_j) pdf_1 + sum_{j>=2} f_j pdf_j`` on a common range.
+
+    Parameters
+    ----------
+    components : sequence of Density
+        At least two densities on the same range; the fractions ``f_j`` of the second
+        and later ones become parameters.
+
+    Raises
+    ------
+    ValueError
+        If there are fewer than two components or their ranges differ.
+    """
 
     def __init__(self, components: Sequence[Density]) -> None:
         comps = list(components)
@@ -263,6 +287,11 @@ class Extended:
     component's yield ``<component>_n`` (``n`` for a single density). ``scaled_pdf`` and
     ``scaled_cdf`` are callables with a signature and ``grad`` for
     ``ExtendedUnbinnedNLL`` / ``ExtendedBinnedNLL``.
+
+    Parameters
+    ----------
+    components : sequence of Density
+        One or more densities on the same range.
     """
 
     def __init__(self, components: Sequence[Density]) -> None:

@@ -83,7 +83,18 @@ def _form(form: str) -> str:
 
 
 class Step(Model):
-    """``a S((x - mu)/sigma)``, a step from 0 to ``a`` of the given ``form``."""
+    """``a S((x - mu)/sigma)``, a step from 0 to ``a`` of the given ``form``.
+
+    Parameters
+    ----------
+    form : {"linear", "erf", "arctan", "logistic"}
+        The shape ``S`` of the step (default ``"linear"``: a ramp of width ``sigma``).
+
+    Raises
+    ------
+    ValueError
+        If ``form`` is not one of these.
+    """
 
     parameters = ("a", "mu", "sigma")
     role = "other"
@@ -114,7 +125,18 @@ class Step(Model):
 
 
 class Rectangle(Model):
-    """``a (S(alpha1) + S(alpha2) - 1)``: up at ``mu1``, down at ``mu2`` (module docstring)."""
+    """``a (S(alpha1) + S(alpha2) - 1)``: up at ``mu1``, down at ``mu2`` (module docstring).
+
+    Parameters
+    ----------
+    form : {"linear", "erf", "arctan", "logistic"}
+        The shape ``S`` of both edges (default ``"linear"``), as for :class:`Step`.
+
+    Raises
+    ------
+    ValueError
+        If ``form`` is not one of these.
+    """
 
     parameters = ("a", "mu1", "sigma1", "mu2", "sigma2")
     role = "peak"

@@ -131,6 +131,13 @@ def lsq_linear(A: Any, b: Any, bounds: Any = (-np.inf, np.inf), method: str = "t
         success`` with scipy's meaning; ``unbounded_sol`` is ``numpy.linalg.lstsq``'s tuple
         for a dense ``A`` and ``lsmr``'s for the LSMR path.
 
+    Raises
+    ------
+    ValueError
+        If ``method``, ``lsq_solver``, ``verbose``, ``tol`` or ``max_iter`` is not one of
+        the accepted values, their combination is not supported (``'bvls'`` with a sparse
+        ``A``), or ``A`` and ``b`` have inconsistent shapes.
+
     Examples
     --------
     >>> import numpy as np
@@ -364,6 +371,14 @@ def linear_fit(basis: Any, x: Any, y: Any, yerr: Any = None) -> LinearFitResult:
     Returns
     -------
     LinearFitResult
+
+    Raises
+    ------
+    ValueError
+        If ``x`` is missing for basis functions, ``x`` is not 1-D, the design matrix is not
+        2-D or not finite (the message names the entry), or ``y`` does not match it.
+    TypeError
+        If ``basis`` is a single callable rather than a list of them.
 
     Warns
     -----
