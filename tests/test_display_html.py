@@ -118,7 +118,7 @@ def test_matrix_colours_follow_the_sign_of_the_correlation(x0):
     diag = [tds[0], tds[3]]
     off = [tds[1], tds[2]]
     assert all("background-color" not in e[1] for e in diag)  # neutral: the page's colours
-    for tag, style, text in off:
+    for _, style, text in off:
         r, g, b = rgb(style["background-color"])
         if rho > 0:
             assert r > b and r == 250  # red-ish
@@ -128,7 +128,7 @@ def test_matrix_colours_follow_the_sign_of_the_correlation(x0):
         k = (250 - g) / (150 if rho > 0 else 130)
         assert k == pytest.approx(abs(rho), abs=0.01)  # colours are rounded to integers
         assert f"({rho:.3f})" in text
-    # a weaker correlation is paler: the same fit with the x axis centred further away
+    # the case is not trivial: a strong correlation, far from the neutral colour
     assert abs(rho) > 0.5
 
 
