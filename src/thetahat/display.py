@@ -13,6 +13,24 @@ Layouts follow iminuit 2.x so that a user switching libraries reads the same tab
 - the MINOS table (``merrors_text``/``merrors_html``) and the covariance matrix with
   correlations in brackets (``matrix_text``/``matrix_html``).
 
+HTML (``*_html``, used by ``_repr_html_`` in Jupyter) carries inline ``style="..."``
+attributes only: notebook front ends (Jupyter, VS Code, GitHub) strip or scope ``<style>``
+blocks and right-align table cells with their own stylesheet. Every cell that sets a
+background also sets ``color: black`` (the fills are all light), so a dark theme's light
+default text never lands on a light fill; cells without a fill inherit the page's colours.
+Matrix cells off the diagonal are coloured by the correlation rho_ij = C_ij / sqrt(C_ii C_jj):
+the neutral fill rgb(250,250,250) mixed linearly in |rho| towards red rgb(250,100,100) for
+rho > 0 or blue rgb(120,120,250) for rho < 0 (iminuit's palette); the diagonal is unfilled.
+
+Untrusted errors: iminuit 2.33 colours the FMin cell "Hesse FAILED" / "Covariance
+APPROXIMATE" but its Params table shows the HESSE column unchanged. Here, when the Params
+table is rendered with the fit's FMin (``minuit_html``), HESSE errors of free parameters are
+shown greyed and italic with a dagger, and a note row under the table says why, whenever
+HESSE failed or there is no covariance (the errors are then step sizes), or the covariance
+is approximate or was forced positive definite. The numbers stay visible (a user may want
+the step sizes) but cannot be mistaken for standard deviations. The text tables are
+unchanged.
+
 PDG rounding (Particle Data Group, "Introduction", §5.3): take the three most significant
 digits of the error. If they lie in 100-354, keep two significant digits; in 355-949 keep
 one; in 950-999 round the error up to 1000 and keep two. The value is rounded to the
@@ -33,7 +51,7 @@ import numpy as np
 
 __all__ = ["pdg_format", "fmin_text", "params_text", "merrors_text", "matrix_text",
            "minuit_text", "fmin_html", "params_html", "merrors_html", "matrix_html",
-           "minuit_html", "pretty"]
+           "minuit_html", "corr_colour", "pretty"]
 
 GOOD, WARN, BAD = "#92CCA6", "#FFF79A", "#FF7878"
 
@@ -281,19 +299,26 @@ def minuit_text(m: Any) -> str:
 
 
 # --- HTML ----------------------------------------------------------------------------------
-_STYLE = ("<style>.thetahat td, .thetahat th {text-align: center; padding: 2px 6px;"
-          " border: 1px solid #ccc} .thetahat {border-collapse: collapse}</style>")
+# Inline styles only (module docstring): notebook front ends drop or scope <style> blocks.
+_CELL = "text-align:center;padding:2px 6px;border:1px solid #999"
+_TEXT = "black"  # the text colour on every coloured cell (the fills are all light)
+_MUTED = "#808080"  # mid grey: readable on white and on #1e1e1e alike
+_MARK = "\u2020"  # dagger after an error that is not a trusted standard deviation
 
 
-def _td(text: str, colour: str | None = None, colspan: int = 1, tag: str = "td") -> str:
-    style = f' style="background-color:{colour}"' if colour else ""
+def _td(text: str, colour: str | None = None, colspan: int = 1, tag: str = "td",
+        align: str = "center", extra: str = "") -> str:
+    style = _CELL if align == "center" else _CELL.replace("center", align, 1)
+    if colour:
+        style += f";background-color:{colour};color:{_TEXT}"
+    style += extra
     span = f' colspan="{colspan}"' if colspan > 1 else ""
-    return f"<{tag}{span}{style}>{html.escape(text)}</{tag}>"
+    return f'<{tag}{span} style="{style}">{html.escape(text)}</{tag}>'
 
 
 def _table(rows: list[str]) -> str:
-    return _STYLE + '<table class="thetahat">' + "".join(f"<tr>{r}</tr>" for r in rows) + \
-        "</table>"
+    return '<table style="border-collapse:collapse;margin:4px 0">' + \
+        "".join(f"<tr>{r}</tr>" for r in rows) + "</table>"
 
 
 def fmin_html(fmin: Any) -> str:
@@ -301,18 +326,48 @@ def fmin_html(fmin: Any) -> str:
     cells, fcn, edm = _fmin_cells(fmin)
     t = getattr(fmin, "time", None)
     rows = [_td(fmin.algorithm, colspan=2, tag="th"),
-            _td(fcn) + _td(f"Nfcn = {fmin.nfcn}"),
-            _td(edm) + _td(f"time = {t * 1e3:.1f} ms" if t else "")]
+            _td(fcn, align="left") + _td(f"Nfcn = {fmin.nfcn}"),
+            _td(edm, align="left") + _td(f"time = {t * 1e3:.1f} ms" if t else "")]
     for a, b in zip(cells[::2], cells[1::2] + [("", None)] * (len(cells) % 2)):
         rows.append(_td(a[0], a[1]) + _td(b[0], b[1]))
     return _table(rows)
 
 
-def params_html(params: Iterable[Any]) -> str:
-    """The parameter table as HTML."""
+def _error_note(fmin: Any) -> str | None:
+    """Why the HESSE errors of a fit are not trusted standard deviations (None if they are)."""
+    if fmin is None:
+        return None
+    if fmin.hesse_failed or not fmin.has_covariance:
+        return f"{_MARK} HESSE failed: no covariance, these errors are step sizes, " \
+            "not standard deviations"
+    if fmin.has_made_posdef_covar:
+        return f"{_MARK} covariance forced positive definite: errors are not reliable"
+    if not fmin.has_accurate_covar:
+        return f"{_MARK} covariance approximate: errors are estimates, run HESSE"
+    return None
+
+
+def params_html(params: Iterable[Any], fmin: Any = None) -> str:
+    """The parameter table as HTML.
+
+    With the fit's ``fmin`` given, HESSE errors that are not trusted standard deviations
+    (HESSE failed, covariance approximate or forced positive definite) are shown in grey
+    with a dagger and a note under the table; fixed parameters keep their plain error.
+    """
+    note = _error_note(fmin)
     rows = ["".join(_td(h, tag="th") for h in _PARAM_HEADER)]
-    rows += ["".join(_td(c, k) for c, k in zip(_param_row(p), _param_colours(p)))
-             for p in params]
+    for p in params:
+        cells = _param_row(p)
+        out = []
+        for j, (c, k) in enumerate(zip(cells, _param_colours(p))):
+            if j == 3 and note and not p.is_fixed and not k:
+                out.append(_td(c + _MARK, extra=f";color:{_MUTED};font-style:italic"))
+            else:
+                out.append(_td(c, k, align="left" if j == 1 else "center"))
+        rows.append("".join(out))
+    if note:
+        rows.append(_td(note, colspan=len(_PARAM_HEADER), align="left",
+                        extra=f";color:{_MUTED};font-style:italic"))
     return _table(rows)
 
 
@@ -340,26 +395,40 @@ def merrors_html(merrors: Any) -> str:
     return _table(rows)
 
 
+# correlation colours: neutral at 0, red towards +1, blue towards -1 (iminuit's convention);
+# opaque fills mixed linearly in |rho| so that black text stays readable on any page
+_NEUTRAL, _POS, _NEG = (250, 250, 250), (250, 100, 100), (120, 120, 250)
+
+
+def corr_colour(rho: float) -> str:
+    """The fill of a matrix cell with correlation ``rho``: white mixed with red (rho > 0)
+    or blue (rho < 0) in proportion to ``|rho|`` (clipped to 1)."""
+    k = min(abs(float(rho)), 1.0) if math.isfinite(rho) else 0.0
+    end = _POS if rho > 0 else _NEG
+    r, g, b = (round(n + k * (e - n)) for n, e in zip(_NEUTRAL, end))
+    return f"rgb({r},{g},{b})"
+
+
 def matrix_html(matrix: Any) -> str:
-    """The covariance matrix as HTML; cells shaded by the size of the correlation."""
+    """The covariance matrix as HTML; off-diagonal cells coloured by the sign and size of
+    the correlation (:func:`corr_colour`), the diagonal left in the page's colours."""
     names, cells, corr = _matrix_cells(matrix)
     rows = [_td("", tag="th") + "".join(_td(n, tag="th") for n in names)]
     for i, n in enumerate(names):
         r = _td(n, tag="th")
         for j, c in enumerate(cells[i]):
-            k = abs(corr[i, j]) if i != j else 0.0
-            shade = int(255 - 100 * k)
-            r += _td(c, f"rgb(255,{shade},{shade})" if i != j else None)
+            r += _td(c, corr_colour(corr[i, j]) if i != j else None)
         rows.append(r)
     return _table(rows)
 
 
 def minuit_html(m: Any) -> str:
-    """All blocks of a Minuit object as HTML."""
+    """All blocks of a Minuit object as HTML (the drawing of the cost is added by
+    ``Minuit._repr_html_``)."""
     parts = []
     if m.fmin is not None:
         parts.append(fmin_html(m.fmin))
-    parts.append(params_html(m.params))
+    parts.append(params_html(m.params, m.fmin))
     if len(m.merrors):
         parts.append(merrors_html(m.merrors))
     if m.covariance is not None:
