@@ -93,8 +93,8 @@ def _check_pair(ix: Any, iy: Any, n: int) -> None:
         raise ValueError(f"ix and iy must differ, got {ix!r} twice")
 
 
-def _ray_limit(p0: np.ndarray, d: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> float:
-    """Largest ``r`` with ``lo <= p0 + r d <= hi``."""
+def _ray_limit(p0: tuple, d: tuple, lo: tuple, hi: tuple) -> float:
+    """Largest ``r`` with ``lo <= p0 + r d <= hi`` (pairs of floats)."""
     rmax = math.inf
     for k in range(2):
         if d[k] > 0 and math.isfinite(hi[k]):
@@ -162,20 +162,21 @@ def mncontour(refit: Callable, *, ix: int, iy: int, values: Sequence[float],
     except np.linalg.LinAlgError:
         raise ValueError(f"cov block of parameters ({ix}, {iy}) is not positive "
                          f"definite: {C.tolist()}") from None
-    p0 = p[[ix, iy]]
-    lo = np.array([-math.inf, -math.inf])
-    hi = np.array([math.inf, math.inf])
+    # the per-ray work is on pairs of Python floats (each ray costs a few refits only)
+    p0 = (float(p[ix]), float(p[iy]))
+    lo, hi = (-math.inf, -math.inf), (math.inf, math.inf)
     if limits is not None:
-        lo = np.array([limits[ix][0], limits[iy][0]], dtype=float)
-        hi = np.array([limits[ix][1], limits[iy][1]], dtype=float)
+        lo = (float(limits[ix][0]), float(limits[iy][0]))
+        hi = (float(limits[ix][1]), float(limits[iy][1]))
+    l00, l10, l11 = float(L[0, 0]), float(L[1, 0]), float(L[1, 1])
     s = math.sqrt(factor)
     phis = 2 * math.pi * np.arange(size) / size
     pts = np.empty((size, 2))
     radii: list[float] = []  # found radii of the rays inside the limits
     p_hint = 1.0
     x_prev = p
-    for k, phi in enumerate(phis):
-        d = L @ np.array([math.cos(phi), math.sin(phi)])
+    for k, phi in enumerate(phis.tolist()):
+        d = (l00 * math.cos(phi), l10 * math.cos(phi) + l11 * math.sin(phi))
         rmax = _ray_limit(p0, d, lo, hi)
         if len(radii) >= 3:  # quadratic extrapolation in the angle
             r0 = 3.0 * radii[-1] - 3.0 * radii[-2] + radii[-3]
@@ -187,7 +188,8 @@ def mncontour(refit: Callable, *, ix: int, iy: int, values: Sequence[float],
         r, x_prev, p_ray = _ray(refit, ix, iy, p0, d, x_prev, min(r0, rmax), rmax,
                                 fval, errordef, s, tol, p_hint)
         # r d stops at a limit only up to rounding: clip (a point may not cross it)
-        pts[k] = np.clip(p0 + r * d, lo, hi)
+        pts[k] = (min(max(p0[0] + r * d[0], lo[0]), hi[0]),
+                  min(max(p0[1] + r * d[1], lo[1]), hi[1]))
         if 0 < r < rmax:
             radii.append(r)
             p_hint = p_ray
@@ -197,7 +199,7 @@ def mncontour(refit: Callable, *, ix: int, iy: int, values: Sequence[float],
     return pts
 
 
-def _ray(refit: Callable, ix: int, iy: int, p0: np.ndarray, d: np.ndarray,
+def _ray(refit: Callable, ix: int, iy: int, p0: tuple, d: tuple,
          x_start: np.ndarray, r: float, rmax: float, fval: float, errordef: float,
          s: float, tol: float, p_hint: float) -> tuple[float, np.ndarray, float]:
     """Root of ``q(r) = sqrt((F_prof(p0 + r d) - fval) / errordef) = s`` on one ray.
@@ -214,10 +216,10 @@ def _ray(refit: Callable, ix: int, iy: int, p0: np.ndarray, d: np.ndarray,
     if r <= 0:
         return 0.0, x_best, p_est
     for it in range(_MAXITER):
-        a, b = p0 + r * d
-        start = np.array(x_best, dtype=float)
+        a, b = p0[0] + r * d[0], p0[1] + r * d[1]
+        start = x_best.copy()
         start[ix], start[iy] = a, b
-        res = refit({ix: float(a), iy: float(b)}, start)
+        res = refit({ix: a, iy: b}, start)
         df = (float(res.fval) - fval) / errordef
         if res.valid and math.isfinite(df):
             x_best = np.asarray(res.values, dtype=float)

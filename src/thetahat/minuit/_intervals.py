@@ -35,7 +35,11 @@ class RefitResult(NamedTuple):
 def make_refit(st: FitState, calls: Calls, ncall: int | None = None
                ) -> Callable[[dict, np.ndarray], RefitResult]:
     """``refit(fixed: dict[int, float], start: array) -> RefitResult`` for the state's cost;
-    every call of the cost is added to ``calls``."""
+    every call of the cost is added to ``calls``. A plain cost takes the lean path of
+    :mod:`._refit` (the same engine, without rebuilding the problem at every refit)."""
+    from ._refit import lean_refit, usable
+    if usable(st):
+        return lean_refit(st, calls, ncall, RefitResult)
 
     def refit(fixed: dict, start: np.ndarray) -> RefitResult:
         values = np.array(start, dtype=float)
