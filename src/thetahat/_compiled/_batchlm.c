@@ -39,14 +39,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "_lm_rules.h"  /* acceptance, stopping tests, status codes */
+
 #define KMAX 32
 #define NCOMP_MAX 16
-/* chi2's rounding floor per unit of its scale: 16 eps (batch_lm.ROUND) */
-#define ROUND (16.0 * 2.220446049250313e-16)
 
 enum { C_CONST = 0, C_POLY = 1, C_EXPO = 2, C_GAUSS = 3, C_LORENTZ = 4,
        C_GAUSS2D = 10, C_GAUSS2D_ELL = 11, C_GAUSS2D_ROT = 12 };
-enum { ST_CONVERGED = 1, ST_MAXITER = 2, ST_SINGULAR = 3, ST_NONFINITE = 4 };
 
 typedef struct {
     int ncomp, code[NCOMP_MAX], npar[NCOMP_MAX];
@@ -379,8 +378,8 @@ CLONES static void fit_one(Problem *P, Py_ssize_t i) {
         /* gtol: the largest cosine between the residual and a column of J */
         double gmax = 0.0;
         for (Py_ssize_t r = 0; r < k; r++) {
-            double den = sqrt(A[r * k + r] * chi2);
-            if (den > 0.0 && fabs(g[r]) / den > gmax) gmax = fabs(g[r]) / den;
+            double c = lm_gtol_term(g[r], A[r * k + r], chi2);
+            if (c > gmax) gmax = c;
         }
         if (chi2 == 0.0 || gmax <= P->gtol) {
             status = ST_CONVERGED;
@@ -391,7 +390,7 @@ CLONES static void fit_one(Problem *P, Py_ssize_t i) {
         if (!cholesky(L, k)) {
             lam *= nu;
             nu *= 2.0;
-            if (lam > 1e30) { status = ST_SINGULAR; it++; break; }
+            if (lam > LM_LAM_MAX) { status = ST_SINGULAR; it++; break; }
             continue;
         }
         for (Py_ssize_t r = 0; r < k; r++) dl[r] = -g[r];
@@ -412,14 +411,14 @@ CLONES static void fit_one(Problem *P, Py_ssize_t i) {
             xnorm += D[r] * p[r] * p[r];
         }
         /* rounding floor (batch_lm): at the minimum to working precision, stop here */
-        if (pred <= ROUND * scale) {
+        if (pred <= LM_ROUND * scale) {
             double z[KMAX], d2 = 0.0;
             memcpy(L, A, sizeof(double) * k * k);
             if (cholesky(L, k)) {
                 memcpy(z, g, sizeof(double) * k);
                 chol_solve(L, k, z);
                 for (Py_ssize_t r = 0; r < k; r++) d2 += g[r] * z[r];
-                if (d2 <= ROUND * scale) {
+                if (d2 <= LM_ROUND * scale) {
                     status = ST_CONVERGED;
                     it++;
                     break;
@@ -431,7 +430,7 @@ CLONES static void fit_one(Problem *P, Py_ssize_t i) {
         double chi2n = accumulate(P, i, pn, An, gn, &scn, 0);
         nfev++;
         double rho = (isfinite(chi2n) && pred > 0.0) ? (chi2 - chi2n) / pred : -1.0;
-        if (rho > 1e-4) {
+        if (rho > LM_RHO_ACCEPT) {
             double actred = (chi2 - chi2n) / chi2, prered = pred / chi2;
             memcpy(p, pn, sizeof(double) * k);
             memcpy(A, An, sizeof(double) * k * k);
@@ -442,7 +441,7 @@ CLONES static void fit_one(Problem *P, Py_ssize_t i) {
             double t = 2.0 * rho - 1.0, fac = 1.0 - t * t * t;
             lam *= fac > 1.0 / 3.0 ? fac : 1.0 / 3.0;
             nu = 2.0;
-            if ((fabs(actred) <= P->ftol && prered <= P->ftol) || dnorm <= P->xtol * xnorm) {
+            if (lm_ftol_ok(actred, prered, rho, P->ftol) || lm_xtol_ok(dnorm, xnorm, P->xtol)) {
                 status = ST_CONVERGED;
                 it++;
                 break;
@@ -450,7 +449,7 @@ CLONES static void fit_one(Problem *P, Py_ssize_t i) {
         } else {
             lam *= nu;
             nu *= 2.0;
-            if (dnorm <= P->xtol * xnorm) {
+            if (lm_xtol_ok(dnorm, xnorm, P->xtol)) {
                 status = ST_CONVERGED;
                 it++;
                 break;

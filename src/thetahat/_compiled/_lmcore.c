@@ -40,6 +40,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "_lm_rules.h"  /* acceptance, radius thresholds, stopping tests, status codes */
+
 typedef struct {
     PyObject *f, *xdata, *coerce;
     const double *y, *w;
@@ -453,13 +455,13 @@ static PyObject *lm(PyObject *Py_UNUSED(self), PyObject *args) {
             dx = sqrt(dx);
             delta = dx > 0 ? 100.0 * dx : 100.0;
         }
-        if (fnorm == 0) { status = 1; break; }
+        if (fnorm == 0) { status = LM_ST_GTOL; break; }
         for (j = 0; j < n; j++) {
             double c = work[j];
-            double g = c > 0 ? fabs(dot(fv, jt + j * m, m)) / (c * fnorm) : 0.0;
+            double g = lm_gtol_term(dot(fv, jt + j * m, m), c * c, fnorm * fnorm);
             if (g > gnorm) gnorm = g;
         }
-        if (gnorm <= gtol) { status = 1; break; }
+        if (gnorm <= gtol) { status = LM_ST_GTOL; break; }
         for (j = 0; j < n; j++)
             for (i = 0; i < m; i++) a[j * m + i] = jt[j * m + i] / D[j];
         jacobi_svd(a, m, n, s, v, tmp);
@@ -487,7 +489,7 @@ static PyObject *lm(PyObject *Py_UNUSED(self), PyObject *args) {
             t2 = sqrt(lam) * pnorm / fnorm;
             pred = t1 * t1 + 2.0 * t2 * t2;
             ratio = pred > 0 ? ared / pred : 0.0;
-            if (ratio <= 0.25) {
+            if (ratio <= LM_RHO_SHRINK) {
                 double temp;
                 if (fnn < INFINITY && ared < 0) {
                     double dirder = -(t1 * t1 + t2 * t2);
@@ -499,11 +501,11 @@ static PyObject *lm(PyObject *Py_UNUSED(self), PyObject *args) {
                 else temp = 0.1;
                 delta = temp * (delta < pnorm / 0.1 ? delta : pnorm / 0.1);
                 lam = lam / temp;
-            } else if (lam == 0.0 || ratio >= 0.75) {
+            } else if (lam == 0.0 || ratio >= LM_RHO_EXPAND) {
                 delta = pnorm / 0.5;
                 lam *= 0.5;
             }
-            accepted = ratio >= 1e-4;
+            accepted = ratio >= LM_RHO_ACCEPT;
             if (accepted) {
                 memcpy(x, xn, n * sizeof(double));
                 memcpy(fv, fn, m * sizeof(double));
@@ -512,17 +514,18 @@ static PyObject *lm(PyObject *Py_UNUSED(self), PyObject *args) {
             xnorm = 0.0;
             for (j = 0; j < n; j++) xnorm += (D[j] * x[j]) * (D[j] * x[j]);
             xnorm = sqrt(xnorm);
-            ftol_ok = fabs(ared) <= ftol && pred <= ftol && 0.5 * ratio <= 1;
-            xtol_ok = delta <= xtol * xnorm;
+            ftol_ok = lm_ftol_ok(ared, pred, ratio, ftol);
+            xtol_ok = lm_xtol_ok(delta, xnorm, xtol);
             if (ftol_ok || xtol_ok)
-                status = (ftol_ok && xtol_ok) ? 4 : (ftol_ok ? 2 : 3);
+                status = (ftol_ok && xtol_ok) ? LM_ST_FTOL_XTOL
+                                              : (ftol_ok ? LM_ST_FTOL : LM_ST_XTOL);
             else if (M.nfev - njev * per_jev + 1 >= max_nfev)  /* as levmar: the calls that
                                                                   are not differences, f0 too */
-                status = 0;
+                status = LM_ST_BUDGET;
             else if (n_bad && (n_bad >= 60 || !(pnorm > 4.0 * DBL_EPSILON * xnorm)))
-                status = 3;  /* lsq_common.nonfinite_stall: the step has vanished */
+                status = LM_ST_XTOL;  /* lsq_common.nonfinite_stall: the step has vanished */
             if (status >= 0) {
-                if (!accepted && all_bad && n_bad) status = -3;  /* lsq_common.NONFINITE */
+                if (!accepted && all_bad && n_bad) status = LM_ST_NONFINITE;
                 break;
             }
             if (accepted) break;

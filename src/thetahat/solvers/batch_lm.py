@@ -33,10 +33,12 @@ squares problems*, 2004, sec. 3.2). :math:`\lambda_0 = 10^{-3}` *relative to* ``
 over-damping :math:`10^{-3}\max\mathrm{diag}(A)` of the older ``levmar_batch`` costs ~10
 iterations on Gpufit's benchmark).
 
-Stopping (as scipy's ``method='lm'`` / MINPACK, with the same meaning of the tolerances):
+Stopping (as scipy's ``method='lm'`` / MINPACK, with the same meaning of the tolerances; the
+acceptance threshold, the tests and the status codes are :mod:`._lm_rules`, shared with the
+single fit :mod:`.levmar` and both compiled cores):
 
 - ``ftol``: an accepted step whose actual and predicted relative reductions of
-  :math:`\chi^2` are both :math:`\le` ``ftol``;
+  :math:`\chi^2` are both :math:`\le` ``ftol`` (and :math:`\rho \le 2`, as MINPACK);
 - ``xtol``: :math:`\|D^{1/2}\delta\| \le \mathrm{xtol}\,\|D^{1/2} p\|`;
 - ``gtol``: :math:`\max_a |g_a| / \sqrt{A_{aa}\chi^2} \le \mathrm{gtol}` (the largest cosine
   between the residual and a column of :math:`J`), or :math:`\chi^2 = 0`;
@@ -82,12 +84,19 @@ from numpy.typing import NDArray
 __all__ = ["CONVERGED", "MAX_ITERATIONS", "SINGULAR", "NON_FINITE", "STATUS_NAMES",
            "BatchLMResult", "BuiltinModel", "lm_batch", "run_compiled", "default_workers"]
 
-CONVERGED, MAX_ITERATIONS, SINGULAR, NON_FINITE = 1, 2, 3, 4
-STATUS_NAMES = {CONVERGED: "converged", MAX_ITERATIONS: "max-iterations",
-                SINGULAR: "singular", NON_FINITE: "non-finite"}
-RHO_ACCEPT = 1e-4
-LAM_MAX = 1e30
-ROUND = 16 * float(np.finfo(float).eps)  # chi2's rounding floor, per unit of scale
+from ._lm_rules import (
+    CONVERGED,
+    LAM_MAX,
+    MAX_ITERATIONS,
+    NON_FINITE,
+    RHO_ACCEPT,
+    ROUND,
+    SINGULAR,
+    STATUS_NAMES,
+    ftol_ok,
+    gtol_cosine,
+    xtol_ok,
+)
 
 # component codes shared with _batchlm.c: name -> (code, npar, dim)
 COMPONENTS: dict[str, tuple[int, int, int]] = {
@@ -349,11 +358,8 @@ def _chunk(fun: FunJac, idx: NDArray, y: NDArray, w: NDArray | None, mle: bool, 
     for _ in range(max_iter):
         if act.size == 0:
             break
-        # gtol
-        with np.errstate(all="ignore"):
-            den = np.sqrt(np.diagonal(A[act], axis1=1, axis2=2) * chi2[act, None])
-            cosine = np.where(den > 0, np.abs(g[act]) / np.where(den > 0, den, 1.0), 0.0)
-        done = (chi2[act] == 0.0) | (np.max(cosine, axis=1) <= gtol)
+        cosine = gtol_cosine(g[act], np.diagonal(A[act], axis1=1, axis2=2), chi2[act])
+        done = (chi2[act] == 0.0) | (cosine <= gtol)
         status[act[done]] = CONVERGED
         act = act[~done]
         if act.size == 0:
@@ -405,8 +411,8 @@ def _chunk(fun: FunJac, idx: NDArray, y: NDArray, w: NDArray | None, mle: bool, 
         t = 2.0 * rho[acc] - 1.0
         lam[ta] *= np.maximum(1.0 - t * t * t, 1.0 / 3.0)
         nu[ta] = 2.0
-        small = dnorm <= xtol * xnorm
-        conv_a = ((np.abs(actred) <= ftol) & (prered <= ftol)) | small[acc]
+        small = xtol_ok(dnorm, xnorm, xtol)
+        conv_a = ftol_ok(actred, prered, rho[acc], ftol) | small[acc]
         tj = tr[~acc]
         lam[tj] *= nu[tj]
         nu[tj] *= 2.0

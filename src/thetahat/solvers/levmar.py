@@ -18,6 +18,9 @@ predicted = (‖J p‖² + 2 λ ‖D p‖²) / ‖f‖², decides: ρ < 1/4 shri
 sets Δ = 2‖D p‖; a step with ρ > 10⁻⁴ is taken. D is the running maximum of the column
 norms of J (``x_scale='jac'``, MINPACK's mode 1) or 1/x_scale.
 
+The acceptance and radius thresholds, the tests and the status codes are
+:mod:`._lm_rules`, shared with the batch engine and both compiled cores.
+
 Stopping (scipy's status codes): 1 gtol — the largest cosine between f and a column of J
 is below gtol; 2 ftol — both reductions below ftol; 3 xtol — Δ ≤ xtol ‖D x‖; 4 both 2 and
 3; 0 — the evaluation budget is spent; -3 (``lsq_common.NONFINITE``) — every trial since
@@ -37,6 +40,21 @@ from numpy.typing import NDArray
 
 from .._core.linalg import thin_svd
 from ..derivatives.model import central_jacobian
+from ._lm_rules import (
+    CONVERGED,
+    RHO_ACCEPT,
+    RHO_EXPAND,
+    RHO_SHRINK,
+    ST_BUDGET,
+    ST_FTOL,
+    ST_FTOL_XTOL,
+    ST_GTOL,
+    ST_XTOL,
+    ftol_ok,
+    gtol_term,
+    xtol_ok,
+)
+from .batch_lm import lm_batch
 from .lsq_common import NONFINITE, nonfinite_message, nonfinite_stall
 
 __all__ = ["LMOptions", "LMResult", "levmar", "LMBatchResult", "levmar_batch",
@@ -176,16 +194,16 @@ def levmar(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], 
             delta = 100.0 * dx if dx > 0 else 100.0
         # gtol: cosine between f and the columns of J
         if fnorm == 0:
-            status = 1
+            status = ST_GTOL
             break
         fJ = f @ J
         if not np.all(np.isfinite(fJ)):  # a non-finite Jacobian (f is finite here)
             status, message = NONFINITE, nonfinite_message(x, fJ)
             break
-        gnorm = max([abs(g) / (c * fnorm) if c > 0 else 0.0
-                     for g, c in zip(fJ.tolist(), cn)], default=0.0)
+        f2 = fnorm * fnorm
+        gnorm = max([gtol_term(g, c * c, f2) for g, c in zip(fJ.tolist(), cn)], default=0.0)
         if gnorm <= gtol:
-            status = 1
+            status = ST_GTOL
             break
         u, s, vt = thin_svd(J / D)
         n_bad, all_bad = 0, True  # non-finite trials in a row; all since the last accept
@@ -207,7 +225,7 @@ def levmar(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], 
             t2 = math.sqrt(lam) * pnorm / fnorm
             pred = t1 * t1 + 2.0 * t2 * t2
             ratio = ared / pred if pred > 0 else 0.0
-            if ratio <= 0.25:
+            if ratio <= RHO_SHRINK:
                 if fnn < math.inf and ared < 0:
                     dirder = -(t1 * t1 + t2 * t2)
                     temp = 0.5 * dirder / (dirder + 0.5 * ared)
@@ -216,22 +234,22 @@ def levmar(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], 
                 temp = min(max(temp, 0.1), 0.5) if fnn < 10 * fnorm else 0.1
                 delta = temp * min(delta, pnorm / 0.1)
                 lam = lam / temp
-            elif lam == 0.0 or ratio >= 0.75:
+            elif lam == 0.0 or ratio >= RHO_EXPAND:
                 delta = pnorm / 0.5
                 lam *= 0.5
-            accepted = ratio >= 1e-4
+            accepted = ratio >= RHO_ACCEPT
             if accepted:
                 x, f, fnorm = xn, fn, fnn
             dxv = D * x
             xnorm = math.sqrt(dxv @ dxv)
-            ftol_ok = abs(ared) <= ftol and pred <= ftol and 0.5 * ratio <= 1
-            xtol_ok = delta <= xtol * xnorm
-            if ftol_ok or xtol_ok:
-                status = 4 if (ftol_ok and xtol_ok) else (2 if ftol_ok else 3)
+            f_ok = ftol_ok(ared, pred, ratio, ftol)
+            x_ok = xtol_ok(delta, xnorm, xtol)
+            if f_ok or x_ok:
+                status = ST_FTOL_XTOL if (f_ok and x_ok) else (ST_FTOL if f_ok else ST_XTOL)
             elif nfev >= max_nfev:
-                status = 0
+                status = ST_BUDGET
             elif n_bad and nonfinite_stall(pnorm, xnorm, n_bad):
-                status = 3  # the step has vanished
+                status = ST_XTOL  # the step has vanished
             if status is not None:
                 if not accepted and all_bad and n_bad:
                     status, message = NONFINITE, nonfinite_message(x)
@@ -284,7 +302,7 @@ def _polish(fun: Callable[[NDArray], NDArray], x: NDArray, f: NDArray, J: NDArra
     return x, f, J, nfev, nfev_jac
 
 
-# --- batch-native Levenberg-Marquardt ------------------------------------------------------
+# --- a batch of residual functions, on the batch engine ----------------------------------
 @dataclass
 class LMBatchResult:
     """Results of B independent fits; every field has the batch as its leading axis."""
@@ -293,93 +311,44 @@ class LMBatchResult:
     cost: NDArray     # (B,) ½‖f‖²
     fun: NDArray      # (B, m)
     jac: NDArray      # (B, m, n)
-    nfev: NDArray     # (B,) residual evaluations each member took part in
+    nfev: NDArray     # (B,) residual evaluations of each member
     niter: NDArray    # (B,)
-    status: NDArray   # (B,) scipy's codes: 0 budget, 1 gtol, 2 ftol, 3 xtol, 4 ftol+xtol
-    success: NDArray  # (B,) status > 0
+    status: NDArray   # (B,) the batch's codes (_lm_rules): 1 converged, 2 max-iterations,
+    #                   3 singular, 4 non-finite
+    success: NDArray  # (B,) status == 1
 
 
 def levmar_batch(fun_b: Callable[[NDArray], NDArray],
                  jac_b: Callable[[NDArray, NDArray], NDArray], X0: NDArray,
                  options: LMOptions) -> LMBatchResult:
-    """Levenberg–Marquardt on a batch of B independent problems that advance together.
+    """Levenberg–Marquardt on a batch of B independent residual problems.
 
     ``fun_b(X)`` maps parameters (B, n) to residuals (B, m); ``jac_b(X, F)`` gives the
-    Jacobians (B, m, n). Each iteration solves, for every member at once,
-
-        (JᵀJ + λ diag(JᵀJ)) p = -Jᵀf,
-
-    takes the step where the gain ratio ρ = (C(x) - C(x + p)) / (-gᵀp - ½ pᵀJᵀJ p) exceeds
-    10⁻⁴ and updates λ by Nielsen's rule (×max(1/3, 1 - (2ρ - 1)³) on success, ×ν with ν
-    doubling on failure). Written as init / step / terminate over arrays: members that
-    have converged keep their values through ``np.where`` while the others continue, so a
-    single fit is a batch of one. Stopping per member, with scipy's meanings: the largest
-    |gradient| relative to the cost scale below gtol (1); a taken step reduced the cost by
-    at most ftol relative (2); the step is below xtol relative to x (3).
+    Jacobians (B, m, n). The fits are those of the batch engine
+    (:func:`.batch_lm.lm_batch`, with data 0 and the model the residuals): the same
+    acceptance rule, tests and tolerances as :func:`levmar` (:mod:`._lm_rules`); converged
+    members are frozen. ``options.max_nfev`` (default 100 n) bounds the iterations.
     """
     X = np.array(X0, dtype=float)
     if X.ndim != 2:
         raise ValueError(f"X0 must have shape (B, n), got {X.shape}")
     B, n = X.shape
-    max_iter = options.max_nfev or 100 * n
-    F = np.asarray(fun_b(X), dtype=float)
-    J = np.asarray(jac_b(X, F), dtype=float)
-    cost = 0.5 * np.einsum("bm,bm->b", F, F)
-    A = np.einsum("bmi,bmj->bij", J, J)
-    g = np.einsum("bmi,bm->bi", J, F)
-    lam = 1e-3 * np.max(np.diagonal(A, axis1=1, axis2=2), axis=1)
-    lam = np.where(lam > 0, lam, 1e-3)
-    nu = np.full(B, 2.0)
-    status = np.full(B, -1)
-    nfev = np.ones(B, dtype=int)
-    niter = np.zeros(B, dtype=int)
-    eye = np.eye(n)
-    for _ in range(max_iter):
-        active = status < 0
-        if not active.any():
-            break
-        # gtol: the gradient is negligible relative to the cost scale
-        gscale = np.max(np.abs(g), axis=1) / np.maximum(
-            np.sqrt(2 * cost) * np.sqrt(np.max(np.diagonal(A, axis1=1, axis2=2), axis=1)),
-            1e-300)
-        status = np.where(active & ((gscale <= options.gtol) | (cost == 0)), 1, status)
-        active = status < 0
-        if not active.any():
-            break
-        niter += active
-        d = np.diagonal(A, axis1=1, axis2=2)
-        d = np.where(d > 0, d, 1.0)
-        M = A + lam[:, None, None] * (d[:, :, None] * eye)
-        try:
-            P = np.linalg.solve(M, -g[:, :, None])[:, :, 0]
-        except np.linalg.LinAlgError:
-            P = np.einsum("bij,bj->bi", np.linalg.pinv(M), -g)
-        P = np.where(active[:, None], P, 0.0)
-        Xn = X + P
-        Fn = np.asarray(fun_b(Xn), dtype=float)
-        nfev += active
-        costn = 0.5 * np.einsum("bm,bm->b", Fn, Fn)
-        pred = -np.einsum("bi,bi->b", g, P) - 0.5 * np.einsum("bi,bij,bj->b", P, A, P)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            rho = np.where(pred > 0, (cost - costn) / pred, -1.0)
-        ok = active & np.isfinite(costn) & (rho > 1e-4)
-        # stopping tests on this step, before the state moves
-        xnorm = np.linalg.norm(X, axis=1)
-        pnorm = np.linalg.norm(P, axis=1)
-        ftol_ok = ok & ((cost - costn) <= options.ftol * cost)
-        xtol_ok = active & (pnorm <= options.xtol * (options.xtol + xnorm))
-        X = np.where(ok[:, None], Xn, X)
-        F = np.where(ok[:, None], Fn, F)
-        cost = np.where(ok, costn, cost)
-        lam = np.where(ok, lam * np.maximum(1 / 3, 1 - (2 * rho - 1) ** 3), lam * nu)
-        nu = np.where(ok, 2.0, nu * 2.0)
-        status = np.where(ftol_ok & xtol_ok, 4, np.where(ftol_ok, 2,
-                          np.where(xtol_ok, 3, status)))
-        if ok.any():
-            Jn = np.asarray(jac_b(X, F), dtype=float)
-            J = np.where(ok[:, None, None], Jn, J)
-            A = np.einsum("bmi,bmj->bij", J, J)
-            g = np.einsum("bmi,bm->bi", J, F)
-    status = np.where(status < 0, 0, status)
-    return LMBatchResult(x=X, cost=cost, fun=F, jac=J, nfev=nfev, niter=niter, status=status,
-                         success=status > 0)
+    last = {"X": X.copy()}
+
+    def fun(idx: NDArray, p: NDArray) -> tuple[NDArray, NDArray]:
+        # the user's functions take the whole batch: the other members at their last point
+        Xa = last["X"]
+        Xa[idx] = p
+        F = np.asarray(fun_b(Xa), dtype=float)
+        J = np.asarray(jac_b(Xa, F), dtype=float)
+        return F[idx], J[idx]
+
+    F0 = np.asarray(fun_b(X), dtype=float)
+    if F0.ndim != 2 or F0.shape[0] != B:
+        raise ValueError(f"fun_b(X0) must have shape (B, m) = ({B}, m), got {F0.shape}")
+    r = lm_batch(fun, X, np.zeros_like(F0), ftol=options.ftol, xtol=options.xtol,
+                 gtol=options.gtol, max_iter=options.max_nfev or 100 * n, chunk=B)
+    F = np.asarray(fun_b(r.popt), dtype=float)
+    J = np.asarray(jac_b(r.popt, F), dtype=float)
+    return LMBatchResult(x=r.popt, cost=0.5 * r.chi2, fun=F, jac=J, nfev=r.nfev,
+                         niter=r.niter, status=r.status, success=r.status == CONVERGED)

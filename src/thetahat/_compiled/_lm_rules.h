@@ -1,0 +1,42 @@
+/* The rules every Levenberg-Marquardt in thetahat follows, for C (_lmcore.c, _batchlm.c).
+ *
+ * The same numbers and tests as solvers/_lm_rules.py, whose docstring gives the mathematics
+ * (tests/test_lm_rules.py checks that the two files agree): the gain ratio that accepts a
+ * step, the single fit's trust-radius thresholds, MINPACK's ftol / xtol / gtol tests, and
+ * the status codes of both fronts.
+ */
+#ifndef THETAHAT_LM_RULES_H
+#define THETAHAT_LM_RULES_H
+
+#include <math.h>
+
+#define LM_RHO_ACCEPT 1e-4   /* gain ratio above which a trial step is taken */
+#define LM_RHO_SHRINK 0.25   /* single fit: at or below, the trust radius shrinks */
+#define LM_RHO_EXPAND 0.75   /* single fit: at or above, it becomes 2 |D p| */
+#define LM_RHO_FTOL_MAX 2.0  /* the ftol test needs rho <= 2 */
+#define LM_LAM_MAX 1e30      /* batch: a damping past this that does not factor: singular */
+#define LM_ROUND (16.0 * 2.220446049250313e-16)  /* batch: chi2's rounding floor per scale */
+
+/* single fit: scipy's status codes */
+enum { LM_ST_BUDGET = 0, LM_ST_GTOL = 1, LM_ST_FTOL = 2, LM_ST_XTOL = 3, LM_ST_FTOL_XTOL = 4,
+       LM_ST_NONFINITE = -3 };
+/* batch: named per-fit status codes */
+enum { ST_CONVERGED = 1, ST_MAXITER = 2, ST_SINGULAR = 3, ST_NONFINITE = 4 };
+
+/* MINPACK's ftol test on the relative actual and predicted reductions */
+static inline int lm_ftol_ok(double actred, double prered, double rho, double ftol) {
+    return fabs(actred) <= ftol && prered <= ftol && rho <= LM_RHO_FTOL_MAX;
+}
+
+/* the scaled step size (radius or step) at most xtol times |D p| */
+static inline int lm_xtol_ok(double size, double xnorm, double xtol) {
+    return size <= xtol * xnorm;
+}
+
+/* one term of the gtol cosine |g_a| / sqrt(colnorm2_a * chi2), 0 where undefined */
+static inline double lm_gtol_term(double g, double colnorm2, double chi2) {
+    double den = sqrt(colnorm2 * chi2);
+    return den > 0.0 ? fabs(g) / den : 0.0;
+}
+
+#endif

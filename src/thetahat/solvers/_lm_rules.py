@@ -1,0 +1,87 @@
+r"""The rules every Levenberg-Marquardt in thetahat follows, written once.
+
+There are four implementations of the method: the single fit (:mod:`.levmar`, Moré's
+trust-region form solved by an SVD of :math:`J D^{-1}`) and its compiled twin
+``_compiled/_lmcore.c``, and the batch engine (:mod:`.batch_lm`, damped normal equations
+:math:`(A + \lambda D)\,\delta = -g` by Cholesky) and its compiled twin
+``_compiled/_batchlm.c``. The step differs (a trust radius :math:`\Delta` found by Moré's
+secular equation versus a damping :math:`\lambda` updated by Nielsen's rule); everything
+that decides *whether* a step is taken and *when* a fit stops is the same, and is defined
+here and, for C, in ``_compiled/_lm_rules.h`` (``tests/test_lm_rules.py`` checks that the
+two files hold the same numbers).
+
+With :math:`C = \|r\|^2` (weighted residuals, or twice the Poisson deviance), :math:`g =
+J^T r`, :math:`A = J^T J` and the scaling :math:`D_a = \max_{\text{iterations}} \|J_{:a}\|`
+(Moré's running maximum of the column norms; a zero column gets 1):
+
+- **acceptance**: a trial step is taken when the gain ratio
+  :math:`\rho = (C(p) - C(p+\delta)) / \mathrm{pred}` exceeds :data:`RHO_ACCEPT` (``1e-4``);
+  the single fit shrinks :math:`\Delta` for :math:`\rho \le` :data:`RHO_SHRINK` and expands
+  it for :math:`\rho \ge` :data:`RHO_EXPAND`;
+- **gtol**: :math:`\max_a |g_a| / (\|J_{:a}\| \sqrt{C}) \le` gtol — the largest cosine
+  between the residual vector and a column of :math:`J` — or :math:`C = 0`
+  (:func:`gtol_term`, :func:`gtol_cosine`);
+- **ftol**: the actual and predicted relative reductions of :math:`C` are both
+  :math:`\le` ftol, and :math:`\rho \le 2` (MINPACK's ``0.5 * ratio <= 1``: a step that did
+  far better than the model predicted says nothing about the model) (:func:`ftol_ok`);
+- **xtol**: the scaled step size is :math:`\le \mathrm{xtol}\,\|D p\|` (:func:`xtol_ok`);
+  the size is the trust radius :math:`\Delta` for the single fit (MINPACK) and the scaled
+  step :math:`\|D\delta\|` for the batch, which has no radius;
+- **status codes**: scipy's for the single fit (:data:`ST_BUDGET` 0, :data:`ST_GTOL` 1,
+  :data:`ST_FTOL` 2, :data:`ST_XTOL` 3, :data:`ST_FTOL_XTOL` 4, :data:`ST_NONFINITE` -3),
+  and the batch's named ones (:data:`CONVERGED`, :data:`MAX_ITERATIONS`, :data:`SINGULAR`,
+  :data:`NON_FINITE`); :func:`batch_status` maps the first onto the second.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+RHO_ACCEPT = 1e-4   # gain ratio above which a trial step is taken
+RHO_SHRINK = 0.25   # single fit: at or below, the trust radius shrinks
+RHO_EXPAND = 0.75   # single fit: at or above (or a Gauss-Newton step), it becomes 2 |D p|
+RHO_FTOL_MAX = 2.0  # the ftol test needs rho <= 2
+LAM_MAX = 1e30      # batch: a damping past this that still does not factor is singular
+ROUND = 16 * float(np.finfo(float).eps)  # batch: chi2's rounding floor per unit of scale
+
+# single fit: scipy's status codes
+ST_BUDGET, ST_GTOL, ST_FTOL, ST_XTOL, ST_FTOL_XTOL, ST_NONFINITE = 0, 1, 2, 3, 4, -3
+# batch: named per-fit status codes
+CONVERGED, MAX_ITERATIONS, SINGULAR, NON_FINITE = 1, 2, 3, 4
+STATUS_NAMES = {CONVERGED: "converged", MAX_ITERATIONS: "max-iterations",
+                SINGULAR: "singular", NON_FINITE: "non-finite"}
+
+
+def ftol_ok(actred: Any, prered: Any, rho: Any, ftol: float) -> Any:
+    """MINPACK's ftol test on relative reductions (module docstring); on floats (the single
+    fit, at Python speed) or arrays (the batch)."""
+    return (abs(actred) <= ftol) & (prered <= ftol) & (rho <= RHO_FTOL_MAX)
+
+
+def xtol_ok(size: Any, xnorm: Any, xtol: float) -> Any:
+    """The scaled step size (radius or step) at most ``xtol`` times ``|D p|``."""
+    return size <= xtol * xnorm
+
+
+def gtol_term(g: float, colnorm2: float, chi2: float) -> float:
+    """One term |g| / sqrt(colnorm2 * chi2) of the gtol cosine, 0 where undefined (floats)."""
+    den = math.sqrt(colnorm2 * chi2)
+    return abs(g) / den if den > 0 else 0.0
+
+
+def gtol_cosine(g: np.ndarray, colnorm2: np.ndarray, chi2: np.ndarray) -> np.ndarray:
+    """max_a |g_a| / sqrt(colnorm2_a * chi2) over the last axis (0 where undefined)."""
+    with np.errstate(all="ignore"):
+        den = np.sqrt(colnorm2 * np.asarray(chi2)[..., None])
+        cos = np.where(den > 0, np.abs(g) / np.where(den > 0, den, 1.0), 0.0)
+    return np.max(cos, axis=-1, initial=0.0)
+
+
+def batch_status(status: int) -> int:
+    """The batch's status for a single fit's scipy status."""
+    if status > 0:
+        return CONVERGED
+    return MAX_ITERATIONS if status == ST_BUDGET else NON_FINITE
