@@ -16,18 +16,36 @@ data and the model at the minimum, for one more evaluation of the model:
    far in a tail, such as 1e300 for a normal density) is the same case. For the binned
    likelihoods the analogue is a bin with entries whose predicted content is <= 0.
 
-A density whose normalisation depends on a parameter (a non-normalised ``pdf`` in
-:class:`~thetahat.cost.UnbinnedNLL`) biases the fit too, but it cannot be seen from the
-events without integrating the model over its support, which the cost does not know:
-docs/trust.md says so.
+3. **A density that is not normalised** (a ``pdf`` of :class:`~thetahat.cost.UnbinnedNLL`
+   without its 1/Z(p)). The likelihood of an unnormalised f̃ is that of the normalised
+   f̃/Z plus N ln Z(p): the fit is pulled towards parameters with a large Z, a confident
+   wrong answer. The cost does not know the support S of the density, but it knows the
+   sample range R = [min xᵢ, max xᵢ] ⊆ S, and for a density normalised on S,
+   I(p) = ∫_R f(x; p) dx ≤ ∫_S f = 1 for *every* p. So I(p) > 1 + tol at the minimum,
+   or at a parameter nudged from it, proves the density unnormalised. The converse
+   does not hold: I(p) < 1 and I changing with p are what a normalised density with a
+   support wider than R does (the mean of a Gaussian moves mass out of R), so neither is
+   taken as evidence. I is computed with Gauss-Legendre (8 nodes) on panels between
+   quantiles of the sample (where a fitting density has its mass), once with each panel
+   halved; the difference bounds the quadrature error, and the check fires only when
+   I - |error| > 1 + 0.01. One-dimensional samples only; once per fit (a few thousand
+   evaluations of the model per parameter set), not per call.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["unbinned_diagnosis", "binned_diagnosis"]
+__all__ = ["unbinned_diagnosis", "binned_diagnosis", "normalisation_diagnosis"]
+
+_NORM_TOL = 0.01  # I > 1 + 1 %: far beyond the quadrature error the check subtracts
+_PANELS = 128  # panels between sample quantiles (8 nodes each, 16 in the halved rule)
+_NUDGE = 0.01  # relative nudge of each free parameter (absolute where the value is 0)
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(8)
 
 
 def unbinned_diagnosis(events: NDArray, density: NDArray, log: bool, nfree: int,
@@ -69,3 +87,53 @@ def binned_diagnosis(n: NDArray, mu: NDArray) -> tuple[str, ...]:
     return (f"{bad} of {full} bins with entries have a predicted content <= 0 at the minimum: "
             "ln 0 is clamped, so they count as a constant instead of making the likelihood "
             "0; the model excludes data it should describe",)
+
+
+def _panel_rule(edges: NDArray) -> tuple[NDArray, NDArray]:
+    """Nodes and weights of 8-point Gauss-Legendre on each panel between ``edges``."""
+    a, b = edges[:-1, None], edges[1:, None]
+    half = 0.5 * (b - a)
+    return ((a + b) * 0.5 + half * _GL_X).ravel(), (half * _GL_W).ravel()
+
+
+def normalisation_diagnosis(events: NDArray, density: Callable[[NDArray, NDArray], Any],
+                            x: NDArray, free: NDArray) -> tuple[str, ...]:
+    """Case 3 (module docstring) for a 1-D sample ``events`` and ``density(nodes, q)``
+    (the pdf at the points ``nodes`` for the flat parameters ``q``) at the minimum ``x``
+    and nudged from it in each ``free`` parameter; empty when nothing is proven."""
+    ev = np.asarray(events, dtype=float)
+    if ev.ndim != 1 or ev.size < 2:
+        return ()
+    lo, hi = float(ev.min()), float(ev.max())
+    if not hi > lo:
+        return ()
+    edges = np.unique(np.concatenate(([lo], np.quantile(ev, np.linspace(0, 1, _PANELS + 1)),
+                                      [hi])))
+    fine = np.empty(2 * edges.size - 1)
+    fine[0::2], fine[1::2] = edges, 0.5 * (edges[:-1] + edges[1:])
+    n1, w1 = _panel_rule(edges)
+    n2, w2 = _panel_rule(fine)
+    nodes = np.concatenate((n1, n2))
+    x = np.asarray(x, dtype=float).ravel()
+    trials = [("at the minimum", x)]
+    for i in np.flatnonzero(free):
+        q = x.copy()
+        q[i] += _NUDGE * (abs(q[i]) if q[i] != 0 else 1.0)
+        trials.append((f"with parameter {int(i)} nudged to {q[i]:.6g}", q))
+    for where, q in trials:
+        try:
+            with np.errstate(all="ignore"):
+                f = np.asarray(density(nodes, q), dtype=float).reshape(-1)
+        except Exception:  # a model that cannot be evaluated off the sample: no verdict
+            return ()
+        if f.shape != nodes.shape or not np.all(np.isfinite(f)):
+            continue
+        i1, i2 = float(f[:n1.size] @ w1), float(f[n1.size:] @ w2)
+        if i2 - abs(i2 - i1) > 1 + _NORM_TOL:
+            return (f"the pdf integrates to {i2:.4g} over the range of the sample "
+                    f"[{lo:.6g}, {hi:.6g}] {where}, but a normalised density cannot exceed "
+                    "1 there: the pdf is not normalised (its normalisation depends on the "
+                    "parameters), which biases the fit; divide it by its integral over the "
+                    "data's support, or use ExtendedUnbinnedNLL, whose expected count "
+                    "carries the normalisation",)
+    return ()

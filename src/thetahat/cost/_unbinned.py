@@ -45,7 +45,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ..derivatives.model import event_slices, fd_jacobian, observed_hessian, observed_hessian_sum
 from ._base import MaskedCost, describe_model, model_array, unmask
-from ._diagnose import unbinned_diagnosis
+from ._diagnose import normalisation_diagnosis, unbinned_diagnosis
 from ._stats import safe_log
 
 __all__ = ["UnbinnedNLL", "ExtendedUnbinnedNLL"]
@@ -154,10 +154,17 @@ class _Unbinned(MaskedCost):
 
     def diagnose(self, x: NDArray, free: NDArray) -> tuple[str, ...]:
         """Reasons why a minimum at ``x`` is no maximum of the likelihood (a sample without
-        spread, events with pdf <= 0: :mod:`thetahat.cost._diagnose`); one model call."""
-        f = self._diagnosed_density(self._call_args(np.asarray(x, dtype=float).ravel()))
-        return unbinned_diagnosis(self._dm, f, self._log, int(np.count_nonzero(free)),
-                                  isinstance(self, ExtendedUnbinnedNLL))
+        spread, events with pdf <= 0, an unnormalised pdf: :mod:`thetahat.cost._diagnose`);
+        one model call on the events, a few on quadrature nodes for :class:`UnbinnedNLL`."""
+        x = np.asarray(x, dtype=float).ravel()
+        f = self._diagnosed_density(self._call_args(x))
+        out = unbinned_diagnosis(self._dm, f, self._log, int(np.count_nonzero(free)),
+                                 isinstance(self, ExtendedUnbinnedNLL))
+        if not out and not isinstance(self, ExtendedUnbinnedNLL):
+            out = normalisation_diagnosis(
+                self._dm, lambda t, q: self._density_at(t, self._call_args(q), False), x,
+                free)
+        return out
 
     def _diagnosed_density(self, call: tuple) -> NDArray:  # pragma: no cover - overridden
         raise NotImplementedError

@@ -396,6 +396,7 @@ def curve_fit(f: Callable, xdata: Any, ydata: Any, p0: Any = None, sigma: Any = 
     if method == "lm" and bounded:
         raise ValueError("Method 'lm' only works for unconstrained problems (no bounds); "
                          "use method='trf' or 'dogbox'")
+    xdata, ydata, sigma = _checks.apply_masks(xdata, ydata, sigma)
     ydata = _checks.as_data(ydata, "ydata", check_finite)
     if isinstance(xdata, (list, tuple, np.ndarray)):
         xdata = _checks.as_data(xdata, "xdata", check_finite)

@@ -7,6 +7,13 @@ or any coordinate of its x is NaN; ``sigma`` loses the same rows and columns). T
 whitening W of the residuals r = W (f(x; p) - y) is 1/σ for a scalar or 1-D ``sigma`` and
 L⁻¹ for a 2-D one, C = L Lᵀ its Cholesky factorisation.
 
+Masks. A ``numpy.ma.MaskedArray`` means "leave these points out" (scipy drops the mask
+silently). Point i goes when ``ydata[i]`` is masked, ``xdata[..., i]`` has a masked
+coordinate (the last axis of xdata indexes the points), ``sigma[i]`` is masked, or, for a
+2-D ``sigma``, its diagonal entry is; a 2-D mask must then be whole rows and columns of
+those points. A mask that does not map to points (another shape, a masked scalar) is
+refused, naming the argument.
+
 Start. Without ``p0`` the parameters are counted from ``f``'s signature; each starts at 1,
 or inside the bounds: the midpoint of two finite bounds, lb + 1 or ub - 1 for one.
 
@@ -31,8 +38,8 @@ from scipy.linalg import lapack, qr, solve_triangular
 
 from . import _fronts  # module-qualified: curve_fit's argument check_finite shadows the name
 
-__all__ = ["NO_BOUNDS", "LMSettings", "Whitening", "as_data", "lm_settings", "minpack_info",
-           "minpack_message", "nan_policy_filter", "n_params", "start_and_bounds",
+__all__ = ["NO_BOUNDS", "LMSettings", "Whitening", "apply_masks", "as_data", "lm_settings",
+           "minpack_info", "minpack_message", "nan_policy_filter", "n_params", "start_and_bounds",
            "whitening"]
 
 _OMIT_HINT = "{entry} is not finite (use nan_policy='omit' to drop such points)"
@@ -105,6 +112,57 @@ def start_and_bounds(f: Callable, p0: Any, bounds: Any
         raise ValueError(f"Initial guess is outside of provided bounds: p0[{i}] = "
                          f"{float(p0[i])!r} is not in [{float(lb[i])!r}, {float(ub[i])!r}]")
     return p0, lb, ub, bounded
+
+
+def _point_mask(a: Any, name: str, m: int) -> NDArray | None:
+    """The points (of ``m``) masked in ``a`` (module docstring), None without a mask."""
+    if not (isinstance(a, np.ma.MaskedArray) and np.ma.is_masked(a)):
+        return None
+    mk = np.ma.getmaskarray(a)
+    if name == "sigma" and mk.shape == (m, m):
+        pts = np.diagonal(mk).copy()
+        odd = np.argwhere(mk != (pts[:, None] | pts[None, :]))
+        if odd.size:
+            raise ValueError(f"sigma is a 2-D masked array whose mask is not whole rows and "
+                             f"columns of points (entry {odd[0].tolist()}): mask a point's "
+                             "row and column together, or mask ydata")
+        return pts
+    if mk.ndim >= 1 and mk.shape[-1] == m and (name == "xdata" or mk.ndim == 1):
+        return np.asarray(mk.reshape(-1, m).any(axis=0))
+    raise ValueError(f"{name} is a masked array of shape {mk.shape} whose mask does not map "
+                     f"to the {m} data points (expected (m,), or for xdata (..., m), for "
+                     f"sigma (m,) or (m, m)); leave the points out by hand")
+
+
+def apply_masks(xdata: Any, ydata: Any, sigma: Any) -> tuple[Any, Any, Any]:
+    """(xdata, ydata, sigma) without the masked points (module docstring); the arguments
+    unchanged when none is a masked array with masked entries."""
+    if not any(isinstance(a, np.ma.MaskedArray) for a in (xdata, ydata, sigma)):
+        return xdata, ydata, sigma
+    y = ydata.data if isinstance(ydata, np.ma.MaskedArray) else np.asarray(ydata)
+    if y.ndim != 1:
+        raise ValueError(f"masked input needs 1-D ydata (one entry a point), got shape "
+                         f"{y.shape}")
+    m = y.size
+    drop = np.zeros(m, dtype=bool)
+    for a, name in ((ydata, "ydata"), (xdata, "xdata"), (sigma, "sigma")):
+        pm = _point_mask(a, name, m)
+        if pm is not None:
+            drop |= pm
+    keep = ~drop
+    x = xdata.data if isinstance(xdata, np.ma.MaskedArray) else xdata
+    if isinstance(x, (list, tuple, np.ndarray)):
+        xa = np.asarray(x)
+        if xa.ndim and xa.shape[-1] == m:
+            x = xa[..., keep]
+    s = sigma.data if isinstance(sigma, np.ma.MaskedArray) else sigma
+    if s is not None:
+        sa = np.asarray(s)
+        if sa.shape == (m,):
+            s = sa[keep]
+        elif sa.shape == (m, m):
+            s = sa[np.ix_(keep, keep)]
+    return x, y[keep], s
 
 
 def as_data(a: Any, name: str, check: bool) -> NDArray:

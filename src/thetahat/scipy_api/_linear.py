@@ -197,10 +197,14 @@ def lsq_linear(A: Any, b: Any, bounds: Any = (-np.inf, np.inf), method: str = "t
 
 
 def _refuse_empty(shape: tuple) -> None:
-    """A without rows determines nothing: scipy returns x = 0 as "optimal" (issue 15)."""
+    """A without rows determines nothing: scipy returns x = 0 as "optimal" (issue 15); A
+    without columns has nothing to determine (scipy returns an empty x as "optimal")."""
     if shape[0] == 0:
         raise ValueError(f"A has no rows (shape {tuple(shape)}): there is no equation to fit, "
                          "and any x would be an answer")
+    if shape[1] == 0:
+        raise ValueError(f"A has no columns (shape {tuple(shape)}): there is no parameter "
+                         "to fit")
 
 
 def _finish(x: np.ndarray, fun: np.ndarray, b: np.ndarray, optimality: float,
