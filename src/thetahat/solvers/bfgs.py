@@ -158,7 +158,7 @@ def _update(H: np.ndarray, s: np.ndarray, y: np.ndarray, rho: float) -> np.ndarr
     n = s.size
     if n <= _PRODUCT_FORM_MAX_N:
         A = np.eye(n) - rho * np.outer(s, y)
-        return A @ H @ A.T + rho * np.outer(s, s)
+        return A @ (H @ A.T) + rho * np.outer(s, s)
     Hy = H @ y
     H = H + rho * ((1.0 + rho * float(y @ Hy)) * np.outer(s, s)
                    - np.outer(s, Hy) - np.outer(Hy, s))
