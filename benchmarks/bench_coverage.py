@@ -9,8 +9,8 @@ Run: ``.venv/bin/python benchmarks/run.py coverage`` (``NTOY=...`` to change 2,0
 
 ``--per-fit`` times one toy fit instead, by stage (the cost, ``Minuit(...)`` with its
 limit, ``migrad()``, ``minos()``), in microseconds per fit for both libraries on the same
-300 toys of each case (best of 5 interleaved rounds: the least noisy estimate on a shared
-machine), and the ratio thetahat / iminuit of the whole fit.
+300 toys of each case (CPU time of this process, best of 5 interleaved rounds: the least
+noisy estimate on a shared machine), and the ratio thetahat / iminuit of the whole fit.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def _one_round(case: str, lib: str, toys: list) -> dict[str, float]:
     cls = thetahat.Minuit if lib == "thetahat" else iminuit.Minuit
     nll = thetahat.cost.UnbinnedNLL if lib == "thetahat" else iminuit.cost.UnbinnedNLL
     acc = dict.fromkeys(_STAGES, 0.0)
-    clock = time.perf_counter
+    clock = time.process_time  # CPU time: other processes on a shared machine count less
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # iminuit's warnings at the limit
         for toy in toys:
