@@ -18,14 +18,6 @@ is rank-deficient and every entry is ``inf`` with an ``OptimizeWarning`` (scipy'
 'dogbox' return the pseudo-inverse there, a finite matrix that means nothing). Unless
 ``absolute_sigma`` is true, ``sigma`` is a relative weight only, and the covariance is
 multiplied by the reduced chi-square s² = χ²_min / (m - n).
-
-A Jacobian from differences ('2-point', the default, or '3-point') is itself only
-accurate to about δ = sqrt(ε) or ε^(2/3) relative to its largest singular value: a
-smallest singular value below 10 δ s_max (a condition number above ~7e6 for '2-point')
-is within that noise, so the matrix cannot tell a (nearly) degenerate model, such as a
-line through points of one x, from a determined one, and the covariance, however finite,
-is not accurate; that is said with an ``OptimizeWarning`` (scipy says nothing there and
-can return errors of 1e16).
 """
 
 from __future__ import annotations
@@ -300,25 +292,15 @@ def _fit_least_squares(f: Callable, xdata: Any, ydata: NDArray, white: Whitening
     return res, {"nfev": res.nfev, "fvec": res.fun}, res.message, res.status
 
 
-def _covariance(J: NDArray, chi2: float, m: int, n: int, absolute_sigma: bool,
-                jac_precision: float = 0.0) -> NDArray:
+def _covariance(J: NDArray, chi2: float, m: int, n: int, absolute_sigma: bool) -> NDArray:
     """(JᵀJ)⁻¹, scaled by χ²/(m - n) unless ``absolute_sigma``; inf (with an
-    OptimizeWarning) when J is rank-deficient or there is no degree of freedom; an
-    OptimizeWarning too when J's smallest singular value is within 10 ``jac_precision``
-    (J's relative precision, module docstring) of its largest."""
+    OptimizeWarning) when J is rank-deficient or there is no degree of freedom."""
     _, s, vt = thin_svd(np.asarray(J, dtype=float))
     # s is in decreasing order: full rank iff the smallest is above the threshold
     threshold = _EPS * max(J.shape) * (s[0] if s.size else 0.0)
     if s.size == n and s[-1] > threshold and (absolute_sigma or m > n):
         vs = vt.T / s
         pcov = vs @ vs.T
-        if s[-1] <= 10.0 * jac_precision * s[0]:
-            warnings.warn(
-                f"the covariance of the parameters is not accurate: the Jacobian from "
-                f"differences (relative precision ~{jac_precision:.0e}) is ill-conditioned "
-                f"(condition number {s[0] / s[-1]:.2g}), within its own noise of a "
-                "degenerate model (e.g. all x equal): some combination of the parameters "
-                "is not determined by the data", OptimizeWarning, stacklevel=3)
         return pcov if absolute_sigma else pcov * (chi2 / (m - n))
     warnings.warn("Covariance of the parameters could not be estimated", OptimizeWarning,
                   stacklevel=3)
@@ -443,10 +425,7 @@ def curve_fit(f: Callable, xdata: Any, ydata: Any, p0: Any = None, sigma: Any = 
     popt = res.x
     # χ² (with a robust loss, scipy's 2 × its cost: Σ ρ(r²))
     chi2 = float(res.fun @ res.fun) if method == "lm" else 2.0 * float(res.cost)
-    # the relative precision of a difference Jacobian (module docstring); 0: exact
-    prec = {None: _EPS ** 0.5, "2-point": _EPS ** 0.5, "3-point": _EPS ** (2.0 / 3.0)}.get(
-        jac if isinstance(jac, str) or jac is None else "", 0.0)
-    pcov = _covariance(res.jac, chi2, res.fun.size, popt.size, absolute_sigma, prec)
+    pcov = _covariance(res.jac, chi2, res.fun.size, popt.size, absolute_sigma)
     if full_output:
         return popt, pcov, info, mesg, ier
     return popt, pcov
