@@ -31,7 +31,7 @@ from typing import Any, NamedTuple, cast
 import numpy as np
 
 from .. import _compiled
-from .._core.linalg import spd_cond, spd_inverse
+from .._core.linalg import spd_cond, spd_inverse, spd_solve
 from .._core.rules import REFIT_TOL_SCALE, default_ncall, goal_of, is_above_max_edm
 from .._core.warnings import IMinuitWarning
 from ..cost._protocol import DiagnosedCost, ExactHessianCost
@@ -101,7 +101,7 @@ _REL_STEP = 0.001  # HESSE difference steps of structured costs, in standard dev
 
 def _fisher_engine(st: FitState, prob: Problem, u0: np.ndarray, ncall: int | None,
                    tol_scale: float = 1.0, hesse_next: bool = False,
-                   check_exact: bool = True):
+                   check_exact: bool = True, inverse: bool = True):
     """Gauss-Newton MIGRAD; returns (result flags, u, fval, edm, hess_inv) or None, and the
     solver's result.
 
@@ -110,7 +110,8 @@ def _fisher_engine(st: FitState, prob: Problem, u0: np.ndarray, ncall: int | Non
     deviations (from the previous point's matrix), so that the HESSE at the last point
     reuses them; ``r.steps`` are the external steps used at ``r.x`` (None otherwise).
     ``check_exact=False`` (refits, where no covariance is used) skips the test for an
-    exactly quadratic cost.
+    exactly quadratic cost; ``inverse=False`` (refits too) only tests that the final matrix
+    is positive definite (the same Cholesky test) and returns no ``hess_inv``.
     """
     from ..solvers.gauss_newton import FisherOptions, minimize_fisher
     n = prob.idx.size
@@ -160,6 +161,12 @@ def _fisher_engine(st: FitState, prob: Problem, u0: np.ndarray, ncall: int | Non
         else None
     if not (r.converged and np.isfinite(r.fval) and np.all(np.isfinite(r.x))):
         return None, r
+    if not inverse:
+        hm = np.asarray(r.hess, float)
+        if spd_solve(hm, np.asarray(r.grad, float)) is None:  # not positive definite
+            return None, r
+        return (dict(has_covariance=True, has_accurate_covar=False, has_posdef_covar=True),
+                r.x, float(r.fval), float(r.edm), None), r
     hinv, posdef = _inverse(np.asarray(r.hess, float))
     if not posdef:
         return None, r
@@ -224,9 +231,11 @@ def solve(st: FitState, prob: Problem, u0: np.ndarray, ncall: int | None,
     if st.structured is not None:
         out, r = _fisher_engine(st, prob, u0, ncall, tol_scale,
                                 hesse_next=st.strategy >= 1 and not refit,
-                                check_exact=not refit)
+                                check_exact=not refit, inverse=not refit)
         if out is not None:
             flags, u, fval, edm, hinv = out
+            if refit:  # only the minimum matters (and the covariance is not accurate)
+                return Solved(np.asarray(u, float), fval, edm, hinv, flags)
             u = np.asarray(u, float)
             exact = flags.pop("exact_quadratic", False)
             if not refit:

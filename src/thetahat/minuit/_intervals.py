@@ -37,18 +37,20 @@ def make_refit(st: FitState, calls: Calls, ncall: int | None = None
     """``refit(fixed: dict[int, float], start: array) -> RefitResult`` for the state's cost;
     every call of the cost is added to ``calls``. A plain cost takes the lean path of
     :mod:`._refit` (the same engine, without rebuilding the problem at every refit)."""
-    from ._refit import lean_refit, usable
+    from ._refit import held_problems, lean_refit, usable
     if usable(st):
         return lean_refit(st, calls, ncall, RefitResult)
+    problem = held_problems(st)
+    lower, upper = st.lower, st.upper
+    limited = bool(np.isfinite(lower).any() or np.isfinite(upper).any())
 
     def refit(fixed: dict, start: np.ndarray) -> RefitResult:
         values = np.array(start, dtype=float)
-        free = ~st.fixed
         for i, v in fixed.items():
             values[i] = v
-            free[i] = False
-        values = np.clip(values, st.lower, st.upper)
-        prob = st.problem(values, free)
+        if limited:
+            np.clip(values, lower, upper, out=values)
+        prob = problem(fixed, values)
         if prob.idx.size == 0:
             f = prob.call_ext(values)
             calls.add(prob.nfcn)
@@ -98,18 +100,19 @@ def minos(st: FitState, fval: float, covariance: np.ndarray | None, parameters: 
     calls = Calls()
     refit = make_refit(st, calls, ncall)
     out: dict[str, MError] = {}
+    limits, cov = st.limits, _cov(st, covariance)  # (minos_one copies what it keeps)
+    fields = tuple(MError.__dataclass_fields__)
     for name in names:
         i = index(st, name)
         if st.fixed[i]:  # iminuit warns and skips it
             warnings.warn(f"Cannot scan over fixed parameter {st.names[i]!r}",
                           IMinuitWarning, stacklevel=3)
             continue
-        d = dict(minos_one(refit, index=i, values=st.values.copy(), errors=st.errors.copy(),
-                           limits=st.limits, fval=fval, errordef=st.errordef,
-                           factor=factor, ncall=ncall, cov=_cov(st, covariance)))
+        d = minos_one(refit, index=i, values=st.values, errors=st.errors, limits=limits,
+                      fval=fval, errordef=st.errordef, factor=factor, ncall=ncall, cov=cov)
         d["name"] = st.names[i]
         d["number"] = i
-        out[st.names[i]] = MError(**{k: d[k] for k in MError.__dataclass_fields__})
+        out[st.names[i]] = MError(**{k: d[k] for k in fields})
     return out, calls
 
 
