@@ -219,13 +219,15 @@ class Solved(NamedTuple):
 
 
 def solve(st: FitState, prob: Problem, u0: np.ndarray, ncall: int | None,
-          iterate: int = 5, refit: bool = False) -> Solved:
+          iterate: int = 5, refit: bool = False, steps: np.ndarray | None = None
+          ) -> Solved:
     """Minimise ``prob`` from ``u0`` with the engine that suits the cost (module docstring).
 
     ``refit=True`` is the conditional minimisation inside MINOS, profiles and contours:
     only the minimum value and position matter there, so no final HESSE is run (strategy 0
     for the variable-metric engine) and the EDM goal is 100 times tighter, which keeps the
-    profiled cost accurate to ~2e-6 · errordef.
+    profiled cost accurate to ~2e-6 · errordef. ``steps`` (external, all parameters;
+    default the errors) start the variable-metric engine's numerical gradient.
     """
     tol_scale = REFIT_TOL_SCALE if refit else 1.0
     if st.structured is not None:
@@ -265,7 +267,7 @@ def solve(st: FitState, prob: Problem, u0: np.ndarray, ncall: int | None,
             return Solved(u, fval, edm, hinv, flags)
         if np.all(np.isfinite(r.x)):
             u0 = np.asarray(r.x, float)  # the variable-metric engine continues from here
-    step0 = prob.steps_int(prob.to_ext(u0), st.errors)
+    step0 = prob.steps_int(prob.to_ext(u0), st.errors if steps is None else steps)
     opts = migrad_options(st, None if ncall is None else max(ncall - prob.nfcn, 1), iterate)
     if refit:
         opts.strategy = 0

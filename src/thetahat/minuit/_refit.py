@@ -89,9 +89,13 @@ def _compiled_driver(st: FitState, opts: Any, core: Any) -> Callable:
         st.problem(x).reraise(e, x)  # names the values (the problem only for that)
 
     def run(full: np.ndarray, idx: list, lo: np.ndarray, hi: np.ndarray, x: np.ndarray,
-            step: np.ndarray) -> tuple:
-        """(``x``, the start, is overwritten by the minimum.)"""
+            step: np.ndarray, g: np.ndarray | None = None, v: np.ndarray | None = None
+            ) -> tuple:
+        """(``x``, the start, is overwritten by the minimum; ``g``, ``v``: work arrays of
+        the gradient and the metric, which the driver overwrites.)"""
         n = x.size
+        if g is None or v is None:
+            g, v = np.zeros(n), np.zeros((n, n))
         cost = Cost(fcn, full, idx, lo, hi, array_call, _as_float, onerror)
         f = Counted(cost, int(limit0 or default_ncall(n)), _mg._Limit, x)
         fval = f(x)
@@ -99,7 +103,7 @@ def _compiled_driver(st: FitState, opts: Any, core: Any) -> Callable:
             return x, fval, False, cost.n
         try:
             (fval, edm, _, call_limit, hfail, _, _, _, saddle, flat, _) = run_c(
-                f, x, fval, step, np.zeros(n), np.zeros((n, n)), *tail)
+                f, x, fval, step, g, v, *tail)
         except _mg._Limit:  # from a callback of a rare branch: x holds the best point
             return x, fval, False, cost.n  # (as migrad: the start value)
         # MigradResult.is_valid, and not flat (the general path's rule, make_refit)
@@ -110,14 +114,16 @@ def _compiled_driver(st: FitState, opts: Any, core: Any) -> Callable:
     return run
 
 
-def lean_refit(st: FitState, calls: Calls, ncall: int | None, result: Callable[..., R]
-               ) -> Callable[[dict, np.ndarray], R]:
+def lean_refit(st: FitState, calls: Calls, ncall: int | None, result: Callable[..., R],
+               steps: np.ndarray | None = None) -> Callable[[dict, np.ndarray], R]:
     """``refit(fixed: dict[int, float], start) -> result(fval, values, valid, nfcn)`` for a
-    plain cost (:func:`usable`); every call of the cost is added to ``calls``."""
+    plain cost (:func:`usable`); every call of the cost is added to ``calls``. ``steps``
+    (external, all parameters; default the errors) start the numerical gradient."""
     opts = migrad_options(st, ncall)
     opts.strategy = 0
     opts.tol = st.tol * REFIT_TOL_SCALE
-    lower, upper, errors = st.lower, st.upper, st.errors
+    lower, upper = st.lower, st.upper
+    errors = st.errors if steps is None else steps
     limited = bool(np.isfinite(lower).any() or np.isfinite(upper).any())
     core = _compiled.migradcore  # read here: the tests switch it off
     fast = _compiled_driver(st, opts, core) if core is not None else None
@@ -136,7 +142,9 @@ def lean_refit(st: FitState, calls: Calls, ncall: int | None, result: Callable[.
             step = np.abs(errors[idx])
             if not (idx.size and step.min() > 0 and math.isfinite(step.sum())):
                 step = None  # (no free parameter, or steps migrad's checks replace)
-            fs = free_sets[key] = (idx, idx.tolist(), -inf[idx], inf[idx], step)
+            n = idx.size
+            fs = free_sets[key] = (idx, idx.tolist(), -inf[idx], inf[idx], step,
+                                   np.zeros(n), np.zeros((n, n)))
         return fs
 
     def refit(fixed: dict, start: np.ndarray) -> R:
@@ -144,10 +152,11 @@ def lean_refit(st: FitState, calls: Calls, ncall: int | None, result: Callable[.
         for i, v in fixed.items():
             values[i] = v
         if fast is not None and not limited:
-            idx, idx_list, lo, hi, step = free_set(fixed)
+            idx, idx_list, lo, hi, step, g, vm = free_set(fixed)
             if step is not None:
                 # (values[idx] is a copy, which the driver overwrites with the minimum)
-                x, fval, valid, nfcn = fast(values, idx_list, lo, hi, values[idx], step)
+                x, fval, valid, nfcn = fast(values, idx_list, lo, hi, values[idx], step,
+                                            g, vm)
                 calls.add(nfcn)
                 values[idx] = x
                 return result(float(fval), values, bool(valid), nfcn)
