@@ -128,8 +128,12 @@ class _Side:
 
     def newton(self, u: float, q: float) -> float:
         """Linearised root ``u + (sq - q) / q'(u)``, ``q'`` from the nearest other point."""
-        others = [(uu, qq) for uu, qq in self.pts if uu != u] + [(0.0, 0.0)]
-        ub, qb = min(others, key=lambda t: abs(t[0] - u))
+        ub, qb, dist = 0.0, 0.0, math.inf  # the first nearest point, else (0, 0) (exact)
+        for uu, qq in self.pts:
+            if uu != u and abs(uu - u) < dist:
+                ub, qb, dist = uu, qq, abs(uu - u)
+        if abs(u) < dist:
+            ub, qb = 0.0, 0.0
         slope = (q - qb) / (u - ub)
         if not (slope > 0 and math.isfinite(slope)):
             return math.nan

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 import warnings
 from typing import Any, NamedTuple, cast
 
@@ -36,6 +37,7 @@ from .._core.rules import REFIT_TOL_SCALE, default_ncall, goal_of, is_above_max_
 from .._core.warnings import IMinuitWarning
 from ..cost._protocol import DiagnosedCost, ExactHessianCost
 from ..results import FMin
+from ..solvers.gauss_newton import FisherOptions, minimize_fisher
 from ..solvers.migrad import MigradOptions, final_step, migrad
 from ._problem import Problem, _as_float
 from ._state import FitState, Outcome
@@ -113,7 +115,6 @@ def _fisher_engine(st: FitState, prob: Problem, u0: np.ndarray, ncall: int | Non
     exactly quadratic cost; ``inverse=False`` (refits too) only tests that the final matrix
     is positive definite (the same Cholesky test) and returns no ``hess_inv``.
     """
-    from ..solvers.gauss_newton import FisherOptions, minimize_fisher
     n = prob.idx.size
     goal = st.edm_goal * tol_scale
     opts = FisherOptions(tol_edm=goal, max_nfev=ncall or default_ncall(n))
@@ -124,6 +125,8 @@ def _fisher_engine(st: FitState, prob: Problem, u0: np.ndarray, ncall: int | Non
     last: dict = {"sigma": None, "u": None, "steps": None}
 
     def fgh(u: np.ndarray) -> tuple:
+        if not (check_exact or share):  # no first matrix to keep, no steps to share
+            return prob.fgh_int(u, cost)
         if not share:
             out = prob.fgh_int(u, cost)
             if not first:
@@ -159,7 +162,7 @@ def _fisher_engine(st: FitState, prob: Problem, u0: np.ndarray, ncall: int | Non
     r = minimize_fisher(fgh, u0, opts, move)
     r.steps = last["steps"] if last["u"] is not None and np.array_equal(last["u"], r.x) \
         else None
-    if not (r.converged and np.isfinite(r.fval) and np.all(np.isfinite(r.x))):
+    if not (r.converged and math.isfinite(r.fval) and math.isfinite(np.add.reduce(r.x))):
         return None, r
     if not inverse:
         hm = np.asarray(r.hess, float)
@@ -219,17 +222,18 @@ class Solved(NamedTuple):
 
 
 def solve(st: FitState, prob: Problem, u0: np.ndarray, ncall: int | None,
-          iterate: int = 5, refit: bool = False, steps: np.ndarray | None = None
-          ) -> Solved:
+          iterate: int = 5, refit: bool = False, steps: np.ndarray | None = None,
+          refit_tol_scale: float = REFIT_TOL_SCALE) -> Solved:
     """Minimise ``prob`` from ``u0`` with the engine that suits the cost (module docstring).
 
     ``refit=True`` is the conditional minimisation inside MINOS, profiles and contours:
     only the minimum value and position matter there, so no final HESSE is run (strategy 0
     for the variable-metric engine) and the EDM goal is 100 times tighter, which keeps the
     profiled cost accurate to ~2e-6 · errordef. ``steps`` (external, all parameters;
-    default the errors) start the variable-metric engine's numerical gradient.
+    default the errors) start the variable-metric engine's numerical gradient;
+    ``refit_tol_scale`` is the refit's EDM goal relative to MIGRAD's.
     """
-    tol_scale = REFIT_TOL_SCALE if refit else 1.0
+    tol_scale = refit_tol_scale if refit else 1.0
     if st.structured is not None:
         out, r = _fisher_engine(st, prob, u0, ncall, tol_scale,
                                 hesse_next=st.strategy >= 1 and not refit,

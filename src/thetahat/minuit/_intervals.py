@@ -21,6 +21,7 @@ import numpy as np
 
 from .._core.cl import factor_1d, factor_2d
 from .._core.linalg import spd_inverse
+from .._core.rules import MINOS_REFIT_TOL_SCALE, REFIT_TOL_SCALE
 from .._core.warnings import IMinuitWarning
 from ..derivatives.mn_gradient import _aimsag
 from ..intervals.minos import minos_one
@@ -38,14 +39,16 @@ class RefitResult(NamedTuple):
 
 
 def make_refit(st: FitState, calls: Calls, ncall: int | None = None,
-               steps: np.ndarray | None = None) -> Callable[[dict, np.ndarray], RefitResult]:
+               steps: np.ndarray | None = None, tol_scale: float = REFIT_TOL_SCALE
+               ) -> Callable[[dict, np.ndarray], RefitResult]:
     """``refit(fixed: dict[int, float], start: array) -> RefitResult`` for the state's cost;
     every call of the cost is added to ``calls``. ``steps`` (external, all parameters;
     default the errors) are the first steps of the variable-metric engine's numerical
-    gradient (:func:`warm_steps`). A plain cost takes the lean path of :mod:`._refit` (the
+    gradient (:func:`warm_steps`); ``tol_scale``: the refit's EDM goal relative to MIGRAD's
+    (:mod:`thetahat._core.rules`). A plain cost takes the lean path of :mod:`._refit` (the
     same engine, without rebuilding the problem at every refit)."""
     if usable(st):
-        return lean_refit(st, calls, ncall, RefitResult, steps)
+        return lean_refit(st, calls, ncall, RefitResult, steps, tol_scale)
     problem = held_problems(st)
     lower, upper = st.lower, st.upper
     limited = bool(np.isfinite(lower).any() or np.isfinite(upper).any())
@@ -61,7 +64,8 @@ def make_refit(st: FitState, calls: Calls, ncall: int | None = None,
             f = prob.call_ext(values)
             calls.add(prob.nfcn)
             return RefitResult(f, values, bool(np.isfinite(f)), prob.nfcn)
-        s = solve(st, prob, prob.to_int(values), ncall, refit=True, steps=steps)
+        s = solve(st, prob, prob.to_int(values), ncall, refit=True, steps=steps,
+                  refit_tol_scale=tol_scale)
         calls.add(prob.nfcn)  # every call of the cost counts in Minuit.nfcn
         x = prob.to_ext(s.u)
         # a refit on a cost flat in every free parameter has no determined minimum (its
@@ -86,6 +90,8 @@ def warm_steps(st: FitState, cov: np.ndarray, fval: float) -> np.ndarray | None:
     evaluation (two calls per parameter) instead of being evaluated again with re-tuned
     steps: MINUIT too seeds these minimisations from the previous state. None when ``C``
     is not positive definite (the errors are used then)."""
+    if st.structured is not None:
+        return None  # the Gauss-Newton engine, which needs no steps, refits this cost
     c = np.asarray(cov, float)
     some_fixed = bool(st.fixed.any())
     if some_fixed:
@@ -140,9 +146,10 @@ def minos(st: FitState, fval: float, covariance: np.ndarray | None, parameters: 
     factor = factor_1d(cl)
     calls = Calls()
     limits, cov = st.limits, _cov(st, covariance)  # (minos_one copies what it keeps)
-    refit = make_refit(st, calls, ncall, warm_steps(st, cov, fval))
+    refit = make_refit(st, calls, ncall, warm_steps(st, cov, fval), MINOS_REFIT_TOL_SCALE)
     out: dict[str, MError] = {}
     fields = tuple(MError.__dataclass_fields__)
+    field_set = set(fields)
     for name in names:
         i = index(st, name)
         if fixed[i]:  # iminuit warns and skips it
@@ -153,7 +160,8 @@ def minos(st: FitState, fval: float, covariance: np.ndarray | None, parameters: 
                       fval=fval, errordef=st.errordef, factor=factor, ncall=ncall, cov=cov)
         d["name"] = st.names[i]
         d["number"] = i
-        out[st.names[i]] = MError(**{k: d[k] for k in fields})
+        out[st.names[i]] = MError(**{k: d[k] for k in fields}) if d.keys() != field_set \
+            else MError(**d)
     return out, calls
 
 

@@ -3,9 +3,10 @@
 A refit minimises the cost over the free parameters with one or two of them held at given
 values: the profiled cost ``F_prof(v) = min {F(theta) : theta_i = v}``. For a plain Python
 cost (no Gauss-Newton structure, no analytic gradient) the engine is the variable-metric
-MIGRAD at strategy 0 with the EDM goal ``REFIT_TOL_SCALE`` times tighter than MIGRAD's
-(:mod:`thetahat._core.rules`), exactly what :func:`._engines.solve` runs with
-``refit=True``; and, when every parameter is held, it is one call of the cost.
+MIGRAD at strategy 0 with the EDM goal ``REFIT_TOL_SCALE`` times MIGRAD's
+(``MINOS_REFIT_TOL_SCALE`` for MINOS; :mod:`thetahat._core.rules`), exactly what
+:func:`._engines.solve` runs with ``refit=True``; and, when every parameter is held, it is
+one call of the cost.
 
 What this module saves is the bookkeeping around that engine. The free-parameter problem
 (indices, limits and their transform ``x = T(u)``, the MIGRAD options) depends only on
@@ -115,13 +116,15 @@ def _compiled_driver(st: FitState, opts: Any, core: Any) -> Callable:
 
 
 def lean_refit(st: FitState, calls: Calls, ncall: int | None, result: Callable[..., R],
-               steps: np.ndarray | None = None) -> Callable[[dict, np.ndarray], R]:
+               steps: np.ndarray | None = None, tol_scale: float = REFIT_TOL_SCALE
+               ) -> Callable[[dict, np.ndarray], R]:
     """``refit(fixed: dict[int, float], start) -> result(fval, values, valid, nfcn)`` for a
     plain cost (:func:`usable`); every call of the cost is added to ``calls``. ``steps``
-    (external, all parameters; default the errors) start the numerical gradient."""
+    (external, all parameters; default the errors) start the numerical gradient;
+    ``tol_scale``: the EDM goal relative to MIGRAD's."""
     opts = migrad_options(st, ncall)
     opts.strategy = 0
-    opts.tol = st.tol * REFIT_TOL_SCALE
+    opts.tol = st.tol * tol_scale
     lower, upper = st.lower, st.upper
     errors = st.errors if steps is None else steps
     limited = bool(np.isfinite(lower).any() or np.isfinite(upper).any())
