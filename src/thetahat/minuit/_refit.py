@@ -133,21 +133,24 @@ def lean_refit(st: FitState, calls: Calls, ncall: int | None, result: Callable[.
     problem = held_problems(st)
     # without limits, the compiled driver needs only the free indices of each held set
     free_sets: dict[tuple, tuple] = {}
-    inf = np.full(st.values.size, np.inf)
+    nall = st.values.size
+    inf = np.full(nall, np.inf)
+    ninf = -inf
+    # (Python lists: the held sets are built in every MINOS call, for a few parameters)
+    user_fixed, err_list = st.fixed.tolist(), errors.tolist()
 
     def free_set(fixed: dict) -> tuple:
         key = tuple(fixed)
         fs = free_sets.get(key)
         if fs is None:
-            free = ~st.fixed
-            free[list(fixed)] = False
-            idx = np.flatnonzero(free)
-            step = np.abs(errors[idx])
-            if not (idx.size and step.min() > 0 and math.isfinite(step.sum())):
-                step = None  # (no free parameter, or steps migrad's checks replace)
-            n = idx.size
-            fs = free_sets[key] = (idx, idx.tolist(), -inf[idx], inf[idx], step,
-                                   np.zeros(n), np.zeros((n, n)))
+            idx_list = [j for j in range(nall) if not (user_fixed[j] or j in fixed)]
+            n = len(idx_list)
+            steps_l = [abs(err_list[j]) for j in idx_list]
+            ok = n > 0 and min(steps_l) > 0 and math.isfinite(sum(steps_l))
+            # (no free parameter, or steps migrad's checks replace: the general call)
+            step = np.array(steps_l) if ok else None
+            fs = free_sets[key] = (np.array(idx_list, dtype=np.intp), idx_list, ninf[:n],
+                                   inf[:n], step, np.zeros(n), np.zeros((n, n)))
         return fs
 
     def refit(fixed: dict, start: np.ndarray) -> R:
