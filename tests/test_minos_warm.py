@@ -18,60 +18,21 @@ import thetahat._compiled as compiled
 import thetahat.derivatives.hesse as hs
 import thetahat.derivatives.mn_gradient as mng
 import thetahat.solvers.migrad as mg
+
+# the same seeded problems (line, limits, correlated3: a skewed correlated bowl), engine
+# fixture (compiled / numpy) and fits as the lean-refit tests
+from test_refit_lean import _X, _Y, PROBLEMS, engine, fitted  # noqa: E402, F401
 from thetahat import Minuit
 from thetahat.cost import LeastSquares
-
-_X = np.linspace(0, 1, 11)
-_Y = 1.0 * _X + 2.0 + np.random.default_rng(0).normal(0, 0.1, 11)
-_H = np.array([[2.0, 1.2, 0.3], [1.2, 1.5, -0.4], [0.3, -0.4, 1.0]])
-
-
-def line(m, c):
-    return float(np.sum(((_Y - (m * _X + c)) / 0.1) ** 2))
-
-
-def skewed3(a, b, c):
-    # correlated bowl with convex skewing terms: asymmetric, non-parabolic profiles
-    d = np.array([a - 1.0, b + 2.0, c - 0.5])
-    return float(d @ _H @ d + 0.5 * (np.exp(d[0]) - 1.0 - d[0]) + 0.2 * d[1] ** 4)
 
 
 def model(x, m, c):
     return m * x + c
 
 
-PROBLEMS = {
-    "line": (line, dict(m=5.0, c=5.0), {}),
-    "skewed3": (skewed3, dict(a=0.0, b=0.0, c=0.0), {}),
-    "limits": (line, dict(m=0.5, c=2.5), dict(m=(0.0, 5.0), c=(1.5, None))),
-}
-
-
-@pytest.fixture(params=["compiled", "numpy"])
-def engine(request, monkeypatch):
-    if request.param == "compiled":
-        if compiled.migradcore is None:
-            pytest.skip("compiled core not built or switched off")
-    else:
-        for mod in (compiled, mng, hs, mg):
-            monkeypatch.setattr(mod, "migradcore", None)
-    return request.param
-
-
-def fitted(M, name):
-    fcn, start, limits = PROBLEMS[name]
-    m = M(fcn, **start)
-    m.errordef = 1
-    for k, v in limits.items():
-        m.limits[k] = v
-    m.migrad()
-    m.hesse()
-    return m
-
-
 def brute_force(fcn, start, i):
     """Tight interval ends of parameter ``i`` (values, not offsets: each library's minimum
-    lies elsewhere within its EDM goal, by up to ~1e-2 error on skewed3)."""
+    lies elsewhere within its EDM goal, by up to ~1e-2 error on correlated3)."""
     n = len(start)
     free = [j for j in range(n) if j != i]
     r = minimize(lambda p: fcn(*p), start, method="BFGS", options=dict(gtol=1e-12))
@@ -90,8 +51,9 @@ def brute_force(fcn, start, i):
     return lo, up, lo - x0[i], up - x0[i]
 
 
-@pytest.mark.parametrize("name", ["line", "skewed3"])
-def test_ends_as_accurate_as_iminuit_with_no_more_calls(engine, name):
+@pytest.mark.usefixtures("engine")
+@pytest.mark.parametrize("name", ["line", "correlated3"])
+def test_ends_as_accurate_as_iminuit_with_no_more_calls(name):
     mt, mi = fitted(Minuit, name), fitted(IMinuit, name)
     n0t, n0i = mt.nfcn, mi.nfcn
     mt.minos()
@@ -113,18 +75,8 @@ def test_ends_as_accurate_as_iminuit_with_no_more_calls(engine, name):
         assert err_t.max() <= max(err_i.max(), 1e-6 * np.abs(ref).max())
 
 
-def test_limits_agree_with_iminuit(engine):
-    mt, mi = fitted(Minuit, "limits"), fitted(IMinuit, "limits")
-    mt.minos()
-    mi.minos()
-    for p in mi.parameters:
-        et, ei = mt.merrors[p], mi.merrors[p]
-        assert et.is_valid and ei.is_valid
-        # iminuit's MINOS stops at ~1e-2 errordef in F: 1% in the interval
-        assert (et.lower, et.upper) == pytest.approx((ei.lower, ei.upper), rel=1e-2)
-
-
-def test_warm_start_saves_the_second_gradient_cycle(engine):
+@pytest.mark.usefixtures("engine")
+def test_warm_start_saves_the_second_gradient_cycle():
     # the line's profile is exactly parabolic and the warm start lands on each
     # conditional minimum: one refit per side, of f(x0) and one central difference per
     # free parameter (3 calls), so 12 calls for the 4 sides (iminuit: 30)
@@ -140,7 +92,7 @@ def test_compiled_and_numpy_agree(monkeypatch):
         pytest.skip("compiled core not built or switched off")
 
     def run():
-        m = fitted(Minuit, "skewed3")
+        m = fitted(Minuit, "correlated3")
         n0 = m.nfcn
         m.minos()
         return [(m.merrors[p].lower, m.merrors[p].upper) for p in m.parameters], m.nfcn - n0
@@ -155,7 +107,8 @@ def test_compiled_and_numpy_agree(monkeypatch):
     assert np.array(a[0]) == pytest.approx(np.array(b[0]), rel=1e-9)
 
 
-def test_least_squares_line_agrees_with_iminuit(engine):
+@pytest.mark.usefixtures("engine")
+def test_least_squares_line_agrees_with_iminuit():
     mt = Minuit(LeastSquares(_X, _Y, 0.1, model), m=5.0, c=5.0)
     mi = IMinuit(ILeastSquares(_X, _Y, 0.1, model), m=5.0, c=5.0)
     for m in (mt, mi):

@@ -250,8 +250,8 @@ def _side(refit: RefitLike, i: int, sign: int, x0: float, values: np.ndarray,
                 new_min=new_min, nfcn=nfcn, a=a_fit, b=b_fit)
 
 
-def minos_one(refit: RefitLike, *, index: int, values: Sequence[float],
-              errors: Sequence[float], limits: Sequence[tuple[float, float]],
+def minos_one(refit: RefitLike, *, index: int, values: Sequence[float] | np.ndarray,
+              errors: Sequence[float] | np.ndarray, limits: Sequence[tuple[float, float]],
               fval: float, errordef: float, factor: float = 1.0,
               ncall: int | None = None, tol: float = 5e-3,
               cov: np.ndarray | None = None, newmin_tol: float = 1e-3) -> dict:
