@@ -15,7 +15,7 @@ import numpy as np
 
 from .._core.progress import Reporter, check_progress, reporter
 from . import _intervals
-from ._progress import Reported, mncontour_stepped, mnprofile_stepped, ngrid, npoints, stepped_cost
+from ._progress import Reported, ngrid, npoints, ray_counter, stepped_cost, stepped_refit
 from ._state import Calls, FitState
 
 __all__ = ["IntervalMethods"]
@@ -221,13 +221,9 @@ class IntervalMethods:
 
     def _mnprofile(self: Any, vname: str, size: int, bound: Any, grid: Any,
                    subtract_min: bool, report: Reporter) -> tuple:
-        if not report.active:
-            xyo, calls = _intervals.mnprofile(self._state(), vname, size, bound, grid,
-                                              subtract_min)
-        else:
-            xyo, calls = mnprofile_stepped(self._state(), vname, size, bound, grid, report)
-            if subtract_min:
-                xyo = (xyo[0], xyo[1] - np.nanmin(xyo[1]), xyo[2])
+        wrap = stepped_refit(report) if report.active else None
+        xyo, calls = _intervals.mnprofile(self._state(), vname, size, bound, grid,
+                                          subtract_min, wrap)
         self._count(calls)
         return xyo
 
@@ -346,12 +342,13 @@ class IntervalMethods:
         _intervals.check_mncontour(self._state(), x, y, size)
         self._require_valid_minimum()
         assert self._fmin is not None  # checked above; HESSE keeps a minimum
-        args = (self._state(), self._fmin.fval, self._covariance_array(), x, y, cl, size,
-                interpolated)
-        if report.active:
-            pts, calls = mncontour_stepped(*args, report)
-        else:
-            pts, calls = _intervals.mncontour(*args)
+        st = self._state()
+        counter = ray_counter(st, x, y, size, report) if report.active else None
+        pts, calls = _intervals.mncontour(st, self._fmin.fval, self._covariance_array(), x,
+                                          y, cl, size, interpolated,
+                                          None if counter is None else counter.wrap)
+        if counter is not None:
+            counter.close()
         self._count(calls)
         return pts
 

@@ -205,19 +205,24 @@ def profile(st: FitState, vname: str, size: int, bound: Any, grid_: Any,
 
 
 def mnprofile(st: FitState, vname: str, size: int, bound: Any, grid_: Any,
-              subtract_min: bool) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], Calls]:
-    """The profiled cost along one parameter (the others minimised at each point)."""
+              subtract_min: bool, wrap: Callable[[Callable], Callable] | None = None
+              ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], Calls]:
+    """The profiled cost along one parameter (the others minimised at each point).
+    ``wrap(refit)``, when given, returns the refit the walk calls (a progress report:
+    :mod:`._progress`); it must return what ``refit`` returns."""
     from ..intervals.profile import mnprofile as _mnprofile
     i = index(st, vname)
     if st.fixed[i]:
         raise ValueError(f"cannot profile fixed parameter {st.names[i]!r}")
     g = grid(st, i, size, bound, grid_)
     calls = Calls()
-    x, y, ok = _mnprofile(make_refit(st, calls), index=i, values=st.values.copy(), grid=g)
-    if not np.all(ok):
+    refit = make_refit(st, calls)
+    x, y, ok = _mnprofile(refit if wrap is None else wrap(refit), index=i,
+                          values=st.values.copy(), grid=g)
+    if not np.all(ok):  # stacklevel: user > Minuit.mnprofile > Minuit._mnprofile > here
         warnings.warn(f"MIGRAD fails to converge for {int(np.size(ok) - np.sum(ok))} of "
                       f"{np.size(ok)} points of the profile of {st.names[i]!r}",
-                      IMinuitWarning, stacklevel=3)
+                      IMinuitWarning, stacklevel=4)
     return (np.asarray(x, float), _shift(y, subtract_min), np.asarray(ok, bool)), calls
 
 
@@ -252,13 +257,16 @@ def check_mncontour(st: FitState, x: str, y: str, size: int) -> tuple[int, int]:
 
 
 def mncontour(st: FitState, fval: float, covariance: np.ndarray | None, x: str, y: str,
-              cl: float | None, size: int, interpolated: int) -> tuple[np.ndarray, Calls]:
-    """Points of the MINOS contour of ``x`` and ``y`` at confidence level ``cl``."""
+              cl: float | None, size: int, interpolated: int,
+              wrap: Callable[[Callable], Callable] | None = None) -> tuple[np.ndarray, Calls]:
+    """Points of the MINOS contour of ``x`` and ``y`` at confidence level ``cl``;
+    ``wrap`` as for :func:`mnprofile`."""
     from ..intervals.contour import mncontour as _mncontour
     ix, iy = check_mncontour(st, x, y, size)
     calls = Calls()
     cov = _cov(st, covariance)
-    pts = _mncontour(make_refit(st, calls, None, warm_steps(st, cov, fval)), ix=ix, iy=iy,
+    refit = make_refit(st, calls, None, warm_steps(st, cov, fval))
+    pts = _mncontour(refit if wrap is None else wrap(refit), ix=ix, iy=iy,
                      values=st.values.copy(), cov=cov, fval=fval, errordef=st.errordef,
                      factor=factor_2d(cl), size=int(size), interpolated=int(interpolated),
                      limits=st.limits)

@@ -12,21 +12,18 @@ without a report, on the same closures wrapped.
 from __future__ import annotations
 
 import dataclasses
-import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from .._core.cl import factor_2d
 from .._core.progress import Reporter
 from .._core.rules import default_ncall
-from .._core.warnings import IMinuitWarning
 from . import _intervals
-from ._state import Calls, FitState
+from ._state import FitState
 
-__all__ = ["Reported", "mncontour_stepped", "mnprofile_stepped", "ngrid", "npoints",
-           "scan_points", "stepped_cost"]
+__all__ = ["Reported", "ngrid", "npoints", "ray_counter", "scan_points", "stepped_cost",
+           "stepped_refit"]
 
 
 def stepped_cost(st: FitState, report: Reporter) -> FitState:
@@ -44,14 +41,16 @@ def stepped_cost(st: FitState, report: Reporter) -> FitState:
     return dataclasses.replace(st, fcn=fcn_stepped)
 
 
-def _stepped_refit(refit: Callable, report: Reporter) -> Callable:
-    """``refit`` advancing ``report`` after each call: a point of a MINOS profile is one
-    refit."""
-    def refit_stepped(fixed: dict, start: np.ndarray) -> Any:
-        r = refit(fixed, start)
-        report.advance()
-        return r
-    return refit_stepped
+def stepped_refit(report: Reporter) -> Callable[[Callable], Callable]:
+    """The ``wrap`` of :func:`._intervals.mnprofile` that advances ``report`` after each
+    refit: a point of a MINOS profile is one refit."""
+    def wrap(refit: Callable) -> Callable:
+        def refit_stepped(fixed: dict, start: np.ndarray) -> Any:
+            r = refit(fixed, start)
+            report.advance()
+            return r
+        return refit_stepped
+    return wrap
 
 
 class _RayCounter:
@@ -62,11 +61,16 @@ class _RayCounter:
     product: rounding moves it by about ``eps |p0| / sigma``, adjacent rays by
     ``sqrt(1 - rho^2) 2 pi / size``."""
 
-    def __init__(self, refit: Callable, report: Reporter, ix: int, iy: int, p0: tuple,
-                 size: int) -> None:
-        self.refit, self.report, self.ix, self.iy, self.p0 = refit, report, ix, iy, p0
+    def __init__(self, report: Reporter, ix: int, iy: int, p0: tuple, size: int) -> None:
+        self.report, self.ix, self.iy, self.p0 = report, ix, iy, p0
         self.size, self.counted = size, 0
         self.last: tuple[float, float] | None = None
+        self.refit: Callable | None = None
+
+    def wrap(self, refit: Callable) -> _RayCounter:
+        """The ``wrap`` of :func:`._intervals.mncontour`: this counter around ``refit``."""
+        self.refit = refit
+        return self
 
     def __call__(self, fixed: dict, start: np.ndarray) -> Any:
         u = (fixed[self.ix] - self.p0[0], fixed[self.iy] - self.p0[1])
@@ -74,6 +78,7 @@ class _RayCounter:
             if self.last is not None and self._new_ray(self.last, u):
                 self._count(1)
             self.last = u
+        assert self.refit is not None  # set by wrap() before the engine calls it
         return self.refit(fixed, start)
 
     @staticmethod
@@ -120,40 +125,12 @@ def scan_points(nfit: int, ncall: int | None) -> int:
     return 1 + npoint ** nfit
 
 
-def mnprofile_stepped(st: FitState, vname: str, size: int, bound: Any, grid: Any,
-                       report: Reporter) -> tuple[tuple, Calls]:
-    """:func:`._intervals.mnprofile` (without ``subtract_min``) on a refit that advances
-    ``report`` at each point."""
-    from ..intervals.profile import mnprofile as walk
-    i = _intervals.index(st, vname)
-    if st.fixed[i]:
-        raise ValueError(f"cannot profile fixed parameter {st.names[i]!r}")
-    g = _intervals.grid(st, i, size, bound, grid)
-    calls = Calls()
-    refit = _stepped_refit(_intervals.make_refit(st, calls), report)
-    x, y, ok = walk(refit, index=i, values=st.values.copy(), grid=g)
-    if not np.all(ok):
-        warnings.warn(f"MIGRAD fails to converge for {int(np.size(ok) - np.sum(ok))} of "
-                      f"{np.size(ok)} points of the profile of {st.names[i]!r}",
-                      IMinuitWarning, stacklevel=4)
-    return (np.asarray(x, float), np.asarray(y, float), np.asarray(ok, bool)), calls
-
-
-def mncontour_stepped(st: FitState, fval: float, covariance: np.ndarray | None, x: str,
-                       y: str, cl: float | None, size: int, interpolated: int,
-                       report: Reporter) -> tuple[np.ndarray, Calls]:
-    """:func:`._intervals.mncontour` on a refit that advances ``report`` at each point."""
-    from ..intervals.contour import mncontour as rays
+def ray_counter(st: FitState, x: str, y: str, size: int, report: Reporter) -> _RayCounter:
+    """The point counter of a MINOS contour of ``x`` and ``y`` (pass its ``wrap`` to
+    :func:`._intervals.mncontour`, then call its ``close``)."""
     ix, iy = _intervals.check_mncontour(st, x, y, size)
-    calls = Calls()
-    counter = _RayCounter(_intervals.make_refit(st, calls), report, ix, iy,
-                          (float(st.values[ix]), float(st.values[iy])), int(size))
-    cov = covariance if covariance is not None else np.diag(st.errors ** 2)
-    pts = rays(counter, ix=ix, iy=iy, values=st.values.copy(), cov=cov, fval=fval,
-               errordef=st.errordef, factor=factor_2d(cl), size=int(size),
-               interpolated=int(interpolated), limits=st.limits)
-    counter.close()
-    return np.asarray(pts, float), calls
+    return _RayCounter(report, ix, iy, (float(st.values[ix]), float(st.values[iy])),
+                       int(size))
 
 
 class Reported:
