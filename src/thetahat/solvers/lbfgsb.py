@@ -46,7 +46,10 @@ measurable curvature and is skipped.  Both sides are multiplied by ``c`` when ``
 and are unchanged by any linear change of variables ``x = A u`` (``s -> A^-1 s``,
 ``g -> A^T g``), so the decision is scale-free.  (A test against ``eps y.y`` compares
 ``c s.y`` with ``c^2 y.y``: with ``f`` scaled by 1e50 it rejects every pair, ``theta``
-stays 1 and the steps are 1e50 times too long.)
+stays 1 and the steps are 1e50 times too long.)  What stays tied to a scale, as in scipy:
+``gtol`` on ``pg`` (whose components are capped by the distances to the bounds), the
+``max(|f|, 1)`` of the ``ftol`` rule, and in a box the first model ``B = I``, whose Cauchy
+step ``-g`` rounds to nothing when ``|g| < eps |x|``.
 
 Stopping (scipy's rules and messages): ``||pg||_inf <= gtol`` (status 0);
 ``(f_k - f_{k+1}) / max(|f_k|, |f_{k+1}|, 1) <= ftol`` (status 0); ``maxiter`` iterations
