@@ -14,8 +14,8 @@ Examples
 from __future__ import annotations
 
 try:
-    import ipywidgets  # noqa: F401
     import IPython  # noqa: F401
+    import ipywidgets  # noqa: F401
     import matplotlib  # noqa: F401
 except ModuleNotFoundError as e:
     raise ModuleNotFoundError(f"{e.msg}. Please install ipywidgets, IPython and matplotlib "
