@@ -168,9 +168,8 @@ def degenerate_diagnosis(hgn: NDArray, p: NDArray, dpdu: NDArray, fval: float,
     with np.errstate(divide="ignore", invalid="ignore"):
         colnorm = np.sqrt(np.abs(np.diag(hgn))) / np.abs(np.asarray(dpdu, dtype=float))
         sigma = np.sqrt(2.0) / colnorm
-    keep = np.isfinite(colnorm) & ~(np.minimum(p - lo, hi - p) <= sigma)
-    if keep.sum() < 2 and keep.all():
-        keep = keep & (colnorm > 0)
+    gap = np.minimum(p - lo, hi - p)  # to the nearest limit (inf without one)
+    keep = np.isfinite(colnorm) & ~(np.isfinite(gap) & (gap <= sigma))
     if not keep.any():
         return None
     size = np.maximum(np.abs(p), np.nan_to_num(sigma, posinf=0.0))[keep]
