@@ -15,6 +15,7 @@ True
 from __future__ import annotations
 
 from ._core.warnings import (
+    DegenerateFitWarning,
     ErrordefAlreadySetWarning,
     HesseFailedWarning,
     IMinuitWarning,
@@ -24,4 +25,4 @@ from ._core.warnings import (
 )
 
 __all__ = ["ThetahatWarning", "IMinuitWarning", "HesseFailedWarning", "PerformanceWarning",
-           "ErrordefAlreadySetWarning", "OptionalDependencyWarning"]
+           "ErrordefAlreadySetWarning", "OptionalDependencyWarning", "DegenerateFitWarning"]

@@ -13,7 +13,36 @@ that ``from thetahat import Minuit`` does not pay for it):
   numpy.linalg.svd (which raises) on non-finite input;
 - ``spd_cond(a)``: the 1-norm condition number of a symmetric positive-definite ``a``,
   estimated from its Cholesky factor (``pocon``, Hager-Higham; within a factor n of the
-  2-norm one), or inf when ``a`` is not positive definite.
+  2-norm one), or inf when ``a`` is not positive definite;
+- ``null_direction(J, noise)`` / ``gram_null_direction(H, noise)``: the parameter
+  combination that a Jacobian J (or its Gram matrix H = JᵀJ) determines only at the
+  level of its own rounding, or None (below).
+
+**Degenerate Jacobians.** Scale the columns of J to unit length, Jₛ = J D⁻¹ with
+D = diag ‖J_j‖; the singular values of Jₛ (the square roots of the eigenvalues of the
+matrix of cosines between the columns, scale-free, unchanged by the units of the
+parameters) measure how well each combination of the parameters is determined relative to
+the others: s_min(Jₛ) = 0 in exact arithmetic for a degenerate model ((a + b) x, a line
+through points of one x, a parameter that appears twice). In floating point J carries an
+error E, and by Weyl's inequality the computed s_min moves by at most ‖E D⁻¹‖₂ ≤
+‖ν‖₂, with ν_j = ‖E_j‖ / ‖J_j‖ the relative error of column j. A smallest singular value
+below 10 ‖ν‖ is therefore indistinguishable from zero: that combination is determined
+only by rounding, and a finite covariance computed from it (errors of 1e7, say) is noise.
+The column errors (``jacobian_noise``):
+
+- an analytic J: each entry to a few ε, ν_j = ε √m;
+- a difference J with relative step δ (h_j = δ |p_j|, δ where p_j = 0; forward δ = √ε,
+  central δ = ε^(1/3)): the residuals are rounded to ε ρ, ρ the size of the numbers they
+  are computed from (the data, ‖W y‖ for curve_fit; at least ‖r‖), and a difference
+  divides that by h_j: ν_j = (ε / δ) max(1, ρ / (s_j ‖J_j‖)), s_j = |p_j| (1 if p_j = 0);
+  s_j ‖J_j‖ is the size of the parameter's own contribution to the residuals, so ν_j is
+  √ε for a forward difference of a parameter that carries the model's scale.
+
+For the 38 NIST StRD fits (tests/test_trust_degenerate.py) s_min(Jₛ) >= 2e-4 with ν ~ 5e-7:
+ill-conditioned in the raw J (condition numbers 1e7-1e9 come from the units) but a
+thousand times above the level; the degenerate models give s_min / ‖ν‖ < 0.3. With the
+Gram matrix H only, forming H loses ~n ε of its unit diagonal, so its smallest
+eigenvalue is compared with (10 ‖ν‖)² + 10 n ε.
 """
 
 from __future__ import annotations
@@ -24,8 +53,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["spd_solve", "spd_inverse", "thin_svd", "spd_cond"]
+__all__ = ["spd_solve", "spd_inverse", "thin_svd", "spd_cond", "jacobian_noise",
+           "null_direction", "gram_null_direction", "degenerate_message"]
 
+_EPS = float(np.finfo(float).eps)
+DEGENERATE_FACTOR = 10.0  # s_min within 10 times the bound on its rounding: not determined
 _lapack = None  # scipy.linalg.lapack, imported at the first use (it takes ~0.6 s)
 
 
@@ -73,3 +105,83 @@ def spd_cond(a: NDArray) -> float:
         return math.inf
     rcond, info = _lp().dpocon(c, float(np.abs(a).sum(axis=0).max()), uplo="L")
     return 1.0 / rcond if info == 0 and rcond > 0 else math.inf
+
+
+def jacobian_noise(p: NDArray, colnorm: NDArray, m: int, rel_step: float | None,
+                   scale: float = 0.0) -> NDArray:
+    """The relative error ν_j of each column of a Jacobian (module docstring) at the
+    parameters ``p`` with column norms ``colnorm`` and ``m`` rows: analytic for
+    ``rel_step`` None, else a difference with that relative step, of residuals computed
+    from numbers of size ``scale``."""
+    p = np.asarray(p, dtype=float)
+    if rel_step is None:
+        return np.full(p.shape, _EPS * math.sqrt(max(m, 1)))
+    size = np.where(p != 0, np.abs(p), 1.0) * np.asarray(colnorm, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(size > 0, scale / size, 1.0)
+    return (_EPS / rel_step) * np.maximum(1.0, ratio)
+
+
+def _zero_column(norms: NDArray) -> NDArray | None:
+    zero = ~(norms > 0)
+    return zero / math.sqrt(int(zero.sum())) if zero.any() else None
+
+
+def null_direction(J: NDArray, noise: NDArray) -> tuple[NDArray, float] | None:
+    """(V, s): the unit vectors V (rows, column-scaled coordinates, the smallest first)
+    with ‖Jₛ v‖ <= 10 ‖noise‖ (module docstring), s = s_min(Jₛ); a zero column is such a
+    v with s = 0; None for a J that determines every combination (or is not finite)."""
+    J = np.asarray(J, dtype=float)
+    m, n = J.shape
+    if n == 0 or not np.all(np.isfinite(J)):
+        return None
+    norms = np.sqrt(np.einsum("ij,ij->j", J, J))
+    z = _zero_column(norms)
+    if z is not None:
+        return z[None, :], 0.0
+    level = DEGENERATE_FACTOR * float(np.linalg.norm(noise))
+    _, s, vt = np.linalg.svd(J / norms, full_matrices=True) if m < n else thin_svd(J / norms)
+    s = np.concatenate((s, np.zeros(n - s.size)))  # m < n: a null space of n - m
+    null = np.flatnonzero(s <= level)[::-1]
+    return (vt[null], float(s[-1])) if null.size else None
+
+
+def gram_null_direction(H: NDArray, noise: NDArray) -> tuple[NDArray, float] | None:
+    """:func:`null_direction` from the Gram matrix H = JᵀJ alone (eigenvalues of H scaled
+    to a unit diagonal against (10 ‖noise‖)² + 10 n ε); s is sqrt(λ_min)."""
+    H = np.asarray(H, dtype=float)
+    n = H.shape[0]
+    if n == 0 or not np.all(np.isfinite(H)):
+        return None
+    d = np.sqrt(np.abs(np.diag(H)))
+    z = _zero_column(d)
+    if z is not None:
+        return z[None, :], 0.0
+    w, V = np.linalg.eigh(H / np.outer(d, d))
+    level = (DEGENERATE_FACTOR * float(np.linalg.norm(noise))) ** 2 + 10.0 * n * _EPS
+    null = np.flatnonzero(w <= level)
+    return (V[:, null].T, math.sqrt(max(float(w[0]), 0.0))) if null.size else None
+
+
+def degenerate_message(names: list[str], found: tuple[NDArray, float],
+                       noise: NDArray) -> str:
+    """What a user reads about the null directions ``found`` = (V, s) of
+    :func:`null_direction`: the parameters that take part in them (|v_j| >= 1/4 of the
+    largest, with the smallest direction's weights in column-scaled units) and the numbers
+    of the test."""
+    V, s = np.atleast_2d(np.asarray(found[0], dtype=float)), found[1]
+    part = np.abs(V) >= 0.25 * np.max(np.abs(V), axis=1, keepdims=True)
+    v = V[0] * (1.0 if V[0, int(np.argmax(np.abs(V[0])))] > 0 else -1.0)
+    big = np.flatnonzero(part.any(axis=0))
+    who = " and ".join([", ".join(str(names[j]) for j in big[:-1]), str(names[big[-1]])]
+                       if big.size > 1 else [str(names[big[0]])])
+    combo = ", ".join(f"{v[j]:+.3g} {names[j]}" for j in np.flatnonzero(part[0]))
+    if V.shape[0] > 1:
+        combo += f", and {V.shape[0] - 1} more"
+    what = (f"{who} is not determined" if big.size == 1 else
+            f"the data do not determine {who} separately")
+    return (f"{what}: the column-scaled Jacobian is singular up to its rounding along "
+            f"({combo}) (smallest singular value {s:.2g}, rounding level "
+            f"{float(np.linalg.norm(noise)):.2g}; a degenerate model such as (a + b) x, a line "
+            "through points of one x, or a parameter that appears twice): the errors of "
+            "these parameters are rounding noise; fix one of them or reparametrise")

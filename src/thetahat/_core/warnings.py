@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 __all__ = ["ThetahatWarning", "IMinuitWarning", "HesseFailedWarning", "PerformanceWarning",
-           "ErrordefAlreadySetWarning", "OptionalDependencyWarning"]
+           "ErrordefAlreadySetWarning", "OptionalDependencyWarning", "DegenerateFitWarning"]
 
 
 class ThetahatWarning(RuntimeWarning):
@@ -29,3 +29,9 @@ class ErrordefAlreadySetWarning(IMinuitWarning):
 
 class OptionalDependencyWarning(IMinuitWarning):
     """An optional package is missing, so a feature is reduced or off."""
+
+
+class DegenerateFitWarning(IMinuitWarning):
+    """The data determine a combination of the parameters only at the level of rounding
+    (a degenerate model: the column-scaled Jacobian is singular up to its own error, see
+    :mod:`thetahat._core.linalg`); the message names the parameters."""

@@ -30,6 +30,16 @@ data and the model at the minimum, for one more evaluation of the model:
    halved; the difference bounds the quadrature error, and the check fires only when
    I - |error| > 1 + 0.01. One-dimensional samples only; once per fit (a few thousand
    evaluations of the model per parameter set), not per call.
+
+4. **A degenerate model** (least squares and the other structured costs): the model
+   depends on the parameters only through fewer combinations than there are parameters
+   ((a + b) x, a line through points of one x, a parameter that appears twice). Its
+   Gauss-Newton matrix H = JᵀJ is singular in exact arithmetic and invertible only by
+   rounding, with "errors" of 1e4-1e8 that are rounding noise. H scaled to a unit
+   diagonal is compared with the rounding error of the Jacobian it was formed from
+   (:func:`thetahat._core.linalg.gram_null_direction`; a forward-difference J of the
+   cost's step √ε |p_j| is accurate to about √ε per column, an analytic one to ε); an
+   eigenvalue below that level is a combination that the data do not determine.
 """
 
 from __future__ import annotations
@@ -40,7 +50,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["unbinned_diagnosis", "binned_diagnosis", "normalisation_diagnosis"]
+from .._core.linalg import degenerate_message, gram_null_direction, jacobian_noise
+
+__all__ = ["unbinned_diagnosis", "binned_diagnosis", "normalisation_diagnosis",
+           "degenerate_diagnosis"]
 
 _NORM_TOL = 0.01  # I > 1 + 1 %: far beyond the quadrature error the check subtracts
 _PANELS = 128  # panels between sample quantiles (8 nodes each, 16 in the halved rule)
@@ -137,3 +150,32 @@ def normalisation_diagnosis(events: NDArray, density: Callable[[NDArray, NDArray
                     "data's support, or use ExtendedUnbinnedNLL, whose expected count "
                     "carries the normalisation",)
     return ()
+
+
+def degenerate_diagnosis(hgn: NDArray, p: NDArray, dpdu: NDArray, fval: float,
+                         analytic: bool, names: list[str], lo: NDArray,
+                         hi: NDArray) -> str | None:
+    """Case 4 (module docstring): the message naming the parameters along a direction
+    that the Gauss-Newton matrix ``hgn`` (internal coordinates, ``dpdu`` = dp/du of the
+    free parameters at external values ``p`` with limits ``lo``, ``hi``) determines only
+    at the rounding level of its Jacobian (``analytic``, or differences of residuals of
+    size sqrt(``fval``) with steps of √ε max(|p_j|, σ_j), σ_j = sqrt(2 / H_jj) the
+    parameter's conditional error: HESSE's steps are of that size where p_j ~ 0); None
+    for a determined fit. A parameter within σ_j of a limit is left out: its internal
+    column vanishes at the limit, which is a limit, not a degenerate model."""
+    hgn = np.asarray(hgn, dtype=float)
+    p = np.asarray(p, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        colnorm = np.sqrt(np.abs(np.diag(hgn))) / np.abs(np.asarray(dpdu, dtype=float))
+        sigma = np.sqrt(2.0) / colnorm
+    gap = np.minimum(p - lo, hi - p)  # to the nearest limit (inf without one)
+    keep = np.isfinite(colnorm) & ~(np.isfinite(gap) & (gap <= sigma))
+    if not keep.any():
+        return None
+    size = np.maximum(np.abs(p), np.nan_to_num(sigma, posinf=0.0))[keep]
+    noise = jacobian_noise(size, colnorm[keep], 1,
+                           None if analytic else float(np.finfo(float).eps) ** 0.5,
+                           float(np.sqrt(max(float(fval), 0.0))))
+    found = gram_null_direction(hgn[np.ix_(keep, keep)], noise)
+    return None if found is None else degenerate_message(
+        [n for n, k in zip(names, keep) if k], found, noise)

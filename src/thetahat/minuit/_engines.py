@@ -34,7 +34,8 @@ import numpy as np
 from .. import _compiled
 from .._core.linalg import spd_cond, spd_inverse, spd_solve
 from .._core.rules import REFIT_TOL_SCALE, default_ncall, goal_of, is_above_max_edm
-from .._core.warnings import IMinuitWarning
+from .._core.warnings import DegenerateFitWarning, IMinuitWarning
+from ..cost._diagnose import degenerate_diagnosis
 from ..cost._protocol import DiagnosedCost, ExactHessianCost
 from ..results import FMin
 from ..solvers.gauss_newton import FisherOptions, minimize_fisher
@@ -242,6 +243,7 @@ def solve(st: FitState, prob: Problem, u0: np.ndarray, ncall: int | None,
             flags, u, fval, edm, hinv = out
             if refit:  # only the minimum matters (and the covariance is not accurate)
                 return Solved(np.asarray(u, float), fval, edm, hinv, flags)
+            flags["gauss_newton"] = np.asarray(r.hess, float)  # for run_migrad's test
             u = np.asarray(u, float)
             exact = flags.pop("exact_quadratic", False)
             if not refit:
@@ -377,6 +379,27 @@ def _hesse_from(st: FitState, prob: Problem, u: np.ndarray, fval: float, hgn: np
     return r
 
 
+def _forced_if_degenerate(st: FitState, prob: Problem, u: np.ndarray, fval: float,
+                          hgn: np.ndarray, hess_inv: np.ndarray) -> np.ndarray | None:
+    """For a structured cost whose Gauss-Newton matrix ``hgn`` is singular up to rounding
+    (:func:`~thetahat.cost._diagnose.degenerate_diagnosis`, with a warning naming the
+    parameters): the inverse of the Hessian forced positive definite, as for a singular
+    one (it is, in exact arithmetic); None for a determined fit."""
+    from ..derivatives.hesse import make_posdef
+    cost = st.structured
+    assert cost is not None
+    msg = degenerate_diagnosis(hgn, prob.to_ext(u)[prob.idx], prob.jac_diag(u), fval,
+                               cost.has_grad, [st.names[i] for i in prob.idx], prob.lo,
+                               prob.hi)
+    if msg is None:
+        return None
+    warnings.warn(msg, DegenerateFitWarning, stacklevel=5)
+    h = np.linalg.inv(hess_inv)
+    d = np.sqrt(np.abs(np.diag(h)))
+    lmin = abs(float(np.linalg.eigvalsh(h / np.outer(d, d))[0]))
+    return np.linalg.inv(make_posdef(0.5 * (h + h.T), 2.0 * lmin + 1e-300)[0])
+
+
 def run_migrad(st: FitState, ncall: int | None, iterate: int) -> Outcome:
     """MIGRAD from the state's values (module docstring)."""
     prob = st.problem()
@@ -387,7 +410,17 @@ def run_migrad(st: FitState, ncall: int | None, iterate: int) -> Outcome:
     flags = dict(s.flags)
     at_x = flags.pop("hesse_at_x", True)  # False: MIGRAD's final step moved after HESSE
     flags.pop("flat", None)  # reported to profiles only (make_refit)
-    out = _finish(st, prob, "Migrad", s.u, s.fval, s.edm, s.hess_inv, flags)
+    hess_inv = s.hess_inv
+    hgn = flags.pop("gauss_newton", None)  # at the last Gauss-Newton point, if any
+    if st.structured is not None and hess_inv is not None and flags.get("has_covariance") \
+            and not flags.get("has_made_posdef_covar"):
+        forced = _forced_if_degenerate(st, prob, s.u, s.fval, prob.fgh_int(
+            s.u, st.structured)[2] if hgn is None else hgn, hess_inv)
+        if forced is not None:
+            hess_inv = forced
+            flags.update(has_made_posdef_covar=True, has_posdef_covar=False,
+                         has_accurate_covar=False)
+    out = _finish(st, prob, "Migrad", s.u, s.fval, s.edm, hess_inv, flags)
     _diagnose(st, out)
     # MIGRAD ended with HESSE at this very point: a hesse() call now can reuse it
     out.hesse_at_values = bool(flags.get("has_accurate_covar")) and at_x
@@ -472,6 +505,10 @@ def run_hesse(st: FitState, ncall: int | None, previous: FMin | None) -> Outcome
             if st.exact_hessian else None
         fval, _, hgn = prob.fgh_int(u, st.structured, steps)
         r = _hesse_from(st, prob, u, fval, hgn, steps)
+        if not (r.failed or r.made_posdef):
+            forced = _forced_if_degenerate(st, prob, u, fval, hgn, r.hess_inv)
+            if forced is not None:
+                r = dataclasses.replace(r, hess_inv=forced, made_posdef=True)
     else:
         fval = prob(u)
         step0 = prob.steps_int(st.values, st.errors)

@@ -18,6 +18,15 @@ is rank-deficient and every entry is ``inf`` with an ``OptimizeWarning`` (scipy'
 'dogbox' return the pseudo-inverse there, a finite matrix that means nothing). Unless
 ``absolute_sigma`` is true, ``sigma`` is a relative weight only, and the covariance is
 multiplied by the reduced chi-square s² = χ²_min / (m - n).
+
+A J that is singular only up to its own rounding (a degenerate model: (a + b) x, a line
+through points of one x, a parameter that appears twice) is treated as singular too: its
+column-scaled smallest singular value is compared with the rounding error of the columns
+(:mod:`thetahat._core.linalg`: ε/δ per column for a difference J of relative step δ,
+residuals rounded to ε ‖W y‖), and below 10 times that level the covariance is ``inf``
+with an ``OptimizeWarning`` that names the parameters (scipy returns errors of 1e7-1e9
+there, finite and meaningless). The legitimately ill-conditioned NIST StRD problems are
+a thousand times above that level.
 """
 
 from __future__ import annotations
@@ -31,7 +40,9 @@ from numpy.typing import NDArray
 from scipy.optimize import OptimizeWarning
 
 from .._compiled import lmcore as _lmcore  # the compiled core, or None: the numpy code
-from .._core.linalg import thin_svd
+from .._core.linalg import degenerate_message, jacobian_noise, null_direction, thin_svd
+from .._core.signature import positional_names
+from .._core.warnings import DegenerateFitWarning
 from ..derivatives.jacobian import approx_jacobian
 from ..derivatives.model import fd_jacobian
 from ..solvers.levmar import LMOptions, NonFiniteError, levmar
@@ -47,6 +58,11 @@ _NO_BOUNDS = _checks.NO_BOUNDS
 _EPS = float(np.finfo(float).eps)
 _METHODS = ("lm", "trf", "dogbox")
 _JAC_SCHEMES = ("2-point", "3-point", "cs")
+
+
+class DegenerateCovarianceWarning(DegenerateFitWarning, OptimizeWarning):
+    """curve_fit's covariance could not be estimated because the model is degenerate (an
+    ``OptimizeWarning`` as scipy's, and a :class:`~thetahat.warnings.DegenerateFitWarning`)."""
 
 
 class _BudgetSpent(Exception):
@@ -292,9 +308,56 @@ def _fit_least_squares(f: Callable, xdata: Any, ydata: NDArray, white: Whitening
     return res, {"nfev": res.nfev, "fvec": res.fun}, res.message, res.status
 
 
-def _covariance(J: NDArray, chi2: float, m: int, n: int, absolute_sigma: bool) -> NDArray:
+def _rel_step(method: str, jac: Any, kwargs: dict) -> float | None:
+    """The relative difference step of the Jacobian the fit ended with; None: analytic
+    (a callable ``jac``, or 'cs', exact to rounding)."""
+    if callable(jac) or jac == "cs":
+        return None
+    if jac == "3-point":
+        return float(kwargs.get("diff_step") or _EPS ** (1.0 / 3.0))
+    if method == "lm":  # MINPACK's forward differences, sqrt(max(epsfcn, eps))
+        return float(np.sqrt(max(float(kwargs.get("epsfcn") or 0.0), _EPS)))
+    return float(kwargs.get("diff_step") or _EPS ** 0.5)
+
+
+def _data_scale(ydata: NDArray, white: Whitening, fun: NDArray) -> float:
+    """The size of the numbers the residuals are computed from: ‖W |y|‖, at least ‖r‖."""
+    r = float(np.linalg.norm(fun))
+    a = np.abs(ydata).reshape(-1) if ydata.size == fun.size else np.abs(ydata)
+    try:
+        y = np.broadcast_to(a, fun.shape).astype(float)
+    except ValueError:  # y broadcasts against a model of another shape: r alone
+        return r
+    return max(float(np.linalg.norm(white.apply(y))), r)
+
+
+def _degenerate(f: Callable, J: NDArray, popt: NDArray, scale: float,
+                rel_step: float | None) -> str | None:
+    """The message of :func:`~thetahat._core.linalg.degenerate_message` when J determines
+    a combination of the parameters only at its rounding level (module docstring)."""
+    J = np.asarray(J, dtype=float)
+    if J.ndim != 2 or J.shape[1] != popt.size:
+        return None
+    noise = jacobian_noise(popt, np.sqrt(np.einsum("ij,ij->j", J, J)), J.shape[0], rel_step,
+                           scale)
+    found = null_direction(J, noise)
+    if found is None:
+        return None
+    names = positional_names(f)
+    names = names[1:] if names is not None and len(names) == popt.size + 1 else \
+        [f"p[{j}]" for j in range(popt.size)]
+    return degenerate_message(names, found, noise)
+
+
+def _covariance(J: NDArray, chi2: float, m: int, n: int, absolute_sigma: bool,
+                degenerate: str | None = None) -> NDArray:
     """(JᵀJ)⁻¹, scaled by χ²/(m - n) unless ``absolute_sigma``; inf (with an
-    OptimizeWarning) when J is rank-deficient or there is no degree of freedom."""
+    OptimizeWarning) when J is rank-deficient, ``degenerate`` (the message of
+    :func:`_degenerate`) or there is no degree of freedom."""
+    if degenerate is not None:
+        warnings.warn(f"Covariance of the parameters could not be estimated: {degenerate}",
+                      DegenerateCovarianceWarning, stacklevel=3)
+        return np.full((n, n), np.inf)
     _, s, vt = thin_svd(np.asarray(J, dtype=float))
     # s is in decreasing order: full rank iff the smallest is above the threshold
     threshold = _EPS * max(J.shape) * (s[0] if s.size else 0.0)
@@ -425,7 +488,9 @@ def curve_fit(f: Callable, xdata: Any, ydata: Any, p0: Any = None, sigma: Any = 
     popt = res.x
     # χ² (with a robust loss, scipy's 2 × its cost: Σ ρ(r²))
     chi2 = float(res.fun @ res.fun) if method == "lm" else 2.0 * float(res.cost)
-    pcov = _covariance(res.jac, chi2, res.fun.size, popt.size, absolute_sigma)
+    scale = _data_scale(ydata, white, res.fun)
+    pcov = _covariance(res.jac, chi2, res.fun.size, popt.size, absolute_sigma,
+                       _degenerate(f, res.jac, popt, scale, _rel_step(method, jac, kwargs)))
     if full_output:
         return popt, pcov, info, mesg, ier
     return popt, pcov

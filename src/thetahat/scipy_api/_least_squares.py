@@ -45,6 +45,8 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy.sparse.linalg import LinearOperator
 
+from .._core.linalg import degenerate_message, jacobian_noise, null_direction
+from .._core.warnings import DegenerateFitWarning
 from ..derivatives.jacobian import approx_jacobian, default_rel_step
 from ..solvers.lsq_common import (
     LOSSES,
@@ -485,11 +487,35 @@ def _solve(q: LSQRequest) -> OptimizeResult:
                 from ..solvers.dogbox import dogbox as solver
             r = solver(fun_w, jac_w, x0a, f0, J0, lb, ub, opts)
         res = _result(r)
+    if q.careful and res.success and kind == "dense" and not callable(rel_step) and m > n:
+        _warn_degenerate(res, None if callable(jac) or jac == "cs" else
+                         float(np.max(rel_step)) if rel_step is not None else
+                         default_rel_step(jac))
     if q.verbose >= 1:
         print(res.message)
         print(f"Function evaluations {res.nfev}, initial cost {initial_cost:.4e}, final cost "
               f"{res.cost:.4e}, first-order optimality {res.optimality:.2e}.")
     return res
+
+
+def _warn_degenerate(res: OptimizeResult, rel_step: float | None) -> None:
+    """A :class:`~thetahat.warnings.DegenerateFitWarning` when the Jacobian at the solution
+    determines a combination of the parameters only at its rounding level (a degenerate
+    model, :mod:`thetahat._core.linalg`; the residuals' inputs are unknown here, so their
+    rounding is taken from ‖r‖ and each parameter's own contribution, s_j ‖J_j‖). Only a
+    fit (more residuals than parameters) is judged, on the parameters not held at a bound
+    (an underdetermined or square system has its own, known, freedom)."""
+    free = np.asarray(res.active_mask) == 0
+    if not free.any():
+        return
+    J = np.asarray(res.jac, dtype=float)[:, free]
+    noise = jacobian_noise(res.x[free], np.sqrt(np.einsum("ij,ij->j", J, J)), J.shape[0],
+                           rel_step, float(np.linalg.norm(res.fun)))
+    found = null_direction(J, noise)
+    if found is not None:
+        names = [f"x[{j}]" for j in np.flatnonzero(free)]
+        warnings.warn("least_squares: " + degenerate_message(names, found, noise),
+                      DegenerateFitWarning, stacklevel=4)
 
 
 def _check_no_overflow(f0: NDArray) -> None:
