@@ -479,21 +479,48 @@ def test_issue15_infinite_yerror_refused():
 
 # ------------------------------------------------------- 5. precision of HESSE's matrix
 def test_issue15_flat_direction_within_rounding_is_flagged():
-    # F = (a + b - 1)^2 + eta (a - b)^2: for eta below the rounding bound of the differenced
-    # matrix (~2e-9 n) the second eigenvalue is indistinguishable from zero, above it it
-    # is resolved; the oracle is the closed form lambda_min(S) = 2 eta / (1 + eta)
-    from thetahat.derivatives.hesse import hesse, rounding_noise
+    # F = (a + b - 1)^2 + eta (a - b)^2: for eta below the bound on the error of the
+    # differenced matrix (MINUIT's floor 1e-6 on the scaled matrix) the second eigenvalue
+    # is not told from zero, above it it is resolved; the oracle is the closed form
+    # lambda_min(S) = 2 eta / (1 + eta)
+    from thetahat.derivatives.hesse import PSD_FLOOR, hesse, rounding_noise
     from thetahat.solvers.migrad import MigradOptions
 
-    for eta, flat in [(1e-12, True), (1e-5, False)]:
+    for eta, flat in [(1e-12, True), (1e-7, True), (1e-5, False)]:
         def f(x, eta=eta):
             return float((x[0] + x[1] - 1) ** 2 + eta * (x[0] - x[1]) ** 2)
         x = np.array([0.5, 0.5])
         r = hesse(f, x, f(x), MigradOptions(errordef=1.0))
         noise = rounding_noise(r.g2, r.gstep, f(x), 1.0, np.finfo(float).eps)
-        assert 1e-10 < noise < 1e-8  # n sqrt(eps) / 8 = 3.7e-9 up to the step rounding
+        assert noise == PSD_FLOOR  # the eps-bound n sqrt(eps) / 8 = 3.7e-9 is below it
         assert r.made_posdef == flat, eta
         if not flat:  # the resolved matrix is the closed form: 2 [[1+eta, 1-eta], ...]
             np.testing.assert_allclose(r.hess, 2 * np.array([[1 + eta, 1 - eta],
                                                              [1 - eta, 1 + eta]]),
                                        rtol=0, atol=1e-7)  # sqrt(eps)-level differences
+
+
+def test_issue15_plain_cost_degenerate_model_flagged_as_iminuit():
+    # (a + b) x + 1 through a plain Python chi2: the Hessian is exactly singular, its
+    # differences give lambda_min(S) = 2e-8, six times the eps-bound of rounding_noise;
+    # main reported a valid, accurate covariance with errors of 256. iminuit forces the
+    # matrix positive definite; so must we, with a warning, for both twins
+    from iminuit import Minuit as IMinuit
+
+    x = np.linspace(0, 1, 11)
+    y = 2 * x + 1 + np.random.default_rng(1).normal(0, 0.1, 11)
+
+    def cost(a, b):
+        return float(np.sum(((a + b) * x + 1 - y) ** 2 / 0.01))
+
+    m = thetahat.Minuit(cost, 1, 1)
+    m.errordef = 1
+    with pytest.warns(thetahat.ThetahatWarning, match="singular or not posit"):
+        m.migrad()
+    r = IMinuit(cost, 1, 1)
+    r.errordef = 1
+    r.migrad()
+    assert r.fmin.has_made_posdef_covar  # the reference flags it too
+    assert m.fmin.has_made_posdef_covar and not m.fmin.has_accurate_covar
+    # both shift the scaled matrix by MINUIT's rule: the same errors to the differences' noise
+    np.testing.assert_allclose(list(m.errors), list(r.errors), rtol=1e-6)

@@ -551,8 +551,8 @@ static int spd_inverse(Py_ssize_t n, const double *a, double *L, double *inv, do
     return 1;
 }
 
-/* hesse.rounding_noise: 4 eps (|F| + errordef) sum_i 1 / (|g2_i| h_i^2), 0 if a term is
-   not finite and positive */
+/* hesse.rounding_noise: 4 eps (|F| + errordef) sum_i 1 / (|g2_i| h_i^2), at least
+   hesse.PSD_FLOOR = 1e-6, 0 if a term is not finite and positive */
 static double rounding_noise(Py_ssize_t n, const double *g2, const double *h, double fval,
                              double errordef, double eps) {
     double s = 0.0;
@@ -561,7 +561,8 @@ static double rounding_noise(Py_ssize_t n, const double *g2, const double *h, do
         if (!(isfinite(q) && q > 0)) return 0.0;
         s += 1.0 / q;
     }
-    return 4.0 * eps * (fabs(fval) + errordef) * s;
+    double b = 4.0 * eps * (fabs(fval) + errordef) * s;
+    return b > 1e-6 ? b : 1e-6;
 }
 
 /* whether hesse.make_posdef leaves hm as it is: the Cholesky test of

@@ -64,6 +64,7 @@ from .._core.rules import default_ncall
 from .mn_gradient import STEP_RATIO, GradState, _aimsag, _eps, hesse_values
 
 _EPS = float(np.finfo(float).eps)
+PSD_FLOOR = 1e-6  # least bound on the error of the scaled matrix S (rounding_noise)
 
 __all__ = ["HesseResult", "hesse", "make_posdef", "from_matrix", "rounding_noise"]
 
@@ -126,11 +127,19 @@ def rounding_noise(g2: NDArray, steps: NDArray, fval: float, errordef: float,
     sqrt(|g2_i g2_j|), so |E_ij| <= u_i u_j with u_i = 2 sqrt(ε (|F| + errordef) /
     (|g2_i| h_i²)), and ‖E‖₂ <= ‖E‖_F = Σ u_i² = 4 ε (|F| + errordef) Σ 1 / (|g2_i| h_i²).
     With the sag g2 h² / 2 at its aim (>= 16 sqrt(ε) (|F| + errordef)) this is about
-    n sqrt(ε) / 8: 2e-9 n at double precision."""
+    n sqrt(ε) / 8: 2e-9 n at double precision.
+
+    The bound is never taken below ``PSD_FLOOR`` = 10⁻⁶ (MINUIT's own positive-definiteness
+    threshold on the scaled matrix): ε (|F| + errordef) is the precision of F only when F
+    is computed without cancellation, and a χ² of residuals y - f(x) that are small next to
+    y is known only to ε |y| / |y - f|, many times worse. A line (a + b) x has an exactly
+    singular Hessian whose differences give λ_min(S) = 2e-8, six times the ε-bound; a
+    correlation within 10⁻⁶ of ±1 cannot be told from a degenerate one by differences of
+    a black-box F."""
     q = np.abs(np.asarray(g2, float)) * np.asarray(steps, float) ** 2
     if not (np.all(np.isfinite(q)) and np.all(q > 0)):
         return 0.0
-    return float(4.0 * eps * (abs(float(fval)) + errordef) * np.sum(1.0 / q))
+    return max(PSD_FLOOR, float(4.0 * eps * (abs(float(fval)) + errordef) * np.sum(1.0 / q)))
 
 
 def make_posdef(h: NDArray, noise: float = 0.0) -> tuple[NDArray, bool]:
