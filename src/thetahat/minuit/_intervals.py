@@ -24,7 +24,7 @@ from .._core.linalg import _lp
 from .._core.rules import MINOS_REFIT_TOL_SCALE, REFIT_TOL_SCALE
 from .._core.warnings import IMinuitWarning
 from ..derivatives.mn_gradient import _aimsag
-from ..intervals.minos import minos_one
+from ..intervals.minos import minos_many
 from ..results import MError
 from ._engines import solve
 from ._refit import held_problems, lean_refit, usable
@@ -163,21 +163,21 @@ def minos(st: FitState, fval: float, covariance: np.ndarray | None, parameters: 
     calls = Calls()
     limits, cov = st.limits, _cov(st, covariance)  # (minos_one copies what it keeps)
     refit = make_refit(st, calls, ncall, warm_steps(st, cov, fval), MINOS_REFIT_TOL_SCALE)
-    out: dict[str, MError] = {}
-    fields = tuple(MError.__dataclass_fields__)
-    field_set = set(fields)
+    indices = []
     for name in names:
         i = index(st, name)
         if fixed[i]:  # iminuit warns and skips it
             warnings.warn(f"Cannot scan over fixed parameter {st.names[i]!r}",
                           IMinuitWarning, stacklevel=3)
             continue
-        d = minos_one(refit, index=i, values=st.values, errors=st.errors, limits=limits,
-                      fval=fval, errordef=st.errordef, factor=factor, ncall=ncall, cov=cov)
+        indices.append(i)
+    found = minos_many(refit, indices=indices, values=st.values, errors=st.errors,
+                       limits=limits, fval=fval, errordef=st.errordef, factor=factor,
+                       ncall=ncall, cov=cov)
+    out: dict[str, MError] = {}
+    for i, d in zip(indices, found):
         d["name"] = st.names[i]
-        d["number"] = i
-        out[st.names[i]] = MError(**{k: d[k] for k in fields}) if d.keys() != field_set \
-            else MError(**d)
+        out[st.names[i]] = MError(**d)  # (minos_many's fields are MError's, with name)
     return out, calls
 
 
