@@ -161,7 +161,7 @@ def minos(st: FitState, fval: float, covariance: np.ndarray | None, parameters: 
     names = parameters or tuple(n for n, f in zip(st.names, fixed) if not f)
     factor = factor_1d(cl)
     calls = Calls()
-    limits, cov = st.limits, _cov(st, covariance)  # (minos_one copies what it keeps)
+    limits, cov = st.limits, _cov(st, covariance)  # (minos_many copies what it keeps)
     refit = make_refit(st, calls, ncall, warm_steps(st, cov, fval), MINOS_REFIT_TOL_SCALE)
     indices = []
     for name in names:

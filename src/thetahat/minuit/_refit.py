@@ -104,7 +104,7 @@ def _compiled_driver(st: FitState, opts: Any, core: Any) -> Callable:
         if g is None or v is None:
             g, v = np.zeros(n), np.zeros((n, n))
         cost = Cost(fcn, full, idx, lo, hi, array_call, _as_float, onerror)
-        f = Counted(cost, limit0 or default_ncall(n), Limit, x)
+        f = Counted(cost, int(limit0 or default_ncall(n)), Limit, x)
         fval = f(x)
         if not isfinite(fval):
             return x, fval, False, cost.n
@@ -145,18 +145,14 @@ def lean_refit(st: FitState, calls: Calls, ncall: int | None, result: Callable[.
         fast = _compiled_driver(st, opts, core) if core is not None else None
         return _general_refit(st, calls, opts, errors, fast, limited, result)
     general: list[Callable] = []  # built at its first use (rare here: see free_set)
-    # the compiled driver without limits: per held set, the free indices, the steps, the
-    # call limit, built once (Python lists: the held sets are built in every MINOS call,
-    # for a few parameters); the unbounded limits and the driver's work arrays per size
+    # the compiled driver without limits: per held set, the free indices and the steps,
+    # built once (Python lists: the held sets are built in every MINOS call, for a few
+    # parameters); the unbounded limits and the driver's work arrays once per size
     free_sets: dict[tuple, tuple] = {}
     work: dict[int, tuple] = {}
     nall = st.values.size
     user_fixed, err_list = st.fixed.tolist(), errors.tolist()
-    tail, max_edm, limit0 = _settings(st, opts)
-    Cost, Counted, run_c = core.Cost, core.Counted, core.migrad
-    fcn, array_call = st.fcn, st.array_call
-    onerror = _onerror(st)
-    Limit = _mg._Limit
+    run = _compiled_driver(st, opts, core)
     isfinite = math.isfinite
 
     def free_set(key: tuple) -> tuple:
@@ -166,8 +162,7 @@ def lean_refit(st: FitState, calls: Calls, ncall: int | None, result: Callable[.
         # (no free parameter, or steps migrad's checks replace: the general call)
         if not (n > 0 and min(steps_l) > 0 and isfinite(sum(steps_l))):
             if not general:
-                general.append(_general_refit(st, calls, opts, errors,
-                                              _compiled_driver(st, opts, core), False,
+                general.append(_general_refit(st, calls, opts, errors, run, False,
                                               result))
             fs = free_sets[key] = (general[0],)
             return fs
@@ -176,7 +171,7 @@ def lean_refit(st: FitState, calls: Calls, ncall: int | None, result: Callable[.
             inf = np.full(n, np.inf)
             w = work[n] = (-inf, inf, np.zeros(n), np.zeros((n, n)))
         fs = free_sets[key] = (None, np.array(idx_list, dtype=np.intp), idx_list,
-                               np.array(steps_l), int(limit0 or default_ncall(n))) + w
+                               np.array(steps_l)) + w
         return fs
 
     def refit(fixed: dict, start: np.ndarray) -> R:
@@ -184,26 +179,12 @@ def lean_refit(st: FitState, calls: Calls, ncall: int | None, result: Callable[.
         fs = free_sets.get(key) or free_set(key)
         if fs[0] is not None:
             return fs[0](fixed, start)
-        _, idx, idx_list, step, limit, lo, hi, g, vm = fs
+        _, idx, idx_list, step, lo, hi, g, vm = fs
         values = np.array(start, dtype=float)
         for i, v in fixed.items():
             values[i] = v
-        x = values[idx]  # a copy, which the driver overwrites with the minimum
-        cost = Cost(fcn, values, idx_list, lo, hi, array_call, _as_float, onerror)
-        f = Counted(cost, limit, Limit, x)
-        fval = f(x)
-        valid = False
-        if isfinite(fval):
-            try:
-                (fval, edm, _, call_limit, hfail, _, _, _, saddle, flat, _) = run_c(
-                    f, x, fval, step, g, vm, *tail)
-            except Limit:  # from a callback of a rare branch: x holds the best point
-                pass  # (as migrad: the start value, not valid)
-            else:
-                # MigradResult.is_valid, and not flat (the general path's rule)
-                valid = not (call_limit or hfail or saddle or flat) and edm <= max_edm \
-                    and isfinite(fval)
-        nfcn = cost.n
+        # (values[idx] is a copy, which the driver overwrites with the minimum)
+        x, fval, valid, nfcn = run(values, idx_list, lo, hi, values[idx], step, g, vm)
         calls.n += nfcn
         values[idx] = x
         return result(float(fval), values, bool(valid), nfcn)
