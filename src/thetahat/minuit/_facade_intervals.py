@@ -8,20 +8,21 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from .._core.progress import Reporter, check_progress, reporter
-from ..results import FMin
 from . import _intervals
 from ._progress import Reported, ngrid, npoints, ray_counter, stepped_cost, stepped_refit
 from ._state import Calls, FitState
 
 __all__ = ["IntervalMethods"]
 
+_F = TypeVar("_F")
 
-def _with_nfcn(fmin: FMin, nfcn: int) -> FMin:
+
+def _with_nfcn(fmin: _F, nfcn: int) -> _F:
     """``dataclasses.replace(fmin, nfcn=nfcn)`` without re-running ``FMin.__init__`` on
     every field: a shallow copy of the frozen value object (its fields are its
     ``__dict__``) with one field set. The same object, ten times faster."""
