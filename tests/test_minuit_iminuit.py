@@ -259,8 +259,8 @@ def test_interactive_panel(monkeypatch):
     widgets = pytest.importorskip("ipywidgets")
     ipython = pytest.importorskip("IPython")
     pytest.importorskip("matplotlib")
-    import matplotlib
-    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    plt.switch_backend("Agg")  # resolved now: pyplot asks a kernel shell for its events
 
     class _KernelShell:  # a Jupyter kernel's shell: interactive() builds the ipywidgets panel
         def has_trait(self, name):

@@ -44,7 +44,7 @@ A :class:`Matrix` is a numpy array indexed by parameter names as well:
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -233,14 +233,15 @@ class Param(_Rendered):
     is_fixed: bool
     lower_limit: float | None
     upper_limit: float | None
-    at_lower_limit: bool = False
-    at_upper_limit: bool = False
+    at_lower_limit: bool = field(default=False, repr=False)  # in repr only when True:
+    at_upper_limit: bool = field(default=False, repr=False)  # else it reads as iminuit's
 
     _text_fn = "params_text"
     _html_fn = "params_html"
 
     def __repr__(self) -> str:
-        body = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self))
+        body = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self)
+                         if f.repr or getattr(self, f.name))
         return f"Param({body})"
 
     def __str__(self) -> str:

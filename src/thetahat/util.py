@@ -315,6 +315,12 @@ class ProgressBar:
     """A percentage counter on the terminal (an HTML progress bar in Jupyter), as
     iminuit's: used as a context manager, advanced with ``bar += n``.
 
+    The output goes to the ``sys.stdout`` of the moment the bar is made. When that stream
+    is a Jupyter kernel's (an ``ipykernel`` ``OutStream``), each update replaces the
+    cell's output with an HTML ``<progress>`` element (``IPython.display.display`` with
+    ``clear=True``) and the bar is cleared at the end; elsewhere it writes ``"\\rNN %"``
+    and blanks the line at the end.
+
     Parameters
     ----------
     max_value : int
@@ -330,27 +336,26 @@ class ProgressBar:
 
     def __init__(self, max_value: int) -> None:
         self.max_value = max_value
-        self._html = None
-        if is_jupyter():
-            from IPython.display import display
+        self._out = sys.stdout
+        self._show: Callable[[str], None] | None = None
+        if _writes_to_kernel(self._out):
+            from IPython.display import HTML, display
 
-            self._html = display(self._text(0, html=True), display_id=True, raw=True)
+            def show(html: str) -> None:
+                display(HTML(html), clear=True)
+
+            self._show = show
         self._update(0)
-
-    def _text(self, percent: int, html: bool = False) -> Any:
-        if html:
-            return {"text/html": f"<progress value='{percent}' max='100'></progress> "
-                                 f"{percent} %"}
-        return f"\r{percent} %"
 
     def _update(self, value: int) -> None:
         self.value = value
-        percent = int(round(100 * value / self.max_value)) if self.max_value else 100
-        if self._html is not None:
-            self._html.update(self._text(percent, html=True), raw=True)
+        percent = 100.0 * value / self.max_value if self.max_value else 100.0
+        if self._show is not None:
+            self._show(f"<progress value='{percent:.0f}' max='100'></progress> "
+                       f"{percent:.0f} %")
         else:
-            sys.stdout.write(self._text(percent))
-            sys.stdout.flush()
+            self._out.write(f"\r{percent:.0f} %")
+            self._out.flush()
 
     def __iadd__(self, v: int) -> ProgressBar:
         self._update(self.value + v)
@@ -363,9 +368,22 @@ class ProgressBar:
         return self
 
     def __exit__(self, *args: Any) -> None:
-        if self._html is None:
-            sys.stdout.write("\r     ")
-            sys.stdout.flush()
+        if self._show is not None:
+            self._show("")
+        else:
+            self._out.write("\r     ")
+            self._out.flush()
+
+
+def _writes_to_kernel(stream: Any) -> bool:
+    """Whether ``stream`` is a Jupyter kernel's output stream (ipykernel's ``OutStream``)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # jupyter's path migration
+            from ipykernel.iostream import OutStream
+    except ImportError:
+        return False
+    return isinstance(stream, OutStream)
 
 
 # --- private helpers with iminuit's names (its test suite calls them) --------------------

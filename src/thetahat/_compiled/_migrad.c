@@ -328,7 +328,8 @@ static PyObject *migrad(PyObject *self, PyObject *args) {
     double *scr = m; /* 2 n + 2 n^2 */
     size_t b = (size_t)n * sizeof(double);
     double edm = INFINITY;
-    int call_limit = 0, hfail = 0, made = 0, accurate = 0, moved = 0, saddle = 0, flat = 0;
+    int call_limit = 0, hfail = 0, made = 0, accurate = 0, moved = 0, saddle = 0, flat = 0,
+        unbounded = 0;
     long niter = 0;
     int rc = 0;
     memcpy(S.gstep, bs.buf, b); /* g2 = 0: the first gradient tunes the steps */
@@ -357,6 +358,12 @@ static PyObject *migrad(PyObject *self, PyObject *args) {
         long k = 0;
         rc = iterate_core(&F, n, x, &fval, g, v, vprev, &has_vprev, goal, &o1, &S, &k, &W);
         edm = edm_of(n, g, v);
+        if (rc == 3) { /* F unbounded below: no HESSE, no final step */
+            niter += k;
+            unbounded = 1;
+            rc = 0;
+            goto end;
+        }
         if (rc != 0) goto end;
         niter += k;
         attempts++;
@@ -465,8 +472,8 @@ end:
     } else if (rc < 0) {
         goto done;
     }
-    res = Py_BuildValue("ddliiiiiiiO", fval, edm, niter, call_limit, hfail, made, accurate,
-                        moved, saddle, flat, message ? message : Py_None);
+    res = Py_BuildValue("ddliiiiiiiiO", fval, edm, niter, call_limit, hfail, made, accurate,
+                        moved, saddle, flat, unbounded, message ? message : Py_None);
 done:
     Py_XDECREF(message);
     Py_XDECREF(O.message);

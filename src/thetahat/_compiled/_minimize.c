@@ -127,7 +127,7 @@ static PyObject *py_lbfgsb(PyObject *self, PyObject *args) {
         for (Py_ssize_t i = 0; i < n && finite; i++) finite = isfinite(g[i]);
         if (!finite) { why = "nan"; break; }
         double pg = 0.0;
-        for (Py_ssize_t i = 0; i < n; i++) pg = pmax(pg, fabs(clipv(x[i] - g[i], lo[i], hi[i]) - x[i]));
+        for (Py_ssize_t i = 0; i < n; i++) pg = pmax(pg, fabs(clipv(-g[i], lo[i] - x[i], hi[i] - x[i])));
         if (pg <= gtol) { why = "pg"; break; }
         if (k >= maxiter) { why = "iter"; break; }
         long calls = C.calls;
@@ -160,7 +160,10 @@ static PyObject *py_lbfgsb(PyObject *self, PyObject *args) {
             if (isnan(li)) lim = NAN;
         }
         double alpha_max = pmax(1.0, lim), alpha1 = 1.0;
-        if (k == 0) alpha1 = pmin(1.0 / pmax(sqrt(dot(d, d, n)), EPS), alpha_max);
+        if (k == 0) {  /* a unit step in x (solvers.lbfgsb, item 3) */
+            double inv_norm = 1.0 / sqrt(dot(d, d, n));
+            if (isfinite(inv_norm)) alpha1 = pmin(inv_norm, alpha_max);
+        }
         Pt ls;
         if (more_thuente(&L, f, dphi0, alpha1, 1e-3, 0.9, 0.0, alpha_max, 0.1, maxls, &ls) < 0)
             goto fail;
@@ -181,13 +184,14 @@ static PyObject *py_lbfgsb(PyObject *self, PyObject *args) {
             s[i] = xn - x[i];
             y[i] = gbest[i] - g[i];
             x[i] = xn;
-            g[i] = gbest[i];
         }
+        double gs = dot(g, s, n);  /* phi'(0) along the step taken, before g moves on */
+        memcpy(g, gbest, (size_t)n * sizeof(double));
         double f_old = f;
         f = ls.f;
         k++;
         double sy = dot(s, y, n), yy = dot(y, y, n);
-        if (sy > EPS * yy) {
+        if (sy > EPS * fabs(gs)) {  /* scale-free curvature test (solvers.lbfgsb, item 4) */
             memory_add(&B, s, y, sy, boxed);
             if (boxed) {
                 if (compact(&B) < 0) goto singular;

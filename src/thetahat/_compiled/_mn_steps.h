@@ -274,11 +274,15 @@ static void neg_v_g(Py_ssize_t n, const double *v, const double *g, double *p) {
 
 /* migrad._iterate on the current point (x, fval, g, V, and V before the last update);
    0, 1 (call limit: the arrays hold the last accepted point), -1 (exception) */
+/* migrad.py _UNBOUNDED_ALPHA, _UNBOUNDED_RUNS; iterate_core returns 3 for them */
+#define UNBOUNDED_ALPHA 64.0
+#define UNBOUNDED_RUNS 3
+
 static int iterate_core(Fn *F, Py_ssize_t n, double *x, double *fval, double *g, double *v,
                         double *vprev, int *has_vprev, double goal, const GradOpts *o,
                         State *S, long *niter, Work *W) {
     double edm = edm_of(n, g, v);
-    int stalled = 0, rc;
+    int stalled = 0, downhill = 0, rc;
     size_t b = (size_t)n * sizeof(double);
     while (edm >= goal) {
         ++*niter;
@@ -316,9 +320,19 @@ static int iterate_core(Fn *F, Py_ssize_t n, double *x, double *fval, double *g,
         for (Py_ssize_t i = 0; i < n; i++) W->y[i] = g[i] - gold[i];
         memcpy(vprev, v, b * n);
         *has_vprev = 1;
-        if (bfgs(n, v, W->s, W->y, W->vy, W->vn)) memcpy(v, W->vn, b * n);
+        int concave = !bfgs(n, v, W->s, W->y, W->vy, W->vn);
+        if (!concave) memcpy(v, W->vn, b * n);
         else if (alpha > 1.0)
             for (Py_ssize_t i = 0; i < n * n; i++) v[i] = alpha * v[i];
+        /* F unbounded below (migrad.py _iterate): concave steps at the farthest
+           extrapolation, F still falling, UNBOUNDED_RUNS in a row */
+        downhill = concave && alpha >= UNBOUNDED_ALPHA ? downhill + 1 : 0;
+        if (downhill >= UNBOUNDED_RUNS) {
+            memcpy(x, W->xnew, b);
+            *fval = fnew;
+            *has_vprev = 0;
+            return 3;
+        }
         edm = edm_of(n, g, v);
         if (edm < 0) {
             diag_metric(n, S->g2, S->gstep, o->errordef, v);

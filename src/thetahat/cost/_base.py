@@ -172,12 +172,16 @@ class Cost:
         raise NotImplementedError(f"{type(self).__name__} cannot be visualised")
 
 
-def model_array(out: Any) -> NDArray:
-    """A model's output as float64 values; a model that returns a list or another
-    non-array sequence works but is slow, and gets a :class:`PerformanceWarning`."""
+def model_array(out: Any, wide: bool = False) -> NDArray:
+    """A model's output as float64 values (with ``wide``, long double values stay long
+    double: the value of a cost keeps a model's extended precision, its derivatives are
+    float64); a model that returns a list or another non-array sequence works but is slow,
+    and gets a :class:`PerformanceWarning`."""
     if not isinstance(out, np.ndarray) and np.ndim(out) > 0:
         warnings.warn(f"model should return a numpy array, but returns {type(out).__name__}",
                       PerformanceWarning, stacklevel=4)
+    if wide and np.asarray(out).dtype == np.longdouble:
+        return np.asarray(out)
     return np.asarray(out, dtype=float)
 
 

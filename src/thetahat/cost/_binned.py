@@ -251,8 +251,8 @@ class _Binned(HistogramData, MaskedCost):
             out = (f0 + 4.0 * fm + f1) / 6.0
         return out * self._volume
 
-    def _eval_model(self, call: tuple) -> NDArray:
-        out = model_array(self._model(self._grid, *call))
+    def _eval_model(self, call: tuple, wide: bool = False) -> NDArray:
+        out = model_array(self._model(self._grid, *call), wide)
         flat = len(self._edges) == 1 or self._use_pdf != "approximate"
         expect = self._grid.shape[-1:] if flat else self._grid.shape[1:]
         if out.shape != expect:
@@ -289,8 +289,8 @@ class _Binned(HistogramData, MaskedCost):
         """Expected counts (full bin shape) from the bin integrals ``q`` of the model."""
         return q  # overridden by BinnedNLL
 
-    def _mu(self, call: tuple) -> NDArray:
-        return self._mu_from_integral(self._integrate(self._eval_model(call)))
+    def _mu(self, call: tuple, wide: bool = False) -> NDArray:
+        return self._mu_from_integral(self._integrate(self._eval_model(call, wide)))
 
     def _dmu(self, p: NDArray, call: tuple, mu_flat_m: NDArray,
              free: NDArray | None = None, steps: NDArray | None = None) -> NDArray:
@@ -316,7 +316,7 @@ class _Binned(HistogramData, MaskedCost):
         return multinomial_chi2(self._nm, mu_m)
 
     def _value(self, args: tuple) -> float:
-        return self._chi2(self._mu(args).ravel()[self._sel])
+        return self._chi2(self._mu(args, wide=True).ravel()[self._sel])
 
     def _grad_from(self, mu_m: NDArray, dmu: NDArray) -> NDArray:
         with np.errstate(divide="ignore", invalid="ignore"):

@@ -33,6 +33,7 @@ from numpy.typing import ArrayLike, NDArray
 from .._compiled import lmcore as _lmcore  # the compiled core, or None: the numpy code
 from ..derivatives.model import fd_jacobian, observed_hessian
 from ._base import MaskedCost, check_finite, describe_model, model_array, unmask
+from ._stats import total
 
 __all__ = ["LeastSquares"]
 
@@ -267,13 +268,14 @@ class LeastSquares(MaskedCost):
         return self._model_grad is not None
 
     # --- evaluation ----------------------------------------------------------------------
-    def _eval_model(self, x: NDArray, args: tuple) -> NDArray:
-        return self._checked(self._model(x, *args), x.shape[-1])
+    def _eval_model(self, x: NDArray, args: tuple, wide: bool = False) -> NDArray:
+        return self._checked(self._model(x, *args), x.shape[-1], wide)
 
     @staticmethod
-    def _checked(out: Any, n: int) -> NDArray:
-        """A model output as n float64 values (a scalar is broadcast), or a clear error."""
-        f = model_array(out)
+    def _checked(out: Any, n: int, wide: bool = False) -> NDArray:
+        """A model output as n float64 values (a scalar is broadcast; ``wide`` keeps long
+        double values), or a clear error."""
+        f = model_array(out, wide)
         if f.shape != (n,):
             if f.ndim == 0:
                 return np.full(n, float(f))
@@ -318,13 +320,13 @@ class LeastSquares(MaskedCost):
             )
         return jac
 
-    def _pulls_masked(self, args: tuple) -> NDArray:
-        return (self._ym - self._eval_model(self._xm, args)) / self._yem
+    def _pulls_masked(self, args: tuple, wide: bool = False) -> NDArray:
+        return (self._ym - self._eval_model(self._xm, args, wide)) / self._yem
 
     def _value(self, args: tuple) -> float:
-        r = self._pulls_masked(args)
+        r = self._pulls_masked(args, wide=True)
         z = r * r
-        return float(np.sum(z if self._rho is None else self._rho(z)))
+        return total(z if self._rho is None else self._rho(z))
 
     def _grad(self, args: tuple) -> NDArray:
         r = self._pulls_masked(args)

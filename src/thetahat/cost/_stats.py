@@ -56,9 +56,23 @@ TINY = np.finfo(float).tiny
 LOG_TINY = float(np.log(TINY))
 
 
+def floats(x: ArrayLike) -> NDArray:
+    """``x`` as an array of float64, or of long double where it already is one (a model
+    computing in ``np.longdouble`` keeps its precision in the cost's value, as in iminuit)."""
+    a = np.asarray(x)
+    return a if a.dtype == np.longdouble else np.asarray(a, dtype=float)
+
+
+def total(a: NDArray) -> float:
+    """``sum(a)`` as a Python float, or as a long double scalar for a long double ``a``."""
+    s = np.sum(a)
+    return s if s.dtype == np.longdouble else float(s)
+
+
 def safe_log(x: ArrayLike) -> NDArray[np.float64]:
-    """``ln x`` with ``ln 0 -> ln(tiny)`` and NaN (no warning) for negative or NaN ``x``."""
-    x = np.asarray(x, dtype=float)
+    """``ln x`` with ``ln 0 -> ln(tiny)`` and NaN (no warning) for negative or NaN ``x``
+    (float64, or long double for a long double ``x``)."""
+    x = floats(x)
     if x.size and x.min() > 0:  # the common case (NaN makes min NaN): no masks needed
         return np.log(x)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -96,11 +110,11 @@ def chi2(y: ArrayLike, ye: ArrayLike, ym: ArrayLike) -> float:
     >>> chi2([1.0, 2.0], [1.0, 0.5], [0.0, 2.5])
     2.0
     """
-    y, ye, ym = (np.asarray(a, dtype=float) for a in (y, ye, ym))
+    y, ye, ym = (floats(a) for a in (y, ye, ym))
     d = y - ym
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(d == 0, 0.0, d / ye)
-    return float(np.sum(z * z))
+    return total(z * z)
 
 
 def poisson_chi2(n: ArrayLike, mu: ArrayLike) -> float:
@@ -122,9 +136,8 @@ def poisson_chi2(n: ArrayLike, mu: ArrayLike) -> float:
     >>> poisson_chi2([0.0, 2.0], [1.0, 2.0])
     2.0
     """
-    n = np.asarray(n, dtype=float)
-    mu = np.asarray(mu, dtype=float)
-    return float(2.0 * np.sum(mu - n + _xlogx_ratio(n, mu)))
+    n, mu = floats(n), floats(mu)
+    return 2.0 * total(mu - n + _xlogx_ratio(n, mu))
 
 
 def multinomial_chi2(n: ArrayLike, mu: ArrayLike) -> float:
@@ -149,9 +162,8 @@ def multinomial_chi2(n: ArrayLike, mu: ArrayLike) -> float:
     >>> multinomial_chi2([0.0, 2.0], [1.0, 2.0])
     0.0
     """
-    n = np.asarray(n, dtype=float)
-    mu = np.asarray(mu, dtype=float)
-    return float(2.0 * np.sum(_xlogx_ratio(n, mu)))
+    n, mu = floats(n), floats(mu)
+    return 2.0 * total(_xlogx_ratio(n, mu))
 
 
 def unbinned_nll(density: ArrayLike, *, log: bool = False) -> float:
@@ -173,8 +185,8 @@ def unbinned_nll(density: ArrayLike, *, log: bool = False) -> float:
     >>> round(unbinned_nll([1.0, np.exp(-1.0)]), 12)
     1.0
     """
-    f = np.asarray(density, dtype=float)
-    return float(-np.sum(f if log else safe_log(f)))
+    f = floats(density)
+    return -total(f if log else safe_log(f))
 
 
 def _template_args(n: ArrayLike, mu: ArrayLike, mu_var: ArrayLike

@@ -46,7 +46,7 @@ from numpy.typing import ArrayLike, NDArray
 from ..derivatives.model import event_slices, fd_jacobian, observed_hessian, observed_hessian_sum
 from ._base import MaskedCost, describe_model, model_array, unmask
 from ._diagnose import normalisation_diagnosis, unbinned_diagnosis
-from ._stats import safe_log
+from ._stats import safe_log, total
 
 __all__ = ["UnbinnedNLL", "ExtendedUnbinnedNLL"]
 
@@ -176,8 +176,8 @@ class _Unbinned(MaskedCost):
     def has_grad(self) -> bool:
         return self._model_grad is not None
 
-    def _check_density(self, f: Any) -> NDArray:
-        f = model_array(f)
+    def _check_density(self, f: Any, wide: bool = False) -> NDArray:
+        f = model_array(f, wide)
         n = self._dm.shape[-1]
         if f.shape != (n,):
             raise ValueError(
@@ -301,7 +301,8 @@ class UnbinnedNLL(_Unbinned):
     _diagnosed_density = _density
 
     def _value(self, args: tuple) -> float:
-        return float(-2.0 * np.sum(self._log_density(self._density(args))))
+        f = self._check_density(self._model(self._dm, *args), wide=True)
+        return -2.0 * total(self._log_density(f))
 
     def _grad(self, args: tuple) -> NDArray:
         p = np.asarray(args, dtype=float).ravel()
@@ -389,15 +390,17 @@ class ExtendedUnbinnedNLL(_Unbinned):
         g = np.exp(g) if self._log else g
         return g if scaled else g / lam
 
-    def _eval(self, call: tuple) -> tuple[float, NDArray]:
+    def _eval(self, call: tuple, wide: bool = False) -> tuple[float, NDArray]:
         out = self._model(self._dm, *call)
         if not (isinstance(out, (tuple, list)) and len(out) == 2):
             raise ValueError("scaled_pdf must return a pair (expected count, scaled density)")
-        return float(out[0]), self._check_density(out[1])
+        g = self._check_density(out[1], wide)
+        lam = out[0] if wide and g.dtype == np.longdouble else float(out[0])
+        return lam, g
 
     def _value(self, args: tuple) -> float:
-        lam, g = self._eval(args)
-        return float(2.0 * (lam - np.sum(self._log_density(g))))
+        lam, g = self._eval(args, wide=True)
+        return 2.0 * (lam - total(self._log_density(g)))
 
     def _diagnosed_density(self, call: tuple) -> NDArray:
         return self._eval(call)[1]

@@ -3,7 +3,9 @@
 The panel is ``HBox([output, VBox([header, parameters])])``, as iminuit's:
 
 - ``output`` shows the figure drawn by ``plot(values, **kwargs)`` (the cost's
-  ``visualize`` by default) after every change;
+  ``visualize`` by default) after every change, as a PNG that replaces the output
+  widget's content in one assignment (no clear-then-display flicker, and independent of
+  which ``IPython.display.display`` is current);
 - ``header`` holds the *Fit* button, the *Continuous* toggle (slider updates while
   dragging), *Reset* and the algorithm selector (Migrad, Scipy, Simplex);
 - ``parameters`` has one row per parameter: its name, the lower end of the slider range,
@@ -17,12 +19,15 @@ The panel only calls public methods of :class:`~thetahat.Minuit` (``migrad``, ``
 
 from __future__ import annotations
 
+import base64
+import io
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-__all__ = ["make_widget", "slider_range", "fit_selected", "draw_values", "ALGORITHMS"]
+__all__ = ["make_widget", "slider_range", "fit_selected", "draw_values", "figure_output",
+           "ALGORITHMS"]
 
 ALGORITHMS = ("Migrad", "Scipy", "Simplex")
 
@@ -41,6 +46,16 @@ def slider_range(value: float, error: float, lo: float, hi: float) -> tuple[floa
     a = lo if np.isfinite(lo) else value - 10.0 * error
     b = hi if np.isfinite(hi) else value + 10.0 * error
     return float(a), float(b)
+
+
+def figure_output(fig: Any) -> dict:
+    """``fig`` as one Jupyter ``display_data`` output (PNG, with a text fallback), the
+    form an ``ipywidgets.Output`` holds in its ``outputs``."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    png = base64.b64encode(buf.getvalue()).decode("ascii")
+    return {"output_type": "display_data", "metadata": {},
+            "data": {"image/png": png, "text/plain": repr(fig)}}
 
 
 def draw_values(fig: Any, plot: Callable, m: Any, kwargs: dict,
@@ -109,13 +124,7 @@ def make_widget(m: Any, plot: Callable, kwargs: dict, raise_on_exception: bool) 
 
     def draw() -> None:
         draw_values(fig, plot, m, kwargs, raise_on_exception)
-        with out:
-            out.clear_output(wait=True)
-            try:
-                from IPython.display import display
-                display(fig)
-            except ImportError:  # pragma: no cover - ipywidgets brings IPython
-                pass
+        out.outputs = (figure_output(fig),)
 
     def sync() -> None:
         """Move the widgets to the state of ``m`` without triggering their callbacks."""

@@ -109,13 +109,13 @@ def _compiled_driver(st: FitState, opts: Any, core: Any) -> Callable:
         if not isfinite(fval):
             return x, fval, False, cost.n
         try:
-            (fval, edm, _, call_limit, hfail, _, _, _, saddle, flat, _) = run_c(
+            (fval, edm, _, call_limit, hfail, _, _, _, saddle, flat, unbounded, _) = run_c(
                 f, x, fval, step, g, v, *tail)
         except Limit:  # from a callback of a rare branch: x holds the best point
             return x, fval, False, cost.n  # (as migrad: the start value)
         # MigradResult.is_valid, and not flat (the general path's rule, make_refit)
-        valid = not (call_limit or hfail or saddle or flat) and edm <= max_edm \
-            and isfinite(fval)
+        valid = not (call_limit or hfail or saddle or flat or unbounded) \
+            and edm <= max_edm and isfinite(fval)
         return x, fval, valid, cost.n
 
     return run

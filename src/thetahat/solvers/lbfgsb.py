@@ -2,7 +2,10 @@
 
 Byrd, Lu, Nocedal & Zhu, SIAM J. Sci. Comput. 16 (1995) 1190 (with the projection of
 Morales & Nocedal, ACM TOMS 38 (2011) 7).  ``P(z) = min(max(z, l), u)`` projects onto the
-box; the projected gradient ``pg = P(x - g) - x`` vanishes exactly at a KKT point.
+box; the projected gradient ``pg = P(x - g) - x`` vanishes exactly at a KKT point.  It is
+evaluated as ``pg_i = min(max(-g_i, l_i - x_i), u_i - x_i)``, equal in exact arithmetic but
+free of the rounding of ``x - g``, which would read a gradient below ``eps |x|`` as zero
+(and stop a fit of a function scaled by 1e-20 at its start).
 
 Model.  With the last ``m`` pairs ``s_j = x_{j+1} - x_j``, ``y_j = g_{j+1} - g_j`` as
 columns of ``S, Y`` (oldest first) the BFGS matrix has the compact form
@@ -25,11 +28,28 @@ Each iteration minimises ``q(z) = g.(z - x) + (z - x).B(z - x) / 2`` approximate
 3. *Line search* along ``d = xbar - x`` for the strong Wolfe conditions by Moré and
    Thuente's algorithm (:func:`.line_search.more_thuente`; ``c1 = 1e-3``, ``c2 = 0.9`` and
    an interval tolerance of 0.1, the constants of the L-BFGS-B paper), step at most the
-   largest feasible one; first trial 1, or ``1 / ||d||`` at the first iteration.
+   largest feasible one; first trial 1, or ``1 / ||d||`` at the first iteration (a unit
+   step in ``x`` whatever the scale of ``f``; 1 if ``||d||`` underflows).
    Without any finite bound steps 1-2 reduce to ``xbar = x - B^-1 g``, computed by the
    two-loop recursion with ``H_0 = I / theta``.
-4. Keep the pair if ``s.y > eps y.y``; drop the oldest beyond ``m``.  If the line search
-   finds no decrease, the memory is cleared and the iteration retried once.
+4. Keep the pair if ``s.y > eps |g.s|`` (``g`` the gradient where the step starts); drop
+   the oldest beyond ``m``.  If the line search finds no decrease, the memory is cleared
+   and the iteration retried once.
+
+Curvature test.  Along the step, ``phi(t) = f(x + t s)`` has ``phi'(0) = g.s < 0`` and
+``s.y = phi'(1) - phi'(0)``.  The update keeps ``B`` positive definite iff ``s.y > 0``, and
+a step meeting the Wolfe curvature condition has ``s.y >= (1 - c2) |phi'(0)|``, so the test
+only acts when the search ended without it (``maxls``, or the step capped at the bound).
+A small ``s.y`` means ``phi'(1) ~ phi'(0)``: it is the difference of two numbers of size
+``|phi'(0)|``, known only to about ``eps |phi'(0)|``, so a pair below that has no
+measurable curvature and is skipped.  Both sides are multiplied by ``c`` when ``f -> c f``
+and are unchanged by any linear change of variables ``x = A u`` (``s -> A^-1 s``,
+``g -> A^T g``), so the decision is scale-free.  (A test against ``eps y.y`` compares
+``c s.y`` with ``c^2 y.y``: with ``f`` scaled by 1e50 it rejects every pair, ``theta``
+stays 1 and the steps are 1e50 times too long.)  What stays tied to a scale, as in scipy:
+``gtol`` on ``pg`` (whose components are capped by the distances to the bounds), the
+``max(|f|, 1)`` of the ``ftol`` rule, and in a box the first model ``B = I``, whose Cauchy
+step ``-g`` rounds to nothing when ``|g| < eps |x|``.
 
 Stopping (scipy's rules and messages): ``||pg||_inf <= gtol`` (status 0);
 ``(f_k - f_{k+1}) / max(|f_k|, |f_{k+1}|, 1) <= ftol`` (status 0); ``maxiter`` iterations
@@ -309,7 +329,7 @@ def lbfgsb(fg: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray,
         if not (np.isfinite(f) and np.all(np.isfinite(g))):
             why = "nan"
             break
-        if np.max(np.abs(np.clip(x - g, lo, hi) - x)) <= opt.gtol:
+        if np.max(np.abs(np.clip(-g, lo - x, hi - x))) <= opt.gtol:  # ||pg||, scale-free
             why = "pg"
             break
         if k >= opt.maxiter:
@@ -330,7 +350,9 @@ def lbfgsb(fg: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray,
         with np.errstate(divide="ignore", invalid="ignore"):
             lim = np.where(d > 0, (hi - x) / d, np.where(d < 0, (lo - x) / d, np.inf))
         alpha_max = max(1.0, float(np.min(lim)))
-        alpha1 = 1.0 if k > 0 else min(1.0 / max(float(np.linalg.norm(d)), _EPS), alpha_max)
+        dnorm = float(np.linalg.norm(d)) if k == 0 else 1.0
+        inv_norm = 1.0 / dnorm if dnorm > 0.0 else np.inf  # ||d|| may underflow
+        alpha1 = min(inv_norm, alpha_max) if np.isfinite(inv_norm) else 1.0
         cache: dict[float, tuple[float, np.ndarray]] = {}
 
         def phi_dphi(a: float, x: np.ndarray = x, d: np.ndarray = d,
@@ -356,10 +378,11 @@ def lbfgsb(fg: Callable[[np.ndarray], tuple[float, np.ndarray]], x0: np.ndarray,
         x_new = np.clip(x + ls.alpha * d, lo, hi)
         f_new, g_new = cache[ls.alpha]
         s, y = x_new - x, g_new - g
+        gs = float(g @ s)
         f_old = f
         x, f, g = x_new, f_new, g_new
         k += 1
-        if float(s @ y) > _EPS * float(y @ y):
+        if float(s @ y) > _EPS * abs(gs):  # the curvature test of the docstring, item 4
             S.append(s)
             Y.append(y)
             if len(S) > opt.maxcor:

@@ -38,6 +38,13 @@ accurate to begin with (a saddle, a flat direction). At a saddle point (negative
 curvature) MIGRAD first steps downhill along the direction of most negative curvature
 (``_escape``). The call limit defaults to MINUIT's 200 + 100 n + 5 n².
 
+F unbounded below (e.g. -x², started anywhere): along a concave direction no BFGS update
+is possible (sᵀy <= 0) and V is scaled by α, so each step is up to 4096 times longer than
+the last. Three such steps in a row, each accepted at the line search's farthest
+extrapolation with F still falling, end MIGRAD there with ``unbounded`` set and the
+minimum invalid (no HESSE, no final step): the next steps would overflow the user's
+arithmetic (iminuit stops on such functions with an invalid minimum too).
+
 Once the EDM goal is met, the step p = -V g that the metric predicts to lower F by EDM is
 taken (one call, kept if F falls; :func:`final_step`): it is the step MINUIT stops short
 of, and it lands within the third-order terms of the minimum instead of just inside the
@@ -89,6 +96,11 @@ from ._migrad_steps import (
 )
 
 __all__ = ["MigradOptions", "MigradResult", "migrad", "final_step"]
+
+# F unbounded below: _UNBOUNDED_RUNS steps in a row at the line search's farthest
+# extrapolation (4³ times the step V predicts), F concave along each (_mn_steps.h: same)
+_UNBOUNDED_ALPHA, _UNBOUNDED_RUNS = 64.0, 3
+_UNBOUNDED_MESSAGE = "no minimum: F falls without bound along ever longer concave steps"
 
 
 @dataclass
@@ -154,6 +166,7 @@ class MigradResult:
     message: str
     hesse_at_x: bool = True  # False: the final step moved x after HESSE computed hess_inv
     flat: bool = False  # F did not change along any parameter at the start
+    unbounded: bool = False  # F fell along ever longer concave steps: no minimum found
 
 
 class _Limit(Exception):
@@ -250,7 +263,7 @@ def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
     v.flat[::n + 1] = step * step / (2.0 * errordef)  # diag(step² / 2 errordef)
     edm = np.inf
     state: GradState  # set after the compiled branch
-    hesse_failed = made_posdef = accurate = moved = saddle = flat = False
+    hesse_failed = made_posdef = accurate = moved = saddle = flat = unbounded = False
     call_limit = False
     message = "ok"
 
@@ -316,6 +329,9 @@ def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
                 x, fval, g, v = cur.x, cur.fval, cur.g, cur.v
                 edm = float(0.5 * g @ v @ g)
             attempts += 1
+            if cur.unbounded:
+                unbounded = True
+                break
             if strategy == 0:
                 break
             if v_hesse is not None and edm < goal \
@@ -352,7 +368,7 @@ def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
                     x, fval = esc
                     g = gradient(x, fval, 1)
                     edm = float(0.5 * g @ v @ g)
-        if not (hesse_failed or made_posdef):
+        if not (hesse_failed or made_posdef or unbounded):
             x1, f1, edm1 = final_step(f, x, fval, g, v, edm, prec)
             if strategy == 0 and f1 < fval:
                 # no HESSE: V is the variable-metric estimate, whose EDM may be off by
@@ -370,9 +386,9 @@ def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
         message = "call limit reached"
     res = _result(x, fval, edm, g, v, f.n, ngrad, niter, call_limit=call_limit, goal=goal,
                   has_cov=not hesse_failed, accurate=accurate, made=made_posdef,
-                  hfail=hesse_failed, message=message, saddle=saddle)
+                  hfail=hesse_failed, message=message, saddle=saddle, unbounded=unbounded)
     res.hesse_at_x = not moved
-    res.flat = flat
+    res.flat, res.unbounded = flat, unbounded
     return res
 
 
@@ -384,7 +400,7 @@ def _migrad_compiled(f: Any, x: NDArray, fval: float, step: NDArray, g: NDArray,
     assert migradcore is not None  # the caller checks
     strategy, errordef, prec = int(options.strategy), float(options.errordef), \
         options.precision
-    (fval, edm, niter, call_limit, hfail, made, accurate, moved, saddle, flat,
+    (fval, edm, niter, call_limit, hfail, made, accurate, moved, saddle, flat, unbounded,
      message) = migradcore.migrad(
         f, x, float(fval), step, g, v, errordef, float(goal), strategy,
         max(1, options.iterate), _eps(prec), float(prec) if prec else _EPS,
@@ -392,9 +408,10 @@ def _migrad_compiled(f: Any, x: NDArray, fval: float, step: NDArray, g: NDArray,
         _G2TOL.get(strategy, 0.05), _hesse_slow, _escape)
     res = _result(x, fval, edm, g, v, f.n, 0, niter, call_limit=bool(call_limit), goal=goal,
                   has_cov=not hfail, accurate=bool(accurate), made=bool(made),
-                  hfail=bool(hfail), message=message or "ok", saddle=bool(saddle))
+                  hfail=bool(hfail), message=message or "ok", saddle=bool(saddle),
+                  unbounded=bool(unbounded))
     res.hesse_at_x = not moved
-    res.flat = bool(flat)
+    res.flat, res.unbounded = bool(flat), bool(unbounded)
     return res
 
 
@@ -411,17 +428,20 @@ def _hesse_slow(hm: NDArray, g: NDArray, g2: NDArray, steps: NDArray, noise: flo
 
 
 def _result(x, fval, edm, g, v, nfcn, ngrad, niter, *, call_limit, goal, has_cov, accurate,
-            made, hfail, message, saddle=False) -> MigradResult:
+            made, hfail, message, saddle=False, unbounded=False) -> MigradResult:
     edm = float(edm)
     above = bool(not np.isfinite(edm) or edm > 10.0 * goal)
-    if message == "ok" and above:
+    if unbounded:  # V is a scaled guess there, no estimate of a covariance
+        message, accurate = _UNBOUNDED_MESSAGE, False
+    elif message == "ok" and above:
         message = "EDM above maximum"
     elif message == "ok" and made:
         message = "covariance forced positive definite"
     # a matrix forced positive definite because it is singular (a flat direction, e.g.
     # perfectly correlated parameters) leaves a valid minimum, as iminuit's; negative
     # curvature (a saddle point) does not
-    valid = not (call_limit or above or hfail or saddle or not np.isfinite(fval))
+    valid = not (call_limit or above or hfail or saddle or unbounded
+                 or not np.isfinite(fval))
     return MigradResult(x=x, fval=float(fval), edm=edm, grad=g, hess_inv=v, nfcn=nfcn,
                         ngrad=ngrad, niter=niter, is_valid=bool(valid),
                         is_above_max_edm=above, has_reached_call_limit=bool(call_limit),
@@ -435,11 +455,12 @@ def _result(x, fval, edm, g, v, nfcn, ngrad, niter, *, call_limit, goal, has_cov
 class _Point:
     """The current iterate; updated in place so that a call-limit exit keeps the best."""
 
-    __slots__ = ("x", "fval", "g", "v", "vprev")
+    __slots__ = ("x", "fval", "g", "v", "vprev", "unbounded")
 
     def __init__(self, x: NDArray, fval: float, g: NDArray, v: NDArray) -> None:
         self.x, self.fval, self.g, self.v = x, fval, g, v
         self.vprev: NDArray | None = None  # V before the last update
+        self.unbounded = False  # F fell along ever longer concave steps: no minimum
 
     def dcov(self) -> float:
         """Relative change of V by the last update (MINUIT's DCOVAR); inf if none."""
@@ -454,7 +475,7 @@ def _iterate(f, gradient, cur: _Point, goal: float, get_state, errordef: float) 
 
     g, v = cur.g, cur.v
     edm = float(0.5 * g @ v @ g)
-    stalled = 0
+    stalled = downhill = 0
     niter = 0
     vold: NDArray | None
     while edm >= goal:
@@ -482,8 +503,17 @@ def _iterate(f, gradient, cur: _Point, goal: float, get_state, errordef: float) 
         xnew = cur.x + s
         gnew = gradient(xnew, fnew, 1)
         vold, v = v, _bfgs(v, s, gnew - g)
-        if v is vold and alpha > 1.0:
+        concave = v is vold
+        if concave and alpha > 1.0:
             v = alpha * v  # no curvature measured (sᵀy <= 0): V was too small along p
+        # F concave along a step at the line search's farthest extrapolation, F still
+        # falling: _UNBOUNDED_RUNS such steps in a row (each ~4096 times longer) are taken
+        # as F unbounded below; stop before x overflows the user's arithmetic
+        downhill = downhill + 1 if concave and alpha >= _UNBOUNDED_ALPHA else 0
+        if downhill >= _UNBOUNDED_RUNS:
+            cur.x, cur.fval, cur.g, cur.v, cur.vprev = xnew, fnew, gnew, v, None
+            cur.unbounded = True
+            break
         g = gnew
         edm = float(0.5 * g @ v @ g)
         if edm < 0:  # V not positive definite: reset
