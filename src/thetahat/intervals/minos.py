@@ -74,7 +74,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["minos_one", "RefitLike"]
+__all__ = ["minos_one", "minos_many", "RefitLike"]
 
 RefitLike = Callable[[dict, np.ndarray], Any]
 """``refit(fixed: dict[int, float], start: ndarray) -> obj`` with ``fval``, ``values``,
@@ -293,12 +293,22 @@ def minos_one(refit: RefitLike, *, index: int, values: Sequence[float] | np.ndar
         lower_valid, upper_valid, at_lower_limit, at_upper_limit, at_lower_max_fcn,
         at_upper_max_fcn, lower_new_min, upper_new_min, nfcn, min``.
     """
+    return minos_many(refit, indices=(index,), values=values, errors=errors,
+                      limits=limits, fval=fval, errordef=errordef, factor=factor,
+                      ncall=ncall, tol=tol, cov=cov, newmin_tol=newmin_tol)[0]
+
+
+def minos_many(refit: RefitLike, *, indices: Sequence[int],
+               values: Sequence[float] | np.ndarray, errors: Sequence[float] | np.ndarray,
+               limits: Sequence[tuple[float, float]], fval: float, errordef: float,
+               factor: float = 1.0, ncall: int | None = None, tol: float = 5e-3,
+               cov: np.ndarray | None = None, newmin_tol: float = 1e-3) -> list[dict]:
+    """:func:`minos_one` of each of ``indices`` in turn, on the same refit and inputs
+    (checked and converted once; each index as ``minos_one`` checks it). Returns the
+    list of their dicts."""
     x = np.array(values, dtype=float)
     err = np.asarray(errors, dtype=float)
     n = x.size
-    if isinstance(index, bool) or not isinstance(index, (int, np.integer)) \
-            or not 0 <= index < n:
-        raise ValueError(f"index must be an integer in [0, {n}), got {index!r}")
     if err.shape != (n,):
         raise ValueError(f"errors must have shape ({n},), got {err.shape}")
     if len(limits) != n:
@@ -309,21 +319,40 @@ def minos_one(refit: RefitLike, *, index: int, values: Sequence[float] | np.ndar
         raise ValueError(f"factor must be positive, got {factor!r}")
     if not math.isfinite(fval):
         raise ValueError(f"fval must be finite, got {fval!r}")
-    i = int(index)
-    e = float(err[i])
-    if not (e > 0 and math.isfinite(e)):
-        raise ValueError(f"errors[{i}] must be positive and finite, got {e!r}")
-    lower_lim, upper_lim = (float(limits[i][0]), float(limits[i][1]))
-    x0 = float(x[i])
     target = errordef * factor
-    a = math.sqrt(errordef) / e  # slope of sqrt(F_prof - fval) at the minimum
-    slope = None
+    sqrt_up = math.sqrt(errordef)
+    newmin = newmin_tol * errordef
+    x_list, err_list = x.tolist(), err.tolist()
+    c = None
     if cov is not None:
         c = np.asarray(cov, dtype=float)
-        if c.shape == (n, n):
-            cii = float(c[i, i])
-            if cii > 0:
-                slope = c[:, i] / cii
+        if c.shape != (n, n):
+            c = None
+    out = []
+    for index in indices:
+        if isinstance(index, bool) or not isinstance(index, (int, np.integer)) \
+                or not 0 <= index < n:
+            raise ValueError(f"index must be an integer in [0, {n}), got {index!r}")
+        i = int(index)
+        e = err_list[i]
+        if not (e > 0 and math.isfinite(e)):
+            raise ValueError(f"errors[{i}] must be positive and finite, got {e!r}")
+        out.append(_one(refit, i, x, x_list[i], e, limits[i], c, fval, sqrt_up, target,
+                        tol, newmin, ncall))
+    return out
+
+
+def _one(refit: RefitLike, i: int, x: np.ndarray, x0: float, e: float,
+         limits_i: tuple[float, float], c: np.ndarray | None, fval: float, sqrt_up: float,
+         target: float, tol: float, newmin: float, ncall: int | None) -> dict:
+    """The interval of parameter ``i`` (inputs checked by :func:`minos_many`)."""
+    lower_lim, upper_lim = float(limits_i[0]), float(limits_i[1])
+    a = sqrt_up / e  # slope of sqrt(F_prof - fval) at the minimum
+    slope = None
+    if c is not None:
+        cii = float(c[i, i])
+        if cii > 0:
+            slope = c[:, i] / cii
     res: dict[str, dict] = {}
     b_hint = 0.0
     for name, sign, umax in (("upper", 1, upper_lim - x0), ("lower", -1, x0 - lower_lim)):
@@ -333,7 +362,7 @@ def minos_one(refit: RefitLike, *, index: int, values: Sequence[float] | np.ndar
                              new_min=False, nfcn=0)
             continue
         res[name] = _side(refit, i, sign, x0, x, a, b_hint, umax, fval, target, tol,
-                          newmin_tol * errordef, ncall, slope)
+                          newmin, ncall, slope)
         a_fit, b_fit = res[name]["a"], res[name]["b"]
         if math.isfinite(b_fit) and a_fit > 0:
             # the slope at the minimum is common to both sides, the skewness flips sign

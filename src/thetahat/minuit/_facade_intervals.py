@@ -7,9 +7,8 @@ two files; each method takes the facade's snapshot and applies what comes back.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -19,6 +18,20 @@ from ._progress import Reported, ngrid, npoints, ray_counter, stepped_cost, step
 from ._state import Calls, FitState
 
 __all__ = ["IntervalMethods"]
+
+_F = TypeVar("_F")
+
+
+def _with_nfcn(fmin: _F, nfcn: int) -> _F:
+    """``dataclasses.replace(fmin, nfcn=nfcn)`` without re-running ``FMin.__init__`` on
+    every field: a shallow copy of the frozen value object (its fields are its
+    ``__dict__``) with one field set. The same object, ten times faster."""
+    new = object.__new__(type(fmin))
+    d = new.__dict__
+    d.update(fmin.__dict__)
+    d["nfcn"] = nfcn
+    return new
+
 
 class IntervalMethods:
     """MINOS, profiles, contours, drawings and the interactive panel of ``Minuit``."""
@@ -89,7 +102,7 @@ class IntervalMethods:
                                         self._covariance_array(), parameters, cl, ncall)
         self._count(calls)
         self._merrors.update(found)
-        self._fmin = dataclasses.replace(self._fmin, nfcn=self._nfcn)  # the total, as iminuit
+        self._fmin = _with_nfcn(self._fmin, self._nfcn)  # the total, as iminuit
         return self
 
     def _covariance_array(self: Any) -> np.ndarray | None:

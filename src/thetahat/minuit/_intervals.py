@@ -20,11 +20,11 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .._core.cl import factor_1d, factor_2d
-from .._core.linalg import spd_inverse
+from .._core.linalg import _lp
 from .._core.rules import MINOS_REFIT_TOL_SCALE, REFIT_TOL_SCALE
 from .._core.warnings import IMinuitWarning
 from ..derivatives.mn_gradient import _aimsag
-from ..intervals.minos import minos_one
+from ..intervals.minos import minos_many
 from ..results import MError
 from ._engines import solve
 from ._refit import held_problems, lean_refit, usable
@@ -78,6 +78,17 @@ def make_refit(st: FitState, calls: Calls, ncall: int | None = None,
     return refit
 
 
+def _inverse_diagonal(c: np.ndarray) -> list[float] | None:
+    """The diagonal of ``c^-1`` for a symmetric positive-definite ``c`` (None if the
+    Cholesky factor fails, as :func:`thetahat._core.linalg.spd_inverse`)."""
+    lp = _lp()
+    chol, info = lp.dpotrf(c, lower=1)
+    if info != 0 or not math.isfinite(chol[-1, -1]):
+        return None
+    inv, info = lp.dpotri(chol, lower=1)
+    return None if info != 0 else inv.diagonal().tolist()
+
+
 def warm_steps(st: FitState, cov: np.ndarray, fval: float) -> np.ndarray | None:
     """The first steps of MIGRAD's numerical gradient in the refits of MINOS and contours
     (external, one per parameter), in place of the errors the engines start from
@@ -93,21 +104,26 @@ def warm_steps(st: FitState, cov: np.ndarray, fval: float) -> np.ndarray | None:
     if st.structured is not None:
         return None  # the Gauss-Newton engine, which needs no steps, refits this cost
     c = np.asarray(cov, float)
-    some_fixed = bool(st.fixed.any())
+    fixed = st.fixed
+    some_fixed = bool(fixed.any())
     if some_fixed:
-        free = ~st.fixed
+        free = ~fixed
         if not free.any():
             return None
         c = c[np.ix_(free, free)]
-    hinv = spd_inverse(c)
-    if hinv is None:
+    # only the diagonal of C^-1 is needed: from the Cholesky factor (potrf, potri; two
+    # LAPACK calls, without the identity and the full solve), in Python floats (n small)
+    d = _inverse_diagonal(c)
+    if d is None:
         return None
-    g2 = hinv.diagonal() * (2.0 * st.errordef)
-    if not g2.min() > 0 or not math.isfinite(g2.sum()):
+    two_up = 2.0 * st.errordef
+    g2 = [di * two_up for di in d]
+    if not min(g2) > 0 or not math.isfinite(sum(g2)):
         return None
     # optimal_steps, on positive finite curvatures (the numerical gradient raises a step
     # to its rounding floor itself)
-    h = np.sqrt((2.0 * _aimsag(fval, st.errordef, st.precision)[0]) / g2)
+    sag2 = 2.0 * _aimsag(fval, st.errordef, st.precision)[0]
+    h = np.array([math.sqrt(sag2 / g) for g in g2])
     if not some_fixed:
         return h
     steps = st.errors.copy()
@@ -145,23 +161,23 @@ def minos(st: FitState, fval: float, covariance: np.ndarray | None, parameters: 
     names = parameters or tuple(n for n, f in zip(st.names, fixed) if not f)
     factor = factor_1d(cl)
     calls = Calls()
-    limits, cov = st.limits, _cov(st, covariance)  # (minos_one copies what it keeps)
+    limits, cov = st.limits, _cov(st, covariance)  # (minos_many copies what it keeps)
     refit = make_refit(st, calls, ncall, warm_steps(st, cov, fval), MINOS_REFIT_TOL_SCALE)
-    out: dict[str, MError] = {}
-    fields = tuple(MError.__dataclass_fields__)
-    field_set = set(fields)
+    indices = []
     for name in names:
         i = index(st, name)
         if fixed[i]:  # iminuit warns and skips it
             warnings.warn(f"Cannot scan over fixed parameter {st.names[i]!r}",
                           IMinuitWarning, stacklevel=3)
             continue
-        d = minos_one(refit, index=i, values=st.values, errors=st.errors, limits=limits,
-                      fval=fval, errordef=st.errordef, factor=factor, ncall=ncall, cov=cov)
+        indices.append(i)
+    found = minos_many(refit, indices=indices, values=st.values, errors=st.errors,
+                       limits=limits, fval=fval, errordef=st.errordef, factor=factor,
+                       ncall=ncall, cov=cov)
+    out: dict[str, MError] = {}
+    for i, d in zip(indices, found):
         d["name"] = st.names[i]
-        d["number"] = i
-        out[st.names[i]] = MError(**{k: d[k] for k in fields}) if d.keys() != field_set \
-            else MError(**d)
+        out[st.names[i]] = MError(**d)  # (minos_many's fields are MError's, with name)
     return out, calls
 
 

@@ -69,11 +69,10 @@ def held_problems(st: FitState) -> Callable[[dict, np.ndarray], Problem]:
     return problem
 
 
-def _compiled_driver(st: FitState, opts: Any, core: Any) -> Callable:
-    """``run(full, idx, lo, hi, u0, step) -> (x, fval, valid, nfcn)``: the C MIGRAD on the
-    free parameters ``idx`` (a list; limits ``lo``, ``hi``) of the cost at the external
-    values ``full``, from internal ``u0`` with steps ``step``, with the settings of ``opts``
-    (strategy 0), as :func:`thetahat.solvers.migrad.migrad` calls it."""
+def _settings(st: FitState, opts: Any) -> tuple:
+    """``(tail, max_edm, limit0)``: the trailing arguments of the C MIGRAD driver for the
+    settings of ``opts`` (strategy 0), as :func:`thetahat.solvers.migrad.migrad` passes
+    them; the EDM bound of a valid minimum; the call limit (None: MINUIT's default)."""
     errordef = float(opts.errordef)
     goal = edm_goal(opts.tol, errordef)
     prec = opts.precision
@@ -81,13 +80,20 @@ def _compiled_driver(st: FitState, opts: Any, core: Any) -> Callable:
     tail = (errordef, float(goal), s, max(1, opts.iterate), _eps(prec),
             float(prec) if prec else _mg._EPS, STEP_RATIO.get(s, 1.5), CYCLES.get(s, 3),
             _CYCLES.get(s, 3), _G2TOL.get(s, 0.05), _mg._hesse_slow, _mg._escape)
-    max_edm = 10.0 * goal
-    limit0 = opts.max_nfcn
+    return tail, 10.0 * goal, opts.max_nfcn
+
+
+def _compiled_driver(st: FitState, opts: Any, core: Any) -> Callable:
+    """``run(full, idx, lo, hi, u0, step) -> (x, fval, valid, nfcn)``: the C MIGRAD on the
+    free parameters ``idx`` (a list; limits ``lo``, ``hi``) of the cost at the external
+    values ``full``, from internal ``u0`` with steps ``step``, with the settings of ``opts``
+    (strategy 0), as :func:`thetahat.solvers.migrad.migrad` calls it."""
+    tail, max_edm, limit0 = _settings(st, opts)
     Cost, Counted, run_c = core.Cost, core.Counted, core.migrad
     fcn, array_call = st.fcn, st.array_call
-
-    def onerror(e: Exception, x: np.ndarray) -> None:
-        st.problem(x).reraise(e, x)  # names the values (the problem only for that)
+    onerror = _onerror(st)
+    Limit = _mg._Limit
+    isfinite = math.isfinite
 
     def run(full: np.ndarray, idx: list, lo: np.ndarray, hi: np.ndarray, x: np.ndarray,
             step: np.ndarray, g: np.ndarray | None = None, v: np.ndarray | None = None
@@ -98,21 +104,27 @@ def _compiled_driver(st: FitState, opts: Any, core: Any) -> Callable:
         if g is None or v is None:
             g, v = np.zeros(n), np.zeros((n, n))
         cost = Cost(fcn, full, idx, lo, hi, array_call, _as_float, onerror)
-        f = Counted(cost, int(limit0 or default_ncall(n)), _mg._Limit, x)
+        f = Counted(cost, int(limit0 or default_ncall(n)), Limit, x)
         fval = f(x)
-        if not math.isfinite(fval):
+        if not isfinite(fval):
             return x, fval, False, cost.n
         try:
             (fval, edm, _, call_limit, hfail, _, _, _, saddle, flat, unbounded, _) = run_c(
                 f, x, fval, step, g, v, *tail)
-        except _mg._Limit:  # from a callback of a rare branch: x holds the best point
+        except Limit:  # from a callback of a rare branch: x holds the best point
             return x, fval, False, cost.n  # (as migrad: the start value)
         # MigradResult.is_valid, and not flat (the general path's rule, make_refit)
-        valid = not (call_limit or hfail or saddle or flat or unbounded) and edm <= max_edm \
-            and math.isfinite(fval)
+        valid = not (call_limit or hfail or saddle or flat or unbounded) \
+            and edm <= max_edm and isfinite(fval)
         return x, fval, valid, cost.n
 
     return run
+
+
+def _onerror(st: FitState) -> Callable[[Exception, np.ndarray], None]:
+    def onerror(e: Exception, x: np.ndarray) -> None:
+        st.problem(x).reraise(e, x)  # names the values (the problem only for that)
+    return onerror
 
 
 def lean_refit(st: FitState, calls: Calls, ncall: int | None, result: Callable[..., R],
@@ -129,43 +141,69 @@ def lean_refit(st: FitState, calls: Calls, ncall: int | None, result: Callable[.
     errors = st.errors if steps is None else steps
     limited = bool(np.isfinite(lower).any() or np.isfinite(upper).any())
     core = _compiled.migradcore  # read here: the tests switch it off
-    fast = _compiled_driver(st, opts, core) if core is not None else None
-    problem = held_problems(st)
-    # without limits, the compiled driver needs only the free indices of each held set
+    if core is None or limited:
+        fast = _compiled_driver(st, opts, core) if core is not None else None
+        return _general_refit(st, calls, opts, errors, fast, limited, result)
+    general: list[Callable] = []  # built at its first use (rare here: see free_set)
+    # the compiled driver without limits: per held set, the free indices and the steps,
+    # built once (Python lists: the held sets are built in every MINOS call, for a few
+    # parameters); the unbounded limits and the driver's work arrays once per size
     free_sets: dict[tuple, tuple] = {}
+    work: dict[int, tuple] = {}
     nall = st.values.size
-    inf = np.full(nall, np.inf)
-    ninf = -inf
-    # (Python lists: the held sets are built in every MINOS call, for a few parameters)
     user_fixed, err_list = st.fixed.tolist(), errors.tolist()
+    run = _compiled_driver(st, opts, core)
+    isfinite = math.isfinite
 
-    def free_set(fixed: dict) -> tuple:
-        key = tuple(fixed)
-        fs = free_sets.get(key)
-        if fs is None:
-            idx_list = [j for j in range(nall) if not (user_fixed[j] or j in fixed)]
-            n = len(idx_list)
-            steps_l = [abs(err_list[j]) for j in idx_list]
-            ok = n > 0 and min(steps_l) > 0 and math.isfinite(sum(steps_l))
-            # (no free parameter, or steps migrad's checks replace: the general call)
-            step = np.array(steps_l) if ok else None
-            fs = free_sets[key] = (np.array(idx_list, dtype=np.intp), idx_list, ninf[:n],
-                                   inf[:n], step, np.zeros(n), np.zeros((n, n)))
+    def free_set(key: tuple) -> tuple:
+        idx_list = [j for j in range(nall) if not (user_fixed[j] or j in key)]
+        n = len(idx_list)
+        steps_l = [abs(err_list[j]) for j in idx_list]
+        # (no free parameter, or steps migrad's checks replace: the general call)
+        if not (n > 0 and min(steps_l) > 0 and isfinite(sum(steps_l))):
+            if not general:
+                general.append(_general_refit(st, calls, opts, errors, run, False,
+                                              result))
+            fs = free_sets[key] = (general[0],)
+            return fs
+        w = work.get(n)
+        if w is None:
+            inf = np.full(n, np.inf)
+            w = work[n] = (-inf, inf, np.zeros(n), np.zeros((n, n)))
+        fs = free_sets[key] = (None, np.array(idx_list, dtype=np.intp), idx_list,
+                               np.array(steps_l)) + w
         return fs
+
+    def refit(fixed: dict, start: np.ndarray) -> R:
+        key = tuple(fixed)
+        fs = free_sets.get(key) or free_set(key)
+        if fs[0] is not None:
+            return fs[0](fixed, start)
+        _, idx, idx_list, step, lo, hi, g, vm = fs
+        values = np.array(start, dtype=float)
+        for i, v in fixed.items():
+            values[i] = v
+        # (values[idx] is a copy, which the driver overwrites with the minimum)
+        x, fval, valid, nfcn = run(values, idx_list, lo, hi, values[idx], step, g, vm)
+        calls.n += nfcn
+        values[idx] = x
+        return result(float(fval), values, bool(valid), nfcn)
+
+    return refit
+
+
+def _general_refit(st: FitState, calls: Calls, opts: Any, errors: np.ndarray,
+                   fast: Callable | None, limited: bool, result: Callable[..., R]
+                   ) -> Callable[[dict, np.ndarray], R]:
+    """The lean refit through the cached free-parameter problem (limits, or no compiled
+    core, or steps the general MIGRAD must check)."""
+    lower, upper = st.lower, st.upper
+    problem = held_problems(st)
 
     def refit(fixed: dict, start: np.ndarray) -> R:
         values = np.array(start, dtype=float)
         for i, v in fixed.items():
             values[i] = v
-        if fast is not None and not limited:
-            idx, idx_list, lo, hi, step, g, vm = free_set(fixed)
-            if step is not None:
-                # (values[idx] is a copy, which the driver overwrites with the minimum)
-                x, fval, valid, nfcn = fast(values, idx_list, lo, hi, values[idx], step,
-                                            g, vm)
-                calls.add(nfcn)
-                values[idx] = x
-                return result(float(fval), values, bool(valid), nfcn)
         if limited:
             np.clip(values, lower, upper, out=values)
         prob = problem(fixed, values)
