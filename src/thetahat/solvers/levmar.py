@@ -180,6 +180,7 @@ def levmar(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], 
     J = np.asarray(jac(x, f), dtype=float)
     njev += 1
     fnorm = math.sqrt(f @ f)
+    steps = [0.0, 0.0]  # the scaled sizes of the last two steps taken
     while status is None:
         niter += 1
         cn = np.sqrt(np.einsum("ij,ij->j", J, J)).tolist()  # column norms of J
@@ -240,6 +241,7 @@ def levmar(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], 
             accepted = ratio >= RHO_ACCEPT
             if accepted:
                 x, f, fnorm = xn, fn, fnn
+                steps = [steps[1], pnorm]
             dxv = D * x
             xnorm = math.sqrt(dxv @ dxv)
             f_ok = ftol_ok(ared, pred, ratio, ftol)
@@ -264,7 +266,10 @@ def levmar(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], 
     if status == NONFINITE and options.raise_nonfinite:
         raise NonFiniteError(message, x)
     if status > 0 and options.polish:
-        x, f, J, k, nfev_jac = _polish(fun, x, f, J, max_nfev - nfev)
+        # the rate of the last steps: a Gauss-Newton step shrinks the distance to the
+        # minimum by about this factor, the polish's steps too
+        rate = min(steps[1] / steps[0], 1.0) if steps[0] > 0 else 1.0
+        x, f, J, k, nfev_jac = _polish(fun, x, f, J, max_nfev - nfev, rate)
         nfev += k
     return LMResult(x=x, fun=f, jac=J, nfev=nfev, njev=njev, status=int(status),
                     message=message or _MESSAGES[int(status)], niter=niter,
@@ -272,14 +277,18 @@ def levmar(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], 
 
 
 def _polish(fun: Callable[[NDArray], NDArray], x: NDArray, f: NDArray, J: NDArray,
-            budget: int) -> tuple[NDArray, NDArray, NDArray, int, int]:
+            budget: int, rate: float) -> tuple[NDArray, NDArray, NDArray, int, int]:
     """Gauss-Newton steps with central-difference Jacobians after convergence.
 
     A forward-difference Jacobian has relative errors ~1e-8, and the solution of
     Jᵀf = 0 inherits them in proportion to the residuals. Central differences (error
     ~ε^(2/3) ≈ 4e-11) for the last steps recover the digits; a step is kept only if it
-    does not increase ‖f‖, and the polish stops when the step is below 1e-12 relative
-    (the accuracy of the central-difference Jacobian: smaller steps are noise).
+    does not increase ‖f‖. The polish stops when the step is below 1e-12 relative (the
+    accuracy of the central-difference Jacobian: smaller steps are noise), or when the next
+    one is predicted to be: Gauss-Newton converges linearly near a minimum with nonzero
+    residuals, and ``rate`` (the ratio of the solve's last two step sizes) estimates its
+    factor, so the next step is about ``rate`` times this one. On a well-determined fit a
+    single round is enough (2n + 1 calls); slow, large-residual fits take more.
     """
     nfev = nfev_jac = 0
     for _ in range(10):
@@ -297,7 +306,8 @@ def _polish(fun: Callable[[NDArray], NDArray], x: NDArray, f: NDArray, J: NDArra
         if not (np.all(np.isfinite(fn)) and fn @ fn <= f @ f):
             break
         x, f, J = xn, fn, Jc
-        if np.linalg.norm(p) <= 1e-12 * max(float(np.linalg.norm(x)), 1e-300):
+        if max(rate, 1e-3) * float(np.linalg.norm(p)) <= 1e-12 * max(float(np.linalg.norm(x)),
+                                                                       1e-300):
             break
     return x, f, J, nfev, nfev_jac
 
