@@ -300,7 +300,7 @@ static void scaled_step(const double *u, const double *s_in, const double *v, co
     lo = 0.0;
     hi = sqrt(hi) / delta;
     lm = (lo < lam0 && lam0 < hi) ? lam0 : sqrt((lo > 1e-3 * hi ? lo : 1e-3 * hi) * hi);
-    for (it = 0; it < 40; it++) {
+    for (it = 0; it < LM_STEP_ITER; it++) {
         double n2 = 0.0, dn2 = 0.0, nq, phi;
         if (!(lo < lm && lm < hi)) {
             double g = sqrt(lo * hi > 0 ? lo * hi : 0.0);
@@ -314,7 +314,7 @@ static void scaled_step(const double *u, const double *s_in, const double *v, co
         dn2 *= -2.0;
         nq = sqrt(n2);
         phi = nq - delta;
-        if (fabs(phi) <= 0.1 * delta) break;
+        if (fabs(phi) <= LM_STEP_BAND * delta) break;
         if (phi > 0) lo = lm;
         else hi = lm;
         lm = dn2 < 0 ? lm - 2.0 * phi * n2 / (delta * dn2) : 2.0 * lm;
@@ -453,7 +453,7 @@ static PyObject *lm(PyObject *Py_UNUSED(self), PyObject *args) {
             double dx = 0.0;
             for (j = 0; j < n; j++) dx += (D[j] * x[j]) * (D[j] * x[j]);
             dx = sqrt(dx);
-            delta = dx > 0 ? 100.0 * dx : 100.0;
+            delta = dx > 0 ? LM_DELTA0 * dx : LM_DELTA0;
         }
         if (fnorm == 0) { status = LM_ST_GTOL; break; }
         for (j = 0; j < n; j++) {

@@ -42,6 +42,7 @@ from .._core.linalg import thin_svd
 from ..derivatives.model import central_jacobian
 from ._lm_rules import (
     CONVERGED,
+    DELTA0,
     RHO_ACCEPT,
     RHO_EXPAND,
     RHO_SHRINK,
@@ -50,6 +51,8 @@ from ._lm_rules import (
     ST_FTOL_XTOL,
     ST_GTOL,
     ST_XTOL,
+    STEP_BAND,
+    STEP_ITER,
     ftol_ok,
     gtol_term,
     xtol_ok,
@@ -131,7 +134,7 @@ def _scaled_step(u: NDArray, s: NDArray, vt: NDArray, f: NDArray, delta: float,
     lo = 0.0
     hi = math.sqrt(sf @ sf) / delta
     lam = lam0 if lo < lam0 < hi else math.sqrt(max(lo, 1e-3 * hi) * hi)
-    for _ in range(40):
+    for _ in range(STEP_ITER):
         if not lo < lam < hi:
             lam = max(0.001 * hi, math.sqrt(max(lo * hi, 0.0)))
         d = s2 + lam
@@ -140,7 +143,7 @@ def _scaled_step(u: NDArray, s: NDArray, vt: NDArray, f: NDArray, delta: float,
         dn2 = -2.0 * ((w * w) @ (1.0 / d))  # d(‖q‖²)/dλ
         nq = math.sqrt(n2)
         phi = nq - delta
-        if abs(phi) <= 0.1 * delta:
+        if abs(phi) <= STEP_BAND * delta:
             break
         if phi > 0:
             lo = lam
@@ -192,7 +195,7 @@ def levmar(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], 
             D = np.array(Dl)
         if delta is None:
             dx = math.sqrt((D * x) @ (D * x))
-            delta = 100.0 * dx if dx > 0 else 100.0
+            delta = DELTA0 * dx if dx > 0 else DELTA0
         # gtol: cosine between f and the columns of J
         if fnorm == 0:
             status = ST_GTOL
