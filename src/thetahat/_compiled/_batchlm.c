@@ -223,22 +223,8 @@ CLONES static void fit_one(Problem *P, Py_ssize_t i) {
         double ared = fin ? (chi2 - chi2n) * ic : -INFINITY, prered = pred * ic;
         double rho = prered > 0.0 ? ared / prered : 0.0;
         /* the trust radius (MINPACK's update, as the single fit) */
-        if (rho <= LM_RHO_SHRINK) {
-            double temp = 0.5;
-            if (fin && ared < 0.0) {
-                double dirder = -(jp2 + lam * pnorm * pnorm) * ic;
-                temp = 0.5 * dirder / (dirder + 0.5 * ared);
-            }
-            if (chi2n < 100.0 * chi2)
-                temp = temp < 0.1 ? 0.1 : (temp > 0.5 ? 0.5 : temp);
-            else
-                temp = 0.1;
-            delta = temp * (delta < pnorm / 0.1 ? delta : pnorm / 0.1);
-            lam = lam / temp;
-        } else if (lam == 0.0 || rho >= LM_RHO_EXPAND) {
-            delta = pnorm / 0.5;
-            lam *= 0.5;
-        }
+        lm_radius_update(rho, ared, -(jp2 + lam * pnorm * pnorm) * ic, chi2n < 100.0 * chi2,
+                         pnorm, &delta, &lam);
         double xnorm = 0.0;
         if (rho >= LM_RHO_ACCEPT) {
             memcpy(p, pn, sizeof(double) * k);

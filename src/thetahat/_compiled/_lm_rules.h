@@ -41,4 +41,23 @@ static inline double lm_gtol_term(double g, double colnorm2, double chi2) {
     return den > 0.0 ? fabs(g) / den : 0.0;
 }
 
+/* MINPACK's trust-radius update after a trial with gain ratio rho and relative actual
+   reduction ared (-inf when not finite); dirder = -(|J p|^2 + lam |D p|^2) / |f|^2, near:
+   the trial's |f| below 10 times the current one; pnorm = |D p|. Updates *delta and the
+   next secular iteration's first guess *lam. */
+static inline void lm_radius_update(double rho, double ared, double dirder, int near,
+                                    double pnorm, double *delta, double *lam) {
+    if (rho <= LM_RHO_SHRINK) {
+        double temp = 0.5;
+        if (isfinite(ared) && ared < 0.0) temp = 0.5 * dirder / (dirder + 0.5 * ared);
+        if (near) temp = temp < 0.1 ? 0.1 : (temp > 0.5 ? 0.5 : temp);
+        else temp = 0.1;
+        *delta = temp * (*delta < pnorm / 0.1 ? *delta : pnorm / 0.1);
+        *lam = *lam / temp;
+    } else if (*lam == 0.0 || rho >= LM_RHO_EXPAND) {
+        *delta = pnorm / 0.5;
+        *lam *= 0.5;
+    }
+}
+
 #endif

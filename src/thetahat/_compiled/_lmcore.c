@@ -489,22 +489,8 @@ static PyObject *lm(PyObject *Py_UNUSED(self), PyObject *args) {
             t2 = sqrt(lam) * pnorm / fnorm;
             pred = t1 * t1 + 2.0 * t2 * t2;
             ratio = pred > 0 ? ared / pred : 0.0;
-            if (ratio <= LM_RHO_SHRINK) {
-                double temp;
-                if (fnn < INFINITY && ared < 0) {
-                    double dirder = -(t1 * t1 + t2 * t2);
-                    temp = 0.5 * dirder / (dirder + 0.5 * ared);
-                } else {
-                    temp = 0.5;
-                }
-                if (fnn < 10 * fnorm) temp = temp < 0.1 ? 0.1 : (temp > 0.5 ? 0.5 : temp);
-                else temp = 0.1;
-                delta = temp * (delta < pnorm / 0.1 ? delta : pnorm / 0.1);
-                lam = lam / temp;
-            } else if (lam == 0.0 || ratio >= LM_RHO_EXPAND) {
-                delta = pnorm / 0.5;
-                lam *= 0.5;
-            }
+            lm_radius_update(ratio, ared, -(t1 * t1 + t2 * t2), fnn < 10 * fnorm, pnorm,
+                             &delta, &lam);
             accepted = ratio >= LM_RHO_ACCEPT;
             if (accepted) {
                 memcpy(x, xn, n * sizeof(double));

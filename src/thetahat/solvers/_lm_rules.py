@@ -83,6 +83,44 @@ def gtol_cosine(g: np.ndarray, colnorm2: np.ndarray, chi2: np.ndarray) -> np.nda
     return np.max(cos, axis=-1, initial=0.0)
 
 
+def radius_update(rho: float, ared: float, dirder: float, near: bool, pnorm: float,
+                  delta: float, lam: float) -> tuple[float, float]:
+    """MINPACK's trust-radius update after a trial (floats: the single fit).
+
+    ``rho`` the gain ratio, ``ared`` the relative actual reduction (-inf when the trial is
+    not finite), ``dirder = -(|J p|^2 + lam |D p|^2) / |f|^2``, ``near`` whether the trial's
+    ``|f|`` is below 10 times the current one, ``pnorm = |D p|``. Returns the new radius and
+    the first guess of the next secular iteration. ``rho <= RHO_SHRINK``: the radius shrinks
+    by the factor that would have made the model's quadratic along the step exact, within
+    [0.1, 0.5] (0.1 for a trial far uphill); ``rho >= RHO_EXPAND`` or a Gauss-Newton step:
+    it becomes ``2 |D p|``.
+    """
+    if rho <= RHO_SHRINK:
+        temp = 0.5 * dirder / (dirder + 0.5 * ared) if math.isfinite(ared) and ared < 0 \
+            else 0.5
+        temp = min(max(temp, 0.1), 0.5) if near else 0.1
+        return temp * min(delta, pnorm / 0.1), lam / temp
+    if lam == 0.0 or rho >= RHO_EXPAND:
+        return pnorm / 0.5, lam * 0.5
+    return delta, lam
+
+
+def radius_update_batch(rho: np.ndarray, ared: np.ndarray, dirder: np.ndarray,
+                        near: np.ndarray, pnorm: np.ndarray, delta: np.ndarray,
+                        lam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`radius_update` over arrays (the batch)."""
+    shrink = rho <= RHO_SHRINK
+    with np.errstate(all="ignore"):
+        temp = np.where(np.isfinite(ared) & (ared < 0), 0.5 * dirder / (dirder + 0.5 * ared),
+                        0.5)
+        temp = np.where(near, np.clip(temp, 0.1, 0.5), 0.1)
+        grow = ~shrink & ((lam == 0.0) | (rho >= RHO_EXPAND))
+        delta = np.where(shrink, temp * np.minimum(delta, pnorm / 0.1),
+                         np.where(grow, pnorm / 0.5, delta))
+        lam = np.where(shrink, lam / temp, np.where(grow, lam * 0.5, lam))
+    return delta, lam
+
+
 def batch_status(status: int) -> int:
     """The batch's status for a single fit's scipy status."""
     if status > 0:

@@ -92,13 +92,12 @@ from ._lm_rules import (
     MAX_ITERATIONS,
     NON_FINITE,
     RHO_ACCEPT,
-    RHO_EXPAND,
-    RHO_SHRINK,
     ROUND,
     SINGULAR,
     STATUS_NAMES,
     ftol_ok,
     gtol_cosine,
+    radius_update_batch,
     xtol_ok,
 )
 from ._lm_step import batched_cholesky, more_step
@@ -392,18 +391,10 @@ def _chunk(fun: FunJac, idx: NDArray, y: NDArray, w: NDArray | None, mle: bool, 
             prered = pred / c0
             rho = np.where(prered > 0, ared / prered, 0.0)
         # the trust radius (MINPACK's update, as the single fit)
-        shrink = rho <= RHO_SHRINK
         with np.errstate(all="ignore"):
             dirder = -(jp2 + lam[tr] * pnorm * pnorm) / c0
-            temp = np.where(fin & (ared < 0), 0.5 * dirder / (dirder + 0.5 * ared), 0.5)
-            temp = np.where(chi2n < 100.0 * c0, np.clip(temp, 0.1, 0.5), 0.1)
-        ts = tr[shrink]
-        delta[ts] = temp[shrink] * np.minimum(delta[ts], pnorm[shrink] / 0.1)
-        lam[ts] = lam[ts] / temp[shrink]
-        grow = ~shrink & ((lam[tr] == 0.0) | (rho >= RHO_EXPAND))
-        tg = tr[grow]
-        delta[tg] = pnorm[grow] / 0.5
-        lam[tg] *= 0.5
+        delta[tr], lam[tr] = radius_update_batch(rho, ared, dirder, chi2n < 100.0 * c0, pnorm,
+                                                 delta[tr], lam[tr])
         acc = rho >= RHO_ACCEPT
         ta = tr[acc]
         p[ta], chi2[ta], g[ta], A[ta], scale[ta] = pn[acc], chi2n[acc], gn[acc], An[acc], \

@@ -44,8 +44,6 @@ from ._lm_rules import (
     CONVERGED,
     DELTA0,
     RHO_ACCEPT,
-    RHO_EXPAND,
-    RHO_SHRINK,
     ST_BUDGET,
     ST_FTOL,
     ST_FTOL_XTOL,
@@ -55,6 +53,7 @@ from ._lm_rules import (
     STEP_ITER,
     ftol_ok,
     gtol_term,
+    radius_update,
     xtol_ok,
 )
 from .batch_lm import lm_batch
@@ -229,18 +228,8 @@ def levmar(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], 
             t2 = math.sqrt(lam) * pnorm / fnorm
             pred = t1 * t1 + 2.0 * t2 * t2
             ratio = ared / pred if pred > 0 else 0.0
-            if ratio <= RHO_SHRINK:
-                if fnn < math.inf and ared < 0:
-                    dirder = -(t1 * t1 + t2 * t2)
-                    temp = 0.5 * dirder / (dirder + 0.5 * ared)
-                else:
-                    temp = 0.5
-                temp = min(max(temp, 0.1), 0.5) if fnn < 10 * fnorm else 0.1
-                delta = temp * min(delta, pnorm / 0.1)
-                lam = lam / temp
-            elif lam == 0.0 or ratio >= RHO_EXPAND:
-                delta = pnorm / 0.5
-                lam *= 0.5
+            delta, lam = radius_update(ratio, ared, -(t1 * t1 + t2 * t2), fnn < 10 * fnorm,
+                                       pnorm, delta, lam)
             accepted = ratio >= RHO_ACCEPT
             if accepted:
                 x, f, fnorm = xn, fn, fnn
