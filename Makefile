@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# the docs extra as well (`make docs`, `make test`)
+DOCS_STAMP := $(VENV)/.docs-installed
 
 # `make test` runs the suite twice: with the compiled core, then with the numpy code alone
 # (THETAHAT_COMPILED=0). In CI (CI set) the compiled run requires the core, so that a
@@ -48,11 +50,15 @@ lint: $(STAMP)
 	$(PY) -m ruff check src tests benchmarks
 	$(PY) -m mypy
 
-test: $(STAMP) lint
+# The docs extra is installed too, so that the suite builds the site (offline, -W, the
+# notebooks not executed: tests/test_docs_build.py); the build does not depend on the
+# compiled core, so the second run leaves it out.
+test: $(DOCS_STAMP) lint
 	@echo "== THETAHAT_COMPILED=$(COMPILED): compiled core"
 	THETAHAT_COMPILED=$(COMPILED) $(PY) -m pytest -q
 	@echo "== THETAHAT_COMPILED=0: numpy code only"
-	THETAHAT_COMPILED=0 $(PY) -m pytest -q
+	THETAHAT_COMPILED=0 $(PY) -m pytest -q \
+		--deselect tests/test_docs_build.py::test_docs_build_offline_without_execution
 
 test-all: $(STAMP)
 	THETAHAT_COMPILED=$(COMPILED) $(PY) -m pytest -q -m ''
@@ -72,7 +78,6 @@ clean:
 
 # `make docs`: the Sphinx site into docs/_build/html, warnings as errors, the tutorials
 # executed (offline: intersphinx reads only docs/_intersphinx/, see docs/conf.py).
-DOCS_STAMP := $(VENV)/.docs-installed
 $(DOCS_STAMP): $(STAMP)
 	$(PY) -m pip install --quiet -e '.[test,docs]'
 	touch $(DOCS_STAMP)

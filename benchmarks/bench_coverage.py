@@ -5,11 +5,17 @@ decay times. Columns: the exact coverage, each library's toy coverage with its b
 standard deviation, the toys where the two libraries' intervals disagree, and the time
 ratio thetahat / iminuit of the whole study (interleaved rounds, median).
 
-Run: ``.venv/bin/python benchmarks/run.py coverage`` (``NTOY=...`` to change 2,000 toys)
+Run: ``.venv/bin/python benchmarks/run.py coverage`` (``NTOY=...`` to change 2,000 toys).
+
+``--per-fit`` times one toy fit instead, by stage (the cost, ``Minuit(...)`` with its
+limit, ``migrad()``, ``minos()``), in microseconds per fit for both libraries on the same
+300 toys of each case (CPU time of this process, best of 5 interleaved rounds: the least
+noisy estimate on a shared machine), and the ratio thetahat / iminuit of the whole fit.
 """
 
 from __future__ import annotations
 
+import argparse
 import math
 import os
 import statistics
@@ -22,14 +28,88 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 import numpy as np  # noqa: E402
 
 from _timing import table  # noqa: E402
-from test_coverage_toys import CASES, exact_coverage, toy_coverage  # noqa: E402
+from test_coverage_toys import (  # noqa: E402
+    CASES,
+    _expon_pdf,
+    _poisson_cost,
+    exact_coverage,
+    toy_coverage,
+)
+
+_STAGES = ("cost", "Minuit", "migrad", "minos")
+
+
+def _one_round(case: str, lib: str, toys: list) -> dict[str, float]:
+    """Seconds per fit of each stage of :func:`test_coverage_toys._fit` on ``toys``."""
+    import warnings
+
+    import iminuit
+    import iminuit.cost
+
+    import thetahat
+    import thetahat.cost
+    cls = thetahat.Minuit if lib == "thetahat" else iminuit.Minuit
+    nll = thetahat.cost.UnbinnedNLL if lib == "thetahat" else iminuit.cost.UnbinnedNLL
+    acc = dict.fromkeys(_STAGES, 0.0)
+    clock = time.process_time  # CPU time: other processes on a shared machine count less
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # iminuit's warnings at the limit
+        for toy in toys:
+            t0 = clock()
+            if case.startswith("poisson"):
+                cost, start, lower = _poisson_cost(toy), toy + 0.5, 0.0
+            else:
+                cost, start, lower = nll(toy, _expon_pdf), float(toy.mean()) * 1.2, 1e-3
+            t1 = clock()
+            m = cls(cost, start)
+            m.limits[0] = (lower, None)
+            t2 = clock()
+            m.migrad()
+            t3 = clock()
+            m.minos()
+            t4 = clock()
+            for k, a, b in zip(_STAGES, (t0, t1, t2, t3), (t1, t2, t3, t4)):
+                acc[k] += b - a
+    return {k: v / len(toys) for k, v in acc.items()}
+
+
+def per_fit(ntoy: int = 300, rounds: int = 5) -> None:
+    """Per-fit time by stage (module docstring)."""
+    rows = []
+    for k, case in enumerate(CASES):
+        rng = np.random.default_rng(700 + k)
+        if case.startswith("poisson"):
+            toys: list = [int(n) for n in rng.poisson(float(case[len("poisson"):]), ntoy)]
+        else:
+            toys = [rng.exponential(2.0, int(case[len("lifetime"):])) for _ in range(ntoy)]
+        best = {lib: dict.fromkeys(_STAGES, math.inf) for lib in ("thetahat", "iminuit")}
+        for _ in range(rounds):
+            for lib in best:
+                for st, v in _one_round(case, lib, toys).items():
+                    best[lib][st] = min(best[lib][st], v)
+        t, i = (sum(best[lib].values()) for lib in ("thetahat", "iminuit"))
+        for lib in best:
+            rows.append([case, lib] + [int(round(1e6 * best[lib][st])) for st in _STAGES]
+                        + [int(round(1e6 * sum(best[lib].values()))),
+                           f"{t / i:.2f}" if lib == "thetahat" else ""])
+    print(f"{ntoy} toys per case, best of {rounds} interleaved rounds; microseconds per fit")
+    print(table(rows, ["case", "library", *_STAGES, "total", "ratio"]))
 
 
 def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--per-fit", action="store_true",
+                    help="time one toy fit by stage instead of the coverage study")
+    ap.add_argument("--ntoy", type=int, default=None,
+                    help="toys per case (default: 2000, or 300 with --per-fit)")
+    args = ap.parse_args()
+    if args.per_fit:
+        per_fit(args.ntoy or 300)
+        return
     import iminuit
 
     from thetahat import Minuit
-    ntoy = int(os.environ.get("NTOY", "2000"))
+    ntoy = args.ntoy or int(os.environ.get("NTOY", "2000"))
     libs = (("thetahat", Minuit), ("iminuit", iminuit.Minuit))
     rows = []
     for k, case in enumerate(CASES):

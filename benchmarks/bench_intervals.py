@@ -3,8 +3,9 @@
 For each seed-001 problem (straight-line chi2, unbinned and binned Gaussian peak on a
 flat background with limits) both libraries fit from the same start, then we time
 
-1. ``minos()`` on all parameters (wall time, best of several repeats) and count the cost
-   calls it used (``nfcn`` summed over the ``MError`` entries);
+1. ``minos()`` on all parameters (rounds of thetahat and iminuit alternating: the medians
+   of the times and of the per-round ratios) and count the cost calls it used (``nfcn``
+   summed over the ``MError`` entries);
 2. ``mncontour`` of the first two parameters with ``size=40``;
 3. the interval algorithms alone, driven by an iminuit-based ``refit`` closure, so the
    number of refits (not the engine) is measured;
@@ -94,6 +95,7 @@ def main() -> None:
     from iminuit import Minuit as IMinuit
 
     import thetahat.cost as tcost
+    from bench_minuit import interleaved, median_ratio
     from thetahat import Minuit as TMinuit
     from thetahat.intervals.minos import minos_one
 
@@ -102,8 +104,9 @@ def main() -> None:
     for name in tp:
         mt = fitted(TMinuit, *tp[name])
         mi = fitted(IMinuit, *ip[name])
-        tt = best_time(mt.minos, repeat=5)
-        ti = best_time(mi.minos, repeat=5)
+        tt_r, ti_r = interleaved([mt.minos, mi.minos], rounds=9)
+        tt, ti, ratio = float(np.median(tt_r)), float(np.median(ti_r)), \
+            median_ratio(tt_r, ti_r)
         nt = sum(e.nfcn for e in mt.merrors.values())
         ni = sum(e.nfcn for e in mi.merrors.values())
         # interval ends (not offsets: the two MIGRAD minima differ within their EDM)
@@ -113,7 +116,7 @@ def main() -> None:
                       abs(mt.values[k] + mt.merrors[k].upper - mi.values[k]
                           - mi.merrors[k].upper)) / mi.errors[k]
                   for k in mi.parameters)
-        rows.append([name, "minos", tt * 1e3, ti * 1e3, tt / ti, nt, ni, nt / ni, dev])
+        rows.append([name, "minos", tt * 1e3, ti * 1e3, ratio, nt, ni, nt / ni, dev])
         a, b = mi.parameters[:2]
         tt = best_time(partial(mt.mncontour, a, b, size=40), repeat=3)
         ti = best_time(partial(mi.mncontour, a, b, size=40), repeat=3)
@@ -184,7 +187,7 @@ def plain_line() -> None:
         call(mt)
         call(mi)
         nt, ni = mt.nfcn - n0t, mi.nfcn - n0i
-        tt, ti = interleaved([partial(call, mt), partial(call, mi)], rounds=9)
+        tt, ti = interleaved([partial(call, mt), partial(call, mi)], rounds=15)
         rows.append([name, np.median(tt) * 1e3, np.median(ti) * 1e3, median_ratio(tt, ti),
                      nt, ni, nt / ni if ni else "n/a"])
     print("\nline with a plain Python chi-square (time in ms, medians of interleaved rounds)")

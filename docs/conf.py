@@ -41,6 +41,9 @@ source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-n
 html_static_path: list[str] = []
 html_theme = "alabaster"
 html_title = f"thetahat {release}"
+# the project's addresses, one scheme (as pyproject.toml's [project.urls]): the repository
+# on GitHub, this site on its GitHub Pages
+html_baseurl = "https://thetahat.github.io/thetahat/"
 
 # --- API reference ---------------------------------------------------------------------
 autosummary_generate = True

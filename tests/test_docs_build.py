@@ -51,6 +51,15 @@ def _check(tmp_path: Path, r: subprocess.CompletedProcess) -> None:
         assert (html / f"{page}.html").exists(), f"{page}.html was not built"
     minuit = (html / "api/generated/thetahat.minuit.Minuit.html").read_text()
     assert "migrad" in minuit and "minos" in minuit  # the members are documented
+    # intersphinx resolved offline from docs/_intersphinx: the other projects' pages
+    for page, url in (
+            ("coming_from_iminuit", "https://scikit-hep.org/iminuit/reference.html"
+                                    "#iminuit.Minuit"),
+            ("coming_from_scipy", "https://docs.scipy.org/doc/scipy/reference/generated/"
+                                  "scipy.optimize.brute.html#scipy.optimize.brute"),
+            ("tutorials/line_fit", "https://numpy.org/doc/stable/reference/random/"
+                                   "generator.html#numpy.random.default_rng")):
+        assert f'href="{url}"' in (html / f"{page}.html").read_text(), (page, url)
 
 
 @needs_docs

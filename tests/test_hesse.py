@@ -147,3 +147,17 @@ def test_noisy_function_larger_steps():
     d = np.sqrt(np.diag(h))
     # at steps of 0.1 sigma the sag is 0.01; noise / sag ~ 1e-3, times a few for 4 points
     assert np.max(np.abs(r.hess - h) / np.outer(d, d)) < 0.05
+
+
+@pytest.mark.parametrize("strategy", [0, 1, 2])
+def test_hesse_steps_stay_above_the_resolution_of_x(strategy):
+    # F = S (x(u) - a) with MINUIT's lower-limit transform x = a - 1 + sqrt(u² + 1) at
+    # a = 1e8, u = 0: x moves by u²/2, below one ulp of 1e8 (1.5e-8) for the step that
+    # F'' = S asks for (u ~ 4.5e-5 at S = 1e7); a first step of that size is flat
+    S, a = 1e7, 1e8
+    f = lambda u: float(S * ((a - 1.0 + np.sqrt(u[0] ** 2 + 1.0)) - a))
+    r = hesse(f, np.zeros(1), f(np.zeros(1)), MigradOptions(strategy=strategy),
+              step0=np.array([4.5e-5]))
+    assert not r.failed
+    # closed form F''(0) = S; x rounds to ulps of 1e8 over a sag of >= 10 ulps: 10 %
+    assert r.g2[0] == pytest.approx(S, rel=0.1)

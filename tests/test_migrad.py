@@ -333,14 +333,7 @@ MGH = {
 }
 
 
-_WOOD_ROUNDING = pytest.mark.xfail(
-    strict=False, reason="rounding-dependent on some CPUs (numpy path): Wood's final HESSE "
-    "comes out not positive definite and is forced, so the minimum (found: fval 3e-5) is "
-    "marked invalid; an ill-conditioned-Hessian rule is open work (issue 15)")
-
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=_WOOD_ROUNDING) if n == "wood" else n
-                                  for n in MGH])
+@pytest.mark.parametrize("name", list(MGH))
 def test_more_garbow_hillstrom(name):
     fun, x0, fmin = MGH[name]
     f = lambda x: float(fun(np.asarray(x)))

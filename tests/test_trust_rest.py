@@ -207,17 +207,22 @@ def test_issue15_chi2_minimum_just_above_limit_1e8(offset):
     assert m.values["a"] == pytest.approx(ref.values["a"], abs=3e-4)
 
 
-@pytest.mark.xfail(reason="issue 15, open: a minimum 1000 σ-units beyond a limit at 1e8 sits "
-                   "at u = 0 of the sqrt transform, where x moves by one ulp of 1e8; "
-                   "HESSE's step tuning (derivatives/hesse.py, compiled) then fails, while "
-                   "iminuit reports valid", strict=False)
 def test_issue15_chi2_minimum_beyond_limit_1e8_valid():
+    # the minimum lies 1000 σ-units below the limit: MIGRAD stops at u ≈ 0 of the sqrt
+    # transform, where x moves by u²/2, below one ulp of 1e8 for the step the curvature
+    # asks for; HESSE keeps its steps above the largest one over which F was flat
     rng = np.random.default_rng(3)
     x = np.linspace(0, 1, 50)
     y = 1e8 - 1000 + rng.normal(0, 0.1, x.size)
     ref = _limit_fit("iminuit", y, x, 0.1)
-    assert ref.valid
-    assert _limit_fit("thetahat", y, x, 0.1).valid
+    assert ref.valid and ref.fmin.has_parameters_at_limit
+    m = _limit_fit("thetahat", y, x, 0.1)
+    assert m.valid and m.fmin.has_parameters_at_limit and m.fmin.has_accurate_covar
+    assert m.params["a"].at_lower_limit and not m.params["a"].at_upper_limit
+    # closed form: the constrained minimum is the limit itself (exactly representable)
+    assert m.values["a"] == ref.values["a"] == 1e8
+    # the external error at a limit is dx/du · σ_u ≈ 0 in both: below 10 ulps of 1e8
+    assert 0 <= m.errors["a"] < 1.5e-7 and 0 <= ref.errors["a"] < 1.5e-7
 
 
 @pytest.mark.parametrize("shape", [(0, 3), (3, 0), (0, 0)])

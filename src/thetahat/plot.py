@@ -299,10 +299,14 @@ def draw_mnmatrix(profiles: Mapping[str, Any], contours: Mapping[tuple[str, str]
     return fig, ax
 
 
+VISUALIZE_FIGSIZE = (5.0, 4.0)  # inches, iminuit's figure in the HTML view of a Minuit
+
+
 def _visualize_svg(m: Any) -> str:
     """The cost's ``visualize`` drawing at the fitted values as SVG text, for the HTML
-    view of a Minuit object in Jupyter (as iminuit); empty before a fit, for a cost
-    without ``visualize``, or without matplotlib."""
+    view of a Minuit object in Jupyter (as iminuit: a 5 x 4 inch figure, constrained
+    layout); empty before a fit, for a cost without ``visualize``, or without matplotlib.
+    The text is an ``<svg>`` element fit to sit inside a page (:func:`_inline_svg`)."""
     if m.fmin is None or not hasattr(m.fcn, "visualize"):
         return ""
     try:
@@ -311,13 +315,39 @@ def _visualize_svg(m: Any) -> str:
         return ""
     import io
 
-    fig = plt.figure()
+    fig = plt.figure(figsize=VISUALIZE_FIGSIZE, layout="constrained")
     try:
         m.visualize()
         buf = io.StringIO()
         fig.savefig(buf, format="svg")
-        return buf.getvalue()
+        return _inline_svg(buf.getvalue())
     except Exception:  # a drawing that fails must not break the text of the fit
         return ""
     finally:
         plt.close(fig)
+
+
+def _inline_svg(text: str) -> str:
+    """A standalone SVG document made an element to embed in HTML.
+
+    matplotlib writes an XML declaration and a DOCTYPE (out of place inside a page) and a
+    ``<style>`` block with the rule ``*{stroke-linejoin: round; stroke-linecap: butt}``: in
+    a page, that selector matches every element of the notebook, not only the figure's.
+    The declarations go onto the root ``<svg>`` element as presentation attributes
+    instead; both properties are inherited, so every element of the figure that does not
+    set them keeps the same value as under the rule, and the page is untouched.
+    """
+    import re
+
+    text = re.sub(r"<\?xml[^>]*\?>\s*", "", text)
+    text = re.sub(r"<!DOCTYPE[^>]*>\s*", "", text)
+    attrs = ""
+    for rules in re.findall(r"<style[^>]*>(.*?)</style>", text, flags=re.S):
+        for body in re.findall(r"\*\s*\{([^}]*)\}", rules):
+            for decl in body.split(";"):
+                if ":" in decl:
+                    key, value = (t.strip() for t in decl.split(":", 1))
+                    attrs += f' {key}="{value}"'
+    text = re.sub(r"\s*<style[^>]*>.*?</style>", "", text, flags=re.S)
+    text = re.sub(r"\s*<defs>\s*</defs>", "", text)
+    return text.replace("<svg ", "<svg" + attrs + " ", 1).strip()

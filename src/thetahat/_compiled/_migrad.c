@@ -380,7 +380,7 @@ static PyObject *migrad(PyObject *self, PyObject *args) {
         hfail = 0;
         memcpy(v, O.hinv, b * n);
         memcpy(vhesse, O.hinv, b * n);
-        have_vhesse = 1;
+        have_vhesse = !O.made; /* a forced matrix is no reference (migrad.py) */
         made = O.made;
         saddle = O.saddle;
         accurate = !made;

@@ -406,7 +406,7 @@ static int hesse_core(Fn *F, Py_ssize_t n, const double *x, double fval, double 
         gstep[i] = h[i];
     }
     for (Py_ssize_t i = 0; i < n && rc == 0; i++) {
-        double prev = NAN, fp, fm;
+        double prev = NAN, fp, fm, hflat = 0.0; /* hflat: the largest step found flat */
         int cyc = 0, halvings = 0, reuse_i = 0;
         while (cyc < ncyc) {
             if (cyc == 0 && halvings == 0 && reuse && isfinite(rfp[i]) && isfinite(rfm[i])) {
@@ -443,11 +443,15 @@ static int hesse_core(Fn *F, Py_ssize_t n, const double *x, double fval, double 
             fplus[i] = fp;
             gstep[i] = hi;
             if (g2i == 0.0) {
+                hflat = py_max(hflat, hi);
                 if (cyc < ncyc) h[i] *= 10.0; /* flat at this scale: look further out */
                 continue;
             }
-            double hn = py_max(fabs(g2i) > 1e-300 ? pow(2.0 * aimsag / fabs(g2i), 0.5) : hi,
-                               8.0 * eps2 * (fabs(x[i]) + eps2));
+            /* not below a step found flat: F or x does not resolve it */
+            double hn = py_max(
+                py_max(fabs(g2i) > 1e-300 ? pow(2.0 * aimsag / fabs(g2i), 0.5) : hi,
+                       8.0 * eps2 * (fabs(x[i]) + eps2)),
+                10.0 * hflat);
             int stable = isfinite(prev) && fabs(g2i - prev) <= g2tol * fabs(g2i);
             double r = hn / hi;
             if (stable || (1.0 / ratio_ok < r && r < ratio_ok)) break;

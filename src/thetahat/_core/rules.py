@@ -14,7 +14,8 @@ profiles and contours) reads these functions; none writes the numbers again.
   MIGRAD (iminuit reports this goal after ``simplex()``).
 - **Refits** (the conditional minimisations of MINOS, profiles and contours) use a goal
   100 times tighter (:data:`REFIT_TOL_SCALE`), which keeps the profiled cost accurate to
-  ~2e-6 · errordef.
+  ~2e-6 · errordef; MINOS's refits use MIGRAD's own goal (:data:`MINOS_REFIT_TOL_SCALE`),
+  which moves an interval end by ~1e-4 of its offset, well inside MINOS's tolerance.
 - **Call limit.** With ``ncall=None`` an algorithm may call the cost about
   ``200 + 100 n + 5 n²`` times for n free parameters (MINUIT's default).
 
@@ -32,7 +33,8 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["TOL_DEFAULT", "TOL_MIN", "REFIT_TOL_SCALE", "goal_scale", "edm_goal",
+__all__ = ["TOL_DEFAULT", "TOL_MIN", "REFIT_TOL_SCALE", "MINOS_REFIT_TOL_SCALE",
+           "goal_scale", "edm_goal",
            "is_above_max_edm", "simplex_goal", "goal_of", "default_ncall", "check_tol"]
 
 #: iminuit's default ``Minuit.tol``
@@ -41,6 +43,10 @@ TOL_DEFAULT = 0.1
 TOL_MIN = 2.0 ** -24
 #: refits inside MINOS, profiles and contours aim at a 100 times smaller EDM
 REFIT_TOL_SCALE = 0.01
+#: MINOS's refits aim at MIGRAD's own EDM goal: a profiled cost off by up to that goal,
+#: 2e-4 errordef at tol 0.1, moves an interval end by ~1e-4 of its offset, 50 times below
+#: MINOS's tolerance on the offset (5e-3); profiles, which report the cost, keep the above
+MINOS_REFIT_TOL_SCALE = 1.0
 
 
 def check_tol(value: float | None) -> float:

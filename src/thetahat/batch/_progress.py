@@ -10,7 +10,11 @@ less memory beyond the input and the results, and they stay in cache (10-15 % fa
 
 - ``progress=False`` (default): no report;
 - ``progress=True``: a ``tqdm`` bar (the optional extra ``thetahat[progress]``);
-- ``progress=callable``: ``callable(n_done, n_total)`` after each block.
+- ``progress=callable``: ``callable(n_done, n_total)`` after each block;
+- ``progress=None``: a bar in a Jupyter notebook, nothing elsewhere.
+
+The checking of the argument, the bar and the callback are those of every long
+computation of thetahat (:mod:`thetahat._core.progress`); this module adds the blocks.
 """
 
 from __future__ import annotations
@@ -21,30 +25,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .._core.progress import Reporter, check_progress
 from ._result import FIELDS, BatchResult
 
 __all__ = ["BLOCK", "check_progress", "run_blocks"]
 
 BLOCK = 2**15  # fits per solver call when progress is reported
-
-Report = Callable[[int, int], Any]
-
-
-def check_progress(progress: Any) -> Any:
-    """Validate ``progress`` at the entry: a bool or a callable; True needs tqdm."""
-    if isinstance(progress, bool):
-        if progress:
-            try:
-                import tqdm  # noqa: F401
-            except ImportError as exc:
-                raise ImportError("progress=True draws a tqdm bar: pip install "
-                                  "thetahat[progress] (or pip install tqdm), or pass a "
-                                  "callable progress(n_done, n_total)") from exc
-        return progress
-    if callable(progress):
-        return progress
-    raise TypeError(f"progress must be True, False or a callable (n_done, n_total), "
-                    f"got {progress!r}")
 
 
 def run_blocks(solve: Callable[[int, int], BatchResult], n: int, progress: Any
@@ -52,14 +38,9 @@ def run_blocks(solve: Callable[[int, int], BatchResult], n: int, progress: Any
     """The results of ``solve(start, stop)`` over consecutive blocks of :data:`BLOCK` rows
     of ``range(n)``, reported after each unless ``progress`` is False, written into arrays
     allocated once (no second copy of the results)."""
-    bar = None
-    if progress is True:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=n, unit="fit", desc="thetahat.batch")
     out: dict[str, NDArray] = {}
     r = None
-    try:
+    with Reporter(progress, n, desc="thetahat.batch", unit="fit") as report:
         for start in range(0, n, BLOCK):
             stop = min(n, start + BLOCK)
             r = solve(start, stop)
@@ -69,12 +50,6 @@ def run_blocks(solve: Callable[[int, int], BatchResult], n: int, progress: Any
                     if f not in out:
                         out[f] = np.empty((n,) + a.shape[1:], dtype=a.dtype)
                     out[f][start:stop] = a
-            if bar is not None:
-                bar.update(stop - start)
-            elif progress is not False:
-                progress(stop, n)
-    finally:
-        if bar is not None:
-            bar.close()
+            report.advance(stop - start)
     assert r is not None
     return BatchResult(r.parameters, **out) if out else r

@@ -24,35 +24,16 @@ __all__ = ["summary", "plot_fit", "why"]
 
 
 def summary(m: Any, meta: dict) -> dict:
-    """The JSON record of a fit ``m`` run with the inputs ``meta`` (module docstring)."""
-    from .._core.version import __version__
-    from ._fit import pvalue
-    ndof = m.ndof
-    estimated = getattr(m, "yerr_estimated", None)
-    p = None if estimated is not None else pvalue(m)
-    cost = getattr(m.fcn, "_fn", m.fcn)  # Minuit's fcn wraps the cost for array calls
-    out: dict[str, Any] = {"thetahat_version": __version__, **meta,
-                           "cost": type(cost).__name__}
-    out.update({
-        "valid": bool(m.valid),
-        "fval": float(m.fval),
-        "ndof": float(ndof) if np.isfinite(ndof) else None,
-        "chi2_ndof": float(m.fmin.reduced_chi2) if p is not None else None,
-        "p_value": p,
-        "yerr_estimated": estimated,
-        "edm": float(m.fmin.edm),
-        "nfcn": int(m.nfcn),
-    })
-    parameters: dict[str, dict] = {}
-    out["parameters"] = parameters
-    for par in m.params:
-        d = {"value": par.value, "error": par.error, "fixed": par.is_fixed,
-             "lower_limit": par.lower_limit, "upper_limit": par.upper_limit}
-        if par.merror is not None:
-            d["minos_lower"], d["minos_upper"] = par.merror
-        parameters[par.name] = d
-    if m.covariance is not None:
-        out["covariance"] = np.asarray(m.covariance).tolist()
+    """The JSON record of a fit ``m`` (a :class:`~thetahat.cli._result.FitResult`) run with
+    the inputs ``meta``: the result's own :meth:`~thetahat.cli._result.FitResult.to_dict`
+    (one definition of what a fit reports), with the run's inputs added; ``model`` is the
+    name given on the command line and ``model_formula`` the model's formula."""
+    out = m.to_dict()
+    info = out.pop("model")
+    out.update(meta)
+    out.setdefault("model", info["name"])
+    if "formula" in info:
+        out["model_formula"] = info["formula"]
     return out
 
 

@@ -12,8 +12,13 @@ At the point x (internal coordinates) with value F (F. James, MINUIT Reference M
    the step is re-tuned from g2_i and the pair re-evaluated, up to 2, 3, 6 cycles for
    strategy 0, 1, 2, until g2_i changes by less than 30 %, 5 %, 2 % or the step is
    already within the strategy's tolerance of the optimal one; a step that leaves the
-   function's domain (a non-finite value) is halved without counting a cycle. The values
-   F(x ± h e_i) that MIGRAD's last gradient computed at the same point are reused.
+   function's domain (a non-finite value) is halved without counting a cycle. A step
+   over which F is flat within rounding is multiplied by 10, and no re-tuned step goes
+   below ten times the largest such step: F's rounding or the resolution of x hides the
+   curvature there (at a limit, where x = a - 1 + sqrt(u² + 1) has dx/du = 0 at u = 0,
+   x moves by u²/2, which can be below one ulp of |x| for the u the curvature asks for).
+   The values F(x ± h e_i) that MIGRAD's last gradient computed at the same point are
+   reused.
 1b. noise check (strategies 1, 2): g2_i (of either sign: noise can make it negative) is
    recomputed with a four times larger step. If the two disagree by more than 10⁻³, F
    may be noisier than its precision says, and the larger step (16 times less sensitive
@@ -226,6 +231,7 @@ def hesse(fcn: Callable[[NDArray], float], x: NDArray, fval: float, options: Any
     try:
         for i in range(n):
             prev = np.nan
+            hflat = 0.0  # the largest step over which F was flat within rounding
             cyc = halvings = 0
             reuse_i = False
             while cyc < ncyc:
@@ -258,11 +264,13 @@ def hesse(fcn: Callable[[NDArray], float], x: NDArray, fval: float, options: Any
                 g[i] = (fp - fm) / (2.0 * hi)
                 g2[i], fplus[i], gstep[i] = g2i, fp, hi
                 if g2i == 0.0:
+                    hflat = max(hflat, hi)
                     if cyc < ncyc:
                         h[i] *= 10.0  # flat at this scale: look further out
                     continue
+                # not below a step found flat: F or x does not resolve it (step 1)
                 hn = max((2.0 * aimsag / abs(g2i)) ** 0.5 if abs(g2i) > 1e-300 else hi,
-                         8.0 * eps2 * (abs(float(x[i])) + eps2))
+                         8.0 * eps2 * (abs(float(x[i])) + eps2), 10.0 * hflat)
                 stable = isfinite(prev) and abs(g2i - prev) <= g2tol * abs(g2i)
                 if stable or 1.0 / ratio_ok < hn / hi < ratio_ok:
                     break  # g2 settled, or the step is already about right

@@ -128,8 +128,12 @@ class _Side:
 
     def newton(self, u: float, q: float) -> float:
         """Linearised root ``u + (sq - q) / q'(u)``, ``q'`` from the nearest other point."""
-        others = [(uu, qq) for uu, qq in self.pts if uu != u] + [(0.0, 0.0)]
-        ub, qb = min(others, key=lambda t: abs(t[0] - u))
+        ub, qb, dist = 0.0, 0.0, math.inf  # the first nearest point, else (0, 0) (exact)
+        for uu, qq in self.pts:
+            if uu != u and abs(uu - u) < dist:
+                ub, qb, dist = uu, qq, abs(uu - u)
+        if abs(u) < dist:
+            ub, qb = 0.0, 0.0
         slope = (q - qb) / (u - ub)
         if not (slope > 0 and math.isfinite(slope)):
             return math.nan
@@ -182,67 +186,72 @@ def _side(refit: RefitLike, i: int, sign: int, x0: float, values: np.ndarray,
     sq = math.sqrt(target)
     search = _Side(a, sq)
     nfcn = 0
-    path: list[tuple[float, np.ndarray]] = [(0.0, values)]  # conditional minima
+    # the last two conditional minima (u, values): the warm start moves along their path
+    ua, xa = 0.0, values
+    ub: float | None = None
+    xb = values
     u = _model_root(a, b_hint, sq)
     if not math.isfinite(u):
         u = sq / a
     u = min(u, umax)
-    out = dict(offset=u, valid=False, at_limit=False, at_max_fcn=False, new_min=False)
+    offset = u
+    valid = at_limit = at_max_fcn = new_min = False
+    isfinite = math.isfinite
     for _ in range(_MAXITER):
         v = x0 + sign * u
-        ua, xa = path[-1]
-        if len(path) >= 2 and path[-2][0] != ua:
-            ub, xb = path[-2]
-            start = xa + (xa - xb) * ((u - ua) / (ua - ub))
+        if ub is not None and ub != ua:
+            start = (xa - xb) * ((u - ua) / (ua - ub))
+            start += xa
         elif slope is not None:
-            start = xa + slope * (sign * (u - ua))
+            start = slope * (sign * (u - ua))
+            start += xa
         else:
             start = xa.copy()
-        start = np.array(start, dtype=float)
         start[i] = v
         r = refit({i: v}, start)
         nfcn += int(r.nfcn)
         d = float(r.fval) - fval
-        ok = bool(r.valid) and math.isfinite(d)
-        out["offset"] = u
+        ok = bool(r.valid) and isfinite(d)
+        offset = u
         if ok and d < -newmin:
-            out["new_min"] = True
+            new_min = True
             break
         if ok:
-            path.append((u, np.asarray(r.values, dtype=float)))
-            del path[:-2]
-        q = math.sqrt(d) if d > 0 else (0.0 if math.isfinite(d) else math.inf)
+            ub, xb = ua, xa
+            ua, xa = u, np.asarray(r.values, dtype=float)
+        q = math.sqrt(d) if d > 0 else (0.0 if isfinite(d) else math.inf)
         search.add(u, q)
-        if math.isfinite(q) and abs(q - sq) <= 2.0 * tol * sq:
+        if isfinite(q) and abs(q - sq) <= 2.0 * tol * sq:
             un = search.newton(u, q)
-            if math.isfinite(un) and abs(un - u) <= tol * u:
+            if isfinite(un) and abs(un - u) <= tol * u:
                 if search.lo <= un <= search.hi and un <= umax:
-                    out["offset"] = un  # the linearised root: free accuracy
-                out["valid"] = ok
+                    offset = un  # the linearised root: free accuracy
+                valid = ok
                 break
         if q < sq and u >= umax:  # at the limit and still below the target
-            out["at_limit"] = True
-            out["valid"] = ok  # as MINUIT: the limit is the answer, flagged
+            at_limit = True
+            valid = ok  # as MINUIT: the limit is the answer, flagged
             break
         if ncall is not None and nfcn >= ncall:
-            out["at_max_fcn"] = True
+            at_max_fcn = True
             break
-        if math.isfinite(search.hi) and search.hi - search.lo <= tol * search.hi:
-            out["valid"] = ok
+        if isfinite(search.hi) and search.hi - search.lo <= tol * search.hi:
+            valid = ok
             break
         u = min(search.next_u(), umax)
-    if out["valid"] and math.isfinite(umax) and umax - out["offset"] <= tol * umax:
+    if valid and isfinite(umax) and umax - offset <= tol * umax:
         # the crossing is the limit itself, within the tolerance on the offset (a cost
         # capped at the limit jumps over the target there): one-sided, as reaching it
-        out["at_limit"] = True
-    out["nfcn"] = nfcn
+        at_limit = True
     a_fit, b_fit = search.model() if search.pts else (a, math.nan)
-    out["a"], out["b"] = (a_fit, b_fit) if out["valid"] else (math.nan, math.nan)
-    return out
+    if not valid:
+        a_fit = b_fit = math.nan
+    return dict(offset=offset, valid=valid, at_limit=at_limit, at_max_fcn=at_max_fcn,
+                new_min=new_min, nfcn=nfcn, a=a_fit, b=b_fit)
 
 
-def minos_one(refit: RefitLike, *, index: int, values: Sequence[float],
-              errors: Sequence[float], limits: Sequence[tuple[float, float]],
+def minos_one(refit: RefitLike, *, index: int, values: Sequence[float] | np.ndarray,
+              errors: Sequence[float] | np.ndarray, limits: Sequence[tuple[float, float]],
               fval: float, errordef: float, factor: float = 1.0,
               ncall: int | None = None, tol: float = 5e-3,
               cov: np.ndarray | None = None, newmin_tol: float = 1e-3) -> dict:
@@ -311,8 +320,10 @@ def minos_one(refit: RefitLike, *, index: int, values: Sequence[float],
     slope = None
     if cov is not None:
         c = np.asarray(cov, dtype=float)
-        if c.shape == (n, n) and c[i, i] > 0:
-            slope = c[:, i] / c[i, i]
+        if c.shape == (n, n):
+            cii = float(c[i, i])
+            if cii > 0:
+                slope = c[:, i] / cii
     res: dict[str, dict] = {}
     b_hint = 0.0
     for name, sign, umax in (("upper", 1, upper_lim - x0), ("lower", -1, x0 - lower_lim)):

@@ -25,17 +25,19 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 import warnings
 from typing import Any, NamedTuple, cast
 
 import numpy as np
 
 from .. import _compiled
-from .._core.linalg import spd_cond, spd_inverse
+from .._core.linalg import spd_cond, spd_inverse, spd_solve
 from .._core.rules import REFIT_TOL_SCALE, default_ncall, goal_of, is_above_max_edm
 from .._core.warnings import IMinuitWarning
 from ..cost._protocol import DiagnosedCost, ExactHessianCost
 from ..results import FMin
+from ..solvers.gauss_newton import FisherOptions, minimize_fisher
 from ..solvers.migrad import MigradOptions, final_step, migrad
 from ._problem import Problem, _as_float
 from ._state import FitState, Outcome
@@ -101,7 +103,7 @@ _REL_STEP = 0.001  # HESSE difference steps of structured costs, in standard dev
 
 def _fisher_engine(st: FitState, prob: Problem, u0: np.ndarray, ncall: int | None,
                    tol_scale: float = 1.0, hesse_next: bool = False,
-                   check_exact: bool = True):
+                   check_exact: bool = True, inverse: bool = True):
     """Gauss-Newton MIGRAD; returns (result flags, u, fval, edm, hess_inv) or None, and the
     solver's result.
 
@@ -110,9 +112,9 @@ def _fisher_engine(st: FitState, prob: Problem, u0: np.ndarray, ncall: int | Non
     deviations (from the previous point's matrix), so that the HESSE at the last point
     reuses them; ``r.steps`` are the external steps used at ``r.x`` (None otherwise).
     ``check_exact=False`` (refits, where no covariance is used) skips the test for an
-    exactly quadratic cost.
+    exactly quadratic cost; ``inverse=False`` (refits too) only tests that the final matrix
+    is positive definite (the same Cholesky test) and returns no ``hess_inv``.
     """
-    from ..solvers.gauss_newton import FisherOptions, minimize_fisher
     n = prob.idx.size
     goal = st.edm_goal * tol_scale
     opts = FisherOptions(tol_edm=goal, max_nfev=ncall or default_ncall(n))
@@ -123,6 +125,8 @@ def _fisher_engine(st: FitState, prob: Problem, u0: np.ndarray, ncall: int | Non
     last: dict = {"sigma": None, "u": None, "steps": None}
 
     def fgh(u: np.ndarray) -> tuple:
+        if not (check_exact or share):  # no first matrix to keep, no steps to share
+            return prob.fgh_int(u, cost)
         if not share:
             out = prob.fgh_int(u, cost)
             if not first:
@@ -158,8 +162,14 @@ def _fisher_engine(st: FitState, prob: Problem, u0: np.ndarray, ncall: int | Non
     r = minimize_fisher(fgh, u0, opts, move)
     r.steps = last["steps"] if last["u"] is not None and np.array_equal(last["u"], r.x) \
         else None
-    if not (r.converged and np.isfinite(r.fval) and np.all(np.isfinite(r.x))):
+    if not (r.converged and math.isfinite(r.fval) and math.isfinite(np.add.reduce(r.x))):
         return None, r
+    if not inverse:
+        hm = np.asarray(r.hess, float)
+        if spd_solve(hm, np.asarray(r.grad, float)) is None:  # not positive definite
+            return None, r
+        return (dict(has_covariance=True, has_accurate_covar=False, has_posdef_covar=True),
+                r.x, float(r.fval), float(r.edm), None), r
     hinv, posdef = _inverse(np.asarray(r.hess, float))
     if not posdef:
         return None, r
@@ -212,21 +222,26 @@ class Solved(NamedTuple):
 
 
 def solve(st: FitState, prob: Problem, u0: np.ndarray, ncall: int | None,
-          iterate: int = 5, refit: bool = False) -> Solved:
+          iterate: int = 5, refit: bool = False, steps: np.ndarray | None = None,
+          refit_tol_scale: float = REFIT_TOL_SCALE) -> Solved:
     """Minimise ``prob`` from ``u0`` with the engine that suits the cost (module docstring).
 
     ``refit=True`` is the conditional minimisation inside MINOS, profiles and contours:
     only the minimum value and position matter there, so no final HESSE is run (strategy 0
     for the variable-metric engine) and the EDM goal is 100 times tighter, which keeps the
-    profiled cost accurate to ~2e-6 · errordef.
+    profiled cost accurate to ~2e-6 · errordef. ``steps`` (external, all parameters;
+    default the errors) start the variable-metric engine's numerical gradient;
+    ``refit_tol_scale`` is the refit's EDM goal relative to MIGRAD's.
     """
-    tol_scale = REFIT_TOL_SCALE if refit else 1.0
+    tol_scale = refit_tol_scale if refit else 1.0
     if st.structured is not None:
         out, r = _fisher_engine(st, prob, u0, ncall, tol_scale,
                                 hesse_next=st.strategy >= 1 and not refit,
-                                check_exact=not refit)
+                                check_exact=not refit, inverse=not refit)
         if out is not None:
             flags, u, fval, edm, hinv = out
+            if refit:  # only the minimum matters (and the covariance is not accurate)
+                return Solved(np.asarray(u, float), fval, edm, hinv, flags)
             u = np.asarray(u, float)
             exact = flags.pop("exact_quadratic", False)
             if not refit:
@@ -256,7 +271,7 @@ def solve(st: FitState, prob: Problem, u0: np.ndarray, ncall: int | None,
             return Solved(u, fval, edm, hinv, flags)
         if np.all(np.isfinite(r.x)):
             u0 = np.asarray(r.x, float)  # the variable-metric engine continues from here
-    step0 = prob.steps_int(prob.to_ext(u0), st.errors)
+    step0 = prob.steps_int(prob.to_ext(u0), st.errors if steps is None else steps)
     opts = migrad_options(st, None if ncall is None else max(ncall - prob.nfcn, 1), iterate)
     if refit:
         opts.strategy = 0

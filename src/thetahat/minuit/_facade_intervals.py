@@ -6,17 +6,19 @@ two files; each method takes the facade's snapshot and applies what comes back.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
+from .._core.progress import Reporter, check_progress, reporter
 from . import _intervals
-from ._state import Calls
+from ._progress import Reported, ngrid, npoints, ray_counter, stepped_cost, stepped_refit
+from ._state import Calls, FitState
 
 __all__ = ["IntervalMethods"]
-
 
 class IntervalMethods:
     """MINOS, profiles, contours, drawings and the interactive panel of ``Minuit``."""
@@ -94,7 +96,7 @@ class IntervalMethods:
         return None if self._covariance is None else np.asarray(self._covariance)
 
     def profile(self: Any, vname: str, *, size: int = 100, bound: Any = 2,
-                grid: Any = None, subtract_min: bool = False) -> tuple:
+                grid: Any = None, subtract_min: bool = False, progress: Any = None) -> tuple:
         """The cost along ``vname`` with the other parameters held at their values.
 
         Parameters
@@ -110,6 +112,11 @@ class IntervalMethods:
             The scan points themselves (1-D, at least 2 finite values).
         subtract_min : bool, optional
             Subtract the smallest cost value from the result (default False).
+        progress : None, bool or callable, optional
+            Report the points as they are done: None (default) draws a tqdm bar in a
+            Jupyter notebook and nothing elsewhere, True a tqdm bar (``pip install
+            thetahat[progress]``), False nothing, a callable is called as
+            ``progress(n_done, n_total)`` after each point. The result is the same.
 
         Returns
         -------
@@ -134,14 +141,26 @@ class IntervalMethods:
         ValueError
             If ``vname`` is not a parameter, ``grid`` is not a 1-D array of at least
             two finite values or ``size < 2``.
+        TypeError
+            If ``progress`` is not None, a bool or a callable.
+        ImportError
+            If ``progress`` is True and tqdm is not installed.
         """
-        xy, calls = _intervals.profile(self._state(), vname, size, bound, grid, subtract_min)
+        with self._cost_steps(progress, npoints(size, grid), f"profile {vname}") as st:
+            xy, calls = _intervals.profile(st, vname, size, bound, grid, subtract_min)
         self._count(calls)
         return xy
 
+    @contextlib.contextmanager
+    def _cost_steps(self: Any, progress: Any, total: int, desc: str) -> Iterator[FitState]:
+        """The state for an engine whose every cost call is a point of ``total``,
+        reported as ``progress`` asks (the bar closed at the end)."""
+        with reporter(progress, total, desc, "point") as report:
+            yield stepped_cost(self._state(), report)
+
     def mnprofile(self: Any, vname: str, *, size: int = 30, bound: Any = 2, grid: Any = None,
                   subtract_min: bool = False, ncall: int = 0, iterate: int = 5,
-                  use_simplex: bool = True) -> tuple:
+                  use_simplex: bool = True, progress: Any = None) -> tuple:
         """The cost along ``vname`` minimised over the other free parameters.
 
         At each scan point ``vname`` is fixed and MIGRAD minimises the cost over the
@@ -163,6 +182,11 @@ class IntervalMethods:
             Accepted for iminuit's signature.
         use_simplex : bool, optional
             Accepted for iminuit's signature.
+        progress : None, bool or callable, optional
+            Report the points as they are done: None (default) draws a tqdm bar in a
+            Jupyter notebook and nothing elsewhere, True a tqdm bar (``pip install
+            thetahat[progress]``), False nothing, a callable is called as
+            ``progress(n_done, n_total)`` after each point. The result is the same.
 
         Returns
         -------
@@ -187,14 +211,24 @@ class IntervalMethods:
         ValueError
             If ``vname`` is not a parameter or is fixed, ``grid`` is not a 1-D array of
             at least two finite values or ``size < 2``.
+        TypeError
+            If ``progress`` is not None, a bool or a callable.
+        ImportError
+            If ``progress`` is True and tqdm is not installed.
         """
+        with reporter(progress, npoints(size, grid), f"mnprofile {vname}", "point") as r:
+            return self._mnprofile(vname, size, bound, grid, subtract_min, r)
+
+    def _mnprofile(self: Any, vname: str, size: int, bound: Any, grid: Any,
+                   subtract_min: bool, report: Reporter) -> tuple:
+        wrap = stepped_refit(report) if report.active else None
         xyo, calls = _intervals.mnprofile(self._state(), vname, size, bound, grid,
-                                          subtract_min)
+                                          subtract_min, wrap)
         self._count(calls)
         return xyo
 
     def contour(self: Any, x: str, y: str, *, size: Any = 50, bound: Any = 2, grid: Any = None,
-                subtract_min: bool = False) -> tuple:
+                subtract_min: bool = False, progress: Any = None) -> tuple:
         """The cost on a grid of ``x`` and ``y``, the other parameters held.
 
         Parameters
@@ -210,6 +244,11 @@ class IntervalMethods:
             The grid points along ``x`` and along ``y`` themselves.
         subtract_min : bool, optional
             Subtract the smallest cost value from the result (default False).
+        progress : None, bool or callable, optional
+            Report the points as they are done: None (default) draws a tqdm bar in a
+            Jupyter notebook and nothing elsewhere, True a tqdm bar (``pip install
+            thetahat[progress]``), False nothing, a callable is called as
+            ``progress(n_done, n_total)`` after each point. The result is the same.
 
         Returns
         -------
@@ -217,14 +256,25 @@ class IntervalMethods:
             The grid points along each axis.
         F : ndarray, shape (len(x), len(y))
             ``F[i, j]`` is the cost at ``(x[i], y[j])``.
+
+        Raises
+        ------
+        ValueError
+            If ``x`` or ``y`` is not a parameter, or a grid has fewer than 2 points.
+        TypeError
+            If ``progress`` is not None, a bool or a callable.
+        ImportError
+            If ``progress`` is True and tqdm is not installed.
         """
-        xyf, calls = _intervals.contour(self._state(), x, y, size, bound, grid, subtract_min)
+        with self._cost_steps(progress, ngrid(size, grid), f"contour {x} {y}") as st:
+            xyf, calls = _intervals.contour(st, x, y, size, bound, grid, subtract_min)
         self._count(calls)
         return xyf
 
     def mncontour(self: Any, x: str, y: str, *, cl: float | None = None, size: int = 100,
                   interpolated: int = 0, experimental: bool = False, ncall: int = 0,
-                  iterate: int = 5, use_simplex: bool = True) -> np.ndarray:
+                  iterate: int = 5, use_simplex: bool = True, progress: Any = None
+                  ) -> np.ndarray:
         """Points of the MINOS contour of ``x`` and ``y`` at confidence level ``cl``.
 
         The contour is the closed curve on which the cost, minimised over the other free
@@ -245,6 +295,11 @@ class IntervalMethods:
             curve (default 0: the computed points only).
         experimental, ncall, iterate, use_simplex : optional
             Accepted for iminuit's signature, as in :meth:`mnprofile`.
+        progress : None, bool or callable, optional
+            Report the points as they are done: None (default) draws a tqdm bar in a
+            Jupyter notebook and nothing elsewhere, True a tqdm bar (``pip install
+            thetahat[progress]``), False nothing, a callable is called as
+            ``progress(n_done, n_total)`` after each point. The result is the same.
 
         Returns
         -------
@@ -258,6 +313,10 @@ class IntervalMethods:
             ``size < 4``.
         RuntimeError
             If the function minimum is not valid.
+        TypeError
+            If ``progress`` is not None, a bool or a callable.
+        ImportError
+            If ``progress`` is True and tqdm is not installed.
 
         Examples
         --------
@@ -274,12 +333,22 @@ class IntervalMethods:
         >>> bool(abs(r + 2 * np.log(0.32)).max() < 1e-3)  # 1e-3: MINOS's tolerance
         True
         """
+        progress = check_progress(progress)
+        with Reporter(progress, npoints(size, None), f"mncontour {x} {y}", "point") as r:
+            return self._mncontour(x, y, cl, size, interpolated, r)
+
+    def _mncontour(self: Any, x: str, y: str, cl: float | None, size: int,
+                   interpolated: int, report: Reporter) -> np.ndarray:
         _intervals.check_mncontour(self._state(), x, y, size)
         self._require_valid_minimum()
         assert self._fmin is not None  # checked above; HESSE keeps a minimum
-        pts, calls = _intervals.mncontour(self._state(), self._fmin.fval,
-                                          self._covariance_array(), x, y, cl, size,
-                                          interpolated)
+        st = self._state()
+        counter = ray_counter(st, x, y, size, report) if report.active else None
+        pts, calls = _intervals.mncontour(st, self._fmin.fval, self._covariance_array(), x,
+                                          y, cl, size, interpolated,
+                                          None if counter is None else counter.wrap)
+        if counter is not None:
+            counter.close()
         self._count(calls)
         return pts
 
@@ -361,7 +430,8 @@ class IntervalMethods:
         """
         return _intervals.draw_mncontour(self, x, y, **kwargs)
 
-    def draw_mnmatrix(self: Any, **kwargs: Any) -> Any:
+    def draw_mnmatrix(self: Any, *, cl: Any = None, size: int = 30, experimental: bool = False,
+                      figsize: Any = None, progress: Any = None) -> Any:
         """Draw a matrix of MINOS profiles (diagonal) and contours (below it).
 
         Parameters
@@ -374,6 +444,12 @@ class IntervalMethods:
             Accepted for iminuit's signature.
         figsize : (float, float), optional
             Size of the matplotlib figure.
+        progress : None, bool or callable, optional
+            Report the points as they are done: None (default) draws a tqdm bar in a
+            Jupyter notebook and nothing elsewhere, True a tqdm bar (``pip install
+            thetahat[progress]``), False nothing, a callable is called as
+            ``progress(n_done, n_total)`` after each point of
+            each profile and contour (``size`` per panel). The result is the same.
 
         Returns
         -------
@@ -384,8 +460,18 @@ class IntervalMethods:
         ------
         RuntimeError
             If all parameters are fixed or the function minimum is not valid.
+        TypeError
+            If ``progress`` is not None, a bool or a callable.
+        ImportError
+            If ``progress`` is True and tqdm is not installed.
         """
-        return _intervals.draw_mnmatrix(self, **kwargs)
+        ncl = 1 if cl is None or np.ndim(cl) == 0 else len(cl)
+        n = self.nfit
+        total = npoints(size, None) * (n + n * (n - 1) // 2 * ncl)
+        with reporter(progress, total, "draw_mnmatrix", "point") as report:
+            m = Reported(self, report) if report.active else self
+            return _intervals.draw_mnmatrix(m, cl=cl, size=size, experimental=experimental,
+                                            figsize=figsize)
 
     def _plot_function(self: Any, plot: Callable | None) -> Callable:
         fn = plot or getattr(self._fcn, "visualize", None)

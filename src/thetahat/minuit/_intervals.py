@@ -12,6 +12,7 @@ answer, the cost calls it spent (a :class:`~._state.Calls`), which the facade ad
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -19,9 +20,14 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .._core.cl import factor_1d, factor_2d
+from .._core.linalg import spd_inverse
+from .._core.rules import MINOS_REFIT_TOL_SCALE, REFIT_TOL_SCALE
 from .._core.warnings import IMinuitWarning
+from ..derivatives.mn_gradient import _aimsag
+from ..intervals.minos import minos_one
 from ..results import MError
 from ._engines import solve
+from ._refit import held_problems, lean_refit, usable
 from ._state import Calls, FitState
 
 
@@ -32,28 +38,34 @@ class RefitResult(NamedTuple):
     nfcn: int
 
 
-def make_refit(st: FitState, calls: Calls, ncall: int | None = None
+def make_refit(st: FitState, calls: Calls, ncall: int | None = None,
+               steps: np.ndarray | None = None, tol_scale: float = REFIT_TOL_SCALE
                ) -> Callable[[dict, np.ndarray], RefitResult]:
     """``refit(fixed: dict[int, float], start: array) -> RefitResult`` for the state's cost;
-    every call of the cost is added to ``calls``. A plain cost takes the lean path of
-    :mod:`._refit` (the same engine, without rebuilding the problem at every refit)."""
-    from ._refit import lean_refit, usable
+    every call of the cost is added to ``calls``. ``steps`` (external, all parameters;
+    default the errors) are the first steps of the variable-metric engine's numerical
+    gradient (:func:`warm_steps`); ``tol_scale``: the refit's EDM goal relative to MIGRAD's
+    (:mod:`thetahat._core.rules`). A plain cost takes the lean path of :mod:`._refit` (the
+    same engine, without rebuilding the problem at every refit)."""
     if usable(st):
-        return lean_refit(st, calls, ncall, RefitResult)
+        return lean_refit(st, calls, ncall, RefitResult, steps, tol_scale)
+    problem = held_problems(st)
+    lower, upper = st.lower, st.upper
+    limited = bool(np.isfinite(lower).any() or np.isfinite(upper).any())
 
     def refit(fixed: dict, start: np.ndarray) -> RefitResult:
         values = np.array(start, dtype=float)
-        free = ~st.fixed
         for i, v in fixed.items():
             values[i] = v
-            free[i] = False
-        values = np.clip(values, st.lower, st.upper)
-        prob = st.problem(values, free)
+        if limited:
+            np.clip(values, lower, upper, out=values)
+        prob = problem(fixed, values)
         if prob.idx.size == 0:
             f = prob.call_ext(values)
             calls.add(prob.nfcn)
             return RefitResult(f, values, bool(np.isfinite(f)), prob.nfcn)
-        s = solve(st, prob, prob.to_int(values), ncall, refit=True)
+        s = solve(st, prob, prob.to_int(values), ncall, refit=True, steps=steps,
+                  refit_tol_scale=tol_scale)
         calls.add(prob.nfcn)  # every call of the cost counts in Minuit.nfcn
         x = prob.to_ext(s.u)
         # a refit on a cost flat in every free parameter has no determined minimum (its
@@ -64,6 +76,43 @@ def make_refit(st: FitState, calls: Calls, ncall: int | None = None
         return RefitResult(s.fval, x, valid, prob.nfcn)
 
     return refit
+
+
+def warm_steps(st: FitState, cov: np.ndarray, fval: float) -> np.ndarray | None:
+    """The first steps of MIGRAD's numerical gradient in the refits of MINOS and contours
+    (external, one per parameter), in place of the errors the engines start from
+    otherwise: the steps that gradient tunes itself to
+    (:func:`~thetahat.derivatives.mn_gradient.optimal_steps` without its rounding floor,
+    which the gradient applies), from the curvature along
+    each axis at the minimum, ``d2F/dx_i2 = 2 errordef (C^-1)_ii`` (HESSE's covariance
+    ``C`` of the free parameters). The conditional minima lie where that curvature holds
+    to a factor of a few, so the first gradient of a refit is accepted at its first
+    evaluation (two calls per parameter) instead of being evaluated again with re-tuned
+    steps: MINUIT too seeds these minimisations from the previous state. None when ``C``
+    is not positive definite (the errors are used then)."""
+    if st.structured is not None:
+        return None  # the Gauss-Newton engine, which needs no steps, refits this cost
+    c = np.asarray(cov, float)
+    some_fixed = bool(st.fixed.any())
+    if some_fixed:
+        free = ~st.fixed
+        if not free.any():
+            return None
+        c = c[np.ix_(free, free)]
+    hinv = spd_inverse(c)
+    if hinv is None:
+        return None
+    g2 = hinv.diagonal() * (2.0 * st.errordef)
+    if not g2.min() > 0 or not math.isfinite(g2.sum()):
+        return None
+    # optimal_steps, on positive finite curvatures (the numerical gradient raises a step
+    # to its rounding floor itself)
+    h = np.sqrt((2.0 * _aimsag(fval, st.errordef, st.precision)[0]) / g2)
+    if not some_fixed:
+        return h
+    steps = st.errors.copy()
+    steps[free] = h
+    return steps
 
 
 def index(st: FitState, name: Any) -> int:
@@ -92,24 +141,27 @@ def minos(st: FitState, fval: float, covariance: np.ndarray | None, parameters: 
           cl: float | None, ncall: int | None) -> tuple[dict[str, MError], Calls]:
     """MINOS intervals of ``parameters`` (default: the free ones) around the minimum
     ``fval`` at the state's values."""
-    from ..intervals.minos import minos_one
-    names = parameters or tuple(n for i, n in enumerate(st.names) if not st.fixed[i])
+    fixed = st.fixed.tolist()
+    names = parameters or tuple(n for n, f in zip(st.names, fixed) if not f)
     factor = factor_1d(cl)
     calls = Calls()
-    refit = make_refit(st, calls, ncall)
+    limits, cov = st.limits, _cov(st, covariance)  # (minos_one copies what it keeps)
+    refit = make_refit(st, calls, ncall, warm_steps(st, cov, fval), MINOS_REFIT_TOL_SCALE)
     out: dict[str, MError] = {}
+    fields = tuple(MError.__dataclass_fields__)
+    field_set = set(fields)
     for name in names:
         i = index(st, name)
-        if st.fixed[i]:  # iminuit warns and skips it
+        if fixed[i]:  # iminuit warns and skips it
             warnings.warn(f"Cannot scan over fixed parameter {st.names[i]!r}",
                           IMinuitWarning, stacklevel=3)
             continue
-        d = dict(minos_one(refit, index=i, values=st.values.copy(), errors=st.errors.copy(),
-                           limits=st.limits, fval=fval, errordef=st.errordef,
-                           factor=factor, ncall=ncall, cov=_cov(st, covariance)))
+        d = minos_one(refit, index=i, values=st.values, errors=st.errors, limits=limits,
+                      fval=fval, errordef=st.errordef, factor=factor, ncall=ncall, cov=cov)
         d["name"] = st.names[i]
         d["number"] = i
-        out[st.names[i]] = MError(**{k: d[k] for k in MError.__dataclass_fields__})
+        out[st.names[i]] = MError(**{k: d[k] for k in fields}) if d.keys() != field_set \
+            else MError(**d)
     return out, calls
 
 
@@ -153,19 +205,24 @@ def profile(st: FitState, vname: str, size: int, bound: Any, grid_: Any,
 
 
 def mnprofile(st: FitState, vname: str, size: int, bound: Any, grid_: Any,
-              subtract_min: bool) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], Calls]:
-    """The profiled cost along one parameter (the others minimised at each point)."""
+              subtract_min: bool, wrap: Callable[[Callable], Callable] | None = None
+              ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], Calls]:
+    """The profiled cost along one parameter (the others minimised at each point).
+    ``wrap(refit)``, when given, returns the refit the walk calls (a progress report:
+    :mod:`._progress`); it must return what ``refit`` returns."""
     from ..intervals.profile import mnprofile as _mnprofile
     i = index(st, vname)
     if st.fixed[i]:
         raise ValueError(f"cannot profile fixed parameter {st.names[i]!r}")
     g = grid(st, i, size, bound, grid_)
     calls = Calls()
-    x, y, ok = _mnprofile(make_refit(st, calls), index=i, values=st.values.copy(), grid=g)
-    if not np.all(ok):
+    refit = make_refit(st, calls)
+    x, y, ok = _mnprofile(refit if wrap is None else wrap(refit), index=i,
+                          values=st.values.copy(), grid=g)
+    if not np.all(ok):  # stacklevel: user > Minuit.mnprofile > Minuit._mnprofile > here
         warnings.warn(f"MIGRAD fails to converge for {int(np.size(ok) - np.sum(ok))} of "
                       f"{np.size(ok)} points of the profile of {st.names[i]!r}",
-                      IMinuitWarning, stacklevel=3)
+                      IMinuitWarning, stacklevel=4)
     return (np.asarray(x, float), _shift(y, subtract_min), np.asarray(ok, bool)), calls
 
 
@@ -200,13 +257,17 @@ def check_mncontour(st: FitState, x: str, y: str, size: int) -> tuple[int, int]:
 
 
 def mncontour(st: FitState, fval: float, covariance: np.ndarray | None, x: str, y: str,
-              cl: float | None, size: int, interpolated: int) -> tuple[np.ndarray, Calls]:
-    """Points of the MINOS contour of ``x`` and ``y`` at confidence level ``cl``."""
+              cl: float | None, size: int, interpolated: int,
+              wrap: Callable[[Callable], Callable] | None = None) -> tuple[np.ndarray, Calls]:
+    """Points of the MINOS contour of ``x`` and ``y`` at confidence level ``cl``;
+    ``wrap`` as for :func:`mnprofile`."""
     from ..intervals.contour import mncontour as _mncontour
     ix, iy = check_mncontour(st, x, y, size)
     calls = Calls()
-    pts = _mncontour(make_refit(st, calls), ix=ix, iy=iy, values=st.values.copy(),
-                     cov=_cov(st, covariance), fval=fval, errordef=st.errordef,
+    cov = _cov(st, covariance)
+    refit = make_refit(st, calls, None, warm_steps(st, cov, fval))
+    pts = _mncontour(refit if wrap is None else wrap(refit), ix=ix, iy=iy,
+                     values=st.values.copy(), cov=cov, fval=fval, errordef=st.errordef,
                      factor=factor_2d(cl), size=int(size), interpolated=int(interpolated),
                      limits=st.limits)
     return np.asarray(pts, float), calls

@@ -39,6 +39,7 @@ from ..results import FMin, Matrix, MErrors, Param, Params
 from . import _engines
 from ._callables import ArrayCall, extra_derivative
 from ._facade_intervals import IntervalMethods
+from ._progress import scan_points
 from ._setup import init_names, limit_sides, make_fmin, migrad_retries, resolve_grad
 from ._state import FitState, Outcome, structure_of
 from ._views import ErrorView, FixedView, LimitView, ValueView
@@ -591,7 +592,7 @@ class Minuit(IntervalMethods):
         self._merrors.clear()
         return self._apply(_engines.run_simplex(self._state(), ncall), t0)
 
-    def scan(self, ncall: int | None = None) -> Minuit:
+    def scan(self, ncall: int | None = None, progress: Any = None) -> Minuit:
         """Brute-force minimization on a grid (limits, else value ± error).
 
         Each free parameter is scanned over its limits, or over its value ± its error
@@ -602,6 +603,9 @@ class Minuit(IntervalMethods):
         ----------
         ncall : int, optional
             Number of grid points in all (default: MINUIT's call limit 200 + 100 n + 5 n²).
+        progress : None, bool or callable, optional
+            Report the grid points as they are done, as for :meth:`profile` (None: a bar
+            in a Jupyter notebook only).
 
         Returns
         -------
@@ -614,6 +618,8 @@ class Minuit(IntervalMethods):
             If ``ncall`` is not a positive integer or None.
         RuntimeError
             If all parameters are fixed.
+        TypeError, ImportError
+            If ``progress`` is not None, a bool or a callable; if it is True without tqdm.
 
         Examples
         --------
@@ -628,8 +634,10 @@ class Minuit(IntervalMethods):
         """
         ncall = self._check_ncall(ncall)
         t0 = time.perf_counter()
-        self._merrors.clear()
-        return self._apply(_engines.run_scan(self._state(), ncall), t0)
+        with self._cost_steps(progress, scan_points(self.nfit, ncall), "scan") as st:
+            self._merrors.clear()
+            out = _engines.run_scan(st, ncall)
+        return self._apply(out, t0)
 
     def scipy(self, method: str | Callable | None = None, ncall: int | None = None,
               hess: Callable | None = None, hessp: Callable | None = None,

@@ -244,7 +244,8 @@ def solve_trust_region(uf: NDArray, s: NDArray, V: NDArray, delta: float, alpha:
     Returns
     -------
     p : the step; alpha : its Levenberg–Marquardt parameter (0 for the Gauss–Newton
-    step); n_iter : Newton iterations used.
+    step, the minimum-norm one when J is rank-deficient or m < n); n_iter : Newton
+    iterations used.
     """
     suf = s * uf
     full_rank = s.size == V.shape[0] and s.size > 0 and s[-1] > 0
@@ -261,6 +262,11 @@ def solve_trust_region(uf: NDArray, s: NDArray, V: NDArray, delta: float, alpha:
         keep = s2 > 0
         s2, suf, suf2 = s2[keep], suf[keep], suf2[keep]
         V = V[:, keep]
+        # the minimum-norm Gauss-Newton step (m < n, or rank-deficient J) solves the
+        # problem when it fits: the secular equation ‖p(α)‖ = Δ has no root α >= 0 then
+        p = -V @ (suf / s2)
+        if math.sqrt(float(p @ p)) <= delta:
+            return p, 0.0, 0
 
     def phi(a: float) -> tuple[float, float]:
         """‖p(α)‖ - Δ and its derivative."""

@@ -10,9 +10,13 @@ Gauss–Newton step p solves the least-squares problem
 
     min_p ‖ [Ĵ; C^½] p + [f; 0] ‖² + λ² ‖p‖²
 
-by LSMR (Fong & Saunders 2011), with a small regularisation λ² = ‖ĝ‖ / (100 Δ) when
-``tr_options['regularize']`` (default True; λ -> 0 as the gradient vanishes, so the fast
-local convergence of Gauss–Newton is kept).  The step is then sought in the two-dimensional
+by LSMR (Fong & Saunders 2011), with a regularisation λ² = -q(h_C) / Δ² (the model
+decrease at the Cauchy point over Δ²) when ``tr_options['regularize']`` (default True):
+it bounds the step of a rank-deficient J to about Δ and vanishes as ‖ĝ‖² near a minimum,
+so the fast local convergence of Gauss–Newton is kept.  (An earlier λ² = ‖ĝ‖ / (100 Δ),
+first order in ‖ĝ‖, bent the steps of a well-posed banded problem enough to make the
+radius halve and double in turn: 27 evaluations where this rule takes 14, scipy 10.)
+The step is then sought in the two-dimensional
 subspace span{ĝ, p} (Branch, Coleman & Li 1999): with an orthonormal basis S (n, k <= 2),
 B = (ĴS)ᵀ(ĴS) + Sᵀ C S and g_S = Sᵀ ĝ, the k-dimensional problem
 min ½ yᵀ B y + g_Sᵀ y, ‖y‖ <= Δ is solved exactly from the eigen-decomposition of B
@@ -189,11 +193,31 @@ def _relinearise(jac: Callable[[NDArray, NDArray], Any], x: NDArray, f: NDArray,
     return cost, fs, Js, Js.T @ fs, 1 / scale_inv, scale_inv
 
 
+def _damping(Jh: Any, gh: NDArray, diag: NDArray | None, delta: float) -> float:
+    """λ of the regularised Gauss-Newton problem: λ² = -q(h_C) / Δ², the model decrease
+    at the Cauchy point (the minimum of q along -ĝ inside the region) over Δ².
+
+    A Gauss-Newton step of length ‖p‖ predicts at least the Cauchy decrease; the damping
+    λ²‖p‖² then costs as much as that decrease only when ‖p‖ reaches Δ, so λ bounds the
+    step of a rank-deficient J to about the region without bending a step that fits.  It
+    vanishes as ‖ĝ‖² near a minimum, keeping Gauss-Newton's local convergence.
+    """
+    gn = float(np.linalg.norm(gh))
+    if gn == 0:
+        return 0.0
+    Jg = Jh @ gh
+    curv = float(Jg @ Jg) + (float(gh @ (diag * gh)) if diag is not None else 0.0)
+    t_tr = delta / gn  # along -ĝ: q(-t ĝ) = ½ curv t² - gn² t, t in [0, Δ/‖ĝ‖]
+    t = min(gn * gn / curv, t_tr) if curv > 0 else t_tr
+    decrease = gn * gn * t - 0.5 * curv * t * t
+    return float(np.sqrt(max(decrease, 0.0))) / delta
+
+
 def _subspace_step(Jh: Any, gh: NDArray, diag: NDArray | None, fs: NDArray, delta: float,
                    regularize: bool, tr_options: dict) -> NDArray:
     """h = S y from the LSMR Gauss–Newton step p and the 2-d subspace span{ĝ, p}."""
     m, n = Jh.shape
-    damp = np.sqrt(float(np.linalg.norm(gh)) / (100 * delta)) if regularize else 0.0
+    damp = _damping(Jh, gh, diag, delta) if regularize else 0.0
     if diag is None:
         p = _lsmr(Jh, -fs, damp, tr_options)
     else:

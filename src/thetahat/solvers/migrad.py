@@ -33,9 +33,10 @@ force the matrix positive definite (or HESSE failed: then from the diagonal metr
 iteration resumes from there, up to ``iterate`` times in all. When the iterations after a
 HESSE changed its matrix by less than 5 % (in units of sqrt(V_ii V_jj), MINUIT's DCOVAR),
 it is kept as accurate without another HESSE (for a quadratic F the BFGS update leaves an
-exact H⁻¹ unchanged). At a saddle point
-(negative curvature) MIGRAD first steps downhill along the direction of most negative
-curvature (``_escape``). The call limit defaults to MINUIT's 200 + 100 n + 5 n².
+exact H⁻¹ unchanged), unless HESSE had forced that matrix positive definite: it was not
+accurate to begin with (a saddle, a flat direction). At a saddle point (negative
+curvature) MIGRAD first steps downhill along the direction of most negative curvature
+(``_escape``). The call limit defaults to MINUIT's 200 + 100 n + 5 n².
 
 Once the EDM goal is met, the step p = -V g that the metric predicts to lower F by EDM is
 taken (one call, kept if F falls; :func:`final_step`): it is the step MINUIT stops short
@@ -332,7 +333,10 @@ def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
                 v, v_hesse = _diag_metric(state.g2, state.gstep, errordef), None
                 continue
             hesse_failed = False
-            v = v_hesse = h.hess_inv
+            v = h.hess_inv
+            # a matrix forced positive definite (a saddle, a flat direction) is no
+            # reference for keeping V without another HESSE: it was not accurate
+            v_hesse = None if h.made_posdef else v
             made_posdef = h.made_posdef
             saddle = made_posdef and _negative_curvature(h.hess_raw)
             accurate = not made_posdef
