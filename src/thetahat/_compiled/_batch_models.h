@@ -173,4 +173,64 @@ static inline __attribute__((always_inline)) double dot(const double *u, const d
     return (s[0] + s[2]) + (s[1] + s[3]);
 }
 
+/* g += J a and the lower triangle of A += J diag(b) J^T over one block (b NULL: unit
+   weights), with the sums of dot(): for a fixed small k the loop over the points is the
+   outer one and every sum of the block stays in a vector register (one pass over the
+   columns instead of k (k + 3) / 2; the same sums in the same order, so bit-identical) */
+static inline __attribute__((always_inline)) void fold_(const Block *B, const double *a,
+                                                        const double *b, int nb4, double *g,
+                                                        double *A, int k) {
+    v4d sg[KMAX], sA[KMAX * (KMAX + 1) / 2];
+    const int nt = k * (k + 1) / 2;
+    for (int r = 0; r < k; r++) sg[r] = (v4d){0.0, 0.0, 0.0, 0.0};
+    for (int t = 0; t < nt; t++) sA[t] = (v4d){0.0, 0.0, 0.0, 0.0};
+    for (int j = 0; j < nb4; j += 4) {
+        v4d av = ld4(a + j), Jv[KMAX];
+        for (int r = 0; r < k; r++) Jv[r] = ld4(B->J[r] + j);
+        for (int r = 0, t = 0; r < k; r++) {
+            sg[r] += av * Jv[r];
+            v4d bJ = b ? ld4(b + j) * Jv[r] : Jv[r];
+            for (int c = 0; c <= r; c++, t++) sA[t] += bJ * Jv[c];
+        }
+    }
+    for (int r = 0, t = 0; r < k; r++) {
+        g[r] += (sg[r][0] + sg[r][2]) + (sg[r][1] + sg[r][3]);
+        for (int c = 0; c <= r; c++, t++)
+            A[r * k + c] += (sA[t][0] + sA[t][2]) + (sA[t][1] + sA[t][3]);
+    }
+}
+
+/* the same for any k: one dot product per sum */
+static inline __attribute__((always_inline)) void fold_any(const Block *B, const double *a,
+                                                           const double *b, int nb4,
+                                                           double *g, double *A, int k) {
+    double bJ[NB];
+    for (int r = 0; r < k; r++) {
+        const double *Jr = B->J[r];
+        g[r] += dot(a, Jr, nb4);
+        const double *u = Jr;
+        if (b) {
+            for (int j = 0; j < nb4; j++) bJ[j] = b[j] * Jr[j];
+            u = bJ;
+        }
+        for (int c = 0; c <= r; c++) A[r * k + c] += dot(u, B->J[c], nb4);
+    }
+}
+
+#define FOLD_B_(b, kk)                              \
+    switch (kk) {                                   \
+    case 3: fold_(B, a, b, nb4, g, A, 3); break;    \
+    case 4: fold_(B, a, b, nb4, g, A, 4); break;    \
+    case 5: fold_(B, a, b, nb4, g, A, 5); break;    \
+    case 6: fold_(B, a, b, nb4, g, A, 6); break;    \
+    default: fold_any(B, a, b, nb4, g, A, kk);      \
+    }
+
+/* fold_ with k a constant for the common sizes (and b NULL a constant: unit weights) */
+static inline __attribute__((always_inline)) void fold(const Block *B, const double *a,
+                                                       const double *b, int nb4, double *g,
+                                                       double *A, int k) {
+    if (b) { FOLD_B_(b, k) } else { FOLD_B_(NULL, k) }
+}
+
 #endif

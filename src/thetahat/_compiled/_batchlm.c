@@ -8,7 +8,9 @@
  * bounds, and the ftol / xtol / gtol stopping rules, including the rounding floor). Each
  * fit is independent. Its points are taken in blocks of NB = 32 (_batch_models.h): the
  * model's value and analytic derivative columns for a block live on the stack (no Jacobian
- * of the batch is stored), then are folded into chi2, g and A by vector dot products; on
+ * of the batch is stored), then are folded into chi2, g and A by vector dot products (for
+ * k <= 6 in one pass over the block with every sum in a register, fold in _batch_models.h;
+ * the model evaluation is out of line, one copy per instruction set); on
  * x86-64 Linux the per-fit loop is also compiled for AVX2/FMA and picked at load. A step
  * whose matrix factors at no lambda gives status singular, and a final A that does not
  * factor an inf covariance (never a silently wrong one). The batch is split into chunks
@@ -73,7 +75,7 @@ typedef struct {
 
 /* chi2 at p, the normal matrix A (full) and g, and (when scale) the scale of chi2's
    rounding error; INFINITY when any of them is not finite */
-static inline __attribute__((always_inline)) double accumulate(const Problem *P, Py_ssize_t i, const double *p, double *A,
+CLONES static __attribute__((noinline)) double accumulate(const Problem *P, Py_ssize_t i, const double *p, double *A,
                          double *g, double *scale, int fisher) {
     const Py_ssize_t m = P->m, k = P->k, dim = P->dim;
     const double *x = P->x + (P->x_per_fit ? i * m * dim : 0);
@@ -81,7 +83,7 @@ static inline __attribute__((always_inline)) double accumulate(const Problem *P,
     const double *w = P->w ? P->w + i * m : NULL;
     const int mle = P->mle;
     Block B;
-    double a[NB], b[NB], bJ[NB], chi2 = 0.0, sc = 0.0;
+    double a[NB], b[NB], chi2 = 0.0, sc = 0.0;
     memset(A, 0, sizeof(double) * k * k);
     memset(g, 0, sizeof(double) * k);
     for (Py_ssize_t j0 = 0; j0 < m; j0 += NB) {
@@ -120,12 +122,7 @@ static inline __attribute__((always_inline)) double accumulate(const Problem *P,
             a[j] = b[j] = 0.0;
             for (Py_ssize_t r = 0; r < k; r++) B.J[r][j] = 0.0;
         }
-        for (Py_ssize_t r = 0; r < k; r++) {
-            const double *Jr = B.J[r];
-            g[r] += dot(a, Jr, nb4);
-            for (int j = 0; j < nb4; j++) bJ[j] = b[j] * Jr[j];
-            for (Py_ssize_t c = 0; c <= r; c++) A[r * k + c] += dot(bJ, B.J[c], nb4);
-        }
+        fold(&B, a, (mle || w) ? b : NULL, nb4, g, A, (int)k);  /* unit weights: b = 1 */
     }
     if (!isfinite(chi2)) return INFINITY;
     if (scale) *scale = sc;
@@ -146,10 +143,10 @@ static inline __attribute__((always_inline)) double accumulate(const Problem *P,
 CLONES static void fit_one(Problem *P, Py_ssize_t i) {
     const int k = (int)P->k;
     double A[KMAX * KMAX], An[KMAX * KMAX], L[KMAX * KMAX], g[KMAX], gn[KMAX];
-    double d2[KMAX], p[KMAX], pn[KMAX], dl[KMAX];
+    double d2[KMAX], p[KMAX], pn[KMAX], dl[KMAX], pgn[KMAX], gnq = -1.0;
     double *popt = P->popt + i * k, *cov = P->cov + i * k * k;
     long it = 0, nfev = 1;
-    int status = ST_MAXITER, first = 1;
+    int status = ST_MAXITER, first = 1, lfac = 0;  /* lfac: L is the Cholesky of A */
     memcpy(p, popt, sizeof(double) * k);
     double scale = 0.0, scn = 0.0;
     double chi2 = accumulate(P, i, p, A, g, &scale, 0), lam = 0.0, delta, dx = 0.0;
@@ -177,7 +174,7 @@ CLONES static void fit_one(Problem *P, Py_ssize_t i) {
             status = ST_CONVERGED;
             break;
         }
-        double pnorm = lm_more_step(A, g, d2, k, delta, &lam, dl);
+        double pnorm = lm_more_step(A, g, d2, k, delta, &lam, dl, pgn, &gnq, L);
         if (pnorm == 0.0) { status = ST_SINGULAR; it++; break; }
         if (first && pnorm < delta) delta = pnorm;  /* MINPACK: at most the first step */
         int moved = 0;
@@ -201,19 +198,16 @@ CLONES static void fit_one(Problem *P, Py_ssize_t i) {
             gd += g[r] * dl[r];
         }
         double pred = -2.0 * gd - jp2;
-        /* rounding floor (batch_lm): at the minimum to working precision, stop here */
-        if (pred <= LM_ROUND * scale) {
-            double z[KMAX], d2 = 0.0;
-            memcpy(L, A, sizeof(double) * k * k);
-            if (cholesky(L, k)) {
-                memcpy(z, g, sizeof(double) * k);
-                chol_solve(L, k, z);
-                for (int r = 0; r < k; r++) d2 += g[r] * z[r];
-                if (d2 <= LM_ROUND * scale) {
-                    status = ST_CONVERGED;
-                    it++;
-                    break;
-                }
+        /* rounding floor (batch_lm): at the minimum to working precision, stop here;
+           g^T A^-1 g = -g^T pgn (the Gauss-Newton step of lm_more_step) when A factors */
+        if (pred <= LM_ROUND * scale && isfinite(gnq)) {
+            double d2 = 0.0;
+            for (int r = 0; r < k; r++) d2 -= g[r] * pgn[r];
+            if (d2 <= LM_ROUND * scale) {
+                status = ST_CONVERGED;
+                lfac = 1;
+                it++;
+                break;
             }
         }
         double chi2n = accumulate(P, i, pn, An, gn, &scn, 0);
@@ -233,6 +227,7 @@ CLONES static void fit_one(Problem *P, Py_ssize_t i) {
             chi2 = chi2n;
             scale = scn;
             first = 0;
+            gnq = -1.0;  /* a new A: its Gauss-Newton step is not known */
         }
         for (int r = 0; r < k; r++) xnorm += d2[r] * p[r] * p[r];
         xnorm = sqrt(xnorm);
@@ -253,8 +248,11 @@ done:
     /* covariance: inv(A) over the free parameters, zero rows for fixed ones */
     if (status != ST_NONFINITE) {
         if (P->mle) accumulate(P, i, p, A, g, NULL, 1);
-        memcpy(L, A, sizeof(double) * k * k);
-        if (cholesky(L, k)) {
+        if (P->mle || !lfac) {  /* else L is already the Cholesky factor of A */
+            memcpy(L, A, sizeof(double) * k * k);
+            lfac = cholesky(L, k);
+        }
+        if (lfac) {
             for (Py_ssize_t c = 0; c < k; c++) {
                 double e[KMAX];
                 for (Py_ssize_t r = 0; r < k; r++) e[r] = (r == c);

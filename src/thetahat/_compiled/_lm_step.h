@@ -87,13 +87,13 @@ static inline __attribute__((always_inline)) void chol_lower(const double *L, in
 }
 
 /* p = -(A + lam diag(d2))^-1 g; returns |D p|^2 and, when w2 is not NULL, sets
-   *w2 = |L^-1 D^2 p|^2 with L L^T = A + lam diag(d2), so that d|D p|^2/dlam = -2 w2
-   (inf when the matrix does not factor; p = 0) */
+   *w2 = |L^-1 D^2 p|^2 with L L^T = A + lam diag(d2) (left in L, k x k), so that
+   d|D p|^2/dlam = -2 w2 (inf when the matrix does not factor; p = 0) */
 static inline __attribute__((always_inline)) double lm_p(const double *A, const double *g,
                                                          const double *d2, int k,
                                                          double lam, double *p,
-                                                         double *w2) {
-    double L[KMAX * KMAX], w[KMAX];
+                                                         double *w2, double *L) {
+    double w[KMAX];
     memcpy(L, A, sizeof(double) * k * k);
     for (int r = 0; r < k; r++) L[r * k + r] += lam * d2[r];
     if (!cholesky(L, k)) {
@@ -119,7 +119,7 @@ static inline __attribute__((always_inline)) double lm_p(const double *A, const 
 static __attribute__((noinline)) double lm_secular(const double *A, const double *g,
                                                    const double *d2, int k, double delta,
                                                    double *lam, double *p) {
-    double gg = 0.0, w2, n2 = INFINITY, nq = INFINITY;
+    double gg = 0.0, w2, n2 = INFINITY, nq = INFINITY, L[KMAX * KMAX];
     for (int r = 0; r < k; r++) gg += g[r] * g[r] / d2[r];
     double lo = 0.0, hi = sqrt(gg) / delta, l0 = *lam;
     double lm = (lo < l0 && l0 < hi) ? l0 : sqrt((lo > 1e-3 * hi ? lo : 1e-3 * hi) * hi);
@@ -128,7 +128,7 @@ static __attribute__((noinline)) double lm_secular(const double *A, const double
             double b = sqrt(lo * hi > 0.0 ? lo * hi : 0.0);
             lm = 0.001 * hi > b ? 0.001 * hi : b;
         }
-        n2 = lm_p(A, g, d2, k, lm, p, &w2);
+        n2 = lm_p(A, g, d2, k, lm, p, &w2, L);
         nq = sqrt(n2);
         double phi = nq - delta;
         if (fabs(phi) <= LM_STEP_BAND * delta) break;
@@ -144,12 +144,17 @@ static __attribute__((noinline)) double lm_secular(const double *A, const double
    delta, starting the secular iteration from *lam (the previous lambda), which receives
    the step's lambda; returns |D p| (0 when the matrix factors at no lambda tried). The
    scaled system of the module docstring, solved unscaled: Cholesky's rounding does not
-   depend on a diagonal scaling. */
+   depend on a diagonal scaling. The Gauss-Newton step -A^-1 g is kept in pgn, with
+   |D pgn| in *gnq (inf when A does not factor; pgn = 0) and the Cholesky factor of A in
+   L: when *gnq >= 0 on entry they are those of this A and g (a rejected step's) and are
+   not recomputed. */
 static inline __attribute__((always_inline)) double lm_more_step(
     const double *A, const double *g, const double *d2, int k, double delta, double *lam,
-    double *p) {
-    double nq = sqrt(lm_p(A, g, d2, k, 0.0, p, NULL));
+    double *p, double *pgn, double *gnq, double *L) {
+    if (!(*gnq >= 0.0)) *gnq = sqrt(lm_p(A, g, d2, k, 0.0, pgn, NULL, L));
+    double nq = *gnq;
     if (nq <= delta * (1 + 1e-10)) {  /* the Gauss-Newton step is inside the region */
+        memcpy(p, pgn, sizeof(double) * k);
         *lam = 0.0;
         return nq;
     }
