@@ -13,9 +13,12 @@ from setuptools import Extension, setup
 
 setup(ext_modules=[
     Extension("thetahat._compiled._lmcore", ["src/thetahat/_compiled/_lmcore.c"],
-              depends=["src/thetahat/_compiled/_lm_rules.h"], optional=True),
+              depends=["src/thetahat/_compiled/_lm_rules.h",
+                       "src/thetahat/_compiled/_lmc_calls.h",
+                       "src/thetahat/_compiled/_lmc_svd.h"], optional=True),
     Extension("thetahat._compiled._batchlm", ["src/thetahat/_compiled/_batchlm.c"],
-              depends=["src/thetahat/_compiled/_lm_rules.h"],
+              depends=["src/thetahat/_compiled/_lm_rules.h", "src/thetahat/_compiled/_lm_step.h",
+                       "src/thetahat/_compiled/_batch_models.h"],
               extra_compile_args=["-O3", "-pthread"], extra_link_args=["-pthread"],
               optional=True),
     Extension("thetahat._compiled._minimize", ["src/thetahat/_compiled/_minimize.c"],

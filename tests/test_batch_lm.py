@@ -45,7 +45,7 @@ def _data(name, n, rng, counts=False):
 def _opts(k, **kw):
     o = dict(mle=False, lb=np.full(k, -np.inf), ub=np.full(k, np.inf),
              fixed=np.zeros(k, dtype=bool), ftol=1e-10, xtol=1e-10, gtol=1e-10,
-             max_iter=200, lam0=1e-3)
+             max_iter=200)
     o.update(kw)
     return o
 

@@ -39,8 +39,9 @@ def test_header_and_module_hold_the_same_rules():
     assert h["LM_RHO_SHRINK"] == R.RHO_SHRINK
     assert h["LM_RHO_EXPAND"] == R.RHO_EXPAND
     assert h["LM_RHO_FTOL_MAX"] == R.RHO_FTOL_MAX
-    assert h["LM_LAM_MAX"] == R.LAM_MAX
     assert h["LM_ROUND"] == R.ROUND
+    assert (h["LM_DELTA0"], h["LM_STEP_BAND"], h["LM_STEP_ITER"]) == \
+        (R.DELTA0, R.STEP_BAND, R.STEP_ITER)
     for c, p in [("LM_ST_BUDGET", R.ST_BUDGET), ("LM_ST_GTOL", R.ST_GTOL),
                  ("LM_ST_FTOL", R.ST_FTOL), ("LM_ST_XTOL", R.ST_XTOL),
                  ("LM_ST_FTOL_XTOL", R.ST_FTOL_XTOL), ("LM_ST_NONFINITE", R.ST_NONFINITE),
@@ -102,8 +103,7 @@ def test_single_and_batch_fits_agree(compiled):
     fun, jac, s = _single(y, p0, tol)
     k = p0.shape[1]
     opts = dict(mle=False, lb=np.full(k, -np.inf), ub=np.full(k, np.inf),
-                fixed=np.zeros(k, dtype=bool), ftol=tol, xtol=tol, gtol=tol, max_iter=200,
-                lam0=1e-3)
+                fixed=np.zeros(k, dtype=bool), ftol=tol, xtol=tol, gtol=tol, max_iter=200)
     if compiled:
         b = B.run_compiled(batchcore, MODEL, X1[:, None], y, None, p0, workers=1, chunk=1,
                            **opts)

@@ -2,22 +2,23 @@
  * Batch Levenberg-Marquardt for the built-in models, compiled.
  *
  * The same algorithm, step for step, as thetahat.solvers.batch_lm (read its module
- * docstring for the mathematics: the damped normal equations (A + lambda D) delta = -g with
- * A = J^T W J, g = J^T W r and D the running maximum of diag(A), the gain ratio rho,
- * Nielsen's lambda update, projection on the bounds, and the ftol / xtol / gtol stopping
- * rules, including the rounding floor). Each fit is independent. Its points are taken in
- * blocks of NB = 32: the model's value and analytic derivative columns for a block live on
- * the stack (no Jacobian of the batch is stored), computed in loops over the points that
- * the compiler vectorises (exp_block is a polynomial exp for that purpose), then folded
- * into chi2, g and A by vector dot products; on x86-64 Linux the accumulation is also
- * compiled for AVX2/FMA and picked at load. The k x k system is solved by Cholesky; a
- * matrix that does not factor raises lambda, and at the end gives status singular with an
- * inf covariance (never a silently wrong one). The batch is split into chunks that worker
- * threads (pthreads) take in turn, with the GIL released.
+ * docstring for the mathematics: Moré's scaled trust-region step on the normal equations
+ * A = J^T W J, g = J^T W r with D the running maximum of the column norms of J and the
+ * radius Delta (_lm_step.h), MINPACK's radius update, the gain ratio rho, projection on the
+ * bounds, and the ftol / xtol / gtol stopping rules, including the rounding floor). Each
+ * fit is independent. Its points are taken in blocks of NB = 32 (_batch_models.h): the
+ * model's value and analytic derivative columns for a block live on the stack (no Jacobian
+ * of the batch is stored), then are folded into chi2, g and A by vector dot products (for
+ * k <= 6 in one pass over the block with every sum in a register, fold in _batch_models.h;
+ * the model evaluation is out of line, one copy per instruction set); on
+ * x86-64 Linux the per-fit loop is also compiled for AVX2/FMA and picked at load. A step
+ * whose matrix factors at no lambda gives status singular, and a final A that does not
+ * factor an inf covariance (never a silently wrong one). The batch is split into chunks
+ * that worker threads (pthreads) take in turn, with the GIL released.
  *
  * Interface (see thetahat.solvers.batch_lm.run_compiled):
  *   fit(comps, x, x_per_fit, dim, y, w, estimator, lb, ub, fixed, popt, chi2, nfev,
- *       niter, status, cov, ftol, xtol, gtol, max_iter, lam0, workers, chunk) -> None
+ *       niter, status, cov, ftol, xtol, gtol, max_iter, workers, chunk) -> None
  * comps: int32 pairs (code, npar) of the summed components; x: float64, shape (m, dim)
  * shared or (n, m, dim) per fit; y, w: (n, m) (w may be None: unit weights); estimator 0
  * least squares, 1 Poisson MLE; lb, ub, fixed: (k,) float64 / float64 / int8; popt (n, k)
@@ -40,12 +41,11 @@
 #include <string.h>
 
 #include "_lm_rules.h"  /* acceptance, stopping tests, status codes */
+#include "_lm_step.h"   /* Cholesky, Moré's trust-region step */
+#include "_batch_models.h"  /* the built-in models over blocks of points */
 
-#define KMAX 32
 #define NCOMP_MAX 16
 
-enum { C_CONST = 0, C_POLY = 1, C_EXPO = 2, C_GAUSS = 3, C_LORENTZ = 4,
-       C_GAUSS2D = 10, C_GAUSS2D_ELL = 11, C_GAUSS2D_ROT = 12 };
 
 typedef struct {
     int ncomp, code[NCOMP_MAX], npar[NCOMP_MAX];
@@ -55,170 +55,12 @@ typedef struct {
     const int8_t *fixed;
     double *popt, *chi2, *cov;
     int64_t *nfev, *niter, *status;
-    double ftol, xtol, gtol, lam0;
+    double ftol, xtol, gtol;
     long max_iter;
     Py_ssize_t chunk, next;
     pthread_mutex_t lock;
 } Problem;
 
-/* exp(x) in straight-line arithmetic that the compiler can vectorise over a block of
-   points: x = n ln2 + t with n = round(x / ln2) (ln2 split in two so n ln2 is exact) and
-   |t| <= ln2 / 2, exp(t) by its Taylor series to t^13 (remainder < 4e-18 relative), times
-   2^n as 2^n1 2^n2 (n1 + n2 = n, each built in the exponent bits, so that overflow to inf
-   and gradual underflow happen in the last product). Within 1 ulp of glibc's exp over
-   [-746, 710] (a scan of 2e7 points, SSE2 and AVX2/FMA builds); NaN stays NaN, -inf gives
-   0 and +inf inf. */
-static inline __attribute__((always_inline)) double exp_block(double x) {
-    const double shift = 6755399441055744.0; /* 1.5 * 2^52: adding it rounds to integer */
-    const uint64_t sbits = 0x4338000000000000ULL;   /* the bits of shift */
-    double xc = x < -746.0 ? -746.0 : x;
-    xc = xc > 710.0 ? 710.0 : xc;
-    double tn = xc * 1.4426950408889634 + shift;
-    double n = tn - shift;
-    double t = (xc - n * 0.693145751953125) - n * 1.4286068203094173e-06;
-    double e = 1.0 / 6227020800.0;
-    e = e * t + 1.0 / 479001600.0;
-    e = e * t + 1.0 / 39916800.0;
-    e = e * t + 1.0 / 3628800.0;
-    e = e * t + 1.0 / 362880.0;
-    e = e * t + 1.0 / 40320.0;
-    e = e * t + 1.0 / 5040.0;
-    e = e * t + 1.0 / 720.0;
-    e = e * t + 1.0 / 120.0;
-    e = e * t + 1.0 / 24.0;
-    e = e * t + 1.0 / 6.0;
-    e = e * t + 0.5;
-    e = e * t + 1.0;
-    e = e * t + 1.0;
-    double h1 = n * 0.5 + shift, n1 = h1 - shift, h2 = (n - n1) + shift;
-    uint64_t b1, b2;
-    memcpy(&b1, &h1, sizeof b1);
-    memcpy(&b2, &h2, sizeof b2);
-    b1 = (b1 - sbits + 1023) << 52; /* n1 + bias in the exponent field */
-    b2 = (b2 - sbits + 1023) << 52;
-    double s1, s2;
-    memcpy(&s1, &b1, sizeof s1);
-    memcpy(&s2, &b2, sizeof s2);
-    double v = (e * s1) * s2;
-    return x != x ? x : v;
-}
-
-/* Points are processed in blocks of NB: per component, the value and the derivative
-   columns J[a][j] for every point of the block, in loops over the points with the
-   parameters' reciprocals hoisted; then chi2, g and A from the columns. */
-#define NB 32
-
-typedef struct {
-    double x0[NB], x1[NB], f[NB], J[KMAX][NB];
-} Block;
-
-static inline __attribute__((always_inline)) void comp_block(int code, int npar, const double *q, Block *B, int off, int nb) {
-    double *f = B->f, *x = B->x0, *y = B->x1;
-    double *d0 = B->J[off], *d1 = B->J[off + (npar > 1)], *d2 = B->J[off + 2 * (npar > 2)];
-    switch (code) {
-    case C_CONST:
-        for (int j = 0; j < nb; j++) { f[j] += q[0]; d0[j] = 1.0; }
-        break;
-    case C_POLY:
-        for (int j = 0; j < nb; j++) {
-            double s = 0.0, xp = 1.0;
-            for (int a = 0; a < npar; a++) {
-                s += q[a] * xp;
-                B->J[off + a][j] = xp;
-                xp *= x[j];
-            }
-            f[j] += s;
-        }
-        break;
-    case C_EXPO: {
-        double ic = 1.0 / q[2];
-        for (int j = 0; j < nb; j++) {
-            double e = exp_block(-(x[j] - q[1]) * ic), v = q[0] * e;
-            f[j] += v;
-            d0[j] = e; d1[j] = v * ic; d2[j] = v * (x[j] - q[1]) * ic * ic;
-        }
-        break;
-    }
-    case C_GAUSS: {
-        double is = 1.0 / q[2];
-        for (int j = 0; j < nb; j++) {
-            double t = (x[j] - q[1]) * is, e = exp_block(-0.5 * t * t), v = q[0] * e;
-            f[j] += v;
-            d0[j] = e; d1[j] = v * t * is; d2[j] = v * t * t * is;
-        }
-        break;
-    }
-    case C_LORENTZ: {
-        double is = 1.0 / q[2];
-        for (int j = 0; j < nb; j++) {
-            double t = (x[j] - q[1]) * is, u = 1.0 / (1.0 + t * t), v = q[0] * u;
-            f[j] += v;
-            d0[j] = u; d1[j] = 2.0 * v * u * t * is; d2[j] = 2.0 * v * u * t * t * is;
-        }
-        break;
-    }
-    case C_GAUSS2D: {
-        double is = 1.0 / q[3], *d3 = B->J[off + 3];
-        for (int j = 0; j < nb; j++) {
-            double u = (x[j] - q[1]) * is, s = (y[j] - q[2]) * is;
-            double e = exp_block(-0.5 * (u * u + s * s)), v = q[0] * e, vi = v * is;
-            f[j] += v;
-            d0[j] = e; d1[j] = vi * u; d2[j] = vi * s; d3[j] = vi * (u * u + s * s);
-        }
-        break;
-    }
-    case C_GAUSS2D_ELL: {
-        double isx = 1.0 / q[3], isy = 1.0 / q[4], *d3 = B->J[off + 3], *d4 = B->J[off + 4];
-        for (int j = 0; j < nb; j++) {
-            double u = (x[j] - q[1]) * isx, s = (y[j] - q[2]) * isy;
-            double e = exp_block(-0.5 * (u * u + s * s)), v = q[0] * e;
-            f[j] += v;
-            d0[j] = e; d1[j] = v * u * isx; d2[j] = v * s * isy;
-            d3[j] = v * u * u * isx; d4[j] = v * s * s * isy;
-        }
-        break;
-    }
-    case C_GAUSS2D_ROT: {
-        double ct = cos(q[5]), st = sin(q[5]), isx = 1.0 / q[3], isy = 1.0 / q[4];
-        double *d3 = B->J[off + 3], *d4 = B->J[off + 4], *d5 = B->J[off + 5];
-        for (int j = 0; j < nb; j++) {
-            double dx = x[j] - q[1], dy = y[j] - q[2];
-            double xr = dx * ct - dy * st, yr = dx * st + dy * ct;
-            double u = xr * isx, s = yr * isy;
-            double e = exp_block(-0.5 * (u * u + s * s)), v = q[0] * e;
-            f[j] += v;
-            d0[j] = e; d1[j] = v * (u * ct * isx + s * st * isy);
-            d2[j] = v * (-u * st * isx + s * ct * isy);
-            d3[j] = v * u * u * isx; d4[j] = v * s * s * isy;
-            d5[j] = v * (u * yr * isx - s * xr * isy);
-        }
-        break;
-    }
-    default:
-        for (int j = 0; j < nb; j++) f[j] = NAN;
-    }
-}
-
-/* Dot products over a block in two-lane vectors (GCC / clang vector extensions; blocks
-   are zero-padded to a multiple of 4 points, and a padded point adds exactly 0). */
-typedef double v4d __attribute__((vector_size(32)));
-#if defined(__GNUC__) && !defined(__clang__)
-/* v4d never crosses a call boundary (always_inline), so the AVX ABI note does not apply */
-#pragma GCC diagnostic ignored "-Wpsabi"
-#endif
-
-static inline __attribute__((always_inline)) v4d ld4(const double *p) {
-    v4d v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-static inline __attribute__((always_inline)) double dot(const double *u, const double *v,
-                                                        int nb4) {
-    v4d s = {0.0, 0.0, 0.0, 0.0};
-    for (int j = 0; j < nb4; j += 4) s += ld4(u + j) * ld4(v + j);
-    return (s[0] + s[2]) + (s[1] + s[3]);
-}
 
 /* On x86-64 Linux with GCC the per-fit loop (with everything it inlines) is compiled
    twice, for the baseline and for x86-64-v3 (AVX2, FMA), and the loader picks the one the
@@ -233,7 +75,7 @@ static inline __attribute__((always_inline)) double dot(const double *u, const d
 
 /* chi2 at p, the normal matrix A (full) and g, and (when scale) the scale of chi2's
    rounding error; INFINITY when any of them is not finite */
-static inline __attribute__((always_inline)) double accumulate(const Problem *P, Py_ssize_t i, const double *p, double *A,
+CLONES static __attribute__((noinline)) double accumulate(const Problem *P, Py_ssize_t i, const double *p, double *A,
                          double *g, double *scale, int fisher) {
     const Py_ssize_t m = P->m, k = P->k, dim = P->dim;
     const double *x = P->x + (P->x_per_fit ? i * m * dim : 0);
@@ -241,7 +83,7 @@ static inline __attribute__((always_inline)) double accumulate(const Problem *P,
     const double *w = P->w ? P->w + i * m : NULL;
     const int mle = P->mle;
     Block B;
-    double a[NB], b[NB], bJ[NB], chi2 = 0.0, sc = 0.0;
+    double a[NB], b[NB], chi2 = 0.0, sc = 0.0;
     memset(A, 0, sizeof(double) * k * k);
     memset(g, 0, sizeof(double) * k);
     for (Py_ssize_t j0 = 0; j0 < m; j0 += NB) {
@@ -280,12 +122,7 @@ static inline __attribute__((always_inline)) double accumulate(const Problem *P,
             a[j] = b[j] = 0.0;
             for (Py_ssize_t r = 0; r < k; r++) B.J[r][j] = 0.0;
         }
-        for (Py_ssize_t r = 0; r < k; r++) {
-            const double *Jr = B.J[r];
-            g[r] += dot(a, Jr, nb4);
-            for (int j = 0; j < nb4; j++) bJ[j] = b[j] * Jr[j];
-            for (Py_ssize_t c = 0; c <= r; c++) A[r * k + c] += dot(bJ, B.J[c], nb4);
-        }
+        fold(&B, a, (mle || w) ? b : NULL, nb4, g, A, (int)k);  /* unit weights: b = 1 */
     }
     if (!isfinite(chi2)) return INFINITY;
     if (scale) *scale = sc;
@@ -302,158 +139,105 @@ static inline __attribute__((always_inline)) double accumulate(const Problem *P,
     return chi2;
 }
 
-/* Cholesky L L^T of the k x k matrix M in place (lower), with the diagonal holding
-   1 / L_jj so that the solves multiply; 0 when not positive definite */
-static inline __attribute__((always_inline)) int cholesky_(double *M, Py_ssize_t k) {
-    for (Py_ssize_t j = 0; j < k; j++) {
-        double s = M[j * k + j];
-        for (Py_ssize_t q = 0; q < j; q++) s -= M[j * k + q] * M[j * k + q];
-        if (!(s > 0.0) || !isfinite(s)) return 0;
-        double is = 1.0 / sqrt(s);
-        M[j * k + j] = is;
-        for (Py_ssize_t r = j + 1; r < k; r++) {
-            double t = M[r * k + j];
-            for (Py_ssize_t q = 0; q < j; q++) t -= M[r * k + q] * M[j * k + q];
-            M[r * k + j] = t * is;
-        }
-    }
-    return 1;
-}
-
-/* solve L L^T z = b in place (L from cholesky) */
-static inline __attribute__((always_inline)) void chol_solve_(const double *L, Py_ssize_t k,
-                                                              double *b) {
-    for (Py_ssize_t r = 0; r < k; r++) {
-        double t = b[r];
-        for (Py_ssize_t q = 0; q < r; q++) t -= L[r * k + q] * b[q];
-        b[r] = t * L[r * k + r];
-    }
-    for (Py_ssize_t r = k - 1; r >= 0; r--) {
-        double t = b[r];
-        for (Py_ssize_t q = r + 1; q < k; q++) t -= L[q * k + r] * b[q];
-        b[r] = t * L[r * k + r];
-    }
-}
-
-/* the two above with k a constant for the common sizes, so that the loops unroll */
-static inline __attribute__((always_inline)) int cholesky(double *M, Py_ssize_t k) {
-    switch (k) {
-    case 3: return cholesky_(M, 3);
-    case 4: return cholesky_(M, 4);
-    case 5: return cholesky_(M, 5);
-    case 6: return cholesky_(M, 6);
-    case 7: return cholesky_(M, 7);
-    default: return cholesky_(M, k);
-    }
-}
-
-static inline __attribute__((always_inline)) void chol_solve(const double *L, Py_ssize_t k,
-                                                              double *b) {
-    switch (k) {
-    case 3: chol_solve_(L, 3, b); break;
-    case 4: chol_solve_(L, 4, b); break;
-    case 5: chol_solve_(L, 5, b); break;
-    case 6: chol_solve_(L, 6, b); break;
-    case 7: chol_solve_(L, 7, b); break;
-    default: chol_solve_(L, k, b);
-    }
-}
 
 CLONES static void fit_one(Problem *P, Py_ssize_t i) {
-    const Py_ssize_t k = P->k;
+    const int k = (int)P->k;
     double A[KMAX * KMAX], An[KMAX * KMAX], L[KMAX * KMAX], g[KMAX], gn[KMAX];
-    double D[KMAX], p[KMAX], pn[KMAX], dl[KMAX];
+    double d2[KMAX], p[KMAX], pn[KMAX], dl[KMAX], pgn[KMAX], gnq = -1.0;
     double *popt = P->popt + i * k, *cov = P->cov + i * k * k;
     long it = 0, nfev = 1;
-    int status = ST_MAXITER;
+    int status = ST_MAXITER, first = 1, lfac = 0;  /* lfac: L is the Cholesky of A */
     memcpy(p, popt, sizeof(double) * k);
     double scale = 0.0, scn = 0.0;
-    double chi2 = accumulate(P, i, p, A, g, &scale, 0), lam = P->lam0, nu = 2.0;
+    double chi2 = accumulate(P, i, p, A, g, &scale, 0), lam = 0.0, delta, dx = 0.0;
     if (!isfinite(chi2)) {
         status = ST_NONFINITE;
         goto done;
     }
-    for (Py_ssize_t r = 0; r < k; r++) D[r] = A[r * k + r] > 0.0 ? A[r * k + r] : 1.0;
+    for (int r = 0; r < k; r++) {  /* Moré's scaling, squared: the column norms of J */
+        d2[r] = A[r * k + r] > 0.0 ? A[r * k + r] : 1.0;
+        dx += d2[r] * p[r] * p[r];
+    }
+    dx = sqrt(dx);
+    delta = dx > 0.0 ? LM_DELTA0 * dx : LM_DELTA0;
     for (it = 0; it < P->max_iter; it++) {
-        /* gtol: the largest cosine between the residual and a column of J */
-        double gmax = 0.0;
-        for (Py_ssize_t r = 0; r < k; r++) {
-            double c = lm_gtol_term(g[r], A[r * k + r], chi2);
-            if (c > gmax) gmax = c;
+        /* gtol: the largest cosine between the residual and a column of J, each term
+           |g_a| / sqrt(A_aa chi2) <= gtol compared squared (no root or division per term;
+           a term with a zero denominator is 0, as lm_gtol_term) */
+        int gok = 1;
+        const double gt2 = P->gtol * P->gtol;
+        for (int r = 0; r < k; r++) {
+            double den2 = A[r * k + r] * chi2;
+            if (den2 > 0.0 && g[r] * g[r] > gt2 * den2) gok = 0;
         }
-        if (chi2 == 0.0 || gmax <= P->gtol) {
+        if (chi2 == 0.0 || gok) {
             status = ST_CONVERGED;
             break;
         }
-        memcpy(L, A, sizeof(double) * k * k);
-        for (Py_ssize_t r = 0; r < k; r++) L[r * k + r] += lam * D[r];
-        if (!cholesky(L, k)) {
-            lam *= nu;
-            nu *= 2.0;
-            if (lam > LM_LAM_MAX) { status = ST_SINGULAR; it++; break; }
-            continue;
-        }
-        for (Py_ssize_t r = 0; r < k; r++) dl[r] = -g[r];
-        chol_solve(L, k, dl);
-        double pred = 0.0, dnorm = 0.0, xnorm = 0.0;
-        for (Py_ssize_t r = 0; r < k; r++) {
+        double pnorm = lm_more_step(A, g, d2, k, delta, &lam, dl, pgn, &gnq, L);
+        if (pnorm == 0.0) { status = ST_SINGULAR; it++; break; }
+        if (first && pnorm < delta) delta = pnorm;  /* MINPACK: at most the first step */
+        int moved = 0;
+        for (int r = 0; r < k; r++) {
             double v = p[r] + dl[r];
-            if (v < P->lb[r]) v = P->lb[r];
-            if (v > P->ub[r]) v = P->ub[r];
+            if (v < P->lb[r]) { v = P->lb[r]; moved = 1; }
+            if (v > P->ub[r]) { v = P->ub[r]; moved = 1; }
             pn[r] = v;
             dl[r] = v - p[r];
         }
-        for (Py_ssize_t r = 0; r < k; r++) {
-            double Ad = 0.0;
-            for (Py_ssize_t c = 0; c < k; c++) Ad += A[r * k + c] * dl[c];
-            pred -= 2.0 * g[r] * dl[r] + dl[r] * Ad;
-            dnorm += D[r] * dl[r] * dl[r];
-            xnorm += D[r] * p[r] * p[r];
+        if (moved) {
+            pnorm = 0.0;
+            for (int r = 0; r < k; r++) pnorm += d2[r] * dl[r] * dl[r];
+            pnorm = sqrt(pnorm);
         }
-        /* rounding floor (batch_lm): at the minimum to working precision, stop here */
-        if (pred <= LM_ROUND * scale) {
-            double z[KMAX], d2 = 0.0;
-            memcpy(L, A, sizeof(double) * k * k);
-            if (cholesky(L, k)) {
-                memcpy(z, g, sizeof(double) * k);
-                chol_solve(L, k, z);
-                for (Py_ssize_t r = 0; r < k; r++) d2 += g[r] * z[r];
-                if (d2 <= LM_ROUND * scale) {
-                    status = ST_CONVERGED;
-                    it++;
-                    break;
-                }
+        double jp2 = 0.0, gd = 0.0;
+        for (int r = 0; r < k; r++) {
+            double Ad = 0.0;
+            for (int c = 0; c < k; c++) Ad += A[r * k + c] * dl[c];
+            jp2 += dl[r] * Ad;
+            gd += g[r] * dl[r];
+        }
+        double pred = -2.0 * gd - jp2;
+        /* rounding floor (batch_lm): at the minimum to working precision, stop here;
+           g^T A^-1 g = -g^T pgn (the Gauss-Newton step of lm_more_step) when A factors */
+        if (pred <= LM_ROUND * scale && isfinite(gnq)) {
+            double d2 = 0.0;
+            for (int r = 0; r < k; r++) d2 -= g[r] * pgn[r];
+            if (d2 <= LM_ROUND * scale) {
+                status = ST_CONVERGED;
+                lfac = 1;
+                it++;
+                break;
             }
         }
-        dnorm = sqrt(dnorm);
-        xnorm = sqrt(xnorm);
         double chi2n = accumulate(P, i, pn, An, gn, &scn, 0);
         nfev++;
-        double rho = (isfinite(chi2n) && pred > 0.0) ? (chi2 - chi2n) / pred : -1.0;
-        if (rho > LM_RHO_ACCEPT) {
-            double actred = (chi2 - chi2n) / chi2, prered = pred / chi2;
+        int fin = isfinite(chi2n);
+        const double ic = 1.0 / chi2;
+        double ared = fin ? (chi2 - chi2n) * ic : -INFINITY, prered = pred * ic;
+        double rho = prered > 0.0 ? ared / prered : 0.0;
+        /* the trust radius (MINPACK's update, as the single fit) */
+        lm_radius_update(rho, ared, -(jp2 + lam * pnorm * pnorm) * ic, chi2n < 100.0 * chi2,
+                         pnorm, &delta, &lam);
+        double xnorm = 0.0;
+        if (rho >= LM_RHO_ACCEPT) {
             memcpy(p, pn, sizeof(double) * k);
             memcpy(A, An, sizeof(double) * k * k);
             memcpy(g, gn, sizeof(double) * k);
             chi2 = chi2n;
             scale = scn;
-            for (Py_ssize_t r = 0; r < k; r++) if (A[r * k + r] > D[r]) D[r] = A[r * k + r];
-            double t = 2.0 * rho - 1.0, fac = 1.0 - t * t * t;
-            lam *= fac > 1.0 / 3.0 ? fac : 1.0 / 3.0;
-            nu = 2.0;
-            if (lm_ftol_ok(actred, prered, rho, P->ftol) || lm_xtol_ok(dnorm, xnorm, P->xtol)) {
-                status = ST_CONVERGED;
-                it++;
-                break;
-            }
-        } else {
-            lam *= nu;
-            nu *= 2.0;
-            if (lm_xtol_ok(dnorm, xnorm, P->xtol)) {
-                status = ST_CONVERGED;
-                it++;
-                break;
-            }
+            first = 0;
+            gnq = -1.0;  /* a new A: its Gauss-Newton step is not known */
+        }
+        for (int r = 0; r < k; r++) xnorm += d2[r] * p[r] * p[r];
+        xnorm = sqrt(xnorm);
+        if (rho >= LM_RHO_ACCEPT)
+            for (int r = 0; r < k; r++)
+                if (A[r * k + r] > d2[r]) d2[r] = A[r * k + r];
+        if (lm_ftol_ok(ared, prered, rho, P->ftol) || lm_xtol_ok(delta, xnorm, P->xtol)) {
+            status = ST_CONVERGED;
+            it++;
+            break;
         }
     }
 done:
@@ -464,8 +248,11 @@ done:
     /* covariance: inv(A) over the free parameters, zero rows for fixed ones */
     if (status != ST_NONFINITE) {
         if (P->mle) accumulate(P, i, p, A, g, NULL, 1);
-        memcpy(L, A, sizeof(double) * k * k);
-        if (cholesky(L, k)) {
+        if (P->mle || !lfac) {  /* else L is already the Cholesky factor of A */
+            memcpy(L, A, sizeof(double) * k * k);
+            lfac = cholesky(L, k);
+        }
+        if (lfac) {
             for (Py_ssize_t c = 0; c < k; c++) {
                 double e[KMAX];
                 for (Py_ssize_t r = 0; r < k; r++) e[r] = (r == c);
@@ -517,9 +304,9 @@ static PyObject *fit(PyObject *self, PyObject *args) {
     Py_ssize_t dim, chunk;
     Problem P;
     memset(&P, 0, sizeof(P));
-    if (!PyArg_ParseTuple(args, "OOinOOiOOOOOOOOOddddlin", &ocomps, &ox, &x_per_fit, &dim,
+    if (!PyArg_ParseTuple(args, "OOinOOiOOOOOOOOOdddlin", &ocomps, &ox, &x_per_fit, &dim,
                           &oy, &ow, &mle, &olb, &oub, &ofix, &opopt, &ochi2, &onfev,
-                          &oniter, &ostatus, &ocov, &P.ftol, &P.xtol, &P.gtol, &P.lam0,
+                          &oniter, &ostatus, &ocov, &P.ftol, &P.xtol, &P.gtol,
                           &P.max_iter, &workers, &chunk))
         return NULL;
     Py_buffer bc, bx, by, bw, blb, bub, bfix, bp, bchi, bnf, bni, bst, bcov;

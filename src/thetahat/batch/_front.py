@@ -117,7 +117,7 @@ def _solve(fun: batch_lm.FunJac | None, spec: Spec | None, x: NDArray, y: NDArra
            fixed: NDArray, opts: dict) -> batch_lm.BatchLMResult:
     p0 = np.clip(p0, lb, ub)
     kw = dict(mle=mle, lb=lb, ub=ub, fixed=fixed, ftol=opts["ftol"], xtol=opts["xtol"],
-              gtol=opts["gtol"], max_iter=opts["max_iter"], lam0=opts["lam0"])
+              gtol=opts["gtol"], max_iter=opts["max_iter"])
     chunk = opts["chunk"]
     if spec is not None and batchcore is not None and fun is None:
         return batch_lm.run_compiled(batchcore, spec.builtin, x, y, w, p0,
@@ -143,7 +143,7 @@ def _options(ftol: float, xtol: float, gtol: float, max_iter: int, workers: Any,
     if chunk is not None and (int(chunk) != chunk or chunk < 1):
         raise ValueError(f"chunk must be a positive int or None, got {chunk!r}")
     return dict(ftol=float(ftol), xtol=float(xtol), gtol=float(gtol), max_iter=int(max_iter),
-                lam0=1e-3, workers=as_workers(workers), chunk=chunk)
+                workers=as_workers(workers), chunk=chunk)
 
 
 def curve_fit(f: Callable | str | models.Model, x: ArrayLike, ydata: ArrayLike,

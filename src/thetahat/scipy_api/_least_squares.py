@@ -544,8 +544,12 @@ def _run_lm(fun: Callable, jac: Callable, x0: NDArray, f0: NDArray, x_scale: Any
     (scipy >= 1.16), and so does ``max_nfev``."""
     from ..solvers.levmar import LMOptions, levmar
 
+    # the central-difference polish corrects a forward-difference Jacobian's offset of the
+    # minimum; an analytic, central or complex-step Jacobian has none to correct
+    polish = isinstance(jac_kind, str) and jac_kind == "2-point"
     r = levmar(fun, jac, x0, LMOptions(ftol=ftol, xtol=xtol, gtol=gtol, max_nfev=max_nfev,
-                                       x_scale=x_scale, raise_nonfinite=False), f0=f0)
+                                       x_scale=x_scale, raise_nonfinite=False,
+                                       polish=polish), f0=f0)
     f = np.asarray(r.fun, dtype=float)
     J = np.asarray(r.jac, dtype=float)
     g = J.T @ f

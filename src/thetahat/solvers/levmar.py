@@ -42,16 +42,18 @@ from .._core.linalg import thin_svd
 from ..derivatives.model import central_jacobian
 from ._lm_rules import (
     CONVERGED,
+    DELTA0,
     RHO_ACCEPT,
-    RHO_EXPAND,
-    RHO_SHRINK,
     ST_BUDGET,
     ST_FTOL,
     ST_FTOL_XTOL,
     ST_GTOL,
     ST_XTOL,
+    STEP_BAND,
+    STEP_ITER,
     ftol_ok,
     gtol_term,
+    radius_update,
     xtol_ok,
 )
 from .batch_lm import lm_batch
@@ -131,7 +133,7 @@ def _scaled_step(u: NDArray, s: NDArray, vt: NDArray, f: NDArray, delta: float,
     lo = 0.0
     hi = math.sqrt(sf @ sf) / delta
     lam = lam0 if lo < lam0 < hi else math.sqrt(max(lo, 1e-3 * hi) * hi)
-    for _ in range(40):
+    for _ in range(STEP_ITER):
         if not lo < lam < hi:
             lam = max(0.001 * hi, math.sqrt(max(lo * hi, 0.0)))
         d = s2 + lam
@@ -140,7 +142,7 @@ def _scaled_step(u: NDArray, s: NDArray, vt: NDArray, f: NDArray, delta: float,
         dn2 = -2.0 * ((w * w) @ (1.0 / d))  # d(‖q‖²)/dλ
         nq = math.sqrt(n2)
         phi = nq - delta
-        if abs(phi) <= 0.1 * delta:
+        if abs(phi) <= STEP_BAND * delta:
             break
         if phi > 0:
             lo = lam
@@ -180,6 +182,7 @@ def levmar(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], 
     J = np.asarray(jac(x, f), dtype=float)
     njev += 1
     fnorm = math.sqrt(f @ f)
+    steps = [0.0, 0.0]  # the scaled sizes of the last two steps taken
     while status is None:
         niter += 1
         cn = np.sqrt(np.einsum("ij,ij->j", J, J)).tolist()  # column norms of J
@@ -191,7 +194,7 @@ def levmar(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], 
             D = np.array(Dl)
         if delta is None:
             dx = math.sqrt((D * x) @ (D * x))
-            delta = 100.0 * dx if dx > 0 else 100.0
+            delta = DELTA0 * dx if dx > 0 else DELTA0
         # gtol: cosine between f and the columns of J
         if fnorm == 0:
             status = ST_GTOL
@@ -225,21 +228,12 @@ def levmar(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], 
             t2 = math.sqrt(lam) * pnorm / fnorm
             pred = t1 * t1 + 2.0 * t2 * t2
             ratio = ared / pred if pred > 0 else 0.0
-            if ratio <= RHO_SHRINK:
-                if fnn < math.inf and ared < 0:
-                    dirder = -(t1 * t1 + t2 * t2)
-                    temp = 0.5 * dirder / (dirder + 0.5 * ared)
-                else:
-                    temp = 0.5
-                temp = min(max(temp, 0.1), 0.5) if fnn < 10 * fnorm else 0.1
-                delta = temp * min(delta, pnorm / 0.1)
-                lam = lam / temp
-            elif lam == 0.0 or ratio >= RHO_EXPAND:
-                delta = pnorm / 0.5
-                lam *= 0.5
+            delta, lam = radius_update(ratio, ared, -(t1 * t1 + t2 * t2), fnn < 10 * fnorm,
+                                       pnorm, delta, lam)
             accepted = ratio >= RHO_ACCEPT
             if accepted:
                 x, f, fnorm = xn, fn, fnn
+                steps = [steps[1], pnorm]
             dxv = D * x
             xnorm = math.sqrt(dxv @ dxv)
             f_ok = ftol_ok(ared, pred, ratio, ftol)
@@ -264,7 +258,10 @@ def levmar(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], 
     if status == NONFINITE and options.raise_nonfinite:
         raise NonFiniteError(message, x)
     if status > 0 and options.polish:
-        x, f, J, k, nfev_jac = _polish(fun, x, f, J, max_nfev - nfev)
+        # the rate of the last steps: a Gauss-Newton step shrinks the distance to the
+        # minimum by about this factor, the polish's steps too
+        rate = min(steps[1] / steps[0], 1.0) if steps[0] > 0 else 1.0
+        x, f, J, k, nfev_jac = _polish(fun, x, f, J, max_nfev - nfev, rate)
         nfev += k
     return LMResult(x=x, fun=f, jac=J, nfev=nfev, njev=njev, status=int(status),
                     message=message or _MESSAGES[int(status)], niter=niter,
@@ -272,14 +269,18 @@ def levmar(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], 
 
 
 def _polish(fun: Callable[[NDArray], NDArray], x: NDArray, f: NDArray, J: NDArray,
-            budget: int) -> tuple[NDArray, NDArray, NDArray, int, int]:
+            budget: int, rate: float) -> tuple[NDArray, NDArray, NDArray, int, int]:
     """Gauss-Newton steps with central-difference Jacobians after convergence.
 
     A forward-difference Jacobian has relative errors ~1e-8, and the solution of
     Jᵀf = 0 inherits them in proportion to the residuals. Central differences (error
     ~ε^(2/3) ≈ 4e-11) for the last steps recover the digits; a step is kept only if it
-    does not increase ‖f‖, and the polish stops when the step is below 1e-12 relative
-    (the accuracy of the central-difference Jacobian: smaller steps are noise).
+    does not increase ‖f‖. The polish stops when the step is below 1e-12 relative (the
+    accuracy of the central-difference Jacobian: smaller steps are noise), or when the next
+    one is predicted to be: Gauss-Newton converges linearly near a minimum with nonzero
+    residuals, and ``rate`` (the ratio of the solve's last two step sizes) estimates its
+    factor, so the next step is about ``rate`` times this one. On a well-determined fit a
+    single round is enough (2n + 1 calls); slow, large-residual fits take more.
     """
     nfev = nfev_jac = 0
     for _ in range(10):
@@ -297,7 +298,8 @@ def _polish(fun: Callable[[NDArray], NDArray], x: NDArray, f: NDArray, J: NDArra
         if not (np.all(np.isfinite(fn)) and fn @ fn <= f @ f):
             break
         x, f, J = xn, fn, Jc
-        if np.linalg.norm(p) <= 1e-12 * max(float(np.linalg.norm(x)), 1e-300):
+        if max(rate, 1e-3) * float(np.linalg.norm(p)) <= 1e-12 * max(float(np.linalg.norm(x)),
+                                                                       1e-300):
             break
     return x, f, J, nfev, nfev_jac
 
