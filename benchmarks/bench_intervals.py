@@ -11,8 +11,9 @@ flat background with limits) both libraries fit from the same start, then we tim
    number of refits (not the engine) is measured;
 4. the straight line with a plain Python chi-square function (the variable-metric engine,
    compiled when the core is built): ``minos()``, ``mnprofile`` (size 30) and
-   ``mncontour`` (size 40), rounds of thetahat and iminuit alternating, the median of the
-   per-round ratios (target <= 1.0, issue 17).
+   ``mncontour`` (size 40), 41 rounds of thetahat and iminuit alternating, timed by this
+   process's CPU clock (a shared machine's load disturbs it less than the wall clock),
+   the median of the per-round ratios (target <= 1.0, issue 17).
 
 Key columns: ``ratio`` = thetahat / iminuit (< 1: thetahat faster or fewer calls).
 
@@ -21,6 +22,7 @@ Run: ``.venv/bin/python benchmarks/run.py intervals``
 
 from __future__ import annotations
 
+import time
 from functools import partial
 from types import SimpleNamespace
 
@@ -187,7 +189,8 @@ def plain_line() -> None:
         call(mt)
         call(mi)
         nt, ni = mt.nfcn - n0t, mi.nfcn - n0i
-        tt, ti = interleaved([partial(call, mt), partial(call, mi)], rounds=15)
+        tt, ti = interleaved([partial(call, mt), partial(call, mi)], rounds=41,
+                             min_time=0.02, clock=time.process_time)
         rows.append([name, np.median(tt) * 1e3, np.median(ti) * 1e3, median_ratio(tt, ti),
                      nt, ni, nt / ni if ni else "n/a"])
     print("\nline with a plain Python chi-square (time in ms, medians of interleaved rounds)")
