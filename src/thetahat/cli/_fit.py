@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from .._core.warnings import ThetahatWarning
+from ..cost._base import histogram_edges
 from ._gof import pvalue
 
 __all__ = ["fit", "pvalue"]
@@ -80,11 +81,15 @@ def _good(m: Any, gof: bool) -> bool:
 def _minimize(make: Callable[[Mapping[str, float]], Any], start: dict[str, float],
               nstart: int, gof: bool = False) -> Any:
     """MIGRAD from ``start``; on failure (an invalid minimum, or with ``gof`` a χ² p-value
-    below POOR_PVALUE) from perturbed starts; the best minimum found."""
+    below POOR_PVALUE) from perturbed starts; the best minimum found, with the number of
+    starts tried in ``best.starts``."""
     best = make(start).migrad()
+    tried = 1
     if _good(best, gof):
+        best.starts = tried
         return best
     for k in range(max(nstart - 1, 0)):
+        tried += 1
         f = _FACTORS[k % len(_FACTORS)]
         m = make({n: v * f if v != 0 else 0.1 * f for n, v in start.items()})
         try:
@@ -95,6 +100,7 @@ def _minimize(make: Callable[[Mapping[str, float]], Any], start: dict[str, float
             best = m
             if _good(best, gof):
                 break
+    best.starts = tried
     return best
 
 
@@ -105,12 +111,7 @@ def _histogram(h: Any) -> tuple[np.ndarray, np.ndarray] | None:
     axes = h.axes
     if len(axes) != 1:
         raise ValueError(f"fit takes a one-dimensional histogram, got {len(axes)} axes")
-    ax = axes[0]
-    edges = getattr(ax, "edges", None)
-    if edges is None:  # UHI PlottableAxis: ax[i] is the (lower, upper) edge pair of bin i
-        pairs = [ax[i] for i in range(len(ax))]
-        edges = [p[0] for p in pairs] + [pairs[-1][1]]
-    xe = np.asarray(edges, dtype=float)
+    xe = histogram_edges("the histogram", h)[0]
     n = np.asarray(h.values(), dtype=float)
     if n.shape != (xe.size - 1,):
         raise ValueError(f"histogram has {n.size} values for {xe.size} edges")
@@ -299,14 +300,15 @@ def fit(*args: Any, x: Any = None, y: Any = None, model: Any = None, yerr: Any =
     minos : bool
         Also run MINOS on all free parameters.
     nstart : int
-        Attempts from different starting values when the first minimum is invalid.
+        Attempts from different starting values when the first minimum is invalid (or,
+        for a least-squares or binned fit, has a χ² p-value below 1e-6).
 
     Returns
     -------
     FitResult
         A :class:`~thetahat.Minuit` after MIGRAD and HESSE (``m.fcn`` the cost,
-        ``m.model`` the model) with ``to_dict()``, ``to_json()`` and
-        ``correlated_values()``.
+        ``m.model`` the model, ``m.starts`` the number of starts tried) with
+        ``to_dict()``, ``to_json()`` and ``correlated_values()``.
 
     Raises
     ------
@@ -462,6 +464,7 @@ def fit(*args: Any, x: Any = None, y: Any = None, model: Any = None, yerr: Any =
     estimated = len(data) == 3 and yerr is None
     gof = bool(info["gof"])
     m = _minimize(make, init, nstart, gof)
+    starts = m.starts
     s = None
     if estimated and m.ndof > 0 and m.valid:
         s = float(np.sqrt(m.fval / m.ndof))  # curve_fit(absolute_sigma=False) scaling
@@ -475,12 +478,13 @@ def fit(*args: Any, x: Any = None, y: Any = None, model: Any = None, yerr: Any =
     p = pvalue(m) if gof else None
     if m.valid and p is not None and p < POOR_PVALUE:
         warnings.warn(f"poor fit: chi2/ndof = {m.fval:.4g}/{m.ndof:.0f} (p-value {p:.2g}) "
-                      f"after {max(nstart, 1)} start(s); the model does not describe the data "
+                      f"after {starts} start(s); the model does not describe the data "
                       "or the minimum is a local one", ThetahatWarning, stacklevel=2)
     if minos and m.valid:
         m.minos()
     m.model = mod  # the model object, for plotting and for evaluating the fit
     m.yerr_estimated = s  # the common error of y set from the scatter, or None
     m.data_info = info
+    m.starts = starts  # MIGRAD starts tried: 1, or more after a failed or poor start
     m.cost_name = type(cost).__name__
     return m

@@ -93,6 +93,7 @@ class FitResult(Minuit):
     yerr_estimated: float | None = None
     data_info: dict[str, Any] = {}
     cost_name: str = ""
+    starts: int = 1  # MIGRAD starts that thetahat.fit tried (its retries of a failed start)
 
     def to_dict(self) -> dict[str, Any]:
         """The fit as plain Python types: model, cost, parameters, covariance, quality.

@@ -193,12 +193,68 @@ def check_finite(name: str, a: NDArray) -> None:
         raise ValueError(f"{name}[{', '.join(map(str, idx))}] = {a[idx]} is not finite")
 
 
-def unmask(a: Any, fill: float = 0.0) -> tuple[Any, NDArray | None]:
+def is_histogram(obj: Any) -> bool:
+    """Whether ``obj`` is a histogram object: ``hist``, ``boost_histogram`` or anything with
+    the UHI ``PlottableProtocol`` (a callable ``values()`` and ``axes``), not an array."""
+    return (not isinstance(obj, np.ndarray) and callable(getattr(obj, "values", None))
+            and hasattr(obj, "axes"))
+
+
+def histogram_edges(label: str, h: Any) -> list[NDArray]:
+    """The bin edges of each axis of the histogram object ``h`` (``axis.edges``, or the UHI
+    ``PlottableAxis`` protocol: ``axis[i]`` is the edge pair of bin i)."""
+    out = []
+    for k, ax in enumerate(h.axes):
+        edges = getattr(ax, "edges", None)
+        if edges is None:
+            pairs = [ax[i] for i in range(len(ax))]
+            if not pairs:
+                raise ValueError(f"{label}.axes[{k}] has no bins")
+            edges = [q[0] for q in pairs] + [pairs[-1][1]]
+        out.append(np.asarray(edges, dtype=float))
+    return out
+
+
+def histogram_counts(label: str, h: Any) -> tuple[NDArray, list[NDArray]]:
+    """The contents of the histogram object ``h`` as the binned costs take them, and its
+    edges: ``values()`` for counts; ``(values, variances)`` on a last axis of length 2 (sum
+    of weights, sum of squared weights) when the variances differ from the values, i.e.
+    the histogram was filled with weights. A profile (``kind`` MEAN) holds means, not
+    counts: TypeError."""
+    if str(getattr(h, "kind", "COUNT")).upper().endswith("MEAN"):
+        raise TypeError(f"{label} is a profile histogram (kind MEAN): its values are means "
+                        "of samples, not counts; fit them with LeastSquares")
+    values = np.asarray(h.values(), dtype=float)
+    var = h.variances() if callable(getattr(h, "variances", None)) else None
+    if var is not None:
+        var = np.asarray(var, dtype=float)
+        if var.shape != values.shape:
+            raise ValueError(f"{label}.variances() has shape {var.shape}, its values() "
+                             f"{values.shape}")
+        if not np.array_equal(var, values):
+            values = np.stack([values, var], axis=-1)
+    return values, histogram_edges(label, h)
+
+
+def refuse_histogram(label: str, a: Any, hint: str) -> None:
+    """TypeError naming ``label`` if ``a`` is a histogram object, which numpy would
+    otherwise read as an array of its bin contents (or fail on deep inside)."""
+    if is_histogram(a):
+        raise TypeError(f"{label} is a histogram object ({type(a).__name__}); {hint}")
+
+
+def unmask(a: Any, fill: float = 0.0, label: str = "data") -> tuple[Any, NDArray | None]:
     """A ``numpy.ma.MaskedArray`` input as its data (masked entries set to ``fill``, which
     passes every input check) and its mask; any other input as it is, with None.
 
     The costs honour such a mask as their own (:attr:`MaskedCost.mask`: the masked points
-    are left out), where numpy's ``asarray`` would silently drop it (docs/trust.md)."""
+    are left out), where numpy's ``asarray`` would silently drop it (docs/trust.md). A
+    histogram object is refused (TypeError naming ``label``): read as an array, its bin
+    contents would become a sample of events or data points."""
+    refuse_histogram(label, a, "read as an array, its bin contents would be "
+                     f"taken for {label}: fit a histogram with BinnedNLL(h, h.axes[0].edges, cdf) "
+                     "or ExtendedBinnedNLL (they read its counts, edges and variances), or "
+                     "pass the arrays you mean (h.values(), h.axes[0].centers)")
     if not isinstance(a, np.ma.MaskedArray):
         return a, None
     m = np.ma.getmaskarray(a)

@@ -18,7 +18,10 @@ on each bin (edges and midpoint; one-dimensional histograms only, as iminuit).
 Weighted histograms (``n`` with a last axis ``(sum w, sum w^2)``) use the scaled Poisson
 distribution of G. Bohm and G. Zech, NIM A 748 (2014) 1: with ``s_i = sum w / sum w^2``,
 ``n_i s_i`` is approximately Poisson with mean ``mu_i s_i``, and the cost is
-``poisson_chi2(n s, mu s)`` for both classes.
+``poisson_chi2(n s, mu s)`` for both classes. A histogram object (``hist``,
+``boost_histogram``, the UHI protocol) as ``n`` is read as ``values()``, or as
+``(values, variances)`` when the variances differ from the values (a weighted fill), and its
+axes' edges must equal ``xe``.
 
 Gauss-Newton structure (``gauss_newton``): with ``dmu_i = d mu_i / dp`` (model gradient through
 the same bin integration, or forward differences of ``mu``: one call per parameter),
@@ -40,7 +43,15 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..derivatives.model import fd_jacobian, observed_hessian
-from ._base import MaskedCost, check_finite, describe_model, model_array, unmask
+from ._base import (
+    MaskedCost,
+    check_finite,
+    describe_model,
+    histogram_counts,
+    is_histogram,
+    model_array,
+    unmask,
+)
 from ._diagnose import binned_diagnosis
 from ._stats import multinomial_chi2, poisson_chi2
 
@@ -95,6 +106,21 @@ def _parse_edges(xe: Any, open_ends: str | None = None) -> list[NDArray]:
     return edges
 
 
+def histogram_input(label: str, h: Any, edges: list[NDArray]) -> NDArray:
+    """The contents of the histogram object ``h`` (:func:`._base.histogram_counts`), after
+    checking that its axes have the bin edges ``edges`` the cost was given."""
+    counts, hedges = histogram_counts(label, h)
+    if len(hedges) != len(edges):
+        raise ValueError(f"{label} is a histogram with {len(hedges)} axes, but the bin "
+                         f"edges xe describe {len(edges)}")
+    for k, (a, b) in enumerate(zip(hedges, edges)):
+        if a.shape != b.shape or not np.allclose(a, b, rtol=1e-12, atol=0.0):
+            raise ValueError(f"the edges of axis {k} of the histogram {label} ({a.size} "
+                             f"edges from {a[0]:g} to {a[-1]:g}) differ from xe ({b.size} "
+                             f"edges from {b[0]:g} to {b[-1]:g}); pass h.axes[{k}].edges")
+    return counts
+
+
 def parse_counts(n: ArrayLike, nb: tuple, label: str = "n"
                  ) -> tuple[NDArray, NDArray, NDArray, NDArray | None]:
     """Bin contents as given, sum of weights, sum of squared weights, and the Bohm-Zech
@@ -142,7 +168,9 @@ class HistogramData:
         raise NotImplementedError
 
     def _set_counts(self, n: ArrayLike) -> None:
-        n, masked = unmask(n)
+        if is_histogram(n):  # hist / boost_histogram: counts, or (sum w, sum w^2)
+            n = histogram_input("n", n, self._edges)
+        n, masked = unmask(n, label="n")
         self._n_raw, self._n, self._n2, self._scale = parse_counts(n, self._nb)
         self._weighted = self._scale is not None
         if masked is not None and masked.shape != self._nb:  # (sum w, sum w^2) per bin

@@ -32,7 +32,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from .._compiled import lmcore as _lmcore  # the compiled core, or None: the numpy code
 from ..derivatives.model import fd_jacobian, observed_hessian
-from ._base import MaskedCost, check_finite, describe_model, model_array, unmask
+from ._base import MaskedCost, check_finite, describe_model, is_histogram, model_array, unmask
 from ._stats import total
 
 __all__ = ["LeastSquares"]
@@ -62,6 +62,18 @@ def _numerical_derivs(rho: Callable[[NDArray], NDArray]) -> Callable:
         return (-3.0 * f0 + 4.0 * f1 - f2) / (2.0 * h), (f0 - 2.0 * f1 + f2) / (h * h)
 
     return derivs
+
+
+def _unmasked(x: Any, y: Any, yerror: Any) -> tuple[tuple[Any, NDArray | None], ...]:
+    """``unmask`` of the three inputs; a 1-D histogram object as ``y`` is its ``values()``
+    (as iminuit reads a boost_histogram through the array protocol); as ``x`` or ``yerror``
+    it is refused (TypeError naming the argument)."""
+    if is_histogram(y):
+        if len(y.axes) != 1:
+            raise ValueError(f"y is a histogram with {len(y.axes)} axes; LeastSquares takes "
+                             "one y value per point: pass the values flattened")
+        y = np.asarray(y.values(), dtype=float)
+    return unmask(x, label="x"), unmask(y, label="y"), unmask(yerror, 1.0, label="yerror")
 
 
 class LeastSquares(MaskedCost):
@@ -114,7 +126,7 @@ class LeastSquares(MaskedCost):
         grad: Callable | None = None,
         name: Sequence[str] | None = None,
     ) -> None:
-        (x, mx), (y, my), (yerror, me) = unmask(x), unmask(y), unmask(yerror, 1.0)
+        (x, mx), (y, my), (yerror, me) = _unmasked(x, y, yerror)
         x, y, ye = self._checked_data(x, y, yerror)
         if not callable(model):
             raise TypeError("model must be callable")
@@ -170,7 +182,7 @@ class LeastSquares(MaskedCost):
         self._y, self._ye = self._data[:, -2], self._data[:, -1]
 
     def _set_data(self, x: ArrayLike, y: ArrayLike, yerror: ArrayLike) -> None:
-        (x, mx), (y, my), (yerror, me) = unmask(x), unmask(y), unmask(yerror, 1.0)
+        (x, mx), (y, my), (yerror, me) = _unmasked(x, y, yerror)
         x, y, ye = self._checked_data(x, y, yerror)
         if y.shape != self._y.shape:
             raise ValueError(f"new data has {y.size} points, the cost has {self._y.size}")

@@ -39,8 +39,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..derivatives.model import fd_jacobian
-from ._base import MaskedCost, describe_model
-from ._binned import HistogramData, _parse_edges, parse_counts
+from ._base import MaskedCost, describe_model, is_histogram
+from ._binned import HistogramData, _parse_edges, histogram_input, parse_counts
 from ._stats import TEMPLATE_TERMS, template_chi2_da, template_chi2_jsc, template_nll_asy
 
 __all__ = ["Template"]
@@ -118,6 +118,8 @@ class Template(HistogramData, MaskedCost):
                     params[f"x{k}_{p}"] = None
                 self._components.append(("model", c, len(names)))
                 continue
+            if is_histogram(c):  # a template histogram object: its contents
+                c = histogram_input(f"model_or_template[{k}]", c, self._edges)
             if c is None or np.ndim(c) == 0:
                 raise ValueError(f"model_or_template[{k}] must be an array or a callable, "
                                  f"got {c!r}")
