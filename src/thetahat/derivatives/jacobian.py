@@ -55,6 +55,18 @@ def default_rel_step(method: str) -> float:
     return _EPS ** 0.5
 
 
+_UNBOUNDED: dict[int, tuple[NDArray, NDArray]] = {}
+
+
+def _unbounded(n: int) -> tuple[NDArray, NDArray]:
+    """Read-only (-inf, inf) bound vectors of length n, made once per n."""
+    if n not in _UNBOUNDED:
+        lb, ub = np.full(n, -np.inf), np.full(n, np.inf)
+        lb.flags.writeable = ub.flags.writeable = False
+        _UNBOUNDED[n] = (lb, ub)
+    return _UNBOUNDED[n]
+
+
 def _base_steps(x: NDArray, rel_step: NDArray) -> NDArray:
     """h_j = rel_step_j · |x_j|, with rel_step_j where that would vanish after rounding."""
     h = rel_step * np.abs(x)
@@ -194,8 +206,12 @@ def approx_jacobian(fun: Callable[..., Any], x: NDArray, f0: NDArray | None = No
         J = np.column_stack(cols) if cols else np.zeros((0 if f0 is None else np.size(f0), 0))
         return J, nfev
 
-    lb, ub = (b if isinstance(b, np.ndarray) and b.shape == (n,) and b.dtype == float
-              else np.broadcast_to(np.asarray(b, dtype=float), (n,)) for b in bounds)
+    b0, b1 = bounds
+    if isinstance(b0, float) and isinstance(b1, float) and b0 == -np.inf and b1 == np.inf:
+        lb, ub = _unbounded(n)  # the common case, without the broadcasts below
+    else:
+        lb, ub = (b if isinstance(b, np.ndarray) and b.shape == (n,) and b.dtype == float
+                  else np.broadcast_to(np.asarray(b, dtype=float), (n,)) for b in bounds)
     h = _base_steps(x, rel)
     unbounded = not (np.isfinite(lb).any() or np.isfinite(ub).any())
     central = np.ones(n, dtype=bool) if unbounded else (h <= ub - x) & (h <= x - lb)
@@ -241,7 +257,7 @@ def approx_jacobian(fun: Callable[..., Any], x: NDArray, f0: NDArray | None = No
             dx = xt[j] - x[j]  # the representable step
             df = call(xt) - f0
             nfev += 1
-            if not np.max(np.abs(df), initial=0.0) > tiny and abs(x[j]) < 1:
+            if abs(x[j]) < 1 and not np.max(np.abs(df), initial=0.0) > tiny:
                 # |x_j| so small that its relative step moves f by rounding only:
                 # retry with the step of a parameter of size 1
                 hj, _ = _fit_one_sided(x[j:j + 1], rel[j:j + 1], lb[j:j + 1], ub[j:j + 1], 1)
