@@ -174,3 +174,27 @@ def test_reporter_caps_at_the_total_and_closes_its_bar():
     with core.reporter(True, 2) as r:
         bar = r._bar
     assert bar is not None and r._bar is None and bar.n == 0  # closed on leaving
+
+
+def test_batch_default_is_the_minuit_methods_default(monkeypatch):
+    # batch.fit / batch.curve_fit default to None like the Minuit methods: quiet in a
+    # script, a bar in a notebook; the resolved value is what check_progress returns
+    from thetahat import batch
+
+    seen = []
+    real = core.Reporter
+
+    def spy(progress, *a, **k):
+        seen.append(progress)
+        return real(progress, *a, **k)
+
+    monkeypatch.setattr("thetahat.batch._progress.Reporter", spy)
+    x = np.linspace(-1, 1, 9)
+    y = np.vstack([2 * x + 1, -x + 0.5])
+    r = batch.curve_fit(lambda x, a, b: a * x + b, x, y, p0=[1, 0])
+    np.testing.assert_allclose(r.popt, [[2, 1], [-1, 0.5]], atol=1e-8)  # exact lines
+    assert seen[0] is False  # None resolved outside a notebook: quiet
+    pytest.importorskip("tqdm")
+    monkeypatch.setattr(core, "is_jupyter", lambda: True)
+    batch.curve_fit(lambda x, a, b: a * x + b, x, y, p0=[1, 0])
+    assert seen[1] is True  # the same default in a notebook: a bar

@@ -198,7 +198,7 @@ def over_blocks(front: Callable, names: tuple[str, ...], progress: Any, *, ydata
     """The lazy result of ``front(ydata=..., x=..., p0=..., **options)`` over the blocks of
     a dask ``ydata`` (module docstring)."""
     dask, da = require_dask()
-    if progress is not False:
+    if progress is not None and progress is not False:
         raise ValueError("progress= is for in-memory batches; on dask arrays use "
                          "dask.diagnostics.ProgressBar() or the distributed dashboard")
     err_name = next((e for e in _ERRORS if e in options), None)

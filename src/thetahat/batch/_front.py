@@ -152,7 +152,7 @@ def curve_fit(f: Callable | str | models.Model, x: ArrayLike, ydata: ArrayLike,
               jac: Callable | None = None, workers: int | None = None, ftol: float = 1e-8,
               xtol: float = 1e-8, gtol: float = 1e-8, max_iter: int = 200,
               chunk: int | None = None, x_per_fit: bool | None = None,
-              progress: Any = False) -> BatchResult | DaskBatchResult:
+              progress: Any = None) -> BatchResult | DaskBatchResult:
     """Fit ``f(x, *p)`` to every row of ``ydata`` by least squares, as many ``curve_fit``.
 
     Parameters
@@ -194,8 +194,9 @@ def curve_fit(f: Callable | str | models.Model, x: ArrayLike, ydata: ArrayLike,
     x_per_fit : bool, optional
         For user functions: whether ``x``'s first axis runs over the fits (default: when
         ``x.shape[:2] == (n_fits, n_points)``).
-    progress : bool or callable
-        False (default): quiet. True: a tqdm bar (``thetahat[progress]``). A callable:
+    progress : None, bool or callable
+        None (default): a bar in a Jupyter notebook when tqdm is installed, quiet
+        elsewhere. False: quiet. True: a tqdm bar (``thetahat[progress]``). A callable:
         called as ``progress(n_done, n_total)`` after each block of 32768 fits. The
         results are the same either way.
 
@@ -305,7 +306,7 @@ def fit(x: ArrayLike, ydata: ArrayLike, model: str | models.Model, yerr: ArrayLi
         *, estimator: str = "lse", p0: ArrayLike | None = None,
         bounds: tuple[Any, Any] = (-INF, INF), workers: int | None = None,
         ftol: float = 1e-8, xtol: float = 1e-8, gtol: float = 1e-8, max_iter: int = 200,
-        chunk: int | None = None, progress: Any = False) -> BatchResult | DaskBatchResult:
+        chunk: int | None = None, progress: Any = None) -> BatchResult | DaskBatchResult:
     """Fit a library model to every row of ``ydata``, in compiled code when it is built.
 
     Parameters

@@ -8,10 +8,11 @@ is unchanged). A block keeps the working arrays of the guess and of the solver's
 less memory beyond the input and the results, and they stay in cache (10-15 % faster on
 2 x 10^5 2-D Gaussians). After each block the front reports ``(n_done, n_total)``:
 
-- ``progress=False`` (default): no report;
+- ``progress=None`` (default, as the ``Minuit`` methods): a bar in a Jupyter notebook
+  when tqdm is installed, nothing elsewhere (a script's output stays clean);
+- ``progress=False``: no report;
 - ``progress=True``: a ``tqdm`` bar (the optional extra ``thetahat[progress]``);
-- ``progress=callable``: ``callable(n_done, n_total)`` after each block;
-- ``progress=None``: a bar in a Jupyter notebook, nothing elsewhere.
+- ``progress=callable``: ``callable(n_done, n_total)`` after each block.
 
 The checking of the argument, the bar and the callback are those of every long
 computation of thetahat (:mod:`thetahat._core.progress`); this module adds the blocks.
