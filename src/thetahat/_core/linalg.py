@@ -140,7 +140,16 @@ def null_direction(J: NDArray, noise: NDArray) -> tuple[NDArray, float] | None:
     if z is not None:
         return z[None, :], 0.0
     level = DEGENERATE_FACTOR * float(np.linalg.norm(noise))
-    _, s, vt = np.linalg.svd(J / norms, full_matrices=True) if m < n else thin_svd(J / norms)
+    Js = J / norms
+    if m >= n:
+        # the common answer, cheaply: a Cholesky factor of JₛᵀJₛ - (level² + 10 n ε) I
+        # proves s_min(Jₛ) > level (the Gram matrix of unit columns is exact to n ε)
+        try:
+            np.linalg.cholesky(Js.T @ Js - (level * level + 10.0 * n * _EPS) * np.eye(n))
+            return None
+        except np.linalg.LinAlgError:
+            pass
+    _, s, vt = np.linalg.svd(Js, full_matrices=True) if m < n else thin_svd(Js)
     s = np.concatenate((s, np.zeros(n - s.size)))  # m < n: a null space of n - m
     null = np.flatnonzero(s <= level)[::-1]
     return (vt[null], float(s[-1])) if null.size else None
