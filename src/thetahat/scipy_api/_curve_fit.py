@@ -40,7 +40,13 @@ from numpy.typing import NDArray
 from scipy.optimize import OptimizeWarning
 
 from .._compiled import lmcore as _lmcore  # the compiled core, or None: the numpy code
-from .._core.linalg import degenerate_message, jacobian_noise, null_direction, thin_svd
+from .._core.linalg import (
+    DEGENERATE_FACTOR,
+    degenerate_message,
+    jacobian_noise,
+    null_direction,
+    thin_svd,
+)
 from .._core.signature import positional_names
 from .._core.warnings import DegenerateFitWarning
 from ..derivatives.jacobian import approx_jacobian
@@ -323,6 +329,8 @@ def _rel_step(method: str, jac: Any, kwargs: dict) -> float | None:
 def _data_scale(ydata: NDArray, white: Whitening, fun: NDArray) -> float:
     """The size of the numbers the residuals are computed from: ‖W |y|‖, at least ‖r‖."""
     r = float(np.linalg.norm(fun))
+    if white.kind != "chol" and ydata.shape == fun.shape:  # diagonal W: ‖W |y|‖ = ‖W y‖
+        return max(float(np.linalg.norm(white.apply(ydata))), r)
     a = np.abs(ydata).reshape(-1) if ydata.size == fun.size else np.abs(ydata)
     try:
         y = np.broadcast_to(a, fun.shape).astype(float)
@@ -332,14 +340,19 @@ def _data_scale(ydata: NDArray, white: Whitening, fun: NDArray) -> float:
 
 
 def _degenerate(f: Callable, J: NDArray, popt: NDArray, scale: float,
-                rel_step: float | None) -> str | None:
+                rel_step: float | None, sv: NDArray | None = None) -> str | None:
     """The message of :func:`~thetahat._core.linalg.degenerate_message` when J determines
-    a combination of the parameters only at its rounding level (module docstring)."""
+    a combination of the parameters only at its rounding level (module docstring).
+    ``sv``: the singular values of J when known; s_min(J) / max_j ‖J_j‖ is a lower bound
+    on s_min of the column-scaled J, so a J it clears needs no further test."""
     J = np.asarray(J, dtype=float)
     if J.ndim != 2 or J.shape[1] != popt.size:
         return None
-    noise = jacobian_noise(popt, np.sqrt(np.einsum("ij,ij->j", J, J)), J.shape[0], rel_step,
-                           scale)
+    colnorm = np.sqrt(np.einsum("ij,ij->j", J, J))
+    noise = jacobian_noise(popt, colnorm, J.shape[0], rel_step, scale)
+    if (sv is not None and sv.size == popt.size and colnorm.size and
+            sv[-1] > DEGENERATE_FACTOR * float(np.linalg.norm(noise)) * float(colnorm.max())):
+        return None
     found = null_direction(J, noise)
     if found is None:
         return None
@@ -350,7 +363,7 @@ def _degenerate(f: Callable, J: NDArray, popt: NDArray, scale: float,
 
 
 def _covariance(J: NDArray, chi2: float, m: int, n: int, absolute_sigma: bool,
-                degenerate: str | None = None) -> NDArray:
+                degenerate: str | None = None, usv: tuple | None = None) -> NDArray:
     """(JᵀJ)⁻¹, scaled by χ²/(m - n) unless ``absolute_sigma``; inf (with an
     OptimizeWarning) when J is rank-deficient, ``degenerate`` (the message of
     :func:`_degenerate`) or there is no degree of freedom."""
@@ -358,7 +371,7 @@ def _covariance(J: NDArray, chi2: float, m: int, n: int, absolute_sigma: bool,
         warnings.warn(f"Covariance of the parameters could not be estimated: {degenerate}",
                       DegenerateCovarianceWarning, stacklevel=3)
         return np.full((n, n), np.inf)
-    _, s, vt = thin_svd(np.asarray(J, dtype=float))
+    _, s, vt = thin_svd(np.asarray(J, dtype=float)) if usv is None else usv
     # s is in decreasing order: full rank iff the smallest is above the threshold
     threshold = _EPS * max(J.shape) * (s[0] if s.size else 0.0)
     if s.size == n and s[-1] > threshold and (absolute_sigma or m > n):
@@ -489,8 +502,11 @@ def curve_fit(f: Callable, xdata: Any, ydata: Any, p0: Any = None, sigma: Any = 
     # χ² (with a robust loss, scipy's 2 × its cost: Σ ρ(r²))
     chi2 = float(res.fun @ res.fun) if method == "lm" else 2.0 * float(res.cost)
     scale = _data_scale(ydata, white, res.fun)
+    Jf = np.asarray(res.jac, dtype=float)
+    usv = thin_svd(Jf) if Jf.ndim == 2 and np.all(np.isfinite(Jf)) else None  # one SVD for both
     pcov = _covariance(res.jac, chi2, res.fun.size, popt.size, absolute_sigma,
-                       _degenerate(f, res.jac, popt, scale, _rel_step(method, jac, kwargs)))
+                       _degenerate(f, res.jac, popt, scale, _rel_step(method, jac, kwargs),
+                                   None if usv is None else usv[1]), usv)
     if full_output:
         return popt, pcov, info, mesg, ier
     return popt, pcov
