@@ -40,7 +40,17 @@ from numpy.typing import NDArray
 from scipy.optimize import OptimizeWarning
 
 from .._compiled import lmcore as _lmcore  # the compiled core, or None: the numpy code
-from .._core.linalg import degenerate_message, jacobian_noise, null_direction, thin_svd
+from .._core.linalg import (
+    DEGENERATE_FACTOR,
+    TRUNCATION_GATE,
+    degenerate_message,
+    jacobian_noise,
+    null_direction,
+    thin_svd,
+    truncation_noise,
+    zero_step_columns,
+    zero_step_message,
+)
 from .._core.signature import positional_names
 from .._core.warnings import DegenerateFitWarning
 from ..derivatives.jacobian import approx_jacobian
@@ -332,20 +342,35 @@ def _data_scale(ydata: NDArray, white: Whitening, fun: NDArray) -> float:
 
 
 def _degenerate(f: Callable, J: NDArray, popt: NDArray, scale: float,
-                rel_step: float | None) -> str | None:
+                rel_step: float | None, residuals: Callable | None = None,
+                method: str = "lm", central: bool = False) -> str | None:
     """The message of :func:`~thetahat._core.linalg.degenerate_message` when J determines
-    a combination of the parameters only at its rounding level (module docstring)."""
+    a combination of the parameters only at its rounding level (module docstring); with
+    the whitened ``residuals`` of a difference J, its truncation error is measured below
+    the gate, and a zero column whose step vanished at the parameter's value is named as
+    such (:func:`~thetahat._core.linalg.zero_step_columns`)."""
     J = np.asarray(J, dtype=float)
     if J.ndim != 2 or J.shape[1] != popt.size:
         return None
-    noise = jacobian_noise(popt, np.sqrt(np.einsum("ij,ij->j", J, J)), J.shape[0], rel_step,
-                           scale)
+    colnorm = np.sqrt(np.einsum("ij,ij->j", J, J))
+    noise = jacobian_noise(popt, colnorm, J.shape[0], rel_step, scale)
     found = null_direction(J, noise)
+    if found is None and rel_step is not None and residuals is not None and \
+            null_direction(J, np.array([TRUNCATION_GATE / DEGENERATE_FACTOR])) is not None:
+        noise = noise + truncation_noise(residuals, popt, colnorm, rel_step, central)
+        found = null_direction(J, noise)
     if found is None:
         return None
     names = positional_names(f)
     names = names[1:] if names is not None and len(names) == popt.size + 1 else \
         [f"p[{j}]" for j in range(popt.size)]
+    if found[1] == 0 and rel_step is not None and residuals is not None:
+        cols = zero_step_columns(residuals, popt, colnorm, rel_step)
+        if cols:
+            remedy = ("give epsfcn (the squared relative step), diag, or an analytic jac"
+                      if method == "lm" else
+                      "give diff_step or x_scale, or an analytic jac")
+            return zero_step_message(names, popt, cols, rel_step, remedy)
     return degenerate_message(names, found, noise)
 
 
@@ -490,7 +515,9 @@ def curve_fit(f: Callable, xdata: Any, ydata: Any, p0: Any = None, sigma: Any = 
     chi2 = float(res.fun @ res.fun) if method == "lm" else 2.0 * float(res.cost)
     scale = _data_scale(ydata, white, res.fun)
     pcov = _covariance(res.jac, chi2, res.fun.size, popt.size, absolute_sigma,
-                       _degenerate(f, res.jac, popt, scale, _rel_step(method, jac, kwargs)))
+                       _degenerate(f, res.jac, popt, scale, _rel_step(method, jac, kwargs),
+                                   _residual_function(f, xdata, ydata, white), method,
+                                   jac == "3-point"))
     if full_output:
         return popt, pcov, info, mesg, ier
     return popt, pcov
