@@ -37,6 +37,16 @@ The column errors (``jacobian_noise``):
   divides that by h_j: ν_j = (ε / δ) max(1, ρ / (s_j ‖J_j‖)), s_j = |p_j| (1 if p_j = 0);
   s_j ‖J_j‖ is the size of the parameter's own contribution to the residuals, so ν_j is
   √ε for a forward difference of a parameter that carries the model's scale.
+- a difference J also carries the truncation error of its formula, T_j = (h_j/2) ∂²r/∂p_j²
+  (forward) or (h_j²/6) ∂³r/∂p_j³ (central): zero for a linear model, and for a parameter
+  whose own scale is |p_j| of the order of the optimal step's rounding error, but not when
+  a parameter runs far beyond the scale on which the model varies (b, c = ∓1e4 in
+  exp(-(b + c) x): steps of δ 1e4 along a curvature of scale 1, columns that differ by
+  1e-9-1e-6 where the rounding is 4e-11). ``truncation_noise`` measures it by Richardson's
+  rule, D(2h) - D(h) = (2^k - 1) T + O(h^(k+1)) (k = 1 forward, 2 central), at 2n or 4n
+  residual calls; the callers spend them only when s_min(Jₛ) < 1e-3 (a truncation error
+  below 1e-4 cannot move that test, and reaching 1e-4 needs |p_j| a thousand times the
+  model's scale).
 
 For the 38 NIST StRD fits (tests/test_trust_degenerate.py) s_min(Jₛ) >= 2e-4 with ν ~ 5e-7:
 ill-conditioned in the raw J (condition numbers 1e7-1e9 come from the units) but a
@@ -48,13 +58,15 @@ eigenvalue is compared with (10 ‖ν‖)² + 10 n ε.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 __all__ = ["spd_solve", "spd_inverse", "thin_svd", "spd_cond", "jacobian_noise",
-           "null_direction", "gram_null_direction", "degenerate_message"]
+           "truncation_noise", "zero_step_columns", "zero_step_message", "null_direction",
+           "gram_null_direction", "degenerate_message"]
 
 _EPS = float(np.finfo(float).eps)
 DEGENERATE_FACTOR = 10.0  # s_min within 10 times the bound on its rounding: not determined
@@ -120,6 +132,75 @@ def jacobian_noise(p: NDArray, colnorm: NDArray, m: int, rel_step: float | None,
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(size > 0, scale / size, 1.0)
     return (_EPS / rel_step) * np.maximum(1.0, ratio)
+
+
+TRUNCATION_GATE = 1e-3  # s_min(Jₛ) above this: no truncation error of interest can reach it
+
+
+def _steps(p: NDArray, rel_step: float) -> NDArray:
+    h = rel_step * np.abs(p)
+    return np.where(h > 0, h, rel_step)
+
+
+def truncation_noise(fun: Callable[[NDArray], NDArray], p: NDArray, colnorm: NDArray,
+                     rel_step: float, central: bool, lb: NDArray | None = None,
+                     ub: NDArray | None = None) -> NDArray:
+    """The truncation error ‖T_j‖ / ‖J_j‖ of each column of a difference Jacobian of the
+    residuals ``fun`` at ``p`` (steps h_j = rel_step |p_j|), by Richardson's rule (module
+    docstring); 0 for a column whose wider steps would leave the bounds or give non-finite
+    residuals (no estimate there)."""
+    p = np.asarray(p, dtype=float)
+    n = p.size
+    lb = np.full(n, -np.inf) if lb is None else np.asarray(lb, dtype=float)
+    ub = np.full(n, np.inf) if ub is None else np.asarray(ub, dtype=float)
+    h = _steps(p, rel_step)
+    out = np.zeros(n)
+    f0 = None if central else np.asarray(fun(p), dtype=float)
+
+    def at(j: int, t: float) -> tuple[NDArray, float]:
+        q = p.copy()
+        q[j] = p[j] + t
+        return np.asarray(fun(q), dtype=float), q[j] - p[j]  # the step actually taken
+
+    with np.errstate(all="ignore"):
+        for j in range(n):
+            if not colnorm[j] > 0:
+                continue
+            if central:
+                if not (lb[j] <= p[j] - 2 * h[j] and p[j] + 2 * h[j] <= ub[j]):
+                    continue
+                (a1, s1), (b1, t1) = at(j, h[j]), at(j, -h[j])
+                (a2, s2), (b2, t2) = at(j, 2 * h[j]), at(j, -2 * h[j])
+                t = ((a2 - b2) / (s2 - t2) - (a1 - b1) / (s1 - t1)) / 3.0
+            else:
+                hj = h[j] if p[j] + 2 * h[j] <= ub[j] else -h[j]
+                if not lb[j] <= p[j] + 2 * hj <= ub[j]:
+                    continue
+                (a1, s1), (a2, s2) = at(j, hj), at(j, 2 * hj)
+                t = (a2 - f0) / s2 - (a1 - f0) / s1
+            e = float(np.linalg.norm(t)) / float(colnorm[j])
+            out[j] = e if math.isfinite(e) else 0.0
+    return out
+
+
+def zero_step_columns(fun: Callable[[NDArray], NDArray], p: NDArray, norms: NDArray,
+                      rel_step: float) -> list[int]:
+    """The zero columns j of a difference Jacobian (relative step ``rel_step``) whose step
+    h_j = rel_step |p_j| vanished in the rounding of the residuals at p_j: a step of
+    rel_step max(1, |p_j|) changes them."""
+    p = np.asarray(p, dtype=float)
+    f0 = np.asarray(fun(p), dtype=float)
+    out = []
+    for j in np.flatnonzero(~(np.asarray(norms) > 0)):
+        if p[j] == 0 or rel_step * abs(p[j]) >= rel_step:
+            continue  # the step was already that of a parameter of size 1
+        q = p.copy()
+        q[j] = p[j] + rel_step * max(1.0, abs(p[j]))
+        with np.errstate(all="ignore"):
+            d = np.asarray(fun(q), dtype=float) - f0
+        if np.all(np.isfinite(d)) and np.any(d != 0):
+            out.append(int(j))
+    return out
 
 
 def _zero_column(norms: NDArray) -> NDArray | None:
@@ -194,3 +275,14 @@ def degenerate_message(names: list[str], found: tuple[NDArray, float],
             f"{float(np.linalg.norm(noise)):.2g}; a degenerate model such as (a + b) x, a line "
             "through points of one x, or a parameter that appears twice): the errors of "
             "these parameters are rounding noise; fix one of them or reparametrise")
+
+
+def zero_step_message(names: list[str], p: NDArray, cols: list[int], rel_step: float,
+                      remedy: str) -> str:
+    """What a user reads about the columns ``cols`` of :func:`zero_step_columns`."""
+    who = ", ".join(f"{names[j]} = {float(p[j]):.3g} (step {rel_step * abs(float(p[j])):.2g})"
+                    for j in cols)
+    return (f"the Jacobian's column of {who} is zero because the difference step, "
+            f"{rel_step:.2g} times the parameter's value, vanished in the rounding of the "
+            f"residuals at that value (a larger step does change them): the data may well "
+            f"determine it; {remedy}")

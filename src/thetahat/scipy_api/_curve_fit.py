@@ -42,10 +42,14 @@ from scipy.optimize import OptimizeWarning
 from .._compiled import lmcore as _lmcore  # the compiled core, or None: the numpy code
 from .._core.linalg import (
     DEGENERATE_FACTOR,
+    TRUNCATION_GATE,
     degenerate_message,
     jacobian_noise,
     null_direction,
     thin_svd,
+    truncation_noise,
+    zero_step_columns,
+    zero_step_message,
 )
 from .._core.signature import positional_names
 from .._core.warnings import DegenerateFitWarning
@@ -340,25 +344,45 @@ def _data_scale(ydata: NDArray, white: Whitening, fun: NDArray) -> float:
 
 
 def _degenerate(f: Callable, J: NDArray, popt: NDArray, scale: float,
-                rel_step: float | None, sv: NDArray | None = None) -> str | None:
+                rel_step: float | None, residuals: Callable | None = None,
+                method: str = "lm", central: bool = False,
+                sv: NDArray | None = None) -> str | None:
     """The message of :func:`~thetahat._core.linalg.degenerate_message` when J determines
-    a combination of the parameters only at its rounding level (module docstring).
-    ``sv``: the singular values of J when known; s_min(J) / max_j ‖J_j‖ is a lower bound
-    on s_min of the column-scaled J, so a J it clears needs no further test."""
+    a combination of the parameters only at its rounding level (module docstring); with
+    the whitened ``residuals`` of a difference J, its truncation error is measured below
+    the gate, and a zero column whose step vanished at the parameter's value is named as
+    such (:func:`~thetahat._core.linalg.zero_step_columns`). ``sv``: the singular values
+    of J when known; s_min(J) / max_j ‖J_j‖ is a lower bound on s_min of the column-scaled
+    J, so a J it clears (and, for a difference J, the truncation gate too) needs no
+    further test."""
     J = np.asarray(J, dtype=float)
     if J.ndim != 2 or J.shape[1] != popt.size:
         return None
     colnorm = np.sqrt(np.einsum("ij,ij->j", J, J))
     noise = jacobian_noise(popt, colnorm, J.shape[0], rel_step, scale)
-    if (sv is not None and sv.size == popt.size and colnorm.size and
-            sv[-1] > DEGENERATE_FACTOR * float(np.linalg.norm(noise)) * float(colnorm.max())):
-        return None
+    if sv is not None and sv.size == popt.size and colnorm.size:
+        level = DEGENERATE_FACTOR * float(np.linalg.norm(noise))
+        if rel_step is not None and residuals is not None:
+            level = max(level, TRUNCATION_GATE)
+        if sv[-1] > level * float(colnorm.max()):
+            return None
     found = null_direction(J, noise)
+    if found is None and rel_step is not None and residuals is not None and \
+            null_direction(J, np.array([TRUNCATION_GATE / DEGENERATE_FACTOR])) is not None:
+        noise = noise + truncation_noise(residuals, popt, colnorm, rel_step, central)
+        found = null_direction(J, noise)
     if found is None:
         return None
     names = positional_names(f)
     names = names[1:] if names is not None and len(names) == popt.size + 1 else \
         [f"p[{j}]" for j in range(popt.size)]
+    if found[1] == 0 and rel_step is not None and residuals is not None:
+        cols = zero_step_columns(residuals, popt, colnorm, rel_step)
+        if cols:
+            remedy = ("give epsfcn (the squared relative step), diag, or an analytic jac"
+                      if method == "lm" else
+                      "give diff_step or x_scale, or an analytic jac")
+            return zero_step_message(names, popt, cols, rel_step, remedy)
     return degenerate_message(names, found, noise)
 
 
@@ -506,7 +530,8 @@ def curve_fit(f: Callable, xdata: Any, ydata: Any, p0: Any = None, sigma: Any = 
     usv = thin_svd(Jf) if Jf.ndim == 2 and np.all(np.isfinite(Jf)) else None  # one SVD for both
     pcov = _covariance(res.jac, chi2, res.fun.size, popt.size, absolute_sigma,
                        _degenerate(f, res.jac, popt, scale, _rel_step(method, jac, kwargs),
-                                   None if usv is None else usv[1]), usv)
+                                   _residual_function(f, xdata, ydata, white), method,
+                                   jac == "3-point", None if usv is None else usv[1]), usv)
     if full_output:
         return popt, pcov, info, mesg, ier
     return popt, pcov

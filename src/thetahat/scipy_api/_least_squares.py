@@ -45,7 +45,14 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy.sparse.linalg import LinearOperator
 
-from .._core.linalg import degenerate_message, jacobian_noise, null_direction
+from .._core.linalg import (
+    DEGENERATE_FACTOR,
+    TRUNCATION_GATE,
+    degenerate_message,
+    jacobian_noise,
+    null_direction,
+    truncation_noise,
+)
 from .._core.warnings import DegenerateFitWarning
 from ..derivatives.jacobian import approx_jacobian, default_rel_step
 from ..solvers.lsq_common import (
@@ -490,7 +497,7 @@ def _solve(q: LSQRequest) -> OptimizeResult:
     if q.careful and res.success and kind == "dense" and not callable(rel_step) and m > n:
         _warn_degenerate(res, None if callable(jac) or jac == "cs" else
                          float(np.max(rel_step)) if rel_step is not None else
-                         default_rel_step(jac))
+                         default_rel_step(jac), fun_w, jac == "3-point", lb, ub)
     if q.verbose >= 1:
         print(res.message)
         print(f"Function evaluations {res.nfev}, initial cost {initial_cost:.4e}, final cost "
@@ -498,20 +505,38 @@ def _solve(q: LSQRequest) -> OptimizeResult:
     return res
 
 
-def _warn_degenerate(res: OptimizeResult, rel_step: float | None) -> None:
+def _warn_degenerate(res: OptimizeResult, rel_step: float | None,
+                     fun: Callable | None = None, central: bool = False,
+                     lb: NDArray | None = None, ub: NDArray | None = None) -> None:
     """A :class:`~thetahat.warnings.DegenerateFitWarning` when the Jacobian at the solution
     determines a combination of the parameters only at its rounding level (a degenerate
     model, :mod:`thetahat._core.linalg`; the residuals' inputs are unknown here, so their
     rounding is taken from ‖r‖ and each parameter's own contribution, s_j ‖J_j‖). Only a
     fit (more residuals than parameters) is judged, on the parameters not held at a bound
-    (an underdetermined or square system has its own, known, freedom)."""
+    (an underdetermined or square system has its own, known, freedom). A difference J
+    below the truncation gate has its truncation error measured through ``fun`` (central
+    differences for ``central``; steps inside ``lb``, ``ub``) and added to the noise."""
     free = np.asarray(res.active_mask) == 0
     if not free.any():
         return
     J = np.asarray(res.jac, dtype=float)[:, free]
-    noise = jacobian_noise(res.x[free], np.sqrt(np.einsum("ij,ij->j", J, J)), J.shape[0],
-                           rel_step, float(np.linalg.norm(res.fun)))
+    colnorm = np.sqrt(np.einsum("ij,ij->j", J, J))
+    noise = jacobian_noise(res.x[free], colnorm, J.shape[0], rel_step,
+                           float(np.linalg.norm(res.fun)))
     found = null_direction(J, noise)
+    if found is None and rel_step is not None and fun is not None and \
+            null_direction(J, np.array([TRUNCATION_GATE / DEGENERATE_FACTOR])) is not None:
+        x = np.asarray(res.x, dtype=float)
+
+        def fun_free(q: NDArray) -> NDArray:
+            full = x.copy()
+            full[free] = q
+            return np.asarray(fun(full), dtype=float)
+        noise = noise + truncation_noise(
+            fun_free, x[free], colnorm, rel_step, central,
+            None if lb is None else np.asarray(lb, dtype=float)[free],
+            None if ub is None else np.asarray(ub, dtype=float)[free])
+        found = null_direction(J, noise)
     if found is not None:
         names = [f"x[{j}]" for j in np.flatnonzero(free)]
         warnings.warn("least_squares: " + degenerate_message(names, found, noise),
