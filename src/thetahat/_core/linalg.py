@@ -119,6 +119,9 @@ def spd_cond(a: NDArray) -> float:
     return 1.0 / rcond if info == 0 and rcond > 0 else math.inf
 
 
+_SCALAR_N = 16  # up to this many parameters, scalar Python beats numpy's per-call cost
+
+
 def jacobian_noise(p: NDArray, colnorm: NDArray, m: int, rel_step: float | None,
                    scale: float = 0.0) -> NDArray:
     """The relative error ν_j of each column of a Jacobian (module docstring) at the
@@ -128,6 +131,14 @@ def jacobian_noise(p: NDArray, colnorm: NDArray, m: int, rel_step: float | None,
     p = np.asarray(p, dtype=float)
     if rel_step is None:
         return np.full(p.shape, _EPS * math.sqrt(max(m, 1)))
+    if p.size <= _SCALAR_N:  # the same numbers without numpy's per-call overhead
+        c = _EPS / rel_step
+        out = []
+        for v, cn in zip(p.tolist(), np.asarray(colnorm, dtype=float).tolist()):
+            s = (abs(v) if v != 0 else 1.0) * cn
+            r = scale / s if s > 0 else 1.0
+            out.append(c * (1.0 if r <= 1.0 else r))  # NaN r stays NaN, as np.maximum
+        return np.array(out)
     size = np.where(p != 0, np.abs(p), 1.0) * np.asarray(colnorm, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(size > 0, scale / size, 1.0)

@@ -31,6 +31,7 @@ a thousand times above that level.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -332,9 +333,10 @@ def _rel_step(method: str, jac: Any, kwargs: dict) -> float | None:
 
 def _data_scale(ydata: NDArray, white: Whitening, fun: NDArray) -> float:
     """The size of the numbers the residuals are computed from: ‖W |y|‖, at least ‖r‖."""
-    r = float(np.linalg.norm(fun))
+    r = math.sqrt(float(np.dot(fun.ravel(), fun.ravel())))
     if white.kind != "chol" and ydata.shape == fun.shape:  # diagonal W: ‖W |y|‖ = ‖W y‖
-        return max(float(np.linalg.norm(white.apply(ydata))), r)
+        wy = np.ravel(white.apply(ydata))
+        return max(math.sqrt(float(np.dot(wy, wy))), r)
     a = np.abs(ydata).reshape(-1) if ydata.size == fun.size else np.abs(ydata)
     try:
         y = np.broadcast_to(a, fun.shape).astype(float)
@@ -361,7 +363,7 @@ def _degenerate(f: Callable, J: NDArray, popt: NDArray, scale: float,
     colnorm = np.sqrt(np.einsum("ij,ij->j", J, J))
     noise = jacobian_noise(popt, colnorm, J.shape[0], rel_step, scale)
     if sv is not None and sv.size == popt.size and colnorm.size:
-        level = DEGENERATE_FACTOR * float(np.linalg.norm(noise))
+        level = DEGENERATE_FACTOR * math.sqrt(float(np.dot(noise, noise)))
         if rel_step is not None and residuals is not None:
             level = max(level, TRUNCATION_GATE)
         if sv[-1] > level * float(colnorm.max()):
@@ -520,14 +522,15 @@ def curve_fit(f: Callable, xdata: Any, ydata: Any, p0: Any = None, sigma: Any = 
         raise
     # a fit that never left p0 may have been rejecting non-finite trials only (probe it;
     # a fit that moved has found finite points downhill, and pays nothing here)
-    if np.array_equal(res.x, p0) and _stuck_in_nonfinite(f, xdata, p0):
+    if res.x.tolist() == p0.tolist() and _stuck_in_nonfinite(f, xdata, p0):
         raise _nonfinite_error(f, p0)
     popt = res.x
     # χ² (with a robust loss, scipy's 2 × its cost: Σ ρ(r²))
     chi2 = float(res.fun @ res.fun) if method == "lm" else 2.0 * float(res.cost)
     scale = _data_scale(ydata, white, res.fun)
     Jf = np.asarray(res.jac, dtype=float)
-    usv = thin_svd(Jf) if Jf.ndim == 2 and np.all(np.isfinite(Jf)) else None  # one SVD for both
+    # one SVD for the covariance and the check (a finite sum: every entry finite)
+    usv = thin_svd(Jf) if Jf.ndim == 2 and math.isfinite(float(Jf.sum())) else None
     pcov = _covariance(res.jac, chi2, res.fun.size, popt.size, absolute_sigma,
                        _degenerate(f, res.jac, popt, scale, _rel_step(method, jac, kwargs),
                                    _residual_function(f, xdata, ydata, white), method,

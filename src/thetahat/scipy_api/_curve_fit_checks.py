@@ -28,6 +28,7 @@ entries of Qᵀ f.
 from __future__ import annotations
 
 import inspect
+import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -62,6 +63,13 @@ def n_params(f: Callable) -> int:
         scipy's "Unable to determine number of fit parameters." when the signature cannot
         be read, takes ``*args`` only, or has no parameter after x.
     """
+    code = getattr(f, "__code__", None)
+    if type(f) is types.FunctionType and code is not None and \
+            not hasattr(f, "__signature__") and not hasattr(f, "__wrapped__"):
+        # a plain function: its positional parameters are the code object's first
+        # co_argcount names (what inspect.signature reads, at a fiftieth of the cost)
+        if code.co_argcount >= 2:
+            return code.co_argcount - 1
     try:
         sig = inspect.signature(f)
     except (TypeError, ValueError):

@@ -21,6 +21,7 @@ callback's only parameter is named so, else ``callback(x)``; StopIteration ends 
 from __future__ import annotations
 
 import inspect
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -79,6 +80,8 @@ def check_finite(a: NDArray, name: str, *, message: str = "{entry} is not finite
     ValueError
         ``x0[2] = nan is not finite`` (by default) at the first entry that is not finite.
     """
+    if a.dtype.kind == "f" and math.isfinite(float(np.sum(a))):
+        return  # a finite sum has finite terms: one pass, no temporary
     _raise_at_first(~np.isfinite(a), a, name, message)
 
 
