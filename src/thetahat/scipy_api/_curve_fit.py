@@ -530,7 +530,8 @@ def curve_fit(f: Callable, xdata: Any, ydata: Any, p0: Any = None, sigma: Any = 
     scale = _data_scale(ydata, white, res.fun)
     Jf = np.asarray(res.jac, dtype=float)
     # one SVD for the covariance and the check (a finite sum: every entry finite)
-    usv = thin_svd(Jf) if Jf.ndim == 2 and math.isfinite(float(Jf.sum())) else None
+    finite = Jf.ndim == 2 and math.isfinite(float(np.add.reduce(Jf, axis=None)))
+    usv = thin_svd(Jf) if finite else None
     pcov = _covariance(res.jac, chi2, res.fun.size, popt.size, absolute_sigma,
                        _degenerate(f, res.jac, popt, scale, _rel_step(method, jac, kwargs),
                                    _residual_function(f, xdata, ydata, white), method,

@@ -92,10 +92,10 @@ def start_and_bounds(f: Callable, p0: Any, bounds: Any
     if p0 is None:
         n = n_params(f)
     else:
-        p0 = np.atleast_1d(np.asarray(p0))
-        if np.iscomplexobj(p0):
+        p0 = np.asarray(p0)
+        if p0.dtype.kind == "c":
             raise ValueError("p0 must be real")
-        p0 = p0.astype(float)
+        p0 = p0.astype(float).reshape(-1) if p0.ndim == 0 else p0.astype(float)
         if p0.ndim != 1:
             raise ValueError(f"p0 must be one-dimensional, got shape {p0.shape}")
         if p0.size == 0:
@@ -304,6 +304,9 @@ def _tol(kwargs: dict, name: str, default: float) -> float:
     return v
 
 
+_DEFAULT_LM: dict[tuple[int, bool], LMSettings] = {}
+
+
 def lm_settings(kwargs: dict, n: int, has_jac: bool) -> LMSettings:
     """:class:`LMSettings` from ``curve_fit``'s ``**kwargs`` (``leastsq``'s names).
 
@@ -314,10 +317,15 @@ def lm_settings(kwargs: dict, n: int, has_jac: bool) -> LMSettings:
     ValueError
         ``factor`` other than 100 (not supported) or a ``diag`` that is not positive.
     """
-    if not kwargs:
-        return LMSettings(ftol=_SQRT_EPS_DEFAULT, xtol=_SQRT_EPS_DEFAULT, gtol=0.0,
-                          maxfev=(100 if has_jac else 200) * (n + 1), strict=False,
-                          step=_SQRT_EPS, x_scale=None, col_deriv=False, default=True)
+    if not kwargs:  # the defaults: one frozen instance per (n, has_jac)
+        key = (n, has_jac)
+        s = _DEFAULT_LM.get(key)
+        if s is None:
+            s = _DEFAULT_LM[key] = LMSettings(
+                ftol=_SQRT_EPS_DEFAULT, xtol=_SQRT_EPS_DEFAULT, gtol=0.0,
+                maxfev=(100 if has_jac else 200) * (n + 1), strict=False, step=_SQRT_EPS,
+                x_scale=None, col_deriv=False, default=True)
+        return s
     for k in kwargs:
         if k not in _LM_KWARGS:
             raise TypeError(f"curve_fit(method='lm') got an unexpected keyword argument "

@@ -80,7 +80,7 @@ def check_finite(a: NDArray, name: str, *, message: str = "{entry} is not finite
     ValueError
         ``x0[2] = nan is not finite`` (by default) at the first entry that is not finite.
     """
-    if a.dtype.kind == "f" and math.isfinite(float(np.sum(a))):
+    if a.dtype.kind == "f" and math.isfinite(float(np.add.reduce(a, axis=None))):
         return  # a finite sum has finite terms: one pass, no temporary
     _raise_at_first(~np.isfinite(a), a, name, message)
 
@@ -100,6 +100,9 @@ def check_positive(a: NDArray, name: str) -> None:
     ValueError
         ``sigma[1] = -2.0 must be positive and finite`` at the first offending entry.
     """
+    if a.dtype.kind == "f" and a.size and a.min() > 0 and \
+            math.isfinite(float(np.add.reduce(a, axis=None))):
+        return  # positive, and a finite sum of positive terms: all finite
     _raise_at_first(~(np.isfinite(a) & (a > 0)), a, name,
                     "{entry} must be positive and finite")
 
