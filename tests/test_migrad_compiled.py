@@ -370,3 +370,33 @@ def test_minos_and_profile_refits(monkeypatch):
         # interval ends from refits whose minima agree to ~1e-12 (module docstring)
         np.testing.assert_allclose([ea.lower, ea.upper], [eb.lower, eb.upper], rtol=1e-9)
     np.testing.assert_allclose(pa[1], pb[1], rtol=1e-10)  # profiled chi2 values
+
+
+@pytest.mark.parametrize("k", [40, 50])
+def test_negligible_final_step_keeps_hesse(monkeypatch, k):
+    """A bowl of k >= 39 parameters ends MIGRAD with a final step of EDM ~ 1e-14 (below
+    HESSE_LAG_EDM): V stays HESSE's, so hesse() right after costs no call in either twin,
+    and the errors are the closed form sqrt(2 / w_i) and those of a fresh HESSE."""
+    w, c = np.arange(1.0, k + 1), np.arange(float(k))
+
+    def fcn(p):
+        d = p - c
+        return 0.5 * float(w @ (d * d))
+    fcn.errordef = 1.0
+
+    def make():
+        m = Minuit(fcn, np.zeros(k))
+        m.migrad()
+        n = m.nfcn
+        m.hesse()
+        return m, m.nfcn - n
+    (a, na), (b, nb) = fit_both(monkeypatch, make)
+    assert na == nb == 0
+    assert a.nfcn == b.nfcn
+    for m in (a, b):
+        # the bowl is exactly quadratic: HESSE's differences are exact to rounding
+        np.testing.assert_allclose(np.array(m.errors), np.sqrt(2.0 / w), rtol=1e-6)
+        fresh = Minuit(fcn, np.array(m.values))
+        fresh.hesse()
+        # both from second differences of one quadratic: equal to their rounding
+        np.testing.assert_allclose(np.array(m.errors), np.array(fresh.errors), rtol=1e-6)

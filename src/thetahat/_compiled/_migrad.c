@@ -53,6 +53,8 @@
 #include "_mn_calls.h"
 #include "_mn_steps.h"
 
+#define HESSE_LAG_EDM 1e-12 /* solvers/migrad.py HESSE_LAG_EDM */
+
 static PyObject *gradient(PyObject *self, PyObject *args) {
     PyObject *f, *xo, *h0o, *hmo, *outo;
     double fval;
@@ -459,7 +461,9 @@ static PyObject *migrad(PyObject *self, PyObject *args) {
                                  &taken)))
                 goto end;
         }
-        moved = taken;
+        /* a step below HESSE_LAG_EDM errordef moved every parameter by at most 1e-6 of
+           its error (|p_i| <= sigma_i sqrt(EDM / errordef)): V stays HESSE's at x */
+        moved = taken && edm > HESSE_LAG_EDM * errordef;
         if (taken) memcpy(x, x1, b);
         fval = taken ? f1 : fval;
         edm = taken ? edm1 : edm;

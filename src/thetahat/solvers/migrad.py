@@ -50,7 +50,12 @@ taken (one call, kept if F falls; :func:`final_step`): it is the step MINUIT sto
 of, and it lands within the third-order terms of the minimum instead of just inside the
 goal; the EDM then reported is |EDM - Δ| with Δ the decrease found. At strategy 0, where
 V is only the variable-metric estimate, the gradient at the new point is measured, V
-updated, and one more such step follows.
+updated, and one more such step follows. HESSE's V stays the matrix at the final point
+(``hesse_at_x``, so that a ``hesse()`` call right after MIGRAD reuses it) when that step
+was negligible for it: with pᵀV⁻¹p = gᵀVg = 2 EDM, each |p_i| ≤ σ_i √(EDM / errordef)
+(σ_i² = 2 errordef V_ii), so a step of EDM ≤ ``HESSE_LAG_EDM`` errordef = 1e-12 errordef
+moved no parameter by more than 1e-6 of its error, and V by no more than that relative to
+its change over one error: below the rounding of HESSE's own differences.
 
 Status, as iminuit's ``FMin``: ``is_above_max_edm`` when the final EDM exceeds 10 × goal;
 ``is_valid`` when neither that, nor the call limit, nor a HESSE failure occurred, F is
@@ -100,6 +105,7 @@ __all__ = ["MigradOptions", "MigradResult", "migrad", "final_step"]
 # F unbounded below: _UNBOUNDED_RUNS steps in a row at the line search's farthest
 # extrapolation (4³ times the step V predicts), F concave along each (_mn_steps.h: same)
 _UNBOUNDED_ALPHA, _UNBOUNDED_RUNS = 64.0, 3
+HESSE_LAG_EDM = 1e-12  # final step below this EDM / errordef: V stays HESSE's at x (above)
 _UNBOUNDED_MESSAGE = "no minimum: F falls without bound along ever longer concave steps"
 
 
@@ -379,7 +385,8 @@ def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
                 x, fval, g = x1, f1, g1
                 edm = float(0.5 * g @ v @ g)
                 x1, f1, edm1 = final_step(f, x, fval, g, v, edm, prec)
-            moved = x1 is not x
+            # a final step of EDM <= HESSE_LAG_EDM errordef is negligible for V
+            moved = x1 is not x and edm > HESSE_LAG_EDM * errordef
             x, fval, edm = x1, f1, edm1
     except _Limit:
         call_limit = True
