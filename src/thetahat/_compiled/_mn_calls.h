@@ -296,22 +296,34 @@ static int counted_init(CountedObject *self, PyObject *args, PyObject *kw) {
     return 0;
 }
 
+/* a failed call of the counter: an OverflowError at any call after the first (the start,
+   which the caller evaluates first) is a point of infinite cost, 0 and *out = +inf (as
+   _Counted in solvers/migrad.py); any other exception, or one at the start, -1 */
+static int counted_error(CountedObject *C, double *out) {
+    if (C->n > 1 && PyErr_ExceptionMatches(PyExc_OverflowError)) {
+        PyErr_Clear();
+        *out = INFINITY;
+        return 0;
+    }
+    return -1;
+}
+
 /* 0 and *out (NaN as +inf), 1 when the call limit is reached, -1 with an exception */
 static int counted_eval(CountedObject *C, const double *u, double *out) {
     if (C->n >= C->limit) return 1;
     C->n++;
     double v;
     if (C->cost != NULL) {
-        if (cost_eval(C->cost, u, &v) < 0) return -1;
+        if (cost_eval(C->cost, u, &v) < 0) return counted_error(C, out);
     } else {
         PyObject *a = new_array(C->like, u, C->size);
         if (a == NULL) return -1;
         PyObject *r = PyObject_Vectorcall(C->fcn, &a, 1, NULL);
         Py_DECREF(a);
-        if (r == NULL) return -1;
+        if (r == NULL) return counted_error(C, out);
         v = PyFloat_AsDouble(r); /* float(r) */
         Py_DECREF(r);
-        if (v == -1.0 && PyErr_Occurred()) return -1;
+        if (v == -1.0 && PyErr_Occurred()) return counted_error(C, out);
     }
     *out = v == v ? v : INFINITY;
     return 0;
@@ -341,7 +353,8 @@ static PyTypeObject CountedType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "thetahat._compiled._migrad.Counted",
     .tp_basicsize = sizeof(CountedObject),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "fcn(x) counted, NaN as +inf, with a call limit (see the module source).",
+    .tp_doc = "fcn(x) counted, NaN (and an OverflowError after the first call) as +inf, "
+               "with a call limit (see the module source).",
     .tp_new = PyType_GenericNew,
     .tp_init = (initproc)counted_init,
     .tp_dealloc = (destructor)counted_dealloc,

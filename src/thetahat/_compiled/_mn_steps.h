@@ -141,8 +141,8 @@ static int line_search(Fn *F, Py_ssize_t n, const double *x, double f0, const do
             double denom = 2.0 * (fa - f0 - slope * alpha);
             anew = denom > 0 ? -slope * alpha * alpha / denom : 0.5 * alpha;
             anew = py_min(py_max(anew, CLIP * alpha), 0.5 * alpha);
-        } else {
-            anew = 0.5 * alpha;
+        } else { /* the parabola's limit as fa -> inf: a minimum at 0, clipped */
+            anew = CLIP * alpha;
         }
         alpha = anew;
         TRIAL(alpha, fa);

@@ -264,22 +264,39 @@ def gram_null_direction(H: NDArray, noise: NDArray) -> tuple[NDArray, float] | N
     return (V[:, null].T, math.sqrt(max(float(w[0]), 0.0))) if null.size else None
 
 
+MAX_NAMED = 6  # parameters a degeneracy message names; the rest are counted
+
+
+def _named(idx: NDArray, weight: NDArray) -> tuple[NDArray, int]:
+    """The indices ``idx`` to name, at most MAX_NAMED: all of them in their order, or the
+    MAX_NAMED of largest ``weight`` (largest first); and how many are left unnamed."""
+    if idx.size <= MAX_NAMED:
+        return idx, 0
+    top = idx[np.argsort(-weight[idx], kind="stable")[:MAX_NAMED]]
+    return top, int(idx.size - MAX_NAMED)
+
+
 def degenerate_message(names: list[str], found: tuple[NDArray, float],
                        noise: NDArray) -> str:
     """What a user reads about the null directions ``found`` = (V, s) of
     :func:`null_direction`: the parameters that take part in them (|v_j| >= 1/4 of the
     largest, with the smallest direction's weights in column-scaled units) and the numbers
-    of the test."""
+    of the test. At most ``MAX_NAMED`` parameters are named (those of largest weight,
+    largest first; "and N more"), so that a fit of a hundred coefficients stays readable."""
     V, s = np.atleast_2d(np.asarray(found[0], dtype=float)), found[1]
-    part = np.abs(V) >= 0.25 * np.max(np.abs(V), axis=1, keepdims=True)
+    rel = np.abs(V) / np.max(np.abs(V), axis=1, keepdims=True)
+    part = rel >= 0.25
     v = V[0] * (1.0 if V[0, int(np.argmax(np.abs(V[0])))] > 0 else -1.0)
-    big = np.flatnonzero(part.any(axis=0))
-    who = " and ".join([", ".join(str(names[j]) for j in big[:-1]), str(names[big[-1]])]
-                       if big.size > 1 else [str(names[big[0]])])
-    combo = ", ".join(f"{v[j]:+.3g} {names[j]}" for j in np.flatnonzero(part[0]))
+    big, left = _named(np.flatnonzero(part.any(axis=0)), rel.max(axis=0))
+    listed = [str(names[j]) for j in big] + ([f"{left} more"] if left else [])
+    who = listed[0] if len(listed) == 1 else ", ".join(listed[:-1]) + " and " + listed[-1]
+    terms, rest = _named(np.flatnonzero(part[0]), rel[0])
+    combo = ", ".join(f"{v[j]:+.3g} {names[j]}" for j in terms)
+    if rest:
+        combo += f", ... ({rest} more terms)"
     if V.shape[0] > 1:
         combo += f", and {V.shape[0] - 1} more"
-    what = (f"{who} is not determined" if big.size == 1 else
+    what = (f"{who} is not determined" if len(listed) == 1 else
             f"the data do not determine {who} separately")
     return (f"{what}: the column-scaled Jacobian is singular up to its rounding along "
             f"({combo}) (smallest singular value {s:.2g}, rounding level "

@@ -39,7 +39,13 @@ data and the model at the minimum, for one more evaluation of the model:
    diagonal is compared with the rounding error of the Jacobian it was formed from
    (:func:`thetahat._core.linalg.gram_null_direction`; a forward-difference J of the
    cost's step √ε |p_j| is accurate to about √ε per column, an analytic one to ε); an
-   eigenvalue below that level is a combination that the data do not determine.
+   eigenvalue below that level is a combination that the data do not determine. A
+   difference J also carries the truncation error of its formula, (h_j/2) ∂²r/∂p_j²,
+   which for a parameter far beyond the model's scale (b, c = ∓1e4 in exp(-(b + c) x))
+   can exceed the rounding; for a sum of squares whose residuals the cost exposes
+   (:class:`~thetahat.cost.LeastSquares` with the linear loss) it is measured by
+   Richardson's rule (:func:`thetahat._core.linalg.truncation_noise`, 2k residual calls)
+   and added, below the same gate s_min < ``TRUNCATION_GATE`` as for ``curve_fit``.
 """
 
 from __future__ import annotations
@@ -50,10 +56,17 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._core.linalg import degenerate_message, gram_null_direction, jacobian_noise
+from .._core.linalg import (
+    DEGENERATE_FACTOR,
+    TRUNCATION_GATE,
+    degenerate_message,
+    gram_null_direction,
+    jacobian_noise,
+    truncation_noise,
+)
 
 __all__ = ["unbinned_diagnosis", "binned_diagnosis", "normalisation_diagnosis",
-           "degenerate_diagnosis"]
+           "degenerate_diagnosis", "gauss_newton_residuals"]
 
 _NORM_TOL = 0.01  # I > 1 + 1 %: far beyond the quadrature error the check subtracts
 _PANELS = 128  # panels between sample quantiles (8 nodes each, 16 in the halved rule)
@@ -152,9 +165,33 @@ def normalisation_diagnosis(events: NDArray, density: Callable[[NDArray, NDArray
     return ()
 
 
+_SQRT_EPS = float(np.finfo(float).eps) ** 0.5  # the relative step of the costs' differences
+
+
+def gauss_newton_residuals(cost: Any, full: NDArray, idx: NDArray
+                           ) -> Callable[[NDArray], NDArray] | None:
+    """``r(q)``: residuals whose Jacobian J gives the cost's Gauss-Newton matrix 2 JᵀJ,
+    as a function of the free parameters ``q`` (indices ``idx`` of the external values
+    ``full``), for a sum of squares that exposes them (LeastSquares, linear loss: √2
+    times its pulls); None for any other cost."""
+    pulls = getattr(cost, "_pulls_masked", None)
+    if pulls is None or not getattr(cost, "is_sum_of_squares", False):
+        return None
+    full = np.array(full, dtype=float)
+    idx = np.asarray(idx)
+
+    def residuals(q: NDArray) -> NDArray:
+        x = full.copy()
+        x[idx] = q
+        return np.sqrt(2.0) * np.asarray(pulls(cost._call_args(x)), dtype=float)
+
+    return residuals
+
+
 def degenerate_diagnosis(hgn: NDArray, p: NDArray, dpdu: NDArray, fval: float,
                          analytic: bool, names: list[str], lo: NDArray,
-                         hi: NDArray) -> str | None:
+                         hi: NDArray, residuals: Callable[[NDArray], NDArray] | None = None
+                         ) -> str | None:
     """Case 4 (module docstring): the message naming the parameters along a direction
     that the Gauss-Newton matrix ``hgn`` (internal coordinates, ``dpdu`` = dp/du of the
     free parameters at external values ``p`` with limits ``lo``, ``hi``) determines only
@@ -162,7 +199,9 @@ def degenerate_diagnosis(hgn: NDArray, p: NDArray, dpdu: NDArray, fval: float,
     size sqrt(``fval``) with steps of √ε max(|p_j|, σ_j), σ_j = sqrt(2 / H_jj) the
     parameter's conditional error: HESSE's steps are of that size where p_j ~ 0); None
     for a determined fit. A parameter within σ_j of a limit is left out: its internal
-    column vanishes at the limit, which is a limit, not a degenerate model."""
+    column vanishes at the limit, which is a limit, not a degenerate model. ``residuals``
+    (:func:`gauss_newton_residuals`, of the free parameters) lets the truncation error of
+    a difference Jacobian be measured and added below ``TRUNCATION_GATE``."""
     hgn = np.asarray(hgn, dtype=float)
     p = np.asarray(p, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -173,9 +212,22 @@ def degenerate_diagnosis(hgn: NDArray, p: NDArray, dpdu: NDArray, fval: float,
     if not keep.any():
         return None
     size = np.maximum(np.abs(p), np.nan_to_num(sigma, posinf=0.0))[keep]
-    noise = jacobian_noise(size, colnorm[keep], 1,
-                           None if analytic else float(np.finfo(float).eps) ** 0.5,
+    noise = jacobian_noise(size, colnorm[keep], 1, None if analytic else _SQRT_EPS,
                            float(np.sqrt(max(float(fval), 0.0))))
-    found = gram_null_direction(hgn[np.ix_(keep, keep)], noise)
+    hk = hgn[np.ix_(keep, keep)]
+    found = gram_null_direction(hk, noise)
+    if found is None and not analytic and residuals is not None and \
+            gram_null_direction(hk, np.array([TRUNCATION_GATE / DEGENERATE_FACTOR])) is not None:
+        full = p.copy()
+
+        def kept(q: NDArray) -> NDArray:  # the residuals of the kept parameters
+            x = full.copy()
+            x[keep] = q
+            return residuals(x)
+
+        noise = noise + truncation_noise(kept, p[keep], colnorm[keep], _SQRT_EPS, False,
+                                         np.asarray(lo, float)[keep],
+                                         np.asarray(hi, float)[keep])
+        found = gram_null_direction(hk, noise)
     return None if found is None else degenerate_message(
         [n for n, k in zip(names, keep) if k], found, noise)

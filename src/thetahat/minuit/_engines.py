@@ -35,7 +35,7 @@ from .. import _compiled
 from .._core.linalg import spd_cond, spd_inverse, spd_solve
 from .._core.rules import REFIT_TOL_SCALE, default_ncall, goal_of, is_above_max_edm
 from .._core.warnings import DegenerateFitWarning, IMinuitWarning
-from ..cost._diagnose import degenerate_diagnosis
+from ..cost._diagnose import degenerate_diagnosis, gauss_newton_residuals
 from ..cost._protocol import DiagnosedCost, ExactHessianCost
 from ..results import FMin
 from ..solvers.gauss_newton import FisherOptions, minimize_fisher
@@ -388,9 +388,10 @@ def _forced_if_degenerate(st: FitState, prob: Problem, u: np.ndarray, fval: floa
     from ..derivatives.hesse import make_posdef
     cost = st.structured
     assert cost is not None
-    msg = degenerate_diagnosis(hgn, prob.to_ext(u)[prob.idx], prob.jac_diag(u), fval,
-                               cost.has_grad, [st.names[i] for i in prob.idx], prob.lo,
-                               prob.hi)
+    x = prob.to_ext(u)
+    msg = degenerate_diagnosis(hgn, x[prob.idx], prob.jac_diag(u), fval, cost.has_grad,
+                               [st.names[i] for i in prob.idx], prob.lo, prob.hi,
+                               gauss_newton_residuals(cost, x, prob.idx))
     if msg is None:
         return None
     warnings.warn(msg, DegenerateFitWarning, stacklevel=5)
@@ -421,6 +422,7 @@ def run_migrad(st: FitState, ncall: int | None, iterate: int) -> Outcome:
             flags.update(has_made_posdef_covar=True, has_posdef_covar=False,
                          has_accurate_covar=False)
     out = _finish(st, prob, "Migrad", s.u, s.fval, s.edm, hess_inv, flags)
+    out.degenerate = hess_inv is not s.hess_inv
     _diagnose(st, out)
     # MIGRAD ended with HESSE at this very point: a hesse() call now can reuse it
     out.hesse_at_values = bool(flags.get("has_accurate_covar")) and at_x
@@ -458,7 +460,8 @@ def run_simplex(st: FitState, ncall: int | None) -> Outcome:
 def run_scan(st: FitState, ncall: int | None) -> Outcome:
     """Grid search over the free parameters: limits where finite, else value ± error, with
     max(2, ⌊ncall^(1/n)⌋) points per axis (iminuit's hypercube); then the EDM and errors
-    from a strategy-0 HESSE at the best point (no covariance is kept, as iminuit)."""
+    from a strategy-0 HESSE at the best point (no covariance is kept, as iminuit). A grid
+    point where the cost raises OverflowError has infinite cost (as in MIGRAD)."""
     prob = st.problem()
     idx = prob.idx
     if idx.size == 0:
@@ -474,10 +477,13 @@ def run_scan(st: FitState, ncall: int | None) -> Outcome:
         b = hi if np.isfinite(hi) else v + e
         axes.append(np.linspace(a, b, npoint))
     x = st.values.copy()
-    best_x, best_f = x.copy(), prob.call_ext(x.copy())
+    best_x, best_f = x.copy(), prob.call_ext(x.copy())  # the start: its errors propagate
     for point in itertools.product(*axes):
         x[idx] = point
-        f = prob.call_ext(x.copy())
+        try:
+            f = prob.call_ext(x.copy())
+        except OverflowError:  # a grid point of infinite cost (MIGRAD's rule, _Counted)
+            continue
         if f < best_f:
             best_f, best_x = f, x.copy()
     h = run_hesse(dataclasses.replace(st, values=best_x, strategy=0), None, None)

@@ -154,7 +154,9 @@ def migrad_retries(st: FitState, out: Outcome, ncall: int | None, iterate: int) 
     end, with the errors of its covariance as steps, on the variable-metric engine (the
     Gauss-Newton steps can stall against a limit, where the limit transform flattens the
     cost), which repeats itself up to ``iterate - 1`` times; keep the new outcome unless
-    its cost is higher."""
+    its cost is higher. A degenerate model (``out.degenerate``: the data do not determine
+    a combination) stays one at the new point: its flags are kept (the variable-metric
+    engine does not test for it, and its HESSE of values can pass such a matrix)."""
     from ._engines import run_migrad
     goal = rules.goal_of("Migrad", st.tol, st.errordef)
     if not (rules.is_above_max_edm(out.edm, goal) and np.isfinite(out.fval)
@@ -175,5 +177,9 @@ def migrad_retries(st: FitState, out: Outcome, ncall: int | None, iterate: int) 
     again.nfcn += out.nfcn
     again.ngrad += out.ngrad
     if np.isfinite(again.fval) and again.fval <= out.fval + goal:
+        if out.degenerate:
+            again.flags.update(has_made_posdef_covar=True, has_posdef_covar=False,
+                               has_accurate_covar=False)
+            again.degenerate, again.hesse_at_values = True, False
         return again
     return out

@@ -102,6 +102,7 @@ class Outcome:
     ngrad: int = 0
     hesse_at_values: bool = False
     errors: NDArray | None = None  # new errors without a covariance (after SCAN)
+    degenerate: bool = False  # MIGRAD's degeneracy check fired (kept by migrad_retries)
 
 
 @dataclass

@@ -12,7 +12,8 @@ With F the cost, g its gradient and V ≈ H⁻¹ the variable metric (the module
 
 - the line search on φ(α) = F(x + α p), p = -V g (``_line_search``): α = 1, then the
   minimum of the parabola through φ(0), φ'(0) and the last trial, kept within
-  [0.05, 0.5] of it, until F falls by 10⁻⁴ α |gᵀp| (8 trials at most); one more trial at
+  [0.05, 0.5] of it (a non-finite trial, the parabola's limit as F → ∞: 0.05 α), until
+  F falls by 10⁻⁴ α |gᵀp| (8 trials at most); one more trial at
   the parabola's minimum through φ(0), φ'(0), φ(α) when that lies outside
   [0.8 α, 1.25 α] (at most 4 α); extrapolation by 4 while F falls where φ shows no
   positive curvature (3 times at most);
@@ -183,13 +184,14 @@ def _line_search(f: Callable[[NDArray], float], x: NDArray, f0: float, p: NDArra
     for _ in range(max_trials):
         if np.isfinite(fa) and fa <= f0 + 1e-4 * alpha * slope:
             break
-        # parabola through f0, slope and (alpha, fa); infinite fa: halve
+        # parabola through f0, slope and (alpha, fa); infinite fa: its limit fa -> inf,
+        # a minimum at 0 clipped to _LS_CLIP alpha
         if np.isfinite(fa):
             denom = 2.0 * (fa - f0 - slope * alpha)
             anew = -slope * alpha * alpha / denom if denom > 0 else 0.5 * alpha
             anew = min(max(anew, _LS_CLIP * alpha), 0.5 * alpha)
         else:
-            anew = 0.5 * alpha
+            anew = _LS_CLIP * alpha
         alpha = anew
         fa = f(x + alpha * p)
         if fa < best_f:

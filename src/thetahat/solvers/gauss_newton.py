@@ -28,6 +28,10 @@ algorithm", ACM TOMS 7 (1981) 348, with their sizing factor:
 Steps and EDM then use H + S while it is positive definite (else H). The dominant error
 direction of the linear convergence is the one the last step moved along, so the update
 removes most of it: a step or two fewer at no extra cost function calls.
+
+A trial point where F is not finite, or where the cost raises OverflowError (Python's
+float arithmetic, ``math.exp``, raises it where numpy returns inf), is rejected as one of
+infinite cost (ρ < 0); at the start it propagates.
 """
 
 from __future__ import annotations
@@ -144,7 +148,10 @@ def minimize_fisher(fgh: Callable[[NDArray], tuple[float, NDArray, NDArray]], x0
             continue
         pred = -float(g @ p) - 0.5 * float(p @ hs @ p)
         xn = x + p if move is None else move(x, p)
-        fn, gn, hn = fgh(xn)
+        try:
+            fn, gn, hn = fgh(xn)
+        except OverflowError:  # Python floats (math.exp) far out: a trial of infinite cost
+            fn, gn, hn = np.inf, g, h
         nfev += 1
         rho = (f - fn) / pred if (np.isfinite(fn) and pred > 0) else -1.0
         if rho > 0:

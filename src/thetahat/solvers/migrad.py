@@ -64,7 +64,13 @@ definite because it is singular, a flat direction, leaves the minimum valid, as 
 ``flat`` reports a cost that does not change along any parameter at the start.
 
 Non-finite function values are treated as larger than any finite value: a line-search
-trial that returns one is rejected and its step shortened.
+trial that returns one is rejected and its step shortened 20-fold (the limit of the
+parabola rule above as F → ∞: its minimum tends to α = 0, clipped at 0.05 of the trial;
+halving instead takes ~37 calls to come back from a step 10¹¹ times too long, which a
+metric seeded where F is nearly flat, e.g. F = eᵃ - 2a from a = -30, produces). An
+OverflowError raised by the function at a point MIGRAD chose (Python's floats raise it
+where numpy returns inf: a ``math.exp`` of a trial step far out) is such a value, +inf;
+at the start, and any other exception, it propagates.
 
 The compiled core (:data:`thetahat._compiled.migradcore`, ``_migrad.c``) runs all of the
 above after the first call in C for a cost without an analytic gradient (the call
@@ -180,7 +186,11 @@ class _Limit(Exception):
 
 
 class _Counted:
-    """Wraps fcn: counts calls, maps NaN to +inf, raises _Limit when the budget is spent."""
+    """Wraps fcn: counts calls, maps NaN to +inf, raises _Limit when the budget is spent.
+
+    An OverflowError raised by fcn (Python's float arithmetic, ``math.exp``, raises it
+    where numpy returns inf) at any call but the first, the start that the caller
+    evaluates first, is a trial point of infinite cost: +inf, as a non-finite value."""
 
     __slots__ = ("fcn", "limit", "n")
 
@@ -193,7 +203,12 @@ class _Counted:
         if self.n >= self.limit:
             raise _Limit
         self.n += 1
-        v = float(self.fcn(x))
+        try:
+            v = float(self.fcn(x))
+        except OverflowError:
+            if self.n == 1:
+                raise  # at the start: the user's own point
+            return np.inf
         return v if v == v else np.inf
 
 

@@ -28,7 +28,9 @@ stay within the last probe's steps (each kept if lower). A probe at the same cen
 the last one uses a quarter of the steps (else the O(h²) error of g could hold the EDM up
 for ever). ``hess_inv`` is diag(1 / g2)
 of the last probe; no covariance is reported (``has_covariance`` False). Non-finite
-function values count as +inf. The call limit is MIGRAD's, 200 + 100 n + 5 n².
+function values count as +inf, and so does an OverflowError of the function at any point
+but the start (MIGRAD's rule, :class:`~.migrad._Counted`). The call limit is MIGRAD's,
+200 + 100 n + 5 n².
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._core.rules import default_ncall, simplex_goal
-from .migrad import MigradOptions, MigradResult, _check, _Limit
+from .migrad import MigradOptions, MigradResult, _check, _Counted, _Limit
 
 __all__ = ["simplex"]
 
@@ -77,15 +79,11 @@ def simplex(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
     errordef = float(options.errordef)
     goal = simplex_goal(options.tol, errordef)
     limit = int(options.max_nfcn or default_ncall(n))
-    nfcn = 0
+    counted = _Counted(fcn, limit)  # MIGRAD's counter: an OverflowError after the start is inf
     best = [x0.copy(), np.inf]
 
     def f(x: NDArray) -> float:
-        nonlocal nfcn
-        if nfcn >= limit:
-            raise _Limit
-        nfcn += 1
-        v = float(fcn(x))
+        v = counted(x)
         v = v if np.isfinite(v) else np.inf
         if v < best[1]:
             best[0], best[1] = x.copy(), v
@@ -204,7 +202,7 @@ def simplex(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
     above = bool(not edm < 10.0 * goal)
     ok = np.isfinite(fv[0])
     return MigradResult(x=pts[0].copy(), fval=float(fv[0]), edm=edm, grad=np.zeros(n),
-                        hess_inv=hinv, nfcn=nfcn, ngrad=0,
+                        hess_inv=hinv, nfcn=counted.n, ngrad=0,
                         niter=niter, is_valid=bool(ok and not (call_limit or above)),
                         is_above_max_edm=above, has_reached_call_limit=call_limit,
                         has_covariance=False, has_accurate_covar=False,
