@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import scipy.optimize as so
 
+from test_least_squares import _broyden_tridiagonal as broyden
 from thetahat import least_squares
 from thetahat.solvers.levmar import forward_shift_estimate
 from thetahat.warnings import DegenerateFitWarning
@@ -84,3 +85,43 @@ def test_forward_shift_estimate_closed_form():
     want = np.sqrt(np.finfo(float).eps) * 6.0 * 0.5 / 4.0
     assert forward_shift_estimate(x, f, J) == pytest.approx(want, rel=1e-12)  # rounding only
     assert forward_shift_estimate(x, f, np.zeros((2, 2))) == np.inf  # singular: polish
+
+
+def test_sparse_products_and_right_scale_match_dense():
+    import scipy.sparse as sp
+
+    from thetahat.solvers.lsq_lsmr import _SparseProducts
+    from thetahat.solvers.lsq_sparse import right_scale
+    rng = np.random.default_rng(7)
+    A = sp.random_array((30, 12), density=0.2, format="csr", random_state=rng)
+    d = rng.uniform(0.5, 2.0, 12)
+    v, u = rng.normal(size=12), rng.normal(size=30)
+    dense = A.toarray() * d
+    B = right_scale(A, d)
+    assert B.format == "csr"
+    op = _SparseProducts(B)
+    # sums of at most 12 products: a few ulps of the dense products
+    assert np.allclose(op.matvec(v), dense @ v, rtol=1e-13, atol=1e-14)
+    assert np.allclose(op.rmatvec(u), dense.T @ u, rtol=1e-13, atol=1e-14)
+    assert np.allclose(B.toarray(), dense, rtol=1e-15, atol=0)  # one product per entry
+
+
+def broyden_jac(x):
+    import scipy.sparse as sp
+    n = x.size
+    return sp.diags([-np.ones(n - 1), 3 - 4 * x, -2 * np.ones(n - 1)], [-1, 0, 1],
+                    format="csr")
+
+
+@pytest.mark.parametrize("method", ["trf", "dogbox"])
+@pytest.mark.parametrize("bounds", [(-np.inf, np.inf), (-2.0, 0.0)])
+def test_sparse_lsmr_rows_match_scipy(method, bounds):
+    # the benchmark's sparse Broyden system (smaller): scipy's root and calls
+    x0 = -np.ones(300)
+    kw = dict(jac=broyden_jac, tr_solver="lsmr", method=method, bounds=bounds)
+    r = least_squares(broyden, x0, **kw)
+    ref = so.least_squares(broyden, x0, **kw)
+    assert r.success and r.cost < 1e-12 and ref.cost < 1e-12  # a root: residuals ~ 1e-6 at most
+    assert np.allclose(r.x, ref.x, rtol=1e-6)  # the same root, to the tolerances' 1e-8 steps
+    if bounds[0] == -np.inf and method == "trf":
+        assert r.nfev == ref.nfev

@@ -220,6 +220,9 @@ def least_squares(fun: Callable[..., Any], x0: Any, jac: str | Callable = "2-poi
         workers=workers, careful=True))
 
 
+_SIGNATURE: inspect.Signature | None = None  # least_squares', made at the first use
+
+
 def least_squares_lean(*args: Any, **kwargs: Any) -> OptimizeResult:
     """:func:`least_squares` with scipy's stopping rules (``careful=False``).
 
@@ -230,7 +233,10 @@ def least_squares_lean(*args: Any, **kwargs: Any) -> OptimizeResult:
     TypeError
         An argument :func:`least_squares` does not take.
     """
-    bound = inspect.signature(least_squares).bind(*args, **kwargs)
+    global _SIGNATURE
+    if _SIGNATURE is None:
+        _SIGNATURE = inspect.signature(least_squares)
+    bound = _SIGNATURE.bind(*args, **kwargs)
     bound.apply_defaults()
     return _solve(LSQRequest(**bound.arguments, careful=False))
 

@@ -62,11 +62,13 @@ nonlinear least-squares minimization", arXiv:1201.5885 (2012).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import NDArray
 
+from .._core.linalg import thin_svd
 from .lsq_common import (
     NONFINITE,
     LSQOptions,
@@ -292,17 +294,17 @@ def trf(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], NDA
             diag = g * dv * scale
             Jh = Js * d
             gh = d * g
-            U, s, Vt = np.linalg.svd(np.vstack((Jh, np.diag(np.sqrt(diag)))), full_matrices=False)
+            U, s, Vt = thin_svd(np.vstack((Jh, np.diag(np.sqrt(diag)))))
             uf = U[:m].T @ fs
             theta = max(0.995, 1 - g_norm)
         else:
             d = scale
             Jh = Js * d
             gh = d * g
-            U, s, Vt = np.linalg.svd(Jh, full_matrices=False)
+            U, s, Vt = thin_svd(Jh)
             uf = U.T @ fs
         V = Vt.T
-        x_norm = float(np.linalg.norm(x))
+        x_norm = math.sqrt(float(x @ x))
         if pending is not None or g_norm < o.gtol:
             if noise_stop or not o.confirm or _model_converged(uf, s, V, d, cost, x_norm,
                                                                cost0, noise_seen, o):
@@ -378,7 +380,8 @@ def trf(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], NDA
                         x_new, f_new, cost_new = x_t, f_t, cost_t
                         actual = cost - cost_t
                         delta_new = max(delta_new, t * step_h_norm)
-            step_norm = float(np.linalg.norm(x_new - x))
+            dx = x_new - x
+            step_norm = math.sqrt(float(dx @ dx))
             accept = actual > 0
             status = check_termination(actual, cost, step_norm, x_norm, ratio, o.ftol, o.xtol)
             if abs(predicted) < 1e-10 * cost and abs(actual - predicted) > abs(predicted):
