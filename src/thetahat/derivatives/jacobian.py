@@ -261,8 +261,8 @@ def approx_jacobian(fun: Callable[..., Any], x: NDArray, f0: NDArray | None = No
             df = call(xt) - f0
             nfev += 1
             if abs(x[j]) < 1 and tiny is None:
-                tiny = 4 * _EPS * float(np.max(np.abs(f0))) if f0.size else 0.0
-            if abs(x[j]) < 1 and not np.max(np.abs(df), initial=0.0) > tiny:
+                tiny = 4 * _EPS * float(np.abs(f0).max()) if f0.size else 0.0
+            if abs(x[j]) < 1 and not np.abs(df).max(initial=0.0) > tiny:
                 # |x_j| so small that its relative step moves f by rounding only:
                 # retry with the step of a parameter of size 1
                 hj, _ = _fit_one_sided(x[j:j + 1], rel[j:j + 1], lb[j:j + 1], ub[j:j + 1], 1)

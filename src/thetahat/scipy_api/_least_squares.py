@@ -220,7 +220,7 @@ def least_squares(fun: Callable[..., Any], x0: Any, jac: str | Callable = "2-poi
         workers=workers, careful=True))
 
 
-_SIGNATURE: inspect.Signature | None = None  # least_squares', made at the first use
+_DEFAULTS: dict[str, Any] = {}  # least_squares' parameters and defaults, at the first use
 
 
 def least_squares_lean(*args: Any, **kwargs: Any) -> OptimizeResult:
@@ -233,12 +233,17 @@ def least_squares_lean(*args: Any, **kwargs: Any) -> OptimizeResult:
     TypeError
         An argument :func:`least_squares` does not take.
     """
-    global _SIGNATURE
-    if _SIGNATURE is None:
-        _SIGNATURE = inspect.signature(least_squares)
-    bound = _SIGNATURE.bind(*args, **kwargs)
-    bound.apply_defaults()
-    return _solve(LSQRequest(**bound.arguments, careful=False))
+    if not _DEFAULTS:
+        _DEFAULTS.update((k, p.default) for k, p in
+                         inspect.signature(least_squares).parameters.items())
+    if len(args) != 2 or not kwargs.keys() <= _DEFAULTS.keys() or \
+            kwargs.keys() & {"fun", "x0"}:  # any other call: bound as Python would
+        bound = inspect.signature(least_squares).bind(*args, **kwargs)
+        bound.apply_defaults()
+        return _solve(LSQRequest(**bound.arguments, careful=False))
+    fields = dict(_DEFAULTS, fun=args[0], x0=args[1])
+    fields.update(kwargs)
+    return _solve(LSQRequest(**fields, careful=False))
 
 
 def _check_choices(q: LSQRequest) -> None:

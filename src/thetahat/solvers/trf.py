@@ -142,7 +142,7 @@ def _select_step(x: NDArray, Jh: NDArray, diag: NDArray, gh: NDArray, ph: NDArra
 
     # (3) Cauchy step along -ĝ
     ag = -gh
-    ng = float(np.sqrt(ag @ ag))
+    ng = math.sqrt(float(ag @ ag))
     if ng > 0:
         to_bd, _ = step_to_bound(x, d * ag, lb, ub)
         hi = min(delta / ng, theta * to_bd)
@@ -271,16 +271,16 @@ def trf(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], NDA
     eps = np.finfo(float).eps
     message = ""
     while True:
-        if not np.all(np.isfinite(g)):  # a non-finite Jacobian at an accepted point
+        if not np.isfinite(g).all():  # a non-finite Jacobian at an accepted point
             status, message = NONFINITE, nonfinite_message(x, g)
             break
         if bounded:
             v, dv = cl_scaling(x, g, lb, ub)
             act = dv != 0
             v[act] *= scale_inv[act]
-            g_norm = float(np.max(np.abs(g * v))) if n else 0.0
+            g_norm = float(np.abs(g * v).max()) if n else 0.0
         else:
-            g_norm = float(np.max(np.abs(g))) if n else 0.0
+            g_norm = float(np.abs(g).max()) if n else 0.0
         if o.verbose == 2 and not refined_now:
             print_iteration(it, nfev, cost, reduction, step_norm, g_norm)
         refined_now = False
@@ -350,8 +350,8 @@ def trf(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], NDA
                 x_new = x + step
             f_new = fun(x_new)
             nfev += 1
-            step_h_norm = float(np.sqrt(step_h @ step_h))
-            if not np.all(np.isfinite(f_new)):
+            step_h_norm = math.sqrt(float(step_h @ step_h))
+            if not np.isfinite(f_new).all():
                 delta = 0.25 * step_h_norm
                 n_bad += 1
                 if nonfinite_stall(float(np.linalg.norm(x_new - x)), x_norm, n_bad):
