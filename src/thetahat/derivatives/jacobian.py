@@ -209,12 +209,14 @@ def approx_jacobian(fun: Callable[..., Any], x: NDArray, f0: NDArray | None = No
     b0, b1 = bounds
     if isinstance(b0, float) and isinstance(b1, float) and b0 == -np.inf and b1 == np.inf:
         lb, ub = _unbounded(n)  # the common case, without the broadcasts below
+        unbounded = True
     else:
         lb, ub = (b if isinstance(b, np.ndarray) and b.shape == (n,) and b.dtype == float
                   else np.broadcast_to(np.asarray(b, dtype=float), (n,)) for b in bounds)
+        unbounded = not (np.isfinite(lb).any() or np.isfinite(ub).any())
     h = _base_steps(x, rel)
-    unbounded = not (np.isfinite(lb).any() or np.isfinite(ub).any())
-    central = np.ones(n, dtype=bool) if unbounded else (h <= ub - x) & (h <= x - lb)
+    central = (np.ones(n, dtype=bool) if unbounded else (h <= ub - x) & (h <= x - lb)) \
+        if method == "3-point" else None
     if f0 is None and (method == "2-point" or not np.all(central)):
         f0 = call(x)
         nfev += 1
@@ -228,6 +230,7 @@ def approx_jacobian(fun: Callable[..., Any], x: NDArray, f0: NDArray | None = No
             J, k = _grouped(call, x, np.asarray(f0, float), step, S, grp, central=False)
             return J, nfev + k
         # 3-point: grouped central differences where they fit, the rest column by column
+        assert central is not None  # set for '3-point'
         inside = [g[central[g]] for g in grp]
         J, k = _grouped(call, x, np.zeros(S.shape[0]), h, S,
                         [g for g in inside if g.size], central=True)
@@ -251,13 +254,15 @@ def approx_jacobian(fun: Callable[..., Any], x: NDArray, f0: NDArray | None = No
         f0 = np.asarray(f0, dtype=float)
         J = np.empty((f0.size, n))
         step = h if unbounded else _fit_one_sided(x, h, lb, ub, 1)[0]
-        tiny = 4 * _EPS * float(np.max(np.abs(f0))) if f0.size else 0.0
+        tiny = None  # 4 ε max|f0|, when a parameter |x_j| < 1 needs it
         for j in range(n):
             xt[j] = x[j] + step[j]
             dx = xt[j] - x[j]  # the representable step
             df = call(xt) - f0
             nfev += 1
-            if abs(x[j]) < 1 and not np.max(np.abs(df), initial=0.0) > tiny:
+            if abs(x[j]) < 1 and tiny is None:
+                tiny = 4 * _EPS * float(np.abs(f0).max()) if f0.size else 0.0
+            if abs(x[j]) < 1 and not np.abs(df).max(initial=0.0) > tiny:
                 # |x_j| so small that its relative step moves f by rounding only:
                 # retry with the step of a parameter of size 1
                 hj, _ = _fit_one_sided(x[j:j + 1], rel[j:j + 1], lb[j:j + 1], ub[j:j + 1], 1)
@@ -270,6 +275,7 @@ def approx_jacobian(fun: Callable[..., Any], x: NDArray, f0: NDArray | None = No
         return J, nfev
 
     # 3-point: central where both sides fit, else one-sided second order
+    assert central is not None  # set for '3-point'
     step, _ = _fit_one_sided(x, h, lb, ub, 2)
     J3: NDArray | None = None
     for j in range(n):

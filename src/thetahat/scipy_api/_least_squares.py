@@ -51,7 +51,10 @@ from .._core.linalg import (
     degenerate_message,
     jacobian_noise,
     null_direction,
+    thin_svd,
     truncation_noise,
+    zero_step_columns,
+    zero_step_message,
 )
 from .._core.warnings import DegenerateFitWarning
 from ..derivatives.jacobian import approx_jacobian, default_rel_step
@@ -121,8 +124,11 @@ def _tol(name: str, value: float | None, method: str) -> float:
     return value
 
 
+_NO_BOUNDS = (-np.inf, np.inf)  # least_squares' default bounds
+
+
 def least_squares(fun: Callable[..., Any], x0: Any, jac: str | Callable = "2-point",
-                  bounds: Any = (-np.inf, np.inf), method: str = "trf",
+                  bounds: Any = _NO_BOUNDS, method: str = "trf",
                   ftol: float | None = 1e-8, xtol: float | None = 1e-8, gtol: float | None = 1e-8,
                   x_scale: Any = None, loss: str | Callable = "linear", f_scale: float = 1.0,
                   diff_step: Any = None, tr_solver: str | None = None,
@@ -214,6 +220,9 @@ def least_squares(fun: Callable[..., Any], x0: Any, jac: str | Callable = "2-poi
         workers=workers, careful=True))
 
 
+_DEFAULTS: dict[str, Any] = {}  # least_squares' parameters and defaults, at the first use
+
+
 def least_squares_lean(*args: Any, **kwargs: Any) -> OptimizeResult:
     """:func:`least_squares` with scipy's stopping rules (``careful=False``).
 
@@ -224,9 +233,17 @@ def least_squares_lean(*args: Any, **kwargs: Any) -> OptimizeResult:
     TypeError
         An argument :func:`least_squares` does not take.
     """
-    bound = inspect.signature(least_squares).bind(*args, **kwargs)
-    bound.apply_defaults()
-    return _solve(LSQRequest(**bound.arguments, careful=False))
+    if not _DEFAULTS:
+        _DEFAULTS.update((k, p.default) for k, p in
+                         inspect.signature(least_squares).parameters.items())
+    if len(args) != 2 or not kwargs.keys() <= _DEFAULTS.keys() or \
+            kwargs.keys() & {"fun", "x0"}:  # any other call: bound as Python would
+        bound = inspect.signature(least_squares).bind(*args, **kwargs)
+        bound.apply_defaults()
+        return _solve(LSQRequest(**bound.arguments, careful=False))
+    fields = dict(_DEFAULTS, fun=args[0], x0=args[1])
+    fields.update(kwargs)
+    return _solve(LSQRequest(**fields, careful=False))
 
 
 def _check_choices(q: LSQRequest) -> None:
@@ -390,9 +407,12 @@ def _solve(q: LSQRequest) -> OptimizeResult:
     n = x0a.size
     _check_trust_region(q)
 
-    _check_bound_lengths(q.bounds, n)
-    lb, ub = parse_bounds(q.bounds, n, LEAST_SQUARES)
-    bounded = bool(np.any(np.isfinite(lb)) or np.any(np.isfinite(ub)))
+    if q.bounds is _NO_BOUNDS:  # the default, by identity: nothing to parse
+        lb, ub, bounded = np.full(n, -np.inf), np.full(n, np.inf), False
+    else:
+        _check_bound_lengths(q.bounds, n)
+        lb, ub = parse_bounds(q.bounds, n, LEAST_SQUARES)
+        bounded = bool(np.isfinite(lb).any() or np.isfinite(ub).any())
     if method == "lm" and bounded:
         raise ValueError("method='lm' does not support bounds; use method='trf' or 'dogbox'")
     if np.any((x0a < lb) | (x0a > ub)):
@@ -515,32 +535,57 @@ def _warn_degenerate(res: OptimizeResult, rel_step: float | None,
     fit (more residuals than parameters) is judged, on the parameters not held at a bound
     (an underdetermined or square system has its own, known, freedom). A difference J
     below the truncation gate has its truncation error measured through ``fun`` (central
-    differences for ``central``; steps inside ``lb``, ``ub``) and added to the noise."""
+    differences for ``central``; steps inside ``lb``, ``ub``) and added to the noise; a
+    zero column whose difference step vanished at the parameter's value is named as such
+    (:func:`~thetahat._core.linalg.zero_step_columns`).
+
+    s_min(J) / max_j ‖J_j‖ is a lower bound on s_min of the column-scaled J: a J whose
+    singular values clear the level (and the truncation gate, for a difference J) needs
+    no further test, and most fits end there at the cost of one small SVD."""
     free = np.asarray(res.active_mask) == 0
     if not free.any():
         return
-    J = np.asarray(res.jac, dtype=float)[:, free]
+    J = np.asarray(res.jac, dtype=float)
+    if not free.all():
+        J = J[:, free]
     colnorm = np.sqrt(np.einsum("ij,ij->j", J, J))
-    noise = jacobian_noise(res.x[free], colnorm, J.shape[0], rel_step,
-                           float(np.linalg.norm(res.fun)))
+    fnorm = float(res.fun @ res.fun) ** 0.5
+    noise = jacobian_noise(res.x[free], colnorm, J.shape[0], rel_step, fnorm)
+    difference = rel_step is not None and fun is not None
+    if np.isfinite(np.add.reduce(J, axis=None)):  # every entry finite
+        level = DEGENERATE_FACTOR * float(noise @ noise) ** 0.5
+        if difference:
+            level = max(level, TRUNCATION_GATE)
+        if thin_svd(J)[1][-1] > level * float(colnorm.max()):
+            return
     found = null_direction(J, noise)
-    if found is None and rel_step is not None and fun is not None and \
-            null_direction(J, np.array([TRUNCATION_GATE / DEGENERATE_FACTOR])) is not None:
-        x = np.asarray(res.x, dtype=float)
+    x = np.asarray(res.x, dtype=float)
 
-        def fun_free(q: NDArray) -> NDArray:
-            full = x.copy()
-            full[free] = q
-            return np.asarray(fun(full), dtype=float)
+    def fun_free(q: NDArray) -> NDArray:
+        full = x.copy()
+        full[free] = q
+        return np.asarray(fun(full), dtype=float)  # type: ignore[misc]  # difference only
+    if found is None and difference and \
+            null_direction(J, np.array([TRUNCATION_GATE / DEGENERATE_FACTOR])) is not None:
+        assert rel_step is not None
         noise = noise + truncation_noise(
             fun_free, x[free], colnorm, rel_step, central,
             None if lb is None else np.asarray(lb, dtype=float)[free],
             None if ub is None else np.asarray(ub, dtype=float)[free])
         found = null_direction(J, noise)
-    if found is not None:
-        names = [f"x[{j}]" for j in np.flatnonzero(free)]
-        warnings.warn("least_squares: " + degenerate_message(names, found, noise),
-                      DegenerateFitWarning, stacklevel=4)
+    if found is None:
+        return
+    names = [f"x[{j}]" for j in np.flatnonzero(free)]
+    if found[1] == 0 and difference:
+        assert rel_step is not None
+        cols = zero_step_columns(fun_free, x[free], colnorm, rel_step)
+        if cols:
+            warnings.warn("least_squares: " + zero_step_message(
+                names, x[free], cols, rel_step, "give diff_step or x_scale, or an analytic "
+                "jac"), DegenerateFitWarning, stacklevel=4)
+            return
+    warnings.warn("least_squares: " + degenerate_message(names, found, noise),
+                  DegenerateFitWarning, stacklevel=4)
 
 
 def _check_no_overflow(f0: NDArray) -> None:

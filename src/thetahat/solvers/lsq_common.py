@@ -128,14 +128,10 @@ def scale_for_loss(J: NDArray, f: NDArray, rho: NDArray) -> tuple[NDArray, NDArr
 # --------------------------------------------------------------------------- bounds
 def cl_scaling(x: NDArray, g: NDArray, lb: NDArray, ub: NDArray) -> tuple[NDArray, NDArray]:
     """Coleman–Li scaling vector v and its derivative dv (see module docstring)."""
-    v = np.ones_like(x)
-    dv = np.zeros_like(x)
     up = (g < 0) & np.isfinite(ub)
-    v[up] = ub[up] - x[up]
-    dv[up] = -1
-    lo = (g > 0) & np.isfinite(lb)
-    v[lo] = x[lo] - lb[lo]
-    dv[lo] = 1
+    lo = (g > 0) & np.isfinite(lb)  # disjoint from up
+    v = np.where(up, ub - x, np.where(lo, x - lb, 1.0))
+    dv = lo.astype(float) - up
     return v, dv
 
 
@@ -154,11 +150,11 @@ def initial_radius(x0: NDArray, g: NDArray, lb: NDArray, ub: NDArray, scale_inv:
 
 def step_to_bound(x: NDArray, s: NDArray, lb: NDArray, ub: NDArray) -> tuple[float, NDArray]:
     """Largest t >= 0 with x + t s in [lb, ub], and which bounds stop it (-1 lower, +1 upper)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t_up = np.where(s > 0, (ub - x) / s, np.inf)
-        t_lo = np.where(s < 0, (lb - x) / s, np.inf)
+    # divided only where the direction points at that side (no warnings to silence)
+    t_up = np.divide(ub - x, s, out=np.full(x.shape, np.inf), where=s > 0)
+    t_lo = np.divide(lb - x, s, out=np.full(x.shape, np.inf), where=s < 0)
     t = np.minimum(t_up, t_lo)
-    tmin = float(np.min(t)) if t.size else np.inf
+    tmin = float(t.min()) if t.size else np.inf
     hits = np.zeros(x.size, dtype=int)
     if np.isfinite(tmin):
         at = t == tmin

@@ -123,7 +123,27 @@ def solve_subspace(B: NDArray, g: NDArray, delta: float) -> NDArray:
     return -Q @ (gq / (e + lam))
 
 
+class _SparseProducts(LinearOperator):
+    """A sparse J as LSMR uses it: J v and Jᵀ u straight from the matrix and its
+    transpose (the same kernels), without LinearOperator's per-product checks and
+    wrapping, which cost more than a product of a banded J."""
+
+    def __init__(self, J: Any) -> None:
+        super().__init__(dtype=float, shape=J.shape)
+        self._J, self._JT = J, J.T
+
+    def matvec(self, v: NDArray) -> NDArray:
+        return self._J @ v
+
+    def rmatvec(self, u: NDArray) -> NDArray:
+        return self._JT @ u
+
+    _matvec, _rmatvec = matvec, rmatvec
+
+
 def _lsmr(A: Any, b: NDArray, damp: float, tr_options: dict) -> NDArray:
+    if getattr(A, "format", None) == "csr":  # a sparse J (right_scale makes CSR)
+        A = _SparseProducts(A)
     return lsmr(A, b, damp=damp, **tr_options)[0]
 
 
@@ -347,7 +367,7 @@ def dogbox_lsmr(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArr
         sf = scale * free
         Jf = right_scale(Js, sf)
         gh = g * sf
-        hn = lsmr(Jf, -fs, **tro)[0] * free
+        hn = _lsmr(Jf, -fs, 0.0, tro) * free
         actual = -1.0
         while actual <= 0 and nfev < o.max_nfev:
             tl = np.where(free, np.maximum((lb - x) / scale, -delta), 0.0)

@@ -171,6 +171,8 @@ def right_scale(J: Any, d: NDArray) -> Any:
     if is_dense(J):
         return J * d
     if sp.issparse(J):
+        if J.format == "csr":  # column j's entries scaled in place of a sparse product
+            return sp.csr_array((J.data * d[J.indices], J.indices, J.indptr), shape=J.shape)
         return sp.csr_array(J @ sp.diags_array(d))
     A = aslinearoperator(J)
     return LinearOperator(A.shape, matvec=lambda v: A.matvec(d * np.ravel(v)),

@@ -62,11 +62,13 @@ nonlinear least-squares minimization", arXiv:1201.5885 (2012).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import NDArray
 
+from .._core.linalg import thin_svd
 from .lsq_common import (
     NONFINITE,
     LSQOptions,
@@ -140,7 +142,7 @@ def _select_step(x: NDArray, Jh: NDArray, diag: NDArray, gh: NDArray, ph: NDArra
 
     # (3) Cauchy step along -ĝ
     ag = -gh
-    ng = float(np.sqrt(ag @ ag))
+    ng = math.sqrt(float(ag @ ag))
     if ng > 0:
         to_bd, _ = step_to_bound(x, d * ag, lb, ub)
         hi = min(delta / ng, theta * to_bd)
@@ -269,16 +271,16 @@ def trf(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], NDA
     eps = np.finfo(float).eps
     message = ""
     while True:
-        if not np.all(np.isfinite(g)):  # a non-finite Jacobian at an accepted point
+        if not np.isfinite(g).all():  # a non-finite Jacobian at an accepted point
             status, message = NONFINITE, nonfinite_message(x, g)
             break
         if bounded:
             v, dv = cl_scaling(x, g, lb, ub)
             act = dv != 0
             v[act] *= scale_inv[act]
-            g_norm = float(np.max(np.abs(g * v))) if n else 0.0
+            g_norm = float(np.abs(g * v).max()) if n else 0.0
         else:
-            g_norm = float(np.max(np.abs(g))) if n else 0.0
+            g_norm = float(np.abs(g).max()) if n else 0.0
         if o.verbose == 2 and not refined_now:
             print_iteration(it, nfev, cost, reduction, step_norm, g_norm)
         refined_now = False
@@ -292,17 +294,17 @@ def trf(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], NDA
             diag = g * dv * scale
             Jh = Js * d
             gh = d * g
-            U, s, Vt = np.linalg.svd(np.vstack((Jh, np.diag(np.sqrt(diag)))), full_matrices=False)
+            U, s, Vt = thin_svd(np.vstack((Jh, np.diag(np.sqrt(diag)))))
             uf = U[:m].T @ fs
             theta = max(0.995, 1 - g_norm)
         else:
             d = scale
             Jh = Js * d
             gh = d * g
-            U, s, Vt = np.linalg.svd(Jh, full_matrices=False)
+            U, s, Vt = thin_svd(Jh)
             uf = U.T @ fs
         V = Vt.T
-        x_norm = float(np.linalg.norm(x))
+        x_norm = math.sqrt(float(x @ x))
         if pending is not None or g_norm < o.gtol:
             if noise_stop or not o.confirm or _model_converged(uf, s, V, d, cost, x_norm,
                                                                cost0, noise_seen, o):
@@ -348,8 +350,8 @@ def trf(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], NDA
                 x_new = x + step
             f_new = fun(x_new)
             nfev += 1
-            step_h_norm = float(np.sqrt(step_h @ step_h))
-            if not np.all(np.isfinite(f_new)):
+            step_h_norm = math.sqrt(float(step_h @ step_h))
+            if not np.isfinite(f_new).all():
                 delta = 0.25 * step_h_norm
                 n_bad += 1
                 if nonfinite_stall(float(np.linalg.norm(x_new - x)), x_norm, n_bad):
@@ -378,7 +380,8 @@ def trf(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], NDA
                         x_new, f_new, cost_new = x_t, f_t, cost_t
                         actual = cost - cost_t
                         delta_new = max(delta_new, t * step_h_norm)
-            step_norm = float(np.linalg.norm(x_new - x))
+            dx = x_new - x
+            step_norm = math.sqrt(float(dx @ dx))
             accept = actual > 0
             status = check_termination(actual, cost, step_norm, x_norm, ratio, o.ftol, o.xtol)
             if abs(predicted) < 1e-10 * cost and abs(actual - predicted) > abs(predicted):
