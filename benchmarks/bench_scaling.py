@@ -3,8 +3,14 @@
 Three families, each a MIGRAD + HESSE from the same start in both libraries:
 
 - ``LeastSquares`` with a basis model: a Chebyshev series with k coefficients fitted to
-  1,000 points (a linear model, well conditioned: the work is the k-dimensional
-  minimisation and the numerical derivatives, not the model);
+  1,000 points at the Chebyshev nodes cos(π (j + 1/2) / 1000) (a linear model whose
+  design matrix has condition number √2 at every k, by the discrete orthogonality of the
+  T_j there: the work is the k-dimensional minimisation and the numerical derivatives,
+  not the model). On 1,000 equispaced points the design's condition number grows to
+  5.5e6 at k = 200 (equispaced high-degree fits are ill-conditioned once k exceeds about
+  2 √m); there both libraries force the covariance positive definite, iminuit stops
+  with χ² 5.5 above thetahat's (864.9 vs 859.4) and thetahat, which retries, takes 3.6x
+  iminuit's calls: not a measure of how the work grows;
 - a plain Python cost: the quadratic bowl sum_i (i + 1) (p_i - i)^2 / 2 with k parameters,
   taking one array (iminuit's array-call form);
 - ``UnbinnedNLL`` of a Gaussian with N = 10^3 ... 10^7 events.
@@ -78,7 +84,7 @@ HEADER = ["case", "ms thetahat", "ms iminuit", "time ratio", "call ratio",
 
 def lsq_basis() -> None:
     rng = np.random.default_rng(3)
-    x = np.linspace(-1, 1, 1000)
+    x = np.cos(np.pi * (np.arange(1000) + 0.5) / 1000)  # Chebyshev nodes (docstring)
     rows = []
     for k in (5, 10, 20, 50) + (() if QUICK else (100, 200)):
         model, names = _named(k)
