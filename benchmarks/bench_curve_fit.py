@@ -3,7 +3,8 @@
 Cases: the seed-001 straight line (11 points, 2 parameters, with covariance), a
 3-parameter Gaussian on 50 points (also with bounds, with its analytic Jacobian as a
 callable ``jac``, and with correlated errors given as a 2-D ``sigma``).
-Target (issues 2, 16): thetahat <= 1.0x scipy.
+Target (issues 2, 16): thetahat <= 1.0x scipy. Times are medians of 15 interleaved rounds
+(``_timing.interleaved``: a load that comes and goes hits both alike).
 
 Run: ``.venv/bin/python benchmarks/run.py curve_fit``
 """
@@ -15,7 +16,7 @@ from functools import partial
 import numpy as np
 import scipy.optimize as so
 
-from _timing import best_time, table
+from _timing import interleaved, table
 from thetahat import curve_fit
 
 
@@ -63,8 +64,9 @@ def main() -> None:
         ct, cs = Counted(f), Counted(f)
         pt, _ = curve_fit(ct, x, y, **kw)
         ps, _ = so.curve_fit(cs, x, y, **kw)
-        tt = best_time(partial(curve_fit, f, x, y, **kw))
-        ts = best_time(partial(so.curve_fit, f, x, y, **kw))
+        t = interleaved({"ours": partial(curve_fit, f, x, y, **kw),
+                         "scipy": partial(so.curve_fit, f, x, y, **kw)}, rounds=15)
+        tt, ts = t["ours"], t["scipy"]
         rows.append([label, ct.n, cs.n, tt * 1e6, ts * 1e6, tt / ts,
                      f"{np.max(np.abs(pt - ps) / np.abs(ps)):.1e}"])
     print(table(rows, ["case", "nfev thetahat", "nfev scipy", "us thetahat", "us scipy",
