@@ -45,12 +45,14 @@ data and the model at the minimum, for one more evaluation of the model:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from numpy.typing import NDArray
 
 from .._core.linalg import degenerate_message, gram_null_direction, jacobian_noise
+
+if TYPE_CHECKING:  # annotations only (numpy.typing costs ms at import)
+    from numpy.typing import NDArray
 
 __all__ = ["unbinned_diagnosis", "binned_diagnosis", "normalisation_diagnosis",
            "degenerate_diagnosis"]

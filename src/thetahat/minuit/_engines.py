@@ -35,7 +35,6 @@ from .. import _compiled
 from .._core.linalg import spd_cond, spd_inverse, spd_solve
 from .._core.rules import REFIT_TOL_SCALE, default_ncall, goal_of, is_above_max_edm
 from .._core.warnings import DegenerateFitWarning, IMinuitWarning
-from ..cost._diagnose import degenerate_diagnosis
 from ..cost._protocol import DiagnosedCost, ExactHessianCost
 from ..results import FMin
 from ..solvers.gauss_newton import FisherOptions, minimize_fisher
@@ -385,6 +384,7 @@ def _forced_if_degenerate(st: FitState, prob: Problem, u: np.ndarray, fval: floa
     (:func:`~thetahat.cost._diagnose.degenerate_diagnosis`, with a warning naming the
     parameters): the inverse of the Hessian forced positive definite, as for a singular
     one (it is, in exact arithmetic); None for a determined fit."""
+    from ..cost._diagnose import degenerate_diagnosis
     from ..derivatives.hesse import make_posdef
     cost = st.structured
     assert cost is not None

@@ -34,12 +34,15 @@ function values count as +inf. The call limit is MIGRAD's, 200 + 100 n + 5 n².
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
-from numpy.typing import NDArray
 
 from .._core.rules import default_ncall, simplex_goal
 from .migrad import MigradOptions, MigradResult, _check, _Limit
+
+if TYPE_CHECKING:  # annotations only (numpy.typing costs ms at import)
+    from numpy.typing import NDArray
 
 __all__ = ["simplex"]
 
