@@ -91,3 +91,22 @@ def test_renamed_cost_names_still_warn_and_resolve() -> None:
     with pytest.warns(FutureWarning, match="BarlowBeestonLite was renamed to Template"):
         old = thetahat.cost.BarlowBeestonLite
     assert old is thetahat.cost.Template
+
+
+def test_compiled_cores_load_on_first_use_and_the_switch_is_checked_at_import() -> None:
+    import os
+
+    env = dict(os.environ, THETAHAT_COMPILED="1")
+    code = ("import sys\nfrom thetahat import Minuit\n"
+            "print(sorted(m for m in sys.modules if m.startswith('thetahat._compiled.')))\n"
+            "from thetahat import _compiled\n"
+            "print(_compiled.batchcore is None or 'thetahat._compiled._batchlm' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True, env=env).stdout.split("\n")
+    # Minuit needs at most MIGRAD's core; the batch core loads when it is asked for
+    assert set(json.loads(out[0].replace("'", '"'))) <= {"thetahat._compiled._migrad"}
+    assert out[1] == "True"
+    bad = subprocess.run([sys.executable, "-c", "import thetahat._compiled"],
+                         capture_output=True, text=True,
+                         env=dict(os.environ, THETAHAT_COMPILED="bogus"))
+    assert bad.returncode != 0 and "THETAHAT_COMPILED must be one of" in bad.stderr

@@ -37,7 +37,6 @@ from .._core.rules import REFIT_TOL_SCALE, default_ncall, goal_of, is_above_max_
 from .._core.warnings import DegenerateFitWarning, IMinuitWarning
 from ..cost._protocol import DiagnosedCost, ExactHessianCost
 from ..results import FMin
-from ..solvers.gauss_newton import FisherOptions, minimize_fisher
 from ..solvers.migrad import MigradOptions, final_step, migrad
 from ._problem import Problem, _as_float
 from ._state import FitState, Outcome
@@ -115,6 +114,7 @@ def _fisher_engine(st: FitState, prob: Problem, u0: np.ndarray, ncall: int | Non
     exactly quadratic cost; ``inverse=False`` (refits too) only tests that the final matrix
     is positive definite (the same Cholesky test) and returns no ``hess_inv``.
     """
+    from ..solvers.gauss_newton import FisherOptions, minimize_fisher
     n = prob.idx.size
     goal = st.edm_goal * tol_scale
     opts = FisherOptions(tol_edm=goal, max_nfev=ncall or default_ncall(n))
