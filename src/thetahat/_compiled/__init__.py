@@ -47,7 +47,7 @@ def setting() -> str:
 
 
 def _load(name: str = "_lmcore") -> ModuleType | None:
-    value = setting()
+    value = _SETTING  # the switch as read at import, also for a core loaded later
     if value == "0":
         return None
     try:
@@ -60,7 +60,28 @@ def _load(name: str = "_lmcore") -> ModuleType | None:
     return core
 
 
-lmcore: ModuleType | None = _load("_lmcore")
-batchcore: ModuleType | None = _load("_batchlm")
-minicore: ModuleType | None = _load("_minimize")
-migradcore: ModuleType | None = _load("_migrad")
+# each core is loaded on first use (PEP 562), so that ``from thetahat import Minuit`` does
+# not load the batch and minimize cores; the declarations are for the type checker
+lmcore: ModuleType | None
+batchcore: ModuleType | None
+minicore: ModuleType | None
+migradcore: ModuleType | None
+_CORES = {"lmcore": "_lmcore", "batchcore": "_batchlm", "minicore": "_minimize",
+          "migradcore": "_migrad"}
+
+_SETTING = setting()  # read once, here: an invalid switch fails at import, as documented
+if _SETTING == "require":
+    for _name, _module in _CORES.items():  # 'require' checks every core at import
+        globals()[_name] = _load(_module)
+
+
+def __getattr__(name: str) -> ModuleType | None:
+    if name in _CORES:
+        core = _load(_CORES[name])
+        globals()[name] = core  # cache: later look-ups are plain attribute access
+        return core
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

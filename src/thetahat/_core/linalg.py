@@ -59,10 +59,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from numpy.typing import NDArray
+
+if TYPE_CHECKING:  # annotations only (numpy.typing costs ms at import)
+    from numpy.typing import NDArray
 
 __all__ = ["spd_solve", "spd_inverse", "thin_svd", "spd_cond", "jacobian_noise",
            "truncation_noise", "zero_step_columns", "zero_step_message", "null_direction",

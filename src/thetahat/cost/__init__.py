@@ -15,26 +15,28 @@ structured minimizer uses; a user's own class that implements those protocols ge
 same treatment. See each module's docstring for the formulas.
 """
 
+import importlib as _importlib
+import typing as _typing
 import warnings as _warnings
-from typing import Any as _Any
 
-from .._core.warnings import PerformanceWarning
-from ._base import Constant, Cost, CostSum, MaskedCost
-from ._binned import BinnedNLL, ExtendedBinnedNLL
-from ._constraint import NormalConstraint
-from ._lsq import LeastSquares
-from ._protocol import ExactHessianCost, StructuredCost
-from ._stats import (
-    chi2,
-    multinomial_chi2,
-    poisson_chi2,
-    template_chi2_da,
-    template_chi2_jsc,
-    template_nll_asy,
-    unbinned_nll,
-)
-from ._template import Template
-from ._unbinned import ExtendedUnbinnedNLL, UnbinnedNLL
+if _typing.TYPE_CHECKING:  # the names are imported lazily (PEP 562), on first use: see _LAZY
+    from .._core.warnings import PerformanceWarning
+    from ._base import Constant, Cost, CostSum, MaskedCost
+    from ._binned import BinnedNLL, ExtendedBinnedNLL
+    from ._constraint import NormalConstraint
+    from ._lsq import LeastSquares
+    from ._protocol import ExactHessianCost, StructuredCost
+    from ._stats import (
+        chi2,
+        multinomial_chi2,
+        poisson_chi2,
+        template_chi2_da,
+        template_chi2_jsc,
+        template_nll_asy,
+        unbinned_nll,
+    )
+    from ._template import Template
+    from ._unbinned import ExtendedUnbinnedNLL, UnbinnedNLL
 
 CHISQUARE = 1.0
 NEGATIVE_LOG_LIKELIHOOD = 0.5
@@ -74,9 +76,34 @@ _RENAMED = {
 }
 
 
-def __getattr__(name: str) -> _Any:
+# public name -> module that defines it: imported on first use, so that ``from thetahat
+# import Minuit`` (which needs only the protocols) does not load every cost class
+_LAZY = {
+    "PerformanceWarning": "thetahat._core.warnings",
+    **dict.fromkeys(["Constant", "Cost", "CostSum", "MaskedCost"], "thetahat.cost._base"),
+    **dict.fromkeys(["BinnedNLL", "ExtendedBinnedNLL"], "thetahat.cost._binned"),
+    "NormalConstraint": "thetahat.cost._constraint",
+    "LeastSquares": "thetahat.cost._lsq",
+    **dict.fromkeys(["ExactHessianCost", "StructuredCost"], "thetahat.cost._protocol"),
+    **dict.fromkeys(["chi2", "multinomial_chi2", "poisson_chi2", "template_chi2_da",
+                     "template_chi2_jsc", "template_nll_asy", "unbinned_nll"],
+                    "thetahat.cost._stats"),
+    "Template": "thetahat.cost._template",
+    **dict.fromkeys(["ExtendedUnbinnedNLL", "UnbinnedNLL"], "thetahat.cost._unbinned"),
+}
+
+
+def __getattr__(name: str) -> _typing.Any:
+    if name in _LAZY:
+        value = getattr(_importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value  # cache: later look-ups are plain attribute access
+        return value
     if name in _RENAMED:
         new = _RENAMED[name]
         _warnings.warn(f"{name} was renamed to {new}", FutureWarning, stacklevel=2)
-        return globals()[new]
+        return __getattr__(new)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -26,15 +26,17 @@ import inspect
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from collections.abc import Sequence as ABCSequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
 
 from .._core.signature import describe
 from .._core.warnings import PerformanceWarning
 from ..derivatives.model import FDCache
 from ._protocol import ExactHessianCost, StructuredCost
+
+if TYPE_CHECKING:  # annotations only (numpy.typing costs ms at import)
+    from numpy.typing import ArrayLike, NDArray
 
 __all__ = ["Cost", "MaskedCost", "CostSum", "Constant", "describe_model"]
 

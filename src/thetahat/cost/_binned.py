@@ -37,10 +37,9 @@ CERN Program Library D510, 1983). Bins with ``mu_i <= 0`` are left out of H.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
 
 from ..derivatives.model import fd_jacobian, observed_hessian
 from ._base import (
@@ -54,6 +53,9 @@ from ._base import (
 )
 from ._diagnose import binned_diagnosis
 from ._stats import multinomial_chi2, poisson_chi2
+
+if TYPE_CHECKING:  # annotations only (numpy.typing costs ms at import)
+    from numpy.typing import ArrayLike, NDArray
 
 __all__ = ["BinnedNLL", "ExtendedBinnedNLL"]
 

@@ -8,12 +8,14 @@ given covariance matrix ``C``. The cost is exactly quadratic, so its gradient
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
 
 from ._base import Cost, check_finite
+
+if TYPE_CHECKING:  # annotations only (numpy.typing costs ms at import)
+    from numpy.typing import ArrayLike, NDArray
 
 __all__ = ["NormalConstraint"]
 

@@ -51,10 +51,9 @@ data and the model at the minimum, for one more evaluation of the model:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from numpy.typing import NDArray
 
 from .._core.linalg import (
     DEGENERATE_FACTOR,
@@ -64,6 +63,9 @@ from .._core.linalg import (
     jacobian_noise,
     truncation_noise,
 )
+
+if TYPE_CHECKING:  # annotations only (numpy.typing costs ms at import)
+    from numpy.typing import NDArray
 
 __all__ = ["unbinned_diagnosis", "binned_diagnosis", "normalisation_diagnosis",
            "degenerate_diagnosis", "gauss_newton_residuals"]

@@ -25,15 +25,17 @@ errors O(h^2) ~ 1e-8 for rho' and O(h) ~ 1e-4 for rho'' (which only scales H).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
 
 from .._compiled import lmcore as _lmcore  # the compiled core, or None: the numpy code
 from ..derivatives.model import fd_jacobian, observed_hessian
 from ._base import MaskedCost, check_finite, describe_model, is_histogram, model_array, unmask
 from ._stats import total
+
+if TYPE_CHECKING:  # annotations only (numpy.typing costs ms at import)
+    from numpy.typing import ArrayLike, NDArray
 
 __all__ = ["LeastSquares"]
 

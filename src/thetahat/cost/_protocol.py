@@ -62,9 +62,10 @@ True
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from numpy.typing import NDArray
+if TYPE_CHECKING:  # annotations only (numpy.typing costs ms at import)
+    from numpy.typing import NDArray
 
 __all__ = ["StructuredCost", "ExactHessianCost", "DiagnosedCost", "capabilities",
            "cost_gradient", "gauss_newton_ncall", "exact_hessian_ncall"]

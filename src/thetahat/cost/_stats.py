@@ -46,8 +46,12 @@ Poisson distribution for weighted histograms).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+
+if TYPE_CHECKING:  # annotations only (numpy.typing costs ms at import)
+    from numpy.typing import ArrayLike, NDArray
 
 __all__ = ["chi2", "poisson_chi2", "multinomial_chi2", "unbinned_nll", "safe_log",
            "template_chi2_jsc", "template_chi2_da", "template_nll_asy", "TEMPLATE_TERMS"]

@@ -33,15 +33,17 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Collection, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
 
 from ..derivatives.model import fd_jacobian
 from ._base import MaskedCost, describe_model, is_histogram
 from ._binned import HistogramData, _parse_edges, histogram_input, parse_counts
 from ._stats import TEMPLATE_TERMS, template_chi2_da, template_chi2_jsc, template_nll_asy
+
+if TYPE_CHECKING:  # annotations only (numpy.typing costs ms at import)
+    from numpy.typing import ArrayLike, NDArray
 
 __all__ = ["Template"]
 

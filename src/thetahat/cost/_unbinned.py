@@ -38,15 +38,17 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
 
 from ..derivatives.model import event_slices, fd_jacobian, observed_hessian, observed_hessian_sum
 from ._base import MaskedCost, describe_model, model_array, unmask
 from ._diagnose import normalisation_diagnosis, unbinned_diagnosis
 from ._stats import safe_log, total
+
+if TYPE_CHECKING:  # annotations only (numpy.typing costs ms at import)
+    from numpy.typing import ArrayLike, NDArray
 
 __all__ = ["UnbinnedNLL", "ExtendedUnbinnedNLL"]
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+
+if TYPE_CHECKING:  # annotations only (numpy.typing costs ms at import)
+    from numpy.typing import ArrayLike, NDArray
 
 
 def _detect_log_spacing(x: Any) -> bool:

@@ -53,15 +53,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from math import isfinite
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from numpy.typing import NDArray
 
 from .._compiled import migradcore
 from .._core.linalg import spd_inverse
 from .._core.rules import default_ncall
 from .mn_gradient import STEP_RATIO, GradState, _aimsag, _eps, hesse_values
+
+if TYPE_CHECKING:  # annotations only (numpy.typing costs ms at import)
+    from numpy.typing import NDArray
 
 _EPS = float(np.finfo(float).eps)
 PSD_FLOOR = 1e-6  # least bound on the error of the scaled matrix S (rounding_noise)

@@ -14,11 +14,14 @@ enforced as there (an eigenvalue shift, flagged ``made_posdef``).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
-from numpy.typing import NDArray
 
 from .hesse import HesseResult, from_matrix
+
+if TYPE_CHECKING:  # annotations only (numpy.typing costs ms at import)
+    from numpy.typing import NDArray
 
 __all__ = ["hesse_from_gradient"]
 

@@ -49,12 +49,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from numpy.typing import NDArray
 
 from .._compiled import migradcore
+
+if TYPE_CHECKING:  # annotations only (numpy.typing costs ms at import)
+    from numpy.typing import NDArray
 
 __all__ = ["GradState", "numerical_gradient", "optimal_steps", "STEP_RATIO", "CYCLES",
            "hesse_values"]

@@ -48,9 +48,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-from numpy.typing import NDArray
+
+if TYPE_CHECKING:  # annotations only (numpy.typing costs ms at import)
+    from numpy.typing import NDArray
 
 __all__ = ["fd_jacobian", "central_jacobian", "FDCache", "observed_hessian",
            "observed_hessian_sum", "event_slices", "EVENT_CHUNK"]

@@ -35,10 +35,8 @@ from .. import _compiled
 from .._core.linalg import spd_cond, spd_inverse, spd_solve
 from .._core.rules import REFIT_TOL_SCALE, default_ncall, goal_of, is_above_max_edm
 from .._core.warnings import DegenerateFitWarning, IMinuitWarning
-from ..cost._diagnose import degenerate_diagnosis, gauss_newton_residuals
 from ..cost._protocol import DiagnosedCost, ExactHessianCost
 from ..results import FMin
-from ..solvers.gauss_newton import FisherOptions, minimize_fisher
 from ..solvers.migrad import MigradOptions, final_step, migrad
 from ._problem import Problem, _as_float
 from ._state import FitState, Outcome
@@ -116,6 +114,7 @@ def _fisher_engine(st: FitState, prob: Problem, u0: np.ndarray, ncall: int | Non
     exactly quadratic cost; ``inverse=False`` (refits too) only tests that the final matrix
     is positive definite (the same Cholesky test) and returns no ``hess_inv``.
     """
+    from ..solvers.gauss_newton import FisherOptions, minimize_fisher
     n = prob.idx.size
     goal = st.edm_goal * tol_scale
     opts = FisherOptions(tol_edm=goal, max_nfev=ncall or default_ncall(n))
@@ -385,6 +384,7 @@ def _forced_if_degenerate(st: FitState, prob: Problem, u: np.ndarray, fval: floa
     (:func:`~thetahat.cost._diagnose.degenerate_diagnosis`, with a warning naming the
     parameters): the inverse of the Hessian forced positive definite, as for a singular
     one (it is, in exact arithmetic); None for a determined fit."""
+    from ..cost._diagnose import degenerate_diagnosis, gauss_newton_residuals
     from ..derivatives.hesse import make_posdef
     cost = st.structured
     assert cost is not None

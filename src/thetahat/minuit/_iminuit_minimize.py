@@ -19,11 +19,11 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from numpy.typing import ArrayLike
 
 from ._minuit import Minuit
 
 if TYPE_CHECKING:  # scipy.optimize costs ~0.3 s to import: only when a result is made
+    from numpy.typing import ArrayLike
     from scipy.optimize import OptimizeResult
 
 __all__ = ["minimize"]

@@ -27,10 +27,9 @@ treats it as very large).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import numpy as np
-from numpy.typing import NDArray
 
 from ..cost._protocol import (
     ExactHessianCost,
@@ -38,6 +37,9 @@ from ..cost._protocol import (
     exact_hessian_ncall,
     gauss_newton_ncall,
 )
+
+if TYPE_CHECKING:  # annotations only (numpy.typing costs ms at import)
+    from numpy.typing import NDArray
 
 __all__ = ["Problem", "Limits", "int_step"]
 

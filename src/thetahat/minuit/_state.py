@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import cast
-
-from numpy.typing import NDArray
+from typing import TYPE_CHECKING, cast
 
 from .._core.rules import edm_goal
 from ..cost._protocol import StructuredCost
 from ._problem import Problem
+
+if TYPE_CHECKING:  # annotations only (numpy.typing costs ms at import)
+    from numpy.typing import NDArray
 
 __all__ = ["FitState", "Outcome", "Calls"]
 

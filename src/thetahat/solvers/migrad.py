@@ -86,10 +86,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from numpy.typing import NDArray
 
 from .._compiled import migradcore
 from .._core.rules import default_ncall, edm_goal
@@ -105,6 +104,9 @@ from ._migrad_steps import (
     _negative_curvature,
     final_step,
 )
+
+if TYPE_CHECKING:  # annotations only (numpy.typing costs ms at import)
+    from numpy.typing import NDArray
 
 __all__ = ["MigradOptions", "MigradResult", "migrad", "final_step"]
 

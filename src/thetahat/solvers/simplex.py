@@ -36,12 +36,15 @@ but the start (MIGRAD's rule, :class:`~.migrad._Counted`). The call limit is MIG
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
-from numpy.typing import NDArray
 
 from .._core.rules import default_ncall, simplex_goal
 from .migrad import MigradOptions, MigradResult, _check, _Counted, _Limit
+
+if TYPE_CHECKING:  # annotations only (numpy.typing costs ms at import)
+    from numpy.typing import NDArray
 
 __all__ = ["simplex"]
 
