@@ -121,7 +121,7 @@ def test_matrix_colours_follow_the_sign_of_the_correlation(x0):
     # each coefficient once: the covariance above the diagonal, the correlation below it
     assert off[0][2] == f"{np.asarray(m.covariance)[0, 1]:.3g}"
     assert off[1][2] == f"({rho:.3f})"
-    for _, style, text in off:
+    for _, style, _text in off:
         r, g, b = rgb(style["background-color"])
         if rho > 0:
             assert r > b and r == 250  # red-ish

@@ -143,3 +143,25 @@ def test_batch_page_runs_as_written():
     pytest.importorskip("xarray")
     pytest.importorskip("tqdm")
     _check_batch(_run(DOCS / "batch.md", fast=False), 1_000_000)
+
+
+def test_readme_links_work_on_pypi_and_name_every_extra():
+    """PyPI shows README.md without the repository around it: a relative link or image
+    breaks there. Every link and image is absolute, under the project's URLs of
+    pyproject.toml, and points at a file of this tree; every user extra is mentioned."""
+    tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
+
+    root = DOCS.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    meta = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    links = re.findall(r"\]\(([^)\s]+)\)", readme)
+    assert len(links) >= 8, links  # the images and the docs pages are still linked
+    source = meta["urls"]["Source"]
+    raw = source.replace("https://github.com/", "https://raw.githubusercontent.com/") + "/main/"
+    for url in links:
+        assert url.startswith("https://"), f"README.md: relative link {url!r}"
+        for base in (source + "/blob/main/", raw):
+            if url.startswith(base):
+                assert (root / url[len(base):]).exists(), f"README.md: {url} names no file"
+    for extra in set(meta["optional-dependencies"]) - {"test", "docs"}:
+        assert f"`{extra}`" in readme or f"[{extra}]" in readme, f"README lacks extra {extra}"
