@@ -25,7 +25,7 @@ OLD_PY    := $(OLD_VENV)/bin/python
 OLD_STAMP := $(OLD_VENV)/.installed
 OLDEST    := numpy==1.23.5 scipy==1.9.3 iminuit==2.32.0
 
-.PHONY: demo lint test test-all test-oldest bench clean docs
+.PHONY: demo lint test test-all test-oldest test-packaging bench clean docs
 
 $(STAMP): pyproject.toml setup.py $(wildcard src/thetahat/_compiled/*.c src/thetahat/_compiled/*.h)
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,12 @@ test: $(DOCS_STAMP) lint
 
 test-all: $(STAMP)
 	THETAHAT_COMPILED=$(COMPILED) $(PY) -m pytest -q -m ''
+
+# `make test-packaging`: the slow packaging tests, not in `make test`: the sdist carries what
+# the tests need and they pass from it; the wheel installs in a clean venv without a
+# compiler and runs the demo; the docs build with every tutorial executed.
+test-packaging: $(DOCS_STAMP)
+	$(PY) -m pytest -q -m slow tests/test_packaging.py tests/test_docs_build.py
 
 test-oldest: $(OLD_STAMP)
 	$(OLD_PY) -c 'import numpy, scipy; print("== numpy", numpy.__version__, "scipy", scipy.__version__)'

@@ -69,6 +69,7 @@ def test_text_of_a_valid_fit(fits):
         assert "-0.06" in e and "At Limit" in e
         c = matrix_text(m.covariance)
         assert "(-0.845)" in c  # correlation of intercept and slope
+        assert c.count("(-0.845)") == 1  # each coefficient once: below the diagonal only
 
 
 def test_invalid_fit_is_red():

@@ -96,6 +96,8 @@ def test_sdist_carries_the_tests_and_they_pass_from_it(tmp_path):
                  "tests/data/nist", "ARCHITECTURE.md", "LICENSE", "docs/conf.py",
                  "src/thetahat/_compiled/_lmcore.c", "benchmarks/run.py"):
         assert (tree / need).exists(), f"the sdist lacks {need}"
+    for build_output in ("docs/api/generated", "docs/_build", "docs/jupyter_execute"):
+        assert not (tree / build_output).exists(), f"the sdist carries {build_output}"
     # the unpacked sources, numpy code only (nothing compiled in the unpacked tree)
     env = dict(os.environ, PYTHONPATH=str(tree / "src"), THETAHAT_COMPILED="0")
     r = _run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
@@ -115,7 +117,9 @@ def test_wheel_installs_in_a_clean_venv_and_runs_the_demo(tmp_path):
     (wheel,) = (tmp_path / "dist").glob("thetahat-*.whl")
     venv.create(tmp_path / "env", with_pip=True)
     py = str(tmp_path / "env" / "bin" / "python")
-    _run([py, "-m", "pip", "install", "--quiet", str(wheel)])
+    # no compiler (CC=/bin/false) and binaries only: the wheel itself must carry the cores
+    _run([py, "-m", "pip", "install", "--quiet", "--only-binary=:all:", str(wheel)],
+         env=dict(os.environ, CC="/bin/false", CXX="/bin/false"))
     # no matplotlib in this environment: the demo runs and names the extra for the plot
     r = subprocess.run([py, "-m", "thetahat", "demo", "--out", str(tmp_path / "out")],
                        capture_output=True, text=True, timeout=600, cwd=tmp_path)

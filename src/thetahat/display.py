@@ -10,8 +10,11 @@ Layouts follow iminuit 2.x so that a user switching libraries reads the same tab
   digits of their error by the PDG rule (:func:`pdg_format`); a parameter that ended at
   a limit shows it as ``at 0`` (in HTML the limit and the HESSE error in yellow: that
   error is not a standard deviation there);
-- the MINOS table (``merrors_text``/``merrors_html``) and the covariance matrix with
-  correlations in brackets (``matrix_text``/``matrix_html``).
+- the MINOS table (``merrors_text``/``merrors_html``) and the covariance matrix
+  (``matrix_text``/``matrix_html``), each coefficient once: the variances C_ii on the
+  diagonal, the covariances C_ij above it, the correlations rho_ij below it, in brackets
+  (iminuit prints the covariance in both triangles; the matrix is symmetric, so the lower
+  triangle would only repeat the upper).
 
 HTML (``*_html``, used by ``_repr_html_`` in Jupyter) carries inline ``style="..."``
 attributes only: notebook front ends (Jupyter, VS Code, GitHub) strip or scope ``<style>``
@@ -24,12 +27,12 @@ rho > 0 or blue rgb(120,120,250) for rho < 0 (iminuit's palette); the diagonal i
 
 Untrusted errors: iminuit 2.33 colours the FMin cell "Hesse FAILED" / "Covariance
 APPROXIMATE" but its Params table shows the HESSE column unchanged. Here, when the Params
-table is rendered with the fit's FMin (``minuit_html``), HESSE errors of free parameters are
-shown greyed and italic with a dagger, and a note row under the table says why, whenever
-HESSE failed or there is no covariance (the errors are then step sizes), or the covariance
-is approximate or was forced positive definite. The numbers stay visible (a user may want
-the step sizes) but cannot be mistaken for standard deviations. The text tables are
-unchanged.
+table is rendered with the fit's FMin (``minuit_html``) and HESSE failed or there is no
+covariance, the HESSE error cells of the free parameters are blank (the numbers there would
+be step sizes, not standard deviations; ``m.errors`` still holds them), and a note row
+under the table says why. When the covariance is only approximate or was forced positive
+definite, the errors are estimates: they are shown greyed and italic with a dagger, and
+the note says why. The text tables are unchanged.
 
 PDG rounding (Particle Data Group, "Introduction", §5.3): take the three most significant
 digits of the error. If they lie in 100-354, keep two significant digits; in 355-949 keep
@@ -270,16 +273,19 @@ def _matrix_cells(matrix: Any) -> tuple[list[str], list[list[str]], np.ndarray]:
     for i in range(len(a)):
         row = []
         for j in range(len(a)):
-            s = f"{a[i, j]:.3g}"
-            if i != j and a[i, j] != 0:
-                s += f" ({corr[i, j]:.3f})"
-            row.append(s)
+            # each coefficient once: the variance on the diagonal, the covariance above
+            # it, the correlation (in brackets) below it
+            if i > j and a[i, j] != 0:
+                row.append(f"({corr[i, j]:.3f})")
+            else:
+                row.append(f"{a[i, j]:.3g}")
         cells.append(row)
     return names, cells, corr
 
 
 def matrix_text(matrix: Any) -> str:
-    """The covariance matrix as text, correlations in brackets off the diagonal."""
+    """The covariance matrix as text: variances on the diagonal, covariances above it,
+    correlations in brackets below it."""
     names, cells, _ = _matrix_cells(matrix)
     return _box([[n] + r for n, r in zip(names, cells)], [""] + names,
                 ["<"] + [">"] * len(names))
@@ -338,8 +344,8 @@ def _error_note(fmin: Any) -> str | None:
     if fmin is None:
         return None
     if fmin.hesse_failed or not fmin.has_covariance:
-        return f"{_MARK} HESSE failed: no covariance, these errors are step sizes, " \
-            "not standard deviations"
+        return f"{_MARK} HESSE failed: no covariance, so no errors are shown (m.errors " \
+            "holds step sizes, not standard deviations)"
     if fmin.has_made_posdef_covar:
         return f"{_MARK} covariance forced positive definite: errors are not reliable"
     if not fmin.has_accurate_covar:
@@ -351,17 +357,20 @@ def params_html(params: Iterable[Any], fmin: Any = None) -> str:
     """The parameter table as HTML.
 
     With the fit's ``fmin`` given, HESSE errors that are not trusted standard deviations
-    (HESSE failed, covariance approximate or forced positive definite) are shown in grey
-    with a dagger and a note under the table; fixed parameters keep their plain error.
+    are flagged, with a note under the table that says why: blank where HESSE failed (the
+    numbers would be step sizes), in grey with a dagger where the covariance is approximate
+    or forced positive definite. Fixed parameters keep their plain error.
     """
     note = _error_note(fmin)
+    failed = note is not None and (fmin.hesse_failed or not fmin.has_covariance)
     rows = ["".join(_td(h, tag="th") for h in _PARAM_HEADER)]
     for p in params:
         cells = _param_row(p)
         out = []
         for j, (c, k) in enumerate(zip(cells, _param_colours(p))):
             if j == 3 and note and not p.is_fixed and not k:
-                out.append(_td(c + _MARK, extra=f";color:{_MUTED};font-style:italic"))
+                out.append(_td("" if failed else c + _MARK,
+                               extra=f";color:{_MUTED};font-style:italic"))
             else:
                 out.append(_td(c, k, align="left" if j == 1 else "center"))
         rows.append("".join(out))
@@ -410,7 +419,8 @@ def corr_colour(rho: float) -> str:
 
 
 def matrix_html(matrix: Any) -> str:
-    """The covariance matrix as HTML; off-diagonal cells coloured by the sign and size of
+    """The covariance matrix as HTML (variances on the diagonal, covariances above it,
+    correlations in brackets below it); off-diagonal cells coloured by the sign and size of
     the correlation (:func:`corr_colour`), the diagonal left in the page's colours."""
     names, cells, corr = _matrix_cells(matrix)
     rows = [_td("", tag="th") + "".join(_td(n, tag="th") for n in names)]

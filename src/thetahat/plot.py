@@ -318,6 +318,7 @@ def _visualize_svg(m: Any) -> str:
     fig = plt.figure(figsize=VISUALIZE_FIGSIZE, layout="constrained")
     try:
         m.visualize()
+        _label_axes(fig, m.fcn)
         buf = io.StringIO()
         fig.savefig(buf, format="svg")
         return _inline_svg(buf.getvalue())
@@ -325,6 +326,21 @@ def _visualize_svg(m: Any) -> str:
         return ""
     finally:
         plt.close(fig)
+
+
+def _label_axes(fig: Any, cost: Any) -> None:
+    """Axis labels for a one-panel drawing whose axes the cost left unlabelled: the data
+    axis ``x`` and, by the kind of cost, ``y`` (least squares) or the counts per bin (the
+    histogram of a binned or unbinned likelihood). A label the cost set is kept."""
+    if len(fig.axes) != 1:
+        return
+    ax, kind = fig.axes[0], type(getattr(cost, "_fn", cost)).__name__  # Minuit's wrapper
+    ylabel = "counts per bin" if "Binned" in kind or "Template" in kind else \
+        "y" if "LeastSquares" in kind else ""
+    if not ax.get_xlabel() and ylabel:
+        ax.set_xlabel("x")
+    if not ax.get_ylabel() and ylabel:
+        ax.set_ylabel(ylabel)
 
 
 def _inline_svg(text: str) -> str:
