@@ -236,3 +236,12 @@ def test_command_line_finds_the_new_models(tmp_path):
     for k in m.parameters:
         # the same fit through the CLI; its JSON rounds nothing
         assert got[k]["value"] == pytest.approx(ref.values[k], rel=1e-9)
+
+
+def test_limits_with_none_mean_one_sided(curve):
+    """limits={"k": (0, None)} is a lower limit only, as in iminuit (was a TypeError)."""
+    x, y, err = curve
+    r = thetahat.fit(x, y, decay, yerr=err, p0=[1.0, 1.0], limits={"k": (0, None)})
+    assert r.limits["k"] == (0.0, np.inf)
+    p, _ = curve_fit(decay, x, y, p0=[1.0, 1.0], sigma=err, absolute_sigma=True)
+    np.testing.assert_allclose(r.values, p, rtol=1e-3)  # EDM-level agreement

@@ -452,7 +452,8 @@ def fit(*args: Any, x: Any = None, y: Any = None, model: Any = None, yerr: Any =
         kw: dict[str, Any] = {k: values[k] for k in names}
         m = FitResult(cost, **kw)
         for k, lim in lims.items():
-            lo_, hi_ = (float(v) for v in lim)
+            # None is no limit on that side, as in iminuit
+            lo_, hi_ = (float(d if v is None else v) for v, d in zip(lim, (-np.inf, np.inf)))
             if np.isfinite(lo_) or np.isfinite(hi_):
                 v = m.values[k]
                 if lo_ < v < hi_:
