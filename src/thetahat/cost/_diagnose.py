@@ -50,6 +50,7 @@ data and the model at the minimum, for one more evaluation of the model:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -73,7 +74,6 @@ __all__ = ["unbinned_diagnosis", "binned_diagnosis", "normalisation_diagnosis",
 _NORM_TOL = 0.01  # I > 1 + 1 %: far beyond the quadrature error the check subtracts
 _PANELS = 128  # panels between sample quantiles (8 nodes each, 16 in the halved rule)
 _NUDGE = 0.01  # relative nudge of each free parameter (absolute where the value is 0)
-_GL_X, _GL_W = np.polynomial.legendre.leggauss(8)
 
 
 def unbinned_diagnosis(events: NDArray, density: NDArray, log: bool, nfree: int,
@@ -119,9 +119,17 @@ def binned_diagnosis(n: NDArray, mu: NDArray) -> tuple[str, ...]:
 
 def _panel_rule(edges: NDArray) -> tuple[NDArray, NDArray]:
     """Nodes and weights of 8-point Gauss-Legendre on each panel between ``edges``."""
+    gx, gw = _gauss_legendre_8()
     a, b = edges[:-1, None], edges[1:, None]
     half = 0.5 * (b - a)
-    return ((a + b) * 0.5 + half * _GL_X).ravel(), (half * _GL_W).ravel()
+    return ((a + b) * 0.5 + half * gx).ravel(), (half * gw).ravel()
+
+
+@functools.cache
+def _gauss_legendre_8() -> tuple[NDArray, NDArray]:
+    """The 8 nodes and weights on [-1, 1], computed at the first use (numpy.polynomial
+    costs several milliseconds to import, which a cost's import should not pay)."""
+    return np.polynomial.legendre.leggauss(8)
 
 
 def normalisation_diagnosis(events: NDArray, density: Callable[[NDArray, NDArray], Any],
