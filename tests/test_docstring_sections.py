@@ -11,9 +11,11 @@ has ``*args`` or ``**kwargs``). A value object may document its constructor's fi
 one that raises an exception itself has ``Raises``; every object has a one-line summary.
 
 The public surface walked: ``thetahat.__all__`` (its functions and classes), the ``__all__``
-of ``thetahat.cost``, ``thetahat.models``, ``thetahat.util``, ``thetahat.batch`` and
-``thetahat.results``, and the public methods and properties of :class:`thetahat.Minuit`
-and of the :mod:`thetahat.results` classes.
+of every public module it names (``thetahat.typing``'s aliases excluded) and of
+``thetahat.minuit`` and ``thetahat.results``, and the public methods and properties of
+every public class (own or inherited from another thetahat class; exceptions excluded).
+A property needs a summary, not Parameters; the properties of :class:`thetahat.Minuit`
+also show an example.
 """
 
 from __future__ import annotations
@@ -30,8 +32,11 @@ numpydoc = pytest.importorskip("numpydoc.docscrape", reason="numpydoc (the test 
 
 import thetahat  # noqa: E402
 
-MODULES = ("thetahat.cost", "thetahat.models", "thetahat.util", "thetahat.batch",
-           "thetahat.results")
+# every public module of thetahat.__all__ (thetahat.typing holds type aliases, which are
+# not routines), plus the public modules that hold Minuit and its result views
+MODULES = tuple(sorted({f"thetahat.{n}" for n in thetahat.__all__
+                        if inspect.ismodule(getattr(thetahat, n)) and n != "typing"}
+                       | {"thetahat.minuit", "thetahat.results"}))
 
 
 def _public() -> dict[str, object]:
@@ -71,16 +76,22 @@ def _members(cls: type, qual: str) -> dict[str, object]:
 
 
 def _surface() -> dict[str, object]:
+    """Every public function and class, then the public methods and properties of every
+    public class (own or inherited from another thetahat class; exceptions excluded)."""
     out = _public()
-    import thetahat.results as results
-    classes = [("thetahat.Minuit", thetahat.Minuit)] + [
-        (f"thetahat.results.{n}", getattr(results, n)) for n in results.__all__]
-    for qual, cls in classes:
-        out.update(_members(cls, qual))
+    seen = {id(_function(v)) for v in out.values()}
+    classes = [(q, o) for q, o in list(out.items()) if inspect.isclass(o)]
+    # bases first, so a member is named after the class that defines it (Minuit.migrad,
+    # not FitResult.migrad)
+    for qual, cls in sorted(classes, key=lambda qc: len(qc[1].__mro__)):
+        if issubclass(cls, BaseException):
+            continue  # warnings and errors: their members are Python's
+        for name, member in _members(cls, qual).items():
+            key = id(_function(member))
+            if key not in seen:
+                seen.add(key)
+                out[name] = member
     return out
-
-
-SURFACE = _surface()
 
 
 def _function(obj: object):
@@ -90,6 +101,9 @@ def _function(obj: object):
     if isinstance(obj, (staticmethod, classmethod)):
         return obj.__func__
     return obj
+
+
+SURFACE = _surface()
 
 
 def _doc(obj: object):
@@ -263,7 +277,90 @@ def test_the_check_catches_a_bad_docstring():
     assert problems("good", good) == []
 
 
-@pytest.mark.parametrize("name", sorted(SURFACE))
+# Not yet filled (issue 18): each fails `problems()` today; strict, so a fixed one must
+# leave this list.
+PENDING = frozenset({
+    "thetahat.batch.BatchResult.concatenate",
+    "thetahat.batch.BatchResult.from_codes",
+    "thetahat.batch.DaskBatchResult.compute",
+    "thetahat.batch.DaskBatchResult.from_blocks",
+    "thetahat.batch.DaskBatchResult.persist",
+    "thetahat.cost.BinnedNLL.diagnose",
+    "thetahat.cost.BinnedNLL.exact_hessian",
+    "thetahat.cost.BinnedNLL.gauss_newton",
+    "thetahat.cost.BinnedNLL.prediction",
+    "thetahat.cost.BinnedNLL.pulls",
+    "thetahat.cost.BinnedNLL.visualize",
+    "thetahat.cost.Constant.exact_hessian",
+    "thetahat.cost.Constant.gauss_newton",
+    "thetahat.cost.Cost.grad",
+    "thetahat.cost.Cost.visualize",
+    "thetahat.cost.CostSum.diagnose",
+    "thetahat.cost.CostSum.visualize",
+    "thetahat.cost.ExactHessianCost.exact_hessian",
+    "thetahat.cost.ExtendedUnbinnedNLL.covariance",
+    "thetahat.cost.ExtendedUnbinnedNLL.diagnose",
+    "thetahat.cost.ExtendedUnbinnedNLL.exact_hessian",
+    "thetahat.cost.ExtendedUnbinnedNLL.gauss_newton",
+    "thetahat.cost.ExtendedUnbinnedNLL.visualize",
+    "thetahat.cost.LeastSquares.exact_hessian",
+    "thetahat.cost.LeastSquares.gauss_newton",
+    "thetahat.cost.LeastSquares.prediction",
+    "thetahat.cost.LeastSquares.pulls",
+    "thetahat.cost.LeastSquares.visualize",
+    "thetahat.cost.NormalConstraint.exact_hessian",
+    "thetahat.cost.NormalConstraint.gauss_newton",
+    "thetahat.cost.NormalConstraint.visualize",
+    "thetahat.cost.StructuredCost.gauss_newton",
+    "thetahat.cost.Template.gauss_newton",
+    "thetahat.cost.Template.pulls",
+    "thetahat.cost.Template.visualize",
+    "thetahat.cost.UnbinnedNLL.exact_hessian",
+    "thetahat.cost.UnbinnedNLL.gauss_newton",
+    "thetahat.display.corr_colour",
+    "thetahat.display.fmin_html",
+    "thetahat.display.fmin_text",
+    "thetahat.display.matrix_html",
+    "thetahat.display.matrix_text",
+    "thetahat.display.merrors_html",
+    "thetahat.display.merrors_text",
+    "thetahat.display.minuit_html",
+    "thetahat.display.minuit_text",
+    "thetahat.display.params_html",
+    "thetahat.display.params_text",
+    "thetahat.display.pdg_format",
+    "thetahat.display.pretty",
+    "thetahat.models.Density.extended",
+    "thetahat.models.Density.guess",
+    "thetahat.models.Density.limits",
+    "thetahat.models.Extended.guess",
+    "thetahat.models.Mixture.extended",
+    "thetahat.models.Model.grad",
+    "thetahat.models.Model.guess",
+    "thetahat.models.Model.npar",
+    "thetahat.models.SumModel.split",
+    "thetahat.plot.draw_contour",
+    "thetahat.plot.draw_mncontour",
+    "thetahat.plot.draw_mnmatrix",
+    "thetahat.plot.draw_mnprofile",
+    "thetahat.plot.draw_profile",
+    "thetahat.testing.ackley",
+    "thetahat.testing.ackley_grad",
+    "thetahat.testing.beale",
+    "thetahat.testing.beale_grad",
+    "thetahat.testing.matyas",
+    "thetahat.testing.matyas_grad",
+    "thetahat.testing.rosenbrock",
+    "thetahat.testing.rosenbrock_grad",
+    "thetahat.testing.sphere_np",
+    "thetahat.testing.sphere_np_grad",
+    "thetahat.util.BasicView.to_dict",
+})
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="issue 18: not yet filled"))
+    if n in PENDING else n for n in sorted(SURFACE)])
 def test_docstring_sections(name):
     found = problems(name, SURFACE[name])
     assert not found, "\n".join(found)
@@ -283,7 +380,11 @@ ENTRY_POINTS = (
 )
 
 
-@pytest.mark.parametrize("name", ENTRY_POINTS)
+# and every method and property of Minuit, the object a user explores next
+WITH_EXAMPLE = sorted(set(ENTRY_POINTS) | {n for n in SURFACE if n.startswith("thetahat.Minuit.")})
+
+
+@pytest.mark.parametrize("name", WITH_EXAMPLE)
 def test_entry_point_has_an_example(name):
     obj = SURFACE[name]
     doc = _doc(obj if inspect.isclass(obj) else _function(obj))
