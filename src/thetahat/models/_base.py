@@ -128,6 +128,7 @@ class Model:
     # -- introspection -------------------------------------------------------------------
     @property
     def npar(self) -> int:
+        """Number of parameters, ``len(parameters)``."""
         return len(self.parameters)
 
     @property

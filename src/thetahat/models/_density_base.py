@@ -113,6 +113,7 @@ class Density:
     # -- public ---------------------------------------------------------------------------
     @property
     def limits(self) -> dict[str, tuple[float, float]]:
+        """The support of each parameter, ``(lower, upper)`` by name (infinite where unbounded)."""
         return {n: self._limits.get(n, (-INF, INF)) for n in self.parameters}
 
     def _wrap(self, method: Callable, label: str) -> ParamFunction:
