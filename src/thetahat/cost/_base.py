@@ -148,21 +148,6 @@ class Cost:
         ------
         AttributeError
             When the cost has no gradient (no model gradient given: pass ``grad=``).
-
-        Parameters
-        ----------
-        *args : float or array_like
-            Values of all parameters (one per argument, or one array of all).
-
-        Returns
-        -------
-        numpy.ndarray
-            The gradient, one entry per parameter.
-
-        Raises
-        ------
-        AttributeError
-            When the cost has no gradient (no model gradient given: pass ``grad=``).
         """
         if not self.has_grad:
             raise AttributeError(f"{type(self).__name__} has no gradient: pass grad=")
@@ -200,16 +185,6 @@ class Cost:
     def visualize(self, *args: Any, **kwargs: Any) -> Any:
         """Draw data and model (matplotlib, imported lazily); each cost has its own
         arguments, the first being the parameter values.
-
-        Parameters
-        ----------
-        *args, **kwargs
-            The parameter values first, then the cost's own drawing options.
-
-        Raises
-        ------
-        NotImplementedError
-            For a cost that cannot be drawn (the base class).
 
         Parameters
         ----------
@@ -608,18 +583,6 @@ class CostSum(Cost, ABCSequence):
         -------
         tuple of str
             One message per reason not to trust the minimum; empty for a sound one.
-
-        Parameters
-        ----------
-        x : numpy.ndarray
-            Values of all parameters at the minimum, in positional order.
-        free : numpy.ndarray of bool
-            Which parameters were free in the fit.
-
-        Returns
-        -------
-        tuple of str
-            One message per reason not to trust the minimum; empty for a sound one.
         """
         from ._protocol import DiagnosedCost
 
@@ -632,18 +595,6 @@ class CostSum(Cost, ABCSequence):
 
     def visualize(self, args: ArrayLike, component_kwargs: dict | None = None) -> Any:
         """Draw each component that can be drawn in its own subplot.
-
-        Parameters
-        ----------
-        args : array_like
-            Values of all parameters, in positional order.
-        component_kwargs : dict, optional
-            Keyword arguments per component, keyed by the component's index.
-
-        Returns
-        -------
-        list
-            What each drawn component's ``visualize`` returned.
 
         Parameters
         ----------

@@ -317,18 +317,6 @@ class _Binned(HistogramData, MaskedCost):
         -------
         tuple of str
             One message per reason not to trust the minimum; empty for a sound one.
-
-        Parameters
-        ----------
-        x : numpy.ndarray
-            Values of all parameters at the minimum, in positional order.
-        free : numpy.ndarray of bool
-            Which parameters were free in the fit.
-
-        Returns
-        -------
-        tuple of str
-            One message per reason not to trust the minimum; empty for a sound one.
         """
         mu = self._mu(self._call_args(np.asarray(x, dtype=float).ravel())).ravel()[self._sel]
         return binned_diagnosis(self._nm, mu)
@@ -407,24 +395,6 @@ class _Binned(HistogramData, MaskedCost):
             Its gradient over the free parameters.
         hessian : numpy.ndarray
             The approximate Hessian named above (positive semi-definite) over the free parameters.
-
-        Parameters
-        ----------
-        args : array_like
-            Values of all parameters, in positional order.
-        free : numpy.ndarray of bool, optional
-            Which parameters are free: derivatives are taken over these only (None: all).
-        steps : numpy.ndarray, optional
-            Finite-difference step of each parameter, used where a derivative is numerical.
-
-        Returns
-        -------
-        value : float
-            The cost at ``args``.
-        grad : numpy.ndarray
-            Its gradient over the free parameters.
-        hessian : numpy.ndarray
-            The approximate Hessian named above (positive semi-definite) over the free parameters.
         """
         p = np.asarray(args, dtype=float).ravel()
         call = self._call_args(p)
@@ -470,23 +440,6 @@ class _Binned(HistogramData, MaskedCost):
             free parameters, and whether the model values of the last :meth:`gauss_newton` call at
             this point with these steps were reused; None when the model is not finite at a
             difference point.
-
-        Parameters
-        ----------
-        args : array_like
-            Values of all parameters, in positional order.
-        steps : numpy.ndarray
-            Finite-difference step of each parameter, used where a derivative is numerical.
-        free : numpy.ndarray of bool, optional
-            Which parameters are free: derivatives are taken over these only (None: all).
-
-        Returns
-        -------
-        tuple or None
-            ``(value, grad, hessian, reused)``: the cost, its gradient and exact Hessian over the
-            free parameters, and whether the model values of the last :meth:`gauss_newton` call at
-            this point with these steps were reused; None when the model is not finite at a
-            difference point.
         """
         if self._model_grad is not None:
             return None
@@ -496,16 +449,6 @@ class _Binned(HistogramData, MaskedCost):
 
     def prediction(self, args: ArrayLike) -> NDArray:
         """Expected counts in every bin (masked bins included).
-
-        Parameters
-        ----------
-        args : array_like
-            Values of all parameters, in positional order.
-
-        Returns
-        -------
-        numpy.ndarray
-            The prediction, one value per data point or bin.
 
         Parameters
         ----------
@@ -531,16 +474,6 @@ class _Binned(HistogramData, MaskedCost):
         -------
         numpy.ndarray
             The pulls, one per data point or bin.
-
-        Parameters
-        ----------
-        args : array_like
-            Values of all parameters, in positional order.
-
-        Returns
-        -------
-        numpy.ndarray
-            The pulls, one per data point or bin.
         """
         mu = self.prediction(args)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -551,17 +484,6 @@ class _Binned(HistogramData, MaskedCost):
 
     def visualize(self, args: ArrayLike) -> Any:
         """Draw the counts with Poisson errors and the expected counts (1-D only).
-
-        Parameters
-        ----------
-        args : array_like
-            Values of all parameters, in positional order.
-
-        Returns
-        -------
-        object
-            What was drawn: the data and model arrays of the drawing (matplotlib draws on the
-            current axes).
 
         Parameters
         ----------

@@ -178,18 +178,6 @@ class NormalConstraint(Cost):
         -------
         object
             What was drawn.
-
-        Parameters
-        ----------
-        args : array_like
-            Values of all parameters, in positional order.
-        **kwargs
-            Accepted for a common signature with the other costs, and ignored.
-
-        Returns
-        -------
-        object
-            What was drawn.
         """
         from ._visualize import visualize_constraint
 

@@ -240,24 +240,6 @@ class Template(HistogramData, MaskedCost):
             Its gradient over the free parameters.
         hessian : numpy.ndarray
             The approximate Hessian named above (positive semi-definite) over the free parameters.
-
-        Parameters
-        ----------
-        args : array_like
-            Values of all parameters, in positional order.
-        free : numpy.ndarray of bool, optional
-            Which parameters are free: derivatives are taken over these only (None: all).
-        steps : numpy.ndarray, optional
-            Finite-difference step of each parameter, used where a derivative is numerical.
-
-        Returns
-        -------
-        value : float
-            The cost at ``args``.
-        grad : numpy.ndarray
-            Its gradient over the free parameters.
-        hessian : numpy.ndarray
-            The approximate Hessian named above (positive semi-definite) over the free parameters.
         """
         p = np.asarray(args, dtype=float).ravel()
         mv = self._scaled_mu_var(p)
@@ -308,16 +290,6 @@ class Template(HistogramData, MaskedCost):
         -------
         numpy.ndarray
             The pulls, one per data point or bin.
-
-        Parameters
-        ----------
-        args : array_like
-            Values of all parameters, in positional order.
-
-        Returns
-        -------
-        numpy.ndarray
-            The pulls, one per data point or bin.
         """
         mu, mu_err = self.prediction(args)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -329,17 +301,6 @@ class Template(HistogramData, MaskedCost):
     def visualize(self, args: ArrayLike) -> Any:
         """Draw the data with errors and the prediction with its template uncertainty
         (bins flattened for several dimensions).
-
-        Parameters
-        ----------
-        args : array_like
-            Values of all parameters, in positional order.
-
-        Returns
-        -------
-        object
-            What was drawn: the data and model arrays of the drawing (matplotlib draws on the
-            current axes).
 
         Parameters
         ----------

@@ -149,16 +149,6 @@ class _Unbinned(MaskedCost):
         -------
         numpy.ndarray
             The covariance matrix, ``npar`` by ``npar``.
-
-        Parameters
-        ----------
-        *args : float
-            Values of all parameters.
-
-        Returns
-        -------
-        numpy.ndarray
-            The covariance matrix, ``npar`` by ``npar``.
         """
         return np.linalg.inv(self.fisher_information(*args))
 
@@ -177,18 +167,6 @@ class _Unbinned(MaskedCost):
         """Reasons why a minimum at ``x`` is no maximum of the likelihood (a sample without
         spread, events with pdf <= 0, an unnormalised pdf: :mod:`thetahat.cost._diagnose`);
         one model call on the events, a few on quadrature nodes for :class:`UnbinnedNLL`.
-
-        Parameters
-        ----------
-        x : numpy.ndarray
-            Values of all parameters at the minimum, in positional order.
-        free : numpy.ndarray of bool
-            Which parameters were free in the fit.
-
-        Returns
-        -------
-        tuple of str
-            One message per reason not to trust the minimum; empty for a sound one.
 
         Parameters
         ----------
@@ -316,28 +294,6 @@ class _Unbinned(MaskedCost):
         ------
         TypeError
             For a keyword other than ``nbins``.
-
-        Parameters
-        ----------
-        args : array_like
-            Values of all parameters, in positional order.
-        model_points : int or sequence of float, default 0
-            Points of the density curve: 0 a default grid, an int that many equally spaced
-            points, a sequence those ``x``.
-        bins : int, default 50
-            Number of histogram bins.
-        **kwargs
-            Only ``nbins``, the old name of ``bins`` (it warns).
-
-        Returns
-        -------
-        object
-            The histogram and the density curve drawn.
-
-        Raises
-        ------
-        TypeError
-            For a keyword other than ``nbins``.
         """
         from ._visualize import visualize_unbinned
 
@@ -425,24 +381,6 @@ class UnbinnedNLL(_Unbinned):
             Its gradient over the free parameters.
         hessian : numpy.ndarray
             The approximate Hessian named above (positive semi-definite) over the free parameters.
-
-        Parameters
-        ----------
-        args : array_like
-            Values of all parameters, in positional order.
-        free : numpy.ndarray of bool, optional
-            Which parameters are free: derivatives are taken over these only (None: all).
-        steps : numpy.ndarray, optional
-            Finite-difference step of each parameter, used where a derivative is numerical.
-
-        Returns
-        -------
-        value : float
-            The cost at ``args``.
-        grad : numpy.ndarray
-            Its gradient over the free parameters.
-        hessian : numpy.ndarray
-            The approximate Hessian named above (positive semi-definite) over the free parameters.
         """
         p = np.asarray(args, dtype=float).ravel()
         call = self._call_args(p)
@@ -465,23 +403,6 @@ class UnbinnedNLL(_Unbinned):
                       ) -> tuple[float, NDArray, NDArray, bool] | None:
         """Value, gradient and exact Hessian
         (:func:`thetahat.derivatives.model.observed_hessian`).
-
-        Parameters
-        ----------
-        args : array_like
-            Values of all parameters, in positional order.
-        steps : numpy.ndarray
-            Finite-difference step of each parameter, used where a derivative is numerical.
-        free : numpy.ndarray of bool, optional
-            Which parameters are free: derivatives are taken over these only (None: all).
-
-        Returns
-        -------
-        tuple or None
-            ``(value, grad, hessian, reused)``: the cost, its gradient and exact Hessian over the
-            free parameters, and whether the model values of the last :meth:`gauss_newton` call at
-            this point with these steps were reused; None when the model is not finite at a
-            difference point.
 
         Parameters
         ----------
@@ -624,24 +545,6 @@ class ExtendedUnbinnedNLL(_Unbinned):
             Its gradient over the free parameters.
         hessian : numpy.ndarray
             The approximate Hessian named above (positive semi-definite) over the free parameters.
-
-        Parameters
-        ----------
-        args : array_like
-            Values of all parameters, in positional order.
-        free : numpy.ndarray of bool, optional
-            Which parameters are free: derivatives are taken over these only (None: all).
-        steps : numpy.ndarray, optional
-            Finite-difference step of each parameter, used where a derivative is numerical.
-
-        Returns
-        -------
-        value : float
-            The cost at ``args``.
-        grad : numpy.ndarray
-            Its gradient over the free parameters.
-        hessian : numpy.ndarray
-            The approximate Hessian named above (positive semi-definite) over the free parameters.
         """
         p = np.asarray(args, dtype=float).ravel()
         call = self._call_args(p)
@@ -688,23 +591,6 @@ class ExtendedUnbinnedNLL(_Unbinned):
                       ) -> tuple[float, NDArray, NDArray, bool] | None:
         """Value, gradient and exact Hessian
         (:func:`thetahat.derivatives.model.observed_hessian`).
-
-        Parameters
-        ----------
-        args : array_like
-            Values of all parameters, in positional order.
-        steps : numpy.ndarray
-            Finite-difference step of each parameter, used where a derivative is numerical.
-        free : numpy.ndarray of bool, optional
-            Which parameters are free: derivatives are taken over these only (None: all).
-
-        Returns
-        -------
-        tuple or None
-            ``(value, grad, hessian, reused)``: the cost, its gradient and exact Hessian over the
-            free parameters, and whether the model values of the last :meth:`gauss_newton` call at
-            this point with these steps were reused; None when the model is not finite at a
-            difference point.
 
         Parameters
         ----------
