@@ -277,34 +277,7 @@ def test_the_check_catches_a_bad_docstring():
     assert problems("good", good) == []
 
 
-# Not yet filled (issue 18): each fails `problems()` today; strict, so a fixed one must
-# leave this list.
-PENDING = frozenset({
-    "thetahat.batch.BatchResult.concatenate",
-    "thetahat.batch.BatchResult.from_codes",
-    "thetahat.batch.DaskBatchResult.compute",
-    "thetahat.batch.DaskBatchResult.from_blocks",
-    "thetahat.batch.DaskBatchResult.persist",
-    "thetahat.cost.ExactHessianCost.exact_hessian",
-    "thetahat.cost.StructuredCost.gauss_newton",
-    "thetahat.models.Density.extended",
-    "thetahat.models.Density.guess",
-    "thetahat.models.Extended.guess",
-    "thetahat.models.Mixture.extended",
-    "thetahat.models.Model.grad",
-    "thetahat.models.Model.guess",
-    "thetahat.models.SumModel.split",
-    "thetahat.plot.draw_contour",
-    "thetahat.plot.draw_mncontour",
-    "thetahat.plot.draw_mnmatrix",
-    "thetahat.plot.draw_mnprofile",
-    "thetahat.plot.draw_profile",
-})
-
-
-@pytest.mark.parametrize("name", [
-    pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="issue 18: not yet filled"))
-    if n in PENDING else n for n in sorted(SURFACE)])
+@pytest.mark.parametrize("name", sorted(SURFACE))
 def test_docstring_sections(name):
     found = problems(name, SURFACE[name])
     assert not found, "\n".join(found)
