@@ -11,9 +11,11 @@ has ``*args`` or ``**kwargs``). A value object may document its constructor's fi
 one that raises an exception itself has ``Raises``; every object has a one-line summary.
 
 The public surface walked: ``thetahat.__all__`` (its functions and classes), the ``__all__``
-of ``thetahat.cost``, ``thetahat.models``, ``thetahat.util``, ``thetahat.batch`` and
-``thetahat.results``, and the public methods and properties of :class:`thetahat.Minuit`
-and of the :mod:`thetahat.results` classes.
+of every public module it names (``thetahat.typing``'s aliases excluded) and of
+``thetahat.minuit`` and ``thetahat.results``, and the public methods and properties of
+every public class (own or inherited from another thetahat class; exceptions excluded).
+A property needs a summary, not Parameters; the properties of :class:`thetahat.Minuit`
+also show an example.
 """
 
 from __future__ import annotations
@@ -30,8 +32,11 @@ numpydoc = pytest.importorskip("numpydoc.docscrape", reason="numpydoc (the test 
 
 import thetahat  # noqa: E402
 
-MODULES = ("thetahat.cost", "thetahat.models", "thetahat.util", "thetahat.batch",
-           "thetahat.results")
+# every public module of thetahat.__all__ (thetahat.typing holds type aliases, which are
+# not routines), plus the public modules that hold Minuit and its result views
+MODULES = tuple(sorted({f"thetahat.{n}" for n in thetahat.__all__
+                        if inspect.ismodule(getattr(thetahat, n)) and n != "typing"}
+                       | {"thetahat.minuit", "thetahat.results"}))
 
 
 def _public() -> dict[str, object]:
@@ -71,16 +76,22 @@ def _members(cls: type, qual: str) -> dict[str, object]:
 
 
 def _surface() -> dict[str, object]:
+    """Every public function and class, then the public methods and properties of every
+    public class (own or inherited from another thetahat class; exceptions excluded)."""
     out = _public()
-    import thetahat.results as results
-    classes = [("thetahat.Minuit", thetahat.Minuit)] + [
-        (f"thetahat.results.{n}", getattr(results, n)) for n in results.__all__]
-    for qual, cls in classes:
-        out.update(_members(cls, qual))
+    seen = {id(_function(v)) for v in out.values()}
+    classes = [(q, o) for q, o in list(out.items()) if inspect.isclass(o)]
+    # bases first, so a member is named after the class that defines it (Minuit.migrad,
+    # not FitResult.migrad)
+    for qual, cls in sorted(classes, key=lambda qc: len(qc[1].__mro__)):
+        if issubclass(cls, BaseException):
+            continue  # warnings and errors: their members are Python's
+        for name, member in _members(cls, qual).items():
+            key = id(_function(member))
+            if key not in seen:
+                seen.add(key)
+                out[name] = member
     return out
-
-
-SURFACE = _surface()
 
 
 def _function(obj: object):
@@ -90,6 +101,9 @@ def _function(obj: object):
     if isinstance(obj, (staticmethod, classmethod)):
         return obj.__func__
     return obj
+
+
+SURFACE = _surface()
 
 
 def _doc(obj: object):
@@ -283,7 +297,11 @@ ENTRY_POINTS = (
 )
 
 
-@pytest.mark.parametrize("name", ENTRY_POINTS)
+# and every method and property of Minuit, the object a user explores next
+WITH_EXAMPLE = sorted(set(ENTRY_POINTS) | {n for n in SURFACE if n.startswith("thetahat.Minuit.")})
+
+
+@pytest.mark.parametrize("name", WITH_EXAMPLE)
 def test_entry_point_has_an_example(name):
     obj = SURFACE[name]
     doc = _doc(obj if inspect.isclass(obj) else _function(obj))

@@ -83,6 +83,18 @@ def pdg_format(value: float, *errors: float) -> tuple[str, ...]:
 
     The smallest error sets the decimal place. Large or small numbers share one exponent.
 
+    Parameters
+    ----------
+    value : float
+        The central value.
+    *errors : float
+        Its uncertainties; None, zero and non-finite ones do not set the precision.
+
+    Returns
+    -------
+    tuple of str
+        The value, then each error, as strings.
+
     Examples
     --------
     >>> pdg_format(2.3456, 0.0123)
@@ -174,7 +186,18 @@ def _fmin_cells(fmin: Any) -> tuple[list[tuple[str, str]], str, str]:
 
 
 def fmin_text(fmin: Any) -> str:
-    """The function-minimum block as text."""
+    """The function-minimum block as text.
+
+    Parameters
+    ----------
+    fmin : thetahat.util.FMin
+        The function minimum, as ``Minuit.fmin``.
+
+    Returns
+    -------
+    str
+        Plain text (box-drawing table).
+    """
     cells, fcn, edm = _fmin_cells(fmin)
     t = getattr(fmin, "time", None)
     right1 = f"Nfcn = {fmin.nfcn}"
@@ -234,13 +257,35 @@ def _param_colours(p: Any) -> list[str | None]:
 
 
 def params_text(params: Iterable[Any]) -> str:
-    """The parameter table as text."""
+    """The parameter table as text.
+
+    Parameters
+    ----------
+    params : iterable of thetahat.util.Param
+        The parameters, as ``Minuit.params``.
+
+    Returns
+    -------
+    str
+        Plain text (box-drawing table).
+    """
     rows = [_param_row(p) for p in params]
     return _box(rows, _PARAM_HEADER, ["<", "<", "^", "^", "^", "^", "^", "^", "^"])
 
 
 def merrors_text(merrors: Any) -> str:
-    """The MINOS table as text: one column pair (lower, upper) per parameter."""
+    """The MINOS table as text: one column pair (lower, upper) per parameter.
+
+    Parameters
+    ----------
+    merrors : thetahat.util.MErrors
+        The MINOS errors, as ``Minuit.merrors``.
+
+    Returns
+    -------
+    str
+        Plain text (box-drawing table).
+    """
     items = list(merrors.values())
     header = [""]
     rows = {k: [k] for k in ("Error", "Valid", "At Limit", "Max FCN", "New Min")}
@@ -285,14 +330,36 @@ def _matrix_cells(matrix: Any) -> tuple[list[str], list[list[str]], np.ndarray]:
 
 def matrix_text(matrix: Any) -> str:
     """The covariance matrix as text: variances on the diagonal, covariances above it,
-    correlations in brackets below it."""
+    correlations in brackets below it.
+
+    Parameters
+    ----------
+    matrix : thetahat.util.Matrix
+        A covariance matrix with parameter names, as ``Minuit.covariance``.
+
+    Returns
+    -------
+    str
+        Plain text (box-drawing table).
+    """
     names, cells, _ = _matrix_cells(matrix)
     return _box([[n] + r for n, r in zip(names, cells)], [""] + names,
                 ["<"] + [">"] * len(names))
 
 
 def minuit_text(m: Any) -> str:
-    """FMin block, parameters, MINOS errors and covariance of a Minuit object."""
+    """FMin block, parameters, MINOS errors and covariance of a Minuit object.
+
+    Parameters
+    ----------
+    m : thetahat.Minuit
+        The minimizer; blocks it has no results for yet are left out.
+
+    Returns
+    -------
+    str
+        Plain text (box-drawing table).
+    """
     parts = []
     if m.fmin is not None:
         parts.append(fmin_text(m.fmin))
@@ -328,7 +395,18 @@ def _table(rows: list[str]) -> str:
 
 
 def fmin_html(fmin: Any) -> str:
-    """The function-minimum block as an HTML table with coloured validity cells."""
+    """The function-minimum block as an HTML table with coloured validity cells.
+
+    Parameters
+    ----------
+    fmin : thetahat.util.FMin
+        The function minimum, as ``Minuit.fmin``.
+
+    Returns
+    -------
+    str
+        An HTML table with inline styles.
+    """
     cells, fcn, edm = _fmin_cells(fmin)
     t = getattr(fmin, "time", None)
     rows = [_td(fmin.algorithm, colspan=2, tag="th"),
@@ -360,6 +438,18 @@ def params_html(params: Iterable[Any], fmin: Any = None) -> str:
     are flagged, with a note under the table that says why: blank where HESSE failed (the
     numbers would be step sizes), in grey with a dagger where the covariance is approximate
     or forced positive definite. Fixed parameters keep their plain error.
+
+    Parameters
+    ----------
+    params : iterable of thetahat.util.Param
+        The parameters, as ``Minuit.params``.
+    fmin : thetahat.util.FMin, optional
+        The function minimum; when given, errors it does not trust are marked.
+
+    Returns
+    -------
+    str
+        An HTML table with inline styles.
     """
     note = _error_note(fmin)
     failed = note is not None and (fmin.hesse_failed or not fmin.has_covariance)
@@ -381,7 +471,18 @@ def params_html(params: Iterable[Any], fmin: Any = None) -> str:
 
 
 def merrors_html(merrors: Any) -> str:
-    """The MINOS table as HTML, invalid sides in red."""
+    """The MINOS table as HTML, invalid sides in red.
+
+    Parameters
+    ----------
+    merrors : thetahat.util.MErrors
+        The MINOS errors, as ``Minuit.merrors``.
+
+    Returns
+    -------
+    str
+        An HTML table with inline styles.
+    """
     items = list(merrors.values())
     rows = [_td("", tag="th") + "".join(_td(e.name, colspan=2, tag="th") for e in items)]
     err = _td("Error", tag="th")
@@ -411,7 +512,18 @@ _NEUTRAL, _POS, _NEG = (250, 250, 250), (250, 100, 100), (120, 120, 250)
 
 def corr_colour(rho: float) -> str:
     """The fill of a matrix cell with correlation ``rho``: white mixed with red (rho > 0)
-    or blue (rho < 0) in proportion to ``|rho|`` (clipped to 1)."""
+    or blue (rho < 0) in proportion to ``|rho|`` (clipped to 1).
+
+    Parameters
+    ----------
+    rho : float
+        The correlation; nan gives white.
+
+    Returns
+    -------
+    str
+        A CSS colour, ``"rgb(r,g,b)"``.
+    """
     k = min(abs(float(rho)), 1.0) if math.isfinite(rho) else 0.0
     end = _POS if rho > 0 else _NEG
     r, g, b = (round(n + k * (e - n)) for n, e in zip(_NEUTRAL, end))
@@ -421,7 +533,18 @@ def corr_colour(rho: float) -> str:
 def matrix_html(matrix: Any) -> str:
     """The covariance matrix as HTML (variances on the diagonal, covariances above it,
     correlations in brackets below it); off-diagonal cells coloured by the sign and size of
-    the correlation (:func:`corr_colour`), the diagonal left in the page's colours."""
+    the correlation (:func:`corr_colour`), the diagonal left in the page's colours.
+
+    Parameters
+    ----------
+    matrix : thetahat.util.Matrix
+        A covariance matrix with parameter names, as ``Minuit.covariance``.
+
+    Returns
+    -------
+    str
+        An HTML table with inline styles.
+    """
     names, cells, corr = _matrix_cells(matrix)
     rows = [_td("", tag="th") + "".join(_td(n, tag="th") for n in names)]
     for i, n in enumerate(names):
@@ -434,7 +557,18 @@ def matrix_html(matrix: Any) -> str:
 
 def minuit_html(m: Any) -> str:
     """All blocks of a Minuit object as HTML (the drawing of the cost is added by
-    ``Minuit._repr_html_``)."""
+    ``Minuit._repr_html_``).
+
+    Parameters
+    ----------
+    m : thetahat.Minuit
+        The minimizer; blocks it has no results for yet are left out.
+
+    Returns
+    -------
+    str
+        An HTML table with inline styles.
+    """
     parts = []
     if m.fmin is not None:
         parts.append(fmin_html(m.fmin))
@@ -447,5 +581,15 @@ def minuit_html(m: Any) -> str:
 
 
 def pretty(obj: Any, p: Any, cycle: bool) -> None:
-    """IPython pretty-printer hook: ``_repr_pretty_ = pretty``-style delegation."""
+    """IPython pretty-printer hook: ``_repr_pretty_ = pretty``-style delegation.
+
+    Parameters
+    ----------
+    obj : object
+        The object to print.
+    p : IPython.lib.pretty.PrettyPrinter
+        The printer it writes to.
+    cycle : bool
+        Whether IPython found a reference cycle (then ``repr`` is printed).
+    """
     p.text(repr(obj) if cycle else str(obj))

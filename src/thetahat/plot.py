@@ -82,6 +82,11 @@ def draw_profile(x: Any, y: Any, *, name: str, band: tuple[float, float, float] 
     Returns
     -------
     x, y : ndarray
+
+    Raises
+    ------
+    ValueError
+        When ``x`` and ``y`` are not 1-D arrays of equal length.
     """
     plt = _pyplot()
     x = np.asarray(x, dtype=float)
@@ -103,7 +108,28 @@ def draw_profile(x: Any, y: Any, *, name: str, band: tuple[float, float, float] 
 def draw_mnprofile(x: Any, y: Any, *, name: str,
                    band: tuple[float, float, float] | None = None,
                    text: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """Draw a profiled-cost scan; same drawing and arguments as :func:`draw_profile`."""
+    """Draw a profiled-cost scan; same drawing and arguments as :func:`draw_profile`.
+
+    Parameters
+    ----------
+    x, y : array_like
+        Parameter values and profiled cost values.
+    name : str
+        Parameter name (x label).
+    band : (value, lo, up) or None
+        Best value and interval ends, as in :func:`draw_profile`.
+    text : bool
+        Title ``name = value - (value-lo) + (up-value)``.
+
+    Returns
+    -------
+    x, y : ndarray
+
+    Raises
+    ------
+    ValueError
+        When ``x`` and ``y`` are not 1-D arrays of equal length.
+    """
     return draw_profile(x, y, name=name, band=band, text=text)
 
 
@@ -128,6 +154,11 @@ def draw_contour(x: Any, y: Any, F: Any, *, xname: str, yname: str,
     Returns
     -------
     matplotlib.contour.QuadContourSet
+
+    Raises
+    ------
+    ValueError
+        When ``F`` does not have the shape ``(len(x), len(y))``.
     """
     plt = _pyplot()
     x = np.asarray(x, dtype=float)
@@ -163,6 +194,11 @@ def draw_mncontour(curves: Mapping[Any, Any], *, xname: str, yname: str) -> Any:
     -------
     matplotlib.contour.ContourSet
         One level per ``cl`` (as iminuit's ``draw_mncontour``).
+
+    Raises
+    ------
+    ValueError
+        When ``curves`` is empty, or a curve is not of shape ``(N, 2)`` with ``N >= 3``.
     """
     plt = _pyplot()
     from matplotlib.contour import ContourSet
@@ -222,6 +258,11 @@ def draw_mnmatrix(profiles: Mapping[str, Any], contours: Mapping[tuple[str, str]
     Returns
     -------
     fig, ax : Figure, ndarray of Axes of shape (n, n)
+
+    Raises
+    ------
+    ValueError
+        When ``names`` is empty (no free parameters).
     """
     plt = _pyplot()
     from ._core.cl import factor_1d

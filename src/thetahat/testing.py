@@ -39,24 +39,68 @@ __all__ = ["rosenbrock", "rosenbrock_grad", "ackley", "ackley_grad", "beale", "b
 
 
 def rosenbrock(x: float, y: float) -> float:
-    """Rosenbrock function. Minimum: f(1, 1) = 0."""
+    """Rosenbrock function. Minimum: f(1, 1) = 0.
+
+    Parameters
+    ----------
+    x, y : float
+        The point.
+
+    Returns
+    -------
+    float
+        The function value.
+    """
     return (1 - x) ** 2 + 100 * (y - x**2) ** 2
 
 
 def rosenbrock_grad(x: float, y: float) -> tuple[float, float]:
-    """Gradient of :func:`rosenbrock`."""
+    """Gradient of :func:`rosenbrock`.
+
+    Parameters
+    ----------
+    x, y : float
+        The point.
+
+    Returns
+    -------
+    tuple of float
+        ``(df/dx, df/dy)``.
+    """
     return (-2 * (1 - x) - 400 * x * (y - x**2), 200 * (y - x**2))
 
 
 def ackley(x: float, y: float) -> float:
-    """Ackley function. Minimum: f(0, 0) = 0."""
+    """Ackley function. Minimum: f(0, 0) = 0.
+
+    Parameters
+    ----------
+    x, y : float
+        The point.
+
+    Returns
+    -------
+    float
+        The function value.
+    """
     r = sqrt(0.5 * (x**2 + y**2))
     return -20 * exp(-0.2 * r) - exp(0.5 * (cos(2 * pi * x) + cos(2 * pi * y))) + 20 + e
 
 
 def ackley_grad(x: float, y: float) -> tuple[float, float]:
     """Gradient of :func:`ackley` (at the origin, where the first term has a cusp, the
-    limit along the axes: 0)."""
+    limit along the axes: 0).
+
+    Parameters
+    ----------
+    x, y : float
+        The point.
+
+    Returns
+    -------
+    tuple of float
+        ``(df/dx, df/dy)``.
+    """
     r = sqrt(0.5 * (x**2 + y**2))
     c = exp(0.5 * (cos(2 * pi * x) + cos(2 * pi * y)))
     # d/dx of -20 exp(-0.2 r) with dr/dx = x / (2 r): 2 exp(-0.2 r) x / r
@@ -65,7 +109,18 @@ def ackley_grad(x: float, y: float) -> tuple[float, float]:
 
 
 def beale(x: float, y: float) -> float:
-    """Beale function. Minimum: f(3, 0.5) = 0."""
+    """Beale function. Minimum: f(3, 0.5) = 0.
+
+    Parameters
+    ----------
+    x, y : float
+        The point.
+
+    Returns
+    -------
+    float
+        The function value.
+    """
     t1 = 1.5 - x + x * y
     t2 = 2.25 - x + x * y**2
     t3 = 2.625 - x + x * y**3
@@ -73,7 +128,18 @@ def beale(x: float, y: float) -> float:
 
 
 def beale_grad(x: float, y: float) -> tuple[float, float]:
-    """Gradient of :func:`beale`."""
+    """Gradient of :func:`beale`.
+
+    Parameters
+    ----------
+    x, y : float
+        The point.
+
+    Returns
+    -------
+    tuple of float
+        ``(df/dx, df/dy)``.
+    """
     t1 = 1.5 - x + x * y
     t2 = 2.25 - x + x * y**2
     t3 = 2.625 - x + x * y**3
@@ -83,21 +149,65 @@ def beale_grad(x: float, y: float) -> tuple[float, float]:
 
 
 def matyas(x: float, y: float) -> float:
-    """Matyas function. Minimum: f(0, 0) = 0."""
+    """Matyas function. Minimum: f(0, 0) = 0.
+
+    Parameters
+    ----------
+    x, y : float
+        The point.
+
+    Returns
+    -------
+    float
+        The function value.
+    """
     return 0.26 * (x**2 + y**2) - 0.48 * x * y
 
 
 def matyas_grad(x: float, y: float) -> tuple[float, float]:
-    """Gradient of :func:`matyas`."""
+    """Gradient of :func:`matyas`.
+
+    Parameters
+    ----------
+    x, y : float
+        The point.
+
+    Returns
+    -------
+    tuple of float
+        ``(df/dx, df/dy)``.
+    """
     return (0.52 * x - 0.48 * y, 0.52 * y - 0.48 * x)
 
 
 def sphere_np(x: ArrayLike) -> float:
-    """Sphere function of any number of coordinates. Minimum: f(0, ..., 0) = 0."""
+    """Sphere function of any number of coordinates. Minimum: f(0, ..., 0) = 0.
+
+    Parameters
+    ----------
+    x : array_like
+        The coordinates.
+
+    Returns
+    -------
+    float
+        ``sum(x ** 2)``.
+    """
     a = np.asarray(x)
     return np.sum(a**2)
 
 
 def sphere_np_grad(x: ArrayLike) -> NDArray:
-    """Gradient of :func:`sphere_np`."""
+    """Gradient of :func:`sphere_np`.
+
+    Parameters
+    ----------
+    x : array_like
+        The coordinates.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``2 * x``, as floats.
+    """
     return 2 * np.asarray(x, dtype=float)

@@ -106,7 +106,21 @@ class DaskBatchResult:
     @classmethod
     def from_blocks(cls, parameters: tuple[str, ...], blocks: list,
                     rows: tuple[int, ...]) -> DaskBatchResult:
-        """The lazy fields over ``blocks``, delayed :class:`BatchResult` of ``rows`` fits."""
+        """The lazy fields over ``blocks``, delayed :class:`BatchResult` of ``rows`` fits.
+
+        Parameters
+        ----------
+        parameters : tuple of str
+            Parameter names.
+        blocks : list
+            Delayed :class:`BatchResult` objects, one per block of fits.
+        rows : tuple of int
+            Number of fits in each block.
+
+        Returns
+        -------
+        DaskBatchResult
+        """
         dask, da = require_dask()
         k = len(parameters)
         tails = {"popt": ((k,), float), "perr": ((k,), float), "pcov": ((k, k), float),
@@ -122,12 +136,34 @@ class DaskBatchResult:
         return cls(tuple(parameters), blocks=tuple(blocks), **arrays)
 
     def compute(self, **kwargs: Any) -> BatchResult:
-        """Fit every block (``dask.compute`` with ``kwargs``, e.g. ``scheduler=``)."""
+        """Fit every block (``dask.compute`` with ``kwargs``, e.g. ``scheduler=``).
+
+        Parameters
+        ----------
+        **kwargs
+            Passed to ``dask.compute``.
+
+        Returns
+        -------
+        BatchResult
+            All fits, in memory.
+        """
         dask, _ = require_dask()
         return BatchResult.concatenate(list(dask.compute(*self.blocks, **kwargs)))
 
     def persist(self, **kwargs: Any) -> DaskBatchResult:
-        """Fit every block and keep the results in memory (``dask.persist``)."""
+        """Fit every block and keep the results in memory (``dask.persist``).
+
+        Parameters
+        ----------
+        **kwargs
+            Passed to ``dask.persist``.
+
+        Returns
+        -------
+        DaskBatchResult
+            A lazy result over the persisted blocks.
+        """
         dask, _ = require_dask()
         kept = dask.persist(*self.blocks, **kwargs)
         return self.from_blocks(self.parameters, list(kept), self.popt.chunks[0])

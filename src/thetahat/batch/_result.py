@@ -82,7 +82,23 @@ class BatchResult:
     def from_codes(cls, parameters: tuple[str, ...], popt: NDArray, pcov: NDArray,
                    chi2: NDArray, ndof: NDArray, nfev: NDArray, niter: NDArray,
                    codes: NDArray) -> BatchResult:
-        """Build from the solver's integer codes (they stay inside the library)."""
+        """Build from the solver's integer codes (they stay inside the library).
+
+        Parameters
+        ----------
+        parameters : tuple of str
+            Parameter names.
+        popt, pcov : numpy.ndarray
+            Best values ``(n, npar)`` and covariances ``(n, npar, npar)``.
+        chi2, ndof, nfev, niter : numpy.ndarray
+            Per fit: the minimum cost, degrees of freedom, cost evaluations and iterations.
+        codes : numpy.ndarray of int
+            The solver's status code of each fit.
+
+        Returns
+        -------
+        BatchResult
+        """
         names = np.array([STATUS_NAMES[c] for c in range(1, 5)], dtype=STATUS_DTYPE)
         with np.errstate(invalid="ignore"):
             perr = np.sqrt(np.diagonal(pcov, axis1=1, axis2=2))
@@ -91,7 +107,23 @@ class BatchResult:
 
     @classmethod
     def concatenate(cls, parts: list[BatchResult]) -> BatchResult:
-        """The results of consecutive blocks of one batch, as one result."""
+        """The results of consecutive blocks of one batch, as one result.
+
+        Parameters
+        ----------
+        parts : list of BatchResult
+            The results of the blocks, in order; all of the same parameters.
+
+        Returns
+        -------
+        BatchResult
+            One result with the rows of all parts.
+
+        Raises
+        ------
+        ValueError
+            When ``parts`` is empty or its results have different parameters.
+        """
         if not parts:
             raise ValueError("no results to concatenate")
         names = parts[0].parameters

@@ -108,6 +108,15 @@ class FitResult(Minuit):
             minos_lower/minos_upper where MINOS ran), ``covariance`` and ``correlation``
             (lists of rows in parameter order, None before HESSE), and ``data`` (what the
             data were: kind, number of points, column names).
+
+        Examples
+        --------
+        >>> import numpy as np, thetahat
+        >>> x = np.linspace(0, 1, 11)
+        >>> m = thetahat.fit(x, 1 + 2 * x, "line", yerr=0.1)
+        >>> d = m.to_dict()
+        >>> sorted(d)[:3], d['valid']
+        (['accurate', 'chi2_ndof', 'correlation'], True)
         """
         gof = self.yerr_estimated is None and self.data_info.get("gof", False)
         p = pvalue(self) if gof else None
@@ -153,6 +162,15 @@ class FitResult(Minuit):
         Returns
         -------
         str
+
+        Examples
+        --------
+        >>> import numpy as np, thetahat
+        >>> x = np.linspace(0, 1, 11)
+        >>> m = thetahat.fit(x, 1 + 2 * x, "line", yerr=0.1)
+        >>> import json
+        >>> json.loads(m.to_json())['valid']
+        True
         """
         text = json.dumps(self.to_dict(), indent=indent, allow_nan=False)
         if path is not None:
@@ -175,6 +193,15 @@ class FitResult(Minuit):
             When the ``uncertainties`` package is not installed.
         RuntimeError
             When there is no covariance matrix (HESSE failed).
+
+        Examples
+        --------
+        >>> import numpy as np, thetahat
+        >>> x = np.linspace(0, 1, 11)
+        >>> m = thetahat.fit(x, 1 + 2 * x, "line", yerr=0.1)
+        >>> v = m.correlated_values()
+        >>> round((v['a'] + v['b']).n, 6), round((v['a'] + v['b']).s, 4)
+        (3.0, 0.0564)
         """
         try:
             import uncertainties

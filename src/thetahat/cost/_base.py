@@ -134,7 +134,23 @@ class Cost:
         return r
 
     def grad(self, *args: Any) -> NDArray:
-        """Gradient of the cost with respect to the parameters (needs a model gradient)."""
+        """Gradient of the cost with respect to the parameters (needs a model gradient).
+
+        Parameters
+        ----------
+        *args : float or array_like
+            Values of all parameters (one per argument, or one array of all).
+
+        Returns
+        -------
+        numpy.ndarray
+            The gradient, one entry per parameter.
+
+        Raises
+        ------
+        AttributeError
+            When the cost has no gradient (no model gradient given: pass ``grad=``).
+        """
         if not self.has_grad:
             raise AttributeError(f"{type(self).__name__} has no gradient: pass grad=")
         return self._grad(self._unpack(args))
@@ -170,7 +186,18 @@ class Cost:
 
     def visualize(self, *args: Any, **kwargs: Any) -> Any:
         """Draw data and model (matplotlib, imported lazily); each cost has its own
-        arguments, the first being the parameter values."""
+        arguments, the first being the parameter values.
+
+        Parameters
+        ----------
+        *args, **kwargs
+            The parameter values first, then the cost's own drawing options.
+
+        Raises
+        ------
+        NotImplementedError
+            For a cost that cannot be drawn (the base class).
+        """
         raise NotImplementedError(f"{type(self).__name__} cannot be visualised")
 
 
@@ -374,10 +401,49 @@ class Constant(Cost):
 
     def gauss_newton(self, args: NDArray, free: NDArray | None = None,
                      steps: NDArray | None = None) -> tuple[float, NDArray, NDArray]:
+        """The constant value, with an empty gradient and Hessian (no parameters).
+
+        Parameters
+        ----------
+        args : array_like
+            Values of all parameters, in positional order.
+        free : numpy.ndarray of bool, optional
+            Which parameters are free: derivatives are taken over these only (None: all).
+        steps : numpy.ndarray, optional
+            Finite-difference step of each parameter, used where a derivative is numerical.
+
+        Returns
+        -------
+        value : float
+            The cost at ``args``.
+        grad : numpy.ndarray
+            Its gradient over the free parameters.
+        hessian : numpy.ndarray
+            The exact Hessian (the cost is quadratic).
+        """
         return self.value, np.zeros(0), np.zeros((0, 0))
 
     def exact_hessian(self, args: NDArray, steps: NDArray, free: NDArray | None = None
                       ) -> tuple[float, NDArray, NDArray, bool]:
+        """The constant value, with an empty gradient and Hessian (no parameters).
+
+        Parameters
+        ----------
+        args : array_like
+            Values of all parameters, in positional order.
+        steps : numpy.ndarray
+            Finite-difference step of each parameter, used where a derivative is numerical.
+        free : numpy.ndarray of bool, optional
+            Which parameters are free: derivatives are taken over these only (None: all).
+
+        Returns
+        -------
+        tuple or None
+            ``(value, grad, hessian, reused)``: the cost, its gradient and exact Hessian over the
+            free parameters, and whether the model values of the last :meth:`gauss_newton` call at
+            this point with these steps were reused; None when the model is not finite at a
+            difference point.
+        """
         return self.value, np.zeros(0), np.zeros((0, 0)), True
 
 
@@ -506,7 +572,20 @@ class CostSum(Cost, ABCSequence):
 
     def diagnose(self, x: NDArray, free: NDArray) -> tuple[str, ...]:
         """The diagnoses of the terms that give them (:class:`~thetahat.cost.DiagnosedCost`),
-        each term with its own free parameters."""
+        each term with its own free parameters.
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            Values of all parameters at the minimum, in positional order.
+        free : numpy.ndarray of bool
+            Which parameters were free in the fit.
+
+        Returns
+        -------
+        tuple of str
+            One message per reason not to trust the minimum; empty for a sound one.
+        """
         from ._protocol import DiagnosedCost
 
         free = np.asarray(free, dtype=bool)
@@ -517,7 +596,20 @@ class CostSum(Cost, ABCSequence):
         return tuple(out)
 
     def visualize(self, args: ArrayLike, component_kwargs: dict | None = None) -> Any:
-        """Draw each component that can be drawn in its own subplot."""
+        """Draw each component that can be drawn in its own subplot.
+
+        Parameters
+        ----------
+        args : array_like
+            Values of all parameters, in positional order.
+        component_kwargs : dict, optional
+            Keyword arguments per component, keyed by the component's index.
+
+        Returns
+        -------
+        list
+            What each drawn component's ``visualize`` returned.
+        """
         from ._visualize import visualize_sum
 
         return visualize_sum(self, args, component_kwargs)

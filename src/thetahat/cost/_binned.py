@@ -306,7 +306,20 @@ class _Binned(HistogramData, MaskedCost):
         return int(self._nm.size)
 
     def diagnose(self, x: NDArray, free: NDArray) -> tuple[str, ...]:
-        """Bins with entries and a prediction <= 0 at ``x`` (:mod:`thetahat.cost._diagnose`)."""
+        """Bins with entries and a prediction <= 0 at ``x`` (:mod:`thetahat.cost._diagnose`).
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            Values of all parameters at the minimum, in positional order.
+        free : numpy.ndarray of bool
+            Which parameters were free in the fit.
+
+        Returns
+        -------
+        tuple of str
+            One message per reason not to trust the minimum; empty for a sound one.
+        """
         mu = self._mu(self._call_args(np.asarray(x, dtype=float).ravel())).ravel()[self._sel]
         return binned_diagnosis(self._nm, mu)
 
@@ -365,7 +378,26 @@ class _Binned(HistogramData, MaskedCost):
 
     def gauss_newton(self, args: ArrayLike, free: NDArray | None = None,
                      steps: NDArray | None = None) -> tuple[float, NDArray, NDArray]:
-        """Value, gradient and FUMILI matrix ``2 sum s dmu dmu^T / mu`` (module docstring)."""
+        """Value, gradient and FUMILI matrix ``2 sum s dmu dmu^T / mu`` (module docstring).
+
+        Parameters
+        ----------
+        args : array_like
+            Values of all parameters, in positional order.
+        free : numpy.ndarray of bool, optional
+            Which parameters are free: derivatives are taken over these only (None: all).
+        steps : numpy.ndarray, optional
+            Finite-difference step of each parameter, used where a derivative is numerical.
+
+        Returns
+        -------
+        value : float
+            The cost at ``args``.
+        grad : numpy.ndarray
+            Its gradient over the free parameters.
+        hessian : numpy.ndarray
+            The approximate Hessian named above (positive semi-definite) over the free parameters.
+        """
         p = np.asarray(args, dtype=float).ravel()
         call = self._call_args(p)
         mu_m = self._mu(call).ravel()[self._sel]
@@ -392,7 +424,25 @@ class _Binned(HistogramData, MaskedCost):
     def exact_hessian(self, args: ArrayLike, steps: NDArray, free: NDArray | None = None
                       ) -> tuple[float, NDArray, NDArray, bool] | None:
         """Value, gradient and exact Hessian
-        (:func:`thetahat.derivatives.model.observed_hessian`)."""
+        (:func:`thetahat.derivatives.model.observed_hessian`).
+
+        Parameters
+        ----------
+        args : array_like
+            Values of all parameters, in positional order.
+        steps : numpy.ndarray
+            Finite-difference step of each parameter, used where a derivative is numerical.
+        free : numpy.ndarray of bool, optional
+            Which parameters are free: derivatives are taken over these only (None: all).
+
+        Returns
+        -------
+        tuple or None
+            ``(value, grad, hessian, reused)``: the cost, its gradient and exact Hessian over the
+            free parameters, and whether the model values of the last :meth:`gauss_newton` call at
+            this point with these steps were reused; None when the model is not finite at a
+            difference point.
+        """
         if self._model_grad is not None:
             return None
         return observed_hessian(lambda q: self._mu(self._call_args(q)).ravel()[self._sel],
@@ -400,11 +450,33 @@ class _Binned(HistogramData, MaskedCost):
                                 steps, free, self._fd_cache)
 
     def prediction(self, args: ArrayLike) -> NDArray:
-        """Expected counts in every bin (masked bins included)."""
+        """Expected counts in every bin (masked bins included).
+
+        Parameters
+        ----------
+        args : array_like
+            Values of all parameters, in positional order.
+
+        Returns
+        -------
+        numpy.ndarray
+            The prediction, one value per data point or bin.
+        """
         return self._mu(self._call_args(args))
 
     def pulls(self, args: ArrayLike) -> NDArray:
-        """``(n - mu) / sqrt(var n)``; NaN for masked bins and bins with zero variance."""
+        """``(n - mu) / sqrt(var n)``; NaN for masked bins and bins with zero variance.
+
+        Parameters
+        ----------
+        args : array_like
+            Values of all parameters, in positional order.
+
+        Returns
+        -------
+        numpy.ndarray
+            The pulls, one per data point or bin.
+        """
         mu = self.prediction(args)
         with np.errstate(divide="ignore", invalid="ignore"):
             r = np.where(self._n2 > 0, (self._n - mu) / np.sqrt(self._n2), np.nan)
@@ -413,7 +485,19 @@ class _Binned(HistogramData, MaskedCost):
         return r
 
     def visualize(self, args: ArrayLike) -> Any:
-        """Draw the counts with Poisson errors and the expected counts (1-D only)."""
+        """Draw the counts with Poisson errors and the expected counts (1-D only).
+
+        Parameters
+        ----------
+        args : array_like
+            Values of all parameters, in positional order.
+
+        Returns
+        -------
+        object
+            What was drawn: the data and model arrays of the drawing (matplotlib draws on the
+            current axes).
+        """
         from ._visualize import visualize_binned
 
         return visualize_binned(self, args)

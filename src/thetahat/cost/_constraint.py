@@ -118,16 +118,69 @@ class NormalConstraint(Cost):
 
     def gauss_newton(self, args: NDArray, free: NDArray | None = None,
                      steps: NDArray | None = None) -> tuple[float, NDArray, NDArray]:
+        """Value ``d^T C^-1 d``, gradient ``2 C^-1 d`` and Hessian ``2 C^-1``, with
+        ``d = args - expected``.
+
+        Parameters
+        ----------
+        args : array_like
+            Values of all parameters, in positional order.
+        free : numpy.ndarray of bool, optional
+            Which parameters are free: derivatives are taken over these only (None: all).
+        steps : numpy.ndarray, optional
+            Finite-difference step of each parameter, used where a derivative is numerical.
+
+        Returns
+        -------
+        value : float
+            The cost at ``args``.
+        grad : numpy.ndarray
+            Its gradient over the free parameters.
+        hessian : numpy.ndarray
+            The exact Hessian (the cost is quadratic).
+        """
         d = np.asarray(args, dtype=float).ravel() - self._expected
         cd = self._covinv @ d
         return float(d @ cd), 2.0 * cd, 2.0 * self._covinv
 
     def exact_hessian(self, args: NDArray, steps: NDArray, free: NDArray | None = None
                       ) -> tuple[float, NDArray, NDArray, bool]:
+        """The same as :meth:`gauss_newton` (the cost is quadratic), marked as reused.
+
+        Parameters
+        ----------
+        args : array_like
+            Values of all parameters, in positional order.
+        steps : numpy.ndarray
+            Finite-difference step of each parameter, used where a derivative is numerical.
+        free : numpy.ndarray of bool, optional
+            Which parameters are free: derivatives are taken over these only (None: all).
+
+        Returns
+        -------
+        tuple or None
+            ``(value, grad, hessian, reused)``: the cost, its gradient and exact Hessian over the
+            free parameters, and whether the model values of the last :meth:`gauss_newton` call at
+            this point with these steps were reused; None when the model is not finite at a
+            difference point.
+        """
         return (*self.gauss_newton(args, free), True)  # exactly quadratic: no differences
 
     def visualize(self, args: ArrayLike, **kwargs: Any) -> Any:
-        """Draw the constrained values with their errors and the parameter values."""
+        """Draw the constrained values with their errors and the parameter values.
+
+        Parameters
+        ----------
+        args : array_like
+            Values of all parameters, in positional order.
+        **kwargs
+            Accepted for a common signature with the other costs, and ignored.
+
+        Returns
+        -------
+        object
+            What was drawn.
+        """
         from ._visualize import visualize_constraint
 
         return visualize_constraint(self, args)

@@ -364,7 +364,26 @@ class LeastSquares(MaskedCost):
 
     def gauss_newton(self, args: ArrayLike, free: NDArray | None = None,
                      steps: NDArray | None = None) -> tuple[float, NDArray, NDArray]:
-        """Value, gradient and Gauss-Newton Hessian ``2 J^T diag(w) J`` (module docstring)."""
+        """Value, gradient and Gauss-Newton Hessian ``2 J^T diag(w) J`` (module docstring).
+
+        Parameters
+        ----------
+        args : array_like
+            Values of all parameters, in positional order.
+        free : numpy.ndarray of bool, optional
+            Which parameters are free: derivatives are taken over these only (None: all).
+        steps : numpy.ndarray, optional
+            Finite-difference step of each parameter, used where a derivative is numerical.
+
+        Returns
+        -------
+        value : float
+            The cost at ``args``.
+        grad : numpy.ndarray
+            Its gradient over the free parameters.
+        hessian : numpy.ndarray
+            The approximate Hessian named above (positive semi-definite) over the free parameters.
+        """
         p = np.asarray(args, dtype=float).ravel()
         if self._rho is None and self._model_grad is None and _lmcore is not None and \
                 self._scalar_call(p.size):
@@ -408,7 +427,25 @@ class LeastSquares(MaskedCost):
     def exact_hessian(self, args: ArrayLike, steps: NDArray, free: NDArray | None = None
                       ) -> tuple[float, NDArray, NDArray, bool] | None:
         """Value, gradient and exact Hessian
-        (:func:`thetahat.derivatives.model.observed_hessian`)."""
+        (:func:`thetahat.derivatives.model.observed_hessian`).
+
+        Parameters
+        ----------
+        args : array_like
+            Values of all parameters, in positional order.
+        steps : numpy.ndarray
+            Finite-difference step of each parameter, used where a derivative is numerical.
+        free : numpy.ndarray of bool, optional
+            Which parameters are free: derivatives are taken over these only (None: all).
+
+        Returns
+        -------
+        tuple or None
+            ``(value, grad, hessian, reused)``: the cost, its gradient and exact Hessian over the
+            free parameters, and whether the model values of the last :meth:`gauss_newton` call at
+            this point with these steps were reused; None when the model is not finite at a
+            difference point.
+        """
         if self._model_grad is not None:
             return None
         return observed_hessian(self._model_at, self._loss_derivs,
@@ -417,11 +454,33 @@ class LeastSquares(MaskedCost):
 
     # --- views -----------------------------------------------------------------------------
     def prediction(self, args: ArrayLike) -> NDArray:
-        """Model values at every ``x`` (masked points included)."""
+        """Model values at every ``x`` (masked points included).
+
+        Parameters
+        ----------
+        args : array_like
+            Values of all parameters, in positional order.
+
+        Returns
+        -------
+        numpy.ndarray
+            The prediction, one value per data point or bin.
+        """
         return self._eval_model(self._x, self._call_args_user(args))
 
     def pulls(self, args: ArrayLike) -> NDArray:
-        """``(y - model) / yerror`` at every point; NaN at masked points."""
+        """``(y - model) / yerror`` at every point; NaN at masked points.
+
+        Parameters
+        ----------
+        args : array_like
+            Values of all parameters, in positional order.
+
+        Returns
+        -------
+        numpy.ndarray
+            The pulls, one per data point or bin.
+        """
         with np.errstate(divide="ignore", invalid="ignore"):
             p = np.where(self._ye > 0, (self._y - self.prediction(args)) / self._ye, np.nan)
         if self._mask is not None:
@@ -437,6 +496,19 @@ class LeastSquares(MaskedCost):
         """Draw the points with error bars and the model (1-D ``x`` only).
 
         Returns ``((x, y, yerror), (xm, ym))``, the data and the model curve drawn.
+
+        Parameters
+        ----------
+        args : array_like
+            Values of all parameters, in positional order.
+        model_points : int or sequence of float, default 0
+            Points of the model curve: 0 draws the model at the data ``x``, an int that many
+            equally spaced points, a sequence those ``x``.
+
+        Returns
+        -------
+        tuple
+            ``((x, y, yerror), (xm, ym))``, the data and the model curve drawn.
         """
         from ._visualize import visualize_lsq
 

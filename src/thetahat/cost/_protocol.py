@@ -82,7 +82,27 @@ class StructuredCost(Protocol):
     def __call__(self, *args: float) -> float: ...
 
     def gauss_newton(self, x: NDArray, free: NDArray | None = None,
-                     steps: NDArray | None = None) -> tuple[float, NDArray, NDArray]: ...
+                     steps: NDArray | None = None) -> tuple[float, NDArray, NDArray]:
+        """Value F, gradient g and positive semi-definite Hessian approximation H_GN at ``x``.
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            Values of all parameters, in positional order.
+        free : numpy.ndarray of bool, optional
+            Which parameters are free: derivatives are taken over these only (None: all).
+        steps : numpy.ndarray, optional
+            Finite-difference step of each parameter, used where a derivative is numerical.
+
+        Returns
+        -------
+        value : float
+            The cost at ``x``.
+        grad : numpy.ndarray
+            Its gradient over the free parameters.
+        hessian : numpy.ndarray
+            H_GN over the free parameters.
+        """
 
 
 @runtime_checkable
@@ -90,7 +110,25 @@ class ExactHessianCost(StructuredCost, Protocol):
     """A structured cost that can also compute its exact Hessian (module docstring)."""
 
     def exact_hessian(self, x: NDArray, steps: NDArray, free: NDArray | None = None
-                      ) -> tuple[float, NDArray, NDArray, bool] | None: ...
+                      ) -> tuple[float, NDArray, NDArray, bool] | None:
+        """Value, gradient and exact Hessian at ``x`` (module docstring).
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            Values of all parameters, in positional order.
+        steps : numpy.ndarray
+            Central-difference step of each parameter.
+        free : numpy.ndarray of bool, optional
+            Which parameters are free: derivatives are taken over these only (None: all).
+
+        Returns
+        -------
+        tuple or None
+            ``(value, grad, hessian, reused)``, or None when the model is not finite at a
+            difference point; ``reused`` says whether the model values of the last
+            :meth:`gauss_newton` call at this point with these steps were reused.
+        """
 
 
 @runtime_checkable

@@ -224,6 +224,24 @@ class Template(HistogramData, MaskedCost):
         differences (one evaluation per parameter; exact for the linear template yields),
         the per-bin derivatives of the cost in ``mu`` and ``var`` by central differences
         with the relative step 1e-5 (truncation error ~1e-10 relative).
+
+        Parameters
+        ----------
+        args : array_like
+            Values of all parameters, in positional order.
+        free : numpy.ndarray of bool, optional
+            Which parameters are free: derivatives are taken over these only (None: all).
+        steps : numpy.ndarray, optional
+            Finite-difference step of each parameter, used where a derivative is numerical.
+
+        Returns
+        -------
+        value : float
+            The cost at ``args``.
+        grad : numpy.ndarray
+            Its gradient over the free parameters.
+        hessian : numpy.ndarray
+            The approximate Hessian named above (positive semi-definite) over the free parameters.
         """
         p = np.asarray(args, dtype=float).ravel()
         mv = self._scaled_mu_var(p)
@@ -263,7 +281,18 @@ class Template(HistogramData, MaskedCost):
         return mu, np.sqrt(var)
 
     def pulls(self, args: ArrayLike) -> NDArray:
-        """``(n - mu) / sqrt(var n + var mu)``; NaN for masked bins and empty data bins."""
+        """``(n - mu) / sqrt(var n + var mu)``; NaN for masked bins and empty data bins.
+
+        Parameters
+        ----------
+        args : array_like
+            Values of all parameters, in positional order.
+
+        Returns
+        -------
+        numpy.ndarray
+            The pulls, one per data point or bin.
+        """
         mu, mu_err = self.prediction(args)
         with np.errstate(divide="ignore", invalid="ignore"):
             r = np.where(self._n2 > 0, (self._n - mu) / np.sqrt(self._n2 + mu_err**2), np.nan)
@@ -273,7 +302,19 @@ class Template(HistogramData, MaskedCost):
 
     def visualize(self, args: ArrayLike) -> Any:
         """Draw the data with errors and the prediction with its template uncertainty
-        (bins flattened for several dimensions)."""
+        (bins flattened for several dimensions).
+
+        Parameters
+        ----------
+        args : array_like
+            Values of all parameters, in positional order.
+
+        Returns
+        -------
+        object
+            What was drawn: the data and model arrays of the drawing (matplotlib draws on the
+            current axes).
+        """
         from ._visualize import visualize_template
 
         return visualize_template(self, args)

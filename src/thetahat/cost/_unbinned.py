@@ -140,7 +140,18 @@ class _Unbinned(MaskedCost):
 
     def covariance(self, *args: float) -> NDArray:
         """Inverse of :meth:`fisher_information`: the asymptotic covariance of the
-        maximum-likelihood estimate at ``args``."""
+        maximum-likelihood estimate at ``args``.
+
+        Parameters
+        ----------
+        *args : float
+            Values of all parameters.
+
+        Returns
+        -------
+        numpy.ndarray
+            The covariance matrix, ``npar`` by ``npar``.
+        """
         return np.linalg.inv(self.fisher_information(*args))
 
     def gauss_newton(self, args: ArrayLike, free: NDArray | None = None,
@@ -157,7 +168,20 @@ class _Unbinned(MaskedCost):
     def diagnose(self, x: NDArray, free: NDArray) -> tuple[str, ...]:
         """Reasons why a minimum at ``x`` is no maximum of the likelihood (a sample without
         spread, events with pdf <= 0, an unnormalised pdf: :mod:`thetahat.cost._diagnose`);
-        one model call on the events, a few on quadrature nodes for :class:`UnbinnedNLL`."""
+        one model call on the events, a few on quadrature nodes for :class:`UnbinnedNLL`.
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            Values of all parameters at the minimum, in positional order.
+        free : numpy.ndarray of bool
+            Which parameters were free in the fit.
+
+        Returns
+        -------
+        tuple of str
+            One message per reason not to trust the minimum; empty for a sound one.
+        """
         x = np.asarray(x, dtype=float).ravel()
         f = self._diagnosed_density(self._call_args(x))
         out = unbinned_diagnosis(self._dm, f, self._log, int(np.count_nonzero(free)),
@@ -249,7 +273,30 @@ class _Unbinned(MaskedCost):
                   bins: int = 50, **kwargs: Any) -> Any:
         """Histogram the sample and draw the (scaled) density (1-D data only).
 
-        ``nbins`` is an old name of ``bins`` (it warns)."""
+        ``nbins`` is an old name of ``bins`` (it warns).
+
+        Parameters
+        ----------
+        args : array_like
+            Values of all parameters, in positional order.
+        model_points : int or sequence of float, default 0
+            Points of the density curve: 0 a default grid, an int that many equally spaced
+            points, a sequence those ``x``.
+        bins : int, default 50
+            Number of histogram bins.
+        **kwargs
+            Only ``nbins``, the old name of ``bins`` (it warns).
+
+        Returns
+        -------
+        object
+            The histogram and the density curve drawn.
+
+        Raises
+        ------
+        TypeError
+            For a keyword other than ``nbins``.
+        """
         from ._visualize import visualize_unbinned
 
         if "nbins" in kwargs:
@@ -317,7 +364,26 @@ class UnbinnedNLL(_Unbinned):
     def gauss_newton(self, args: ArrayLike, free: NDArray | None = None,
                      steps: NDArray | None = None) -> tuple[float, NDArray, NDArray]:
         """Value, gradient ``-2 sum s_i`` and BHHH matrix ``2 sum s_i s_i^T``, summed over
-        chunks of events (module docstring)."""
+        chunks of events (module docstring).
+
+        Parameters
+        ----------
+        args : array_like
+            Values of all parameters, in positional order.
+        free : numpy.ndarray of bool, optional
+            Which parameters are free: derivatives are taken over these only (None: all).
+        steps : numpy.ndarray, optional
+            Finite-difference step of each parameter, used where a derivative is numerical.
+
+        Returns
+        -------
+        value : float
+            The cost at ``args``.
+        grad : numpy.ndarray
+            Its gradient over the free parameters.
+        hessian : numpy.ndarray
+            The approximate Hessian named above (positive semi-definite) over the free parameters.
+        """
         p = np.asarray(args, dtype=float).ravel()
         call = self._call_args(p)
         chunks = self._chunks()
@@ -338,7 +404,25 @@ class UnbinnedNLL(_Unbinned):
     def exact_hessian(self, args: ArrayLike, steps: NDArray, free: NDArray | None = None
                       ) -> tuple[float, NDArray, NDArray, bool] | None:
         """Value, gradient and exact Hessian
-        (:func:`thetahat.derivatives.model.observed_hessian`)."""
+        (:func:`thetahat.derivatives.model.observed_hessian`).
+
+        Parameters
+        ----------
+        args : array_like
+            Values of all parameters, in positional order.
+        steps : numpy.ndarray
+            Finite-difference step of each parameter, used where a derivative is numerical.
+        free : numpy.ndarray of bool, optional
+            Which parameters are free: derivatives are taken over these only (None: all).
+
+        Returns
+        -------
+        tuple or None
+            ``(value, grad, hessian, reused)``: the cost, its gradient and exact Hessian over the
+            free parameters, and whether the model values of the last :meth:`gauss_newton` call at
+            this point with these steps were reused; None when the model is not finite at a
+            difference point.
+        """
         if self._model_grad is not None:
             return None
         p = np.asarray(args, dtype=float).ravel()
@@ -444,7 +528,26 @@ class ExtendedUnbinnedNLL(_Unbinned):
     def gauss_newton(self, args: ArrayLike, free: NDArray | None = None,
                      steps: NDArray | None = None) -> tuple[float, NDArray, NDArray]:
         """Value, gradient ``2 (dLambda - sum t_i)`` and ``2 sum t_i t_i^T``, summed over
-        chunks of events (``Lambda`` and its derivative from the first chunk)."""
+        chunks of events (``Lambda`` and its derivative from the first chunk).
+
+        Parameters
+        ----------
+        args : array_like
+            Values of all parameters, in positional order.
+        free : numpy.ndarray of bool, optional
+            Which parameters are free: derivatives are taken over these only (None: all).
+        steps : numpy.ndarray, optional
+            Finite-difference step of each parameter, used where a derivative is numerical.
+
+        Returns
+        -------
+        value : float
+            The cost at ``args``.
+        grad : numpy.ndarray
+            Its gradient over the free parameters.
+        hessian : numpy.ndarray
+            The approximate Hessian named above (positive semi-definite) over the free parameters.
+        """
         p = np.asarray(args, dtype=float).ravel()
         call = self._call_args(p)
         chunks = self._chunks()
@@ -489,7 +592,25 @@ class ExtendedUnbinnedNLL(_Unbinned):
     def exact_hessian(self, args: ArrayLike, steps: NDArray, free: NDArray | None = None
                       ) -> tuple[float, NDArray, NDArray, bool] | None:
         """Value, gradient and exact Hessian
-        (:func:`thetahat.derivatives.model.observed_hessian`)."""
+        (:func:`thetahat.derivatives.model.observed_hessian`).
+
+        Parameters
+        ----------
+        args : array_like
+            Values of all parameters, in positional order.
+        steps : numpy.ndarray
+            Finite-difference step of each parameter, used where a derivative is numerical.
+        free : numpy.ndarray of bool, optional
+            Which parameters are free: derivatives are taken over these only (None: all).
+
+        Returns
+        -------
+        tuple or None
+            ``(value, grad, hessian, reused)``: the cost, its gradient and exact Hessian over the
+            free parameters, and whether the model values of the last :meth:`gauss_newton` call at
+            this point with these steps were reused; None when the model is not finite at a
+            difference point.
+        """
         if self._model_grad is not None:
             return None
 

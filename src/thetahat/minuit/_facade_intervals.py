@@ -278,6 +278,15 @@ class IntervalMethods:
             If ``progress`` is not None, a bool or a callable.
         ImportError
             If ``progress`` is True and tqdm is not installed.
+
+        Examples
+        --------
+        >>> from thetahat import Minuit, cost
+        >>> line = cost.LeastSquares([0, 1, 2], [1.1, 2.9, 5.2], 0.1, lambda x, a, b: a + b * x)
+        >>> m = Minuit(line, a=0, b=1)
+        >>> x, y, z = m.migrad().contour('a', 'b', size=5)
+        >>> z.shape, bool(z.min() >= 0)
+        ((5, 5), True)
         """
         with self._cost_steps(progress, ngrid(size, grid), f"contour {x} {y}") as st:
             xyf, calls = _intervals.contour(st, x, y, size, bound, grid, subtract_min)
@@ -385,6 +394,19 @@ class IntervalMethods:
         -------
         x, y : ndarray
             The scan points and the cost, as drawn.
+
+        Examples
+        --------
+        >>> from thetahat import Minuit, cost
+        >>> line = cost.LeastSquares([0, 1, 2], [1.1, 2.9, 5.2], 0.1, lambda x, a, b: a + b * x)
+        >>> m = Minuit(line, a=0, b=1)
+        >>> import matplotlib
+        >>> matplotlib.use('Agg')
+        >>> x, y = m.migrad().draw_profile('b', size=10)
+        >>> len(x)
+        10
+        >>> from matplotlib import pyplot as plt
+        >>> plt.close('all')
         """
         return _intervals.draw_profile(self, vname, **kwargs)
 
@@ -402,6 +424,19 @@ class IntervalMethods:
         -------
         x, y : ndarray
             The scan points and the profiled cost, as drawn.
+
+        Examples
+        --------
+        >>> from thetahat import Minuit, cost
+        >>> line = cost.LeastSquares([0, 1, 2], [1.1, 2.9, 5.2], 0.1, lambda x, a, b: a + b * x)
+        >>> m = Minuit(line, a=0, b=1)
+        >>> import matplotlib
+        >>> matplotlib.use('Agg')
+        >>> x, y = m.migrad().draw_mnprofile('b', size=5)
+        >>> len(x)
+        5
+        >>> from matplotlib import pyplot as plt
+        >>> plt.close('all')
         """
         return _intervals.draw_mnprofile(self, vname, **kwargs)
 
@@ -421,6 +456,19 @@ class IntervalMethods:
         -------
         x, y, F : ndarray
             The grid and the cost on it, as :meth:`contour` returns them.
+
+        Examples
+        --------
+        >>> from thetahat import Minuit, cost
+        >>> line = cost.LeastSquares([0, 1, 2], [1.1, 2.9, 5.2], 0.1, lambda x, a, b: a + b * x)
+        >>> m = Minuit(line, a=0, b=1)
+        >>> import matplotlib
+        >>> matplotlib.use('Agg')
+        >>> x, y, z = m.migrad().draw_contour('a', 'b', size=5)
+        >>> z.shape
+        (5, 5)
+        >>> from matplotlib import pyplot as plt
+        >>> plt.close('all')
         """
         return _intervals.draw_contour(self, x, y, **kwargs)
 
@@ -440,6 +488,17 @@ class IntervalMethods:
         -------
         matplotlib.contour.ContourSet
             The curves, labelled by confidence level.
+
+        Examples
+        --------
+        >>> from thetahat import Minuit, cost
+        >>> line = cost.LeastSquares([0, 1, 2], [1.1, 2.9, 5.2], 0.1, lambda x, a, b: a + b * x)
+        >>> m = Minuit(line, a=0, b=1)
+        >>> import matplotlib
+        >>> matplotlib.use('Agg')
+        >>> _ = m.migrad().draw_mncontour('a', 'b', size=8)
+        >>> from matplotlib import pyplot as plt
+        >>> plt.close('all')
         """
         return _intervals.draw_mncontour(self, x, y, **kwargs)
 
@@ -477,6 +536,19 @@ class IntervalMethods:
             If ``progress`` is not None, a bool or a callable.
         ImportError
             If ``progress`` is True and tqdm is not installed.
+
+        Examples
+        --------
+        >>> from thetahat import Minuit, cost
+        >>> line = cost.LeastSquares([0, 1, 2], [1.1, 2.9, 5.2], 0.1, lambda x, a, b: a + b * x)
+        >>> m = Minuit(line, a=0, b=1)
+        >>> import matplotlib
+        >>> matplotlib.use('Agg')
+        >>> fig, ax = m.migrad().draw_mnmatrix(size=6)
+        >>> ax.shape
+        (2, 2)
+        >>> from matplotlib import pyplot as plt
+        >>> plt.close('all')
         """
         ncl = 1 if cl is None or np.ndim(cl) == 0 else len(cl)
         n = self.nfit
@@ -513,6 +585,17 @@ class IntervalMethods:
         ------
         AttributeError
             If ``plot`` is None and the cost has no ``visualize`` method.
+
+        Examples
+        --------
+        >>> from thetahat import Minuit, cost
+        >>> line = cost.LeastSquares([0, 1, 2], [1.1, 2.9, 5.2], 0.1, lambda x, a, b: a + b * x)
+        >>> m = Minuit(line, a=0, b=1)
+        >>> import matplotlib
+        >>> matplotlib.use('Agg')
+        >>> _ = m.migrad().visualize()
+        >>> from matplotlib import pyplot as plt
+        >>> plt.close('all')
         """
         return self._plot_function(plot)(np.array(self._values), **kwargs)
 

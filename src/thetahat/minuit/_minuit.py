@@ -157,37 +157,100 @@ class Minuit(IntervalMethods):
     def fcn(self) -> Callable:
         """The cost as a function of one sequence of all parameter values (as iminuit's
         ``Minuit.fcn``); attributes of the cost (``errordef``, ``ndata``, ...) are read
-        through."""
+        through.
+
+        Examples
+        --------
+        >>> from thetahat import Minuit, cost
+        >>> line = cost.LeastSquares([0, 1, 2], [1.1, 2.9, 5.2], 0.1, lambda x, a, b: a + b * x)
+        >>> m = Minuit(line, a=0, b=1)
+        >>> round(m.fcn([1, 2]), 3)
+        6.0
+        """
         return ArrayCall(self._fcn, self._array_call)
 
     @property
     def grad(self) -> Callable | None:
-        """The gradient as a function of one sequence of all parameter values, or None."""
+        """The gradient as a function of one sequence of all parameter values, or None.
+
+        Examples
+        --------
+        >>> from thetahat import Minuit, cost
+        >>> line = cost.LeastSquares([0, 1, 2], [1.1, 2.9, 5.2], 0.1, lambda x, a, b: a + b * x)
+        >>> m = Minuit(line, a=0, b=1)
+        >>> m.grad is None
+        True
+        """
         return None if self._grad is None else ArrayCall(self._grad, self._array_call)
 
     @property
     def g2(self) -> Callable | None:
-        """The user's function for the diagonal of the Hessian, or None."""
+        """The user's function for the diagonal of the Hessian, or None.
+
+        Examples
+        --------
+        >>> from thetahat import Minuit, cost
+        >>> line = cost.LeastSquares([0, 1, 2], [1.1, 2.9, 5.2], 0.1, lambda x, a, b: a + b * x)
+        >>> m = Minuit(line, a=0, b=1)
+        >>> m.g2 is None
+        True
+        """
         return self._g2
 
     @property
     def hessian(self) -> Callable | None:
-        """The user's Hessian function, or None."""
+        """The user's Hessian function, or None.
+
+        Examples
+        --------
+        >>> from thetahat import Minuit, cost
+        >>> line = cost.LeastSquares([0, 1, 2], [1.1, 2.9, 5.2], 0.1, lambda x, a, b: a + b * x)
+        >>> m = Minuit(line, a=0, b=1)
+        >>> m.hessian is None
+        True
+        """
         return self._hessian
 
     @property
     def ng2(self) -> int:
-        """Calls of ``g2`` (it seeds MIGRAD's metric when ``grad`` is also given)."""
+        """Calls of ``g2`` (it seeds MIGRAD's metric when ``grad`` is also given).
+
+        Examples
+        --------
+        >>> from thetahat import Minuit, cost
+        >>> line = cost.LeastSquares([0, 1, 2], [1.1, 2.9, 5.2], 0.1, lambda x, a, b: a + b * x)
+        >>> m = Minuit(line, a=0, b=1)
+        >>> m.ng2
+        0
+        """
         return self._ng2
 
     @property
     def nhessian(self) -> int:
-        """Calls of the user's ``hessian``."""
+        """Calls of the user's ``hessian``.
+
+        Examples
+        --------
+        >>> from thetahat import Minuit, cost
+        >>> line = cost.LeastSquares([0, 1, 2], [1.1, 2.9, 5.2], 0.1, lambda x, a, b: a + b * x)
+        >>> m = Minuit(line, a=0, b=1)
+        >>> m.nhessian
+        0
+        """
         return self._nhessian
 
     @property
     def errordef(self) -> float:
-        """Cost increase that defines one standard deviation (1 for χ², 0.5 for -ln L)."""
+        """Cost increase that defines one standard deviation (1 for χ², 0.5 for -ln L).
+
+        Examples
+        --------
+        >>> from thetahat import Minuit, cost
+        >>> line = cost.LeastSquares([0, 1, 2], [1.1, 2.9, 5.2], 0.1, lambda x, a, b: a + b * x)
+        >>> m = Minuit(line, a=0, b=1)
+        >>> m.errordef
+        1.0
+        """
         return self._errordef
 
     @errordef.setter
@@ -211,7 +274,19 @@ class Minuit(IntervalMethods):
 
     @property
     def tol(self) -> float:
-        """Tolerance: MIGRAD stops when EDM < 0.002 · max(tol · errordef, 2⁻²⁴)."""
+        """Tolerance: MIGRAD stops when EDM < 0.002 · max(tol · errordef, 2⁻²⁴).
+
+        Examples
+        --------
+        >>> from thetahat import Minuit, cost
+        >>> line = cost.LeastSquares([0, 1, 2], [1.1, 2.9, 5.2], 0.1, lambda x, a, b: a + b * x)
+        >>> m = Minuit(line, a=0, b=1)
+        >>> m.tol
+        0.1
+        >>> m.tol = 0.01
+        >>> m.tol
+        0.01
+        """
         return self._tol
 
     @tol.setter
@@ -220,7 +295,17 @@ class Minuit(IntervalMethods):
 
     @property
     def strategy(self) -> int:
-        """0 (fast), 1 (default) or 2 (careful): effort spent on derivatives."""
+        """0 (fast), 1 (default) or 2 (careful): effort spent on derivatives.
+
+        Examples
+        --------
+        >>> from thetahat import Minuit, cost
+        >>> line = cost.LeastSquares([0, 1, 2], [1.1, 2.9, 5.2], 0.1, lambda x, a, b: a + b * x)
+        >>> m = Minuit(line, a=0, b=1)
+        >>> m.strategy = 2
+        >>> m.strategy
+        2
+        """
         return self._strategy
 
     @strategy.setter
@@ -233,7 +318,16 @@ class Minuit(IntervalMethods):
     @property
     def print_level(self) -> int:
         """0: quiet; 1: the function-minimum summary after each algorithm; 2: also the
-        parameter table."""
+        parameter table.
+
+        Examples
+        --------
+        >>> from thetahat import Minuit, cost
+        >>> line = cost.LeastSquares([0, 1, 2], [1.1, 2.9, 5.2], 0.1, lambda x, a, b: a + b * x)
+        >>> m = Minuit(line, a=0, b=1)
+        >>> m.print_level
+        0
+        """
         return self._print_level
 
     @print_level.setter
@@ -244,7 +338,19 @@ class Minuit(IntervalMethods):
 
     @property
     def precision(self) -> float | None:
-        """Relative precision of the cost (None: double precision)."""
+        """Relative precision of the cost (None: double precision).
+
+        Examples
+        --------
+        >>> from thetahat import Minuit, cost
+        >>> line = cost.LeastSquares([0, 1, 2], [1.1, 2.9, 5.2], 0.1, lambda x, a, b: a + b * x)
+        >>> m = Minuit(line, a=0, b=1)
+        >>> m.precision is None
+        True
+        >>> m.precision = 1e-12
+        >>> m.precision
+        1e-12
+        """
         return self._precision
 
     @precision.setter
@@ -260,6 +366,19 @@ class Minuit(IntervalMethods):
 
         Assigning (``m.values["a"] = 1``, ``m.values = (1, 2)``) sets start values for the
         next minimization; after a fit it holds the best-fit values.
+
+        Examples
+        --------
+        >>> from thetahat import Minuit, cost
+        >>> line = cost.LeastSquares([0, 1, 2], [1.1, 2.9, 5.2], 0.1, lambda x, a, b: a + b * x)
+        >>> m = Minuit(line, a=0, b=1)
+        >>> m.values['b']
+        1.0
+        >>> m.values['b'] = 2
+        >>> m.values[1]
+        2.0
+        >>> m.migrad().values['b'] != 2
+        True
         """
         return ValueView(self)
 
@@ -273,6 +392,16 @@ class Minuit(IntervalMethods):
 
         Before a fit they are the initial step sizes; after MIGRAD or HESSE the square roots of
         the covariance diagonal, scaled by ``errordef``. Values must be positive.
+
+        Examples
+        --------
+        >>> from thetahat import Minuit, cost
+        >>> line = cost.LeastSquares([0, 1, 2], [1.1, 2.9, 5.2], 0.1, lambda x, a, b: a + b * x)
+        >>> m = Minuit(line, a=0, b=1)
+        >>> m.errors['b']
+        0.01
+        >>> round(m.migrad().errors['b'], 4)
+        0.0707
         """
         return ErrorView(self)
 
@@ -285,6 +414,15 @@ class Minuit(IntervalMethods):
         """Whether each parameter is fixed, a boolean view indexed by position or name.
 
         A fixed parameter keeps its value and is left out of the minimization.
+
+        Examples
+        --------
+        >>> from thetahat import Minuit, cost
+        >>> line = cost.LeastSquares([0, 1, 2], [1.1, 2.9, 5.2], 0.1, lambda x, a, b: a + b * x)
+        >>> m = Minuit(line, a=0, b=1)
+        >>> m.fixed['a'] = True
+        >>> m.fixed['a'], m.nfit
+        (True, 1)
         """
         return FixedView(self)
 
@@ -298,6 +436,15 @@ class Minuit(IntervalMethods):
 
         ``-inf`` / ``inf`` or ``None`` mean no limit; assign a pair per parameter, or one pair
         for all of them.
+
+        Examples
+        --------
+        >>> from thetahat import Minuit, cost
+        >>> line = cost.LeastSquares([0, 1, 2], [1.1, 2.9, 5.2], 0.1, lambda x, a, b: a + b * x)
+        >>> m = Minuit(line, a=0, b=1)
+        >>> m.limits['a'] = (0, None)
+        >>> m.limits['a']
+        (0.0, inf)
         """
         return LimitView(self)
 
@@ -307,34 +454,89 @@ class Minuit(IntervalMethods):
 
     @property
     def parameters(self) -> tuple[str, ...]:
-        """Names of the parameters, in positional order (the same as :attr:`pos2var`)."""
+        """Names of the parameters, in positional order (the same as :attr:`pos2var`).
+
+        Examples
+        --------
+        >>> from thetahat import Minuit, cost
+        >>> line = cost.LeastSquares([0, 1, 2], [1.1, 2.9, 5.2], 0.1, lambda x, a, b: a + b * x)
+        >>> m = Minuit(line, a=0, b=1)
+        >>> m.parameters
+        ('a', 'b')
+        """
         return self._pos2var
 
     @property
     def pos2var(self) -> tuple[str, ...]:
-        """Map from position to parameter name, a tuple of str."""
+        """Map from position to parameter name, a tuple of str.
+
+        Examples
+        --------
+        >>> from thetahat import Minuit, cost
+        >>> line = cost.LeastSquares([0, 1, 2], [1.1, 2.9, 5.2], 0.1, lambda x, a, b: a + b * x)
+        >>> m = Minuit(line, a=0, b=1)
+        >>> m.pos2var
+        ('a', 'b')
+        """
         return self._pos2var
 
     @property
     def var2pos(self) -> dict[str, int]:
-        """Map from parameter name to position, a dict of str to int."""
+        """Map from parameter name to position, a dict of str to int.
+
+        Examples
+        --------
+        >>> from thetahat import Minuit, cost
+        >>> line = cost.LeastSquares([0, 1, 2], [1.1, 2.9, 5.2], 0.1, lambda x, a, b: a + b * x)
+        >>> m = Minuit(line, a=0, b=1)
+        >>> m.var2pos
+        {'a': 0, 'b': 1}
+        """
         return dict(self._var2pos)
 
     @property
     def npar(self) -> int:
-        """Number of parameters, fixed ones included."""
+        """Number of parameters, fixed ones included.
+
+        Examples
+        --------
+        >>> from thetahat import Minuit, cost
+        >>> line = cost.LeastSquares([0, 1, 2], [1.1, 2.9, 5.2], 0.1, lambda x, a, b: a + b * x)
+        >>> m = Minuit(line, a=0, b=1)
+        >>> m.npar
+        2
+        """
         return len(self._pos2var)
 
     @property
     def nfit(self) -> int:
-        """Number of free (not fixed) parameters."""
+        """Number of free (not fixed) parameters.
+
+        Examples
+        --------
+        >>> from thetahat import Minuit, cost
+        >>> line = cost.LeastSquares([0, 1, 2], [1.1, 2.9, 5.2], 0.1, lambda x, a, b: a + b * x)
+        >>> m = Minuit(line, a=0, b=1)
+        >>> m.fixed['b'] = True
+        >>> m.npar, m.nfit
+        (2, 1)
+        """
         return self._fixed.size - int(np.count_nonzero(self._fixed))
 
     @property
     def ndof(self) -> float:
         """Degrees of freedom: the cost's ``ndata`` minus its ``ndof_offset`` (constraints
         among the data, 1 for a :class:`~thetahat.cost.BinnedNLL`: the total is fixed)
-        minus the free parameters (nan if unknown)."""
+        minus the free parameters (nan if unknown).
+
+        Examples
+        --------
+        >>> from thetahat import Minuit, cost
+        >>> line = cost.LeastSquares([0, 1, 2], [1.1, 2.9, 5.2], 0.1, lambda x, a, b: a + b * x)
+        >>> m = Minuit(line, a=0, b=1)
+        >>> m.ndof
+        1.0
+        """
         return _ndof(self._fcn, self.nfit)
 
     def _param(self, i: int, values: np.ndarray, errors: np.ndarray, merr: bool) -> Param:
@@ -356,13 +558,32 @@ class Minuit(IntervalMethods):
 
     @property
     def params(self) -> Params:
-        """Current state of all parameters."""
+        """Current state of all parameters.
+
+        Examples
+        --------
+        >>> from thetahat import Minuit, cost
+        >>> line = cost.LeastSquares([0, 1, 2], [1.1, 2.9, 5.2], 0.1, lambda x, a, b: a + b * x)
+        >>> m = Minuit(line, a=0, b=1)
+        >>> m.params['b'].value, m.params[1].name
+        (1.0, 'b')
+        """
         return Params(self._param(i, self._values, self._errors, True)
                       for i in range(self.npar))
 
     @property
     def init_params(self) -> Params:
-        """State of all parameters when the first algorithm ran (before: now), as iminuit."""
+        """State of all parameters when the first algorithm ran (before: now), as iminuit.
+
+        Examples
+        --------
+        >>> from thetahat import Minuit, cost
+        >>> line = cost.LeastSquares([0, 1, 2], [1.1, 2.9, 5.2], 0.1, lambda x, a, b: a + b * x)
+        >>> m = Minuit(line, a=0, b=1)
+        >>> m.values['b'] = 2
+        >>> m.migrad().init_params['b'].value
+        2.0
+        """
         if self._first_run is None:
             return Params(self._param(i, self._values, self._errors, False)
                           for i in range(self.npar))
@@ -390,17 +611,49 @@ class Minuit(IntervalMethods):
         """The function minimum of the last minimization or HESSE, or None before any.
 
         A :class:`~thetahat.util.FMin`: the cost value, EDM, calls and validity flags.
+
+        Examples
+        --------
+        >>> from thetahat import Minuit, cost
+        >>> line = cost.LeastSquares([0, 1, 2], [1.1, 2.9, 5.2], 0.1, lambda x, a, b: a + b * x)
+        >>> m = Minuit(line, a=0, b=1)
+        >>> m.fmin is None
+        True
+        >>> m.migrad().fmin.is_valid
+        True
         """
         return self._fmin
 
     @property
     def fval(self) -> float | None:
-        """Cost value at the minimum (``fmin.fval``), or None before any minimization."""
+        """Cost value at the minimum (``fmin.fval``), or None before any minimization.
+
+        Examples
+        --------
+        >>> from thetahat import Minuit, cost
+        >>> line = cost.LeastSquares([0, 1, 2], [1.1, 2.9, 5.2], 0.1, lambda x, a, b: a + b * x)
+        >>> m = Minuit(line, a=0, b=1)
+        >>> m.fval is None
+        True
+        >>> round(m.migrad().fval, 3)
+        4.167
+        """
         return None if self._fmin is None else self._fmin.fval
 
     @property
     def valid(self) -> bool:
-        """Whether the last minimum is valid (``fmin.is_valid``); False before any minimization."""
+        """Whether the last minimum is valid (``fmin.is_valid``); False before any minimization.
+
+        Examples
+        --------
+        >>> from thetahat import Minuit, cost
+        >>> line = cost.LeastSquares([0, 1, 2], [1.1, 2.9, 5.2], 0.1, lambda x, a, b: a + b * x)
+        >>> m = Minuit(line, a=0, b=1)
+        >>> m.valid
+        False
+        >>> m.migrad().valid
+        True
+        """
         return self._fmin is not None and self._fmin.is_valid
 
     @property
@@ -408,17 +661,47 @@ class Minuit(IntervalMethods):
         """Whether the covariance of the last minimum is accurate; False before any.
 
         The same as ``fmin.has_accurate_covar``.
+
+        Examples
+        --------
+        >>> from thetahat import Minuit, cost
+        >>> line = cost.LeastSquares([0, 1, 2], [1.1, 2.9, 5.2], 0.1, lambda x, a, b: a + b * x)
+        >>> m = Minuit(line, a=0, b=1)
+        >>> m.accurate
+        False
+        >>> m.migrad().accurate
+        True
         """
         return self._fmin is not None and self._fmin.has_accurate_covar
 
     @property
     def nfcn(self) -> int:
-        """Total number of cost function calls so far."""
+        """Total number of cost function calls so far.
+
+        Examples
+        --------
+        >>> from thetahat import Minuit, cost
+        >>> line = cost.LeastSquares([0, 1, 2], [1.1, 2.9, 5.2], 0.1, lambda x, a, b: a + b * x)
+        >>> m = Minuit(line, a=0, b=1)
+        >>> m.nfcn
+        0
+        >>> m.migrad().nfcn > 0
+        True
+        """
         return self._nfcn
 
     @property
     def ngrad(self) -> int:
-        """Total number of gradient calls so far (0 when no gradient is given)."""
+        """Total number of gradient calls so far (0 when no gradient is given).
+
+        Examples
+        --------
+        >>> from thetahat import Minuit, cost
+        >>> line = cost.LeastSquares([0, 1, 2], [1.1, 2.9, 5.2], 0.1, lambda x, a, b: a + b * x)
+        >>> m = Minuit(line, a=0, b=1)
+        >>> m.migrad().ngrad
+        0
+        """
         return self._ngrad
 
     @property
@@ -428,6 +711,16 @@ class Minuit(IntervalMethods):
         A :class:`~thetahat.util.Matrix`, indexed by position or name.
         Rows and columns of fixed parameters are zero; the free block is ``2 errordef``
         times the inverse Hessian of the cost.
+
+        Examples
+        --------
+        >>> from thetahat import Minuit, cost
+        >>> line = cost.LeastSquares([0, 1, 2], [1.1, 2.9, 5.2], 0.1, lambda x, a, b: a + b * x)
+        >>> m = Minuit(line, a=0, b=1)
+        >>> m.covariance is None
+        True
+        >>> round(float(m.migrad().covariance[1, 1]), 6)
+        0.005
         """
         return self._covariance
 
@@ -437,6 +730,14 @@ class Minuit(IntervalMethods):
 
         A :class:`~thetahat.util.MErrors`: a dict of parameter name to
         :class:`~thetahat.util.MError`.
+
+        Examples
+        --------
+        >>> from thetahat import Minuit, cost
+        >>> line = cost.LeastSquares([0, 1, 2], [1.1, 2.9, 5.2], 0.1, lambda x, a, b: a + b * x)
+        >>> m = Minuit(line, a=0, b=1)
+        >>> m.migrad().minos('b').merrors['b'].is_valid
+        True
         """
         return self._merrors
 
@@ -447,6 +748,16 @@ class Minuit(IntervalMethods):
         -------
         Minuit
             ``self``, so that calls chain (``m.migrad().hesse()``).
+
+        Examples
+        --------
+        >>> from thetahat import Minuit, cost
+        >>> line = cost.LeastSquares([0, 1, 2], [1.1, 2.9, 5.2], 0.1, lambda x, a, b: a + b * x)
+        >>> m = Minuit(line, a=0, b=1)
+        >>> m.migrad().valid
+        True
+        >>> m.reset().fmin is None, m.values['b']
+        (True, 1.0)
         """
         (self._values, self._errors, self._lower, self._upper,
          self._fixed) = (a.copy() for a in self._init)
@@ -467,6 +778,14 @@ class Minuit(IntervalMethods):
         -------
         Minuit
             ``self``, so that calls chain (``m.migrad().hesse()``).
+
+        Examples
+        --------
+        >>> from thetahat import Minuit, cost
+        >>> line = cost.LeastSquares([0, 1, 2], [1.1, 2.9, 5.2], 0.1, lambda x, a, b: a + b * x)
+        >>> m = Minuit(line, a=0, b=1)
+        >>> m.fixto('a', 1.0).migrad().fixed['a'], m.values['a']
+        (True, 1.0)
         """
         self.values[key] = value
         self.fixed[key] = True
@@ -586,6 +905,16 @@ class Minuit(IntervalMethods):
         ------
         ValueError
             If ``ncall`` is not a positive integer or None.
+
+        Examples
+        --------
+        >>> from thetahat import Minuit, cost
+        >>> line = cost.LeastSquares([0, 1, 2], [1.1, 2.9, 5.2], 0.1, lambda x, a, b: a + b * x)
+        >>> m = Minuit(line, a=0, b=1)
+        >>> m.simplex().fmin.algorithm
+        'Simplex'
+        >>> round(m.values['b'], 2)
+        2.05
         """
         ncall = self._check_ncall(ncall)
         t0 = time.perf_counter()

@@ -119,6 +119,13 @@ class _View:
         return np.array(list(self), dtype=dtype)
 
     def to_dict(self) -> dict[str, Any]:
+        """The view as a dict from parameter name to value.
+
+        Returns
+        -------
+        dict
+            Parameter name to value, in positional order.
+        """
         return {k: self._get(i) for i, k in enumerate(self._names())}
 
     def __repr__(self) -> str:

@@ -128,6 +128,7 @@ class Model:
     # -- introspection -------------------------------------------------------------------
     @property
     def npar(self) -> int:
+        """Number of parameters, ``len(parameters)``."""
         return len(self.parameters)
 
     @property
@@ -158,13 +159,39 @@ class Model:
         return self._value(xa, self._args(p, kw))
 
     def grad(self, x: ArrayLike, *p: float, **kw: float) -> NDArray:
-        """``d f / d p_j`` at each x, shape ``(npar, len(x))``."""
+        """``d f / d p_j`` at each x, shape ``(npar, len(x))``.
+
+        Parameters
+        ----------
+        x : array_like
+            Where to evaluate.
+        *p : float
+            Parameter values, in order.
+        **kw : float
+            Parameter values by name (instead of, or after, ``p``).
+
+        Returns
+        -------
+        numpy.ndarray
+            The gradient, shape ``(npar,) + shape(x)``.
+        """
         xa = np.atleast_1d(np.asarray(x, dtype=float))
         g = np.asarray(self._grad(xa, self._args(p, kw)), dtype=float)
         return np.broadcast_to(g, (self.npar,) + xa.shape).copy()
 
     def guess(self, x: ArrayLike, y: ArrayLike) -> dict[str, float]:
-        """Starting values from curve data ``(x, y)``."""
+        """Starting values from curve data ``(x, y)``.
+
+        Parameters
+        ----------
+        x, y : array_like
+            The curve data.
+
+        Returns
+        -------
+        dict of str to float
+            A starting value for each parameter.
+        """
         xs, ys = check_xy(x, y)
         return {n: float(v) for n, v in self._guess(xs, ys).items()}
 
@@ -242,7 +269,18 @@ class SumModel(Model):
                                   for pre, c in zip(self.prefixes, self.components))
 
     def split(self, p: Sequence[float]) -> list[tuple]:
-        """The parameter tuple of each component."""
+        """The parameter tuple of each component.
+
+        Parameters
+        ----------
+        p : sequence of float
+            Values of all parameters of the sum, in order.
+
+        Returns
+        -------
+        list of tuple
+            The values of each component's parameters.
+        """
         return [tuple(p[s]) for s in self._slices]
 
     def _value(self, x: NDArray, p: tuple) -> NDArray:

@@ -113,6 +113,7 @@ class Density:
     # -- public ---------------------------------------------------------------------------
     @property
     def limits(self) -> dict[str, tuple[float, float]]:
+        """The support of each parameter, ``(lower, upper)`` by name (infinite where unbounded)."""
         return {n: self._limits.get(n, (-INF, INF)) for n in self.parameters}
 
     def _wrap(self, method: Callable, label: str) -> ParamFunction:
@@ -141,14 +142,30 @@ class Density:
         return self.pdf(x, *p)
 
     def guess(self, events: ArrayLike) -> dict[str, float]:
-        """Starting values from event data (events outside ``range`` are ignored)."""
+        """Starting values from event data (events outside ``range`` are ignored).
+
+        Parameters
+        ----------
+        events : array_like
+            The event sample.
+
+        Returns
+        -------
+        dict of str to float
+            A starting value for each parameter.
+        """
         ev = _events_in_range(events, self.range, len(self.parameters))
         return {k: float(v) for k, v in self._guess_events(ev).items()}
 
     guess_events = guess
 
     def extended(self) -> Extended:
-        """The extended form with yields (``scaled_pdf``, ``scaled_cdf``)."""
+        """The extended form with yields (``scaled_pdf``, ``scaled_cdf``).
+
+        Returns
+        -------
+        Extended
+        """
         return Extended([self])
 
     def __add__(self, other: Density) -> Mixture:
@@ -277,6 +294,12 @@ class Mixture(Density):
         return out
 
     def extended(self) -> Extended:
+        """The extended form with yields (``scaled_pdf``, ``scaled_cdf``).
+
+        Returns
+        -------
+        Extended
+        """
         return Extended(self.components)
 
 
@@ -356,7 +379,18 @@ class Extended:
         return ParamFunction(fn, self.parameters, self.limits, grad, "scaled cdf")
 
     def guess(self, events: ArrayLike) -> dict[str, float]:
-        """Shape parameters as for the mixture; yields from the events in the range."""
+        """Shape parameters as for the mixture; yields from the events in the range.
+
+        Parameters
+        ----------
+        events : array_like
+            The event sample.
+
+        Returns
+        -------
+        dict of str to float
+            A starting value for each parameter, yields included.
+        """
         ev = _events_in_range(events, self.range, len(self.parameters))
         if len(self.components) == 1:
             c = self.components[0]
