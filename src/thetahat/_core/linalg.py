@@ -150,6 +150,18 @@ def jacobian_noise(p: NDArray, colnorm: NDArray, m: int, rel_step: float | None,
 TRUNCATION_GATE = 1e-3  # s_min(Jₛ) above this: no truncation error of interest can reach it
 
 
+def clearly_determined(s_min: float, colnorm: NDArray, noise: NDArray,
+                       difference: bool) -> bool:
+    """True when s_min(J) alone shows that J determines every combination of the
+    parameters: s_min(J) / max_j ‖J_j‖ is a lower bound on s_min of the column-scaled
+    Jₛ, so if it exceeds 10 ‖ν‖ (and, for a ``difference`` J whose truncation error is
+    measured below it, ``TRUNCATION_GATE``) no further test can find a null direction."""
+    level = DEGENERATE_FACTOR * math.sqrt(float(np.dot(noise, noise)))
+    if difference:
+        level = max(level, TRUNCATION_GATE)
+    return bool(colnorm.size) and s_min > level * float(colnorm.max())
+
+
 def _steps(p: NDArray, rel_step: float) -> NDArray:
     h = rel_step * np.abs(p)
     return np.where(h > 0, h, rel_step)

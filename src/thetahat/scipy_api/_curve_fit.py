@@ -44,6 +44,7 @@ from .._compiled import lmcore as _lmcore  # the compiled core, or None: the num
 from .._core.linalg import (
     DEGENERATE_FACTOR,
     TRUNCATION_GATE,
+    clearly_determined,
     degenerate_message,
     jacobian_noise,
     null_direction,
@@ -362,12 +363,10 @@ def _degenerate(f: Callable, J: NDArray, popt: NDArray, scale: float,
         return None
     colnorm = np.sqrt(np.einsum("ij,ij->j", J, J))
     noise = jacobian_noise(popt, colnorm, J.shape[0], rel_step, scale)
-    if sv is not None and sv.size == popt.size and colnorm.size:
-        level = DEGENERATE_FACTOR * math.sqrt(float(np.dot(noise, noise)))
-        if rel_step is not None and residuals is not None:
-            level = max(level, TRUNCATION_GATE)
-        if sv[-1] > level * float(colnorm.max()):
-            return None
+    if sv is not None and sv.size == popt.size and \
+            clearly_determined(float(sv[-1]), colnorm, noise,
+                               rel_step is not None and residuals is not None):
+        return None
     found = null_direction(J, noise)
     if found is None and rel_step is not None and residuals is not None and \
             null_direction(J, np.array([TRUNCATION_GATE / DEGENERATE_FACTOR])) is not None:

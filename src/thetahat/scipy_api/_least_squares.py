@@ -48,6 +48,7 @@ from scipy.sparse.linalg import LinearOperator
 from .._core.linalg import (
     DEGENERATE_FACTOR,
     TRUNCATION_GATE,
+    clearly_determined,
     degenerate_message,
     jacobian_noise,
     null_direction,
@@ -552,12 +553,9 @@ def _warn_degenerate(res: OptimizeResult, rel_step: float | None,
     fnorm = float(res.fun @ res.fun) ** 0.5
     noise = jacobian_noise(res.x[free], colnorm, J.shape[0], rel_step, fnorm)
     difference = rel_step is not None and fun is not None
-    if np.isfinite(np.add.reduce(J, axis=None)):  # every entry finite
-        level = DEGENERATE_FACTOR * float(noise @ noise) ** 0.5
-        if difference:
-            level = max(level, TRUNCATION_GATE)
-        if thin_svd(J)[1][-1] > level * float(colnorm.max()):
-            return
+    if np.isfinite(np.add.reduce(J, axis=None)) and \
+            clearly_determined(float(thin_svd(J)[1][-1]), colnorm, noise, difference):
+        return  # every entry finite, and s_min(J) alone clears the test
     found = null_direction(J, noise)
     x = np.asarray(res.x, dtype=float)
 
