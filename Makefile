@@ -31,6 +31,7 @@ $(STAMP): pyproject.toml setup.py $(wildcard src/thetahat/_compiled/*.c src/thet
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m compileall -q src/thetahat
 	touch $(STAMP)
 
 $(OLD_STAMP): pyproject.toml setup.py src/thetahat/_compiled/_lmcore.c Makefile
@@ -76,7 +77,10 @@ test-oldest: $(OLD_STAMP)
 	@echo "== THETAHAT_COMPILED=0: numpy code only"
 	THETAHAT_COMPILED=0 $(OLD_PY) -m pytest -q
 
+# compileall first: a wheel install writes the bytecode (pip does), an editable install
+# under PYTHONDONTWRITEBYTECODE=1 never does, and the import rows would time the compiler
 bench: $(STAMP)
+	$(PY) -m compileall -q src/thetahat
 	$(PY) benchmarks/run.py
 
 clean:
