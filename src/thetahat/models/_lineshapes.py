@@ -202,7 +202,8 @@ class Pearson7(ShapePeak):
 
     >>> from scipy.stats import cauchy
     >>> from thetahat.models import Pearson7
-    >>> round(float(Pearson7()(2.0, 2.0, 0.5, 1.5, 1.0)), 9), round(2 * float(cauchy.pdf(2, 0.5, 1.5)), 9)
+    >>> v = Pearson7()(2.0, 2.0, 0.5, 1.5, 1.0)
+    >>> round(float(v), 9), round(2 * float(cauchy.pdf(2, 0.5, 1.5)), 9)
     (0.212206591, 0.212206591)
     """
 
