@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from iminuit.typing import Gt, Interval, Lt
 
-from thetahat import Minuit
+from thetahat import Minuit, models
 from thetahat import util as tu
 
 
@@ -37,10 +37,13 @@ class _Declared:
         return 0.0
 
 
+# a model and a density's pdf declare an instance __signature__ (x, p1, ...) over a
+# __call__(x, *p): iminuit reads the declared one
 @pytest.mark.parametrize("fn", [_line, _annotated, _Callable(), _Declared(), np.sin,
-                                lambda *args: 0.0, lambda x, *args, k=1: 0.0],
+                                lambda *args: 0.0, lambda x, *args, k=1: 0.0,
+                                models.Gaussian(), models.density("gauss", (0, 1)).pdf],
                          ids=["function", "annotated", "instance", "declared", "ufunc",
-                              "varargs", "kwonly"])
+                              "varargs", "kwonly", "model", "density-pdf"])
 def test_describe_as_iminuit(fn):
     assert tu.describe(fn) == iu.describe(fn)
     assert tu.describe(fn, annotations=True) == iu.describe(fn, annotations=True)

@@ -120,6 +120,16 @@ class FMin(_Rendered):
         ``fval / ndof`` for a least-squares cost (``errordef == 1``), else NaN.
     time : float
         Seconds spent.
+
+    Examples
+    --------
+    The minimum of ``(x - 2)^2 + (y - 1)^2 + (x - 2)(y - 1)`` is 0:
+
+    >>> from thetahat import Minuit
+    >>> m = Minuit(lambda x, y: (x - 2) ** 2 + (y - 1) ** 2 + (x - 2) * (y - 1), x=0, y=0)
+    >>> fm = m.migrad().fmin
+    >>> fm.is_valid, fm.algorithm, round(fm.fval, 10), fm.errordef, fm.nfcn > 0
+    (True, 'Migrad', 0.0, 1.0, True)
     """
 
     algorithm: str
@@ -222,6 +232,16 @@ class Param(_Rendered):
         Its limits, None where there is none.
     at_lower_limit, at_upper_limit : bool
         Whether the free parameter ended at that limit.
+
+    Examples
+    --------
+    ``(x - 2)^2`` with ``errordef = 1`` has the minimum ``x = 2`` and the error 1 (where
+    the cost has risen by 1):
+
+    >>> from thetahat import Minuit
+    >>> p = Minuit(lambda x: (x - 2) ** 2, x=0).migrad().params["x"]
+    >>> p.name, round(p.value, 6), round(p.error, 6), p.is_fixed, p.merror
+    ('x', 2.0, 1.0, False, None)
     """
 
     number: int
@@ -254,27 +274,70 @@ class Param(_Rendered):
 
     @property
     def at_limit(self) -> bool:
-        """Whether the parameter ended at one of its limits (class docstring)."""
+        """Whether the parameter ended at one of its limits (class docstring).
+
+        Examples
+        --------
+        The minimum ``x = 2`` lies beyond the limit 1, so the fit ends on it:
+
+        >>> from thetahat import Minuit
+        >>> m = Minuit(lambda x: (x - 2) ** 2, x=0)
+        >>> m.limits["x"] = (0, 1)
+        >>> p = m.migrad().params["x"]
+        >>> p.at_limit, p.at_upper_limit, round(p.value, 6)
+        (True, True, 1.0)
+        """
         return self.at_lower_limit or self.at_upper_limit
 
     @property
     def has_limits(self) -> bool:
-        """Whether the parameter has a lower or an upper limit."""
+        """Whether the parameter has a lower or an upper limit.
+
+        Examples
+        --------
+        >>> from thetahat import Minuit
+        >>> m = Minuit(lambda x, y: x**2 + y**2, x=1, y=1)
+        >>> m.limits["x"] = (0, None)
+        >>> m.params["x"].has_limits, m.params["y"].has_limits, m.params["x"].has_lower_limit
+        (True, False, True)
+        """
         return self.has_lower_limit or self.has_upper_limit
 
     @property
     def has_lower_limit(self) -> bool:
-        """Whether the parameter has a lower limit."""
+        """Whether the parameter has a lower limit.
+
+        Examples
+        --------
+        >>> Param(0, "x", 1.0, 0.1, None, False, False, 0.0, None).has_lower_limit
+        True
+        """
         return self.lower_limit is not None
 
     @property
     def has_upper_limit(self) -> bool:
-        """Whether the parameter has an upper limit."""
+        """Whether the parameter has an upper limit.
+
+        Examples
+        --------
+        A limit of ``None`` is no limit:
+
+        >>> Param(0, "x", 1.0, 0.1, None, False, False, 0.0, None).has_upper_limit
+        False
+        """
         return self.upper_limit is not None
 
 
 class Params(_Rendered, tuple):
-    """Tuple of :class:`Param`, also indexable by parameter name."""
+    """Tuple of :class:`Param`, also indexable by parameter name.
+
+    Examples
+    --------
+    >>> from thetahat import Minuit
+    >>> ps = Minuit(lambda x, y: (x - 2) ** 2 + (y + 1) ** 2, x=0, y=0).migrad().params
+    >>> len(ps), ps[1].name, round(ps["y"].value, 6), [p.name for p in ps[:1]]
+    (2, 'y', -1.0, ['x'])
+    """
 
     _text_fn = "params_text"
     _html_fn = "params_html"
@@ -304,6 +367,14 @@ class Params(_Rendered, tuple):
             fixed.
         header : list of str
             The column names.
+
+        Examples
+        --------
+        >>> from thetahat import Minuit
+        >>> m = Minuit(lambda x: (x - 2) ** 2, x=0).migrad()
+        >>> rows, header = m.params.to_table()
+        >>> header[:4], rows[0][:4]
+        (['pos', 'name', 'value', 'error'], ['0', 'x', '2', '1'])
         """
         header = ["pos", "name", "value", "error", "error-", "error+", "limit-", "limit+",
                   "fixed"]
@@ -344,6 +415,16 @@ class MError(_Rendered):
         Cost calls used.
     min : float
         The parameter's value at the minimum.
+
+    Examples
+    --------
+    For the quadratic ``(x - 2)^2`` the MINOS interval is symmetric, ``2 -+ 1``:
+
+    >>> from thetahat import Minuit
+    >>> me = Minuit(lambda x: (x - 2) ** 2, x=0).migrad().minos().merrors["x"]
+    >>> me.is_valid, round(me.lower, 6), round(me.upper, 6), round(me.min, 6)
+    (True, -1.0, 1.0, 2.0)
+    >>> lower, upper = me  # unpacks as iminuit's
     """
 
     number: int
@@ -382,7 +463,15 @@ class MError(_Rendered):
 
 
 class MErrors(_Rendered, dict):
-    """Mapping of parameter name to :class:`MError`; integer keys index in order."""
+    """Mapping of parameter name to :class:`MError`; integer keys index in order.
+
+    Examples
+    --------
+    >>> from thetahat import Minuit
+    >>> m = Minuit(lambda x, y: (x - 2) ** 2 + 4 * y**2, x=0, y=1).migrad().minos()
+    >>> list(m.merrors), m.merrors[1].name, round(m.merrors["y"].upper, 6)
+    (['x', 'y'], 'y', 0.5)
+    """
 
     _text_fn = "merrors_text"
     _html_fn = "merrors_html"
@@ -458,7 +547,14 @@ class Matrix(_Rendered, np.ndarray):
 
     @property
     def names(self) -> tuple[str, ...]:
-        """The parameter names of the rows and columns, a tuple of str."""
+        """The parameter names of the rows and columns, a tuple of str.
+
+        Examples
+        --------
+        >>> from thetahat import Minuit
+        >>> Minuit(lambda x, y: x**2 + y**2, x=1, y=1).migrad().covariance.names
+        ('x', 'y')
+        """
         return self._names()
 
     def _square(self) -> bool:
@@ -528,6 +624,11 @@ class Matrix(_Rendered, np.ndarray):
         Returns
         -------
         dict of (str, str) to float
+
+        Examples
+        --------
+        >>> Matrix([[4.0, 1.0], [1.0, 9.0]], ["a", "b"]).to_dict()
+        {('a', 'a'): 4.0, ('a', 'b'): 1.0, ('b', 'b'): 9.0}
         """
         names = self._names()
         a = np.asarray(self)
@@ -557,6 +658,13 @@ class Matrix(_Rendered, np.ndarray):
         ------
         KeyError
             If a name is not one of :attr:`names`.
+
+        Examples
+        --------
+        >>> C = Matrix([[4.0, 1.0, 2.0], [1.0, 9.0, 0.0], [2.0, 0.0, 1.0]], ["a", "b", "c"])
+        >>> S = C.submatrix(["c", "a"])
+        >>> S.names, S.tolist()
+        (('c', 'a'), [[1.0, 2.0], [2.0, 4.0]])
         """
         idx = [self._pos(n) for n in names]
         return Matrix(np.asarray(self)[np.ix_(idx, idx)], [self.names[i] for i in idx])
@@ -568,6 +676,16 @@ class Matrix(_Rendered, np.ndarray):
         -------
         Matrix
             With the same names.
+
+        Examples
+        --------
+        The cost ``(x - 2)^2 + (y - 1)^2 + (x - 2)(y - 1)`` has the Hessian
+        ``[[2, 1], [1, 2]]``, whose inverse gives the correlation ``-1/2``:
+
+        >>> from thetahat import Minuit
+        >>> m = Minuit(lambda x, y: (x - 2) ** 2 + (y - 1) ** 2 + (x - 2) * (y - 1), x=0, y=0)
+        >>> round(float(m.migrad().covariance.correlation()["x", "y"]), 6)
+        -0.5
         """
         a = np.asarray(self)
         d = np.sqrt(np.diag(a))
@@ -583,6 +701,11 @@ class Matrix(_Rendered, np.ndarray):
         -------
         rows : list of list of str
         names : tuple of str
+
+        Examples
+        --------
+        >>> Matrix([[4.0, 1.0], [1.0, 9.0]], ["a", "b"]).to_table()
+        ([['a', '4', '1'], ['b', '1', '9']], ('a', 'b'))
         """
         names = self._names()
         rows = [[n] + [f"{v:.3g}" for v in np.asarray(self)[i]] for i, n in enumerate(names)]

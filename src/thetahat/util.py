@@ -201,6 +201,13 @@ def is_positive_definite(m: ArrayLike) -> bool:
     Returns
     -------
     bool
+
+    Examples
+    --------
+    ``[[2, 1], [1, 2]]`` has the eigenvalues 1 and 3, ``[[1, 2], [2, 1]]`` 3 and -1:
+
+    >>> is_positive_definite([[2, 1], [1, 2]]), is_positive_definite([[1, 2], [2, 1]])
+    (True, False)
     """
     a = np.atleast_2d(np.asarray(m, dtype=float))
     if a.ndim != 2 or a.shape[0] != a.shape[1] or not np.all(np.isfinite(a)):
@@ -239,6 +246,19 @@ def propagate(fn: Callable, x: ArrayLike, cov: ArrayLike) -> tuple[NDArray, NDAr
     -----
     FutureWarning
         As iminuit, which deprecates ``propagate`` in favour of the jacobi library.
+
+    Examples
+    --------
+    For a linear ``y = A x`` the first-order result is exact, ``A cov A^T``:
+
+    >>> import warnings
+    >>> import numpy as np
+    >>> A, cov = np.array([[1.0, 2.0], [0.0, 3.0]]), np.array([[1.0, 0.5], [0.5, 2.0]])
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", FutureWarning)  # deprecated, as in iminuit
+    ...     y, ycov = propagate(lambda x: A @ x, [1.0, 1.0], cov)
+    >>> y.tolist(), np.allclose(ycov, A @ cov @ A.T, rtol=1e-9, atol=0)
+    ([3.0, 3.0], True)
     """
     warnings.warn("propagate is deprecated in iminuit in favour of jacobi.propagate; "
                   "thetahat keeps it, with the same FutureWarning as iminuit",

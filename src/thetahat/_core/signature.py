@@ -99,9 +99,11 @@ def _from_docstring(fn: Callable) -> dict[str, tuple[float, float] | None] | Non
 
 def _call_target(fn: Any) -> Any:
     """What to read the signature of: an instance's bound ``__call__`` (no ``self``), the
-    callable itself otherwise."""
+    callable itself otherwise, or when the instance declares its own ``__signature__`` (a
+    model's ``(x, a, mu, sigma)`` over its ``__call__(x, *p)``, read by iminuit too)."""
     plain = (inspect.isfunction(fn) or inspect.ismethod(fn) or inspect.isbuiltin(fn)
-             or isinstance(fn, np.ufunc) or inspect.isclass(fn))
+             or isinstance(fn, np.ufunc) or inspect.isclass(fn)
+             or isinstance(getattr(fn, "__signature__", None), inspect.Signature))
     return fn if plain or not callable(fn) else fn.__call__
 
 

@@ -184,6 +184,19 @@ def cost_gradient(fcn: object) -> Callable | None:
     Returns
     -------
     callable or None
+
+    Examples
+    --------
+    A least-squares cost with the model's gradient has one, ``-2 sum r_i x_i^k / s^2``:
+
+    >>> import numpy as np
+    >>> from thetahat.cost import LeastSquares
+    >>> from thetahat.models import Line
+    >>> from thetahat.util import gradient
+    >>> x = np.array([0.0, 1.0, 2.0, 3.0])
+    >>> c = LeastSquares(x, [1.0, 2.0, 5.0, 7.0], 0.5, Line(), grad=Line().grad)
+    >>> gradient(c)(1.0, 2.0).tolist(), gradient(lambda a: a**2)
+    ([8.0, 8.0], None)
     """
     g = getattr(fcn, "grad", None)
     if g is None or not callable(g) or getattr(fcn, "has_grad", True) is False:

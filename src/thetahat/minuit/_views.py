@@ -31,6 +31,14 @@ class _View:
     minuit : Minuit
         The minimizer whose state the view reads and writes (views are made by
         :class:`~thetahat.Minuit`, not by users).
+
+    Examples
+    --------
+    >>> from thetahat import Minuit
+    >>> from thetahat.util import BasicView
+    >>> m = Minuit(lambda x, y: (x - 2) ** 2 + (y - 1) ** 2, x=0, y=0).migrad()
+    >>> isinstance(m.values, BasicView), [round(v, 6) for v in m.values], len(m.errors)
+    (True, [2.0, 1.0], 2)
     """
     _kind = ""
 
@@ -125,6 +133,13 @@ class _View:
         -------
         dict
             Parameter name to value, in positional order.
+
+        Examples
+        --------
+        >>> from thetahat import Minuit
+        >>> m = Minuit(lambda x, y: (x - 2) ** 2 + 4 * (y - 1) ** 2, x=0, y=0).migrad()
+        >>> {k: round(v, 6) for k, v in m.errors.to_dict().items()}
+        {'x': 1.0, 'y': 0.5}
         """
         return {k: self._get(i) for i, k in enumerate(self._names())}
 
@@ -145,8 +160,16 @@ class ValueView(_View):
     Parameters
     ----------
     minuit : Minuit
-        The minimizer whose state the view reads and writes (views are made by
-        :class:`~thetahat.Minuit`, not by users).
+
+    Examples
+    --------
+    Assigning sets the start of the next minimization:
+
+    >>> from thetahat import Minuit
+    >>> m = Minuit(lambda x: (x - 2) ** 2, x=0)
+    >>> m.values["x"] = 1.5
+    >>> float(m.values["x"]), round(float(m.migrad().values["x"]), 6)
+    (1.5, 2.0)
     """
 
     _kind = "values"
@@ -170,8 +193,16 @@ class ErrorView(_View):
     Parameters
     ----------
     minuit : Minuit
-        The minimizer whose state the view reads and writes (views are made by
-        :class:`~thetahat.Minuit`, not by users).
+
+    Examples
+    --------
+    A step size before the fit, the HESSE error after it (``1/sqrt(3)`` for ``3 x^2``):
+
+    >>> from thetahat import Minuit
+    >>> m = Minuit(lambda x: 3 * x**2, x=1)
+    >>> m.errors["x"] = 0.5
+    >>> float(m.errors["x"]), round(float(m.migrad().errors["x"]), 6), round(3**-0.5, 6)
+    (0.5, 0.57735, 0.57735)
     """
 
     _kind = "errors"
@@ -197,8 +228,16 @@ class FixedView(_View):
     Parameters
     ----------
     minuit : Minuit
-        The minimizer whose state the view reads and writes (views are made by
-        :class:`~thetahat.Minuit`, not by users).
+
+    Examples
+    --------
+    A fixed parameter keeps its start value; ``~m.fixed`` marks the free ones:
+
+    >>> from thetahat import Minuit
+    >>> m = Minuit(lambda x, y: (x - 2) ** 2 + (y - 1) ** 2, x=0, y=0)
+    >>> m.fixed["y"] = True
+    >>> (~m.fixed).tolist(), [round(v, 6) for v in m.migrad().values]
+    ([True, False], [2.0, 0.0])
     """
 
     _kind = "fixed"
@@ -219,8 +258,16 @@ class LimitView(_View):
     Parameters
     ----------
     minuit : Minuit
-        The minimizer whose state the view reads and writes (views are made by
-        :class:`~thetahat.Minuit`, not by users).
+
+    Examples
+    --------
+    ``None`` is read as no limit:
+
+    >>> from thetahat import Minuit
+    >>> m = Minuit(lambda x, y: x**2 + y**2, x=1, y=1)
+    >>> m.limits["x"] = (0, None)
+    >>> m.limits["x"], m.limits["y"]
+    ((0.0, inf), (-inf, inf))
     """
 
     _kind = "limits"

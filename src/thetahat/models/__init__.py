@@ -167,6 +167,14 @@ def curve_names() -> list[str]:
     Returns
     -------
     list of str
+
+    Examples
+    --------
+    Each name (but the ``poly<n>`` pattern) is one that :func:`get` accepts:
+
+    >>> names = curve_names()
+    >>> "gauss" in names, names[-1], all(get(n).npar > 0 for n in names[:-1])
+    (True, 'poly<n>', True)
     """
     return sorted(_CURVES) + ["poly<n>"]
 
@@ -177,6 +185,14 @@ def density_names() -> list[str]:
     Returns
     -------
     list of str
+
+    Examples
+    --------
+    Each name (but the ``poly<n>`` pattern) is one that :func:`density` accepts:
+
+    >>> names = density_names()
+    >>> names[-1], [density(n, range=(0, 1)).name for n in ("flat", "cb", "poly2")]
+    ('poly<n>', ['uniform', 'crystalball', 'poly2'])
     """
     return sorted(_DENSITIES) + ["poly<n>"]
 

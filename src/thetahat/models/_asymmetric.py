@@ -58,7 +58,19 @@ _SQRTPI = np.sqrt(np.pi)
 
 
 class SkewedGaussian(ShapePeak):
-    """Area-``a`` skewed Gaussian (skewness parameter ``gamma``; 0 is a Gaussian)."""
+    """Area-``a`` skewed Gaussian (skewness parameter ``gamma``; 0 is a Gaussian).
+
+    Examples
+    --------
+    ``a`` times scipy's skew-normal density (same skewness, location and scale):
+
+    >>> import numpy as np
+    >>> from scipy.stats import skewnorm
+    >>> from thetahat.models import SkewedGaussian
+    >>> x = np.linspace(-2, 4, 7)
+    >>> np.allclose(SkewedGaussian()(x, 2.0, 0.5, 1.5, 3.0), 2 * skewnorm.pdf(x, 3, 0.5, 1.5))
+    True
+    """
 
     name = "skewgauss"
     parameters = ("a", "mu", "sigma", "gamma")
@@ -85,7 +97,19 @@ class SkewedGaussian(ShapePeak):
 
 
 class ExpGaussian(ShapePeak):
-    """Area-``a`` exponentially modified Gaussian (decay rate ``gamma`` towards larger x)."""
+    """Area-``a`` exponentially modified Gaussian (decay rate ``gamma`` towards larger x).
+
+    Examples
+    --------
+    ``a`` times scipy's ``exponnorm`` density, whose shape is ``K = 1/(sigma gamma)``:
+
+    >>> from scipy.stats import exponnorm
+    >>> from thetahat.models import ExpGaussian
+    >>> sigma, gamma = 1.5, 0.4
+    >>> ref = 2 * exponnorm.pdf(2.0, 1 / (sigma * gamma), 0.5, sigma)
+    >>> round(float(ExpGaussian()(2.0, 2.0, 0.5, sigma, gamma)), 9), round(float(ref), 9)
+    (0.344514217, 0.344514217)
+    """
 
     name = "emg"
     parameters = ("a", "mu", "sigma", "gamma")
@@ -125,7 +149,19 @@ class ExpGaussian(ShapePeak):
 
 
 class LogNormal(ShapePeak):
-    """Area-``a`` log-normal: ``ln x`` normal with mean ``mu`` and width ``sigma``."""
+    """Area-``a`` log-normal: ``ln x`` normal with mean ``mu`` and width ``sigma``.
+
+    Examples
+    --------
+    ``a`` times scipy's ``lognorm`` density (shape ``sigma``, scale ``exp(mu)``):
+
+    >>> import math
+    >>> from scipy.stats import lognorm
+    >>> from thetahat.models import LogNormal
+    >>> [round(float(v), 9) for v in (LogNormal()(3.0, 2.0, 0.2, 0.6),
+    ...                               2 * lognorm(0.6, scale=math.exp(0.2)).pdf(3.0))]
+    [0.144408179, 0.144408179]
+    """
 
     name = "lognormal"
     parameters = ("a", "mu", "sigma")
@@ -166,7 +202,17 @@ class LogNormal(ShapePeak):
 
 class Doniach(ShapePeak):
     """Doniach-Sunjic lineshape: asymmetry ``gamma`` in [0, 1) (0: a Lorentzian of area
-    ``pi a``), half width ``sigma``."""
+    ``pi a``), half width ``sigma``.
+
+    Examples
+    --------
+    With ``gamma = 0``: the Lorentzian ``(a/sigma) / (1 + t^2)``, ``a/sigma`` at the centre
+    and half that one ``sigma`` away:
+
+    >>> from thetahat.models import Doniach
+    >>> [round(float(v), 12) for v in Doniach()([1.0, 1.5], 2.0, 1.0, 0.5, 0.0)]
+    [4.0, 2.0]
+    """
 
     name = "doniach"
     parameters = ("a", "mu", "sigma", "gamma")
@@ -200,7 +246,17 @@ class Doniach(ShapePeak):
 
 class BreitWignerFano(ShapePeak):
     """Breit-Wigner-Fano resonance: level ``a`` far away, asymmetry ``q``, full width
-    ``sigma``."""
+    ``sigma``.
+
+    Examples
+    --------
+    With ``h = sigma/2``: ``a q^2`` at ``mu``, the Fano zero at ``mu - q h`` and the level
+    ``a`` far away:
+
+    >>> from thetahat.models import BreitWignerFano
+    >>> [round(float(v), 6) for v in BreitWignerFano()([0.0, -3.0, 1e9], 2.0, 0.0, 2.0, 3.0)]
+    [18.0, 0.0, 2.0]
+    """
 
     name = "bwf"
     parameters = ("a", "mu", "sigma", "q")
@@ -244,7 +300,16 @@ class BreitWignerFano(ShapePeak):
 
 class DampedOscillator(ShapePeak):
     """Amplitude response ``a/sqrt((1 - (x/mu)^2)^2 + (2 sigma x/mu)^2)`` (resonance ``mu``,
-    damping ratio ``sigma``)."""
+    damping ratio ``sigma``).
+
+    Examples
+    --------
+    ``a`` at ``x = 0`` and ``a / (2 sigma)`` at the resonance:
+
+    >>> from thetahat.models import DampedOscillator
+    >>> [round(float(v), 12) for v in DampedOscillator()([0.0, 2.0], 1.0, 2.0, 0.1)]
+    [1.0, 5.0]
+    """
 
     name = "damped_oscillator"
     parameters = ("a", "mu", "sigma")

@@ -83,6 +83,14 @@ class ParamFunction:
         len(x))``.
     doc : str, optional
         The docstring of the callable.
+
+    Examples
+    --------
+    >>> from thetahat.models import ParamFunction
+    >>> from thetahat.util import describe
+    >>> f = ParamFunction(lambda x, a: a * x, ["a"], {"a": (0.0, float("inf"))})
+    >>> describe(f), f(2.0, 3.0), f.limits
+    (['x', 'a'], 6.0, {'a': (0.0, inf)})
     """
 
     def __init__(self, fn: Any, names: Sequence[str], limits: dict, grad: Any = None,
@@ -116,6 +124,17 @@ class Model:
     Subclasses set ``name``, ``parameters``, ``role`` ('background', 'peak' or 'other'),
     ``_limits`` and implement ``_value(x, p)``, ``_grad(x, p)`` and ``_guess(x, y)``, where
     ``p`` is a tuple of floats and ``x`` a float array.
+
+    Examples
+    --------
+    A model is called as ``m(x, *p)`` (or with parameters by name); its signature is what
+    the costs read:
+
+    >>> import inspect
+    >>> from thetahat.models import Gaussian
+    >>> m = Gaussian()
+    >>> inspect.signature(m), float(m(1.0, a=2.0, mu=1.0, sigma=0.5)), m.role
+    (<Signature (x, a, mu, sigma)>, 2.0, 'peak')
     """
 
     name: str = "model"
@@ -128,12 +147,26 @@ class Model:
     # -- introspection -------------------------------------------------------------------
     @property
     def npar(self) -> int:
-        """Number of parameters, ``len(parameters)``."""
+        """Number of parameters, ``len(parameters)``.
+
+        Examples
+        --------
+        >>> from thetahat.models import Gaussian, Polynomial
+        >>> Gaussian().npar, Polynomial(3).npar
+        (3, 4)
+        """
         return len(self.parameters)
 
     @property
     def limits(self) -> dict[str, tuple[float, float]]:
-        """Natural domain of each parameter, ``(lo, hi)`` with ``inf`` where open."""
+        """Natural domain of each parameter, ``(lo, hi)`` with ``inf`` where open.
+
+        Examples
+        --------
+        >>> from thetahat.models import Gaussian
+        >>> Gaussian().limits
+        {'a': (-inf, inf), 'mu': (-inf, inf), 'sigma': (0.0, inf)}
+        """
         return {n: self._limits.get(n, (-INF, INF)) for n in self.parameters}
 
     __signature__ = _InstanceSignature()
@@ -174,6 +207,14 @@ class Model:
         -------
         numpy.ndarray
             The gradient, shape ``(npar,) + shape(x)``.
+
+        Examples
+        --------
+        For ``a + b x`` the rows are ``df/da = 1`` and ``df/db = x``:
+
+        >>> from thetahat.models import Line
+        >>> Line().grad([0.0, 2.0, 5.0], 1.0, 3.0).tolist()
+        [[1.0, 1.0, 1.0], [0.0, 2.0, 5.0]]
         """
         xa = np.atleast_1d(np.asarray(x, dtype=float))
         g = np.asarray(self._grad(xa, self._args(p, kw)), dtype=float)
@@ -191,6 +232,14 @@ class Model:
         -------
         dict of str to float
             A starting value for each parameter.
+
+        Examples
+        --------
+        On exact data of a line the guess is the line:
+
+        >>> from thetahat.models import Line
+        >>> {k: round(v, 12) for k, v in Line().guess([0, 1, 2, 4], [3, 5, 7, 11]).items()}
+        {'a': 3.0, 'b': 2.0}
         """
         xs, ys = check_xy(x, y)
         return {n: float(v) for n, v in self._guess(xs, ys).items()}
@@ -244,6 +293,18 @@ class SumModel(Model):
     ----------
     components : sequence of Model
         The models to add; their parameters are renamed ``<prefix>_<name>``.
+
+    Examples
+    --------
+    ``f + g`` makes one; its value is the sum of the components':
+
+    >>> from thetahat.models import Gaussian, Line
+    >>> m = Line() + Gaussian() + Gaussian()
+    >>> m.parameters[:3], m.parameters[-1]
+    (('line_a', 'line_b', 'gauss1_a'), 'gauss2_sigma')
+    >>> p = [1.0, 0.5, 3.0, 2.0, 1.0, 4.0, 2.0, 0.1]  # both peaks at x = 2
+    >>> float(m(2.0, *p)), 1.0 + 0.5 * 2.0 + 3.0 + 4.0
+    (9.0, 9.0)
     """
 
     def __init__(self, components: Sequence[Model]) -> None:
@@ -280,6 +341,12 @@ class SumModel(Model):
         -------
         list of tuple
             The values of each component's parameters.
+
+        Examples
+        --------
+        >>> from thetahat.models import Gaussian, Line
+        >>> (Line() + Gaussian()).split([1.0, 2.0, 3.0, 4.0, 5.0])
+        [(1.0, 2.0), (3.0, 4.0, 5.0)]
         """
         return [tuple(p[s]) for s in self._slices]
 

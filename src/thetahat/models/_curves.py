@@ -42,6 +42,16 @@ __all__ = ["Constant", "Line", "Polynomial", "Exponential", "ExponentialRate", "
 
 
 class Constant(Model):
+    """``c``, a constant level; its guess is the mean of y.
+
+    Examples
+    --------
+    >>> from thetahat.models import Constant
+    >>> m = Constant()
+    >>> m([0.0, 5.0], 2.5).tolist(), m.guess([0, 1, 2], [1.0, 2.0, 6.0])
+    ([2.5, 2.5], {'c': 3.0})
+    """
+
     name = "constant"
     formula = "c"
     parameters = ("c",)
@@ -69,6 +79,20 @@ class Polynomial(Model):
     ------
     ValueError
         If ``degree`` is not an integer >= 0.
+
+    Examples
+    --------
+    ``1 - 3 x + 0.5 x^2`` at ``x = 2`` is ``1 - 6 + 2 = -3``; the guess of exact data is the
+    least-squares solution, the coefficients themselves:
+
+    >>> import numpy as np
+    >>> from thetahat.models import Polynomial
+    >>> p = Polynomial(2)
+    >>> p.parameters, float(p(2.0, 1.0, -3.0, 0.5))
+    (('c0', 'c1', 'c2'), -3.0)
+    >>> x = np.linspace(-1, 4, 11)
+    >>> {k: round(v, 9) for k, v in p.guess(x, 1 - 3 * x + 0.5 * x**2).items()}
+    {'c0': 1.0, 'c1': -3.0, 'c2': 0.5}
     """
 
     role = "background"
@@ -101,7 +125,15 @@ class Polynomial(Model):
 
 
 class Line(Polynomial):
-    """``a + b x``."""
+    """``a + b x``; its guess is the least-squares line.
+
+    Examples
+    --------
+    >>> from thetahat.models import Line
+    >>> g = Line().guess([0.0, 1.0, 2.0, 3.0], [1.0, 3.0, 5.0, 7.0])
+    >>> round(g["a"], 12), round(g["b"], 12), float(Line()(10.0, 1.0, 2.0))
+    (1.0, 2.0, 21.0)
+    """
 
     def __init__(self) -> None:
         super().__init__(1)
@@ -111,7 +143,22 @@ class Line(Polynomial):
 
 
 class Exponential(Model):
-    """The seed's ``a exp(-(x - b)/c)``; ``b`` is a reference point (recommended fixed)."""
+    """The seed's ``a exp(-(x - b)/c)``; ``b`` is a reference point (recommended fixed).
+
+    Examples
+    --------
+    One decay length ``c`` after ``b`` the curve is ``a / e``; the guess puts ``b`` at the
+    smallest x, where ``a`` is the curve's value:
+
+    >>> import numpy as np
+    >>> from thetahat.models import Exponential
+    >>> m = Exponential()
+    >>> round(float(m(3.0, 2.0, 1.0, 2.0)), 6), round(2 / np.e, 6), m.fixed
+    (0.735759, 0.735759, frozenset({'b'}))
+    >>> x = np.linspace(1, 6, 11)
+    >>> {k: round(v, 9) for k, v in m.guess(x, 5 * np.exp(-(x - 1) / 2)).items()}
+    {'a': 5.0, 'b': 1.0, 'c': 2.0}
+    """
 
     name = "expo"
     formula = "a exp(-(x-b)/c)"
@@ -139,7 +186,17 @@ class Exponential(Model):
 
 
 class ExponentialRate(Model):
-    """``a exp(-k x)``."""
+    """``a exp(-k x)``; its guess is a weighted line through ``ln y``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from thetahat.models import ExponentialRate
+    >>> x = np.linspace(0, 4, 9)
+    >>> g = ExponentialRate().guess(x, 3 * np.exp(-0.5 * x))
+    >>> round(g["a"], 9), round(g["k"], 9)
+    (3.0, 0.5)
+    """
 
     name = "expo_rate"
     formula = "a exp(-k x)"
@@ -160,7 +217,17 @@ class ExponentialRate(Model):
 
 
 class PowerLaw(Model):
-    """``a x^k`` for ``x > 0``."""
+    """``a x^k`` for ``x > 0``; its guess is a weighted line through ``(ln x, ln y)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from thetahat.models import PowerLaw
+    >>> x = np.linspace(1, 9, 9)
+    >>> g = PowerLaw().guess(x, 3 * x**-1.5)
+    >>> float(PowerLaw()(4.0, 3.0, 0.5)), round(g["a"], 9), round(g["k"], 9)
+    (6.0, 3.0, -1.5)
+    """
 
     name = "powerlaw"
     formula = "a x^k"
@@ -184,7 +251,17 @@ class PowerLaw(Model):
 
 
 class Sigmoid(Model):
-    """Logistic step ``a / (1 + exp(-(x - mu)/s))``; ``s < 0`` gives a falling step."""
+    """Logistic step ``a / (1 + exp(-(x - mu)/s))``; ``s < 0`` gives a falling step.
+
+    Examples
+    --------
+    Half the level at ``mu``; ``a / (1 + e^-1)`` one ``s`` above it:
+
+    >>> from thetahat.models import Sigmoid
+    >>> m = Sigmoid()
+    >>> float(m(1.0, 4.0, 1.0, 0.5)), round(float(m(1.5, 4.0, 1.0, 0.5)), 6)
+    (2.0, 2.924234)
+    """
 
     name = "sigmoid"
     formula = "a / (1 + exp(-(x-mu)/s))"
@@ -209,7 +286,19 @@ class Sigmoid(Model):
 
 
 class Sine(Model):
-    """``a sin(omega x + phi)`` (``omega`` the angular frequency)."""
+    """``a sin(omega x + phi)`` (``omega`` the angular frequency).
+
+    Examples
+    --------
+    The guess of a clean sine recovers its amplitude, frequency and phase:
+
+    >>> import numpy as np
+    >>> from thetahat.models import Sine
+    >>> x = np.linspace(0, 10, 201)
+    >>> g = Sine().guess(x, 2 * np.sin(3 * x + 0.5))
+    >>> round(g["a"], 2), round(g["omega"], 2), round(g["phi"], 2)
+    (2.0, 3.0, 0.5)
+    """
 
     name = "sine"
     parameters = ("a", "omega", "phi")

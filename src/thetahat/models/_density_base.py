@@ -78,6 +78,16 @@ class Density:
         If ``range`` is not a pair of numbers.
     ValueError
         If ``range`` is not finite with ``lo < hi``.
+
+    Examples
+    --------
+    A density integrates to 1 on its range (numerical integration as the oracle):
+
+    >>> from scipy.integrate import quad
+    >>> from thetahat.models import GaussDensity
+    >>> d = GaussDensity((0.0, 3.0))
+    >>> d.parameters, round(quad(lambda t: float(d.pdf(t, 1.0, 2.0)), 0.0, 3.0)[0], 12)
+    (('mu', 'sigma'), 1.0)
     """
 
     name = "density"
@@ -113,7 +123,14 @@ class Density:
     # -- public ---------------------------------------------------------------------------
     @property
     def limits(self) -> dict[str, tuple[float, float]]:
-        """The support of each parameter, ``(lower, upper)`` by name (infinite where unbounded)."""
+        """The support of each parameter, ``(lower, upper)`` by name (infinite where unbounded).
+
+        Examples
+        --------
+        >>> from thetahat.models import GaussDensity
+        >>> GaussDensity((0.0, 1.0)).limits
+        {'mu': (-inf, inf), 'sigma': (0.0, inf)}
+        """
         return {n: self._limits.get(n, (-INF, INF)) for n in self.parameters}
 
     def _wrap(self, method: Callable, label: str) -> ParamFunction:
@@ -130,12 +147,37 @@ class Density:
 
     @property
     def pdf(self) -> ParamFunction:
-        """``pdf(x, *p)``, normalised on ``range``; ``pdf.grad(x, *p)`` has shape (npar, n)."""
+        """``pdf(x, *p)``, normalised on ``range``; ``pdf.grad(x, *p)`` has shape (npar, n).
+
+        Examples
+        --------
+        On (0, 4) the uniform pdf is 1/4 inside and 0 outside; the exponential's derivative
+        in its decay length ``c`` matches a central difference:
+
+        >>> from thetahat.models import ExponentialDensity, UniformDensity
+        >>> UniformDensity((0.0, 4.0)).pdf([-1.0, 2.0]).tolist()
+        [0.0, 0.25]
+        >>> pdf = ExponentialDensity((0.0, 2.0)).pdf
+        >>> h = 1e-6
+        >>> d = (pdf(0.5, 1.0 + h) - pdf(0.5, 1.0 - h)) / (2 * h)
+        >>> bool(abs(pdf.grad([0.5], 1.0)[0, 0] - d) < 1e-8)
+        True
+        """
         return self._wrap(self._pdf, "pdf")
 
     @property
     def cdf(self) -> ParamFunction:
-        """``cdf(x, *p)`` = integral of the pdf from ``lo`` to ``x`` (0 below, 1 above)."""
+        """``cdf(x, *p)`` = integral of the pdf from ``lo`` to ``x`` (0 below, 1 above).
+
+        Examples
+        --------
+        A Gaussian centred on its symmetric range has half its probability below the
+        centre:
+
+        >>> from thetahat.models import GaussDensity
+        >>> GaussDensity((0.0, 10.0)).cdf([-1.0, 5.0, 11.0], 5.0, 1.0).round(12).tolist()
+        [0.0, 0.5, 1.0]
+        """
         return self._wrap(self._cdf, "cdf")
 
     def __call__(self, x: ArrayLike, *p: float) -> NDArray:
@@ -153,6 +195,16 @@ class Density:
         -------
         dict of str to float
             A starting value for each parameter.
+
+        Examples
+        --------
+        Near the mean and width of a normal sample:
+
+        >>> import numpy as np
+        >>> from thetahat.models import GaussDensity
+        >>> events = np.random.default_rng(1).normal(5.0, 1.0, 10_000)
+        >>> {k: round(v, 1) for k, v in GaussDensity((0.0, 10.0)).guess(events).items()}
+        {'mu': 5.0, 'sigma': 1.0}
         """
         ev = _events_in_range(events, self.range, len(self.parameters))
         return {k: float(v) for k, v in self._guess_events(ev).items()}
@@ -165,6 +217,15 @@ class Density:
         Returns
         -------
         Extended
+
+        Examples
+        --------
+        A yield ``n`` is added; the scaled cdf reaches it at the end of the range:
+
+        >>> from thetahat.models import GaussDensity
+        >>> e = GaussDensity((0.0, 10.0)).extended()
+        >>> e.parameters, round(float(e.scaled_cdf(10.0, 5.0, 1.0, 250.0)), 9)
+        (('mu', 'sigma', 'n'), 250.0)
         """
         return Extended([self])
 
@@ -241,6 +302,17 @@ class Mixture(Density):
     ------
     ValueError
         If there are fewer than two components or their ranges differ.
+
+    Examples
+    --------
+    ``d1 + d2`` makes one; its pdf is ``(1 - f) pdf_1 + f pdf_2``:
+
+    >>> from thetahat.models import GaussDensity, UniformDensity
+    >>> g, u = GaussDensity((0.0, 4.0)), UniformDensity((0.0, 4.0))
+    >>> m = u + g
+    >>> v = m.pdf(2.0, 2.0, 0.5, 0.3)
+    >>> m.parameters, bool(abs(v - (0.7 * u.pdf(2.0) + 0.3 * g.pdf(2.0, 2.0, 0.5))) < 1e-15)
+    (('gauss_mu', 'gauss_sigma', 'gauss_frac'), True)
     """
 
     def __init__(self, components: Sequence[Density]) -> None:
@@ -299,6 +371,14 @@ class Mixture(Density):
         Returns
         -------
         Extended
+            A yield per component in place of the fractions.
+
+        Examples
+        --------
+        >>> from thetahat.models import GaussDensity, UniformDensity
+        >>> m = UniformDensity((0.0, 4.0)) + GaussDensity((0.0, 4.0))
+        >>> m.extended().parameters
+        ('uniform_n', 'gauss_mu', 'gauss_sigma', 'gauss_n')
         """
         return Extended(self.components)
 
@@ -315,6 +395,16 @@ class Extended:
     ----------
     components : sequence of Density
         One or more densities on the same range.
+
+    Examples
+    --------
+    The expected number of events in the range is the sum of the yields:
+
+    >>> from thetahat.models import Extended, GaussDensity, UniformDensity
+    >>> e = Extended([UniformDensity((0.0, 4.0)), GaussDensity((0.0, 4.0))])
+    >>> p = (100.0, 2.0, 0.5, 40.0)  # uniform_n, gauss_mu, gauss_sigma, gauss_n
+    >>> round(float(e.scaled_cdf(4.0, *p)), 9), round(float(e.scaled_cdf(2.0, *p)), 9)
+    (140.0, 70.0)
     """
 
     def __init__(self, components: Sequence[Density]) -> None:
@@ -352,7 +442,18 @@ class Extended:
 
     @property
     def scaled_pdf(self) -> ParamFunction:
-        """``(x, *p) -> (total yield, sum n_j pdf_j(x))``; grad -> ``(dN (npar,), dg)``."""
+        """``(x, *p) -> (total yield, sum n_j pdf_j(x))``; grad -> ``(dN (npar,), dg)``.
+
+        Examples
+        --------
+        The form ``ExtendedUnbinnedNLL`` takes; a uniform density on (0, 4) with yield 100
+        has the density 25 everywhere inside:
+
+        >>> from thetahat.models import UniformDensity
+        >>> n, v = UniformDensity((0.0, 4.0)).extended().scaled_pdf([1.0, 3.0], 100.0)
+        >>> n, v.tolist()
+        (100.0, [25.0, 25.0])
+        """
         def fn(x: ArrayLike, *p: float) -> tuple[float, NDArray]:
             q = _args(self, p)
             return float(self._total(q)), self._spdf(np.asarray(x, dtype=float), q).real
@@ -368,7 +469,17 @@ class Extended:
 
     @property
     def scaled_cdf(self) -> ParamFunction:
-        """``(x, *p) -> sum n_j cdf_j(x)`` (expected events below x); grad (npar, n)."""
+        """``(x, *p) -> sum n_j cdf_j(x)`` (expected events below x); grad (npar, n).
+
+        Examples
+        --------
+        The form ``ExtendedBinnedNLL`` takes; a quarter of a uniform yield lies below 1 on
+        (0, 4):
+
+        >>> from thetahat.models import UniformDensity
+        >>> UniformDensity((0.0, 4.0)).extended().scaled_cdf([1.0, 4.0], 100.0).tolist()
+        [25.0, 100.0]
+        """
         def fn(x: ArrayLike, *p: float) -> NDArray:
             return self._scdf(np.asarray(x, dtype=float), _args(self, p)).real
 
@@ -390,6 +501,18 @@ class Extended:
         -------
         dict of str to float
             A starting value for each parameter, yields included.
+
+        Examples
+        --------
+        The yields add up to the number of events in the range (those outside are ignored):
+
+        >>> import numpy as np
+        >>> from thetahat.models import density
+        >>> rng = np.random.default_rng(2)
+        >>> ev = np.concatenate([rng.uniform(0, 10, 600), rng.normal(5, 0.5, 400), [12.0]])
+        >>> g = density("uniform+gauss", range=(0, 10)).extended().guess(ev)
+        >>> round(g["uniform_n"] + g["gauss_n"]), round(g["gauss_mu"], 1)
+        (1000, 5.0)
         """
         ev = _events_in_range(events, self.range, len(self.parameters))
         if len(self.components) == 1:

@@ -63,7 +63,22 @@ class ShapePeak(_Peak):
 
 
 class PseudoVoigt(ShapePeak):
-    """Area-``a`` pseudo-Voigt: Lorentzian fraction ``eta``, half width ``sigma``."""
+    """Area-``a`` pseudo-Voigt: Lorentzian fraction ``eta``, half width ``sigma``.
+
+    Examples
+    --------
+    Both parts have the half width ``sigma``, so the mixture is at half its height there,
+    and the area is ``a`` (numerical integration as the oracle):
+
+    >>> import numpy as np
+    >>> from scipy.integrate import quad
+    >>> from thetahat.models import PseudoVoigt
+    >>> m = PseudoVoigt()
+    >>> v = m([0.0, 1.0], 2.0, 0.0, 1.0, 0.3)
+    >>> area, _ = quad(lambda t: float(m(t, 2.0, 0.0, 1.0, 0.3)), -np.inf, np.inf)
+    >>> round(float(v[1] / v[0]), 12), round(area, 6)
+    (0.5, 2.0)
+    """
 
     name = "pvoigt"
     parameters = ("a", "mu", "sigma", "eta")
@@ -99,7 +114,19 @@ class PseudoVoigt(ShapePeak):
 
 
 class SplitLorentzian(ShapePeak):
-    """Area-``a`` Lorentzian with half width ``sigma`` left and ``sigma_r`` right of ``mu``."""
+    """Area-``a`` Lorentzian with half width ``sigma`` left and ``sigma_r`` right of ``mu``.
+
+    Examples
+    --------
+    Height ``2 a / (pi (sigma + sigma_r))``, half of it at ``mu - sigma`` and at
+    ``mu + sigma_r``:
+
+    >>> import numpy as np
+    >>> from thetahat.models import SplitLorentzian
+    >>> v = SplitLorentzian()([0.0, -1.0, 2.0], 1.0, 0.0, 1.0, 2.0)
+    >>> round(float(v[0]), 6), round(2 / (3 * np.pi), 6), (v / v[0]).round(12).tolist()
+    (0.212207, 0.212207, [1.0, 0.5, 0.5])
+    """
 
     name = "split_lorentz"
     parameters = ("a", "mu", "sigma", "sigma_r")
@@ -134,7 +161,16 @@ class SplitLorentzian(ShapePeak):
 
 
 class Moffat(ShapePeak):
-    """Height-``a`` Moffat profile ``a ((x - mu)^2/sigma^2 + 1)^(-beta)``."""
+    """Height-``a`` Moffat profile ``a ((x - mu)^2/sigma^2 + 1)^(-beta)``.
+
+    Examples
+    --------
+    ``a 2^-beta`` one ``sigma`` from the centre:
+
+    >>> from thetahat.models import Moffat
+    >>> [round(float(v), 12) for v in Moffat()([1.0, 1.5], 3.0, 1.0, 0.5, 2.0)]
+    [3.0, 0.75]
+    """
 
     name = "moffat"
     parameters = ("a", "mu", "sigma", "beta")
@@ -158,7 +194,18 @@ class Moffat(ShapePeak):
 
 
 class Pearson7(ShapePeak):
-    """Area-``a`` Pearson VII profile with exponent ``m > 1/2`` (``m = 1``: Lorentzian)."""
+    """Area-``a`` Pearson VII profile with exponent ``m > 1/2`` (``m = 1``: Lorentzian).
+
+    Examples
+    --------
+    With ``m = 1`` it is the Cauchy density times ``a`` (scipy as the oracle):
+
+    >>> from scipy.stats import cauchy
+    >>> from thetahat.models import Pearson7
+    >>> v = Pearson7()(2.0, 2.0, 0.5, 1.5, 1.0)
+    >>> round(float(v), 9), round(2 * float(cauchy.pdf(2, 0.5, 1.5)), 9)
+    (0.212206591, 0.212206591)
+    """
 
     name = "pearson7"
     parameters = ("a", "mu", "sigma", "m")
@@ -185,7 +232,18 @@ class Pearson7(ShapePeak):
 
 
 class StudentsT(ShapePeak):
-    """Area-``a`` Student's t density: ``nu`` degrees of freedom, scale ``sigma``."""
+    """Area-``a`` Student's t density: ``nu`` degrees of freedom, scale ``sigma``.
+
+    Examples
+    --------
+    ``a`` times scipy's t density of ``nu = 4``, at ``x = 3``:
+
+    >>> import scipy.stats
+    >>> from thetahat.models import StudentsT
+    >>> ref = 2 * float(scipy.stats.t(4.0, loc=0.5, scale=1.5).pdf(3.0))
+    >>> f"{float(StudentsT()(3.0, 2.0, 0.5, 1.5, 4.0)):.9f} {ref:.9f}"
+    '0.133783227 0.133783227'
+    """
 
     name = "students_t"
     parameters = ("a", "mu", "sigma", "nu")

@@ -73,6 +73,22 @@ class _Peak(Model):
 
 
 class Gaussian(_Peak):
+    """Height-``a`` Gaussian ``a exp(-((x - mu)/sigma)^2/2)``.
+
+    Examples
+    --------
+    ``a / sqrt(e)`` one sigma from the centre; the guess of a clean peak is the peak:
+
+    >>> import numpy as np
+    >>> from thetahat.models import Gaussian
+    >>> m = Gaussian()
+    >>> round(float(m(3.0, 2.0, 1.0, 2.0)), 6), round(2 / float(np.sqrt(np.e)), 6)
+    (1.213061, 1.213061)
+    >>> x = np.linspace(0, 10, 101)
+    >>> {k: round(v, 2) for k, v in m.guess(x, m(x, 5.0, 4.0, 0.8)).items()}
+    {'a': 5.0, 'mu': 4.0, 'sigma': 0.8}
+    """
+
     name = "gauss"
     formula = "a exp(-((x-mu)/sigma)^2/2)"
     parameters = ("a", "mu", "sigma")
@@ -94,7 +110,17 @@ class Gaussian(_Peak):
 
 
 class Lorentzian(_Peak):
-    """Cauchy / non-relativistic Breit-Wigner with height ``a`` and half width ``gamma``."""
+    """Cauchy / non-relativistic Breit-Wigner with height ``a`` and half width ``gamma``.
+
+    Examples
+    --------
+    Height ``a`` at ``mu``, half of it one ``gamma`` away:
+
+    >>> from thetahat.models import Lorentzian
+    >>> m = Lorentzian()
+    >>> m([1.0, 1.5, 0.5], 4.0, 1.0, 0.5).tolist()
+    [4.0, 2.0, 2.0]
+    """
 
     name = "lorentz"
     formula = "a / (1 + ((x-mu)/gamma)^2)"
@@ -117,7 +143,18 @@ class Lorentzian(_Peak):
 
 
 class RelativisticBreitWigner(_Peak):
-    """``a (m G)^2 / ((x^2 - m^2)^2 + (m G)^2)`` (height ``a`` at ``x = m``)."""
+    """``a (m G)^2 / ((x^2 - m^2)^2 + (m G)^2)`` (height ``a`` at ``x = m``).
+
+    Examples
+    --------
+    Height ``a`` at ``x = m``, half of it where ``x^2 - m^2 = m G``:
+
+    >>> import numpy as np
+    >>> from thetahat.models import RelativisticBreitWigner
+    >>> m = RelativisticBreitWigner()
+    >>> [round(float(v), 12) for v in m([2.0, np.sqrt(5.0)], 3.0, 2.0, 0.5)]
+    [3.0, 1.5]
+    """
 
     name = "rbw"
     formula = "a (m gamma)^2 / ((x^2-m^2)^2 + (m gamma)^2)"
@@ -145,7 +182,19 @@ class RelativisticBreitWigner(_Peak):
 
 
 class Voigt(_Peak):
-    """Area-``a`` Voigt profile: Gaussian ``sigma`` convolved with Cauchy ``gamma`` (HWHM)."""
+    """Area-``a`` Voigt profile: Gaussian ``sigma`` convolved with Cauchy ``gamma`` (HWHM).
+
+    Examples
+    --------
+    The area is ``a`` (numerical integration as the oracle):
+
+    >>> import numpy as np
+    >>> from scipy.integrate import quad
+    >>> from thetahat.models import Voigt
+    >>> area, _ = quad(lambda t: float(Voigt()(t, 2.0, 0.0, 0.5, 0.3)), -np.inf, np.inf)
+    >>> round(area, 6)
+    2.0
+    """
 
     name = "voigt"
     formula = "a Re w((x-mu+i gamma)/(sigma sqrt 2))/(sigma sqrt(2 pi))"
@@ -180,7 +229,19 @@ class Voigt(_Peak):
 
 
 class CrystalBall(_Peak):
-    """Height-``a`` Crystal Ball with a power-law low tail (``alpha > 0``, ``n > 1``)."""
+    """Height-``a`` Crystal Ball with a power-law low tail (``alpha > 0``, ``n > 1``).
+
+    Examples
+    --------
+    With ``alpha = 1``, ``n = 2``: height ``a`` at ``mu``, and at ``t = -3`` in the tail
+    ``A (B - t)^-n = 4 e^(-1/2) / 4^2``:
+
+    >>> import numpy as np
+    >>> from thetahat.models import CrystalBall
+    >>> v = CrystalBall()([0.0, -3.0], 1.0, 0.0, 1.0, 1.0, 2.0)
+    >>> [round(float(t), 6) for t in v], round(float(np.exp(-0.5)) / 4, 6)
+    ([1.0, 0.151633], 0.151633)
+    """
 
     name = "crystalball"
     formula = ("a exp(-t^2/2) for t > -alpha, else a (n/alpha)^n exp(-alpha^2/2) "

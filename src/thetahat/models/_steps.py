@@ -94,6 +94,16 @@ class Step(Model):
     ------
     ValueError
         If ``form`` is not one of these.
+
+    Examples
+    --------
+    Half the height at ``mu``; the erf step is ``a (1 + erf(1))/2`` one ``sigma`` above:
+
+    >>> from scipy.special import erf
+    >>> from thetahat.models import Step
+    >>> v = Step("erf")([1.0, 1.5], 2.0, 1.0, 0.5)
+    >>> [round(float(t), 12) for t in v], round(1 + float(erf(1.0)), 12)
+    ([1.0, 1.84270079295], 1.84270079295)
     """
 
     parameters = ("a", "mu", "sigma")
@@ -136,6 +146,14 @@ class Rectangle(Model):
     ------
     ValueError
         If ``form`` is not one of these.
+
+    Examples
+    --------
+    Height ``a`` between the edges, half of it on the rising edge ``mu1``, 0 outside:
+
+    >>> from thetahat.models import Rectangle
+    >>> Rectangle("linear")([2.5, 0.0, 10.0], 3.0, 0.0, 1.0, 5.0, 1.0).tolist()
+    [3.0, 1.5, 0.0]
     """
 
     parameters = ("a", "mu1", "sigma1", "mu2", "sigma2")

@@ -35,7 +35,17 @@ __all__ = ["Bose", "Fermi", "Maxwell"]
 
 
 class Bose(Model):
-    """Bose-Einstein occupation ``a/(exp((x - mu)/kt) - 1)``."""
+    """Bose-Einstein occupation ``a/(exp((x - mu)/kt) - 1)``.
+
+    Examples
+    --------
+    ``a`` at ``x = mu + kt ln 2`` and ``a/2`` at ``mu + kt ln 3``:
+
+    >>> import numpy as np
+    >>> from thetahat.models import Bose
+    >>> [round(float(v), 12) for v in Bose()(2 * np.log([2.0, 3.0]), 3.0, 0.0, 2.0)]
+    [3.0, 1.5]
+    """
 
     name = "bose"
     parameters = ("a", "mu", "kt")
@@ -78,7 +88,17 @@ class Bose(Model):
 
 
 class Fermi(Model):
-    """Fermi-Dirac occupation ``a/(exp((x - mu)/kt) + 1)``."""
+    """Fermi-Dirac occupation ``a/(exp((x - mu)/kt) + 1)``.
+
+    Examples
+    --------
+    ``a/2`` at ``x = mu`` and ``a/4`` at ``mu + kt ln 3``:
+
+    >>> import numpy as np
+    >>> from thetahat.models import Fermi
+    >>> [round(float(v), 12) for v in Fermi()([1.0, 1.0 + 2 * np.log(3.0)], 3.0, 1.0, 2.0)]
+    [1.5, 0.75]
+    """
 
     name = "fermi"
     parameters = ("a", "mu", "kt")
@@ -101,7 +121,18 @@ class Fermi(Model):
 
 
 class Maxwell(Exponential):
-    """Maxwell-Boltzmann factor ``a exp(-(x - mu)/kt)`` (``mu`` fixed: degenerate with ``a``)."""
+    """Maxwell-Boltzmann factor ``a exp(-(x - mu)/kt)`` (``mu`` fixed: degenerate with ``a``).
+
+    Examples
+    --------
+    The guess puts ``mu`` at the smallest x, where ``a`` is the curve's value:
+
+    >>> import numpy as np
+    >>> from thetahat.models import Maxwell
+    >>> x = np.linspace(1, 5, 9)
+    >>> {k: round(v, 9) for k, v in Maxwell().guess(x, 4 * np.exp(-(x - 1) / 0.5)).items()}
+    {'a': 4.0, 'mu': 1.0, 'kt': 0.5}
+    """
 
     name = "maxwell"
     parameters = ("a", "mu", "kt")

@@ -60,7 +60,20 @@ _LSQ_MESSAGES = {
 
 
 class IllConditionedWarning(ThetahatWarning):
-    """The design matrix is rank-deficient or its condition number exceeds 1e10."""
+    """The design matrix is rank-deficient or its condition number exceeds 1e10.
+
+    Examples
+    --------
+    The basis ``t`` and ``2 t`` spans one direction only:
+
+    >>> import warnings
+    >>> from thetahat import IllConditionedWarning, linear_fit
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     r = linear_fit([lambda t: t, lambda t: 2 * t], [0.0, 1.0, 2.0], [0.0, 1.0, 2.0])
+    >>> [x.category is IllConditionedWarning for x in w], r.rank
+    ([True], 1)
+    """
 
 
 def _as_matrix(A: Any) -> np.ndarray:
@@ -298,6 +311,18 @@ class LinearFitResult:
         The design matrix ``A`` (not whitened).
     basis : sequence of callables or None
         The basis functions, if given, to evaluate the model at new points.
+
+    Examples
+    --------
+    A line through exact data: the coefficients, no residual, and the model evaluated at a
+    new point:
+
+    >>> import numpy as np
+    >>> from thetahat import linear_fit
+    >>> x = np.array([0.0, 1.0, 2.0, 3.0])
+    >>> r = linear_fit([lambda t: 1.0, lambda t: t], x, 1 + 2 * x)
+    >>> r.coefficients.round(12).tolist(), round(r.chi2, 12), r.rank, round(float(r(10.0)[0]), 9)
+    ([1.0, 2.0], 0.0, 2, 21.0)
     """
 
     coefficients: np.ndarray
@@ -313,12 +338,33 @@ class LinearFitResult:
 
     @property
     def x(self) -> np.ndarray:
-        """Alias of :attr:`coefficients` (scipy's name)."""
+        """Alias of :attr:`coefficients` (scipy's name).
+
+        Examples
+        --------
+        >>> from thetahat import linear_fit
+        >>> r = linear_fit([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]], None, [1.0, 3.0, 5.0])
+        >>> r.x is r.coefficients, r.x.round(12).tolist()
+        (True, [1.0, 2.0])
+        """
         return self.coefficients
 
     @property
     def correlation(self) -> np.ndarray:
-        """Correlation matrix of the coefficients."""
+        """Correlation matrix of the coefficients.
+
+        Examples
+        --------
+        For a line on x = 0, 1, 2, 3 with equal errors, ``corr(a, b) = -mean(x) /
+        sqrt(mean(x^2)) = -1.5 / sqrt(3.5)``:
+
+        >>> import numpy as np
+        >>> from thetahat import linear_fit
+        >>> x = np.array([0.0, 1.0, 2.0, 3.0])
+        >>> r = linear_fit([lambda t: 1.0, lambda t: t], x, 1 + 2 * x)
+        >>> round(float(r.correlation[0, 1]), 9), round(-1.5 / 3.5**0.5, 9)
+        (-0.801783726, -0.801783726)
+        """
         d = np.sqrt(np.diag(self.covariance))
         with np.errstate(divide="ignore", invalid="ignore"):
             return self.covariance / np.outer(d, d)
@@ -326,12 +372,36 @@ class LinearFitResult:
     @property
     def scaled_covariance(self) -> np.ndarray:
         """``covariance * chi2 / ndof``: errors estimated from the scatter of the data
-        (``curve_fit``'s ``absolute_sigma=False``)."""
+        (``curve_fit``'s ``absolute_sigma=False``).
+
+        Examples
+        --------
+        The residuals ``0.4, -0.7, 0.2, 0.1`` around the best line ``0.6 + 2.1 x`` with
+        ``yerr = 0.5`` give ``chi2 = 0.7 / 0.25 = 2.8`` on 2 degrees of freedom, the factor 1.4:
+
+        >>> import numpy as np
+        >>> from thetahat import linear_fit
+        >>> x = np.array([0.0, 1.0, 2.0, 3.0])
+        >>> r = linear_fit([lambda t: 1.0, lambda t: t], x, [1.0, 2.0, 5.0, 7.0], yerr=0.5)
+        >>> np.round(r.scaled_covariance / r.covariance, 9).tolist()
+        [[1.4, 1.4], [1.4, 1.4]]
+        """
         return self.covariance * (self.chi2 / self.ndof if self.ndof > 0 else np.inf)
 
     @property
     def pvalue(self) -> float:
-        """Chi-square probability ``P(chi2' > chi2)`` for ``ndof`` degrees of freedom."""
+        """Chi-square probability ``P(chi2' > chi2)`` for ``ndof`` degrees of freedom.
+
+        Examples
+        --------
+        With 2 degrees of freedom the probability is ``exp(-chi2/2)``:
+
+        >>> import math
+        >>> from thetahat import linear_fit
+        >>> r = linear_fit([lambda t: 1.0, lambda t: t], [0, 1, 2, 3], [1, 2, 5, 7], yerr=0.5)
+        >>> r.ndof, round(r.chi2, 9), round(r.pvalue, 9), round(math.exp(-r.chi2 / 2), 9)
+        (2, 2.8, 0.246596964, 0.246596964)
+        """
         from scipy.stats import chi2 as _chi2
         return float(_chi2.sf(self.chi2, self.ndof)) if self.ndof > 0 else float("nan")
 
