@@ -5,7 +5,8 @@
 - without ``yerr`` there is no goodness of fit: the errors come from the scatter, whose
   size is scipy's residual standard deviation;
 - a minimum whose χ² p-value is below 1e-6 warns (oracle: scipy.stats.chi2 on the same χ²);
-- a histogram object is fitted as its counts and edges (oracle: the same events binned);
+- a histogram object is fitted as its counts and edges (oracle: the same events binned),
+  a weighted one with the weighted binned likelihood (oracle: its closed form);
 - an absurd bin count is one clear error.
 """
 
@@ -136,11 +137,20 @@ def test_histogram_object_is_its_counts_and_edges(extended):
     np.testing.assert_allclose(np.asarray(m.errors), np.asarray(ref.errors), rtol=0.01)
 
 
-def test_weighted_histogram_and_2d_histogram_are_refused():
+def test_weighted_histogram_is_fitted_and_bad_ones_are_refused():
+    rng = np.random.default_rng(8)
     xe = np.linspace(0, 1, 11)
-    n = np.full(10, 5.0)
-    with pytest.raises(ValueError, match="weighted"):
-        thetahat.fit(_UHIHist(n, xe, variances=2 * n), "gauss")
+    n = rng.uniform(20, 40, 10)
+    m = thetahat.fit(_UHIHist(n, xe, variances=2 * n), "uniform", extended=True)
+    # variances = 2 values: s = 1/2 in every bin, so n_hat = sum n (closed form of the
+    # scaled Poisson likelihood with equal bins) and its error sqrt(2 sum n)
+    assert m.data_info["weighted"] is True
+    assert m.values["n"] == pytest.approx(n.sum(), rel=1e-5)  # MIGRAD's EDM goal
+    assert m.errors["n"] == pytest.approx(np.sqrt(2 * n.sum()), rel=1e-3)  # HESSE by FD
+    var = n.copy()
+    var[2] = -3.0
+    with pytest.raises(ValueError, match=r"variances\(\)\[2\] = -3\.0"):
+        thetahat.fit(_UHIHist(n, xe, variances=var), "gauss")
     h = _UHIHist(n, xe)
     h.axes = (h.axes[0], h.axes[0])
     with pytest.raises(ValueError, match="one-dimensional"):

@@ -12,7 +12,10 @@ likelihood fit of the model's density normalised on ``range``: binned
 (:class:`~thetahat.cost.BinnedNLL` / ``ExtendedBinnedNLL``) when ``bins`` is given,
 unbinned otherwise. A histogram object (``hist``, ``boost_histogram`` or anything with
 the UHI ``values()`` / ``axes`` protocol), ``fit(h, "gauss")``, is a binned likelihood fit
-of its counts and edges.
+of its counts and edges (flow bins left out). A weighted histogram (variances different
+from the values) is fitted with BinnedNLL's scaled Poisson likelihood of the pairs
+(sum w, sum w^2) (Bohm and Zech), and ``m.data_info`` says so (``weighted``, the effective
+number of entries (sum w)^2 / sum w^2).
 
 Starting values come from the model's ``guess`` (user values override them), limits from
 the model's natural domain (widths > 0, fractions in [0, 1], yields >= 0). When MIGRAD
@@ -36,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from .._core.warnings import ThetahatWarning
-from ..cost._base import histogram_edges
+from ..cost._base import histogram_counts, is_histogram
 from ._gof import pvalue
 
 __all__ = ["fit", "pvalue"]
@@ -104,26 +107,43 @@ def _minimize(make: Callable[[Mapping[str, float]], Any], start: dict[str, float
     return best
 
 
-def _histogram(h: Any) -> tuple[np.ndarray, np.ndarray] | None:
-    """``(counts, edges)`` of a 1-D histogram object (UHI protocol), None for other input."""
-    if not (callable(getattr(h, "values", None)) and hasattr(h, "axes")):
+def _histogram(h: Any) -> tuple[np.ndarray, np.ndarray, bool] | None:
+    """``(counts, edges, weighted)`` of a 1-D histogram object (UHI protocol), None for
+    other input. Counts are ``values()`` (no flow bins); for a weighted fill (variances
+    different from the values) ``(sum w, sum w^2)`` on a last axis, which BinnedNLL fits
+    with the scaled Poisson likelihood of Bohm and Zech."""
+    if not is_histogram(h):
         return None
     axes = h.axes
     if len(axes) != 1:
-        raise ValueError(f"fit takes a one-dimensional histogram, got {len(axes)} axes")
-    xe = histogram_edges("the histogram", h)[0]
-    n = np.asarray(h.values(), dtype=float)
-    if n.shape != (xe.size - 1,):
-        raise ValueError(f"histogram has {n.size} values for {xe.size} edges")
-    var = h.variances() if callable(getattr(h, "variances", None)) else None
-    if var is not None and not np.allclose(np.asarray(var, dtype=float), n):
-        raise ValueError("fit reads unweighted histograms (variances equal to the counts); "
-                         "for a weighted histogram build the cost yourself, e.g. "
-                         "cost.BinnedNLL(np.stack([values, variances], -1), edges, cdf)")
-    bad = np.flatnonzero(~np.isfinite(n) | (n < 0))
+        raise ValueError(f"fit takes a one-dimensional histogram, got {len(axes)} axes; "
+                         "for more build cost.BinnedNLL(h, [ax.edges for ax in h.axes], cdf)")
+    n, (xe,) = histogram_counts("histogram", h)
+    weighted = n.ndim == 2
+    if n.shape[0] != xe.size - 1:
+        raise ValueError(f"histogram has {n.shape[0]} values for {xe.size} edges")
+    w = n[:, 0] if weighted else n
+    bad = np.flatnonzero(~np.isfinite(w) if weighted else ~(np.isfinite(w) & (w >= 0)))
     if bad.size:
-        raise ValueError(f"histogram value [{bad[0]}] = {n[bad[0]]} is not a count")
-    return n, xe
+        raise ValueError(f"histogram value [{bad[0]}] = {w[bad[0]]} is not a count")
+    if weighted:
+        bad = np.flatnonzero(~(np.isfinite(n[:, 1]) & (n[:, 1] >= 0)))
+        if bad.size:
+            raise ValueError(f"histogram variances()[{bad[0]}] = {n[bad[0], 1]} must be a "
+                             "finite sum of squared weights >= 0")
+    return n, xe, weighted
+
+
+def _guess_counts(n: np.ndarray, weighted: bool) -> np.ndarray:
+    """Counts per bin for the guess from pseudo-events: the counts, or for weighted
+    contents the shape of sum w scaled to the effective number of entries
+    (sum w)^2 / sum w^2 (Kish), the number of Poisson entries with the same precision."""
+    if not weighted:
+        return n
+    w = np.clip(n[:, 0], 0.0, None)
+    w2 = float(n[:, 1].sum())
+    neff = float(w.sum()) ** 2 / w2 if w2 > 0 else 0.0
+    return w / w.sum() * neff if w.sum() > 0 else w
 
 
 def _binned_cost(n: np.ndarray, xe: np.ndarray, mod: Any, extended: bool) -> Any:
@@ -151,8 +171,7 @@ def _is_table(obj: Any) -> bool:
     """A DataFrame or a mapping of columns (not an array, not a histogram)."""
     if isinstance(obj, Mapping):
         return True
-    uhi = callable(getattr(obj, "values", None)) and hasattr(obj, "axes")  # a histogram
-    return hasattr(obj, "columns") and hasattr(obj, "__getitem__") and not uhi
+    return hasattr(obj, "columns") and hasattr(obj, "__getitem__") and not is_histogram(obj)
 
 
 def _column(table: Any, name: Any, arg: str) -> Any:
@@ -356,19 +375,29 @@ def fit(*args: Any, x: Any = None, y: Any = None, model: Any = None, yerr: Any =
         if plain:
             raise ValueError("a histogram is fitted with a density from thetahat.models; for "
                              "your own cdf build cost.BinnedNLL(counts, edges, cdf)")
-        n, xe = hist
+        n, xe, weighted = hist
         lo, hi = float(xe[0]), float(xe[-1])
         if not (np.isfinite(lo) and np.isfinite(hi)):
             raise ValueError(f"histogram edges ({lo}, {hi}) must be finite for fit()")
         mod = _model(model, True, (lo, hi), extended)
         names = list(mod.parameters)
         cx = 0.5 * (xe[1:] + xe[:-1])
-        pseudo = np.repeat(cx, np.round(n).astype(np.int64))  # for the guess only
+        ng = _guess_counts(n, weighted)
+        pseudo = np.repeat(cx, np.round(ng).astype(np.int64))  # for the guess only
         if pseudo.size < len(names):
-            raise ValueError(f"{pseudo.size} entries cannot determine {len(names)} parameters")
+            raise ValueError(f"{pseudo.size} {'effective ' if weighted else ''}entries "
+                             f"cannot determine {len(names)} parameters")
         guess = mod.guess(pseudo)
+        total = float(n[:, 0].sum()) if weighted else float(n.sum())
+        if extended and weighted and pseudo.size > 0:  # yields in units of the weights
+            for i in getattr(mod, "_yield_index", ()):
+                guess[names[i]] *= total / pseudo.size
         cost = _binned_cost(n, xe, mod, extended)
-        info.update(kind="histogram", n=int(n.size), entries=float(n.sum()), gof=True)
+        info.update(kind="histogram", n=int(xe.size - 1), entries=total, gof=True)
+        if weighted:
+            info.update(weighted=True, effective_entries=float(ng.sum()),
+                        counts="weighted: (sum w, sum w^2) per bin, the scaled Poisson "
+                               "likelihood of Bohm and Zech")
     elif len(data) == 3:
         x, y = _as_1d("x", data[0]), _as_1d("y", data[1])
         if x.size != y.size:

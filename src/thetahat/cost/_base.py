@@ -234,6 +234,9 @@ def histogram_edges(label: str, h: Any) -> list[NDArray]:
     ``PlottableAxis`` protocol: ``axis[i]`` is the edge pair of bin i)."""
     out = []
     for k, ax in enumerate(h.axes):
+        if getattr(getattr(ax, "traits", None), "ordered", True) is False:
+            raise TypeError(f"{label}.axes[{k}] is a category axis ({type(ax).__name__}): "
+                            "its bins have no edges to integrate a density over")
         edges = getattr(ax, "edges", None)
         if edges is None:
             pairs = [ax[i] for i in range(len(ax))]
@@ -248,13 +251,20 @@ def histogram_counts(label: str, h: Any) -> tuple[NDArray, list[NDArray]]:
     """The contents of the histogram object ``h`` as the binned costs take them, and its
     edges: ``values()`` for counts; ``(values, variances)`` on a last axis of length 2 (sum
     of weights, sum of squared weights) when the variances differ from the values, i.e.
-    the histogram was filled with weights. A profile (``kind`` MEAN) holds means, not
-    counts: TypeError."""
+    the histogram was filled with weights. Flow bins are left out (``values()``). A profile
+    (``kind`` MEAN) holds means, not counts: TypeError; unknown variances (``variances()``
+    None, boost_histogram's Double storage after a weighted fill): ValueError."""
     if str(getattr(h, "kind", "COUNT")).upper().endswith("MEAN"):
         raise TypeError(f"{label} is a profile histogram (kind MEAN): its values are means "
                         "of samples, not counts; fit them with LeastSquares")
     values = np.asarray(h.values(), dtype=float)
-    var = h.variances() if callable(getattr(h, "variances", None)) else None
+    has_var = callable(getattr(h, "variances", None))
+    var = h.variances() if has_var else None
+    if has_var and var is None:  # UHI: the variances are unknown (a weighted fill)
+        raise ValueError(f"{label}.variances() is None: the histogram was filled with weights "
+                         "into a storage that does not keep their squares, so its values "
+                         "are not counts; fill it with storage=Weight(), or pass "
+                         "np.stack([values, sum of squared weights], -1)")
     if var is not None:
         var = np.asarray(var, dtype=float)
         if var.shape != values.shape:
