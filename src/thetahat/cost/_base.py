@@ -156,7 +156,8 @@ class Cost:
         >>> line = lambda x, a, b: a + b * x
         >>> LeastSquares([0.0, 1.0], [1.0, 3.0], 1.0, line).has_grad
         False
-        >>> LeastSquares([0.0, 1.0], [1.0, 3.0], 1.0, line, grad=lambda x, a, b: [x ** 0, x]).has_grad
+        >>> grad = lambda x, a, b: [x ** 0, x]  # d/da, d/db of the line
+        >>> LeastSquares([0.0, 1.0], [1.0, 3.0], 1.0, line, grad=grad).has_grad
         True
         """
         return False
