@@ -32,7 +32,9 @@ covariance, the HESSE error cells of the free parameters are blank (the numbers 
 be step sizes, not standard deviations; ``m.errors`` still holds them), and a note row
 under the table says why. When the covariance is only approximate or was forced positive
 definite, the errors are estimates: they are shown greyed and italic with a dagger, and
-the note says why. The text tables are unchanged.
+the note says why. The text table (``params_text`` with the FMin, as ``minuit_text``
+and ``print(m)``) leaves the errors of a failed HESSE blank too, with the same note; it
+marks no approximate errors.
 
 PDG rounding (Particle Data Group, "Introduction", §5.3): take the three most significant
 digits of the error. If they lie in 100-354, keep two significant digits; in 355-949 keep
@@ -256,21 +258,35 @@ def _param_colours(p: Any) -> list[str | None]:
     return colours
 
 
-def params_text(params: Iterable[Any]) -> str:
+def params_text(params: Iterable[Any], fmin: Any = None) -> str:
     """The parameter table as text.
+
+    With the fit's ``fmin`` given and HESSE failed (or no covariance), the HESSE errors of
+    the free parameters are left blank (the numbers would be step sizes, as in
+    :func:`params_html`) and a line under the table says why.
 
     Parameters
     ----------
     params : iterable of thetahat.util.Param
         The parameters, as ``Minuit.params``.
+    fmin : thetahat.util.FMin, optional
+        The function minimum; when given, errors of a failed HESSE are not shown.
 
     Returns
     -------
     str
         Plain text (box-drawing table).
     """
-    rows = [_param_row(p) for p in params]
-    return _box(rows, _PARAM_HEADER, ["<", "<", "^", "^", "^", "^", "^", "^", "^"])
+    failed = fmin is not None and (fmin.hesse_failed or not fmin.has_covariance)
+    rows = []
+    for p in params:
+        row = _param_row(p)
+        if failed and not p.is_fixed:
+            row[3] = ""  # a step size, not a standard deviation
+        rows.append(row)
+    table = _box(rows, _PARAM_HEADER, ["<", "<", "^", "^", "^", "^", "^", "^", "^"])
+    note = _error_note(fmin) if failed else None
+    return table if note is None else f"{table}\n{note}"
 
 
 def merrors_text(merrors: Any) -> str:
@@ -363,7 +379,7 @@ def minuit_text(m: Any) -> str:
     parts = []
     if m.fmin is not None:
         parts.append(fmin_text(m.fmin))
-    parts.append(params_text(m.params))
+    parts.append(params_text(m.params, m.fmin))
     if len(m.merrors):
         parts.append(merrors_text(m.merrors))
     if m.covariance is not None:
