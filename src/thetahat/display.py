@@ -199,6 +199,15 @@ def fmin_text(fmin: Any) -> str:
     -------
     str
         Plain text (box-drawing table).
+
+    Examples
+    --------
+    >>> from thetahat import Minuit
+    >>> from thetahat.cost import LeastSquares
+    >>> m = Minuit(LeastSquares([0, 1, 2], [1, 3, 5], 0.1, lambda x, a, b: a + b * x), a=0, b=0)
+    >>> t = fmin_text(m.migrad().fmin)
+    >>> t.splitlines()[1].strip("│ "), "Valid Minimum" in t, "Hesse ok" in t
+    ('Migrad', True, True)
     """
     cells, fcn, edm = _fmin_cells(fmin)
     t = getattr(fmin, "time", None)
@@ -276,6 +285,16 @@ def params_text(params: Iterable[Any], fmin: Any = None) -> str:
     -------
     str
         Plain text (box-drawing table).
+
+    Examples
+    --------
+    The errors of the line fit are the closed form ``0.1 sqrt(diag((X^T X)^-1))`` = 0.091, 0.071:
+
+    >>> from thetahat import Minuit
+    >>> from thetahat.cost import LeastSquares
+    >>> m = Minuit(LeastSquares([0, 1, 2], [1, 3, 5], 0.1, lambda x, a, b: a + b * x), a=0, b=0)
+    >>> print(params_text(m.migrad().params).splitlines()[3])
+    │ 0 │ a    │ 1.00  │    0.09     │              │              │        │        │       │
     """
     failed = fmin is not None and (fmin.hesse_failed or not fmin.has_covariance)
     rows = []
@@ -301,6 +320,14 @@ def merrors_text(merrors: Any) -> str:
     -------
     str
         Plain text (box-drawing table).
+
+    Examples
+    --------
+    >>> from thetahat import Minuit
+    >>> from thetahat.cost import LeastSquares
+    >>> m = Minuit(LeastSquares([0, 1, 2], [1, 3, 5], 0.1, lambda x, a, b: a + b * x), a=0, b=0)
+    >>> print(merrors_text(m.migrad().minos().merrors).splitlines()[3])  # symmetric: linear
+    │ Error    │ -0.09 │ 0.09  │ -0.07 │ 0.07  │
     """
     items = list(merrors.values())
     header = [""]
@@ -357,6 +384,22 @@ def matrix_text(matrix: Any) -> str:
     -------
     str
         Plain text (box-drawing table).
+
+    Examples
+    --------
+    The closed form ``0.1^2 (X^T X)^-1`` = ((1/120, -1/200), (-1/200, 1/200)), correlation
+    ``-sqrt(3/5)`` = -0.775:
+
+    >>> from thetahat import Minuit
+    >>> from thetahat.cost import LeastSquares
+    >>> m = Minuit(LeastSquares([0, 1, 2], [1, 3, 5], 0.1, lambda x, a, b: a + b * x), a=0, b=0)
+    >>> print(matrix_text(m.migrad().covariance))
+    ┌───┬──────────┬────────┐
+    │   │        a │      b │
+    ├───┼──────────┼────────┤
+    │ a │  0.00833 │ -0.005 │
+    │ b │ (-0.775) │  0.005 │
+    └───┴──────────┴────────┘
     """
     names, cells, _ = _matrix_cells(matrix)
     return _box([[n] + r for n, r in zip(names, cells)], [""] + names,
@@ -375,6 +418,15 @@ def minuit_text(m: Any) -> str:
     -------
     str
         Plain text (box-drawing table).
+
+    Examples
+    --------
+    >>> from thetahat import Minuit
+    >>> from thetahat.cost import LeastSquares
+    >>> m = Minuit(LeastSquares([0, 1, 2], [1, 3, 5], 0.1, lambda x, a, b: a + b * x), a=0, b=0)
+    >>> t = minuit_text(m.migrad())
+    >>> t == str(m), t.count("┌")  # what print(m) shows: FMin, parameters, covariance
+    (True, 3)
     """
     parts = []
     if m.fmin is not None:
@@ -422,6 +474,15 @@ def fmin_html(fmin: Any) -> str:
     -------
     str
         An HTML table with inline styles.
+
+    Examples
+    --------
+    >>> from thetahat import Minuit
+    >>> from thetahat.cost import LeastSquares
+    >>> m = Minuit(LeastSquares([0, 1, 2], [1, 3, 5], 0.1, lambda x, a, b: a + b * x), a=0, b=0)
+    >>> h = fmin_html(m.migrad().fmin)
+    >>> h.startswith("<table"), "Valid Minimum</td>" in h, h.count(GOOD)  # six green cells
+    (True, True, 6)
     """
     cells, fcn, edm = _fmin_cells(fmin)
     t = getattr(fmin, "time", None)
@@ -466,6 +527,15 @@ def params_html(params: Iterable[Any], fmin: Any = None) -> str:
     -------
     str
         An HTML table with inline styles.
+
+    Examples
+    --------
+    >>> from thetahat import Minuit
+    >>> from thetahat.cost import LeastSquares
+    >>> m = Minuit(LeastSquares([0, 1, 2], [1, 3, 5], 0.1, lambda x, a, b: a + b * x), a=0, b=0)
+    >>> h = params_html(m.migrad().params, m.fmin)
+    >>> h.count("<tr>"), ">0.09</td>" in h, ">0.07</td>" in h  # header and a row per parameter
+    (3, True, True)
     """
     note = _error_note(fmin)
     failed = note is not None and (fmin.hesse_failed or not fmin.has_covariance)
@@ -498,6 +568,15 @@ def merrors_html(merrors: Any) -> str:
     -------
     str
         An HTML table with inline styles.
+
+    Examples
+    --------
+    >>> from thetahat import Minuit
+    >>> from thetahat.cost import LeastSquares
+    >>> m = Minuit(LeastSquares([0, 1, 2], [1, 3, 5], 0.1, lambda x, a, b: a + b * x), a=0, b=0)
+    >>> h = merrors_html(m.migrad().minos().merrors)
+    >>> ">-0.09</td>" in h, h.count(BAD)  # every side valid: nothing in red
+    (True, 0)
     """
     items = list(merrors.values())
     rows = [_td("", tag="th") + "".join(_td(e.name, colspan=2, tag="th") for e in items)]
@@ -539,6 +618,11 @@ def corr_colour(rho: float) -> str:
     -------
     str
         A CSS colour, ``"rgb(r,g,b)"``.
+
+    Examples
+    --------
+    >>> corr_colour(0.0), corr_colour(1.0), corr_colour(-0.5)  # white, red, half-way to blue
+    ('rgb(250,250,250)', 'rgb(250,100,100)', 'rgb(185,185,250)')
     """
     k = min(abs(float(rho)), 1.0) if math.isfinite(rho) else 0.0
     end = _POS if rho > 0 else _NEG
@@ -560,6 +644,15 @@ def matrix_html(matrix: Any) -> str:
     -------
     str
         An HTML table with inline styles.
+
+    Examples
+    --------
+    >>> from thetahat import Minuit
+    >>> from thetahat.cost import LeastSquares
+    >>> m = Minuit(LeastSquares([0, 1, 2], [1, 3, 5], 0.1, lambda x, a, b: a + b * x), a=0, b=0)
+    >>> h = matrix_html(m.migrad().covariance)
+    >>> ">(-0.775)</td>" in h, h.count(corr_colour(-0.775))  # the two off-diagonal cells
+    (True, 2)
     """
     names, cells, corr = _matrix_cells(matrix)
     rows = [_td("", tag="th") + "".join(_td(n, tag="th") for n in names)]
@@ -584,6 +677,14 @@ def minuit_html(m: Any) -> str:
     -------
     str
         An HTML table with inline styles.
+
+    Examples
+    --------
+    >>> from thetahat import Minuit
+    >>> from thetahat.cost import LeastSquares
+    >>> m = Minuit(LeastSquares([0, 1, 2], [1, 3, 5], 0.1, lambda x, a, b: a + b * x), a=0, b=0)
+    >>> minuit_html(m).count("<table"), minuit_html(m.migrad()).count("<table")  # + FMin, matrix
+    (1, 3)
     """
     parts = []
     if m.fmin is not None:
@@ -607,5 +708,16 @@ def pretty(obj: Any, p: Any, cycle: bool) -> None:
         The printer it writes to.
     cycle : bool
         Whether IPython found a reference cycle (then ``repr`` is printed).
+
+    Examples
+    --------
+    A printer with IPython's ``text`` method receives ``str`` of the object, or ``repr`` in a
+    cycle:
+
+    >>> class Printer(list):
+    ...     text = list.append
+    >>> p = Printer()
+    >>> pretty("a", p, False), pretty("a", p, True), p
+    (None, None, ['a', "'a'"])
     """
     p.text(repr(obj) if cycle else str(obj))
