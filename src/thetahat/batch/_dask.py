@@ -120,6 +120,17 @@ class DaskBatchResult:
         Returns
         -------
         DaskBatchResult
+
+        Examples
+        --------
+        >>> import dask
+        >>> from thetahat import batch
+        >>> x = np.linspace(0, 1, 4)
+        >>> fit = dask.delayed(batch.fit)
+        >>> blocks = [fit(x, [1 + 2 * x], "line"), fit(x, [3 - x], "line")]  # one fit each
+        >>> r = DaskBatchResult.from_blocks(("a", "b"), blocks, (1, 1))
+        >>> r.nblocks, r.popt.compute().round(12).tolist()
+        (2, [[1.0, 2.0], [3.0, -1.0]])
         """
         dask, da = require_dask()
         k = len(parameters)
@@ -147,6 +158,15 @@ class DaskBatchResult:
         -------
         BatchResult
             All fits, in memory.
+
+        Examples
+        --------
+        >>> import dask.array as da
+        >>> from thetahat import batch
+        >>> x = np.linspace(0, 1, 4)
+        >>> r = batch.fit(x, da.from_array(np.array([1 + 2 * x, 3 - x]), chunks=(1, 4)), "line")
+        >>> r.compute().popt.round(12).tolist()  # a BatchResult in memory
+        [[1.0, 2.0], [3.0, -1.0]]
         """
         dask, _ = require_dask()
         return BatchResult.concatenate(list(dask.compute(*self.blocks, **kwargs)))
@@ -163,6 +183,16 @@ class DaskBatchResult:
         -------
         DaskBatchResult
             A lazy result over the persisted blocks.
+
+        Examples
+        --------
+        >>> import dask.array as da
+        >>> from thetahat import batch
+        >>> x = np.linspace(0, 1, 4)
+        >>> r = batch.fit(x, da.from_array(np.array([1 + 2 * x, 3 - x]), chunks=(1, 4)), "line")
+        >>> kept = r.persist()  # the fits run now; the result stays lazy
+        >>> kept.nblocks, kept.popt.compute().round(12).tolist()
+        (2, [[1.0, 2.0], [3.0, -1.0]])
         """
         dask, _ = require_dask()
         kept = dask.persist(*self.blocks, **kwargs)
@@ -170,7 +200,17 @@ class DaskBatchResult:
 
     @property
     def nblocks(self) -> int:
-        """Number of blocks (tasks of fits) along the fit axis."""
+        """Number of blocks (tasks of fits) along the fit axis.
+
+        Examples
+        --------
+        >>> import dask.array as da
+        >>> from thetahat import batch
+        >>> x = np.linspace(0, 1, 6)
+        >>> y = da.from_array(np.array([1 + 2 * x] * 5), chunks=(2, 6))  # blocks of 2, 2, 1 fits
+        >>> batch.fit(x, y, "line").nblocks
+        3
+        """
         return len(self.blocks)
 
     def __len__(self) -> int:
