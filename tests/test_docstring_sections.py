@@ -14,8 +14,9 @@ The public surface walked: ``thetahat.__all__`` (its functions and classes), the
 of every public module it names (``thetahat.typing``'s aliases excluded) and of
 ``thetahat.minuit`` and ``thetahat.results``, and the public methods and properties of
 every public class (own or inherited from another thetahat class; exceptions excluded).
-A property needs a summary, not Parameters; the properties of :class:`thetahat.Minuit`
-also show an example.
+A property needs a summary, not Parameters. The entry points and every object whose name
+starts with one of ``EXAMPLE_PREFIXES`` (Minuit's members, the costs, display, testing,
+batch, plot) show an example.
 """
 
 from __future__ import annotations
@@ -297,8 +298,11 @@ ENTRY_POINTS = (
 )
 
 
-# and every method and property of Minuit, the object a user explores next
-WITH_EXAMPLE = sorted(set(ENTRY_POINTS) | {n for n in SURFACE if n.startswith("thetahat.Minuit.")})
+# and every public object under these prefixes: Minuit's members (the object a user explores
+# next), the costs, the display functions, the test functions, batch results, the drawings
+EXAMPLE_PREFIXES = ("thetahat.Minuit.", "thetahat.cost.", "thetahat.display.",
+                    "thetahat.testing.", "thetahat.batch.", "thetahat.plot.")
+WITH_EXAMPLE = sorted(set(ENTRY_POINTS) | {n for n in SURFACE if n.startswith(EXAMPLE_PREFIXES)})
 
 
 @pytest.mark.parametrize("name", WITH_EXAMPLE)

@@ -487,6 +487,13 @@ class Constant(Cost):
 
     @property
     def has_grad(self) -> bool:
+        """Always True: the gradient of a constant is empty (no parameters).
+
+        Examples
+        --------
+        >>> Constant(2.5).has_grad, Constant(2.5).grad().shape
+        (True, (0,))
+        """
         return True
 
     def gauss_newton(self, args: NDArray, free: NDArray | None = None,
@@ -615,6 +622,15 @@ class CostSum(Cost, ABCSequence):
 
     @property
     def has_grad(self) -> bool:
+        """Whether every term has a gradient (then the sum's :meth:`grad` works).
+
+        Examples
+        --------
+        >>> from thetahat.cost import LeastSquares, NormalConstraint
+        >>> c = LeastSquares([0.0, 1.0], [1.0, 3.0], 1.0, lambda x, a, b: a + b * x)
+        >>> (c + NormalConstraint("b", 2.0, 0.5)).has_grad  # the least-squares term has none
+        False
+        """
         return all(c.has_grad for c in self._items)
 
     def _split(self, args: ArrayLike) -> Iterable[tuple[Cost, tuple, NDArray, float]]:

@@ -360,6 +360,15 @@ class _Binned(HistogramData, MaskedCost):
 
     @property
     def has_grad(self) -> bool:
+        """Whether a model gradient was given (``grad=``): then :meth:`grad` works.
+
+        Examples
+        --------
+        >>> c = ExtendedBinnedNLL([4], [0.0, 1.0], lambda xe, lam: lam * np.asarray(xe),
+        ...                       grad=lambda xe, lam: np.asarray(xe)[None, :])
+        >>> c.has_grad, c.grad(4.0).round(12).tolist()  # d/dlam 2 (lam - n + n ln(n / lam)) = 0
+        (True, [0.0])
+        """
         return self._model_grad is not None
 
     # --- prediction and its derivatives --------------------------------------------------

@@ -121,6 +121,14 @@ class NormalConstraint(Cost):
 
     @property
     def has_grad(self) -> bool:
+        """Always True: the gradient ``2 C^-1 (p - value)`` is exact.
+
+        Examples
+        --------
+        >>> c = NormalConstraint("a", 1.0, 0.5)
+        >>> c.has_grad, c.grad(2.0).tolist()  # 2 (2 - 1) / 0.25
+        (True, [8.0])
+        """
         return True
 
     def _value(self, args: tuple) -> float:

@@ -336,6 +336,15 @@ not 9:
 
     @property
     def has_grad(self) -> bool:
+        """Whether a model gradient was given (``grad=``): then :meth:`grad` works.
+
+        Examples
+        --------
+        >>> c = LeastSquares([0.0, 1.0], [1.0, 3.0], 1.0, lambda x, a, b: a + b * x,
+        ...                  grad=lambda x, a, b: np.array([np.ones_like(x), x]))
+        >>> c.has_grad, c.grad(0.0, 0.0).tolist()  # -2 (sum y, sum x y) at a = b = 0
+        (True, [-8.0, -6.0])
+        """
         return self._model_grad is not None
 
     # --- evaluation ----------------------------------------------------------------------

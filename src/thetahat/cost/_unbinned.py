@@ -240,6 +240,15 @@ class _Unbinned(MaskedCost):
 
     @property
     def has_grad(self) -> bool:
+        """Whether a model gradient was given (``grad=``): then :meth:`grad` works.
+
+        Examples
+        --------
+        >>> c = UnbinnedNLL([0.5, 1.5], lambda x, t: t * np.exp(-t * x),
+        ...                 grad=lambda x, t: np.array([(1 - t * x) * np.exp(-t * x)]))
+        >>> c.has_grad, c.grad(1.0).round(12).tolist()  # -2 sum(1 / t - x) = 0 at t = 1 / mean
+        (True, [0.0])
+        """
         return self._model_grad is not None
 
     def _check_density(self, f: Any, wide: bool = False) -> NDArray:
