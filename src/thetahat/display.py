@@ -43,6 +43,18 @@ same decimal place as the error.
 
 Inputs are duck-typed on iminuit's field names, so iminuit's own result objects render
 too.
+
+Examples
+--------
+The examples of the functions below continue from this fit, ``m``, of a line to three
+exact points (its covariance is the closed form ``0.1^2 (X^T X)^-1``):
+
+>>> from thetahat import Minuit
+>>> from thetahat.cost import LeastSquares
+>>> c = LeastSquares([0, 1, 2], [1, 3, 5], 0.1, lambda x, a, b: a + b * x)
+>>> m = Minuit(c, a=0, b=0).migrad()
+>>> m.valid, [round(v, 6) for v in m.values]
+(True, [1.0, 2.0])
 """
 
 from __future__ import annotations
@@ -202,10 +214,9 @@ def fmin_text(fmin: Any) -> str:
 
     Examples
     --------
-    >>> from thetahat import Minuit
-    >>> from thetahat.cost import LeastSquares
-    >>> m = Minuit(LeastSquares([0, 1, 2], [1, 3, 5], 0.1, lambda x, a, b: a + b * x), a=0, b=0)
-    >>> t = fmin_text(m.migrad().fmin)
+    With ``m`` the line fit of the module's example:
+    
+    >>> t = fmin_text(m.fmin)
     >>> t.splitlines()[1].strip("│ "), "Valid Minimum" in t, "Hesse ok" in t
     ('Migrad', True, True)
     """
@@ -288,12 +299,10 @@ def params_text(params: Iterable[Any], fmin: Any = None) -> str:
 
     Examples
     --------
-    The errors of the line fit are the closed form ``0.1 sqrt(diag((X^T X)^-1))`` = 0.091, 0.071:
+    The errors of ``m``, the line fit of the module's example, are the closed form
+``0.1 sqrt(diag((X^T X)^-1))`` = 0.091, 0.071:
 
-    >>> from thetahat import Minuit
-    >>> from thetahat.cost import LeastSquares
-    >>> m = Minuit(LeastSquares([0, 1, 2], [1, 3, 5], 0.1, lambda x, a, b: a + b * x), a=0, b=0)
-    >>> print(params_text(m.migrad().params).splitlines()[3])
+    >>> print(params_text(m.params).splitlines()[3])
     │ 0 │ a    │ 1.00  │    0.09     │              │              │        │        │       │
     """
     failed = fmin is not None and (fmin.hesse_failed or not fmin.has_covariance)
@@ -323,10 +332,9 @@ def merrors_text(merrors: Any) -> str:
 
     Examples
     --------
-    >>> from thetahat import Minuit
-    >>> from thetahat.cost import LeastSquares
-    >>> m = Minuit(LeastSquares([0, 1, 2], [1, 3, 5], 0.1, lambda x, a, b: a + b * x), a=0, b=0)
-    >>> print(merrors_text(m.migrad().minos().merrors).splitlines()[3])  # symmetric: linear
+    With ``m`` the line fit of the module's example:
+    
+    >>> print(merrors_text(m.minos().merrors).splitlines()[3])  # symmetric: linear
     │ Error    │ -0.09 │ 0.09  │ -0.07 │ 0.07  │
     """
     items = list(merrors.values())
@@ -387,13 +395,11 @@ def matrix_text(matrix: Any) -> str:
 
     Examples
     --------
-    The closed form ``0.1^2 (X^T X)^-1`` = ((1/120, -1/200), (-1/200, 1/200)), correlation
-    ``-sqrt(3/5)`` = -0.775:
+    The covariance of ``m``, the line fit of the module's example, is the closed form
+    ``0.1^2 (X^T X)^-1`` = ((1/120, -1/200), (-1/200, 1/200)), correlation ``-sqrt(3/5)``
+    = -0.775:
 
-    >>> from thetahat import Minuit
-    >>> from thetahat.cost import LeastSquares
-    >>> m = Minuit(LeastSquares([0, 1, 2], [1, 3, 5], 0.1, lambda x, a, b: a + b * x), a=0, b=0)
-    >>> print(matrix_text(m.migrad().covariance))
+    >>> print(matrix_text(m.covariance))
     ┌───┬──────────┬────────┐
     │   │        a │      b │
     ├───┼──────────┼────────┤
@@ -421,11 +427,9 @@ def minuit_text(m: Any) -> str:
 
     Examples
     --------
-    >>> from thetahat import Minuit
-    >>> from thetahat.cost import LeastSquares
-    >>> m = Minuit(LeastSquares([0, 1, 2], [1, 3, 5], 0.1, lambda x, a, b: a + b * x), a=0, b=0)
-    >>> t = minuit_text(m.migrad())
-    >>> t == str(m), t.count("┌")  # what print(m) shows: FMin, parameters, covariance
+    With ``m`` the line fit of the module's example:
+
+    >>> minuit_text(m) == str(m), minuit_text(m).count("┌")  # FMin, parameters, covariance
     (True, 3)
     """
     parts = []
@@ -477,10 +481,9 @@ def fmin_html(fmin: Any) -> str:
 
     Examples
     --------
-    >>> from thetahat import Minuit
-    >>> from thetahat.cost import LeastSquares
-    >>> m = Minuit(LeastSquares([0, 1, 2], [1, 3, 5], 0.1, lambda x, a, b: a + b * x), a=0, b=0)
-    >>> h = fmin_html(m.migrad().fmin)
+    With ``m`` the line fit of the module's example:
+    
+    >>> h = fmin_html(m.fmin)
     >>> h.startswith("<table"), "Valid Minimum</td>" in h, h.count(GOOD)  # six green cells
     (True, True, 6)
     """
@@ -530,10 +533,9 @@ def params_html(params: Iterable[Any], fmin: Any = None) -> str:
 
     Examples
     --------
-    >>> from thetahat import Minuit
-    >>> from thetahat.cost import LeastSquares
-    >>> m = Minuit(LeastSquares([0, 1, 2], [1, 3, 5], 0.1, lambda x, a, b: a + b * x), a=0, b=0)
-    >>> h = params_html(m.migrad().params, m.fmin)
+    With ``m`` the line fit of the module's example:
+
+    >>> h = params_html(m.params, m.fmin)
     >>> h.count("<tr>"), ">0.09</td>" in h, ">0.07</td>" in h  # header and a row per parameter
     (3, True, True)
     """
@@ -571,10 +573,9 @@ def merrors_html(merrors: Any) -> str:
 
     Examples
     --------
-    >>> from thetahat import Minuit
-    >>> from thetahat.cost import LeastSquares
-    >>> m = Minuit(LeastSquares([0, 1, 2], [1, 3, 5], 0.1, lambda x, a, b: a + b * x), a=0, b=0)
-    >>> h = merrors_html(m.migrad().minos().merrors)
+    With ``m`` the line fit of the module's example:
+    
+    >>> h = merrors_html(m.minos().merrors)
     >>> ">-0.09</td>" in h, h.count(BAD)  # every side valid: nothing in red
     (True, 0)
     """
@@ -647,10 +648,9 @@ def matrix_html(matrix: Any) -> str:
 
     Examples
     --------
-    >>> from thetahat import Minuit
-    >>> from thetahat.cost import LeastSquares
-    >>> m = Minuit(LeastSquares([0, 1, 2], [1, 3, 5], 0.1, lambda x, a, b: a + b * x), a=0, b=0)
-    >>> h = matrix_html(m.migrad().covariance)
+    With ``m`` the line fit of the module's example:
+    
+    >>> h = matrix_html(m.covariance)
     >>> ">(-0.775)</td>" in h, h.count(corr_colour(-0.775))  # the two off-diagonal cells
     (True, 2)
     """
@@ -680,11 +680,10 @@ def minuit_html(m: Any) -> str:
 
     Examples
     --------
-    >>> from thetahat import Minuit
-    >>> from thetahat.cost import LeastSquares
-    >>> m = Minuit(LeastSquares([0, 1, 2], [1, 3, 5], 0.1, lambda x, a, b: a + b * x), a=0, b=0)
-    >>> minuit_html(m).count("<table"), minuit_html(m.migrad()).count("<table")  # + FMin, matrix
-    (1, 3)
+    With ``m`` the line fit of the module's example:
+
+    >>> minuit_html(m).count("<table")  # FMin, parameters, covariance
+    3
     """
     parts = []
     if m.fmin is not None:

@@ -161,12 +161,11 @@ class DaskBatchResult:
 
         Examples
         --------
-        >>> import dask.array as da
-        >>> from thetahat import batch
-        >>> x = np.linspace(0, 1, 4)
-        >>> r = batch.fit(x, da.from_array(np.array([1 + 2 * x, 3 - x]), chunks=(1, 4)), "line")
-        >>> r.compute().popt.round(12).tolist()  # a BatchResult in memory
-        [[1.0, 2.0], [3.0, -1.0]]
+        With ``lazy`` the three line fits of the class example:
+        
+        >>> r = lazy.compute()
+        >>> type(r).__name__, r.popt.round(12).tolist()
+        ('BatchResult', [[1.0, 2.0], [3.0, -1.0], [2.0, 0.5]])
         """
         dask, _ = require_dask()
         return BatchResult.concatenate(list(dask.compute(*self.blocks, **kwargs)))
@@ -186,13 +185,11 @@ class DaskBatchResult:
 
         Examples
         --------
-        >>> import dask.array as da
-        >>> from thetahat import batch
-        >>> x = np.linspace(0, 1, 4)
-        >>> r = batch.fit(x, da.from_array(np.array([1 + 2 * x, 3 - x]), chunks=(1, 4)), "line")
-        >>> kept = r.persist()  # the fits run now; the result stays lazy
-        >>> kept.nblocks, kept.popt.compute().round(12).tolist()
-        (2, [[1.0, 2.0], [3.0, -1.0]])
+        With ``lazy`` the three line fits of the class example:
+        
+        >>> kept = lazy.persist()  # the fits run now; the result stays a DaskBatchResult
+        >>> kept.nblocks, kept.popt[2:].compute().round(12).tolist()
+        (2, [[2.0, 0.5]])
         """
         dask, _ = require_dask()
         kept = dask.persist(*self.blocks, **kwargs)
@@ -204,12 +201,10 @@ class DaskBatchResult:
 
         Examples
         --------
-        >>> import dask.array as da
-        >>> from thetahat import batch
-        >>> x = np.linspace(0, 1, 6)
-        >>> y = da.from_array(np.array([1 + 2 * x] * 5), chunks=(2, 6))  # blocks of 2, 2, 1 fits
-        >>> batch.fit(x, y, "line").nblocks
-        3
+        With ``lazy`` the three line fits of the class example, in blocks of two rows:
+        
+        >>> lazy.nblocks, lazy.popt.chunks[0]
+        (2, (2, 1))
         """
         return len(self.blocks)
 
