@@ -215,7 +215,7 @@ def fmin_text(fmin: Any) -> str:
     Examples
     --------
     With ``m`` the line fit of the module's example:
-    
+
     >>> t = fmin_text(m.fmin)
     >>> t.splitlines()[1].strip("│ "), "Valid Minimum" in t, "Hesse ok" in t
     ('Migrad', True, True)
@@ -333,7 +333,7 @@ def merrors_text(merrors: Any) -> str:
     Examples
     --------
     With ``m`` the line fit of the module's example:
-    
+
     >>> print(merrors_text(m.minos().merrors).splitlines()[3])  # symmetric: linear
     │ Error    │ -0.09 │ 0.09  │ -0.07 │ 0.07  │
     """
@@ -482,7 +482,7 @@ def fmin_html(fmin: Any) -> str:
     Examples
     --------
     With ``m`` the line fit of the module's example:
-    
+
     >>> h = fmin_html(m.fmin)
     >>> h.startswith("<table"), "Valid Minimum</td>" in h, h.count(GOOD)  # six green cells
     (True, True, 6)
@@ -574,7 +574,7 @@ def merrors_html(merrors: Any) -> str:
     Examples
     --------
     With ``m`` the line fit of the module's example:
-    
+
     >>> h = merrors_html(m.minos().merrors)
     >>> ">-0.09</td>" in h, h.count(BAD)  # every side valid: nothing in red
     (True, 0)
@@ -649,7 +649,7 @@ def matrix_html(matrix: Any) -> str:
     Examples
     --------
     With ``m`` the line fit of the module's example:
-    
+
     >>> h = matrix_html(m.covariance)
     >>> ">(-0.775)</td>" in h, h.count(corr_colour(-0.775))  # the two off-diagonal cells
     (True, 2)
