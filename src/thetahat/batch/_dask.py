@@ -162,7 +162,7 @@ class DaskBatchResult:
         Examples
         --------
         With ``lazy`` the three line fits of the class example:
-        
+
         >>> r = lazy.compute()
         >>> type(r).__name__, r.popt.round(12).tolist()
         ('BatchResult', [[1.0, 2.0], [3.0, -1.0], [2.0, 0.5]])
@@ -186,7 +186,7 @@ class DaskBatchResult:
         Examples
         --------
         With ``lazy`` the three line fits of the class example:
-        
+
         >>> kept = lazy.persist()  # the fits run now; the result stays a DaskBatchResult
         >>> kept.nblocks, kept.popt[2:].compute().round(12).tolist()
         (2, [[2.0, 0.5]])
@@ -202,7 +202,7 @@ class DaskBatchResult:
         Examples
         --------
         With ``lazy`` the three line fits of the class example, in blocks of two rows:
-        
+
         >>> lazy.nblocks, lazy.popt.chunks[0]
         (2, (2, 1))
         """
