@@ -300,7 +300,7 @@ def params_text(params: Iterable[Any], fmin: Any = None) -> str:
     Examples
     --------
     The errors of ``m``, the line fit of the module's example, are the closed form
-``0.1 sqrt(diag((X^T X)^-1))`` = 0.091, 0.071:
+    ``0.1 sqrt(diag((X^T X)^-1))`` = 0.091, 0.071:
 
     >>> print(params_text(m.params).splitlines()[3])
     │ 0 │ a    │ 1.00  │    0.09     │              │              │        │        │       │

@@ -299,7 +299,7 @@ class LeastSquares(MaskedCost):
         Examples
         --------
         The soft_l1 loss ``2 (sqrt(1 + z) - 1)`` of a squared pull z = 9 is 2 (sqrt(10) - 1),
-not 9:
+        not 9:
 
         >>> c = LeastSquares([0.0, 1.0], [1.0, 6.0], 1.0, lambda x, a, b: a + b * x, loss="soft_l1")
         >>> c.loss, round(c(1.0, 2.0), 4)
