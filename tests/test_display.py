@@ -72,6 +72,38 @@ def test_text_of_a_valid_fit(fits):
         assert c.count("(-0.845)") == 1  # each coefficient once: below the diagonal only
 
 
+def _error_cells(text: str) -> dict[str, str]:
+    """Parameter name -> its Hesse Error cell, read from the rows of a text table."""
+    out = {}
+    for line in text.splitlines():
+        cells = line.split("│")
+        if len(cells) == 11 and cells[1].strip().isdigit():
+            out[cells[2].strip()] = cells[4].strip()
+    return out
+
+
+def test_text_leaves_the_errors_of_a_failed_hesse_blank():
+    def f(x, y):  # y is a flat direction: HESSE fails
+        return (x - 1) ** 2 + 0 * y
+    f.errordef = 1
+    m = Minuit(f, x=0, y=0)
+    m.migrad()
+    assert m.fmin.hesse_failed
+    steps = {n: pdg_format(m.values[n], m.errors[n])[1] for n in m.parameters}
+    assert all(float(s) > 0 for s in steps.values())  # there are step sizes to hide
+    # without the FMin the table cannot know: the numbers are shown (as before)
+    assert _error_cells(params_text(m.params)) == steps
+    for text in (str(m), params_text(m.params, m.fmin)):
+        assert _error_cells(text) == {"x": "", "y": ""}  # no step size in the rows
+        assert "HESSE failed" in text and "not standard deviations" in text
+    assert "Hesse FAILED" in str(m)  # the FMin block still says so
+    m.fixed["y"] = True
+    m.migrad()  # a sound fit: the errors are printed
+    assert not m.fmin.hesse_failed
+    assert _error_cells(str(m))["x"] == pdg_format(m.values["x"], m.errors["x"])[1]
+    assert "HESSE failed" not in str(m)
+
+
 def test_invalid_fit_is_red():
     m = Minuit(lambda x: 0.0, x=1)
     m.errordef = 1

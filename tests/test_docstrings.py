@@ -11,6 +11,12 @@ without ``__all__`` (``thetahat.intervals``) exports its public submodules. As w
 
 A second test runs the examples of every module of the package, private ones included
 (what ``testmod`` sees), so that no example anywhere is left unexecuted.
+
+Shared set-up: where many examples need the same object (a fitted ``Minuit`` for every
+display function), one docstring makes it and the others say they continue from it
+(``SETUP``). Each of them runs in a fresh namespace holding what that docstring's examples
+define, so the set-up is written once, is itself executed and checked, and a reader finds
+it where the docstring says; no example sees another's changes (``m.minos()``).
 """
 
 from __future__ import annotations
@@ -66,11 +72,32 @@ def public_doctests(modname: str) -> list[doctest.DocTest]:
     return [t for t in unique.values() if t.examples]
 
 
+# module -> the docstring whose examples set up the other examples of the module: the
+# module's own (None) or that of the object of the given name in it
+SETUP: dict[str, str | None] = {"thetahat.display": None,
+                                "thetahat.batch._dask": "DaskBatchResult"}
+
+
+def _setup(modname: str) -> dict:
+    """What the examples of the set-up docstring of ``modname`` define, made afresh (the
+    objects are new for every docstring that uses them; the set-up docstring's own test
+    makes them again itself)."""
+    mod = importlib.import_module(modname)
+    owner = SETUP[modname]
+    doc = mod.__doc__ if owner is None else getattr(mod, owner).__doc__
+    ns = vars(mod).copy()
+    for ex in doctest.DocTestParser().get_examples(doc or ""):
+        exec(compile(ex.source, f"<set-up of {modname}>", "exec"), ns)
+    return ns
+
+
 def _run(tests: list[doctest.DocTest]) -> tuple[int, int, str]:
     import io
     out = io.StringIO()
     runner = doctest.DocTestRunner(optionflags=OPTIONS)
     for t in tests:
+        if t.globs.get("__name__") in SETUP:
+            t.globs.update(_setup(t.globs["__name__"]))
         runner.run(t, out=out.write)
     r = runner.summarize(verbose=False)
     return r.failed, r.attempted, out.getvalue()

@@ -32,7 +32,9 @@ covariance, the HESSE error cells of the free parameters are blank (the numbers 
 be step sizes, not standard deviations; ``m.errors`` still holds them), and a note row
 under the table says why. When the covariance is only approximate or was forced positive
 definite, the errors are estimates: they are shown greyed and italic with a dagger, and
-the note says why. The text tables are unchanged.
+the note says why. The text table (``params_text`` with the FMin, as ``minuit_text``
+and ``print(m)``) leaves the errors of a failed HESSE blank too, with the same note; it
+marks no approximate errors.
 
 PDG rounding (Particle Data Group, "Introduction", §5.3): take the three most significant
 digits of the error. If they lie in 100-354, keep two significant digits; in 355-949 keep
@@ -41,6 +43,18 @@ same decimal place as the error.
 
 Inputs are duck-typed on iminuit's field names, so iminuit's own result objects render
 too.
+
+Examples
+--------
+The examples of the functions below continue from this fit, ``m``, of a line to three
+exact points (its covariance is the closed form ``0.1^2 (X^T X)^-1``):
+
+>>> from thetahat import Minuit
+>>> from thetahat.cost import LeastSquares
+>>> c = LeastSquares([0, 1, 2], [1, 3, 5], 0.1, lambda x, a, b: a + b * x)
+>>> m = Minuit(c, a=0, b=0).migrad()
+>>> m.valid, [round(v, 6) for v in m.values]
+(True, [1.0, 2.0])
 """
 
 from __future__ import annotations
@@ -197,6 +211,14 @@ def fmin_text(fmin: Any) -> str:
     -------
     str
         Plain text (box-drawing table).
+
+    Examples
+    --------
+    With ``m`` the line fit of the module's example:
+
+    >>> t = fmin_text(m.fmin)
+    >>> t.splitlines()[1].strip("│ "), "Valid Minimum" in t, "Hesse ok" in t
+    ('Migrad', True, True)
     """
     cells, fcn, edm = _fmin_cells(fmin)
     t = getattr(fmin, "time", None)
@@ -256,21 +278,43 @@ def _param_colours(p: Any) -> list[str | None]:
     return colours
 
 
-def params_text(params: Iterable[Any]) -> str:
+def params_text(params: Iterable[Any], fmin: Any = None) -> str:
     """The parameter table as text.
+
+    With the fit's ``fmin`` given and HESSE failed (or no covariance), the HESSE errors of
+    the free parameters are left blank (the numbers would be step sizes, as in
+    :func:`params_html`) and a line under the table says why.
 
     Parameters
     ----------
     params : iterable of thetahat.util.Param
         The parameters, as ``Minuit.params``.
+    fmin : thetahat.util.FMin, optional
+        The function minimum; when given, errors of a failed HESSE are not shown.
 
     Returns
     -------
     str
         Plain text (box-drawing table).
+
+    Examples
+    --------
+    The errors of ``m``, the line fit of the module's example, are the closed form
+    ``0.1 sqrt(diag((X^T X)^-1))`` = 0.091, 0.071:
+
+    >>> print(params_text(m.params).splitlines()[3])
+    │ 0 │ a    │ 1.00  │    0.09     │              │              │        │        │       │
     """
-    rows = [_param_row(p) for p in params]
-    return _box(rows, _PARAM_HEADER, ["<", "<", "^", "^", "^", "^", "^", "^", "^"])
+    failed = fmin is not None and (fmin.hesse_failed or not fmin.has_covariance)
+    rows = []
+    for p in params:
+        row = _param_row(p)
+        if failed and not p.is_fixed:
+            row[3] = ""  # a step size, not a standard deviation
+        rows.append(row)
+    table = _box(rows, _PARAM_HEADER, ["<", "<", "^", "^", "^", "^", "^", "^", "^"])
+    note = _error_note(fmin) if failed else None
+    return table if note is None else f"{table}\n{note}"
 
 
 def merrors_text(merrors: Any) -> str:
@@ -285,6 +329,13 @@ def merrors_text(merrors: Any) -> str:
     -------
     str
         Plain text (box-drawing table).
+
+    Examples
+    --------
+    With ``m`` the line fit of the module's example:
+
+    >>> print(merrors_text(m.minos().merrors).splitlines()[3])  # symmetric: linear
+    │ Error    │ -0.09 │ 0.09  │ -0.07 │ 0.07  │
     """
     items = list(merrors.values())
     header = [""]
@@ -341,6 +392,20 @@ def matrix_text(matrix: Any) -> str:
     -------
     str
         Plain text (box-drawing table).
+
+    Examples
+    --------
+    The covariance of ``m``, the line fit of the module's example, is the closed form
+    ``0.1^2 (X^T X)^-1`` = ((1/120, -1/200), (-1/200, 1/200)), correlation ``-sqrt(3/5)``
+    = -0.775:
+
+    >>> print(matrix_text(m.covariance))
+    ┌───┬──────────┬────────┐
+    │   │        a │      b │
+    ├───┼──────────┼────────┤
+    │ a │  0.00833 │ -0.005 │
+    │ b │ (-0.775) │  0.005 │
+    └───┴──────────┴────────┘
     """
     names, cells, _ = _matrix_cells(matrix)
     return _box([[n] + r for n, r in zip(names, cells)], [""] + names,
@@ -359,11 +424,18 @@ def minuit_text(m: Any) -> str:
     -------
     str
         Plain text (box-drawing table).
+
+    Examples
+    --------
+    With ``m`` the line fit of the module's example:
+
+    >>> minuit_text(m) == str(m), minuit_text(m).count("┌")  # FMin, parameters, covariance
+    (True, 3)
     """
     parts = []
     if m.fmin is not None:
         parts.append(fmin_text(m.fmin))
-    parts.append(params_text(m.params))
+    parts.append(params_text(m.params, m.fmin))
     if len(m.merrors):
         parts.append(merrors_text(m.merrors))
     if m.covariance is not None:
@@ -406,6 +478,14 @@ def fmin_html(fmin: Any) -> str:
     -------
     str
         An HTML table with inline styles.
+
+    Examples
+    --------
+    With ``m`` the line fit of the module's example:
+
+    >>> h = fmin_html(m.fmin)
+    >>> h.startswith("<table"), "Valid Minimum</td>" in h, h.count(GOOD)  # six green cells
+    (True, True, 6)
     """
     cells, fcn, edm = _fmin_cells(fmin)
     t = getattr(fmin, "time", None)
@@ -450,6 +530,14 @@ def params_html(params: Iterable[Any], fmin: Any = None) -> str:
     -------
     str
         An HTML table with inline styles.
+
+    Examples
+    --------
+    With ``m`` the line fit of the module's example:
+
+    >>> h = params_html(m.params, m.fmin)
+    >>> h.count("<tr>"), ">0.09</td>" in h, ">0.07</td>" in h  # header and a row per parameter
+    (3, True, True)
     """
     note = _error_note(fmin)
     failed = note is not None and (fmin.hesse_failed or not fmin.has_covariance)
@@ -482,6 +570,14 @@ def merrors_html(merrors: Any) -> str:
     -------
     str
         An HTML table with inline styles.
+
+    Examples
+    --------
+    With ``m`` the line fit of the module's example:
+
+    >>> h = merrors_html(m.minos().merrors)
+    >>> ">-0.09</td>" in h, h.count(BAD)  # every side valid: nothing in red
+    (True, 0)
     """
     items = list(merrors.values())
     rows = [_td("", tag="th") + "".join(_td(e.name, colspan=2, tag="th") for e in items)]
@@ -523,6 +619,11 @@ def corr_colour(rho: float) -> str:
     -------
     str
         A CSS colour, ``"rgb(r,g,b)"``.
+
+    Examples
+    --------
+    >>> corr_colour(0.0), corr_colour(1.0), corr_colour(-0.5)  # white, red, half-way to blue
+    ('rgb(250,250,250)', 'rgb(250,100,100)', 'rgb(185,185,250)')
     """
     k = min(abs(float(rho)), 1.0) if math.isfinite(rho) else 0.0
     end = _POS if rho > 0 else _NEG
@@ -544,6 +645,14 @@ def matrix_html(matrix: Any) -> str:
     -------
     str
         An HTML table with inline styles.
+
+    Examples
+    --------
+    With ``m`` the line fit of the module's example:
+
+    >>> h = matrix_html(m.covariance)
+    >>> ">(-0.775)</td>" in h, h.count(corr_colour(-0.775))  # the two off-diagonal cells
+    (True, 2)
     """
     names, cells, corr = _matrix_cells(matrix)
     rows = [_td("", tag="th") + "".join(_td(n, tag="th") for n in names)]
@@ -568,6 +677,13 @@ def minuit_html(m: Any) -> str:
     -------
     str
         An HTML table with inline styles.
+
+    Examples
+    --------
+    With ``m`` the line fit of the module's example:
+
+    >>> minuit_html(m).count("<table")  # FMin, parameters, covariance
+    3
     """
     parts = []
     if m.fmin is not None:
@@ -591,5 +707,16 @@ def pretty(obj: Any, p: Any, cycle: bool) -> None:
         The printer it writes to.
     cycle : bool
         Whether IPython found a reference cycle (then ``repr`` is printed).
+
+    Examples
+    --------
+    A printer with IPython's ``text`` method receives ``str`` of the object, or ``repr`` in a
+    cycle:
+
+    >>> class Printer(list):
+    ...     text = list.append
+    >>> p = Printer()
+    >>> pretty("a", p, False), pretty("a", p, True), p
+    (None, None, ['a', "'a'"])
     """
     p.text(repr(obj) if cycle else str(obj))

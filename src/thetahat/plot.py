@@ -87,6 +87,16 @@ def draw_profile(x: Any, y: Any, *, name: str, band: tuple[float, float, float] 
     ------
     ValueError
         When ``x`` and ``y`` are not 1-D arrays of equal length.
+
+    Examples
+    --------
+    Drawn with the Agg backend; without a band only the scan:
+
+    >>> from matplotlib import pyplot as plt
+    >>> x, y = draw_profile([0.0, 1.0, 2.0], [1.0, 0.0, 1.0], name="a")
+    >>> y.tolist(), len(plt.gca().lines), plt.gca().get_xlabel(), plt.gca().get_ylabel()
+    ([1.0, 0.0, 1.0], 1, 'a', 'FCN')
+    >>> plt.close("all")
     """
     plt = _pyplot()
     x = np.asarray(x, dtype=float)
@@ -129,6 +139,17 @@ def draw_mnprofile(x: Any, y: Any, *, name: str,
     ------
     ValueError
         When ``x`` and ``y`` are not 1-D arrays of equal length.
+
+    Examples
+    --------
+    The interval of a parabola ``a^2`` at a rise of 1 is [-1, 1]:
+
+    >>> from matplotlib import pyplot as plt
+    >>> a = np.linspace(-2.0, 2.0, 41)
+    >>> _ = draw_mnprofile(a, a**2, name="a", band=(0.0, -1.0, 1.0))
+    >>> plt.gca().get_title(), len(plt.gca().lines)  # the scan and the dashed best value
+    ('a = 0 - 1 + 1', 2)
+    >>> plt.close("all")
     """
     return draw_profile(x, y, name=name, band=band, text=text)
 
@@ -159,6 +180,15 @@ def draw_contour(x: Any, y: Any, F: Any, *, xname: str, yname: str,
     ------
     ValueError
         When ``F`` does not have the shape ``(len(x), len(y))``.
+
+    Examples
+    --------
+    >>> from matplotlib import pyplot as plt
+    >>> x = y = np.linspace(-2.0, 2.0, 21)
+    >>> cs = draw_contour(x, y, x[:, None]**2 + y**2, xname="a", yname="b", levels=[4, 1])
+    >>> cs.levels.tolist(), plt.gca().get_xlabel(), plt.gca().get_ylabel()  # sorted levels
+    ([1.0, 4.0], 'a', 'b')
+    >>> plt.close("all")
     """
     plt = _pyplot()
     x = np.asarray(x, dtype=float)
@@ -199,6 +229,17 @@ def draw_mncontour(curves: Mapping[Any, Any], *, xname: str, yname: str) -> Any:
     ------
     ValueError
         When ``curves`` is empty, or a curve is not of shape ``(N, 2)`` with ``N >= 3``.
+
+    Examples
+    --------
+    A unit circle as the 68 % contour (the axes padded by 5 %):
+
+    >>> from matplotlib import pyplot as plt
+    >>> t = np.linspace(0.0, 2 * np.pi, 51)
+    >>> cs = draw_mncontour({0.68: np.c_[np.cos(t), np.sin(t)]}, xname="a", yname="b")
+    >>> [float(v) for v in cs.levels], [round(float(v), 2) for v in plt.gca().get_xlim()]
+    ([0.68], [-1.1, 1.1])
+    >>> plt.close("all")
     """
     plt = _pyplot()
     from matplotlib.contour import ContourSet
@@ -263,6 +304,19 @@ def draw_mnmatrix(profiles: Mapping[str, Any], contours: Mapping[tuple[str, str]
     ------
     ValueError
         When ``names`` is empty (no free parameters).
+
+    Examples
+    --------
+    Two parameters: profiles on the diagonal, their contour below it, the upper corner hidden:
+
+    >>> from matplotlib import pyplot as plt
+    >>> x, t = np.linspace(-2.0, 2.0, 41), np.linspace(0.0, 2 * np.pi, 51)
+    >>> fig, ax = draw_mnmatrix({"a": (x, x**2), "b": (x, x**2)},
+    ...                         {("a", "b"): {0.68: np.c_[np.cos(t), np.sin(t)]}}, names=["a", "b"],
+    ...                         values={"a": 0.0, "b": 0.0}, fval=0.0, errordef=1.0)
+    >>> ax.shape, ax[0, 1].get_visible(), ax[1, 0].get_xlabel(), ax[1, 0].get_ylabel()
+    ((2, 2), False, 'a', 'b')
+    >>> plt.close("all")
     """
     plt = _pyplot()
     from ._core.cl import factor_1d

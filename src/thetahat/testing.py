@@ -50,6 +50,11 @@ def rosenbrock(x: float, y: float) -> float:
     -------
     float
         The function value.
+
+    Examples
+    --------
+    >>> rosenbrock(1.0, 1.0), rosenbrock(0.0, 0.0)  # the minimum; (1 - 0)^2 at the origin
+    (0.0, 1.0)
     """
     return (1 - x) ** 2 + 100 * (y - x**2) ** 2
 
@@ -66,6 +71,11 @@ def rosenbrock_grad(x: float, y: float) -> tuple[float, float]:
     -------
     tuple of float
         ``(df/dx, df/dy)``.
+
+    Examples
+    --------
+    >>> rosenbrock_grad(1.0, 1.0) == (0.0, 0.0), rosenbrock_grad(0.0, 0.0)  # 0 at the minimum
+    (True, (-2.0, 0.0))
     """
     return (-2 * (1 - x) - 400 * x * (y - x**2), 200 * (y - x**2))
 
@@ -82,6 +92,11 @@ def ackley(x: float, y: float) -> float:
     -------
     float
         The function value.
+
+    Examples
+    --------
+    >>> round(ackley(0.0, 0.0), 12), round(ackley(1.0, 0.0), 4)  # 20 (1 - exp(-0.2 sqrt(1/2)))
+    (0.0, 2.6375)
     """
     r = sqrt(0.5 * (x**2 + y**2))
     return -20 * exp(-0.2 * r) - exp(0.5 * (cos(2 * pi * x) + cos(2 * pi * y))) + 20 + e
@@ -100,6 +115,13 @@ def ackley_grad(x: float, y: float) -> tuple[float, float]:
     -------
     tuple of float
         ``(df/dx, df/dy)``.
+
+    Examples
+    --------
+    >>> ackley_grad(0.0, 0.0)  # the limit at the cusp of the minimum
+    (0.0, 0.0)
+    >>> [round(g, 4) for g in ackley_grad(0.5, 0.0)]
+    [2.6353, 0.0]
     """
     r = sqrt(0.5 * (x**2 + y**2))
     c = exp(0.5 * (cos(2 * pi * x) + cos(2 * pi * y)))
@@ -120,6 +142,11 @@ def beale(x: float, y: float) -> float:
     -------
     float
         The function value.
+
+    Examples
+    --------
+    >>> beale(3.0, 0.5), beale(0.0, 0.0)  # 1.5^2 + 2.25^2 + 2.625^2 at the origin
+    (0.0, 14.203125)
     """
     t1 = 1.5 - x + x * y
     t2 = 2.25 - x + x * y**2
@@ -139,6 +166,11 @@ def beale_grad(x: float, y: float) -> tuple[float, float]:
     -------
     tuple of float
         ``(df/dx, df/dy)``.
+
+    Examples
+    --------
+    >>> beale_grad(3.0, 0.5) == (0.0, 0.0), beale_grad(0.0, 0.0)
+    (True, (-12.75, 0.0))
     """
     t1 = 1.5 - x + x * y
     t2 = 2.25 - x + x * y**2
@@ -160,6 +192,11 @@ def matyas(x: float, y: float) -> float:
     -------
     float
         The function value.
+
+    Examples
+    --------
+    >>> matyas(0.0, 0.0), round(matyas(1.0, 1.0), 12)  # 0.26 * 2 - 0.48
+    (0.0, 0.04)
     """
     return 0.26 * (x**2 + y**2) - 0.48 * x * y
 
@@ -176,6 +213,11 @@ def matyas_grad(x: float, y: float) -> tuple[float, float]:
     -------
     tuple of float
         ``(df/dx, df/dy)``.
+
+    Examples
+    --------
+    >>> [round(g, 12) for g in matyas_grad(1.0, 1.0)]  # 0.52 - 0.48 in both
+    [0.04, 0.04]
     """
     return (0.52 * x - 0.48 * y, 0.52 * y - 0.48 * x)
 
@@ -192,6 +234,11 @@ def sphere_np(x: ArrayLike) -> float:
     -------
     float
         ``sum(x ** 2)``.
+
+    Examples
+    --------
+    >>> float(sphere_np([1.0, 2.0, 2.0])), float(sphere_np([0.0, 0.0]))
+    (9.0, 0.0)
     """
     a = np.asarray(x)
     return np.sum(a**2)
@@ -209,5 +256,10 @@ def sphere_np_grad(x: ArrayLike) -> NDArray:
     -------
     numpy.ndarray
         ``2 * x``, as floats.
+
+    Examples
+    --------
+    >>> sphere_np_grad([1.0, -2.0]).tolist()
+    [2.0, -4.0]
     """
     return 2 * np.asarray(x, dtype=float)

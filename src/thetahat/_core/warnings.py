@@ -71,7 +71,15 @@ class HesseFailedWarning(IMinuitWarning):
 
 
 class PerformanceWarning(IMinuitWarning, UserWarning):
-    """A call that works but is slower than it needs to be (a UserWarning, as iminuit's)."""
+    """A call that works but is slower than it needs to be (a UserWarning, as iminuit's).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from thetahat.cost import PerformanceWarning
+    >>> issubclass(PerformanceWarning, UserWarning)  # shown once per place, as iminuit's
+    True
+    """
 
 
 class ErrordefAlreadySetWarning(IMinuitWarning):

@@ -120,6 +120,17 @@ class DaskBatchResult:
         Returns
         -------
         DaskBatchResult
+
+        Examples
+        --------
+        >>> import dask
+        >>> from thetahat import batch
+        >>> x = np.linspace(0, 1, 4)
+        >>> fit = dask.delayed(batch.fit)
+        >>> blocks = [fit(x, [1 + 2 * x], "line"), fit(x, [3 - x], "line")]  # one fit each
+        >>> r = DaskBatchResult.from_blocks(("a", "b"), blocks, (1, 1))
+        >>> r.nblocks, r.popt.compute().round(12).tolist()
+        (2, [[1.0, 2.0], [3.0, -1.0]])
         """
         dask, da = require_dask()
         k = len(parameters)
@@ -147,6 +158,14 @@ class DaskBatchResult:
         -------
         BatchResult
             All fits, in memory.
+
+        Examples
+        --------
+        With ``lazy`` the three line fits of the class example:
+
+        >>> r = lazy.compute()
+        >>> type(r).__name__, r.popt.round(12).tolist()
+        ('BatchResult', [[1.0, 2.0], [3.0, -1.0], [2.0, 0.5]])
         """
         dask, _ = require_dask()
         return BatchResult.concatenate(list(dask.compute(*self.blocks, **kwargs)))
@@ -163,6 +182,14 @@ class DaskBatchResult:
         -------
         DaskBatchResult
             A lazy result over the persisted blocks.
+
+        Examples
+        --------
+        With ``lazy`` the three line fits of the class example:
+
+        >>> kept = lazy.persist()  # the fits run now; the result stays a DaskBatchResult
+        >>> kept.nblocks, kept.popt[2:].compute().round(12).tolist()
+        (2, [[2.0, 0.5]])
         """
         dask, _ = require_dask()
         kept = dask.persist(*self.blocks, **kwargs)
@@ -170,7 +197,15 @@ class DaskBatchResult:
 
     @property
     def nblocks(self) -> int:
-        """Number of blocks (tasks of fits) along the fit axis."""
+        """Number of blocks (tasks of fits) along the fit axis.
+
+        Examples
+        --------
+        With ``lazy`` the three line fits of the class example, in blocks of two rows:
+
+        >>> lazy.nblocks, lazy.popt.chunks[0]
+        (2, (2, 1))
+        """
         return len(self.blocks)
 
     def __len__(self) -> int:

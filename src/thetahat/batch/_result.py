@@ -98,6 +98,16 @@ class BatchResult:
         Returns
         -------
         BatchResult
+
+        Examples
+        --------
+        Two one-parameter fits, the second stopped at the iteration limit (code 2):
+
+        >>> popt, pcov = np.array([[1.0], [2.0]]), np.array([[[0.04]], [[0.09]]])
+        >>> r = BatchResult.from_codes(("a",), popt, pcov, np.zeros(2), np.array([3, 3]),
+        ...                            np.array([5, 9]), np.array([2, 4]), np.array([1, 2]))
+        >>> r.perr.round(12).tolist(), r.status.tolist(), r.success.tolist()  # perr = sqrt(pcov)
+        ([[0.2], [0.3]], ['converged', 'max-iterations'], [True, False])
         """
         names = np.array([STATUS_NAMES[c] for c in range(1, 5)], dtype=STATUS_DTYPE)
         with np.errstate(invalid="ignore"):
@@ -123,6 +133,15 @@ class BatchResult:
         ------
         ValueError
             When ``parts`` is empty or its results have different parameters.
+
+        Examples
+        --------
+        >>> from thetahat import batch
+        >>> x = np.linspace(0, 1, 4)
+        >>> r1, r2 = batch.fit(x, [1 + 2 * x], "line"), batch.fit(x, [3 - x], "line")
+        >>> r = BatchResult.concatenate([r1, r2])
+        >>> len(r), r.popt.round(12).tolist()
+        (2, [[1.0, 2.0], [3.0, -1.0]])
         """
         if not parts:
             raise ValueError("no results to concatenate")
@@ -154,6 +173,14 @@ class BatchResult:
         ------
         ImportError
             When pandas is not installed (``pip install thetahat[tables]``).
+
+        Examples
+        --------
+        >>> from thetahat import batch
+        >>> x = np.linspace(0, 1, 4)
+        >>> df = batch.fit(x, np.array([1 + 2 * x, 3 - x]), "line").to_dataframe()
+        >>> list(df.columns[:4]), df["b"].round(12).tolist()
+        (['a', 'a_err', 'b', 'b_err'], [2.0, -1.0])
         """
         pd = _need("pandas", "to_dataframe")
         cols: dict[str, Any] = {}
@@ -179,6 +206,14 @@ class BatchResult:
         ------
         ImportError
             When xarray is not installed (``pip install thetahat[tables]``).
+
+        Examples
+        --------
+        >>> from thetahat import batch
+        >>> x = np.linspace(0, 1, 4)
+        >>> ds = batch.fit(x, np.array([1 + 2 * x, 3 - x]), "line").to_xarray()
+        >>> ds.popt.sel(parameter="b").values.round(12).tolist(), ds.sizes["fit"]
+        ([2.0, -1.0], 2)
         """
         xr = _need("xarray", "to_xarray")
         f, p = ("fit",), ("fit", "parameter")

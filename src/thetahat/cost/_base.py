@@ -83,6 +83,17 @@ class Cost:
         Parameter names, each with its limits or None (as iminuit's ``_parameters``).
     verbose : int, optional
         1 or more prints the arguments and the value of each call (default 0).
+
+    Examples
+    --------
+    Every cost is a ``Cost``; ``+`` merges the parameters of two costs by name:
+
+    >>> from thetahat.cost import Cost, LeastSquares, NormalConstraint
+    >>> c = LeastSquares([0.0, 1.0], [1.0, 3.0], 1.0, lambda x, a, b: a + b * x)
+    >>> isinstance(c, Cost), c.errordef, c(1.0, 2.0)  # a perfect line: chi2 = 0
+    (True, 1.0, 0.0)
+    >>> (c + NormalConstraint("b", 1.0, 0.5))(1.0, 2.0)  # ((2 - 1) / 0.5)^2
+    4.0
     """
 
     _errordef = 1.0
@@ -96,17 +107,40 @@ class Cost:
 
     @property
     def errordef(self) -> float:
-        """Cost increase that defines one standard deviation (1 for every cost here)."""
+        """Cost increase that defines one standard deviation (1 for every cost here).
+
+        Examples
+        --------
+        >>> from thetahat.cost import LeastSquares
+        >>> LeastSquares([0.0, 1.0], [1.0, 3.0], 1.0, lambda x, a, b: a + b * x).errordef
+        1.0
+        """
         return self._errordef
 
     @property
     def npar(self) -> int:
-        """Number of parameters."""
+        """Number of parameters.
+
+        Examples
+        --------
+        >>> from thetahat.cost import LeastSquares
+        >>> LeastSquares([0.0, 1.0], [1.0, 3.0], 1.0, lambda x, a, b, c: a + b * x + c).npar
+        3
+        """
         return len(self._parameters)
 
     @property
     def ndata(self) -> float:
-        """Number of (unmasked) data points; ``inf`` for unbinned costs."""
+        """Number of (unmasked) data points; ``inf`` for unbinned costs.
+
+        Examples
+        --------
+        >>> from thetahat.cost import LeastSquares, UnbinnedNLL
+        >>> c = LeastSquares([0.0, 1.0, 2.0], [1.0, 3.0, 5.0], 1.0, lambda x, a, b: a + b * x)
+        >>> c.mask = [True, False, True]
+        >>> c.ndata, UnbinnedNLL([0.5, 1.5], lambda x, t: t * np.exp(-t * x)).ndata
+        (2, inf)
+        """
         return self._ndata()
 
     def _ndata(self) -> float:  # pragma: no cover - overridden
@@ -114,7 +148,18 @@ class Cost:
 
     @property
     def has_grad(self) -> bool:
-        """Whether :meth:`grad` is available (the model supplies parameter gradients)."""
+        """Whether :meth:`grad` is available (the model supplies parameter gradients).
+
+        Examples
+        --------
+        >>> from thetahat.cost import LeastSquares
+        >>> line = lambda x, a, b: a + b * x
+        >>> LeastSquares([0.0, 1.0], [1.0, 3.0], 1.0, line).has_grad
+        False
+        >>> grad = lambda x, a, b: [x ** 0, x]  # d/da, d/db of the line
+        >>> LeastSquares([0.0, 1.0], [1.0, 3.0], 1.0, line, grad=grad).has_grad
+        True
+        """
         return False
 
     def _unpack(self, args: tuple) -> tuple:
@@ -150,6 +195,17 @@ class Cost:
         ------
         AttributeError
             When the cost has no gradient (no model gradient given: pass ``grad=``).
+
+        Examples
+        --------
+        With the model gradient, the chi-square gradient is ``-2 sum r_i df_i/dp`` (residuals
+        ``r = y - a - b x`` = (1, 3) at a = b = 0):
+
+        >>> from thetahat.cost import LeastSquares
+        >>> c = LeastSquares([0.0, 1.0], [1.0, 3.0], 1.0, lambda x, a, b: a + b * x,
+        ...                  grad=lambda x, a, b: np.array([np.ones_like(x), x]))
+        >>> c.grad(0.0, 0.0).tolist()
+        [-8.0, -6.0]
         """
         if not self.has_grad:
             raise AttributeError(f"{type(self).__name__} has no gradient: pass grad=")
@@ -197,6 +253,14 @@ class Cost:
         ------
         NotImplementedError
             For a cost that cannot be drawn (the base class).
+
+        Examples
+        --------
+        >>> from thetahat.cost import Constant
+        >>> Constant(1.0).visualize(())
+        Traceback (most recent call last):
+            ...
+        NotImplementedError: Constant cannot be visualised
         """
         raise NotImplementedError(f"{type(self).__name__} cannot be visualised")
 
@@ -315,6 +379,14 @@ class MaskedCost(Cost):
         Shape of a boolean mask over the data points.
     verbose : int, optional
         As for :class:`Cost`.
+
+    Examples
+    --------
+    >>> from thetahat.cost import LeastSquares, MaskedCost
+    >>> c = LeastSquares([0.0, 1.0, 2.0], [1.0, 3.0, 9.0], 1.0, lambda x, a, b: a + b * x)
+    >>> c.mask = [True, True, False]  # leave out the outlier
+    >>> isinstance(c, MaskedCost), c.ndata, c(1.0, 2.0)
+    (True, 2, 0.0)
     """
 
     def __init__(self, parameters: dict, mask_shape: tuple, verbose: int = 0) -> None:
@@ -329,7 +401,18 @@ class MaskedCost(Cost):
     def mask(self) -> NDArray | None:
         """Selection of the data used by the cost, or None (use all): a boolean array with
         one entry per data point (or per slice along the first axis of a histogram), or an
-        array of indices along the first axis."""
+        array of indices along the first axis.
+
+        Examples
+        --------
+        >>> from thetahat.cost import LeastSquares
+        >>> c = LeastSquares([0.0, 1.0, 2.0], [1.0, 3.0, 9.0], 1.0, lambda x, a, b: a + b * x)
+        >>> c(1.0, 2.0), c.mask  # (9 - 5)^2 from the last point
+        (16.0, None)
+        >>> c.mask = [0, 1]  # indices work too
+        >>> c(1.0, 2.0), c.mask.tolist(), c.ndata
+        (0.0, [0, 1], 2)
+        """
         return self._mask_given
 
     @mask.setter
@@ -390,6 +473,13 @@ class Constant(Cost):
     ----------
     value : float
         The value the term adds to the sum.
+
+    Examples
+    --------
+    >>> from thetahat.cost import Constant, NormalConstraint
+    >>> s = NormalConstraint("a", 0.0, 1.0) + Constant(2.5)
+    >>> s(1.0), Constant(2.5).npar, Constant(2.5).ndata  # 1^2 + 2.5
+    (3.5, 0, 0)
     """
 
     def __init__(self, value: float) -> None:
@@ -407,6 +497,13 @@ class Constant(Cost):
 
     @property
     def has_grad(self) -> bool:
+        """Always True: the gradient of a constant is empty (no parameters).
+
+        Examples
+        --------
+        >>> Constant(2.5).has_grad, Constant(2.5).grad().shape
+        (True, (0,))
+        """
         return True
 
     def gauss_newton(self, args: NDArray, free: NDArray | None = None,
@@ -430,6 +527,11 @@ class Constant(Cost):
             Its gradient over the free parameters.
         hessian : numpy.ndarray
             The exact Hessian (the cost is quadratic).
+
+        Examples
+        --------
+        >>> Constant(2.5).gauss_newton(np.zeros(0))[0]
+        2.5
         """
         return self.value, np.zeros(0), np.zeros((0, 0))
 
@@ -453,6 +555,12 @@ class Constant(Cost):
             free parameters, and whether the model values of the last :meth:`gauss_newton` call at
             this point with these steps were reused; None when the model is not finite at a
             difference point.
+
+        Examples
+        --------
+        >>> f, g, h, reused = Constant(2.5).exact_hessian(np.zeros(0), np.zeros(0))
+        >>> f, g.shape, h.shape, reused
+        (2.5, (0,), (0, 0), True)
         """
         return self.value, np.zeros(0), np.zeros((0, 0)), True
 
@@ -524,6 +632,15 @@ class CostSum(Cost, ABCSequence):
 
     @property
     def has_grad(self) -> bool:
+        """Whether every term has a gradient (then the sum's :meth:`grad` works).
+
+        Examples
+        --------
+        >>> from thetahat.cost import LeastSquares, NormalConstraint
+        >>> c = LeastSquares([0.0, 1.0], [1.0, 3.0], 1.0, lambda x, a, b: a + b * x)
+        >>> (c + NormalConstraint("b", 2.0, 0.5)).has_grad  # the least-squares term has none
+        False
+        """
         return all(c.has_grad for c in self._items)
 
     def _split(self, args: ArrayLike) -> Iterable[tuple[Cost, tuple, NDArray, float]]:
@@ -595,6 +712,16 @@ class CostSum(Cost, ABCSequence):
         -------
         tuple of str
             One message per reason not to trust the minimum; empty for a sound one.
+
+        Examples
+        --------
+        A sound least-squares minimum gives nothing to report:
+
+        >>> from thetahat.cost import LeastSquares, NormalConstraint
+        >>> s = (LeastSquares([0.0, 1.0], [1.0, 3.0], 1.0, lambda x, a, b: a + b * x)
+        ...      + NormalConstraint("b", 2.0, 0.5))
+        >>> s.diagnose(np.array([1.0, 2.0]), np.array([True, True]))
+        ()
         """
         from ._protocol import DiagnosedCost
 
@@ -619,6 +746,18 @@ class CostSum(Cost, ABCSequence):
         -------
         list
             What each drawn component's ``visualize`` returned.
+
+        Examples
+        --------
+        One subplot per drawable term (drawn with the Agg backend):
+
+        >>> from matplotlib import pyplot as plt
+        >>> from thetahat.cost import LeastSquares, NormalConstraint
+        >>> s = (LeastSquares([0.0, 1.0], [1.0, 3.0], 1.0, lambda x, a, b: a + b * x)
+        ...      + NormalConstraint("b", 2.0, 0.5))
+        >>> len(s.visualize([1.0, 2.0])), len(plt.gcf().axes)
+        (2, 2)
+        >>> plt.close("all")
         """
         from ._visualize import visualize_sum
 

@@ -181,7 +181,16 @@ class HistogramData:
 
     @property
     def n(self) -> NDArray:
-        """Bin contents as given (with the (sumw, sumw2) axis for weighted histograms)."""
+        """Bin contents as given (with the (sumw, sumw2) axis for weighted histograms).
+
+        Examples
+        --------
+        >>> from thetahat.cost import Template
+        >>> c = Template([3, 5], [0.0, 1.0, 2.0], [[2, 1], [1, 4]])
+        >>> c.n = [4, 4]
+        >>> c.n.tolist(), c.ndata
+        ([4.0, 4.0], 2)
+        """
         return self._n_raw
 
     @n.setter
@@ -192,12 +201,26 @@ class HistogramData:
 
     @property
     def xe(self) -> NDArray | tuple[NDArray, ...]:
-        """Bin edges."""
+        """Bin edges.
+
+        Examples
+        --------
+        >>> from thetahat.cost import Template
+        >>> Template([3, 5], [0.0, 1.0, 2.0], [[2, 1], [1, 4]]).xe.tolist()
+        [0.0, 1.0, 2.0]
+        """
         return self._edges[0] if len(self._edges) == 1 else tuple(self._edges)
 
     @property
     def data(self) -> NDArray:
-        """Bin contents (same as :attr:`n`)."""
+        """Bin contents (same as :attr:`n`).
+
+        Examples
+        --------
+        >>> from thetahat.cost import Template
+        >>> Template([3, 5], [0.0, 1.0, 2.0], [[2, 1], [1, 4]]).data.tolist()
+        [3.0, 5.0]
+        """
         return self._n_raw
 
 
@@ -319,12 +342,33 @@ class _Binned(HistogramData, MaskedCost):
         -------
         tuple of str
             One message per reason not to trust the minimum; empty for a sound one.
+
+        Examples
+        --------
+        A bin with entries but no expected count makes the minimum untrustworthy:
+
+        >>> from scipy.stats import norm
+        >>> c = BinnedNLL([2, 5, 3], [-1.5, -0.5, 0.5, 1.5], lambda x, mu: norm.cdf(x, mu))
+        >>> c.diagnose(np.array([0.0]), np.array([True]))  # a sound one
+        ()
+        >>> c = BinnedNLL([2, 5], [0.0, 1.0, 2.0], lambda x, a: np.clip(a * x, 0, 1))
+        >>> print(c.diagnose(np.array([1.0]), np.array([True]))[0][:54])  # the bin [1, 2]
+        1 of 2 bins with entries have a predicted content <= 0
         """
         mu = self._mu(self._call_args(np.asarray(x, dtype=float).ravel())).ravel()[self._sel]
         return binned_diagnosis(self._nm, mu)
 
     @property
     def has_grad(self) -> bool:
+        """Whether a model gradient was given (``grad=``): then :meth:`grad` works.
+
+        Examples
+        --------
+        >>> c = ExtendedBinnedNLL([4], [0.0, 1.0], lambda xe, lam: lam * np.asarray(xe),
+        ...                       grad=lambda xe, lam: np.asarray(xe)[None, :])
+        >>> c.has_grad, c.grad(4.0).round(12).tolist()  # d/dlam 2 (lam - n + n ln(n / lam)) = 0
+        (True, [0.0])
+        """
         return self._model_grad is not None
 
     # --- prediction and its derivatives --------------------------------------------------
@@ -397,6 +441,16 @@ class _Binned(HistogramData, MaskedCost):
             Its gradient over the free parameters.
         hessian : numpy.ndarray
             The approximate Hessian named above (positive semi-definite) over the free parameters.
+
+        Examples
+        --------
+        The Hessian is the Fisher information ``2 sum dmu_i^2 / mu_i``; here (one bin, ``mu = lam``)
+        ``2 / lam``:
+
+        >>> c = ExtendedBinnedNLL([4], [0.0, 1.0], lambda xe, lam: lam * np.asarray(xe))
+        >>> f, g, h = c.gauss_newton([4.0])
+        >>> round(f, 12), g.round(6).tolist(), h.round(6).tolist()  # at the minimum lam = n
+        (0.0, [0.0], [[0.5]])
         """
         p = np.asarray(args, dtype=float).ravel()
         call = self._call_args(p)
@@ -442,6 +496,16 @@ class _Binned(HistogramData, MaskedCost):
             free parameters, and whether the model values of the last :meth:`gauss_newton` call at
             this point with these steps were reused; None when the model is not finite at a
             difference point.
+
+        Examples
+        --------
+        The Poisson deviance ``2 (lam - n + n ln(n / lam))`` has the second derivative
+        ``2 n / lam^2`` = 0.5 at lam = n = 4:
+
+        >>> c = ExtendedBinnedNLL([4], [0.0, 1.0], lambda xe, lam: lam * np.asarray(xe))
+        >>> f, g, h, reused = c.exact_hessian([4.0], np.array([1e-3]))
+        >>> h.round(4).tolist()
+        [[0.5]]
         """
         if self._model_grad is not None:
             return None
@@ -461,6 +525,14 @@ class _Binned(HistogramData, MaskedCost):
         -------
         numpy.ndarray
             The prediction, one value per data point or bin.
+
+        Examples
+        --------
+        >>> from scipy.stats import norm
+        >>> c = BinnedNLL([2, 5, 3], [-1.5, -0.5, 0.5, 1.5], lambda x, mu: norm.cdf(x, mu))
+        >>> mu = c.prediction([0.0])  # N = 10 times the bin probabilities of the cdf
+        >>> mu.round(3).tolist(), bool(np.isclose(mu.sum(), 10 * (norm.cdf(1.5) - norm.cdf(-1.5))))
+        ([2.417, 3.829, 2.417], True)
         """
         return self._mu(self._call_args(args))
 
@@ -476,6 +548,12 @@ class _Binned(HistogramData, MaskedCost):
         -------
         numpy.ndarray
             The pulls, one per data point or bin.
+
+        Examples
+        --------
+        >>> c = ExtendedBinnedNLL([4, 9], [0.0, 1.0, 2.0], lambda xe, lam: lam * np.asarray(xe))
+        >>> c.pulls([4.0]).tolist()  # (n - mu) / sqrt(n): (4 - 4) / 2, (9 - 4) / 3
+        [0.0, 1.6666666666666667]
         """
         mu = self.prediction(args)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -497,6 +575,17 @@ class _Binned(HistogramData, MaskedCost):
         object
             What was drawn: the data and model arrays of the drawing (matplotlib draws on the
             current axes).
+
+        Examples
+        --------
+        Drawn with the Agg backend: the counts with errors and the expected counts per bin:
+
+        >>> from matplotlib import pyplot as plt
+        >>> c = ExtendedBinnedNLL([4, 9], [0.0, 1.0, 2.0], lambda xe, lam: lam * np.asarray(xe))
+        >>> (cx, n, ne), (xe, mu) = c.visualize([4.0])
+        >>> cx.tolist(), ne.tolist(), mu.tolist()
+        ([0.5, 1.5], [2.0, 3.0], [4.0, 4.0])
+        >>> plt.close("all")
         """
         from ._visualize import visualize_binned
 
@@ -545,7 +634,15 @@ class BinnedNLL(_Binned):
 
     @property
     def cdf(self) -> Callable:
-        """The model cdf (or pdf with ``use_pdf``)."""
+        """The model cdf (or pdf with ``use_pdf``).
+
+        Examples
+        --------
+        >>> from scipy.stats import norm
+        >>> c = BinnedNLL([2, 5, 3], [-1.5, -0.5, 0.5, 1.5], lambda x, mu: norm.cdf(x, mu))
+        >>> float(c.cdf(0.0, 0.0))  # the model as given
+        0.5
+        """
         return self._model
 
     def _norm(self, q_flat: NDArray) -> tuple[float, float | None]:
@@ -604,5 +701,12 @@ class ExtendedBinnedNLL(_Binned):
 
     @property
     def scaled_cdf(self) -> Callable:
-        """The scaled cdf model (or scaled pdf with ``use_pdf``)."""
+        """The scaled cdf model (or scaled pdf with ``use_pdf``).
+
+        Examples
+        --------
+        >>> c = ExtendedBinnedNLL([4, 9], [0.0, 1.0, 2.0], lambda xe, lam: lam * np.asarray(xe))
+        >>> float(c.scaled_cdf(2.0, 6.5))  # lam times the cdf at the upper edge
+        13.0
+        """
         return self._model

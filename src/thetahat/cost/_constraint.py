@@ -85,7 +85,15 @@ class NormalConstraint(Cost):
 
     @property
     def value(self) -> NDArray:
-        """Expected values (settable)."""
+        """Expected values (settable).
+
+        Examples
+        --------
+        >>> c = NormalConstraint("a", 1.0, 0.5)
+        >>> c.value = 2.0
+        >>> c.value.tolist(), c(3.0)  # ((3 - 2) / 0.5)^2
+        ([2.0], 4.0)
+        """
         return self._expected
 
     @value.setter
@@ -94,7 +102,14 @@ class NormalConstraint(Cost):
 
     @property
     def covariance(self) -> NDArray:
-        """Variances (for independent errors) or the covariance matrix (settable)."""
+        """Variances (for independent errors) or the covariance matrix (settable).
+
+        Examples
+        --------
+        >>> c = NormalConstraint(["a", "b"], [1.0, 2.0], [0.5, 0.1])
+        >>> c.covariance.round(12).tolist()  # the squared errors
+        [0.25, 0.01]
+        """
         return self._cov_shown
 
     @covariance.setter
@@ -106,6 +121,14 @@ class NormalConstraint(Cost):
 
     @property
     def has_grad(self) -> bool:
+        """Always True: the gradient ``2 C^-1 (p - value)`` is exact.
+
+        Examples
+        --------
+        >>> c = NormalConstraint("a", 1.0, 0.5)
+        >>> c.has_grad, c.grad(2.0).tolist()  # 2 (2 - 1) / 0.25
+        (True, [8.0])
+        """
         return True
 
     def _value(self, args: tuple) -> float:
@@ -138,6 +161,13 @@ class NormalConstraint(Cost):
             Its gradient over the free parameters.
         hessian : numpy.ndarray
             The exact Hessian (the cost is quadratic).
+
+        Examples
+        --------
+        >>> c = NormalConstraint(["a", "b"], [1.0, 2.0], [0.5, 0.1])
+        >>> f, g, h = c.gauss_newton(np.array([1.5, 2.1]))
+        >>> round(f, 12), g.round(12).tolist(), h.round(12).tolist()  # C^-1 = diag(4, 100)
+        (2.0, [4.0, 20.0], [[8.0, 0.0], [0.0, 200.0]])
         """
         d = np.asarray(args, dtype=float).ravel() - self._expected
         cd = self._covinv @ d
@@ -163,6 +193,13 @@ class NormalConstraint(Cost):
             free parameters, and whether the model values of the last :meth:`gauss_newton` call at
             this point with these steps were reused; None when the model is not finite at a
             difference point.
+
+        Examples
+        --------
+        >>> c = NormalConstraint("a", 1.0, 0.5)
+        >>> f, g, h, reused = c.exact_hessian(np.array([2.0]), np.array([1e-3]))
+        >>> f, g.tolist(), h.tolist(), reused  # ((2 - 1) / 0.5)^2, 2 C^-1 d, 2 C^-1
+        (4.0, [8.0], [[8.0]], True)
         """
         return (*self.gauss_newton(args, free), True)  # exactly quadratic: no differences
 
@@ -180,6 +217,17 @@ class NormalConstraint(Cost):
         -------
         object
             What was drawn.
+
+        Examples
+        --------
+        Drawn with the Agg backend: the constrained values with their errors:
+
+        >>> from matplotlib import pyplot as plt
+        >>> c = NormalConstraint(["a", "b"], [1.0, 2.0], [0.5, 0.1])
+        >>> (idx, v, e), par = c.visualize([1.5, 2.1])
+        >>> v.tolist(), e.round(12).tolist(), par.tolist()
+        ([1.0, 2.0], [0.5, 0.1], [1.5, 2.1])
+        >>> plt.close("all")
         """
         from ._visualize import visualize_constraint
 

@@ -195,7 +195,15 @@ class LeastSquares(MaskedCost):
 
     @property
     def x(self) -> NDArray:
-        """Positions (settable; the number of points cannot change)."""
+        """Positions (settable; the number of points cannot change).
+
+        Examples
+        --------
+        >>> c = LeastSquares([0.0, 1.0], [1.0, 3.0], 1.0, lambda x, a, b: a + b * x)
+        >>> c.x = [1.0, 2.0]  # the same y now lie on 1 + 2 (x - 1)
+        >>> c.x.tolist(), c(-1.0, 2.0)
+        ([1.0, 2.0], 0.0)
+        """
         return self._x
 
     @x.setter
@@ -204,7 +212,15 @@ class LeastSquares(MaskedCost):
 
     @property
     def y(self) -> NDArray:
-        """Measured values (settable)."""
+        """Measured values (settable).
+
+        Examples
+        --------
+        >>> c = LeastSquares([0.0, 1.0], [1.0, 3.0], 1.0, lambda x, a, b: a + b * x)
+        >>> c.y = [1.0, 4.0]
+        >>> c.y.tolist(), c(1.0, 2.0)  # (4 - 3)^2
+        ([1.0, 4.0], 1.0)
+        """
         return self._y
 
     @y.setter
@@ -213,7 +229,15 @@ class LeastSquares(MaskedCost):
 
     @property
     def yerror(self) -> NDArray:
-        """Standard deviations of ``y`` (settable; a scalar broadcasts)."""
+        """Standard deviations of ``y`` (settable; a scalar broadcasts).
+
+        Examples
+        --------
+        >>> c = LeastSquares([0.0, 1.0], [1.0, 4.0], 1.0, lambda x, a, b: a + b * x)
+        >>> c.yerror = 0.5
+        >>> c.yerror.tolist(), c(1.0, 2.0)  # ((4 - 3) / 0.5)^2
+        ([0.5, 0.5], 4.0)
+        """
         return self._ye
 
     @yerror.setter
@@ -222,13 +246,27 @@ class LeastSquares(MaskedCost):
 
     @property
     def model(self) -> Callable:
-        """The model ``model(x, *p)``."""
+        """The model ``model(x, *p)``.
+
+        Examples
+        --------
+        >>> line = lambda x, a, b: a + b * x
+        >>> LeastSquares([0.0, 1.0], [1.0, 3.0], 1.0, line).model is line
+        True
+        """
         return self._model
 
     @property
     def data(self) -> NDArray:
         """Array of rows ``(x..., y, yerror)``, one per point (settable; editable in
-        place)."""
+        place).
+
+        Examples
+        --------
+        >>> c = LeastSquares([0.0, 1.0], [1.0, 3.0], 0.5, lambda x, a, b: a + b * x)
+        >>> c.data.tolist()  # rows (x, y, yerror)
+        [[0.0, 1.0, 0.5], [1.0, 3.0, 0.5]]
+        """
         return self._data
 
     @data.setter
@@ -242,12 +280,31 @@ class LeastSquares(MaskedCost):
 
     @property
     def is_sum_of_squares(self) -> bool:  # type: ignore[override]
-        """Whether the cost is exactly Σ r_i² (the linear loss): see cost/_protocol.py."""
+        """Whether the cost is exactly Σ r_i² (the linear loss): see cost/_protocol.py.
+
+        Examples
+        --------
+        >>> line = lambda x, a, b: a + b * x
+        >>> LeastSquares([0.0, 1.0], [1.0, 3.0], 1.0, line).is_sum_of_squares
+        True
+        >>> LeastSquares([0.0, 1.0], [1.0, 3.0], 1.0, line, loss="soft_l1").is_sum_of_squares
+        False
+        """
         return isinstance(self._loss, str) and self._loss == "linear"
 
     @property
     def loss(self) -> str | Callable:
-        """The loss: 'linear', 'soft_l1' or a callable ``rho(z)``."""
+        """The loss: 'linear', 'soft_l1' or a callable ``rho(z)``.
+
+        Examples
+        --------
+        The soft_l1 loss ``2 (sqrt(1 + z) - 1)`` of a squared pull z = 9 is 2 (sqrt(10) - 1),
+        not 9:
+
+        >>> c = LeastSquares([0.0, 1.0], [1.0, 6.0], 1.0, lambda x, a, b: a + b * x, loss="soft_l1")
+        >>> c.loss, round(c(1.0, 2.0), 4)
+        ('soft_l1', 4.3246)
+        """
         return self._loss
 
     @loss.setter
@@ -279,6 +336,15 @@ class LeastSquares(MaskedCost):
 
     @property
     def has_grad(self) -> bool:
+        """Whether a model gradient was given (``grad=``): then :meth:`grad` works.
+
+        Examples
+        --------
+        >>> c = LeastSquares([0.0, 1.0], [1.0, 3.0], 1.0, lambda x, a, b: a + b * x,
+        ...                  grad=lambda x, a, b: np.array([np.ones_like(x), x]))
+        >>> c.has_grad, c.grad(0.0, 0.0).tolist()  # -2 (sum y, sum x y) at a = b = 0
+        (True, [-8.0, -6.0])
+        """
         return self._model_grad is not None
 
     # --- evaluation ----------------------------------------------------------------------
@@ -383,6 +449,16 @@ class LeastSquares(MaskedCost):
             Its gradient over the free parameters.
         hessian : numpy.ndarray
             The approximate Hessian named above (positive semi-definite) over the free parameters.
+
+        Examples
+        --------
+        For the line ``a + b x`` at x = (0, 1, 2) the Gauss-Newton Hessian is ``2 X^T X`` and the
+        gradient ``-2 X^T r`` with the residuals r = y = (1, 3, 5) at a = b = 0:
+
+        >>> c = LeastSquares([0.0, 1.0, 2.0], [1.0, 3.0, 5.0], 1.0, lambda x, a, b: a + b * x)
+        >>> f, g, h = c.gauss_newton([0.0, 0.0])
+        >>> f, g.round(6).tolist(), h.round(6).tolist()
+        (35.0, [-18.0, -26.0], [[6.0, 6.0], [6.0, 10.0]])
         """
         p = np.asarray(args, dtype=float).ravel()
         if self._rho is None and self._model_grad is None and _lmcore is not None and \
@@ -445,6 +521,15 @@ class LeastSquares(MaskedCost):
             free parameters, and whether the model values of the last :meth:`gauss_newton` call at
             this point with these steps were reused; None when the model is not finite at a
             difference point.
+
+        Examples
+        --------
+        A linear model has no curvature term: the exact Hessian equals ``2 X^T X``:
+
+        >>> c = LeastSquares([0.0, 1.0, 2.0], [1.0, 3.0, 5.0], 1.0, lambda x, a, b: a + b * x)
+        >>> f, g, h, reused = c.exact_hessian([0.0, 0.0], np.array([1e-3, 1e-3]))
+        >>> f, h.round(6).tolist()
+        (35.0, [[6.0, 6.0], [6.0, 10.0]])
         """
         if self._model_grad is not None:
             return None
@@ -465,6 +550,12 @@ class LeastSquares(MaskedCost):
         -------
         numpy.ndarray
             The prediction, one value per data point or bin.
+
+        Examples
+        --------
+        >>> c = LeastSquares([0.0, 1.0, 2.0], [1.0, 3.0, 5.5], 1.0, lambda x, a, b: a + b * x)
+        >>> c.prediction([1.0, 2.0]).tolist()  # the model 1 + 2 x
+        [1.0, 3.0, 5.0]
         """
         return self._eval_model(self._x, self._call_args_user(args))
 
@@ -480,6 +571,12 @@ class LeastSquares(MaskedCost):
         -------
         numpy.ndarray
             The pulls, one per data point or bin.
+
+        Examples
+        --------
+        >>> c = LeastSquares([0.0, 1.0, 2.0], [1.0, 3.0, 6.0], 0.5, lambda x, a, b: a + b * x)
+        >>> c.pulls([1.0, 2.0]).tolist()  # 0 where the line passes through the point
+        [0.0, 0.0, 2.0]
         """
         with np.errstate(divide="ignore", invalid="ignore"):
             p = np.where(self._ye > 0, (self._y - self.prediction(args)) / self._ye, np.nan)
@@ -502,13 +599,25 @@ class LeastSquares(MaskedCost):
         args : array_like
             Values of all parameters, in positional order.
         model_points : int or sequence of float, default 0
-            Points of the model curve: 0 draws the model at the data ``x``, an int that many
-            equally spaced points, a sequence those ``x``.
+            Points of the model curve: 0 a curve sampled densely enough to look smooth, an
+            int that many equally spaced points (in log x for log-spaced data), a sequence
+            those ``x``.
 
         Returns
         -------
         tuple
             ``((x, y, yerror), (xm, ym))``, the data and the model curve drawn.
+
+        Examples
+        --------
+        Drawn with the Agg backend; here the model curve at two chosen x:
+
+        >>> from matplotlib import pyplot as plt
+        >>> c = LeastSquares([0.0, 1.0, 2.0], [1.0, 3.0, 5.0], 0.5, lambda x, a, b: a + b * x)
+        >>> (x, y, ye), (xm, ym) = c.visualize([1.0, 2.0], model_points=[0.5, 1.5])
+        >>> y.tolist(), ym.tolist()  # the data, and the model 1 + 2 x at 0.5 and 1.5
+        ([1.0, 3.0, 5.0], [2.0, 4.0])
+        >>> plt.close("all")
         """
         from ._visualize import visualize_lsq
 

@@ -73,7 +73,17 @@ __all__ = ["StructuredCost", "ExactHessianCost", "DiagnosedCost", "capabilities"
 
 @runtime_checkable
 class StructuredCost(Protocol):
-    """A cost with Gauss-Newton structure (module docstring)."""
+    """A cost with Gauss-Newton structure (module docstring).
+
+    Examples
+    --------
+    Every cost of :mod:`thetahat.cost` is one; a plain function is not:
+
+    >>> from thetahat.cost import LeastSquares, StructuredCost
+    >>> c = LeastSquares([0.0, 1.0], [1.0, 3.0], 1.0, lambda x, a, b: a + b * x)
+    >>> isinstance(c, StructuredCost), isinstance(lambda a: a**2, StructuredCost)
+    (True, False)
+    """
 
     errordef: float
     has_grad: bool
@@ -102,12 +112,28 @@ class StructuredCost(Protocol):
             Its gradient over the free parameters.
         hessian : numpy.ndarray
             H_GN over the free parameters.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from thetahat.cost import NormalConstraint
+        >>> f, g, h = NormalConstraint("a", 1.0, 0.5).gauss_newton(np.array([2.0]))
+        >>> f, g.tolist(), h.tolist()  # ((2 - 1) / 0.5)^2, its gradient 8 (a - 1), Hessian 8
+        (4.0, [8.0], [[8.0]])
         """
 
 
 @runtime_checkable
 class ExactHessianCost(StructuredCost, Protocol):
-    """A structured cost that can also compute its exact Hessian (module docstring)."""
+    """A structured cost that can also compute its exact Hessian (module docstring).
+
+    Examples
+    --------
+    >>> from thetahat.cost import ExactHessianCost, LeastSquares
+    >>> c = LeastSquares([0.0, 1.0], [1.0, 3.0], 1.0, lambda x, a, b: a + b * x)
+    >>> isinstance(c, ExactHessianCost)
+    True
+    """
 
     def exact_hessian(self, x: NDArray, steps: NDArray, free: NDArray | None = None
                       ) -> tuple[float, NDArray, NDArray, bool] | None:
@@ -128,6 +154,15 @@ class ExactHessianCost(StructuredCost, Protocol):
             ``(value, grad, hessian, reused)``, or None when the model is not finite at a
             difference point; ``reused`` says whether the model values of the last
             :meth:`gauss_newton` call at this point with these steps were reused.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from thetahat.cost import LeastSquares
+        >>> c = LeastSquares([0.0, 1.0], [1.0, 3.0], 1.0, lambda x, a: a * x ** 2)
+        >>> f, g, h, reused = c.exact_hessian(np.array([3.0]), np.array([1e-3]))
+        >>> round(f, 9), h.round(4).tolist()  # chi2 = 1 + 0 at a = 3, d2/da2 = 2 sum x^4 = 2
+        (1.0, [[2.0]])
         """
 
 

@@ -154,12 +154,25 @@ class Template(HistogramData, MaskedCost):
 
     @property
     def method(self) -> str:
-        """The treatment of template uncertainties: 'da', 'jsc' or 'asy'."""
+        """The treatment of template uncertainties: 'da', 'jsc' or 'asy'.
+
+        Examples
+        --------
+        >>> Template([3, 5], [0.0, 1.0, 2.0], [[2, 1], [1, 4]]).method
+        'da'
+        """
         return self._method
 
     @property
     def errordef(self) -> float:
-        """0.5 for the 'asy' negative log-likelihood, 1 for the chi-square methods."""
+        """0.5 for the 'asy' negative log-likelihood, 1 for the chi-square methods.
+
+        Examples
+        --------
+        >>> n, xe, t = [3, 5], [0.0, 1.0, 2.0], [[2, 1], [1, 4]]
+        >>> Template(n, xe, t).errordef, Template(n, xe, t, method="asy").errordef
+        (1.0, 0.5)
+        """
         return 0.5 if self._method == "asy" else 1.0
 
     def _update_cache(self) -> None:
@@ -242,6 +255,15 @@ class Template(HistogramData, MaskedCost):
             Its gradient over the free parameters.
         hessian : numpy.ndarray
             The approximate Hessian named above (positive semi-definite) over the free parameters.
+
+        Examples
+        --------
+        Yields that reproduce the data exactly: zero cost and (up to rounding) zero gradient:
+
+        >>> c = Template([3, 5], [0.0, 1.0, 2.0], [[2, 1], [1, 4]])
+        >>> f, g, h = c.gauss_newton([3.0, 5.0])
+        >>> round(f, 12), bool(np.abs(g).max() < 1e-8), h.shape
+        (0.0, True, (2, 2))
         """
         p = np.asarray(args, dtype=float).ravel()
         mv = self._scaled_mu_var(p)
@@ -276,6 +298,15 @@ class Template(HistogramData, MaskedCost):
         -------
         mu, mu_err : ndarray
             Expected counts and the uncertainties from the finite template statistics.
+
+        Examples
+        --------
+        The yields times the normalised templates, (2, 1)/3 and (1, 4)/5:
+
+        >>> c = Template([3, 5], [0.0, 1.0, 2.0], [[2, 1], [1, 4]])
+        >>> mu, mu_err = c.prediction([3.0, 5.0])
+        >>> mu.round(6).tolist()
+        [3.0, 5.0]
         """
         mu, var = self._mu_var(np.atleast_1d(np.asarray(args, dtype=float)))
         return mu, np.sqrt(var)
@@ -292,6 +323,12 @@ class Template(HistogramData, MaskedCost):
         -------
         numpy.ndarray
             The pulls, one per data point or bin.
+
+        Examples
+        --------
+        >>> c = Template([3, 5], [0.0, 1.0, 2.0], [[2, 1], [1, 4]])
+        >>> c.pulls([3.0, 5.0]).round(6).tolist()  # a perfect fit
+        [0.0, 0.0]
         """
         mu, mu_err = self.prediction(args)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -314,6 +351,17 @@ class Template(HistogramData, MaskedCost):
         object
             What was drawn: the data and model arrays of the drawing (matplotlib draws on the
             current axes).
+
+        Examples
+        --------
+        Drawn with the Agg backend: the data, and the prediction with its template uncertainty:
+
+        >>> from matplotlib import pyplot as plt
+        >>> c = Template([3, 5], [0.0, 1.0, 2.0], [[2, 1], [1, 4]])
+        >>> (cx, n, ne), (xe, mu, mu_err) = c.visualize([3.0, 5.0])
+        >>> n.tolist(), mu.round(6).tolist()
+        ([3.0, 5.0], [3.0, 5.0])
+        >>> plt.close("all")
         """
         from ._visualize import visualize_template
 

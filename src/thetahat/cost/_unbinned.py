@@ -86,7 +86,15 @@ class _Unbinned(MaskedCost):
 
     @property
     def data(self) -> NDArray:
-        """The sample, shape (N,) or (k, N); a new sample must have the same shape."""
+        """The sample, shape (N,) or (k, N); a new sample must have the same shape.
+
+        Examples
+        --------
+        >>> c = UnbinnedNLL([0.5, 1.5], lambda x, t: t * np.exp(-t * x))
+        >>> c.data = [1.0, 3.0]  # same shape; the exponential's MLE is t = 1 / mean = 0.5
+        >>> c.data.tolist(), bool(np.isclose(c(0.5), -2 * (2 * np.log(0.5) - 0.5 * 4)))
+        ([1.0, 3.0], True)
+        """
         return self._data
 
     @data.setter
@@ -104,13 +112,29 @@ class _Unbinned(MaskedCost):
 
     @property
     def pdf(self) -> Callable[..., NDArray]:
-        """``pdf(x, *par)``: the normalised density (exponentiated if ``log``)."""
+        """``pdf(x, *par)``: the normalised density (exponentiated if ``log``).
+
+        Examples
+        --------
+        >>> c = ExtendedUnbinnedNLL([0.2, 0.5], lambda x, lam: (lam, np.full(len(x), lam)))
+        >>> c.pdf([0.5], 3.0).tolist(), c.scaled_pdf([0.5], 3.0).tolist()  # g / Lambda, g
+        ([1.0], [3.0])
+        """
         return lambda x, *args: self._density_at(np.asarray(x, dtype=float), args, False)
 
     @property
     def scaled_pdf(self) -> Callable[..., NDArray]:
         """``scaled_pdf(x, *par)``: the density scaled to the expected number of events
-        (the sample size for :class:`UnbinnedNLL`)."""
+        (the sample size for :class:`UnbinnedNLL`).
+
+        Examples
+        --------
+        For :class:`UnbinnedNLL` the scale is the sample size:
+
+        >>> c = UnbinnedNLL([0.2, 0.5, 0.7], lambda x, t: t * np.exp(-t * x))
+        >>> c.pdf([0.0], 2.0).tolist(), c.scaled_pdf([0.0], 2.0).tolist()  # t, 3 t
+        ([2.0], [6.0])
+        """
         return lambda x, *args: self._density_at(np.asarray(x, dtype=float), args, True)
 
     def fisher_information(self, *args: float) -> NDArray:
@@ -151,6 +175,16 @@ class _Unbinned(MaskedCost):
         -------
         numpy.ndarray
             The covariance matrix, ``npar`` by ``npar``.
+
+        Examples
+        --------
+        For a Gaussian of known width 1 the covariance of the mean is ``1 / N`` (scores
+        ``x_i - mu``; N = 4, sum of squared scores 4 at mu = 0):
+
+        >>> c = UnbinnedNLL([-1.0, -1.0, 1.0, 1.0], lambda x, mu: np.exp(-0.5 * (x - mu) ** 2) /
+        ...                 np.sqrt(2 * np.pi))
+        >>> c.covariance(0.0).round(6).tolist()
+        [[0.25]]
         """
         return np.linalg.inv(self.fisher_information(*args))
 
@@ -181,6 +215,12 @@ class _Unbinned(MaskedCost):
         -------
         tuple of str
             One message per reason not to trust the minimum; empty for a sound one.
+
+        Examples
+        --------
+        >>> c = UnbinnedNLL([0.5, 1.5], lambda x, t: t * np.exp(-t * x))
+        >>> c.diagnose(np.array([1.0]), np.array([True]))  # a normalised pdf, events inside
+        ()
         """
         x = np.asarray(x, dtype=float).ravel()
         f = self._diagnosed_density(self._call_args(x))
@@ -200,6 +240,15 @@ class _Unbinned(MaskedCost):
 
     @property
     def has_grad(self) -> bool:
+        """Whether a model gradient was given (``grad=``): then :meth:`grad` works.
+
+        Examples
+        --------
+        >>> c = UnbinnedNLL([0.5, 1.5], lambda x, t: t * np.exp(-t * x),
+        ...                 grad=lambda x, t: np.array([(1 - t * x) * np.exp(-t * x)]))
+        >>> c.has_grad, c.grad(1.0).round(12).tolist()  # -2 sum(1 / t - x) = 0 at t = 1 / mean
+        (True, [0.0])
+        """
         return self._model_grad is not None
 
     def _check_density(self, f: Any, wide: bool = False) -> NDArray:
@@ -296,6 +345,17 @@ class _Unbinned(MaskedCost):
         ------
         TypeError
             For a keyword other than ``nbins``.
+
+        Examples
+        --------
+        Drawn with the Agg backend: a histogram of the sample and the density scaled to it:
+
+        >>> from matplotlib import pyplot as plt
+        >>> c = UnbinnedNLL([0.2, 0.4, 0.6, 0.8], lambda x, t: t * np.exp(-t * x))
+        >>> (cx, n, ne), (xm, ym) = c.visualize([1.0], bins=2)
+        >>> cx.round(6).tolist(), n.tolist()  # two bins over the range of the sample
+        ([0.35, 0.65], [2, 2])
+        >>> plt.close("all")
         """
         from ._visualize import visualize_unbinned
 
@@ -383,6 +443,18 @@ class UnbinnedNLL(_Unbinned):
             Its gradient over the free parameters.
         hessian : numpy.ndarray
             The approximate Hessian named above (positive semi-definite) over the free parameters.
+
+        Examples
+        --------
+        For a Gaussian with mean 0 and width 1 at x = (-1, 0, 1): the gradient in the width
+        ``-2 sum((x - mu)^2 / s^3 - 1 / s)`` = 2, the Hessian the sum of the outer products of
+        the scores, times 2:
+
+        >>> from scipy.stats import norm
+        >>> c = UnbinnedNLL([-1.0, 0.0, 1.0], lambda x, mu, s: norm.pdf(x, mu, s))
+        >>> f, g, h = c.gauss_newton([0.0, 1.0])
+        >>> (g.round(4) + 0.0).tolist(), (h.round(4) + 0.0).tolist()  # + 0.0: no -0.0
+        ([0.0, 2.0], [[4.0, 0.0], [0.0, 2.0]])
         """
         p = np.asarray(args, dtype=float).ravel()
         call = self._call_args(p)
@@ -422,6 +494,17 @@ class UnbinnedNLL(_Unbinned):
             free parameters, and whether the model values of the last :meth:`gauss_newton` call at
             this point with these steps were reused; None when the model is not finite at a
             difference point.
+
+        Examples
+        --------
+        The exact second derivatives of ``-2 sum ln pdf`` at mean 0, width 1, x = (-1, 0, 1):
+        ``2 N / s^2`` = 6 in the mean and ``-2 sum(1 / s^2 - 3 (x - mu)^2 / s^4)`` = 6 in the width:
+
+        >>> from scipy.stats import norm
+        >>> c = UnbinnedNLL([-1.0, 0.0, 1.0], lambda x, mu, s: norm.pdf(x, mu, s))
+        >>> f, g, h, reused = c.exact_hessian([0.0, 1.0], np.array([1e-3, 1e-3]))
+        >>> h.round(2).tolist()
+        [[6.0, 0.0], [0.0, 6.0]]
         """
         if self._model_grad is not None:
             return None
@@ -547,6 +630,16 @@ class ExtendedUnbinnedNLL(_Unbinned):
             Its gradient over the free parameters.
         hessian : numpy.ndarray
             The approximate Hessian named above (positive semi-definite) over the free parameters.
+
+        Examples
+        --------
+        The cost ``2 (lam - N ln lam)`` of N = 3 uniform events: zero gradient at lam = N, Fisher
+        information ``2 N / lam^2`` = 2/3:
+
+        >>> c = ExtendedUnbinnedNLL([0.2, 0.5, 0.7], lambda x, lam: (lam, np.full(len(x), lam)))
+        >>> f, g, h = c.gauss_newton([3.0])
+        >>> bool(np.isclose(f, 2 * (3 - 3 * np.log(3)))), g.round(6).tolist(), h.round(6).tolist()
+        (True, [0.0], [[0.666667]])
         """
         p = np.asarray(args, dtype=float).ravel()
         call = self._call_args(p)
@@ -610,6 +703,13 @@ class ExtendedUnbinnedNLL(_Unbinned):
             free parameters, and whether the model values of the last :meth:`gauss_newton` call at
             this point with these steps were reused; None when the model is not finite at a
             difference point.
+
+        Examples
+        --------
+        >>> c = ExtendedUnbinnedNLL([0.2, 0.5, 0.7], lambda x, lam: (lam, np.full(len(x), lam)))
+        >>> f, g, h, reused = c.exact_hessian([3.0], np.array([1e-3]))
+        >>> h.round(4).tolist()  # 2 N / lam^2 at lam = N = 3
+        [[0.6667]]
         """
         if self._model_grad is not None:
             return None
