@@ -36,7 +36,9 @@ def test_bvp_dogbox_ends_within_budget_below_scipys_cost(jac):
     assert ours.status == ref.status == 2  # the ftol test, met and (within budget) kept
     assert ours.cost < 0.5  # scipy's own bound
     # at least as close to the minimum as scipy (0.2873, trf at ftol=1e-12); scipy stops
-    # 3 % above it, thetahat within 0.1 %
+    # 3 % above it, thetahat within 0.1-0.3 % (numpy 2.3: 0.2876, numpy 2.4: 0.2881)
     assert ours.cost <= ref.cost
     tight = so.least_squares(bvp, x0, ftol=1e-12, method="trf")
-    assert ours.cost == pytest.approx(tight.cost, rel=2e-3)  # half the work of full confirmation
+    # ftol=1e-2 stops once a step gains < 1 %: a sixth of that from the minimum, where scipy
+    # stops at 3 %; the exact stop moves with the BLAS kernel's rounding of the steps
+    assert ours.cost == pytest.approx(tight.cost, rel=5e-3)

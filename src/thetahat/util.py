@@ -52,7 +52,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._core.environment import is_jupyter
 from ._core.signature import describe
-from ._core.warnings import HesseFailedWarning, IMinuitWarning, PerformanceWarning
+from ._core.warnings import HesseFailedWarning, IMinuitWarning, PerformanceWarning, warn_user
 from .cost._protocol import cost_gradient as gradient
 from .cost._visualize import _detect_log_spacing, _smart_sampling  # noqa: F401
 from .derivatives.propagate import central_jacobian, default_steps
@@ -93,9 +93,9 @@ def make_func_code(params: Iterable[str]) -> SimpleNamespace:
     ...     make_func_code(["a", "b"]).co_varnames
     ('a', 'b')
     """
-    warnings.warn("make_func_code is deprecated: Use of ``func_code`` attribute to declare "
-                  "parameters is deprecated. Use ``_parameters`` instead, which is a dict of "
-                  "parameter names to limits.", FutureWarning, stacklevel=2)
+    warn_user("make_func_code is deprecated: Use of ``func_code`` attribute to declare "
+              "parameters is deprecated. Use ``_parameters`` instead, which is a dict of "
+              "parameter names to limits.", FutureWarning)
     names = tuple(params)
     return SimpleNamespace(co_varnames=names, co_argcount=len(names))
 
@@ -260,9 +260,9 @@ def propagate(fn: Callable, x: ArrayLike, cov: ArrayLike) -> tuple[NDArray, NDAr
     >>> y.tolist(), np.allclose(ycov, A @ cov @ A.T, rtol=1e-9, atol=0)
     ([3.0, 3.0], True)
     """
-    warnings.warn("propagate is deprecated in iminuit in favour of jacobi.propagate; "
-                  "thetahat keeps it, with the same FutureWarning as iminuit",
-                  FutureWarning, stacklevel=2)
+    warn_user("propagate is deprecated in iminuit in favour of jacobi.propagate; "
+              "thetahat keeps it, with the same FutureWarning as iminuit",
+              FutureWarning)
     xa = np.atleast_1d(np.asarray(x, dtype=float))
     c = np.asarray(cov, dtype=float)
     if c.ndim != 2:

@@ -1,9 +1,48 @@
-"""Warning categories of thetahat."""
+"""Warning categories of thetahat, and where its warnings point.
+
+A warning is useful when it names the line of the user's code that caused it. A fixed
+``stacklevel`` cannot do that here: the same check is reached through different depths of
+the package (``Minuit.migrad`` -> engine -> validity check; ``curve_fit`` -> solver ->
+covariance), so :func:`warn_user` walks the call stack instead and attributes the warning
+to the first frame outside the ``thetahat`` package (what ``skip_file_prefixes`` does in
+Python >= 3.12, written out for 3.10 and 3.11). Filters that act "once per location" then
+act once per line of the user's script, as for iminuit and scipy.
+"""
 
 from __future__ import annotations
 
+import os
+import sys
+import warnings
+
 __all__ = ["ThetahatWarning", "IMinuitWarning", "HesseFailedWarning", "PerformanceWarning",
-           "ErrordefAlreadySetWarning", "OptionalDependencyWarning", "DegenerateFitWarning"]
+           "ErrordefAlreadySetWarning", "OptionalDependencyWarning", "DegenerateFitWarning",
+           "warn_user"]
+
+# the package's directory with a trailing separator: a frame whose code lives below it is ours
+_PACKAGE_PREFIX = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def warn_user(message: str, category: type[Warning] | None = None) -> None:
+    """Issue ``warnings.warn(message, category)`` located at the first caller outside the
+    package (the user's line), however deep inside thetahat the call is made.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from thetahat._core.warnings import warn_user
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     warn_user("look here", RuntimeWarning)
+    >>> w[0].category.__name__, str(w[0].message), w[0].filename.endswith("warnings.py")
+    ('RuntimeWarning', 'look here', False)
+    """
+    frame = sys._getframe(1)
+    level = 2  # stacklevel=2 names the caller of warn_user
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE_PREFIX):
+        frame = frame.f_back
+        level += 1
+    warnings.warn(message, category, stacklevel=level)
 
 
 class ThetahatWarning(RuntimeWarning):

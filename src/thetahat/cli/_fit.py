@@ -32,13 +32,12 @@ it, which also gives ``to_dict()`` / ``to_json()`` (JSON-able) and ``correlated_
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
-from .._core.warnings import ThetahatWarning
+from .._core.warnings import ThetahatWarning, warn_user
 from ..cost._base import histogram_counts, is_histogram
 from ._gof import pvalue
 
@@ -507,9 +506,9 @@ def fit(*args: Any, x: Any = None, y: Any = None, model: Any = None, yerr: Any =
     m.hesse()
     p = pvalue(m) if gof else None
     if m.valid and p is not None and p < POOR_PVALUE:
-        warnings.warn(f"poor fit: chi2/ndof = {m.fval:.4g}/{m.ndof:.0f} (p-value {p:.2g}) "
-                      f"after {starts} start(s); the model does not describe the data "
-                      "or the minimum is a local one", ThetahatWarning, stacklevel=2)
+        warn_user(f"poor fit: chi2/ndof = {m.fval:.4g}/{m.ndof:.0f} (p-value {p:.2g}) "
+                  f"after {starts} start(s); the model does not describe the data "
+                  "or the minimum is a local one", ThetahatWarning)
     if minos and m.valid:
         m.minos()
     m.model = mod  # the model object, for plotting and for evaluating the fit

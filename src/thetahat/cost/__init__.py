@@ -17,7 +17,6 @@ same treatment. See each module's docstring for the formulas.
 
 import importlib as _importlib
 import typing as _typing
-import warnings as _warnings
 
 if _typing.TYPE_CHECKING:  # the names are imported lazily (PEP 562), on first use: see _LAZY
     from .._core.warnings import PerformanceWarning
@@ -100,7 +99,9 @@ def __getattr__(name: str) -> _typing.Any:
         return value
     if name in _RENAMED:
         new = _RENAMED[name]
-        _warnings.warn(f"{name} was renamed to {new}", FutureWarning, stacklevel=2)
+        from .._core.warnings import warn_user
+
+        warn_user(f"{name} was renamed to {new}", FutureWarning)
         return __getattr__(new)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 

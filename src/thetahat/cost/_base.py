@@ -23,7 +23,6 @@ come from :mod:`thetahat.derivatives.model`.
 from __future__ import annotations
 
 import inspect
-import warnings
 from collections.abc import Callable, Iterable, Sequence
 from collections.abc import Sequence as ABCSequence
 from typing import TYPE_CHECKING, Any, cast
@@ -31,7 +30,7 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 
 from .._core.signature import describe
-from .._core.warnings import PerformanceWarning
+from .._core.warnings import PerformanceWarning, warn_user
 from ..derivatives.model import FDCache
 from ._protocol import ExactHessianCost, StructuredCost
 
@@ -271,8 +270,8 @@ def model_array(out: Any, wide: bool = False) -> NDArray:
     float64); a model that returns a list or another non-array sequence works but is slow,
     and gets a :class:`PerformanceWarning`."""
     if not isinstance(out, np.ndarray) and np.ndim(out) > 0:
-        warnings.warn(f"model should return a numpy array, but returns {type(out).__name__}",
-                      PerformanceWarning, stacklevel=4)
+        warn_user(f"model should return a numpy array, but returns {type(out).__name__}",
+                  PerformanceWarning)
     if wide and np.asarray(out).dtype == np.longdouble:
         return np.asarray(out)
     return np.asarray(out, dtype=float)

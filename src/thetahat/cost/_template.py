@@ -31,12 +31,12 @@ var s^2)``. Bins with zero prediction variance reduce exactly to the Poisson dev
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._core.warnings import warn_user
 from ..derivatives.model import fd_jacobian
 from ._base import MaskedCost, describe_model, is_histogram
 from ._binned import HistogramData, _parse_edges, histogram_input, parse_counts
@@ -98,8 +98,7 @@ class Template(HistogramData, MaskedCost):
                  name: Sequence[str] | None = None, verbose: int = 0,
                  method: str = "da") -> None:
         if method == "hpd":
-            warnings.warn("method='hpd' is deprecated, use method='da'", FutureWarning,
-                          stacklevel=2)
+            warn_user("method='hpd' is deprecated, use method='da'", FutureWarning)
             method = "da"
         if method not in _METHODS:
             raise ValueError(f"method {method!r} is not understood: use 'da', 'jsc' or 'asy'")

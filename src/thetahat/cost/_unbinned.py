@@ -35,13 +35,13 @@ rounding. (A model is assumed to treat events separately, as the likelihood does
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._core.warnings import warn_user
 from ..derivatives.model import event_slices, fd_jacobian, observed_hessian, observed_hessian_sum
 from ._base import MaskedCost, describe_model, model_array, unmask
 from ._diagnose import normalisation_diagnosis, unbinned_diagnosis
@@ -360,8 +360,7 @@ class _Unbinned(MaskedCost):
         from ._visualize import visualize_unbinned
 
         if "nbins" in kwargs:
-            warnings.warn("keyword 'nbins' is deprecated, use 'bins'", FutureWarning,
-                          stacklevel=2)
+            warn_user("keyword 'nbins' is deprecated, use 'bins'", FutureWarning)
             bins = kwargs.pop("nbins")
         if kwargs:
             raise TypeError(f"unexpected keyword arguments {sorted(kwargs)}")

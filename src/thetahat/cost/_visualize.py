@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import time
-import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from .._core.warnings import warn_user
 
 if TYPE_CHECKING:  # annotations only (numpy.typing costs ms at import)
     from numpy.typing import ArrayLike, NDArray
@@ -38,8 +39,8 @@ def _smart_sampling(f: Callable, xmin: float, xmax: float, start: int = 20,
     todo = np.ones(len(x) - 1, dtype=bool)  # open intervals [x_i, x_i+1]
     for _ in range(maxiter):
         if time.monotonic() - t0 > maxtime:
-            warnings.warn(f"Time limit {maxtime} s in smart sampling reached, "
-                          f"{len(x)} points", RuntimeWarning, stacklevel=2)
+            warn_user(f"Time limit {maxtime} s in smart sampling reached, "
+                      f"{len(x)} points", RuntimeWarning)
             return x, y
         i = np.flatnonzero(todo)
         xm = 0.5 * (x[i] + x[i + 1])
@@ -57,8 +58,8 @@ def _smart_sampling(f: Callable, xmin: float, xmax: float, start: int = 20,
         todo = new_todo
         if not np.any(todo):
             return x, y
-    warnings.warn(f"Iteration limit {maxiter} in smart sampling reached, {len(x)} points",
-                  RuntimeWarning, stacklevel=2)
+    warn_user(f"Iteration limit {maxiter} in smart sampling reached, {len(x)} points",
+              RuntimeWarning)
     return x, y
 
 

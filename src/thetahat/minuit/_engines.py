@@ -26,7 +26,6 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
-import warnings
 from typing import Any, NamedTuple, cast
 
 import numpy as np
@@ -34,7 +33,7 @@ import numpy as np
 from .. import _compiled
 from .._core.linalg import spd_cond, spd_inverse, spd_solve
 from .._core.rules import REFIT_TOL_SCALE, default_ncall, goal_of, is_above_max_edm
-from .._core.warnings import DegenerateFitWarning, IMinuitWarning
+from .._core.warnings import DegenerateFitWarning, IMinuitWarning, warn_user
 from ..cost._protocol import DiagnosedCost, ExactHessianCost
 from ..results import FMin
 from ..solvers.migrad import MigradOptions, final_step, migrad
@@ -93,8 +92,7 @@ def _warn_made_posdef(st: FitState, prob: Problem, algorithm: str, flags: dict,
     names = [st.names[i] for i in prob.idx]
     sub = None if cov is None else cov[np.ix_(prob.idx, prob.idx)]
     ndata = getattr(st.fcn, "ndata", None)  # only for the message (Minuit.ndof's source)
-    warnings.warn(f"{algorithm}: " + made_posdef_message(names, sub, ndata), IMinuitWarning,
-                  stacklevel=4)
+    warn_user(f"{algorithm}: " + made_posdef_message(names, sub, ndata), IMinuitWarning)
 
 
 _REL_STEP = 0.001  # HESSE difference steps of structured costs, in standard deviations
@@ -394,7 +392,7 @@ def _forced_if_degenerate(st: FitState, prob: Problem, u: np.ndarray, fval: floa
                                gauss_newton_residuals(cost, x, prob.idx))
     if msg is None:
         return None
-    warnings.warn(msg, DegenerateFitWarning, stacklevel=5)
+    warn_user(msg, DegenerateFitWarning)
     h = np.linalg.inv(hess_inv)
     d = np.sqrt(np.abs(np.diag(h)))
     lmin = abs(float(np.linalg.eigvalsh(h / np.outer(d, d))[0]))
@@ -441,8 +439,8 @@ def _diagnose(st: FitState, out: Outcome) -> None:
     reasons = st.fcn.diagnose(out.values, ~st.fixed)
     if reasons:
         out.flags.update(is_valid=False, has_accurate_covar=False)
-        warnings.warn(f"{out.algorithm}: the minimum is not valid: " + "; ".join(reasons),
-                      IMinuitWarning, stacklevel=4)
+        warn_user(f"{out.algorithm}: the minimum is not valid: " + "; ".join(reasons),
+                  IMinuitWarning)
 
 
 def run_simplex(st: FitState, ncall: int | None) -> Outcome:

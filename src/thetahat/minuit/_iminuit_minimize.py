@@ -14,12 +14,12 @@ covariance MINUIT reports, 2 · errordef · H⁻¹, is the inverse Hessian H⁻�
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._core.warnings import warn_user
 from ._minuit import Minuit
 
 if TYPE_CHECKING:  # scipy.optimize costs ~0.3 s to import: only when a result is made
@@ -57,16 +57,14 @@ def _options(options: dict | None) -> tuple[bool, int, int | None, Any]:
     opts = dict(options or {})
     unknown = sorted(set(opts) - set(_OPTIONS))
     if unknown:
-        warnings.warn(f"options {unknown} are not understood and are ignored; known: "
-                      f"{list(_OPTIONS)}", UserWarning, stacklevel=3)
+        warn_user(f"options {unknown} are not understood and are ignored; known: "
+                  f"{list(_OPTIONS)}", UserWarning)
     maxfun = opts.get("maxfun")
     if "maxfev" in opts:
-        warnings.warn("maxfev is deprecated, use maxfun instead", DeprecationWarning,
-                      stacklevel=3)
+        warn_user("maxfev is deprecated, use maxfun instead", DeprecationWarning)
         maxfun = opts["maxfev"]
     if "maxiter" in opts:
-        warnings.warn("maxiter not supported, acts like maxfun instead", UserWarning,
-                      stacklevel=3)
+        warn_user("maxiter not supported, acts like maxfun instead", UserWarning)
         maxfun = opts["maxiter"]
     return bool(opts.get("disp", False)), int(opts.get("stra", 1)), maxfun, opts.get("eps")
 
@@ -157,8 +155,8 @@ def minimize(fun: Callable, x0: ArrayLike, args: Sequence[Any] = (), method: str
     if jac is not None and not callable(jac):
         raise ValueError(f"jac must be None or callable, got {jac!r}")
     if hess is not None or hessp is not None:
-        warnings.warn("hess and hessp arguments cannot be handled and are ignored",
-                      UserWarning, stacklevel=2)
+        warn_user("hess and hessp arguments cannot be handled and are ignored",
+                  UserWarning)
     disp, strategy, maxfun, eps = _options(options)
     start = np.atleast_1d(np.asarray(x0, dtype=float))
     if start.ndim != 1:

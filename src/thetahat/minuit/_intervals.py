@@ -13,7 +13,6 @@ answer, the cost calls it spent (a :class:`~._state.Calls`), which the facade ad
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -22,7 +21,7 @@ import numpy as np
 from .._core.cl import factor_1d, factor_2d
 from .._core.linalg import _lp
 from .._core.rules import MINOS_REFIT_TOL_SCALE, REFIT_TOL_SCALE
-from .._core.warnings import IMinuitWarning
+from .._core.warnings import IMinuitWarning, warn_user
 from ..derivatives.mn_gradient import _aimsag
 from ..intervals.minos import minos_many
 from ..results import MError
@@ -167,8 +166,8 @@ def minos(st: FitState, fval: float, covariance: np.ndarray | None, parameters: 
     for name in names:
         i = index(st, name)
         if fixed[i]:  # iminuit warns and skips it
-            warnings.warn(f"Cannot scan over fixed parameter {st.names[i]!r}",
-                          IMinuitWarning, stacklevel=3)
+            warn_user(f"Cannot scan over fixed parameter {st.names[i]!r}",
+                      IMinuitWarning)
             continue
         indices.append(i)
     found = minos_many(refit, indices=indices, values=st.values, errors=st.errors,
@@ -236,9 +235,9 @@ def mnprofile(st: FitState, vname: str, size: int, bound: Any, grid_: Any,
     x, y, ok = _mnprofile(refit if wrap is None else wrap(refit), index=i,
                           values=st.values.copy(), grid=g)
     if not np.all(ok):  # stacklevel: user > Minuit.mnprofile > Minuit._mnprofile > here
-        warnings.warn(f"MIGRAD fails to converge for {int(np.size(ok) - np.sum(ok))} of "
-                      f"{np.size(ok)} points of the profile of {st.names[i]!r}",
-                      IMinuitWarning, stacklevel=4)
+        warn_user(f"MIGRAD fails to converge for {int(np.size(ok) - np.sum(ok))} of "
+                  f"{np.size(ok)} points of the profile of {st.names[i]!r}",
+                  IMinuitWarning)
     return (np.asarray(x, float), _shift(y, subtract_min), np.asarray(ok, bool)), calls
 
 

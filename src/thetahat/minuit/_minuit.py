@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -33,7 +32,7 @@ import numpy as np
 
 from .._core import rules
 from .._core.signature import describe, may_declare_limits
-from .._core.warnings import ErrordefAlreadySetWarning, IMinuitWarning
+from .._core.warnings import ErrordefAlreadySetWarning, IMinuitWarning, warn_user
 from ..cost._protocol import capabilities
 from ..results import FMin, Matrix, MErrors, Param, Params
 from . import _engines
@@ -151,7 +150,7 @@ class Minuit(IntervalMethods):
 
     # settings ----------------------------------------------------------------------------
     def _warn(self, msg: str) -> None:
-        warnings.warn(msg, IMinuitWarning, stacklevel=3)
+        warn_user(msg, IMinuitWarning)
 
     @property
     def fcn(self) -> Callable:
@@ -257,9 +256,8 @@ class Minuit(IntervalMethods):
     def errordef(self, value: float) -> None:
         own = getattr(self._fcn, "errordef", None)
         if own is not None:
-            warnings.warn(f"cost function has an errordef attribute equal to {own}; setting "
-                          "Minuit.errordef overrides it", ErrordefAlreadySetWarning,
-                          stacklevel=2)
+            warn_user(f"cost function has an errordef attribute equal to {own}; setting "
+                      "Minuit.errordef overrides it", ErrordefAlreadySetWarning)
         v = float(value)
         if not (np.isfinite(v) and v > 0):
             raise ValueError(f"errordef must be positive, got {value!r}")

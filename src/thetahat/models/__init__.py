@@ -86,9 +86,9 @@ from __future__ import annotations
 
 import difflib
 import re
-import warnings
 from typing import Any
 
+from .._core.warnings import warn_user
 from ._asymmetric import (
     BreitWignerFano,
     DampedOscillator,
@@ -201,10 +201,10 @@ def _renamed(key: str, table: dict[str, str], what: str) -> str:
     if key not in table:
         return key
     new = table[key]
-    warnings.warn(f"{what} name {key!r} is deprecated: it means the non-relativistic "
-                  f"Breit-Wigner, i.e. the Lorentzian (Cauchy) {new!r}; say {new!r}, or 'rbw' "
-                  "for the relativistic Breit-Wigner, 'bwf' for the Breit-Wigner-Fano "
-                  "resonance", FutureWarning, stacklevel=4)
+    warn_user(f"{what} name {key!r} is deprecated: it means the non-relativistic "
+              f"Breit-Wigner, i.e. the Lorentzian (Cauchy) {new!r}; say {new!r}, or 'rbw' "
+              "for the relativistic Breit-Wigner, 'bwf' for the Breit-Wigner-Fano "
+              "resonance", FutureWarning)
     return new
 
 

@@ -32,7 +32,6 @@ a thousand times above that level.
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -54,7 +53,7 @@ from .._core.linalg import (
     zero_step_message,
 )
 from .._core.signature import positional_names
-from .._core.warnings import DegenerateFitWarning
+from .._core.warnings import DegenerateFitWarning, warn_user
 from ..derivatives.jacobian import approx_jacobian
 from ..derivatives.model import fd_jacobian
 from ..solvers.levmar import LMOptions, NonFiniteError, levmar
@@ -393,8 +392,8 @@ def _covariance(J: NDArray, chi2: float, m: int, n: int, absolute_sigma: bool,
     OptimizeWarning) when J is rank-deficient, ``degenerate`` (the message of
     :func:`_degenerate`) or there is no degree of freedom."""
     if degenerate is not None:
-        warnings.warn(f"Covariance of the parameters could not be estimated: {degenerate}",
-                      DegenerateCovarianceWarning, stacklevel=3)
+        warn_user(f"Covariance of the parameters could not be estimated: {degenerate}",
+                  DegenerateCovarianceWarning)
         return np.full((n, n), np.inf)
     _, s, vt = thin_svd(np.asarray(J, dtype=float)) if usv is None else usv
     # s is in decreasing order: full rank iff the smallest is above the threshold
@@ -403,8 +402,7 @@ def _covariance(J: NDArray, chi2: float, m: int, n: int, absolute_sigma: bool,
         vs = vt.T / s
         pcov = vs @ vs.T
         return pcov if absolute_sigma else pcov * (chi2 / (m - n))
-    warnings.warn("Covariance of the parameters could not be estimated", OptimizeWarning,
-                  stacklevel=3)
+    warn_user("Covariance of the parameters could not be estimated", OptimizeWarning)
     return np.full((n, n), np.inf)
 
 

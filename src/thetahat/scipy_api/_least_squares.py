@@ -35,7 +35,6 @@ run their LSMR forms (:mod:`thetahat.solvers.lsq_lsmr`), as scipy does.
 from __future__ import annotations
 
 import inspect
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -57,7 +56,7 @@ from .._core.linalg import (
     zero_step_columns,
     zero_step_message,
 )
-from .._core.warnings import DegenerateFitWarning
+from .._core.warnings import DegenerateFitWarning, warn_user
 from ..derivatives.jacobian import approx_jacobian, default_rel_step
 from ..solvers.lsq_common import (
     LOSSES,
@@ -486,8 +485,8 @@ def _solve(q: LSQRequest) -> OptimizeResult:
     initial_cost = 0.5 * float(f0 @ f0)
     if method == "lm":
         if q.callback is not None:
-            warnings.warn("Callback function specified, but not supported with `lm` method.",
-                          UserWarning, stacklevel=3)
+            warn_user("Callback function specified, but not supported with `lm` method.",
+                      UserWarning)
         res = _run_lm(fun_w, jac_w, x0a, f0, xs, ftol, xtol, gtol, max_nfev, jac)
     else:
         rho = make_loss(q.loss, f_scale)
@@ -578,12 +577,12 @@ def _warn_degenerate(res: OptimizeResult, rel_step: float | None,
         assert rel_step is not None
         cols = zero_step_columns(fun_free, x[free], colnorm, rel_step)
         if cols:
-            warnings.warn("least_squares: " + zero_step_message(
+            warn_user("least_squares: " + zero_step_message(
                 names, x[free], cols, rel_step, "give diff_step or x_scale, or an analytic "
-                "jac"), DegenerateFitWarning, stacklevel=4)
+                "jac"), DegenerateFitWarning)
             return
-    warnings.warn("least_squares: " + degenerate_message(names, found, noise),
-                  DegenerateFitWarning, stacklevel=4)
+    warn_user("least_squares: " + degenerate_message(names, found, noise),
+              DegenerateFitWarning)
 
 
 def _check_no_overflow(f0: NDArray) -> None:

@@ -29,7 +29,6 @@ problem is solved by the Trust Region Reflective method with LSMR subproblems
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,7 +37,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, lsmr
 
-from .._core.warnings import ThetahatWarning
+from .._core.warnings import ThetahatWarning, warn_user
 from ..solvers.bvls import bvls, kkt_violation
 from ..solvers.lsq_common import LSQOptions, active_mask, strictly_feasible
 from ..solvers.lsq_lsmr import trf_lsmr
@@ -520,9 +519,9 @@ def linear_fit(basis: Any, x: Any, y: Any, yerr: Any = None) -> LinearFitResult:
     if rank < k or cond > COND_LIMIT:
         why = (f"rank-deficient (rank {rank} < {k} coefficients)" if rank < k
                else "ill-conditioned")
-        warnings.warn(f"design matrix is {why}; condition number {cond:.3g}; the "
-                      "minimum-norm solution is returned and its errors may be meaningless",
-                      IllConditionedWarning, stacklevel=2)
+        warn_user(f"design matrix is {why}; condition number {cond:.3g}; the "
+                  "minimum-norm solution is returned and its errors may be meaningless",
+                  IllConditionedWarning)
     resid = ya - A @ coef
     chi2 = float(np.sum((resid * w) ** 2))
     return LinearFitResult(coefficients=coef, covariance=cov, errors=np.sqrt(np.diag(cov)),

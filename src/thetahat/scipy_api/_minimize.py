@@ -30,13 +30,13 @@ ignored.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 from scipy.optimize import OptimizeWarning
 
+from .._core.warnings import warn_user
 from ..solvers import bfgs as _bfgs
 from ..solvers import nelder_mead as _nm
 from ._fronts import MINIMIZE, parse_bounds, wrap_callback
@@ -191,8 +191,8 @@ def minimize(fun: Callable, x0: Any, args: tuple = (), method: str | Callable | 
     upper = box[1] if box is not None else np.full(n, np.inf)
     if box is not None and (np.any(x < lower) or np.any(x > upper)):
         if meth != "l-bfgs-b":  # scipy's L-BFGS-B projects x0 without a word
-            warnings.warn("Initial guess is not within the specified bounds",
-                          OptimizeWarning, stacklevel=2)
+            warn_user("Initial guess is not within the specified bounds",
+                      OptimizeWarning)
         x = np.clip(x, lower, upper)
     default_eps = 1e-8 if meth == "l-bfgs-b" else float(np.sqrt(_EPS))
     obj = Objective(fun, jac if meth != "nelder-mead" else None, args,
@@ -209,8 +209,8 @@ def minimize(fun: Callable, x0: Any, args: tuple = (), method: str | Callable | 
         res = _run_nelder_mead(obj, x, box, options, cb)
     else:
         if callback is not None:
-            warnings.warn("method migrad does not support callback; it is ignored",
-                          RuntimeWarning, stacklevel=2)
+            warn_user("method migrad does not support callback; it is ignored",
+                      RuntimeWarning)
         res = _run_migrad(obj, x, box, options)
     if dtype != np.dtype(float):
         res["x"] = res.x.astype(dtype)
@@ -224,27 +224,25 @@ def _warn_unused(meth: str, options: dict, jac: Any, hess: Any, hessp: Any, boun
     name = _METHOD_NAMES[meth]
     unknown = sorted(set(options) - _METHOD_OPTIONS[meth])
     if unknown:
-        warnings.warn(f"Unknown solver options: {', '.join(unknown)}", OptimizeWarning,
-                      stacklevel=3)
+        warn_user(f"Unknown solver options: {', '.join(unknown)}", OptimizeWarning)
     if meth == "l-bfgs-b" and (options.get("disp") is not None
                                or options.get("iprint") is not None):
-        warnings.warn("scipy.optimize: The `disp` and `iprint` options of the L-BFGS-B "
-                      "solver are deprecated and will be removed in SciPy 1.18.0.",
-                      DeprecationWarning, stacklevel=3)
+        warn_user("scipy.optimize: The `disp` and `iprint` options of the L-BFGS-B "
+                  "solver are deprecated and will be removed in SciPy 1.18.0.",
+                  DeprecationWarning)
     if meth == "nelder-mead" and jac is not None and jac is not False:
-        warnings.warn("Method Nelder-Mead does not use gradient information (jac).",
-                      RuntimeWarning, stacklevel=3)
+        warn_user("Method Nelder-Mead does not use gradient information (jac).",
+                  RuntimeWarning)
     if hess is not None:
-        warnings.warn(f"Method {name} does not use Hessian information (hess).",
-                      RuntimeWarning, stacklevel=3)
+        warn_user(f"Method {name} does not use Hessian information (hess).",
+                  RuntimeWarning)
     if hessp is not None:
-        warnings.warn(f"Method {name} does not use Hessian-vector product information "
-                      "(hessp).", RuntimeWarning, stacklevel=3)
+        warn_user(f"Method {name} does not use Hessian-vector product information "
+                  "(hessp).", RuntimeWarning)
     if _has_constraints(constraints):
-        warnings.warn(f"Method {name} cannot handle constraints.", RuntimeWarning,
-                      stacklevel=3)
+        warn_user(f"Method {name} cannot handle constraints.", RuntimeWarning)
     if meth == "bfgs" and bounds is not None:
-        warnings.warn("Method BFGS cannot handle bounds.", RuntimeWarning, stacklevel=3)
+        warn_user("Method BFGS cannot handle bounds.", RuntimeWarning)
 
 
 def _report(meth: str, res: OptimizeResult, options: dict) -> None:
@@ -253,10 +251,10 @@ def _report(meth: str, res: OptimizeResult, options: dict) -> None:
         return
     ok = res.status in (0, 99)  # scipy reports a callback stop as a success here
     if meth == "nelder-mead" and not ok:
-        warnings.warn(res.message, RuntimeWarning, stacklevel=3)
+        warn_user(res.message, RuntimeWarning)
         return
     if meth == "bfgs" and not ok:
-        warnings.warn(res.message, OptimizeWarning, stacklevel=3)
+        warn_user(res.message, OptimizeWarning)
     else:
         print("Optimization terminated successfully." if ok else res.message)
     print(f"         Current function value: {res.fun:.6f}")
