@@ -34,7 +34,7 @@ from .. import _compiled
 from .._core.linalg import spd_cond, spd_inverse, spd_solve
 from .._core.rules import REFIT_TOL_SCALE, default_ncall, goal_of, is_above_max_edm
 from .._core.warnings import DegenerateFitWarning, IMinuitWarning, warn_user
-from ..cost._protocol import DiagnosedCost, ExactHessianCost
+from ..cost._protocol import ExactHessianCost
 from ..results import FMin
 from ..solvers.migrad import MigradOptions, final_step, migrad
 from ._problem import Problem, _as_float
@@ -434,9 +434,12 @@ def _diagnose(st: FitState, out: Outcome) -> None:
     minimum already invalid for another reason (an EDM above its goal as the width runs
     away) is diagnosed too: its covariance is not accurate either, and the reason is what
     the user needs to read."""
-    if not (isinstance(st.fcn, DiagnosedCost) and np.isfinite(out.fval)):
+    # the protocol's one member, looked up directly: a runtime-checkable isinstance costs
+    # ~15 us, a tenth of a small fit
+    diagnose = getattr(st.fcn, "diagnose", None)
+    if not (callable(diagnose) and np.isfinite(out.fval)):
         return
-    reasons = st.fcn.diagnose(out.values, ~st.fixed)
+    reasons = diagnose(out.values, ~st.fixed)
     if reasons:
         out.flags.update(is_valid=False, has_accurate_covar=False)
         warn_user(f"{out.algorithm}: the minimum is not valid: " + "; ".join(reasons),

@@ -118,6 +118,8 @@ def at_limit(values: np.ndarray, errors: np.ndarray, lower: np.ndarray,
              upper: np.ndarray, fixed: np.ndarray) -> bool:
     """Whether any free parameter is at a limit (``FMin.has_parameters_at_limit``), by
     the rule of :func:`limit_sides`."""
+    if not (np.isfinite(lower).any() or np.isfinite(upper).any()):
+        return False  # no limits (most fits): nothing to compare
     lo, up = limit_sides(values, errors, lower, upper, fixed)
     return bool((lo | up).any())
 
