@@ -60,7 +60,7 @@ def fmin_html(fmin: Any) -> str:
 
     Parameters
     ----------
-    fmin : thetahat.util.FMin
+    fmin : thetahat.results.FMin
         The function minimum, as ``Minuit.fmin``.
 
     Returns
@@ -107,9 +107,9 @@ def params_html(params: Iterable[Any], fmin: Any = None) -> str:
 
     Parameters
     ----------
-    params : iterable of thetahat.util.Param
+    params : iterable of thetahat.results.Param
         The parameters, as ``Minuit.params``.
-    fmin : thetahat.util.FMin, optional
+    fmin : thetahat.results.FMin, optional
         The function minimum; when given, errors it does not trust are marked.
 
     Returns
@@ -149,7 +149,7 @@ def merrors_html(merrors: Any) -> str:
 
     Parameters
     ----------
-    merrors : thetahat.util.MErrors
+    merrors : thetahat.results.MErrors
         The MINOS errors, as ``Minuit.merrors``.
 
     Returns
@@ -224,7 +224,7 @@ def matrix_html(matrix: Any) -> str:
 
     Parameters
     ----------
-    matrix : thetahat.util.Matrix
+    matrix : thetahat.results.Matrix
         A covariance matrix with parameter names, as ``Minuit.covariance``.
 
     Returns

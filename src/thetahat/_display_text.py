@@ -51,7 +51,7 @@ def fmin_text(fmin: Any) -> str:
 
     Parameters
     ----------
-    fmin : thetahat.util.FMin
+    fmin : thetahat.results.FMin
         The function minimum, as ``Minuit.fmin``.
 
     Returns
@@ -97,9 +97,9 @@ def params_text(params: Iterable[Any], fmin: Any = None) -> str:
 
     Parameters
     ----------
-    params : iterable of thetahat.util.Param
+    params : iterable of thetahat.results.Param
         The parameters, as ``Minuit.params``.
-    fmin : thetahat.util.FMin, optional
+    fmin : thetahat.results.FMin, optional
         The function minimum; when given, errors of a failed HESSE are not shown.
 
     Returns
@@ -132,7 +132,7 @@ def merrors_text(merrors: Any) -> str:
 
     Parameters
     ----------
-    merrors : thetahat.util.MErrors
+    merrors : thetahat.results.MErrors
         The MINOS errors, as ``Minuit.merrors``.
 
     Returns
@@ -167,7 +167,7 @@ def matrix_text(matrix: Any) -> str:
 
     Parameters
     ----------
-    matrix : thetahat.util.Matrix
+    matrix : thetahat.results.Matrix
         A covariance matrix with parameter names, as ``Minuit.covariance``.
 
     Returns

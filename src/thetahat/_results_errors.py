@@ -7,9 +7,9 @@ lower minimum seen). ``Matrix`` is a numpy array whose rows and columns are also
 parameter names; its correlation is ``C_ij / sqrt(C_ii C_jj)``, zero in the rows of fixed
 parameters (``C_ii = 0``).
 
-The classes name :mod:`thetahat.results` as their module (``__module__``): that is where
-users import them from, where the reference documents them, and the name a pickle stores
-(``Matrix.__reduce__`` keeps the names).
+Users import them from :mod:`thetahat.results`, where the reference documents them; their
+``__module__`` is this module, so that ``inspect.getsource`` (IPython's ``??``) and the
+reference's source links find them.
 """
 
 from __future__ import annotations
@@ -359,6 +359,3 @@ class Matrix(_Rendered, np.ndarray):
     def __reduce__(self):  # pickling keeps the names
         return (Matrix, (np.asarray(self), self.names))
 
-
-for _cls in (MError, MErrors, Matrix):
-    _cls.__module__ = "thetahat.results"  # the public home (module docstring)

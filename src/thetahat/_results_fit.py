@@ -8,8 +8,9 @@ themselves; the engines compute them. It also takes iminuit's positional signatu
 chi2 is ``fval / ndof`` when ``errordef`` is 1 (a least-squares cost) and NaN otherwise.
 ``Params`` is a tuple of ``Param`` that is also indexed by name.
 
-The classes name :mod:`thetahat.results` as their module (``__module__``): that is where
-users import them from, where the reference documents them, and the name a pickle stores.
+Users import them from :mod:`thetahat.results`, where the reference documents them; their
+``__module__`` is this module, so that ``inspect.getsource`` (IPython's ``??``) and the
+reference's source links find them.
 """
 
 from __future__ import annotations
@@ -328,6 +329,3 @@ class Params(_Rendered, tuple):
                          "yes" if p.is_fixed else ""])
         return rows, header
 
-
-for _cls in (FMin, Param, Params):
-    _cls.__module__ = "thetahat.results"  # the public home (module docstring)

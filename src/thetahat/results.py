@@ -6,7 +6,7 @@ results unchanged. The objects hold numbers and flags only; their text and HTML 
 live in :mod:`thetahat.display` (display is not logic). They are defined in two private
 modules, the state of a fit (``FMin``, ``Param``, ``Params``: :mod:`thetahat._results_fit`)
 and its uncertainties (``MError``, ``MErrors``, ``Matrix``: :mod:`thetahat._results_errors`),
-and belong to this module: their ``__module__`` is ``thetahat.results``.
+and are imported from here.
 
 The validity of a minimum (``FMin.is_valid``) is the conjunction MINUIT uses::
 
