@@ -2079,6 +2079,27 @@ def _():
             lambda: popt_out(so.curve_fit(line, X, yo[0]), LINE_TRUE))
 
 
+@case("least_squares_lm_tiny_scale_1e-300", "least_squares", valid=True)
+def _():
+    return ls_both(lambda p: line(X, *p) - Y * 1e-300, [1e-300, 1e-300], LINE_TRUE * 1e-300,
+                   method="lm")
+
+
+@case("least_squares_trf_tiny_scale_1e-300", "least_squares", valid=True)
+def _():
+    return ls_both(lambda p: line(X, *p) - Y * 1e-300, [1e-300, 1e-300], LINE_TRUE * 1e-300)
+
+
+@case("least_squares_trf_tiny_scale_1e-100", "least_squares", valid=True)
+def _():
+    return ls_both(lambda p: line(X, *p) - Y * 1e-100, [1e-100, 1e-100], LINE_TRUE * 1e-100)
+
+
+@case("curve_fit_tiny_y_1e-200_no_p0_scale", "curve_fit", valid=True)
+def _():
+    return cf_both(X, Y * 1e-200, truth=LINE_TRUE * 1e-200, p0=[0.0, 0.0])
+
+
 # ---------------------------------------------------------------------------------- main
 
 def main() -> None:

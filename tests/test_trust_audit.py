@@ -74,3 +74,18 @@ def test_audit_minuit_start_numeric_strings_and_ints_still_accepted():
     m = thetahat.Minuit(quad, x=np.int64(0), y="0")
     m.migrad()
     assert np.allclose(m.values, [1.0, 2.0], atol=1e-6)  # MIGRAD at default tol
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-200])
+def test_audit_least_squares_lm_tiny_scale(scale):
+    # residuals and parameters ~1e-300: the polish's shift estimate sigma_max |f| / sigma_min^2
+    # divided by an underflowed sigma_min^2 (ZeroDivisionError from solvers/levmar.py); the
+    # oracle is the closed-form linear least-squares solution, scaled
+    x = np.linspace(0.0, 1.0, 10)
+    y = 1.0 + 2.0 * x + np.random.default_rng(1).normal(0.0, 0.05, 10)
+    truth = np.polynomial.polynomial.polyfit(x, y, 1)
+    res = thetahat.least_squares(lambda p: (p[0] + p[1] * x) - y * scale, [scale, scale],
+                                 method="lm")
+    assert res.success
+    # a linear problem solved by Gauss-Newton steps: ~1e-8 relative after the polish
+    assert np.allclose(res.x / scale, truth, rtol=1e-6)
