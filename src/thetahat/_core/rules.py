@@ -5,13 +5,16 @@ Gauss-Newton MIGRAD of structured costs, SIMPLEX, HESSE, SCAN, the refits inside
 profiles and contours) reads these functions; none writes the numbers again.
 
 - **EDM goal.** MIGRAD stops when the estimated distance to the minimum,
-  EDM = gᵀ V g / 2 (V ≈ H⁻¹), falls below ``goal = 0.002 · max(tol · errordef, 2⁻²⁴)``
-  (F. James, MINUIT Reference Manual; iminuit 2.x reports ``edm_goal`` so: the floor
+  EDM = gᵀ V g / 2 (V ≈ H⁻¹), falls below
+  ``goal = 0.002 · max(tol · errordef, 2⁻²⁴ · min(1, 2 · errordef))`` (F. James, MINUIT
+  Reference Manual; iminuit 2.x reports ``edm_goal`` so for errordef ≥ 0.5: the floor
   2⁻²⁴ of tol · errordef makes ``tol = 0`` ask for the tightest goal double precision can
-  reach, not an unreachable goal of 0). A minimum is *above max EDM* when EDM > 10 · goal.
-- **SIMPLEX goal** is ``max(tol · errordef, 2⁻²⁴)`` for the spread of the simplex, 500
-  times MIGRAD's: deliberately lax, since SIMPLEX only brings a fit near the minimum for
-  MIGRAD (iminuit reports this goal after ``simplex()``).
+  reach, not an unreachable goal of 0; below errordef 0.5 the floor shrinks with
+  errordef, so that a cost on a tiny scale is not called converged many errordefs away
+  from its minimum). A minimum is *above max EDM* when EDM > 10 · goal.
+- **SIMPLEX goal** is that scale, ``goal_scale(tol, errordef)``, for the spread of the
+  simplex, 500 times MIGRAD's: deliberately lax, since SIMPLEX only brings a fit near
+  the minimum for MIGRAD (iminuit reports this goal after ``simplex()``).
 - **Refits** (the conditional minimisations of MINOS, profiles and contours) use a goal
   100 times tighter (:data:`REFIT_TOL_SCALE`), which keeps the profiled cost accurate to
   ~2e-6 · errordef; MINOS's refits use MIGRAD's own goal (:data:`MINOS_REFIT_TOL_SCALE`),
@@ -58,12 +61,19 @@ def check_tol(value: float | None) -> float:
 
 
 def goal_scale(tol: float, errordef: float) -> float:
-    """tol · errordef, floored at :data:`TOL_MIN`: the scale of every stopping goal."""
-    return max(float(tol) * float(errordef), TOL_MIN)
+    """tol · errordef, floored at :data:`TOL_MIN` · min(1, 2 · errordef): the scale of
+    every stopping goal.
+
+    The floor is iminuit's 2⁻²⁴ for the usual errordef 0.5 and 1 (and above), and shrinks
+    with an errordef below 0.5, so that a cost on a tiny scale (errordef 1e-200) is not
+    declared converged at an EDM of many errordefs.
+    """
+    up = float(errordef)
+    return max(float(tol) * up, TOL_MIN * min(1.0, 2.0 * up))
 
 
 def edm_goal(tol: float, errordef: float) -> float:
-    """MIGRAD's goal for the EDM: 0.002 · max(tol · errordef, 2⁻²⁴)."""
+    """MIGRAD's goal for the EDM: 0.002 · :func:`goal_scale`."""
     return 0.002 * goal_scale(tol, errordef)
 
 
@@ -73,7 +83,7 @@ def is_above_max_edm(edm: float, goal: float) -> bool:
 
 
 def simplex_goal(tol: float, errordef: float) -> float:
-    """SIMPLEX's stopping goal for the spread of the simplex: max(tol · errordef, 2⁻²⁴)."""
+    """SIMPLEX's stopping goal for the spread of the simplex: :func:`goal_scale`."""
     return goal_scale(tol, errordef)
 
 

@@ -56,7 +56,7 @@ def init_names(fcn: Callable, args: tuple, name: Sequence[str] | None,
     if len(args) == 1 and np.ndim(args[0]) == 1:
         # one sequence: fcn is called with one array, as iminuit does (the names come
         # from the signature when it has one name per value)
-        start = [float(v) for v in np.asarray(args[0], dtype=float)]
+        start = [_start_value(f"[{i}]", v) for i, v in enumerate(args[0])]
         if name is None and sig is not None and len(sig) == len(start):
             return sig, start, True
         names = list(name) if name is not None else [f"x{i}" for i in range(len(start))]
@@ -65,7 +65,7 @@ def init_names(fcn: Callable, args: tuple, name: Sequence[str] | None,
                                "starting values were given")
         return names, start, True
     if args:
-        start = [float(v) for v in args]
+        start = [_start_value(f"[{i}]", v) for i, v in enumerate(args)]
         names = list(name) if name is not None else (
             sig if sig is not None else [f"x{i}" for i in range(len(start))])
         if len(names) != len(start):
@@ -83,7 +83,22 @@ def init_names(fcn: Callable, args: tuple, name: Sequence[str] | None,
     if missing:
         raise RuntimeError(f"starting value(s) missing for {missing}; valid names: "
                            f"{names}")
-    return names, [float(kwds[k]) for k in names], False
+    return names, [_start_value(f" of {k!r}", kwds[k]) for k in names], False
+
+
+def _start_value(label: str, value: Any) -> float:
+    """One starting value as a float; a complex one with an imaginary part or a
+    non-numeric one is refused by name (``float()`` would say only "must be a real
+    number, not 'complex'")."""
+    if np.iscomplexobj(value):
+        if np.imag(value) != 0:
+            raise TypeError(f"starting value{label} must be a real number, got {value!r}")
+        value = np.real(value)
+    try:
+        return float(value)
+    except (TypeError, ValueError) as exc:  # the same kind of error, with the name
+        raise type(exc)(f"starting value{label} must be a real number, "
+                        f"got {value!r}") from exc
 
 
 def limit_sides(values: np.ndarray, errors: np.ndarray, lower: np.ndarray,

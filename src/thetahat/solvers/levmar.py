@@ -291,7 +291,12 @@ def forward_shift_estimate(x: NDArray, f: NDArray, J: NDArray) -> float:
         return np.inf
     if s.size == 0 or not (s[-1] > 0 and math.isfinite(s[0])):
         return np.inf
-    return math.sqrt(_EPS) * float(s[0]) * math.sqrt(float(f @ f)) / float(s[-1]) ** 2
+    # σ_max ‖f‖ / σ_min² as two ratios, and ‖f‖ scaled by its largest entry: on a problem
+    # whose residuals and parameters are ~1e-300, σ_min² and f·f underflow to 0
+    smin = float(s[-1])
+    fmax = float(np.max(np.abs(f))) if f.size else 0.0
+    fnorm = fmax * math.sqrt(float(np.sum((f / fmax) ** 2))) if fmax > 0 else 0.0
+    return math.sqrt(_EPS) * (float(s[0]) / smin) * (fnorm / smin)
 
 
 def _polish(fun: Callable[[NDArray], NDArray], x: NDArray, f: NDArray, J: NDArray,
