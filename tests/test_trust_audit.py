@@ -1,4 +1,5 @@
-"""Regression tests for the cases of the issue-15 trust audit (audit/battery.py) that were fixed.
+"""Regression tests for the cases of the issue-15 trust audit
+(tests/battery/trust_battery.py) that were fixed.
 
 Each test is named after its battery case and checks against an independent oracle: a
 closed form for the minimum and its error, iminuit for the reported EDM goal, and the

@@ -90,6 +90,8 @@ def _start_value(label: str, value: Any) -> float:
     """One starting value as a float; a complex one with an imaginary part or a
     non-numeric one is refused by name (``float()`` would say only "must be a real
     number, not 'complex'")."""
+    if type(value) is float or type(value) is int:  # the common case, without numpy
+        return float(value)
     if np.iscomplexobj(value):
         if np.imag(value) != 0:
             raise TypeError(f"starting value{label} must be a real number, got {value!r}")

@@ -15,7 +15,9 @@ scipy.optimize) and classifies each side as
 ``valid=True`` marks legitimate input, where a correct result is the target and an error or a
 flag is a refusal; thetahat is WORSE when it ranks below the reference.
 
-Run: ``PYTHONPATH=$PWD/src .venv/bin/python audit/battery.py [--md OUT.md] [-k SUBSTR]``.
+Run: ``.venv/bin/python tests/battery/trust_battery.py [--md OUT.md] [-k SUBSTR]`` (not part
+of the test suite: a report to read; the cases it found are regression tests in
+``tests/test_trust_audit.py``).
 """
 
 from __future__ import annotations
