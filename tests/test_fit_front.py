@@ -83,11 +83,18 @@ def test_plain_function_defaults_are_start_values_and_annotations_limits(curve):
     np.testing.assert_allclose(r.values, p, rtol=1e-3)  # EDM-level agreement
 
 
-def test_plain_function_without_start_values_is_an_error(curve):
+def test_plain_function_without_start_values_starts_at_one(curve):
+    # as scipy's curve_fit (p0 = 1 for every parameter): the same minimum
     x, y, err = curve
-    with pytest.raises(ValueError, match=r"no starting values for a, k of the function "
-                                         r"decay\(x, a, k\).*p0="):
-        thetahat.fit(x, y, decay, yerr=err)
+    r = thetahat.fit(x, y, decay, yerr=err)
+    p, _ = curve_fit(decay, x, y, sigma=err, absolute_sigma=True)
+    assert r.valid
+    np.testing.assert_allclose(r.values, p, rtol=1e-3)  # EDM-level agreement
+    assert r.data_info["start"] == "defaults, 1 for the rest"
+
+
+def test_plain_function_bad_start_values(curve):
+    x, y, err = curve
     with pytest.raises(ValueError, match=r"p0 has 3 values for 2 parameters \(a, k\)"):
         thetahat.fit(x, y, decay, p0=[1, 2, 3])
     with pytest.raises(ValueError, match=r"p0\[1\] = nan is not finite"):

@@ -90,3 +90,118 @@ def test_audit_least_squares_lm_tiny_scale(scale):
     assert res.success
     # a linear problem solved by Gauss-Newton steps: ~1e-8 relative after the polish
     assert np.allclose(res.x / scale, truth, rtol=1e-6)
+
+
+def _line(x, a, b):
+    return a + b * x
+
+
+def _line_data(scale):
+    x = np.linspace(0, 1, 10)
+    rng = np.random.default_rng(0)
+    return x, (1 + 2 * x + 0.01 * rng.normal(size=10)) * scale
+
+
+@pytest.mark.parametrize("method", ["lm", "trf"])
+@pytest.mark.parametrize("absolute", [False, True])
+@pytest.mark.parametrize("scale", [1e-300, 1e-200, 1e-130, 1e130])
+def test_audit_curve_fit_tiny_y(scale, absolute, method):
+    # data on a tiny (huge) scale are the same fit as on scale 1 (a linear model: the
+    # closed form is the normal equations, np.polyfit): the squared residual norm used to
+    # underflow to 0, an "exact fit" at p0 = 0 reported with no warning
+    x, y = _line_data(scale)
+    kw = dict(sigma=np.full(10, 0.01 * scale), absolute_sigma=True) if absolute else {}
+    p, cov = thetahat.curve_fit(_line, x, y, p0=[0, 0] if scale < 1 else [scale, scale],
+                                method=method, **kw)
+    b, a = np.polyfit(x, y / scale, 1)
+    # a well-conditioned line, solved to the solver's xtol (1.5e-8 relative)
+    assert p / scale == pytest.approx([a, b], rel=1e-7)
+    if scale ** 2 > 1e-290:  # else the variances (~1e-5 scale²) are below double precision
+        ref = thetahat.curve_fit(_line, x, y / scale, p0=[1, 1], method=method,
+                                 **({} if not absolute else dict(sigma=np.full(10, 0.01),
+                                                                 absolute_sigma=True)))[1]
+        # the same problem scaled by a power of two: the same covariance to rounding
+        assert cov / scale**2 == pytest.approx(ref, rel=1e-6)
+
+
+def test_audit_curve_fit_p0_wrong_length():
+    x, y = _line_data(1.0)
+    with pytest.raises(ValueError, match="p0 has 3 values but f takes 2 parameters after x"):
+        thetahat.curve_fit(_line, x, y, p0=[1, 1, 1])
+
+    def with_default(x, a, b=1.0):
+        return a + b * x
+    assert thetahat.curve_fit(with_default, x, y, p0=[1])[0].size == 1  # b keeps its default
+    with pytest.raises(ValueError, match="f takes 1 to 2 parameters"):
+        thetahat.curve_fit(with_default, x, y, p0=[1, 1, 1])
+    # *args takes any number: no check
+    assert thetahat.curve_fit(lambda x, *p: p[0] + p[1] * x, x, y, p0=[1, 1])[0].size == 2
+
+
+def test_audit_curve_fit_p0_strings():
+    x, y = _line_data(1.0)
+    with pytest.raises(ValueError, match=r"p0 must be numbers, got \['a', 'b'\]"):
+        thetahat.curve_fit(_line, x, y, p0=["a", "b"])
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_audit_curve_fit_model_returns_none(compiled, monkeypatch):
+    x, y = _line_data(1.0)
+    calls = []
+
+    def none_later(x, a, b):  # fine at p0, None once the fit has started
+        calls.append(a)
+        return None if len(calls) > 1 else a + b * x
+    if not compiled:
+        import thetahat.scipy_api._curve_fit as cf
+        monkeypatch.setattr(cf, "_lmcore", None)
+    with pytest.raises(TypeError, match="f must return an array of numbers .* got None"):
+        thetahat.curve_fit(lambda x, a, b: None, x, y, p0=[1, 1])
+    with pytest.raises(TypeError, match="f must return an array of numbers .* got None"):
+        thetahat.curve_fit(none_later, x, y, p0=[1, 1])
+
+
+def test_audit_lsq_linear_rank_deficient():
+    # two identical columns: every x with x0 + x1 = c solves it; scipy returns the
+    # minimum-norm one without a word. Oracle: lstsq's rank and its minimum-norm answer
+    x = np.linspace(0, 1, 8)
+    A = np.column_stack([x, x])
+    b = np.exp(x)
+    with pytest.warns(thetahat.IllConditionedWarning, match="rank 1 < 2 columns"):
+        r = thetahat.lsq_linear(A, b)
+    ref = np.linalg.lstsq(A, b, rcond=None)[0]
+    assert r.x == pytest.approx(ref, rel=1e-12)  # the same minimum-norm solution
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: thetahat.fit(["a", "b", "c"], "gauss"), r"events must be numbers: events\[0\] = 'a'"),
+    (lambda: thetahat.fit(np.linspace(0, 1, 5), np.linspace(1, 3, 5), "line",
+                          yerr=np.full(4, 0.05)), r"yerr has shape \(4,\)"),
+    (lambda: thetahat.fit(np.random.default_rng(1).normal(size=200), "gauss",
+                          bins=[0, 2, 1, 3]), r"bins\[2\] = 1 is not greater than bins\[1\] = 2"),
+], ids=["fit_events_strings", "fit_yerr_wrong_length", "fit_bins_edges_not_monotonic"])
+def test_audit_fit_bad_input_named(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_audit_minuit_mnprofile_fixed_param():
+    # iminuit profiles a fixed parameter (each point holds it at the grid value anyway);
+    # oracle: iminuit on the same cost, and the closed form of the profile of this quadratic
+    def quad_xy(x, y):
+        return (x - 1) ** 2 + (y - 2) ** 2 + 0.5 * x * y
+    out = []
+    for M in (thetahat.Minuit, iminuit.Minuit):
+        m = M(quad_xy, x=0, y=0)
+        m.errordef = 1
+        m.migrad()
+        m.fixed["x"] = True
+        x, y, ok = m.mnprofile("x", size=5, bound=(0, 2))
+        assert ok.all() and m.fixed["x"]  # the user's fixed state is kept
+        out.append(y)
+    g = np.linspace(0, 2, 5)
+    ymin = 2 - g / 4  # argmin over y of the cost at x = g
+    closed = (g - 1) ** 2 + (ymin - 2) ** 2 + 0.5 * g * ymin
+    # refits to MIGRAD's EDM goal: ~1e-7 in the profiled cost
+    assert out[0] == pytest.approx(closed, abs=1e-6)  # subtract_min=False: the cost itself
+    assert out[0] == pytest.approx(out[1], abs=1e-6)

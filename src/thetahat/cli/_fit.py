@@ -50,13 +50,26 @@ MAX_BINS = 10_000_000  # 80 MB per array of bin contents
 
 
 def _as_1d(name: str, a: Any) -> np.ndarray:
-    arr = np.asarray(a, dtype=float)
+    try:
+        arr = np.asarray(a, dtype=float)
+    except (TypeError, ValueError):
+        raw = np.asarray(a, dtype=object).reshape(-1)
+        bad = next((i for i, v in enumerate(raw) if not _is_number(v)), 0)
+        raise ValueError(f"{name} must be numbers: {name}[{bad}] = {raw[bad]!r}") from None
     if arr.ndim != 1:
         raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
     bad = np.flatnonzero(~np.isfinite(arr))
     if bad.size:
         raise ValueError(f"{name}[{bad[0]}] = {arr[bad[0]]} is not finite")
     return arr
+
+
+def _is_number(v: Any) -> bool:
+    try:
+        float(v)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _model(model: Any, density: bool, range: tuple[float, float] | None,
@@ -155,6 +168,14 @@ def _binned_cost(n: np.ndarray, xe: np.ndarray, mod: Any, extended: bool) -> Any
 
 def _check_bins(bins: Any, nevents: int) -> None:
     if np.ndim(bins) != 0:
+        edges = _as_1d("bins", bins)
+        if edges.size < 2:
+            raise ValueError(f"bins as edges needs at least 2 of them, got {edges.size}")
+        down = np.flatnonzero(np.diff(edges) <= 0)
+        if down.size:
+            i = int(down[0]) + 1
+            raise ValueError(f"bin edges must increase: bins[{i}] = {edges[i]:g} is not "
+                             f"greater than bins[{i - 1}] = {edges[i - 1]:g}")
         return
     if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)):
         raise ValueError(f"bins = {bins!r} must be an integer or an array of edges")
@@ -304,8 +325,8 @@ def fit(*args: Any, x: Any = None, y: Any = None, model: Any = None, yerr: Any =
         then no goodness of fit).
     p0 : sequence or dict, optional
         Starting values (scipy's ``p0``): a sequence in parameter order or a dict by name;
-        they replace the model's guess. Needed for a plain function whose parameters have
-        no default values.
+        they replace the model's guess. A plain function without them starts from its
+        parameters' default values, and 1 for those without one (as scipy's ``curve_fit``).
     bins : int or array, optional
         Bin the events (binned likelihood); unbinned likelihood otherwise.
     range : (float, float), optional
@@ -332,8 +353,8 @@ def fit(*args: Any, x: Any = None, y: Any = None, model: Any = None, yerr: Any =
     ------
     ValueError
         Data that are not finite, too few points or events for the parameters, an empty
-        range, unknown parameter names, a column that is not in the table, a plain function
-        without starting values, or a bin count absurd for the number of events.
+        range, unknown parameter names, a column that is not in the table, or a bin count
+        absurd for the number of events.
     TypeError
         Data or model given twice, or in a combination that is neither curve nor event data.
 
@@ -410,6 +431,9 @@ def fit(*args: Any, x: Any = None, y: Any = None, model: Any = None, yerr: Any =
         nfree = len(names) - len(set(getattr(mod, "fixed", ())) | set(fixed))
         if x.size < nfree:
             raise ValueError(f"{x.size} data points cannot determine {nfree} parameters")
+        if yerr is not None and np.ndim(yerr) != 0 and np.shape(yerr) != y.shape:
+            raise ValueError(f"yerr has shape {np.shape(yerr)}: expected one number, or one "
+                             f"per point, shape {y.shape}")
         err = np.ones_like(y) if yerr is None else np.broadcast_to(
             np.asarray(yerr, dtype=float), y.shape)
         bad = np.flatnonzero(~(np.isfinite(err) & (err > 0)))
@@ -463,14 +487,11 @@ def fit(*args: Any, x: Any = None, y: Any = None, model: Any = None, yerr: Any =
     if unknown:
         raise ValueError(f"unknown parameter(s) {unknown}; valid names: {names}")
     if plain:
-        missing = [k for k in names if k not in start and k not in plain_start]
-        if missing:
-            raise ValueError(
-                f"no starting values for {', '.join(missing)} of the function "
-                f"{getattr(model, '__name__', 'model')}({', '.join(['x', *names])}): a plain "
-                "function has no guess; pass p0=[...] (in this order) or give the "
-                "parameters default values")
-        guess = plain_start
+        # a plain function has no guess: its defaults, else 1 (scipy's curve_fit start)
+        guess = {k: plain_start.get(k, 1.0) for k in names}
+        info["start"] = "p0" if p0 is not None else ("defaults, 1 for the rest" if
+                                                      len(plain_start) < len(names)
+                                                      else "defaults")
     init = {k: float(start.get(k, guess.get(k, 1.0))) for k in names}
     lims = dict(plain_limits if plain else (getattr(mod, "limits", {}) or {}))
     lims.update(limits or {})

@@ -227,8 +227,8 @@ def mnprofile(st: FitState, vname: str, size: int, bound: Any, grid_: Any,
     :mod:`._progress`); it must return what ``refit`` returns."""
     from ..intervals.profile import mnprofile as _mnprofile
     i = index(st, vname)
-    if st.fixed[i]:
-        raise ValueError(f"cannot profile fixed parameter {st.names[i]!r}")
+    # a fixed parameter is profiled as iminuit does: each point holds it at the grid value
+    # anyway, and the user's fixed state is left as it was
     g = grid(st, i, size, bound, grid_)
     calls = Calls()
     refit = make_refit(st, calls)

@@ -107,6 +107,11 @@ def _nonfinite_error(f: Callable, p: NDArray) -> RuntimeError:
                         "model's domain or p0")
 
 
+def _returned(v: Any) -> str:
+    """What a model returned, for an error message."""
+    return "None" if v is None else f"{type(v).__name__} {str(v)[:60]}"
+
+
 def _residual_function(f: Callable, xdata: Any, ydata: NDArray, white: Whitening
                        ) -> Callable[[NDArray], NDArray]:
     """p -> r(p) = W (f(xdata, *p) - ydata), flat; complex for a complex p ('cs')."""
@@ -114,7 +119,11 @@ def _residual_function(f: Callable, xdata: Any, ydata: NDArray, white: Whitening
     yshape, ysize = ydata.shape, ydata.size
 
     def residuals(p: NDArray) -> NDArray:
-        out = np.asarray(f(xdata, *p))
+        raw = f(xdata, *p)
+        out = np.asarray(raw)
+        if out.dtype.kind == "O":  # None, a list of arrays, strings ...: not numbers
+            raise TypeError(f"f must return an array of numbers (one per point), got "
+                            f"{_returned(raw)}")
         if out.shape != yshape and out.size == ysize > 1:
             out = out.reshape(yshape)  # a column or a list of the data's points
         try:
@@ -224,7 +233,13 @@ def _lm_compiled(f: Callable, xdata: Any, ydata: NDArray, white: Whitening,
 
     def coerce(v: Any) -> NDArray:
         # the model's output in any other form: convert, or raise as the Python path does
-        out = np.asarray(v, dtype=float).reshape(-1)
+        try:
+            if v is None or np.asarray(v).dtype.kind == "O":
+                raise TypeError
+            out = np.asarray(v, dtype=float).reshape(-1)
+        except (TypeError, ValueError):
+            raise TypeError(f"f must return an array of numbers (one per point), got "
+                            f"{_returned(v)}") from None
         if out.size != m:
             raise ValueError(f"f returned {out.size} values, expected {m}")
         return out
@@ -503,7 +518,7 @@ def curve_fit(f: Callable, xdata: Any, ydata: Any, p0: Any = None, sigma: Any = 
         raise ValueError("`ydata` must not be empty!")
     if not check_finite and nan_policy is not None:
         xdata, ydata, sigma = _checks.nan_policy_filter(xdata, ydata, sigma, nan_policy)
-    white = _checks.whitening(sigma, ydata.size)
+    white, c = _checks.rescaled(_checks.whitening(sigma, ydata.size), ydata)
     try:
         if method == "lm":
             res, info, mesg, ier = _fit_lm(f, xdata, ydata, white, p0, jac, kwargs,
@@ -533,6 +548,12 @@ def curve_fit(f: Callable, xdata: Any, ydata: Any, p0: Any = None, sigma: Any = 
                        _degenerate(f, res.jac, popt, scale, _rel_step(method, jac, kwargs),
                                    _residual_function(f, xdata, ydata, white), method,
                                    jac == "3-point", None if usv is None else usv[1]), usv)
+    if c != 1.0:  # undo the power-of-two scaling of tiny or huge data (exact)
+        if absolute_sigma:
+            pcov = pcov * (c * c)
+        for key in ("fvec", "fjac", "qtf"):
+            if key in info:
+                info[key] = info[key] / c
     if full_output:
         return popt, pcov, info, mesg, ier
     return popt, pcov

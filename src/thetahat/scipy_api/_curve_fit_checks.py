@@ -28,6 +28,7 @@ entries of Qᵀ f.
 from __future__ import annotations
 
 import inspect
+import math
 import types
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,8 +41,8 @@ from scipy.linalg import lapack, qr, solve_triangular
 from . import _fronts  # module-qualified: curve_fit's argument check_finite shadows the name
 
 __all__ = ["NO_BOUNDS", "LMSettings", "Whitening", "apply_masks", "as_data", "lm_settings",
-           "minpack_info", "minpack_message", "nan_policy_filter", "n_params", "start_and_bounds",
-           "whitening"]
+           "minpack_info", "minpack_message", "nan_policy_filter", "n_params", "rescaled",
+           "start_and_bounds", "whitening"]
 
 _OMIT_HINT = "{entry} is not finite (use nan_policy='omit' to drop such points)"
 _NAN_POLICIES = (None, "raise", "omit", "propagate")
@@ -83,6 +84,39 @@ def n_params(f: Callable) -> int:
     return len(args) - 1
 
 
+def _check_count(f: Callable, n: int) -> None:
+    """A ``p0`` of ``n`` values must fit the parameters that ``f(x, ...)`` takes after x
+    (between those without a default and all of them; anything with ``*args``).
+
+    Raises
+    ------
+    ValueError
+        Naming both counts (the call itself would fail inside the fit with "takes 3
+        positional arguments but 4 were given").
+    """
+    code = getattr(f, "__code__", None)
+    if type(f) is types.FunctionType and code is not None and \
+            not hasattr(f, "__signature__") and not hasattr(f, "__wrapped__"):
+        if code.co_flags & inspect.CO_VARARGS:
+            return
+        most = code.co_argcount - 1
+        least = most - len(f.__defaults__ or ())
+    else:
+        try:
+            ps = list(inspect.signature(f).parameters.values())
+        except (TypeError, ValueError):
+            return  # nothing to compare with
+        if any(p.kind == p.VAR_POSITIONAL for p in ps):
+            return
+        pos = [p for p in ps if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        most = len(pos) - 1
+        least = sum(p.default is p.empty for p in pos) - 1
+    if not max(least, 0) <= n <= most:
+        takes = f"{most}" if least == most else f"{max(least, 0)} to {most}"
+        raise ValueError(f"p0 has {n} value{'s' * (n != 1)} but f takes {takes} "
+                         f"parameter{'s' * (most != 1)} after x")
+
+
 def start_and_bounds(f: Callable, p0: Any, bounds: Any
                      ) -> tuple[NDArray, NDArray, NDArray, bool]:
     """(p0, lb, ub, bounded): the start as floats and the bounds as arrays of its size.
@@ -95,13 +129,17 @@ def start_and_bounds(f: Callable, p0: Any, bounds: Any
         p0 = np.asarray(p0)
         if p0.dtype.kind == "c":
             raise ValueError("p0 must be real")
-        p0 = p0.astype(float).reshape(-1) if p0.ndim == 0 else p0.astype(float)
+        try:
+            p0 = p0.astype(float).reshape(-1) if p0.ndim == 0 else p0.astype(float)
+        except (TypeError, ValueError):
+            raise ValueError(f"p0 must be numbers, got {p0.tolist()!r}") from None
         if p0.ndim != 1:
             raise ValueError(f"p0 must be one-dimensional, got shape {p0.shape}")
         if p0.size == 0:
             raise ValueError("p0 must have at least one element")
         _fronts.check_finite(p0, "p0")
         n = p0.size
+        _check_count(f, n)
     if bounds is NO_BOUNDS:  # the default: nothing to read
         lb, ub = np.full(n, -np.inf), np.full(n, np.inf)
         return (np.ones(n) if p0 is None else p0), lb, ub, False
@@ -273,6 +311,51 @@ def whitening(sigma: Any, ysize: int) -> Whitening:
         return Whitening("chol", chol=np.tril(c))
     raise ValueError(f"`sigma` has incorrect shape {s.shape}: expected a scalar, "
                      f"({ysize},) or ({ysize}, {ysize}) for ydata of {ysize} points")
+
+
+# no rescaling while |W y| and |W| are within 2^±400 (1e±120): their squares stay normal
+_SCALE_EXPONENT = 400
+
+
+def rescaled(white: Whitening, ydata: NDArray) -> tuple[Whitening, float]:
+    """``(white', c)``: the whitening W multiplied by a power of two c when the whitened
+    data W y or the weights W are beyond 2^±400; ``(white, 1.0)`` otherwise.
+
+    The solvers work with squared norms of the residuals r = W (f - y) and of the columns
+    of J = W ∂f/∂p: data around 1e-200 (or weights around 1e+200) underflow (overflow)
+    there, and an "exact fit" (‖r‖ = 0) would be reported at the start. r is of the order
+    of W y; J is of the order of W y for parameters of order 1, and of W for parameters of
+    the data's order (an amplitude). c = 2^-(e₁ + e₂)/2, with e₁ and e₂ the binary
+    exponents of |W y| and |W|, centres both on 1, so that each is within 2^±(e₁ - e₂)/2
+    and their squares are normal numbers. Scaling by a power of two is exact; the caller
+    divides the residuals by c and multiplies an absolute covariance by c² afterwards (the
+    relative one is unchanged).
+    """
+    with np.errstate(all="ignore"):
+        ymax = float(np.max(np.abs(ydata))) if ydata.size else 0.0
+        if white.kind == "diag":
+            assert white.w is not None
+            wmax = float(np.max(np.abs(white.w)))
+            wy = float(np.max(np.abs(white.w * ydata))) if white.w.ndim else ymax * wmax
+        elif white.kind == "chol":
+            assert white.chol is not None
+            wmax = 1.0 / float(np.min(np.abs(np.diagonal(white.chol))))
+            wy = ymax * wmax
+        else:
+            wmax, wy = 1.0, ymax
+    if not (0.0 < wy < np.inf and 0.0 < wmax < np.inf):
+        return white, 1.0
+    e1, e2 = math.frexp(wy)[1], math.frexp(wmax)[1]
+    if max(abs(e1), abs(e2)) <= _SCALE_EXPONENT:
+        return white, 1.0
+    c = math.ldexp(1.0, -((e1 + e2) // 2))
+    if white.kind == "diag":
+        assert white.w is not None
+        return Whitening("diag", w=white.w * c), c
+    if white.kind == "chol":
+        assert white.chol is not None
+        return Whitening("chol", chol=white.chol / c), c
+    return Whitening("diag", w=np.asarray(c)), c
 
 
 @dataclass(frozen=True)

@@ -199,6 +199,10 @@ def lsq_linear(A: Any, b: Any, bounds: Any = (-np.inf, np.inf), method: str = "t
     x_free = unbounded[0]
     if np.all((x_free >= lo) & (x_free <= hi)):
         x, mask, nit, status = x_free, np.zeros(n, dtype=int), 0, 3
+        if unbounded[2] < n:  # scipy returns one of them without a word (issue 15)
+            warn_user(f"A is rank-deficient (rank {unbounded[2]} < {n} columns): the "
+                      "least-squares solution is not unique; the minimum-norm one is "
+                      "returned", IllConditionedWarning)
         optimality = kkt_violation(A.T @ (A @ x - b), mask)
     else:
         r = bvls(A, b, lo, hi, tol=tol, max_iter=max_iter)
