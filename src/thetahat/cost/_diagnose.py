@@ -125,11 +125,19 @@ def _panel_rule(edges: NDArray) -> tuple[NDArray, NDArray]:
     return ((a + b) * 0.5 + half * gx).ravel(), (half * gw).ravel()
 
 
+# numpy.polynomial.legendre.leggauss(8), digit for digit (tests/test_import_lean.py checks
+# them against it): numpy.polynomial costs several ms to import, which a first fit of an
+# UnbinnedNLL should not pay
+_GL8_NODES = (0.18343464249564978, 0.525532409916329, 0.7966664774136267, 0.9602898564975362)
+_GL8_WEIGHTS = (0.36268378337836166, 0.3137066458778869, 0.22238103445337443,
+                0.10122853629037706)
+
+
 @functools.cache
 def _gauss_legendre_8() -> tuple[NDArray, NDArray]:
-    """The 8 nodes and weights on [-1, 1], computed at the first use (numpy.polynomial
-    costs several milliseconds to import, which a cost's import should not pay)."""
-    return np.polynomial.legendre.leggauss(8)
+    """The 8 nodes (increasing) and weights of Gauss-Legendre quadrature on [-1, 1]."""
+    nodes = np.array([-v for v in _GL8_NODES[::-1]] + list(_GL8_NODES))
+    return nodes, np.array(_GL8_WEIGHTS[::-1] + _GL8_WEIGHTS)
 
 
 def normalisation_diagnosis(events: NDArray, density: Callable[[NDArray, NDArray], Any],
