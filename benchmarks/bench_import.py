@@ -21,6 +21,12 @@ the development machines) would compile every thetahat module from source on eve
 import. The benchmark therefore first runs ``python -m compileall -q`` on the thetahat
 package directory, so that both sides read cached bytecode.
 
+OpenBLAS: every OpenBLAS that a process loads starts a pool of worker threads that spin
+for a while; on a machine with few, shared cores that costs wall time of its own. numpy
+loads its OpenBLAS for both sides; a thetahat fit also loads scipy's (its LAPACK
+wrappers), which iminuit never does. ``OPENBLAS_NUM_THREADS=1`` removes the pools from the
+comparison and leaves the libraries' own costs.
+
 Run: ``.venv/bin/python benchmarks/run.py import`` (``ROUNDS=31`` for a steadier median).
 For where the time goes: ``.venv/bin/python -X importtime -c "import thetahat"``.
 """

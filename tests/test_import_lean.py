@@ -121,7 +121,7 @@ def test_compiled_cores_load_on_first_use_and_the_switch_is_checked_at_import() 
 # what a first fit must not load: scipy.linalg's package __init__ pulls in scipy's
 # array-API layer, and with it numpy.testing and unittest (~100 ms in all)
 _FIRST_FIT_HEAVY = ["scipy.linalg", "scipy.optimize", "scipy.sparse", "numpy.testing",
-                    "unittest", "numpy.polynomial"]
+                    "unittest", "numpy.polynomial", "numpy.ma"]
 
 _FITS = """
 import json, sys
@@ -236,3 +236,15 @@ def test_gauss_legendre_constants_are_numpys() -> None:
     # 1e-14 (~45 eps): node^k carries k eps of its node's rounding, summed over 8 terms
     for k in range(16):
         assert abs(float(weights @ nodes**k) - (2 / (k + 1) if k % 2 == 0 else 0.0)) < 1e-14
+
+
+@pytest.mark.parametrize("n", [2, 3, 10, 1000, 1001])
+def test_diagnosis_quantiles_are_numpys(n: int) -> None:
+    from thetahat.cost._diagnose import _quantiles
+
+    rng = np.random.default_rng(n)
+    q = np.linspace(0, 1, 129)
+    for ev in (rng.normal(size=n), 1e5 * rng.exponential(size=n),
+               np.round(rng.normal(size=n), 1), rng.standard_cauchy(size=n)):
+        # exact: the same interpolation formula on the same sorted values
+        assert _quantiles(ev, q).tolist() == np.quantile(ev, q).tolist()

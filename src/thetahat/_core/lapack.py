@@ -43,10 +43,13 @@ def _by_path() -> Any:
     loaded = sys.modules.get(NAME)
     if loaded is not None:
         return loaded
-    spec = importlib.machinery.PathFinder.find_spec("scipy")
-    if spec is None or not spec.submodule_search_locations:
+    scipy = sys.modules.get("scipy")  # imported already: where it was imported from
+    spec = scipy.__spec__ if scipy is not None else importlib.machinery.PathFinder.find_spec(
+        "scipy")
+    places = list(spec.submodule_search_locations or []) if spec is not None else []
+    if not places:
         raise ImportError("scipy is not installed as a package directory")
-    for where in spec.submodule_search_locations:
+    for where in places:
         for suffix in importlib.machinery.EXTENSION_SUFFIXES:
             path = os.path.join(where, "linalg", "_flapack" + suffix)
             if os.path.isfile(path):
@@ -55,7 +58,7 @@ def _by_path() -> Any:
                 module = loader.create_module(module_spec)
                 loader.exec_module(module)
                 return sys.modules.setdefault(NAME, module)
-    raise ImportError(f"no _flapack extension in {list(spec.submodule_search_locations)}")
+    raise ImportError(f"no _flapack extension in {places}")
 
 
 def _by_import() -> Any:

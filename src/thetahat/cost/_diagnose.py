@@ -140,6 +140,23 @@ def _gauss_legendre_8() -> tuple[NDArray, NDArray]:
     return nodes, np.array(_GL8_WEIGHTS[::-1] + _GL8_WEIGHTS)
 
 
+def _quantiles(ev: NDArray, q: NDArray) -> NDArray:
+    """``np.quantile(ev, q)`` of a finite 1-D sample, value for value, without the numpy.ma
+    that np.quantile and np.unique import (numpy >= 2.3; ~8 ms in a first fit): numpy's
+    default rule interpolates the sorted sample a at the virtual index v = q (n - 1)
+    between a[⌊v⌋] and a[⌊v⌋ + 1] with weight g = v - ⌊v⌋, as a + (b - a) g for g < 1/2
+    and b - (b - a)(1 - g) otherwise (exact at both ends)."""
+    a = np.sort(ev)
+    v = q * (a.size - 1)
+    lower = np.floor(v)
+    g = v - lower
+    i = lower.astype(np.intp)
+    j = np.minimum(i + 1, a.size - 1)
+    lo, hi = a[i], a[j]
+    d = hi - lo
+    return np.where(g >= 0.5, hi - d * (1 - g), lo + d * g)
+
+
 def normalisation_diagnosis(events: NDArray, density: Callable[[NDArray, NDArray], Any],
                             x: NDArray, free: NDArray) -> tuple[str, ...]:
     """Case 3 (module docstring) for a 1-D sample ``events`` and ``density(nodes, q)``
@@ -151,8 +168,9 @@ def normalisation_diagnosis(events: NDArray, density: Callable[[NDArray, NDArray
     lo, hi = float(ev.min()), float(ev.max())
     if not hi > lo:
         return ()
-    edges = np.unique(np.concatenate(([lo], np.quantile(ev, np.linspace(0, 1, _PANELS + 1)),
-                                      [hi])))
+    edges = np.sort(np.concatenate(([lo], _quantiles(ev, np.linspace(0, 1, _PANELS + 1)),
+                                    [hi])))
+    edges = edges[np.concatenate(([True], edges[1:] != edges[:-1]))]  # np.unique's answer
     fine = np.empty(2 * edges.size - 1)
     fine[0::2], fine[1::2] = edges, 0.5 * (edges[:-1] + edges[1:])
     n1, w1 = _panel_rule(edges)
