@@ -3,8 +3,9 @@
 A fit of a few parameters solves many n x n systems with n ~ 2-10; there the arithmetic
 is nothing and numpy.linalg's per-call checks and wrapping (3-7 µs) are the cost. These
 functions call scipy's LAPACK wrappers (~0.5 µs) and report failure by their return
-value, so that callers choose their own fallback (scipy is imported at the first call, so
-that ``from thetahat import Minuit`` does not pay for it):
+value, so that callers choose their own fallback (the wrappers are loaded at the first
+call, and without the ``scipy.linalg`` package, :mod:`thetahat._core.lapack`, so that
+neither ``from thetahat import Minuit`` nor a first fit pays ~100 ms for it):
 
 - ``spd_solve(a, b)``: x = a⁻¹ b by Cholesky (``posv``), or None when ``a`` is not
   numerically positive definite (a pivot ≤ 0 or NaN);
@@ -63,6 +64,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .lapack import flapack
+
 if TYPE_CHECKING:  # annotations only (numpy.typing costs ms at import)
     from numpy.typing import NDArray
 
@@ -72,15 +75,12 @@ __all__ = ["spd_solve", "spd_inverse", "thin_svd", "spd_cond", "jacobian_noise",
 
 _EPS = float(np.finfo(float).eps)
 DEGENERATE_FACTOR = 10.0  # s_min within 10 times the bound on its rounding: not determined
-_lapack = None  # scipy.linalg.lapack, imported at the first use (it takes ~0.6 s)
 
 
 def _lp() -> Any:
-    global _lapack
-    if _lapack is None:
-        from scipy.linalg import lapack
-        _lapack = lapack
-    return _lapack
+    """scipy's LAPACK wrappers, loaded at the first use without the scipy.linalg package
+    (:mod:`thetahat._core.lapack`)."""
+    return flapack()
 
 
 def spd_solve(a: NDArray, b: NDArray) -> NDArray | None:

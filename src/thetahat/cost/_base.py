@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
+from .._core.masked import is_masked_array
 from .._core.signature import describe
 from .._core.warnings import PerformanceWarning, warn_user
 from ..derivatives.model import FDCache
@@ -357,7 +358,7 @@ def unmask(a: Any, fill: float = 0.0, label: str = "data") -> tuple[Any, NDArray
                      f"taken for {label}: fit a histogram with BinnedNLL(h, h.axes[0].edges, cdf) "
                      "or ExtendedBinnedNLL (they read its counts, edges and variances), or "
                      "pass the arrays you mean (h.values(), h.axes[0].centers)")
-    if not isinstance(a, np.ma.MaskedArray):
+    if not is_masked_array(a):
         return a, None
     m = np.ma.getmaskarray(a)
     d = np.array(np.ma.getdata(a), dtype=float)

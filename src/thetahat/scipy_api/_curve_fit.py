@@ -60,7 +60,6 @@ from ..solvers.levmar import LMOptions, NonFiniteError, levmar
 from ..solvers.lsq_common import NONFINITE, nonfinite_message
 from . import _curve_fit_checks as _checks
 from ._curve_fit_checks import LMSettings, Whitening
-from ._least_squares import least_squares_lean
 from ._result import OptimizeResult
 
 __all__ = ["curve_fit", "OptimizeWarning"]
@@ -306,6 +305,8 @@ def _fit_least_squares(f: Callable, xdata: Any, ydata: NDArray, white: Whitening
                        p0: NDArray, lb: NDArray, ub: NDArray, method: str, jac: Any,
                        kwargs: dict) -> tuple[OptimizeResult, dict, str, int]:
     """The 'trf'/'dogbox' fit through :func:`least_squares_lean` (scipy's stopping)."""
+    from ._least_squares import least_squares_lean  # here: the default 'lm' needs none of it
+
     if "max_nfev" not in kwargs and "maxfev" in kwargs:
         kwargs["max_nfev"] = kwargs.pop("maxfev")  # leastsq's name, as scipy accepts it
     residuals = _residual_function(f, xdata, ydata, white)

@@ -56,7 +56,6 @@ from ._lm_rules import (
     radius_update,
     xtol_ok,
 )
-from .batch_lm import lm_batch
 from .lsq_common import NONFINITE, nonfinite_message, nonfinite_stall
 
 __all__ = ["LMOptions", "LMResult", "levmar", "LMBatchResult", "levmar_batch",
@@ -362,6 +361,8 @@ def levmar_batch(fun_b: Callable[[NDArray], NDArray],
     acceptance rule, tests and tolerances as :func:`levmar` (:mod:`._lm_rules`); converged
     members are frozen. ``options.max_nfev`` (default 100 n) bounds the iterations.
     """
+    from .batch_lm import lm_batch  # here: a single fit (curve_fit) does not import it
+
     X = np.array(X0, dtype=float)
     if X.ndim != 2:
         raise ValueError(f"X0 must have shape (B, n), got {X.shape}")
