@@ -151,6 +151,17 @@ m = Minuit(UnbinnedNLL(d, pdf), mu=0, s=1)
 m.limits["s"] = (0, None)
 m.migrad(); m.hesse()
 out["nll"] = [list(m.values), list(m.errors), m.covariance.tolist(), m.fmin.nfcn, m.fval]
+
+from thetahat.cost import BinnedNLL
+n, xe = np.histogram(d, bins=20)
+def cdf(x, mu, s):
+    from math import erf, sqrt
+    return np.array([0.5 * (1 + erf((v - mu) / (s * sqrt(2)))) for v in np.atleast_1d(x)])
+
+m = Minuit(BinnedNLL(n, xe, cdf), mu=0, s=1)
+m.limits["s"] = (0, None)
+m.migrad(); m.hesse()
+out["binned"] = [list(m.values), list(m.errors), m.covariance.tolist(), m.fmin.nfcn, m.fval]
 """
 
 
@@ -161,7 +172,7 @@ def _run(code: str) -> dict:
 
 
 def test_first_minuit_fits_load_no_scipy_linalg() -> None:
-    # LeastSquares, a plain function and UnbinnedNLL, each with migrad + hesse: LAPACK
+    # LeastSquares, a plain function, UnbinnedNLL and BinnedNLL, each with migrad + hesse: LAPACK
     # comes from scipy's compiled wrappers without the scipy.linalg package
     got = _run(_FITS + "print(json.dumps(sorted(sys.modules)))")
     assert "scipy.linalg._flapack" in got  # the probe works: LAPACK was loaded

@@ -54,8 +54,8 @@ def _as_1d(name: str, a: Any) -> np.ndarray:
         arr = np.asarray(a, dtype=float)
     except (TypeError, ValueError):
         raw = np.asarray(a, dtype=object).reshape(-1)
-        bad = next((i for i, v in enumerate(raw) if not _is_number(v)), 0)
-        raise ValueError(f"{name} must be numbers: {name}[{bad}] = {raw[bad]!r}") from None
+        at = next((i for i, v in enumerate(raw) if not _is_number(v)), 0)
+        raise ValueError(f"{name} must be numbers: {name}[{at}] = {raw[at]!r}") from None
     if arr.ndim != 1:
         raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
     bad = np.flatnonzero(~np.isfinite(arr))
