@@ -18,7 +18,7 @@ from ..results import Param, Params
 from ._setup import limit_sides
 from ._views import ErrorView, FixedView, LimitView, ValueView
 
-__all__ = ["ParameterMethods"]
+__all__ = ["ParameterMethods", "ndof_of"]
 
 
 class ParameterMethods:
@@ -201,7 +201,7 @@ class ParameterMethods:
         >>> m.ndof
         1.0
         """
-        return _ndof(self._fcn, self.nfit)
+        return ndof_of(self._fcn, self.nfit)
 
     def _param(self: Any, i: int, values: np.ndarray, errors: np.ndarray, merr: bool) -> Param:
         k = self._pos2var[i]
@@ -258,7 +258,7 @@ class ParameterMethods:
                       for i, k in enumerate(self._pos2var))
 
 
-def _ndof(fcn: Any, nfit: int) -> float:
+def ndof_of(fcn: Any, nfit: int) -> float:
     """``ndata - ndof_offset - nfit`` of the cost ``fcn`` (nan without ``ndata``)."""
     nd = float(getattr(fcn, "ndata", np.nan))
     return nd - float(getattr(fcn, "ndof_offset", 0)) - nfit

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..results import FMin, Matrix, MErrors
-from ._facade_params import _ndof
+from ._facade_params import ndof_of
 from ._setup import make_fmin
 
 __all__ = ["ResultMethods"]
@@ -192,7 +192,7 @@ class ResultMethods:
     def _record(self: Any, algorithm: str, fval: float, edm: float, nfcn: int, ngrad: int,
                 flags: dict, t0: float) -> None:
         self._fmin = make_fmin(algorithm, fval, edm, nfcn, ngrad, self._nhessian, flags, t0,
-                               ndof=_ndof(self._fcn, self.nfit), tol=self._tol,
+                               ndof=ndof_of(self._fcn, self.nfit), tol=self._tol,
                                errordef=self._errordef, values=self._values,
                                errors=self._errors, lower=self._lower,
                                upper=self._upper, fixed=self._fixed,
