@@ -20,9 +20,10 @@ import typing as _typing
 
 if _typing.TYPE_CHECKING:  # the names are imported lazily (PEP 562), on first use: see _LAZY
     from .._core.warnings import PerformanceWarning
-    from ._base import Constant, Cost, CostSum, MaskedCost
+    from ._base import MaskedCost
     from ._binned import BinnedNLL, ExtendedBinnedNLL
     from ._constraint import NormalConstraint
+    from ._cost import Constant, Cost, CostSum
     from ._lsq import LeastSquares
     from ._protocol import ExactHessianCost, StructuredCost
     from ._stats import (
@@ -79,7 +80,8 @@ _RENAMED = {
 # import Minuit`` (which needs only the protocols) does not load every cost class
 _LAZY = {
     "PerformanceWarning": "thetahat._core.warnings",
-    **dict.fromkeys(["Constant", "Cost", "CostSum", "MaskedCost"], "thetahat.cost._base"),
+    **dict.fromkeys(["Constant", "Cost", "CostSum"], "thetahat.cost._cost"),
+    "MaskedCost": "thetahat.cost._base",
     **dict.fromkeys(["BinnedNLL", "ExtendedBinnedNLL"], "thetahat.cost._binned"),
     "NormalConstraint": "thetahat.cost._constraint",
     "LeastSquares": "thetahat.cost._lsq",

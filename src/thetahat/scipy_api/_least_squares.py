@@ -2,8 +2,9 @@
 
 Problem: find a local minimum of F(x) = ½ Σ_i ρ(f_i(x)²) subject to lb <= x <= ub, where
 f: R^n -> R^m are the residuals and ρ a robust loss (``loss``, with soft margin
-C = ``f_scale``: ρ_C(f²) = C² ρ(f²/C²)).  This module only validates the input, builds the
-Jacobian callable (user function or finite differences with MINPACK-style relative steps,
+C = ``f_scale``: ρ_C(f²) = C² ρ(f²/C²)).  This module only validates the input (the
+checks of each argument are in :mod:`._least_squares_checks`), builds the Jacobian
+callable (user function or finite differences with MINPACK-style relative steps,
 :mod:`thetahat.derivatives.jacobian`) and dispatches:
 
 - ``'trf'``: Trust Region Reflective (:mod:`thetahat.solvers.trf`), bounds and losses;
@@ -36,7 +37,6 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -59,7 +59,6 @@ from .._core.linalg import (
 from .._core.warnings import DegenerateFitWarning, warn_user
 from ..derivatives.jacobian import approx_jacobian, default_rel_step
 from ..solvers.lsq_common import (
-    LOSSES,
     MESSAGES,
     LSQOptions,
     LSQResult,
@@ -67,63 +66,23 @@ from ..solvers.lsq_common import (
     strictly_feasible,
 )
 from ..solvers.lsq_sparse import diff_jacobian_sparse, group_columns_sparse
-from ._fronts import LEAST_SQUARES, check_finite, check_positive, parse_bounds, wrap_callback
+from ._fronts import LEAST_SQUARES, check_finite, parse_bounds, wrap_callback
+from ._least_squares_checks import (
+    LSQRequest,
+    check_bound_lengths,
+    check_choices,
+    check_no_overflow,
+    check_trust_region,
+    nfev_budget,
+    start_vector,
+    tolerance,
+    x_scales,
+)
 from ._result import OptimizeResult
 
 __all__ = ["least_squares"]
 
 _EPS = np.finfo(float).eps
-_METHODS = ("trf", "dogbox", "lm")
-_JAC_METHODS = ("2-point", "3-point", "cs")
-_LSMR_OPTIONS = ("atol", "btol", "conlim", "maxiter", "show", "x0")
-
-
-@dataclass(frozen=True)
-class LSQRequest:
-    """One call of :func:`least_squares`: its arguments as the user gave them, unchecked.
-
-    The fields are :func:`least_squares`' parameters, of the same names and meanings;
-    ``careful`` is False for :func:`least_squares_lean` (scipy's stopping rules).
-    """
-
-    fun: Callable[..., Any]
-    x0: Any
-    jac: str | Callable
-    bounds: Any
-    method: str
-    ftol: float | None
-    xtol: float | None
-    gtol: float | None
-    x_scale: Any
-    loss: str | Callable
-    f_scale: float
-    diff_step: Any
-    tr_solver: str | None
-    tr_options: dict | None
-    jac_sparsity: Any
-    max_nfev: int | None
-    verbose: int
-    args: tuple
-    kwargs: dict | None
-    callback: Callable | None
-    workers: Any
-    careful: bool
-
-
-def _tol(name: str, value: float | None, method: str) -> float:
-    if value is None:
-        if method == "lm":
-            raise ValueError(f"{name}=None is not supported by method='lm'")
-        return 0.0
-    value = float(value)
-    if not (value >= 0):
-        raise ValueError(f"{name} must be non-negative, got {value!r}")
-    if method == "lm" and value < _EPS:
-        raise ValueError(f"{name} must be at least machine epsilon ({_EPS:.2e}) for "
-                         f"method='lm', got {value!r}")
-    return value
-
-
 _NO_BOUNDS = (-np.inf, np.inf)  # least_squares' default bounds
 
 
@@ -246,100 +205,6 @@ def least_squares_lean(*args: Any, **kwargs: Any) -> OptimizeResult:
     return _solve(LSQRequest(**fields, careful=False))
 
 
-def _check_choices(q: LSQRequest) -> None:
-    """Reject a method, jac, loss, verbose or fun that :func:`least_squares` has not."""
-    if q.method not in _METHODS:
-        raise ValueError(f"method must be one of {_METHODS}, got {q.method!r}")
-    if not callable(q.jac) and q.jac not in _JAC_METHODS:
-        raise ValueError(f"jac must be one of {_JAC_METHODS} or a callable, got {q.jac!r}")
-    if not callable(q.loss) and q.loss not in LOSSES:
-        raise ValueError(f"loss must be one of {LOSSES} or a callable, got {q.loss!r}")
-    if q.method == "lm" and q.loss != "linear":
-        raise ValueError(f"method='lm' supports only loss='linear', got loss={q.loss!r}")
-    if q.verbose not in (0, 1, 2):
-        raise ValueError(f"verbose must be 0, 1 or 2, got {q.verbose!r}")
-    if not callable(q.fun):
-        raise TypeError(f"fun must be callable, got {type(q.fun).__name__}")
-
-
-def _start(x0: Any) -> NDArray:
-    """x0 as a finite, non-empty float array of shape (n,)."""
-    if np.ma.is_masked(x0):
-        raise ValueError("x0 is a numpy.ma.MaskedArray with masked entries: every parameter "
-                         "needs a start value")
-    x0a = np.asarray(x0)
-    if np.iscomplexobj(x0a):
-        raise ValueError("x0 must be real")
-    try:
-        x0a = np.atleast_1d(x0a.astype(float))
-    except (TypeError, ValueError):
-        raise ValueError(f"x0 must be an array of real numbers, got {x0!r}") from None
-    if x0a.ndim > 1:
-        raise ValueError(f"x0 must have at most 1 dimension, got shape {x0a.shape}")
-    check_finite(x0a, "x0")
-    if x0a.size == 0:
-        raise ValueError("x0 must have at least one element")
-    return x0a
-
-
-def _check_trust_region(q: LSQRequest) -> None:
-    """Reject a tr_solver, tr_options or jac_sparsity the method cannot take."""
-    if q.tr_solver not in (None, "exact", "lsmr"):
-        raise ValueError(f"tr_solver must be None, 'exact' or 'lsmr', got {q.tr_solver!r}")
-    if q.tr_options is not None and not isinstance(q.tr_options, dict):
-        raise TypeError(f"tr_options must be a dict, got {type(q.tr_options).__name__}")
-    if q.tr_options:
-        allowed = set(_LSMR_OPTIONS) | ({"regularize"} if q.method == "trf" else set())
-        unknown = sorted(set(q.tr_options) - allowed)
-        if unknown:
-            raise TypeError(f"tr_options has unexpected keys {unknown}; the lsmr options are "
-                            f"{sorted(allowed)}")
-    if q.method == "lm" and q.jac_sparsity is not None:
-        raise ValueError("method='lm' does not support jac_sparsity; use 'trf' or 'dogbox'")
-
-
-def _check_bound_lengths(bounds: Any, n: int) -> None:
-    """scipy does not broadcast a one-element array bound to n > 1 variables."""
-    if hasattr(bounds, "lb") or not isinstance(bounds, (tuple, list)) or len(bounds) != 2:
-        return
-    for side, name in zip(bounds, ("lb", "ub")):
-        a = np.asarray(side)
-        if a.ndim == 1 and a.size != n:
-            raise ValueError(f"bounds {name} must be a scalar or have shape ({n},), got shape "
-                             f"{a.shape}")
-
-
-def _max_nfev(max_nfev: Any, n: int) -> int:
-    """The evaluation budget: 100 n by default, else a positive integer."""
-    if max_nfev is None:
-        return 100 * n
-    if isinstance(max_nfev, (bool, float)) or int(max_nfev) != max_nfev or max_nfev <= 0:
-        raise ValueError(f"max_nfev must be None or a positive integer, got {max_nfev!r}")
-    return int(max_nfev)
-
-
-def _x_scale(x_scale: Any, method: str, n: int) -> NDArray | str:
-    """'jac' or positive finite scales of shape (n,); None is 'jac' for 'lm', else 1."""
-    if x_scale is None:
-        x_scale = "jac" if method == "lm" else 1.0
-    if isinstance(x_scale, str):
-        if x_scale != "jac":
-            raise ValueError(f"x_scale must be None, 'jac' or array_like, got {x_scale!r}")
-        return "jac"
-    if np.iscomplexobj(x_scale):
-        raise ValueError(f"x_scale must be real, got {x_scale!r}")
-    try:
-        xs = np.asarray(x_scale, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"x_scale must be 'jac' or array_like of positive numbers, got "
-                         f"{x_scale!r}") from None
-    if xs.ndim > 1 or (xs.ndim == 1 and xs.size != n):
-        raise ValueError(f"x_scale must be a scalar or have shape ({n},), got shape {xs.shape}")
-    xs = np.array(np.broadcast_to(xs, (n,)))
-    check_positive(xs, "x_scale")
-    return xs
-
-
 def _kind(J: Any) -> str:
     """'sparse', 'operator' or 'dense': how a Jacobian is held."""
     if sp.issparse(J):
@@ -399,18 +264,18 @@ def _solve(q: LSQRequest) -> OptimizeResult:
     """:func:`least_squares` for a request; ``q.careful=False`` stops trf and dogbox as
     scipy does, without confirming a met tolerance by the Gauss-Newton step and central
     differences (for curve_fit, whose answer is read against statistical errors)."""
-    _check_choices(q)
+    check_choices(q)
     fun, jac, method = q.fun, q.jac, q.method
     kwargs = {} if q.kwargs is None else dict(q.kwargs)
     args = tuple(q.args)
-    x0a = _start(q.x0)
+    x0a = start_vector(q.x0)
     n = x0a.size
-    _check_trust_region(q)
+    check_trust_region(q)
 
     if q.bounds is _NO_BOUNDS:  # the default, by identity: nothing to parse
         lb, ub, bounded = np.full(n, -np.inf), np.full(n, np.inf), False
     else:
-        _check_bound_lengths(q.bounds, n)
+        check_bound_lengths(q.bounds, n)
         lb, ub = parse_bounds(q.bounds, n, LEAST_SQUARES)
         bounded = bool(np.isfinite(lb).any() or np.isfinite(ub).any())
     if method == "lm" and bounded:
@@ -420,16 +285,16 @@ def _solve(q: LSQRequest) -> OptimizeResult:
         raise ValueError(f"x0 is infeasible: x0[{i}] = {float(x0a[i])!r} is outside "
                          f"[{float(lb[i])!r}, {float(ub[i])!r}]")
 
-    ftol, xtol, gtol = (_tol("ftol", q.ftol, method), _tol("xtol", q.xtol, method),
-                        _tol("gtol", q.gtol, method))
+    ftol, xtol, gtol = (tolerance("ftol", q.ftol, method), tolerance("xtol", q.xtol, method),
+                        tolerance("gtol", q.gtol, method))
     if method != "lm" and max(ftol, xtol, gtol) < _EPS:
         raise ValueError(f"at least one of ftol, xtol, gtol must be at least machine epsilon "
                          f"({_EPS:.2e}); got {q.ftol!r}, {q.xtol!r}, {q.gtol!r}")
     f_scale = float(q.f_scale)
     if not (f_scale > 0 and np.isfinite(f_scale)):
         raise ValueError(f"f_scale must be positive and finite, got {f_scale!r}")
-    max_nfev = _max_nfev(q.max_nfev, n)
-    xs = _x_scale(q.x_scale, method, n)
+    max_nfev = nfev_budget(q.max_nfev, n)
+    xs = x_scales(q.x_scale, method, n)
 
     rel_step: Any = None  # None, an array, or x -> array (low-precision residuals)
     if q.diff_step is not None:
@@ -465,7 +330,7 @@ def _solve(q: LSQRequest) -> OptimizeResult:
             return np.where(ax > 0, r32 * np.maximum(1.0, ax) / np.where(ax > 0, ax, 1.0), r32)
     f0 = f0.astype(float)
     check_finite(f0, "fun(x0)", message="Residuals are not finite in the initial point: {entry}")
-    _check_no_overflow(f0)
+    check_no_overflow(f0)
     m = f0.size
     if method == "lm" and m < n:
         raise ValueError(f"method='lm' requires at least as many residuals as variables; "
@@ -583,18 +448,6 @@ def _warn_degenerate(res: OptimizeResult, rel_step: float | None,
             return
     warn_user("least_squares: " + degenerate_message(names, found, noise),
               DegenerateFitWarning)
-
-
-def _check_no_overflow(f0: NDArray) -> None:
-    """Refuse residuals whose sum of squares overflows at x0 (residuals near 1e154 or
-    more): no step could be judged, and the solvers would fail deep inside numpy."""
-    with np.errstate(over="ignore"):
-        cost = 0.5 * float(f0 @ f0)
-    if not np.isfinite(cost):
-        i = int(np.argmax(np.abs(f0)))
-        raise ValueError(f"the sum of squared residuals at the start point overflows "
-                         f"float64: residual [{i}] = {float(f0[i]):.3g}; rescale the data or "
-                         f"the model (residuals of order 1 are best)")
 
 
 def _result(r: LSQResult) -> OptimizeResult:
