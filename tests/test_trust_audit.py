@@ -205,3 +205,23 @@ def test_audit_minuit_mnprofile_fixed_param():
     # refits to MIGRAD's EDM goal: ~1e-7 in the profiled cost
     assert out[0] == pytest.approx(closed, abs=1e-6)  # subtract_min=False: the cost itself
     assert out[0] == pytest.approx(out[1], abs=1e-6)
+
+
+def test_audit_unbinned_data_object():
+    # iminuit and numpy say only "could not convert string to float: 'x'"
+    with pytest.raises(ValueError, match=r"data must be numbers: data\[1\] = 'x'"):
+        thetahat.cost.UnbinnedNLL(np.array([1.0, "x"], dtype=object), lambda x, t: np.exp(-x))
+
+
+def test_audit_costsum_with_string():
+    c = thetahat.cost.LeastSquares([0, 1, 2], [1, 2, 3], 0.1, lambda x, a, b: a + b * x)
+    with pytest.raises(TypeError, match="cannot add str to a cost"):
+        c + "abc"
+    # a number is still a constant term: the sum's value is the cost's plus 2 at any point
+    assert (c + 2.0)(1.0, 1.0) == pytest.approx(c(1.0, 1.0) + 2.0, rel=1e-15)
+
+
+def test_audit_template_negative_entries():
+    with pytest.raises(ValueError, match=r"model_or_template\[0\]\[3\] = -5.0 must be >= 0") as e:
+        thetahat.cost.Template([1, 2, 3, 4], [0, 1, 2, 3, 4], [np.array([1, 2, 3, -5.0])])
+    assert "shape" not in str(e.value)  # the message is about the sign, not a shape

@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from .._core.numbers import as_floats
 from .._core.warnings import ThetahatWarning, warn_user
 from ..cost._base import histogram_counts, is_histogram
 from ._gof import pvalue
@@ -50,26 +51,13 @@ MAX_BINS = 10_000_000  # 80 MB per array of bin contents
 
 
 def _as_1d(name: str, a: Any) -> np.ndarray:
-    try:
-        arr = np.asarray(a, dtype=float)
-    except (TypeError, ValueError):
-        raw = np.asarray(a, dtype=object).reshape(-1)
-        at = next((i for i, v in enumerate(raw) if not _is_number(v)), 0)
-        raise ValueError(f"{name} must be numbers: {name}[{at}] = {raw[at]!r}") from None
+    arr = as_floats(a, name)
     if arr.ndim != 1:
         raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
     bad = np.flatnonzero(~np.isfinite(arr))
     if bad.size:
         raise ValueError(f"{name}[{bad[0]}] = {arr[bad[0]]} is not finite")
     return arr
-
-
-def _is_number(v: Any) -> bool:
-    try:
-        float(v)
-    except (TypeError, ValueError):
-        return False
-    return True
 
 
 def _model(model: Any, density: bool, range: tuple[float, float] | None,

@@ -24,6 +24,7 @@ come from :mod:`thetahat.derivatives.model`. The costs over data points build on
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable
 from collections.abc import Sequence as ABCSequence
 from typing import TYPE_CHECKING, Any, cast
@@ -361,7 +362,7 @@ class CostSum(Cost, ABCSequence):
                 flat.extend(it._items)
             elif isinstance(it, Cost):
                 flat.append(it)
-            elif np.isscalar(it):
+            elif isinstance(it, numbers.Real):  # not a string, which np.isscalar admits
                 flat.append(Constant(float(cast(float, it))))
             else:
                 raise TypeError(f"cannot add {type(it).__name__} to a cost")

@@ -130,9 +130,10 @@ class Template(HistogramData, MaskedCost):
                                  "masked entries: mask the bins of n instead")
             try:
                 _, t, v, scale = parse_counts(c, self._nb, f"model_or_template[{k}]")
-            except ValueError as e:
-                raise ValueError(f"shapes of n and model_or_template[{k}] do not match: "
-                                 f"{e}") from None
+            except ValueError as e:  # parse_counts names the entry; say "shape" only for one
+                msg = str(e)
+                raise ValueError(f"shapes of n and model_or_template[{k}] do not match: {msg}"
+                                 if "shape" in msg else msg) from None
             total = float(np.sum(t))
             if not total > 0:
                 raise ValueError(f"model_or_template[{k}] has no positive total ({total})")

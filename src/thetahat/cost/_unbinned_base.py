@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._core.numbers import as_floats
 from .._core.warnings import warn_user
 from ..derivatives.model import event_slices, fd_jacobian
 from ._base import MaskedCost, describe_model, model_array, unmask
@@ -56,7 +57,7 @@ class _Unbinned(MaskedCost):
     def __init__(self, data: ArrayLike, model: Callable, log: bool, verbose: int,
                  grad: Callable | None, name: Sequence[str] | None) -> None:
         data, masked = unmask(data)
-        d = np.asarray(data, dtype=float)
+        d = as_floats(data, "data")
         if d.ndim == 0 or d.ndim > 2:
             raise ValueError(f"data must have shape (N,) or (k, N), got {d.shape}")
         if not callable(model):
@@ -86,7 +87,7 @@ class _Unbinned(MaskedCost):
     @data.setter
     def data(self, value: ArrayLike) -> None:
         value, masked = unmask(value)
-        d = np.array(value, dtype=float)
+        d = as_floats(value, "data", copy=True)
         if d.shape != self._data.shape:
             raise ValueError(f"data has shape {d.shape}, expected {self._data.shape} (the "
                              "shape of the sample the cost was made with)")

@@ -30,7 +30,7 @@ class ResultMethods:
     def fmin(self: Any) -> FMin | None:
         """The function minimum of the last minimization or HESSE, or None before any.
 
-        A :class:`~thetahat.util.FMin`: the cost value, EDM, calls and validity flags.
+        A :class:`~thetahat.results.FMin`: the cost value, EDM, calls and validity flags.
 
         Examples
         --------
@@ -128,7 +128,7 @@ class ResultMethods:
     def covariance(self: Any) -> Matrix | None:
         """Covariance matrix of the parameters, or None before MIGRAD or HESSE.
 
-        A :class:`~thetahat.util.Matrix`, indexed by position or name.
+        A :class:`~thetahat.results.Matrix`, indexed by position or name.
         Rows and columns of fixed parameters are zero; the free block is ``2 errordef``
         times the inverse Hessian of the cost.
 
@@ -148,8 +148,8 @@ class ResultMethods:
     def merrors(self: Any) -> MErrors:
         """MINOS errors, filled by :meth:`minos`.
 
-        A :class:`~thetahat.util.MErrors`: a dict of parameter name to
-        :class:`~thetahat.util.MError`.
+        A :class:`~thetahat.results.MErrors`: a dict of parameter name to
+        :class:`~thetahat.results.MError`.
 
         Examples
         --------
