@@ -126,10 +126,11 @@ def test_no_import_cycles():
 
 
 def _minuit_private_names() -> set[str]:
-    """The private attributes a Minuit object holds (``self._x = ...`` in the facade)."""
-    tree = ast.parse((PKG / "minuit" / "_minuit.py").read_text())
+    """The private attributes a Minuit object holds (``self._x = ...`` in the facade: the
+    class in _minuit.py and its mixins, minuit/_facade_*.py)."""
+    files = [PKG / "minuit" / "_minuit.py", *sorted((PKG / "minuit").glob("_facade_*.py"))]
     names = set()
-    for node in ast.walk(tree):
+    for node in (n for f in files for n in ast.walk(ast.parse(f.read_text()))):
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
                 and node.value.id == "self" and node.attr.startswith("_") \
                 and not node.attr.startswith("__") and isinstance(node.ctx, ast.Store):
