@@ -225,3 +225,22 @@ def test_audit_template_negative_entries():
     with pytest.raises(ValueError, match=r"model_or_template\[0\]\[3\] = -5.0 must be >= 0") as e:
         thetahat.cost.Template([1, 2, 3, 4], [0, 1, 2, 3, 4], [np.array([1, 2, 3, -5.0])])
     assert "shape" not in str(e.value)  # the message is about the sign, not a shape
+
+
+@pytest.mark.parametrize("method", ["trf", "dogbox", "lm"])
+def test_audit_least_squares_jac_wrong_sign(method):
+    # a Jacobian with its sign flipped: every step the solver tries goes uphill, it never
+    # leaves x0, and scipy reports "success" there with optimality 20. Oracle: the right
+    # Jacobian reaches the closed-form minimum (a line through the points)
+    x = np.linspace(0, 1, 10)
+    y = 1 + 2 * x
+
+    def fun(p):
+        return p[0] + p[1] * x - y
+    good = np.column_stack([np.ones_like(x), x])
+    res = thetahat.least_squares(fun, [0.0, 0.0], jac=lambda p: -good, method=method)
+    assert not res.success and res.status == 0
+    assert "disagrees with differences of fun at x0 (column 0" in res.message
+    right = thetahat.least_squares(fun, [0.0, 0.0], jac=lambda p: good, method=method)
+    assert right.success
+    assert right.x == pytest.approx([1.0, 2.0], abs=1e-8)  # exact data, a linear model

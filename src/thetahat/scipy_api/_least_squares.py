@@ -379,6 +379,11 @@ def _solve(q: LSQRequest) -> OptimizeResult:
                 from ..solvers.dogbox import dogbox as solver
             r = solver(fun_w, jac_w, x0a, f0, J0, lb, ub, opts)
         res = _result(r)
+    if callable(jac) and kind == "dense" and res.success and res.nfev > 1 \
+            and np.array_equal(res.x, x0a) \
+            and res.optimality > 1e3 * gtol * max(1.0, 2.0 * float(res.cost)):
+        _check_user_jacobian(res, fun, x0a, f0, np.asarray(J0, dtype=float), lb, ub, args,
+                             kwargs)
     if q.careful and res.success and kind == "dense" and not callable(rel_step) and m > n:
         _warn_degenerate(res, None if callable(jac) or jac == "cs" else
                          float(np.max(rel_step)) if rel_step is not None else
@@ -388,6 +393,26 @@ def _solve(q: LSQRequest) -> OptimizeResult:
         print(f"Function evaluations {res.nfev}, initial cost {initial_cost:.4e}, final cost "
               f"{res.cost:.4e}, first-order optimality {res.optimality:.2e}.")
     return res
+
+
+def _check_user_jacobian(res: OptimizeResult, fun: Callable, x0: NDArray, f0: NDArray,
+                         J0: NDArray, lb: NDArray, ub: NDArray, args: tuple,
+                         kwargs: dict) -> None:
+    """The solve never left x0 although its gradient is far from 0: every trial step was
+    rejected. With a ``jac`` that disagrees with differences of ``fun`` (a sign or a
+    column wrong), that is the reason, and the "convergence" a failure (scipy reports
+    success at x0): ``res`` is marked failed, naming the column. A central difference is
+    good to ~eps^(2/3) of the column's scale; a wrong Jacobian is off by O(1)."""
+    Jd = approx_jacobian(fun, x0, f0, method="3-point", bounds=(lb, ub), args=args,
+                         kwargs=kwargs)[0]
+    scale = np.maximum(np.linalg.norm(Jd, axis=0), np.linalg.norm(J0, axis=0))
+    off = np.linalg.norm(J0 - Jd, axis=0) > 1e-3 * np.where(scale > 0, scale, 1.0)
+    if off.any():
+        j = int(np.flatnonzero(off)[0])
+        res.status, res.success = 0, False
+        res.message = (f"no step reduced the cost: the Jacobian given as jac= disagrees with "
+                       f"differences of fun at x0 (column {j}; {int(off.sum())} of {off.size} "
+                       f"columns differ); check jac")
 
 
 def _warn_degenerate(res: OptimizeResult, rel_step: float | None,
