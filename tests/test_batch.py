@@ -193,7 +193,7 @@ def test_result_object():
 @pytest.mark.parametrize("call, match", [
     (lambda: batch.fit(np.arange(5.0), np.ones((3, 6)), "line"), r"x of shape \(5,\)"),
     (lambda: batch.fit(np.arange(5.0), np.ones((0, 5)), "line"), "batch is empty"),
-    (lambda: batch.fit(np.arange(5.0), np.ones(5), "line"), "reshape"),
+    (lambda: batch.fit(np.arange(5.0), np.ones((2, 2, 5)), "line"), "reshape"),
     (lambda: batch.fit(np.arange(3.0), np.ones((4, 3)), "line",
                        yerr=np.array([1.0, 1, 1, 1])[:, None] * [[1, 1, 1]] * [[1], [1], [0], [1]]),
      r"row 2 has yerr\[2, 0\] = 0"),

@@ -244,3 +244,17 @@ def test_audit_least_squares_jac_wrong_sign(method):
     right = thetahat.least_squares(fun, [0.0, 0.0], jac=lambda p: good, method=method)
     assert right.success
     assert right.x == pytest.approx([1.0, 2.0], abs=1e-8)  # exact data, a linear model
+
+
+def test_audit_batch_1d_ydata():
+    # one data set given 1-D, as scipy's curve_fit takes it: a batch of one fit, with the
+    # same answer as scipy's curve_fit on it (oracle), rather than a refusal
+    import scipy.optimize as so
+
+    import thetahat.batch
+    x, y = _line_data(1.0)
+    r = thetahat.batch.curve_fit(_line, x, y, p0=[1.0, 1.0])
+    p, _ = so.curve_fit(_line, x, y, p0=[1.0, 1.0])
+    assert np.shape(r.popt) == (1, 2)
+    assert r.popt[0] == pytest.approx(p, rel=1e-7)  # both converge to the LM tolerance
+

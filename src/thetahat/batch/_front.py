@@ -171,6 +171,7 @@ def curve_fit(f: Callable | str | models.Model, x: ArrayLike, ydata: ArrayLike,
         as given, or its rows ``x[active]`` when ``x`` is per fit.
     ydata : array (n_fits, n_points)
         One fit per row. Rows with NaN or inf are marked ``'non-finite'``; the others proceed.
+        A 1-D array is one data set: a batch of one fit.
     p0 : array (k,) or (n_fits, k), optional
         Starting values; default ones (user functions) or the model's guess (library models).
         They are clipped into ``bounds``.
@@ -315,7 +316,7 @@ def fit(x: ArrayLike, ydata: ArrayLike, model: str | models.Model, yerr: ArrayLi
         Shared ``(n_points,)`` or per fit ``(n_fits, n_points)``; for the 2-D models
         ``(n_points, 2)`` or ``(n_fits, n_points, 2)``.
     ydata : array (n_fits, n_points)
-        One fit per row (counts for ``estimator='mle'``).
+        One fit per row (counts for ``estimator='mle'``); a 1-D array is a batch of one.
     model : str or thetahat.models.Model
         ``"gauss+constant"``, ``"expo"``, ``"poly2"``, ``"gauss2d+constant"`` (Gpufit's
         ``GAUSS_2D``), ``"gauss2d_elliptic"``, ``"gauss2d_rotated"``, ... (components:

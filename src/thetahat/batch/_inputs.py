@@ -14,8 +14,11 @@ __all__ = ["as_ydata", "check_ydata_shape", "as_x", "as_weights", "as_p0", "as_b
 
 
 def as_ydata(ydata: Any) -> NDArray:
-    """``ydata`` as a float array ``(n_fits, n_points)`` with at least one fit."""
+    """``ydata`` as a float array ``(n_fits, n_points)`` with at least one fit; a 1-D
+    ``ydata`` (one data set, as scipy's ``curve_fit`` takes it) is a batch of one fit."""
     y = np.asarray(ydata, dtype=float)
+    if y.ndim == 1:
+        y = y[None, :]
     check_ydata_shape(y.shape)
     return y
 
