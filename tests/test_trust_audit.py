@@ -258,3 +258,33 @@ def test_audit_batch_1d_ydata():
     assert np.shape(r.popt) == (1, 2)
     assert r.popt[0] == pytest.approx(p, rel=1e-7)  # both converge to the LM tolerance
 
+
+
+@pytest.mark.parametrize("compiled", ["1", "0"])
+def test_audit_minuit_fcn_inf_at_start(compiled, monkeypatch):
+    # a cost that is infinite at the start point only (a singular point): iminuit steps
+    # away and finds the minimum (oracle: it, and the closed form x = 1, y = 2)
+    import thetahat.solvers.migrad as mg
+    if compiled == "0":
+        monkeypatch.setattr(mg, "migradcore", None)
+
+    def f(x, y):
+        return np.inf if (x == 0 and y == 0) else (x - 1) ** 2 + (y - 2) ** 2
+    m = thetahat.Minuit(f, x=0, y=0)
+    m.errordef = 1
+    m.migrad()
+    ref = iminuit.Minuit(f, x=0, y=0)
+    ref.errordef = 1
+    ref.migrad()
+    assert m.valid and ref.valid
+    # a quadratic: both land on the minimum to their EDM goal (values ~1e-4 of an error)
+    assert list(m.values) == pytest.approx([1.0, 2.0], abs=1e-3)
+    assert list(m.values) == pytest.approx(list(ref.values), abs=1e-3)
+
+    def g(x):
+        return np.inf
+    m = thetahat.Minuit(g, x=0)
+    m.errordef = 1
+    with pytest.warns(thetahat.warnings.IMinuitWarning, match="not finite at the starting"):
+        m.migrad()
+    assert not m.valid

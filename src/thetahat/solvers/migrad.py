@@ -92,6 +92,7 @@ import numpy as np
 
 from .._compiled import migradcore
 from .._core.rules import default_ncall, edm_goal
+from .._core.warnings import IMinuitWarning, warn_user
 from ..derivatives.hesse import _CYCLES, _G2TOL, from_matrix, hesse
 from ..derivatives.mn_gradient import CYCLES, STEP_RATIO, GradState, _eps, gradient_full
 from ._migrad_steps import (
@@ -243,6 +244,24 @@ def _check(x0: NDArray, step0: NDArray, options: MigradOptions) -> tuple[NDArray
     return x, s
 
 
+def _finite_neighbour(f: Callable[[NDArray], float], x: NDArray, step: NDArray
+                      ) -> tuple[NDArray, float]:
+    """The lowest finite of F(x ± step_i e_i), i = 1..n (2n calls at most), with its point;
+    ``(x, inf)`` when none is finite."""
+    best, fbest = x, math.inf
+    for i in range(x.size):
+        for sign in (1.0, -1.0):
+            xt = x.copy()
+            xt[i] += sign * step[i]
+            try:
+                ft = float(f(xt))
+            except OverflowError:
+                continue
+            if math.isfinite(ft) and ft < fbest:
+                best, fbest = xt, ft
+    return best, fbest
+
+
 def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
            options: MigradOptions) -> MigradResult:
     """Minimize ``fcn`` from ``x0`` (internal coordinates) by MIGRAD (module docstring).
@@ -303,6 +322,13 @@ def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
     try:
         fval = f(x)
         if not math.isfinite(fval):
+            # a start on a singular point (1/x at 0, log of 0): as MINUIT, which steps
+            # away, begin at the best finite point one initial step along each parameter
+            x, fval = _finite_neighbour(f, x, step)
+        if not math.isfinite(fval):
+            warn_user("MIGRAD: the cost is not finite at the starting values, nor one "
+                      "initial step away along any parameter: no minimisation was done",
+                      IMinuitWarning)
             return _result(x, fval, np.inf, g, v, f.n, ngrad, 0, call_limit=False,
                            goal=goal, has_cov=False, accurate=False, made=False,
                            hfail=False, message="the function is not finite at the start")
