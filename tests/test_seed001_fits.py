@@ -381,7 +381,11 @@ def test_negative_pdf_makes_the_minimum_invalid(TMinuit):
         return (1 + b * x) / 2  # negative for some events when |b| > 1
 
     m = TMinuit(tc.UnbinnedNLL(x, pdf), b=3.0)
-    m.migrad()
+    if TMinuit is ThetahatMinuit:  # NaN at the start and one step either side: said so
+        with pytest.warns(RuntimeWarning, match="not finite at the starting values"):
+            m.migrad()
+    else:
+        m.migrad()
     assert not m.valid
     m = TMinuit(tc.UnbinnedNLL(x, pdf), b=3.0)
     m.throw_nan = True
