@@ -288,3 +288,20 @@ def test_audit_minuit_fcn_inf_at_start(compiled, monkeypatch):
     with pytest.warns(thetahat.warnings.IMinuitWarning, match="not finite at the starting"):
         m.migrad()
     assert not m.valid
+
+
+@pytest.mark.parametrize("method", ["trf", "dogbox"])
+@pytest.mark.parametrize("scale", [1e-20, 1e-100, 1e-150])
+def test_audit_least_squares_trf_tiny_scale(scale, method):
+    # parameters and residuals of a tiny scale (SI units): scipy's gtol test holds at x0
+    # and its xtol floor xtol^2 "confirms" it, so scipy returns x0; the problem is the
+    # scale-1 one scaled, with the same solution in units of the scale (oracle: np.polyfit)
+    x = np.linspace(0, 1, 10)
+    y = 1 + 2 * x + 0.01 * np.random.default_rng(0).normal(size=10)
+
+    def fun(p):
+        return p[0] + p[1] * x - y * scale
+    res = thetahat.least_squares(fun, [scale, scale], method=method)
+    b, a = np.polyfit(x, y, 1)
+    assert res.success
+    assert res.x / scale == pytest.approx([a, b], rel=1e-6)  # one exact Gauss-Newton step

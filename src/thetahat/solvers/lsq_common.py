@@ -407,9 +407,12 @@ def gauss_newton_confirms(pred: float, p_norm: float, cost: float, x_norm: float
     must change neither F nor x materially: pred <= max(ftol², 16 eps)·F (the
     parameters would move by about ftol of their statistical precision, or less than
     rounding resolves) or below the observed rounding ``noise`` of F, or
-    ‖p‖ <= xtol (xtol + ‖x‖), or F itself is below eps^(3/2)·F(x0) (a zero residual).  A small
+    ‖p‖ <= xtol ‖x‖, or F itself is below eps^(3/2)·F(x0) (a zero residual).  A small
     last reduction or gradient alone says little when the iteration converges linearly
-    or F and J are small in absolute terms.
+    or F and J are small in absolute terms.  The step test is relative, without the
+    absolute floor xtol² of scipy's xtol test (‖dx‖ < xtol (xtol + ‖x‖)): parameters of
+    order 1e-20 (SI units) would otherwise be "confirmed" at the start, a whole step from
+    their minimum.
     """
     if ftol == 0 and xtol == 0:
         return True
@@ -417,7 +420,7 @@ def gauss_newton_confirms(pred: float, p_norm: float, cost: float, x_norm: float
         return True
     if cost <= _EPS ** 1.5 * cost0:
         return True
-    return p_norm <= xtol * (xtol + x_norm)
+    return p_norm <= xtol * x_norm
 
 
 MESSAGES = {
