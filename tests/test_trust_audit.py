@@ -305,3 +305,12 @@ def test_audit_least_squares_trf_tiny_scale(scale, method):
     b, a = np.polyfit(x, y, 1)
     assert res.success
     assert res.x / scale == pytest.approx([a, b], rel=1e-6)  # one exact Gauss-Newton step
+
+
+def test_audit_minuit_fcn_returns_none():
+    # a forgotten return statement: iminuit raises "Unable to cast ... NoneType"; numpy
+    # would make it NaN and the fit a silent "not finite" failure
+    m = thetahat.Minuit(lambda x: None, x=0)
+    m.errordef = 1
+    with pytest.raises(RuntimeError, match="the cost returned None"):
+        m.migrad()

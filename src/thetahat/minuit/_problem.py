@@ -133,6 +133,9 @@ def _as_float(v: object) -> float:
     (RuntimeError otherwise, as iminuit)."""
     if isinstance(v, float):
         return v
+    if v is None:  # np.asarray(None, dtype=float) is nan: a forgotten return, not a value
+        raise RuntimeError("the cost returned None (a missing return statement?): it must "
+                           "return a float")
     try:
         a = np.asarray(v, dtype=float)
     except (TypeError, ValueError):
