@@ -190,11 +190,11 @@ def test_nan_region_minimum_inside():
 
 
 def test_not_finite_at_start():
-    # NaN at the start and one step away along each parameter (2 n = 4 probes): no
-    # minimisation, an invalid result and a warning
+    # NaN at the start, one step away along each parameter and along all at once
+    # (2 n + 2 = 6 probes): no minimisation, an invalid result and a warning
     with pytest.warns(RuntimeWarning, match="not finite at the starting values"):
         r = migrad(lambda x: np.nan, np.zeros(2), np.ones(2), MigradOptions())
-    assert not r.is_valid and r.is_above_max_edm and r.nfcn == 5
+    assert not r.is_valid and r.is_above_max_edm and r.nfcn == 7
 
 
 def test_call_limit_keeps_progress():

@@ -35,10 +35,10 @@ static inline int lm_xtol_ok(double size, double xnorm, double xtol) {
     return size <= xtol * xnorm;
 }
 
-/* one term of the gtol cosine |g_a| / sqrt(colnorm2_a * chi2), 0 where undefined */
-static inline double lm_gtol_term(double g, double colnorm2, double chi2) {
-    double den = sqrt(colnorm2 * chi2);
-    return den > 0.0 ? fabs(g) / den : 0.0;
+/* one term of the gtol cosine |g_a| / (|J_a| |f|), 0 where undefined; divided one norm
+   at a time, so that no product of squares under- or overflows (solvers/_lm_rules.py) */
+static inline double lm_gtol_term(double g, double colnorm, double fnorm) {
+    return (colnorm > 0.0 && fnorm > 0.0) ? (fabs(g) / colnorm) / fnorm : 0.0;
 }
 
 /* MINPACK's trust-radius update after a trial with gain ratio rho and relative actual

@@ -159,7 +159,7 @@ static PyObject *lm(PyObject *Py_UNUSED(self), PyObject *args) {
         if (fnorm == 0) { status = LM_ST_GTOL; break; }
         for (j = 0; j < n; j++) {
             double c = work[j];
-            double g = lm_gtol_term(dot(fv, jt + j * m, m), c * c, fnorm * fnorm);
+            double g = lm_gtol_term(dot(fv, jt + j * m, m), c, fnorm);
             if (g > gnorm) gnorm = g;
         }
         if (gnorm <= gtol) { status = LM_ST_GTOL; break; }

@@ -156,7 +156,15 @@ def _binned_cost(n: np.ndarray, xe: np.ndarray, mod: Any, extended: bool) -> Any
 
 def _check_bins(bins: Any, nevents: int) -> None:
     if np.ndim(bins) != 0:
-        edges = _as_1d("bins", bins)
+        edges = as_floats(bins, "bins")
+        if edges.ndim != 1:
+            raise ValueError(f"bins must be one-dimensional, got shape {edges.shape}")
+        # the outer edges may be -inf and +inf (open underflow and overflow bins)
+        inner = np.isnan(edges) | np.r_[False, np.isinf(edges[1:-1]), False]
+        if inner.any():
+            i = int(np.flatnonzero(inner)[0])
+            raise ValueError(f"bins[{i}] = {edges[i]} is not finite (only the outer edges "
+                             "may be -inf or +inf)")
         if edges.size < 2:
             raise ValueError(f"bins as edges needs at least 2 of them, got {edges.size}")
         down = np.flatnonzero(np.diff(edges) <= 0)

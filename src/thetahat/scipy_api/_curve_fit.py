@@ -303,9 +303,14 @@ def _fit_lm(f: Callable, xdata: Any, ydata: NDArray, white: Whitening, p0: NDArr
 
 def _fit_least_squares(f: Callable, xdata: Any, ydata: NDArray, white: Whitening,
                        p0: NDArray, lb: NDArray, ub: NDArray, method: str, jac: Any,
-                       kwargs: dict) -> tuple[OptimizeResult, dict, str, int]:
-    """The 'trf'/'dogbox' fit through :func:`least_squares_lean` (scipy's stopping)."""
-    from ._least_squares import least_squares_lean  # here: the default 'lm' needs none of it
+                       kwargs: dict, careful: bool = False
+                       ) -> tuple[OptimizeResult, dict, str, int]:
+    """The 'trf'/'dogbox' fit through :func:`least_squares_lean` (scipy's stopping), or
+    through ``least_squares`` itself when ``careful`` (a met tolerance confirmed by the
+    Gauss-Newton step: for rescaled data, ``_curve_fit_checks.rescaled``)."""
+    from ._least_squares import least_squares, least_squares_lean  # not needed by 'lm'
+
+    solve = least_squares if careful else least_squares_lean
 
     if "max_nfev" not in kwargs and "maxfev" in kwargs:
         kwargs["max_nfev"] = kwargs.pop("maxfev")  # leastsq's name, as scipy accepts it
@@ -323,10 +328,10 @@ def _fit_least_squares(f: Callable, xdata: Any, ydata: NDArray, white: Whitening
             r = residuals(p)
             holder.setdefault("m", r.size)
             return r
-        res = least_squares_lean(fun, p0, jac=jac_arg, bounds=(lb, ub), method=method,
+        res = solve(fun, p0, jac=jac_arg, bounds=(lb, ub), method=method,
                                  **kwargs)
     else:
-        res = least_squares_lean(residuals, p0, jac="2-point" if jac is None else jac,
+        res = solve(residuals, p0, jac="2-point" if jac is None else jac,
                                  bounds=(lb, ub), method=method, **kwargs)
     if res.status == NONFINITE:
         raise NonFiniteError(res.message, res.x)
@@ -526,7 +531,7 @@ def curve_fit(f: Callable, xdata: Any, ydata: Any, p0: Any = None, sigma: Any = 
                                            full_output)
         else:
             res, info, mesg, ier = _fit_least_squares(f, xdata, ydata, white, p0, lb, ub,
-                                                      method, jac, dict(kwargs))
+                                                      method, jac, dict(kwargs), c != 1.0)
     except NonFiniteError as e:  # the solver stopped where the model is non-finite
         raise _nonfinite_error(f, p0 if e.x is None else e.x) from e
     except (ArithmeticError, np.linalg.LinAlgError, RuntimeError) as e:

@@ -330,25 +330,31 @@ def rescaled(white: Whitening, ydata: NDArray) -> tuple[Whitening, float]:
     exponents of |W y| and |W|, centres both on 1, so that each is within 2^±(e₁ - e₂)/2
     and their squares are normal numbers. Scaling by a power of two is exact; the caller
     divides the residuals by c and multiplies an absolute covariance by c² afterwards (the
-    relative one is unchanged).
+    relative one is unchanged). The rescaled residuals may be far from 1 (W y of order 1
+    with W of 1e150: c ≈ 2^-250), where scipy's absolute gtol test of trf and dogbox holds
+    at p0: the caller then confirms their stop by the Gauss-Newton step (``least_squares``'
+    own rule) instead.
     """
     # the common case first, by sums of squares (one dot product each, ~1 us): squares
     # within 2^±800 put max |W y| and max |W| within about 2^±400
     if white.kind is None and ydata.ndim == 1 and ydata.dtype == np.float64:
-        ss = float(ydata @ ydata)
+        with np.errstate(all="ignore"):
+            ss = float(ydata @ ydata)
         if _SQ_LOW < ss < _SQ_HIGH:
             return white, 1.0
     elif white.kind == "diag" and white.w is not None and white.w.ndim == 0 \
             and ydata.ndim == 1 and ydata.dtype == np.float64:
-        w2 = float(white.w) ** 2
-        ss = float(ydata @ ydata) * w2
-        if _SQ_LOW < ss < _SQ_HIGH and _SQ_LOW < w2 < _SQ_HIGH:
+        w = float(white.w)
+        with np.errstate(all="ignore"):
+            ss = float(ydata @ ydata) * (w * w)
+        if _SQ_LOW < ss < _SQ_HIGH and _SQ_LOW < w * w < _SQ_HIGH:
             return white, 1.0
     elif white.kind == "diag" and white.w is not None and white.w.shape == ydata.shape \
             and ydata.ndim == 1 and ydata.dtype == np.float64:
         with np.errstate(all="ignore"):
             wy = white.w * ydata
-            ss, w2 = float(wy @ wy), float(white.w @ white.w)
+            ss = float(wy @ wy)
+            w2 = float(white.w @ white.w)
         if _SQ_LOW < ss < _SQ_HIGH and _SQ_LOW < w2 < _SQ_HIGH:
             return white, 1.0
     with np.errstate(all="ignore"):

@@ -409,7 +409,7 @@ def _check_user_jacobian(res: OptimizeResult, fun: Callable, x0: NDArray, f0: ND
     off = np.linalg.norm(J0 - Jd, axis=0) > 1e-3 * np.where(scale > 0, scale, 1.0)
     if off.any():
         j = int(np.flatnonzero(off)[0])
-        res.status, res.success = 0, False
+        res.status, res.success = -1, False  # improper input (0 would say: budget spent)
         res.message = (f"no step reduced the cost: the Jacobian given as jac= disagrees with "
                        f"differences of fun at x0 (column {j}; {int(off.sum())} of {off.size} "
                        f"columns differ); check jac")

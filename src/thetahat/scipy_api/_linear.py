@@ -200,9 +200,14 @@ def lsq_linear(A: Any, b: Any, bounds: Any = (-np.inf, np.inf), method: str = "t
     if np.all((x_free >= lo) & (x_free <= hi)):
         x, mask, nit, status = x_free, np.zeros(n, dtype=int), 0, 3
         if unbounded[2] < n:  # scipy returns one of them without a word (issue 15)
-            warn_user(f"A is rank-deficient (rank {unbounded[2]} < {n} columns): the "
-                      "least-squares solution is not unique; the minimum-norm one is "
-                      "returned", IllConditionedWarning)
+            d = np.linalg.norm(A, axis=0)
+            scaled_rank = np.linalg.matrix_rank(A / np.where(d > 0, d, 1.0))
+            why = ("fewer rows than columns: " if m < n else "") + (
+                "the least-squares solution is not unique; the minimum-norm one is returned"
+                if scaled_rank < n else "its columns differ in scale by more than rounding "
+                "resolves (rescale them): the solution returned may be far from the true one")
+            warn_user(f"A is rank-deficient at double precision (rank {unbounded[2]} < {n} "
+                      f"columns): {why}", IllConditionedWarning)
         optimality = kkt_violation(A.T @ (A @ x - b), mask)
     else:
         r = bvls(A, b, lo, hi, tol=tol, max_iter=max_iter)

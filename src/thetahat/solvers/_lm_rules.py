@@ -69,10 +69,11 @@ def xtol_ok(size: Any, xnorm: Any, xtol: float) -> Any:
     return size <= xtol * xnorm
 
 
-def gtol_term(g: float, colnorm2: float, chi2: float) -> float:
-    """One term |g| / sqrt(colnorm2 * chi2) of the gtol cosine, 0 where undefined (floats)."""
-    den = math.sqrt(colnorm2 * chi2)
-    return abs(g) / den if den > 0 else 0.0
+def gtol_term(g: float, colnorm: float, fnorm: float) -> float:
+    """One term |g| / (‖J_a‖ ‖f‖) of the gtol cosine, 0 where undefined (floats); divided
+    one norm at a time, so that no product of squares under- or overflows (residuals or
+    columns of order 1e±150 and beyond)."""
+    return (abs(g) / colnorm) / fnorm if colnorm > 0 and fnorm > 0 else 0.0
 
 
 def gtol_cosine(g: np.ndarray, colnorm2: np.ndarray, chi2: np.ndarray) -> np.ndarray:

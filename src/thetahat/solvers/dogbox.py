@@ -149,7 +149,10 @@ def dogbox(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], 
             pred = -(0.5 * float(Jn @ Jn) + float(gh @ hn))
             if first_met is None:
                 first_met = nfev
-            if noise_stop or g_norm == 0 or not o.confirm or nfev >= 2 * first_met or \
+            # confirming may at most double the work (and take 10 calls when the test
+            # is met at the start: a stop at p0 needs a few steps to be disproved)
+            if noise_stop or g_norm == 0 or not o.confirm or \
+                    nfev >= max(2 * first_met, first_met + 10) or \
                     gauss_newton_confirms(pred, float(np.linalg.norm(hn * sf)), cost, x_norm,
                                           cost0, noise_seen, o.ftol, o.xtol):
                 if o.jac_refine is None or refined:

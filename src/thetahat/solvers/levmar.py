@@ -204,8 +204,7 @@ def levmar(fun: Callable[[NDArray], NDArray], jac: Callable[[NDArray, NDArray], 
         if not np.all(np.isfinite(fJ)):  # a non-finite Jacobian (f is finite here)
             status, message = NONFINITE, nonfinite_message(x, fJ)
             break
-        f2 = fnorm * fnorm
-        gnorm = max([gtol_term(g, c * c, f2) for g, c in zip(fJ.tolist(), cn)], default=0.0)
+        gnorm = max([gtol_term(g, c, fnorm) for g, c in zip(fJ.tolist(), cn)], default=0.0)
         if gnorm <= gtol:
             status = ST_GTOL
             break

@@ -246,19 +246,26 @@ def _check(x0: NDArray, step0: NDArray, options: MigradOptions) -> tuple[NDArray
 
 def _finite_neighbour(f: Callable[[NDArray], float], x: NDArray, step: NDArray
                       ) -> tuple[NDArray, float]:
-    """The lowest finite of F(x ± step_i e_i), i = 1..n (2n calls at most), with its point;
-    ``(x, inf)`` when none is finite."""
+    """The lowest finite of F(x ± step_i e_i), i = 1..n, and of F(x ± step) (all at once:
+    a singular plane such as x y = 0 is left only that way), 2n + 2 calls at most, with
+    its point; ``(x, inf)`` when none is finite. An exception of the cost other than
+    OverflowError propagates, as at the start."""
     best, fbest = x, math.inf
-    for i in range(x.size):
-        for sign in (1.0, -1.0):
-            xt = x.copy()
+    trials = [(i, sign) for i in range(x.size) for sign in (1.0, -1.0)]
+    if x.size > 1:
+        trials += [(-1, 1.0), (-1, -1.0)]
+    for i, sign in trials:
+        xt = x.copy()
+        if i < 0:
+            xt += sign * step
+        else:
             xt[i] += sign * step[i]
-            try:
-                ft = float(f(xt))
-            except OverflowError:
-                continue
-            if math.isfinite(ft) and ft < fbest:
-                best, fbest = xt, ft
+        try:
+            ft = float(f(xt))
+        except OverflowError:
+            continue
+        if math.isfinite(ft) and ft < fbest:
+            best, fbest = xt, ft
     return best, fbest
 
 
@@ -324,7 +331,9 @@ def migrad(fcn: Callable[[NDArray], float], x0: NDArray, step0: NDArray,
         if not math.isfinite(fval):
             # a start on a singular point (1/x at 0, log of 0): as MINUIT, which steps
             # away, begin at the best finite point one initial step along each parameter
-            x, fval = _finite_neighbour(f, x, step)
+            xn, fn = _finite_neighbour(f, x, step)
+            if math.isfinite(fn):
+                x, fval = xn, fn
         if not math.isfinite(fval):
             warn_user("MIGRAD: the cost is not finite at the starting values, nor one "
                       "initial step away along any parameter: no minimisation was done",
