@@ -62,9 +62,14 @@ def test_stopping_tests_truth_table():
     a = np.array([1e-9, 1e-7])
     assert R.ftol_ok(a, a, np.ones(2), 1e-8).tolist() == [True, False]
     assert R.xtol_ok(1e-9, 1.0, 1e-8) and not R.xtol_ok(1e-7, 1.0, 1e-8)
-    # gtol: g = (3, 4), squared column norms (1, 4), chi2 = 25: cosines 3/5 and 4/10
-    assert R.gtol_term(-3.0, 1.0, 25.0) == pytest.approx(3 / 5, rel=1e-15)  # rounding
-    assert R.gtol_term(1.0, 0.0, 25.0) == 0.0
+    # gtol: g = (3, 4), column norms (1, 2), |f| = 5: cosines 3/5 and 4/10 (the single
+    # fit's term takes norms; the batch's cosine squared norms and chi2)
+    assert R.gtol_term(-3.0, 1.0, 5.0) == pytest.approx(3 / 5, rel=1e-15)  # rounding
+    assert R.gtol_term(4.0, 2.0, 5.0) == pytest.approx(4 / 10, rel=1e-15)  # rounding
+    assert R.gtol_term(1.0, 0.0, 5.0) == 0.0
+    # norms of 1e-200 and 1e+200: the products of squares would under/overflow
+    assert R.gtol_term(3e-200, 1e-200, 5.0) == pytest.approx(3 / 5, rel=1e-15)
+    assert R.gtol_term(3e200, 1e200, 5.0) == pytest.approx(3 / 5, rel=1e-15)
     assert R.gtol_cosine(np.array([[3.0, 4.0]]), np.array([[1.0, 4.0]]),
                          np.array([25.0]))[0] == pytest.approx(3 / 5, rel=1e-15)  # rounding
     assert [R.batch_status(s) for s in (0, 1, 2, 3, 4, -3)] == [2, 1, 1, 1, 1, 4]
