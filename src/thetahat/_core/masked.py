@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-__all__ = ["is_masked_array"]
+__all__ = ["is_masked_array", "has_masked_entries"]
 
 
 def is_masked_array(a: Any) -> bool:
@@ -27,3 +27,18 @@ def is_masked_array(a: Any) -> bool:
     """
     ma = sys.modules.get("numpy.ma")
     return ma is not None and isinstance(a, ma.MaskedArray)
+
+
+def has_masked_entries(a: Any) -> bool:
+    """A masked array with at least one masked entry (``numpy.ma.is_masked``), without
+    importing numpy.ma for anything else.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> has_masked_entries(np.ma.masked_array([1.0, 2.0], mask=[0, 1]))
+    True
+    >>> has_masked_entries(np.ma.masked_array([1.0, 2.0])), has_masked_entries([1.0])
+    (False, False)
+    """
+    return is_masked_array(a) and bool(sys.modules["numpy.ma"].is_masked(a))

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .._core.masked import is_masked_array
+from .._core.masked import has_masked_entries
 from ._base import check_finite, histogram_counts, is_histogram, unmask
 
 if TYPE_CHECKING:  # annotations only (numpy.typing costs ms at import)
@@ -34,7 +34,7 @@ def _parse_edges(xe: Any, open_ends: str | None = None) -> list[NDArray]:
     the edges, as iminuit allows); another ``open_ends`` (the ``use_pdf`` mode) names why
     they may not be. Masked edges are refused: a bin cannot lose one of its edges."""
     for e in (xe if isinstance(xe, (list, tuple)) else [xe]):
-        if is_masked_array(e) and np.ma.is_masked(e):
+        if has_masked_entries(e):
             raise ValueError("xe is a numpy.ma.MaskedArray with masked edges: edges cannot be "
                              "masked; mask the bins instead (a masked n, or the mask "
                              "argument)")

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .._core.masked import is_masked_array
+from .._core.masked import has_masked_entries
 from .._core.warnings import warn_user
 from ..derivatives.model import fd_jacobian
 from ._base import MaskedCost, describe_model, is_histogram
@@ -125,7 +125,7 @@ class Template(HistogramData, MaskedCost):
             if c is None or np.ndim(c) == 0:
                 raise ValueError(f"model_or_template[{k}] must be an array or a callable, "
                                  f"got {c!r}")
-            if is_masked_array(c) and np.ma.is_masked(c):
+            if has_masked_entries(c):
                 raise ValueError(f"model_or_template[{k}] is a numpy.ma.MaskedArray with "
                                  "masked entries: mask the bins of n instead")
             try:

@@ -233,9 +233,10 @@ def _lm_compiled(f: Callable, xdata: Any, ydata: NDArray, white: Whitening,
     def coerce(v: Any) -> NDArray:
         # the model's output in any other form: convert, or raise as the Python path does
         try:
-            if v is None or np.asarray(v).dtype.kind == "O":
+            a = np.asarray(v)
+            if a.dtype.kind == "O":  # None, ragged lists, ...: not numbers
                 raise TypeError
-            out = np.asarray(v, dtype=float).reshape(-1)
+            out = a.astype(float).reshape(-1)
         except (TypeError, ValueError):
             raise TypeError(f"f must return an array of numbers (one per point), got "
                             f"{_returned(v)}") from None

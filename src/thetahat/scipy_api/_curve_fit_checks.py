@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import inspect
 import math
-import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +37,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.linalg import lapack, qr, solve_triangular
 
+from .._core.masked import has_masked_entries, is_masked_array
+from .._core.signature import plain_code
 from . import _fronts  # module-qualified: curve_fit's argument check_finite shadows the name
 
 __all__ = ["NO_BOUNDS", "LMSettings", "Whitening", "apply_masks", "as_data", "lm_settings",
@@ -64,13 +65,9 @@ def n_params(f: Callable) -> int:
         scipy's "Unable to determine number of fit parameters." when the signature cannot
         be read, takes ``*args`` only, or has no parameter after x.
     """
-    code = getattr(f, "__code__", None)
-    if type(f) is types.FunctionType and code is not None and \
-            not hasattr(f, "__signature__") and not hasattr(f, "__wrapped__"):
-        # a plain function: its positional parameters are the code object's first
-        # co_argcount names (what inspect.signature reads, at a fiftieth of the cost)
-        if code.co_argcount >= 2:
-            return code.co_argcount - 1
+    code = plain_code(f)
+    if code is not None and code.co_argcount >= 2:  # its first co_argcount names
+        return code.co_argcount - 1
     try:
         sig = inspect.signature(f)
     except (TypeError, ValueError):
@@ -94,9 +91,8 @@ def _check_count(f: Callable, n: int) -> None:
         Naming both counts (the call itself would fail inside the fit with "takes 3
         positional arguments but 4 were given").
     """
-    code = getattr(f, "__code__", None)
-    if type(f) is types.FunctionType and code is not None and \
-            not hasattr(f, "__signature__") and not hasattr(f, "__wrapped__"):
+    code = plain_code(f)
+    if code is not None:
         if code.co_flags & inspect.CO_VARARGS:
             return
         most = code.co_argcount - 1
@@ -162,7 +158,7 @@ def start_and_bounds(f: Callable, p0: Any, bounds: Any
 
 def _point_mask(a: Any, name: str, m: int) -> NDArray | None:
     """The points (of ``m``) masked in ``a`` (module docstring), None without a mask."""
-    if not (isinstance(a, np.ma.MaskedArray) and np.ma.is_masked(a)):
+    if not has_masked_entries(a):
         return None
     mk = np.ma.getmaskarray(a)
     if name == "sigma" and mk.shape == (m, m):
@@ -183,7 +179,7 @@ def _point_mask(a: Any, name: str, m: int) -> NDArray | None:
 def apply_masks(xdata: Any, ydata: Any, sigma: Any) -> tuple[Any, Any, Any]:
     """(xdata, ydata, sigma) without the masked points (module docstring); the arguments
     unchanged when none is a masked array with masked entries."""
-    if not any(isinstance(a, np.ma.MaskedArray) for a in (xdata, ydata, sigma)):
+    if not any(is_masked_array(a) for a in (xdata, ydata, sigma)):
         return xdata, ydata, sigma
     y = ydata.data if isinstance(ydata, np.ma.MaskedArray) else np.asarray(ydata)
     if y.ndim != 1:
@@ -337,24 +333,16 @@ def rescaled(white: Whitening, ydata: NDArray) -> tuple[Whitening, float]:
     """
     # the common case first, by sums of squares (one dot product each, ~1 us): squares
     # within 2^±800 put max |W y| and max |W| within about 2^±400
-    if white.kind is None and ydata.ndim == 1 and ydata.dtype == np.float64:
+    w = white.w
+    if white.kind != "chol" and ydata.ndim == 1 and ydata.dtype == np.float64 and \
+            (w is None or w.ndim == 0 or w.shape == ydata.shape):
         with np.errstate(all="ignore"):
-            ss = float(ydata @ ydata)
-        if _SQ_LOW < ss < _SQ_HIGH:
-            return white, 1.0
-    elif white.kind == "diag" and white.w is not None and white.w.ndim == 0 \
-            and ydata.ndim == 1 and ydata.dtype == np.float64:
-        w = float(white.w)
-        with np.errstate(all="ignore"):
-            ss = float(ydata @ ydata) * (w * w)
-        if _SQ_LOW < ss < _SQ_HIGH and _SQ_LOW < w * w < _SQ_HIGH:
-            return white, 1.0
-    elif white.kind == "diag" and white.w is not None and white.w.shape == ydata.shape \
-            and ydata.ndim == 1 and ydata.dtype == np.float64:
-        with np.errstate(all="ignore"):
-            wy = white.w * ydata
-            ss = float(wy @ wy)
-            w2 = float(white.w @ white.w)
+            if w is None or w.ndim == 0:  # W = 1 or a scalar weight w
+                w2 = 1.0 if w is None else float(w) * float(w)
+                ss = float(ydata @ ydata) * w2
+            else:
+                wy = w * ydata
+                ss, w2 = float(wy @ wy), float(w @ w)
         if _SQ_LOW < ss < _SQ_HIGH and _SQ_LOW < w2 < _SQ_HIGH:
             return white, 1.0
     with np.errstate(all="ignore"):
